@@ -1,0 +1,22 @@
+// Shared Jest set-up: TypeScript through SWC, workspace packages resolved to their sources so
+// a test never runs against a stale build.
+const path = require('node:path');
+
+const root = __dirname;
+
+module.exports = (projectDir) => ({
+  rootDir: projectDir,
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  moduleNameMapper: {
+    '^@failover/(core|protocol|notifier|agent|manager)$': path.join(root, 'packages/$1/src/index.ts'),
+    '^@failover/(core|protocol)/testing$': path.join(root, 'packages/$1/src/testing.ts'),
+    '^@failover/(solana-sim|testkit)$': path.join(root, 'tools/$1/src/index.ts'),
+  },
+  clearMocks: true,
+  passWithNoTests: true,
+  testTimeout: 30000,
+});
