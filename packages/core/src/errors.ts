@@ -1,0 +1,105 @@
+/**
+ * Errors thrown by `@failover/core`.
+ *
+ * Every error carries a stable `code` (`FAILOVER_*`) that is also the first word of its
+ * message, so logs, notifications and operator runbooks can match on it. Codes are never
+ * reused for a different meaning. Messages never contain key material: they name the
+ * source (a file path, a field) instead.
+ *
+ * Expected outcomes (a tower that fails verification, a gossip line that does not parse)
+ * are returned as values; these classes are for programming errors and bad input that the
+ * caller asked to be rejected loudly.
+ */
+
+/** Base class of every error `@failover/core` throws; `code` is stable across releases. */
+export class FailoverError extends Error {
+  /** Stable machine-readable code, e.g. `FAILOVER_BASE58_CHARACTER`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Thrown when text given as base58 contains a character outside the Bitcoin/Solana alphabet. */
+export class Base58CharacterError extends FailoverError {
+  /** Zero-based position of the first offending character. */
+  readonly position: number;
+
+  constructor(position: number) {
+    super('FAILOVER_BASE58_CHARACTER', `invalid base58 character at position ${position}`);
+    this.position = position;
+  }
+}
+
+/**
+ * Thrown when a keypair (Solana JSON form or raw bytes) is malformed or inconsistent.
+ * The message names the source and the problem, never the key bytes.
+ */
+export class KeypairFormatError extends FailoverError {
+  /** Where the keypair came from (a file path or a label), as the caller named it. */
+  readonly source: string;
+
+  constructor(source: string, problem: string) {
+    super('FAILOVER_KEYPAIR_FORMAT', `keypair from ${source} is not usable: ${problem}`);
+    this.source = source;
+  }
+}
+
+/** Thrown when a string that must be a base58 ed25519 public key is not one. */
+export class PubkeyFormatError extends FailoverError {
+  /** What the value was meant to be (e.g. `tower nodePubkey`). */
+  readonly field: string;
+
+  constructor(field: string, detail: string) {
+    super('FAILOVER_PUBKEY_FORMAT', `${field} is not a valid base58 public key: ${detail}`);
+    this.field = field;
+  }
+}
+
+/**
+ * Thrown when asked to sign a tower with a keypair other than the tower's node identity;
+ * agave would refuse to load such a file (`TowerError::WrongTower`).
+ */
+export class TowerSignerMismatchError extends FailoverError {
+  /** The tower's node pubkey. */
+  readonly towerPubkey: string;
+  /** The pubkey of the keypair offered for signing. */
+  readonly signerPubkey: string;
+
+  constructor(towerPubkey: string, signerPubkey: string) {
+    super(
+      'FAILOVER_TOWER_SIGNER_MISMATCH',
+      `tower for ${towerPubkey} cannot be signed by ${signerPubkey}; refusing to write it`,
+    );
+    this.towerPubkey = towerPubkey;
+    this.signerPubkey = signerPubkey;
+  }
+}
+
+/**
+ * Thrown when a vote would break agave's tower rules (a slot not above the last voted slot,
+ * or a value that cannot be stored as a u64/i64 on disk).
+ */
+export class TowerVoteError extends FailoverError {
+  /** The slot that was refused. */
+  readonly slot: number;
+
+  constructor(slot: number, reason: string) {
+    super('FAILOVER_TOWER_VOTE', `cannot record a vote for slot ${slot}: ${reason}`);
+    this.slot = slot;
+  }
+}
+
+/** Thrown when a tower value cannot be encoded (out-of-range integer, wrong-length hash). */
+export class TowerEncodeError extends FailoverError {
+  /** Path of the offending field inside the tower, e.g. `voteState.votes[3].slot`. */
+  readonly field: string;
+
+  constructor(field: string, problem: string) {
+    super('FAILOVER_TOWER_ENCODE', `cannot encode tower field ${field}: ${problem}`);
+    this.field = field;
+  }
+}
