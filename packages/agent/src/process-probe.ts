@@ -1,0 +1,150 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** What the probe found for the validator process at one moment. */
+export interface ProcessSnapshot {
+  /** True when at least one process with the exact name runs. */
+  readonly running: boolean;
+  /** Every matching PID, oldest first. */
+  readonly pids: readonly number[];
+  /** Seconds since the oldest matching process started; 0 when none runs. */
+  readonly uptimeSeconds: number;
+  /** Restarts seen within the crash-loop window. */
+  readonly recentRestarts: number;
+  /** True when `recentRestarts` reached the crash-loop threshold. */
+  readonly crashLoop: boolean;
+}
+
+/** Reads the validator's process state; injected so the app can be tested without /proc. */
+export interface ValidatorProbe {
+  probe(): Promise<ProcessSnapshot>;
+}
+
+/** Options of {@link createProcessProbe}. */
+export interface ProcessProbeOptions {
+  /** Exact process name, as `pgrep -x` matches it (e.g. `agave-validator`). */
+  readonly processName: string;
+  /** @default '/proc' */
+  readonly procRoot?: string;
+  /** Window in which restarts count towards a crash loop. @default 600_000 (10 min) */
+  readonly crashLoopWindowMs?: number;
+  /** Restarts within the window that make a crash loop. @default 3 */
+  readonly crashLoopRestarts?: number;
+  /** Wall clock for the restart window. @default Date.now */
+  readonly now?: () => number;
+}
+
+// Linux keeps only the first 15 bytes of a process name in /proc/PID/comm (TASK_COMM_LEN 16,
+// NUL included): `solana-validator` shows as `solana-validato`. Longer names are confirmed on
+// the basename of argv[0] from /proc/PID/cmdline, as `pgrep -x -f`-style tools do.
+const COMM_LENGTH = 15;
+
+// USER_HZ is 100 on every architecture Linux ships for servers (getconf CLK_TCK); /proc reports
+// start times in these ticks whatever the kernel's internal HZ is.
+const TICKS_PER_SECOND = 100;
+
+interface FoundProcess {
+  readonly pid: number;
+  readonly startTicks: number;
+}
+
+/**
+ * Finds the validator process by exact name over /proc and tracks its restarts.
+ *
+ * Several PIDs can match: the admin CLI the agent itself runs (`agave-validator -l … set-identity`)
+ * is the same binary. The oldest one is taken as the validator, so a short-lived CLI call never
+ * looks like a restart.
+ */
+export function createProcessProbe(options: ProcessProbeOptions): ValidatorProbe {
+  const procRoot = options.procRoot ?? '/proc';
+  const windowMs = options.crashLoopWindowMs ?? 600_000;
+  const threshold = options.crashLoopRestarts ?? 3;
+  const now = options.now ?? Date.now;
+  let lastMain: FoundProcess | undefined;
+  let restarts: number[] = [];
+
+  return {
+    async probe(): Promise<ProcessSnapshot> {
+      const found = await findProcesses(procRoot, options.processName);
+      const main = found[0];
+      const at = now();
+      if (main && lastMain && (main.pid !== lastMain.pid || main.startTicks !== lastMain.startTicks)) {
+        restarts.push(at);
+      }
+      if (main) lastMain = main;
+      restarts = restarts.filter((t) => at - t <= windowMs);
+      const uptimeSeconds = main ? await uptimeOf(procRoot, main) : 0;
+      return {
+        running: main !== undefined,
+        pids: found.map((p) => p.pid),
+        uptimeSeconds,
+        recentRestarts: restarts.length,
+        crashLoop: restarts.length >= threshold,
+      };
+    },
+  };
+}
+
+async function findProcesses(procRoot: string, name: string): Promise<FoundProcess[]> {
+  const entries = await readdir(procRoot);
+  const found: FoundProcess[] = [];
+  await Promise.all(
+    entries
+      .filter((e) => /^\d+$/.test(e))
+      .map(async (entry) => {
+        const pid = Number(entry);
+        const dir = path.join(procRoot, entry);
+        // A process may exit between readdir and read: that is "not running", not an error.
+        const comm = await readOptional(path.join(dir, 'comm'));
+        if (comm === undefined || !commMatches(comm.trimEnd(), name)) return;
+        if (name.length > COMM_LENGTH) {
+          const cmdline = await readOptional(path.join(dir, 'cmdline'));
+          if (cmdline === undefined || argv0Name(cmdline) !== name) return;
+        }
+        const stat = await readOptional(path.join(dir, 'stat'));
+        const startTicks = stat === undefined ? undefined : parseStartTicks(stat);
+        if (startTicks !== undefined) found.push({ pid, startTicks });
+      }),
+  );
+  return found.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
+}
+
+function commMatches(comm: string, name: string): boolean {
+  return name.length > COMM_LENGTH ? comm === name.slice(0, COMM_LENGTH) : comm === name;
+}
+
+/** The basename of argv[0] from a NUL-separated /proc/PID/cmdline. */
+export function argv0Name(cmdline: string): string {
+  const argv0 = cmdline.split('\0')[0] ?? '';
+  return path.basename(argv0);
+}
+
+/**
+ * Field 22 (starttime, in clock ticks since boot) of /proc/PID/stat. The name field (2) may hold
+ * spaces and parentheses, so fields are counted from the last `)`.
+ */
+export function parseStartTicks(stat: string): number | undefined {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = stat.slice(close + 2).split(' ');
+  // After the name come state (field 3) onwards: starttime is field 22, index 19 here.
+  const value = Number(fields[19]);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+// Uptime from /proc/uptime (seconds since boot) rather than btime + wall clock: it does not
+// jump when NTP steps the clock, and inside containers both figures share the host's boot.
+async function uptimeOf(procRoot: string, proc: FoundProcess): Promise<number> {
+  const raw = await readOptional(path.join(procRoot, 'uptime'));
+  const sinceBoot = Number(raw?.split(' ')[0]);
+  if (!Number.isFinite(sinceBoot)) return 0;
+  return Math.max(0, Math.floor(sinceBoot - proc.startTicks / TICKS_PER_SECOND));
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

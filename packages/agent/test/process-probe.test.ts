@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { argv0Name, createProcessProbe, parseStartTicks, type ProcessSnapshot, type ValidatorProbe } from '../src/process-probe';
+
+const children: ChildProcess[] = [];
+
+function spawnNamed(title: string): ChildProcess {
+  const child = spawn(process.execPath, ['-e', `process.title = ${JSON.stringify(title)}; setInterval(() => {}, 1000);`], { stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+async function probeUntil(probe: ValidatorProbe, accept: (s: ProcessSnapshot) => boolean): Promise<ProcessSnapshot> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const snapshot = await probe.probe();
+    if (accept(snapshot)) return snapshot;
+    if (Date.now() > deadline) throw new Error(`probe never matched; last ${JSON.stringify(snapshot)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const uniqueName = (prefix: string): string => `${prefix}${randomBytes(3).toString('hex')}`;
+
+afterEach(async () => {
+  await Promise.all(children.splice(0).map(stop));
+});
+
+describe('process probe', () => {
+  it('reports not running when no process has the exact name', async () => {
+    const probe = createProcessProbe({ processName: uniqueName('absent-') });
+    expect(await probe.probe()).toEqual({ running: false, pids: [], uptimeSeconds: 0, recentRestarts: 0, crashLoop: false });
+  });
+
+  it('finds a process by its exact name and not by a prefix of it', async () => {
+    const name = uniqueName('fo-');
+    const child = spawnNamed(name);
+    const probe = createProcessProbe({ processName: name });
+    const snapshot = await probeUntil(probe, (s) => s.running);
+    expect(snapshot.pids).toEqual([child.pid]);
+    expect(snapshot.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    expect((await createProcessProbe({ processName: name.slice(0, -1) }).probe()).running).toBe(false);
+  });
+
+  it('matches names longer than 15 characters on argv[0], which /proc/PID/comm truncates', async () => {
+    const name = uniqueName('solana-validator-');
+    const child = spawnNamed(name);
+    const probe = createProcessProbe({ processName: name });
+    const snapshot = await probeUntil(probe, (s) => s.running);
+    expect(snapshot.pids).toEqual([child.pid]);
+    const sameFirst15 = createProcessProbe({ processName: `${name.slice(0, 15)}zz` });
+    expect((await sameFirst15.probe()).running).toBe(false);
+  });
+
+  it('lists several matching PIDs, oldest first', async () => {
+    const name = uniqueName('fo-');
+    const first = spawnNamed(name);
+    const probe = createProcessProbe({ processName: name });
+    await probeUntil(probe, (s) => s.running);
+    const second = spawnNamed(name);
+    const snapshot = await probeUntil(probe, (s) => s.pids.length === 2);
+    expect(snapshot.pids).toEqual([first.pid, second.pid]);
+    expect(snapshot.recentRestarts).toBe(0);
+  });
+
+  it('flags a crash loop after the threshold of restarts within the window, and clears it after', async () => {
+    const name = uniqueName('fo-');
+    let now = 1_000_000;
+    const probe = createProcessProbe({ processName: name, crashLoopRestarts: 2, crashLoopWindowMs: 60_000, now: () => now });
+    let child = spawnNamed(name);
+    await probeUntil(probe, (s) => s.running);
+    for (let restart = 1; restart <= 2; restart++) {
+      await stop(child);
+      const previous = child.pid;
+      child = spawnNamed(name);
+      now += 1_000;
+      const snapshot = await probeUntil(probe, (s) => s.pids[0] !== undefined && s.pids[0] !== previous);
+      expect(snapshot.recentRestarts).toBe(restart);
+      expect(snapshot.crashLoop).toBe(restart >= 2);
+    }
+    now += 61_000;
+    expect(await probe.probe()).toMatchObject({ running: true, recentRestarts: 0, crashLoop: false });
+  });
+});
+
+describe('/proc parsing', () => {
+  it.each([
+    ['a plain name', '1234 (agave-validator) S 1 1234 1234 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 40 0 987654 1000 10 0'],
+    ['a name with spaces and parentheses', '1234 (a (b) c) S 1 1234 1234 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 40 0 987654 1000 10 0'],
+  ])('reads starttime from stat with %s', (_case, stat) => {
+    expect(parseStartTicks(stat)).toBe(987654);
+  });
+
+  it('refuses a stat line without a name field', () => {
+    expect(parseStartTicks('garbage')).toBeUndefined();
+  });
+
+  it('takes the basename of argv[0]', () => {
+    expect(argv0Name('/home/sol/bin/agave-validator\0--identity\0id.json\0')).toBe('agave-validator');
+  });
+});
