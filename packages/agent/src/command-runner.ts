@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process';
+import type { AgentLogger } from './logger';
+import { redactSecrets } from './internal/redact';
+
+/** The outcome of one configured command; a failure is a value, never an exception. */
+export interface CommandResult {
+  /** True when the command exited 0 (always true in dry-run). */
+  readonly ok: boolean;
+  /** Exit code, or null when a signal ended it. */
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  /** True when the per-command timeout killed it. */
+  readonly timedOut: boolean;
+  /** True when nothing ran because the agent is in dry-run. */
+  readonly dryRun: boolean;
+  /** The command line after placeholders, redacted, as it was logged. */
+  readonly command: string;
+}
+
+/** Runs the operator's configured command templates; injected so tests can record calls. */
+export interface CommandRunner {
+  /**
+   * Resolves the template's placeholders and runs it through `bash -c`.
+   * @param label what the command is for (`identity_change_command`), used in logs.
+   */
+  run(label: string, template: string): Promise<CommandResult>;
+}
+
+/** Options of {@link createCommandRunner}. */
+export interface CommandRunnerOptions {
+  /**
+   * Placeholder values, from the configuration only: `{validator_identity}` → pubkey. Request
+   * data never reaches this map, so nothing from the network is ever interpolated.
+   */
+  readonly placeholders: Readonly<Record<string, string>>;
+  /** Log `would execute: …` and run nothing. */
+  readonly dryRun: boolean;
+  /** Per-command timeout; the whole process group is killed when it passes. @default 30_000 */
+  readonly timeoutMs?: number;
+  /** Values never to appear in logs or results (the auth secret, keypair paths' contents). */
+  readonly secrets?: readonly string[];
+  readonly logger: AgentLogger;
+  /** @default 'bash' */
+  readonly shell?: string;
+}
+
+// Output beyond this is dropped: a chatty command must not grow the agent's memory.
+const MAX_CAPTURE_BYTES = 64 * 1024;
+// Time between SIGTERM and SIGKILL for a command that outlived its timeout.
+const KILL_GRACE_MS = 2_000;
+
+/**
+ * Replaces `{name}` for each known placeholder and leaves every other brace alone, so bash's
+ * own `{a,b}` and `${VAR}` in a template keep working.
+ */
+export function resolvePlaceholders(template: string, placeholders: Readonly<Record<string, string>>): string {
+  return template.replace(/\{([a-z_]+)\}/g, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(placeholders, name) ? (placeholders[name] as string) : whole,
+  );
+}
+
+/** Creates the runner the agent uses for every configured command. */
+export function createCommandRunner(options: CommandRunnerOptions): CommandRunner {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const secrets = options.secrets ?? [];
+  const shell = options.shell ?? 'bash';
+  const { logger } = options;
+
+  return {
+    async run(label, template) {
+      const resolved = resolvePlaceholders(template, options.placeholders);
+      const shown = redactSecrets(resolved, secrets);
+      if (options.dryRun) {
+        logger.info({ command: label, dry_run: true }, `would execute: ${shown}`);
+        return { ok: true, exitCode: 0, stdout: '', stderr: '', durationMs: 0, timedOut: false, dryRun: true, command: shown };
+      }
+      logger.info({ command: label }, `executing: ${shown}`);
+      const raw = await execute(shell, resolved, timeoutMs);
+      const result: CommandResult = {
+        ...raw,
+        stdout: redactSecrets(raw.stdout, secrets),
+        stderr: redactSecrets(raw.stderr, secrets),
+        dryRun: false,
+        command: shown,
+      };
+      const fields = {
+        command: label,
+        exit_code: result.exitCode,
+        duration_ms: result.durationMs,
+        timed_out: result.timedOut,
+        stdout: result.stdout.trim(),
+        stderr: result.stderr.trim(),
+      };
+      if (result.ok) logger.info(fields, `${label} succeeded`);
+      else logger.error(fields, `${label} failed${result.timedOut ? ` after ${timeoutMs} ms timeout` : ''}`);
+      return result;
+    },
+  };
+}
+
+type RawResult = Omit<CommandResult, 'dryRun' | 'command'>;
+
+function execute(shell: string, commandLine: string, timeoutMs: number): Promise<RawResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    // detached: the command gets its own process group, so a timeout can kill what it spawned
+    // (an `agave-validator` CLI under `sudo`, a pipeline) and not only bash.
+    const child = spawn(shell, ['-c', commandLine], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = capture();
+    const stderr = capture();
+    child.stdout.on('data', stdout.add);
+    child.stderr.on('data', stderr.add);
+    let timedOut = false;
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const finish = (exitCode: number | null, spawnError?: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      const err = spawnError ? `${stderr.text()}${spawnError.message}` : stderr.text();
+      resolve({
+        ok: exitCode === 0 && !timedOut,
+        exitCode,
+        stdout: stdout.text(),
+        stderr: err,
+        durationMs: Math.round(performance.now() - started),
+        timedOut,
+      });
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signalGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => {
+        signalGroup(child.pid, 'SIGKILL');
+        // A grandchild that left the group can hold the pipes open; do not wait for it.
+        finish(null);
+      }, KILL_GRACE_MS);
+    }, timeoutMs);
+    child.once('error', (error) => finish(null, error));
+    child.once('close', (code) => finish(code));
+  });
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function capture(): { add: (chunk: Buffer) => void; text: () => string } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  return {
+    add: (chunk: Buffer) => {
+      if (size >= MAX_CAPTURE_BYTES) return;
+      chunks.push(chunk.subarray(0, MAX_CAPTURE_BYTES - size));
+      size += chunk.length;
+    },
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}

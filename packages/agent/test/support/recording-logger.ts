@@ -1,0 +1,23 @@
+import type { AgentLogger } from '../../src/logger';
+
+export interface LogEntry {
+  readonly level: 'info' | 'warn' | 'error' | 'debug';
+  readonly fields: Record<string, unknown>;
+  readonly message: string;
+}
+
+/** A logger that keeps every entry, for assertions on what the agent said. */
+export function recordingLogger(): AgentLogger & { entries: LogEntry[]; text: () => string } {
+  const entries: LogEntry[] = [];
+  const at = (level: LogEntry['level']) => (fields: Record<string, unknown>, message: string) => {
+    entries.push({ level, fields, message });
+  };
+  return {
+    entries,
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    debug: at('debug'),
+    text: () => entries.map((e) => `${e.level} ${e.message} ${JSON.stringify(e.fields)}`).join('\n'),
+  };
+}
