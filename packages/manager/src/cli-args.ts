@@ -1,0 +1,195 @@
+/**
+ * The command line of `failover-manager`, as the Go tool's: its flags keep their names and
+ * defaults, and each maps onto a config-file key so that flags, environment and file go
+ * through one validation (precedence flags > env > file > defaults).
+ */
+import { UsageError } from './errors';
+
+/** What the user asked the program to do. */
+export type ManagerCommand = 'run' | 'status' | 'switchover' | 'help' | 'version' | 'generate-config' | 'shutdown-agent';
+
+/** The parsed command line. */
+export interface ParsedArgs {
+  readonly command: ManagerCommand;
+  readonly configPath: string | undefined;
+  /** Config keys set by flags, in the file's snake_case form, durations as strings. */
+  readonly overrides: Readonly<Record<string, string | number | boolean>>;
+  /** `switchover --reason TEXT`. */
+  readonly reason: string | undefined;
+  /** `--json` for `status`: machine-readable output. */
+  readonly json: boolean;
+}
+
+type FlagKind = 'string' | 'duration' | 'integer' | 'boolean';
+
+interface FlagSpec {
+  readonly kind: FlagKind;
+  /** Config key the flag overrides; undefined for flags that only steer the CLI. */
+  readonly key?: string;
+  readonly help: string;
+}
+
+/** Flags of the Go tool, plus the subcommands' own. */
+export const FLAGS: Readonly<Record<string, FlagSpec>> = {
+  config: { kind: 'string', help: 'Path to manager-config.json' },
+  active: { kind: 'string', key: 'active_validator', help: 'Agent URL of the active validator (skips detection)' },
+  passive: { kind: 'string', key: 'passive_validator', help: 'Agent URL of the passive validator (skips detection)' },
+  interval: { kind: 'duration', key: 'heartbeat_interval', help: 'Heartbeat interval (default 5s)' },
+  misses: { kind: 'integer', key: 'misses_before_failover', help: 'Missed heartbeats before failover (default 5)' },
+  'slot-threshold': { kind: 'integer', key: 'slot_diff_threshold', help: 'Maximum slots behind the network (default 100)' },
+  timeout: { kind: 'duration', key: 'request_timeout', help: 'Time limit of each agent request (default 5s)' },
+  'dry-run': { kind: 'boolean', key: 'dry_run', help: 'Log "would failover" instead of acting (default true)' },
+  'shutdown-agent': { kind: 'boolean', help: 'Send shutdown to both agents and exit' },
+  'log-file': { kind: 'string', key: 'log_file', help: 'Also log to this file (rotated daily)' },
+  'generate-config': { kind: 'boolean', help: 'Print an example manager-config.json and exit' },
+  reason: { kind: 'string', help: 'switchover: why the switchover is made (logged and notified)' },
+  json: { kind: 'boolean', help: 'status: print JSON instead of a table' },
+  help: { kind: 'boolean', help: 'Show this help' },
+  version: { kind: 'boolean', help: 'Print the version' },
+};
+
+/** Environment variables of the Go tool and the config keys they set. */
+export const ENV_KEYS: Readonly<Record<string, { key: string; kind: FlagKind }>> = {
+  DRY_RUN: { key: 'dry_run', kind: 'boolean' },
+  ACTIVE_VALIDATOR: { key: 'active_validator', kind: 'string' },
+  PASSIVE_VALIDATOR: { key: 'passive_validator', kind: 'string' },
+  MANAGER_LOG_FILE: { key: 'log_file', kind: 'string' },
+};
+
+const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover']);
+
+/**
+ * Parses argv the way Go's `flag` package does (`-x` and `--x`, `--x=v` and `--x v`,
+ * booleans as `--x` or `--x=false`), plus a leading subcommand.
+ * @throws {UsageError} on an unknown flag, a missing value or a malformed number/boolean
+ */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const values = new Map<string, string | boolean>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positional.push(arg);
+      continue;
+    }
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq === -1 ? body : body.slice(0, eq);
+    const spec = name === 'h' ? FLAGS.help : FLAGS[name];
+    if (spec === undefined) throw new UsageError(`unknown flag ${arg}${suggest(name)}`);
+    const flag = name === 'h' ? 'help' : name;
+    if (eq !== -1) {
+      values.set(flag, body.slice(eq + 1));
+    } else if (spec.kind === 'boolean') {
+      const next = argv[i + 1];
+      // Go wants --dry-run=false; "--dry-run false" is accepted too, since reading it as
+      // "dry run on" plus a stray word would silently do the opposite of what was meant.
+      if (next === 'true' || next === 'false') {
+        values.set(flag, next);
+        i += 1;
+      } else {
+        values.set(flag, true);
+      }
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined) throw new UsageError(`flag --${flag} needs a value`);
+      values.set(flag, next);
+      i += 1;
+    }
+  }
+
+  const overrides: Record<string, string | number | boolean> = {};
+  for (const [flag, raw] of values) {
+    const spec = FLAGS[flag];
+    if (spec?.key === undefined) continue;
+    overrides[spec.key] = convert(raw, spec.kind, `--${flag}`);
+  }
+
+  const first = positional[0];
+  if (positional.length > 1 || (first !== undefined && !SUBCOMMANDS.has(first as ManagerCommand))) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status" and "switchover"`);
+  }
+  const flagIsOn = (flag: string): boolean => values.has(flag) && convert(values.get(flag) ?? true, 'boolean', `--${flag}`) === true;
+  const command: ManagerCommand = flagIsOn('help')
+    ? 'help'
+    : flagIsOn('version')
+      ? 'version'
+      : flagIsOn('generate-config')
+        ? 'generate-config'
+        : flagIsOn('shutdown-agent')
+          ? 'shutdown-agent'
+          : ((first as ManagerCommand | undefined) ?? 'run');
+
+  const reason = values.get('reason');
+  if (command === 'switchover' && (typeof reason !== 'string' || reason.trim() === '')) {
+    throw new UsageError('switchover needs --reason TEXT (it is logged and sent with the notification)');
+  }
+  const config = values.get('config');
+  return {
+    command,
+    configPath: typeof config === 'string' ? config : undefined,
+    overrides,
+    reason: typeof reason === 'string' ? reason : undefined,
+    json: flagIsOn('json'),
+  };
+}
+
+/**
+ * Reads the Go tool's environment variables into config keys.
+ * @throws {UsageError} when `DRY_RUN` is not a boolean
+ */
+export function envOverrides(env: Readonly<Record<string, string | undefined>>): Record<string, string | number | boolean> {
+  const overrides: Record<string, string | number | boolean> = {};
+  for (const [name, { key, kind }] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    overrides[key] = convert(value, kind, name);
+  }
+  return overrides;
+}
+
+/** The `--help` text. */
+export function usage(): string {
+  const lines = [
+    'Usage: failover-manager [flags]                  monitor both validators and fail over',
+    '       failover-manager status [--json]          show both nodes, through the control API',
+    '       failover-manager switchover --reason TEXT planned switchover, through the control API',
+    '',
+    'Flags:',
+  ];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const arg = spec.kind === 'boolean' ? '' : spec.kind === 'duration' ? ' DURATION' : spec.kind === 'integer' ? ' N' : ' VALUE';
+    lines.push(`  --${(name + arg).padEnd(24)} ${spec.help}`);
+  }
+  lines.push('', 'Environment: DRY_RUN, ACTIVE_VALIDATOR, PASSIVE_VALIDATOR, MANAGER_LOG_FILE.');
+  lines.push('Precedence: flags > environment > config file > defaults.', '');
+  return lines.join('\n');
+}
+
+function convert(raw: string | boolean, kind: FlagKind, where: string): string | number | boolean {
+  if (typeof raw === 'boolean') return raw;
+  switch (kind) {
+    case 'boolean': {
+      const normalized = raw.trim().toLowerCase();
+      if (['true', '1', 't', 'yes'].includes(normalized)) return true;
+      if (['false', '0', 'f', 'no'].includes(normalized)) return false;
+      throw new UsageError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
+    }
+    case 'integer': {
+      if (!/^\d+$/.test(raw.trim())) throw new UsageError(`${where} must be a whole number, got ${JSON.stringify(raw)}`);
+      return Number(raw);
+    }
+    case 'duration':
+    case 'string':
+      return raw;
+  }
+}
+
+function suggest(name: string): string {
+  const close = Object.keys(FLAGS).find((flag) => flag.startsWith(name.slice(0, 3)) && name.length > 2);
+  return close === undefined ? '; see --help' : `; did you mean --${close}?`;
+}

@@ -1,0 +1,82 @@
+/**
+ * Errors the manager throws. Each has a stable code, the first word of its message and
+ * listed in docs/manager.md; a test checks that list. Failures of the monitored system
+ * (an agent unreachable, a failed promotion) are values, not these: these stop the program
+ * or refuse a request before anything was done.
+ */
+import { FailoverError } from '@failover/core';
+
+/** Base class of every error `@failover/manager` throws. */
+export class ManagerError extends FailoverError {}
+
+/** Thrown when the command line is malformed; the CLI exits with code 2. */
+export class UsageError extends ManagerError {
+  constructor(message: string) {
+    super('FAILOVER_MANAGER_USAGE', message);
+  }
+}
+
+/** Thrown when the configuration cannot run: each problem is listed with its key; exit code 2. */
+export class ManagerConfigError extends ManagerError {
+  /** One line per problem, each naming its key. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('FAILOVER_MANAGER_CONFIG', `the configuration cannot be used:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Thrown at start when no shared secret is configured and `insecure_no_auth` is not set. */
+export class NoAuthSecretError extends ManagerError {
+  constructor() {
+    super(
+      'FAILOVER_MANAGER_NO_AUTH',
+      'no auth_secret_file configured; agents would accept failover commands from anyone who can reach them. ' +
+        'Set auth_secret_file (the same secret as the agents), or insecure_no_auth: true to run without authentication',
+    );
+  }
+}
+
+/** Thrown at start in secure identity mode when the keypair file is not the staked identity. */
+export class IdentityMismatchError extends ManagerError {
+  /** The keypair file that was read. */
+  readonly path: string;
+
+  constructor(path: string, actual: string, expected: string) {
+    super(
+      'FAILOVER_MANAGER_IDENTITY_MISMATCH',
+      `identity_keypair_path ${path} holds ${actual}, but staked_identity_pubkey is ${expected}; refusing to start`,
+    );
+    this.path = path;
+  }
+}
+
+/** Thrown at start in secure identity mode when a validator cannot receive the identity over SSH. */
+export class SecureModeCheckError extends ManagerError {
+  /** The validator that failed the check, e.g. `validator2`. */
+  readonly validator: string;
+
+  constructor(validator: string, detail: string) {
+    super('FAILOVER_MANAGER_SSH_CHECK', `secure identity mode check failed for ${validator}: ${detail}`);
+    this.validator = validator;
+  }
+}
+
+/** Thrown when active and passive cannot be told apart (gossip, agents and flags disagree or say nothing). */
+export class RoleDetectionError extends ManagerError {
+  constructor(detail: string) {
+    super('FAILOVER_MANAGER_ROLES', `cannot tell which validator is active: ${detail}`);
+  }
+}
+
+/** Thrown by the `status` and `switchover` subcommands when the control API refuses or cannot be reached. */
+export class ControlApiError extends ManagerError {
+  /** HTTP status of the refusal; undefined when the manager could not be reached. */
+  readonly status: number | undefined;
+
+  constructor(detail: string, status?: number) {
+    super('FAILOVER_MANAGER_CONTROL', detail);
+    this.status = status;
+  }
+}
