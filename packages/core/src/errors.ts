@@ -103,3 +103,35 @@ export class TowerEncodeError extends FailoverError {
     this.field = field;
   }
 }
+
+/** The stable codes a tower file can fail to decode with. */
+export type TowerDecodeCode =
+  | 'FAILOVER_TOWER_TRUNCATED'
+  | 'FAILOVER_TOWER_VARIANT'
+  | 'FAILOVER_TOWER_SIGNATURE'
+  | 'FAILOVER_TOWER_WRONG_PUBKEY'
+  | 'FAILOVER_TOWER_TRAILING_BYTES'
+  | 'FAILOVER_TOWER_INTEGER_RANGE'
+  | 'FAILOVER_TOWER_INVALID';
+
+/**
+ * Describes why a tower file was refused. `decodeTower` returns it (a bad tower is an
+ * expected outcome on the failover path); callers that cannot continue may throw it.
+ * - `FAILOVER_TOWER_TRUNCATED`: the file ends before a field does;
+ * - `FAILOVER_TOWER_VARIANT`: not `SavedTowerVersions::Current`;
+ * - `FAILOVER_TOWER_SIGNATURE`: the signature does not verify against the identity;
+ * - `FAILOVER_TOWER_WRONG_PUBKEY`: a valid tower, but of another identity;
+ * - `FAILOVER_TOWER_TRAILING_BYTES`: bytes after the end of the tower;
+ * - `FAILOVER_TOWER_INTEGER_RANGE`: a u64/i64 beyond `Number.MAX_SAFE_INTEGER`;
+ * - `FAILOVER_TOWER_INVALID`: a malformed value (option/bool tag, varint, short-vec, slot order).
+ */
+export class TowerDecodeError extends FailoverError {
+  declare readonly code: TowerDecodeCode;
+  /** Byte offset in the file (or in the signed data, for data fields) where decoding stopped. */
+  readonly offset: number | undefined;
+
+  constructor(code: TowerDecodeCode, message: string, offset?: number) {
+    super(code, message);
+    this.offset = offset;
+  }
+}
