@@ -1,1 +1,14 @@
-export {};
+export { freePort } from './free-port';
+export { tempDir } from './temp-dir';
+export type { TempDir } from './temp-dir';
+export { waitFor } from './wait-for';
+export type { WaitForOptions } from './wait-for';
+export { startEtcd } from './etcd';
+export type { EtcdCluster, EtcdMember, StartEtcdOptions } from './etcd';
+export { startSshd } from './sshd';
+export type { SshdHandle, StartSshdOptions } from './sshd';
+export { startFakeTelegram } from './fake-telegram';
+export type { DownMode, FakeTelegram, InjectedFailure, RecordedCall, RecordedMessage } from './fake-telegram';
+export { startCuttableProxy } from './cuttable-proxy';
+export type { CutMode, CuttableProxy, CuttableProxyOptions } from './cuttable-proxy';
+export { ComponentStartError, TestkitArgumentError, TestkitError, WaitTimeoutError } from './errors';
