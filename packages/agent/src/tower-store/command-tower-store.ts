@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CommandRunner } from '../command-runner';
+import { sha256Hex, type BackupOutcome, type LatestOutcome, type TowerBackupMeta, type TowerStore } from './tower-store';
+
+/** Options of {@link createCommandTowerStore}. */
+export interface CommandTowerStoreOptions {
+  /** The Go tool's `tower_backup_command`; reads the tower from the ledger itself. */
+  readonly backupCommand: string;
+  /** The Go tool's `tower_restore_command`; writes the tower into the ledger itself. */
+  readonly restoreCommand: string;
+  /** Where the restore command leaves the tower (the config's `tower_file_path`, resolved). */
+  readonly towerFile: string;
+  readonly runner: CommandRunner;
+}
+
+/**
+ * The Go tool's way: the operator's own shell commands move the tower (often through
+ * `etcdctl` and base64). The agent cannot see inside the store, so `latest()` runs the restore
+ * command and reads back what it wrote; the caller verifies it and puts back the previous
+ * file when it is refused.
+ */
+export function createCommandTowerStore(options: CommandTowerStoreOptions): TowerStore {
+  return {
+    kind: 'command',
+    describe: () => 'tower_backup_command / tower_restore_command',
+
+    async backup(_bytes: Buffer, meta: TowerBackupMeta): Promise<BackupOutcome> {
+      const result = await options.runner.run('tower_backup_command', options.backupCommand);
+      if (!result.ok) {
+        const why = result.timedOut ? 'timed out' : `exited with ${result.exitCode}`;
+        return { ok: false, reason: 'failed', error: `tower_backup_command ${why}: ${result.stderr.trim().slice(0, 300)}` };
+      }
+      return { ok: true, meta };
+    },
+
+    async latest(): Promise<LatestOutcome> {
+      const result = await options.runner.run('tower_restore_command', options.restoreCommand);
+      if (!result.ok) {
+        const why = result.timedOut ? 'timed out' : `exited with ${result.exitCode}`;
+        return { ok: false, error: `tower_restore_command ${why}: ${result.stderr.trim().slice(0, 300)}` };
+      }
+      if (result.dryRun) return { ok: true, tower: null };
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(options.towerFile);
+      } catch (error) {
+        return { ok: false, error: `tower_restore_command left no readable ${options.towerFile}: ${(error as Error).message}` };
+      }
+      // An empty file is what `etcdctl get … | base64 -d >` leaves when the key is missing.
+      if (bytes.length === 0) return { ok: true, tower: null };
+      const meta: TowerBackupMeta = {
+        fileName: path.basename(options.towerFile),
+        sha256: sha256Hex(bytes),
+        lastVotedSlot: null,
+        source: 'tower_restore_command',
+        takenAt: new Date().toISOString(),
+      };
+      return { ok: true, tower: { bytes, meta } };
+    },
+
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,124 @@
+import { Etcd3, type IOptions } from 'etcd3';
+import { isNotOlder, parseMeta, serializeMeta, type BackupOutcome, type LatestOutcome, type TowerBackupMeta, type TowerStore } from './tower-store';
+
+/** Options of {@link createEtcdTowerStore}. */
+export interface EtcdTowerStoreOptions {
+  /** Client URLs of the etcd members, `http://10.0.0.1:2379`. */
+  readonly endpoints: readonly string[];
+  /** Key prefix; the cluster name keeps mainnet and testnet identities apart. @default '/failover' */
+  readonly prefix?: string;
+  /** Solana cluster the identity votes on (`mainnet-beta`, `testnet`). */
+  readonly cluster: string;
+  /** Staked identity pubkey; one key set per identity. */
+  readonly identity: string;
+  /**
+   * Deadline of every unary call. etcd3 sets none by default, and a `get()` during a partition
+   * was measured to hang for 20 s+. @default 2_000
+   */
+  readonly callTimeoutMs?: number;
+  /** @default 2_000 */
+  readonly dialTimeoutMs?: number;
+  /** Extra etcd3 options (TLS credentials, auth); endpoints and deadlines above win. */
+  readonly clientOptions?: Omit<IOptions, 'hosts'>;
+}
+
+// Zero-padded so that etcd's byte-wise Value comparison orders slots numerically: a backup
+// is written only when the stored slot is below ours + 1, in the same transaction.
+const SLOT_DIGITS = 20;
+const padSlot = (slot: number | null): string => String((slot ?? -1) + 1).padStart(SLOT_DIGITS, '0');
+
+/**
+ * Tower backups in etcd: three keys under `<prefix>/<cluster>/<identity>/tower/` (`bytes`,
+ * `meta` with sha256 / slot / source / time, `slot`) always written in one transaction.
+ *
+ * Two fences guard the write. A backup never replaces one with a higher last voted slot
+ * (checked by etcd itself, not read-then-write). And once this agent has read or written the
+ * keys, it writes only if nobody else has since (the `slot` key's mod revision), so an agent
+ * that lost its role without knowing it cannot overwrite the new holder's backups.
+ */
+export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore {
+  const callTimeoutMs = options.callTimeoutMs ?? 2_000;
+  const client = new Etcd3({
+    ...options.clientOptions,
+    hosts: [...options.endpoints],
+    dialTimeout: options.dialTimeoutMs ?? 2_000,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+  });
+  const base = `${options.prefix ?? '/failover'}/${options.cluster}/${options.identity}/tower/`;
+  const keys = { bytes: `${base}bytes`, meta: `${base}meta`, slot: `${base}slot` };
+  let knownRevision: string | undefined;
+
+  const unavailable = (error: unknown): BackupOutcome => ({
+    ok: false,
+    reason: 'unavailable',
+    error: `etcd ${options.endpoints.join(',')}: ${(error as Error).message}`,
+  });
+
+  const puts = (bytes: Buffer, meta: TowerBackupMeta) => [
+    client.put(keys.bytes).value(bytes),
+    client.put(keys.meta).value(JSON.stringify(serializeMeta(meta))),
+    client.put(keys.slot).value(padSlot(meta.lastVotedSlot)),
+  ];
+
+  return {
+    kind: 'etcd',
+    describe: () => `etcd ${options.endpoints.join(',')} key ${base}`,
+
+    async latest(): Promise<LatestOutcome> {
+      try {
+        const range = await client.getAll().prefix(base).exec();
+        const byKey = new Map(range.kvs.map((kv) => [kv.key.toString(), kv]));
+        const slotKv = byKey.get(keys.slot);
+        const bytesKv = byKey.get(keys.bytes);
+        const metaKv = byKey.get(keys.meta);
+        knownRevision = slotKv?.mod_revision ?? '0';
+        if (!slotKv || !bytesKv || !metaKv) return { ok: true, tower: null };
+        const meta = parseMeta(JSON.parse(metaKv.value.toString()) as unknown);
+        if (!meta) return { ok: false, error: `${keys.meta} does not hold tower metadata` };
+        return { ok: true, tower: { bytes: Buffer.from(bytesKv.value), meta } };
+      } catch (error) {
+        return { ok: false, error: `etcd ${options.endpoints.join(',')}: ${(error as Error).message}` };
+      }
+    },
+
+    async backup(bytes: Buffer, meta: TowerBackupMeta): Promise<BackupOutcome> {
+      try {
+        if (knownRevision === undefined || knownRevision === '0') {
+          const created = await client.if(keys.slot, 'Version', '==', 0).then(...puts(bytes, meta)).commit();
+          if (created.succeeded) {
+            knownRevision = created.header.revision;
+            return { ok: true, meta };
+          }
+          if (knownRevision === '0') return fenced();
+        }
+        let txn = client.if(keys.slot, 'Value', '<', padSlot((meta.lastVotedSlot ?? -1) + 1));
+        if (knownRevision !== undefined) txn = txn.and(keys.slot, 'Mod', '==', Number(knownRevision));
+        const updated = await txn.then(...puts(bytes, meta)).else(client.get(keys.slot)).commit();
+        if (updated.succeeded) {
+          knownRevision = updated.header.revision;
+          return { ok: true, meta };
+        }
+        const current = updated.responses[0]?.response_range?.kvs[0];
+        const storedSlot = current ? Number(current.value.toString()) - 1 : null;
+        if (current && !isNotOlder(meta.lastVotedSlot, storedSlot)) {
+          return { ok: false, reason: 'stale', error: `etcd holds a tower with last voted slot ${storedSlot}, newer than ${meta.lastVotedSlot}` };
+        }
+        return fenced();
+      } catch (error) {
+        return unavailable(error);
+      }
+    },
+
+    close: async () => {
+      client.close();
+    },
+  };
+
+  function fenced(): BackupOutcome {
+    return {
+      ok: false,
+      reason: 'fenced',
+      error: `${keys.slot} was written by someone else since this agent last read it; not overwriting another holder's tower`,
+    };
+  }
+}

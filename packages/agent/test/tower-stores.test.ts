@@ -1,0 +1,162 @@
+import { startEtcd, tempDir, waitFor, type EtcdCluster, type TempDir } from '@failover/testkit';
+import { Etcd3 } from 'etcd3';
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createCommandRunner } from '../src/command-runner';
+import { createCommandTowerStore, createDirectoryTowerStore, createEtcdTowerStore, sha256Hex, type TowerBackupMeta, type TowerStore } from '../src/tower-store';
+import { recordingLogger } from './support/recording-logger';
+
+const identity = 'Stake11111111111111111111111111111111111111';
+
+function metaFor(bytes: Buffer, lastVotedSlot: number | null, source = 'agent-a'): TowerBackupMeta {
+  return { fileName: `tower-1_9-${identity}.bin`, sha256: sha256Hex(bytes), lastVotedSlot, source, takenAt: new Date(0).toISOString() };
+}
+
+let dir: TempDir;
+beforeEach(() => {
+  dir = tempDir('agent-store');
+});
+afterEach(() => {
+  dir.remove();
+});
+
+describe('every store', () => {
+  const makers: Array<[string, () => TowerStore]> = [['directory', () => createDirectoryTowerStore({ directory: path.join(dir.path, 'backups'), identity })]];
+
+  it.each(makers)('%s: holds nothing at first, then returns the latest backup', async (_kind, make) => {
+    const store = make();
+    await expect(store.latest()).resolves.toEqual({ ok: true, tower: null });
+    const first = Buffer.from('tower at 10');
+    const second = Buffer.from('tower at 12');
+    await expect(store.backup(first, metaFor(first, 10))).resolves.toMatchObject({ ok: true });
+    await expect(store.backup(second, metaFor(second, 12))).resolves.toMatchObject({ ok: true });
+    await expect(store.latest()).resolves.toEqual({ ok: true, tower: { bytes: second, meta: metaFor(second, 12) } });
+    await store.close();
+  });
+
+  it.each(makers)('%s: refuses to replace a tower with an older one', async (_kind, make) => {
+    const store = make();
+    const newer = Buffer.from('newer');
+    const older = Buffer.from('older');
+    await store.backup(newer, metaFor(newer, 50));
+    await expect(store.backup(older, metaFor(older, 49))).resolves.toMatchObject({ ok: false, reason: 'stale' });
+    await expect(store.latest()).resolves.toMatchObject({ ok: true, tower: { bytes: newer } });
+    await store.close();
+  });
+});
+
+describe('directory store', () => {
+  it('writes its backup with mode 0600 and leaves no temporary file behind', async () => {
+    const backups = path.join(dir.path, 'backups');
+    const store = createDirectoryTowerStore({ directory: backups, identity });
+    const bytes = Buffer.from('x');
+    await store.backup(bytes, metaFor(bytes, 1));
+    const files = readdirSync(backups);
+    expect(files).toEqual([`tower-backup-${identity}.json`]);
+    expect(statSync(path.join(backups, files[0] as string)).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('command store', () => {
+  it('runs the Go-style backup and restore commands and reads back what the restore wrote', async () => {
+    const towerFile = path.join(dir.path, `tower-1_9-${identity}.bin`);
+    const saved = path.join(dir.path, 'saved.b64');
+    const runner = createCommandRunner({ placeholders: { validator_identity: identity }, dryRun: false, logger: recordingLogger() });
+    const store = createCommandTowerStore({
+      runner,
+      towerFile,
+      backupCommand: `base64 -w0 ${dir.path}/tower-1_9-*.bin > ${saved}`,
+      restoreCommand: `base64 -d < ${saved} > ${dir.path}/tower-1_9-{validator_identity}.bin`,
+    });
+    const bytes = Buffer.from([1, 2, 3, 250]);
+    writeFileSync(towerFile, bytes);
+    await expect(store.backup(bytes, metaFor(bytes, 5))).resolves.toMatchObject({ ok: true });
+    rmSync(towerFile);
+    const latest = await store.latest();
+    expect(latest).toMatchObject({ ok: true, tower: { bytes, meta: { sha256: sha256Hex(bytes), fileName: path.basename(towerFile) } } });
+  });
+
+  it('reports a failing backup command with its exit code', async () => {
+    const runner = createCommandRunner({ placeholders: {}, dryRun: false, logger: recordingLogger() });
+    const store = createCommandTowerStore({ runner, towerFile: path.join(dir.path, 't.bin'), backupCommand: 'echo nope >&2; exit 4', restoreCommand: 'exit 1' });
+    const bytes = Buffer.from('t');
+    await expect(store.backup(bytes, metaFor(bytes, 1))).resolves.toEqual({ ok: false, reason: 'failed', error: 'tower_backup_command exited with 4: nope' });
+    await expect(store.latest()).resolves.toMatchObject({ ok: false, error: expect.stringContaining('tower_restore_command exited with 1') });
+  });
+});
+
+describe('etcd store (real etcd)', () => {
+  let etcd: EtcdCluster | undefined;
+  const stores: TowerStore[] = [];
+  const open = (): TowerStore => {
+    const store = createEtcdTowerStore({ endpoints: etcd?.endpoints ?? [], cluster: 'testnet', identity, callTimeoutMs: 500, dialTimeoutMs: 500 });
+    stores.push(store);
+    return store;
+  };
+
+  beforeAll(async () => {
+    etcd = await startEtcd();
+  });
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+    const client = new Etcd3({ hosts: etcd?.endpoints ?? [] });
+    await client.delete().all();
+    client.close();
+  });
+
+  it('writes bytes, metadata and slot under one key per cluster and identity', async () => {
+    const store = open();
+    const bytes = Buffer.from([0, 1, 2, 255]);
+    await expect(store.backup(bytes, metaFor(bytes, 77))).resolves.toMatchObject({ ok: true });
+    const client = new Etcd3({ hosts: etcd?.endpoints ?? [] });
+    const keys = await client.getAll().prefix('/failover/testnet/').keys();
+    client.close();
+    expect(keys.sort()).toEqual([`/failover/testnet/${identity}/tower/bytes`, `/failover/testnet/${identity}/tower/meta`, `/failover/testnet/${identity}/tower/slot`]);
+    await expect(open().latest()).resolves.toEqual({ ok: true, tower: { bytes, meta: metaFor(bytes, 77) } });
+  });
+
+  it('refuses an older tower in the same transaction', async () => {
+    const store = open();
+    const newer = Buffer.from('n');
+    const older = Buffer.from('o');
+    await store.backup(newer, metaFor(newer, 1000));
+    await expect(open().backup(older, metaFor(older, 999))).resolves.toMatchObject({ ok: false, reason: 'stale' });
+  });
+
+  it('fences an agent whose view is stale: after another holder wrote, its backup is refused', async () => {
+    const oldHolder = open();
+    const newHolder = open();
+    const t1 = Buffer.from('t1');
+    await oldHolder.backup(t1, metaFor(t1, 10, 'old'));
+    await expect(newHolder.latest()).resolves.toMatchObject({ ok: true, tower: { bytes: t1 } });
+    const t2 = Buffer.from('t2');
+    await expect(newHolder.backup(t2, metaFor(t2, 20, 'new'))).resolves.toMatchObject({ ok: true });
+    const late = Buffer.from('late');
+    await expect(oldHolder.backup(late, metaFor(late, 30, 'old'))).resolves.toMatchObject({ ok: false, reason: 'fenced' });
+    await expect(newHolder.latest()).resolves.toMatchObject({ ok: true, tower: { bytes: t2 } });
+  });
+
+  it('reports etcd down as unavailable within its deadline, and works again once etcd is back', async () => {
+    const store = open();
+    const a = Buffer.from('a');
+    await store.backup(a, metaFor(a, 1));
+    const member = etcd?.members[0];
+    await member?.stop();
+    try {
+      const started = Date.now();
+      const b = Buffer.from('b');
+      await expect(store.backup(b, metaFor(b, 2))).resolves.toMatchObject({ ok: false, reason: 'unavailable' });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await expect(store.latest()).resolves.toMatchObject({ ok: false });
+    } finally {
+      await member?.restart();
+    }
+    await etcd?.waitHealthy();
+    const c = Buffer.from('c');
+    await waitFor(async () => (await store.backup(c, metaFor(c, 3))).ok, { description: 'a backup after etcd returned', timeoutMs: 20_000, intervalMs: 200 });
+    await expect(open().latest()).resolves.toMatchObject({ ok: true, tower: { bytes: c } });
+  });
+});
