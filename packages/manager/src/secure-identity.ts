@@ -1,0 +1,40 @@
+/**
+ * Start-up checks of secure identity mode, as the Go tool makes them: the keypair on the
+ * manager is the staked identity, and every validator can receive it over SSH. A manager that
+ * would discover a wrong key or an unreachable host only during a failover would leave
+ * nobody voting.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseKeypairJson } from '@failover/core';
+import { IdentityMismatchError, SecureModeCheckError } from './errors';
+import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';
+
+/** The staked keypair as the pusher forwards it; the text never leaves this process except over SSH. */
+export interface StakedKeypair {
+  readonly pubkey: string;
+  readonly json: string;
+}
+
+/**
+ * Reads the staked keypair and checks it is `expectedPubkey`.
+ * @throws {KeypairFormatError} (from core) when the file is not a Solana keypair
+ * @throws {IdentityMismatchError} when it is another identity
+ */
+export async function loadStakedKeypair(path: string, expectedPubkey: string): Promise<StakedKeypair> {
+  const text = await readFile(path, 'utf8');
+  const keypair = parseKeypairJson(text, path);
+  if (keypair.pubkey !== expectedPubkey) throw new IdentityMismatchError(path, keypair.pubkey, expectedPubkey);
+  return { pubkey: keypair.pubkey, json: text.trim() };
+}
+
+/**
+ * Checks SSH access (trusted host key, accepted client key) and the ledger directory on every
+ * target, all of them concurrently.
+ * @throws {SecureModeCheckError} naming the first target that failed and why
+ */
+export async function checkPushTargets(pusher: IdentityPusher, targets: readonly PushTarget[]): Promise<void> {
+  const results = await Promise.all(targets.map(async (target) => ({ target, result: await pusher.validate(target) })));
+  for (const { target, result } of results) {
+    if (!result.ok) throw new SecureModeCheckError(target.name, `${result.stage}: ${result.message}`);
+  }
+}
