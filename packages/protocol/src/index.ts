@@ -1,1 +1,12 @@
 export const PACKAGE_NAME = '@failover/protocol';
+export * from './config/agent-config-schema';
+export * from './config/manager-config-schema';
+export * from './config/duration';
+export * from './config/problems';
+export * from './config/domain-config';
+export * from './config/overrides';
+export * from './config/config-file';
+export * from './config/load-config';
+export { validateConfigValue } from './config/validate';
+export { agentRuleProblems, managerRuleProblems } from './config/rules';
+export * from './to-domain';

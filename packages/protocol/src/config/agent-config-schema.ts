@@ -1,0 +1,142 @@
+/**
+ * `validator-config.json`, the agent's config file. Every key of the Go tool keeps its name
+ * and meaning (DESIGN §4); the keys after `dry_run` are new and optional.
+ *
+ * Values the Go tool passed through as opaque strings (commands, paths, IPs, the identity)
+ * get no format check here: migrated configs still hold placeholders such as `"IDENTITY"`
+ * or `http://PEPEER_IP:8080` until the operator edits them, and the agent reports a bad
+ * value where it uses it. New keys are checked strictly.
+ */
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Duration } from './duration';
+
+/** The `$schema` compatibility key: lets an editor find the JSON Schema of the file. */
+export const SchemaKeySchema = Type.Optional(
+  Type.String({ description: 'JSON Schema reference for editors; ignored by the program.' }),
+);
+
+/** Where the agent keeps tower backups: `directory`, `etcd` or the Go tool's `command`s. */
+export const TowerStoreKindSchema = Type.Union(
+  [Type.Literal('directory'), Type.Literal('etcd'), Type.Literal('command')],
+  {
+    description:
+      'Tower backup store. Default: `command` when `tower_backup_command` is set, else `directory`.',
+  },
+);
+
+/** Log line format for both programs: human-readable text or one JSON object per line. */
+export const LogFormatSchema = Type.Union([Type.Literal('text'), Type.Literal('json')], {
+  description: 'Log line format: `text` for people, `json` for log shippers.',
+  default: 'text',
+});
+
+/** An http(s) URL without spaces; used only on new keys, never on keys the Go tool had. */
+export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
+
+/** Schema of `validator-config.json`. */
+export const AgentConfigSchema = Type.Object(
+  {
+    $schema: SchemaKeySchema,
+    listen_addr: Type.Optional(
+      Type.String({ description: 'Address the agent API listens on (`host:port` or `:port`).', default: ':8080' }),
+    ),
+    allowed_ips: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Client IPs allowed to call the agent API; empty allows every IP (authentication still applies).',
+      }),
+    ),
+    local_rpc: Type.Optional(
+      Type.String({ description: 'JSON-RPC URL of the local validator.', default: 'http://127.0.0.1:8899' }),
+    ),
+    process_name: Type.Optional(
+      Type.String({ description: 'Exact process name of the validator (as `pgrep -x` matches it).', default: 'agave-validator' }),
+    ),
+    peer_endpoint: Type.Optional(
+      Type.String({ description: 'Base URL of the other validator\'s agent, asked by the watchdog when the manager is silent.' }),
+    ),
+    is_active_on_start: Type.Optional(
+      Type.Boolean({ description: 'Role to assume when gossip and the local identity cannot tell.', default: false }),
+    ),
+    manager_timeout: Type.Optional(
+      Duration('Manager silence after which an active agent asks its peer whether to step down.', '30s'),
+    ),
+    tower_backup_command: Type.Optional(
+      Type.String({ description: 'Shell command that backs up the tower file (selects `tower_store: command`).' }),
+    ),
+    tower_restore_command: Type.Optional(
+      Type.String({ description: 'Shell command that restores the tower file before taking the staked identity.' }),
+    ),
+    identity_change_command: Type.Optional(
+      Type.String({ description: 'Shell command that switches the validator to the staked identity.' }),
+    ),
+    identity_remove_command: Type.Optional(
+      Type.String({ description: 'Shell command that switches the validator to the unstaked identity.' }),
+    ),
+    passive_identity_symlink_command: Type.Optional(
+      Type.String({ description: 'Shell command pointing the identity symlink at the unstaked key, so a restart comes up passive.' }),
+    ),
+    active_identity_symlink_command: Type.Optional(
+      Type.String({ description: 'Shell command pointing the identity symlink at the staked key.' }),
+    ),
+    tower_file_path: Type.Optional(
+      Type.String({ description: 'Tower file path; `{validator_identity}` is replaced by `validator_identity`.' }),
+    ),
+    validator_identity: Type.Optional(
+      Type.String({ description: 'Staked identity pubkey (base58); fills `{validator_identity}` in templates.' }),
+    ),
+    gossip_check_command: Type.Optional(
+      Type.String({ description: 'Shell command printing the gossip line of `{validator_identity}`; its first column is compared with `local_ip`.' }),
+    ),
+    local_ip: Type.Optional(
+      Type.String({ description: 'This host\'s gossip IP; detected from the network interfaces when absent.' }),
+    ),
+    validator_restart_command: Type.Optional(
+      Type.String({ description: 'Shell command restarting the validator, used when the identity cannot be removed.' }),
+    ),
+    agent_stop_command: Type.Optional(
+      Type.String({ description: 'Shell command stopping the agent service on `/shutdown`; else the agent exits by itself.' }),
+    ),
+    identity_check_command: Type.Optional(
+      Type.String({ description: 'Shell command printing the current identity pubkey; `{local_rpc}` is replaced. Default: the local RPC `getIdentity`.' }),
+    ),
+    dry_run: Type.Optional(
+      Type.Boolean({ description: 'Log commands as `would execute: …` instead of running them.', default: true }),
+    ),
+    log_file: Type.Optional(Type.String({ description: 'Log file path (rotated daily); logs go to stdout as well.' })),
+    auth_secret_file: Type.Optional(
+      Type.String({ minLength: 1, description: 'File holding the shared secret that signs every API request (mode 0600).' }),
+    ),
+    insecure_no_auth: Type.Optional(
+      Type.Boolean({ description: 'Run without request authentication; the agent warns at every start.', default: false }),
+    ),
+    log_format: Type.Optional(LogFormatSchema),
+    tower_store: Type.Optional(TowerStoreKindSchema),
+    tower_store_dir: Type.Optional(
+      Type.String({ minLength: 1, description: 'Directory of the `directory` tower store.', default: '/var/lib/failover/towers' }),
+    ),
+    etcd_endpoints: Type.Optional(
+      Type.Array(Type.String({ pattern: HTTP_URL_PATTERN }), {
+        minItems: 1,
+        description: 'etcd client URLs of the `etcd` tower store, e.g. `["http://10.0.0.1:2379"]`.',
+      }),
+    ),
+    etcd_prefix: Type.Optional(
+      Type.String({ pattern: '^/', description: 'Key prefix of the `etcd` tower store.', default: '/failover/tower' }),
+    ),
+    cluster_rpc: Type.Optional(
+      Type.String({ pattern: HTTP_URL_PATTERN, description: 'Cluster JSON-RPC URL, used to detect the role from `getClusterNodes` without a gossip command.' }),
+    ),
+    command_timeout: Type.Optional(Duration('Time limit of each shell command.', '60s')),
+    ledger_path: Type.Optional(
+      Type.String({ minLength: 1, description: 'Ledger directory; fills `{ledger}` in command templates.' }),
+    ),
+    startup_grace_period: Type.Optional(
+      Duration('After start, how long the watchdog waits for a first manager heartbeat before it arms.', '60s'),
+    ),
+  },
+  { additionalProperties: false, title: 'failover agent config (validator-config.json)' },
+);
+
+/** The agent config as written in the file (snake_case, defaults not yet applied). */
+export type AgentConfigFile = Static<typeof AgentConfigSchema>;

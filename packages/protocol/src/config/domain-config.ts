@@ -1,0 +1,126 @@
+/**
+ * The configs as the programs use them: camelCase, durations in milliseconds, optional
+ * groups present only when complete, choices as discriminated unions. Produced once at
+ * start-up by the loader (`toAgentConfig`, `toManagerConfig`) and frozen.
+ */
+
+/** Log line format of both programs. */
+export type LogFormat = 'text' | 'json';
+
+/**
+ * How requests are authenticated. `missing` (neither `auth_secret_file` nor
+ * `insecure_no_auth`) is a value, not a load error: the apps refuse to start on it with
+ * their own message, while tools that only read the file (`--generate-config`, docs) work.
+ */
+export type AuthSetting =
+  | { readonly mode: 'secret-file'; readonly secretFile: string }
+  | { readonly mode: 'insecure' }
+  | { readonly mode: 'missing' };
+
+/** Where the agent keeps tower backups. */
+export type TowerStoreSetting =
+  | { readonly kind: 'directory'; readonly dir: string }
+  | { readonly kind: 'etcd'; readonly endpoints: readonly string[]; readonly prefix: string }
+  | { readonly kind: 'command'; readonly backupCommand: string; readonly restoreCommand: string };
+
+/** The agent's shell command templates, each absent when not configured. */
+export interface AgentCommands {
+  /** `identity_change_command`: switch to the staked identity. */
+  readonly identityChange?: string;
+  /** `identity_remove_command`: switch to the unstaked identity. */
+  readonly identityRemove?: string;
+  /** `active_identity_symlink_command`. */
+  readonly activeIdentitySymlink?: string;
+  /** `passive_identity_symlink_command`. */
+  readonly passiveIdentitySymlink?: string;
+  /** `validator_restart_command`. */
+  readonly validatorRestart?: string;
+  /** `agent_stop_command`. */
+  readonly agentStop?: string;
+  /** `identity_check_command` (`{local_rpc}` placeholder). */
+  readonly identityCheck?: string;
+  /** `gossip_check_command` (`{validator_identity}` placeholder). */
+  readonly gossipCheck?: string;
+}
+
+/** The agent's configuration (from `validator-config.json`, env and flags). */
+export interface AgentConfig {
+  readonly listenAddr: string;
+  readonly allowedIps: readonly string[];
+  readonly localRpc: string;
+  readonly processName: string;
+  readonly peerEndpoint?: string;
+  readonly isActiveOnStart: boolean;
+  readonly managerTimeoutMs: number;
+  readonly commands: AgentCommands;
+  /** Tower file path with `{validator_identity}` already substituted when the identity is known. */
+  readonly towerFilePath?: string;
+  readonly validatorIdentity?: string;
+  readonly localIp?: string;
+  readonly dryRun: boolean;
+  readonly logFile?: string;
+  readonly logFormat: LogFormat;
+  readonly auth: AuthSetting;
+  readonly towerStore: TowerStoreSetting;
+  readonly clusterRpc?: string;
+  readonly commandTimeoutMs: number;
+  readonly ledgerPath?: string;
+  readonly startupGracePeriodMs: number;
+}
+
+/** One validator as the manager knows it. */
+export interface ValidatorNodeConfig {
+  /** `validator1` or `validator2`: the name used in logs and notifications. */
+  readonly name: 'validator1' | 'validator2';
+  readonly endpoint: string;
+  readonly ip?: string;
+  readonly ledgerPath?: string;
+  readonly sshPort: number;
+}
+
+/** Telegram notifications; present only when both token and chat id are configured. */
+export interface TelegramConfig {
+  /** Secret: never logged, never part of a message. */
+  readonly botToken: string;
+  readonly chatId: string;
+  readonly apiRoot: string;
+}
+
+/** Secure identity mode: the staked keypair stays on the manager and is pushed over SSH. */
+export interface SecureIdentityConfig {
+  readonly keypairPath: string;
+  readonly sshUser: string;
+  readonly sshKeyPath: string;
+  readonly setIdentityCommand: string;
+  readonly authorizedVoterCommand?: string;
+  readonly knownHostsPath: string;
+  readonly trustOnFirstUse: boolean;
+}
+
+/** The manager's configuration (from `manager-config.json`, env and flags). */
+export interface ManagerConfig {
+  readonly validators: readonly [ValidatorNodeConfig, ValidatorNodeConfig];
+  /** Set by `active_validator`/`--active`/`ACTIVE_VALIDATOR`; absent means detect the roles. */
+  readonly initialActive?: 'validator1' | 'validator2';
+  readonly gossipCheckCommand?: string;
+  readonly clusterRpc: string;
+  readonly slotCheckIntervalMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly missesBeforeFailover: number;
+  readonly slotDiffThreshold: number;
+  readonly requestTimeoutMs: number;
+  readonly dryRun: boolean;
+  readonly startupGracePeriodMs: number;
+  readonly logFile?: string;
+  readonly logFormat: LogFormat;
+  readonly telegram?: TelegramConfig;
+  readonly secureIdentity?: SecureIdentityConfig;
+  readonly stakedIdentityPubkey?: string;
+  readonly voteAccountPubkey?: string;
+  readonly staleVoteSlotThreshold: number;
+  readonly auth: AuthSetting;
+  readonly statusReportIntervalMs: number;
+  readonly failoverCooldownMs: number;
+  readonly controlListen: { readonly host: string; readonly port: number };
+  readonly waitForLeaderGapSlots: number;
+}

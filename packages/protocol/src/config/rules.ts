@@ -1,0 +1,90 @@
+/**
+ * Checks that span several keys, run after the schema check on a config with defaults
+ * applied. Each rule exists because the combination would otherwise fail later, at the
+ * worst time: during a failover.
+ */
+import type { AgentConfigFile } from './agent-config-schema';
+import type { ManagerConfigFile } from './manager-config-schema';
+import type { ConfigProblem } from './problems';
+
+/** Cross-key problems of an agent config. */
+export function agentRuleProblems(file: AgentConfigFile): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (file.auth_secret_file !== undefined && file.insecure_no_auth === true) {
+    problems.push({ path: '/insecure_no_auth', message: 'is true while auth_secret_file is set; choose one' });
+  }
+  if (file.tower_store === 'etcd' && file.etcd_endpoints === undefined) {
+    problems.push({ path: '/etcd_endpoints', message: 'is required when tower_store is "etcd"' });
+  }
+  if (file.tower_store === 'command') {
+    for (const key of ['tower_backup_command', 'tower_restore_command'] as const) {
+      if (file[key] === undefined) problems.push({ path: `/${key}`, message: 'is required when tower_store is "command"' });
+    }
+  }
+  if (file.tower_store === undefined && file.tower_backup_command !== undefined && file.tower_restore_command === undefined) {
+    // A backup that can never be restored looks healthy until the first failover.
+    problems.push({ path: '/tower_restore_command', message: 'is required when tower_backup_command is set' });
+  }
+  return problems;
+}
+
+const SECURE_MODE_KEYS = ['identity_keypair_path', 'ssh_user', 'ssh_key_path', 'ssh_set_identity_command', 'staked_identity_pubkey'] as const;
+
+function validatorPairProblems(file: ManagerConfigFile): ConfigProblem[] {
+  const hasPair = file.validator1 !== undefined || file.validator2 !== undefined;
+  const hasEndpoints = file.active_validator !== undefined || file.passive_validator !== undefined;
+  if (!hasPair && !hasEndpoints) {
+    return [{ path: '/validator1', message: 'is required: set validator1 and validator2 (or --active and --passive)' }];
+  }
+  const problems: ConfigProblem[] = [];
+  if (hasPair) {
+    for (const key of ['validator1', 'validator2'] as const) {
+      if (file[key] === undefined) problems.push({ path: `/${key}`, message: `is required when ${key === 'validator1' ? 'validator2' : 'validator1'} is set` });
+    }
+    if (file.validator1 !== undefined && file.validator1.endpoint === file.validator2?.endpoint) {
+      problems.push({ path: '/validator2/endpoint', message: 'is the same as validator1.endpoint; the two validators must be different agents' });
+    }
+  }
+  if (hasEndpoints && !hasPair) {
+    for (const key of ['active_validator', 'passive_validator'] as const) {
+      if (file[key] === undefined) problems.push({ path: `/${key}`, message: 'is required when validator1/validator2 are not set' });
+    }
+  }
+  if (hasPair && file.validator1 !== undefined && file.validator2 !== undefined) {
+    const endpoints = [file.validator1.endpoint, file.validator2.endpoint];
+    for (const key of ['active_validator', 'passive_validator'] as const) {
+      const value = file[key];
+      if (value !== undefined && !endpoints.includes(value)) {
+        problems.push({ path: `/${key}`, message: `"${value}" is neither validator1.endpoint nor validator2.endpoint` });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Cross-key problems of a manager config. */
+export function managerRuleProblems(file: ManagerConfigFile): ConfigProblem[] {
+  const problems = validatorPairProblems(file);
+  if (file.auth_secret_file !== undefined && file.insecure_no_auth === true) {
+    problems.push({ path: '/insecure_no_auth', message: 'is true while auth_secret_file is set; choose one' });
+  }
+  if ((file.telegram_bot_token === undefined) !== (file.telegram_chat_id === undefined)) {
+    const missing = file.telegram_bot_token === undefined ? 'telegram_bot_token' : 'telegram_chat_id';
+    problems.push({ path: `/${missing}`, message: 'is required when the other Telegram key is set' });
+  }
+  if (file.secure_identity_mode === true) {
+    if (file.validator1 === undefined && file.validator2 === undefined) {
+      problems.push({ path: '/validator1', message: 'is required when secure_identity_mode is true: its ledger_path fills {ledger}' });
+    }
+    for (const key of SECURE_MODE_KEYS) {
+      if (file[key] === undefined) problems.push({ path: `/${key}`, message: 'is required when secure_identity_mode is true' });
+    }
+    for (const key of ['validator1', 'validator2'] as const) {
+      const node = file[key];
+      if (node !== undefined && node.ledger_path === undefined) {
+        problems.push({ path: `/${key}/ledger_path`, message: 'is required when secure_identity_mode is true' });
+      }
+    }
+  }
+  return problems;
+}

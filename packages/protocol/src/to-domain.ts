@@ -1,0 +1,191 @@
+/**
+ * The one place where snake_case (config files, wire messages) becomes camelCase domain
+ * values. Inputs have passed their schema check and, for configs, have defaults applied.
+ */
+import { parseDuration } from './config/duration';
+import type { AgentConfigFile } from './config/agent-config-schema';
+import type { AgentConfig, AuthSetting, ManagerConfig, TowerStoreSetting, ValidatorNodeConfig } from './config/domain-config';
+import type { ManagerConfigFile } from './config/manager-config-schema';
+
+/** Keys of the agent file that always hold a value once defaults are applied. */
+export const AGENT_DEFAULTED_KEYS = [
+  'listen_addr',
+  'local_rpc',
+  'process_name',
+  'is_active_on_start',
+  'manager_timeout',
+  'dry_run',
+  'insecure_no_auth',
+  'log_format',
+  'tower_store_dir',
+  'etcd_prefix',
+  'command_timeout',
+  'startup_grace_period',
+] as const;
+
+/** Keys of the manager file that always hold a value once defaults are applied. */
+export const MANAGER_DEFAULTED_KEYS = [
+  'cluster_rpc',
+  'slot_check_interval',
+  'heartbeat_interval',
+  'misses_before_failover',
+  'slot_diff_threshold',
+  'request_timeout',
+  'dry_run',
+  'startup_grace_period',
+  'secure_identity_mode',
+  'stale_vote_slot_threshold',
+  'insecure_no_auth',
+  'log_format',
+  'known_hosts_path',
+  'ssh_trust_on_first_use',
+  'telegram_api_root',
+  'status_report_interval',
+  'failover_cooldown',
+  'control_listen',
+  'wait_for_leader_gap_slots',
+] as const;
+
+type Defaulted<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> };
+type AgentFile = Defaulted<AgentConfigFile, (typeof AGENT_DEFAULTED_KEYS)[number]>;
+type ManagerFile = Defaulted<ManagerConfigFile, (typeof MANAGER_DEFAULTED_KEYS)[number]>;
+
+function ms(text: string): number {
+  const value = parseDuration(text);
+  // The schema check guarantees the form; reaching this is a bug in the loader, not bad input.
+  if (value === undefined) throw new RangeError(`duration "${text}" passed validation but does not parse`);
+  return value;
+}
+
+function auth(file: { auth_secret_file?: string; insecure_no_auth?: boolean }): AuthSetting {
+  if (file.auth_secret_file !== undefined) return { mode: 'secret-file', secretFile: file.auth_secret_file };
+  return file.insecure_no_auth === true ? { mode: 'insecure' } : { mode: 'missing' };
+}
+
+function towerStore(file: AgentFile): TowerStoreSetting {
+  const kind = file.tower_store ?? (file.tower_backup_command === undefined ? 'directory' : 'command');
+  if (kind === 'etcd') return { kind, endpoints: file.etcd_endpoints ?? [], prefix: file.etcd_prefix };
+  if (kind === 'command') {
+    return { kind, backupCommand: file.tower_backup_command ?? '', restoreCommand: file.tower_restore_command ?? '' };
+  }
+  return { kind, dir: file.tower_store_dir };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** Maps a validated, defaulted `validator-config.json` to the agent's {@link AgentConfig}. */
+export function toAgentConfig(input: AgentConfigFile): AgentConfig {
+  const file = input as AgentFile;
+  const identity = file.validator_identity;
+  return {
+    listenAddr: file.listen_addr,
+    allowedIps: file.allowed_ips ?? [],
+    localRpc: file.local_rpc,
+    processName: file.process_name,
+    ...optional('peerEndpoint', file.peer_endpoint),
+    isActiveOnStart: file.is_active_on_start,
+    managerTimeoutMs: ms(file.manager_timeout),
+    commands: {
+      ...optional('identityChange', file.identity_change_command),
+      ...optional('identityRemove', file.identity_remove_command),
+      ...optional('activeIdentitySymlink', file.active_identity_symlink_command),
+      ...optional('passiveIdentitySymlink', file.passive_identity_symlink_command),
+      ...optional('validatorRestart', file.validator_restart_command),
+      ...optional('agentStop', file.agent_stop_command),
+      ...optional('identityCheck', file.identity_check_command),
+      ...optional('gossipCheck', file.gossip_check_command),
+    },
+    ...optional(
+      'towerFilePath',
+      identity === undefined ? file.tower_file_path : file.tower_file_path?.replaceAll('{validator_identity}', identity),
+    ),
+    ...optional('validatorIdentity', identity),
+    ...optional('localIp', file.local_ip),
+    dryRun: file.dry_run,
+    ...optional('logFile', file.log_file),
+    logFormat: file.log_format,
+    auth: auth(file),
+    towerStore: towerStore(file),
+    ...optional('clusterRpc', file.cluster_rpc),
+    commandTimeoutMs: ms(file.command_timeout),
+    ...optional('ledgerPath', file.ledger_path),
+    startupGracePeriodMs: ms(file.startup_grace_period),
+  };
+}
+
+function validators(file: ManagerFile): {
+  nodes: readonly [ValidatorNodeConfig, ValidatorNodeConfig];
+  initialActive?: 'validator1' | 'validator2';
+} {
+  const node = (name: 'validator1' | 'validator2', fallbackEndpoint: string | undefined): ValidatorNodeConfig => {
+    const entry = file[name];
+    return {
+      name,
+      endpoint: entry?.endpoint ?? fallbackEndpoint ?? '',
+      ...optional('ip', entry?.ip),
+      ...optional('ledgerPath', entry?.ledger_path),
+      sshPort: entry?.ssh_port ?? 22,
+    };
+  };
+  const nodes = [node('validator1', file.active_validator), node('validator2', file.passive_validator)] as const;
+  const active = file.active_validator;
+  const passive = file.passive_validator;
+  const byEndpoint = (endpoint: string | undefined): 'validator1' | 'validator2' | undefined =>
+    nodes.find((candidate) => candidate.endpoint === endpoint)?.name;
+  const initialActive =
+    active !== undefined ? byEndpoint(active) : passive !== undefined ? (byEndpoint(passive) === 'validator1' ? 'validator2' : 'validator1') : undefined;
+  return { nodes, ...optional('initialActive', initialActive) };
+}
+
+function controlListen(text: string): { host: string; port: number } {
+  const split = text.lastIndexOf(':');
+  return { host: text.slice(0, split).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(split + 1)) };
+}
+
+/** Maps a validated, defaulted `manager-config.json` to the manager's {@link ManagerConfig}. */
+export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
+  const file = input as ManagerFile;
+  const { nodes, initialActive } = validators(file);
+  const telegram =
+    file.telegram_bot_token !== undefined && file.telegram_chat_id !== undefined
+      ? { botToken: file.telegram_bot_token, chatId: String(file.telegram_chat_id), apiRoot: file.telegram_api_root }
+      : undefined;
+  const secureIdentity = file.secure_identity_mode
+    ? {
+        keypairPath: file.identity_keypair_path ?? '',
+        sshUser: file.ssh_user ?? '',
+        sshKeyPath: file.ssh_key_path ?? '',
+        setIdentityCommand: file.ssh_set_identity_command ?? '',
+        ...optional('authorizedVoterCommand', file.ssh_authorized_voter_command),
+        knownHostsPath: file.known_hosts_path,
+        trustOnFirstUse: file.ssh_trust_on_first_use,
+      }
+    : undefined;
+  return {
+    validators: nodes,
+    ...optional('initialActive', initialActive),
+    ...optional('gossipCheckCommand', file.gossip_check_command),
+    clusterRpc: file.cluster_rpc,
+    slotCheckIntervalMs: ms(file.slot_check_interval),
+    heartbeatIntervalMs: ms(file.heartbeat_interval),
+    missesBeforeFailover: file.misses_before_failover,
+    slotDiffThreshold: file.slot_diff_threshold,
+    requestTimeoutMs: ms(file.request_timeout),
+    dryRun: file.dry_run,
+    startupGracePeriodMs: ms(file.startup_grace_period),
+    ...optional('logFile', file.log_file),
+    logFormat: file.log_format,
+    ...optional('telegram', telegram),
+    ...optional('secureIdentity', secureIdentity),
+    ...optional('stakedIdentityPubkey', file.staked_identity_pubkey),
+    ...optional('voteAccountPubkey', file.vote_account_pubkey),
+    staleVoteSlotThreshold: file.stale_vote_slot_threshold,
+    auth: auth(file),
+    statusReportIntervalMs: ms(file.status_report_interval),
+    failoverCooldownMs: ms(file.failover_cooldown),
+    controlListen: controlListen(file.control_listen),
+    waitForLeaderGapSlots: file.wait_for_leader_gap_slots,
+  };
+}
