@@ -1,8 +1,10 @@
 /**
  * The command line of `failover-manager`, as the Go tool's: its flags keep their names and
- * defaults, and each maps onto a config-file key so that flags, environment and file go
- * through one validation (precedence flags > env > file > defaults).
+ * defaults. Flags that set config keys are handed to the protocol's config loader as typed,
+ * so that flags, environment and file go through one validation (precedence flags > env >
+ * file > defaults) and a bad value is reported with the flag it came from.
  */
+import type { ManagerFlags } from '@failover/protocol';
 import { UsageError } from './errors';
 
 /** What the user asked the program to do. */
@@ -12,8 +14,8 @@ export type ManagerCommand = 'run' | 'status' | 'switchover' | 'help' | 'version
 export interface ParsedArgs {
   readonly command: ManagerCommand;
   readonly configPath: string | undefined;
-  /** Config keys set by flags, in the file's snake_case form, durations as strings. */
-  readonly overrides: Readonly<Record<string, string | number | boolean>>;
+  /** Flags that set config keys, raw as typed; the config loader converts and checks them. */
+  readonly flags: ManagerFlags;
   /** `switchover --reason TEXT`. */
   readonly reason: string | undefined;
   /** `--json` for `status`: machine-readable output. */
@@ -24,23 +26,24 @@ type FlagKind = 'string' | 'duration' | 'integer' | 'boolean';
 
 interface FlagSpec {
   readonly kind: FlagKind;
-  /** Config key the flag overrides; undefined for flags that only steer the CLI. */
-  readonly key?: string;
+  /** Whether the flag sets a config key (and so goes to the config loader). */
+  readonly config?: true;
   readonly help: string;
 }
 
 /** Flags of the Go tool, plus the subcommands' own. */
 export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   config: { kind: 'string', help: 'Path to manager-config.json' },
-  active: { kind: 'string', key: 'active_validator', help: 'Agent URL of the active validator (skips detection)' },
-  passive: { kind: 'string', key: 'passive_validator', help: 'Agent URL of the passive validator (skips detection)' },
-  interval: { kind: 'duration', key: 'heartbeat_interval', help: 'Heartbeat interval (default 5s)' },
-  misses: { kind: 'integer', key: 'misses_before_failover', help: 'Missed heartbeats before failover (default 5)' },
-  'slot-threshold': { kind: 'integer', key: 'slot_diff_threshold', help: 'Maximum slots behind the network (default 100)' },
-  timeout: { kind: 'duration', key: 'request_timeout', help: 'Time limit of each agent request (default 5s)' },
-  'dry-run': { kind: 'boolean', key: 'dry_run', help: 'Log "would failover" instead of acting (default true)' },
+  active: { kind: 'string', config: true, help: 'Agent URL of the active validator (skips detection)' },
+  passive: { kind: 'string', config: true, help: 'Agent URL of the passive validator (skips detection)' },
+  interval: { kind: 'duration', config: true, help: 'Heartbeat interval (default 5s)' },
+  misses: { kind: 'integer', config: true, help: 'Missed heartbeats before failover (default 5)' },
+  'slot-threshold': { kind: 'integer', config: true, help: 'Maximum slots behind the network (default 100)' },
+  timeout: { kind: 'duration', config: true, help: 'Time limit of each agent request (default 5s)' },
+  'dry-run': { kind: 'boolean', config: true, help: 'Log "would failover" instead of acting (default true)' },
   'shutdown-agent': { kind: 'boolean', help: 'Send shutdown to both agents and exit' },
-  'log-file': { kind: 'string', key: 'log_file', help: 'Also log to this file (rotated daily)' },
+  'log-file': { kind: 'string', config: true, help: 'Also log to this file (rotated daily)' },
+  'log-format': { kind: 'string', config: true, help: 'Log line format: text or json (default text)' },
   'generate-config': { kind: 'boolean', help: 'Print an example manager-config.json and exit' },
   reason: { kind: 'string', help: 'switchover: why the switchover is made (logged and notified)' },
   json: { kind: 'boolean', help: 'status: print JSON instead of a table' },
@@ -48,20 +51,12 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   version: { kind: 'boolean', help: 'Print the version' },
 };
 
-/** Environment variables of the Go tool and the config keys they set. */
-export const ENV_KEYS: Readonly<Record<string, { key: string; kind: FlagKind }>> = {
-  DRY_RUN: { key: 'dry_run', kind: 'boolean' },
-  ACTIVE_VALIDATOR: { key: 'active_validator', kind: 'string' },
-  PASSIVE_VALIDATOR: { key: 'passive_validator', kind: 'string' },
-  MANAGER_LOG_FILE: { key: 'log_file', kind: 'string' },
-};
-
 const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover']);
 
 /**
  * Parses argv the way Go's `flag` package does (`-x` and `--x`, `--x=v` and `--x v`,
  * booleans as `--x` or `--x=false`), plus a leading subcommand.
- * @throws {UsageError} on an unknown flag, a missing value or a malformed number/boolean
+ * @throws {UsageError} on an unknown flag, a missing value or a stray argument
  */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const values = new Map<string, string | boolean>();
@@ -102,18 +97,16 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
 
-  const overrides: Record<string, string | number | boolean> = {};
+  const flags: Record<string, string | boolean> = {};
   for (const [flag, raw] of values) {
-    const spec = FLAGS[flag];
-    if (spec?.key === undefined) continue;
-    overrides[spec.key] = convert(raw, spec.kind, `--${flag}`);
+    if (FLAGS[flag]?.config === true) flags[flag] = raw;
   }
 
   const first = positional[0];
   if (positional.length > 1 || (first !== undefined && !SUBCOMMANDS.has(first as ManagerCommand))) {
     throw new UsageError(`unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status" and "switchover"`);
   }
-  const flagIsOn = (flag: string): boolean => values.has(flag) && convert(values.get(flag) ?? true, 'boolean', `--${flag}`) === true;
+  const flagIsOn = (flag: string): boolean => values.has(flag) && isOn(values.get(flag) ?? true, `--${flag}`);
   const command: ManagerCommand = flagIsOn('help')
     ? 'help'
     : flagIsOn('version')
@@ -132,24 +125,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return {
     command,
     configPath: typeof config === 'string' ? config : undefined,
-    overrides,
+    flags: flags as ManagerFlags,
     reason: typeof reason === 'string' ? reason : undefined,
     json: flagIsOn('json'),
   };
-}
-
-/**
- * Reads the Go tool's environment variables into config keys.
- * @throws {UsageError} when `DRY_RUN` is not a boolean
- */
-export function envOverrides(env: Readonly<Record<string, string | undefined>>): Record<string, string | number | boolean> {
-  const overrides: Record<string, string | number | boolean> = {};
-  for (const [name, { key, kind }] of Object.entries(ENV_KEYS)) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    overrides[key] = convert(value, kind, name);
-  }
-  return overrides;
 }
 
 /** The `--help` text. */
@@ -170,23 +149,12 @@ export function usage(): string {
   return lines.join('\n');
 }
 
-function convert(raw: string | boolean, kind: FlagKind, where: string): string | number | boolean {
+function isOn(raw: string | boolean, where: string): boolean {
   if (typeof raw === 'boolean') return raw;
-  switch (kind) {
-    case 'boolean': {
-      const normalized = raw.trim().toLowerCase();
-      if (['true', '1', 't', 'yes'].includes(normalized)) return true;
-      if (['false', '0', 'f', 'no'].includes(normalized)) return false;
-      throw new UsageError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
-    }
-    case 'integer': {
-      if (!/^\d+$/.test(raw.trim())) throw new UsageError(`${where} must be a whole number, got ${JSON.stringify(raw)}`);
-      return Number(raw);
-    }
-    case 'duration':
-    case 'string':
-      return raw;
-  }
+  const normalized = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalized)) return true;
+  if (['false', '0', 'no', 'off'].includes(normalized)) return false;
+  throw new UsageError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 function suggest(name: string): string {
