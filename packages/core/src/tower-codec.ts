@@ -115,7 +115,12 @@ function decodeVerified(
     throw new TowerDecodeError('FAILOVER_TOWER_TRUNCATED', `truncated at byte ${bytes.length} reading node_pubkey`, dataOffset);
   }
   if (!verifySignature(data, signature, signer)) {
-    throw new TowerDecodeError('FAILOVER_TOWER_SIGNATURE', `tower data is not signed by ${signer}; refusing to restore`, 4);
+    // A genuine tower of another identity is a different operator mistake than a corrupt
+    // or forged file; say which, so the runbook points at the right fix.
+    if (claimed !== null && claimed !== signer && verifySignature(data, signature, claimed)) {
+      throw new TowerDecodeError('FAILOVER_TOWER_WRONG_PUBKEY', `tower is for ${claimed}, expected ${signer}; refusing to restore`, dataOffset);
+    }
+    throw new TowerDecodeError('FAILOVER_TOWER_SIGNATURE', `tower for ${signer} is not signed by ${signer}; refusing to restore`, 4);
   }
 
   const reader = new BincodeReader(data, dataOffset);
@@ -128,7 +133,7 @@ function decodeVerified(
     );
   }
   if (tower.nodePubkey !== signer) {
-    throw new TowerDecodeError('FAILOVER_TOWER_WRONG_PUBKEY', `tower is for ${tower.nodePubkey}, expected ${signer}`, dataOffset);
+    throw new TowerDecodeError('FAILOVER_TOWER_WRONG_PUBKEY', `tower is for ${tower.nodePubkey}, expected ${signer}; refusing to restore`, dataOffset);
   }
   return { tower, lastVotedSlot: towerLastVotedSlot(tower), rootSlot: tower.voteState.rootSlot, signer };
 }
