@@ -1,0 +1,202 @@
+import { decodeTower } from '@failover/core';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from './internal/atomic-write';
+import type { AgentLogger } from './logger';
+import { sha256Hex, type TowerBackupMeta, type TowerStore } from './tower-store';
+
+/** The outcome of a backup attempt. */
+export type BackupReport =
+  | { readonly status: 'stored'; readonly meta: TowerBackupMeta }
+  | { readonly status: 'unchanged' | 'in-flight' | 'no-tower' | 'dry-run' }
+  | { readonly status: 'failed'; readonly error: string };
+
+/** The outcome of a restore. */
+export type RestoreReport =
+  | { readonly ok: true; readonly action: 'restored' | 'kept-disk' | 'dry-run'; readonly lastVotedSlot: number | null; readonly detail: string }
+  | { readonly ok: false; readonly code: string; readonly error: string };
+
+/** What `/status` shows about the tower. */
+export interface TowerState {
+  /** The last backup that reached the store. */
+  readonly lastBackup: TowerBackupMeta | null;
+  /** When it reached the store (ms since epoch). */
+  readonly lastBackupAt: number | null;
+  /** The last backup failure since the last success, if any. */
+  readonly lastError: { readonly message: string; readonly at: number } | null;
+  readonly store: string;
+}
+
+/** Keeps the tower file: backups while active, restore before activation, removal after. */
+export interface TowerKeeper {
+  /** Backs the tower up unless one is in flight or the file has not changed since the last. */
+  backupIfChanged(): Promise<BackupReport>;
+  /** Waits for any backup in flight, then backs up whatever is on disk (on demotion). */
+  finalBackup(): Promise<BackupReport>;
+  /** Fetches, verifies and installs the latest backup. */
+  restore(): Promise<RestoreReport>;
+  /** Deletes the tower file so a stale tower can never be picked up later. */
+  removeTowerFile(): Promise<{ readonly ok: boolean; readonly error?: string }>;
+  state(): TowerState;
+}
+
+/** Options of {@link createTowerKeeper}. */
+export interface TowerKeeperOptions {
+  /** Full path of the tower file (`tower_file_path` with placeholders resolved). */
+  readonly towerFile: string;
+  /** The staked identity whose tower this is. */
+  readonly identity: string;
+  readonly store: TowerStore;
+  /** Who takes the backups, recorded with each. */
+  readonly source: string;
+  /** Log instead of writing or removing anything. */
+  readonly dryRun: boolean;
+  readonly logger: AgentLogger;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+interface DiskTower {
+  readonly bytes: Buffer;
+  readonly lastVotedSlot: number | null;
+  readonly valid: boolean;
+}
+
+/** Creates the tower keeper for one staked identity and one store. */
+export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
+  const { logger, store, towerFile, identity } = options;
+  const now = options.now ?? Date.now;
+  let inFlight: Promise<BackupReport> | undefined;
+  let lastBackup: TowerBackupMeta | null = null;
+  let lastBackupAt: number | null = null;
+  let lastError: TowerState['lastError'] = null;
+
+  const readDisk = async (): Promise<DiskTower | undefined> => {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(towerFile);
+    } catch {
+      return undefined;
+    }
+    const decoded = decodeTower(bytes, identity);
+    return { bytes, valid: decoded.ok, lastVotedSlot: decoded.ok ? decoded.lastVotedSlot : null };
+  };
+
+  const runBackup = async (force: boolean): Promise<BackupReport> => {
+    const disk = await readDisk();
+    if (!disk) return { status: 'no-tower' };
+    const sha256 = sha256Hex(disk.bytes);
+    if (!force && lastBackup?.sha256 === sha256) return { status: 'unchanged' };
+    if (!disk.valid) {
+      // agave renames a complete file into place, so a bad file is not a torn read: never ship it.
+      return fail(`${towerFile} does not verify for ${identity}; not backing it up`);
+    }
+    const meta: TowerBackupMeta = {
+      fileName: path.basename(towerFile),
+      sha256,
+      lastVotedSlot: disk.lastVotedSlot,
+      source: options.source,
+      takenAt: new Date(now()).toISOString(),
+    };
+    if (options.dryRun) {
+      logger.info({ tower_sha256: sha256, last_voted_slot: disk.lastVotedSlot, dry_run: true }, `would back up ${towerFile} to ${store.describe()}`);
+      return { status: 'dry-run' };
+    }
+    const outcome = await store.backup(disk.bytes, meta);
+    if (!outcome.ok) return fail(`tower backup to ${store.describe()} failed (${outcome.reason}): ${outcome.error}`);
+    lastBackup = meta;
+    lastBackupAt = now();
+    if (lastError) logger.info({ store: store.describe() }, 'tower backups resumed');
+    lastError = null;
+    logger.debug({ last_voted_slot: meta.lastVotedSlot, tower_sha256: sha256 }, 'tower backed up');
+    return { status: 'stored', meta };
+  };
+
+  const fail = (message: string): BackupReport => {
+    lastError = { message, at: now() };
+    logger.error({ store: store.describe() }, message);
+    return { status: 'failed', error: message };
+  };
+
+  const putBack = async (disk: DiskTower | undefined): Promise<void> => {
+    // The command store's restore writes into the ledger itself; undo it when refused.
+    if (store.kind !== 'command') return;
+    if (disk) await writeFileAtomic(towerFile, disk.bytes);
+    else await rm(towerFile, { force: true });
+  };
+
+  return {
+    backupIfChanged() {
+      if (inFlight) return Promise.resolve({ status: 'in-flight' });
+      inFlight = runBackup(false).finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    },
+
+    async finalBackup() {
+      if (inFlight) await inFlight;
+      return runBackup(false);
+    },
+
+    async restore(): Promise<RestoreReport> {
+      const disk = await readDisk();
+      const latest = await store.latest();
+      if (!latest.ok) return { ok: false, code: 'FAILOVER_TOWER_STORE_UNAVAILABLE', error: `cannot read the tower backup from ${store.describe()}: ${latest.error}` };
+      if (!latest.tower) {
+        if (options.dryRun) return { ok: true, action: 'dry-run', lastVotedSlot: null, detail: `no tower backup in ${store.describe()} (dry-run: nothing restored)` };
+        await putBack(disk);
+        return { ok: false, code: 'FAILOVER_TOWER_NO_BACKUP', error: `no tower backup for ${identity} in ${store.describe()}; refusing to take the identity without one` };
+      }
+      const { bytes, meta } = latest.tower;
+      const refuse = async (code: string, error: string): Promise<RestoreReport> => {
+        await putBack(disk);
+        logger.error({ code }, error);
+        return { ok: false, code, error };
+      };
+      if (sha256Hex(bytes) !== meta.sha256) {
+        return refuse('FAILOVER_TOWER_CHECKSUM', `tower backup for ${identity} does not match its sha256 ${meta.sha256}; refusing to restore`);
+      }
+      const decoded = decodeTower(bytes, identity);
+      if (!decoded.ok) return refuse(decoded.error.code, `${decoded.error.message}; refusing to restore`);
+      if (meta.lastVotedSlot !== null && meta.lastVotedSlot !== decoded.lastVotedSlot) {
+        return refuse('FAILOVER_TOWER_METADATA', `tower backup says last voted slot ${meta.lastVotedSlot} but the tower holds ${decoded.lastVotedSlot}; refusing to restore`);
+      }
+      if (disk?.valid && (disk.lastVotedSlot ?? -1) > (decoded.lastVotedSlot ?? -1)) {
+        // The tower on disk already holds later votes: replacing it would forget lockouts.
+        await putBack(disk);
+        const detail = `kept ${towerFile}: it has last voted slot ${disk.lastVotedSlot}, newer than the backup's ${decoded.lastVotedSlot}`;
+        logger.warn({ backup_source: meta.source }, detail);
+        return { ok: true, action: 'kept-disk', lastVotedSlot: disk.lastVotedSlot, detail };
+      }
+      if (options.dryRun) {
+        const detail = `would write ${towerFile} (last voted slot ${decoded.lastVotedSlot}, sha256 ${meta.sha256})`;
+        logger.info({ dry_run: true }, detail);
+        return { ok: true, action: 'dry-run', lastVotedSlot: decoded.lastVotedSlot, detail };
+      }
+      try {
+        await writeFileAtomic(towerFile, bytes);
+      } catch (error) {
+        return refuse('FAILOVER_TOWER_WRITE', `cannot write ${towerFile}: ${(error as Error).message}`);
+      }
+      const detail = `restored ${towerFile} from ${meta.source} (last voted slot ${decoded.lastVotedSlot}, taken ${meta.takenAt})`;
+      logger.info({ tower_sha256: meta.sha256 }, detail);
+      return { ok: true, action: 'restored', lastVotedSlot: decoded.lastVotedSlot, detail };
+    },
+
+    async removeTowerFile() {
+      if (options.dryRun) {
+        logger.info({ dry_run: true }, `would remove ${towerFile}`);
+        return { ok: true };
+      }
+      try {
+        await rm(towerFile, { force: true });
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, error: `cannot remove ${towerFile}: ${(error as Error).message}` };
+      }
+    },
+
+    state: () => ({ lastBackup, lastBackupAt, lastError, store: store.describe() }),
+  };
+}

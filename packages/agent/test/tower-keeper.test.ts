@@ -1,0 +1,156 @@
+import { tempDir, type TempDir } from '@failover/testkit';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createTowerKeeper, type TowerKeeper } from '../src/tower-keeper';
+import { createCommandRunner } from '../src/command-runner';
+import { createCommandTowerStore, createDirectoryTowerStore, sha256Hex, type BackupOutcome, type TowerBackupMeta, type TowerStore } from '../src/tower-store';
+import { recordingLogger } from './support/recording-logger';
+import { generateKeypair, towerBytes } from './support/towers';
+
+const staked = generateKeypair();
+const other = generateKeypair();
+
+let dir: TempDir;
+let towerFile: string;
+beforeEach(() => {
+  dir = tempDir('agent-keeper');
+  towerFile = path.join(dir.path, `tower-1_9-${staked.pubkey}.bin`);
+});
+afterEach(() => dir.remove());
+
+function keeper(store: TowerStore, dryRun = false): TowerKeeper {
+  return createTowerKeeper({ towerFile, identity: staked.pubkey, store, source: 'test-agent', dryRun, logger: recordingLogger() });
+}
+const directoryStore = (): TowerStore => createDirectoryTowerStore({ directory: path.join(dir.path, 'store'), identity: staked.pubkey });
+
+function metaFor(bytes: Buffer, lastVotedSlot: number | null): TowerBackupMeta {
+  return { fileName: path.basename(towerFile), sha256: sha256Hex(bytes), lastVotedSlot, source: 'elsewhere', takenAt: new Date(0).toISOString() };
+}
+
+describe('backups', () => {
+  it('backs up a changed tower and skips an unchanged one', async () => {
+    const k = keeper(directoryStore());
+    writeFileSync(towerFile, towerBytes(staked, 100));
+    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'stored', meta: { lastVotedSlot: 100, source: 'test-agent' } });
+    await expect(k.backupIfChanged()).resolves.toEqual({ status: 'unchanged' });
+    writeFileSync(towerFile, towerBytes(staked, 101));
+    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'stored', meta: { lastVotedSlot: 101 } });
+    expect(k.state().lastBackup?.lastVotedSlot).toBe(101);
+  });
+
+  it('keeps at most one backup in flight', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const inner = directoryStore();
+    let calls = 0;
+    const slowStore: TowerStore = {
+      ...inner,
+      async backup(bytes, meta): Promise<BackupOutcome> {
+        calls++;
+        await gate;
+        return inner.backup(bytes, meta);
+      },
+    };
+    const k = keeper(slowStore);
+    writeFileSync(towerFile, towerBytes(staked, 10));
+    const first = k.backupIfChanged();
+    await expect(k.backupIfChanged()).resolves.toEqual({ status: 'in-flight' });
+    release();
+    await expect(first).resolves.toMatchObject({ status: 'stored' });
+    expect(calls).toBe(1);
+  });
+
+  it('reports a failure, keeps reporting it until a backup succeeds again', async () => {
+    const inner = directoryStore();
+    let down = true;
+    const flaky: TowerStore = { ...inner, backup: (b, m) => (down ? Promise.resolve({ ok: false, reason: 'unavailable', error: 'connection refused' }) : inner.backup(b, m)) };
+    const k = keeper(flaky);
+    writeFileSync(towerFile, towerBytes(staked, 10));
+    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'failed', error: expect.stringContaining('connection refused') });
+    expect(k.state().lastError?.message).toContain('unavailable');
+    down = false;
+    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'stored' });
+    expect(k.state().lastError).toBeNull();
+  });
+
+  it('never ships a tower that does not verify for the identity', async () => {
+    const k = keeper(directoryStore());
+    writeFileSync(towerFile, towerBytes(other, 10));
+    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'failed' });
+  });
+
+  it('in dry-run writes nothing to the store', async () => {
+    const store = directoryStore();
+    const k = keeper(store, true);
+    writeFileSync(towerFile, towerBytes(staked, 10));
+    await expect(k.backupIfChanged()).resolves.toEqual({ status: 'dry-run' });
+    await expect(store.latest()).resolves.toEqual({ ok: true, tower: null });
+  });
+});
+
+describe('restore', () => {
+  it('installs a verified backup atomically with mode 0600', async () => {
+    const store = directoryStore();
+    const bytes = towerBytes(staked, 500);
+    await store.backup(bytes, metaFor(bytes, 500));
+    await expect(keeper(store).restore()).resolves.toMatchObject({ ok: true, action: 'restored', lastVotedSlot: 500 });
+    expect(readFileSync(towerFile)).toEqual(bytes);
+    expect(statSync(towerFile).mode & 0o777).toBe(0o600);
+  });
+
+  const bad: Array<[string, (good: Buffer) => [Buffer, TowerBackupMeta], string]> = [
+    ['a tower whose bytes do not match the sha256', (good) => [Buffer.concat([good.subarray(0, -1), Buffer.from([good.at(-1)! ^ 1])]), metaFor(good, 500)], 'FAILOVER_TOWER_CHECKSUM'],
+    ['a tower signed by another identity', () => { const b = towerBytes(other, 500); return [b, metaFor(b, 500)]; }, 'FAILOVER_TOWER_WRONG_PUBKEY'],
+    ['a tower with a flipped bit and a matching sha256', (good) => { const b = Buffer.from(good); b[b.length - 3]! ^= 1; return [b, metaFor(b, null)]; }, 'FAILOVER_TOWER_SIGNATURE'],
+    ['a tower whose metadata claims another slot', (good) => [good, metaFor(good, 900)], 'FAILOVER_TOWER_METADATA'],
+  ];
+  it.each(bad)('refuses %s', async (_case, corrupt, code) => {
+    const store = directoryStore();
+    const [bytes, meta] = corrupt(towerBytes(staked, 500));
+    await store.backup(bytes, meta);
+    const report = await keeper(store).restore();
+    expect(report).toMatchObject({ ok: false, code });
+    expect(existsSync(towerFile)).toBe(false);
+  });
+
+  it('refuses to replace the tower on disk with an older one', async () => {
+    const store = directoryStore();
+    const older = towerBytes(staked, 400);
+    await store.backup(older, metaFor(older, 400));
+    const newer = towerBytes(staked, 450);
+    writeFileSync(towerFile, newer);
+    await expect(keeper(store).restore()).resolves.toMatchObject({ ok: true, action: 'kept-disk', lastVotedSlot: 450 });
+    expect(readFileSync(towerFile)).toEqual(newer);
+  });
+
+  it('refuses to take the identity when the store holds no backup', async () => {
+    await expect(keeper(directoryStore()).restore()).resolves.toMatchObject({ ok: false, code: 'FAILOVER_TOWER_NO_BACKUP' });
+  });
+
+  it('puts the previous file back when a command-restored tower is refused', async () => {
+    const disk = towerBytes(staked, 450);
+    writeFileSync(towerFile, disk);
+    const foreign = path.join(dir.path, 'foreign.bin');
+    writeFileSync(foreign, towerBytes(other, 999));
+    const runner = createCommandRunner({ placeholders: {}, dryRun: false, logger: recordingLogger() });
+    const store = createCommandTowerStore({ runner, towerFile, backupCommand: 'true', restoreCommand: `cp ${foreign} ${towerFile}` });
+    await expect(keeper(store).restore()).resolves.toMatchObject({ ok: false, code: 'FAILOVER_TOWER_WRONG_PUBKEY' });
+    expect(readFileSync(towerFile)).toEqual(disk);
+  });
+
+  it('in dry-run verifies the backup but writes nothing', async () => {
+    const store = directoryStore();
+    const bytes = towerBytes(staked, 500);
+    await store.backup(bytes, metaFor(bytes, 500));
+    await expect(keeper(store, true).restore()).resolves.toMatchObject({ ok: true, action: 'dry-run', lastVotedSlot: 500 });
+    expect(existsSync(towerFile)).toBe(false);
+  });
+
+  it('removes the tower file, and in dry-run leaves it', async () => {
+    writeFileSync(towerFile, towerBytes(staked, 1));
+    await expect(keeper(directoryStore(), true).removeTowerFile()).resolves.toEqual({ ok: true });
+    expect(existsSync(towerFile)).toBe(true);
+    await expect(keeper(directoryStore()).removeTowerFile()).resolves.toEqual({ ok: true });
+    expect(existsSync(towerFile)).toBe(false);
+  });
+});
