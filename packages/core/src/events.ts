@@ -1,0 +1,108 @@
+/**
+ * What the manager tells operators: failover reasons, the causes that hold a failover back,
+ * and the events the notifier formats. Plain data, so a notifier can render them without
+ * knowing the manager.
+ */
+import type { HealthReason, NodeId, Role, UnreachableReason } from './types';
+
+/** Why a failover was started or wanted. */
+export type FailoverReason =
+  | { readonly kind: 'unhealthy'; readonly node: NodeId; readonly misses: number; readonly reasons: readonly HealthReason[] }
+  | { readonly kind: 'switchover'; readonly text: string };
+
+/**
+ * Why a wanted failover is not happening, or why no failover can be decided at all.
+ * Reported once per cause (see {@link blockCauseKey}), again when the cause changes, and
+ * with an `unblocked` event when it clears.
+ */
+export type BlockCause =
+  | { readonly kind: 'startup-grace'; readonly until: number }
+  | { readonly kind: 'cooldown'; readonly until: number }
+  | { readonly kind: 'passive-unreachable'; readonly node: NodeId; readonly detail: string }
+  | { readonly kind: 'passive-unhealthy'; readonly node: NodeId; readonly reasons: readonly HealthReason[] }
+  | { readonly kind: 'old-active-still-voting'; readonly node: NodeId; readonly lastVote: number; readonly clusterSlot: number }
+  | { readonly kind: 'no-vote-proof'; readonly node: NodeId; readonly detail: string }
+  | { readonly kind: 'both-active' }
+  | { readonly kind: 'no-active' }
+  | { readonly kind: 'identity-elsewhere'; readonly ip: string }
+  | { readonly kind: 'dry-run'; readonly from: NodeId; readonly to: NodeId };
+
+/**
+ * The identity of a cause for "report once": the kind and the node it concerns, not the
+ * numbers inside it, which move every tick (slots, reasons) and would otherwise re-notify.
+ */
+export function blockCauseKey(cause: BlockCause): string {
+  return 'node' in cause ? `${cause.kind}:${cause.node}` : cause.kind;
+}
+
+/** How long one executed step of a failover took. */
+export interface StepTiming {
+  /** Human label of the step, e.g. `demote validator1`. */
+  readonly step: string;
+  /** Milliseconds from the first attempt's start to the final result. */
+  readonly ms: number;
+  /** Attempts made. */
+  readonly attempts: number;
+  /** Whether the step finally succeeded. */
+  readonly ok: boolean;
+  /** Whether the step was part of a rollback. */
+  readonly compensating: boolean;
+}
+
+/** One node's line in the periodic status report. */
+export interface NodeSummary {
+  /** Which node. */
+  readonly node: NodeId;
+  /** Whether it answered in the last tick. */
+  readonly reachable: boolean;
+  /** Its reported role, `unknown` when unreachable. */
+  readonly role: Role;
+  /** Its slot, when known. */
+  readonly slot: number | null;
+  /** Whether the last assessment found it healthy. */
+  readonly healthy: boolean;
+}
+
+/** Every event the notifier formats. `at` is when it happened. */
+export type FailoverEvent =
+  | { readonly type: 'started'; readonly at: number; readonly dryRun: boolean }
+  | { readonly type: 'stopped'; readonly at: number; readonly reason: string }
+  | { readonly type: 'failover-started'; readonly at: number; readonly from: NodeId; readonly to: NodeId; readonly reason: FailoverReason }
+  | {
+      readonly type: 'failover-complete';
+      readonly at: number;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly reason: FailoverReason;
+      readonly steps: readonly StepTiming[];
+      readonly totalMs: number;
+      readonly warnings: readonly string[];
+    }
+  | {
+      readonly type: 'failover-failed';
+      readonly at: number;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly reason: FailoverReason;
+      /** `aborted`: stopped before anything changed hands; `failed`: a half-state, operator needed. */
+      readonly outcome: 'aborted' | 'failed';
+      readonly failedStep: string;
+      readonly detail: string;
+      readonly steps: readonly StepTiming[];
+    }
+  | {
+      readonly type: 'rolled-back';
+      readonly at: number;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly reason: FailoverReason;
+      readonly failedStep: string;
+      readonly detail: string;
+      readonly steps: readonly StepTiming[];
+    }
+  | { readonly type: 'blocked'; readonly at: number; readonly cause: BlockCause }
+  | { readonly type: 'unblocked'; readonly at: number; readonly cause: BlockCause }
+  | { readonly type: 'unreachable'; readonly at: number; readonly node: NodeId; readonly reason: UnreachableReason; readonly detail: string }
+  | { readonly type: 'back-online'; readonly at: number; readonly node: NodeId; readonly downForMs: number }
+  | { readonly type: 'status-report'; readonly at: number; readonly active: NodeId | null; readonly nodes: readonly NodeSummary[] }
+  | { readonly type: 'activated'; readonly at: number; readonly node: NodeId; readonly previous: NodeId | null };

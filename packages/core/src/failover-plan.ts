@@ -1,0 +1,198 @@
+/**
+ * The ordered steps of a switchover of the staked identity from one node to the other, with
+ * what each step's failure does. The manager machine runs a plan through `step-sequence`;
+ * the docs print it with {@link describePlan}, so the two cannot drift apart.
+ */
+import type { PlanStep } from './step-sequence';
+import type { NodeId } from './types';
+
+/** One thing the manager's executor does. */
+export type FailoverAction =
+  /** `POST /failover {action: become_passive}` to the node's agent. */
+  | { readonly kind: 'demote'; readonly node: NodeId }
+  /** The node's agent reports passive and a non-staked identity, and gossip no longer places the staked identity at its IP. */
+  | { readonly kind: 'verify-demotion'; readonly node: NodeId }
+  /** The cluster RPC shows the staked vote account's `lastVote` stale by the configured threshold, read afresh. */
+  | { readonly kind: 'prove-stopped-voting'; readonly node: NodeId }
+  /** The tower store holds a backup the node wrote after its identity was removed. */
+  | { readonly kind: 'final-tower-backup'; readonly node: NodeId }
+  /** `POST /failover {action: become_active, skip_identity: true}`: the agent restores and verifies the tower only. */
+  | { readonly kind: 'restore-tower'; readonly node: NodeId }
+  /** Give the node the staked identity: through its agent, or over SSH in secure mode. */
+  | { readonly kind: 'promote'; readonly node: NodeId; readonly via: 'agent' | 'ssh' }
+  /** The node answers `getIdentity` with the staked identity and the vote account's `lastVote` advances. */
+  | { readonly kind: 'verify-voting'; readonly node: NodeId };
+
+/** A plan: the steps to move the staked identity `from` → `to`. */
+export interface FailoverPlan {
+  /** The node giving up the identity. */
+  readonly from: NodeId;
+  /** The node taking it. */
+  readonly to: NodeId;
+  /** Whether `from` answered when the plan was made; if not, it is never contacted. */
+  readonly fromReachable: boolean;
+  /** Whether the identity is pushed over SSH (secure identity mode). */
+  readonly secureMode: boolean;
+  /** The forward steps; compensations hang off each step's `undo`. */
+  readonly steps: readonly PlanStep<FailoverAction>[];
+}
+
+/** Per-step time limits the executor enforces. */
+export interface PlanTimeouts {
+  /**
+   * The agent's whole `become_passive`, which may include a validator restart.
+   * @default 90000
+   */
+  readonly demoteMs: number;
+  /**
+   * Until the agent and gossip agree the node gave up the identity; gossip keeps the old
+   * entry for a while after `set-identity`, so each attempt polls.
+   * @default 30000
+   */
+  readonly verifyDemotionMs: number;
+  /** @default 10000 */
+  readonly proveStoppedVotingMs: number;
+  /** @default 15000 */
+  readonly finalTowerBackupMs: number;
+  /** @default 30000 */
+  readonly restoreTowerMs: number;
+  /** @default 60000 */
+  readonly promoteMs: number;
+  /**
+   * Until `lastVote` is seen advancing; a landed vote normally shows within a few slots.
+   * @default 60000
+   */
+  readonly verifyVotingMs: number;
+}
+
+/** The defaults of {@link PlanTimeouts}. */
+export const DEFAULT_PLAN_TIMEOUTS: PlanTimeouts = {
+  demoteMs: 90_000,
+  verifyDemotionMs: 30_000,
+  proveStoppedVotingMs: 10_000,
+  finalTowerBackupMs: 15_000,
+  restoreTowerMs: 30_000,
+  promoteMs: 60_000,
+  verifyVotingMs: 60_000,
+};
+
+/**
+ * The guard on rolling back to the old active: it must be healthy in the latest tick.
+ * Handing the identity back to a node that is down would leave nobody voting while
+ * claiming success.
+ */
+export const OLD_ACTIVE_HEALTHY = 'old-active-healthy';
+
+/** The input of {@link createFailoverPlan}. */
+export interface PlanInput {
+  /** The node giving up the identity. */
+  readonly from: NodeId;
+  /** The node taking it. */
+  readonly to: NodeId;
+  /** Whether `from` answered in the tick the decision was made in. */
+  readonly fromReachable: boolean;
+  /** Secure identity mode: the staked keypair lives only on the manager. @default false */
+  readonly secureMode?: boolean;
+  /** Step time limits. @default DEFAULT_PLAN_TIMEOUTS */
+  readonly timeouts?: Partial<PlanTimeouts>;
+}
+
+/** Builds the steps of a switchover. */
+export function createFailoverPlan(input: PlanInput): FailoverPlan {
+  const { from, to, fromReachable } = input;
+  const secureMode = input.secureMode ?? false;
+  const t = { ...DEFAULT_PLAN_TIMEOUTS, ...input.timeouts };
+
+  const rollBackToOld: PlanStep<FailoverAction>[] = [
+    step({ kind: 'promote', node: from, via: secureMode ? 'ssh' : 'agent' }, 2, t.promoteMs, 'stop', 'Hand the identity back to the old active it was taken from.', { guard: OLD_ACTIVE_HEALTHY }),
+    step({ kind: 'verify-voting', node: from }, 1, t.verifyVotingMs, 'stop', 'A rollback is only done when the old active votes again.'),
+  ];
+  const undoPromotion: PlanStep<FailoverAction>[] = [
+    step({ kind: 'demote', node: to }, 3, t.demoteMs, 'stop', 'The promotion may have half-happened; take the identity off the new node before anyone else gets it.', {
+      guard: OLD_ACTIVE_HEALTHY,
+    }),
+    step({ kind: 'verify-demotion', node: to }, 3, t.verifyDemotionMs, 'stop', 'Never hand the identity back while the new node may still hold it (S1).'),
+  ];
+
+  const leaving: PlanStep<FailoverAction>[] = fromReachable
+    ? [
+        step({ kind: 'demote', node: from }, 2, t.demoteMs, 'stop', 'Stop the old active voting first (S1). A failed demotion aborts: the old active may still vote.', {
+          undo: rollBackToOld,
+        }),
+        step({ kind: 'verify-demotion', node: from }, 3, t.verifyDemotionMs, 'stop', "Trust the agent's answer only once its status and gossip agree."),
+        step({ kind: 'final-tower-backup', node: from }, 3, t.finalTowerBackupMs, 'stop', 'The new active needs the tower of the last vote (S2); without it, stop rather than vote from an older one.'),
+      ]
+    : [
+        step(
+          { kind: 'prove-stopped-voting', node: from },
+          1,
+          t.proveStoppedVotingMs,
+          'stop',
+          'The old active cannot be told to stop; promote only with proof from the cluster that it has stopped voting. No proof, no promotion (S1 over L1).',
+        ),
+      ];
+
+  const arriving: PlanStep<FailoverAction>[] = secureMode
+    ? [
+        step({ kind: 'restore-tower', node: to }, 2, t.restoreTowerMs, 'stop', 'Restore and verify the tower before the identity arrives (S2).'),
+        step({ kind: 'promote', node: to, via: 'ssh' }, 3, t.promoteMs, 'stop', 'Push the staked keypair over SSH to set-identity --require-tower and authorized-voter add.', {
+          undo: undoPromotion,
+          undoIfFailed: true,
+        }),
+      ]
+    : [
+        step(
+          { kind: 'promote', node: to, via: 'agent' },
+          3,
+          t.promoteMs,
+          'stop',
+          'The agent restores and verifies the tower, runs set-identity --require-tower, moves the symlink and confirms getIdentity.',
+          { undo: undoPromotion, undoIfFailed: true },
+        ),
+      ];
+
+  const verify = step({ kind: 'verify-voting', node: to }, 1, t.verifyVotingMs, 'stop', 'A failover is complete only when the new active is seen voting (L1, L2).');
+
+  return { from, to, fromReachable, secureMode, steps: [...leaving, ...arriving, verify] };
+}
+
+function step(
+  action: FailoverAction,
+  attempts: number,
+  timeoutMs: number,
+  onFailure: 'stop' | 'continue',
+  why: string,
+  extra: Pick<PlanStep<FailoverAction>, 'undo' | 'undoIfFailed' | 'guard'> = {},
+): PlanStep<FailoverAction> {
+  return { action, attempts, timeoutMs, onFailure, why, ...extra };
+}
+
+/** A short human label for an action, e.g. `demote validator1`. */
+export function describeAction(action: FailoverAction): string {
+  switch (action.kind) {
+    case 'promote':
+      return `promote ${action.node} (${action.via === 'ssh' ? 'identity over SSH' : 'via agent'})`;
+    default:
+      return `${action.kind.replace(/-/g, ' ')} ${action.node}`;
+  }
+}
+
+/**
+ * The plan as numbered lines for documentation and `--dry-run` output: each step, its
+ * attempts and time limit, what a failure does, and its compensations.
+ */
+export function describePlan(plan: FailoverPlan): string[] {
+  const lines = [`Switchover ${plan.from} → ${plan.to}${plan.secureMode ? ' (secure identity mode)' : ''}${plan.fromReachable ? '' : ', old active unreachable'}:`];
+  plan.steps.forEach((s, i) => {
+    const onFailure = s.onFailure === 'continue' ? 'warn and continue' : 'stop and undo the completed steps';
+    lines.push(`${i + 1}. ${describeAction(s.action)} — ${s.attempts} attempt(s), ${s.timeoutMs / 1000}s each; on failure: ${onFailure}.`);
+    lines.push(`   Why: ${s.why}`);
+    const undo = [...(s.undoIfFailed === true ? ['(also when this step fails)'] : []), ...(s.undo ?? []).map(describeUndo)];
+    if ((s.undo ?? []).length > 0) lines.push(`   Undo: ${undo.join('; ')}`);
+  });
+  return lines;
+}
+
+function describeUndo(s: PlanStep<FailoverAction>): string {
+  return s.guard === undefined ? describeAction(s.action) : `${describeAction(s.action)} if ${s.guard}`;
+}

@@ -1,0 +1,135 @@
+/**
+ * The domain vocabulary shared by the manager, the agent and the wire protocol.
+ *
+ * Everything here is camelCase and uses milliseconds since the Unix epoch for instants; the
+ * protocol package maps the snake_case wire (the Go tool's field names) onto these types in
+ * one place, so nothing else ever sees a wire shape.
+ */
+
+/** The two validators a manager watches, named as in `manager-config.json`. */
+export type NodeId = 'validator1' | 'validator2';
+
+/** Both node ids, in configuration order. */
+export const NODE_IDS: readonly NodeId[] = ['validator1', 'validator2'];
+
+/** The other node of the pair. */
+export function otherNode(node: NodeId): NodeId {
+  return node === 'validator1' ? 'validator2' : 'validator1';
+}
+
+/**
+ * What an agent says about itself. `activating` and `deactivating` are the moments between
+ * the first and the last command of a role change, when the staked identity may be on
+ * either side of the switch.
+ */
+export type Role = 'active' | 'passive' | 'activating' | 'deactivating' | 'unknown';
+
+/** The agent's last tower backup, as reported in its status. */
+export interface TowerInfo {
+  /** Highest slot voted on in the backed-up tower. */
+  readonly lastVoteSlot: number;
+  /** Hex sha256 of the tower file bytes. */
+  readonly sha256: string;
+  /** When the backup was written. */
+  readonly backedUpAt: number;
+}
+
+/** The agent's `/status` answer (camelCase twin of the wire body). */
+export interface NodeStatus {
+  /** A process with the configured name is running. */
+  readonly processRunning: boolean;
+  /** Seconds since the validator process started; 0 when it is not running. */
+  readonly processUptimeSec: number;
+  /** The validator's local RPC answers `getHealth` with ok. */
+  readonly processHealthy: boolean;
+  /** The validator's own processed slot. */
+  readonly validatorSlot: number;
+  /** The network slot as the agent sees it. */
+  readonly networkSlot: number;
+  /** `networkSlot - validatorSlot`, as computed by the agent. */
+  readonly slotDiff: number;
+  /** The agent's own verdict; the manager applies its own thresholds instead. */
+  readonly isHealthy: boolean;
+  /** The agent believes its validator holds the staked identity. */
+  readonly isActive: boolean;
+  /** When the last tower backup succeeded; null when never. */
+  readonly lastTowerBackup: number | null;
+  /** The identity the validator answers `getIdentity` with. */
+  readonly identityPubkey?: string;
+  /** The agent's role machine state. */
+  readonly role?: Role;
+  /** The last tower backup. */
+  readonly tower?: TowerInfo;
+  /** Agent software version. */
+  readonly agentVersion?: string;
+  /** What the agent could not find out, e.g. a timed-out RPC call. */
+  readonly error?: string;
+  /** When the agent produced this answer. */
+  readonly timestamp: number;
+}
+
+/** Why a node could not be observed: the typed client's failure kinds. */
+export type UnreachableReason = 'timeout' | 'refused' | 'rejected' | 'error';
+
+/** One node seen from the manager in one tick. */
+export type NodeObservation =
+  | { readonly reachable: true; readonly status: NodeStatus; readonly latencyMs: number }
+  | { readonly reachable: false; readonly reason: UnreachableReason; readonly detail: string };
+
+/** A slot read from the cluster RPC, with the instant it was read. */
+export interface SlotObservation {
+  /** The cluster's current slot. */
+  readonly slot: number;
+  /** When it was read. */
+  readonly observedAt: number;
+}
+
+/** The staked identity's vote account as the cluster RPC reports it (`getVoteAccounts`). */
+export interface VoteObservation {
+  /** The vote account's `lastVote` slot. */
+  readonly lastVote: number;
+  /** The cluster counts the account as delinquent. */
+  readonly delinquent: boolean;
+  /** When it was read. */
+  readonly observedAt: number;
+}
+
+/**
+ * Where gossip places the staked identity. `holder` is the node whose configured IP matches
+ * the gossip entry, null when no node matches; `ip` is null when gossip has no entry at all.
+ */
+export interface GossipObservation {
+  /** The matching node, if any. */
+  readonly holder: NodeId | null;
+  /** The gossip entry's IP, if there is an entry. */
+  readonly ip: string | null;
+  /** When gossip was read. */
+  readonly observedAt: number;
+}
+
+/** Everything the manager saw in one tick. Optional parts are null when not observed. */
+export interface Observation {
+  /** The tick's instant; the manager machine's notion of now. */
+  readonly at: number;
+  /** Each node's status or why it could not be read. */
+  readonly nodes: Readonly<Record<NodeId, NodeObservation>>;
+  /** The cluster slot, possibly from an earlier tick (see `observedAt`). */
+  readonly clusterSlot: SlotObservation | null;
+  /** The staked identity's vote account. */
+  readonly vote: VoteObservation | null;
+  /** The gossip entry of the staked identity. */
+  readonly gossip: GossipObservation | null;
+}
+
+/** Why a node is not healthy; one entry per broken rule. */
+export type HealthReason =
+  | { readonly kind: 'unreachable'; readonly reason: UnreachableReason; readonly detail: string }
+  | { readonly kind: 'process-down' }
+  | { readonly kind: 'crash-loop'; readonly restarts: number; readonly windowMs: number }
+  | { readonly kind: 'rpc-unhealthy'; readonly detail: string | null }
+  | { readonly kind: 'lagging'; readonly slotsBehind: number; readonly threshold: number };
+
+/** Something worth knowing about an assessment that does not make the node unhealthy. */
+export type HealthNote =
+  | { readonly kind: 'stale-network-slot'; readonly ageMs: number }
+  | { readonly kind: 'no-network-slot' };
