@@ -231,7 +231,10 @@ describe('tower codec', () => {
     { name: 'a hash that is not 32 bytes', tower: { ...goldenTower, lastVote: { ...goldenTower.lastVote, hash: '1111' } }, field: 'lastVote.hash' },
     {
       name: 'compact lockouts below the root',
-      tower: { ...goldenTower, lastVote: { ...goldenTower.lastVote, kind: 'towerSync', root: 20, blockId: goldenTower.nodePubkey } },
+      tower: {
+        ...goldenTower,
+        lastVote: { kind: 'towerSync', lockouts: [{ slot: 10, confirmationCount: 1 }], root: 20, hash: alice.pubkey, timestamp: null, blockId: alice.pubkey },
+      },
       field: 'lastVote.lockouts[0].slot',
     },
   ])('refuses to encode $name, naming the field', ({ tower, field }) => {
