@@ -29,6 +29,8 @@ export interface SshdHandle {
   readonly port: number;
   /** The user to log in as. */
   readonly user: string;
+  /** PID of the listening sshd (changes after `regenerateHostKey()`). */
+  readonly pid: number;
   /** The server's current host public key, `ssh-ed25519 AAAA…` (changes after `regenerateHostKey()`). */
   readonly hostKeyPublic: string;
   /** The known_hosts line for the *original* host key: `[127.0.0.1]:PORT ssh-ed25519 AAAA…`. */
@@ -104,6 +106,9 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
         return port;
       },
       user,
+      get pid(): number {
+        return proc?.pid ?? -1;
+      },
       get hostKeyPublic(): string {
         return hostKeyPublic;
       },

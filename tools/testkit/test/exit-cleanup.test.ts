@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from '@failover/testkit';
+
+interface Leaked {
+  pid: number;
+  dirs: string[];
+}
+
+const fixture = join(__dirname, 'fixtures', 'start-and-leave.ts');
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Runs the fixture in its own Node process; resolves with what it leaked and a way to signal it.
+function runFixture(mode: 'exit' | 'wait'): Promise<{ leaked: Leaked; child: ReturnType<typeof spawn>; exited: Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line !== undefined) resolve({ leaked: JSON.parse(line) as Leaked, child, exited });
+    });
+    child.once('exit', (code) => reject(new Error(`fixture exited (${code}) before reporting`)));
+  });
+}
+
+describe('exit cleanup', () => {
+  it('kills started processes and removes temp dirs when the process ends without stopping them', async () => {
+    const { leaked, exited } = await runFixture('exit');
+    await exited;
+    await waitFor(() => !isAlive(leaked.pid), { description: `sshd ${leaked.pid} to be gone`, timeoutMs: 3000 });
+    expect(leaked.dirs.filter((d) => existsSync(d))).toEqual([]);
+  });
+
+  it('kills started processes and removes temp dirs when the process is sent SIGTERM', async () => {
+    const { leaked, child, exited } = await runFixture('wait');
+    expect(isAlive(leaked.pid)).toBe(true);
+    child.kill('SIGTERM');
+    await exited;
+    await waitFor(() => !isAlive(leaked.pid), { description: `sshd ${leaked.pid} to be gone`, timeoutMs: 3000 });
+    expect(leaked.dirs.filter((d) => existsSync(d))).toEqual([]);
+  });
+});
