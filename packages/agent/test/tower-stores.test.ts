@@ -89,7 +89,7 @@ describe('etcd store (real etcd)', () => {
   let etcd: EtcdCluster | undefined;
   const stores: TowerStore[] = [];
   const open = (): TowerStore => {
-    const store = createEtcdTowerStore({ endpoints: etcd?.endpoints ?? [], cluster: 'testnet', identity, callTimeoutMs: 500, dialTimeoutMs: 500 });
+    const store = createEtcdTowerStore({ endpoints: etcd?.endpoints ?? [], prefix: '/failover/testnet', identity, callTimeoutMs: 500, dialTimeoutMs: 500 });
     stores.push(store);
     return store;
   };
@@ -107,14 +107,14 @@ describe('etcd store (real etcd)', () => {
     client.close();
   });
 
-  it('writes bytes, metadata and slot under one key per cluster and identity', async () => {
+  it('writes bytes, metadata and slot under one key set per prefix (cluster) and identity', async () => {
     const store = open();
     const bytes = Buffer.from([0, 1, 2, 255]);
     await expect(store.backup(bytes, metaFor(bytes, 77))).resolves.toMatchObject({ ok: true });
     const client = new Etcd3({ hosts: etcd?.endpoints ?? [] });
     const keys = await client.getAll().prefix('/failover/testnet/').keys();
     client.close();
-    expect(keys.sort()).toEqual([`/failover/testnet/${identity}/tower/bytes`, `/failover/testnet/${identity}/tower/meta`, `/failover/testnet/${identity}/tower/slot`]);
+    expect(keys.sort()).toEqual([`/failover/testnet/${identity}/bytes`, `/failover/testnet/${identity}/meta`, `/failover/testnet/${identity}/slot`]);
     await expect(open().latest()).resolves.toEqual({ ok: true, tower: { bytes, meta: metaFor(bytes, 77) } });
   });
 

@@ -5,10 +5,11 @@ import { isNotOlder, parseMeta, serializeMeta, type BackupOutcome, type LatestOu
 export interface EtcdTowerStoreOptions {
   /** Client URLs of the etcd members, `http://10.0.0.1:2379`. */
   readonly endpoints: readonly string[];
-  /** Key prefix; the cluster name keeps mainnet and testnet identities apart. @default '/failover' */
+  /**
+   * Key prefix (`etcd_prefix`). One etcd serving several clusters needs one prefix per
+   * cluster; the identity under it already keeps two validators apart. @default '/failover/tower'
+   */
   readonly prefix?: string;
-  /** Solana cluster the identity votes on (`mainnet-beta`, `testnet`). */
-  readonly cluster: string;
   /** Staked identity pubkey; one key set per identity. */
   readonly identity: string;
   /**
@@ -28,7 +29,7 @@ const SLOT_DIGITS = 20;
 const padSlot = (slot: number | null): string => String((slot ?? -1) + 1).padStart(SLOT_DIGITS, '0');
 
 /**
- * Tower backups in etcd: three keys under `<prefix>/<cluster>/<identity>/tower/` (`bytes`,
+ * Tower backups in etcd: three keys under `<prefix>/<identity>/` (`bytes`,
  * `meta` with sha256 / slot / source / time, `slot`) always written in one transaction.
  *
  * Two fences guard the write. A backup never replaces one with a higher last voted slot
@@ -44,7 +45,7 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
     dialTimeout: options.dialTimeoutMs ?? 2_000,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
   });
-  const base = `${options.prefix ?? '/failover'}/${options.cluster}/${options.identity}/tower/`;
+  const base = `${(options.prefix ?? '/failover/tower').replace(/\/+$/, '')}/${options.identity}/`;
   const keys = { bytes: `${base}bytes`, meta: `${base}meta`, slot: `${base}slot` };
   let knownRevision: string | undefined;
 
