@@ -1,12 +1,78 @@
 export const PACKAGE_NAME = '@failover/protocol';
-export * from './config/agent-config-schema';
-export * from './config/manager-config-schema';
-export * from './config/duration';
-export * from './config/problems';
-export * from './config/domain-config';
-export * from './config/overrides';
-export * from './config/config-file';
-export * from './config/load-config';
+
+export { ProtocolError, SecretFileError, AgentClientOptionsError, PROTOCOL_ERROR_CODES } from './errors';
+export type { SecretFileProblem } from './errors';
+
+export {
+  UnixSecondsSchema,
+  StatusRequestSchema,
+  StatusResponseSchema,
+  AgentRoleSchema,
+  TowerInfoSchema,
+  PeerStatusRequestSchema,
+  PeerStatusResponseSchema,
+  FailoverActionSchema,
+  FailoverRequestSchema,
+  FailoverResponseSchema,
+  ShutdownRequestSchema,
+  ShutdownResponseSchema,
+  IdentityResponseSchema,
+  HealthResponseSchema,
+} from './wire/agent-api';
+export type {
+  StatusRequest,
+  StatusResponse,
+  AgentRole,
+  TowerInfo,
+  PeerStatusRequest,
+  PeerStatusResponse,
+  FailoverAction,
+  FailoverRequest,
+  FailoverResponse,
+  ShutdownRequest,
+  ShutdownResponse,
+  IdentityResponse,
+  HealthResponse,
+} from './wire/agent-api';
+export { ErrorEnvelopeSchema, WIRE_ERROR_CODES, errorEnvelope } from './wire/error-envelope';
+export type { ErrorEnvelope, WireErrorCode } from './wire/error-envelope';
+export { AGENT_ROUTES } from './wire/routes';
+export type { AgentRoute, AgentRouteName } from './wire/routes';
+
+export { AUTH_HEADER, DEFAULT_SKEW_MS, signRequest, verifyRequest, verifyFailureCode } from './auth/request-auth';
+export type { Secret, SignedParts, VerifyFailure, VerifyInput, VerifyResult } from './auth/request-auth';
+export { createReplayCache } from './auth/replay-cache';
+export type { ReplayCache, ReplayCacheOptions } from './auth/replay-cache';
+export { loadSecretFile, MIN_SECRET_BYTES } from './auth/secret-file';
+export type { LoadedSecret } from './auth/secret-file';
+
+export { createAgentClient } from './client/agent-client';
+export type { AgentClient, AgentClientOptions, AgentCallError, AgentCallResult, CallOptions } from './client/agent-client';
+
+export { AgentConfigSchema, HTTP_URL_PATTERN, LogFormatSchema, SchemaKeySchema, TowerStoreKindSchema } from './config/agent-config-schema';
+export type { AgentConfigFile } from './config/agent-config-schema';
+export { ManagerConfigSchema, ValidatorEndpointSchema } from './config/manager-config-schema';
+export type { ManagerConfigFile } from './config/manager-config-schema';
+export { DURATION_PATTERN, Duration, isDurationSchema, parseDuration, formatDuration, durationNumberHint } from './config/duration';
+export { formatProblems, pointerToKey, describeSource } from './config/problems';
+export type { ConfigProblem, ConfigResult, ConfigSource } from './config/problems';
+export type {
+  AgentConfig,
+  AgentCommands,
+  AuthSetting,
+  LogFormat,
+  ManagerConfig,
+  SecureIdentityConfig,
+  TelegramConfig,
+  TowerStoreSetting,
+  ValidatorNodeConfig,
+} from './config/domain-config';
+export { AGENT_ENV, MANAGER_ENV, AGENT_FLAGS, MANAGER_FLAGS, applyOverrides } from './config/overrides';
+export type { AgentFlags, ManagerFlags, OverrideSpec, Overlaid } from './config/overrides';
+export { parseConfigText, readConfigFile, lineColumn } from './config/config-file';
+export type { ParsedConfigText } from './config/config-file';
+export { resolveAgentConfig, resolveManagerConfig, loadAgentConfig, loadManagerConfig } from './config/load-config';
+export type { ResolveInput, LoadInput } from './config/load-config';
 export { validateConfigValue } from './config/validate';
 export { agentRuleProblems, managerRuleProblems } from './config/rules';
-export * from './to-domain';
+export { toAgentConfig, toManagerConfig, AGENT_DEFAULTED_KEYS, MANAGER_DEFAULTED_KEYS } from './to-domain';

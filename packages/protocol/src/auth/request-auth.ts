@@ -1,0 +1,103 @@
+/**
+ * Request authentication between manager and agents (and agent to agent): HMAC-SHA256 with
+ * a shared secret, in one header:
+ *
+ *     x-failover-auth: v1 t=<unix ms>,n=<nonce>,s=<hex hmac>
+ *
+ * The MAC covers `v1`, method, path (with query), timestamp, nonce and the SHA-256 of the
+ * body, each on its own line, so that no part can be moved to another request. A request
+ * is accepted within `skewMs` of the verifier's clock and at most once (replay cache).
+ * The secret is never part of any message or error.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ReplayCache } from './replay-cache';
+
+/** Name of the authentication header. */
+export const AUTH_HEADER = 'x-failover-auth';
+
+/** Default accepted clock difference between signer and verifier: 30 s. */
+export const DEFAULT_SKEW_MS = 30_000;
+
+const HEADER_FORM = /^v1 t=([0-9]{1,16}),n=([A-Za-z0-9_-]{16,64}),s=([0-9a-f]{64})$/;
+
+/** A shared secret as read from the secret file, or any bytes. */
+export type Secret = string | Uint8Array;
+
+/** What a signature covers. */
+export interface SignedParts {
+  readonly secret: Secret;
+  /** HTTP method, any case (`POST`). */
+  readonly method: string;
+  /** Path and query as sent on the request line (`/status`). */
+  readonly path: string;
+  /** The exact body bytes; empty for a request without a body. */
+  readonly body: string | Uint8Array;
+}
+
+function mac(parts: SignedParts, timestamp: number, nonce: string): string {
+  const bodyDigest = createHash('sha256').update(parts.body).digest('hex');
+  const canonical = ['v1', parts.method.toUpperCase(), parts.path, String(timestamp), nonce, bodyDigest].join('\n');
+  return createHmac('sha256', parts.secret).update(canonical).digest('hex');
+}
+
+/** Signs a request; returns the value of the {@link AUTH_HEADER} header. */
+export function signRequest(parts: SignedParts & { readonly now: number; readonly nonce?: string }): string {
+  const nonce = parts.nonce ?? randomBytes(16).toString('hex');
+  const timestamp = Math.floor(parts.now);
+  return `v1 t=${timestamp},n=${nonce},s=${mac(parts, timestamp, nonce)}`;
+}
+
+/** Why a request was refused; each maps to a `FAILOVER_AUTH_*` wire code. */
+export type VerifyFailure = 'missing' | 'malformed' | 'skew' | 'replayed' | 'bad-signature';
+
+/** The verdict on a request. */
+export type VerifyResult = { readonly ok: true } | { readonly ok: false; readonly reason: VerifyFailure };
+
+/** Inputs of {@link verifyRequest}. */
+export interface VerifyInput extends SignedParts {
+  /** The header value as received; `undefined` when absent. */
+  readonly header: string | undefined;
+  /** Verifier's time, Unix ms. */
+  readonly now: number;
+  /** @default 30000 */
+  readonly skewMs?: number;
+  /** Where used nonces are remembered. */
+  readonly replayCache: ReplayCache;
+}
+
+/**
+ * Verifies a signed request. The signature is checked (in constant time) before the nonce
+ * is remembered, so unsigned junk cannot fill the replay cache.
+ */
+export function verifyRequest(input: VerifyInput): VerifyResult {
+  if (input.header === undefined || input.header === '') return { ok: false, reason: 'missing' };
+  const match = HEADER_FORM.exec(input.header.trim());
+  if (match === null) return { ok: false, reason: 'malformed' };
+  const timestamp = Number(match[1]);
+  const nonce = match[2] ?? '';
+  const skewMs = input.skewMs ?? DEFAULT_SKEW_MS;
+  if (Math.abs(input.now - timestamp) > skewMs) return { ok: false, reason: 'skew' };
+  const expected = Buffer.from(mac(input, timestamp, nonce), 'hex');
+  const given = Buffer.from(match[3] ?? '', 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+  if (!input.replayCache.remember(nonce, timestamp + skewMs, input.now)) return { ok: false, reason: 'replayed' };
+  return { ok: true };
+}
+
+/** The wire error code for a verification failure. */
+export function verifyFailureCode(
+  reason: VerifyFailure,
+): 'FAILOVER_AUTH_MISSING' | 'FAILOVER_AUTH_MALFORMED' | 'FAILOVER_AUTH_SKEW' | 'FAILOVER_AUTH_REPLAYED' | 'FAILOVER_AUTH_BAD_SIGNATURE' {
+  switch (reason) {
+    case 'missing':
+      return 'FAILOVER_AUTH_MISSING';
+    case 'malformed':
+      return 'FAILOVER_AUTH_MALFORMED';
+    case 'skew':
+      return 'FAILOVER_AUTH_SKEW';
+    case 'replayed':
+      return 'FAILOVER_AUTH_REPLAYED';
+    case 'bad-signature':
+      return 'FAILOVER_AUTH_BAD_SIGNATURE';
+  }
+}

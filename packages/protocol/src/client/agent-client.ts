@@ -1,0 +1,192 @@
+/**
+ * A typed client of the agent API v1. Each call is signed (when a secret is given), bounded
+ * by its own timeout, and its answer checked against the route's schema. Failures are
+ * values that say what happened, because the manager decides differently on each:
+ * `unreachable` (nothing listens, no route, DNS), `timeout` (connected or not, no answer in
+ * time: the agent may be hung), `rejected` (the agent answered 4xx/5xx), `invalid-response`
+ * (an answer that is not what v1 promises).
+ */
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { AUTH_HEADER, signRequest } from '../auth/request-auth';
+import type { Secret } from '../auth/request-auth';
+import { AgentClientOptionsError } from '../errors';
+import { ErrorEnvelopeSchema } from '../wire/error-envelope';
+import { AGENT_ROUTES } from '../wire/routes';
+import type { AgentRouteName } from '../wire/routes';
+import type { FailoverAction } from '../wire/agent-api';
+
+/** Options of {@link createAgentClient}. */
+export interface AgentClientOptions {
+  /** Agent base URL, e.g. `http://10.0.0.1:8080` (a trailing slash is fine). */
+  readonly baseUrl: string;
+  /** Shared secret; without it requests go unsigned (only for `insecure_no_auth` setups). */
+  readonly secret?: Secret;
+  /** Time limit of each call, including reading the body. */
+  readonly timeoutMs: number;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** Unix ms, for signatures and wire timestamps. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Overrides the client's `timeoutMs` for this call. */
+  readonly timeoutMs?: number;
+  /** Aborts the call early (e.g. on shutdown); reported as `timeout`. */
+  readonly signal?: AbortSignal;
+}
+
+/** Why a call failed. */
+export type AgentCallError =
+  | { readonly kind: 'unreachable'; readonly url: string; readonly code: string; readonly message: string }
+  | { readonly kind: 'timeout'; readonly url: string; readonly timeoutMs: number; readonly message: string }
+  | {
+      readonly kind: 'rejected';
+      readonly url: string;
+      readonly status: number;
+      readonly code: string;
+      readonly message: string;
+      readonly details?: unknown;
+    }
+  | { readonly kind: 'invalid-response'; readonly url: string; readonly status: number; readonly message: string };
+
+/** The outcome of a call: the validated response, or why there is none. */
+export type AgentCallResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AgentCallError };
+
+type Response<N extends AgentRouteName> = Static<(typeof AGENT_ROUTES)[N]['response']>;
+
+/** A client of one agent. Wire timestamps are filled in from `now`. */
+export interface AgentClient {
+  /** `POST /status`; `lastReceivedTimestamp` echoes the last answer's `timestamp`. */
+  status(request?: { lastReceivedTimestamp?: number }, options?: CallOptions): Promise<AgentCallResult<Response<'status'>>>;
+  /** `POST /peer-status`, from the other agent's watchdog. */
+  peerStatus(request: { fromValidator: string }, options?: CallOptions): Promise<AgentCallResult<Response<'peerStatus'>>>;
+  /** `POST /failover`. A `success: false` answer is a value, not an error: read `message`. */
+  failover(
+    request: { action: FailoverAction; reason: string; skipIdentity?: boolean },
+    options?: CallOptions,
+  ): Promise<AgentCallResult<Response<'failover'>>>;
+  /** `POST /shutdown`. */
+  shutdown(request: { reason: string }, options?: CallOptions): Promise<AgentCallResult<Response<'shutdown'>>>;
+  /** `GET /identity`. */
+  identity(options?: CallOptions): Promise<AgentCallResult<Response<'identity'>>>;
+  /** `GET /health`; also accepts the Go agent's plain-text `OK`. */
+  health(options?: CallOptions): Promise<AgentCallResult<Response<'health'>>>;
+}
+
+function errorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current !== undefined && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function schemaProblems(schema: TSchema, value: unknown): string {
+  return [...Value.Errors(schema, value)]
+    .slice(0, 5)
+    .map((error) => `${error.path || '/'}: ${error.message}`)
+    .join('; ');
+}
+
+/** Creates a client of the agent at `baseUrl`. */
+export function createAgentClient(options: AgentClientOptions): AgentClient {
+  let base: URL;
+  try {
+    base = new URL(options.baseUrl);
+  } catch {
+    throw new AgentClientOptionsError('baseUrl', `"${options.baseUrl}" is not a URL`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new AgentClientOptionsError('baseUrl', `must be http or https, got ${base.protocol}`);
+  }
+  if (!(options.timeoutMs > 0)) throw new AgentClientOptionsError('timeoutMs', 'must be a positive number of milliseconds');
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const now = options.now ?? Date.now;
+  const prefix = base.href.replace(/\/$/, '');
+
+  async function call<N extends AgentRouteName>(name: N, body: object | undefined, callOptions: CallOptions = {}): Promise<AgentCallResult<Response<N>>> {
+    const route = AGENT_ROUTES[name];
+    const method = route.methods[0];
+    const url = `${prefix}${route.path}`;
+    const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs;
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options.secret !== undefined && route.auth) {
+      headers[AUTH_HEADER] = signRequest({ secret: options.secret, method, path: new URL(url).pathname, body: text, now: now() });
+    }
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = callOptions.signal === undefined ? timeout : AbortSignal.any([timeout, callOptions.signal]);
+    let status: number;
+    let responseText: string;
+    let contentType: string;
+    try {
+      const response = await doFetch(url, { method, headers, ...(body === undefined ? {} : { body: text }), signal });
+      status = response.status;
+      contentType = response.headers.get('content-type') ?? '';
+      responseText = await response.text();
+    } catch (error) {
+      if (signal.aborted) {
+        const message = timeout.aborted ? `no answer from ${url} within ${timeoutMs} ms` : `call to ${url} was aborted`;
+        return { ok: false, error: { kind: 'timeout', url, timeoutMs, message } };
+      }
+      // ECONNREFUSED, EHOSTUNREACH, ENOTFOUND, ECONNRESET, TLS failures: no answer came back.
+      const code = errorCode(error) ?? 'UNKNOWN';
+      return { ok: false, error: { kind: 'unreachable', url, code, message: `cannot reach ${url} (${code})` } };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(responseText);
+    } catch {
+      if (name === 'health' && status === 200 && responseText.trim() === 'OK') {
+        return { ok: true, value: { status: 'ok' } as Response<N> };
+      }
+      json = undefined;
+    }
+    if (status >= 400) {
+      if (Value.Check(ErrorEnvelopeSchema, json)) {
+        const { code, message, details } = json.error;
+        return { ok: false, error: { kind: 'rejected', url, status, code, message, ...(details === undefined ? {} : { details }) } };
+      }
+      const excerpt = responseText.slice(0, 200).trim();
+      return { ok: false, error: { kind: 'rejected', url, status, code: 'FAILOVER_HTTP_ERROR', message: `HTTP ${status}${excerpt === '' ? '' : `: ${excerpt}`}` } };
+    }
+    if (json === undefined) {
+      return { ok: false, error: { kind: 'invalid-response', url, status, message: `HTTP ${status} with a body that is not JSON (${contentType || 'no content type'})` } };
+    }
+    if (!Value.Check(route.response, json)) {
+      return { ok: false, error: { kind: 'invalid-response', url, status, message: `answer does not match API v1: ${schemaProblems(route.response, json)}` } };
+    }
+    return { ok: true, value: json as Response<N> };
+  }
+
+  const seconds = (): number => Math.floor(now() / 1000);
+
+  return {
+    status: (request = {}, callOptions) =>
+      call(
+        'status',
+        { timestamp: seconds(), ...(request.lastReceivedTimestamp === undefined ? {} : { last_received_timestamp: request.lastReceivedTimestamp }) },
+        callOptions,
+      ),
+    peerStatus: (request, callOptions) => call('peerStatus', { from_validator: request.fromValidator, timestamp: seconds() }, callOptions),
+    failover: (request, callOptions) =>
+      call(
+        'failover',
+        {
+          action: request.action,
+          reason: request.reason,
+          ...(request.skipIdentity === undefined ? {} : { skip_identity: request.skipIdentity }),
+          timestamp: seconds(),
+        },
+        callOptions,
+      ),
+    shutdown: (request, callOptions) => call('shutdown', { reason: request.reason, timestamp: seconds() }, callOptions),
+    identity: (callOptions) => call('identity', undefined, callOptions),
+    health: (callOptions) => call('health', undefined, callOptions),
+  };
+}

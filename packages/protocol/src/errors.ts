@@ -1,0 +1,59 @@
+/**
+ * Errors thrown by `@failover/protocol`. Each carries a stable `code` (`FAILOVER_*`) that is
+ * also the first word of its message and is listed in docs/errors.md. Messages name files
+ * and keys, never secret values.
+ *
+ * Expected outcomes are values, not these: config problems (`ConfigResult`), request
+ * verification (`VerifyResult`), agent calls (`AgentCallResult`).
+ */
+
+/** Base class of every error `@failover/protocol` throws; `code` is stable across releases. */
+export class ProtocolError extends Error {
+  /** Stable machine-readable code, e.g. `FAILOVER_SECRET_FILE_EMPTY`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Why a shared-secret file was refused. */
+export type SecretFileProblem = 'missing' | 'unreadable' | 'empty' | 'too-short' | 'permissions';
+
+const SECRET_FILE_CODES: Record<SecretFileProblem, string> = {
+  missing: 'FAILOVER_SECRET_FILE_MISSING',
+  unreadable: 'FAILOVER_SECRET_FILE_UNREADABLE',
+  empty: 'FAILOVER_SECRET_FILE_EMPTY',
+  'too-short': 'FAILOVER_SECRET_FILE_TOO_SHORT',
+  permissions: 'FAILOVER_SECRET_FILE_PERMISSIONS',
+};
+
+/** Thrown by `loadSecretFile` when the shared-secret file cannot be used; names the path only. */
+export class SecretFileError extends ProtocolError {
+  /** The file that was refused. */
+  readonly path: string;
+  /** What is wrong with it. */
+  readonly problem: SecretFileProblem;
+
+  constructor(path: string, problem: SecretFileProblem, detail: string, options?: { cause?: unknown }) {
+    super(SECRET_FILE_CODES[problem], `shared secret file ${path} ${detail}`, options);
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
+/** Thrown when an agent client is created with options it cannot work with (bad URL, timeout). */
+export class AgentClientOptionsError extends ProtocolError {
+  /** The option at fault, e.g. `baseUrl`. */
+  readonly option: string;
+
+  constructor(option: string, detail: string) {
+    super('FAILOVER_AGENT_CLIENT_OPTIONS', `createAgentClient: ${option} ${detail}`);
+    this.option = option;
+  }
+}
+
+/** Every code this package throws, for the documentation check. */
+export const PROTOCOL_ERROR_CODES: readonly string[] = [...Object.values(SECRET_FILE_CODES), 'FAILOVER_AGENT_CLIENT_OPTIONS'];

@@ -1,0 +1,148 @@
+/**
+ * Agent wire API v1: the JSON bodies of the agent's HTTP endpoints, field for field as the
+ * Go tool sent them (its `pkg/api/types.go`), plus new optional fields. A Go manager can
+ * talk to our agent and the other way round.
+ *
+ * Timestamps on the wire are integer Unix **seconds**, as the Go tool's `time.Now().Unix()`.
+ * Unknown fields are ignored rather than refused, so a newer peer may add fields.
+ */
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+
+/** Integer Unix time in seconds (Go `time.Now().Unix()`). */
+export const UnixSecondsSchema = Type.Integer({ description: 'Unix time in seconds.' });
+
+/** Body of `POST /status` (a `GET /status` has none). */
+export const StatusRequestSchema = Type.Object({
+  timestamp: UnixSecondsSchema,
+  last_received_timestamp: Type.Optional(
+    Type.Integer({
+      description:
+        'Timestamp of the last status response the manager received from this agent; 0 or absent: none yet. Lets the agent see that its answers are lost on the way back.',
+    }),
+  ),
+});
+/** Body of `POST /status`. */
+export type StatusRequest = Static<typeof StatusRequestSchema>;
+
+/** The agent's role, including the two in-between states of its role machine. */
+export const AgentRoleSchema = Type.Union([
+  Type.Literal('passive'),
+  Type.Literal('activating'),
+  Type.Literal('active'),
+  Type.Literal('deactivating'),
+]);
+/** The agent's role. */
+export type AgentRole = Static<typeof AgentRoleSchema>;
+
+/** The tower the agent holds or last backed up. */
+export const TowerInfoSchema = Type.Object({
+  last_vote_slot: Type.Integer({ minimum: 0 }),
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  backed_up_at: UnixSecondsSchema,
+});
+/** The tower the agent holds or last backed up. */
+export type TowerInfo = Static<typeof TowerInfoSchema>;
+
+/** Response of `/status`: the Go tool's fields, then new optional ones. */
+export const StatusResponseSchema = Type.Object({
+  process_running: Type.Boolean(),
+  process_uptime: Type.Integer({ description: 'Seconds since the validator process started; 0 when not running.' }),
+  process_healthy: Type.Boolean({ description: 'Running and up long enough not to be in a crash loop.' }),
+  validator_slot: Type.Integer({ minimum: 0 }),
+  network_slot: Type.Integer({ minimum: 0, description: 'Filled in by the manager from the cluster RPC; agents send 0.' }),
+  slot_diff: Type.Integer(),
+  is_healthy: Type.Boolean({ description: 'The local RPC answered `getHealth` with ok.' }),
+  is_active: Type.Boolean(),
+  last_tower_backup: Type.Integer({
+    description: 'Unix seconds of the last tower backup. 0 or negative: never (the Go tool sent the zero time, -62135596800).',
+  }),
+  error: Type.Optional(Type.String()),
+  timestamp: UnixSecondsSchema,
+  identity_pubkey: Type.Optional(Type.String({ description: 'Identity the validator currently runs with (base58).' })),
+  role: Type.Optional(AgentRoleSchema),
+  tower: Type.Optional(TowerInfoSchema),
+  agent_version: Type.Optional(Type.String()),
+  dry_run: Type.Optional(Type.Boolean()),
+});
+/** Response of `/status`. */
+export type StatusResponse = Static<typeof StatusResponseSchema>;
+
+/** Body of `POST /peer-status`, sent by the other validator's agent. */
+export const PeerStatusRequestSchema = Type.Object({
+  from_validator: Type.String({ description: 'Who asks: the Go tool sent its listen address.' }),
+  timestamp: UnixSecondsSchema,
+});
+/** Body of `POST /peer-status`. */
+export type PeerStatusRequest = Static<typeof PeerStatusRequestSchema>;
+
+/** Response of `/peer-status`: what the watchdog of the other agent needs to decide. */
+export const PeerStatusResponseSchema = Type.Object({
+  is_alive: Type.Boolean(),
+  is_active: Type.Boolean(),
+  process_running: Type.Boolean(),
+  timestamp: UnixSecondsSchema,
+});
+/** Response of `/peer-status`. */
+export type PeerStatusResponse = Static<typeof PeerStatusResponseSchema>;
+
+/** The two failover actions. */
+export const FailoverActionSchema = Type.Union([Type.Literal('become_active'), Type.Literal('become_passive')]);
+/** The two failover actions. */
+export type FailoverAction = Static<typeof FailoverActionSchema>;
+
+/** Body of `POST /failover`. */
+export const FailoverRequestSchema = Type.Object({
+  action: FailoverActionSchema,
+  reason: Type.String({ maxLength: 1000 }),
+  skip_identity: Type.Optional(
+    Type.Boolean({ description: 'Secure identity mode: restore the tower only; the manager sets the identity over SSH.' }),
+  ),
+  timestamp: UnixSecondsSchema,
+});
+/** Body of `POST /failover`. */
+export type FailoverRequest = Static<typeof FailoverRequestSchema>;
+
+/** Response of `/failover`. `success: false` is a failed step, reported in `message`. */
+export const FailoverResponseSchema = Type.Object({
+  success: Type.Boolean(),
+  message: Type.String(),
+  dry_run: Type.Boolean(),
+  timestamp: UnixSecondsSchema,
+});
+/** Response of `/failover`. */
+export type FailoverResponse = Static<typeof FailoverResponseSchema>;
+
+/** Body of `POST /shutdown`. */
+export const ShutdownRequestSchema = Type.Object({
+  reason: Type.String({ maxLength: 1000 }),
+  timestamp: UnixSecondsSchema,
+});
+/** Body of `POST /shutdown`. */
+export type ShutdownRequest = Static<typeof ShutdownRequestSchema>;
+
+/** Response of `/shutdown`, sent before the agent stops. */
+export const ShutdownResponseSchema = Type.Object({
+  success: Type.Boolean(),
+  message: Type.String(),
+  timestamp: UnixSecondsSchema,
+});
+/** Response of `/shutdown`. */
+export type ShutdownResponse = Static<typeof ShutdownResponseSchema>;
+
+/** Response of `GET /identity`. */
+export const IdentityResponseSchema = Type.Object({
+  identity_pubkey: Type.String({ description: 'Identity the validator runs with (base58); empty when unknown.' }),
+  error: Type.Optional(Type.String()),
+  timestamp: Type.Optional(UnixSecondsSchema),
+});
+/** Response of `GET /identity`. */
+export type IdentityResponse = Static<typeof IdentityResponseSchema>;
+
+/** Response of `GET /health` (unauthenticated liveness; the Go tool answered plain `OK`). */
+export const HealthResponseSchema = Type.Object({
+  status: Type.Literal('ok'),
+  agent_version: Type.Optional(Type.String()),
+});
+/** Response of `GET /health`. */
+export type HealthResponse = Static<typeof HealthResponseSchema>;

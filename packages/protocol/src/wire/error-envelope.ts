@@ -1,0 +1,45 @@
+/**
+ * The one error body of every 4xx/5xx answer of the agent and the manager's control API,
+ * and the registry of its codes. Codes are stable: a client may match on them; they are
+ * never reused for a new meaning, and each is listed in docs/errors.md.
+ */
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+
+/** `{ error: { code, message, details? }, timestamp }`. */
+export const ErrorEnvelopeSchema = Type.Object({
+  error: Type.Object({
+    code: Type.String({ pattern: '^FAILOVER_[A-Z0-9_]+$' }),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  }),
+  timestamp: Type.Integer({ description: 'Unix time in seconds.' }),
+});
+/** The error body of every 4xx/5xx answer. */
+export type ErrorEnvelope = Static<typeof ErrorEnvelopeSchema>;
+
+/** Codes a server puts in the error envelope, with the HTTP status each goes with. */
+export const WIRE_ERROR_CODES = {
+  FAILOVER_AUTH_MISSING: { status: 401, meaning: 'The request has no x-failover-auth header.' },
+  FAILOVER_AUTH_MALFORMED: { status: 401, meaning: 'The x-failover-auth header is not `v1 t=…,n=…,s=…`.' },
+  FAILOVER_AUTH_SKEW: { status: 401, meaning: "The request's time is outside the allowed clock skew." },
+  FAILOVER_AUTH_REPLAYED: { status: 401, meaning: 'The nonce was already used (or the replay cache is full).' },
+  FAILOVER_AUTH_BAD_SIGNATURE: { status: 401, meaning: 'The signature does not match: wrong secret, or method, path or body changed.' },
+  FAILOVER_IP_NOT_ALLOWED: { status: 403, meaning: 'The client IP is not in allowed_ips.' },
+  FAILOVER_BAD_REQUEST: { status: 400, meaning: 'The body is not JSON or does not match the schema; details lists each problem.' },
+  FAILOVER_NOT_FOUND: { status: 404, meaning: 'No such endpoint.' },
+  FAILOVER_METHOD_NOT_ALLOWED: { status: 405, meaning: 'The endpoint exists but not for this method.' },
+  FAILOVER_BUSY: { status: 409, meaning: 'Another failover request is being executed; retry after it ends.' },
+  FAILOVER_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body exceeds the size limit.' },
+  FAILOVER_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },
+  FAILOVER_INTERNAL: { status: 500, meaning: 'An unexpected server error; the server log has the details.' },
+  FAILOVER_UNAVAILABLE: { status: 503, meaning: 'The server is starting or stopping and cannot serve this yet.' },
+} as const satisfies Record<string, { status: number; meaning: string }>;
+
+/** A code of the wire error registry. */
+export type WireErrorCode = keyof typeof WIRE_ERROR_CODES;
+
+/** Builds an error envelope; `now` is Unix milliseconds, written as seconds like every wire timestamp. */
+export function errorEnvelope(code: WireErrorCode, message: string, now: number, details?: unknown): ErrorEnvelope {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) }, timestamp: Math.floor(now / 1000) };
+}

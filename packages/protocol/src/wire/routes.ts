@@ -1,0 +1,41 @@
+/**
+ * The agent's routes in one table, read by both the agent's server (fastify route schemas)
+ * and the client, so that a path, method or schema can never differ between the two.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import {
+  FailoverRequestSchema,
+  FailoverResponseSchema,
+  HealthResponseSchema,
+  IdentityResponseSchema,
+  PeerStatusRequestSchema,
+  PeerStatusResponseSchema,
+  ShutdownRequestSchema,
+  ShutdownResponseSchema,
+  StatusRequestSchema,
+  StatusResponseSchema,
+} from './agent-api';
+
+/** One route: methods (the first is the one clients use), path, schemas, and whether it is signed. */
+export interface AgentRoute {
+  readonly methods: readonly ('GET' | 'POST')[];
+  readonly path: string;
+  /** Schema of the JSON body; absent for routes without a body. */
+  readonly body?: TSchema;
+  readonly response: TSchema;
+  /** Whether the request must carry the HMAC header. Only `GET /health` is open. */
+  readonly auth: boolean;
+}
+
+/** The agent API v1. */
+export const AGENT_ROUTES = {
+  status: { methods: ['POST', 'GET'], path: '/status', body: StatusRequestSchema, response: StatusResponseSchema, auth: true },
+  peerStatus: { methods: ['POST'], path: '/peer-status', body: PeerStatusRequestSchema, response: PeerStatusResponseSchema, auth: true },
+  failover: { methods: ['POST'], path: '/failover', body: FailoverRequestSchema, response: FailoverResponseSchema, auth: true },
+  shutdown: { methods: ['POST'], path: '/shutdown', body: ShutdownRequestSchema, response: ShutdownResponseSchema, auth: true },
+  identity: { methods: ['GET'], path: '/identity', response: IdentityResponseSchema, auth: true },
+  health: { methods: ['GET'], path: '/health', response: HealthResponseSchema, auth: false },
+} as const satisfies Record<string, AgentRoute>;
+
+/** Name of an agent route (`status`, `peerStatus`, ...). */
+export type AgentRouteName = keyof typeof AGENT_ROUTES;
