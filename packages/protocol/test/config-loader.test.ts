@@ -1,0 +1,253 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AGENT_DEFAULTED_KEYS,
+  AgentConfigSchema,
+  MANAGER_DEFAULTED_KEYS,
+  ManagerConfigSchema,
+  formatProblems,
+  loadAgentConfig,
+  loadManagerConfig,
+  resolveAgentConfig,
+  resolveManagerConfig,
+} from '@failover/protocol';
+import type { ConfigResult } from '@failover/protocol';
+
+const fixture = (name: string): unknown => JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8'));
+const goAgent = fixture('go-validator-config.json') as Record<string, unknown>;
+const goManager = fixture('go-manager-config.json') as Record<string, unknown>;
+
+function problemsOf<T>(result: ConfigResult<T>): { path: string; message: string }[] {
+  if (result.ok) throw new Error('expected problems, got a config');
+  return [...result.problems];
+}
+
+function configOf<T>(result: ConfigResult<T>): T {
+  if (!result.ok) throw new Error(`expected a config, got:\n${formatProblems(result.problems)}`);
+  return result.config;
+}
+
+describe('the Go tool example configs', () => {
+  it('accepts the example validator-config.json unchanged, placeholders included', () => {
+    const config = configOf(resolveAgentConfig({ raw: goAgent }));
+    expect(config.peerEndpoint).toBe('http://PEPEER_IP:8080');
+    expect(config.validatorIdentity).toBe('IDENTITY');
+    expect(config.towerFilePath).toBe('LEDGER_PATH/tower-1_9-IDENTITY.bin');
+    expect(config.managerTimeoutMs).toBe(30_000);
+    expect(config.towerStore.kind).toBe('command');
+    expect(config.dryRun).toBe(false);
+  });
+
+  it('accepts the example manager-config.json unchanged', () => {
+    const config = configOf(resolveManagerConfig({ raw: goManager }));
+    expect(config.validators.map((node) => node.endpoint)).toEqual(['http://AGENT_1_IP:8080', 'http://AGENT_2_IP:8080']);
+    expect(config.heartbeatIntervalMs).toBe(5000);
+    expect(config.telegram).toEqual({ botToken: 'BOT_TOKEN', chatId: '-CHAT_ID', apiRoot: 'https://api.telegram.org' });
+  });
+
+  it('accepts the example manager config with the secure identity fragment added', () => {
+    const config = configOf(resolveManagerConfig({ raw: { ...goManager, ...(fixture('go-manager-secure-fragment.json') as object) , staked_identity_pubkey: 'IDENTITY' } }));
+    expect(config.secureIdentity?.setIdentityCommand).toBe('agave-validator --ledger {ledger} set-identity');
+  });
+
+  it('returns a frozen config', () => {
+    const config = configOf(resolveManagerConfig({ raw: goManager }));
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.validators[0])).toBe(true);
+  });
+});
+
+describe('defaults', () => {
+  it('starts in dry-run with the Go defaults when the file says nothing', () => {
+    const config = configOf(resolveManagerConfig({ raw: { validator1: { endpoint: 'http://a:8080' }, validator2: { endpoint: 'http://b:8080' } } }));
+    expect(config).toMatchObject({
+      dryRun: true,
+      heartbeatIntervalMs: 5000,
+      missesBeforeFailover: 5,
+      slotDiffThreshold: 100,
+      requestTimeoutMs: 5000,
+      startupGracePeriodMs: 120_000,
+      statusReportIntervalMs: 4 * 3_600_000,
+    });
+    const agent = configOf(resolveAgentConfig({}));
+    expect(agent).toMatchObject({ dryRun: true, managerTimeoutMs: 30_000, listenAddr: ':8080', towerStore: { kind: 'directory' }, auth: { mode: 'missing' } });
+  });
+
+  it.each([
+    ['agent', AgentConfigSchema, AGENT_DEFAULTED_KEYS],
+    ['manager', ManagerConfigSchema, MANAGER_DEFAULTED_KEYS],
+  ] as const)('lists exactly the %s keys that have a schema default', (_name, schema, keys) => {
+    const withDefault = Object.entries(schema.properties)
+      .filter(([, property]) => (property as { default?: unknown }).default !== undefined)
+      .map(([key]) => key);
+    expect([...keys].sort()).toEqual(withDefault.sort());
+  });
+
+  it('reads an empty string as "not set", as the Go tool did', () => {
+    const config = configOf(resolveAgentConfig({ raw: { local_rpc: '', listen_addr: '' } }));
+    expect(config.localRpc).toBe('http://127.0.0.1:8899');
+    expect(config.listenAddr).toBe(':8080');
+  });
+});
+
+describe('problems', () => {
+  it('reports three mistakes at once, each with its path', () => {
+    const raw = { ...goManager, validator1: { ip: 'AGENT_1_IP' }, misses_before_failover: 'five', heartbeat_interval: 5 };
+    expect(problemsOf(resolveManagerConfig({ raw }))).toEqual([
+      { path: '/heartbeat_interval', message: '5 is a number; write a duration with a unit, e.g. "5s"' },
+      { path: '/misses_before_failover', message: 'expected integer' },
+      { path: '/validator1/endpoint', message: 'expected required property' },
+    ]);
+  });
+
+  it('names the key and suggests a unit for a bare-number duration', () => {
+    const result = resolveManagerConfig({ raw: { ...goManager, heartbeat_interval: 5 } });
+    expect(formatProblems(problemsOf(result))).toBe('heartbeat_interval: 5 is a number; write a duration with a unit, e.g. "5s"');
+  });
+
+  it.each([
+    ['5', '"5" is not a duration'],
+    ['five seconds', '"five seconds" is not a duration'],
+    ['5 s', '"5 s" is not a duration'],
+  ])('refuses the duration %j', (value, expected) => {
+    const [problem] = problemsOf(resolveManagerConfig({ raw: { ...goManager, request_timeout: value } }));
+    expect(problem?.path).toBe('/request_timeout');
+    expect(problem?.message).toContain(expected);
+  });
+
+  it.each([
+    ['hearbeat_interval', 'heartbeat_interval'],
+    ['dryrun', 'dry_run'],
+    ['telegram_chatid', 'telegram_chat_id'],
+  ])('rejects the unknown key %s and suggests %s', (typo, known) => {
+    const { heartbeat_interval: _h, ...rest } = goManager;
+    const [problem] = problemsOf(resolveManagerConfig({ raw: { ...rest, [typo]: 'x' } }));
+    expect(problem).toEqual({ path: `/${typo}`, message: `unknown key "${typo}"; did you mean "${known}"?` });
+  });
+
+  it('rejects an unknown nested key with its full path', () => {
+    const raw = { ...goManager, validator2: { endpoint: 'http://b', ledgerpath: '/x' } };
+    expect(problemsOf(resolveManagerConfig({ raw }))).toEqual([
+      { path: '/validator2/ledgerpath', message: 'unknown key "ledgerpath"; did you mean "ledger_path"?' },
+    ]);
+  });
+
+  it('accepts the documented compatibility keys $schema, active_validator and passive_validator', () => {
+    const raw = { ...goManager, $schema: './manager-config.schema.json', active_validator: 'http://AGENT_2_IP:8080' };
+    expect(configOf(resolveManagerConfig({ raw })).initialActive).toBe('validator2');
+  });
+
+  it('lists the allowed values of an enum key', () => {
+    expect(problemsOf(resolveAgentConfig({ raw: { tower_store: 'disk' } }))).toEqual([
+      { path: '/tower_store', message: 'expected one of "directory", "etcd", "command"' },
+    ]);
+  });
+
+  it('checks new keys strictly', () => {
+    const problems = problemsOf(resolveAgentConfig({ raw: { etcd_endpoints: ['10.0.0.1:2379'], tower_store: 'etcd' } }));
+    expect(problems.map((problem) => problem.path)).toEqual(['/etcd_endpoints/0']);
+  });
+
+  it.each([
+    ['secure mode without its keys', { secure_identity_mode: true }, ['/identity_keypair_path', '/ssh_key_path', '/ssh_set_identity_command', '/ssh_user', '/staked_identity_pubkey']],
+    ['a Telegram token without a chat', { telegram_chat_id: undefined }, ['/telegram_chat_id']],
+    ['the same agent twice', { validator2: { endpoint: 'http://AGENT_1_IP:8080' } }, ['/validator2/endpoint']],
+    ['both a secret file and insecure_no_auth', { auth_secret_file: '/etc/failover/secret', insecure_no_auth: true }, ['/insecure_no_auth']],
+  ])('refuses %s', (_name, change, paths) => {
+    const problems = problemsOf(resolveManagerConfig({ raw: { ...goManager, ...change } }));
+    expect(problems.map((problem) => problem.path).sort()).toEqual([...paths].sort());
+  });
+
+  it('refuses a config with no validators at all', () => {
+    expect(problemsOf(resolveManagerConfig({})).map((problem) => problem.path)).toEqual(['/validator1']);
+  });
+
+  it('refuses a file that is not an object', () => {
+    expect(problemsOf(resolveAgentConfig({ raw: [1, 2] }))).toEqual([{ path: '', message: 'the config must be a JSON object ({ ... })' }]);
+  });
+});
+
+describe('precedence: flags > env > file > defaults', () => {
+  it.each([
+    ['default only', {}, {}, {}, true],
+    ['file', { dry_run: false }, {}, {}, false],
+    ['env over file', { dry_run: false }, { DRY_RUN: 'true' }, {}, true],
+    ['VALIDATOR_DRY_RUN over DRY_RUN', {}, { DRY_RUN: 'true', VALIDATOR_DRY_RUN: 'false' }, {}, false],
+    ['flag over env', { dry_run: true }, { DRY_RUN: 'true' }, { 'dry-run': false }, false],
+    ['flag as text', {}, {}, { 'dry-run': 'false' }, false],
+    ['empty env is unset', { dry_run: false }, { DRY_RUN: '' }, {}, false],
+  ])('agent dry_run from %s', (_name, raw, env, flags, expected) => {
+    expect(configOf(resolveAgentConfig({ raw, env, flags })).dryRun).toBe(expected);
+  });
+
+  it.each([
+    ['file', {}, {}, 'http://127.0.0.1:8899'],
+    ['env', { VALIDATOR_RPC: 'http://10.0.0.5:8899' }, {}, 'http://10.0.0.5:8899'],
+    ['flag', { VALIDATOR_RPC: 'http://10.0.0.5:8899' }, { rpc: 'http://10.0.0.6:8899' }, 'http://10.0.0.6:8899'],
+  ])('agent local_rpc from %s', (_name, env, flags, expected) => {
+    expect(configOf(resolveAgentConfig({ raw: { local_rpc: 'http://127.0.0.1:8899' }, env, flags })).localRpc).toBe(expected);
+  });
+
+  it('takes the manager endpoints, interval and misses from flags even with a config file', () => {
+    const config = configOf(
+      resolveManagerConfig({
+        raw: goManager,
+        env: { ACTIVE_VALIDATOR: 'http://AGENT_1_IP:8080', MANAGER_LOG_FILE: '/var/log/m.log' },
+        flags: { active: 'http://AGENT_2_IP:8080', interval: '2s', misses: '3' },
+      }),
+    );
+    expect(config).toMatchObject({ initialActive: 'validator2', heartbeatIntervalMs: 2000, missesBeforeFailover: 3, logFile: '/var/log/m.log' });
+  });
+
+  it('runs the manager from --active and --passive alone, as the Go tool did', () => {
+    const config = configOf(resolveManagerConfig({ flags: { active: 'http://h1:8080', passive: 'http://h2:8080' } }));
+    expect(config.validators.map((node) => node.endpoint)).toEqual(['http://h1:8080', 'http://h2:8080']);
+    expect(config.initialActive).toBe('validator1');
+  });
+
+  it('names the env variable or flag a bad value came from', () => {
+    const problems = problemsOf(resolveManagerConfig({ raw: goManager, env: { DRY_RUN: 'maybe' }, flags: { timeout: '5', misses: 'many' } }));
+    expect(formatProblems(problems).split('\n')).toEqual([
+      'dry_run: "maybe" is not a boolean; write true or false (from env DRY_RUN)',
+      'misses_before_failover: expected integer (from --misses)',
+      'request_timeout: "5" is not a duration; write a number with a unit (ns, us, ms, s, m, h), e.g. "5s" or "500ms" (from --timeout)',
+    ]);
+  });
+});
+
+describe('loading from disk', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'failover-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads a file and applies env and flags', async () => {
+    const file = join(dir, 'validator-config.json');
+    writeFileSync(file, JSON.stringify(goAgent));
+    const config = configOf(await loadAgentConfig({ file, env: { VALIDATOR_LISTEN: '127.0.0.1:9000' }, flags: { 'log-format': 'json' } }));
+    expect(config).toMatchObject({ listenAddr: '127.0.0.1:9000', logFormat: 'json' });
+  });
+
+  it('names the path of a missing file', async () => {
+    const file = join(dir, 'nope.json');
+    expect(problemsOf(await loadManagerConfig({ file, env: {} }))).toEqual([{ path: '', message: `config file ${file} does not exist` }]);
+  });
+
+  it('reports line and column of malformed JSON without quoting the file', async () => {
+    const file = join(dir, 'manager-config.json');
+    writeFileSync(file, '{\n  "telegram_bot_token": "123:SECRET",\n  "dry_run": tru\n}\n');
+    const [problem] = problemsOf(await loadManagerConfig({ file, env: {} }));
+    expect(problem?.message).toBe(`${file}:3:14: invalid JSON: unexpected 't'; expected a value`);
+    expect(problem?.message).not.toContain('SECRET');
+  });
+
+  it('says when the file cannot be read', async () => {
+    if (process.getuid?.() === 0) return; // root reads any file
+    const file = join(dir, 'locked.json');
+    writeFileSync(file, '{}');
+    chmodSync(file, 0o000);
+    expect(problemsOf(await loadAgentConfig({ file, env: {} }))[0]?.message).toBe(`config file ${file} is not readable by this user`);
+  });
+});
