@@ -13,3 +13,8 @@ export * from './step-sequence';
 export * from './failover-plan';
 export * from './agent-plan';
 export * from './agent-machine';
+export * from './gossip';
+export * from './manager-roles';
+export * from './manager-config';
+export * from './manager-tracking';
+export * from './manager-machine';
