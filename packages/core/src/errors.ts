@@ -135,3 +135,14 @@ export class TowerDecodeError extends FailoverError {
     this.offset = offset;
   }
 }
+
+/** Thrown when a `getClusterNodes` RPC result does not have the documented shape. */
+export class ClusterNodesFormatError extends FailoverError {
+  /** JSON path of the offending value, e.g. `result[3].gossip`. */
+  readonly path: string;
+
+  constructor(path: string, problem: string) {
+    super('FAILOVER_CLUSTER_NODES_FORMAT', `getClusterNodes ${path} ${problem}`);
+    this.path = path;
+  }
+}
