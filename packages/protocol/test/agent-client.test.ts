@@ -1,0 +1,151 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AUTH_HEADER, createAgentClient, createReplayCache, errorEnvelope, verifyRequest } from '@failover/protocol';
+import type { StatusResponse } from '@failover/protocol';
+
+const secret = 'client-test-secret-0123456789';
+const status: StatusResponse = {
+  process_running: true,
+  process_uptime: 600,
+  process_healthy: true,
+  validator_slot: 1000,
+  network_slot: 0,
+  slot_diff: 0,
+  is_healthy: true,
+  is_active: true,
+  last_tower_backup: -62135596800,
+  timestamp: 1_700_000_000,
+};
+
+type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
+
+async function startServer(handler: Handler): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => handler(request, Buffer.concat(chunks).toString('utf8'), response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+function json(response: ServerResponse, code: number, body: unknown): void {
+  response.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+describe('createAgentClient against a real HTTP server', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+    server = undefined;
+  });
+
+  it('signs the request so that the server can verify it, and returns the validated status', async () => {
+    const seen: { method?: string; body?: string; verdict?: unknown } = {};
+    const started = await startServer((request, body, response) => {
+      seen.method = request.method;
+      seen.body = body;
+      seen.verdict = verifyRequest({
+        secret,
+        method: request.method ?? '',
+        path: request.url ?? '',
+        body,
+        header: request.headers[AUTH_HEADER] as string | undefined,
+        now: Date.now(),
+        replayCache: createReplayCache(),
+      });
+      json(response, 200, status);
+    });
+    server = started.server;
+    const client = createAgentClient({ baseUrl: `${started.url}/`, secret, timeoutMs: 2000 });
+    const result = await client.status({ lastReceivedTimestamp: 1_699_999_995 });
+    expect(result).toEqual({ ok: true, value: status });
+    expect(seen.verdict).toEqual({ ok: true });
+    expect(seen.method).toBe('POST');
+    expect(JSON.parse(seen.body ?? '')).toEqual({ timestamp: expect.any(Number), last_received_timestamp: 1_699_999_995 });
+  });
+
+  it('sends the Go field names for a failover and returns success: false as a value', async () => {
+    let received: unknown;
+    const started = await startServer((_request, body, response) => {
+      received = JSON.parse(body);
+      json(response, 200, { success: false, message: 'identity_remove_command failed', dry_run: false, timestamp: 1 });
+    });
+    server = started.server;
+    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, now: () => 1_700_000_000_000 });
+    const result = await client.failover({ action: 'become_active', reason: 'active unhealthy', skipIdentity: true });
+    expect(received).toEqual({ action: 'become_active', reason: 'active unhealthy', skip_identity: true, timestamp: 1_700_000_000 });
+    expect(result).toEqual({ ok: true, value: { success: false, message: 'identity_remove_command failed', dry_run: false, timestamp: 1 } });
+  });
+
+  it('reports unreachable when nothing listens', async () => {
+    const started = await startServer(() => undefined);
+    await new Promise((resolve) => started.server.close(resolve));
+    const client = createAgentClient({ baseUrl: started.url, timeoutMs: 2000 });
+    const result = await client.status();
+    expect(result).toMatchObject({ ok: false, error: { kind: 'unreachable', code: 'ECONNREFUSED' } });
+  });
+
+  it('reports unreachable for a name that does not resolve', async () => {
+    const client = createAgentClient({ baseUrl: 'http://failover-agent.invalid:8080', timeoutMs: 5000 });
+    const result = await client.health();
+    expect(result).toMatchObject({ ok: false, error: { kind: 'unreachable' } });
+  });
+
+  it('reports a timeout when the agent accepts the connection but never answers', async () => {
+    const started = await startServer(() => undefined);
+    server = started.server;
+    const client = createAgentClient({ baseUrl: started.url, timeoutMs: 5000 });
+    const result = await client.status({}, { timeoutMs: 150 });
+    expect(result).toMatchObject({ ok: false, error: { kind: 'timeout', timeoutMs: 150 } });
+  });
+
+  it('reports rejected with the envelope code, message and HTTP status', async () => {
+    const started = await startServer((_request, _body, response) =>
+      json(response, 401, errorEnvelope('FAILOVER_AUTH_REPLAYED', 'nonce already used', Date.now())),
+    );
+    server = started.server;
+    const result = await createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000 }).shutdown({ reason: 'maintenance' });
+    expect(result).toMatchObject({ ok: false, error: { kind: 'rejected', status: 401, code: 'FAILOVER_AUTH_REPLAYED', message: 'nonce already used' } });
+  });
+
+  it('reports rejected for a Go agent\'s plain-text error', async () => {
+    const started = await startServer((_request, _body, response) => response.writeHead(405).end('Method not allowed\n'));
+    server = started.server;
+    const result = await createAgentClient({ baseUrl: started.url, timeoutMs: 2000 }).identity();
+    expect(result).toMatchObject({ ok: false, error: { kind: 'rejected', status: 405, code: 'FAILOVER_HTTP_ERROR', message: 'HTTP 405: Method not allowed' } });
+  });
+
+  it.each([
+    ['a status without process_running', (response: ServerResponse) => json(response, 200, { ...status, process_running: undefined }), 'process_running'],
+    ['a body that is not JSON', (response: ServerResponse) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>'), 'not JSON'],
+  ])('reports invalid-response for %s', async (_name, answer, mentions) => {
+    const started = await startServer((_request, _body, response) => answer(response));
+    server = started.server;
+    const result = await createAgentClient({ baseUrl: started.url, timeoutMs: 2000 }).status();
+    expect(result).toMatchObject({ ok: false, error: { kind: 'invalid-response', status: 200 } });
+    expect(result.ok ? '' : result.error.message).toContain(mentions);
+  });
+
+  it('accepts the Go agent\'s plain-text OK from /health, unsigned', async () => {
+    let header: unknown = 'unset';
+    const started = await startServer((request, _body, response) => {
+      header = request.headers[AUTH_HEADER];
+      response.writeHead(200).end('OK');
+    });
+    server = started.server;
+    const result = await createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000 }).health();
+    expect(result).toEqual({ ok: true, value: { status: 'ok' } });
+    expect(header).toBeUndefined();
+  });
+
+  it.each([
+    ['a base URL that is not a URL', { baseUrl: 'not a url', timeoutMs: 1000 }, 'FAILOVER_AGENT_CLIENT_OPTIONS: createAgentClient: baseUrl "not a url" is not a URL'],
+    ['a non-HTTP base URL', { baseUrl: 'ftp://x', timeoutMs: 1000 }, 'must be http or https'],
+    ['a zero timeout', { baseUrl: 'http://x', timeoutMs: 0 }, 'timeoutMs must be a positive'],
+  ])('refuses %s', (_name, options, message) => {
+    expect(() => createAgentClient(options)).toThrow(message);
+  });
+});
