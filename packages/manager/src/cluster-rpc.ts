@@ -1,4 +1,6 @@
 /** The manager's view of the cluster: the few JSON-RPC calls the failover rules need. */
+import { fromClusterNodes } from '@failover/core';
+import type { GossipNode } from '@failover/core';
 
 /** Why an RPC call produced no answer; the monitor reports it and treats the data as missing. */
 export type RpcFailureReason = 'unreachable' | 'timeout' | 'rpc_error' | 'malformed';
@@ -19,14 +21,6 @@ export interface VoteAccountInfo {
   readonly activatedStake: number;
 }
 
-/** One entry of `getClusterNodes`. */
-export interface ClusterNodeInfo {
-  readonly pubkey: string;
-  readonly gossip: string | null;
-  readonly rpc: string | null;
-  readonly version: string | null;
-}
-
 /** Where the cluster is inside the current epoch, from `getEpochInfo`. */
 export interface EpochInfo {
   readonly epoch: number;
@@ -41,7 +35,8 @@ export interface ClusterRpc {
   getEpochInfo(): Promise<RpcResult<EpochInfo>>;
   /** `undefined` when the cluster does not know the vote account at all. */
   getVoteAccount(votePubkey: string): Promise<RpcResult<VoteAccountInfo | undefined>>;
-  getClusterNodes(): Promise<RpcResult<readonly ClusterNodeInfo[]>>;
+  /** The gossip table, parsed by core into the same shape as `solana gossip` lines. */
+  getClusterNodes(): Promise<RpcResult<readonly GossipNode[]>>;
   /** Absolute leader slots of `identity` in the current epoch, ascending. */
   getLeaderSlots(identity: string): Promise<RpcResult<readonly number[]>>;
 }
@@ -148,18 +143,11 @@ export function createClusterRpc(options: ClusterRpcOptions): ClusterRpc {
     async getClusterNodes() {
       const r = await call('getClusterNodes', []);
       if (!r.ok) return r;
-      if (!Array.isArray(r.value)) return fail('malformed', 'getClusterNodes answered with something other than a list');
-      const nodes: ClusterNodeInfo[] = [];
-      for (const entry of r.value) {
-        if (!isRecord(entry) || typeof entry.pubkey !== 'string') continue;
-        nodes.push({
-          pubkey: entry.pubkey,
-          gossip: typeof entry.gossip === 'string' ? entry.gossip : null,
-          rpc: typeof entry.rpc === 'string' ? entry.rpc : null,
-          version: typeof entry.version === 'string' ? entry.version : null,
-        });
+      try {
+        return ok(fromClusterNodes(r.value));
+      } catch (error) {
+        return fail('malformed', `getClusterNodes: ${describe(error)}`);
       }
-      return ok(nodes);
     },
 
     async getLeaderSlots(identity) {

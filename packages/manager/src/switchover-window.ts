@@ -6,6 +6,7 @@
  */
 import type { Clock } from '@failover/core';
 import type { ClusterRpc } from './cluster-rpc';
+import { sleep } from './internal/system-clock';
 
 /**
  * The first slot at or after `from` such that none of `[slot, slot + gapSlots)` is one of
@@ -72,8 +73,4 @@ export async function waitForSwitchoverWindow(options: SwitchoverWindowOptions):
     }
     previous = slot.value;
   }
-}
-
-function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }

@@ -99,12 +99,16 @@ describe('createClusterRpc', () => {
     await expect(rpc.getLeaderSlots(NODE)).resolves.toEqual({ ok: true, value: [1304, 1305, 1312] });
   });
 
-  it('lists cluster nodes with their gossip addresses', async () => {
-    handler = () => ({ result: [{ pubkey: NODE, gossip: '127.0.0.2:8001', rpc: null, version: '2.2.0' }, { bogus: true }] });
+  it('reads the gossip table into core\'s gossip nodes', async () => {
+    handler = () => ({ result: [{ pubkey: NODE, gossip: '127.0.0.2:8001', tpu: null, rpc: null, version: '2.2.0' }] });
     const rpc = createClusterRpc({ url: await startRpc() });
-    await expect(rpc.getClusterNodes()).resolves.toEqual({
-      ok: true,
-      value: [{ pubkey: NODE, gossip: '127.0.0.2:8001', rpc: null, version: '2.2.0' }],
-    });
+    const nodes = await rpc.getClusterNodes();
+    expect(nodes).toMatchObject({ ok: true, value: [{ pubkey: NODE, ip: '127.0.0.2', gossipPort: 8001 }] });
+  });
+
+  it('reports a gossip table of the wrong shape as malformed', async () => {
+    handler = () => ({ result: { nodes: [] } });
+    const rpc = createClusterRpc({ url: await startRpc() });
+    await expect(rpc.getClusterNodes()).resolves.toMatchObject({ ok: false, reason: 'malformed' });
   });
 });
