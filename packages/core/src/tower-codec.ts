@@ -118,7 +118,7 @@ function decodeVerified(
     // A genuine tower of another identity is a different operator mistake than a corrupt
     // or forged file; say which, so the runbook points at the right fix.
     if (claimed !== null && claimed !== signer && verifySignature(data, signature, claimed)) {
-      throw new TowerDecodeError('FAILOVER_TOWER_WRONG_PUBKEY', `tower is for ${claimed}, expected ${signer}; refusing to restore`, dataOffset);
+      throw wrongPubkey(claimed, signer, dataOffset);
     }
     throw new TowerDecodeError('FAILOVER_TOWER_SIGNATURE', `tower for ${signer} is not signed by ${signer}; refusing to restore`, 4);
   }
@@ -133,7 +133,11 @@ function decodeVerified(
     );
   }
   if (tower.nodePubkey !== signer) {
-    throw new TowerDecodeError('FAILOVER_TOWER_WRONG_PUBKEY', `tower is for ${tower.nodePubkey}, expected ${signer}; refusing to restore`, dataOffset);
+    throw wrongPubkey(tower.nodePubkey, signer, dataOffset);
   }
   return { tower, lastVotedSlot: towerLastVotedSlot(tower), rootSlot: tower.voteState.rootSlot, signer };
+}
+
+function wrongPubkey(found: string, expected: string, offset: number): TowerDecodeError {
+  return new TowerDecodeError('FAILOVER_TOWER_WRONG_PUBKEY', `tower is for ${found}, expected ${expected}; refusing to restore`, offset);
 }

@@ -38,7 +38,9 @@ function popExpiredVotes(votes: Lockout[], nextSlot: number): void {
 function doubleLockouts(votes: Lockout[]): Lockout[] {
   const depth = votes.length;
   // A vote gains a confirmation only once more votes sit above it than it has confirmations.
-  return votes.map((vote, i) => (depth > i + vote.confirmationCount ? { slot: vote.slot, confirmationCount: vote.confirmationCount + 1 } : vote));
+  return votes.map((vote, i) =>
+    depth > i + vote.confirmationCount ? { slot: vote.slot, confirmationCount: vote.confirmationCount + 1 } : vote,
+  );
 }
 
 function incrementCredits(epochCredits: readonly EpochCredits[]): EpochCredits[] {

@@ -147,7 +147,11 @@ export function createTower(nodePubkey: string, options: CreateTowerOptions = {}
       rootSlot: options.rootSlot ?? 0,
       authorizedVoters: [],
       // CircBuf::default: idx = MAX_ITEMS - 1 so the first append lands at 0.
-      priorVoters: { buf: Array.from({ length: PRIOR_VOTERS_CAPACITY }, () => emptyPriorVoter), idx: PRIOR_VOTERS_CAPACITY - 1, isEmpty: true },
+      priorVoters: {
+        buf: Array.from({ length: PRIOR_VOTERS_CAPACITY }, () => emptyPriorVoter),
+        idx: PRIOR_VOTERS_CAPACITY - 1,
+        isEmpty: true,
+      },
       epochCredits: [],
       lastTimestamp: { slot: 0, timestamp: 0 },
     },

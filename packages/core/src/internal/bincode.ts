@@ -106,7 +106,8 @@ export class BincodeReader {
     if (length * minElementSize > this.remaining) {
       throw new TowerDecodeError(
         'FAILOVER_TOWER_TRUNCATED',
-        `truncated at byte ${this.base + this.input.length} reading ${field}: length ${length} at offset ${at} exceeds the remaining ${this.remaining} bytes`,
+        `truncated at byte ${this.base + this.input.length} reading ${field}: ` +
+          `length ${length} at offset ${at} exceeds the remaining ${this.remaining} bytes`,
         at,
       );
     }

@@ -122,7 +122,8 @@ function readVoteState(reader: BincodeReader): TowerVoteState {
     prevCredits: reader.u64(`vote_state.epoch_credits[${i}].prev_credits`),
   }));
   const lastTimestamp = readTimestamp(reader, 'vote_state.last_timestamp');
-  return { nodePubkey, authorizedWithdrawer, commission, votes, rootSlot, authorizedVoters, priorVoters: { buf, idx, isEmpty }, epochCredits, lastTimestamp };
+  const priorVoters = { buf, idx, isEmpty };
+  return { nodePubkey, authorizedWithdrawer, commission, votes, rootSlot, authorizedVoters, priorVoters, epochCredits, lastTimestamp };
 }
 
 /** Reads a `Tower1_14_11` from the reader's position. */
@@ -166,7 +167,9 @@ function writeCompactLockouts(writer: BincodeWriter, root: number | null, lockou
   let previous = root ?? 0;
   lockouts.forEach((lockout, i) => {
     // Offsets are unsigned: the compact form only exists for lockouts above the root, in order.
-    if (lockout.slot < previous) throw new TowerEncodeError(`${field}.lockouts[${i}].slot`, `${lockout.slot} is below the previous slot ${previous}`);
+    if (lockout.slot < previous) {
+      throw new TowerEncodeError(`${field}.lockouts[${i}].slot`, `${lockout.slot} is below the previous slot ${previous}`);
+    }
     writer.varintU64(lockout.slot - previous, `${field}.lockouts[${i}].slot`);
     writer.u8(lockout.confirmationCount, `${field}.lockouts[${i}].confirmationCount`);
     previous = lockout.slot;
