@@ -1,0 +1,70 @@
+import type { FailoverPlan, PlanInput } from '@failover/core';
+import { OLD_ACTIVE_HEALTHY, createFailoverPlan, describeAction, describePlan } from '@failover/core';
+
+function labels(plan: FailoverPlan): string[] {
+  return plan.steps.map((s) => describeAction(s.action));
+}
+
+describe('createFailoverPlan', () => {
+  const cases: [string, PlanInput, string[]][] = [
+    [
+      'reachable old active, agent mode',
+      { from: 'validator1', to: 'validator2', fromReachable: true },
+      ['demote validator1', 'verify demotion validator1', 'final tower backup validator1', 'promote validator2 (via agent)', 'verify voting validator2'],
+    ],
+    [
+      'reachable old active, secure mode restores the tower before pushing the identity',
+      { from: 'validator1', to: 'validator2', fromReachable: true, secureMode: true },
+      [
+        'demote validator1',
+        'verify demotion validator1',
+        'final tower backup validator1',
+        'restore tower validator2',
+        'promote validator2 (identity over SSH)',
+        'verify voting validator2',
+      ],
+    ],
+    [
+      'unreachable old active is never contacted; proof comes first',
+      { from: 'validator2', to: 'validator1', fromReachable: false },
+      ['prove stopped voting validator2', 'promote validator1 (via agent)', 'verify voting validator1'],
+    ],
+  ];
+  it.each(cases)('%s', (_name, input, expected) => {
+    expect(labels(createFailoverPlan(input))).toEqual(expected);
+  });
+
+  it('stops, never continues, on any failure: every step is safety-relevant', () => {
+    const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true });
+    expect(plan.steps.every((s) => s.onFailure === 'stop')).toBe(true);
+  });
+
+  it('undoes a failed promotion by demoting the new node before handing the identity back', () => {
+    const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true });
+    const promote = plan.steps.find((s) => s.action.kind === 'promote');
+    expect(promote?.undoIfFailed).toBe(true);
+    expect(promote?.undo?.map((s) => describeAction(s.action))).toEqual(['demote validator2', 'verify demotion validator2']);
+    const demote = plan.steps[0];
+    expect(demote?.undo?.map((s) => [describeAction(s.action), s.guard])).toEqual([
+      ['promote validator1 (via agent)', OLD_ACTIVE_HEALTHY],
+      ['verify voting validator1', undefined],
+    ]);
+  });
+
+  it('applies given timeouts and keeps the defaults for the rest', () => {
+    const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, timeouts: { demoteMs: 5 } });
+    expect(plan.steps[0]?.timeoutMs).toBe(5);
+    expect(plan.steps[1]?.timeoutMs).toBe(30_000);
+  });
+});
+
+describe('describePlan', () => {
+  it('prints each step with attempts, limit, failure handling, reason and undo', () => {
+    const lines = describePlan(createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true }));
+    expect(lines[0]).toBe('Switchover validator1 → validator2:');
+    expect(lines[1]).toBe('1. demote validator1 — 2 attempt(s), 90s each; on failure: stop and undo the completed steps.');
+    expect(lines[2]).toMatch(/^ {3}Why: Stop the old active voting first \(S1\)/);
+    expect(lines[3]).toBe('   Undo: promote validator1 (via agent) if old-active-healthy; verify voting validator1');
+    expect(lines.filter((l) => /^\d+\./.test(l))).toHaveLength(5);
+  });
+});

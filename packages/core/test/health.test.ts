@@ -1,0 +1,79 @@
+import type { HealthInput, HealthReason } from '@failover/core';
+import { DEFAULT_HEALTH_THRESHOLDS, EMPTY_RESTART_HISTORY, assessHealth, trackRestarts } from '@failover/core';
+import { down, status, up } from './support/observations';
+
+const fresh = { slot: 1000, ageMs: 1000 };
+
+function input(overrides: Partial<HealthInput>): HealthInput {
+  return { observation: up(status()), network: fresh, recentRestarts: 0, thresholds: DEFAULT_HEALTH_THRESHOLDS, ...overrides };
+}
+
+describe('assessHealth', () => {
+  const cases: [string, HealthInput, HealthReason['kind'][]][] = [
+    ['a running, answering, caught-up node is healthy', input({}), []],
+    ['an unreachable node is unhealthy for that reason alone', input({ observation: down('refused') }), ['unreachable']],
+    ['a stopped process is reported once, not also as RPC unhealthy', input({ observation: up(status({ processRunning: false, processHealthy: false })) }), ['process-down']],
+    ['a failing getHealth is RPC unhealthy', input({ observation: up(status({ processHealthy: false, error: 'behind by 300 slots' })) }), ['rpc-unhealthy']],
+    ['101 slots behind with a threshold of 100 is lagging', input({ observation: up(status({ validatorSlot: 899 })) }), ['lagging']],
+    ['exactly 100 slots behind is not lagging', input({ observation: up(status({ validatorSlot: 900 })) }), []],
+    ['three restarts in the window is a crash loop', input({ recentRestarts: 3 }), ['crash-loop']],
+    ['two restarts in the window is not', input({ recentRestarts: 2 }), []],
+    [
+      'every broken rule is listed',
+      input({ observation: up(status({ processHealthy: false, validatorSlot: 10 })), recentRestarts: 5 }),
+      ['crash-loop', 'rpc-unhealthy', 'lagging'],
+    ],
+  ];
+  it.each(cases)('%s', (_name, given, expected) => {
+    const result = assessHealth(given);
+    expect(result.reasons.map((r) => r.kind)).toEqual(expected);
+    expect(result.healthy).toBe(expected.length === 0);
+  });
+
+  it('does not apply the lag rule against a stale network slot, and says so', () => {
+    const result = assessHealth(input({ observation: up(status({ validatorSlot: 10 })), network: { slot: 1000, ageMs: 60_000 } }));
+    expect(result).toEqual({ healthy: true, reasons: [], notes: [{ kind: 'stale-network-slot', ageMs: 60_000 }] });
+  });
+
+  it('does not apply the lag rule without a network slot, and says so', () => {
+    const result = assessHealth(input({ observation: up(status({ validatorSlot: 10 })), network: null }));
+    expect(result.healthy).toBe(true);
+    expect(result.notes).toEqual([{ kind: 'no-network-slot' }]);
+  });
+
+  it('gives the numbers of a lag', () => {
+    const result = assessHealth(input({ observation: up(status({ validatorSlot: 700 })) }));
+    expect(result.reasons).toEqual([{ kind: 'lagging', slotsBehind: 300, threshold: 100 }]);
+  });
+});
+
+describe('trackRestarts', () => {
+  const window = 600_000;
+
+  it('counts a restart when the uptime goes down between two reports', () => {
+    let h = trackRestarts(EMPTY_RESTART_HISTORY, status({ processUptimeSec: 500 }), 0, window);
+    h = trackRestarts(h, status({ processUptimeSec: 3 }), 5_000, window);
+    expect(h.restartsAt).toEqual([5_000]);
+  });
+
+  it('counts a crash and the following start as one restart', () => {
+    let h = trackRestarts(EMPTY_RESTART_HISTORY, status({ processUptimeSec: 500 }), 0, window);
+    h = trackRestarts(h, status({ processRunning: false, processUptimeSec: 0 }), 5_000, window);
+    h = trackRestarts(h, status({ processUptimeSec: 2 }), 10_000, window);
+    expect(h.restartsAt).toEqual([5_000]);
+  });
+
+  it('forgets restarts older than the window', () => {
+    let h = trackRestarts(EMPTY_RESTART_HISTORY, status({ processUptimeSec: 500 }), 0, window);
+    h = trackRestarts(h, status({ processUptimeSec: 1 }), 1_000, window);
+    h = trackRestarts(h, null, 1_000 + window, window);
+    expect(h.restartsAt).toEqual([]);
+  });
+
+  it('keeps the last uptime while the node is unreachable', () => {
+    let h = trackRestarts(EMPTY_RESTART_HISTORY, status({ processUptimeSec: 500 }), 0, window);
+    h = trackRestarts(h, null, 5_000, window);
+    h = trackRestarts(h, status({ processUptimeSec: 10 }), 10_000, window);
+    expect(h.restartsAt).toEqual([10_000]);
+  });
+});
