@@ -23,7 +23,7 @@ export type {
   StatusRequest,
   StatusResponse,
   AgentRole,
-  TowerInfo,
+  WireTowerInfo,
   PeerStatusRequest,
   PeerStatusResponse,
   FailoverAction,
@@ -71,8 +71,16 @@ export { AGENT_ENV, MANAGER_ENV, AGENT_FLAGS, MANAGER_FLAGS, applyOverrides } fr
 export type { AgentFlags, ManagerFlags, OverrideSpec, Overlaid } from './config/overrides';
 export { parseConfigText, readConfigFile, lineColumn } from './config/config-file';
 export type { ParsedConfigText } from './config/config-file';
-export { resolveAgentConfig, resolveManagerConfig, loadAgentConfig, loadManagerConfig } from './config/load-config';
+export { resolveAgentConfigFile, resolveManagerConfigFile, loadAgentConfig, loadManagerConfig } from './config/load-config';
 export type { ResolveInput, LoadInput } from './config/load-config';
 export { validateConfigValue } from './config/validate';
 export { agentRuleProblems, managerRuleProblems } from './config/rules';
-export { toAgentConfig, toManagerConfig, AGENT_DEFAULTED_KEYS, MANAGER_DEFAULTED_KEYS } from './to-domain';
+export {
+  toAgentConfig,
+  toManagerConfig,
+  toNodeStatus,
+  toUnreachableReason,
+  toManagerMachineOptions,
+  AGENT_DEFAULTED_KEYS,
+  MANAGER_DEFAULTED_KEYS,
+} from './to-domain';

@@ -2,10 +2,13 @@
  * The one place where snake_case (config files, wire messages) becomes camelCase domain
  * values. Inputs have passed their schema check and, for configs, have defaults applied.
  */
+import type { ManagerMachineOptions, NodeStatus, UnreachableReason } from '@failover/core';
+import type { AgentCallError } from './client/agent-client';
 import { parseDuration } from './config/duration';
 import type { AgentConfigFile } from './config/agent-config-schema';
 import type { AgentConfig, AuthSetting, ManagerConfig, TowerStoreSetting, ValidatorNodeConfig } from './config/domain-config';
 import type { ManagerConfigFile } from './config/manager-config-schema';
+import type { StatusResponse } from './wire/agent-api';
 
 /** Keys of the agent file that always hold a value once defaults are applied. */
 export const AGENT_DEFAULTED_KEYS = [
@@ -187,5 +190,70 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
     failoverCooldownMs: ms(file.failover_cooldown),
     controlListen: controlListen(file.control_listen),
     waitForLeaderGapSlots: file.wait_for_leader_gap_slots,
+  };
+}
+
+/** Wire seconds to domain milliseconds. */
+function secondsToMs(seconds: number): number {
+  return seconds * 1000;
+}
+
+/**
+ * Maps a `/status` answer to core's {@link NodeStatus}. Wire timestamps are Unix seconds,
+ * domain instants milliseconds; a `last_tower_backup` of 0 or below (the Go tool's zero
+ * time) means "never".
+ */
+export function toNodeStatus(wire: StatusResponse): NodeStatus {
+  return {
+    processRunning: wire.process_running,
+    processUptimeSec: wire.process_uptime,
+    processHealthy: wire.process_healthy,
+    validatorSlot: wire.validator_slot,
+    networkSlot: wire.network_slot,
+    slotDiff: wire.slot_diff,
+    isHealthy: wire.is_healthy,
+    isActive: wire.is_active,
+    lastTowerBackup: wire.last_tower_backup > 0 ? secondsToMs(wire.last_tower_backup) : null,
+    ...optional('identityPubkey', wire.identity_pubkey),
+    ...optional('role', wire.role),
+    ...optional(
+      'tower',
+      wire.tower === undefined
+        ? undefined
+        : { lastVoteSlot: wire.tower.last_vote_slot, sha256: wire.tower.sha256, backedUpAt: secondsToMs(wire.tower.backed_up_at) },
+    ),
+    ...optional('agentVersion', wire.agent_version),
+    ...optional('error', wire.error),
+    timestamp: secondsToMs(wire.timestamp),
+  };
+}
+
+/** Maps a failed agent call to core's {@link UnreachableReason}. */
+export function toUnreachableReason(error: AgentCallError): UnreachableReason {
+  switch (error.kind) {
+    case 'unreachable':
+      return 'refused';
+    case 'timeout':
+      return 'timeout';
+    case 'rejected':
+      return 'rejected';
+    case 'invalid-response':
+      return 'error';
+  }
+}
+
+/** The settings of core's manager machine that come from `manager-config.json`. */
+export function toManagerMachineOptions(config: ManagerConfig): ManagerMachineOptions {
+  return {
+    missesBeforeFailover: config.missesBeforeFailover,
+    startupGracePeriodMs: config.startupGracePeriodMs,
+    cooldownMs: config.failoverCooldownMs,
+    dryRun: config.dryRun,
+    secureMode: config.secureIdentity !== undefined,
+    stakedIdentityPubkey: config.stakedIdentityPubkey ?? null,
+    initialActive: config.initialActive ?? null,
+    statusReportIntervalMs: config.statusReportIntervalMs,
+    health: { slotDiffThreshold: config.slotDiffThreshold },
+    voteProof: { staleVoteSlotThreshold: config.staleVoteSlotThreshold },
   };
 }

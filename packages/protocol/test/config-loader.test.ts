@@ -9,8 +9,8 @@ import {
   formatProblems,
   loadAgentConfig,
   loadManagerConfig,
-  resolveAgentConfig,
-  resolveManagerConfig,
+  resolveAgentConfigFile,
+  resolveManagerConfigFile,
 } from '@failover/protocol';
 import type { ConfigResult } from '@failover/protocol';
 
@@ -30,7 +30,7 @@ function configOf<T>(result: ConfigResult<T>): T {
 
 describe('the Go tool example configs', () => {
   it('accepts the example validator-config.json unchanged, placeholders included', () => {
-    const config = configOf(resolveAgentConfig({ raw: goAgent }));
+    const config = configOf(resolveAgentConfigFile({ raw: goAgent }));
     expect(config.peerEndpoint).toBe('http://PEPEER_IP:8080');
     expect(config.validatorIdentity).toBe('IDENTITY');
     expect(config.towerFilePath).toBe('LEDGER_PATH/tower-1_9-IDENTITY.bin');
@@ -40,19 +40,19 @@ describe('the Go tool example configs', () => {
   });
 
   it('accepts the example manager-config.json unchanged', () => {
-    const config = configOf(resolveManagerConfig({ raw: goManager }));
+    const config = configOf(resolveManagerConfigFile({ raw: goManager }));
     expect(config.validators.map((node) => node.endpoint)).toEqual(['http://AGENT_1_IP:8080', 'http://AGENT_2_IP:8080']);
     expect(config.heartbeatIntervalMs).toBe(5000);
     expect(config.telegram).toEqual({ botToken: 'BOT_TOKEN', chatId: '-CHAT_ID', apiRoot: 'https://api.telegram.org' });
   });
 
   it('accepts the example manager config with the secure identity fragment added', () => {
-    const config = configOf(resolveManagerConfig({ raw: { ...goManager, ...(fixture('go-manager-secure-fragment.json') as object) , staked_identity_pubkey: 'IDENTITY' } }));
+    const config = configOf(resolveManagerConfigFile({ raw: { ...goManager, ...(fixture('go-manager-secure-fragment.json') as object) , staked_identity_pubkey: 'IDENTITY' } }));
     expect(config.secureIdentity?.setIdentityCommand).toBe('agave-validator --ledger {ledger} set-identity');
   });
 
   it('returns a frozen config', () => {
-    const config = configOf(resolveManagerConfig({ raw: goManager }));
+    const config = configOf(resolveManagerConfigFile({ raw: goManager }));
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.validators[0])).toBe(true);
   });
@@ -60,7 +60,7 @@ describe('the Go tool example configs', () => {
 
 describe('defaults', () => {
   it('starts in dry-run with the Go defaults when the file says nothing', () => {
-    const config = configOf(resolveManagerConfig({ raw: { validator1: { endpoint: 'http://a:8080' }, validator2: { endpoint: 'http://b:8080' } } }));
+    const config = configOf(resolveManagerConfigFile({ raw: { validator1: { endpoint: 'http://a:8080' }, validator2: { endpoint: 'http://b:8080' } } }));
     expect(config).toMatchObject({
       dryRun: true,
       heartbeatIntervalMs: 5000,
@@ -70,7 +70,7 @@ describe('defaults', () => {
       startupGracePeriodMs: 120_000,
       statusReportIntervalMs: 4 * 3_600_000,
     });
-    const agent = configOf(resolveAgentConfig({}));
+    const agent = configOf(resolveAgentConfigFile({}));
     expect(agent).toMatchObject({ dryRun: true, managerTimeoutMs: 30_000, listenAddr: ':8080', towerStore: { kind: 'directory' }, auth: { mode: 'missing' } });
   });
 
@@ -85,7 +85,7 @@ describe('defaults', () => {
   });
 
   it('reads an empty string as "not set", as the Go tool did', () => {
-    const config = configOf(resolveAgentConfig({ raw: { local_rpc: '', listen_addr: '' } }));
+    const config = configOf(resolveAgentConfigFile({ raw: { local_rpc: '', listen_addr: '' } }));
     expect(config.localRpc).toBe('http://127.0.0.1:8899');
     expect(config.listenAddr).toBe(':8080');
   });
@@ -94,7 +94,7 @@ describe('defaults', () => {
 describe('problems', () => {
   it('reports three mistakes at once, each with its path', () => {
     const raw = { ...goManager, validator1: { ip: 'AGENT_1_IP' }, misses_before_failover: 'five', heartbeat_interval: 5 };
-    expect(problemsOf(resolveManagerConfig({ raw }))).toEqual([
+    expect(problemsOf(resolveManagerConfigFile({ raw }))).toEqual([
       { path: '/heartbeat_interval', message: '5 is a number; write a duration with a unit, e.g. "5s"' },
       { path: '/misses_before_failover', message: 'expected integer' },
       { path: '/validator1/endpoint', message: 'expected required property' },
@@ -102,7 +102,7 @@ describe('problems', () => {
   });
 
   it('names the key and suggests a unit for a bare-number duration', () => {
-    const result = resolveManagerConfig({ raw: { ...goManager, heartbeat_interval: 5 } });
+    const result = resolveManagerConfigFile({ raw: { ...goManager, heartbeat_interval: 5 } });
     expect(formatProblems(problemsOf(result))).toBe('heartbeat_interval: 5 is a number; write a duration with a unit, e.g. "5s"');
   });
 
@@ -111,7 +111,7 @@ describe('problems', () => {
     ['five seconds', '"five seconds" is not a duration'],
     ['5 s', '"5 s" is not a duration'],
   ])('refuses the duration %j', (value, expected) => {
-    const [problem] = problemsOf(resolveManagerConfig({ raw: { ...goManager, request_timeout: value } }));
+    const [problem] = problemsOf(resolveManagerConfigFile({ raw: { ...goManager, request_timeout: value } }));
     expect(problem?.path).toBe('/request_timeout');
     expect(problem?.message).toContain(expected);
   });
@@ -122,30 +122,30 @@ describe('problems', () => {
     ['telegram_chatid', 'telegram_chat_id'],
   ])('rejects the unknown key %s and suggests %s', (typo, known) => {
     const { heartbeat_interval: _h, ...rest } = goManager;
-    const [problem] = problemsOf(resolveManagerConfig({ raw: { ...rest, [typo]: 'x' } }));
+    const [problem] = problemsOf(resolveManagerConfigFile({ raw: { ...rest, [typo]: 'x' } }));
     expect(problem).toEqual({ path: `/${typo}`, message: `unknown key "${typo}"; did you mean "${known}"?` });
   });
 
   it('rejects an unknown nested key with its full path', () => {
     const raw = { ...goManager, validator2: { endpoint: 'http://b', ledgerpath: '/x' } };
-    expect(problemsOf(resolveManagerConfig({ raw }))).toEqual([
+    expect(problemsOf(resolveManagerConfigFile({ raw }))).toEqual([
       { path: '/validator2/ledgerpath', message: 'unknown key "ledgerpath"; did you mean "ledger_path"?' },
     ]);
   });
 
   it('accepts the documented compatibility keys $schema, active_validator and passive_validator', () => {
     const raw = { ...goManager, $schema: './manager-config.schema.json', active_validator: 'http://AGENT_2_IP:8080' };
-    expect(configOf(resolveManagerConfig({ raw })).initialActive).toBe('validator2');
+    expect(configOf(resolveManagerConfigFile({ raw })).initialActive).toBe('validator2');
   });
 
   it('lists the allowed values of an enum key', () => {
-    expect(problemsOf(resolveAgentConfig({ raw: { tower_store: 'disk' } }))).toEqual([
+    expect(problemsOf(resolveAgentConfigFile({ raw: { tower_store: 'disk' } }))).toEqual([
       { path: '/tower_store', message: 'expected one of "directory", "etcd", "command"' },
     ]);
   });
 
   it('checks new keys strictly', () => {
-    const problems = problemsOf(resolveAgentConfig({ raw: { etcd_endpoints: ['10.0.0.1:2379'], tower_store: 'etcd' } }));
+    const problems = problemsOf(resolveAgentConfigFile({ raw: { etcd_endpoints: ['10.0.0.1:2379'], tower_store: 'etcd' } }));
     expect(problems.map((problem) => problem.path)).toEqual(['/etcd_endpoints/0']);
   });
 
@@ -155,16 +155,16 @@ describe('problems', () => {
     ['the same agent twice', { validator2: { endpoint: 'http://AGENT_1_IP:8080' } }, ['/validator2/endpoint']],
     ['both a secret file and insecure_no_auth', { auth_secret_file: '/etc/failover/secret', insecure_no_auth: true }, ['/insecure_no_auth']],
   ])('refuses %s', (_name, change, paths) => {
-    const problems = problemsOf(resolveManagerConfig({ raw: { ...goManager, ...change } }));
+    const problems = problemsOf(resolveManagerConfigFile({ raw: { ...goManager, ...change } }));
     expect(problems.map((problem) => problem.path).sort()).toEqual([...paths].sort());
   });
 
   it('refuses a config with no validators at all', () => {
-    expect(problemsOf(resolveManagerConfig({})).map((problem) => problem.path)).toEqual(['/validator1']);
+    expect(problemsOf(resolveManagerConfigFile({})).map((problem) => problem.path)).toEqual(['/validator1']);
   });
 
   it('refuses a file that is not an object', () => {
-    expect(problemsOf(resolveAgentConfig({ raw: [1, 2] }))).toEqual([{ path: '', message: 'the config must be a JSON object ({ ... })' }]);
+    expect(problemsOf(resolveAgentConfigFile({ raw: [1, 2] }))).toEqual([{ path: '', message: 'the config must be a JSON object ({ ... })' }]);
   });
 });
 
@@ -178,7 +178,7 @@ describe('precedence: flags > env > file > defaults', () => {
     ['flag as text', {}, {}, { 'dry-run': 'false' }, false],
     ['empty env is unset', { dry_run: false }, { DRY_RUN: '' }, {}, false],
   ])('agent dry_run from %s', (_name, raw, env, flags, expected) => {
-    expect(configOf(resolveAgentConfig({ raw, env, flags })).dryRun).toBe(expected);
+    expect(configOf(resolveAgentConfigFile({ raw, env, flags })).dryRun).toBe(expected);
   });
 
   it.each([
@@ -186,12 +186,12 @@ describe('precedence: flags > env > file > defaults', () => {
     ['env', { VALIDATOR_RPC: 'http://10.0.0.5:8899' }, {}, 'http://10.0.0.5:8899'],
     ['flag', { VALIDATOR_RPC: 'http://10.0.0.5:8899' }, { rpc: 'http://10.0.0.6:8899' }, 'http://10.0.0.6:8899'],
   ])('agent local_rpc from %s', (_name, env, flags, expected) => {
-    expect(configOf(resolveAgentConfig({ raw: { local_rpc: 'http://127.0.0.1:8899' }, env, flags })).localRpc).toBe(expected);
+    expect(configOf(resolveAgentConfigFile({ raw: { local_rpc: 'http://127.0.0.1:8899' }, env, flags })).localRpc).toBe(expected);
   });
 
   it('takes the manager endpoints, interval and misses from flags even with a config file', () => {
     const config = configOf(
-      resolveManagerConfig({
+      resolveManagerConfigFile({
         raw: goManager,
         env: { ACTIVE_VALIDATOR: 'http://AGENT_1_IP:8080', MANAGER_LOG_FILE: '/var/log/m.log' },
         flags: { active: 'http://AGENT_2_IP:8080', interval: '2s', misses: '3' },
@@ -201,13 +201,13 @@ describe('precedence: flags > env > file > defaults', () => {
   });
 
   it('runs the manager from --active and --passive alone, as the Go tool did', () => {
-    const config = configOf(resolveManagerConfig({ flags: { active: 'http://h1:8080', passive: 'http://h2:8080' } }));
+    const config = configOf(resolveManagerConfigFile({ flags: { active: 'http://h1:8080', passive: 'http://h2:8080' } }));
     expect(config.validators.map((node) => node.endpoint)).toEqual(['http://h1:8080', 'http://h2:8080']);
     expect(config.initialActive).toBe('validator1');
   });
 
   it('names the env variable or flag a bad value came from', () => {
-    const problems = problemsOf(resolveManagerConfig({ raw: goManager, env: { DRY_RUN: 'maybe' }, flags: { timeout: '5', misses: 'many' } }));
+    const problems = problemsOf(resolveManagerConfigFile({ raw: goManager, env: { DRY_RUN: 'maybe' }, flags: { timeout: '5', misses: 'many' } }));
     expect(formatProblems(problems).split('\n')).toEqual([
       'dry_run: "maybe" is not a boolean; write true or false (from env DRY_RUN)',
       'misses_before_failover: expected integer (from --misses)',

@@ -110,12 +110,12 @@ const MANAGER: ConfigKind<ManagerConfigFile, ManagerConfig> = {
 };
 
 /** Pure: resolves an agent config from an already parsed file, env and flags. */
-export function resolveAgentConfig(input: ResolveInput<AgentFlags>): ConfigResult<AgentConfig> {
+export function resolveAgentConfigFile(input: ResolveInput<AgentFlags>): ConfigResult<AgentConfig> {
   return resolve(AGENT, input);
 }
 
 /** Pure: resolves a manager config from an already parsed file, env and flags. */
-export function resolveManagerConfig(input: ResolveInput<ManagerFlags>): ConfigResult<ManagerConfig> {
+export function resolveManagerConfigFile(input: ResolveInput<ManagerFlags>): ConfigResult<ManagerConfig> {
   return resolve(MANAGER, input);
 }
 
@@ -132,10 +132,10 @@ async function load<Flags extends object, Config>(
 
 /** Loads `validator-config.json` (when given), env and flags into a frozen {@link AgentConfig}. */
 export function loadAgentConfig(input: LoadInput<AgentFlags>): Promise<ConfigResult<AgentConfig>> {
-  return load(input, resolveAgentConfig);
+  return load(input, resolveAgentConfigFile);
 }
 
 /** Loads `manager-config.json` (when given), env and flags into a frozen {@link ManagerConfig}. */
 export function loadManagerConfig(input: LoadInput<ManagerFlags>): Promise<ConfigResult<ManagerConfig>> {
-  return load(input, resolveManagerConfig);
+  return load(input, resolveManagerConfigFile);
 }

@@ -34,8 +34,12 @@ export const ManagerConfigSchema = Type.Object(
     passive_validator: Type.Optional(
       Type.String({ description: 'Go tool compatibility: agent URL of the passive validator, instead of detecting it.' }),
     ),
-    validator1: Type.Optional(ValidatorEndpointSchema),
-    validator2: Type.Optional(ValidatorEndpointSchema),
+    validator1: Type.Optional(
+      Type.Object(ValidatorEndpointSchema.properties, { additionalProperties: false, description: 'The first validator: its agent, gossip IP and ledger.' }),
+    ),
+    validator2: Type.Optional(
+      Type.Object(ValidatorEndpointSchema.properties, { additionalProperties: false, description: 'The second validator: its agent, gossip IP and ledger.' }),
+    ),
     gossip_check_command: Type.Optional(
       Type.String({ description: 'Shell command printing the gossip line of the staked identity; its first column is the active validator\'s IP.' }),
     ),
@@ -108,7 +112,7 @@ export const ManagerConfigSchema = Type.Object(
       Type.String({ pattern: '^https?://[^\\s]*[^/\\s]$', description: 'Telegram Bot API root, without a trailing slash.', default: 'https://api.telegram.org' }),
     ),
     status_report_interval: Type.Optional(Duration('How often a status report is sent to Telegram.', '4h')),
-    failover_cooldown: Type.Optional(Duration('After a failover, how long no other automatic failover starts.', '10m')),
+    failover_cooldown: Type.Optional(Duration('After a failover, how long no other automatic failover starts, so a flapping pair cannot bounce the identity.', '5m')),
     control_listen: Type.Optional(
       Type.String({
         pattern: '^(127(\\.[0-9]{1,3}){3}|localhost|\\[::1\\]):[0-9]{1,5}$',

@@ -41,8 +41,8 @@ export const TowerInfoSchema = Type.Object({
   sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
   backed_up_at: UnixSecondsSchema,
 });
-/** The tower the agent holds or last backed up. */
-export type TowerInfo = Static<typeof TowerInfoSchema>;
+/** The tower the agent holds or last backed up (wire form; core's `TowerInfo` is the domain form). */
+export type WireTowerInfo = Static<typeof TowerInfoSchema>;
 
 /** Response of `/status`: the Go tool's fields, then new optional ones. */
 export const StatusResponseSchema = Type.Object({

@@ -1,0 +1,69 @@
+import { toManagerMachineOptions, toNodeStatus, toUnreachableReason, resolveManagerConfigFile } from '@failover/protocol';
+import type { AgentCallError, StatusResponse } from '@failover/protocol';
+
+const wire: StatusResponse = {
+  process_running: true,
+  process_uptime: 300,
+  process_healthy: true,
+  validator_slot: 5000,
+  network_slot: 0,
+  slot_diff: 0,
+  is_healthy: true,
+  is_active: false,
+  last_tower_backup: 1_700_000_000,
+  timestamp: 1_700_000_005,
+  role: 'passive',
+  tower: { last_vote_slot: 4990, sha256: 'ab'.repeat(32), backed_up_at: 1_700_000_000 },
+};
+
+describe('toNodeStatus', () => {
+  it('turns wire seconds into domain milliseconds and snake_case into camelCase', () => {
+    expect(toNodeStatus(wire)).toEqual({
+      processRunning: true,
+      processUptimeSec: 300,
+      processHealthy: true,
+      validatorSlot: 5000,
+      networkSlot: 0,
+      slotDiff: 0,
+      isHealthy: true,
+      isActive: false,
+      lastTowerBackup: 1_700_000_000_000,
+      role: 'passive',
+      tower: { lastVoteSlot: 4990, sha256: 'ab'.repeat(32), backedUpAt: 1_700_000_000_000 },
+      timestamp: 1_700_000_005_000,
+    });
+  });
+
+  it.each([0, -62135596800])('reads last_tower_backup %d (the Go zero time) as never', (value) => {
+    expect(toNodeStatus({ ...wire, last_tower_backup: value }).lastTowerBackup).toBeNull();
+  });
+});
+
+describe('toUnreachableReason', () => {
+  it.each([
+    [{ kind: 'unreachable', url: 'u', code: 'ECONNREFUSED', message: 'm' }, 'refused'],
+    [{ kind: 'timeout', url: 'u', timeoutMs: 5, message: 'm' }, 'timeout'],
+    [{ kind: 'rejected', url: 'u', status: 401, code: 'FAILOVER_AUTH_SKEW', message: 'm' }, 'rejected'],
+    [{ kind: 'invalid-response', url: 'u', status: 200, message: 'm' }, 'error'],
+  ] as [AgentCallError, string][])('maps a %j failure', (error, reason) => {
+    expect(toUnreachableReason(error)).toBe(reason);
+  });
+});
+
+describe('toManagerMachineOptions', () => {
+  it('carries the config values core decides with', () => {
+    const result = resolveManagerConfigFile({
+      raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' }, misses_before_failover: 3, slot_diff_threshold: 50, stale_vote_slot_threshold: 200, failover_cooldown: '1m' },
+      flags: { passive: 'http://a' },
+    });
+    if (!result.ok) throw new Error('config did not load');
+    expect(toManagerMachineOptions(result.config)).toMatchObject({
+      missesBeforeFailover: 3,
+      cooldownMs: 60_000,
+      dryRun: true,
+      initialActive: 'validator2',
+      health: { slotDiffThreshold: 50 },
+      voteProof: { staleVoteSlotThreshold: 200 },
+    });
+  });
+});
