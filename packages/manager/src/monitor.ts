@@ -1,0 +1,246 @@
+/**
+ * The monitor loop: the imperative shell around core's manager machine. Each heartbeat it
+ * observes both agents and the cluster, folds a `tick` into the machine and executes the
+ * effects that come back (run a failover step, notify, log, answer a switchover). It makes
+ * no decision of its own; one failover at a time holds because the machine has one state
+ * and every event goes through `dispatch`, one at a time.
+ */
+import { createManagerState, describeAction, NODE_IDS, stepManager } from '@failover/core';
+import type {
+  Clock,
+  FailoverEvent,
+  ManagerEffect,
+  ManagerEvent,
+  ManagerMachineOptions,
+  ManagerState,
+  NodeId,
+  NodeObservation,
+  Observation,
+  SlotObservation,
+  SwitchoverAnswer,
+  TimerHandle,
+  VoteObservation,
+} from '@failover/core';
+import type { ClusterRpc } from './cluster-rpc';
+import { executeAction, type AgentPort, type ExecutorContext, type RunMemory } from './failover-executor';
+import type { GossipReader } from './gossip-source';
+import type { LogSink } from './log-sink';
+
+/** Options of {@link createMonitor}. */
+export interface MonitorOptions {
+  /** The machine's settings (misses, grace, cooldown, dry run, ...). */
+  readonly machine: ManagerMachineOptions;
+  readonly clock: Clock;
+  readonly agents: Readonly<Record<NodeId, AgentPort>>;
+  readonly rpc: ClusterRpc;
+  /** Where gossip places the staked identity; undefined when no source is configured. */
+  readonly gossip: GossipReader | undefined;
+  readonly voteAccountPubkey: string | undefined;
+  /** `heartbeat_interval`. */
+  readonly heartbeatIntervalMs: number;
+  /** `slot_check_interval`: cluster slot, vote account and gossip are read this often. */
+  readonly slotCheckIntervalMs: number;
+  /** The executor's settings besides what the monitor owns. */
+  readonly executor: Pick<ExecutorContext, 'stakedIdentityPubkey' | 'pusher' | 'pushTargets' | 'pollMs'>;
+  /** Hands an event to the notifier; must not block (the notifier queues). */
+  readonly notify: (event: FailoverEvent) => void;
+  readonly log: LogSink;
+}
+
+/** Progress of a failover, for the control API's switchover output. */
+export type FailoverProgress =
+  | { readonly type: 'step-started'; readonly at: number; readonly step: string; readonly attempt: number; readonly compensating: boolean }
+  | { readonly type: 'step-finished'; readonly at: number; readonly step: string; readonly ok: boolean; readonly ms: number; readonly detail?: string }
+  | { readonly type: 'event'; readonly event: FailoverEvent };
+
+/** A read-only view of the monitor for the control API. */
+export interface MonitorSnapshot {
+  readonly state: ManagerState;
+  readonly observation: Observation | null;
+}
+
+/** The running monitor. */
+export interface Monitor {
+  /** Starts the heartbeat loop; the first tick runs at once. */
+  start(): void;
+  /** Stops the loop and waits for a tick or step in progress to finish. */
+  stop(): Promise<void>;
+  /** Runs one heartbeat now (the loop calls this; tests may too). */
+  tick(): Promise<void>;
+  /** Resolves when no failover step is running. */
+  idle(): Promise<void>;
+  snapshot(): MonitorSnapshot;
+  /** Asks the machine for a planned switchover; progress arrives through `onProgress`. */
+  requestSwitchover(reason: string, to: NodeId | null): Promise<SwitchoverAnswer>;
+  /** Listens to failover progress; returns the function that stops listening. */
+  onProgress(listener: (progress: FailoverProgress) => void): () => void;
+}
+
+const FINAL_EVENTS = new Set<FailoverEvent['type']>(['failover-complete', 'failover-failed', 'rolled-back']);
+
+/** Builds the monitor; nothing runs until `start()` or `tick()`. */
+export function createMonitor(options: MonitorOptions): Monitor {
+  const { clock, log } = options;
+  let state = createManagerState(options.machine, clock.now());
+  let running = false;
+  let timer: TimerHandle | undefined;
+  let tickInFlight: Promise<void> | undefined;
+  let stepInFlight: Promise<void> | undefined;
+  let requestCounter = 0;
+  let clusterSlot: SlotObservation | null = null;
+  let vote: VoteObservation | null = null;
+  let gossip: Observation['gossip'] = null;
+  let lastClusterReadAt = -Infinity;
+  let clusterSlotFailing = false;
+  let memory: RunMemory | undefined;
+  const pendingAnswers = new Map<string, (answer: SwitchoverAnswer) => void>();
+  const listeners = new Set<(progress: FailoverProgress) => void>();
+
+  const executorContext: ExecutorContext = {
+    ...options.executor,
+    agents: options.agents,
+    rpc: options.rpc,
+    clock,
+    gossip: options.gossip,
+    voteAccountPubkey: options.voteAccountPubkey,
+    voteProof: state.config.voteProof,
+    lastObservation: () => state.lastObservation,
+  };
+
+  function emit(progress: FailoverProgress): void {
+    for (const listener of listeners) listener(progress);
+  }
+
+  function dispatch(event: ManagerEvent): void {
+    const step = stepManager(state, event);
+    state = step.state;
+    for (const effect of step.effects) execute(effect);
+  }
+
+  function execute(effect: ManagerEffect): void {
+    switch (effect.kind) {
+      case 'log':
+        log.log(effect.level, effect.message, effect.fields);
+        return;
+      case 'notify':
+        options.notify(effect.event);
+        emit({ type: 'event', event: effect.event });
+        if (FINAL_EVENTS.has(effect.event.type)) memory = undefined;
+        return;
+      case 'failover':
+        memory = { reason: reasonText(effect.reason), demotedAt: {} };
+        return;
+      case 'switchover-answer': {
+        const resolve = pendingAnswers.get(effect.requestId);
+        pendingAnswers.delete(effect.requestId);
+        resolve?.(effect.answer);
+        return;
+      }
+      case 'run-step':
+        runStep(effect);
+        return;
+    }
+  }
+
+  function runStep(effect: Extract<ManagerEffect, { kind: 'run-step' }>): void {
+    const label = describeAction(effect.step.action);
+    const started = clock.now();
+    const runMemory = memory ?? { reason: 'failover', demotedAt: {} };
+    emit({ type: 'step-started', at: started, step: label, attempt: effect.attempt, compensating: effect.compensating });
+    log.log('info', `step ${label} (attempt ${effect.attempt} of ${effect.step.attempts})${effect.compensating ? ', undoing' : ''}`);
+    stepInFlight = executeAction(executorContext, runMemory, effect.step.action, effect.step.timeoutMs).then((result) => {
+      const at = clock.now();
+      emit({ type: 'step-finished', at, step: label, ok: result.ok, ms: at - started, ...(result.ok ? {} : { detail: result.detail }) });
+      stepInFlight = undefined;
+      dispatch({ type: 'step-result', token: effect.token, result, at });
+    });
+  }
+
+  async function observeCluster(now: number, needProof: boolean): Promise<void> {
+    // A proof for an unreachable active needs a fresh slot and vote read together; otherwise
+    // the cluster is read every slot_check_interval.
+    if (!needProof && now - lastClusterReadAt < options.slotCheckIntervalMs) return;
+    lastClusterReadAt = now;
+    const [slot, voteAccount, gossipReading] = await Promise.all([
+      options.rpc.getSlot(),
+      options.voteAccountPubkey === undefined ? Promise.resolve(undefined) : options.rpc.getVoteAccount(options.voteAccountPubkey),
+      options.gossip?.read(),
+    ]);
+    const at = clock.now();
+    if (slot.ok) {
+      clusterSlot = { slot: slot.value, observedAt: at };
+      if (clusterSlotFailing) log.log('info', 'cluster slot readable again');
+      clusterSlotFailing = false;
+    } else if (!clusterSlotFailing) {
+      // Reported once; until it recovers the old reading ages and core stops using it for lag.
+      log.log('warn', `cluster slot unavailable (${slot.reason}): ${slot.message}; the lag rule is suspended while the slot is stale`);
+      clusterSlotFailing = true;
+    }
+    if (voteAccount?.ok === true && voteAccount.value !== undefined) {
+      vote = { lastVote: voteAccount.value.lastVote, delinquent: voteAccount.value.delinquent, observedAt: at };
+    } else if (voteAccount !== undefined && !voteAccount.ok) {
+      log.log('debug', `vote account unavailable: ${voteAccount.message}`);
+    }
+    if (gossipReading?.ok === true) gossip = gossipReading.value;
+    else if (gossipReading !== undefined && !gossipReading.ok) log.log('debug', `gossip unavailable: ${gossipReading.detail}`);
+  }
+
+  async function tick(): Promise<void> {
+    const entries = await Promise.all(NODE_IDS.map(async (node): Promise<[NodeId, NodeObservation]> => [node, await options.agents[node].status()]));
+    const nodes = Object.fromEntries(entries) as Record<NodeId, NodeObservation>;
+    const needProof = NODE_IDS.some((node) => !nodes[node].reachable);
+    await observeCluster(clock.now(), needProof);
+    dispatch({ type: 'tick', observation: { at: clock.now(), nodes, clusterSlot, vote, gossip } });
+  }
+
+  function schedule(delayMs: number): void {
+    if (!running) return;
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      const startedAt = clock.now();
+      tickInFlight = tick()
+        .catch((error: unknown) => log.log('error', `heartbeat failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => {
+          tickInFlight = undefined;
+          schedule(Math.max(0, options.heartbeatIntervalMs - (clock.now() - startedAt)));
+        });
+    }, delayMs);
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      schedule(0);
+    },
+    async stop() {
+      running = false;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      await tickInFlight;
+      await stepInFlight;
+    },
+    tick,
+    async idle() {
+      while (stepInFlight !== undefined) await stepInFlight;
+    },
+    snapshot: () => ({ state, observation: state.lastObservation }),
+    requestSwitchover(reason, to) {
+      const requestId = `switchover-${++requestCounter}`;
+      return new Promise<SwitchoverAnswer>((resolve) => {
+        pendingAnswers.set(requestId, resolve);
+        dispatch({ type: 'switchover-requested', requestId, reason, to, at: clock.now() });
+      });
+    },
+    onProgress(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function reasonText(reason: Extract<ManagerEffect, { kind: 'failover' }>['reason']): string {
+  if (reason.kind === 'switchover') return `planned switchover: ${reason.text}`;
+  const causes = reason.reasons.map((r) => r.kind).join(', ');
+  return `${reason.node} unhealthy for ${reason.misses} heartbeats${causes === '' ? '' : ` (${causes})`}`;
+}

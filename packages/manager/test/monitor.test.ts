@@ -1,0 +1,188 @@
+import type { FailoverEvent, ManagerMachineOptions } from '@failover/core';
+import { SimulatedClock } from '@failover/core/testing';
+import type { LogLevel } from '@failover/core';
+import { createMonitor, type FailoverProgress, type Monitor } from '../src/monitor';
+import { createFakeWorld, SLOT_MS, STAKED, VOTE, type FakeWorld } from './support/fake-world';
+
+const HEARTBEAT_MS = 1000;
+
+interface Harness {
+  clock: SimulatedClock;
+  world: FakeWorld;
+  monitor: Monitor;
+  events: FailoverEvent[];
+  logs: { level: LogLevel; message: string }[];
+  progress: FailoverProgress[];
+  /** Runs `n` heartbeats, letting any failover step finish in simulated time. */
+  beats(n: number): Promise<void>;
+}
+
+function harness(machine: ManagerMachineOptions = {}): Harness {
+  const clock = new SimulatedClock(1_000_000 * SLOT_MS);
+  const world = createFakeWorld(clock);
+  const events: FailoverEvent[] = [];
+  const logs: Harness['logs'] = [];
+  const progress: FailoverProgress[] = [];
+  const monitor = createMonitor({
+    machine: { dryRun: false, startupGracePeriodMs: 0, missesBeforeFailover: 3, stakedIdentityPubkey: STAKED, voteProof: { staleVoteSlotThreshold: 150 }, ...machine },
+    clock,
+    agents: world.agents,
+    rpc: world.rpc,
+    gossip: undefined,
+    voteAccountPubkey: VOTE,
+    heartbeatIntervalMs: HEARTBEAT_MS,
+    slotCheckIntervalMs: HEARTBEAT_MS,
+    executor: { stakedIdentityPubkey: STAKED, pusher: undefined, pushTargets: undefined, pollMs: 100 },
+    notify: (event) => events.push(event),
+    log: { log: (level, message) => logs.push({ level, message }) },
+  });
+  monitor.onProgress((p) => progress.push(p));
+  const settle = async (): Promise<void> => {
+    let idle = false;
+    void monitor.idle().then(() => (idle = true));
+    for (let i = 0; i < 2000 && !idle; i += 1) {
+      for (let j = 0; j < 10; j += 1) await Promise.resolve();
+      if (!idle) world.advance(50);
+    }
+  };
+  return {
+    clock,
+    world,
+    monitor,
+    events,
+    logs,
+    progress,
+    async beats(n) {
+      for (let i = 0; i < n; i += 1) {
+        await monitor.tick();
+        await settle();
+        world.advance(HEARTBEAT_MS);
+      }
+    },
+  };
+}
+
+const types = (events: FailoverEvent[]): string[] => events.map((e) => e.type);
+const failoverCalls = (world: FakeWorld): string[] =>
+  (['validator1', 'validator2'] as const).flatMap((id) => world.nodes[id].calls.map((c) => `${id}:${c.action}${c.skipIdentity ? ':skip' : ''}`));
+
+describe('the monitor', () => {
+  it('fails over after the active validator crashes, and reports every step with its time', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator1.processRunning = false;
+    await h.beats(4);
+    expect(failoverCalls(h.world)).toEqual(['validator1:become_passive', 'validator2:become_active']);
+    expect(h.world.nodes.validator2.active).toBe(true);
+    const complete = h.events.find((e) => e.type === 'failover-complete');
+    expect(complete).toMatchObject({ from: 'validator1', to: 'validator2' });
+    if (complete?.type === 'failover-complete') {
+      expect(complete.steps.map((s) => s.step)).toEqual([
+        'demote validator1',
+        'verify demotion validator1',
+        'final tower backup validator1',
+        'promote validator2 (via agent)',
+        'verify voting validator2',
+      ]);
+      expect(complete.steps.every((s) => s.ok && s.ms >= 0)).toBe(true);
+    }
+    expect(h.progress.filter((p) => p.type === 'step-finished')).toHaveLength(5);
+  });
+
+  it('does not promote while the unreachable active still votes, says so once, and promotes once it really stopped', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator1.reachable = false;
+    await h.beats(10);
+    expect(failoverCalls(h.world)).toEqual([]);
+    expect(types(h.events).filter((t) => t === 'blocked')).toEqual(['blocked']);
+    expect(h.events.find((e) => e.type === 'blocked')).toMatchObject({ cause: { kind: 'old-active-still-voting', node: 'validator1' } });
+
+    h.world.nodes.validator1.processRunning = false;
+    h.world.advance(160 * SLOT_MS);
+    await h.beats(3);
+    expect(failoverCalls(h.world)).toEqual(['validator2:become_active']);
+    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({ from: 'validator1', to: 'validator2' });
+  });
+
+  it('without the cluster RPC there is no proof, so an unreachable active is never replaced', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator1.reachable = false;
+    h.world.nodes.validator1.processRunning = false;
+    h.world.clusterDown = true;
+    h.world.advance(200 * SLOT_MS);
+    await h.beats(8);
+    expect(failoverCalls(h.world)).toEqual([]);
+    expect(h.events.find((e) => e.type === 'blocked')).toMatchObject({ cause: { kind: 'no-vote-proof' } });
+  });
+
+  it.each([
+    ['the passive is unhealthy', (w: FakeWorld) => (w.nodes.validator2.healthy = false), {}, 'passive-unhealthy'],
+    ['the passive is unreachable', (w: FakeWorld) => (w.nodes.validator2.reachable = false), {}, 'passive-unreachable'],
+    ['it runs dry', () => undefined, { dryRun: true }, 'dry-run'],
+  ])('holds the failover back when %s, and runs no command anywhere', async (_name, arrange, machine, cause) => {
+    const h = harness(machine);
+    arrange(h.world);
+    await h.beats(1);
+    h.world.nodes.validator1.processRunning = false;
+    await h.beats(6);
+    expect(failoverCalls(h.world)).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'blocked')).toMatchObject([{ cause: { kind: cause } }]);
+  });
+
+  it('honours the start-up grace period, then fails over', async () => {
+    const h = harness({ startupGracePeriodMs: 8 * HEARTBEAT_MS });
+    h.world.nodes.validator1.processRunning = false;
+    await h.beats(6);
+    expect(failoverCalls(h.world)).toEqual([]);
+    expect(h.events.find((e) => e.type === 'blocked')).toMatchObject({ cause: { kind: 'startup-grace' } });
+    await h.beats(4);
+    expect(failoverCalls(h.world)).toEqual(['validator1:become_passive', 'validator2:become_active']);
+  });
+
+  it('rolls back to the old active when the promotion fails and the old active is healthy', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator2.failing = { become_active: 'set-identity failed' };
+    const answer = await h.monitor.requestSwitchover('kernel upgrade', null);
+    expect(answer.accepted).toBe(true);
+    await h.beats(3);
+    expect(h.events.find((e) => e.type === 'rolled-back')).toMatchObject({ failedStep: 'promote validator2 (via agent)', detail: expect.stringContaining('set-identity failed') });
+    expect(failoverCalls(h.world)).toEqual([
+      'validator1:become_passive',
+      'validator1:become_active',
+      'validator2:become_active',
+      'validator2:become_active',
+      'validator2:become_active',
+      'validator2:become_passive',
+    ]);
+    expect(h.world.nodes.validator1.active).toBe(true);
+    expect(h.world.nodes.validator2.active).toBe(false);
+  });
+
+  it('alerts loudly when the promotion fails and the old active cannot take the identity back', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator1.processRunning = false;
+    h.world.nodes.validator2.failing = { become_active: 'set-identity failed' };
+    await h.beats(6);
+    const failed = h.events.find((e) => e.type === 'failover-failed');
+    expect(failed).toMatchObject({ outcome: 'failed', failedStep: 'promote validator2 (via agent)' });
+    // Three bounded attempts, then no rollback onto a crashed validator.
+    expect(h.world.nodes.validator2.calls.filter((c) => c.action === 'become_active')).toHaveLength(3);
+    expect(h.world.nodes.validator1.calls.map((c) => c.action)).toEqual(['become_passive']);
+    expect(h.logs.some((l) => l.level === 'error' && l.message.includes('failed'))).toBe(true);
+  });
+
+  it('runs one failover at a time, whatever asks for it', async () => {
+    const h = harness();
+    await h.beats(2);
+    const first = await h.monitor.requestSwitchover('maintenance', null);
+    const second = await h.monitor.requestSwitchover('again', null);
+    expect(first.accepted).toBe(true);
+    expect(second).toEqual({ accepted: false, refusal: { kind: 'busy' } });
+    await h.beats(2);
+    expect(types(h.events).filter((t) => t === 'failover-started')).toHaveLength(1);
+  });
+});
