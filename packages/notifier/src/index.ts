@@ -1,1 +1,13 @@
-export const PACKAGE_NAME = '@failover/notifier';
+export { NotifierError, NotifierOptionError, LoggerOptionError } from './errors';
+export { REDACTED, createRedactor } from './redact';
+export type { Redactor } from './redact';
+export { LOG_LEVELS, createLogger } from './logger';
+export type { ChildLoggerOptions, CreateLoggerOptions, LogLevelName, LogMethod, Logger, LoggerLevel, RootLogger } from './logger';
+export { causeText, duration, formatEvent, isCritical, reasonText } from './format-event';
+export type { FormatOptions } from './format-event';
+export { escapeHtml, renderHtml, renderPlain } from './message-doc';
+export type { MessageDoc, Span } from './message-doc';
+export { createLogSink, createNotifier } from './notifier';
+export type { CreateNotifierOptions, NotificationSink, Notifier } from './notifier';
+export { createTelegramSink } from './telegram-sink';
+export type { TelegramSinkOptions } from './telegram-sink';

@@ -1,0 +1,192 @@
+import type { BlockCause, FailoverEvent, FailoverReason, HealthReason, NodeId, StepTiming } from '@failover/core';
+import { cap } from './message-doc';
+import type { MessageDoc, Span } from './message-doc';
+
+/** How events are worded. */
+export interface FormatOptions {
+  /** Names shown for nodes, e.g. `{ validator1: 'fra-1 (80.251.153.166)' }`. @default the node ids */
+  nodeNames?: Partial<Record<NodeId, string>>;
+  /** Prefix for every title, e.g. the validator's name when one chat serves several. */
+  label?: string;
+}
+
+/** The most steps listed in one message; a rollback that retried many times lists the first ones. */
+const MAX_STEPS = 20;
+
+/**
+ * Whether an event must reach the operator even when the Telegram queue overflows: anything
+ * that says the identity moved, failed to move, or cannot move. Routine news (status, back
+ * online, started) is dropped first.
+ */
+export function isCritical(event: FailoverEvent): boolean {
+  switch (event.type) {
+    case 'status-report':
+    case 'back-online':
+    case 'unblocked':
+    case 'started':
+      return false;
+    default:
+      return true;
+  }
+}
+
+/** The message for an event, following the Go tool's wording where it had one. */
+export function formatEvent(event: FailoverEvent, options: FormatOptions = {}): MessageDoc {
+  const name = (node: NodeId): string => cap(options.nodeNames?.[node] ?? node, 120);
+  const doc = describe(event, name);
+  return options.label === undefined ? doc : { ...doc, title: [`[${cap(options.label, 60)}] `, ...doc.title] };
+}
+
+function describe(event: FailoverEvent, name: (node: NodeId) => string): MessageDoc {
+  switch (event.type) {
+    case 'started':
+      return { icon: '▶️', title: ['Failover manager started'], lines: event.dryRun ? [['Dry run: failovers are logged, not executed.']] : [] };
+    case 'stopped':
+      return { icon: '⏹', title: ['Failover manager stopped'], lines: [['Reason: ', cap(event.reason)]] };
+    case 'failover-started':
+      return {
+        icon: '⏩',
+        title: ['Failover started'],
+        lines: [route(event.from, event.to, name), ['Reason: ', reasonText(event.reason, name)]],
+      };
+    case 'failover-complete':
+      return {
+        icon: '🔄',
+        title: ['Failover complete'],
+        lines: [
+          ['Reason: ', reasonText(event.reason, name)],
+          route(event.from, event.to, name),
+          ...stepLines(event.steps),
+          ['Total: ', { code: duration(event.totalMs) }],
+          ...event.warnings.map((w): Span[] => ['⚠️ ', cap(w)]),
+        ],
+      };
+    case 'failover-failed':
+      return {
+        icon: event.outcome === 'aborted' ? '⚠️' : '🚨',
+        title: [event.outcome === 'aborted' ? 'Failover aborted — nothing changed hands' : 'Failover FAILED — operator action needed'],
+        lines: [
+          route(event.from, event.to, name),
+          ['Reason: ', reasonText(event.reason, name)],
+          ['Failed step: ', { bold: cap(event.failedStep) }],
+          ['Detail: ', cap(event.detail)],
+          ...stepLines(event.steps),
+        ],
+      };
+    case 'rolled-back':
+      return {
+        icon: '↩️',
+        title: ['Failover rolled back'],
+        lines: [
+          [`${name(event.from)} keeps the identity; ${name(event.to)} could not take it.`],
+          ['Reason: ', reasonText(event.reason, name)],
+          ['Failed step: ', { bold: cap(event.failedStep) }],
+          ['Detail: ', cap(event.detail)],
+          ...stepLines(event.steps),
+        ],
+      };
+    case 'blocked':
+      return { icon: '⛔', title: ['Failover blocked'], lines: [[causeText(event.cause, name)]] };
+    case 'unblocked':
+      return { icon: '✅', title: ['No longer blocked'], lines: [[causeText(event.cause, name)]] };
+    case 'unreachable':
+      return {
+        icon: '🔴',
+        title: [`${name(event.node)} unreachable`],
+        lines: [[`${event.reason}: `, cap(event.detail)]],
+      };
+    case 'back-online':
+      return { icon: '🟢', title: [`${name(event.node)} back online`], lines: [['Down for ', { code: duration(event.downForMs) }]] };
+    case 'status-report':
+      return {
+        icon: '🟢',
+        title: ['Status'],
+        lines: [
+          ['Active: ', { bold: event.active === null ? 'none' : name(event.active) }],
+          ...event.nodes.map((n): Span[] => [
+            `• ${name(n.node)}: `,
+            n.reachable ? `${n.role}, ${n.healthy ? 'healthy' : 'unhealthy'}` : 'unreachable',
+            ...(n.slot === null ? [] : [', slot ', { code: String(n.slot) }]),
+          ]),
+        ],
+      };
+    case 'activated':
+      return {
+        icon: '⭐',
+        title: [`${name(event.node)} is now active`],
+        lines: event.previous === null ? [] : [[`Previously: ${name(event.previous)}`]],
+      };
+  }
+}
+
+function route(from: NodeId, to: NodeId, name: (node: NodeId) => string): Span[] {
+  return [{ bold: name(from) }, ' → ', { bold: name(to) }];
+}
+
+function stepLines(steps: readonly StepTiming[]): Span[][] {
+  const shown = steps.slice(0, MAX_STEPS).map((s): Span[] => [
+    `${s.ok ? '✓' : '✗'} ${cap(s.step, 80)}${s.compensating ? ' (rollback)' : ''}: `,
+    { code: duration(s.ms) },
+    ...(s.attempts > 1 ? [` (${s.attempts} attempts)`] : []),
+  ]);
+  if (steps.length > MAX_STEPS) shown.push([`… and ${steps.length - MAX_STEPS} more steps`]);
+  return shown.length === 0 ? [] : [['Steps:'], ...shown];
+}
+
+/** A failover reason in words. */
+export function reasonText(reason: FailoverReason, name: (node: NodeId) => string = (n) => n): string {
+  if (reason.kind === 'switchover') return cap(`planned switchover: ${reason.text}`);
+  const why = reason.reasons.map(healthText).join(', ');
+  return cap(`${name(reason.node)} unhealthy after ${reason.misses} missed checks${why === '' ? '' : `: ${why}`}`);
+}
+
+function healthText(reason: HealthReason): string {
+  switch (reason.kind) {
+    case 'unreachable':
+      return `unreachable (${reason.reason}: ${reason.detail})`;
+    case 'process-down':
+      return 'validator process not running';
+    case 'crash-loop':
+      return `crash loop (${reason.restarts} restarts in ${duration(reason.windowMs)})`;
+    case 'rpc-unhealthy':
+      return `RPC unhealthy${reason.detail === null ? '' : ` (${reason.detail})`}`;
+    case 'lagging':
+      return `${reason.slotsBehind} slots behind (threshold ${reason.threshold})`;
+  }
+}
+
+/** A block cause in words, with what the operator can expect or do. */
+export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n) => n): string {
+  switch (cause.kind) {
+    case 'startup-grace':
+      return `start-up grace period until ${new Date(cause.until).toISOString()}`;
+    case 'cooldown':
+      return `cooldown after the last failover until ${new Date(cause.until).toISOString()}`;
+    case 'passive-unreachable':
+      return cap(`the passive ${name(cause.node)} is unreachable: ${cause.detail}`);
+    case 'passive-unhealthy':
+      return cap(`the passive ${name(cause.node)} is unhealthy: ${cause.reasons.map(healthText).join(', ')}`);
+    case 'old-active-still-voting':
+      return `${name(cause.node)} is unreachable but its vote account still votes (last vote ${cause.lastVote}, cluster slot ${cause.clusterSlot}); promoting now could double-vote`;
+    case 'no-vote-proof':
+      return cap(`${name(cause.node)} is unreachable and there is no proof it stopped voting: ${cause.detail}`);
+    case 'both-active':
+      return 'both nodes report active; refusing to act until one steps down';
+    case 'no-active':
+      return 'no node holds the staked identity';
+    case 'identity-elsewhere':
+      return `gossip shows the staked identity at ${cap(cause.ip, 60)}, which is neither configured node`;
+    case 'dry-run':
+      return `dry run: would fail over ${name(cause.from)} → ${name(cause.to)}`;
+  }
+}
+
+/** `850 ms`, `2.4 s`, `3m 05s`, `2h 10m`. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const totalSeconds = Math.round(ms / 1000);
+  if (totalSeconds < 3600) return `${Math.floor(totalSeconds / 60)}m ${String(totalSeconds % 60).padStart(2, '0')}s`;
+  const minutes = Math.floor(totalSeconds / 60);
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}

@@ -1,0 +1,91 @@
+import type { FailoverEvent } from '@failover/core';
+import { formatEvent } from './format-event';
+import type { FormatOptions } from './format-event';
+import { renderPlain } from './message-doc';
+import type { Logger, LogLevelName } from './logger';
+
+/**
+ * Tells operators what happened. `notify` returns at once and never throws: the monitoring
+ * loop that calls it must keep its rhythm whether Telegram is slow, down or rate-limiting.
+ */
+export interface Notifier {
+  /** Hands the event to every sink; never blocks, never throws. */
+  notify(event: FailoverEvent): void;
+  /** Resolves when every sink has delivered or given up on what it holds, or after `timeoutMs`. */
+  flush(timeoutMs: number): Promise<void>;
+  /** Stops every sink; queued messages not yet delivered are dropped (and logged). Call `flush` first to wait for them. */
+  close(): Promise<void>;
+}
+
+/** One destination of notifications. The same no-block, no-throw contract as {@link Notifier}. */
+export interface NotificationSink {
+  /** For logs, e.g. `telegram`. */
+  readonly name: string;
+  deliver(event: FailoverEvent): void;
+  flush(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link createNotifier}. */
+export interface CreateNotifierOptions {
+  /** Every event is also written here as one line: the log sink is always on. */
+  logger: Logger;
+  /** Further sinks, e.g. {@link createTelegramSink}'s. @default [] */
+  sinks?: readonly NotificationSink[];
+  /** Wording of the log lines. */
+  format?: FormatOptions;
+}
+
+/** Fans each event out to the log sink and `sinks`; a failing sink is logged and skipped. */
+export function createNotifier(options: CreateNotifierOptions): Notifier {
+  const { logger } = options;
+  const sinks = [createLogSink(logger, options.format), ...(options.sinks ?? [])];
+  const guard = (sink: NotificationSink, what: string, action: () => void): void => {
+    try {
+      action();
+    } catch (error) {
+      logger.error({ sink: sink.name, err: error }, `notification sink ${sink.name} failed to ${what}`);
+    }
+  };
+  return {
+    notify(event: FailoverEvent): void {
+      for (const sink of sinks) guard(sink, 'accept an event', () => sink.deliver(event));
+    },
+    async flush(timeoutMs: number): Promise<void> {
+      await Promise.all(sinks.map((sink) => sink.flush(timeoutMs).catch((error: unknown) => guard(sink, 'flush', () => { throw error; }))));
+    },
+    async close(): Promise<void> {
+      await Promise.all(sinks.map((sink) => sink.close().catch((error: unknown) => guard(sink, 'close', () => { throw error; }))));
+    },
+  };
+}
+
+const LEVEL_OF: Readonly<Record<FailoverEvent['type'], LogLevelName>> = {
+  started: 'info',
+  stopped: 'info',
+  'failover-started': 'warn',
+  'failover-complete': 'info',
+  // A failed failover may leave nobody voting (L2): the loudest level short of fatal.
+  'failover-failed': 'error',
+  'rolled-back': 'error',
+  blocked: 'warn',
+  unblocked: 'info',
+  unreachable: 'warn',
+  'back-online': 'info',
+  'status-report': 'info',
+  activated: 'info',
+};
+
+/** A sink writing each event as one structured line: the event's fields plus its wording. */
+export function createLogSink(logger: Logger, format?: FormatOptions): NotificationSink {
+  const log = logger.child({ component: 'notifier' });
+  return {
+    name: 'log',
+    deliver(event: FailoverEvent): void {
+      const { type, ...fields } = event;
+      log[LEVEL_OF[type]]({ event: type, ...fields }, renderPlain(formatEvent(event, format)));
+    },
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}

@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import type { FailoverEvent } from '@failover/core';
+import { duration, escapeHtml, formatEvent, isCritical, renderHtml, renderPlain } from '@failover/notifier';
+import { AT, crashReason, everyEvent, steps } from './support/events';
+
+const titles: Array<[FailoverEvent['type'], string, boolean]> = [
+  ['started', '▶️ <b>Failover manager started</b>', false],
+  ['stopped', '⏹ <b>Failover manager stopped</b>', true],
+  ['failover-started', '⏩ <b>Failover started</b>', true],
+  ['failover-complete', '🔄 <b>Failover complete</b>', true],
+  ['failover-failed', '🚨 <b>Failover FAILED — operator action needed</b>', true],
+  ['rolled-back', '↩️ <b>Failover rolled back</b>', true],
+  ['blocked', '⛔ <b>Failover blocked</b>', true],
+  ['unblocked', '✅ <b>No longer blocked</b>', false],
+  ['unreachable', '🔴 <b>validator1 unreachable</b>', true],
+  ['back-online', '🟢 <b>validator1 back online</b>', false],
+  ['status-report', '🟢 <b>Status</b>', false],
+  ['activated', '⭐ <b>validator2 is now active</b>', true],
+];
+
+describe('formatEvent', () => {
+  it.each(titles)('titles a %s event "%s" (critical: %s)', (type, title, critical) => {
+    const event = everyEvent.find((e) => e.type === type)!;
+    expect(renderHtml(formatEvent(event)).split('\n')[0]).toBe(title);
+    expect(isCritical(event)).toBe(critical);
+  });
+
+  it('reports a completed failover with its reason, route, step timings and total', () => {
+    const event = everyEvent.find((e) => e.type === 'failover-complete')!;
+    expect(renderHtml(formatEvent(event, { nodeNames: { validator1: 'fra-1', validator2: 'ams-1' } }))).toBe(
+      [
+        '🔄 <b>Failover complete</b>',
+        'Reason: fra-1 unhealthy after 3 missed checks: validator process not running',
+        '<b>fra-1</b> → <b>ams-1</b>',
+        'Steps:',
+        '✓ demote validator1: <code>412 ms</code>',
+        '✓ restore tower on validator2: <code>38 ms</code> (2 attempts)',
+        '✓ promote validator2: <code>1.3 s</code>',
+        'Total: <code>1.7 s</code>',
+      ].join('\n'),
+    );
+  });
+
+  it('says why a failover is blocked when the old active still votes', () => {
+    const event = everyEvent.find((e) => e.type === 'blocked')!;
+    expect(renderPlain(formatEvent(event))).toBe(
+      'Failover blocked; validator1 is unreachable but its vote account still votes (last vote 1000, cluster slot 1002); promoting now could double-vote',
+    );
+  });
+
+  it('escapes markup in every interpolated value', () => {
+    const event: FailoverEvent = {
+      type: 'failover-failed',
+      at: AT,
+      from: 'validator1',
+      to: 'validator2',
+      reason: { kind: 'switchover', text: '<i>upgrade</i> & reboot' },
+      outcome: 'failed',
+      failedStep: 'promote <validator2>',
+      detail: 'stderr: <script>alert(1)</script>',
+      steps: [],
+    };
+    const html = renderHtml(formatEvent(event, { nodeNames: { validator1: '<b>fra</b>' }, label: 'a&b' }));
+    expect(html).toContain('[a&amp;b] Failover FAILED');
+    expect(html).toContain('<b>&lt;b&gt;fra&lt;/b&gt;</b> → <b>validator2</b>');
+    expect(html).toContain('planned switchover: &lt;i&gt;upgrade&lt;/i&gt; &amp; reboot');
+    expect(html).toContain('Failed step: <b>promote &lt;validator2&gt;</b>');
+    expect(html).toContain('Detail: stderr: &lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('never lets a value add a tag, whatever it holds (property)', () => {
+    const allowedTags = /<\/?(b|code)>/g;
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), (name, detail, text) => {
+        const event: FailoverEvent = {
+          type: 'rolled-back',
+          at: AT,
+          from: 'validator1',
+          to: 'validator2',
+          reason: { kind: 'switchover', text },
+          failedStep: detail,
+          detail,
+          steps,
+        };
+        const html = renderHtml(formatEvent(event, { nodeNames: { validator1: name } }));
+        const withoutTags = html.replace(allowedTags, '');
+        expect(withoutTags).not.toMatch(/[<>]/);
+        expect(withoutTags.replace(/&(?!amp;|lt;|gt;)/g, '')).toBe(withoutTags);
+      }),
+    );
+  });
+
+  it('keeps a message under Telegram’s 4096 characters even with huge details', () => {
+    const event: FailoverEvent = {
+      type: 'failover-failed',
+      at: AT,
+      from: 'validator1',
+      to: 'validator2',
+      reason: crashReason,
+      outcome: 'aborted',
+      failedStep: 'x'.repeat(10_000),
+      detail: '<'.repeat(10_000),
+      steps: Array.from({ length: 100 }, (_, i) => ({ step: `step ${i} ${'y'.repeat(500)}`, ms: i, attempts: 1, ok: true, compensating: false })),
+    };
+    expect(renderHtml(formatEvent(event)).length).toBeLessThan(4096);
+  });
+});
+
+describe('duration', () => {
+  it.each([
+    [0, '0 ms'],
+    [999, '999 ms'],
+    [1500, '1.5 s'],
+    [59_900, '59.9 s'],
+    [185_000, '3m 05s'],
+    [7_800_000, '2h 10m'],
+  ])('renders %d ms as %s', (ms, text) => {
+    expect(duration(ms)).toBe(text);
+  });
+});
+
+it('escapeHtml escapes exactly the characters Telegram requires', () => {
+  expect(escapeHtml(`a<b>&"'c`)).toBe(`a&lt;b&gt;&amp;"'c`);
+});
