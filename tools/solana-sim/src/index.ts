@@ -1,1 +1,11 @@
-export {};
+export { startCluster } from './start-cluster';
+export type { SimCluster, SimJudge, StartClusterOptions, ValidatorOptions } from './start-cluster';
+export { SimValidator } from './sim-validator';
+export type { ValidatorStatus } from './sim-validator';
+export { createJudge } from './judge';
+export type { Judge, JudgeOptions, Violation, VoteRecord, VotingGap, VotingGaps } from './judge';
+export type { ClusterStatus } from './cluster-control';
+export { DELINQUENT_SLOT_DISTANCE, leaderSchedule } from './cluster-model';
+export type { ClusterConfig } from './cluster-model';
+export { formatGossipLine } from './cli/solana';
+export { SimControlError, SimError, SimOptionsError, SimStartError, SimTimeoutError } from './errors';
