@@ -1,0 +1,225 @@
+import fc from 'fast-check';
+import type { ManagerEffect, ManagerEvent, ManagerState, NodeObservation, Observation } from '@failover/core';
+import { blockCauseKey, createManagerState, stepManager } from '@failover/core';
+import { STAKED, activeStatus, down, status, up } from './support/observations';
+
+const archetypes: Record<string, (slot: number) => NodeObservation> = {
+  'active-ok': (slot) => up(activeStatus({ validatorSlot: slot })),
+  'passive-ok': (slot) => up(status({ validatorSlot: slot })),
+  'active-crashed': () => up(activeStatus({ processRunning: false, processHealthy: false, processUptimeSec: 0 })),
+  'active-lagging': (slot) => up(activeStatus({ validatorSlot: slot - 500 })),
+  'passive-lagging': (slot) => up(status({ validatorSlot: slot - 500 })),
+  'passive-rpc-down': (slot) => up(status({ validatorSlot: slot, processHealthy: false })),
+  'passive-staked-identity': (slot) => up(status({ validatorSlot: slot, identityPubkey: STAKED })),
+  down: () => down(),
+};
+/** Weighted so that scripts mostly describe a real pair (one active, one passive) going wrong. */
+const weighted = (weights: Record<string, number>): fc.Arbitrary<string> =>
+  fc.oneof(...Object.entries(weights).map(([name, weight]) => ({ weight, arbitrary: fc.constant(name) })));
+const v1Arb = weighted({ 'active-ok': 5, 'active-crashed': 3, 'active-lagging': 1, down: 3, 'passive-ok': 1 });
+const v2Arb = weighted({ 'passive-ok': 8, 'passive-lagging': 1, 'passive-rpc-down': 1, 'passive-staked-identity': 1, down: 1, 'active-ok': 1, 'active-crashed': 1 });
+
+const tickArb = fc.record({
+  kind: fc.constant('tick' as const),
+  dt: fc.integer({ min: 0, max: 10_000 }),
+  v1: v1Arb,
+  v2: v2Arb,
+  slot: fc.option(fc.integer({ min: 1000, max: 1400 }), { freq: 5 }),
+  lastVoteBehind: fc.option(fc.integer({ min: 0, max: 400 }), { freq: 5 }),
+  voteAgeMs: fc.constantFrom(0, 0, 0, 20_000),
+});
+const resultArb = fc.record({
+  kind: fc.constant('result' as const),
+  dt: fc.integer({ min: 0, max: 5_000 }),
+  ok: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+  stale: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+});
+const switchoverArb = fc.record({ kind: fc.constant('switchover' as const), to: fc.constantFrom(null, 'validator1' as const, 'validator2' as const) });
+const dryRunArb = fc.record({ kind: fc.constant('dry-run' as const), dryRun: fc.boolean() });
+const scriptArb = fc.array(fc.oneof({ weight: 6, arbitrary: tickArb }, { weight: 4, arbitrary: resultArb }, { weight: 1, arbitrary: switchoverArb }, { weight: 1, arbitrary: dryRunArb }), {
+  minLength: 10,
+  maxLength: 150,
+  size: 'large',
+});
+const configArb = fc.record({
+  missesBeforeFailover: fc.integer({ min: 1, max: 4 }),
+  startupGracePeriodMs: fc.integer({ min: 0, max: 30_000 }),
+  cooldownMs: fc.integer({ min: 0, max: 60_000 }),
+  dryRun: fc.boolean(),
+  stakedIdentityPubkey: fc.constant(STAKED),
+});
+
+type Script = typeof scriptArb extends fc.Arbitrary<infer T> ? T : never;
+type Config = typeof configArb extends fc.Arbitrary<infer C> ? C : never;
+
+/** Plays a script and hands each (before, event, after, effects) to `check`. */
+function play(config: Config, script: Script, check: (before: ManagerState, event: ManagerEvent, after: ManagerState, effects: readonly ManagerEffect[]) => void): void {
+  let state = createManagerState(config, 0);
+  let now = 0;
+  let lastToken = 0;
+  for (const item of script) {
+    let event: ManagerEvent;
+    if (item.kind === 'tick') {
+      now += item.dt;
+      const slot = item.slot ?? 1000;
+      const observation: Observation = {
+        at: now,
+        nodes: { validator1: archetypes[item.v1]!(slot), validator2: archetypes[item.v2]!(slot) },
+        clusterSlot: item.slot === null ? null : { slot, observedAt: now },
+        vote: item.lastVoteBehind === null ? null : { lastVote: slot - item.lastVoteBehind, delinquent: false, observedAt: now - item.voteAgeMs },
+        gossip: null,
+      };
+      event = { type: 'tick', observation };
+    } else if (item.kind === 'result') {
+      now += item.dt;
+      const token = state.status === 'failing-over' && !item.stale ? state.failover.token : lastToken;
+      event = { type: 'step-result', token, result: item.ok ? { ok: true } : { ok: false, detail: 'failed' }, at: now };
+    } else if (item.kind === 'switchover') {
+      event = { type: 'switchover-requested', requestId: 'r', reason: 'planned', to: item.to, at: now };
+    } else {
+      event = { type: 'config-changed', options: { dryRun: item.dryRun }, at: now };
+    }
+    if (state.status === 'failing-over') lastToken = state.failover.token;
+    const out = stepManager(state, event);
+    check(state, event, out.state, out.effects);
+    state = out.state;
+  }
+}
+
+function failoverOf(effects: readonly ManagerEffect[]): Extract<ManagerEffect, { kind: 'failover' }> | undefined {
+  return effects.find((e): e is Extract<ManagerEffect, { kind: 'failover' }> => e.kind === 'failover');
+}
+
+const runs = { numRuns: 200 };
+
+describe('manager machine invariants', () => {
+  it('never has two failovers in flight', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (before, _event, after, effects) => {
+          const started = effects.filter((e) => e.kind === 'failover');
+          expect(started.length).toBeLessThanOrEqual(1);
+          if (started.length === 1) {
+            expect(before.status).not.toBe('failing-over');
+            expect(after.status === 'failing-over' || effects.some((e) => e.kind === 'notify' && e.event.type !== 'failover-started' && e.event.type.startsWith('failover'))).toBe(true);
+          }
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('never targets an unreachable or unhealthy node', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (_before, _event, after, effects) => {
+          const started = failoverOf(effects);
+          if (started === undefined || after.lastObservation === null) return;
+          expect(after.lastObservation.nodes[started.plan.to].reachable).toBe(true);
+          expect(after.nodes[started.plan.to].health?.healthy).toBe(true);
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('never promotes past an unreachable old active without fresh proof that it stopped voting', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (_before, _event, after, effects) => {
+          const started = failoverOf(effects);
+          const o = after.lastObservation;
+          if (started === undefined || o === null || o.nodes[started.plan.from].reachable) return;
+          expect(started.plan.steps[0]?.action).toEqual({ kind: 'prove-stopped-voting', node: started.plan.from });
+          expect(o.vote).not.toBeNull();
+          expect(o.clusterSlot).not.toBeNull();
+          expect(o.at - o.vote!.observedAt).toBeLessThanOrEqual(after.config.voteProof.maxAgeMs);
+          expect(o.clusterSlot!.slot - o.vote!.lastVote).toBeGreaterThanOrEqual(after.config.voteProof.staleVoteSlotThreshold);
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('never fails over automatically during the start-up grace period, nor at all in dry-run', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (before, event, _after, effects) => {
+          const started = failoverOf(effects);
+          if (started === undefined) return;
+          expect(before.config.dryRun).toBe(false);
+          if (event.type === 'tick') expect(event.observation.at).toBeGreaterThanOrEqual(before.startedAt + before.config.startupGracePeriodMs);
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('never fails over from a tick in which both nodes claim the identity', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (_before, event, _after, effects) => {
+          if (event.type !== 'tick') return;
+          const claims = Object.values(event.observation.nodes).filter((n) => n.reachable && (n.status.isActive || n.status.identityPubkey === STAKED));
+          if (claims.length === 2) expect(failoverOf(effects)).toBeUndefined();
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('reports a block at most once per cause until it clears', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        let current: string | null = null;
+        play(config, script, (_before, _event, _after, effects) => {
+          for (const e of effects) {
+            if (e.kind !== 'notify') continue;
+            if (e.event.type === 'unblocked') {
+              expect(blockCauseKey(e.event.cause)).toBe(current);
+              current = null;
+            } else if (e.event.type === 'blocked') {
+              expect(current).toBeNull();
+              current = blockCauseKey(e.event.cause);
+            } else if (e.event.type === 'failover-complete' || e.event.type === 'failover-failed' || e.event.type === 'rolled-back') {
+              // A finished failover forgets the hold; what holds the next one is news again.
+              current = null;
+            }
+          }
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('runs only steps of the failover in flight, one at a time', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (_before, _event, after, effects) => {
+          const steps = effects.filter((e) => e.kind === 'run-step');
+          expect(steps.length).toBeLessThanOrEqual(1);
+          if (steps.length === 1) {
+            expect(after.status).toBe('failing-over');
+            if (after.status === 'failing-over') expect(steps[0]).toMatchObject({ token: after.failover.token });
+          }
+        });
+      }),
+      runs,
+    );
+  });
+});
+
+describe('manager machine property scripts', () => {
+  it('reach failovers, unreachable-old-active promotions, completions, rollbacks and blocks, so the invariants are not vacuous', () => {
+    const seen = new Set<string>();
+    for (const [config, script] of fc.sample(fc.tuple(configArb, scriptArb), { numRuns: 300, seed: 7 })) {
+      play(config, script, (_before, _event, _after, effects) => {
+        for (const e of effects) {
+          if (e.kind === 'failover') seen.add(e.plan.fromReachable ? 'failover' : 'failover-unreachable-old');
+          if (e.kind === 'notify') seen.add(e.event.type);
+        }
+      });
+    }
+    expect([...seen]).toEqual(expect.arrayContaining(['failover', 'failover-unreachable-old', 'failover-complete', 'rolled-back', 'failover-failed', 'blocked', 'unblocked']));
+  });
+});
