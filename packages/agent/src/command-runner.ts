@@ -25,7 +25,18 @@ export interface CommandRunner {
    * Resolves the template's placeholders and runs it through `bash -c`.
    * @param label what the command is for (`identity_change_command`), used in logs.
    */
-  run(label: string, template: string): Promise<CommandResult>;
+  run(label: string, template: string, options?: RunOptions): Promise<CommandResult>;
+}
+
+/** Per-call options of {@link CommandRunner.run}. */
+export interface RunOptions {
+  /** Overrides the runner's timeout for this call (a role-change step's own limit). */
+  readonly timeoutMs?: number;
+  /**
+   * The command only reads (`gossip_check_command`, `identity_check_command`): it runs even in
+   * dry-run, where the role at start-up must still be detected.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Options of {@link createCommandRunner}. */
@@ -69,15 +80,16 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
   const { logger } = options;
 
   return {
-    async run(label, template) {
+    async run(label, template, runOptions = {}) {
       const resolved = resolvePlaceholders(template, options.placeholders);
       const shown = redactSecrets(resolved, secrets);
-      if (options.dryRun) {
+      const limit = runOptions.timeoutMs ?? timeoutMs;
+      if (options.dryRun && !runOptions.readOnly) {
         logger.info({ command: label, dry_run: true }, `would execute: ${shown}`);
         return { ok: true, exitCode: 0, stdout: '', stderr: '', durationMs: 0, timedOut: false, dryRun: true, command: shown };
       }
       logger.info({ command: label }, `executing: ${shown}`);
-      const raw = await execute(shell, resolved, timeoutMs);
+      const raw = await execute(shell, resolved, limit);
       const result: CommandResult = {
         ...raw,
         stdout: redactSecrets(raw.stdout, secrets),
@@ -94,7 +106,7 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
         stderr: result.stderr.trim(),
       };
       if (result.ok) logger.info(fields, `${label} succeeded`);
-      else logger.error(fields, `${label} failed${result.timedOut ? ` after ${timeoutMs} ms timeout` : ''}`);
+      else logger.error(fields, `${label} failed${result.timedOut ? ` after ${limit} ms timeout` : ''}`);
       return result;
     },
   };

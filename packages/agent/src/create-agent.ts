@@ -1,0 +1,198 @@
+import { isValidPubkey, type Clock } from '@failover/core';
+import { loadSecretFile, type AgentConfig } from '@failover/protocol';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { buildApp, type AppAuth } from './app';
+import { createCommandRunner } from './command-runner';
+import { AgentAuthMissingError, AgentIdentityError, AgentTowerPathError } from './errors';
+import { detectLocalIp } from './local-ip';
+import type { AgentLogger } from './logger';
+import { createPeerAsker, noPeer } from './peer-client';
+import { createProcessProbe, type ValidatorProbe } from './process-probe';
+import { detectStartRole, type StartRole } from './role-detection';
+import { createRoleRunner, type RoleRunner } from './role-runner';
+import { createStepExecutor } from './role-steps';
+import { createTowerKeeper, type TowerKeeper } from './tower-keeper';
+import { createCommandTowerStore, createDirectoryTowerStore, createEtcdTowerStore, type TowerStore } from './tower-store';
+import { createClusterRpc, createLocalRpc, type RpcResult } from './validator-rpc';
+
+/** Options of {@link createAgent}. */
+export interface CreateAgentOptions {
+  /** The loaded, frozen config (`loadAgentConfig`). */
+  readonly config: AgentConfig;
+  /** The logger for fastify and every part (the notifier's logger in production). */
+  readonly logger: FastifyBaseLogger;
+  /** Called when `/shutdown` asks the agent to exit (without `agent_stop_command`). */
+  readonly exit: (reason: string) => void;
+  /** @default the real clock */
+  readonly clock?: Clock;
+  /** Where to find processes. @default '/proc' */
+  readonly procRoot?: string;
+  /** Local RPC deadline; `/status` answers within about this. @default 2_000 */
+  readonly rpcTimeoutMs?: number;
+  /** Watchdog tick. @default min(1 s, manager_timeout / 4) */
+  readonly watchdogIntervalMs?: number;
+  /** Pause between identity confirmations. @default 250 */
+  readonly confirmBackoffMs?: number;
+}
+
+/** A wired agent, not yet listening. */
+export interface Agent {
+  readonly app: FastifyInstance;
+  readonly role: RoleRunner;
+  readonly keeper: TowerKeeper;
+  readonly probe: ValidatorProbe;
+  /** The role at start-up and what decided it. */
+  readonly startRole: StartRole;
+  /** Starts the watchdog. */
+  start(): void;
+  /** Stops the watchdog, waits for a running role change, closes the app and the store. */
+  close(): Promise<void>;
+}
+
+/** The real clock, for the apps. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/**
+ * Wires an agent from its config: secret, stores, probes, the role machine and the HTTP app.
+ * Refuses to build one that could not be safe (no authentication chosen, no staked identity,
+ * no tower location), with an error that says what to set.
+ */
+export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
+  const { config } = options;
+  const log: AgentLogger = options.logger;
+  const clock = options.clock ?? systemClock;
+
+  const auth = await loadAuth(config, log);
+  const identity = config.validatorIdentity;
+  if (identity === undefined || !isValidPubkey(identity)) throw new AgentIdentityError(identity);
+  const towerFile = config.towerFilePath ?? (config.ledgerPath ? path.join(config.ledgerPath, `tower-1_9-${identity}.bin`) : undefined);
+  if (towerFile === undefined) throw new AgentTowerPathError();
+  if (config.dryRun) log.warn({ dry_run: true }, 'dry-run: commands are logged as "would execute", no tower is written or removed; set dry_run: false to act');
+
+  const secrets = auth.mode === 'secret' ? [auth.secret.toString('utf8')] : [];
+  const placeholders: Record<string, string> = { validator_identity: identity, local_rpc: config.localRpc, tower_file: towerFile };
+  if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
+  const runner = createCommandRunner({ placeholders, dryRun: config.dryRun, timeoutMs: config.commandTimeoutMs, secrets, logger: log });
+
+  const store = createStore(config, identity, towerFile, runner);
+  const source = `${hostname()} ${config.listenAddr}`;
+  const keeper = createTowerKeeper({ towerFile, identity, store, source, dryRun: config.dryRun, logger: log, now: () => clock.now() });
+
+  const localRpc = createLocalRpc({ url: config.localRpc, timeoutMs: options.rpcTimeoutMs ?? 2_000 });
+  const currentIdentity = (): Promise<RpcResult<string>> => {
+    const check = config.commands.identityCheck;
+    if (check === undefined) return localRpc.getIdentity();
+    return runner.run('identity_check_command', check, { readOnly: true }).then((result) => {
+      const pubkey = result.stdout.split(/\s+/).find(isValidPubkey);
+      if (result.ok && pubkey !== undefined) return { ok: true, value: pubkey };
+      return { ok: false, kind: 'bad-response', error: `identity_check_command printed no pubkey (exit ${result.exitCode})` };
+    });
+  };
+
+  const localIp = config.localIp ?? detectLocalIp();
+  const gossipCommand = config.commands.gossipCheck;
+  const clusterRpc = config.clusterRpc ? createClusterRpc({ url: config.clusterRpc, timeoutMs: options.rpcTimeoutMs ?? 2_000 }) : undefined;
+  const startRole = await detectStartRole({
+    stakedIdentity: identity,
+    isActiveOnStart: config.isActiveOnStart,
+    localIdentity: currentIdentity,
+    ...(gossipCommand ? { gossipCheck: () => runner.run('gossip_check_command', gossipCommand, { readOnly: true }) } : {}),
+    ...(clusterRpc ? { clusterNodes: () => clusterRpc.getClusterNodes() } : {}),
+    ...(localIp ? { localIp } : {}),
+    logger: log,
+  });
+  log.info({ decided_by: startRole.decidedBy, detail: startRole.detail }, `starting as ${startRole.role}`);
+
+  const managerTimeoutMs = config.managerTimeoutMs;
+  const role = createRoleRunner({
+    initialRole: startRole.role,
+    clock,
+    machine: {
+      managerTimeoutMs,
+      startupGraceMs: config.startupGracePeriodMs,
+      peerCheckIntervalMs: Math.min(10_000, managerTimeoutMs),
+      stepTimeouts: { commandMs: config.commandTimeoutMs },
+    },
+    executeStep: createStepExecutor({
+      commands: config.commands,
+      runner,
+      keeper,
+      stakedIdentity: identity,
+      currentIdentity,
+      dryRun: config.dryRun,
+      clock,
+      logger: log,
+      ...(options.confirmBackoffMs === undefined ? {} : { confirmBackoffMs: options.confirmBackoffMs }),
+    }),
+    askPeer: config.peerEndpoint
+      ? createPeerAsker({ endpoint: config.peerEndpoint, secret: auth.mode === 'secret' ? auth.secret : undefined, self: config.listenAddr, now: () => clock.now() })
+      : noPeer,
+    logger: log,
+    watchdogIntervalMs: options.watchdogIntervalMs ?? Math.min(1_000, Math.max(10, Math.floor(managerTimeoutMs / 4))),
+  });
+
+  const probe = createProcessProbe({ processName: config.processName, ...(options.procRoot ? { procRoot: options.procRoot } : {}), now: () => clock.now() });
+  const stopTemplate = config.commands.agentStop;
+  const app = await buildApp({
+    role,
+    keeper,
+    probe,
+    localRpc,
+    currentIdentity,
+    auth,
+    allowedIps: config.allowedIps,
+    dryRun: config.dryRun,
+    ...(stopTemplate ? { stopCommand: () => runner.run('agent_stop_command', stopTemplate) } : {}),
+    exit: options.exit,
+    loggerInstance: options.logger,
+    now: () => clock.now(),
+  });
+
+  return {
+    app,
+    role,
+    keeper,
+    probe,
+    startRole,
+    start: () => role.start(),
+    async close() {
+      await role.stop();
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+async function loadAuth(config: AgentConfig, log: AgentLogger): Promise<AppAuth> {
+  switch (config.auth.mode) {
+    case 'secret-file': {
+      const loaded = await loadSecretFile(config.auth.secretFile);
+      for (const warning of loaded.warnings) log.warn({}, warning);
+      return { mode: 'secret', secret: loaded.secret };
+    }
+    case 'insecure':
+      // Said at every start: an open agent API lets anyone on the network move the identity.
+      log.warn({ insecure_no_auth: true }, 'insecure_no_auth: the agent API accepts unauthenticated requests; anyone who can reach it can trigger a failover');
+      return { mode: 'insecure' };
+    case 'missing':
+      throw new AgentAuthMissingError();
+  }
+}
+
+function createStore(config: AgentConfig, identity: string, towerFile: string, runner: ReturnType<typeof createCommandRunner>): TowerStore {
+  const setting = config.towerStore;
+  switch (setting.kind) {
+    case 'directory':
+      return createDirectoryTowerStore({ directory: setting.dir, identity });
+    case 'etcd':
+      return createEtcdTowerStore({ endpoints: setting.endpoints, prefix: setting.prefix, identity });
+    case 'command':
+      return createCommandTowerStore({ runner, towerFile, backupCommand: setting.backupCommand, restoreCommand: setting.restoreCommand });
+  }
+}

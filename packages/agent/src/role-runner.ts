@@ -1,0 +1,147 @@
+import {
+  agentRole,
+  createAgentState,
+  stepAgent,
+  type AgentAction,
+  type AgentEffect,
+  type AgentEvent,
+  type AgentMachineConfig,
+  type AgentResponse,
+  type AgentState,
+  type Clock,
+  type PeerAnswer,
+  type PlanStep,
+  type Role,
+  type StepResult,
+  type TimerHandle,
+} from '@failover/core';
+import type { AgentLogger } from './logger';
+
+/** Runs one step of a role change; a failure is a value. */
+export type StepExecutor = (step: PlanStep<AgentAction>, attempt: number) => Promise<StepResult>;
+
+/** Asks the peer agent whether it is active. */
+export type PeerAsker = () => Promise<{ readonly answer: PeerAnswer; readonly detail: string | null }>;
+
+/** Options of {@link createRoleRunner}. */
+export interface RoleRunnerOptions {
+  readonly initialRole: 'active' | 'passive';
+  readonly clock: Clock;
+  readonly machine: Partial<AgentMachineConfig>;
+  readonly executeStep: StepExecutor;
+  readonly askPeer: PeerAsker;
+  readonly logger: AgentLogger;
+  /** How often the watchdog looks at the manager's silence. @default 1_000 */
+  readonly watchdogIntervalMs?: number;
+}
+
+/** The agent's role, driven by the core machine; this only executes what the machine decides. */
+export interface RoleRunner {
+  role(): Role;
+  /** Submits a `/failover` request; resolves with the machine's answer (at once when busy). */
+  request(action: 'become_active' | 'become_passive', skipIdentity: boolean): Promise<AgentResponse>;
+  /** Records an authenticated manager request. */
+  heartbeat(): void;
+  /** When the last manager heartbeat arrived (ms), null when never. */
+  lastHeartbeatAt(): number | null;
+  /** Starts the watchdog. */
+  start(): void;
+  /** Stops the watchdog and resolves once no role change is running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates the runner. Events are folded one at a time (JavaScript runs them to completion),
+ * so two requests can never both start a role change: the second meets `activating` or
+ * `deactivating` and the machine answers busy.
+ */
+export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
+  const { clock, logger } = options;
+  const intervalMs = options.watchdogIntervalMs ?? 1_000;
+  let state: AgentState = createAgentState(options.initialRole, clock.now(), options.machine);
+  let nextRequestId = 0;
+  const waiting = new Map<string, (response: AgentResponse) => void>();
+  let watchdog: TimerHandle | undefined;
+  let running = false;
+  let idle: Promise<void> = Promise.resolve();
+  let markIdle: () => void = () => undefined;
+
+  const dispatch = (event: AgentEvent): void => {
+    const wasChanging = isChanging(state);
+    const step = stepAgent(state, event);
+    state = step.state;
+    if (!wasChanging && isChanging(state)) idle = new Promise((resolve) => (markIdle = resolve));
+    if (wasChanging && !isChanging(state)) markIdle();
+    for (const effect of step.effects) execute(effect);
+  };
+
+  const execute = (effect: AgentEffect): void => {
+    switch (effect.kind) {
+      case 'log':
+        logger[effect.level]({ ...effect.fields }, effect.message);
+        return;
+      case 'respond':
+        waiting.get(effect.requestId)?.(effect.response);
+        waiting.delete(effect.requestId);
+        return;
+      case 'run-step':
+        void runStep(effect.token, effect.step, effect.attempt);
+        return;
+      case 'ask-peer':
+        void options.askPeer().then(
+          ({ answer, detail }) => dispatch({ type: 'peer-answer', token: effect.token, answer, detail, at: clock.now() }),
+          (error: unknown) => dispatch({ type: 'peer-answer', token: effect.token, answer: 'unreachable', detail: String(error), at: clock.now() }),
+        );
+        return;
+    }
+  };
+
+  const runStep = async (token: number, step: PlanStep<AgentAction>, attempt: number): Promise<void> => {
+    // The step's own time limit: a hung command or store must not hold the role change open.
+    let timer: TimerHandle | undefined;
+    const timedOut = new Promise<StepResult>((resolve) => {
+      timer = clock.setTimeout(() => resolve({ ok: false, detail: `${step.action.kind} timed out after ${step.timeoutMs} ms` }), step.timeoutMs);
+    });
+    let result: StepResult;
+    try {
+      result = await Promise.race([options.executeStep(step, attempt), timedOut]);
+    } catch (error) {
+      result = { ok: false, detail: `${step.action.kind} threw: ${(error as Error).message}` };
+    }
+    if (timer !== undefined) clock.clearTimeout(timer);
+    dispatch({ type: 'step-result', token, result, at: clock.now() });
+  };
+
+  const tick = (): void => {
+    if (!running) return;
+    dispatch({ type: 'watchdog-tick', at: clock.now() });
+    watchdog = clock.setTimeout(tick, intervalMs);
+  };
+
+  return {
+    role: () => agentRole(state),
+    request(action, skipIdentity) {
+      const requestId = String(++nextRequestId);
+      const answered = new Promise<AgentResponse>((resolve) => waiting.set(requestId, resolve));
+      const at = clock.now();
+      dispatch(action === 'become_active' ? { type: 'become-active', requestId, skipIdentity, at } : { type: 'become-passive', requestId, at });
+      return answered;
+    },
+    heartbeat: () => dispatch({ type: 'manager-heartbeat', at: clock.now() }),
+    lastHeartbeatAt: () => state.lastHeartbeatAt,
+    start() {
+      if (running) return;
+      running = true;
+      watchdog = clock.setTimeout(tick, intervalMs);
+    },
+    async stop() {
+      running = false;
+      if (watchdog !== undefined) clock.clearTimeout(watchdog);
+      await idle;
+    },
+  };
+}
+
+function isChanging(state: AgentState): boolean {
+  return state.status === 'activating' || state.status === 'deactivating';
+}

@@ -1,0 +1,103 @@
+import type { AgentAction, Clock, PlanStep, StepResult } from '@failover/core';
+import type { AgentCommands } from '@failover/protocol';
+import type { CommandResult, CommandRunner } from './command-runner';
+import type { AgentLogger } from './logger';
+import type { StepExecutor } from './role-runner';
+import type { TowerKeeper } from './tower-keeper';
+import type { RpcResult } from './validator-rpc';
+
+/** Options of {@link createStepExecutor}. */
+export interface StepExecutorOptions {
+  readonly commands: AgentCommands;
+  readonly runner: CommandRunner;
+  readonly keeper: TowerKeeper;
+  /** The staked identity pubkey. */
+  readonly stakedIdentity: string;
+  /** The identity the validator runs with right now (local RPC or `identity_check_command`). */
+  readonly currentIdentity: () => Promise<RpcResult<string>>;
+  readonly dryRun: boolean;
+  readonly clock: Clock;
+  readonly logger: AgentLogger;
+  /** Pause before re-checking the identity, times the attempt number. @default 250 */
+  readonly confirmBackoffMs?: number;
+}
+
+/**
+ * Executes the role machine's steps (core `agent-plan`): each action is one configured
+ * command, one tower operation or one identity check. What to do on failure is the machine's
+ * business; this only reports what happened.
+ */
+export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
+  const { commands, runner, keeper, logger } = options;
+  const backoffMs = options.confirmBackoffMs ?? 250;
+
+  const command = async (label: string, template: string | undefined, timeoutMs: number, optional: boolean): Promise<StepResult> => {
+    if (template === undefined) {
+      if (optional) {
+        logger.info({ command: label }, `${label} is not configured; skipped`);
+        return { ok: true };
+      }
+      return { ok: false, detail: `${label} is not configured` };
+    }
+    return fromCommand(label, await runner.run(label, template, { timeoutMs }));
+  };
+
+  const confirm = async (attempt: number, wantStaked: boolean): Promise<StepResult> => {
+    if (options.dryRun) {
+      // Nothing was switched, so the validator still runs its old identity: nothing to confirm.
+      logger.info({ dry_run: true }, `would confirm the validator runs ${wantStaked ? 'the staked' : 'an unstaked'} identity`);
+      return { ok: true };
+    }
+    if (attempt > 1) await pause(options.clock, backoffMs * (attempt - 1));
+    const identity = await options.currentIdentity();
+    if (!identity.ok) return { ok: false, detail: `cannot read the validator's identity: ${identity.error}` };
+    const isStaked = identity.value === options.stakedIdentity;
+    if (isStaked === wantStaked) return { ok: true };
+    return { ok: false, detail: `the validator runs ${identity.value}, ${wantStaked ? 'not' : 'still'} the staked identity ${options.stakedIdentity}` };
+  };
+
+  return async (step: PlanStep<AgentAction>, attempt: number): Promise<StepResult> => {
+    const t = step.timeoutMs;
+    switch (step.action.kind) {
+      case 'passive-symlink':
+        return command('passive_identity_symlink_command', commands.passiveIdentitySymlink, t, true);
+      case 'active-symlink':
+        return command('active_identity_symlink_command', commands.activeIdentitySymlink, t, true);
+      case 'remove-identity':
+        return command('identity_remove_command', commands.identityRemove, t, false);
+      case 'set-identity':
+        return command('identity_change_command', commands.identityChange, t, false);
+      case 'restart-validator':
+        return command('validator_restart_command', commands.validatorRestart, t, false);
+      case 'confirm-unstaked':
+        return confirm(attempt, false);
+      case 'confirm-identity':
+        return confirm(attempt, true);
+      case 'final-tower-backup': {
+        const report = await keeper.finalBackup();
+        if (report.status === 'failed') return { ok: false, detail: report.error };
+        if (report.status === 'no-tower') return { ok: false, detail: 'no tower file to back up' };
+        return { ok: true };
+      }
+      case 'remove-tower-file': {
+        const removed = await keeper.removeTowerFile();
+        return removed.ok ? { ok: true } : { ok: false, detail: removed.error ?? 'cannot remove the tower file' };
+      }
+      case 'restore-tower': {
+        const restored = await keeper.restore();
+        return restored.ok ? { ok: true } : { ok: false, detail: `${restored.code}: ${restored.error}` };
+      }
+    }
+  };
+}
+
+function fromCommand(label: string, result: CommandResult): StepResult {
+  if (result.ok) return { ok: true };
+  const why = result.timedOut ? `timed out after ${result.durationMs} ms` : `exited with ${result.exitCode ?? 'a signal'}`;
+  const stderr = result.stderr.trim().slice(-300);
+  return { ok: false, detail: `${label} ${why}${stderr ? `: ${stderr}` : ''}` };
+}
+
+function pause(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
+}

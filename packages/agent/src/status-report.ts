@@ -1,0 +1,63 @@
+import type { Role } from '@failover/core';
+import type { StatusResponse } from '@failover/protocol';
+import type { ValidatorProbe } from './process-probe';
+import type { TowerKeeper } from './tower-keeper';
+import type { LocalRpc } from './validator-rpc';
+
+/** What a status answer is built from. */
+export interface StatusSources {
+  readonly probe: ValidatorProbe;
+  readonly localRpc: LocalRpc;
+  readonly keeper: TowerKeeper;
+  readonly role: () => Role;
+  readonly dryRun: boolean;
+  readonly agentVersion: string;
+  readonly now: () => number;
+}
+
+/**
+ * Builds the `/status` answer. Every part is fetched in parallel under the RPC client's own
+ * deadline, and a part that fails becomes a line in `error` instead of failing the answer:
+ * the manager must hear from a live agent even when its validator's RPC hangs.
+ */
+export async function buildStatus(sources: StatusSources): Promise<StatusResponse> {
+  const [process, health, slot, identity] = await Promise.all([
+    sources.probe.probe().catch((error: unknown) => ({ error: `process probe failed: ${(error as Error).message}` })),
+    sources.localRpc.getHealth(),
+    sources.localRpc.getSlot(),
+    sources.localRpc.getIdentity(),
+  ]);
+  const problems: string[] = [];
+  if ('error' in process) problems.push(process.error);
+  if (!health.ok) problems.push(`getHealth: ${health.error}`);
+  if (!slot.ok) problems.push(`getSlot: ${slot.error}`);
+  if (!identity.ok) problems.push(`getIdentity: ${identity.error}`);
+  const tower = sources.keeper.state();
+  if (tower.lastError) problems.push(`tower backup failed: ${tower.lastError.message}`);
+  const running = !('error' in process) && process.running;
+  const crashLoop = !('error' in process) && process.crashLoop;
+  if (crashLoop) problems.push(`validator restarted ${'recentRestarts' in process ? process.recentRestarts : ''} times recently (crash loop)`);
+  const role = sources.role();
+  const backedUpAt = tower.lastBackupAt === null ? 0 : Math.floor(tower.lastBackupAt / 1000);
+  const last = tower.lastBackup;
+  return {
+    process_running: running,
+    process_uptime: 'error' in process ? 0 : process.uptimeSeconds,
+    process_healthy: running && !crashLoop,
+    validator_slot: slot.ok ? slot.value : 0,
+    network_slot: 0,
+    slot_diff: 0,
+    is_healthy: health.ok,
+    // Anything but a settled passive may hold the staked identity; the manager must treat it
+    // as a voter (a half-done demotion stays "active" in the machine for the same reason).
+    is_active: role !== 'passive',
+    last_tower_backup: backedUpAt,
+    ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
+    timestamp: Math.floor(sources.now() / 1000),
+    ...(identity.ok ? { identity_pubkey: identity.value } : {}),
+    ...(role === 'unknown' ? {} : { role }),
+    ...(last && last.lastVotedSlot !== null ? { tower: { last_vote_slot: last.lastVotedSlot, sha256: last.sha256, backed_up_at: backedUpAt } } : {}),
+    agent_version: sources.agentVersion,
+    dry_run: sources.dryRun,
+  };
+}
