@@ -6,18 +6,13 @@
  * Expected outcomes are values, not these: config problems (`ConfigResult`), request
  * verification (`VerifyResult`), agent calls (`AgentCallResult`).
  */
+import { FailoverError } from '@failover/core';
 
-/** Base class of every error `@failover/protocol` throws; `code` is stable across releases. */
-export class ProtocolError extends Error {
-  /** Stable machine-readable code, e.g. `FAILOVER_SECRET_FILE_EMPTY`. */
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+/**
+ * Base class of every error `@failover/protocol` throws; a core `FailoverError`, so callers
+ * can catch every package's errors and read `code` the same way.
+ */
+export class ProtocolError extends FailoverError {}
 
 /** Why a shared-secret file was refused. */
 export type SecretFileProblem = 'missing' | 'unreadable' | 'empty' | 'too-short' | 'permissions';
