@@ -11,7 +11,7 @@ export class RpcFailure extends Error {
   }
 }
 
-/** Answers one call: a result value, or throws RpcFailure. */
+/** Answers one call: a result value (or a promise of one), or throws RpcFailure. */
 export type RpcHandler = (method: string, params: unknown[]) => unknown;
 
 interface Reply {
@@ -21,7 +21,7 @@ interface Reply {
   error?: { code: number; message: string; data?: unknown };
 }
 
-function answer(handler: RpcHandler, call: unknown): Reply {
+async function answer(handler: RpcHandler, call: unknown): Promise<Reply> {
   const request = call as { id?: unknown; method?: unknown; params?: unknown; jsonrpc?: unknown };
   const id = request?.id ?? null;
   if (typeof request !== 'object' || request === null || request.jsonrpc !== '2.0' || typeof request.method !== 'string') {
@@ -29,7 +29,7 @@ function answer(handler: RpcHandler, call: unknown): Reply {
   }
   const params = Array.isArray(request.params) ? request.params : request.params === undefined ? [] : [request.params];
   try {
-    return { jsonrpc: '2.0', id, result: handler(request.method, params) };
+    return { jsonrpc: '2.0', id, result: await handler(request.method, params) };
   } catch (err) {
     if (err instanceof RpcFailure) {
       const error = err.data === undefined ? { code: err.rpcCode, message: err.message } : { code: err.rpcCode, message: err.message, data: err.data };
@@ -69,8 +69,8 @@ export async function serveJsonRpc(handler: RpcHandler, req: IncomingMessage, re
     body === undefined
       ? { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }
       : Array.isArray(body)
-        ? body.map((call) => answer(handler, call))
-        : answer(handler, body);
+        ? await Promise.all(body.map((call) => answer(handler, call)))
+        : await answer(handler, body);
   res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(reply));
 }

@@ -1,0 +1,114 @@
+import fc from 'fast-check';
+import { createJudge } from '../src/judge';
+import type { VoteRecord } from '../src/judge';
+
+const ID = 'Staked1111111111111111111111111111111111111';
+
+function vote(validator: string, slot: number, timeMs: number, landed = true): VoteRecord {
+  return { identity: ID, slot, validator, timeMs, landed };
+}
+
+describe('judge', () => {
+  it.each([
+    {
+      name: 'one machine voting every slot is clean',
+      votes: [vote('a', 1, 0), vote('a', 2, 400), vote('a', 3, 800)],
+      kinds: [],
+    },
+    {
+      name: 'two machines on the same slot is a double vote (and below the lockout)',
+      votes: [vote('a', 10, 0), vote('b', 10, 5000)],
+      kinds: ['double-vote/same-slot', 'lockout-violation'],
+    },
+    {
+      name: 'a second machine within one slot window is a double vote',
+      votes: [vote('a', 10, 0), vote('b', 11, 100)],
+      kinds: ['double-vote/overlapping-time'],
+    },
+    {
+      name: 'a handover after the window, above the last vote, is clean',
+      votes: [vote('a', 10, 0), vote('b', 14, 1600)],
+      kinds: [],
+    },
+    {
+      name: 'a new holder voting at or below the last vote is a lockout violation',
+      votes: [vote('a', 10, 0), vote('b', 8, 2000)],
+      kinds: ['lockout-violation'],
+    },
+    {
+      name: 'the old holder waking up inside the window is a double vote',
+      votes: [vote('a', 10, 0), vote('b', 15, 2000), vote('a', 16, 2100)],
+      kinds: ['double-vote/overlapping-time'],
+    },
+    {
+      name: 'a vote that did not land still counts against safety',
+      votes: [vote('a', 10, 0), vote('b', 10, 3000, false)],
+      kinds: ['double-vote/same-slot', 'lockout-violation'],
+    },
+  ])('$name', ({ votes, kinds }) => {
+    const judge = createJudge({ windowMs: 400 });
+    for (const v of votes) judge.record(v);
+    expect(judge.violations().map((v) => (v.kind === 'double-vote' ? `${v.kind}/${v.reason}` : v.kind)).sort()).toEqual([...kinds].sort());
+  });
+
+  it('merges a long overlap into one finding with a count', () => {
+    const judge = createJudge({ windowMs: 400 });
+    for (let slot = 1; slot <= 20; slot += 1) {
+      judge.record(vote('a', slot, slot * 400));
+      judge.record(vote('b', slot, slot * 400 + 1));
+    }
+    const found = judge.violations().filter((v) => v.kind === 'double-vote' && v.reason === 'same-slot');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ count: 20, firstSlot: 1, lastSlot: 20 });
+  });
+
+  it('reports the handover gap in slots and milliseconds', () => {
+    const judge = createJudge({ windowMs: 400 });
+    judge.record(vote('a', 1, 0));
+    judge.record(vote('a', 2, 400));
+    judge.record(vote('b', 6, 2000));
+    judge.record(vote('b', 7, 2400));
+    const gaps = judge.gaps(ID, { slot: 7, timeMs: 2400 });
+    expect(gaps.handovers).toEqual([{ fromSlot: 2, toSlot: 6, slots: 3, ms: 1600, fromValidator: 'a', toValidator: 'b' }]);
+    expect(gaps.largest?.slots).toBe(3);
+    expect(gaps.votes).toBe(4);
+  });
+
+  it('reports an open gap while nobody votes', () => {
+    const judge = createJudge({ windowMs: 400 });
+    judge.record(vote('a', 1, 0));
+    expect(judge.gaps(ID, { slot: 11, timeMs: 4000 }).gaps).toEqual([
+      { fromSlot: 1, toSlot: null, slots: 9, ms: 4000, fromValidator: 'a', toValidator: null },
+    ]);
+  });
+
+  it('never flags a single machine voting increasing slots', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 200 }), (steps) => {
+        const judge = createJudge({ windowMs: 400 });
+        let slot = 0;
+        steps.forEach((step, i) => {
+          slot += step;
+          judge.record(vote('a', slot, i * 400));
+        });
+        return judge.violations().length === 0;
+      }),
+    );
+  });
+
+  it('always flags two machines voting on one slot, whatever else happened', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ who: fc.constantFrom('a', 'b'), slot: fc.integer({ min: 0, max: 1000 }), t: fc.nat(100_000) }), { maxLength: 50 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (others, shared) => {
+          const judge = createJudge({ windowMs: 400 });
+          for (const o of others) judge.record(vote(o.who, o.slot, o.t));
+          judge.record(vote('a', shared, 200_000));
+          judge.record(vote('b', shared, 300_000));
+          return judge.violations().some((v) => v.kind === 'double-vote');
+        },
+      ),
+    );
+  });
+});
