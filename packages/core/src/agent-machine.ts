@@ -7,9 +7,8 @@
 import type { AgentAction, AgentStepTimeouts } from './agent-plan';
 import { becomeActiveSteps, becomePassiveSteps } from './agent-plan';
 import type { LogEffect } from './log-effect';
-import type { PlanStep, SequenceNext, SequenceOutcome, StepResult } from './step-sequence';
+import type { PlanStep, SequenceNext, SequenceOutcome, SequenceRun, StepResult } from './step-sequence';
 import { advanceSequence, startSequence } from './step-sequence';
-import type { SequenceRun } from './step-sequence';
 import type { Role } from './types';
 
 /** Settings of the agent machine. */
@@ -123,11 +122,6 @@ export function createAgentState(role: 'active' | 'passive', now: number, config
     lastPeerAnswer: null,
     token: 0,
   };
-}
-
-/** The role an agent reports for a state. */
-export function agentRole(state: AgentState): Role {
-  return state.status;
 }
 
 /** Folds one event into the agent state. Total: every event is handled in every state. */

@@ -8,7 +8,7 @@
  * failover ended, whatever its outcome). A failover that is wanted but not allowed is a
  * hold with a {@link BlockCause}, reported once per cause.
  */
-import type { BlockCause, FailoverEvent, FailoverReason } from './events';
+import type { BlockCause, FailoverEvent, FailoverReason, StepTiming } from './events';
 import { blockCauseKey } from './events';
 import type { FailoverAction, FailoverPlan } from './failover-plan';
 import { OLD_ACTIVE_HEALTHY, createFailoverPlan, describeAction } from './failover-plan';
@@ -21,7 +21,6 @@ import type { NodeTrack } from './manager-tracking';
 import { freshTrack, summarize, trackNodes } from './manager-tracking';
 import type { PlanStep, SequenceOutcome, SequenceRun, StepResult } from './step-sequence';
 import { advanceSequence, startSequence } from './step-sequence';
-import type { StepTiming } from './events';
 import type { NodeId, Observation } from './types';
 import { NODE_IDS, otherNode } from './types';
 
