@@ -1,0 +1,62 @@
+/**
+ * One agent as the monitor and the executor see it, over protocol's typed client: statuses
+ * become core observations, failures become values that say which kind they were.
+ */
+import type { Clock } from '@failover/core';
+import { createAgentClient, toNodeStatus, toUnreachableReason } from '@failover/protocol';
+import type { AgentCallError, AgentClient } from '@failover/protocol';
+import type { AgentPort } from './failover-executor';
+
+/** Options of {@link createAgentPort}. */
+export interface AgentPortOptions {
+  readonly endpoint: string;
+  /** The shared secret; absent only with `insecure_no_auth`. */
+  readonly secret: Uint8Array | undefined;
+  /** `request_timeout`: the limit of each status call. */
+  readonly requestTimeoutMs: number;
+  readonly clock: Clock;
+}
+
+/** An agent port plus the raw client, for `--shutdown-agent`. */
+export interface AgentLink extends AgentPort {
+  readonly client: AgentClient;
+}
+
+/** Builds the port of the agent at `endpoint`. */
+export function createAgentPort(options: AgentPortOptions): AgentLink {
+  const client = createAgentClient({
+    baseUrl: options.endpoint,
+    timeoutMs: options.requestTimeoutMs,
+    now: () => options.clock.now(),
+    ...(options.secret === undefined ? {} : { secret: options.secret }),
+  });
+  // Echoed as last_received_timestamp, so the agent can tell that its answers are lost on
+  // the way back (a one-way partition) rather than that the manager went silent.
+  let lastReceivedTimestamp: number | undefined;
+
+  return {
+    client,
+    async status() {
+      const started = options.clock.now();
+      const answer = await client.status(lastReceivedTimestamp === undefined ? {} : { lastReceivedTimestamp });
+      if (!answer.ok) return { reachable: false, reason: toUnreachableReason(answer.error), detail: describeCallError(answer.error) };
+      lastReceivedTimestamp = answer.value.timestamp;
+      return { reachable: true, status: toNodeStatus(answer.value), latencyMs: options.clock.now() - started };
+    },
+    async failover(action, reason, skipIdentity, timeoutMs) {
+      const answer = await client.failover({ action, reason, skipIdentity }, { timeoutMs });
+      if (!answer.ok) return { ok: false, detail: describeCallError(answer.error) };
+      return { ok: true, success: answer.value.success, message: answer.value.message, dryRun: answer.value.dry_run };
+    },
+  };
+}
+
+/** One line about a failed agent call, for logs and notifications. */
+export function describeCallError(error: AgentCallError): string {
+  switch (error.kind) {
+    case 'rejected':
+      return `${error.code} (HTTP ${error.status}): ${error.message}`;
+    default:
+      return error.message;
+  }
+}

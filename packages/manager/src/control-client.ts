@@ -1,0 +1,64 @@
+/**
+ * The client side of the control API, used by `failover-manager status` and `switchover`:
+ * signed JSON requests to the manager on loopback.
+ */
+import { AUTH_HEADER, ErrorEnvelopeSchema, signRequest } from '@failover/protocol';
+import { Value } from '@sinclair/typebox/value';
+import { CONTROL_PATHS, ControlStatusSchema, type ControlStatus, type SwitchoverLine, type SwitchoverRequest } from './control-schema';
+import { ControlApiError } from './errors';
+
+/** Where the manager's control API listens and how to authenticate. */
+export interface ControlTarget {
+  readonly host: string;
+  readonly port: number;
+  /** Absent only with `insecure_no_auth`. */
+  readonly secret: Uint8Array | undefined;
+  /** @default 10000 for status; switchover has no overall limit (it follows the failover). */
+  readonly timeoutMs?: number;
+}
+
+/** Asks the running manager for its view of both nodes. */
+export async function fetchControlStatus(target: ControlTarget): Promise<ControlStatus> {
+  const response = await post(target, CONTROL_PATHS.status, {}, AbortSignal.timeout(target.timeoutMs ?? 10_000));
+  const body: unknown = await response.json().catch(() => undefined);
+  if (!Value.Check(ControlStatusSchema, body)) throw new ControlApiError(`the manager's status answer does not match the control API`, response.status);
+  return body;
+}
+
+/** Requests a planned switchover and yields each progress line as the manager writes it. */
+export async function* requestSwitchover(target: ControlTarget, request: SwitchoverRequest): AsyncGenerator<SwitchoverLine> {
+  const response = await post(target, CONTROL_PATHS.switchover, request, undefined);
+  if (response.body === null) throw new ControlApiError('the manager answered the switchover without a body', response.status);
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    pending += decoder.decode(chunk, { stream: true });
+    let newline = pending.indexOf('\n');
+    while (newline !== -1) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (line !== '') yield JSON.parse(line) as SwitchoverLine;
+      newline = pending.indexOf('\n');
+    }
+  }
+}
+
+async function post(target: ControlTarget, path: string, body: object, signal: AbortSignal | undefined): Promise<Response> {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (target.secret !== undefined) headers[AUTH_HEADER] = signRequest({ secret: target.secret, method: 'POST', path, body: text, now: Date.now() });
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  let response: Response;
+  try {
+    response = await fetch(`http://${host}:${target.port}${path}`, { method: 'POST', headers, body: text, ...(signal === undefined ? {} : { signal }) });
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    throw new ControlApiError(`cannot reach the manager's control API at ${host}:${target.port} (${code}); is failover-manager running with this config?`);
+  }
+  if (response.status >= 400) {
+    const envelope: unknown = await response.json().catch(() => undefined);
+    const message = Value.Check(ErrorEnvelopeSchema, envelope) ? `${envelope.error.code}: ${envelope.error.message}` : `HTTP ${response.status}`;
+    throw new ControlApiError(`the manager refused the request: ${message}`, response.status);
+  }
+  return response;
+}

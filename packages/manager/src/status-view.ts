@@ -1,0 +1,114 @@
+/**
+ * What `failover-manager status` shows: the monitor's state as the control API's answer,
+ * and that answer as a table for people.
+ */
+import { NODE_IDS } from '@failover/core';
+import type { BlockCause, HealthReason, NodeId } from '@failover/core';
+import type { ControlNode, ControlStatus } from './control-schema';
+import type { MonitorSnapshot } from './monitor';
+
+/** Builds the status answer from a monitor snapshot. */
+export function toControlStatus(snapshot: MonitorSnapshot, endpoints: Readonly<Record<NodeId, string>>, dryRun: boolean, now: number): ControlStatus {
+  const { state, observation } = snapshot;
+  const clusterSlot = observation?.clusterSlot ?? null;
+  const nodes = NODE_IDS.map((node): ControlNode => {
+    const track = state.nodes[node];
+    const seen = observation?.nodes[node];
+    const status = seen?.reachable === true ? seen.status : undefined;
+    const slot = status?.validatorSlot ?? track.slot;
+    return {
+      node,
+      endpoint: endpoints[node],
+      reachable: track.reachable,
+      role: status?.role ?? (status === undefined ? track.role : status.isActive ? 'active' : 'passive'),
+      identity: status?.identityPubkey ?? null,
+      slot,
+      lag: slot !== null && clusterSlot !== null ? Math.max(0, clusterSlot.slot - slot) : null,
+      healthy: track.health?.healthy ?? null,
+      reasons: (track.health?.reasons ?? []).map(describeHealthReason),
+      misses: track.misses,
+      last_tower_backup: status?.lastTowerBackup == null ? null : Math.floor(status.lastTowerBackup / 1000),
+    };
+  });
+  return {
+    dry_run: dryRun,
+    state: state.status,
+    active: state.active,
+    hold: state.hold === null ? null : describeBlockCause(state.hold),
+    cluster_slot: clusterSlot?.slot ?? null,
+    cluster_slot_age_ms: clusterSlot === null ? null : Math.max(0, now - clusterSlot.observedAt),
+    nodes,
+    timestamp: Math.floor(now / 1000),
+  };
+}
+
+/** A health rule broken, in a few words. */
+export function describeHealthReason(reason: HealthReason): string {
+  switch (reason.kind) {
+    case 'unreachable':
+      return `unreachable (${reason.reason}: ${reason.detail})`;
+    case 'process-down':
+      return 'validator process not running';
+    case 'crash-loop':
+      return `crash loop (${reason.restarts} restarts)`;
+    case 'rpc-unhealthy':
+      return `RPC unhealthy${reason.detail === null ? '' : ` (${reason.detail})`}`;
+    case 'lagging':
+      return `${reason.slotsBehind} slots behind (limit ${reason.threshold})`;
+  }
+}
+
+/** What holds a failover back, in one line. */
+export function describeBlockCause(cause: BlockCause): string {
+  switch (cause.kind) {
+    case 'startup-grace':
+      return `start-up grace period until ${new Date(cause.until).toISOString()}`;
+    case 'cooldown':
+      return `cooldown after a failover until ${new Date(cause.until).toISOString()}`;
+    case 'passive-unreachable':
+      return `${cause.node} (passive) unreachable: ${cause.detail}`;
+    case 'passive-unhealthy':
+      return `${cause.node} (passive) unhealthy: ${cause.reasons.map(describeHealthReason).join(', ') || 'not yet assessed'}`;
+    case 'old-active-still-voting':
+      return `${cause.node} is unreachable but its vote account voted at slot ${cause.lastVote} (cluster at ${cause.clusterSlot})`;
+    case 'no-vote-proof':
+      return `${cause.node} is unreachable and nothing proves it stopped voting: ${cause.detail}`;
+    case 'both-active':
+      return 'both validators may hold the staked identity';
+    case 'no-active':
+      return 'neither validator holds the staked identity';
+    case 'identity-elsewhere':
+      return `gossip places the staked identity at ${cause.ip}, which is neither validator`;
+    case 'dry-run':
+      return `dry run: would fail over ${cause.from} → ${cause.to}`;
+  }
+}
+
+/** The status answer as a table, one row per validator, then the manager's state. */
+export function renderStatusTable(status: ControlStatus): string {
+  const header = ['NODE', 'ROLE', 'IDENTITY', 'SLOT', 'LAG', 'HEALTH', 'LAST TOWER BACKUP'];
+  const rows = status.nodes.map((n) => [
+    n.node,
+    n.reachable === false ? 'unreachable' : n.role,
+    n.identity === null ? '-' : shorten(n.identity),
+    n.slot === null ? '-' : String(n.slot),
+    n.lag === null ? '-' : String(n.lag),
+    n.healthy === null ? '-' : n.healthy ? 'ok' : `${n.reasons.join('; ')} (${n.misses} misses)`,
+    n.last_tower_backup === null ? 'never' : new Date(n.last_tower_backup * 1000).toISOString(),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const slot = status.cluster_slot === null ? 'unknown' : `${status.cluster_slot} (read ${Math.round((status.cluster_slot_age_ms ?? 0) / 1000)} s ago)`;
+  return [
+    line(header),
+    ...rows.map(line),
+    '',
+    `state: ${status.state}${status.dry_run ? ' (dry run)' : ''}   active: ${status.active ?? 'unknown'}   cluster slot: ${slot}`,
+    ...(status.hold === null ? [] : [`held back: ${status.hold}`]),
+    '',
+  ].join('\n');
+}
+
+function shorten(pubkey: string): string {
+  return pubkey.length > 12 ? `${pubkey.slice(0, 5)}…${pubkey.slice(-4)}` : pubkey;
+}

@@ -1,0 +1,129 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { SimulatedClock } from '@failover/core/testing';
+import { AUTH_HEADER, signRequest } from '@failover/protocol';
+import { fetchControlStatus, requestSwitchover } from '../src/control-client';
+import type { SwitchoverLine } from '../src/control-schema';
+import { buildControlServer } from '../src/control-server';
+import { ControlApiError } from '../src/errors';
+import { createMonitor, type Monitor } from '../src/monitor';
+import { renderStatusTable } from '../src/status-view';
+import { createFakeWorld, SLOT_MS, STAKED, VOTE, type FakeWorld } from './support/fake-world';
+
+const secret = new TextEncoder().encode('a-control-secret-of-enough-length');
+let server: FastifyInstance | undefined;
+let pump: NodeJS.Timeout | undefined;
+
+afterEach(async () => {
+  if (pump !== undefined) clearInterval(pump);
+  pump = undefined;
+  await server?.close();
+  server = undefined;
+});
+
+async function start(dryRun = false, pumped = false): Promise<{ world: FakeWorld; monitor: Monitor; port: number }> {
+  const clock = new SimulatedClock(Date.now());
+  const world = createFakeWorld(clock);
+  const log = { log: () => undefined };
+  const monitor = createMonitor({
+    machine: { dryRun, startupGracePeriodMs: 0, stakedIdentityPubkey: STAKED },
+    clock,
+    agents: world.agents,
+    rpc: world.rpc,
+    gossip: undefined,
+    voteAccountPubkey: VOTE,
+    heartbeatIntervalMs: 1000,
+    slotCheckIntervalMs: 1000,
+    executor: { stakedIdentityPubkey: STAKED, pusher: undefined, pushTargets: undefined, pollMs: 50 },
+    notify: () => undefined,
+    log,
+  });
+  await monitor.tick();
+  server = await buildControlServer({
+    monitor,
+    secret,
+    clock,
+    log,
+    endpoints: { validator1: 'http://127.0.0.2:8080', validator2: 'http://127.0.0.3:8080' },
+    dryRun,
+    rpc: world.rpc,
+    stakedIdentityPubkey: STAKED,
+    defaultLeaderGapSlots: 0,
+  });
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  // For switchovers, simulated time runs ~25x faster than real time so slot boundaries come
+  // quickly; the other tests keep it still so signatures stay within the allowed skew.
+  if (pumped) pump = setInterval(() => world.advance(SLOT_MS / 8), 2);
+  return { world, monitor, port: (server.server.address() as AddressInfo).port };
+}
+
+async function collect(lines: AsyncIterable<SwitchoverLine>): Promise<SwitchoverLine[]> {
+  const all: SwitchoverLine[] = [];
+  for await (const line of lines) all.push(line);
+  return all;
+}
+
+describe('the control API', () => {
+  it('answers status with both nodes, which the CLI prints as a table', async () => {
+    const { port } = await start();
+    const status = await fetchControlStatus({ host: '127.0.0.1', port, secret });
+    expect(status).toMatchObject({ dry_run: false, state: 'monitoring', active: 'validator1', hold: null });
+    expect(status.nodes.map((n) => [n.node, n.role, n.identity, n.healthy])).toEqual([
+      ['validator1', 'active', STAKED, true],
+      ['validator2', 'passive', 'Unstakedvalidator2', true],
+    ]);
+    const table = renderStatusTable(status);
+    expect(table).toMatch(/^NODE\s+ROLE\s+IDENTITY\s+SLOT\s+LAG\s+HEALTH\s+LAST TOWER BACKUP/);
+    expect(table).toMatch(/validator1\s+active\s+Stake…1111/);
+  });
+
+  it.each([
+    ['no signature', {}, 'application/json', 401, 'FAILOVER_AUTH_MISSING'],
+    ['a signature made with another secret', { [AUTH_HEADER]: 'other' }, 'application/json', 401, 'FAILOVER_AUTH_BAD_SIGNATURE'],
+    ['a form post', { [AUTH_HEADER]: 'valid' }, 'application/x-www-form-urlencoded', 415, 'FAILOVER_UNSUPPORTED_MEDIA_TYPE'],
+    ['plain text', { [AUTH_HEADER]: 'valid' }, 'text/plain', 415, 'FAILOVER_UNSUPPORTED_MEDIA_TYPE'],
+  ])('refuses a request with %s', async (_name, headers: Record<string, string>, type, status, code) => {
+    const { port } = await start();
+    const body = '{}';
+    const sign = (key: Uint8Array): string => signRequest({ secret: key, method: 'POST', path: '/v1/status', body, now: Date.now() });
+    const auth = headers[AUTH_HEADER] === 'valid' ? { [AUTH_HEADER]: sign(secret) } : headers[AUTH_HEADER] === 'other' ? { [AUTH_HEADER]: sign(new TextEncoder().encode('another-secret-entirely-000')) } : {};
+    const response = await fetch(`http://127.0.0.1:${port}/v1/status`, { method: 'POST', headers: { 'content-type': type, ...auth }, body });
+    expect(response.status).toBe(status);
+    expect(await response.json()).toMatchObject({ error: { code } });
+  });
+
+  it('tells the CLI when the manager is not running', async () => {
+    const { port } = await start();
+    await server?.close();
+    server = undefined;
+    await expect(fetchControlStatus({ host: '127.0.0.1', port, secret })).rejects.toThrow(ControlApiError);
+  });
+
+  it('runs a planned switchover from a slot boundary and streams every step with its time', async () => {
+    const { world, port } = await start(false, true);
+    const lines = await collect(requestSwitchover({ host: '127.0.0.1', port, secret }, { reason: 'kernel upgrade' }));
+    const kinds = lines.map((l) => l.type);
+    expect(kinds.slice(0, 3)).toEqual(['waiting', 'window', 'accepted']);
+    expect(lines.at(-1)).toMatchObject({ type: 'done', outcome: 'completed' });
+    const window = lines[1] as Extract<SwitchoverLine, { type: 'window' }>;
+    expect(lines[2]).toMatchObject({ type: 'accepted', from: 'validator1', to: 'validator2' });
+    expect(lines.filter((l) => l.type === 'step-finished').map((l) => (l as { step: string }).step)).toEqual([
+      'demote validator1',
+      'verify demotion validator1',
+      'final tower backup validator1',
+      'promote validator2 (via agent)',
+      'verify voting validator2',
+    ]);
+    // The demotion was sent in the slot the window opened at.
+    expect(Math.floor(world.nodes.validator1.calls[0]!.at / SLOT_MS)).toBe(window.slot);
+    expect(world.nodes.validator2.active).toBe(true);
+  });
+
+  it('refuses a switchover in dry run without touching any agent', async () => {
+    const { world, port } = await start(true, true);
+    const lines = await collect(requestSwitchover({ host: '127.0.0.1', port, secret }, { reason: 'test' }));
+    expect(lines.at(-1)).toMatchObject({ type: 'refused', refusal: 'dry-run' });
+    expect(world.nodes.validator1.calls).toEqual([]);
+    expect(world.nodes.validator2.calls).toEqual([]);
+  });
+});
