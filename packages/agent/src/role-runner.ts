@@ -1,5 +1,4 @@
 import {
-  agentRole,
   createAgentState,
   stepAgent,
   type AgentAction,
@@ -119,7 +118,7 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
   };
 
   return {
-    role: () => agentRole(state),
+    role: () => state.status,
     request(action, skipIdentity) {
       const requestId = String(++nextRequestId);
       const answered = new Promise<AgentResponse>((resolve) => waiting.set(requestId, resolve));

@@ -1,0 +1,209 @@
+import { AUTH_HEADER, signRequest } from '@failover/protocol';
+import { waitFor } from '@failover/testkit';
+import { gate, now, SECRET, STAKED, startHarness, type Harness } from './support/app-harness';
+import { AGENT_VERSION } from '../src/version';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const become = (action: 'become_active' | 'become_passive', extra: Record<string, unknown> = {}) => ({ action, reason: 'test', timestamp: now(), ...extra });
+
+describe('authentication', () => {
+  it('answers GET /health without authentication', async () => {
+    h = await startHarness();
+    const res = await h.app.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok', agent_version: AGENT_VERSION });
+  });
+
+  const refusals: Array<[string, (body: string) => Record<string, string>, string]> = [
+    ['no header', () => ({}), 'FAILOVER_AUTH_MISSING'],
+    ['a malformed header', () => ({ [AUTH_HEADER]: 'Bearer abc' }), 'FAILOVER_AUTH_MALFORMED'],
+    ['a signature made with another secret', (body) => ({ [AUTH_HEADER]: signRequest({ secret: 'another-secret-of-enough-length', method: 'POST', path: '/failover', body, now: Date.now() }) }), 'FAILOVER_AUTH_BAD_SIGNATURE'],
+    ['a signature over another path', (body) => ({ [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/status', body, now: Date.now() }) }), 'FAILOVER_AUTH_BAD_SIGNATURE'],
+    ['a timestamp outside the skew window', (body) => ({ [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/failover', body, now: Date.now() - 120_000 }) }), 'FAILOVER_AUTH_SKEW'],
+  ];
+  it.each(refusals)('refuses a request with %s, before looking at its body', async (_case, headers, code) => {
+    h = await startHarness();
+    const body = JSON.stringify(become('become_active'));
+    const res = await h.app.inject({ method: 'POST', url: '/failover', payload: body, headers: { 'content-type': 'application/json', ...headers(body) } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ error: { code } });
+    expect(h.steps).toEqual([]);
+    expect(h.role.role()).toBe('passive');
+  });
+
+  it('refuses a replayed request', async () => {
+    h = await startHarness();
+    const payload = JSON.stringify({ timestamp: now() });
+    const headers = { 'content-type': 'application/json', [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/status', body: payload, now: Date.now() }) };
+    expect((await h.app.inject({ method: 'POST', url: '/status', payload, headers })).statusCode).toBe(200);
+    const replay = await h.app.inject({ method: 'POST', url: '/status', payload, headers });
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json()).toMatchObject({ error: { code: 'FAILOVER_AUTH_REPLAYED' } });
+  });
+
+  it('refuses a client outside allowed_ips even with a valid signature', async () => {
+    h = await startHarness({ allowedIps: ['10.9.9.9'] });
+    const res = await h.signed('POST', '/status', { timestamp: now() });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ error: { code: 'FAILOVER_IP_NOT_ALLOWED', message: 'client 127.0.0.1 is not in allowed_ips' } });
+    const allowed = await startHarness({ allowedIps: ['::ffff:127.0.0.1'] });
+    try {
+      expect((await allowed.signed('POST', '/status', { timestamp: now() })).statusCode).toBe(200);
+    } finally {
+      await allowed.close();
+    }
+  });
+
+  it('counts only authenticated manager requests as heartbeats', async () => {
+    h = await startHarness();
+    await h.app.inject({ method: 'POST', url: '/status', payload: { timestamp: now() } });
+    expect(h.role.lastHeartbeatAt()).toBeNull();
+    await h.signed('POST', '/status', { timestamp: now() });
+    expect(h.role.lastHeartbeatAt()).not.toBeNull();
+  });
+
+  it('serves without a signature when insecure_no_auth is set', async () => {
+    h = await startHarness({ auth: { mode: 'insecure' } });
+    const res = await h.app.inject({ method: 'POST', url: '/status', payload: { timestamp: now() } });
+    expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('malformed requests', () => {
+  const bad: Array<[string, string, number, string, RegExp]> = [
+    ['a body that is not JSON', '{"action": "become_active",', 400, 'FAILOVER_BAD_REQUEST', /not valid JSON/],
+    ['a missing field', JSON.stringify({ action: 'become_active', timestamp: 1 }), 400, 'FAILOVER_BAD_REQUEST', /required property 'reason'/],
+    ['a wrong type', JSON.stringify({ action: 'become_active', reason: 'x', timestamp: '1700000000' }), 400, 'FAILOVER_BAD_REQUEST', /timestamp must be integer/],
+    ['an unknown action', JSON.stringify({ action: 'become_leader', reason: 'x', timestamp: 1 }), 400, 'FAILOVER_BAD_REQUEST', /action/],
+    ['an oversize body', JSON.stringify({ action: 'become_active', reason: 'x'.repeat(20_000), timestamp: 1 }), 413, 'FAILOVER_PAYLOAD_TOO_LARGE', /exceeds 16384 bytes/],
+  ];
+  it.each(bad)('answers %s with the schema error, and changes nothing', async (_case, payload, status, code, message) => {
+    h = await startHarness();
+    const headers = { 'content-type': 'application/json', [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/failover', body: payload, now: Date.now() }) };
+    const res = await h.app.inject({ method: 'POST', url: '/failover', payload, headers });
+    expect(res.statusCode).toBe(status);
+    const body = res.json<{ error: { code: string; message: string } }>();
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toMatch(message);
+    expect(h.steps).toEqual([]);
+  });
+
+  it('answers an unknown path 404 and a wrong method 405, in the error envelope', async () => {
+    h = await startHarness();
+    const missing = await h.app.inject({ method: 'GET', url: '/nope' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: { code: 'FAILOVER_NOT_FOUND' } });
+    const wrong = await h.app.inject({ method: 'DELETE', url: '/failover' });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.json()).toMatchObject({ error: { code: 'FAILOVER_METHOD_NOT_ALLOWED' } });
+  });
+});
+
+describe('/status', () => {
+  it("reports the validator's state with the Go tool's fields", async () => {
+    h = await startHarness({ initialRole: 'active' });
+    const res = await h.signed('POST', '/status', { timestamp: now() });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      process_running: true,
+      process_uptime: 600,
+      process_healthy: true,
+      validator_slot: 1234,
+      is_healthy: true,
+      is_active: true,
+      last_tower_backup: 0,
+      identity_pubkey: STAKED,
+      role: 'active',
+      agent_version: AGENT_VERSION,
+      dry_run: false,
+    });
+  });
+
+  it('answers within its deadline when the local RPC hangs, naming what failed', async () => {
+    h = await startHarness();
+    h.rpc.hang = true;
+    const started = Date.now();
+    const res = await h.signed('GET', '/status');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(res.json()).toMatchObject({ is_healthy: false, validator_slot: 0, error: expect.stringContaining('getHealth: no answer') });
+  });
+
+  it('says dry_run: true in every answer in dry-run, also as a header', async () => {
+    h = await startHarness({ dryRun: true });
+    const status = await h.signed('POST', '/status', { timestamp: now() });
+    expect(status.json()).toMatchObject({ dry_run: true });
+    const failover = await h.signed('POST', '/failover', become('become_active'));
+    expect(failover.json()).toMatchObject({ success: true, dry_run: true });
+    for (const res of [status, failover, await h.app.inject({ method: 'GET', url: '/health' })]) expect(res.headers['x-failover-dry-run']).toBe('true');
+  });
+});
+
+describe('/failover', () => {
+  it('runs become_active through the role machine and reports the new role', async () => {
+    h = await startHarness();
+    const res = await h.signed('POST', '/failover', become('become_active'));
+    expect(res.json()).toMatchObject({ success: true, message: 'now active', dry_run: false });
+    expect(h.steps).toEqual(['restore-tower', 'set-identity', 'active-symlink', 'confirm-identity']);
+    expect(h.role.role()).toBe('active');
+  });
+
+  it('with skip_identity only restores the tower', async () => {
+    h = await startHarness();
+    await h.signed('POST', '/failover', become('become_active', { skip_identity: true }));
+    expect(h.steps).toEqual(['restore-tower']);
+  });
+
+  it('answers a repeated request as already done, without running anything', async () => {
+    h = await startHarness({ initialRole: 'active' });
+    const res = await h.signed('POST', '/failover', become('become_active'));
+    expect(res.json()).toMatchObject({ success: true, message: 'already active' });
+    expect(h.steps).toEqual([]);
+  });
+
+  it('answers a concurrent request 409 while a role change runs', async () => {
+    h = await startHarness({ initialRole: 'active' });
+    h.stepGate = gate();
+    const first = h.signed('POST', '/failover', become('become_passive'));
+    await waitFor(() => h?.role.role() === 'deactivating', { description: 'the first request to start the demotion' });
+    const second = await h.signed('POST', '/failover', become('become_active'));
+    expect(second.statusCode).toBe(409);
+    expect(second.json()).toMatchObject({ error: { code: 'FAILOVER_BUSY' } });
+    h.stepGate.open();
+    expect((await first).json()).toMatchObject({ success: true, message: 'now passive' });
+    expect(h.role.role()).toBe('passive');
+  });
+
+  it('reports a failed step and does not claim the new role', async () => {
+    h = await startHarness({ failStep: 'restore-tower' });
+    const res = await h.signed('POST', '/failover', become('become_active'));
+    expect(res.json()).toMatchObject({ success: false, message: expect.stringContaining('restore-tower broke') });
+    expect(h.role.role()).toBe('passive');
+  });
+});
+
+describe('/peer-status and /identity', () => {
+  it('tells the peer whether this node is active', async () => {
+    h = await startHarness({ initialRole: 'active' });
+    const res = await h.signed('POST', '/peer-status', { from_validator: ':8080', timestamp: now() });
+    expect(res.json()).toMatchObject({ is_alive: true, is_active: true, process_running: true });
+  });
+
+  it('reports the identity, or why it is unknown', async () => {
+    h = await startHarness();
+    expect((await h.signed('GET', '/identity')).json()).toMatchObject({ identity_pubkey: STAKED });
+    h.rpc.identity = { ok: false, kind: 'unreachable', error: 'ECONNREFUSED' };
+    expect((await h.signed('GET', '/identity')).json()).toMatchObject({ identity_pubkey: '', error: 'ECONNREFUSED' });
+  });
+});
+
+it('keeps AGENT_VERSION equal to the package version', () => {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  expect(AGENT_VERSION).toBe(pkg.version);
+});

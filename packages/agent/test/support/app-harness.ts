@@ -1,0 +1,120 @@
+import type { StepResult } from '@failover/core';
+import { AUTH_HEADER, signRequest } from '@failover/protocol';
+import { tempDir, type TempDir } from '@failover/testkit';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import path from 'node:path';
+import { buildApp, type AgentAppOptions } from '../../src/app';
+import type { ProcessSnapshot } from '../../src/process-probe';
+import { createRoleRunner, type RoleRunner } from '../../src/role-runner';
+import { systemClock } from '../../src/create-agent';
+import { createTowerKeeper, type TowerKeeper } from '../../src/tower-keeper';
+import { createDirectoryTowerStore } from '../../src/tower-store';
+import type { LocalRpc, RpcResult } from '../../src/validator-rpc';
+import { recordingLogger } from './recording-logger';
+
+export const SECRET = Buffer.from('0123456789abcdef0123456789abcdef');
+export const STAKED = 'Stake11111111111111111111111111111111111111';
+
+/** A gate a test opens when it wants the pending role-change steps to finish. */
+export interface Gate {
+  readonly opened: Promise<void>;
+  open(): void;
+}
+export function gate(): Gate {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+export interface Harness {
+  readonly app: FastifyInstance;
+  readonly role: RoleRunner;
+  readonly keeper: TowerKeeper;
+  readonly steps: string[];
+  readonly dir: TempDir;
+  rpc: { health: RpcResult<true>; slot: RpcResult<number>; identity: RpcResult<string>; hang: boolean };
+  stepGate: Gate | undefined;
+  /** Sends a signed request. */
+  signed(method: 'GET' | 'POST', url: string, body?: unknown, extra?: Partial<InjectOptions>): ReturnType<FastifyInstance['inject']>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly initialRole?: 'active' | 'passive';
+  readonly dryRun?: boolean;
+  readonly allowedIps?: readonly string[];
+  readonly auth?: AgentAppOptions['auth'];
+  readonly failStep?: string;
+}
+
+/** The real app and role runner, with the validator's side (steps, RPC, /proc) stubbed as data. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const dir = tempDir('agent-app');
+  const steps: string[] = [];
+  const harness = {
+    steps,
+    dir,
+    rpc: { health: { ok: true, value: true }, slot: { ok: true, value: 1234 }, identity: { ok: true, value: STAKED }, hang: false },
+    stepGate: undefined as Gate | undefined,
+  } as Harness;
+  const role = createRoleRunner({
+    initialRole: options.initialRole ?? 'passive',
+    clock: systemClock,
+    machine: { managerTimeoutMs: 60_000 },
+    executeStep: async (step): Promise<StepResult> => {
+      if (harness.stepGate) await harness.stepGate.opened;
+      steps.push(step.action.kind);
+      return step.action.kind === options.failStep ? { ok: false, detail: `${step.action.kind} broke` } : { ok: true };
+    },
+    askPeer: async () => ({ answer: 'unreachable', detail: null }),
+    logger: recordingLogger(),
+  });
+  const keeper = createTowerKeeper({
+    towerFile: path.join(dir.path, `tower-1_9-${STAKED}.bin`),
+    identity: STAKED,
+    store: createDirectoryTowerStore({ directory: path.join(dir.path, 'store'), identity: STAKED }),
+    source: 'test',
+    dryRun: false,
+    logger: recordingLogger(),
+  });
+  const answer = <T>(pick: () => RpcResult<T>) => (): Promise<RpcResult<T>> =>
+    harness.rpc.hang ? new Promise((resolve) => setTimeout(() => resolve({ ok: false, kind: 'timeout', error: 'no answer within 200 ms' }), 200)) : Promise.resolve(pick());
+  const localRpc: LocalRpc = {
+    getHealth: answer(() => harness.rpc.health),
+    getSlot: answer(() => harness.rpc.slot),
+    getIdentity: answer(() => harness.rpc.identity),
+    getVersion: answer(() => ({ ok: true, value: '2.3.0' })),
+  };
+  const running: ProcessSnapshot = { running: true, pids: [42], uptimeSeconds: 600, recentRestarts: 0, crashLoop: false };
+  const app = await buildApp({
+    role,
+    keeper,
+    probe: { probe: async () => running },
+    localRpc,
+    currentIdentity: localRpc.getIdentity,
+    auth: options.auth ?? { mode: 'secret', secret: SECRET },
+    allowedIps: options.allowedIps ?? [],
+    dryRun: options.dryRun ?? false,
+    exit: () => undefined,
+  });
+  Object.assign(harness, {
+    app,
+    role,
+    keeper,
+    signed(method: 'GET' | 'POST', url: string, body?: unknown, extra: Partial<InjectOptions> = {}) {
+      const payload = body === undefined ? '' : JSON.stringify(body);
+      const headers: Record<string, string> = { [AUTH_HEADER]: signRequest({ secret: SECRET, method, path: url, body: payload, now: Date.now() }) };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      return app.inject({ method, url, headers, ...(body === undefined ? {} : { payload }), ...extra });
+    },
+    async close() {
+      harness.stepGate?.open();
+      await role.stop();
+      await app.close();
+      dir.remove();
+    },
+  });
+  return harness;
+}
+
+export const now = (): number => Math.floor(Date.now() / 1000);
