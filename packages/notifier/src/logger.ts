@@ -136,7 +136,8 @@ export function createLogger(options: CreateLoggerOptions = {}): RootLogger {
     shared.closed = true;
     const finished = transports.map((t) => new Promise<void>((resolve) => t.once('finish', () => resolve())));
     sink.end();
-    await Promise.race([Promise.all(finished), new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
+    const flushed = Promise.all(finished).then(() => Promise.all(transports.map(endRotatingStream)));
+    await Promise.race([flushed, new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
   };
   return root;
 }
@@ -203,6 +204,13 @@ function splitArguments(fieldsOrMessage: unknown, message: string | undefined): 
 function checkLevel(level: string, option: string): LoggerLevel {
   if (Object.hasOwn(SEVERITY, level)) return level as LoggerLevel;
   throw new LoggerOptionError(option, `must be one of ${[...LOG_LEVELS, 'silent'].join(', ')}; got ${JSON.stringify(level)}`);
+}
+
+// winston's 'finish' on a DailyRotateFile transport only means the line reached the
+// transport; the rotating file stream behind it still buffers until it is ended itself.
+function endRotatingStream(transport: winston.transport): Promise<void> {
+  const stream = transport instanceof DailyRotateFile ? (transport as unknown as { logStream?: NodeJS.WritableStream }).logStream : undefined;
+  return new Promise((resolve) => (stream === undefined ? resolve() : stream.end(() => resolve())));
 }
 
 function fileTransport(file: string, rotate: 'none' | 'daily', maxFiles: string): winston.transport {

@@ -40,22 +40,24 @@ export interface CreateNotifierOptions {
 export function createNotifier(options: CreateNotifierOptions): Notifier {
   const { logger } = options;
   const sinks = [createLogSink(logger, options.format), ...(options.sinks ?? [])];
-  const guard = (sink: NotificationSink, what: string, action: () => void): void => {
-    try {
-      action();
-    } catch (error) {
-      logger.error({ sink: sink.name, err: error }, `notification sink ${sink.name} failed to ${what}`);
-    }
+  const report = (sink: NotificationSink, what: string, error: unknown): void => {
+    logger.error({ sink: sink.name, err: error }, `notification sink ${sink.name} failed to ${what}`);
   };
   return {
     notify(event: FailoverEvent): void {
-      for (const sink of sinks) guard(sink, 'accept an event', () => sink.deliver(event));
+      for (const sink of sinks) {
+        try {
+          sink.deliver(event);
+        } catch (error) {
+          report(sink, 'accept an event', error);
+        }
+      }
     },
     async flush(timeoutMs: number): Promise<void> {
-      await Promise.all(sinks.map((sink) => sink.flush(timeoutMs).catch((error: unknown) => guard(sink, 'flush', () => { throw error; }))));
+      await Promise.all(sinks.map((sink) => sink.flush(timeoutMs).catch((error: unknown) => report(sink, 'flush', error))));
     },
     async close(): Promise<void> {
-      await Promise.all(sinks.map((sink) => sink.close().catch((error: unknown) => guard(sink, 'close', () => { throw error; }))));
+      await Promise.all(sinks.map((sink) => sink.close().catch((error: unknown) => report(sink, 'close', error))));
     },
   };
 }
