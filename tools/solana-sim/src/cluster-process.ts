@@ -39,7 +39,7 @@ function onValidatorMessage(state: ClusterState, socket: net.Socket, message: Va
     return;
   }
   const landed = !isCutFromCluster(state, name) && !state.votesCut.has(name);
-  state.judge.record({ identity: message.identity, slot: message.slot, validator: name, timeMs: state.now(), landed });
+  state.judge.record({ identity: message.identity, slot: message.slot, tipSlot: state.slot(), validator: name, timeMs: state.now(), landed });
   const account = state.accounts.get(message.identity);
   if (landed && account) landVote(state.config, account, message.slot, message.root);
 }

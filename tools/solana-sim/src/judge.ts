@@ -8,6 +8,8 @@
 export interface VoteRecord {
   readonly identity: string;
   readonly slot: number;
+  /** The cluster's tip when the vote arrived (equals `slot` for a caught-up voter). */
+  readonly tipSlot: number;
   /** Name of the validator (machine) that cast it. */
   readonly validator: string;
   /** Wall time the cluster received it, in ms since the epoch. */
@@ -47,10 +49,14 @@ export type Violation =
 
 /** A stretch without landed votes for one identity. */
 export interface VotingGap {
+  /** Slot of the last vote before the gap. */
   readonly fromSlot: number;
-  /** Next landed vote, or null while the gap is still open. */
+  /** Slot of the next landed vote, or null while the gap is still open. */
   readonly toSlot: number | null;
-  /** Slots skipped between the two votes (0 when consecutive). */
+  /**
+   * Cluster slots that passed with no vote landing (tip to tip, so a new holder that catches
+   * up on old slots still shows the time nobody voted); 0 when votes came every slot.
+   */
   readonly slots: number;
   readonly ms: number;
   readonly fromValidator: string;
@@ -180,22 +186,23 @@ export function createJudge(options: JudgeOptions): Judge {
     for (let i = 1; i < landed.length; i += 1) {
       const before = landed[i - 1] as VoteRecord;
       const after = landed[i] as VoteRecord;
-      if (after.slot - before.slot <= 1 && after.validator === before.validator) continue;
+      const slots = Math.max(0, after.tipSlot - before.tipSlot - 1);
+      if (slots === 0 && after.validator === before.validator) continue;
       list.push({
         fromSlot: before.slot,
         toSlot: after.slot,
-        slots: Math.max(0, after.slot - before.slot - 1),
+        slots,
         ms: after.timeMs - before.timeMs,
         fromValidator: before.validator,
         toValidator: after.validator,
       });
     }
     const last = landed[landed.length - 1];
-    if (last && now && now.slot - last.slot > 1) {
+    if (last && now && now.slot - last.tipSlot > 1) {
       list.push({
         fromSlot: last.slot,
         toSlot: null,
-        slots: now.slot - last.slot - 1,
+        slots: now.slot - last.tipSlot - 1,
         ms: now.timeMs - last.timeMs,
         fromValidator: last.validator,
         toValidator: null,

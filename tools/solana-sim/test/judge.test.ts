@@ -4,8 +4,8 @@ import type { VoteRecord } from '../src/judge';
 
 const ID = 'Staked1111111111111111111111111111111111111';
 
-function vote(validator: string, slot: number, timeMs: number, landed = true): VoteRecord {
-  return { identity: ID, slot, validator, timeMs, landed };
+function vote(validator: string, slot: number, timeMs: number, landed = true, tipSlot = slot): VoteRecord {
+  return { identity: ID, slot, tipSlot, validator, timeMs, landed };
 }
 
 describe('judge', () => {
@@ -72,6 +72,13 @@ describe('judge', () => {
     expect(gaps.handovers).toEqual([{ fromSlot: 2, toSlot: 6, slots: 3, ms: 1600, fromValidator: 'a', toValidator: 'b' }]);
     expect(gaps.largest?.slots).toBe(3);
     expect(gaps.votes).toBe(4);
+  });
+
+  it('counts the cluster slots that passed, not the voted slots, when the new holder catches up', () => {
+    const judge = createJudge({ windowMs: 400 });
+    judge.record(vote('a', 100, 0));
+    judge.record(vote('b', 101, 4000, true, 110));
+    expect(judge.gaps(ID).handovers[0]).toMatchObject({ fromSlot: 100, toSlot: 101, slots: 9 });
   });
 
   it('reports an open gap while nobody votes', () => {
