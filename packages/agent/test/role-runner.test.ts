@@ -1,0 +1,122 @@
+import type { PeerAnswer, StepResult } from '@failover/core';
+import { SimulatedClock } from '@failover/core/testing';
+import { createRoleRunner, type RoleRunner } from '../src/role-runner';
+import { recordingLogger } from './support/recording-logger';
+
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+interface Setup {
+  readonly runner: RoleRunner;
+  readonly clock: SimulatedClock;
+  readonly steps: string[];
+  readonly peerQuestions: () => number;
+  readonly log: ReturnType<typeof recordingLogger>;
+}
+
+function setup(initialRole: 'active' | 'passive', peer: PeerAnswer, execute?: (kind: string) => Promise<StepResult>): Setup {
+  const clock = new SimulatedClock(1_000_000);
+  const steps: string[] = [];
+  let questions = 0;
+  const log = recordingLogger();
+  const runner = createRoleRunner({
+    initialRole,
+    clock,
+    machine: { managerTimeoutMs: 30_000, startupGraceMs: 60_000, peerCheckIntervalMs: 10_000 },
+    executeStep: async (step) => {
+      steps.push(step.action.kind);
+      return execute ? execute(step.action.kind) : { ok: true };
+    },
+    askPeer: async () => {
+      questions++;
+      return { answer: peer, detail: peer === 'unreachable' ? 'ECONNREFUSED' : null };
+    },
+    logger: log,
+    watchdogIntervalMs: 1_000,
+  });
+  runner.start();
+  return { runner, clock, steps, peerQuestions: () => questions, log };
+}
+
+async function advance(clock: SimulatedClock, ms: number, stepMs = 1_000): Promise<void> {
+  for (let passed = 0; passed < ms; passed += stepMs) {
+    clock.advance(stepMs);
+    await flush();
+  }
+}
+
+describe('watchdog', () => {
+  it('steps down when the manager is silent past manager_timeout and the peer is active', async () => {
+    const s = setup('active', 'active');
+    s.runner.heartbeat();
+    await advance(s.clock, 29_000);
+    expect(s.peerQuestions()).toBe(0);
+    await advance(s.clock, 2_000);
+    expect(s.peerQuestions()).toBe(1);
+    expect(s.runner.role()).toBe('passive');
+    expect(s.steps).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'final-tower-backup', 'remove-tower-file']);
+    await s.runner.stop();
+  });
+
+  it.each<[PeerAnswer]>([['unreachable'], ['passive']])('stays active when the peer is %s, and keeps asking', async (answer) => {
+    const s = setup('active', answer);
+    s.runner.heartbeat();
+    await advance(s.clock, 31_000);
+    expect(s.runner.role()).toBe('active');
+    expect(s.steps).toEqual([]);
+    await advance(s.clock, 10_000);
+    expect(s.peerQuestions()).toBe(2);
+    expect(s.log.text()).toContain(`peer is ${answer}; staying active`);
+    await s.runner.stop();
+  });
+
+  it('never asks while heartbeats keep arriving', async () => {
+    const s = setup('active', 'active');
+    for (let i = 0; i < 10; i++) {
+      s.runner.heartbeat();
+      await advance(s.clock, 10_000);
+    }
+    expect(s.peerQuestions()).toBe(0);
+    expect(s.runner.role()).toBe('active');
+    await s.runner.stop();
+  });
+
+  it('arms after the start-up grace when the manager was never heard', async () => {
+    const s = setup('active', 'active');
+    await advance(s.clock, 59_000);
+    expect(s.peerQuestions()).toBe(0);
+    await advance(s.clock, 2_000);
+    expect(s.runner.role()).toBe('passive');
+    await s.runner.stop();
+  });
+
+  it('does nothing on a passive node', async () => {
+    const s = setup('passive', 'active');
+    await advance(s.clock, 120_000, 5_000);
+    expect(s.peerQuestions()).toBe(0);
+    await s.runner.stop();
+  });
+});
+
+describe('role changes', () => {
+  it("fails a step that outlives its time limit, and the demotion does not claim passive", async () => {
+    const s = setup('active', 'unreachable', (kind) => (kind === 'remove-identity' || kind === 'restart-validator' ? new Promise<StepResult>(() => undefined) : Promise.resolve({ ok: true })));
+    const answer = s.runner.request('become_passive', false);
+    await flush();
+    // remove-identity: 3 attempts of 30 s, then the restart fallback, 120 s.
+    await advance(s.clock, 3 * 30_000 + 120_000 + 5_000, 5_000);
+    await expect(answer).resolves.toMatchObject({ result: 'failed', role: 'active', step: 'restart-validator', detail: expect.stringContaining('timed out after 120000 ms') });
+    expect(s.runner.role()).toBe('active');
+    await s.runner.stop();
+  });
+
+  it('undoes a promotion whose identity confirmation fails', async () => {
+    const s = setup('passive', 'unreachable', (kind) => Promise.resolve(kind === 'confirm-identity' ? { ok: false, detail: 'still unstaked' } : { ok: true }));
+    const answer = s.runner.request('become_active', false);
+    await advance(s.clock, 10_000);
+    await expect(answer).resolves.toMatchObject({ result: 'failed', role: 'passive' });
+    expect(s.steps.slice(-2)).toEqual(['passive-symlink', 'remove-identity']);
+    await s.runner.stop();
+  });
+});

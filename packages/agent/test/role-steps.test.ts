@@ -1,0 +1,80 @@
+import type { AgentAction, PlanStep } from '@failover/core';
+import { SimulatedClock } from '@failover/core/testing';
+import type { CommandRunner } from '../src/command-runner';
+import { createStepExecutor } from '../src/role-steps';
+import type { TowerKeeper } from '../src/tower-keeper';
+import type { RpcResult } from '../src/validator-rpc';
+import { recordingLogger } from './support/recording-logger';
+
+const STAKED = 'Stake11111111111111111111111111111111111111';
+const step = (kind: AgentAction['kind']): PlanStep<AgentAction> => ({ action: { kind } as AgentAction, attempts: 1, timeoutMs: 1_000, onFailure: 'stop', why: '' });
+
+function executor(options: { identity?: RpcResult<string>; exitCode?: number; dryRun?: boolean; commands?: Record<string, string> }) {
+  const ran: Array<[string, string]> = [];
+  const runner: CommandRunner = {
+    run: async (label, template) => {
+      ran.push([label, template]);
+      const exitCode = options.exitCode ?? 0;
+      return { ok: exitCode === 0, exitCode, stdout: '', stderr: exitCode ? 'boom' : '', durationMs: 1, timedOut: false, dryRun: false, command: template };
+    },
+  };
+  const keeper = {
+    finalBackup: async () => ({ status: 'no-tower' as const }),
+    removeTowerFile: async () => ({ ok: true }),
+    restore: async () => ({ ok: false as const, code: 'FAILOVER_TOWER_NO_BACKUP', error: 'none' }),
+  } as unknown as TowerKeeper;
+  const run = createStepExecutor({
+    commands: options.commands ?? { identityChange: 'set-identity staked', identityRemove: 'set-identity unstaked' },
+    runner,
+    keeper,
+    stakedIdentity: STAKED,
+    currentIdentity: async () => options.identity ?? { ok: true, value: STAKED },
+    dryRun: options.dryRun ?? false,
+    clock: new SimulatedClock(),
+    logger: recordingLogger(),
+    confirmBackoffMs: 0,
+  });
+  return { run, ran };
+}
+
+describe('role-change steps', () => {
+  it.each([
+    ['set-identity', 'identity_change_command', 'set-identity staked'],
+    ['remove-identity', 'identity_remove_command', 'set-identity unstaked'],
+  ] as const)('%s runs %s', async (kind, label, template) => {
+    const { run, ran } = executor({});
+    await expect(run(step(kind), 1)).resolves.toEqual({ ok: true });
+    expect(ran).toEqual([[label, template]]);
+  });
+
+  it('reports a failing command with its exit code and stderr', async () => {
+    const { run } = executor({ exitCode: 2 });
+    await expect(run(step('set-identity'), 1)).resolves.toEqual({ ok: false, detail: 'identity_change_command exited with 2: boom' });
+  });
+
+  it('skips an unconfigured symlink command but fails an unconfigured identity command', async () => {
+    const { run } = executor({ commands: {} });
+    await expect(run(step('active-symlink'), 1)).resolves.toEqual({ ok: true });
+    await expect(run(step('remove-identity'), 1)).resolves.toEqual({ ok: false, detail: 'identity_remove_command is not configured' });
+  });
+
+  it.each([
+    ['confirm-identity', STAKED, true],
+    ['confirm-identity', 'Other1111111111111111111111111111111111111', false],
+    ['confirm-unstaked', 'Other1111111111111111111111111111111111111', true],
+    ['confirm-unstaked', STAKED, false],
+  ] as const)('%s with the validator on %s: ok is %s', async (kind, value, ok) => {
+    const { run } = executor({ identity: { ok: true, value } });
+    await expect(run(step(kind), 1)).resolves.toMatchObject({ ok });
+  });
+
+  it('cannot confirm anything while the RPC is down', async () => {
+    const { run } = executor({ identity: { ok: false, kind: 'timeout', error: 'no answer' } });
+    await expect(run(step('confirm-unstaked'), 1)).resolves.toMatchObject({ ok: false, detail: expect.stringContaining('no answer') });
+  });
+
+  it('reports a refused restore with its code', async () => {
+    const { run } = executor({});
+    await expect(run(step('restore-tower'), 1)).resolves.toEqual({ ok: false, detail: 'FAILOVER_TOWER_NO_BACKUP: none' });
+  });
+});
