@@ -21,6 +21,8 @@ export interface ManagedProcess {
    * (SIGSTOPped) process is continued first so that it can act on SIGTERM.
    */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL; resolves when the process is gone. */
+  kill(): Promise<void>;
 }
 
 /** Spawns `command` with `args`, without a shell (nothing is interpolated into a command line). */
@@ -60,6 +62,17 @@ export function spawnManaged(command: string, args: readonly string[], env?: Nod
     }
   };
 
+  // The child is unref'd, so a caller awaiting its exit must hold the event loop open itself,
+  // or a plain script (outside jest) would end with the process still running.
+  const awaitExit = async (): Promise<void> => {
+    child.ref();
+    try {
+      await exited;
+    } finally {
+      child.unref();
+    }
+  };
+
   return {
     pid: child.pid ?? -1,
     child,
@@ -73,10 +86,15 @@ export function spawnManaged(command: string, args: readonly string[], env?: Nod
       send('SIGTERM');
       const timer = setTimeout(() => send('SIGKILL'), graceMs);
       try {
-        await exited;
+        await awaitExit();
       } finally {
         clearTimeout(timer);
       }
+    },
+    async kill(): Promise<void> {
+      if (done) return;
+      send('SIGKILL');
+      await awaitExit();
     },
   };
 }
