@@ -1,9 +1,18 @@
-/** Entry point of the `failover-agent` command; returns when the process should exit. */
-export function main(argv: readonly string[]): void {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('Usage: failover-agent [options]\n');
-    return;
-  }
-  process.stderr.write('failover-agent: not implemented yet\n');
-  process.exitCode = 1;
-}
+export { main, runAgentCli, EXIT, type AgentIo } from './main';
+export { buildApp, type AgentAppOptions, type AppAuth } from './app';
+export { createAgent, systemClock, type Agent, type CreateAgentOptions } from './create-agent';
+export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentTowerPathError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';
+export { createCommandRunner, resolvePlaceholders, type CommandResult, type CommandRunner, type CommandRunnerOptions, type RunOptions } from './command-runner';
+export { createProcessProbe, type ProcessProbeOptions, type ProcessSnapshot, type ValidatorProbe } from './process-probe';
+export { createLocalRpc, createClusterRpc, type LocalRpc, type ClusterRpc, type ClusterNodeInfo, type RpcOptions, type RpcResult, type RpcFailureKind } from './validator-rpc';
+export { createTowerKeeper, type TowerKeeper, type TowerKeeperOptions, type BackupReport, type RestoreReport, type TowerState } from './tower-keeper';
+export * from './tower-store';
+export { detectLocalIp, hostAddresses } from './local-ip';
+export { detectStartRole, type StartRole, type RoleSources } from './role-detection';
+export { createRoleRunner, type RoleRunner, type RoleRunnerOptions, type StepExecutor, type PeerAsker } from './role-runner';
+export { createStepExecutor, type StepExecutorOptions } from './role-steps';
+export { createPeerAsker, type PeerAskerOptions } from './peer-client';
+export { parseListenAddress } from './listen-address';
+export { parseAgentArgs, agentUsage, type AgentCommand, type ParsedArgs } from './cli-args';
+export { silentLogger, type AgentLogger } from './logger';
+export { AGENT_VERSION } from './version';

@@ -1,0 +1,143 @@
+import { FailoverError } from '@failover/core';
+import { createLogger, type RootLogger } from '@failover/notifier';
+import { formatProblems, loadAgentConfig, loadSecretFile, type AgentConfig } from '@failover/protocol';
+import { agentUsage, parseAgentArgs } from './cli-args';
+import { createAgent } from './create-agent';
+import { exampleConfigComments, exampleConfigJson } from './example-config';
+import { parseListenAddress } from './listen-address';
+import { AGENT_VERSION } from './version';
+
+/** Exit codes of `failover-agent`. */
+export const EXIT = { ok: 0, failure: 1, config: 2 } as const;
+
+/** The process around the agent; tests pass their own. */
+export interface AgentIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Calls `stop` on SIGTERM/SIGINT; returns a function that stops listening. */
+  readonly onStopSignal: (stop: (signal: string) => void) => () => void;
+  /** Told the URL the API listens on, once it does. */
+  readonly onListening?: (url: string) => void;
+}
+
+const processIo: AgentIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  onStopSignal(stop) {
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+    return () => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+    };
+  },
+};
+
+/**
+ * Runs `failover-agent` with `argv` (without `node` and the script) until it is told to stop;
+ * resolves with the exit code.
+ */
+export async function runAgentCli(argv: readonly string[], io: AgentIo = processIo): Promise<number> {
+  const args = parseAgentArgs(argv);
+  if (!args.ok) {
+    io.stderr.write(`failover-agent: ${args.error}\n\n${agentUsage()}`);
+    return EXIT.config;
+  }
+  switch (args.command) {
+    case 'help':
+      io.stdout.write(agentUsage());
+      return EXIT.ok;
+    case 'version':
+      io.stdout.write(`failover-agent ${AGENT_VERSION}\n`);
+      return EXIT.ok;
+    case 'generate-config':
+      io.stdout.write(exampleConfigJson());
+      io.stderr.write(exampleConfigComments());
+      return EXIT.ok;
+    case 'run':
+      break;
+  }
+
+  const loaded = await loadAgentConfig({ ...(args.configPath ? { file: args.configPath } : {}), env: io.env, flags: args.flags });
+  if (!loaded.ok) {
+    io.stderr.write(`failover-agent: invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}):\n${formatProblems(loaded.problems)}\n`);
+    return EXIT.config;
+  }
+  const { config } = loaded;
+  const logger = createLogger({
+    level: 'info',
+    format: config.logFormat,
+    ...(config.logFile ? { file: config.logFile, rotate: 'daily' as const } : {}),
+    stream: io.stdout,
+    redact: await secretsToRedact(config),
+  });
+  try {
+    return await serve(config, logger, io);
+  } finally {
+    await logger.close();
+  }
+}
+
+async function serve(config: AgentConfig, logger: RootLogger, io: AgentIo): Promise<number> {
+  let stop: (reason: string) => void = () => undefined;
+  const stopped = new Promise<string>((resolve) => (stop = resolve));
+  const unsubscribe = io.onStopSignal((signal) => stop(`received ${signal}`));
+  try {
+    let agent;
+    let listenOn;
+    try {
+      listenOn = parseListenAddress(config.listenAddr);
+      agent = await createAgent({ config, logger, exit: stop });
+    } catch (error) {
+      if (!(error instanceof FailoverError)) throw error;
+      logger.error({ code: error.code }, error.message);
+      io.stderr.write(`failover-agent: ${error.message}\n`);
+      return EXIT.config;
+    }
+    try {
+      const url = await agent.app.listen(listenOn);
+      agent.start();
+      logger.info({ role: agent.role.role(), dry_run: config.dryRun, version: AGENT_VERSION }, `failover-agent listening on ${url}`);
+      io.onListening?.(url);
+      const reason = await stopped;
+      logger.info({ reason }, 'stopping');
+      return EXIT.ok;
+    } finally {
+      await agent.close();
+    }
+  } catch (error) {
+    logger.error({ err: error }, `failover-agent failed: ${(error as Error).message}`);
+    io.stderr.write(`failover-agent: ${(error as Error).message}\n`);
+    return EXIT.failure;
+  } finally {
+    unsubscribe();
+  }
+}
+
+// The log redacts the shared secret wherever it would appear; a secret file that cannot be
+// read is reported by createAgent with its own error, so it is ignored here.
+async function secretsToRedact(config: AgentConfig): Promise<string[]> {
+  if (config.auth.mode !== 'secret-file') return [];
+  try {
+    return [(await loadSecretFile(config.auth.secretFile)).secret.toString('utf8')];
+  } catch {
+    return [];
+  }
+}
+
+/** Entry point of the `failover-agent` bin. */
+export function main(argv: readonly string[]): void {
+  void runAgentCli(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`failover-agent: ${(error as Error).message}\n`);
+      process.exitCode = EXIT.failure;
+    },
+  );
+}

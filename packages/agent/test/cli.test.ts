@@ -1,0 +1,77 @@
+import { loadAgentConfig } from '@failover/protocol';
+import { tempDir, type TempDir } from '@failover/testkit';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAgentArgs } from '../src/cli-args';
+import { runAgentCli, type AgentIo } from '../src/main';
+import { AGENT_VERSION } from '../src/version';
+import { capture } from './support/capture';
+
+function io(env: Record<string, string> = {}): AgentIo & { out: ReturnType<typeof capture>; err: ReturnType<typeof capture> } {
+  const out = capture();
+  const err = capture();
+  return { stdout: out, stderr: err, out, err, env, onStopSignal: () => () => undefined };
+}
+
+let dir: TempDir;
+beforeEach(() => {
+  dir = tempDir('agent-cli');
+});
+afterEach(() => dir.remove());
+
+describe('command line', () => {
+  it.each([
+    [['--config', 'c.json', '--dry-run=false', '-listen', ':9000'], { configPath: 'c.json', flags: { 'dry-run': 'false', listen: ':9000' } }],
+    [['--active', '--rpc=http://127.0.0.1:8899'], { configPath: undefined, flags: { active: true, rpc: 'http://127.0.0.1:8899' } }],
+  ])('parses %j as Go flag syntax', (argv, expected) => {
+    expect(parseAgentArgs(argv)).toEqual({ ok: true, command: 'run', ...expected });
+  });
+
+  it('refuses an unknown flag with exit code 2', async () => {
+    const cli = io();
+    await expect(runAgentCli(['--listne', ':1'], cli)).resolves.toBe(2);
+    expect(cli.err.text()).toContain('unknown flag --listne');
+  });
+
+  it('prints help and version', async () => {
+    const help = io();
+    await expect(runAgentCli(['--help'], help)).resolves.toBe(0);
+    expect(help.out.text()).toContain('--generate-config');
+    const version = io();
+    await expect(runAgentCli(['-version'], version)).resolves.toBe(0);
+    expect(version.out.text()).toBe(`failover-agent ${AGENT_VERSION}\n`);
+  });
+
+  it('generates an example config that the loader accepts, with a comment per key', async () => {
+    const cli = io();
+    await expect(runAgentCli(['--generate-config'], cli)).resolves.toBe(0);
+    const file = path.join(dir.path, 'generated.json');
+    writeFileSync(file, cli.out.text());
+    await expect(loadAgentConfig({ file, env: {} })).resolves.toMatchObject({ ok: true, config: { dryRun: true } });
+    expect(cli.err.text()).toContain('# manager_timeout:');
+  });
+
+  it('lists every problem of an invalid config and exits 2', async () => {
+    const file = path.join(dir.path, 'validator-config.json');
+    writeFileSync(file, JSON.stringify({ manager_timeout: 30, dry_run: 'yes', listen_adr: ':8080' }));
+    const cli = io();
+    await expect(runAgentCli(['--config', file], cli)).resolves.toBe(2);
+    const text = cli.err.text();
+    expect(text).toContain('3 problems');
+    for (const key of ['manager_timeout', 'dry_run', 'listen_adr']) expect(text).toContain(key);
+  });
+
+  it('names a bad value that came from the environment', async () => {
+    const cli = io({ VALIDATOR_DRY_RUN: 'maybe' });
+    await expect(runAgentCli([], cli)).resolves.toBe(2);
+    expect(cli.err.text()).toContain('VALIDATOR_DRY_RUN');
+  });
+
+  it('refuses to start without a shared secret unless insecure_no_auth is set', async () => {
+    const file = path.join(dir.path, 'validator-config.json');
+    writeFileSync(file, JSON.stringify({ validator_identity: 'Stake11111111111111111111111111111111111111', ledger_path: dir.path }));
+    const cli = io();
+    await expect(runAgentCli(['--config', file], cli)).resolves.toBe(2);
+    expect(cli.err.text()).toContain('FAILOVER_AGENT_NO_AUTH');
+  });
+});
