@@ -63,13 +63,6 @@ export class SecureModeCheckError extends ManagerError {
   }
 }
 
-/** Thrown when active and passive cannot be told apart (gossip, agents and flags disagree or say nothing). */
-export class RoleDetectionError extends ManagerError {
-  constructor(detail: string) {
-    super('FAILOVER_MANAGER_ROLES', `cannot tell which validator is active: ${detail}`);
-  }
-}
-
 /** Thrown by the `status` and `switchover` subcommands when the control API refuses or cannot be reached. */
 export class ControlApiError extends ManagerError {
   /** HTTP status of the refusal; undefined when the manager could not be reached. */

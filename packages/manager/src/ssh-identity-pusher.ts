@@ -55,8 +55,8 @@ export interface SshIdentityPusherOptions {
   readonly trustOnFirstUse?: boolean;
   /** Template with `{ledger}`, e.g. `agave-validator --ledger {ledger} set-identity`. */
   readonly setIdentityCommand: string;
-  /** Template with `{ledger}`, e.g. `agave-validator --ledger {ledger} authorized-voter add`. */
-  readonly authorizedVoterCommand: string;
+  /** Template with `{ledger}`, e.g. `agave-validator --ledger {ledger} authorized-voter add`; skipped when absent. */
+  readonly authorizedVoterCommand?: string;
   /** The staked keypair in Solana's JSON form, exactly as the remote command reads it. */
   readonly keypairJson: string;
   /** @default 10000 */
@@ -157,6 +157,7 @@ export function createSshIdentityPusher(options: SshIdentityPusherOptions): Iden
         if (setIdentity.commands[0]?.exitCode !== 0) {
           return failure('command', `set-identity on ${target.name} exited with ${setIdentity.commands[0]?.exitCode}`, setIdentity.commands);
         }
+        if (options.authorizedVoterCommand === undefined) return setIdentity;
         const voter = await run('authorized-voter', options.authorizedVoterCommand.replaceAll('{ledger}', ledger), keypair);
         const commands = [...setIdentity.commands, ...voter.commands];
         if (!voter.ok) return { ...voter, commands };

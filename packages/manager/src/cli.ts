@@ -1,0 +1,168 @@
+/**
+ * `failover-manager`: parses the command line, loads the config and runs the chosen
+ * command. Exit codes: 0 done, 1 the command failed, 2 bad usage or configuration.
+ */
+import { NODE_IDS } from '@failover/core';
+import { createLogger, NotifierOptionError } from '@failover/notifier';
+import { formatProblems, loadManagerConfig, loadSecretFile, SecretFileError } from '@failover/protocol';
+import type { ManagerConfig, ManagerFlags } from '@failover/protocol';
+import { createAgentPort } from './agent-port';
+import { describeCallError } from './agent-port';
+import { parseArgs, usage, type ParsedArgs } from './cli-args';
+import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
+import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
+import { exampleConfigText } from './example-config';
+import { systemClock } from './internal/system-clock';
+import { startManager } from './start-manager';
+import { renderStatusTable } from './status-view';
+import { MANAGER_VERSION } from './version';
+
+/** Where the CLI writes and what it reads; the process's own by default, a test's in tests. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  readonly stopSignal: Promise<string>;
+}
+
+/** Runs the CLI and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    io.stderr.write(`failover-manager: ${(error as Error).message}\n`);
+    return 2;
+  }
+  try {
+    switch (args.command) {
+      case 'help':
+        io.stdout.write(usage());
+        return 0;
+      case 'version':
+        io.stdout.write(`failover-manager ${MANAGER_VERSION}\n`);
+        return 0;
+      case 'generate-config':
+        io.stdout.write(exampleConfigText());
+        return 0;
+      case 'shutdown-agent':
+        return await shutdownAgents(await loadConfig(args, io), io);
+      case 'status':
+        return await printStatus(await loadConfig(args, io), args.json, io);
+      case 'switchover':
+        return await switchover(await loadConfig(args, io), args.reason ?? '', io);
+      case 'run':
+        return await run(await loadConfig(args, io), io);
+    }
+  } catch (error) {
+    io.stderr.write(`failover-manager: ${(error as Error).message}\n`);
+    return error instanceof ManagerConfigError || error instanceof UsageError || error instanceof NoAuthSecretError || isStartupRefusal(error) ? 2 : 1;
+  }
+}
+
+async function loadConfig(args: ParsedArgs, io: CliIo): Promise<ManagerConfig> {
+  const result = await loadManagerConfig({ ...(args.configPath === undefined ? {} : { file: args.configPath }), env: io.env, flags: args.flags as ManagerFlags });
+  if (!result.ok) throw new ManagerConfigError(formatProblems(result.problems).split('\n'));
+  return result.config;
+}
+
+async function run(config: ManagerConfig, io: CliIo): Promise<number> {
+  const secret = config.auth.mode === 'secret-file' ? (await loadSecretFile(config.auth.secretFile)).secret : undefined;
+  const logger = createLogger({
+    format: config.logFormat,
+    stream: io.stdout,
+    ...(config.logFile === undefined ? {} : { file: config.logFile, rotate: 'daily' as const }),
+    redact: [...(config.telegram === undefined ? [] : [config.telegram.botToken]), ...(secret === undefined ? [] : [secret.toString('utf8')])],
+  });
+  try {
+    let manager;
+    try {
+      manager = await startManager({ config, logger, clock: systemClock });
+    } catch (error) {
+      if (error instanceof NotifierOptionError) throw new ManagerConfigError([`telegram_bot_token / telegram_chat_id: ${error.message}`]);
+      throw error;
+    }
+    const reason = await io.stopSignal;
+    await manager.stop(`received ${reason}`);
+    return 0;
+  } finally {
+    await logger.close();
+  }
+}
+
+async function shutdownAgents(config: ManagerConfig, io: CliIo): Promise<number> {
+  const secret = await clientSecret(config);
+  let failures = 0;
+  await Promise.all(
+    NODE_IDS.map(async (node, index) => {
+      const endpoint = config.validators[index === 0 ? 0 : 1].endpoint;
+      const port = createAgentPort({ endpoint, secret, requestTimeoutMs: config.requestTimeoutMs, clock: systemClock });
+      const answer = await port.client.shutdown({ reason: 'failover-manager --shutdown-agent' });
+      if (answer.ok && answer.value.success) {
+        io.stdout.write(`${node} (${endpoint}): ${answer.value.message}\n`);
+      } else {
+        failures += 1;
+        io.stderr.write(`${node} (${endpoint}): shutdown failed: ${answer.ok ? answer.value.message : describeCallError(answer.error)}\n`);
+      }
+    }),
+  );
+  return failures === 0 ? 0 : 1;
+}
+
+async function printStatus(config: ManagerConfig, json: boolean, io: CliIo): Promise<number> {
+  const status = await fetchControlStatus(await controlTarget(config));
+  io.stdout.write(json ? `${JSON.stringify(status, null, 2)}\n` : renderStatusTable(status));
+  return 0;
+}
+
+async function switchover(config: ManagerConfig, reason: string, io: CliIo): Promise<number> {
+  let started: number | undefined;
+  let ok = false;
+  const stamp = (at: number): string => {
+    started ??= at;
+    return `${new Date(at).toISOString()} +${((at - started) / 1000).toFixed(3)}s`;
+  };
+  for await (const line of requestSwitchover(await controlTarget(config), { reason })) {
+    switch (line.type) {
+      case 'waiting':
+        io.stdout.write(`${stamp(line.at)}  waiting ${line.detail}\n`);
+        break;
+      case 'window':
+        io.stdout.write(`${stamp(line.at)}  slot ${line.slot} began, starting (waited ${line.waited_ms} ms)\n`);
+        break;
+      case 'refused':
+        io.stderr.write(`${stamp(line.at)}  refused (${line.refusal}): ${line.detail}\n`);
+        break;
+      case 'accepted':
+        io.stdout.write(`${stamp(line.at)}  switchover ${line.from} → ${line.to}: ${line.steps.join(', ')}\n`);
+        break;
+      case 'step-started':
+        io.stdout.write(`${stamp(line.at)}  ${line.compensating ? 'undo: ' : ''}${line.step}${line.attempt > 1 ? ` (attempt ${line.attempt})` : ''} …\n`);
+        break;
+      case 'step-finished':
+        io.stdout.write(`${stamp(line.at)}  ${line.step}: ${line.ok ? 'ok' : `FAILED: ${line.detail ?? ''}`} in ${line.ms} ms\n`);
+        break;
+      case 'done':
+        ok = line.outcome === 'completed';
+        (ok ? io.stdout : io.stderr).write(`${stamp(line.at)}  ${line.outcome} in ${line.total_ms} ms${line.detail === undefined ? '' : `: ${line.detail}`}\n`);
+        break;
+    }
+  }
+  return ok ? 0 : 1;
+}
+
+async function controlTarget(config: ManagerConfig): Promise<ControlTarget> {
+  return { host: config.controlListen.host, port: config.controlListen.port, secret: await clientSecret(config) };
+}
+
+async function clientSecret(config: ManagerConfig): Promise<Buffer | undefined> {
+  if (config.auth.mode === 'missing') throw new NoAuthSecretError();
+  return config.auth.mode === 'secret-file' ? (await loadSecretFile(config.auth.secretFile)).secret : undefined;
+}
+
+/** Refusals of an unsafe set-up found at start (secret file, keypair, SSH check): configuration problems, exit 2. */
+function isStartupRefusal(error: unknown): boolean {
+  if (error instanceof SecretFileError) return true;
+  return error instanceof ManagerError && ['FAILOVER_MANAGER_IDENTITY_MISMATCH', 'FAILOVER_MANAGER_SSH_CHECK'].includes(error.code);
+}

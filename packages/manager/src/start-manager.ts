@@ -1,0 +1,182 @@
+/**
+ * Start-up of the manager from a loaded config: the checks that refuse to run a manager that
+ * could not act safely (no auth secret, wrong keypair, unreachable SSH), then the monitor,
+ * the notifier and the control API. Everything is built here and torn down by `stop()`.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Clock, FailoverEvent, NodeId } from '@failover/core';
+import { createNotifier, createTelegramSink } from '@failover/notifier';
+import type { Logger, Notifier } from '@failover/notifier';
+import { loadSecretFile, toManagerMachineOptions } from '@failover/protocol';
+import type { ManagerConfig } from '@failover/protocol';
+import { createAgentPort, type AgentLink } from './agent-port';
+import { createClusterRpc } from './cluster-rpc';
+import { buildControlServer } from './control-server';
+import { ManagerConfigError, NoAuthSecretError } from './errors';
+import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
+import { systemClock } from './internal/system-clock';
+import type { LogSink } from './log-sink';
+import { createMonitor, type Monitor } from './monitor';
+import { checkPushTargets, loadStakedKeypair } from './secure-identity';
+import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarget } from './ssh-identity-pusher';
+
+/** Options of {@link startManager}. */
+export interface StartManagerOptions {
+  readonly config: ManagerConfig;
+  /** The process logger (notifier's `createLogger`); every event is also logged through it. */
+  readonly logger: Logger;
+  /** @default the real clock */
+  readonly clock?: Clock;
+}
+
+/** A running manager. */
+export interface ManagerHandle {
+  readonly monitor: Monitor;
+  readonly notifier: Notifier;
+  /** Where the control API listens. */
+  readonly control: { readonly host: string; readonly port: number };
+  /** Stops monitoring, says so, and waits for notifications to go out. */
+  stop(reason: string): Promise<void>;
+}
+
+/**
+ * Starts the manager. Throws before anything runs when the set-up is unsafe: no secret and
+ * no `insecure_no_auth`, a keypair that is not the staked identity, a validator that cannot
+ * receive the identity over SSH.
+ */
+export async function startManager(options: StartManagerOptions): Promise<ManagerHandle> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const log = logSinkOf(logger);
+
+  const secret = await loadSecret(config, log);
+  const rpc = createClusterRpc({ url: config.clusterRpc, timeoutMs: config.requestTimeoutMs });
+  const endpoints = { validator1: config.validators[0].endpoint, validator2: config.validators[1].endpoint };
+  const nodeIps = { validator1: nodeIpOf(config.validators[0]), validator2: nodeIpOf(config.validators[1]) };
+  const secure = await prepareSecureMode(config, log);
+
+  const agents: Record<NodeId, AgentLink> = {
+    validator1: createAgentPort({ endpoint: endpoints.validator1, secret, requestTimeoutMs: config.requestTimeoutMs, clock }),
+    validator2: createAgentPort({ endpoint: endpoints.validator2, secret, requestTimeoutMs: config.requestTimeoutMs, clock }),
+  };
+  const gossip: GossipReader | undefined =
+    config.gossipCheckCommand !== undefined
+      ? createCommandGossipReader({ command: config.gossipCheckCommand, stakedIdentityPubkey: config.stakedIdentityPubkey, nodeIps, clock })
+      : config.stakedIdentityPubkey !== undefined
+        ? createRpcGossipReader({ rpc, stakedIdentityPubkey: config.stakedIdentityPubkey, nodeIps, clock })
+        : undefined;
+
+  const telegram =
+    config.telegram === undefined
+      ? []
+      : [
+          createTelegramSink({
+            token: config.telegram.botToken,
+            chatId: config.telegram.chatId,
+            apiRoot: config.telegram.apiRoot,
+            logger,
+          }),
+        ];
+  const notifier = createNotifier({ logger, sinks: telegram });
+
+  const monitor = createMonitor({
+    machine: toManagerMachineOptions(config),
+    clock,
+    agents,
+    rpc,
+    gossip,
+    voteAccountPubkey: config.voteAccountPubkey,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    slotCheckIntervalMs: config.slotCheckIntervalMs,
+    executor: { stakedIdentityPubkey: config.stakedIdentityPubkey, pusher: secure?.pusher, pushTargets: secure?.targets },
+    notify: (event: FailoverEvent) => notifier.notify(event),
+    log,
+  });
+
+  const control = await buildControlServer({
+    monitor,
+    secret,
+    clock,
+    log,
+    endpoints,
+    dryRun: config.dryRun,
+    rpc,
+    stakedIdentityPubkey: config.stakedIdentityPubkey,
+    defaultLeaderGapSlots: config.waitForLeaderGapSlots,
+  });
+  await control.listen({ host: config.controlListen.host, port: config.controlListen.port });
+  const address = control.server.address() as AddressInfo;
+
+  log.log('info', `monitoring ${endpoints.validator1} and ${endpoints.validator2}`, {
+    dry_run: config.dryRun,
+    heartbeat_ms: config.heartbeatIntervalMs,
+    misses: config.missesBeforeFailover,
+    gossip: gossip?.source ?? 'none',
+    secure_identity_mode: secure !== undefined,
+    control: `${address.address}:${address.port}`,
+  });
+  if (config.dryRun) log.log('warn', 'dry run: failovers are decided and reported, never executed (set dry_run: false or --dry-run=false)');
+  notifier.notify({ type: 'started', at: clock.now(), dryRun: config.dryRun });
+  monitor.start();
+
+  return {
+    monitor,
+    notifier,
+    control: { host: address.address, port: address.port },
+    async stop(reason) {
+      await monitor.stop();
+      await control.close();
+      notifier.notify({ type: 'stopped', at: clock.now(), reason });
+      await notifier.flush(5_000);
+      await notifier.close();
+    },
+  };
+}
+
+/** The manager's log lines through the notifier's pino-style logger. */
+export function logSinkOf(logger: Logger): LogSink {
+  return { log: (level, message, fields) => logger[level](fields ?? {}, message) };
+}
+
+async function loadSecret(config: ManagerConfig, log: LogSink): Promise<Uint8Array | undefined> {
+  switch (config.auth.mode) {
+    case 'missing':
+      throw new NoAuthSecretError();
+    case 'insecure':
+      // At every start, on purpose: an unauthenticated manager is a standing risk.
+      log.log('warn', 'insecure_no_auth is set: requests to the agents are not signed, and the control API accepts unsigned requests');
+      return undefined;
+    case 'secret-file': {
+      const loaded = await loadSecretFile(config.auth.secretFile);
+      for (const warning of loaded.warnings) log.log('warn', warning);
+      return loaded.secret;
+    }
+  }
+}
+
+async function prepareSecureMode(config: ManagerConfig, log: LogSink): Promise<{ pusher: IdentityPusher; targets: Record<NodeId, PushTarget> } | undefined> {
+  const secure = config.secureIdentity;
+  if (secure === undefined) return undefined;
+  if (config.stakedIdentityPubkey === undefined) {
+    // The config rules require it with secure mode; this guards a config built in code.
+    throw new ManagerConfigError(['staked_identity_pubkey: required with secure_identity_mode, to check the keypair']);
+  }
+  const keypair = await loadStakedKeypair(expandHome(secure.keypairPath), config.stakedIdentityPubkey);
+  const pusher = createSshIdentityPusher({
+    user: secure.sshUser,
+    privateKeyPath: expandHome(secure.sshKeyPath),
+    knownHostsPath: expandHome(secure.knownHostsPath),
+    trustOnFirstUse: secure.trustOnFirstUse,
+    setIdentityCommand: secure.setIdentityCommand,
+    ...(secure.authorizedVoterCommand === undefined ? {} : { authorizedVoterCommand: secure.authorizedVoterCommand }),
+    keypairJson: keypair.json,
+  });
+  const target = (index: 0 | 1): PushTarget => {
+    const node = config.validators[index];
+    return { name: node.name, host: nodeIpOf(node) ?? '', port: node.sshPort, ledgerPath: node.ledgerPath ?? '' };
+  };
+  const targets = { validator1: target(0), validator2: target(1) };
+  await checkPushTargets(pusher, [targets.validator1, targets.validator2]);
+  log.log('info', `secure identity mode: ${keypair.pubkey} will be pushed over SSH; both validators reachable with their ledgers`);
+  return { pusher, targets };
+}

@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { resolveManagerConfigFile } from '@failover/protocol';
+import { runCli } from '../src/cli';
+import { exampleConfigText } from '../src/example-config';
+import { MANAGER_VERSION } from '../src/version';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(argv: string[], env: Record<string, string> = {}): Promise<Run> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await runCli(argv, { stdout, stderr, env, stopSignal: Promise.resolve('test') });
+  return { code, stdout: out, stderr: err };
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'manager-cli-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configFile(config: object): string {
+  const path = join(dir, 'manager-config.json');
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+describe('failover-manager', () => {
+  it('prints its version, equal to package.json', async () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(MANAGER_VERSION).toBe(pkg.version);
+    await expect(cli(['--version'])).resolves.toEqual({ code: 0, stdout: `failover-manager ${pkg.version}\n`, stderr: '' });
+  });
+
+  it('prints usage with --help', async () => {
+    const run = await cli(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('failover-manager switchover --reason TEXT');
+  });
+
+  it('generates an example config that the config loader accepts', async () => {
+    const run = await cli(['--generate-config']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(exampleConfigText());
+    const result = resolveManagerConfigFile({ raw: JSON.parse(run.stdout) as unknown, env: {} });
+    expect(result).toMatchObject({ ok: true, config: { dryRun: true, auth: { mode: 'secret-file' } } });
+  });
+
+  it('exits 2 on a usage error', async () => {
+    const run = await cli(['--bogus']);
+    expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining('FAILOVER_MANAGER_USAGE: unknown flag --bogus') });
+  });
+
+  it('lists every config problem with its key and exits 2', async () => {
+    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, heartbeat_interval: 5, misses_before_failover: 'five', unknown_key: true });
+    const run = await cli(['--config', path]);
+    expect(run.code).toBe(2);
+    for (const key of ['heartbeat_interval', 'misses_before_failover', 'unknown_key']) expect(run.stderr).toContain(key);
+  });
+
+  it('names the flag a bad value came from', async () => {
+    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, validator2: { endpoint: 'http://127.0.0.1:2' } });
+    const run = await cli(['--config', path, '--interval', 'soon']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/heartbeat_interval.*--interval/);
+  });
+
+  it('refuses to start without a shared secret unless insecure_no_auth is set', async () => {
+    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, validator2: { endpoint: 'http://127.0.0.1:2' } });
+    const run = await cli(['--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('FAILOVER_MANAGER_NO_AUTH');
+  });
+
+  it('refuses a shared secret file that others can read', async () => {
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, 'x'.repeat(32), { mode: 0o644 });
+    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, validator2: { endpoint: 'http://127.0.0.1:2' }, auth_secret_file: secret });
+    const run = await cli(['--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('FAILOVER_SECRET_FILE_PERMISSIONS');
+  });
+
+  it('reports a manager that is not running when asked for status', async () => {
+    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, validator2: { endpoint: 'http://127.0.0.1:2' }, insecure_no_auth: true, control_listen: '127.0.0.1:9' });
+    const run = await cli(['status', '--config', path]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('FAILOVER_MANAGER_CONTROL: cannot reach');
+  });
+});
