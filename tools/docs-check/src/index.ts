@@ -1,0 +1,2 @@
+export * from './failover-plan-doc';
+export * from './error-registry';
