@@ -55,6 +55,8 @@ export interface CommandRunnerOptions {
   readonly logger: AgentLogger;
   /** @default 'bash' */
   readonly shell?: string;
+  /** Environment of the commands (PATH finds `agave-validator`, `solana`). @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 // Output beyond this is dropped: a chatty command must not grow the agent's memory.
@@ -89,7 +91,7 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
         return { ok: true, exitCode: 0, stdout: '', stderr: '', durationMs: 0, timedOut: false, dryRun: true, command: shown };
       }
       logger.info({ command: label }, `executing: ${shown}`);
-      const raw = await execute(shell, resolved, limit);
+      const raw = await execute(shell, resolved, limit, options.env ?? process.env);
       const result: CommandResult = {
         ...raw,
         stdout: redactSecrets(raw.stdout, secrets),
@@ -114,12 +116,12 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
 
 type RawResult = Omit<CommandResult, 'dryRun' | 'command'>;
 
-function execute(shell: string, commandLine: string, timeoutMs: number): Promise<RawResult> {
+function execute(shell: string, commandLine: string, timeoutMs: number, env: Readonly<Record<string, string | undefined>>): Promise<RawResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     // detached: the command gets its own process group, so a timeout can kill what it spawned
     // (an `agave-validator` CLI under `sudo`, a pipeline) and not only bash.
-    const child = spawn(shell, ['-c', commandLine], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(shell, ['-c', commandLine], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env } });
     const stdout = capture();
     const stderr = capture();
     child.stdout.on('data', stdout.add);

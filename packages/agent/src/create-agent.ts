@@ -27,6 +27,8 @@ export interface CreateAgentOptions {
   readonly exit: (reason: string) => void;
   /** @default the real clock */
   readonly clock?: Clock;
+  /** Environment of the configured commands. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where to find processes. @default '/proc' */
   readonly procRoot?: string;
   /** Local RPC deadline; `/status` answers within about this. @default 2_000 */
@@ -78,7 +80,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const secrets = auth.mode === 'secret' ? [auth.secret.toString('utf8')] : [];
   const placeholders: Record<string, string> = { validator_identity: identity, local_rpc: config.localRpc, tower_file: towerFile };
   if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
-  const runner = createCommandRunner({ placeholders, dryRun: config.dryRun, timeoutMs: config.commandTimeoutMs, secrets, logger: log });
+  const runner = createCommandRunner({ placeholders, dryRun: config.dryRun, timeoutMs: config.commandTimeoutMs, secrets, logger: log, ...(options.env ? { env: options.env } : {}) });
 
   const store = createStore(config, identity, towerFile, runner);
   const source = `${hostname()} ${config.listenAddr}`;

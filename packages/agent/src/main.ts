@@ -91,7 +91,7 @@ async function serve(config: AgentConfig, logger: RootLogger, io: AgentIo): Prom
     let listenOn;
     try {
       listenOn = parseListenAddress(config.listenAddr);
-      agent = await createAgent({ config, logger, exit: stop });
+      agent = await createAgent({ config, logger, exit: stop, env: io.env });
     } catch (error) {
       if (!(error instanceof FailoverError)) throw error;
       logger.error({ code: error.code }, error.message);
