@@ -43,6 +43,9 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
     ...options.clientOptions,
     hosts: [...options.endpoints],
     dialTimeout: options.dialTimeoutMs ?? 2_000,
+    // grpc-js backs reconnects off up to 120 s; a store that was down for a minute would then
+    // leave backups stale for another two. Capped so backups resume within seconds.
+    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000, ...options.clientOptions?.grpcOptions },
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
   });
   const base = `${(options.prefix ?? '/failover/tower').replace(/\/+$/, '')}/${options.identity}/`;

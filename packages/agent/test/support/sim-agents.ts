@@ -130,5 +130,17 @@ async function startAgent(v: SimValidator, configFile: string, env: Record<strin
 
 /** Polls an agent's `/status` until `accept` holds. */
 export async function statusUntil<T>(agent: RunningAgent, description: string, accept: (s: Awaited<ReturnType<AgentClient['status']>>) => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  return waitFor(async () => accept(await agent.client.status()), { description, timeoutMs, intervalMs: 100 });
+  let last: unknown;
+  try {
+    return await waitFor(
+      async () => {
+        const status = await agent.client.status();
+        last = status;
+        return accept(status);
+      },
+      { description, timeoutMs, intervalMs: 100 },
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last /status of ${agent.name}: ${JSON.stringify(last)}`);
+  }
 }
