@@ -141,6 +141,6 @@ export async function statusUntil<T>(agent: RunningAgent, description: string, a
       { description, timeoutMs, intervalMs: 100 },
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}; last /status of ${agent.name}: ${JSON.stringify(last)}`);
+    throw new Error(`${(error as Error).message}; last /status of ${agent.name}: ${JSON.stringify(last)}`, { cause: error });
   }
 }
