@@ -152,21 +152,26 @@ async function proveStopped(ctx: ExecutorContext, node: NodeId): Promise<StepRes
 }
 
 /**
- * The node backed its tower up after it was told to demote, and that backup holds at least
- * the last vote the cluster saw. Agent timestamps have one-second resolution, hence the
- * allowance.
+ * The tower store holds the node's last vote. The agent backs the tower up after the
+ * identity is removed and skips the upload when the file is unchanged (the store already
+ * has it), so the backup's time says little; what matters is that the backed-up tower
+ * reaches at least the vote account's last landed vote, read now. Without a vote account or
+ * tower details (a Go agent), the backup must at least be from after the demotion; agent
+ * timestamps have one-second resolution, hence the allowance.
  */
 async function checkFinalBackup(ctx: ExecutorContext, memory: RunMemory, node: NodeId): Promise<StepResult> {
   const observation = await ctx.agents[node].status();
   if (!observation.reachable) return { ok: false, detail: `${node} did not answer: ${observation.detail}` };
   const status = observation.status;
+  const landed = await currentLastVote(ctx);
+  if (status.tower !== undefined && landed !== undefined) {
+    return status.tower.lastVoteSlot >= landed
+      ? { ok: true }
+      : { ok: false, detail: `${node}'s backed-up tower ends at slot ${status.tower.lastVoteSlot}, before the last landed vote ${landed}${status.error ? ` (${status.error})` : ''}` };
+  }
   const since = (memory.demotedAt[node] ?? ctx.clock.now()) - BACKUP_TIME_ALLOWANCE_MS;
   if (status.lastTowerBackup === null || status.lastTowerBackup < since) {
     return { ok: false, detail: `${node} has no tower backup taken after its demotion${status.error ? ` (${status.error})` : ''}` };
-  }
-  const landed = await currentLastVote(ctx);
-  if (status.tower !== undefined && landed !== undefined && status.tower.lastVoteSlot < landed) {
-    return { ok: false, detail: `${node}'s backed-up tower ends at slot ${status.tower.lastVoteSlot}, before the last landed vote ${landed}` };
   }
   return { ok: true };
 }

@@ -1,0 +1,193 @@
+/**
+ * The whole system on one machine for the manager's integration tests: the simulated
+ * cluster with two validators, a real etcd for towers, two real agents (the built
+ * `failover-agent` bin, as operators run it), the fake Telegram Bot API, and the manager
+ * started in-process from a config file object. `stop()` tears everything down, also after a
+ * failed test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '@failover/notifier';
+import { resolveManagerConfigFile } from '@failover/protocol';
+import { startCluster, type SimCluster, type SimValidator } from '@failover/solana-sim';
+import { freePort, startCuttableProxy, startEtcd, startFakeTelegram, waitFor, type CuttableProxy, type EtcdCluster, type FakeTelegram } from '@failover/testkit';
+import { startManager, type ManagerHandle } from '../../src/start-manager';
+
+const AGENT_BIN = resolve(__dirname, '../../../agent/bin/failover-agent.js');
+const AGENT_DIST = resolve(__dirname, '../../../agent/dist/index.js');
+
+export interface RigAgent {
+  readonly validator: SimValidator;
+  /** Where the manager reaches the agent (through the proxy when one was asked for). */
+  readonly managerUrl: string;
+  readonly url: string;
+  readonly process: ChildProcess;
+  output: string;
+}
+
+export interface Rig {
+  readonly dir: string;
+  readonly cluster: SimCluster;
+  readonly etcd: EtcdCluster;
+  readonly telegram: FakeTelegram;
+  readonly secretPath: string;
+  readonly agents: readonly [RigAgent, RigAgent];
+  /** Between the manager and validator1's agent, when `proxyActive` was set. */
+  readonly proxy: CuttableProxy | undefined;
+  /** The manager config file object for this rig; `overrides` replace top-level keys. */
+  managerConfig(overrides?: Record<string, unknown>): Record<string, unknown>;
+  /** Starts the manager in-process; its log lines are kept in `managerLog`. */
+  startManager(overrides?: Record<string, unknown>): Promise<ManagerHandle>;
+  readonly managerLog: string[];
+  stop(): Promise<void>;
+}
+
+export interface RigOptions {
+  readonly slotMs?: number;
+  /** Put a cuttable proxy between the manager and validator1's agent. */
+  readonly proxyActive?: boolean;
+  /** Dry-run agents. @default false */
+  readonly agentDryRun?: boolean;
+}
+
+/** Starts the rig; on any start-up failure everything already started is stopped. */
+export async function startRig(options: RigOptions = {}): Promise<Rig> {
+  if (!existsSync(AGENT_DIST)) throw new Error(`the agent is not built (${AGENT_DIST}); run: npx nx run @failover/agent:build`);
+  const dir = mkdtempSync(join(tmpdir(), 'failover-rig-'));
+  const stops: (() => Promise<void>)[] = [];
+  const managers: ManagerHandle[] = [];
+  const managerLog: string[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const manager of managers.splice(0)) await manager.stop('test over').catch(() => undefined);
+    for (const stop of stops.reverse().splice(0)) await stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const cluster = await startCluster({ validators: [{ name: 'v1' }, { name: 'v2', identity: 'unstaked' }], slotMs: options.slotMs ?? 100 });
+    stops.push(() => cluster.stop());
+    const etcd = await startEtcd();
+    stops.push(() => etcd.stop());
+    const telegram = await startFakeTelegram();
+    stops.push(() => telegram.stop());
+    const secretPath = join(dir, 'secret');
+    writeFileSync(secretPath, 'rig-shared-secret-0123456789abcdef', { mode: 0o600 });
+
+    const ports = [await freePort('127.0.0.1'), await freePort('127.0.0.1')] as const;
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const proxy = options.proxyActive === true ? await startCuttableProxy({ target: `127.0.0.1:${ports[0]}` }) : undefined;
+    if (proxy !== undefined) stops.push(() => proxy.stop());
+
+    const agents = [0, 1].map((i) => {
+      const v = cluster.validators[i]!;
+      const ledger = v.ledgerDir;
+      const config = {
+        listen_addr: `127.0.0.1:${ports[i]}`,
+        local_rpc: v.rpcUrl,
+        process_name: v.processName,
+        peer_endpoint: urls[1 - i],
+        is_active_on_start: i === 0,
+        manager_timeout: '60s',
+        identity_change_command: `agave-validator -l ${ledger} set-identity --require-tower ${v.stakedKeypairPath}`,
+        identity_remove_command: `agave-validator -l ${ledger} set-identity ${v.unstakedKeypairPath}`,
+        active_identity_symlink_command: `ln -sf ${v.stakedKeypairPath} ${v.identitySymlink}`,
+        passive_identity_symlink_command: `ln -sf ${v.unstakedKeypairPath} ${v.identitySymlink}`,
+        // Stands in for `systemctl restart solana`: the rig restarts the validator when asked.
+        validator_restart_command: `touch ${join(dir, `restart-${v.name}`)}`,
+        tower_file_path: `${ledger}/tower-1_9-{validator_identity}.bin`,
+        validator_identity: cluster.stakedPubkey,
+        local_ip: v.ip,
+        cluster_rpc: cluster.rpcUrl,
+        ledger_path: ledger,
+        dry_run: options.agentDryRun ?? false,
+        auth_secret_file: secretPath,
+        tower_store: 'etcd',
+        etcd_endpoints: etcd.endpoints,
+        startup_grace_period: '0s',
+      };
+      const configPath = join(dir, `agent-${v.name}.json`);
+      writeFileSync(configPath, JSON.stringify(config, null, 2));
+      const child = spawn(process.execPath, [AGENT_BIN, '--config', configPath], { env: { ...process.env, ...cluster.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const agent: RigAgent = { validator: v, url: urls[i]!, managerUrl: i === 0 && proxy !== undefined ? proxy.url : urls[i]!, process: child, output: '' };
+      child.stdout?.on('data', (chunk: Buffer) => (agent.output += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (agent.output += chunk.toString()));
+      stops.push(() => stopChild(child));
+      return agent;
+    }) as [RigAgent, RigAgent];
+    for (const agent of agents) {
+      await waitFor(async () => (await fetch(`${agent.url}/health`).then((r) => r.ok, () => false)) || undefined, { timeoutMs: 15_000, description: `agent of ${agent.validator.name} to answer /health\n${agent.output}` });
+    }
+    // Restart requests from validator_restart_command, served like systemd would.
+    const restarter = setInterval(() => {
+      for (const agent of agents) {
+        const flag = join(dir, `restart-${agent.validator.name}`);
+        if (existsSync(flag)) {
+          rmSync(flag, { force: true });
+          void agent.validator.restart().catch(() => undefined);
+        }
+      }
+    }, 50);
+    stops.push(async () => clearInterval(restarter));
+
+    const controlPort = await freePort('127.0.0.1');
+    const managerConfig = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+      validator1: { endpoint: agents[0].managerUrl, ip: agents[0].validator.ip, ledger_path: agents[0].validator.ledgerDir },
+      validator2: { endpoint: agents[1].managerUrl, ip: agents[1].validator.ip, ledger_path: agents[1].validator.ledgerDir },
+      cluster_rpc: cluster.rpcUrl,
+      heartbeat_interval: '200ms',
+      misses_before_failover: 3,
+      slot_diff_threshold: 50,
+      request_timeout: '500ms',
+      slot_check_interval: '400ms',
+      startup_grace_period: '0s',
+      failover_cooldown: '1m',
+      dry_run: false,
+      auth_secret_file: secretPath,
+      staked_identity_pubkey: cluster.stakedPubkey,
+      vote_account_pubkey: cluster.votePubkey,
+      stale_vote_slot_threshold: 40,
+      telegram_bot_token: telegram.token,
+      telegram_chat_id: '-1001234',
+      telegram_api_root: telegram.apiRoot,
+      control_listen: `127.0.0.1:${controlPort}`,
+      ...overrides,
+    });
+
+    return {
+      dir,
+      cluster,
+      etcd,
+      telegram,
+      secretPath,
+      agents,
+      proxy,
+      managerConfig,
+      managerLog,
+      async startManager(overrides) {
+        const resolved = resolveManagerConfigFile({ raw: managerConfig(overrides), env: {} });
+        if (!resolved.ok) throw new Error(`rig manager config: ${JSON.stringify(resolved.problems)}`);
+        const stream = new PassThrough();
+        stream.on('data', (chunk: Buffer) => managerLog.push(chunk.toString().trimEnd()));
+        const logger = createLogger({ stream, level: 'debug' });
+        const manager = await startManager({ config: resolved.config, logger });
+        managers.push(manager);
+        return manager;
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
