@@ -5,9 +5,6 @@ jest.setTimeout(90_000);
 
 let rig: Rig | undefined;
 afterEach(async () => {
-  if (process.env.RIG_DUMP !== undefined && rig !== undefined) {
-    require('node:fs').writeFileSync(process.env.RIG_DUMP, [...rig.managerLog, '--- telegram', ...rig.telegram.messages.map((m) => m.text), '--- agents', ...rig.agents.map((a) => a.output)].join('\n'));
-  }
   await rig?.stop();
   rig = undefined;
 });

@@ -60,7 +60,15 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const stops: (() => Promise<void>)[] = [];
   const managers: ManagerHandle[] = [];
   const managerLog: string[] = [];
+  let agentsForDump: readonly RigAgent[] = [];
+  let telegramForDump: FakeTelegram | undefined;
   const stopAll = async (): Promise<void> => {
+    // RIG_DUMP=file keeps what every party said, for diagnosing a failed run.
+    const dump = process.env.RIG_DUMP;
+    if (dump !== undefined) {
+      const telegramLines = telegramForDump?.messages.map((m) => m.text) ?? [];
+      writeFileSync(dump, [...managerLog, '--- telegram', ...telegramLines, '--- agents', ...agentsForDump.map((a) => a.output)].join('\n'));
+    }
     for (const manager of managers.splice(0)) await manager.stop('test over').catch(() => undefined);
     for (const stop of stops.reverse().splice(0)) await stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -71,6 +79,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     const etcd = await startEtcd();
     stops.push(() => etcd.stop());
     const telegram = await startFakeTelegram();
+    telegramForDump = telegram;
     stops.push(() => telegram.stop());
     const secretPath = join(dir, 'secret');
     writeFileSync(secretPath, 'rig-shared-secret-0123456789abcdef', { mode: 0o600 });
@@ -116,6 +125,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       stops.push(() => stopChild(child));
       return agent;
     }) as [RigAgent, RigAgent];
+    agentsForDump = agents;
     for (const agent of agents) {
       await waitFor(async () => (await fetch(`${agent.url}/health`).then((r) => r.ok, () => false)) || undefined, { timeoutMs: 15_000, description: `agent of ${agent.validator.name} to answer /health\n${agent.output}` });
     }
