@@ -203,6 +203,23 @@ describe('/peer-status and /identity', () => {
   });
 });
 
+describe('/shutdown', () => {
+  it('answers first, then exits gracefully when no agent_stop_command is configured', async () => {
+    h = await startHarness();
+    const res = await h.signed('POST', '/shutdown', { reason: 'maintenance', timestamp: now() });
+    expect(res.json()).toMatchObject({ success: true, message: 'stopping' });
+    await waitFor(() => h?.exits.length === 1, { description: 'exit to be called' });
+    expect(h.exits).toEqual(['shutdown requested: maintenance']);
+  });
+
+  it('runs agent_stop_command instead of exiting when configured', async () => {
+    h = await startHarness({ stopCommand: true });
+    await h.signed('POST', '/shutdown', { reason: 'maintenance', timestamp: now() });
+    await waitFor(() => h?.stopCommands === 1, { description: 'the stop command to run' });
+    expect(h.exits).toEqual([]);
+  });
+});
+
 it('keeps AGENT_VERSION equal to the package version', () => {
   const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
   expect(AGENT_VERSION).toBe(pkg.version);

@@ -31,6 +31,10 @@ export interface Harness {
   readonly role: RoleRunner;
   readonly keeper: TowerKeeper;
   readonly steps: string[];
+  /** Reasons `exit` was called with. */
+  readonly exits: string[];
+  /** Times the stop command ran. */
+  readonly stopCommands: number;
   readonly dir: TempDir;
   rpc: { health: RpcResult<true>; slot: RpcResult<number>; identity: RpcResult<string>; hang: boolean };
   stepGate: Gate | undefined;
@@ -45,6 +49,8 @@ export interface HarnessOptions {
   readonly allowedIps?: readonly string[];
   readonly auth?: AgentAppOptions['auth'];
   readonly failStep?: string;
+  /** Configure `agent_stop_command`. */
+  readonly stopCommand?: boolean;
 }
 
 /** The real app and role runner, with the validator's side (steps, RPC, /proc) stubbed as data. */
@@ -53,6 +59,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const steps: string[] = [];
   const harness = {
     steps,
+    exits: [] as string[],
+    stopCommands: 0,
     dir,
     rpc: { health: { ok: true, value: true }, slot: { ok: true, value: 1234 }, identity: { ok: true, value: STAKED }, hang: false },
     stepGate: undefined as Gate | undefined,
@@ -95,7 +103,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     auth: options.auth ?? { mode: 'secret', secret: SECRET },
     allowedIps: options.allowedIps ?? [],
     dryRun: options.dryRun ?? false,
-    exit: () => undefined,
+    exit: (reason) => harness.exits.push(reason),
+    ...(options.stopCommand
+      ? {
+          stopCommand: async () => {
+            (harness as { stopCommands: number }).stopCommands++;
+            return { ok: true, exitCode: 0, stdout: '', stderr: '', durationMs: 0, timedOut: false, dryRun: false, command: 'systemctl stop failover-agent' };
+          },
+        }
+      : {}),
   });
   Object.assign(harness, {
     app,
