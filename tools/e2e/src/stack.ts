@@ -1,0 +1,269 @@
+/**
+ * The whole system on one machine, as operators run it: a simulated cluster with two
+ * validators, one `failover-agent` process per validator (its built bin, a real
+ * `validator-config.json`, listening on the validator's own loopback IP), and the
+ * `failover-manager` process with a real `manager-config.json`. Used by the demo, the fault
+ * campaign and the benchmarks. `stop()` kills everything; so does the exit of the process.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fetchControlStatus, type ControlStatus, type ControlTarget } from '@failover/manager';
+import { createAgentClient, type AgentClient } from '@failover/protocol';
+import { startCluster, type SimCluster, type SimValidator } from '@failover/solana-sim';
+import { freePort, startEtcd, startFakeTelegram, waitFor, type EtcdCluster, type FakeTelegram } from '@failover/testkit';
+import { ManagedProcess } from './managed-process';
+import { ManagerLog } from './manager-log';
+import { startRestartService, type RestartService } from './restart-service';
+import { agentConfig, managerConfig, type TowerStoreChoice } from './stack-config';
+
+const REPO = path.resolve(__dirname, '../../..');
+/** The built bins, as `npx failover-agent` would run them. */
+export const AGENT_BIN = path.join(REPO, 'packages/agent/bin/failover-agent.js');
+/** The built bins, as `npx failover-manager` would run them. */
+export const MANAGER_BIN = path.join(REPO, 'packages/manager/bin/failover-manager.js');
+
+/** Options of {@link startStack}. Durations in ms. */
+export interface StackOptions {
+  /** Slot duration of the simulated cluster; @default 400 */
+  readonly slotMs?: number;
+  /** Where towers are backed up; @default 'directory' */
+  readonly towerStore?: 'directory' | 'etcd';
+  /** etcd for `towerStore: 'etcd'`; @default a one-member etcd started (and stopped) by the stack */
+  readonly etcd?: EtcdCluster;
+  /** Manager `heartbeat_interval` (and `slot_check_interval`); @default max(100, slotMs) */
+  readonly heartbeatMs?: number;
+  /** Manager `misses_before_failover`; @default 3 */
+  readonly misses?: number;
+  /** Manager `request_timeout`; @default max(500, heartbeatMs): a first request after start can take longer than a fast heartbeat */
+  readonly requestTimeoutMs?: number;
+  /** Manager `startup_grace_period`; @default 1000 */
+  readonly graceMs?: number;
+  /** Manager `failover_cooldown`; @default 30000 */
+  readonly cooldownMs?: number;
+  /** Manager `slot_diff_threshold`; @default 50 */
+  readonly slotThreshold?: number;
+  /** Manager `stale_vote_slot_threshold`; @default max(16, 4 s worth of slots) */
+  readonly staleVoteSlots?: number;
+  /** Agents' `manager_timeout` (the watchdog); @default 10000 */
+  readonly agentManagerTimeoutMs?: number;
+  /** Notify through a fake Telegram Bot API (`stack.telegram`); @default false */
+  readonly telegram?: boolean;
+  /** `dry_run` of agents and manager; @default false */
+  readonly dryRun?: boolean;
+  /** Start the manager with the stack; @default true (else call `stack.manager.start()`) */
+  readonly startManager?: boolean;
+  /** Last word on each agent's config file. */
+  readonly editAgentConfig?: (config: Record<string, unknown>, validator: SimValidator) => Record<string, unknown>;
+  /** Last word on the manager's config file. */
+  readonly editManagerConfig?: (config: Record<string, unknown>) => Record<string, unknown>;
+  /** Keep the working directory (configs, logs) after stop(); @default false */
+  readonly keepDir?: boolean;
+}
+
+/** One agent of the stack. */
+export interface StackAgent {
+  readonly name: string;
+  readonly validator: SimValidator;
+  /** `http://<validator ip>:<port>`. */
+  readonly url: string;
+  readonly configPath: string;
+  /** The `failover-agent` process (kill, SIGSTOP, restart for faults). */
+  readonly process: ManagedProcess;
+  /**
+   * A signed client. Mind that an authenticated `/status` counts as a manager heartbeat for
+   * the agent's watchdog: watch the stack through `manager.status()` instead.
+   */
+  readonly client: AgentClient;
+}
+
+/** The manager of the stack. */
+export interface StackManager {
+  readonly configPath: string;
+  readonly process: ManagedProcess;
+  /** Its JSON log lines as they come: notified events, failovers with step timings. */
+  readonly log: ManagerLog;
+  readonly control: ControlTarget;
+  /** `failover-manager status` through the control API. */
+  status(): Promise<ControlStatus>;
+  /** Starts the process and waits until its control API answers. */
+  start(): Promise<void>;
+}
+
+/** A running stack; see {@link startStack}. */
+export interface Stack {
+  /** Working directory: configs, `logs/`, the tower store directory. */
+  readonly dir: string;
+  readonly logDir: string;
+  readonly cluster: SimCluster;
+  /** The etcd holding towers, with `towerStore: 'etcd'`. */
+  readonly etcd: EtcdCluster | undefined;
+  readonly telegram: FakeTelegram | undefined;
+  readonly secretPath: string;
+  readonly agents: readonly [StackAgent, StackAgent];
+  agent(name: string): StackAgent;
+  readonly manager: StackManager;
+  /** Validator restarts served for `validator_restart_command`. */
+  readonly restarts: RestartService['restarts'];
+  /** Kills every process, stops what the stack started, removes the directory unless kept. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the stack: cluster, agents (validator `v1` starts staked and active, `v2` passive),
+ * then the manager. Resolves once both agents answer `/health` and the manager's control API
+ * answers. On any failure everything already started is stopped before the error is thrown.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  for (const bin of [AGENT_BIN, MANAGER_BIN]) {
+    const dist = path.join(path.dirname(bin), '../dist/index.js');
+    if (!existsSync(dist)) throw new Error(`${dist} is missing; build first: npx nx run-many -t build`);
+  }
+  const slotMs = options.slotMs ?? 400;
+  const heartbeatMs = options.heartbeatMs ?? Math.max(100, slotMs);
+  const dir = mkdtempSync(path.join(tmpdir(), 'failover-stack-'));
+  const logDir = path.join(dir, 'logs');
+  mkdirSync(logDir, { mode: 0o700 });
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+    if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const cluster = await startCluster({ validators: [{ name: 'v1' }, { name: 'v2' }], slotMs });
+    cleanups.push(() => cluster.stop());
+    let etcd: EtcdCluster | undefined;
+    if ((options.towerStore ?? 'directory') === 'etcd') {
+      etcd = options.etcd ?? (await startEtcd());
+      if (options.etcd === undefined) cleanups.push(() => etcd!.stop());
+    }
+    const telegram = options.telegram ? await startFakeTelegram() : undefined;
+    if (telegram) cleanups.push(() => telegram.stop());
+
+    // The agents read the file's text (trimmed) as the HMAC key, so the harness signs with the same text.
+    const secretText = randomBytes(32).toString('hex');
+    const secretPath = path.join(dir, 'auth-secret');
+    writeFileSync(secretPath, `${secretText}\n`, { mode: 0o600 });
+    const secret = Buffer.from(secretText, 'utf8');
+    const restarter = startRestartService(path.join(dir, 'restart-requests'), cluster.validators);
+    cleanups.push(() => restarter.stop());
+    const towerStore: TowerStoreChoice = etcd ? { kind: 'etcd', endpoints: etcd.endpoints } : { kind: 'directory', dir: path.join(dir, 'towers') };
+
+    const validators = [cluster.validator('v1'), cluster.validator('v2')] as const;
+    const listens = await Promise.all(validators.map(async (v) => `${v.ip}:${await freePort(v.ip)}`));
+    const env = { ...process.env, ...cluster.env };
+    const makeAgent = (v: SimValidator, i: 0 | 1): StackAgent => {
+      const config = agentConfig({
+        validator: v,
+        stakedPubkey: cluster.stakedPubkey,
+        listen: listens[i]!,
+        peerUrl: `http://${listens[1 - i]}`,
+        secretPath,
+        towerStore,
+        restartCommand: restarter.commandFor(v),
+        isActiveOnStart: i === 0,
+        dryRun: options.dryRun ?? false,
+        managerTimeoutMs: options.agentManagerTimeoutMs ?? 10_000,
+        startupGraceMs: options.agentManagerTimeoutMs ?? 10_000,
+      });
+      const configPath = path.join(dir, `${v.name}-validator-config.json`);
+      writeJson(configPath, options.editAgentConfig ? options.editAgentConfig(config, v) : config);
+      const agentProcess = new ManagedProcess({ name: `agent ${v.name}`, script: AGENT_BIN, args: ['--config', configPath], env, logPath: path.join(logDir, `agent-${v.name}.log`) });
+      cleanups.push(() => agentProcess.stop());
+      const url = `http://${listens[i]}`;
+      return { name: v.name, validator: v, url, configPath, process: agentProcess, client: createAgentClient({ baseUrl: url, secret, timeoutMs: 2_000 }) };
+    };
+    const agents = [makeAgent(validators[0], 0), makeAgent(validators[1], 1)] as const;
+    for (const agent of agents) agent.process.start();
+    await Promise.all(agents.map((agent) => waitForAgent(agent)));
+
+    const controlPort = await freePort('127.0.0.1');
+    const config = managerConfig({
+      nodes: [
+        { endpoint: agents[0].url, ip: validators[0].ip, ledgerPath: validators[0].ledgerDir },
+        { endpoint: agents[1].url, ip: validators[1].ip, ledgerPath: validators[1].ledgerDir },
+      ],
+      clusterRpc: cluster.rpcUrl,
+      stakedPubkey: cluster.stakedPubkey,
+      votePubkey: cluster.votePubkey,
+      secretPath,
+      controlListen: `127.0.0.1:${controlPort}`,
+      heartbeatMs,
+      misses: options.misses ?? 3,
+      requestTimeoutMs: options.requestTimeoutMs ?? Math.max(500, heartbeatMs),
+      slotThreshold: options.slotThreshold ?? 50,
+      staleVoteSlots: options.staleVoteSlots ?? Math.max(16, Math.ceil(4000 / slotMs)),
+      startupGraceMs: options.graceMs ?? 1000,
+      cooldownMs: options.cooldownMs ?? 30_000,
+      dryRun: options.dryRun ?? false,
+      ...(telegram ? { telegram: { token: telegram.token, chatId: '-1001234567890', apiRoot: telegram.apiRoot } } : {}),
+    });
+    const managerConfigPath = path.join(dir, 'manager-config.json');
+    writeJson(managerConfigPath, options.editManagerConfig ? options.editManagerConfig(config) : config);
+    const log = new ManagerLog();
+    const managerProcess = new ManagedProcess({
+      name: 'manager',
+      script: MANAGER_BIN,
+      args: ['--config', managerConfigPath],
+      env,
+      logPath: path.join(logDir, 'manager.log'),
+      onLine: (line) => log.push(line),
+    });
+    cleanups.push(() => managerProcess.stop());
+    const control: ControlTarget = { host: '127.0.0.1', port: controlPort, secret, timeoutMs: 2_000 };
+    const manager: StackManager = {
+      configPath: managerConfigPath,
+      process: managerProcess,
+      log,
+      control,
+      status: () => fetchControlStatus(control),
+      async start() {
+        managerProcess.start();
+        await untilReady(managerProcess, `the manager's control API on 127.0.0.1:${controlPort}`, async () => {
+          await manager.status();
+          return true;
+        });
+      },
+    };
+    if (options.startManager ?? true) await manager.start();
+
+    return {
+      dir,
+      logDir,
+      cluster,
+      etcd,
+      telegram,
+      secretPath,
+      agents,
+      agent: (name) => {
+        const found = agents.find((a) => a.name === name);
+        if (!found) throw new Error(`no agent named '${name}' (have v1, v2)`);
+        return found;
+      },
+      manager,
+      restarts: restarter.restarts,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function waitForAgent(agent: StackAgent): Promise<void> {
+  await untilReady(agent.process, `agent ${agent.name} to answer GET ${agent.url}/health`, async () => (await agent.client.health()).ok);
+}
+
+/** Polls `ready` until it holds; fails at once, naming the log, when the process exits instead. */
+async function untilReady(child: ManagedProcess, description: string, ready: () => Promise<boolean>): Promise<void> {
+  const outcome = await waitFor(async () => (!child.isRunning() ? 'exited' : (await ready()) || undefined), { description, timeoutMs: 15_000, intervalMs: 50 });
+  if (outcome === 'exited') throw new Error(`${child.name} exited (${JSON.stringify(child.lastExit)}) before ${description}; see ${child.logPath}`);
+}
+
+function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+}
