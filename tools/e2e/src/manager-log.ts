@@ -80,18 +80,26 @@ function isStepTiming(value: unknown): value is StepTiming {
 export class ManagerLog {
   private readonly lines: ManagerLogLine[] = [];
   private waiters: Array<{ accept: (line: ManagerLogLine) => boolean; resolve: (line: ManagerLogLine) => void }> = [];
+  private readonly listeners = new Set<(line: ManagerLogLine) => void>();
 
   /** Feeds one raw stdout line. */
   push(raw: string): void {
     const line = parseManagerLogLine(raw);
     if (line === undefined) return;
     this.lines.push(line);
+    for (const listener of this.listeners) listener(line);
     const still: typeof this.waiters = [];
     for (const waiter of this.waiters) {
       if (waiter.accept(line)) waiter.resolve(line);
       else still.push(waiter);
     }
     this.waiters = still;
+  }
+
+  /** Calls `listener` with each line from now on; returns the unsubscribe function. */
+  subscribe(listener: (line: ManagerLogLine) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Every parsed line so far. */

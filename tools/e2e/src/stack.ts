@@ -134,7 +134,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const cluster = await startCluster({ validators: [{ name: 'v1' }, { name: 'v2' }], slotMs });
+    // Two validators share this host, so each needs its own process name: an agent that
+    // matched the other's `agave-validator` would report a crashed validator as running.
+    const cluster = await startCluster({
+      validators: [
+        { name: 'v1', processName: 'agave-val-v1' },
+        { name: 'v2', processName: 'agave-val-v2' },
+      ],
+      slotMs,
+    });
     cleanups.push(() => cluster.stop());
     let etcd: EtcdCluster | undefined;
     if ((options.towerStore ?? 'directory') === 'etcd') {
