@@ -12,17 +12,14 @@ afterEach(async () => {
 const failoverRequests = (r: Rig): number => r.agents.reduce((n, a) => n + (a.output.match(/failover requested/g) ?? []).length, 0);
 
 describe('failovers held back, with real agents', () => {
-  it.each([
-    ['the manager runs dry: no command runs anywhere', { dry_run: true }, async () => undefined, 'dry run'],
-  ])('holds the failover when %s', async (_name, overrides, arrange, wording) => {
+  it('holds the failover when the manager runs dry: no command runs anywhere', async () => {
     rig = await startRig();
     const r = rig;
-    await arrange(r);
-    const manager = await r.startManager(overrides);
+    const manager = await r.startManager({ dry_run: true });
     await r.cluster.waitFor('the manager to see v1 active', async () => manager.monitor.snapshot().state.active === 'validator1' || undefined, { timeoutMs: 15_000 });
     await r.cluster.validators[0]!.crash();
     const blocked = await r.cluster.waitFor('a blocked notification', async () => r.telegram.messages.find((m) => m.text.includes('Failover blocked')), { timeoutMs: 20_000, intervalMs: 100 });
-    expect(blocked.text.toLowerCase()).toContain(wording);
+    expect(blocked.text.toLowerCase()).toContain('dry run');
     const seen = manager.monitor.snapshot().state.nodes.validator1.misses;
     await r.cluster.waitFor('more heartbeats', async () => manager.monitor.snapshot().state.nodes.validator1.misses >= seen + 5 || undefined, { timeoutMs: 10_000 });
     expect(failoverRequests(r)).toBe(0);
