@@ -86,7 +86,7 @@ describe('the control API', () => {
     const { port } = await start();
     const body = '{}';
     const sign = (key: Uint8Array): string => signRequest({ secret: key, method: 'POST', path: '/v1/status', body, now: Date.now() });
-    const auth = headers[AUTH_HEADER] === 'valid' ? { [AUTH_HEADER]: sign(secret) } : headers[AUTH_HEADER] === 'other' ? { [AUTH_HEADER]: sign(new TextEncoder().encode('another-secret-entirely-000')) } : {};
+    const auth: Record<string, string> = headers[AUTH_HEADER] === 'valid' ? { [AUTH_HEADER]: sign(secret) } : headers[AUTH_HEADER] === 'other' ? { [AUTH_HEADER]: sign(new TextEncoder().encode('another-secret-entirely-000')) } : {};
     const response = await fetch(`http://127.0.0.1:${port}/v1/status`, { method: 'POST', headers: { 'content-type': type, ...auth }, body });
     expect(response.status).toBe(status);
     expect(await response.json()).toMatchObject({ error: { code } });
