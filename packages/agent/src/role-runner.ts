@@ -95,18 +95,24 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
     }
   };
 
+  // The step that ran last, settled or not. A step that outlived its time limit is reported
+  // failed at once (the machine moves on), but the next step starts only once it has ended:
+  // a retried set-identity must never run beside the one that hung. Every executor call has
+  // its own deadline (commands are killed, RPC and etcd calls time out), so this wait is short.
+  let lastExecution: Promise<void> = Promise.resolve();
+
   const runStep = async (token: number, step: PlanStep<AgentAction>, attempt: number): Promise<void> => {
-    // The step's own time limit: a hung command or store must not hold the role change open.
+    const previous = lastExecution;
+    let finished: () => void = () => undefined;
+    lastExecution = new Promise((resolve) => (finished = resolve));
+    await previous;
     let timer: TimerHandle | undefined;
     const timedOut = new Promise<StepResult>((resolve) => {
       timer = clock.setTimeout(() => resolve({ ok: false, detail: `${step.action.kind} timed out after ${step.timeoutMs} ms` }), step.timeoutMs);
     });
-    let result: StepResult;
-    try {
-      result = await Promise.race([options.executeStep(step, attempt), timedOut]);
-    } catch (error) {
-      result = { ok: false, detail: `${step.action.kind} threw: ${(error as Error).message}` };
-    }
+    const execution = options.executeStep(step, attempt).catch((error: unknown): StepResult => ({ ok: false, detail: `${step.action.kind} threw: ${(error as Error).message}` }));
+    void execution.finally(finished);
+    const result = await Promise.race([execution, timedOut]);
     if (timer !== undefined) clock.clearTimeout(timer);
     dispatch({ type: 'step-result', token, result, at: clock.now() });
   };
@@ -137,6 +143,7 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
       running = false;
       if (watchdog !== undefined) clock.clearTimeout(watchdog);
       await idle;
+      await lastExecution;
     },
   };
 }

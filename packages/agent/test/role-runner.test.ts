@@ -15,7 +15,7 @@ interface Setup {
   readonly log: ReturnType<typeof recordingLogger>;
 }
 
-function setup(initialRole: 'active' | 'passive', peer: PeerAnswer, execute?: (kind: string) => Promise<StepResult>): Setup {
+function setup(initialRole: 'active' | 'passive', peer: PeerAnswer, execute?: (kind: string, clock: SimulatedClock, timeoutMs: number) => Promise<StepResult>): Setup {
   const clock = new SimulatedClock(1_000_000);
   const steps: string[] = [];
   let questions = 0;
@@ -26,7 +26,7 @@ function setup(initialRole: 'active' | 'passive', peer: PeerAnswer, execute?: (k
     machine: { managerTimeoutMs: 30_000, startupGraceMs: 60_000, peerCheckIntervalMs: 10_000 },
     executeStep: async (step) => {
       steps.push(step.action.kind);
-      return execute ? execute(step.action.kind) : { ok: true };
+      return execute ? execute(step.action.kind, clock, step.timeoutMs) : { ok: true };
     },
     askPeer: async () => {
       questions++;
@@ -100,14 +100,35 @@ describe('watchdog', () => {
 });
 
 describe('role changes', () => {
-  it("fails a step that outlives its time limit, and the demotion does not claim passive", async () => {
-    const s = setup('active', 'unreachable', (kind) => (kind === 'remove-identity' || kind === 'restart-validator' ? new Promise<StepResult>(() => undefined) : Promise.resolve({ ok: true })));
+  it('fails a step that outlives its time limit, and the demotion does not claim passive', async () => {
+    // A hung command is killed by the runner 2 s after its limit, like the command runner does.
+    const hangs = (kind: string, clock: SimulatedClock, timeoutMs: number): Promise<StepResult> =>
+      kind === 'remove-identity' || kind === 'restart-validator'
+        ? new Promise<StepResult>((resolve) => clock.setTimeout(() => resolve({ ok: false, detail: 'killed' }), timeoutMs + 2_000))
+        : Promise.resolve({ ok: true });
+    const s = setup('active', 'unreachable', hangs);
     const answer = s.runner.request('become_passive', false);
     await flush();
-    // remove-identity: 3 attempts of 30 s, then the restart fallback, 120 s.
-    await advance(s.clock, 3 * 30_000 + 120_000 + 5_000, 5_000);
+    // remove-identity: 3 attempts of 30 s (+2 s each to end), then the restart fallback, 120 s.
+    await advance(s.clock, 3 * 32_000 + 122_000 + 5_000, 1_000);
     await expect(answer).resolves.toMatchObject({ result: 'failed', role: 'active', step: 'restart-validator', detail: expect.stringContaining('timed out after 120000 ms') });
     expect(s.runner.role()).toBe('active');
+    expect(s.steps).toEqual(['passive-symlink', 'remove-identity', 'remove-identity', 'remove-identity', 'restart-validator']);
+    await s.runner.stop();
+  });
+
+  it('starts a retry only once the attempt that timed out has ended', async () => {
+    const started: number[] = [];
+    const s = setup('active', 'unreachable', (kind, clock, timeoutMs) => {
+      if (kind !== 'remove-identity') return Promise.resolve({ ok: true });
+      started.push(clock.now());
+      if (started.length > 1) return Promise.resolve({ ok: true });
+      return new Promise<StepResult>((resolve) => clock.setTimeout(() => resolve({ ok: false, detail: 'killed' }), timeoutMs + 2_000));
+    });
+    const answer = s.runner.request('become_passive', false);
+    await advance(s.clock, 80_000, 500);
+    await expect(answer).resolves.toMatchObject({ result: 'ok', role: 'passive' });
+    expect(started[1]! - started[0]!).toBeGreaterThanOrEqual(32_000);
     await s.runner.stop();
   });
 
