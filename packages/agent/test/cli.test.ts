@@ -1,5 +1,6 @@
 import { loadAgentConfig } from '@failover/protocol';
-import { tempDir, type TempDir } from '@failover/testkit';
+import { freePort, tempDir, type TempDir } from '@failover/testkit';
+import { generateKeypair } from '@failover/core';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAgentArgs } from '../src/cli-args';
@@ -73,5 +74,35 @@ describe('command line', () => {
     const cli = io();
     await expect(runAgentCli(['--config', file], cli)).resolves.toBe(2);
     expect(cli.err.text()).toContain('FAILOVER_AGENT_NO_AUTH');
+  });
+
+  it('logs one JSON object per line with --log-format json, and stops on the stop signal', async () => {
+    const file = path.join(dir.path, 'validator-config.json');
+    const port = await freePort();
+    writeFileSync(
+      file,
+      JSON.stringify({
+        listen_addr: `127.0.0.1:${port}`,
+        local_rpc: `http://127.0.0.1:${await freePort()}`,
+        validator_identity: generateKeypair().pubkey,
+        ledger_path: dir.path,
+        tower_store_dir: path.join(dir.path, 'towers'),
+        insecure_no_auth: true,
+        local_ip: '127.0.0.1',
+      }),
+    );
+    const cli = io();
+    let stop: (signal: string) => void = () => undefined;
+    const listening = new Promise<string>((resolve) => {
+      Object.assign(cli, { onStopSignal: (s: (signal: string) => void) => ((stop = s), () => undefined), onListening: resolve });
+    });
+    const exited = runAgentCli(['--config', file, '--log-format', 'json'], cli);
+    await expect(listening).resolves.toBe(`http://127.0.0.1:${port}`);
+    stop('SIGTERM');
+    await expect(exited).resolves.toBe(0);
+    const lines = cli.out.text().trim().split('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    expect(cli.out.text()).toContain('failover-agent listening on');
   });
 });

@@ -72,4 +72,18 @@ describe("the Go tool's example validator-config.json", () => {
     await expect(b.client.status()).resolves.toMatchObject({ ok: true, value: { role: 'active', is_active: true } });
     await expect(a.client.status()).resolves.toMatchObject({ ok: true, value: { role: 'passive', is_active: false } });
   });
+
+  it('keeps claiming active, and says why, when the identity cannot be removed', async () => {
+    const c = cluster!;
+    agents = await startAgents({ cluster: c, dir: dir!.path, env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') } });
+    const [a] = agents as [RunningAgent];
+    const va = c.validator('a');
+    await va.failSetIdentity(true);
+    const demoted = await a.client.failover({ action: 'become_passive', reason: 'test' });
+    expect(demoted).toMatchObject({ ok: true, value: { success: false, message: expect.stringContaining('could not become passive') } });
+    expect(demoted.ok && demoted.value.message).toContain('validator_restart_command');
+    await expect(a.client.status()).resolves.toMatchObject({ ok: true, value: { role: 'active', is_active: true } });
+    expect(await va.identity()).toBe(c.stakedPubkey);
+    expect(await c.judge.violations()).toEqual([]);
+  });
 });
