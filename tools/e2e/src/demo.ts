@@ -94,7 +94,7 @@ async function runScenario(stack: Stack, options: DemoOptions, say: (text: strin
   const view = startLiveView(stack, screen, started);
   try {
     // Steady: the manager sees the staked node active with a tower backup, and it has voted for a while.
-    const steadyMs = Math.max(3000, 8 * slotMs);
+    const steadyMs = Math.max(3000, 20 * slotMs);
     let votingSince: number | undefined;
     const steady = await until(30_000, Math.max(100, slotMs), async () => {
       const [status, validator] = await Promise.all([manager.status().catch(() => null), validatorStatus(active.validator)]);

@@ -2,7 +2,7 @@ export * from './run';
 export { AGENT_BIN, MANAGER_BIN, startStack } from './stack';
 export type { Stack, StackAgent, StackManager, StackOptions } from './stack';
 export { agentConfig, managerConfig, shellQuote } from './stack-config';
-export type { AgentConfigInput, ManagedNode, ManagerConfigInput, TowerStoreChoice } from './stack-config';
+export type { AgentConfigInput, ManagedNode, ManagerConfigInput, TowerStoreChoice, ValidatorPaths } from './stack-config';
 export { ManagedProcess } from './managed-process';
 export type { ManagedProcessOptions, ProcessExit } from './managed-process';
 export { ManagerLog, parseManagerLogLine, toFailoverReport } from './manager-log';

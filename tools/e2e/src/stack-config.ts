@@ -9,9 +9,12 @@ import type { SimValidator } from '@failover/solana-sim';
 /** Where the tower backups go: the embedded directory store or a real etcd. */
 export type TowerStoreChoice = { readonly kind: 'directory'; readonly dir: string } | { readonly kind: 'etcd'; readonly endpoints: readonly string[] };
 
+/** What an agent's config needs to know of its validator. */
+export type ValidatorPaths = Pick<SimValidator, 'ip' | 'rpcUrl' | 'processName' | 'ledgerDir' | 'identitySymlink' | 'stakedKeypairPath' | 'unstakedKeypairPath'>;
+
 /** What one agent's config is built from. */
 export interface AgentConfigInput {
-  readonly validator: SimValidator;
+  readonly validator: ValidatorPaths;
   readonly stakedPubkey: string;
   /** `host:port` the agent listens on: the validator's own loopback IP. */
   readonly listen: string;
