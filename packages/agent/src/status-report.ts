@@ -21,29 +21,31 @@ export interface StatusSources {
  * the manager must hear from a live agent even when its validator's RPC hangs.
  */
 export async function buildStatus(sources: StatusSources): Promise<StatusResponse> {
-  const [process, health, slot, identity] = await Promise.all([
-    sources.probe.probe().catch((error: unknown) => ({ error: `process probe failed: ${(error as Error).message}` })),
+  const [probed, health, slot, identity] = await Promise.all([
+    sources.probe.probe().then(
+      (snapshot) => ({ ok: true as const, snapshot }),
+      (error: unknown) => ({ ok: false as const, error: `process probe failed: ${(error as Error).message}` }),
+    ),
     sources.localRpc.getHealth(),
     sources.localRpc.getSlot(),
     sources.localRpc.getIdentity(),
   ]);
+  const validator = probed.ok ? probed.snapshot : { running: false, uptimeSeconds: 0, crashLoop: false, recentRestarts: 0 };
   const problems: string[] = [];
-  if ('error' in process) problems.push(process.error);
+  if (!probed.ok) problems.push(probed.error);
   if (!health.ok) problems.push(`getHealth: ${health.error}`);
   if (!slot.ok) problems.push(`getSlot: ${slot.error}`);
   if (!identity.ok) problems.push(`getIdentity: ${identity.error}`);
+  if (validator.crashLoop) problems.push(`validator restarted ${validator.recentRestarts} times recently (crash loop)`);
   const tower = sources.keeper.state();
   if (tower.lastError) problems.push(`tower backup failed: ${tower.lastError.message}`);
-  const running = !('error' in process) && process.running;
-  const crashLoop = !('error' in process) && process.crashLoop;
-  if (crashLoop) problems.push(`validator restarted ${'recentRestarts' in process ? process.recentRestarts : ''} times recently (crash loop)`);
   const role = sources.role();
   const backedUpAt = tower.lastBackupAt === null ? 0 : Math.floor(tower.lastBackupAt / 1000);
   const last = tower.lastBackup;
   return {
-    process_running: running,
-    process_uptime: 'error' in process ? 0 : process.uptimeSeconds,
-    process_healthy: running && !crashLoop,
+    process_running: validator.running,
+    process_uptime: validator.uptimeSeconds,
+    process_healthy: validator.running && !validator.crashLoop,
     validator_slot: slot.ok ? slot.value : 0,
     network_slot: 0,
     slot_diff: 0,
