@@ -9,3 +9,5 @@ export { ManagerLog, parseManagerLogLine, toFailoverReport } from './manager-log
 export type { FailoverReport, ManagerLogLine } from './manager-log';
 export { startRestartService } from './restart-service';
 export type { RestartService } from './restart-service';
+export { startStackLinks } from './stack-links';
+export type { AgentLinks, StackLinks, StackLinksInput } from './stack-links';

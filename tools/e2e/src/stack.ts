@@ -16,6 +16,7 @@ import { freePort, startEtcd, startFakeTelegram, waitFor, type EtcdCluster, type
 import { ManagedProcess } from './managed-process';
 import { ManagerLog } from './manager-log';
 import { startRestartService, type RestartService } from './restart-service';
+import { startStackLinks, type StackLinks } from './stack-links';
 import { agentConfig, managerConfig, type TowerStoreChoice } from './stack-config';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -30,8 +31,15 @@ export interface StackOptions {
   readonly slotMs?: number;
   /** Where towers are backed up; @default 'directory' */
   readonly towerStore?: 'directory' | 'etcd';
-  /** etcd for `towerStore: 'etcd'`; @default a one-member etcd started (and stopped) by the stack */
+  /** etcd for `towerStore: 'etcd'`; @default an etcd of `etcdMembers` started (and stopped) by the stack */
   readonly etcd?: EtcdCluster;
+  /** Members of the etcd the stack starts for `towerStore: 'etcd'`; @default 1 */
+  readonly etcdMembers?: 1 | 3;
+  /**
+   * Route every link (manager → agent, agent → peer, agent → etcd, agent → cluster RPC)
+   * through a cuttable proxy, `stack.links`, for network faults; @default false
+   */
+  readonly links?: boolean;
   /** Manager `heartbeat_interval` (and `slot_check_interval`); @default max(100, slotMs) */
   readonly heartbeatMs?: number;
   /** Manager `misses_before_failover`; @default 3 */
@@ -99,6 +107,8 @@ export interface Stack {
   readonly cluster: SimCluster;
   /** The etcd holding towers, with `towerStore: 'etcd'`. */
   readonly etcd: EtcdCluster | undefined;
+  /** The cuttable links, with `links: true`. */
+  readonly links: StackLinks | undefined;
   readonly telegram: FakeTelegram | undefined;
   readonly secretPath: string;
   readonly agents: readonly [StackAgent, StackAgent];
@@ -146,7 +156,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => cluster.stop());
     let etcd: EtcdCluster | undefined;
     if ((options.towerStore ?? 'directory') === 'etcd') {
-      etcd = options.etcd ?? (await startEtcd());
+      etcd = options.etcd ?? (await startEtcd({ members: options.etcdMembers ?? 1 }));
       if (options.etcd === undefined) cleanups.push(() => etcd!.stop());
     }
     const telegram = options.telegram ? await startFakeTelegram() : undefined;
@@ -164,14 +174,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const validators = [cluster.validator('v1'), cluster.validator('v2')] as const;
     const listens = await Promise.all(validators.map(async (v) => `${v.ip}:${await freePort(v.ip)}`));
     const env = { ...process.env, ...cluster.env };
+    let links: StackLinks | undefined;
+    if (options.links) {
+      links = await startStackLinks({
+        agents: validators.map((v, i) => ({ name: v.name, listen: listens[i]! })),
+        etcdEndpoints: etcd?.endpoints ?? [],
+        clusterRpcUrl: cluster.rpcUrl,
+      });
+      cleanups.push(() => links!.stop());
+    }
     const makeAgent = (v: SimValidator, i: 0 | 1): StackAgent => {
       const config = agentConfig({
         validator: v,
         stakedPubkey: cluster.stakedPubkey,
         listen: listens[i]!,
-        peerUrl: `http://${listens[1 - i]}`,
+        peerUrl: links ? links.of(v.name).toPeer.url : `http://${listens[1 - i]}`,
         secretPath,
-        towerStore,
+        towerStore: links && towerStore.kind === 'etcd' ? { kind: 'etcd', endpoints: links.of(v.name).toEtcd.map((p) => p.url) } : towerStore,
         restartCommand: restarter.commandFor(v),
         isActiveOnStart: i === 0,
         dryRun: options.dryRun ?? false,
@@ -180,7 +199,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       });
       const configPath = path.join(dir, `${v.name}-validator-config.json`);
       writeJson(configPath, options.editAgentConfig ? options.editAgentConfig(config, v) : config);
-      const agentProcess = new ManagedProcess({ name: `agent ${v.name}`, script: AGENT_BIN, args: ['--config', configPath], env, logPath: path.join(logDir, `agent-${v.name}.log`) });
+      const agentEnv = links ? { ...env, SOLANA_SIM_RPC_URL: links.of(v.name).toCluster.url } : env;
+      const agentProcess = new ManagedProcess({ name: `agent ${v.name}`, script: AGENT_BIN, args: ['--config', configPath], env: agentEnv, logPath: path.join(logDir, `agent-${v.name}.log`) });
       cleanups.push(() => agentProcess.stop());
       const url = `http://${listens[i]}`;
       return { name: v.name, validator: v, url, configPath, process: agentProcess, client: createAgentClient({ baseUrl: url, secret, timeoutMs: 2_000 }) };
@@ -192,8 +212,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const controlPort = await freePort('127.0.0.1');
     const config = managerConfig({
       nodes: [
-        { endpoint: agents[0].url, ip: validators[0].ip, ledgerPath: validators[0].ledgerDir },
-        { endpoint: agents[1].url, ip: validators[1].ip, ledgerPath: validators[1].ledgerDir },
+        { endpoint: links?.of('v1').fromManager.url ?? agents[0].url, ip: validators[0].ip, ledgerPath: validators[0].ledgerDir },
+        { endpoint: links?.of('v2').fromManager.url ?? agents[1].url, ip: validators[1].ip, ledgerPath: validators[1].ledgerDir },
       ],
       clusterRpc: cluster.rpcUrl,
       stakedPubkey: cluster.stakedPubkey,
@@ -244,6 +264,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       logDir,
       cluster,
       etcd,
+      links,
       telegram,
       secretPath,
       agents,
