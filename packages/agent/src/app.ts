@@ -7,6 +7,7 @@ import {
   WIRE_ERROR_CODES,
   createReplayCache,
   errorEnvelope,
+  parseConfigText,
   verifyFailureCode,
   verifyRequest,
   type WireErrorCode,
@@ -88,12 +89,11 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     const text = body as string;
     request.rawBody = text;
     if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch (error) {
-      request.bodyError = `body is not valid JSON: ${(error as Error).message}`;
-      done(null, undefined);
-    }
+    // The protocol's parser says where the syntax breaks without quoting the body back.
+    const parsed = parseConfigText(text, 'body');
+    if (parsed.ok) return done(null, parsed.raw);
+    request.bodyError = parsed.problems.map((p) => p.message).join('; ');
+    done(null, undefined);
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {

@@ -78,7 +78,7 @@ describe('authentication', () => {
 
 describe('malformed requests', () => {
   const bad: Array<[string, string, number, string, RegExp]> = [
-    ['a body that is not JSON', '{"action": "become_active",', 400, 'FAILOVER_BAD_REQUEST', /not valid JSON/],
+    ['a body that is not JSON', '{"action": "become_active",', 400, 'FAILOVER_BAD_REQUEST', /^body:1:\d+: invalid JSON/],
     ['a missing field', JSON.stringify({ action: 'become_active', timestamp: 1 }), 400, 'FAILOVER_BAD_REQUEST', /required property 'reason'/],
     ['a wrong type', JSON.stringify({ action: 'become_active', reason: 'x', timestamp: '1700000000' }), 400, 'FAILOVER_BAD_REQUEST', /timestamp must be integer/],
     ['an unknown action', JSON.stringify({ action: 'become_leader', reason: 'x', timestamp: 1 }), 400, 'FAILOVER_BAD_REQUEST', /action/],
