@@ -109,7 +109,11 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     ...(localIp ? { localIp } : {}),
     logger: log,
   });
-  log.info({ decided_by: startRole.decidedBy, detail: startRole.detail }, `starting as ${startRole.role}`);
+  const version = await localRpc.getVersion();
+  log.info(
+    { decided_by: startRole.decidedBy, detail: startRole.detail, validator_version: version.ok ? version.value : `unknown (${version.error})` },
+    `starting as ${startRole.role}`,
+  );
 
   const managerTimeoutMs = config.managerTimeoutMs;
   const role = createRoleRunner({

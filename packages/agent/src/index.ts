@@ -7,7 +7,7 @@ export { createProcessProbe, type ProcessProbeOptions, type ProcessSnapshot, typ
 export { createLocalRpc, createClusterRpc, type LocalRpc, type ClusterRpc, type ClusterNodeInfo, type RpcOptions, type RpcResult, type RpcFailureKind } from './validator-rpc';
 export { createTowerKeeper, type TowerKeeper, type TowerKeeperOptions, type BackupReport, type RestoreReport, type TowerState } from './tower-keeper';
 export * from './tower-store';
-export { detectLocalIp, hostAddresses } from './local-ip';
+export { detectLocalIp } from './local-ip';
 export { detectStartRole, type StartRole, type RoleSources } from './role-detection';
 export { createRoleRunner, type RoleRunner, type RoleRunnerOptions, type StepExecutor, type PeerAsker } from './role-runner';
 export { createStepExecutor, type StepExecutorOptions } from './role-steps';

@@ -15,7 +15,3 @@ export function detectLocalIp(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = 
   return undefined;
 }
 
-/** Every address of the host (internal ones included), to match a gossip IP against. */
-export function hostAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
-  return Object.values(interfaces).flatMap((infos) => (infos ?? []).map((i) => i.address));
-}

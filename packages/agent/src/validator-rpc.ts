@@ -21,9 +21,8 @@ export interface LocalRpc {
   getVersion(): Promise<RpcResult<string>>;
 }
 
-/** The cluster's RPC, for the network slot and who holds the identity in gossip. */
+/** The cluster's RPC, for where gossip places the staked identity at start-up. */
 export interface ClusterRpc {
-  getSlot(): Promise<RpcResult<number>>;
   getClusterNodes(): Promise<RpcResult<ClusterNodeInfo[]>>;
 }
 
@@ -104,7 +103,6 @@ export function createLocalRpc(options: RpcOptions): LocalRpc {
 /** Creates the client of the cluster RPC. */
 export function createClusterRpc(options: RpcOptions): ClusterRpc {
   return {
-    getSlot: () => call(options, 'getSlot', [{ commitment: 'processed' }], slot),
     getClusterNodes: () =>
       call(options, 'getClusterNodes', [], (r) => {
         if (!Array.isArray(r)) return undefined;

@@ -1,5 +1,5 @@
 import type { NetworkInterfaceInfo } from 'node:os';
-import { detectLocalIp, hostAddresses } from '../src/local-ip';
+import { detectLocalIp } from '../src/local-ip';
 
 const info = (address: string, family: 'IPv4' | 'IPv6', internal: boolean): NetworkInterfaceInfo =>
   ({ address, family, internal, netmask: '', mac: '00:00:00:00:00:00', cidr: null, ...(family === 'IPv6' ? { scopeid: 0 } : {}) }) as NetworkInterfaceInfo;
@@ -13,11 +13,7 @@ describe('local IP', () => {
     expect(detectLocalIp(interfaces)).toBe(expected);
   });
 
-  it('lists every address of the host, loopback included', () => {
-    expect(hostAddresses({ lo: [info('127.0.0.1', 'IPv4', true)], eth0: [info('10.0.0.1', 'IPv4', false)] })).toEqual(['127.0.0.1', '10.0.0.1']);
-  });
-
   it('reads the real interfaces without throwing', () => {
-    expect(hostAddresses()).toContain('127.0.0.1');
+    expect(() => detectLocalIp()).not.toThrow();
   });
 });
