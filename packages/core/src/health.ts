@@ -1,8 +1,8 @@
 /**
  * The health rules: one node's observation in, a verdict with every broken rule out.
  *
- * The manager applies these rules itself rather than trusting the agent's `isHealthy`, so
- * one configuration (the manager's) decides what "unhealthy" means for both nodes.
+ * The manager applies these rules itself to the agent's raw readings (process, `getHealth`,
+ * slot), so one configuration (the manager's) decides what "unhealthy" means for both nodes.
  */
 import type { HealthNote, HealthReason, NodeObservation, NodeStatus } from './types';
 
@@ -76,9 +76,13 @@ export function assessHealth(input: HealthInput): HealthAssessment {
   }
   if (input.recentRestarts >= thresholds.crashLoopRestarts) {
     reasons.push({ kind: 'crash-loop', restarts: input.recentRestarts, windowMs: thresholds.crashLoopWindowMs });
+  } else if (status.processRunning && !status.processHealthy) {
+    // The agent watches the process between heartbeats and sees restarts the manager's
+    // uptime comparison can miss; its verdict counts on its own.
+    reasons.push({ kind: 'process-unhealthy' });
   }
   // A stopped process cannot answer getHealth; reporting both would say the same thing twice.
-  if (status.processRunning && !status.processHealthy) {
+  if (status.processRunning && !status.rpcHealthy) {
     reasons.push({ kind: 'rpc-unhealthy', detail: status.error ?? null });
   }
   if (network === null) {

@@ -40,7 +40,10 @@ export interface NodeStatus {
   readonly processRunning: boolean;
   /** Seconds since the validator process started; 0 when it is not running. */
   readonly processUptimeSec: number;
-  /** The validator's local RPC answers `getHealth` with ok. */
+  /**
+   * The agent's process check (wire `process_healthy`): the validator process runs and is not
+   * restarting in a loop. Says nothing about the RPC or the slot.
+   */
   readonly processHealthy: boolean;
   /** The validator's own processed slot. */
   readonly validatorSlot: number;
@@ -48,8 +51,12 @@ export interface NodeStatus {
   readonly networkSlot: number;
   /** `networkSlot - validatorSlot`, as computed by the agent. */
   readonly slotDiff: number;
-  /** The agent's own verdict; the manager applies its own thresholds instead. */
-  readonly isHealthy: boolean;
+  /**
+   * The validator's local RPC answered `getHealth` with ok (wire `is_healthy`). A Go tool
+   * agent sends its overall verdict in the same field; read as RPC health, its "unhealthy"
+   * still makes the node unhealthy, the safe direction.
+   */
+  readonly rpcHealthy: boolean;
   /** The agent believes its validator holds the staked identity. */
   readonly isActive: boolean;
   /** When the last tower backup succeeded; null when never. */
@@ -126,6 +133,8 @@ export type HealthReason =
   | { readonly kind: 'unreachable'; readonly reason: UnreachableReason; readonly detail: string }
   | { readonly kind: 'process-down' }
   | { readonly kind: 'crash-loop'; readonly restarts: number; readonly windowMs: number }
+  /** The agent reports its validator process unhealthy (restarting in a loop) before the manager counted the restarts itself. */
+  | { readonly kind: 'process-unhealthy' }
   | { readonly kind: 'rpc-unhealthy'; readonly detail: string | null }
   | { readonly kind: 'lagging'; readonly slotsBehind: number; readonly threshold: number };
 

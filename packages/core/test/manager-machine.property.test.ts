@@ -6,10 +6,10 @@ import { STAKED, activeStatus, down, status, up } from './support/observations';
 const archetypes: Record<string, (slot: number) => NodeObservation> = {
   'active-ok': (slot) => up(activeStatus({ validatorSlot: slot })),
   'passive-ok': (slot) => up(status({ validatorSlot: slot })),
-  'active-crashed': () => up(activeStatus({ processRunning: false, processHealthy: false, processUptimeSec: 0 })),
+  'active-crashed': () => up(activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 })),
   'active-lagging': (slot) => up(activeStatus({ validatorSlot: slot - 500 })),
   'passive-lagging': (slot) => up(status({ validatorSlot: slot - 500 })),
-  'passive-rpc-down': (slot) => up(status({ validatorSlot: slot, processHealthy: false })),
+  'passive-rpc-down': (slot) => up(status({ validatorSlot: slot, rpcHealthy: false })),
   'passive-staked-identity': (slot) => up(status({ validatorSlot: slot, identityPubkey: STAKED })),
   down: () => down(),
 };

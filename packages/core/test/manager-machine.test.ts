@@ -2,7 +2,7 @@ import type { NodeObservation } from '@failover/core';
 import { activeStatus, down, status, up } from './support/observations';
 import { FAST, ManagerDriver } from './support/manager-driver';
 
-const crashed: NodeObservation = up(activeStatus({ processRunning: false, processHealthy: false, processUptimeSec: 0 }));
+const crashed: NodeObservation = up(activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 }));
 const laggingPassive: NodeObservation = up(status({ validatorSlot: 500 }));
 /** The cluster (and the passive) moved 200 slots past the vote account's last vote: the old active stopped voting. */
 const voteStale = { slot: 1200, lastVote: 999, v2: up(status({ validatorSlot: 1200 })) };
@@ -191,7 +191,7 @@ describe('manager machine: running a failover', () => {
   it('blocks a new failover during cooldown and allows it after', () => {
     const d = failingOver();
     d.completeAll();
-    const crashedV2 = up(activeStatus({ processRunning: false, processHealthy: false, processUptimeSec: 0 }));
+    const crashedV2 = up(activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 }));
     for (let i = 0; i < 4; i++) d.tick({ v1: up(status()), v2: crashedV2 });
     expect(d.notified('blocked').map((e) => e.cause.kind)).toEqual(['cooldown']);
     for (let i = 0; i < 10 && d.failovers().length < 2; i++) d.tick({ v1: up(status()), v2: crashedV2 });

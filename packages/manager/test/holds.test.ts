@@ -1,3 +1,4 @@
+import type { SimValidator } from '@failover/solana-sim';
 import { startRig, type Rig } from './support/failover-rig';
 
 // Real agents, simulator, etcd and fake Bot API: generous set-up budget on a 2-core machine.
@@ -25,6 +26,32 @@ describe('failovers held back, with real agents', () => {
     expect(failoverRequests(r)).toBe(0);
     expect(r.agents.map((a) => a.output).join('\n')).not.toMatch(/executing: .*set-identity/);
     expect(r.telegram.messages.filter((m) => m.text.includes('Failover blocked'))).toHaveLength(1);
+  });
+
+  // Regression: core read the wire's process check as getHealth, so an RPC-unhealthy passive was promoted.
+  it.each([
+    ['its RPC answers getHealth with "unhealthy"', async (v: SimValidator) => v.setRpcUnhealthy(true), 'rpc unhealthy'],
+    ['it lags the cluster by far more than slot_diff_threshold', async (v: SimValidator) => v.fallBehind(400), 'slots behind'],
+  ])('blocks the failover to a passive whose validator is unhealthy: %s', async (_name, spoil, wording) => {
+    rig = await startRig();
+    const r = rig;
+    const manager = await r.startManager();
+    const [v1, v2] = r.cluster.validators;
+    await r.cluster.waitFor('the manager to see v1 active', async () => manager.monitor.snapshot().state.active === 'validator1' || undefined, { timeoutMs: 15_000 });
+    await spoil(v2!);
+    await r.cluster.waitFor('the manager to judge v2 unhealthy', async () => manager.monitor.snapshot().state.nodes.validator2.health?.healthy === false || undefined, { timeoutMs: 10_000 });
+    await v1!.crash();
+    const blocked = await r.cluster.waitFor('a blocked notification', async () => r.telegram.messages.find((m) => m.text.includes('Failover blocked')), { timeoutMs: 20_000, intervalMs: 100 });
+    expect(blocked.text).toContain('validator2 is unhealthy');
+    expect(blocked.text.toLowerCase()).toContain(wording);
+    // The crashed active is reported as down, not as lagging behind another validator's process.
+    expect(manager.monitor.snapshot().state.nodes.validator1.health?.reasons.map((x) => x.kind)).toContain('process-down');
+    const seen = manager.monitor.snapshot().state.nodes.validator1.misses;
+    await r.cluster.waitFor('more heartbeats', async () => manager.monitor.snapshot().state.nodes.validator1.misses >= seen + 5 || undefined, { timeoutMs: 10_000 });
+    expect(failoverRequests(r)).toBe(0);
+    expect(await v2!.identity()).not.toBe(r.cluster.stakedPubkey);
+    expect(r.telegram.messages.some((m) => m.text.includes('Failover started') || m.text.includes('Failover complete'))).toBe(false);
+    expect(await r.cluster.judge.violations()).toEqual([]);
   });
 
   it('honours the start-up grace period, then fails over', async () => {

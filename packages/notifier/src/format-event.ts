@@ -148,6 +148,8 @@ function healthText(reason: HealthReason): string {
       return 'validator process not running';
     case 'crash-loop':
       return `crash loop (${reason.restarts} restarts in ${duration(reason.windowMs)})`;
+    case 'process-unhealthy':
+      return 'validator process restarting in a loop (reported by its agent)';
     case 'rpc-unhealthy':
       return `RPC unhealthy${reason.detail === null ? '' : ` (${reason.detail})`}`;
     case 'lagging':

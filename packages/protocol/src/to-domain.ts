@@ -201,7 +201,8 @@ function secondsToMs(seconds: number): number {
 /**
  * Maps a `/status` answer to core's {@link NodeStatus}. Wire timestamps are Unix seconds,
  * domain instants milliseconds; a `last_tower_backup` of 0 or below (the Go tool's zero
- * time) means "never".
+ * time) means "never". `process_healthy` is the process check and `is_healthy` the local
+ * `getHealth`; core's health rule needs both, each under its own name.
  */
 export function toNodeStatus(wire: StatusResponse): NodeStatus {
   return {
@@ -211,7 +212,7 @@ export function toNodeStatus(wire: StatusResponse): NodeStatus {
     validatorSlot: wire.validator_slot,
     networkSlot: wire.network_slot,
     slotDiff: wire.slot_diff,
-    isHealthy: wire.is_healthy,
+    rpcHealthy: wire.is_healthy,
     isActive: wire.is_active,
     lastTowerBackup: wire.last_tower_backup > 0 ? secondsToMs(wire.last_tower_backup) : null,
     ...optional('identityPubkey', wire.identity_pubkey),

@@ -25,13 +25,21 @@ describe('toNodeStatus', () => {
       validatorSlot: 5000,
       networkSlot: 0,
       slotDiff: 0,
-      isHealthy: true,
+      rpcHealthy: true,
       isActive: false,
       lastTowerBackup: 1_700_000_000_000,
       role: 'passive',
       tower: { lastVoteSlot: 4990, sha256: 'ab'.repeat(32), backedUpAt: 1_700_000_000_000 },
       timestamp: 1_700_000_005_000,
     });
+  });
+
+  // Regression: process_healthy was read as the getHealth answer and is_healthy dropped, so an RPC-unhealthy passive looked healthy.
+  it.each([
+    ['getHealth fails while the process runs', { is_healthy: false }, { processHealthy: true, rpcHealthy: false }],
+    ['the agent sees a crash loop while getHealth answers', { process_healthy: false }, { processHealthy: false, rpcHealthy: true }],
+  ])('keeps the process check and getHealth apart when %s', (_name, fields, expected) => {
+    expect(toNodeStatus({ ...wire, ...fields })).toMatchObject(expected);
   });
 
   it.each([0, -62135596800])('reads last_tower_backup %d (the Go zero time) as never', (value) => {

@@ -12,7 +12,7 @@ export function status(overrides: Partial<NodeStatus> = {}): NodeStatus {
     validatorSlot: 1000,
     networkSlot: 1000,
     slotDiff: 0,
-    isHealthy: true,
+    rpcHealthy: true,
     isActive: false,
     lastTowerBackup: null,
     role: 'passive',

@@ -74,7 +74,15 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const cluster = await startCluster({ validators: [{ name: 'v1' }, { name: 'v2', identity: 'unstaked' }], slotMs: options.slotMs ?? 100 });
+    // Both validators run on this one host: with one process name each agent could find the
+    // other's validator and report a crashed one as running (and lagging) instead of down.
+    const cluster = await startCluster({
+      validators: [
+        { name: 'v1', processName: 'agave-rig-v1' },
+        { name: 'v2', identity: 'unstaked', processName: 'agave-rig-v2' },
+      ],
+      slotMs: options.slotMs ?? 100,
+    });
     stops.push(() => cluster.stop());
     const etcd = await startEtcd();
     stops.push(() => etcd.stop());

@@ -73,11 +73,11 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
           status: {
             processRunning: n.processRunning,
             processUptimeSec: n.processRunning ? 1000 : 0,
-            processHealthy: n.processRunning && n.healthy,
+            processHealthy: n.processRunning,
             validatorSlot: n.processRunning ? slot() : 0,
             networkSlot: 0,
             slotDiff: 0,
-            isHealthy: n.processRunning && n.healthy,
+            rpcHealthy: n.processRunning && n.healthy,
             isActive: n.active,
             lastTowerBackup: n.lastTowerBackup,
             identityPubkey: n.active ? STAKED : `Unstaked${id}`,

@@ -48,11 +48,16 @@ export type WireTowerInfo = Static<typeof TowerInfoSchema>;
 export const StatusResponseSchema = Type.Object({
   process_running: Type.Boolean(),
   process_uptime: Type.Integer({ description: 'Seconds since the validator process started; 0 when not running.' }),
-  process_healthy: Type.Boolean({ description: 'Running and up long enough not to be in a crash loop.' }),
+  process_healthy: Type.Boolean({
+    description: 'The validator process runs and is not restarting in a loop (crash loop). Says nothing about its RPC or slot.',
+  }),
   validator_slot: Type.Integer({ minimum: 0 }),
   network_slot: Type.Integer({ minimum: 0, description: 'Filled in by the manager from the cluster RPC; agents send 0.' }),
   slot_diff: Type.Integer(),
-  is_healthy: Type.Boolean({ description: 'The local RPC answered `getHealth` with ok.' }),
+  is_healthy: Type.Boolean({
+    description:
+      "The validator's local RPC answered `getHealth` with ok: false while it is behind the cluster or its RPC fails. The manager judges health from this, `process_running`, `process_healthy` and `validator_slot` with its own thresholds.",
+  }),
   is_active: Type.Boolean(),
   last_tower_backup: Type.Integer({
     description: 'Unix seconds of the last tower backup. 0 or negative: never (the Go tool sent the zero time, -62135596800).',
