@@ -75,6 +75,12 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   if (identity === undefined || !isValidPubkey(identity)) throw new AgentIdentityError(identity);
   const towerFile = config.towerFilePath ?? (config.ledgerPath ? path.join(config.ledgerPath, `tower-1_9-${identity}.bin`) : undefined);
   if (towerFile === undefined) throw new AgentTowerPathError();
+  const change = config.commands.identityChange;
+  if (change !== undefined && !change.includes('--require-tower')) {
+    // The Go README's example omits it; without it agave takes the identity even when the
+    // restored tower is missing or unreadable, and votes from an empty tower (S2).
+    log.warn({ command: 'identity_change_command' }, 'identity_change_command has no --require-tower; add it so the validator refuses the staked identity without the restored tower');
+  }
   if (config.dryRun) log.warn({ dry_run: true }, 'dry-run: commands are logged as "would execute", no tower is written or removed; set dry_run: false to act');
 
   const secrets = auth.mode === 'secret' ? [auth.secret.toString('utf8')] : [];

@@ -42,6 +42,7 @@ describe("the Go tool's example validator-config.json", () => {
     expect(statusB).toMatchObject({ is_active: false, role: 'passive', identity_pubkey: c.validator('b').unstakedPubkey });
     expect(a.log()).toContain('starting as active');
     expect(b.log()).toContain('starting as passive');
+    expect(a.log()).toContain('identity_change_command has no --require-tower');
   });
 
   it('moves the staked identity from a to b with become_passive then become_active: tower carried through etcd and verified, no violation', async () => {
