@@ -1,0 +1,103 @@
+/**
+ * The command line of `npm run chaos`: `--trials N`, `--base-seed S`, `--seed S` (replay one
+ * trial), `--slot-ms MS`, `--json FILE`, `--keep-logs DIR`, `--faults a,b` (restrict the
+ * classes), `--window-ms MS`. Parsing is pure and names the bad argument.
+ */
+import { MAX_SEED } from './prng';
+import { FAULT_KINDS, type FaultKind } from './schedule';
+
+/** Parsed options. */
+export interface ChaosArgs {
+  readonly trials: number;
+  readonly baseSeed: number;
+  readonly seed: number | undefined;
+  readonly slotMs: number;
+  readonly json: string | undefined;
+  readonly keepLogs: string;
+  readonly kinds: readonly FaultKind[];
+  readonly windowMs: number;
+}
+
+/** Outcome of parsing. */
+export type ParsedArgs = { readonly kind: 'run'; readonly args: ChaosArgs } | { readonly kind: 'help' } | { readonly kind: 'error'; readonly message: string };
+
+/** Usage text. */
+export function usage(): string {
+  return [
+    'usage: npm run chaos -w @failover/chaos -- [options]',
+    '  --trials N        trials to run (default 20)',
+    '  --base-seed S     seed of the run; trial i uses a seed derived from S and i (default 1)',
+    '  --seed S          replay the one trial with this seed (as printed in the table)',
+    '  --slot-ms MS      slot duration of the simulated cluster (default 100)',
+    '  --json FILE       also write the results as JSON',
+    '  --keep-logs DIR   where the logs of failed trials go (default /tmp/failover-chaos)',
+    `  --faults LIST     comma-separated fault classes (default all: ${FAULT_KINDS.join(',')})`,
+    '  --window-ms MS    fault window per trial (default 12000)',
+    '',
+  ].join('\n');
+}
+
+const integer = (name: string, value: string | undefined, min: number, max: number): number | string => {
+  const n = Number(value);
+  if (value === undefined || !/^\d+$/.test(value) || n < min || n > max) return `${name} needs an integer in ${min}..${max}, got ${value === undefined ? 'nothing' : `'${value}'`}`;
+  return n;
+};
+
+/** Parses argv (without node and the script). */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  let trials = 20;
+  let baseSeed = 1;
+  let seed: number | undefined;
+  let slotMs = 100;
+  let json: string | undefined;
+  let keepLogs = '/tmp/failover-chaos';
+  let kinds: readonly FaultKind[] = FAULT_KINDS;
+  let windowMs = 12_000;
+  for (let i = 0; i < argv.length; i += 1) {
+    const flag = argv[i] as string;
+    if (flag === '--help' || flag === '-h') return { kind: 'help' };
+    const value = argv[i + 1];
+    i += 1;
+    let parsed: number | string;
+    switch (flag) {
+      case '--trials':
+        parsed = integer(flag, value, 1, 1_000_000);
+        if (typeof parsed === 'string') return { kind: 'error', message: parsed };
+        trials = parsed;
+        break;
+      case '--base-seed':
+      case '--seed':
+        parsed = integer(flag, value, 0, MAX_SEED);
+        if (typeof parsed === 'string') return { kind: 'error', message: parsed };
+        if (flag === '--seed') seed = parsed;
+        else baseSeed = parsed;
+        break;
+      case '--slot-ms':
+        parsed = integer(flag, value, 20, 400);
+        if (typeof parsed === 'string') return { kind: 'error', message: parsed };
+        slotMs = parsed;
+        break;
+      case '--window-ms':
+        parsed = integer(flag, value, 2000, 600_000);
+        if (typeof parsed === 'string') return { kind: 'error', message: parsed };
+        windowMs = parsed;
+        break;
+      case '--json':
+      case '--keep-logs':
+        if (value === undefined || value.startsWith('--')) return { kind: 'error', message: `${flag} needs a path` };
+        if (flag === '--json') json = value;
+        else keepLogs = value;
+        break;
+      case '--faults': {
+        const list = (value ?? '').split(',').filter((k) => k !== '');
+        const unknown = list.find((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+        if (list.length === 0 || unknown !== undefined) return { kind: 'error', message: `--faults: unknown fault class '${unknown ?? ''}' (have ${FAULT_KINDS.join(', ')})` };
+        kinds = list as FaultKind[];
+        break;
+      }
+      default:
+        return { kind: 'error', message: `unknown argument '${flag}'` };
+    }
+  }
+  return { kind: 'run', args: { trials, baseSeed, seed, slotMs, json, keepLogs, kinds, windowMs } };
+}

@@ -1,0 +1,134 @@
+/**
+ * The fault catalogue and the schedule of one trial, drawn from its seed. Pure: the same seed
+ * and options give the same schedule, which is printed before the trial runs so a failure can
+ * be read and replayed. Targets are roles (`active`, `passive`), resolved to a machine when
+ * the fault is injected, because which machine is active depends on the faults before it.
+ */
+import { createRng } from './prng';
+
+/** Which node a fault hits, by its role at the moment of injection. */
+export type Role = 'active' | 'passive';
+
+/** One fault the campaign can inject; each is undone by the heal that follows it. */
+export type Fault =
+  | { readonly kind: 'validator-kill'; readonly target: Role }
+  | { readonly kind: 'validator-stop'; readonly target: Role }
+  | { readonly kind: 'validator-restart'; readonly target: Role }
+  | { readonly kind: 'agent-kill'; readonly target: Role }
+  | { readonly kind: 'agent-stop'; readonly target: Role }
+  | { readonly kind: 'manager-kill' }
+  | { readonly kind: 'manager-stop' }
+  | { readonly kind: 'cut-manager-active' }
+  | { readonly kind: 'isolate-active' }
+  | { readonly kind: 'cut-agent-etcd'; readonly target: Role }
+  | { readonly kind: 'etcd-member-loss' }
+  | { readonly kind: 'etcd-quorum-loss' }
+  | { readonly kind: 'set-identity-slow'; readonly target: Role; readonly delayMs: number }
+  | { readonly kind: 'set-identity-fail'; readonly target: Role }
+  | { readonly kind: 'rpc-unhealthy'; readonly target: Role }
+  | { readonly kind: 'telegram-down' };
+
+/** The name of a fault class. */
+export type FaultKind = Fault['kind'];
+
+/** Every fault class, in the order the schedule draws from. */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'validator-kill',
+  'validator-stop',
+  'validator-restart',
+  'agent-kill',
+  'agent-stop',
+  'manager-kill',
+  'manager-stop',
+  'cut-manager-active',
+  'isolate-active',
+  'cut-agent-etcd',
+  'etcd-member-loss',
+  'etcd-quorum-loss',
+  'set-identity-slow',
+  'set-identity-fail',
+  'rpc-unhealthy',
+  'telegram-down',
+];
+
+/** Faults that happen at one instant and need no heal. */
+const INSTANT: ReadonlySet<FaultKind> = new Set(['validator-restart']);
+
+/** A fault at a time of the trial's fault window. */
+export interface ScheduledFault {
+  readonly fault: Fault;
+  /** ms after the fault window opens. */
+  readonly atMs: number;
+  /** ms after the window opens when it is healed; null for an instant fault. */
+  readonly healAtMs: number | null;
+}
+
+/** A trial's schedule. */
+export interface Schedule {
+  readonly seed: number;
+  readonly faults: readonly ScheduledFault[];
+  /** Everything still faulted is healed at this ms of the window. */
+  readonly windowMs: number;
+}
+
+/** Options of {@link planSchedule}. */
+export interface ScheduleOptions {
+  /** Length of the fault window; @default 12000 */
+  readonly windowMs?: number;
+  /** Fault classes to draw from; @default {@link FAULT_KINDS} */
+  readonly kinds?: readonly FaultKind[];
+  /** Most faults per trial (at least one); @default 3 */
+  readonly maxFaults?: number;
+}
+
+/** Draws a trial's schedule from its seed: 1 to `maxFaults` faults, in time order. */
+export function planSchedule(seed: number, options: ScheduleOptions = {}): Schedule {
+  const windowMs = options.windowMs ?? 12_000;
+  const kinds = options.kinds ?? FAULT_KINDS;
+  if (kinds.length === 0) throw new RangeError('the campaign needs at least one fault class');
+  const rng = createRng(seed);
+  const count = rng.int(1, Math.max(1, options.maxFaults ?? 3));
+  const faults: ScheduledFault[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const kind = rng.pick(kinds);
+    const target: Role = rng.chance(0.7) ? 'active' : 'passive';
+    const fault = makeFault(kind, target, rng.int(1, 8) * 500);
+    // Faults start in the first half of the window and last 1-8 s, so most overlap and the
+    // system has time to react to each before the final heal.
+    const atMs = rng.int(0, Math.floor(windowMs / 2 / 100)) * 100;
+    const lastsMs = rng.int(10, 80) * 100;
+    faults.push({ fault, atMs, healAtMs: INSTANT.has(kind) ? null : Math.min(windowMs, atMs + lastsMs) });
+  }
+  faults.sort((a, b) => a.atMs - b.atMs);
+  return { seed, faults, windowMs };
+}
+
+function makeFault(kind: FaultKind, target: Role, delayMs: number): Fault {
+  switch (kind) {
+    case 'manager-kill':
+    case 'manager-stop':
+    case 'cut-manager-active':
+    case 'isolate-active':
+    case 'etcd-member-loss':
+    case 'etcd-quorum-loss':
+    case 'telegram-down':
+      return { kind };
+    case 'set-identity-slow':
+      return { kind, target, delayMs };
+    default:
+      return { kind, target };
+  }
+}
+
+/** A fault as one short phrase, e.g. `validator-kill(active)`, `set-identity-slow(passive,2000ms)`. */
+export function describeFault(fault: Fault): string {
+  if (fault.kind === 'set-identity-slow') return `${fault.kind}(${fault.target},${fault.delayMs}ms)`;
+  return 'target' in fault ? `${fault.kind}(${fault.target})` : fault.kind;
+}
+
+/** The schedule as lines, e.g. `+1200ms validator-kill(active) healed +5400ms`. */
+export function describeSchedule(schedule: Schedule): string[] {
+  return schedule.faults.map(
+    (s) => `+${s.atMs}ms ${describeFault(s.fault)}${s.healAtMs === null ? ' (instant)' : ` healed +${s.healAtMs}ms`}`,
+  );
+}

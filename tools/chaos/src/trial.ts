@@ -1,0 +1,194 @@
+/**
+ * One trial: a fresh stack (simulated cluster, two agents, the manager, a 3-member etcd as the
+ * tower store, the fake Telegram, every link through a cuttable proxy), the seed's schedule of
+ * faults, a heal of everything, a settling period, then the verdict. The stack is always
+ * stopped; the logs of a failed trial are kept for the finding.
+ */
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startStack, type Stack } from '@failover/e2e';
+import { gapWindows } from './gap-windows';
+import { inject, type Injected } from './inject';
+import { describeFault, describeSchedule, type Schedule } from './schedule';
+import { budgetOf, type CampaignSettings } from './settings';
+import { judgeTrial, type FaultSpan, type TrialVerdict } from './verdict';
+
+/** What a trial needs besides its schedule. */
+export interface TrialOptions {
+  readonly settings: CampaignSettings;
+  /** After voting resumed following the final heal, watch this long for late violations; @default 4000 */
+  readonly settleMs?: number;
+  /** Copy the logs of a failed trial under this directory; @default none */
+  readonly keepLogsDir?: string;
+  /** Progress lines (the schedule, each injection); @default silent */
+  readonly log?: (line: string) => void;
+}
+
+/** The result of one trial, as the table and the JSON show it. */
+export interface TrialResult {
+  readonly seed: number;
+  readonly schedule: readonly string[];
+  /** Faults as injected, with their resolved targets. */
+  readonly injected: readonly string[];
+  readonly pass: boolean;
+  readonly outcome: TrialVerdict['outcome'] | 'harness-error';
+  readonly gapSlots: number;
+  readonly gapMs: number;
+  readonly failovers: number;
+  readonly notes: readonly string[];
+  readonly durationMs: number;
+  /** Where the logs were kept, for a failed trial. */
+  readonly logs: string | undefined;
+}
+
+const POLL_MS = 200;
+
+/** Runs one trial of `schedule`; never throws (a harness failure is a failed result). */
+export async function runTrial(schedule: Schedule, options: TrialOptions): Promise<TrialResult> {
+  const log = options.log ?? ((): void => undefined);
+  const started = Date.now();
+  log(`seed ${schedule.seed}: ${describeSchedule(schedule).join('; ')}`);
+  const s = options.settings;
+  let stack: Stack | undefined;
+  try {
+    stack = await startStack({
+      slotMs: s.slotMs,
+      towerStore: 'etcd',
+      etcdMembers: 3,
+      links: true,
+      telegram: true,
+      heartbeatMs: s.heartbeatMs,
+      misses: s.misses,
+      requestTimeoutMs: s.requestTimeoutMs,
+      staleVoteSlots: s.staleVoteSlots,
+      graceMs: s.graceMs,
+      cooldownMs: s.cooldownMs,
+      agentManagerTimeoutMs: s.agentManagerTimeoutMs,
+      editAgentConfig: (config) => ({ ...config, command_timeout: `${s.commandTimeoutMs}ms` }),
+    });
+    const result = await observe(stack, schedule, options, log);
+    const failed = !result.pass;
+    const logs = failed && options.keepLogsDir !== undefined ? keepLogs(stack, options.keepLogsDir, schedule.seed) : undefined;
+    return { ...result, durationMs: Date.now() - started, logs };
+  } catch (error) {
+    const logs = stack !== undefined && options.keepLogsDir !== undefined ? keepLogs(stack, options.keepLogsDir, schedule.seed) : undefined;
+    return {
+      seed: schedule.seed,
+      schedule: describeSchedule(schedule),
+      injected: [],
+      pass: false,
+      outcome: 'harness-error',
+      gapSlots: 0,
+      gapMs: 0,
+      failovers: 0,
+      notes: [(error as Error).message],
+      durationMs: Date.now() - started,
+      logs,
+    };
+  } finally {
+    await stack?.stop();
+  }
+}
+
+async function observe(stack: Stack, schedule: Schedule, options: TrialOptions, log: (line: string) => void): Promise<Omit<TrialResult, 'durationMs' | 'logs'>> {
+  const budget = budgetOf(options.settings);
+  const cluster = stack.cluster;
+  // Faults start once the active votes steadily and the manager's grace period is over.
+  await cluster.waitFor('the active to vote steadily', async () => (await cluster.judge.votes()).filter((v) => v.landed).length >= 10, { timeoutMs: 20_000 });
+  await sleep(options.settings.graceMs);
+
+  const telegramMs: number[] = [];
+  const telegram = stack.telegram;
+  const sampler = setInterval(() => {
+    while (telegram !== undefined && telegramMs.length < telegram.messages.length) telegramMs.push(Date.now());
+  }, POLL_MS);
+  const notes: string[] = [];
+  const spans: FaultSpan[] = [];
+  const injected: string[] = [];
+  const windowStart = Date.now();
+  try {
+    const live: Array<{ injected: Injected; appliedMs: number; healAtMs: number | null }> = [];
+    const healDue = async (untilMs: number): Promise<void> => {
+      for (const entry of [...live].sort((a, b) => (a.healAtMs ?? 0) - (b.healAtMs ?? 0))) {
+        if (entry.healAtMs === null || entry.healAtMs > untilMs) continue;
+        await sleep(Math.max(0, windowStart + entry.healAtMs - Date.now()));
+        const problem = await entry.injected.heal();
+        if (problem !== undefined) notes.push(problem);
+        spans.push(spanOf(entry.injected, entry.appliedMs, Date.now()));
+        live.splice(live.indexOf(entry), 1);
+      }
+    };
+    for (const planned of schedule.faults) {
+      await healDue(planned.atMs);
+      await sleep(Math.max(0, windowStart + planned.atMs - Date.now()));
+      try {
+        const done = await inject(stack, planned.fault);
+        const appliedMs = Date.now();
+        injected.push(done.label);
+        log(`  +${appliedMs - windowStart}ms ${done.label}`);
+        if (planned.healAtMs === null) spans.push(spanOf(done, appliedMs, appliedMs));
+        else live.push({ injected: done, appliedMs, healAtMs: planned.healAtMs });
+      } catch (error) {
+        notes.push(`${describeFault(planned.fault)} not injected: ${(error as Error).message}`);
+      }
+    }
+    await healDue(schedule.windowMs);
+    log(`  +${Date.now() - windowStart}ms healed`);
+  } finally {
+    clearInterval(sampler);
+  }
+
+  const healedAt = Date.now();
+  // Settle: voting must resume within the budget of the heal; then keep watching, since a
+  // machine that comes back with the staked identity votes only after its heal.
+  const resumed = await waitUntil(async () => (await cluster.judge.votes()).some((v) => v.landed && v.timeMs > healedAt), budget.totalMs);
+  await sleep(options.settleMs ?? 4000);
+  while (telegram !== undefined && telegramMs.length < telegram.messages.length) telegramMs.push(Date.now());
+  if (!resumed) notes.push(`no landed vote within ${budget.totalMs} ms of the final heal`);
+
+  const [violations, votes, slot] = await Promise.all([cluster.judge.violations(), cluster.judge.votes(), cluster.slot()]);
+  const gaps = gapWindows(votes, { sinceMs: windowStart, now: { slot, timeMs: Date.now() } });
+  const reports = stack.manager.log.events().map((line) => ({ atMs: line.time, event: line.event ?? '' }));
+  const verdict = judgeTrial({ violations, gaps, faults: spans, reports, telegramMs, budgetMs: budget.totalMs });
+  const failovers = stack.manager.log.failovers();
+  const outcomes = failovers.map((f) => `${f.outcome} ${f.from}→${f.to}`);
+  return {
+    seed: schedule.seed,
+    schedule: describeSchedule(schedule),
+    injected,
+    pass: verdict.pass,
+    outcome: verdict.outcome,
+    gapSlots: verdict.longestGap?.slots ?? 0,
+    gapMs: verdict.longestGap === null ? 0 : verdict.longestGap.endMs - verdict.longestGap.startMs,
+    failovers: failovers.filter((f) => f.outcome === 'failover-complete').length,
+    notes: [...verdict.notes, ...notes, ...(outcomes.length > 0 ? [`manager: ${outcomes.join(', ')}`] : [])],
+  };
+}
+
+function spanOf(injected: Injected, appliedMs: number, healedMs: number): FaultSpan {
+  return { label: injected.label, appliedMs, healedMs, silencesManager: injected.silencesManager, silencesTelegram: injected.silencesTelegram };
+}
+
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return true;
+    await sleep(POLL_MS);
+  }
+  return false;
+}
+
+/** Copies the stack's and the cluster's logs to `<dir>/seed-<seed>/`; returns that path. */
+function keepLogs(stack: Stack, dir: string, seed: number): string {
+  const target = path.join(dir, `seed-${seed}`);
+  mkdirSync(target, { recursive: true });
+  cpSync(stack.logDir, target, { recursive: true });
+  const clusterLog = path.join(stack.cluster.dir, 'cluster.log');
+  if (existsSync(clusterLog)) cpSync(clusterLog, path.join(target, 'cluster.log'));
+  for (const v of stack.cluster.validators) {
+    const file = path.join(v.homeDir, 'validator.log');
+    if (existsSync(file)) cpSync(file, path.join(target, `validator-${v.name}.log`));
+  }
+  return target;
+}
