@@ -1,0 +1,147 @@
+/**
+ * The stack the benchmarks run on (tools/e2e's `startStack`: the simulator, both agents and
+ * the manager as real processes from their bins) with a named timing profile, JSON agent logs
+ * for step timings, and the wait for a steady pair before each measured fault.
+ */
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ManagerConfigSchema, parseDuration } from '@failover/protocol';
+import { startStack, type Stack, type StackAgent } from '../../e2e/src';
+import { readAgentLog, type AgentLogLine } from './agent-log';
+
+/** The manager keys that decide how fast a failure is detected. */
+export interface DetectionTiming {
+  readonly heartbeatMs: number;
+  readonly misses: number;
+  readonly requestTimeoutMs: number;
+}
+
+/** A named set of detection keys a benchmark runs with. */
+export interface TimingProfile extends DetectionTiming {
+  readonly name: 'default' | 'go' | 'fast';
+  /** How the profile is described in the output. */
+  readonly label: string;
+  /**
+   * True when the manager's config leaves the timing keys out, so the program's own defaults
+   * apply (what an operator gets without tuning); false when the keys are written.
+   */
+  readonly usesProgramDefaults: boolean;
+}
+
+/** The Go tool's defaults (its README): heartbeat interval 5s, 5 misses, request timeout 5s. */
+export const GO_TOOL_TIMING: DetectionTiming = { heartbeatMs: 5000, misses: 5, requestTimeoutMs: 5000 };
+
+/** This project's defaults, read from the manager's config schema rather than restated here. */
+export function projectTiming(): DetectionTiming {
+  const keys = ManagerConfigSchema.properties;
+  const duration = (text: unknown, key: string): number => {
+    const ms = typeof text === 'string' ? parseDuration(text) : undefined;
+    if (ms === undefined) throw new Error(`the manager config schema has no duration default for ${key}`);
+    return ms;
+  };
+  const misses: unknown = keys.misses_before_failover.default;
+  if (typeof misses !== 'number') throw new Error('the manager config schema has no default for misses_before_failover');
+  return {
+    heartbeatMs: duration(keys.heartbeat_interval.default, 'heartbeat_interval'),
+    misses,
+    requestTimeoutMs: duration(keys.request_timeout.default, 'request_timeout'),
+  };
+}
+
+/** True when this project's detection defaults are the Go tool's. */
+export function defaultsMatchGoTool(): boolean {
+  const ours = projectTiming();
+  return ours.heartbeatMs === GO_TOOL_TIMING.heartbeatMs && ours.misses === GO_TOOL_TIMING.misses && ours.requestTimeoutMs === GO_TOOL_TIMING.requestTimeoutMs;
+}
+
+/** The profiles by name: the program's defaults, the Go tool's written out, and a documented fast one. */
+export function timingProfile(name: TimingProfile['name']): TimingProfile {
+  switch (name) {
+    case 'default': {
+      const t = projectTiming();
+      return { name, ...t, usesProgramDefaults: true, label: `project defaults (keys omitted): heartbeat ${t.heartbeatMs} ms × ${t.misses} misses, request timeout ${t.requestTimeoutMs} ms` };
+    }
+    case 'go':
+      return { name, ...GO_TOOL_TIMING, usesProgramDefaults: false, label: 'Go tool defaults, written out: heartbeat 5000 ms × 5 misses, request timeout 5000 ms' };
+    case 'fast':
+      return { name, heartbeatMs: 1000, misses: 3, requestTimeoutMs: 1000, usesProgramDefaults: false, label: 'fast profile: heartbeat 1000 ms × 3 misses, request timeout 1000 ms' };
+  }
+}
+
+/** Detection budget of a profile: the manager decides after `misses` heartbeats have failed. */
+export function detectionBudgetMs(profile: DetectionTiming): number {
+  return profile.heartbeatMs * profile.misses;
+}
+
+/** Keys a profile that uses the program's defaults leaves out of `manager-config.json`. */
+const TIMING_KEYS = ['heartbeat_interval', 'slot_check_interval', 'misses_before_failover', 'request_timeout', 'slot_diff_threshold', 'stale_vote_slot_threshold'];
+
+/** Options of {@link startBenchStack}. */
+export interface BenchStackOptions {
+  /** @default 400, mainnet's slot time */
+  readonly slotMs?: number;
+  /**
+   * `failover_cooldown`; the default 5m would make 20 runs take well over an hour, and the
+   * cooldown plays no part in a single failover's timing. @default 5000
+   */
+  readonly cooldownMs?: number;
+}
+
+/** Starts the stack with `profile`; agents log JSON so their command timings can be read back. */
+export async function startBenchStack(profile: TimingProfile, options: BenchStackOptions = {}): Promise<Stack> {
+  return startStack({
+    slotMs: options.slotMs ?? 400,
+    heartbeatMs: profile.heartbeatMs,
+    misses: profile.misses,
+    requestTimeoutMs: profile.requestTimeoutMs,
+    graceMs: 1000,
+    cooldownMs: options.cooldownMs ?? 5000,
+    // The agent's own default (30 s), so its watchdog never steps in during a measured run.
+    agentManagerTimeoutMs: 30_000,
+    editAgentConfig: (config) => ({ ...config, log_format: 'json' }),
+    editManagerConfig: (config) => {
+      if (!profile.usesProgramDefaults) return config;
+      return Object.fromEntries(Object.entries(config).filter(([key]) => !TIMING_KEYS.includes(key)));
+    },
+  });
+}
+
+/** The manager's name for the stack's i-th node. */
+export function nodeId(index: 0 | 1): 'validator1' | 'validator2' {
+  return index === 0 ? 'validator1' : 'validator2';
+}
+
+/**
+ * Waits until the manager monitors with nothing held back, `active` (0 or 1) is the active
+ * node and votes, both nodes are healthy, and the active has a tower backup: the state an
+ * operator's pair is in before a fault. Throws after `timeoutMs`.
+ */
+export async function waitUntilSteady(stack: Stack, active: 0 | 1, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const status = await stack.manager.status().catch((error: Error) => error);
+    if (status instanceof Error) {
+      last = status.message;
+    } else {
+      const activeNode = status.nodes.find((n) => n.node === nodeId(active));
+      const voting = await stack.agents[active].validator.status().then((s) => s.voting, () => false);
+      last = `state ${status.state}, hold ${status.hold ?? 'none'}, active ${status.active ?? 'unknown'}, healthy ${status.nodes.map((n) => `${n.node}=${n.healthy}`).join(' ')}, voting ${voting}`;
+      const ready =
+        status.state === 'monitoring' &&
+        status.hold === null &&
+        status.active === nodeId(active) &&
+        status.nodes.every((n) => n.reachable === true && n.healthy === true) &&
+        activeNode?.last_tower_backup != null &&
+        voting;
+      if (ready) return;
+    }
+    await sleep(250);
+  }
+  throw new Error(`the pair did not become steady with ${nodeId(active)} active within ${timeoutMs} ms (last: ${last})`);
+}
+
+/** The agent's JSON log lines so far. */
+export function agentLog(stack: Stack, agent: StackAgent): AgentLogLine[] {
+  return readAgentLog(path.join(stack.logDir, `agent-${agent.name}.log`));
+}
