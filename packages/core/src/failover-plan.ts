@@ -40,8 +40,11 @@ export interface FailoverPlan {
 /** Per-step time limits the executor enforces. */
 export interface PlanTimeouts {
   /**
-   * The agent's whole `become_passive`, which may include a validator restart.
-   * @default 90000
+   * One attempt of the agent's whole `become_passive`. It must outlast the agent's worst case
+   * ({@link becomePassiveSteps}: 7 command time limits + restart + checks + backup, 10m25s
+   * with agent defaults); a shorter limit gives up while the agent still demotes, and the
+   * next attempt meets `FAILOVER_BUSY` (`demote_timeout`).
+   * @default 660000
    */
   readonly demoteMs: number;
   /**
@@ -54,9 +57,18 @@ export interface PlanTimeouts {
   readonly proveStoppedVotingMs: number;
   /** @default 15000 */
   readonly finalTowerBackupMs: number;
-  /** @default 30000 */
+  /**
+   * The agent's tower restore alone (secure mode): two store reads of 30s at most.
+   * @default 90000
+   */
   readonly restoreTowerMs: number;
-  /** @default 60000 */
+  /**
+   * One attempt of the agent's `become_active` (or the SSH push). It must outlast the agent's
+   * worst case ({@link becomeActiveSteps} with its undo: 10 command time limits + restore +
+   * checks, 11m25s with agent defaults), so no rollback starts while the agent may still
+   * switch the identity (`promote_timeout`).
+   * @default 720000
+   */
   readonly promoteMs: number;
   /**
    * Until `lastVote` is seen advancing; a landed vote normally shows within a few slots.
@@ -67,12 +79,12 @@ export interface PlanTimeouts {
 
 /** The defaults of {@link PlanTimeouts}. */
 export const DEFAULT_PLAN_TIMEOUTS: PlanTimeouts = {
-  demoteMs: 90_000,
+  demoteMs: 660_000,
   verifyDemotionMs: 30_000,
   proveStoppedVotingMs: 10_000,
   finalTowerBackupMs: 15_000,
-  restoreTowerMs: 30_000,
-  promoteMs: 60_000,
+  restoreTowerMs: 90_000,
+  promoteMs: 720_000,
   verifyVotingMs: 60_000,
 };
 

@@ -75,8 +75,13 @@ export function resolveRoles(input: RoleInput): RoleResolution {
 export interface VoteProofRules {
   /**
    * The vote account's `lastVote` must be at least this many slots behind the cluster slot
-   * (`stale_vote_slot_threshold`). 128 is agave's delinquency distance.
-   * @default 128
+   * (`stale_vote_slot_threshold`). Votes also stop landing when the old active is cut off from
+   * the cluster while it still runs with the staked identity; the proof is only sound if such
+   * a node has removed its identity by the time the silence is this long. So in slots it must
+   * exceed the agent's isolation step-down time (about 150 × 400 ms = 60 s against the
+   * agent's `manager_timeout` of 30 s plus `set-identity`). One value everywhere, the same as
+   * `manager-config.json`'s default.
+   * @default 150
    */
   readonly staleVoteSlotThreshold: number;
   /**
@@ -94,7 +99,7 @@ export interface VoteProofRules {
 }
 
 /** The defaults of {@link VoteProofRules}. */
-export const DEFAULT_VOTE_PROOF_RULES: VoteProofRules = { staleVoteSlotThreshold: 128, maxAgeMs: 15_000, maxSkewMs: 2_000 };
+export const DEFAULT_VOTE_PROOF_RULES: VoteProofRules = { staleVoteSlotThreshold: 150, maxAgeMs: 15_000, maxSkewMs: 2_000 };
 
 /** Whether the observation proves that `node`, the unreachable holder, stopped voting. */
 export type VoteProof =

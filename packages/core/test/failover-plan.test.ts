@@ -62,7 +62,7 @@ describe('describePlan', () => {
   it('prints each step with attempts, limit, failure handling, reason and undo', () => {
     const lines = describePlan(createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true }));
     expect(lines[0]).toBe('Switchover validator1 → validator2:');
-    expect(lines[1]).toBe('1. demote validator1 — 2 attempt(s), 90s each; on failure: stop and undo the completed steps.');
+    expect(lines[1]).toBe('1. demote validator1 — 2 attempt(s), 660s each; on failure: stop and undo the completed steps.');
     expect(lines[2]).toMatch(/^ {3}Why: Stop the old active voting first \(S1\)/);
     expect(lines[3]).toBe('   Undo: promote validator1 (via agent) if old-active-healthy; verify voting validator1');
     expect(lines.filter((l) => /^\d+\./.test(l))).toHaveLength(5);

@@ -57,8 +57,8 @@ describe('proveStoppedVoting', () => {
   const slot = (s: number, observedAt = at): Observation['clusterSlot'] => ({ slot: s, observedAt });
 
   const cases: [string, Partial<Observation>, VoteProof['proven'], string | null][] = [
-    ['a vote 128 slots behind a fresh cluster slot is proof', { vote: vote(872), clusterSlot: slot(1000) }, true, null],
-    ['a vote 127 slots behind is not: the node may still vote', { vote: vote(873), clusterSlot: slot(1000) }, false, 'old-active-still-voting'],
+    ['a vote 150 slots behind a fresh cluster slot is proof', { vote: vote(850), clusterSlot: slot(1000) }, true, null],
+    ['a vote 149 slots behind is not: the node may still vote', { vote: vote(851), clusterSlot: slot(1000) }, false, 'old-active-still-voting'],
     ['no vote account reading is no proof', { vote: null, clusterSlot: slot(1000) }, false, 'no-vote-proof'],
     ['no cluster slot is no proof', { vote: vote(0), clusterSlot: null }, false, 'no-vote-proof'],
     ['an old vote reading is no proof', { vote: vote(0, at - 16_000), clusterSlot: slot(1000, at - 16_000) }, false, 'no-vote-proof'],

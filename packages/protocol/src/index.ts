@@ -18,6 +18,7 @@ export {
   ShutdownResponseSchema,
   IdentityResponseSchema,
   HealthResponseSchema,
+  TowerStaleDetailsSchema,
 } from './wire/agent-api';
 export type {
   StatusRequest,
@@ -33,6 +34,7 @@ export type {
   ShutdownResponse,
   IdentityResponse,
   HealthResponse,
+  TowerStaleDetails,
 } from './wire/agent-api';
 export { ErrorEnvelopeSchema, WIRE_ERROR_CODES, errorEnvelope } from './wire/error-envelope';
 export type { ErrorEnvelope, WireErrorCode } from './wire/error-envelope';

@@ -47,6 +47,8 @@ export const MANAGER_DEFAULTED_KEYS = [
   'failover_cooldown',
   'control_listen',
   'wait_for_leader_gap_slots',
+  'demote_timeout',
+  'promote_timeout',
 ] as const;
 
 type Defaulted<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> };
@@ -190,6 +192,8 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
     failoverCooldownMs: ms(file.failover_cooldown),
     controlListen: controlListen(file.control_listen),
     waitForLeaderGapSlots: file.wait_for_leader_gap_slots,
+    demoteTimeoutMs: ms(file.demote_timeout),
+    promoteTimeoutMs: ms(file.promote_timeout),
   };
 }
 
@@ -256,5 +260,6 @@ export function toManagerMachineOptions(config: ManagerConfig): ManagerMachineOp
     statusReportIntervalMs: config.statusReportIntervalMs,
     health: { slotDiffThreshold: config.slotDiffThreshold },
     voteProof: { staleVoteSlotThreshold: config.staleVoteSlotThreshold },
+    planTimeouts: { demoteMs: config.demoteTimeoutMs, promoteMs: config.promoteTimeoutMs },
   };
 }

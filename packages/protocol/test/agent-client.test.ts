@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AUTH_HEADER, createAgentClient, createReplayCache, errorEnvelope, verifyRequest } from '@failover/protocol';
+import { Value } from '@sinclair/typebox/value';
+import { AUTH_HEADER, TowerStaleDetailsSchema, createAgentClient, createReplayCache, errorEnvelope, verifyRequest } from '@failover/protocol';
 import type { StatusResponse } from '@failover/protocol';
 
 const secret = 'client-test-secret-0123456789';
@@ -78,6 +79,21 @@ describe('createAgentClient against a real HTTP server', () => {
     const result = await client.failover({ action: 'become_active', reason: 'active unhealthy', skipIdentity: true });
     expect(received).toEqual({ action: 'become_active', reason: 'active unhealthy', skip_identity: true, timestamp: 1_700_000_000 });
     expect(result).toEqual({ ok: true, value: { success: false, message: 'identity_remove_command failed', dry_run: false, timestamp: 1 } });
+  });
+
+  it('sends min_tower_slot with become_active and hands a FAILOVER_TOWER_STALE refusal back with its slots', async () => {
+    let received: unknown;
+    const details = { min_tower_slot: 5000, tower_last_vote_slot: 4980 };
+    const started = await startServer((_request, body, response) => {
+      received = JSON.parse(body);
+      json(response, 422, errorEnvelope('FAILOVER_TOWER_STALE', 'tower ends at slot 4980, below 5000', Date.now(), details));
+    });
+    server = started.server;
+    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, now: () => 1_700_000_000_000 });
+    const result = await client.failover({ action: 'become_active', reason: 'active unreachable', minTowerSlot: 5000 });
+    expect(received).toEqual({ action: 'become_active', reason: 'active unreachable', min_tower_slot: 5000, timestamp: 1_700_000_000 });
+    expect(result).toMatchObject({ ok: false, error: { kind: 'rejected', status: 422, code: 'FAILOVER_TOWER_STALE', details } });
+    expect(Value.Check(TowerStaleDetailsSchema, result.ok ? undefined : 'details' in result.error ? result.error.details : undefined)).toBe(true);
   });
 
   it('reports unreachable when nothing listens', async () => {

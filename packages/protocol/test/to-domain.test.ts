@@ -1,3 +1,4 @@
+import { DEFAULT_PLAN_TIMEOUTS, DEFAULT_VOTE_PROOF_RULES } from '@failover/core';
 import { toManagerMachineOptions, toNodeStatus, toUnreachableReason, resolveManagerConfigFile } from '@failover/protocol';
 import type { AgentCallError, StatusResponse } from '@failover/protocol';
 
@@ -73,5 +74,20 @@ describe('toManagerMachineOptions', () => {
       health: { slotDiffThreshold: 50 },
       voteProof: { staleVoteSlotThreshold: 200 },
     });
+  });
+
+  // Regression: the file's default stale_vote_slot_threshold was 150 and core's 128, so embedding core and running the manager proved differently.
+  it('gives core the same proof threshold and step limits whether the file sets them or not', () => {
+    const result = resolveManagerConfigFile({ raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' } }, env: {} });
+    if (!result.ok) throw new Error('config did not load');
+    const options = toManagerMachineOptions(result.config);
+    expect(options.voteProof?.staleVoteSlotThreshold).toBe(DEFAULT_VOTE_PROOF_RULES.staleVoteSlotThreshold);
+    expect(options.planTimeouts).toEqual({ demoteMs: DEFAULT_PLAN_TIMEOUTS.demoteMs, promoteMs: DEFAULT_PLAN_TIMEOUTS.promoteMs });
+  });
+
+  it('maps demote_timeout and promote_timeout to the plan step limits', () => {
+    const result = resolveManagerConfigFile({ raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' }, demote_timeout: '15m', promote_timeout: '20m' }, env: {} });
+    if (!result.ok) throw new Error('config did not load');
+    expect(toManagerMachineOptions(result.config).planTimeouts).toEqual({ demoteMs: 900_000, promoteMs: 1_200_000 });
   });
 });

@@ -65,7 +65,7 @@ export interface AgentClient {
   peerStatus(request: { fromValidator: string }, options?: CallOptions): Promise<AgentCallResult<Response<'peerStatus'>>>;
   /** `POST /failover`. A `success: false` answer is a value, not an error: read `message`. */
   failover(
-    request: { action: FailoverAction; reason: string; skipIdentity?: boolean },
+    request: { action: FailoverAction; reason: string; skipIdentity?: boolean; minTowerSlot?: number },
     options?: CallOptions,
   ): Promise<AgentCallResult<Response<'failover'>>>;
   /** `POST /shutdown`. */
@@ -181,6 +181,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           action: request.action,
           reason: request.reason,
           ...(request.skipIdentity === undefined ? {} : { skip_identity: request.skipIdentity }),
+          ...(request.minTowerSlot === undefined ? {} : { min_tower_slot: request.minTowerSlot }),
           timestamp: seconds(),
         },
         callOptions,

@@ -123,4 +123,8 @@ export interface ManagerConfig {
   readonly failoverCooldownMs: number;
   readonly controlListen: { readonly host: string; readonly port: number };
   readonly waitForLeaderGapSlots: number;
+  /** `demote_timeout`: each demotion attempt's limit; longer than the agent's worst `become_passive`. */
+  readonly demoteTimeoutMs: number;
+  /** `promote_timeout`: each promotion attempt's limit; longer than the agent's worst `become_active`. */
+  readonly promoteTimeoutMs: number;
 }

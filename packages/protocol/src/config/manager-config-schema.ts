@@ -120,6 +120,18 @@ export const ManagerConfigSchema = Type.Object(
         default: '127.0.0.1:8079',
       }),
     ),
+    demote_timeout: Type.Optional(
+      Duration(
+        "Time limit of each attempt to demote a validator (the agent's `become_passive`). Must exceed the agent's worst case, 7 × its `command_timeout` + 3m25s (10m25s at the default 60s): a shorter limit gives up while the agent is still demoting.",
+        '11m',
+      ),
+    ),
+    promote_timeout: Type.Optional(
+      Duration(
+        "Time limit of each attempt to promote a validator (the agent's `become_active`, or the identity push over SSH). Must exceed the agent's worst case, 10 × its `command_timeout` + 1m25s (11m25s at the default 60s), undo included.",
+        '12m',
+      ),
+    ),
     wait_for_leader_gap_slots: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Planned switchover waits until the identity has no leader slot in this many upcoming slots; 0 does not wait.', default: 0 }),
     ),

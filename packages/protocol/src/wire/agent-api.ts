@@ -103,6 +103,13 @@ export const FailoverRequestSchema = Type.Object({
   skip_identity: Type.Optional(
     Type.Boolean({ description: 'Secure identity mode: restore the tower only; the manager sets the identity over SSH.' }),
   ),
+  min_tower_slot: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        "`become_active` only: the staked vote account's `lastVote` as the manager read it from the cluster. The agent must take the identity only with a tower whose last voted slot is at least this; otherwise it refuses with 422 `FAILOVER_TOWER_STALE` and changes nothing (S2). Absent: no floor (the Go tool's request).",
+    }),
+  ),
   timestamp: UnixSecondsSchema,
 });
 /** Body of `POST /failover`. */
@@ -151,3 +158,17 @@ export const HealthResponseSchema = Type.Object({
 });
 /** Response of `GET /health`. */
 export type HealthResponse = Static<typeof HealthResponseSchema>;
+
+/**
+ * `details` of a 422 `FAILOVER_TOWER_STALE` answer to `become_active`: the newest tower the
+ * agent could restore ends below the requested `min_tower_slot`, so it refused to take the
+ * identity and changed nothing.
+ */
+export const TowerStaleDetailsSchema = Type.Object({
+  min_tower_slot: Type.Integer({ minimum: 0, description: 'The floor the request asked for.' }),
+  tower_last_vote_slot: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: 'Last voted slot of the newest tower found (backup or file on disk); null when the tower holds no vote.',
+  }),
+});
+/** `details` of a `FAILOVER_TOWER_STALE` answer. */
+export type TowerStaleDetails = Static<typeof TowerStaleDetailsSchema>;

@@ -30,6 +30,10 @@ export const WIRE_ERROR_CODES = {
   FAILOVER_NOT_FOUND: { status: 404, meaning: 'No such endpoint.' },
   FAILOVER_METHOD_NOT_ALLOWED: { status: 405, meaning: 'The endpoint exists but not for this method.' },
   FAILOVER_BUSY: { status: 409, meaning: 'Another failover request is being executed; retry after it ends.' },
+  FAILOVER_TOWER_STALE: {
+    status: 422,
+    meaning: 'become_active refused: the newest tower ends below the request\'s min_tower_slot (the vote account voted later); nothing was changed.',
+  },
   FAILOVER_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body exceeds the size limit.' },
   FAILOVER_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },
   FAILOVER_INTERNAL: { status: 500, meaning: 'An unexpected server error; the server log has the details.' },
