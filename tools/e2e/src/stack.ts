@@ -54,7 +54,7 @@ export interface StackOptions {
   readonly slotThreshold?: number;
   /** Manager `stale_vote_slot_threshold`; @default max(16, 4 s worth of slots) */
   readonly staleVoteSlots?: number;
-  /** Agents' `manager_timeout` (the watchdog); @default 10000 */
+  /** Agents' `manager_timeout` (the watchdog) and `startup_grace_period` (its first arming); @default 10000 */
   readonly agentManagerTimeoutMs?: number;
   /** Notify through a fake Telegram Bot API (`stack.telegram`); @default false */
   readonly telegram?: boolean;
