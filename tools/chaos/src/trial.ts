@@ -153,6 +153,7 @@ async function observe(stack: Stack, schedule: Schedule, options: TrialOptions, 
   const verdict = judgeTrial({ violations, gaps, faults: spans, reports, telegramMs, budgetMs: budget.totalMs });
   const failovers = stack.manager.log.failovers();
   const outcomes = failovers.map((f) => `${f.outcome} ${f.from}→${f.to}`);
+  const held = [...new Set(stack.manager.log.events('blocked').filter((l) => l.time >= windowStart).map((l) => causeKind(l.fields['cause'])))];
   return {
     seed: schedule.seed,
     schedule: describeSchedule(schedule),
@@ -162,8 +163,17 @@ async function observe(stack: Stack, schedule: Schedule, options: TrialOptions, 
     gapSlots: verdict.longestGap?.slots ?? 0,
     gapMs: verdict.longestGap === null ? 0 : verdict.longestGap.endMs - verdict.longestGap.startMs,
     failovers: failovers.filter((f) => f.outcome === 'failover-complete').length,
-    notes: [...verdict.notes, ...notes, ...(outcomes.length > 0 ? [`manager: ${outcomes.join(', ')}`] : [])],
+    notes: [
+      ...verdict.notes,
+      ...notes,
+      ...(outcomes.length > 0 ? [`manager: ${outcomes.join(', ')}`] : []),
+      ...(held.length > 0 ? [`manager held a failover: ${held.join(', ')}`] : []),
+    ],
   };
+}
+
+function causeKind(cause: unknown): string {
+  return typeof cause === 'object' && cause !== null && typeof (cause as { kind?: unknown }).kind === 'string' ? (cause as { kind: string }).kind : 'unknown';
 }
 
 function spanOf(injected: Injected, appliedMs: number, healedMs: number): FaultSpan {
