@@ -68,6 +68,12 @@ export interface StackOptions {
   readonly editManagerConfig?: (config: Record<string, unknown>) => Record<string, unknown>;
   /** Keep the working directory (configs, logs) after stop(); @default false */
   readonly keepDir?: boolean;
+  /**
+   * Process names of v1 and v2 (at most 15 characters, the kernel's limit). Stacks that run at
+   * the same time on one host need distinct names, or each agent finds the other stack's
+   * validator. @default ['agave-val-v1', 'agave-val-v2']
+   */
+  readonly processNames?: readonly [string, string];
 }
 
 /** One agent of the stack. */
@@ -148,8 +154,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // matched the other's `agave-validator` would report a crashed validator as running.
     const cluster = await startCluster({
       validators: [
-        { name: 'v1', processName: 'agave-val-v1' },
-        { name: 'v2', processName: 'agave-val-v2' },
+        { name: 'v1', processName: options.processNames?.[0] ?? 'agave-val-v1' },
+        { name: 'v2', processName: options.processNames?.[1] ?? 'agave-val-v2' },
       ],
       slotMs,
     });
