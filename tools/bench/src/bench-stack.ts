@@ -3,6 +3,7 @@
  * the manager as real processes from their bins) with a named timing profile, JSON agent logs
  * for step timings, and the wait for a steady pair before each measured fault.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ManagerConfigSchema, parseDuration } from '@failover/protocol';
@@ -89,7 +90,11 @@ export interface BenchStackOptions {
 
 /** Starts the stack with `profile`; agents log JSON so their command timings can be read back. */
 export async function startBenchStack(profile: TimingProfile, options: BenchStackOptions = {}): Promise<Stack> {
+  // Names of our own: an agent that found another stack's validator (the demo, the fault
+  // campaign, a second benchmark) would see a crashed validator still running.
+  const tag = randomBytes(2).toString('hex');
   return startStack({
+    processNames: [`bench-${tag}-v1`, `bench-${tag}-v2`],
     slotMs: options.slotMs ?? 400,
     heartbeatMs: profile.heartbeatMs,
     misses: profile.misses,
