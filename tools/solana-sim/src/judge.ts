@@ -25,7 +25,10 @@ export interface VoteRecord {
 export type Violation =
   | {
       readonly kind: 'double-vote';
-      /** `same-slot`: both machines voted on one slot; `overlapping-time`: within one slot window. */
+      /**
+       * `same-slot`: both machines voted on one slot; `overlapping-time`: one machine kept voting
+       * (consecutive votes less than the window apart) across a vote of the other.
+       */
       readonly reason: 'same-slot' | 'overlapping-time';
       readonly identity: string;
       readonly validators: readonly [string, string];
@@ -75,8 +78,11 @@ export interface VotingGaps {
 /** Options of {@link createJudge}. */
 export interface JudgeOptions {
   /**
-   * Two machines voting with one identity less than this many ms apart count as a double vote
-   * even on different slots: both held the identity within one slot's time.
+   * Continuity bound: a machine whose consecutive votes are less than this many ms apart was
+   * voting throughout, so a vote of another machine between them means both held the identity
+   * at once (a double vote even on different slots). A clean handover — the old holder's last
+   * vote, then the new holder's first, however close — is not one: the old holder never votes
+   * again. A few slots' time is right; one slot would miss a voter that skipped a slot.
    */
   readonly windowMs: number;
 }
@@ -128,13 +134,14 @@ export function createJudge(options: JudgeOptions): Judge {
   const record = (vote: VoteRecord): void => {
     const book = bookOf(vote.identity);
     const sameSlot = book.slotVoters.get(vote.slot) ?? new Set<string>();
+    const previous = book.lastByValidator.get(vote.validator);
     let highestOther: VoteRecord | undefined;
     for (const [other, last] of book.lastByValidator) {
       if (other === vote.validator) continue;
       if (!highestOther || last.slot > highestOther.slot) highestOther = last;
       const reason = sameSlot.has(other)
         ? 'same-slot'
-        : vote.timeMs - last.timeMs < options.windowMs
+        : previous !== undefined && last.timeMs >= previous.timeMs && vote.timeMs - previous.timeMs < options.windowMs
           ? 'overlapping-time'
           : undefined;
       if (reason) {

@@ -50,7 +50,7 @@ export interface StartClusterOptions {
   readonly startEpoch?: number;
   /** The staked identity leads 4 slots in every this many; @default 2048 */
   readonly leaderIntervalSlots?: number;
-  /** Votes of one identity from two machines closer than this are a double vote; @default slotMs */
+  /** Continuity bound of the judge's overlapping-time rule (see `JudgeOptions.windowMs`); @default 3 × slotMs */
   readonly doubleVoteWindowMs?: number;
   /** Working directory; @default a fresh directory under the OS temp dir */
   readonly dir?: string;
@@ -145,7 +145,7 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
     slotsPerEpoch,
     leaderIntervalSlots: options.leaderIntervalSlots ?? 2048,
     gossipDelayMs: options.gossipDelayMs ?? 0,
-    doubleVoteWindowMs: options.doubleVoteWindowMs ?? slotMs,
+    doubleVoteWindowMs: options.doubleVoteWindowMs ?? 3 * slotMs,
     voting: [{ identity: staked.pubkey, votePubkey: vote.pubkey, stakeLamports: 150_000 * 1e9 }],
     peers: Array.from({ length: options.peers ?? 2 }, (_, i) => ({
       identity: generateKeypair().pubkey,

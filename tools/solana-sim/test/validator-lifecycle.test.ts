@@ -139,8 +139,9 @@ describe('a simulated validator', () => {
 
 describe('the cluster RPC', () => {
   it('answers getSlot per commitment, getEpochInfo and getVoteAccounts in the real shapes', async () => {
-    const processed = (await callJsonRpc(cluster.rpcUrl, 'getSlot', [{ commitment: 'processed' }])) as number;
+    // Finalized first: the tip may advance between the two calls, never move back.
     const finalized = (await callJsonRpc(cluster.rpcUrl, 'getSlot')) as number;
+    const processed = (await callJsonRpc(cluster.rpcUrl, 'getSlot', [{ commitment: 'processed' }])) as number;
     expect(processed - finalized).toBeGreaterThanOrEqual(32);
     const epoch = (await callJsonRpc(cluster.rpcUrl, 'getEpochInfo')) as Record<string, number>;
     expect(Object.keys(epoch).sort()).toEqual(['absoluteSlot', 'blockHeight', 'epoch', 'slotIndex', 'slotsInEpoch', 'transactionCount']);
