@@ -8,7 +8,9 @@ import type { HealthReason, NodeId, Role, UnreachableReason } from './types';
 /** Why a failover was started or wanted. */
 export type FailoverReason =
   | { readonly kind: 'unhealthy'; readonly node: NodeId; readonly misses: number; readonly reasons: readonly HealthReason[] }
-  | { readonly kind: 'switchover'; readonly text: string };
+  | { readonly kind: 'switchover'; readonly text: string }
+  /** `node` claims the staked identity while `holder`, to whom this manager gave it, holds it: demote `node` (S1). */
+  | { readonly kind: 'fence'; readonly node: NodeId; readonly holder: NodeId };
 
 /**
  * Why a wanted failover is not happening, or why no failover can be decided at all.
@@ -22,6 +24,12 @@ export type BlockCause =
   | { readonly kind: 'passive-unhealthy'; readonly node: NodeId; readonly reasons: readonly HealthReason[] }
   | { readonly kind: 'old-active-still-voting'; readonly node: NodeId; readonly lastVote: number; readonly clusterSlot: number }
   | { readonly kind: 'no-vote-proof'; readonly node: NodeId; readonly detail: string }
+  /**
+   * `node`'s agent refused to take the identity: the newest tower it can restore ends at
+   * `towerSlot` (null: no vote in it), before the vote account's `lastVote` (S2). Retried
+   * every heartbeat, since a later backup may arrive.
+   */
+  | { readonly kind: 'stale-tower'; readonly node: NodeId; readonly towerSlot: number | null; readonly lastVote: number }
   | { readonly kind: 'both-active' }
   | { readonly kind: 'no-active' }
   | { readonly kind: 'identity-elsewhere'; readonly ip: string }
@@ -105,4 +113,17 @@ export type FailoverEvent =
   | { readonly type: 'unreachable'; readonly at: number; readonly node: NodeId; readonly reason: UnreachableReason; readonly detail: string }
   | { readonly type: 'back-online'; readonly at: number; readonly node: NodeId; readonly downForMs: number }
   | { readonly type: 'status-report'; readonly at: number; readonly active: NodeId | null; readonly nodes: readonly NodeSummary[] }
-  | { readonly type: 'activated'; readonly at: number; readonly node: NodeId; readonly previous: NodeId | null };
+  | { readonly type: 'activated'; readonly at: number; readonly node: NodeId; readonly previous: NodeId | null }
+  /** `node` came back claiming the staked identity that `holder` holds by this manager's failover; it is being demoted. */
+  | { readonly type: 'fence-started'; readonly at: number; readonly node: NodeId; readonly holder: NodeId }
+  /** The fence of `node` ended: `ok` when it no longer holds the identity; otherwise `failedStep` and `detail` say where it stopped. */
+  | {
+      readonly type: 'fence-ended';
+      readonly at: number;
+      readonly node: NodeId;
+      readonly holder: NodeId;
+      readonly ok: boolean;
+      readonly failedStep: string | null;
+      readonly detail: string | null;
+      readonly steps: readonly StepTiming[];
+    };

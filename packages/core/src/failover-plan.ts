@@ -23,11 +23,16 @@ export type FailoverAction =
   /** The node answers `getIdentity` with the staked identity and the vote account's `lastVote` advances. */
   | { readonly kind: 'verify-voting'; readonly node: NodeId };
 
-/** A plan: the steps to move the staked identity `from` → `to`. */
+/**
+ * A plan: the steps to move the staked identity `from` → `to` (`switchover`), or to take it
+ * off `from` while `to`, the recorded holder, keeps it untouched (`fence`).
+ */
 export interface FailoverPlan {
+  /** What the plan is for. */
+  readonly kind: 'switchover' | 'fence';
   /** The node giving up the identity. */
   readonly from: NodeId;
-  /** The node taking it. */
+  /** The node taking it; for a fence, the holder that is never contacted. */
   readonly to: NodeId;
   /** Whether `from` answered when the plan was made; if not, it is never contacted. */
   readonly fromReachable: boolean;
@@ -165,7 +170,39 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
 
   const verify = step({ kind: 'verify-voting', node: to }, 1, t.verifyVotingMs, 'stop', 'A failover is complete only when the new active is seen voting (L1, L2).');
 
-  return { from, to, fromReachable, secureMode, steps: [...leaving, ...arriving, verify] };
+  return { kind: 'switchover', from, to, fromReachable, secureMode, steps: [...leaving, ...arriving, verify] };
+}
+
+/** The input of {@link createFencePlan}. */
+export interface FencePlanInput {
+  /** The node that claims the identity without being its recorded holder. */
+  readonly node: NodeId;
+  /** The recorded holder: never contacted by the plan. */
+  readonly holder: NodeId;
+  /** Step time limits. @default DEFAULT_PLAN_TIMEOUTS */
+  readonly timeouts?: Partial<PlanTimeouts>;
+}
+
+/**
+ * Demote a node that came back still claiming the staked identity after this manager gave it
+ * to the other node (a host that was paused or cut off during the failover was never
+ * demoted). Only the intruder is touched; nothing is undone, since the only way back would be
+ * two voters.
+ */
+export function createFencePlan(input: FencePlanInput): FailoverPlan {
+  const t = { ...DEFAULT_PLAN_TIMEOUTS, ...input.timeouts };
+  const { node, holder } = input;
+  return {
+    kind: 'fence',
+    from: node,
+    to: holder,
+    fromReachable: true,
+    secureMode: false,
+    steps: [
+      step({ kind: 'demote', node }, 3, t.demoteMs, 'stop', `${holder} holds the identity by the last failover; a second holder is a double voter (S1): take it off at once.`),
+      step({ kind: 'verify-demotion', node }, 3, t.verifyDemotionMs, 'stop', 'The fence holds only once its agent, its validator and gossip agree it gave the identity up.'),
+    ],
+  };
 }
 
 function step(
@@ -194,7 +231,10 @@ export function describeAction(action: FailoverAction): string {
  * attempts and time limit, what a failure does, and its compensations.
  */
 export function describePlan(plan: FailoverPlan): string[] {
-  const lines = [`Switchover ${plan.from} → ${plan.to}${plan.secureMode ? ' (secure identity mode)' : ''}${plan.fromReachable ? '' : ', old active unreachable'}:`];
+  const lines =
+    plan.kind === 'fence'
+      ? [`Fence ${plan.from} (${plan.to} is the recorded holder and is not contacted):`]
+      : [`Switchover ${plan.from} → ${plan.to}${plan.secureMode ? ' (secure identity mode)' : ''}${plan.fromReachable ? '' : ', old active unreachable'}:`];
   plan.steps.forEach((s, i) => {
     const onFailure = s.onFailure === 'continue' ? 'warn and continue' : 'stop and undo the completed steps';
     lines.push(`${i + 1}. ${describeAction(s.action)} — ${s.attempts} attempt(s), ${s.timeoutMs / 1000}s each; on failure: ${onFailure}.`);

@@ -17,4 +17,5 @@ export * from './gossip';
 export * from './manager-roles';
 export * from './manager-config';
 export * from './manager-tracking';
+export * from './manager-state';
 export * from './manager-machine';

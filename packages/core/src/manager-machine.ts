@@ -6,93 +6,23 @@
  *
  * States: `monitoring`, `failing-over` (one plan in flight, never two), `cooldown` (after a
  * failover ended, whatever its outcome). A failover that is wanted but not allowed is a
- * hold with a {@link BlockCause}, reported once per cause.
+ * hold with a {@link BlockCause}, reported once per cause. A node seen claiming the identity
+ * that this manager gave to the other one is fenced: demoted at once by a plan of its own.
  */
-import type { BlockCause, FailoverEvent, FailoverReason, StepTiming } from './events';
-import { blockCauseKey } from './events';
+import type { BlockCause, FailoverReason, StepTiming } from './events';
 import type { FailoverAction, FailoverPlan } from './failover-plan';
-import { OLD_ACTIVE_HEALTHY, createFailoverPlan, describeAction } from './failover-plan';
-import type { LogEffect } from './log-effect';
-import type { ManagerMachineConfig, ManagerMachineOptions } from './manager-config';
+import { OLD_ACTIVE_HEALTHY, createFailoverPlan, createFencePlan, describeAction } from './failover-plan';
+import type { ManagerMachineOptions } from './manager-config';
 import { resolveManagerConfig } from './manager-config';
+import { finishFailover, holdFailover, notify, setHold } from './manager-outcomes';
 import type { RoleResolution } from './manager-roles';
-import { proveStoppedVoting, resolveRoles } from './manager-roles';
-import type { NodeTrack } from './manager-tracking';
+import { mayHoldIdentity, proveStoppedVoting, resolveRoles } from './manager-roles';
+import type { FailoverRun, ManagerEffect, ManagerEvent, ManagerState, ManagerStep, RunInfo, StaleTowerRefusal, SwitchoverRefusal } from './manager-state';
 import { freshTrack, summarize, trackNodes } from './manager-tracking';
-import type { PlanStep, SequenceOutcome, SequenceRun, StepResult } from './step-sequence';
+import type { SequenceRun, StepResult } from './step-sequence';
 import { advanceSequence, startSequence } from './step-sequence';
 import type { NodeId, Observation } from './types';
-import { NODE_IDS, otherNode } from './types';
-
-/** The failover in flight. */
-export interface FailoverRun {
-  /** The plan being run. */
-  readonly plan: FailoverPlan;
-  /** Why it was started. */
-  readonly reason: FailoverReason;
-  /** When it started. */
-  readonly startedAt: number;
-  /** Where the plan is. */
-  readonly run: SequenceRun<FailoverAction>;
-  /** The token the running step's result must carry. */
-  readonly token: number;
-  /** When the running step's first attempt started. */
-  readonly stepStartedAt: number;
-  /** Steps finished so far. */
-  readonly timings: readonly StepTiming[];
-}
-
-interface ManagerCommon {
-  readonly config: ManagerMachineConfig;
-  readonly startedAt: number;
-  readonly nodes: Readonly<Record<NodeId, NodeTrack>>;
-  /** The node last known to hold the staked identity. */
-  readonly active: NodeId | null;
-  /** The cause currently holding a failover back, already reported. */
-  readonly hold: BlockCause | null;
-  readonly nextStatusReportAt: number;
-  readonly lastObservation: Observation | null;
-  /** The last token handed out. */
-  readonly token: number;
-}
-
-/** The manager machine's state: a union on `status`. */
-export type ManagerState =
-  | (ManagerCommon & { readonly status: 'monitoring' })
-  | (ManagerCommon & { readonly status: 'failing-over'; readonly failover: FailoverRun })
-  | (ManagerCommon & { readonly status: 'cooldown'; readonly until: number });
-
-/** What the manager machine reacts to. */
-export type ManagerEvent =
-  | { readonly type: 'tick'; readonly observation: Observation }
-  | { readonly type: 'step-result'; readonly token: number; readonly result: StepResult; readonly at: number }
-  | { readonly type: 'switchover-requested'; readonly requestId: string; readonly reason: string; readonly to: NodeId | null; readonly at: number }
-  | { readonly type: 'config-changed'; readonly options: ManagerMachineOptions; readonly at: number };
-
-/** Why a switchover request was refused. */
-export type SwitchoverRefusal = BlockCause | { readonly kind: 'busy' } | { readonly kind: 'no-observation' } | { readonly kind: 'already-active'; readonly node: NodeId };
-
-/** The answer to a switchover request. */
-export type SwitchoverAnswer =
-  | { readonly accepted: true; readonly plan: FailoverPlan }
-  | { readonly accepted: false; readonly refusal: SwitchoverRefusal };
-
-/** What the manager app does. */
-export type ManagerEffect =
-  /** A failover begins; informational, the steps follow as `run-step`. */
-  | { readonly kind: 'failover'; readonly plan: FailoverPlan; readonly reason: FailoverReason }
-  | { readonly kind: 'run-step'; readonly token: number; readonly step: PlanStep<FailoverAction>; readonly attempt: number; readonly compensating: boolean }
-  | { readonly kind: 'notify'; readonly event: FailoverEvent }
-  | { readonly kind: 'switchover-answer'; readonly requestId: string; readonly answer: SwitchoverAnswer }
-  | LogEffect;
-
-/** A new state and the effects to execute, in order. */
-export interface ManagerStep {
-  /** The next state. */
-  readonly state: ManagerState;
-  /** Effects to execute, in order. */
-  readonly effects: readonly ManagerEffect[];
-}
+import { otherNode } from './types';
 
 /** The initial state, at the manager's start. */
 export function createManagerState(options: ManagerMachineOptions, now: number): ManagerState {
@@ -103,6 +33,7 @@ export function createManagerState(options: ManagerMachineOptions, now: number):
     startedAt: now,
     nodes: { validator1: freshTrack(), validator2: freshTrack() },
     active: config.initialActive,
+    holder: null,
     hold: null,
     nextStatusReportAt: now + config.statusReportIntervalMs,
     lastObservation: null,
@@ -116,7 +47,7 @@ export function stepManager(state: ManagerState, event: ManagerEvent): ManagerSt
     case 'tick':
       return onTick(state, event.observation);
     case 'step-result':
-      return onStepResult(state, event.token, event.result, event.at);
+      return onStepResult(state, event.token, event.result, event.at, event.refusal);
     case 'switchover-requested':
       return onSwitchover(state, event);
     case 'config-changed':
@@ -146,6 +77,16 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   // Claims seen mid-failover are the plan's own transitions; the outcome decides `active`.
   if (state.status === 'failing-over') return { state, effects };
 
+  // Before anything else: a second claimant next to the recorded holder is fenced even in
+  // cooldown, since a returning old active is most likely right after a failover.
+  const intruder = fenceTarget(state, observation);
+  if (intruder !== null && state.holder !== null) {
+    const held = setHold(state, null, at);
+    const plan = createFencePlan({ node: intruder, holder: state.holder, timeouts: state.config.planTimeouts });
+    const started = beginFailover(held.state, plan, { kind: 'fence', node: intruder, holder: state.holder }, at);
+    return { state: started.state, effects: [...effects, ...held.effects, ...started.effects] };
+  }
+
   const roles = rolesOf(state, observation);
   if (roles.kind === 'resolved' && roles.active !== state.active) {
     // Only a holder seen claiming the identity is news; an unreachable one is active by
@@ -172,10 +113,24 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
     }
     return { state: held.state, effects: [...effects, ...held.effects] };
   }
-  const held = setHold(state, null, at);
+  // A stale tower is retried every tick under the same hold: the retry is news only when
+  // it succeeds, or when something else holds the failover.
+  const retrying = state.hold?.kind === 'stale-tower';
+  const held = retrying ? { state, effects: [] } : setHold(state, null, at);
   const plan = createFailoverPlan({ ...decision, secureMode: state.config.secureMode, timeouts: state.config.planTimeouts });
-  const started = beginFailover(held.state, plan, decision.reason, at);
+  const started = beginFailover(held.state, plan, decision.reason, at, retrying);
   return { state: started.state, effects: [...effects, ...held.effects, ...started.effects] };
+}
+
+/**
+ * The node to fence: not the recorded holder, reachable, and claiming the identity. Never in
+ * dry run, where the manager executes nothing and two claimants stay a `both-active` hold.
+ */
+function fenceTarget(state: ManagerState, observation: Observation): NodeId | null {
+  if (state.holder === null || state.config.dryRun) return null;
+  const other = otherNode(state.holder);
+  const seen = observation.nodes[other];
+  return seen.reachable && mayHoldIdentity(seen.status, state.config.stakedIdentityPubkey) ? other : null;
 }
 
 function rolesOf(state: ManagerState, observation: Observation): RoleResolution {
@@ -220,35 +175,29 @@ function gatePromotion(state: ManagerState, observation: Observation, from: Node
   return null;
 }
 
-/** Reports a cause once: on arrival, on change of cause, and when it clears. */
-function setHold(state: ManagerState, cause: BlockCause | null, at: number): { state: ManagerState; effects: ManagerEffect[]; changed: boolean } {
-  const before = state.hold;
-  if ((before === null && cause === null) || (before !== null && cause !== null && blockCauseKey(before) === blockCauseKey(cause))) {
-    return { state: { ...state, hold: cause }, effects: [], changed: false };
-  }
-  const effects: ManagerEffect[] = [];
-  if (before !== null) effects.push(notify({ type: 'unblocked', at, cause: before }));
-  if (cause !== null) {
-    effects.push(notify({ type: 'blocked', at, cause }));
-    effects.push({ kind: 'log', level: cause.kind === 'dry-run' || cause.kind === 'startup-grace' ? 'warn' : 'error', message: `failover blocked: ${cause.kind}`, fields: { cause } });
-  }
-  return { state: { ...state, hold: cause }, effects, changed: true };
-}
-
-function beginFailover(state: ManagerState, plan: FailoverPlan, reason: FailoverReason, at: number): ManagerStep {
+function beginFailover(state: ManagerState, plan: FailoverPlan, reason: FailoverReason, at: number, quiet = false): ManagerStep {
   const started = startSequence(plan.steps);
-  const head: ManagerEffect[] = [
-    { kind: 'log', level: 'warn', message: `failover ${plan.from} → ${plan.to} started`, fields: { reason } },
-    notify({ type: 'failover-started', at, from: plan.from, to: plan.to, reason }),
-    { kind: 'failover', plan, reason },
-  ];
-  if (started.kind === 'done') return finishFailover(state, plan, reason, at, [], started.result, head);
+  const head: ManagerEffect[] =
+    plan.kind === 'fence'
+      ? [
+          { kind: 'log', level: 'error', message: `${plan.from} claims the staked identity that ${plan.to} holds; demoting ${plan.from} (fence)` },
+          notify({ type: 'fence-started', at, node: plan.from, holder: plan.to }),
+        ]
+      : quiet
+        ? [{ kind: 'log', level: 'info', message: `retrying failover ${plan.from} → ${plan.to} held by a stale tower`, fields: { reason } }]
+        : [
+            { kind: 'log', level: 'warn', message: `failover ${plan.from} → ${plan.to} started`, fields: { reason } },
+            notify({ type: 'failover-started', at, from: plan.from, to: plan.to, reason }),
+          ];
+  head.push({ kind: 'failover', plan, reason });
+  const info: RunInfo = { plan, reason, startedAt: at, resumeCooldownUntil: state.status === 'cooldown' ? state.until : null };
+  if (started.kind === 'done') return finishFailover(state, info, at, [], started.result, head);
   const token = state.token + 1;
-  const failover: FailoverRun = { plan, reason, startedAt: at, run: started.run, token, stepStartedAt: at, timings: [] };
+  const failover: FailoverRun = { ...info, run: started.run, token, stepStartedAt: at, timings: [] };
   return { state: { ...state, status: 'failing-over', failover, token }, effects: [...head, runStep(token, started.run)] };
 }
 
-function onStepResult(state: ManagerState, token: number, result: StepResult, at: number): ManagerStep {
+function onStepResult(state: ManagerState, token: number, result: StepResult, at: number, refusal: StaleTowerRefusal | undefined): ManagerStep {
   if (state.status !== 'failing-over' || token !== state.failover.token) {
     return { state, effects: [{ kind: 'log', level: 'warn', message: 'ignored a step result that belongs to no running step', fields: { token } }] };
   }
@@ -258,6 +207,14 @@ function onStepResult(state: ManagerState, token: number, result: StepResult, at
   if (!result.ok) {
     effects.push({ kind: 'log', level: 'warn', message: `${describeAction(run.current.action)} failed (attempt ${run.attempt} of ${run.current.attempts})`, fields: { detail: result.detail } });
   }
+  const action = run.current.action;
+  // Past an unreachable old active, a refused stale tower is a hold, not a failure: nothing
+  // changed hands, nobody else can vote, and a later backup may carry the missing votes.
+  if (!result.ok && refusal !== undefined && !plan.fromReachable && !run.compensating && (action.kind === 'promote' || action.kind === 'restore-tower')) {
+    const timing: StepTiming = { step: describeAction(action), ms: at - failover.stepStartedAt, attempts: run.attempt, ok: false, compensating: false };
+    const cause: BlockCause = { kind: 'stale-tower', node: action.node, towerSlot: refusal.towerSlot, lastVote: refusal.lastVote };
+    return holdFailover(state, failover, cause, result.detail, [...failover.timings, timing], at, effects);
+  }
   // An unknown guard is refused: a compensation nobody can vouch for is not run.
   const allows = (guard: string): boolean => guard === OLD_ACTIVE_HEALTHY && state.nodes[plan.from].health?.healthy === true;
   const next = advanceSequence(run, result, allows);
@@ -266,48 +223,11 @@ function onStepResult(state: ManagerState, token: number, result: StepResult, at
     ? failover.timings
     : [...failover.timings, { step: describeAction(run.current.action), ms: at - failover.stepStartedAt, attempts: run.attempt, ok: result.ok, compensating: run.compensating }];
   if (next.kind === 'done') {
-    return finishFailover(state, plan, failover.reason, at, timings, next.result, effects, failover.startedAt);
+    return finishFailover(state, failover, at, timings, next.result, effects);
   }
   const nextToken = state.token + 1;
   const updated: FailoverRun = { ...failover, run: next.run, token: nextToken, stepStartedAt: retrying ? failover.stepStartedAt : at, timings };
   return { state: { ...state, failover: updated, token: nextToken }, effects: [...effects, runStep(nextToken, next.run)] };
-}
-
-/** Ends a failover: who holds the identity now, one notification that says so, cooldown. */
-function finishFailover(
-  state: ManagerState,
-  plan: FailoverPlan,
-  reason: FailoverReason,
-  at: number,
-  steps: readonly StepTiming[],
-  result: SequenceOutcome<FailoverAction>,
-  effects: readonly ManagerEffect[],
-  startedAt = at,
-): ManagerStep {
-  const { from, to } = plan;
-  let active: NodeId | null;
-  let event: FailoverEvent;
-  if (result.outcome === 'completed') {
-    active = to;
-    const warnings = result.warnings.map((w) => `${describeAction(w.step.action)}: ${w.detail}`);
-    event = { type: 'failover-complete', at, from, to, reason, steps, totalMs: at - startedAt, warnings };
-  } else if (result.outcome === 'rolled-back') {
-    active = from;
-    event = { type: 'rolled-back', at, from, to, reason, failedStep: describeAction(result.failure.step.action), detail: result.failure.detail, steps };
-  } else {
-    // Aborted: nothing changed hands, the old holder keeps it. Failed: nobody knows who
-    // holds it; the next ticks' claims will tell, and until then nothing is promoted.
-    active = result.outcome === 'aborted' ? from : null;
-    const detail = result.outcome === 'failed' ? `${result.failure.detail}; then ${describeAction(result.compensation.step.action)}: ${result.compensation.detail}` : result.failure.detail;
-    event = { type: 'failover-failed', at, from, to, reason, outcome: result.outcome, failedStep: describeAction(result.failure.step.action), detail, steps };
-  }
-  const nodes = Object.fromEntries(NODE_IDS.map((n) => [n, { ...state.nodes[n], misses: 0 }])) as Record<NodeId, NodeTrack>;
-  const { failover: _ended, ...common } = state as ManagerCommon & { failover?: FailoverRun };
-  const level = event.type === 'failover-complete' ? 'info' : 'error';
-  return {
-    state: { ...common, status: 'cooldown', until: at + state.config.cooldownMs, active, nodes, hold: null },
-    effects: [...effects, { kind: 'log', level, message: `failover ${from} → ${to}: ${result.outcome}`, fields: { steps } }, notify(event)],
-  };
 }
 
 function onSwitchover(state: ManagerState, event: Extract<ManagerEvent, { type: 'switchover-requested' }>): ManagerStep {
@@ -345,8 +265,4 @@ function onSwitchover(state: ManagerState, event: Extract<ManagerEvent, { type: 
 
 function runStep(token: number, run: SequenceRun<FailoverAction>): ManagerEffect {
   return { kind: 'run-step', token, step: run.current, attempt: run.attempt, compensating: run.compensating };
-}
-
-function notify(event: FailoverEvent): ManagerEffect {
-  return { kind: 'notify', event };
 }

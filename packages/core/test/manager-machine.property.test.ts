@@ -33,6 +33,7 @@ const resultArb = fc.record({
   dt: fc.integer({ min: 0, max: 5_000 }),
   ok: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   stale: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  staleTower: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });
 const switchoverArb = fc.record({ kind: fc.constant('switchover' as const), to: fc.constantFrom(null, 'validator1' as const, 'validator2' as const) });
 const dryRunArb = fc.record({ kind: fc.constant('dry-run' as const), dryRun: fc.boolean() });
@@ -73,7 +74,9 @@ function play(config: Config, script: Script, check: (before: ManagerState, even
     } else if (item.kind === 'result') {
       now += item.dt;
       const token = state.status === 'failing-over' && !item.stale ? state.failover.token : lastToken;
-      event = { type: 'step-result', token, result: item.ok ? { ok: true } : { ok: false, detail: 'failed' }, at: now };
+      event = item.ok
+        ? { type: 'step-result', token, result: { ok: true }, at: now }
+        : { type: 'step-result', token, result: { ok: false, detail: 'failed' }, at: now, ...(item.staleTower ? { refusal: { kind: 'stale-tower', towerSlot: 900, lastVote: 1000 } } : {}) };
     } else if (item.kind === 'switchover') {
       event = { type: 'switchover-requested', requestId: 'r', reason: 'planned', to: item.to, at: now };
     } else {
@@ -86,8 +89,19 @@ function play(config: Config, script: Script, check: (before: ManagerState, even
   }
 }
 
-function failoverOf(effects: readonly ManagerEffect[]): Extract<ManagerEffect, { kind: 'failover' }> | undefined {
+function runOf(effects: readonly ManagerEffect[]): Extract<ManagerEffect, { kind: 'failover' }> | undefined {
   return effects.find((e): e is Extract<ManagerEffect, { kind: 'failover' }> => e.kind === 'failover');
+}
+
+/** A plan that moves the identity; fences only take it off a node. */
+function failoverOf(effects: readonly ManagerEffect[]): Extract<ManagerEffect, { kind: 'failover' }> | undefined {
+  const started = runOf(effects);
+  return started?.plan.kind === 'switchover' ? started : undefined;
+}
+
+function claims(observation: Observation, node: 'validator1' | 'validator2'): boolean {
+  const seen = observation.nodes[node];
+  return seen.reachable && (seen.status.isActive || seen.status.role === 'active' || seen.status.identityPubkey === STAKED);
 }
 
 const runs = { numRuns: 200 };
@@ -145,7 +159,7 @@ describe('manager machine invariants', () => {
     fc.assert(
       fc.property(configArb, scriptArb, (config, script) => {
         play(config, script, (before, event, _after, effects) => {
-          const started = failoverOf(effects);
+          const started = runOf(effects);
           if (started === undefined) return;
           expect(before.config.dryRun).toBe(false);
           if (event.type === 'tick') expect(event.observation.at).toBeGreaterThanOrEqual(before.startedAt + before.config.startupGracePeriodMs);
@@ -209,17 +223,80 @@ describe('manager machine invariants', () => {
   });
 });
 
+describe('manager machine invariants: fencing a second claimant (S1)', () => {
+  it('fences only a reachable claimant that is not the recorded holder, and only with a holder recorded', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (before, event, _after, effects) => {
+          const started = runOf(effects);
+          if (started?.plan.kind !== 'fence') return;
+          expect(event.type).toBe('tick');
+          expect(before.holder).not.toBeNull();
+          expect(started.plan.to).toBe(before.holder);
+          expect(started.plan.from).not.toBe(before.holder);
+          if (event.type === 'tick') expect(claims(event.observation, started.plan.from)).toBe(true);
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('never runs a fence step against the recorded holder', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (_before, _event, after, effects) => {
+          if (after.status !== 'failing-over' || after.failover.plan.kind !== 'fence') return;
+          for (const e of effects) if (e.kind === 'run-step') expect(e.step.action.node).not.toBe(after.holder);
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('changes the recorded holder only when a failover ends', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (before, _event, after, effects) => {
+          if (after.holder === before.holder) return;
+          expect(effects.some((e) => e.kind === 'notify' && ['failover-complete', 'rolled-back', 'failover-failed'].includes(e.event.type))).toBe(true);
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('ends a promotion refused for a stale tower past an unreachable old active without changing hands', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (before, event, after) => {
+          if (event.type !== 'step-result' || event.refusal === undefined || before.status !== 'failing-over' || event.token !== before.failover.token) return;
+          const { plan, run } = before.failover;
+          if (plan.fromReachable || run.compensating || run.current.action.kind !== 'promote') return;
+          expect(after.status).not.toBe('failing-over');
+          expect(after.active).toBe(before.active);
+          expect(after.holder).toBe(before.holder);
+          expect(after.hold).toMatchObject({ kind: 'stale-tower', node: plan.to });
+        });
+      }),
+      runs,
+    );
+  });
+});
+
 describe('manager machine property scripts', () => {
-  it('reach failovers, unreachable-old-active promotions, completions, rollbacks and blocks, so the invariants are not vacuous', () => {
+  it('reach failovers, unreachable-old-active promotions, completions, rollbacks, blocks, fences and stale-tower holds, so the invariants are not vacuous', () => {
     const seen = new Set<string>();
     for (const [config, script] of fc.sample(fc.tuple(configArb, scriptArb), { numRuns: 300, seed: 7 })) {
       play(config, script, (_before, _event, _after, effects) => {
         for (const e of effects) {
-          if (e.kind === 'failover') seen.add(e.plan.fromReachable ? 'failover' : 'failover-unreachable-old');
+          if (e.kind === 'failover') seen.add(e.plan.kind === 'fence' ? 'fence' : e.plan.fromReachable ? 'failover' : 'failover-unreachable-old');
           if (e.kind === 'notify') seen.add(e.event.type);
+          if (e.kind === 'notify' && e.event.type === 'blocked') seen.add(e.event.cause.kind);
         }
       });
     }
-    expect([...seen]).toEqual(expect.arrayContaining(['failover', 'failover-unreachable-old', 'failover-complete', 'rolled-back', 'failover-failed', 'blocked', 'unblocked']));
+    expect([...seen]).toEqual(
+      expect.arrayContaining(['failover', 'failover-unreachable-old', 'failover-complete', 'rolled-back', 'failover-failed', 'blocked', 'unblocked', 'fence-started', 'fence-ended', 'stale-tower']),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { NodeObservation } from '@failover/core';
-import { activeStatus, down, status, up } from './support/observations';
+import { STAKED, activeStatus, down, status, up } from './support/observations';
 import { FAST, ManagerDriver } from './support/manager-driver';
 
 const crashed: NodeObservation = up(activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 }));
@@ -275,5 +275,109 @@ describe('manager machine: reporting', () => {
     d.apply({ type: 'config-changed', options: { dryRun: false }, at: d.now });
     for (let i = 0; i < 3; i++) d.tick({ v1: crashed });
     expect(d.failovers()).toHaveLength(1);
+  });
+});
+
+describe('manager machine: a returning old active (S1)', () => {
+  /** validator1 unreachable and silent on the cluster; the manager promoted validator2 past it. */
+  function promotedPastUnreachable(): ManagerDriver {
+    const d = started({ ...FAST, stakedIdentityPubkey: STAKED });
+    for (let i = 0; i < 3; i++) d.tick({ v1: down(), ...voteStale });
+    expect(d.stepsRun()).toEqual(['prove stopped voting validator1']);
+    d.completeAll();
+    expect(d.state).toMatchObject({ status: 'cooldown', active: 'validator2', holder: 'validator2' });
+    return d;
+  }
+  const holderVoting = up(activeStatus({ validatorSlot: 1200 }));
+
+  // Regression: a node that came back still holding the staked identity got only a both-active block, and kept voting.
+  it('demotes the node that comes back claiming the identity at once, in cooldown, and never touches the holder', () => {
+    const d = promotedPastUnreachable();
+    const before = d.stepsRun().length;
+    d.tick({ v1: up(activeStatus()), v2: holderVoting, slot: 1200 });
+    expect(d.notified('fence-started')).toEqual([expect.objectContaining({ node: 'validator1', holder: 'validator2' })]);
+    expect(d.notified('blocked').map((e) => e.cause.kind)).not.toContain('both-active');
+    d.completeAll();
+    expect(d.stepsRun().slice(before)).toEqual(['demote validator1', 'verify demotion validator1']);
+    expect(d.notified('fence-ended')).toEqual([expect.objectContaining({ node: 'validator1', holder: 'validator2', ok: true })]);
+    expect(d.state).toMatchObject({ status: 'cooldown', active: 'validator2', holder: 'validator2', until: d.notified('failover-complete')[0]!.at + 60_000 });
+  });
+
+  const intruders: [string, NodeObservation][] = [
+    ['says it is active', up(status({ isActive: true, role: 'active' }))],
+    ['runs the staked identity while its agent says passive', up(status({ identityPubkey: STAKED }))],
+    ['is taking the identity on its own', up(status({ role: 'activating' }))],
+  ];
+  it.each(intruders)('fences a node that %s while the holder is unreachable', (_name, intruder) => {
+    const d = promotedPastUnreachable();
+    d.tick({ v1: intruder, v2: down(), slot: 1200 });
+    expect(d.failovers().at(-1)?.plan).toMatchObject({ kind: 'fence', from: 'validator1', to: 'validator2' });
+  });
+
+  it('reports a fence that could not demote as failed and keeps the recorded holder', () => {
+    const d = promotedPastUnreachable();
+    d.tick({ v1: up(activeStatus()), v2: holderVoting, slot: 1200 });
+    for (let i = 0; i < 3; i++) d.answer({ ok: false, detail: 'become_passive to validator1: timeout' });
+    expect(d.notified('fence-ended')).toEqual([expect.objectContaining({ ok: false, failedStep: 'demote validator1', detail: 'become_passive to validator1: timeout' })]);
+    expect(d.state).toMatchObject({ holder: 'validator2', active: 'validator2' });
+    d.tick({ v1: up(activeStatus()), v2: holderVoting, slot: 1200 });
+    expect(d.notified('fence-started')).toHaveLength(2);
+  });
+
+  it('without a recorded holder, as after a manager restart, two claimants stay a block and nobody is demoted', () => {
+    const d = started();
+    for (let i = 0; i < 4; i++) d.tick({ v2: up(activeStatus()) });
+    expect(d.state.holder).toBeNull();
+    expect(d.failovers()).toHaveLength(0);
+    expect(d.notified('blocked').map((e) => e.cause.kind)).toEqual(['both-active']);
+  });
+
+  it('in dry run never fences, even with a recorded holder', () => {
+    const d = promotedPastUnreachable();
+    d.apply({ type: 'config-changed', options: { dryRun: true }, at: d.now });
+    d.tick({ v1: up(activeStatus()), v2: holderVoting, slot: 1200 });
+    expect(d.notified('fence-started')).toHaveLength(0);
+    expect(d.notified('blocked').map((e) => e.cause.kind)).toEqual(['both-active']);
+  });
+});
+
+describe('manager machine: a stale tower past an unreachable old active (S2)', () => {
+  const refusal = { kind: 'stale-tower', towerSlot: 990, lastVote: 999 } as const;
+  function refusedOnce(options = FAST): ManagerDriver {
+    const d = started(options);
+    for (let i = 0; i < 3; i++) d.tick({ v1: down(), ...voteStale });
+    d.answer({ ok: true });
+    const step = d.runningStep();
+    expect(step?.step.action).toEqual({ kind: 'promote', node: 'validator2', via: 'agent' });
+    d.now += 1_000;
+    d.apply({ type: 'step-result', token: step!.token, result: { ok: false, detail: 'FAILOVER_TOWER_STALE' }, at: d.now, refusal });
+    return d;
+  }
+
+  it('holds with the cause, reported once, changes nothing, and retries every tick until a fresh backup lets it through', () => {
+    const d = refusedOnce();
+    expect(d.state).toMatchObject({ status: 'monitoring', active: 'validator1', holder: null });
+    expect(d.notified('blocked').map((e) => e.cause)).toEqual([{ kind: 'stale-tower', node: 'validator2', towerSlot: 990, lastVote: 999 }]);
+    expect(d.notified('failover-failed')).toEqual([]);
+    d.tick({ v1: down(), ...voteStale });
+    expect(d.failovers()).toHaveLength(2);
+    expect(d.notified('failover-started')).toHaveLength(1);
+    d.answer({ ok: true });
+    d.apply({ type: 'step-result', token: d.runningStep()!.token, result: { ok: false, detail: 'FAILOVER_TOWER_STALE' }, at: d.now, refusal });
+    expect(d.notified('blocked')).toHaveLength(1);
+    d.tick({ v1: down(), ...voteStale });
+    d.completeAll();
+    expect(d.notified('failover-complete')).toHaveLength(1);
+    expect(d.state).toMatchObject({ active: 'validator2', holder: 'validator2', hold: null });
+  });
+
+  it('answers a switchover refused for a stale tower with an aborted failover, so the caller hears the end', () => {
+    const d = started();
+    d.tick({ v1: down(), ...voteStale });
+    d.switchover();
+    d.answer({ ok: true });
+    d.apply({ type: 'step-result', token: d.runningStep()!.token, result: { ok: false, detail: 'FAILOVER_TOWER_STALE' }, at: d.now, refusal });
+    expect(d.notified('failover-failed')).toEqual([expect.objectContaining({ outcome: 'aborted', failedStep: 'promote validator2 (via agent)' })]);
+    expect(d.state.hold).toMatchObject({ kind: 'stale-tower' });
   });
 });

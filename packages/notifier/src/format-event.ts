@@ -116,6 +116,32 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
         title: [`${name(event.node)} is now active`],
         lines: event.previous === null ? [] : [[`Previously: ${name(event.previous)}`]],
       };
+    case 'fence-started':
+      return {
+        icon: '🚨',
+        title: [`${name(event.node)} came back holding the staked identity — demoting it now`],
+        lines: [
+          [{ bold: name(event.holder) }, ' holds the identity since the last failover; two holders would double-vote.'],
+          [`Only ${name(event.node)} is touched; ${name(event.holder)} keeps voting.`],
+        ],
+      };
+    case 'fence-ended':
+      return event.ok
+        ? {
+            icon: '🛡',
+            title: [`${name(event.node)} no longer holds the staked identity`],
+            lines: [[{ bold: name(event.holder) }, ' keeps it.'], ...stepLines(event.steps)],
+          }
+        : {
+            icon: '🚨',
+            title: [`${name(event.node)} could NOT be demoted — operator action needed`],
+            lines: [
+              [`It may still vote with the staked identity next to ${name(event.holder)}: stop its validator by hand (e.g. `, { code: 'systemctl stop' }, ').'],
+              ['Failed step: ', { bold: cap(event.failedStep ?? '') }],
+              ['Detail: ', cap(event.detail ?? '')],
+              ...stepLines(event.steps),
+            ],
+          };
   }
 }
 
@@ -136,6 +162,7 @@ function stepLines(steps: readonly StepTiming[]): Span[][] {
 /** A failover reason in words. */
 export function reasonText(reason: FailoverReason, name: (node: NodeId) => string = (n) => n): string {
   if (reason.kind === 'switchover') return cap(`planned switchover: ${reason.text}`);
+  if (reason.kind === 'fence') return cap(`${name(reason.node)} claims the staked identity that ${name(reason.holder)} holds`);
   const why = reason.reasons.map(healthText).join(', ');
   return cap(`${name(reason.node)} unhealthy after ${reason.misses} missed checks${why === '' ? '' : `: ${why}`}`);
 }
@@ -172,6 +199,9 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
       return `${name(cause.node)} is unreachable but its vote account still votes (last vote ${cause.lastVote}, cluster slot ${cause.clusterSlot}); promoting now could double-vote`;
     case 'no-vote-proof':
       return cap(`${name(cause.node)} is unreachable and there is no proof it stopped voting: ${cause.detail}`);
+    case 'stale-tower':
+      // Numbers and capped names only, so the operator's way out is never cut off.
+      return `the newest tower backup ends at ${cause.towerSlot === null ? 'no vote at all' : `slot ${cause.towerSlot}`} but the vote account voted at slot ${cause.lastVote}; refusing to promote ${name(cause.node)}, which could vote against its lockouts. Retrying every heartbeat: a later backup may arrive. To go on, bring the old active back so its tower is backed up, or copy its tower file to the tower store.`;
     case 'both-active':
       return 'both nodes report active; refusing to act until one steps down';
     case 'no-active':

@@ -76,6 +76,9 @@ const LEVEL_OF: Readonly<Record<FailoverEvent['type'], LogLevelName>> = {
   'back-online': 'info',
   'status-report': 'info',
   activated: 'info',
+  // Two holders of the staked identity were seen: as loud as a failed failover.
+  'fence-started': 'error',
+  'fence-ended': 'warn',
 };
 
 /** A sink writing each event as one structured line: the event's fields plus its wording. */
@@ -85,7 +88,9 @@ export function createLogSink(logger: Logger, format?: FormatOptions): Notificat
     name: 'log',
     deliver(event: FailoverEvent): void {
       const { type, ...fields } = event;
-      log[LEVEL_OF[type]]({ event: type, ...fields }, renderPlain(formatEvent(event, format)));
+      // A fence that could not demote leaves a possible second voter: error, not warn.
+      const level = event.type === 'fence-ended' && !event.ok ? 'error' : LEVEL_OF[type];
+      log[level]({ event: type, ...fields }, renderPlain(formatEvent(event, format)));
     },
     flush: () => Promise.resolve(),
     close: () => Promise.resolve(),

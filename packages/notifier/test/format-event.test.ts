@@ -16,6 +16,8 @@ const titles: Array<[FailoverEvent['type'], string, boolean]> = [
   ['back-online', '🟢 <b>validator1 back online</b>', false],
   ['status-report', '🟢 <b>Status</b>', false],
   ['activated', '⭐ <b>validator2 is now active</b>', true],
+  ['fence-started', '🚨 <b>validator1 came back holding the staked identity — demoting it now</b>', true],
+  ['fence-ended', '🛡 <b>validator1 no longer holds the staked identity</b>', true],
 ];
 
 describe('formatEvent', () => {
@@ -46,6 +48,20 @@ describe('formatEvent', () => {
     expect(renderPlain(formatEvent(event))).toBe(
       'Failover blocked; validator1 is unreachable but its vote account still votes (last vote 1000, cluster slot 1002); promoting now could double-vote',
     );
+  });
+
+  it('says what a stale tower holds back, with both slots and what the operator can do', () => {
+    const event: FailoverEvent = { type: 'blocked', at: AT, cause: { kind: 'stale-tower', node: 'validator2', towerSlot: 4980, lastVote: 5000 } };
+    const text = renderPlain(formatEvent(event));
+    expect(text).toContain('the newest tower backup ends at slot 4980 but the vote account voted at slot 5000; refusing to promote validator2');
+    expect(text).toContain('Retrying every heartbeat');
+    expect(text).toContain('copy its tower file to the tower store');
+  });
+
+  it('tells the operator to stop a node by hand when a fence could not demote it', () => {
+    const event: FailoverEvent = { type: 'fence-ended', at: AT, node: 'validator1', holder: 'validator2', ok: false, failedStep: 'demote validator1', detail: 'timeout', steps: [] };
+    expect(renderPlain(formatEvent(event))).toContain('validator1 could NOT be demoted — operator action needed');
+    expect(renderPlain(formatEvent(event))).toContain('stop its validator by hand');
   });
 
   it('escapes markup in every interpolated value', () => {

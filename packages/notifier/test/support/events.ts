@@ -56,4 +56,6 @@ export const everyEvent: FailoverEvent[] = [
     ],
   },
   { type: 'activated', at: AT, node: 'validator2', previous: 'validator1' },
+  { type: 'fence-started', at: AT, node: 'validator1', holder: 'validator2' },
+  { type: 'fence-ended', at: AT, node: 'validator1', holder: 'validator2', ok: true, failedStep: null, detail: null, steps: [] },
 ];

@@ -1,0 +1,111 @@
+/**
+ * The manager machine's vocabulary: its state, the events it folds and the effects it asks
+ * the app to execute. Plain data, so a run can be recorded and replayed.
+ */
+import type { BlockCause, FailoverEvent, FailoverReason, StepTiming } from './events';
+import type { FailoverAction, FailoverPlan } from './failover-plan';
+import type { LogEffect } from './log-effect';
+import type { ManagerMachineConfig, ManagerMachineOptions } from './manager-config';
+import type { NodeTrack } from './manager-tracking';
+import type { PlanStep, SequenceRun, StepResult } from './step-sequence';
+import type { NodeId, Observation } from './types';
+
+/** What a run keeps from its start to its end. */
+export interface RunInfo {
+  /** The plan being run. */
+  readonly plan: FailoverPlan;
+  /** Why it was started. */
+  readonly reason: FailoverReason;
+  /** When it started. */
+  readonly startedAt: number;
+  /** The cooldown the run interrupted (a fence, a switchover), resumed when it ends. */
+  readonly resumeCooldownUntil: number | null;
+}
+
+/** The failover (or fence) in flight. */
+export interface FailoverRun extends RunInfo {
+  /** Where the plan is. */
+  readonly run: SequenceRun<FailoverAction>;
+  /** The token the running step's result must carry. */
+  readonly token: number;
+  /** When the running step's first attempt started. */
+  readonly stepStartedAt: number;
+  /** Steps finished so far. */
+  readonly timings: readonly StepTiming[];
+}
+
+/** What every state of the manager machine holds. */
+export interface ManagerCommon {
+  /** The settings in force. */
+  readonly config: ManagerMachineConfig;
+  /** When the manager started (the grace period counts from here). */
+  readonly startedAt: number;
+  /** Each node's memory between ticks. */
+  readonly nodes: Readonly<Record<NodeId, NodeTrack>>;
+  /** The node last known to hold the staked identity. */
+  readonly active: NodeId | null;
+  /**
+   * The node this manager gave the identity to (a completed failover, or a rollback that
+   * handed it back); null after start-up and after a failed failover. Only a holder recorded
+   * here licenses a fence: without one, two claimants are an operator's call.
+   */
+  readonly holder: NodeId | null;
+  /** The cause currently holding a failover back, already reported. */
+  readonly hold: BlockCause | null;
+  readonly nextStatusReportAt: number;
+  readonly lastObservation: Observation | null;
+  /** The last token handed out. */
+  readonly token: number;
+}
+
+/** The manager machine's state: a union on `status`. */
+export type ManagerState =
+  | (ManagerCommon & { readonly status: 'monitoring' })
+  | (ManagerCommon & { readonly status: 'failing-over'; readonly failover: FailoverRun })
+  | (ManagerCommon & { readonly status: 'cooldown'; readonly until: number });
+
+/** What the manager machine reacts to. */
+export type ManagerEvent =
+  | { readonly type: 'tick'; readonly observation: Observation }
+  | { readonly type: 'step-result'; readonly token: number; readonly result: StepResult; readonly at: number; readonly refusal?: StaleTowerRefusal }
+  | { readonly type: 'switchover-requested'; readonly requestId: string; readonly reason: string; readonly to: NodeId | null; readonly at: number }
+  | { readonly type: 'config-changed'; readonly options: ManagerMachineOptions; readonly at: number };
+
+/**
+ * A promotion the agent refused before changing anything: the newest tower it can restore
+ * ends at `towerSlot` (null: no vote in it), before the vote account's `lastVote` (S2). The
+ * executor reports it beside the failed step result.
+ */
+export interface StaleTowerRefusal {
+  /** The refusal's kind. */
+  readonly kind: 'stale-tower';
+  /** Last voted slot of the newest tower the agent found. */
+  readonly towerSlot: number | null;
+  /** The vote account's `lastVote` the manager asked the tower to reach. */
+  readonly lastVote: number;
+}
+
+/** Why a switchover request was refused. */
+export type SwitchoverRefusal = BlockCause | { readonly kind: 'busy' } | { readonly kind: 'no-observation' } | { readonly kind: 'already-active'; readonly node: NodeId };
+
+/** The answer to a switchover request. */
+export type SwitchoverAnswer =
+  | { readonly accepted: true; readonly plan: FailoverPlan }
+  | { readonly accepted: false; readonly refusal: SwitchoverRefusal };
+
+/** What the manager app does. */
+export type ManagerEffect =
+  /** A failover begins; informational, the steps follow as `run-step`. */
+  | { readonly kind: 'failover'; readonly plan: FailoverPlan; readonly reason: FailoverReason }
+  | { readonly kind: 'run-step'; readonly token: number; readonly step: PlanStep<FailoverAction>; readonly attempt: number; readonly compensating: boolean }
+  | { readonly kind: 'notify'; readonly event: FailoverEvent }
+  | { readonly kind: 'switchover-answer'; readonly requestId: string; readonly answer: SwitchoverAnswer }
+  | LogEffect;
+
+/** A new state and the effects to execute, in order. */
+export interface ManagerStep {
+  /** The next state. */
+  readonly state: ManagerState;
+  /** Effects to execute, in order. */
+  readonly effects: readonly ManagerEffect[];
+}
