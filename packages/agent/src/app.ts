@@ -1,4 +1,4 @@
-import type { TypeBoxTypeProvider } from './internal/type-provider';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   AGENT_ROUTES,
   AUTH_HEADER,
