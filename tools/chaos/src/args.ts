@@ -4,7 +4,7 @@
  * classes), `--window-ms MS`. Parsing is pure and names the bad argument.
  */
 import { MAX_SEED } from './prng';
-import { FAULT_KINDS, type FaultKind } from './schedule';
+import { DEFAULT_WINDOW_MS, FAULT_KINDS, type FaultKind } from './schedule';
 
 /** Parsed options. */
 export interface ChaosArgs {
@@ -52,7 +52,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let json: string | undefined;
   let keepLogs = '/tmp/failover-chaos';
   let kinds: readonly FaultKind[] = FAULT_KINDS;
-  let windowMs = 12_000;
+  let windowMs = DEFAULT_WINDOW_MS;
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i] as string;
     if (flag === '--help' || flag === '-h') return { kind: 'help' };

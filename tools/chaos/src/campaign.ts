@@ -3,7 +3,7 @@
  * 2-core machine), each seeded from the base seed and its index, and the table of results.
  */
 import { trialSeed } from './prng';
-import { planSchedule, type FaultKind } from './schedule';
+import { DEFAULT_WINDOW_MS, FAULT_KINDS, planSchedule, type FaultKind } from './schedule';
 import { budgetOf, type Budget, type CampaignSettings } from './settings';
 import { runTrial, type TrialResult } from './trial';
 
@@ -18,7 +18,7 @@ export interface CampaignOptions {
   readonly seed?: number;
   /** Fault classes drawn from; @default all */
   readonly kinds?: readonly FaultKind[];
-  /** Fault window per trial; @default 12000 */
+  /** Fault window per trial; @default {@link DEFAULT_WINDOW_MS} */
   readonly windowMs?: number;
   readonly keepLogsDir?: string;
   readonly log?: (line: string) => void;
@@ -30,6 +30,9 @@ export interface CampaignOptions {
 export interface CampaignReport {
   readonly baseSeed: number | null;
   readonly settings: CampaignSettings;
+  /** Fault classes drawn from, and the fault window: with the seed they fix each schedule. */
+  readonly kinds: readonly FaultKind[];
+  readonly windowMs: number;
   readonly budget: Budget;
   readonly trials: readonly TrialResult[];
   readonly passed: number;
@@ -48,8 +51,10 @@ export function seedsOf(options: Pick<CampaignOptions, 'trials' | 'baseSeed' | '
 export async function runCampaign(options: CampaignOptions): Promise<CampaignReport> {
   const started = Date.now();
   const trials: TrialResult[] = [];
+  const kinds = options.kinds ?? FAULT_KINDS;
+  const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   for (const [index, seed] of seedsOf(options).entries()) {
-    const schedule = planSchedule(seed, { ...(options.kinds ? { kinds: options.kinds } : {}), ...(options.windowMs ? { windowMs: options.windowMs } : {}) });
+    const schedule = planSchedule(seed, { kinds, windowMs });
     const result = await runTrial(schedule, {
       settings: options.settings,
       ...(options.keepLogsDir !== undefined ? { keepLogsDir: options.keepLogsDir } : {}),
@@ -62,6 +67,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   return {
     baseSeed: options.seed === undefined ? (options.baseSeed ?? 1) : null,
     settings: options.settings,
+    kinds,
+    windowMs,
     budget: budgetOf(options.settings),
     trials,
     passed,

@@ -3,6 +3,7 @@
  * and ms, notes), a header with the budget, and a summary line naming the seeds to replay.
  */
 import type { CampaignReport } from './campaign';
+import { DEFAULT_WINDOW_MS, FAULT_KINDS } from './schedule';
 import type { Budget } from './settings';
 import type { TrialResult } from './trial';
 
@@ -29,6 +30,19 @@ export function formatSummary(report: CampaignReport): string {
   const failed = report.trials.filter((t) => !t.pass);
   const head = `${report.passed} passed, ${report.failed} failed, ${report.trials.length} trials in ${Math.round(report.durationMs / 1000)} s`;
   if (failed.length === 0) return head;
-  const replay = failed.map((t) => `  npm run chaos -w @failover/chaos -- --seed ${t.seed} --slot-ms ${report.settings.slotMs}`);
+  const replay = failed.map((t) => `  npm run chaos -w @failover/chaos -- ${replayArgs(report, t.seed).join(' ')}`);
   return [head, 'replay:', ...replay].join('\n');
+}
+
+/** The arguments that replay one trial of a run: its seed and whatever else fixed its schedule. */
+export function replayArgs(report: Pick<CampaignReport, 'settings' | 'kinds' | 'windowMs'>, seed: number): string[] {
+  const sameKinds = report.kinds.length === FAULT_KINDS.length && report.kinds.every((k, i) => k === FAULT_KINDS[i]);
+  return [
+    '--seed',
+    String(seed),
+    '--slot-ms',
+    String(report.settings.slotMs),
+    ...(sameKinds ? [] : ['--faults', report.kinds.join(',')]),
+    ...(report.windowMs === DEFAULT_WINDOW_MS ? [] : ['--window-ms', String(report.windowMs)]),
+  ];
 }

@@ -71,9 +71,12 @@ export interface Schedule {
   readonly windowMs: number;
 }
 
+/** Length of a trial's fault window unless given. */
+export const DEFAULT_WINDOW_MS = 12_000;
+
 /** Options of {@link planSchedule}. */
 export interface ScheduleOptions {
-  /** Length of the fault window; @default 12000 */
+  /** Length of the fault window; @default {@link DEFAULT_WINDOW_MS} */
   readonly windowMs?: number;
   /** Fault classes to draw from; @default {@link FAULT_KINDS} */
   readonly kinds?: readonly FaultKind[];
@@ -83,7 +86,7 @@ export interface ScheduleOptions {
 
 /** Draws a trial's schedule from its seed: 1 to `maxFaults` faults, in time order. */
 export function planSchedule(seed: number, options: ScheduleOptions = {}): Schedule {
-  const windowMs = options.windowMs ?? 12_000;
+  const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const kinds = options.kinds ?? FAULT_KINDS;
   if (kinds.length === 0) throw new RangeError('the campaign needs at least one fault class');
   const rng = createRng(seed);
