@@ -3,9 +3,10 @@
  * become core observations, failures become values that say which kind they were.
  */
 import type { Clock } from '@failover/core';
-import { createAgentClient, toNodeStatus, toUnreachableReason } from '@failover/protocol';
+import { TowerStaleDetailsSchema, createAgentClient, toNodeStatus, toUnreachableReason } from '@failover/protocol';
 import type { AgentCallError, AgentClient } from '@failover/protocol';
-import type { AgentPort } from './failover-executor';
+import { Value } from '@sinclair/typebox/value';
+import type { AgentPort, FailoverRefusal } from './failover-executor';
 
 /** Options of {@link createAgentPort}. */
 export interface AgentPortOptions {
@@ -43,12 +44,26 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
       lastReceivedTimestamp = answer.value.timestamp;
       return { reachable: true, status: toNodeStatus(answer.value), latencyMs: options.clock.now() - started };
     },
-    async failover(action, reason, skipIdentity, timeoutMs) {
-      const answer = await client.failover({ action, reason, skipIdentity }, { timeoutMs });
-      if (!answer.ok) return { ok: false, detail: describeCallError(answer.error) };
+    async failover(request, timeoutMs) {
+      const { action, reason, skipIdentity, minTowerSlot } = request;
+      const answer = await client.failover({ action, reason, skipIdentity, ...(minTowerSlot === undefined ? {} : { minTowerSlot }) }, { timeoutMs });
+      if (!answer.ok) return { ok: false, detail: describeCallError(answer.error), refusal: refusalOf(answer.error, minTowerSlot) };
       return { ok: true, success: answer.value.success, message: answer.value.message, dryRun: answer.value.dry_run };
     },
   };
+}
+
+/**
+ * The refusals the executor acts on: busy (a role change in progress, wait for it) and a
+ * stale tower (hold the promotion). Details that do not match the schema still count as a
+ * stale tower, at the slot the manager asked for.
+ */
+function refusalOf(error: AgentCallError, minTowerSlot: number | undefined): FailoverRefusal | null {
+  if (error.kind !== 'rejected') return null;
+  if (error.code === 'FAILOVER_BUSY') return { kind: 'busy' };
+  if (error.code !== 'FAILOVER_TOWER_STALE') return null;
+  const details = Value.Check(TowerStaleDetailsSchema, error.details) ? error.details : undefined;
+  return { kind: 'stale-tower', towerSlot: details?.tower_last_vote_slot ?? null, lastVote: details?.min_tower_slot ?? minTowerSlot ?? 0 };
 }
 
 /** One line about a failed agent call, for logs and notifications. */

@@ -4,24 +4,43 @@
  * only does the I/O and judges the evidence, each action within its time limit.
  */
 import { mayHoldIdentity, proveStoppedVoting } from '@failover/core';
-import type { Clock, FailoverAction, NodeId, NodeObservation, Observation, StepResult, VoteProofRules } from '@failover/core';
+import type { Clock, FailoverAction, NodeId, NodeObservation, Observation, StaleTowerRefusal, StepResult, VoteProofRules } from '@failover/core';
 import type { ClusterRpc } from './cluster-rpc';
 import type { GossipReader } from './gossip-source';
 import { sleep } from './internal/system-clock';
 import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';
 
+/** A refusal of `POST /failover` the executor acts on rather than just reports. */
+export type FailoverRefusal =
+  /** `409 FAILOVER_BUSY`: the agent is in the middle of a role change. */
+  | { readonly kind: 'busy' }
+  /** `422 FAILOVER_TOWER_STALE`: no tower reaching `min_tower_slot`; nothing was changed. */
+  | StaleTowerRefusal;
+
 /** The answer of an agent to `POST /failover`. */
 export type FailoverCallResult =
   | { readonly ok: true; readonly success: boolean; readonly message: string; readonly dryRun: boolean }
-  | { readonly ok: false; readonly detail: string };
+  | { readonly ok: false; readonly detail: string; readonly refusal: FailoverRefusal | null };
+
+/** A `POST /failover` request in domain terms. */
+export interface FailoverCall {
+  readonly action: 'become_active' | 'become_passive';
+  readonly reason: string;
+  readonly skipIdentity: boolean;
+  /** `become_active`: the vote account's `lastVote`, which the restored tower must reach (S2). */
+  readonly minTowerSlot?: number;
+}
 
 /** What the manager needs from one agent; built over protocol's typed client. */
 export interface AgentPort {
   /** `POST /status`, already mapped to a domain observation (unreachable is a value). */
   status(): Promise<NodeObservation>;
   /** `POST /failover`; `timeoutMs` is the plan step's limit, since a demotion may restart the validator. */
-  failover(action: 'become_active' | 'become_passive', reason: string, skipIdentity: boolean, timeoutMs: number): Promise<FailoverCallResult>;
+  failover(request: FailoverCall, timeoutMs: number): Promise<FailoverCallResult>;
 }
+
+/** A step's result, with the refusal that turns a failed promotion into a hold. */
+export type ExecutedStep = StepResult & { readonly refusal?: StaleTowerRefusal };
 
 /** Everything the executor acts on. */
 export interface ExecutorContext {
@@ -54,12 +73,13 @@ export interface RunMemory {
 }
 
 /** Runs one action; never throws, and returns within `timeoutMs` (plus one request's deadline). */
-export async function executeAction(ctx: ExecutorContext, memory: RunMemory, action: FailoverAction, timeoutMs: number): Promise<StepResult> {
+export async function executeAction(ctx: ExecutorContext, memory: RunMemory, action: FailoverAction, timeoutMs: number): Promise<ExecutedStep> {
   const deadline = ctx.clock.now() + timeoutMs;
   try {
     switch (action.kind) {
       case 'demote':
-        return await demote(ctx, memory, action.node, timeoutMs);
+        memory.demotedAt[action.node] = ctx.clock.now();
+        return await callFailover(ctx, action.node, { action: 'become_passive', reason: memory.reason, skipIdentity: false }, deadline);
       case 'verify-demotion':
         return await pollUntil(ctx, deadline, () => checkDemoted(ctx, action.node));
       case 'prove-stopped-voting':
@@ -67,9 +87,9 @@ export async function executeAction(ctx: ExecutorContext, memory: RunMemory, act
       case 'final-tower-backup':
         return await pollUntil(ctx, deadline, () => checkFinalBackup(ctx, memory, action.node));
       case 'restore-tower':
-        return await callFailover(ctx, memory, action.node, 'become_active', true, timeoutMs);
+        return await callFailover(ctx, action.node, { action: 'become_active', reason: memory.reason, skipIdentity: true, ...towerFloor(await currentLastVote(ctx)) }, deadline);
       case 'promote':
-        return await promote(ctx, memory, action.node, action.via, timeoutMs);
+        return await promote(ctx, memory, action.node, action.via, deadline);
       case 'verify-voting':
         return await pollUntil(ctx, deadline, () => checkVoting(ctx, memory, action.node));
     }
@@ -78,28 +98,46 @@ export async function executeAction(ctx: ExecutorContext, memory: RunMemory, act
   }
 }
 
-async function demote(ctx: ExecutorContext, memory: RunMemory, node: NodeId, timeoutMs: number): Promise<StepResult> {
-  memory.demotedAt[node] = ctx.clock.now();
-  return callFailover(ctx, memory, node, 'become_passive', false, timeoutMs);
+/**
+ * Sends one failover request and waits for its end within `deadline`. A `409 busy` answer
+ * means the agent is still in a role change, typically the previous attempt of this very
+ * step that outlived its time limit: the role is polled until it settles and only then is
+ * the request sent again (an agent answers a request for the role it already has at once).
+ * Nothing conflicting is ever sent while the agent is busy.
+ */
+async function callFailover(ctx: ExecutorContext, node: NodeId, request: FailoverCall, deadline: number): Promise<ExecutedStep> {
+  const { action } = request;
+  for (;;) {
+    const answer = await ctx.agents[node].failover(request, Math.max(1, deadline - ctx.clock.now()));
+    if (answer.ok) return answer.success ? { ok: true } : { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
+    const detail = `${action} to ${node}: ${answer.detail}`;
+    if (answer.refusal?.kind === 'stale-tower') return { ok: false, detail, refusal: answer.refusal };
+    if (answer.refusal?.kind !== 'busy') return { ok: false, detail };
+    const settled = await pollUntil(ctx, deadline, () => checkSettled(ctx, node));
+    if (!settled.ok) return { ok: false, detail: `${detail}; ${settled.detail}` };
+  }
 }
 
-async function callFailover(
-  ctx: ExecutorContext,
-  memory: RunMemory,
-  node: NodeId,
-  action: 'become_active' | 'become_passive',
-  skipIdentity: boolean,
-  timeoutMs: number,
-): Promise<StepResult> {
-  const answer = await ctx.agents[node].failover(action, memory.reason, skipIdentity, timeoutMs);
-  if (!answer.ok) return { ok: false, detail: `${action} to ${node}: ${answer.detail}` };
-  if (!answer.success) return { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
-  return { ok: true };
+/** The agent's role is no longer in the middle of a change. */
+async function checkSettled(ctx: ExecutorContext, node: NodeId): Promise<StepResult> {
+  const observation = await ctx.agents[node].status();
+  if (!observation.reachable) return { ok: false, detail: `${node} did not answer while busy: ${observation.detail}` };
+  const role = observation.status.role;
+  return role === 'activating' || role === 'deactivating' ? { ok: false, detail: `${node} is still ${role}` } : { ok: true };
 }
 
-async function promote(ctx: ExecutorContext, memory: RunMemory, node: NodeId, via: 'agent' | 'ssh', timeoutMs: number): Promise<StepResult> {
+/** The `min_tower_slot` of a `become_active`, when the vote account could be read. */
+function towerFloor(lastVote: number | undefined): { minTowerSlot?: number } {
+  return lastVote === undefined ? {} : { minTowerSlot: lastVote };
+}
+
+async function promote(ctx: ExecutorContext, memory: RunMemory, node: NodeId, via: 'agent' | 'ssh', deadline: number): Promise<ExecutedStep> {
   memory.lastVoteBeforePromotion = await currentLastVote(ctx);
-  if (via === 'agent') return callFailover(ctx, memory, node, 'become_active', false, timeoutMs);
+  // The vote account's last vote is the floor of the tower the new active may start from:
+  // past an unreachable old active it is the only account of votes no backup may hold (S2).
+  if (via === 'agent') {
+    return callFailover(ctx, node, { action: 'become_active', reason: memory.reason, skipIdentity: false, ...towerFloor(memory.lastVoteBeforePromotion) }, deadline);
+  }
   const target = ctx.pushTargets?.[node];
   if (ctx.pusher === undefined || target === undefined) {
     return { ok: false, detail: `secure identity mode is not configured for ${node}` };

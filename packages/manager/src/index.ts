@@ -13,7 +13,7 @@ export type { ManagerHandle, StartManagerOptions } from './start-manager';
 export { createMonitor } from './monitor';
 export type { FailoverProgress, Monitor, MonitorOptions, MonitorSnapshot } from './monitor';
 export { executeAction } from './failover-executor';
-export type { AgentPort, ExecutorContext, FailoverCallResult, RunMemory } from './failover-executor';
+export type { AgentPort, ExecutedStep, ExecutorContext, FailoverCall, FailoverCallResult, FailoverRefusal, RunMemory } from './failover-executor';
 export { createAgentPort, describeCallError } from './agent-port';
 export type { AgentLink, AgentPortOptions } from './agent-port';
 export { createClusterRpc } from './cluster-rpc';

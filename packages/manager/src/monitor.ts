@@ -76,7 +76,7 @@ export interface Monitor {
   onProgress(listener: (progress: FailoverProgress) => void): () => void;
 }
 
-const FINAL_EVENTS = new Set<FailoverEvent['type']>(['failover-complete', 'failover-failed', 'rolled-back']);
+const FINAL_EVENTS = new Set<FailoverEvent['type']>(['failover-complete', 'failover-failed', 'rolled-back', 'fence-ended']);
 
 /** Builds the monitor; nothing runs until `start()` or `tick()`. */
 export function createMonitor(options: MonitorOptions): Monitor {
@@ -148,11 +148,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const runMemory = memory ?? { reason: 'failover', demotedAt: {} };
     emit({ type: 'step-started', at: started, step: label, attempt: effect.attempt, compensating: effect.compensating });
     log.log('info', `step ${label} (attempt ${effect.attempt} of ${effect.step.attempts})${effect.compensating ? ', undoing' : ''}`);
-    stepInFlight = executeAction(executorContext, runMemory, effect.step.action, effect.step.timeoutMs).then((result) => {
+    stepInFlight = executeAction(executorContext, runMemory, effect.step.action, effect.step.timeoutMs).then((executed) => {
       const at = clock.now();
+      const { refusal, ...result } = executed;
       emit({ type: 'step-finished', at, step: label, ok: result.ok, ms: at - started, ...(result.ok ? {} : { detail: result.detail }) });
       stepInFlight = undefined;
-      dispatch({ type: 'step-result', token: effect.token, result, at });
+      dispatch({ type: 'step-result', token: effect.token, result, at, ...(refusal === undefined ? {} : { refusal }) });
     });
   }
 
@@ -241,6 +242,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
 function reasonText(reason: Extract<ManagerEffect, { kind: 'failover' }>['reason']): string {
   if (reason.kind === 'switchover') return `planned switchover: ${reason.text}`;
+  if (reason.kind === 'fence') return `fence: ${reason.holder} holds the staked identity; ${reason.node} must give it up`;
   const causes = reason.reasons.map((r) => r.kind).join(', ');
   return `${reason.node} unhealthy for ${reason.misses} heartbeats${causes === '' ? '' : ` (${causes})`}`;
 }

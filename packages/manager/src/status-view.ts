@@ -51,6 +51,8 @@ export function describeHealthReason(reason: HealthReason): string {
       return 'validator process not running';
     case 'crash-loop':
       return `crash loop (${reason.restarts} restarts)`;
+    case 'process-unhealthy':
+      return 'validator process restarting in a loop (agent)';
     case 'rpc-unhealthy':
       return `RPC unhealthy${reason.detail === null ? '' : ` (${reason.detail})`}`;
     case 'lagging':
@@ -73,6 +75,8 @@ export function describeBlockCause(cause: BlockCause): string {
       return `${cause.node} is unreachable but its vote account voted at slot ${cause.lastVote} (cluster at ${cause.clusterSlot})`;
     case 'no-vote-proof':
       return `${cause.node} is unreachable and nothing proves it stopped voting: ${cause.detail}`;
+    case 'stale-tower':
+      return `${cause.node} refused the identity: newest tower ends at ${cause.towerSlot ?? 'no vote'}, the vote account voted at ${cause.lastVote}; retrying`;
     case 'both-active':
       return 'both validators may hold the staked identity';
     case 'no-active':

@@ -185,4 +185,66 @@ describe('the monitor', () => {
     await h.beats(2);
     expect(types(h.events).filter((t) => t === 'failover-started')).toHaveLength(1);
   });
+
+  // Regression: a demotion that outlived its attempt met 409 busy on the retry, and the plan aborted while the agent was still demoting.
+  it('waits out a demotion still running on the agent (409 busy) and sends nothing else until it settles', async () => {
+    const h = harness();
+    await h.beats(2);
+    const v1 = h.world.nodes.validator1;
+    v1.processRunning = false;
+    v1.busy = { until: h.clock.now() + 20_000, role: 'deactivating', thenActive: false };
+    await h.beats(30);
+    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({ from: 'validator1', to: 'validator2' });
+    expect(h.events.some((e) => e.type === 'failover-failed')).toBe(false);
+    const sent = v1.calls.map((c) => c.action);
+    expect(sent).toEqual(['become_passive', 'become_passive']);
+    expect(v1.calls[1]!.at - v1.calls[0]!.at).toBeGreaterThanOrEqual(15_000);
+  });
+
+  it('asks the new active for a tower reaching the last vote, and holds a stale one, said once, retried each heartbeat until a backup arrives', async () => {
+    const h = harness();
+    await h.beats(2);
+    const [v1, v2] = [h.world.nodes.validator1, h.world.nodes.validator2];
+    v1.reachable = false;
+    v1.processRunning = false;
+    const lastVote = h.world.lastVote;
+    h.world.advance(160 * SLOT_MS);
+    v2.towerSlot = lastVote - 12;
+    await h.beats(6);
+    const blocked = h.events.filter((e) => e.type === 'blocked');
+    expect(blocked).toMatchObject([{ cause: { kind: 'stale-tower', node: 'validator2', towerSlot: lastVote - 12, lastVote } }]);
+    const attempts = v2.calls.filter((c) => c.action === 'become_active');
+    expect(attempts.length).toBeGreaterThanOrEqual(3);
+    expect(attempts.every((c) => c.minTowerSlot === lastVote)).toBe(true);
+    expect(v2.active).toBe(false);
+    expect(types(h.events).filter((t) => t === 'failover-started')).toHaveLength(1);
+
+    v2.towerSlot = lastVote;
+    await h.beats(3);
+    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({ from: 'validator1', to: 'validator2' });
+    expect(v2.active).toBe(true);
+  });
+
+  it('demotes the old active that comes back still holding the identity, and never touches the new holder', async () => {
+    const h = harness();
+    await h.beats(2);
+    const [v1, v2] = [h.world.nodes.validator1, h.world.nodes.validator2];
+    v1.reachable = false;
+    v1.processRunning = false;
+    h.world.advance(160 * SLOT_MS);
+    await h.beats(3);
+    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({ to: 'validator2' });
+    const v2Calls = v2.calls.length;
+
+    // The paused host resumes: its validator never lost the staked identity.
+    v1.reachable = true;
+    v1.processRunning = true;
+    await h.beats(2);
+    expect(h.events.find((e) => e.type === 'fence-started')).toMatchObject({ node: 'validator1', holder: 'validator2' });
+    expect(h.events.find((e) => e.type === 'fence-ended')).toMatchObject({ node: 'validator1', ok: true });
+    expect(v1.calls.map((c) => c.action)).toEqual(['become_passive']);
+    expect(v2.calls).toHaveLength(v2Calls);
+    expect([v1.active, v2.active]).toEqual([false, true]);
+    expect(h.monitor.snapshot().state).toMatchObject({ active: 'validator2', holder: 'validator2' });
+  });
 });

@@ -22,7 +22,11 @@ export interface FakeNode {
   lastTowerBackup: number | null;
   /** Failover calls of this kind answer `success: false` with this message until cleared. */
   failing: Partial<Record<'become_active' | 'become_passive', string>>;
-  calls: { action: string; skipIdentity: boolean; at: number }[];
+  /** A role change of the agent's own still running: `409 busy` until `until`, then `active` becomes `thenActive`. */
+  busy: { until: number; role: 'activating' | 'deactivating'; thenActive: boolean } | null;
+  /** Last voted slot of the newest tower this agent can restore; a `min_tower_slot` above it is refused. Undefined: no check (an agent before S2). */
+  towerSlot?: number | null;
+  calls: { action: string; skipIdentity: boolean; minTowerSlot?: number; at: number }[];
 }
 
 export interface FakeWorld {
@@ -38,7 +42,7 @@ export interface FakeWorld {
 }
 
 export function createFakeWorld(clock: SimulatedClock): FakeWorld {
-  const node = (active: boolean): FakeNode => ({ reachable: true, processRunning: true, healthy: true, active, lastTowerBackup: null, failing: {}, calls: [] });
+  const node = (active: boolean): FakeNode => ({ reachable: true, processRunning: true, healthy: true, active, lastTowerBackup: null, failing: {}, busy: null, calls: [] });
   const nodes: Record<NodeId, FakeNode> = { validator1: node(true), validator2: node(false) };
   const slot = (): number => Math.floor(clock.now() / SLOT_MS);
 
@@ -64,9 +68,16 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
 
   function agent(id: NodeId): AgentPort {
     const n = nodes[id];
+    const settle = (): void => {
+      if (n.busy !== null && clock.now() >= n.busy.until) {
+        n.active = n.busy.thenActive;
+        n.busy = null;
+      }
+    };
     return {
       async status(): Promise<NodeObservation> {
         if (!n.reachable) return { reachable: false, reason: 'timeout', detail: `no answer from ${id}` };
+        settle();
         return {
           reachable: true,
           latencyMs: 1,
@@ -81,14 +92,19 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
             isActive: n.active,
             lastTowerBackup: n.lastTowerBackup,
             identityPubkey: n.active ? STAKED : `Unstaked${id}`,
-            role: n.active ? 'active' : 'passive',
+            role: n.busy?.role ?? (n.active ? 'active' : 'passive'),
             timestamp: clock.now(),
           },
         };
       },
-      async failover(action, _reason, skipIdentity): Promise<FailoverCallResult> {
-        n.calls.push({ action, skipIdentity, at: clock.now() });
-        if (!n.reachable) return { ok: false, detail: 'timeout' };
+      async failover({ action, skipIdentity, minTowerSlot }): Promise<FailoverCallResult> {
+        n.calls.push({ action, skipIdentity, at: clock.now(), ...(minTowerSlot === undefined ? {} : { minTowerSlot }) });
+        if (!n.reachable) return { ok: false, detail: 'timeout', refusal: null };
+        settle();
+        if (n.busy !== null) return { ok: false, detail: 'FAILOVER_BUSY (HTTP 409): a failover request is being executed', refusal: { kind: 'busy' } };
+        if (action === 'become_active' && minTowerSlot !== undefined && n.towerSlot !== undefined && (n.towerSlot === null || n.towerSlot < minTowerSlot)) {
+          return { ok: false, detail: 'FAILOVER_TOWER_STALE (HTTP 422): tower too old', refusal: { kind: 'stale-tower', towerSlot: n.towerSlot, lastVote: minTowerSlot } };
+        }
         const failure = n.failing[action];
         if (failure !== undefined) {
           return { ok: true, success: false, message: failure, dryRun: false };
