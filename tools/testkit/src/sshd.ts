@@ -21,6 +21,11 @@ export interface StartSshdOptions {
   user?: string;
   /** The sshd binary. @default '/usr/sbin/sshd' (Debian openssh-server) */
   binary?: string;
+  /**
+   * The loopback address to listen on, e.g. a simulated validator's own `127.0.0.x`, so that a
+   * client reaching the validator by its gossip IP finds this server. @default '127.0.0.1'
+   */
+  listenHost?: string;
 }
 
 /** A running throwaway OpenSSH server. */
@@ -50,7 +55,7 @@ export interface SshdHandle {
   stop(): Promise<void>;
 }
 
-const HOST = '127.0.0.1';
+const DEFAULT_HOST = '127.0.0.1';
 
 /**
  * Starts the real `/usr/sbin/sshd` on a free loopback port with a throwaway ed25519 host key,
@@ -60,6 +65,7 @@ const HOST = '127.0.0.1';
 export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHandle> {
   const binary = options.binary ?? '/usr/sbin/sshd';
   const user = options.user ?? userInfo().username;
+  const host = options.listenHost ?? DEFAULT_HOST;
   const dir = tempDir('sshd');
   try {
     const hostKeyPath = join(dir.path, 'ssh_host_ed25519_key');
@@ -86,22 +92,22 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
     let proc: ManagedProcess | undefined;
     const launch = async (): Promise<void> => {
       for (let attempt = 1; ; attempt += 1) {
-        port = await freePort(HOST);
-        writeFileSync(configPath, sshdConfig({ port, hostKeyPath, authorizedKeysPath, pidFile: join(dir.path, 'sshd.pid'), user }), { mode: 0o600 });
+        port = await freePort(host);
+        writeFileSync(configPath, sshdConfig({ host, port, hostKeyPath, authorizedKeysPath, pidFile: join(dir.path, 'sshd.pid'), user }), { mode: 0o600 });
         // -D: stay in the foreground so we own the process; -e: log to stderr, kept for errors.
         const started = spawnManaged(binary, ['-D', '-e', '-f', configPath, '-p', String(port)]);
         proc = started;
-        if (await waitBanner(port, started)) return;
+        if (await waitBanner(host, port, started)) return;
         await started.stop();
-        if (attempt >= 3) throw new ComponentStartError('sshd', `no SSH banner on ${HOST}:${port}`, started.outputTail());
+        if (attempt >= 3) throw new ComponentStartError('sshd', `no SSH banner on ${host}:${port}`, started.outputTail());
       }
     };
     await launch();
-    const knownHostsLine = `[${HOST}]:${port} ${hostKeyPublic}`;
+    const knownHostsLine = `[${host}]:${port} ${hostKeyPublic}`;
     writeFileSync(knownHostsPath, knownHostsLine + '\n', { mode: 0o600 });
 
     return {
-      host: HOST,
+      host,
       get port(): number {
         return port;
       },
@@ -126,10 +132,10 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
         // Same port, so that the client's known_hosts entry [host]:port now mismatches.
         const started = spawnManaged(binary, ['-D', '-e', '-f', configPath, '-p', String(fixedPort)]);
         proc = started;
-        if (!(await waitBanner(fixedPort, started))) {
-          throw new ComponentStartError('sshd', `did not come back on ${HOST}:${fixedPort}`, started.outputTail());
+        if (!(await waitBanner(host, fixedPort, started))) {
+          throw new ComponentStartError('sshd', `did not come back on ${host}:${fixedPort}`, started.outputTail());
         }
-        return { hostKeyPublic, knownHostsLine: `[${HOST}]:${fixedPort} ${hostKeyPublic}` };
+        return { hostKeyPublic, knownHostsLine: `[${host}]:${fixedPort} ${hostKeyPublic}` };
       },
       async stop(): Promise<void> {
         await proc?.stop();
@@ -142,10 +148,10 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
   }
 }
 
-function sshdConfig(c: { port: number; hostKeyPath: string; authorizedKeysPath: string; pidFile: string; user: string }): string {
+function sshdConfig(c: { host: string; port: number; hostKeyPath: string; authorizedKeysPath: string; pidFile: string; user: string }): string {
   return [
     `Port ${c.port}`,
-    `ListenAddress ${HOST}`,
+    `ListenAddress ${c.host}`,
     `HostKey ${c.hostKeyPath}`,
     `PidFile ${c.pidFile}`,
     `AuthorizedKeysFile ${c.authorizedKeysPath}`,
@@ -178,18 +184,18 @@ function readPublic(privateKeyPath: string): string {
   return `${type} ${key}`;
 }
 
-async function waitBanner(port: number, proc: ManagedProcess): Promise<boolean> {
+async function waitBanner(host: string, port: number, proc: ManagedProcess): Promise<boolean> {
   const deadline = Date.now() + 10000;
   while (Date.now() < deadline && !proc.hasExited()) {
-    if (await readsBanner(port)) return true;
+    if (await readsBanner(host, port)) return true;
     await sleep(25);
   }
   return false;
 }
 
-function readsBanner(port: number): Promise<boolean> {
+function readsBanner(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: HOST, port });
+    const socket = connect({ host, port });
     const finish = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);

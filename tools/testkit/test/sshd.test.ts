@@ -115,3 +115,14 @@ it('authorizes extra public keys given in options', async () => {
     dir.remove();
   }
 });
+
+it('listens on another loopback address when asked, and names it in the known_hosts line', async () => {
+  const sshd = await startSshd({ listenHost: '127.0.0.7' });
+  try {
+    expect(sshd.host).toBe('127.0.0.7');
+    expect(sshd.knownHostsLine).toBe(`[127.0.0.7]:${sshd.port} ${sshd.hostKeyPublic}`);
+    await expect(execOverSsh(sshd, 'echo ok', { knownHostsLine: sshd.knownHostsLine })).resolves.toEqual({ stdout: 'ok\n', code: 0 });
+  } finally {
+    await sshd.stop();
+  }
+});
