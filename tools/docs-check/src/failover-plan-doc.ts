@@ -12,6 +12,7 @@ import {
   becomeActiveSteps,
   becomePassiveSteps,
   createFailoverPlan,
+  createFencePlan,
   describePlan,
 } from '@failover/core';
 import type { AgentAction, FailoverPlan, PlanStep } from '@failover/core';
@@ -23,7 +24,7 @@ export const FAILOVER_PLAN_DOC_PATH = 'docs/failover-plan.md';
 /** The command that rewrites the page; named in its header and in the staleness test. */
 export const GENERATE_COMMAND = 'npm run generate -w @failover/docs-check';
 
-/** The three plans a manager can run, in the order the page shows them. */
+/** The plans a manager can run, in the order the page shows them. */
 export function documentedPlans(): { readonly title: string; readonly when: string; readonly plan: FailoverPlan }[] {
   return [
     {
@@ -44,6 +45,14 @@ export function documentedPlans(): { readonly title: string; readonly when: stri
         'With `secure_identity_mode: true` the staked keypair lives only on the manager: the agent restores the tower, ' +
         'then the manager pushes the keypair over SSH (see [secure-mode.md](secure-mode.md)).',
       plan: createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, secureMode: true }),
+    },
+    {
+      title: 'Fence: a second claimant',
+      when:
+        'After the manager gave the identity to `validator2`, `validator1` answers again and claims it (a host that was paused ' +
+        'or cut off during the failover was never demoted). It is demoted at once, even in cooldown; `validator2` is never ' +
+        'contacted. Without a holder recorded by this manager (e.g. after a restart) two claimants stay a `both-active` hold.',
+      plan: createFencePlan({ node: 'validator1', holder: 'validator2' }),
     },
   ];
 }

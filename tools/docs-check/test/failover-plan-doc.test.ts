@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createFailoverPlan, describePlan } from '@failover/core';
+import { createFailoverPlan, createFencePlan, describePlan } from '@failover/core';
 import { FAILOVER_PLAN_DOC_PATH, GENERATE_COMMAND, documentedPlans, renderFailoverPlanDoc } from '../src/failover-plan-doc';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -24,10 +24,16 @@ describe('docs/failover-plan.md', () => {
     expect(renderFailoverPlanDoc()).toContain(describePlan(plan).join('\n'));
   });
 
-  it('documents three distinct plans, each starting with what stops the old active voting', () => {
+  it('documents four distinct plans, each starting with what stops the old active voting', () => {
     const plans = documentedPlans().map(({ plan }) => plan);
-    expect(new Set(plans.map((plan) => describePlan(plan).join('\n'))).size).toBe(3);
-    expect(plans.map((plan) => plan.steps[0]?.action.kind)).toEqual(['demote', 'prove-stopped-voting', 'demote']);
+    expect(new Set(plans.map((plan) => describePlan(plan).join('\n'))).size).toBe(4);
+    expect(plans.map((plan) => plan.steps[0]?.action.kind)).toEqual(['demote', 'prove-stopped-voting', 'demote', 'demote']);
+  });
+
+  it('prints the fence plan, which never names the recorded holder as a step target', () => {
+    const plan = createFencePlan({ node: 'validator1', holder: 'validator2' });
+    expect(renderFailoverPlanDoc()).toContain(describePlan(plan).join('\n'));
+    expect(plan.steps.every((step) => step.action.node === 'validator1')).toBe(true);
   });
 
   it('shows the agent command steps with the command_timeout default, not core’s bare default', () => {
