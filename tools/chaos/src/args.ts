@@ -1,7 +1,7 @@
 /**
  * The command line of `npm run chaos`: `--trials N`, `--base-seed S`, `--seed S` (replay one
  * trial), `--slot-ms MS`, `--json FILE`, `--keep-logs DIR`, `--faults a,b` (restrict the
- * classes), `--window-ms MS`. Parsing is pure and names the bad argument.
+ * classes), `--window-ms MS`, `--request-timeout-ms MS`. Parsing is pure and names the bad argument.
  */
 import { MAX_SEED } from './prng';
 import { DEFAULT_WINDOW_MS, FAULT_KINDS, type FaultKind } from './schedule';
@@ -16,6 +16,8 @@ export interface ChaosArgs {
   readonly keepLogs: string;
   readonly kinds: readonly FaultKind[];
   readonly windowMs: number;
+  /** Manager `request_timeout`, to reproduce a finding under other settings. */
+  readonly requestTimeoutMs: number | undefined;
 }
 
 /** Outcome of parsing. */
@@ -33,6 +35,7 @@ export function usage(): string {
     '  --keep-logs DIR   where the logs of failed trials go (default /tmp/failover-chaos)',
     `  --faults LIST     comma-separated fault classes (default all: ${FAULT_KINDS.join(',')})`,
     '  --window-ms MS    fault window per trial (default 12000)',
+    '  --request-timeout-ms MS  the manager\'s request_timeout (default 2500, see docs/chaos.md)',
     '',
   ].join('\n');
 }
@@ -53,6 +56,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let keepLogs = '/tmp/failover-chaos';
   let kinds: readonly FaultKind[] = FAULT_KINDS;
   let windowMs = DEFAULT_WINDOW_MS;
+  let requestTimeoutMs: number | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i] as string;
     if (flag === '--help' || flag === '-h') return { kind: 'help' };
@@ -82,6 +86,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         if (typeof parsed === 'string') return { kind: 'error', message: parsed };
         windowMs = parsed;
         break;
+      case '--request-timeout-ms':
+        parsed = integer(flag, value, 100, 60_000);
+        if (typeof parsed === 'string') return { kind: 'error', message: parsed };
+        requestTimeoutMs = parsed;
+        break;
       case '--json':
       case '--keep-logs':
         if (value === undefined || value.startsWith('--')) return { kind: 'error', message: `${flag} needs a path` };
@@ -99,5 +108,5 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         return { kind: 'error', message: `unknown argument '${flag}'` };
     }
   }
-  return { kind: 'run', args: { trials, baseSeed, seed, slotMs, json, keepLogs, kinds, windowMs } };
+  return { kind: 'run', args: { trials, baseSeed, seed, slotMs, json, keepLogs, kinds, windowMs, requestTimeoutMs } };
 }

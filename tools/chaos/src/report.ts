@@ -4,6 +4,7 @@
  */
 import type { CampaignReport } from './campaign';
 import { DEFAULT_WINDOW_MS, FAULT_KINDS } from './schedule';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './settings';
 import type { Budget } from './settings';
 import type { TrialResult } from './trial';
 
@@ -44,5 +45,6 @@ export function replayArgs(report: Pick<CampaignReport, 'settings' | 'kinds' | '
     String(report.settings.slotMs),
     ...(sameKinds ? [] : ['--faults', report.kinds.join(',')]),
     ...(report.windowMs === DEFAULT_WINDOW_MS ? [] : ['--window-ms', String(report.windowMs)]),
+    ...(report.settings.requestTimeoutMs === DEFAULT_REQUEST_TIMEOUT_MS ? [] : ['--request-timeout-ms', String(report.settings.requestTimeoutMs)]),
   ];
 }

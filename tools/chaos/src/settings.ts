@@ -12,7 +12,11 @@ export interface CampaignSettings {
   readonly heartbeatMs: number;
   /** Manager `misses_before_failover`; @default 3 */
   readonly misses: number;
-  /** Manager `request_timeout`; @default 500 */
+  /**
+   * Manager `request_timeout`; @default 2500: above the agent's fixed 2 s limit on its
+   * validator's local RPC, since an agent whose `/status` waits on a frozen validator would
+   * otherwise look unreachable (finding F2 in docs/chaos.md)
+   */
   readonly requestTimeoutMs: number;
   /** Manager `stale_vote_slot_threshold`: the proof that an unreachable active stopped; @default 4 s worth of slots, at least 16 */
   readonly staleVoteSlots: number;
@@ -26,13 +30,16 @@ export interface CampaignSettings {
   readonly agentManagerTimeoutMs: number;
 }
 
+/** The manager's `request_timeout` of the campaign; see {@link CampaignSettings.requestTimeoutMs}. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 2500;
+
 /** Settings for a slot length, with the defaults above. */
 export function settingsFor(slotMs = 100, overrides: Partial<CampaignSettings> = {}): CampaignSettings {
   return {
     slotMs,
     heartbeatMs: Math.max(200, slotMs),
     misses: 3,
-    requestTimeoutMs: 500,
+    requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
     staleVoteSlots: Math.max(16, Math.ceil(4000 / slotMs)),
     commandTimeoutMs: 2000,
     graceMs: 1000,

@@ -85,6 +85,6 @@ describe('voting gaps in wall time', () => {
 describe('the budget', () => {
   it('adds detection, the vote-account proof and the failover allowance of the configured settings', () => {
     const budget = budgetOf(settingsFor(100));
-    expect(budget).toEqual({ detectionMs: 3 * (200 + 500) + 200, proofMs: 40 * 100 + 200, allowanceMs: 3 * 2000 + 5000 + 1000 + 2000, totalMs: 2300 + 4200 + 14000 });
+    expect(budget).toEqual({ detectionMs: 3 * (200 + 2500) + 200, proofMs: 40 * 100 + 200, allowanceMs: 3 * 2000 + 5000 + 1000 + 2000, totalMs: 8300 + 4200 + 14000 });
   });
 });
