@@ -15,7 +15,10 @@ import { runTrial } from '../src/trial';
 const settings = settingsFor(100);
 const budget = budgetOf(settings);
 const BASE_SEED = 20_240_601;
-const KINDS = FAULT_KINDS;
+// Excluded until fixed, by the lead's decision on the finding: F1 in docs/chaos.md (an
+// isolated active, promoted past on vote-account proof, votes again when its network returns:
+// double vote and lockout violations).
+const KINDS = FAULT_KINDS.filter((kind) => kind !== 'isolate-active');
 
 describe('the fault campaign (CI batch)', () => {
   it.each(seedsOf({ trials: 20, baseSeed: BASE_SEED }).map((seed, index) => [index + 1, seed]))(
