@@ -13,14 +13,21 @@ export type AgentAction =
   | { readonly kind: 'remove-identity' }
   /** `validator_restart_command`: the validator restarts on the symlink, i.e. unstaked. */
   | { readonly kind: 'restart-validator' }
-  /** Local `getIdentity` no longer answers with the staked identity. */
+  /**
+   * The validator no longer runs the staked identity: its own answer says so, or it is not
+   * running and the identity symlink names an unstaked keypair (see {@link judgeUnstaked}).
+   */
   | { readonly kind: 'confirm-unstaked' }
   /** Back the tower up once more, now that it can no longer change. */
   | { readonly kind: 'final-tower-backup' }
   /** Delete the local tower file so a later promotion cannot start from it. */
   | { readonly kind: 'remove-tower-file' }
-  /** Fetch the tower, verify sha256, pubkey and signature, refuse an older one, write it atomically. */
-  | { readonly kind: 'restore-tower' }
+  /**
+   * Fetch the tower, verify sha256, pubkey and signature, refuse an older one, write it
+   * atomically. With `minTowerSlot`, refuse before writing anything unless the tower to be
+   * restored (backup, or the newer tower already on disk) voted at that slot or later (S2).
+   */
+  | { readonly kind: 'restore-tower'; readonly minTowerSlot?: number }
   /** `identity_change_command`: `set-identity --require-tower` to the staked keypair. */
   | { readonly kind: 'set-identity' }
   /** `active_identity_symlink_command`: a restart now comes up staked. */
@@ -74,13 +81,7 @@ export function becomePassiveSteps(timeouts: Partial<AgentStepTimeouts> = {}): P
         why: 'set-identity did not answer; a restart comes up on the unstaked symlink target.',
       },
     },
-    {
-      action: { kind: 'confirm-unstaked' },
-      attempts: 5,
-      timeoutMs: t.checkMs,
-      onFailure: 'stop',
-      why: 'Claim passive only when the validator itself says so.',
-    },
+    confirmUnstakedStep(t),
     {
       action: { kind: 'final-tower-backup' },
       attempts: 2,
@@ -104,14 +105,15 @@ export function becomePassiveSteps(timeouts: Partial<AgentStepTimeouts> = {}): P
  * identity removed (set-identity may have switched before it failed). With `skipIdentity`
  * (secure mode) only the tower is restored; the manager pushes the identity over SSH.
  */
-export function becomeActiveSteps(skipIdentity: boolean, timeouts: Partial<AgentStepTimeouts> = {}): PlanStep<AgentAction>[] {
+export function becomeActiveSteps(skipIdentity: boolean, timeouts: Partial<AgentStepTimeouts> = {}, minTowerSlot?: number): PlanStep<AgentAction>[] {
   const t = { ...DEFAULT_AGENT_STEP_TIMEOUTS, ...timeouts };
   const restore: PlanStep<AgentAction> = {
-    action: { kind: 'restore-tower' },
+    action: minTowerSlot === undefined ? { kind: 'restore-tower' } : { kind: 'restore-tower', minTowerSlot },
     attempts: 2,
     timeoutMs: t.towerMs,
     onFailure: 'stop',
-    why: 'set-identity --require-tower needs the newest tower on disk (S2).',
+    why:
+      "set-identity --require-tower needs the newest tower on disk (S2). A tower that ends below the request's min_tower_slot (the vote account's last vote) is refused before anything changes: it lacks lockouts the identity already voted under.",
   };
   if (skipIdentity) return [restore];
   return [
@@ -142,4 +144,94 @@ export function becomeActiveSteps(skipIdentity: boolean, timeouts: Partial<Agent
       why: 'Claim active only when the validator itself answers with the staked identity.',
     },
   ];
+}
+
+function confirmUnstakedStep(t: AgentStepTimeouts): PlanStep<AgentAction> {
+  return {
+    action: { kind: 'confirm-unstaked' },
+    attempts: 5,
+    timeoutMs: t.checkMs,
+    onFailure: 'stop',
+    why:
+      'Claim passive only when the validator itself says so, or when it is not running and the identity symlink names an unstaked keypair: ' +
+      'a crashed or restarting validator cannot answer getIdentity, but it can only come back on what the symlink names, ' +
+      'and the passive-identity guard demotes it should it come back staked anyway.',
+  };
+}
+
+/**
+ * Demotion of a validator found running the staked identity while this node is a settled
+ * passive (S3: a restart on a stale symlink, or set-identity run by hand). Like
+ * `becomePassiveSteps`, but the tower is not backed up: this node is not the recorded holder,
+ * and its tower must never replace the holder's backup. Its tower file is removed so a later
+ * promotion here cannot start from it.
+ */
+export function demoteStrayIdentitySteps(timeouts: Partial<AgentStepTimeouts> = {}): PlanStep<AgentAction>[] {
+  const [symlink, remove, confirm, , removeTower] = becomePassiveSteps(timeouts);
+  return [symlink, remove, confirm, removeTower].filter((step): step is PlanStep<AgentAction> => step !== undefined);
+}
+
+/** Overall time limits of the agent's role changes, beside each step's own limit. */
+export interface RoleChangeDeadlines {
+  /** `become_passive`: past it the change stops where it is and the node stays active. */
+  readonly becomePassiveMs: number;
+  /**
+   * `become_active`: past it no further forward step starts and what was done is undone;
+   * the undo has its own step limits (at most 6 command limits).
+   */
+  readonly becomeActiveMs: number;
+}
+
+/**
+ * The deadlines derived from the command limit (`command_timeout`): 6 limits for
+ * `become_passive` (a hung set-identity's 3 attempts plus the restart fallback fit) and 3 for
+ * `become_active`'s forward steps, so with its undo an answer comes within 9 limits. At the
+ * default 60s that is 6m and 9m, inside the manager's default demote (11m) and promote (12m)
+ * step limits: the manager never gives up on an agent that is still changing its role.
+ */
+export function roleChangeDeadlines(timeouts: Partial<AgentStepTimeouts> = {}): RoleChangeDeadlines {
+  const { commandMs } = { ...DEFAULT_AGENT_STEP_TIMEOUTS, ...timeouts };
+  return { becomePassiveMs: 6 * commandMs, becomeActiveMs: 3 * commandMs };
+}
+
+/** What the agent knows about the validator when it confirms a demotion. */
+export interface UnstakedEvidence {
+  /** The validator's own answer (`getIdentity` or `identity_check_command`). */
+  readonly identity: { readonly ok: true; readonly pubkey: string } | { readonly ok: false; readonly error: string };
+  /** Whether the validator process runs; null when the probe failed. */
+  readonly processRunning: boolean | null;
+  /** Pubkey of the keypair the identity symlink points at; null when not configured or unreadable. */
+  readonly symlinkPubkey: string | null;
+}
+
+/** The verdict of {@link judgeUnstaked}. */
+export type UnstakedVerdict =
+  | { readonly confirmed: true; readonly how: 'validator-answer' | 'down-on-unstaked-symlink' }
+  | { readonly confirmed: false; readonly detail: string };
+
+/**
+ * Whether a demotion is confirmed. The validator's own answer decides when it gives one. A
+ * validator that is not running cannot vote, and when it starts it loads whatever the identity
+ * symlink names; when that keypair is not the staked one (compared by pubkey: a path can lie),
+ * the demotion holds. A process that runs but does not answer proves nothing.
+ */
+export function judgeUnstaked(evidence: UnstakedEvidence, stakedIdentity: string): UnstakedVerdict {
+  const { identity } = evidence;
+  if (identity.ok) {
+    return identity.pubkey === stakedIdentity
+      ? { confirmed: false, detail: `the validator still runs the staked identity ${stakedIdentity}` }
+      : { confirmed: true, how: 'validator-answer' };
+  }
+  if (evidence.processRunning === false && evidence.symlinkPubkey !== null && evidence.symlinkPubkey !== stakedIdentity) {
+    return { confirmed: true, how: 'down-on-unstaked-symlink' };
+  }
+  const why =
+    evidence.processRunning === true
+      ? 'its process runs'
+      : evidence.processRunning === null
+        ? 'its process state is unknown'
+        : evidence.symlinkPubkey === null
+          ? 'it is not running, but the identity symlink (identity_symlink_path) is not configured or not readable'
+          : 'it is not running, but the identity symlink names the staked keypair';
+  return { confirmed: false, detail: `cannot read the validator's identity (${identity.error}); ${why}` };
 }

@@ -1,67 +1,7 @@
 import fc from 'fast-check';
-import type { AgentEffect, AgentEvent, AgentResponse, AgentState, PeerAnswer, StepResult } from '@failover/core';
+import type { AgentEvent, PeerAnswer } from '@failover/core';
 import { createAgentState, stepAgent } from '@failover/core';
-
-/** Feeds events to the agent machine the way the app does, and keeps every effect. */
-class AgentDriver {
-  state: AgentState;
-  readonly effects: AgentEffect[] = [];
-  now = 0;
-
-  constructor(role: 'active' | 'passive') {
-    this.state = createAgentState(role, 0, { managerTimeoutMs: 30_000, startupGraceMs: 60_000, peerCheckIntervalMs: 10_000 });
-  }
-
-  apply(event: AgentEvent): AgentEffect[] {
-    const out = stepAgent(this.state, event);
-    this.state = out.state;
-    this.effects.push(...out.effects);
-    return [...out.effects];
-  }
-
-  request(type: 'become-active' | 'become-passive', requestId = 'r1', skipIdentity = false): AgentEffect[] {
-    return this.apply(type === 'become-active' ? { type, requestId, skipIdentity, at: this.now } : { type, requestId, at: this.now });
-  }
-
-  answer(result: StepResult): AgentEffect[] {
-    if (this.state.status !== 'activating' && this.state.status !== 'deactivating') throw new Error('no role change running');
-    this.now += 100;
-    return this.apply({ type: 'step-result', token: this.state.transition.token, result, at: this.now });
-  }
-
-  /** Answers each step in turn from a script keyed by step kind (default ok) until the change ends. */
-  runAll(script: Record<string, StepResult[]> = {}): void {
-    while (this.state.status === 'activating' || this.state.status === 'deactivating') {
-      const kind = this.state.transition.run.current.action.kind;
-      this.answer(script[kind]?.shift() ?? { ok: true });
-    }
-  }
-
-  at(ms: number): this {
-    this.now = ms;
-    return this;
-  }
-
-  steps(): string[] {
-    return this.effects.flatMap((e) => (e.kind === 'run-step' ? [`${e.compensating ? 'undo:' : ''}${e.step.action.kind}`] : []));
-  }
-
-  responses(): AgentResponse[] {
-    return this.effects.flatMap((e) => (e.kind === 'respond' ? [e.response] : []));
-  }
-
-  peerQuestions(): number {
-    return this.effects.filter((e) => e.kind === 'ask-peer').length;
-  }
-
-  peer(answer: PeerAnswer): AgentEffect[] {
-    const token = this.state.peerQuestion;
-    if (token === null) throw new Error('no peer question pending');
-    return this.apply({ type: 'peer-answer', token, answer, detail: null, at: this.now });
-  }
-}
-
-const fail = (detail = 'exit 1'): StepResult => ({ ok: false, detail });
+import { AgentDriver, fail } from './support/agent-driver';
 
 describe('agent machine: become_passive', () => {
   it('runs symlink, identity removal, confirmation, final backup and tower removal, then claims passive', () => {
@@ -176,8 +116,11 @@ describe('agent machine: requests', () => {
 });
 
 describe('agent machine: watchdog', () => {
+  // Sparse ticks would trip the isolation rule, which agent-guards.test.ts covers.
+  const watchdogOnly = (role: 'active' | 'passive'): AgentDriver => new AgentDriver(role, { isolationTimeoutMs: 0 });
+
   it('asks the peer once the manager has been silent for manager_timeout', () => {
-    const d = new AgentDriver('active');
+    const d = watchdogOnly('active');
     d.apply({ type: 'manager-heartbeat', at: 1_000 });
     d.apply({ type: 'watchdog-tick', at: 30_999 });
     expect(d.peerQuestions()).toBe(0);
@@ -187,7 +130,7 @@ describe('agent machine: watchdog', () => {
   });
 
   it('steps down when the peer answers active', () => {
-    const d = new AgentDriver('active').at(31_000);
+    const d = watchdogOnly('active').at(31_000);
     d.apply({ type: 'manager-heartbeat', at: 1_000 });
     d.apply({ type: 'watchdog-tick', at: 31_000 });
     d.peer('active');
@@ -198,7 +141,7 @@ describe('agent machine: watchdog', () => {
 
   const stays: PeerAnswer[] = ['passive', 'unreachable'];
   it.each(stays)('stays active when the peer is %s, and asks again only after the interval', (answer) => {
-    const d = new AgentDriver('active').at(31_000);
+    const d = watchdogOnly('active').at(31_000);
     d.apply({ type: 'manager-heartbeat', at: 1_000 });
     d.apply({ type: 'watchdog-tick', at: 31_000 });
     d.peer(answer);
@@ -210,7 +153,7 @@ describe('agent machine: watchdog', () => {
   });
 
   it('arms after the start-up grace when no manager was ever heard', () => {
-    const d = new AgentDriver('active');
+    const d = watchdogOnly('active');
     d.apply({ type: 'watchdog-tick', at: 59_999 });
     expect(d.peerQuestions()).toBe(0);
     d.apply({ type: 'watchdog-tick', at: 60_000 });
@@ -218,7 +161,7 @@ describe('agent machine: watchdog', () => {
   });
 
   it('never asks while passive', () => {
-    const d = new AgentDriver('passive');
+    const d = watchdogOnly('passive');
     d.apply({ type: 'watchdog-tick', at: 1_000_000 });
     expect(d.peerQuestions()).toBe(0);
   });

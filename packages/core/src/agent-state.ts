@@ -1,0 +1,209 @@
+/**
+ * The agent machine's settings, state, events, answers and effects: the data `stepAgent`
+ * folds. Split from the machine so the transitions and the guards can share it.
+ */
+import type { AgentAction, AgentStepTimeouts, RoleChangeDeadlines } from './agent-plan';
+import type { LogEffect } from './log-effect';
+import type { PlanStep, SequenceRun, StepResult } from './step-sequence';
+import type { Role } from './types';
+
+/** Settings of the agent machine. */
+export interface AgentMachineConfig {
+  /**
+   * An active node that has not heard an authenticated manager request for this long asks
+   * its peer whether it should step down (`manager_timeout`).
+   * @default 30000
+   */
+  readonly managerTimeoutMs: number;
+  /**
+   * When no manager was ever heard, the watchdog arms this long after start-up, so a node
+   * started before its manager is not left unguarded.
+   * @default 60000
+   */
+  readonly startupGraceMs: number;
+  /**
+   * Between two peer checks while the manager stays silent.
+   * @default 10000
+   */
+  readonly peerCheckIntervalMs: number;
+  /** Time limits of the role-change steps. @default DEFAULT_AGENT_STEP_TIMEOUTS */
+  readonly stepTimeouts: Partial<AgentStepTimeouts>;
+  /** Overall limits of each role change. @default roleChangeDeadlines(stepTimeouts) */
+  readonly deadlines?: RoleChangeDeadlines;
+  /**
+   * While passive, how often the validator's identity is checked; a staked answer is demoted
+   * at once (S3).
+   * @default 1000
+   */
+  readonly identityCheckIntervalMs: number;
+  /**
+   * An active node that has heard neither the manager, nor its peer, nor the cluster RPC for
+   * this long demotes its own validator (`isolation_timeout`); 0 turns the rule off. Shorter
+   * than the manager's proof window (`stale_vote_slot_threshold` slots, about 60s), so an
+   * isolated active has stepped down before the manager may promote past it.
+   * @default 20000
+   */
+  readonly isolationTimeoutMs: number;
+}
+
+/** The defaults of {@link AgentMachineConfig}. */
+export const DEFAULT_AGENT_MACHINE_CONFIG: AgentMachineConfig = {
+  managerTimeoutMs: 30_000,
+  startupGraceMs: 60_000,
+  peerCheckIntervalMs: 10_000,
+  stepTimeouts: {},
+  identityCheckIntervalMs: 1_000,
+  isolationTimeoutMs: 20_000,
+};
+
+/** The peer's answer to "are you active?"; `unreachable` when it did not answer. */
+export type PeerAnswer = 'active' | 'passive' | 'unreachable';
+
+/** What started a role change. */
+export type TransitionOrigin = 'request' | 'watchdog' | 'stray-identity' | 'isolation';
+
+/** A role change in progress. */
+export interface AgentTransition {
+  /** The request to answer when it ends; null when the machine started it itself. */
+  readonly requestId: string | null;
+  /** What started it. */
+  readonly origin: TransitionOrigin;
+  /** Past this instant no further forward step starts (see {@link RoleChangeDeadlines}). */
+  readonly deadlineAt: number;
+  /** The steps and where they are. */
+  readonly run: SequenceRun<AgentAction>;
+  /** The token the running step's result must carry. */
+  readonly token: number;
+  /** When the change started. */
+  readonly startedAt: number;
+}
+
+/** Fields every agent state carries. */
+export interface AgentCommon {
+  readonly config: AgentMachineConfig;
+  readonly startedAt: number;
+  /** Last authenticated manager request, null when none yet. */
+  readonly lastHeartbeatAt: number | null;
+  /** The pending peer question's token, null when none is pending. */
+  readonly peerQuestion: number | null;
+  /** No peer question before this instant. */
+  readonly nextPeerCheckAt: number;
+  /** The previous peer answer, to log changes loudly and repeats quietly. */
+  readonly lastPeerAnswer: PeerAnswer | null;
+  /** The last token handed out. */
+  readonly token: number;
+  /** Last answer from the peer agent (any answer: it proves a working link), null when none. */
+  readonly lastPeerContactAt: number | null;
+  /** Last answer from the cluster RPC, null when none. */
+  readonly lastClusterContactAt: number | null;
+  /** The pending reachability probe's token, null when none is pending. */
+  readonly reachabilityProbe: number | null;
+  /** No reachability probe before this instant. */
+  readonly nextReachabilityProbeAt: number;
+  /** The pending identity check's token (passive only), null when none is pending. */
+  readonly identityQuestion: number | null;
+  /** No identity check before this instant. */
+  readonly nextIdentityCheckAt: number;
+  /**
+   * `armed` until the stray-identity guard fires; `fired` until the validator is seen on
+   * another identity again, so a dry run (which changes nothing) demotes once, not every check.
+   */
+  readonly strayGuard: 'armed' | 'fired';
+  /** What a guard did, for `/status`; cleared when a requested role change starts. */
+  readonly alert: { readonly message: string; readonly at: number } | null;
+}
+
+/** The agent machine's state: a union on `status`. */
+export type AgentState =
+  | (AgentCommon & { readonly status: 'passive' })
+  | (AgentCommon & { readonly status: 'active' })
+  | (AgentCommon & { readonly status: 'activating' | 'deactivating'; readonly transition: AgentTransition });
+
+/** What the agent machine reacts to. `at` is the app's clock reading. */
+export type AgentEvent =
+  | {
+      readonly type: 'become-active';
+      readonly requestId: string;
+      readonly skipIdentity: boolean;
+      /** The request's `min_tower_slot`: the tower restored must reach it. */
+      readonly minTowerSlot?: number;
+      readonly at: number;
+    }
+  | { readonly type: 'become-passive'; readonly requestId: string; readonly at: number }
+  | {
+      readonly type: 'step-result';
+      readonly token: number;
+      readonly result: StepResult;
+      /** Set by `restore-tower` when it refused a tower that ends below `minTowerSlot`. */
+      readonly towerStale?: TowerStale;
+      readonly at: number;
+    }
+  /** An authenticated manager request arrived; the app never sends this for unauthenticated ones. */
+  | { readonly type: 'manager-heartbeat'; readonly at: number }
+  | { readonly type: 'watchdog-tick'; readonly at: number }
+  | { readonly type: 'peer-answer'; readonly token: number; readonly answer: PeerAnswer; readonly detail: string | null; readonly at: number }
+  /** The answer to a `check-identity` effect: what the validator runs as, if it said. */
+  | { readonly type: 'identity-observed'; readonly token: number; readonly identity: ObservedIdentity; readonly detail: string | null; readonly at: number }
+  /** The answer to a `probe-reachability` effect: whether the peer agent and the cluster RPC answered. */
+  | { readonly type: 'reachability'; readonly token: number; readonly peer: boolean; readonly cluster: boolean; readonly at: number };
+
+/** The validator's identity as the app read it: `unknown` when it did not answer. */
+export type ObservedIdentity = 'staked' | 'unstaked' | 'unknown';
+
+/** The slots of a `FAILOVER_TOWER_STALE` refusal. */
+export interface TowerStale {
+  /** The floor the request asked for. */
+  readonly minTowerSlot: number;
+  /** Last voted slot of the newest tower found; null when it holds no vote. */
+  readonly towerLastVoteSlot: number | null;
+}
+
+/** The answer to a role-change request. */
+export type AgentResponse =
+  | { readonly result: 'ok'; readonly changed: boolean; readonly role: Role; readonly message: string; readonly warnings: readonly string[] }
+  /** Another change is in progress; the app answers 409. */
+  | { readonly result: 'busy'; readonly role: Role; readonly message: string }
+  | { readonly result: 'failed'; readonly role: Role; readonly message: string; readonly step: AgentAction['kind']; readonly detail: string }
+  /** `become_active` refused before anything changed: the tower ends below `min_tower_slot` (S2). */
+  | ({ readonly result: 'tower-stale'; readonly role: Role; readonly message: string } & TowerStale);
+
+/** What the agent app does. */
+export type AgentEffect =
+  | { readonly kind: 'run-step'; readonly token: number; readonly step: PlanStep<AgentAction>; readonly attempt: number; readonly compensating: boolean }
+  | { readonly kind: 'respond'; readonly requestId: string; readonly response: AgentResponse }
+  | { readonly kind: 'ask-peer'; readonly token: number }
+  /** Read the validator's identity; answer with `identity-observed`. */
+  | { readonly kind: 'check-identity'; readonly token: number }
+  /** Ask the peer agent and the cluster RPC whether they answer; answer with `reachability`. */
+  | { readonly kind: 'probe-reachability'; readonly token: number }
+  | LogEffect;
+
+/** A new state and the effects to execute, in order. */
+export interface AgentStep {
+  /** The next state. */
+  readonly state: AgentState;
+  /** Effects to execute, in order. */
+  readonly effects: readonly AgentEffect[];
+}
+
+/** The initial state: the role the app determined at start-up (gossip, identity, config). */
+export function createAgentState(role: 'active' | 'passive', now: number, config: Partial<AgentMachineConfig> = {}): AgentState {
+  return {
+    status: role,
+    config: { ...DEFAULT_AGENT_MACHINE_CONFIG, ...config },
+    startedAt: now,
+    lastHeartbeatAt: null,
+    peerQuestion: null,
+    nextPeerCheckAt: now,
+    lastPeerAnswer: null,
+    token: 0,
+    lastPeerContactAt: null,
+    lastClusterContactAt: null,
+    reachabilityProbe: null,
+    nextReachabilityProbeAt: now,
+    identityQuestion: null,
+    nextIdentityCheckAt: now,
+    strayGuard: 'armed',
+    alert: null,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Starting, advancing and ending a role change of the agent machine. Every change, whether a
+ * request, the watchdog or a guard started it, ends here, in the role that cannot produce a
+ * second voter when it did not complete.
+ */
+import { roleChangeDeadlines } from './agent-plan';
+import type { AgentAction } from './agent-plan';
+import type { AgentCommon, AgentEffect, AgentResponse, AgentState, AgentStep, AgentTransition, TowerStale, TransitionOrigin } from './agent-state';
+import type { PlanStep, SequenceNext, SequenceOutcome, SequenceRun, StepResult } from './step-sequence';
+import { advanceSequence, startSequence } from './step-sequence';
+
+/** Who started a change, and towards which role. */
+export interface TransitionCause {
+  /** The request to answer when it ends; null when the machine started it. */
+  readonly requestId: string | null;
+  /** What started it. */
+  readonly origin: TransitionOrigin;
+  /** `activating` towards active, `deactivating` towards passive. */
+  readonly status: 'activating' | 'deactivating';
+}
+
+/**
+ * Starts a role change. Any pending identity check is dropped, so an answer read before the
+ * change can never act after it.
+ */
+export function beginTransition(state: AgentState, steps: readonly PlanStep<AgentAction>[], cause: TransitionCause, at: number, why: string): AgentStep {
+  const { requestId, origin, status } = cause;
+  const started = startSequence(steps);
+  const level = origin === 'stray-identity' || origin === 'isolation' ? 'error' : 'info';
+  const log: AgentEffect = { kind: 'log', level, message: `${status}: ${why}`, fields: { requestId } };
+  const quiet = { ...state, identityQuestion: null };
+  if (started.kind === 'done') {
+    return finish(quiet, cause, started.result, [log]);
+  }
+  const token = state.token + 1;
+  const deadlines = state.config.deadlines ?? roleChangeDeadlines(state.config.stepTimeouts);
+  const deadlineAt = at + (status === 'activating' ? deadlines.becomeActiveMs : deadlines.becomePassiveMs);
+  const transition: AgentTransition = { requestId, origin, deadlineAt, run: started.run, token, startedAt: at };
+  return { state: { ...quiet, status, transition, token }, effects: [log, runStep(token, started.run)] };
+}
+
+/** Folds a step's result into the change in progress. */
+export function onStepResult(state: AgentState, token: number, result: StepResult, at: number): AgentStep {
+  if (state.status !== 'activating' && state.status !== 'deactivating') {
+    return { state, effects: [{ kind: 'log', level: 'warn', message: 'ignored a step result: no role change in progress', fields: { token } }] };
+  }
+  const { transition } = state;
+  if (token !== transition.token) {
+    return { state, effects: [{ kind: 'log', level: 'warn', message: 'ignored a stale step result', fields: { token, expected: transition.token } }] };
+  }
+  const effects: AgentEffect[] = [];
+  if (!result.ok) {
+    const { action } = transition.run.current;
+    effects.push({ kind: 'log', level: 'warn', message: `step ${action.kind} failed (attempt ${transition.run.attempt})`, fields: { detail: result.detail } });
+  }
+  return continueTransition(state, advanceSequence(transition.run, result), at, effects);
+}
+
+/** Runs the next step of a change (under a new token, so a late result is ignored), or ends it. */
+export function continueTransition(
+  state: AgentState & { readonly status: 'activating' | 'deactivating' },
+  next: SequenceNext<AgentAction>,
+  at: number,
+  effects: readonly AgentEffect[],
+): AgentStep {
+  const { transition } = state;
+  if (next.kind === 'done') {
+    const done = finish(state, { requestId: transition.requestId, origin: transition.origin, status: state.status }, next.result, effects);
+    return { state: done.state, effects: [...done.effects, { kind: 'log', level: 'info', message: 'role change took', fields: { ms: at - transition.startedAt } }] };
+  }
+  const nextToken = state.token + 1;
+  return {
+    state: { ...state, token: nextToken, transition: { ...transition, run: next.run, token: nextToken } },
+    effects: [...effects, runStep(nextToken, next.run)],
+  };
+}
+
+/**
+ * Ends `become_active` on a `FAILOVER_TOWER_STALE` refusal. The tower is checked by the first
+ * step, before anything changed, so the change simply ends passive; a refusal reported by any
+ * other step is an ordinary failure.
+ */
+export function onTowerStale(state: AgentState, token: number, stale: TowerStale, at: number): AgentStep {
+  const detail = `tower ends at slot ${stale.towerLastVoteSlot ?? 'none'}, below min_tower_slot ${stale.minTowerSlot}`;
+  if (state.status !== 'activating' || token !== state.transition.token || state.transition.run.current.action.kind !== 'restore-tower' || state.transition.run.completed.length > 0) {
+    return onStepResult(state, token, { ok: false, detail: `FAILOVER_TOWER_STALE: ${detail}` }, at);
+  }
+  const { transition } = state;
+  const { transition: _ended, ...common } = state;
+  const message = `refused to become active: the ${detail}; nothing was changed, still passive`;
+  const effects: AgentEffect[] = [{ kind: 'log', level: 'error', message, fields: { requestId: transition.requestId } }];
+  if (transition.requestId !== null) effects.push(respond(transition.requestId, { result: 'tower-stale', role: 'passive', message, ...stale }));
+  return { state: { ...common, status: 'passive' }, effects };
+}
+
+/**
+ * Where a role change ends. A change that did not complete leaves the node claiming
+ * whichever role cannot produce a second voter: a failed demotion stays active (the identity
+ * may still be loaded), a failed promotion whose undo also failed claims active too.
+ */
+export function finish(state: AgentState, cause: TransitionCause, result: SequenceOutcome<AgentAction>, effects: readonly AgentEffect[]): AgentStep {
+  const { requestId, origin, status } = cause;
+  const target = status === 'activating' ? 'active' : 'passive';
+  let role: 'active' | 'passive';
+  let response: AgentResponse;
+  if (result.outcome === 'completed') {
+    role = target;
+    const warnings = result.warnings.map((w) => `${w.step.action.kind}: ${w.detail}`);
+    response = { result: 'ok', changed: true, role, message: `now ${target}`, warnings };
+  } else {
+    const { step, detail } = result.failure;
+    const undone = result.outcome === 'rolled-back' || result.outcome === 'aborted';
+    role = status === 'activating' && undone ? 'passive' : 'active';
+    const what =
+      status === 'activating'
+        ? undone
+          ? `could not become active (${step.action.kind} failed); still passive`
+          : `could not become active and could not undo (${result.outcome === 'failed' ? result.compensation.step.action.kind : step.action.kind} failed); may hold the staked identity, claiming active`
+        : `could not become passive (${step.action.kind} failed); the staked identity may still be loaded, still active`;
+    response = { result: 'failed', role, message: what, step: step.action.kind, detail };
+  }
+  const { transition: _ended, ...common } = state as AgentCommon & { transition?: AgentTransition };
+  const level = response.result === 'ok' ? 'info' : 'error';
+  const out: AgentEffect[] = [...effects, { kind: 'log', level, message: response.message, fields: { requestId } }];
+  if (requestId !== null) out.push(respond(requestId, response));
+  const guarded = origin === 'stray-identity' || origin === 'isolation';
+  const alert = guarded && common.alert !== null ? { ...common.alert, message: `${common.alert.message}; ${response.message}` } : common.alert;
+  return { state: { ...common, status: role, alert }, effects: out };
+}
+
+/** The effect that runs the current step of a change. */
+export function runStep(token: number, run: SequenceRun<AgentAction>): AgentEffect {
+  return { kind: 'run-step', token, step: run.current, attempt: run.attempt, compensating: run.compensating };
+}
+
+/** The effect that answers a request. */
+export function respond(requestId: string, response: AgentResponse): AgentEffect {
+  return { kind: 'respond', requestId, response };
+}
