@@ -24,6 +24,7 @@ export const AGENT_DEFAULTED_KEYS = [
   'etcd_prefix',
   'command_timeout',
   'startup_grace_period',
+  'isolation_timeout',
 ] as const;
 
 /** Keys of the manager file that always hold a value once defaults are applied. */
@@ -117,6 +118,8 @@ export function toAgentConfig(input: AgentConfigFile): AgentConfig {
     commandTimeoutMs: ms(file.command_timeout),
     ...optional('ledgerPath', file.ledger_path),
     startupGracePeriodMs: ms(file.startup_grace_period),
+    isolationTimeoutMs: ms(file.isolation_timeout),
+    ...optional('identitySymlinkPath', file.identity_symlink_path),
   };
 }
 

@@ -134,6 +134,19 @@ export const AgentConfigSchema = Type.Object(
     startup_grace_period: Type.Optional(
       Duration('After start, how long the watchdog waits for a first manager heartbeat before it arms.', '60s'),
     ),
+    isolation_timeout: Type.Optional(
+      Duration(
+        "An active agent that hears neither the manager, nor its peer, nor `cluster_rpc` for this long demotes its own validator, so it cannot vote beside a new active when its network heals. Keep it below the manager's proof window (`stale_vote_slot_threshold` slots, about 60s); `0` turns it off. Without `cluster_rpc`, a silent manager and an unreachable peer are enough.",
+        '20s',
+      ),
+    ),
+    identity_symlink_path: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'The identity symlink the validator starts from (e.g. `/home/solana/identity.json`). Lets a demotion be confirmed while the validator is down: not running, and the symlink names a keypair other than the staked one.',
+      }),
+    ),
   },
   { additionalProperties: false, title: 'failover agent config (validator-config.json)' },
 );

@@ -66,6 +66,10 @@ export interface AgentConfig {
   readonly commandTimeoutMs: number;
   readonly ledgerPath?: string;
   readonly startupGracePeriodMs: number;
+  /** `isolation_timeout`: an active heard by nobody this long demotes itself; 0 is off. */
+  readonly isolationTimeoutMs: number;
+  /** `identity_symlink_path`: the symlink the validator starts from. */
+  readonly identitySymlinkPath?: string;
 }
 
 /** One validator as the manager knows it. */
