@@ -80,6 +80,20 @@ export interface ManagedNode {
   readonly ledgerPath: string;
 }
 
+/** The manager's keys of secure identity mode (`docs/secure-mode.md`). */
+export interface SecureIdentityInput {
+  /** The staked keypair, on the manager only. */
+  readonly keypairPath: string;
+  readonly sshUser: string;
+  readonly sshKeyPath: string;
+  readonly knownHostsPath: string;
+  /** Remote commands reading the keypair on stdin; `{ledger}` is the node's `ledger_path`. */
+  readonly setIdentityCommand: string;
+  readonly authorizedVoterCommand: string;
+  /** SSH port of validator1 and validator2. */
+  readonly sshPorts: readonly [number, number];
+}
+
 /** What the manager's config is built from. */
 export interface ManagerConfigInput {
   readonly nodes: readonly [ManagedNode, ManagedNode];
@@ -97,6 +111,8 @@ export interface ManagerConfigInput {
   readonly cooldownMs: number;
   readonly dryRun: boolean;
   readonly telegram?: { readonly token: string; readonly chatId: string; readonly apiRoot: string };
+  /** Secure identity mode: the manager pushes the staked keypair over SSH. */
+  readonly secure?: SecureIdentityInput;
 }
 
 /**
@@ -104,10 +120,16 @@ export interface ManagerConfigInput {
  * and JSON log lines so the harness can read each notified event with its fields.
  */
 export function managerConfig(input: ManagerConfigInput): Record<string, unknown> {
-  const node = (n: ManagedNode): Record<string, unknown> => ({ endpoint: n.endpoint, ip: n.ip, ledger_path: n.ledgerPath });
+  const secure = input.secure;
+  const node = (n: ManagedNode, i: 0 | 1): Record<string, unknown> => ({
+    endpoint: n.endpoint,
+    ip: n.ip,
+    ledger_path: n.ledgerPath,
+    ...(secure === undefined ? {} : { ssh_port: secure.sshPorts[i] }),
+  });
   return {
-    validator1: node(input.nodes[0]),
-    validator2: node(input.nodes[1]),
+    validator1: node(input.nodes[0], 0),
+    validator2: node(input.nodes[1], 1),
     cluster_rpc: input.clusterRpc,
     heartbeat_interval: `${input.heartbeatMs}ms`,
     slot_check_interval: `${input.heartbeatMs}ms`,
@@ -126,5 +148,16 @@ export function managerConfig(input: ManagerConfigInput): Record<string, unknown
     ...(input.telegram === undefined
       ? {}
       : { telegram_bot_token: input.telegram.token, telegram_chat_id: input.telegram.chatId, telegram_api_root: input.telegram.apiRoot }),
+    ...(secure === undefined
+      ? {}
+      : {
+          secure_identity_mode: true,
+          identity_keypair_path: secure.keypairPath,
+          ssh_user: secure.sshUser,
+          ssh_key_path: secure.sshKeyPath,
+          known_hosts_path: secure.knownHostsPath,
+          ssh_set_identity_command: secure.setIdentityCommand,
+          ssh_authorized_voter_command: secure.authorizedVoterCommand,
+        }),
   };
 }

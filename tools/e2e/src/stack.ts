@@ -16,6 +16,7 @@ import { freePort, startEtcd, startFakeTelegram, waitFor, type EtcdCluster, type
 import { ManagedProcess } from './managed-process';
 import { ManagerLog } from './manager-log';
 import { startRestartService, type RestartService } from './restart-service';
+import { startStackSecureIdentity, type StackSecureIdentity } from './stack-secure';
 import { startStackLinks, type StackLinks } from './stack-links';
 import { agentConfig, managerConfig, type TowerStoreChoice } from './stack-config';
 
@@ -56,6 +57,11 @@ export interface StackOptions {
   readonly staleVoteSlots?: number;
   /** Agents' `manager_timeout` (the watchdog) and `startup_grace_period` (its first arming); @default 10000 */
   readonly agentManagerTimeoutMs?: number;
+  /**
+   * Secure identity mode: a real sshd on each validator's IP (`stack.secure`), and the
+   * manager pushes the staked keypair over SSH on promotion; @default false
+   */
+  readonly secureMode?: boolean;
   /** Notify through a fake Telegram Bot API (`stack.telegram`); @default false */
   readonly telegram?: boolean;
   /** `dry_run` of agents and manager; @default false */
@@ -116,6 +122,8 @@ export interface Stack {
   /** The cuttable links, with `links: true`. */
   readonly links: StackLinks | undefined;
   readonly telegram: FakeTelegram | undefined;
+  /** Both sshd and the manager's SSH settings, with `secureMode: true`. */
+  readonly secure: StackSecureIdentity | undefined;
   readonly secretPath: string;
   readonly agents: readonly [StackAgent, StackAgent];
   agent(name: string): StackAgent;
@@ -215,6 +223,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const agent of agents) agent.process.start();
     await Promise.all(agents.map((agent) => waitForAgent(agent)));
 
+    let secure: StackSecureIdentity | undefined;
+    if (options.secureMode) {
+      secure = await startStackSecureIdentity({
+        validators,
+        dir,
+        stakedKeypairPath: cluster.stakedKeypairPath,
+        agaveShim: path.join(cluster.binDir, 'agave-validator'),
+      });
+      cleanups.push(() => secure!.stop());
+    }
     const controlPort = await freePort('127.0.0.1');
     const config = managerConfig({
       nodes: [
@@ -235,6 +253,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       cooldownMs: options.cooldownMs ?? 30_000,
       dryRun: options.dryRun ?? false,
       ...(telegram ? { telegram: { token: telegram.token, chatId: '-1001234567890', apiRoot: telegram.apiRoot } } : {}),
+      ...(secure ? { secure: secure.config } : {}),
     });
     const managerConfigPath = path.join(dir, 'manager-config.json');
     writeJson(managerConfigPath, options.editManagerConfig ? options.editManagerConfig(config) : config);
@@ -272,6 +291,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       etcd,
       links,
       telegram,
+      secure,
       secretPath,
       agents,
       agent: (name) => {

@@ -68,11 +68,23 @@ describe('the config files the stack writes', () => {
     expect(config['tower_file_path']).toBe('/tmp/sim dir/v1/ledger/tower-1_9-{validator_identity}.bin');
   });
 
-  it('gives the manager a manager-config.json its loader accepts, with and without Telegram', () => {
-    for (const input of [managerInput, { ...managerInput, telegram: { token: '123:abc', chatId: '-100', apiRoot: 'http://127.0.0.1:9000' } }]) {
+  it('gives the manager a manager-config.json its loader accepts, with and without Telegram and secure mode', () => {
+    const secure = {
+      keypairPath: '/tmp/keys/staked-identity.json',
+      sshUser: 'solana',
+      sshKeyPath: '/tmp/sshd/client_ed25519',
+      knownHostsPath: '/tmp/stack/known_hosts',
+      setIdentityCommand: '/repo/bin/agave-validator --ledger {ledger} set-identity --require-tower',
+      authorizedVoterCommand: '/repo/bin/agave-validator --ledger {ledger} authorized-voter add',
+      sshPorts: [2201, 2202] as const,
+    };
+    for (const input of [managerInput, { ...managerInput, telegram: { token: '123:abc', chatId: '-100', apiRoot: 'http://127.0.0.1:9000' } }, { ...managerInput, secure }]) {
       const result = resolveManagerConfigFile({ raw: managerConfig(input), env: {} });
       expect(result.ok ? [] : result.problems).toEqual([]);
     }
+    const resolved = resolveManagerConfigFile({ raw: managerConfig({ ...managerInput, secure }), env: {} });
+    expect(resolved.ok && resolved.config.validators.map((v) => v.sshPort)).toEqual([2201, 2202]);
+    expect(resolved.ok && resolved.config.secureIdentity?.setIdentityCommand).toBe(secure.setIdentityCommand);
   });
 
   it.each([
