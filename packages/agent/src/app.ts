@@ -10,6 +10,7 @@ import {
   parseConfigText,
   verifyFailureCode,
   verifyRequest,
+  type TowerStaleDetails,
   type WireErrorCode,
 } from '@failover/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -153,7 +154,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
   });
   app.setNotFoundHandler(async (request, reply) => fail(reply, 'FAILOVER_NOT_FOUND', `no endpoint ${request.method} ${request.url.split('?')[0]}`));
 
-  const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema, 500: ErrorEnvelopeSchema };
+  const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema, 422: ErrorEnvelopeSchema, 500: ErrorEnvelopeSchema };
   const seconds = (): number => Math.floor(now() / 1000);
 
   app.get(AGENT_ROUTES.health.path, { schema: { response: { 200: AGENT_ROUTES.health.response } } }, async () => ({
@@ -165,7 +166,16 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     options.role.heartbeat();
     // Backup on each manager ping while active, in the background: /status answers at once.
     if (options.role.role() === 'active') void options.keeper.backupIfChanged();
-    return buildStatus({ probe: options.probe, localRpc: options.localRpc, keeper: options.keeper, role: options.role.role, dryRun: options.dryRun, agentVersion: AGENT_VERSION, now });
+    return buildStatus({
+      probe: options.probe,
+      localRpc: options.localRpc,
+      keeper: options.keeper,
+      role: options.role.role,
+      alert: options.role.alert,
+      dryRun: options.dryRun,
+      agentVersion: AGENT_VERSION,
+      now,
+    });
   };
   app.post(AGENT_ROUTES.status.path, { config: { auth: true }, schema: { body: AGENT_ROUTES.status.body, response: { 200: AGENT_ROUTES.status.response, ...errors } } }, status);
   app.get(AGENT_ROUTES.status.path, { config: { auth: true }, schema: { response: { 200: AGENT_ROUTES.status.response, ...errors } } }, status);
@@ -184,10 +194,15 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     { config: { auth: true }, schema: { body: AGENT_ROUTES.failover.body, response: { 200: AGENT_ROUTES.failover.response, ...errors } } },
     async (request, reply) => {
       options.role.heartbeat();
-      const { action, reason, skip_identity: skipIdentity } = request.body;
-      request.log.info({ action, reason, skip_identity: skipIdentity ?? false }, 'failover requested');
-      const answer = await options.role.request(action, skipIdentity ?? false);
+      const { action, reason, skip_identity: skipIdentity, min_tower_slot: minTowerSlot } = request.body;
+      request.log.info({ action, reason, skip_identity: skipIdentity ?? false, min_tower_slot: minTowerSlot }, 'failover requested');
+      // min_tower_slot is a floor for taking the identity; a demotion has nothing to restore.
+      const answer = await options.role.request(action, skipIdentity ?? false, action === 'become_active' ? minTowerSlot : undefined);
       if (answer.result === 'busy') return fail(reply, 'FAILOVER_BUSY', answer.message);
+      if (answer.result === 'tower-stale') {
+        const details: TowerStaleDetails = { min_tower_slot: answer.minTowerSlot, tower_last_vote_slot: answer.towerLastVoteSlot };
+        return fail(reply, 'FAILOVER_TOWER_STALE', answer.message, details);
+      }
       const message =
         answer.result === 'ok'
           ? [answer.message, ...answer.warnings.map((w) => `warning: ${w}`)].join('; ')

@@ -13,7 +13,9 @@ import { createProcessProbe, type ValidatorProbe } from './process-probe';
 import { detectStartRole, type StartRole } from './role-detection';
 import { createRoleRunner, type RoleRunner } from './role-runner';
 import { createStepExecutor } from './role-steps';
+import { createSymlinkReader } from './identity-symlink';
 import { createTowerKeeper, type TowerKeeper } from './tower-keeper';
+import { createTowerWatcher } from './tower-watcher';
 import { createCommandTowerStore, createDirectoryTowerStore, createEtcdTowerStore, type TowerStore } from './tower-store';
 import { createClusterRpc, createLocalRpc, type RpcResult } from './validator-rpc';
 
@@ -122,6 +124,10 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   );
 
   const managerTimeoutMs = config.managerTimeoutMs;
+  const probe = createProcessProbe({ processName: config.processName, ...(options.procRoot ? { procRoot: options.procRoot } : {}), now: () => clock.now() });
+  const askPeer = config.peerEndpoint
+    ? createPeerAsker({ endpoint: config.peerEndpoint, secret: auth.mode === 'secret' ? auth.secret : undefined, self: config.listenAddr, now: () => clock.now() })
+    : noPeer;
   const role = createRoleRunner({
     initialRole: startRole.role,
     clock,
@@ -130,6 +136,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       startupGraceMs: config.startupGracePeriodMs,
       peerCheckIntervalMs: Math.min(10_000, managerTimeoutMs),
       stepTimeouts: { commandMs: config.commandTimeoutMs },
+      isolationTimeoutMs: config.isolationTimeoutMs,
     },
     executeStep: createStepExecutor({
       commands: config.commands,
@@ -137,19 +144,29 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       keeper,
       stakedIdentity: identity,
       currentIdentity,
+      probe,
+      symlinkPubkey: createSymlinkReader(config.identitySymlinkPath),
       dryRun: config.dryRun,
       clock,
       logger: log,
       ...(options.confirmBackoffMs === undefined ? {} : { confirmBackoffMs: options.confirmBackoffMs }),
     }),
-    askPeer: config.peerEndpoint
-      ? createPeerAsker({ endpoint: config.peerEndpoint, secret: auth.mode === 'secret' ? auth.secret : undefined, self: config.listenAddr, now: () => clock.now() })
-      : noPeer,
+    askPeer,
+    checkIdentity: async () => {
+      const identity = await currentIdentity();
+      if (!identity.ok) return { identity: 'unknown', detail: identity.error };
+      return { identity: identity.value === config.validatorIdentity ? 'staked' : 'unstaked', detail: identity.value };
+    },
+    // Any answer counts: the question is whether this node is cut off, not who is active.
+    probeReachability: async () => {
+      const [peer, cluster] = await Promise.all([askPeer(), clusterRpc ? clusterRpc.getSlot() : Promise.resolve({ ok: false })]);
+      return { peer: peer.answer !== 'unreachable', cluster: cluster.ok };
+    },
     logger: log,
     watchdogIntervalMs: options.watchdogIntervalMs ?? Math.min(1_000, Math.max(10, Math.floor(managerTimeoutMs / 4))),
   });
 
-  const probe = createProcessProbe({ processName: config.processName, ...(options.procRoot ? { procRoot: options.procRoot } : {}), now: () => clock.now() });
+  const watcher = createTowerWatcher({ towerFile, isActive: () => role.role() === 'active', backup: () => keeper.backupNext(), clock, logger: log });
   const stopTemplate = config.commands.agentStop;
   const app = await buildApp({
     role,
@@ -172,8 +189,12 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     keeper,
     probe,
     startRole,
-    start: () => role.start(),
+    start() {
+      role.start();
+      watcher.start();
+    },
     async close() {
+      await watcher.stop();
       await role.stop();
       await app.close();
       await store.close();

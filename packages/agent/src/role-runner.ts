@@ -8,19 +8,30 @@ import {
   type AgentResponse,
   type AgentState,
   type Clock,
+  type ObservedIdentity,
   type PeerAnswer,
   type PlanStep,
   type Role,
   type StepResult,
   type TimerHandle,
+  type TowerStale,
 } from '@failover/core';
 import type { AgentLogger } from './logger';
 
+/** A step's outcome; `towerStale` when `restore-tower` refused a tower below `min_tower_slot`. */
+export type StepOutcome = StepResult & { readonly towerStale?: TowerStale };
+
 /** Runs one step of a role change; a failure is a value. */
-export type StepExecutor = (step: PlanStep<AgentAction>, attempt: number) => Promise<StepResult>;
+export type StepExecutor = (step: PlanStep<AgentAction>, attempt: number) => Promise<StepOutcome>;
 
 /** Asks the peer agent whether it is active. */
 export type PeerAsker = () => Promise<{ readonly answer: PeerAnswer; readonly detail: string | null }>;
+
+/** Reads what identity the validator runs; `unknown` when it does not say. */
+export type IdentityChecker = () => Promise<{ readonly identity: ObservedIdentity; readonly detail: string | null }>;
+
+/** Asks whether the peer agent and the cluster RPC answer at all. */
+export type ReachabilityProbe = () => Promise<{ readonly peer: boolean; readonly cluster: boolean }>;
 
 /** Options of {@link createRoleRunner}. */
 export interface RoleRunnerOptions {
@@ -29,6 +40,8 @@ export interface RoleRunnerOptions {
   readonly machine: Partial<AgentMachineConfig>;
   readonly executeStep: StepExecutor;
   readonly askPeer: PeerAsker;
+  readonly checkIdentity: IdentityChecker;
+  readonly probeReachability: ReachabilityProbe;
   readonly logger: AgentLogger;
   /** How often the watchdog looks at the manager's silence. @default 1_000 */
   readonly watchdogIntervalMs?: number;
@@ -38,7 +51,9 @@ export interface RoleRunnerOptions {
 export interface RoleRunner {
   role(): Role;
   /** Submits a `/failover` request; resolves with the machine's answer (at once when busy). */
-  request(action: 'become_active' | 'become_passive', skipIdentity: boolean): Promise<AgentResponse>;
+  request(action: 'become_active' | 'become_passive', skipIdentity: boolean, minTowerSlot?: number): Promise<AgentResponse>;
+  /** What a guard did lately (stray staked identity, isolation), for `/status`; null when nothing. */
+  alert(): string | null;
   /** Records an authenticated manager request. */
   heartbeat(): void;
   /** When the last manager heartbeat arrived (ms), null when never. */
@@ -92,6 +107,18 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
           (error: unknown) => dispatch({ type: 'peer-answer', token: effect.token, answer: 'unreachable', detail: String(error), at: clock.now() }),
         );
         return;
+      case 'check-identity':
+        void options.checkIdentity().then(
+          ({ identity, detail }) => dispatch({ type: 'identity-observed', token: effect.token, identity, detail, at: clock.now() }),
+          (error: unknown) => dispatch({ type: 'identity-observed', token: effect.token, identity: 'unknown', detail: String(error), at: clock.now() }),
+        );
+        return;
+      case 'probe-reachability':
+        void options.probeReachability().then(
+          ({ peer, cluster }) => dispatch({ type: 'reachability', token: effect.token, peer, cluster, at: clock.now() }),
+          () => dispatch({ type: 'reachability', token: effect.token, peer: false, cluster: false, at: clock.now() }),
+        );
+        return;
     }
   };
 
@@ -107,14 +134,15 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
     lastExecution = new Promise((resolve) => (finished = resolve));
     await previous;
     let timer: TimerHandle | undefined;
-    const timedOut = new Promise<StepResult>((resolve) => {
+    const timedOut = new Promise<StepOutcome>((resolve) => {
       timer = clock.setTimeout(() => resolve({ ok: false, detail: `${step.action.kind} timed out after ${step.timeoutMs} ms` }), step.timeoutMs);
     });
-    const execution = options.executeStep(step, attempt).catch((error: unknown): StepResult => ({ ok: false, detail: `${step.action.kind} threw: ${(error as Error).message}` }));
+    const execution = options.executeStep(step, attempt).catch((error: unknown): StepOutcome => ({ ok: false, detail: `${step.action.kind} threw: ${(error as Error).message}` }));
     void execution.finally(finished);
     const result = await Promise.race([execution, timedOut]);
     if (timer !== undefined) clock.clearTimeout(timer);
-    dispatch({ type: 'step-result', token, result, at: clock.now() });
+    const { towerStale, ...plain } = result;
+    dispatch({ type: 'step-result', token, result: plain as StepResult, ...(towerStale ? { towerStale } : {}), at: clock.now() });
   };
 
   const tick = (): void => {
@@ -125,19 +153,25 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
 
   return {
     role: () => state.status,
-    request(action, skipIdentity) {
+    request(action, skipIdentity, minTowerSlot) {
       const requestId = String(++nextRequestId);
       const answered = new Promise<AgentResponse>((resolve) => waiting.set(requestId, resolve));
       const at = clock.now();
-      dispatch(action === 'become_active' ? { type: 'become-active', requestId, skipIdentity, at } : { type: 'become-passive', requestId, at });
+      dispatch(
+        action === 'become_active'
+          ? { type: 'become-active', requestId, skipIdentity, ...(minTowerSlot === undefined ? {} : { minTowerSlot }), at }
+          : { type: 'become-passive', requestId, at },
+      );
       return answered;
     },
+    alert: () => (state.alert === null ? null : `${state.alert.message} (at ${new Date(state.alert.at).toISOString()})`),
     heartbeat: () => dispatch({ type: 'manager-heartbeat', at: clock.now() }),
     lastHeartbeatAt: () => state.lastHeartbeatAt,
     start() {
       if (running) return;
       running = true;
-      watchdog = clock.setTimeout(tick, intervalMs);
+      // The first tick at once: a passive start checks the validator's identity right away (S3).
+      tick();
     },
     async stop() {
       running = false;

@@ -1,8 +1,9 @@
-import type { AgentAction, Clock, PlanStep, StepResult } from '@failover/core';
+import { judgeUnstaked, type AgentAction, type Clock, type PlanStep, type StepResult } from '@failover/core';
 import type { AgentCommands } from '@failover/protocol';
 import type { CommandResult, CommandRunner } from './command-runner';
 import type { AgentLogger } from './logger';
-import type { StepExecutor } from './role-runner';
+import type { ValidatorProbe } from './process-probe';
+import type { StepExecutor, StepOutcome } from './role-runner';
 import type { TowerKeeper } from './tower-keeper';
 import type { RpcResult } from './validator-rpc';
 
@@ -15,6 +16,10 @@ export interface StepExecutorOptions {
   readonly stakedIdentity: string;
   /** The identity the validator runs with right now (local RPC or `identity_check_command`). */
   readonly currentIdentity: () => Promise<RpcResult<string>>;
+  /** Whether the validator process runs, for confirming a demotion while it is down. */
+  readonly probe: ValidatorProbe;
+  /** Pubkey of the keypair the identity symlink names; null when not configured or unreadable. */
+  readonly symlinkPubkey: () => Promise<string | null>;
   readonly dryRun: boolean;
   readonly clock: Clock;
   readonly logger: AgentLogger;
@@ -50,13 +55,29 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
     }
     if (attempt > 1) await pause(options.clock, backoffMs * (attempt - 1));
     const identity = await options.currentIdentity();
+    if (!wantStaked) return confirmUnstaked(identity);
     if (!identity.ok) return { ok: false, detail: `cannot read the validator's identity: ${identity.error}` };
-    const isStaked = identity.value === options.stakedIdentity;
-    if (isStaked === wantStaked) return { ok: true };
-    return { ok: false, detail: `the validator runs ${identity.value}, ${wantStaked ? 'not' : 'still'} the staked identity ${options.stakedIdentity}` };
+    if (identity.value === options.stakedIdentity) return { ok: true };
+    return { ok: false, detail: `the validator runs ${identity.value}, not the staked identity ${options.stakedIdentity}` };
   };
 
-  return async (step: PlanStep<AgentAction>, attempt: number): Promise<StepResult> => {
+  const confirmUnstaked = async (identity: RpcResult<string>): Promise<StepResult> => {
+    // The symlink is read before the process table: a validator that starts in between has
+    // read the same symlink, and one found running makes the check fail safe.
+    const symlinkPubkey = identity.ok ? null : await options.symlinkPubkey();
+    const processRunning = identity.ok ? true : await options.probe.probe().then((p) => p.running, () => null);
+    const verdict = judgeUnstaked(
+      { identity: identity.ok ? { ok: true, pubkey: identity.value } : { ok: false, error: identity.error }, processRunning, symlinkPubkey },
+      options.stakedIdentity,
+    );
+    if (!verdict.confirmed) return { ok: false, detail: verdict.detail };
+    if (verdict.how === 'down-on-unstaked-symlink') {
+      logger.warn({ symlink_pubkey: symlinkPubkey }, 'the validator is not running and its identity symlink names an unstaked keypair; demotion confirmed without its answer');
+    }
+    return { ok: true };
+  };
+
+  return async (step: PlanStep<AgentAction>, attempt: number): Promise<StepOutcome> => {
     const t = step.timeoutMs;
     switch (step.action.kind) {
       case 'passive-symlink':
@@ -84,8 +105,10 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
         return removed.ok ? { ok: true } : { ok: false, detail: removed.error ?? 'cannot remove the tower file' };
       }
       case 'restore-tower': {
-        const restored = await keeper.restore();
-        return restored.ok ? { ok: true } : { ok: false, detail: `${restored.code}: ${restored.error}` };
+        const restored = await keeper.restore(step.action.minTowerSlot);
+        if (restored.ok) return { ok: true };
+        const detail = `${restored.code}: ${restored.error}`;
+        return restored.towerStale ? { ok: false, detail, towerStale: restored.towerStale } : { ok: false, detail };
       }
     }
   };

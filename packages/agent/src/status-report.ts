@@ -10,6 +10,8 @@ export interface StatusSources {
   readonly localRpc: LocalRpc;
   readonly keeper: TowerKeeper;
   readonly role: () => Role;
+  /** What a guard did lately (stray staked identity, isolation); null when nothing. */
+  readonly alert?: () => string | null;
   readonly dryRun: boolean;
   readonly agentVersion: string;
   readonly now: () => number;
@@ -37,6 +39,8 @@ export async function buildStatus(sources: StatusSources): Promise<StatusRespons
   if (!slot.ok) problems.push(`getSlot: ${slot.error}`);
   if (!identity.ok) problems.push(`getIdentity: ${identity.error}`);
   if (validator.crashLoop) problems.push(`validator restarted ${validator.recentRestarts} times recently (crash loop)`);
+  const alert = sources.alert?.() ?? null;
+  if (alert !== null) problems.push(alert);
   const tower = sources.keeper.state();
   if (tower.lastError) problems.push(`tower backup failed: ${tower.lastError.message}`);
   const role = sources.role();

@@ -1,4 +1,4 @@
-import { decodeTower } from '@failover/core';
+import { decodeTower, type TowerStale } from '@failover/core';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './internal/atomic-write';
@@ -14,7 +14,7 @@ export type BackupReport =
 /** The outcome of a restore. */
 export type RestoreReport =
   | { readonly ok: true; readonly action: 'restored' | 'kept-disk' | 'dry-run'; readonly lastVotedSlot: number | null; readonly detail: string }
-  | { readonly ok: false; readonly code: string; readonly error: string };
+  | { readonly ok: false; readonly code: string; readonly error: string; readonly towerStale?: TowerStale };
 
 /** What `/status` shows about the tower. */
 export interface TowerState {
@@ -31,10 +31,16 @@ export interface TowerState {
 export interface TowerKeeper {
   /** Backs the tower up unless one is in flight or the file has not changed since the last. */
   backupIfChanged(): Promise<BackupReport>;
+  /** Like `backupIfChanged`, but waits for a backup in flight instead of skipping. */
+  backupNext(): Promise<BackupReport>;
   /** Waits for any backup in flight, then backs up whatever is on disk (on demotion). */
   finalBackup(): Promise<BackupReport>;
-  /** Fetches, verifies and installs the latest backup. */
-  restore(): Promise<RestoreReport>;
+  /**
+   * Fetches, verifies and installs the latest backup, or keeps the newer tower on disk. With
+   * `minTowerSlot`, refuses (`FAILOVER_TOWER_STALE`) before writing anything when the tower it
+   * would install ends below that slot.
+   */
+  restore(minTowerSlot?: number): Promise<RestoreReport>;
   /** Deletes the tower file so a stale tower can never be picked up later. */
   removeTowerFile(): Promise<{ readonly ok: boolean; readonly error?: string }>;
   state(): TowerState;
@@ -134,12 +140,18 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
       return inFlight;
     },
 
+    async backupNext() {
+      // backupIfChanged sets inFlight synchronously, so nothing starts between the check and it.
+      while (inFlight) await inFlight;
+      return this.backupIfChanged();
+    },
+
     async finalBackup() {
       if (inFlight) await inFlight;
       return runBackup(false);
     },
 
-    async restore(): Promise<RestoreReport> {
+    async restore(minTowerSlot?: number): Promise<RestoreReport> {
       const disk = await readDisk();
       const latest = await store.latest();
       if (!latest.ok) return { ok: false, code: 'FAILOVER_TOWER_STORE_UNAVAILABLE', error: `cannot read the tower backup from ${store.describe()}: ${latest.error}` };
@@ -162,7 +174,18 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
       if (meta.lastVotedSlot !== null && meta.lastVotedSlot !== decoded.lastVotedSlot) {
         return refuse('FAILOVER_TOWER_METADATA', `tower backup says last voted slot ${meta.lastVotedSlot} but the tower holds ${decoded.lastVotedSlot}; refusing to restore`);
       }
-      if (disk?.valid && (disk.lastVotedSlot ?? -1) > (decoded.lastVotedSlot ?? -1)) {
+      const keepDisk = disk?.valid === true && (disk.lastVotedSlot ?? -1) > (decoded.lastVotedSlot ?? -1);
+      const newest = keepDisk ? (disk?.lastVotedSlot ?? null) : decoded.lastVotedSlot;
+      if (minTowerSlot !== undefined && (newest ?? -1) < minTowerSlot) {
+        // The vote account voted after every tower we have: taking the identity from this one
+        // could vote against lockouts it already committed to (S2). Nothing is written.
+        const towerStale: TowerStale = { minTowerSlot, towerLastVoteSlot: newest };
+        const error = `the newest tower for ${identity} (${keepDisk ? towerFile : `backup from ${meta.source}`}) ends at slot ${newest ?? 'none'}, below min_tower_slot ${minTowerSlot}; refusing to take the identity`;
+        await putBack(disk);
+        logger.error({ code: 'FAILOVER_TOWER_STALE', min_tower_slot: minTowerSlot, tower_last_vote_slot: newest }, error);
+        return { ok: false, code: 'FAILOVER_TOWER_STALE', error, towerStale };
+      }
+      if (keepDisk && disk) {
         // The tower on disk already holds later votes: replacing it would forget lockouts.
         await putBack(disk);
         const detail = `kept ${towerFile}: it has last voted slot ${disk.lastVotedSlot}, newer than the backup's ${decoded.lastVotedSlot}`;

@@ -21,9 +21,10 @@ export interface LocalRpc {
   getVersion(): Promise<RpcResult<string>>;
 }
 
-/** The cluster's RPC, for where gossip places the staked identity at start-up. */
+/** The cluster's RPC: where gossip places the staked identity at start-up, and whether the cluster answers at all. */
 export interface ClusterRpc {
   getClusterNodes(): Promise<RpcResult<ClusterNodeInfo[]>>;
+  getSlot(): Promise<RpcResult<number>>;
 }
 
 /** Options of the RPC clients. */
@@ -103,6 +104,7 @@ export function createLocalRpc(options: RpcOptions): LocalRpc {
 /** Creates the client of the cluster RPC. */
 export function createClusterRpc(options: RpcOptions): ClusterRpc {
   return {
+    getSlot: () => call(options, 'getSlot', [], slot),
     getClusterNodes: () =>
       call(options, 'getClusterNodes', [], (r) => {
         if (!Array.isArray(r)) return undefined;

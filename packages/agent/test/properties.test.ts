@@ -38,6 +38,8 @@ describe('invariants', () => {
               });
             }),
           askPeer: async () => ({ answer: 'active', detail: null }),
+          checkIdentity: async () => ({ identity: 'unknown', detail: null }),
+          probeReachability: async () => ({ peer: true, cluster: true }),
           logger: silentLogger,
           watchdogIntervalMs: 1_000,
         });

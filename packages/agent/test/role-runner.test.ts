@@ -1,4 +1,4 @@
-import type { PeerAnswer, StepResult } from '@failover/core';
+import type { ObservedIdentity, PeerAnswer, StepResult } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
 import { createRoleRunner, type RoleRunner } from '../src/role-runner';
 import { recordingLogger } from './support/recording-logger';
@@ -13,6 +13,8 @@ interface Setup {
   readonly steps: string[];
   readonly peerQuestions: () => number;
   readonly log: ReturnType<typeof recordingLogger>;
+  /** What the identity checks and reachability probes find. */
+  readonly world: { identity: ObservedIdentity; cluster: boolean };
 }
 
 function setup(initialRole: 'active' | 'passive', peer: PeerAnswer, execute?: (kind: string, clock: SimulatedClock, timeoutMs: number) => Promise<StepResult>): Setup {
@@ -20,6 +22,7 @@ function setup(initialRole: 'active' | 'passive', peer: PeerAnswer, execute?: (k
   const steps: string[] = [];
   let questions = 0;
   const log = recordingLogger();
+  const world: Setup['world'] = { identity: 'unstaked', cluster: true };
   const runner = createRoleRunner({
     initialRole,
     clock,
@@ -32,11 +35,13 @@ function setup(initialRole: 'active' | 'passive', peer: PeerAnswer, execute?: (k
       questions++;
       return { answer: peer, detail: peer === 'unreachable' ? 'ECONNREFUSED' : null };
     },
+    checkIdentity: async () => ({ identity: world.identity, detail: null }),
+    probeReachability: async () => ({ peer: peer !== 'unreachable', cluster: world.cluster }),
     logger: log,
     watchdogIntervalMs: 1_000,
   });
   runner.start();
-  return { runner, clock, steps, peerQuestions: () => questions, log };
+  return { runner, clock, steps, peerQuestions: () => questions, log, world };
 }
 
 async function advance(clock: SimulatedClock, ms: number, stepMs = 1_000): Promise<void> {
@@ -138,6 +143,31 @@ describe('role changes', () => {
     await advance(s.clock, 10_000);
     await expect(answer).resolves.toMatchObject({ result: 'failed', role: 'passive' });
     expect(s.steps.slice(-2)).toEqual(['passive-symlink', 'remove-identity']);
+    await s.runner.stop();
+  });
+});
+
+describe('guards', () => {
+  it('demotes a staked validator found behind a passive agent, and says so in its alert', async () => {
+    const s = setup('passive', 'unreachable');
+    s.world.identity = 'staked';
+    await advance(s.clock, 2_000);
+    expect(s.steps).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'remove-tower-file']);
+    expect(s.runner.role()).toBe('passive');
+    expect(s.runner.alert()).toMatch(/the validator ran the staked identity while this node was passive.*now passive/);
+    expect(s.log.entries.some((l) => l.level === 'error' && l.message.includes('the validator ran the staked identity'))).toBe(true);
+    await s.runner.stop();
+  });
+
+  it('steps an active down once the manager, the peer and the cluster RPC have all been silent for isolation_timeout', async () => {
+    const s = setup('active', 'unreachable');
+    s.world.cluster = false;
+    s.runner.heartbeat();
+    await advance(s.clock, 19_000);
+    expect(s.runner.role()).toBe('active');
+    await advance(s.clock, 2_000);
+    expect(s.runner.role()).toBe('passive');
+    expect(s.runner.alert()).toMatch(/isolated/);
     await s.runner.stop();
   });
 });

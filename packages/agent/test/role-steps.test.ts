@@ -9,7 +9,17 @@ import { recordingLogger } from './support/recording-logger';
 const STAKED = 'Stake11111111111111111111111111111111111111';
 const step = (kind: AgentAction['kind']): PlanStep<AgentAction> => ({ action: { kind } as AgentAction, attempts: 1, timeoutMs: 1_000, onFailure: 'stop', why: '' });
 
-function executor(options: { identity?: RpcResult<string>; exitCode?: number; dryRun?: boolean; commands?: Record<string, string> }) {
+interface ExecutorOptions {
+  identity?: RpcResult<string>;
+  exitCode?: number;
+  dryRun?: boolean;
+  commands?: Record<string, string>;
+  running?: boolean;
+  symlinkPubkey?: string | null;
+  restore?: TowerKeeper['restore'];
+}
+
+function executor(options: ExecutorOptions) {
   const ran: Array<[string, string]> = [];
   const runner: CommandRunner = {
     run: async (label, template) => {
@@ -21,7 +31,7 @@ function executor(options: { identity?: RpcResult<string>; exitCode?: number; dr
   const keeper = {
     finalBackup: async () => ({ status: 'no-tower' as const }),
     removeTowerFile: async () => ({ ok: true }),
-    restore: async () => ({ ok: false as const, code: 'FAILOVER_TOWER_NO_BACKUP', error: 'none' }),
+    restore: options.restore ?? (async () => ({ ok: false as const, code: 'FAILOVER_TOWER_NO_BACKUP', error: 'none' })),
   } as unknown as TowerKeeper;
   const run = createStepExecutor({
     commands: options.commands ?? { identityChange: 'set-identity staked', identityRemove: 'set-identity unstaked' },
@@ -29,6 +39,8 @@ function executor(options: { identity?: RpcResult<string>; exitCode?: number; dr
     keeper,
     stakedIdentity: STAKED,
     currentIdentity: async () => options.identity ?? { ok: true, value: STAKED },
+    probe: { probe: async () => ({ running: options.running ?? true, pids: [], uptimeSeconds: 0, recentRestarts: 0, crashLoop: false }) },
+    symlinkPubkey: async () => options.symlinkPubkey ?? null,
     dryRun: options.dryRun ?? false,
     clock: new SimulatedClock(),
     logger: recordingLogger(),
@@ -71,6 +83,35 @@ describe('role-change steps', () => {
   it('cannot confirm anything while the RPC is down', async () => {
     const { run } = executor({ identity: { ok: false, kind: 'timeout', error: 'no answer' } });
     await expect(run(step('confirm-unstaked'), 1)).resolves.toMatchObject({ ok: false, detail: expect.stringContaining('no answer') });
+  });
+
+  // Regression: a crashed validator cannot answer getIdentity, so its demotion failed and the failover aborted.
+  it('confirms the demotion of a validator that is down when the identity symlink names an unstaked keypair', async () => {
+    const { run } = executor({ identity: { ok: false, kind: 'unreachable', error: 'ECONNREFUSED' }, running: false, symlinkPubkey: 'Other1111111111111111111111111111111111111' });
+    await expect(run(step('confirm-unstaked'), 1)).resolves.toEqual({ ok: true });
+  });
+
+  it.each([
+    ['the validator runs', { running: true, symlinkPubkey: 'Other1111111111111111111111111111111111111' }],
+    ['the symlink names the staked keypair', { running: false, symlinkPubkey: STAKED }],
+    ['the symlink cannot be read', { running: false, symlinkPubkey: null }],
+  ] as const)('does not confirm a silent validator when %s', async (_name, evidence) => {
+    const { run } = executor({ identity: { ok: false, kind: 'unreachable', error: 'ECONNREFUSED' }, ...evidence });
+    await expect(run(step('confirm-unstaked'), 1)).resolves.toMatchObject({ ok: false });
+  });
+
+  it('passes min_tower_slot to the restore and hands a stale refusal back with its slots', async () => {
+    const floors: Array<number | undefined> = [];
+    const towerStale = { minTowerSlot: 900, towerLastVoteSlot: 850 };
+    const { run } = executor({
+      restore: async (floor) => {
+        floors.push(floor);
+        return { ok: false, code: 'FAILOVER_TOWER_STALE', error: 'ends at 850', towerStale };
+      },
+    });
+    const restore: PlanStep<AgentAction> = { ...step('restore-tower'), action: { kind: 'restore-tower', minTowerSlot: 900 } };
+    await expect(run(restore, 1)).resolves.toEqual({ ok: false, detail: 'FAILOVER_TOWER_STALE: ends at 850', towerStale });
+    expect(floors).toEqual([900]);
   });
 
   it('reports a refused restore with its code', async () => {

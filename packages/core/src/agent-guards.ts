@@ -78,7 +78,8 @@ export function onReachability(state: AgentState, event: Extract<AgentEvent, { t
 export function onIsolation(state: AgentState, at: number): AgentStep {
   const limit = state.config.isolationTimeoutMs;
   if (state.status !== 'active' || limit <= 0) return { state, effects: [] };
-  const heard = Math.max(state.startedAt, state.lastHeartbeatAt ?? 0, state.lastPeerContactAt ?? 0, state.lastClusterContactAt ?? 0);
+  // Silence is counted from when the role settled: no probe runs during a role change.
+  const heard = Math.max(state.settledAt, state.lastHeartbeatAt ?? 0, state.lastPeerContactAt ?? 0, state.lastClusterContactAt ?? 0);
   if (at - heard >= limit) {
     const message = `isolated: no manager, peer or cluster RPC answer for ${Math.round((at - heard) / 1000)}s; demoting the validator so it cannot vote beside a new active when the network heals`;
     return beginTransition(
@@ -112,7 +113,7 @@ export function onDeadline(state: AgentState, at: number): AgentStep {
   const log = { kind: 'log', level: 'error', message: `${state.status}: ${detail}; stopping`, fields: { requestId: transition.requestId } } as const;
   const cause = { requestId: transition.requestId, origin: transition.origin, status: state.status };
   if (state.status === 'deactivating') {
-    return finish(state, cause, { outcome: 'aborted', failure: { step: run.current, detail }, warnings: run.warnings }, [log]);
+    return finish(state, cause, { outcome: 'aborted', failure: { step: run.current, detail }, warnings: run.warnings }, at, [log]);
   }
   const { fallback: _skipped, ...current } = run.current;
   const next = advanceSequence({ ...run, current: { ...current, onFailure: 'stop' }, attempt: current.attempts }, { ok: false, detail });

@@ -183,15 +183,17 @@ export interface RoleChangeDeadlines {
 }
 
 /**
- * The deadlines derived from the command limit (`command_timeout`): 6 limits for
- * `become_passive` (a hung set-identity's 3 attempts plus the restart fallback fit) and 3 for
- * `become_active`'s forward steps, so with its undo an answer comes within 9 limits. At the
- * default 60s that is 6m and 9m, inside the manager's default demote (11m) and promote (12m)
- * step limits: the manager never gives up on an agent that is still changing its role.
+ * The deadlines derived from the step limits, `command_timeout` above all. `become_passive`
+ * gets 4 command limits, the restart and 2 tower limits: room for a hung set-identity's 3
+ * attempts, the restart fallback and the final backup. `become_active` gets 3 command limits
+ * and 2 tower limits for its forward steps; its undo may add 6 command limits. At the
+ * defaults (60s commands) that is 7m and 4m (10m with the undo), inside the manager's default
+ * demote (11m) and promote (12m) step limits: the manager never gives up on an agent that is
+ * still changing its role.
  */
 export function roleChangeDeadlines(timeouts: Partial<AgentStepTimeouts> = {}): RoleChangeDeadlines {
-  const { commandMs } = { ...DEFAULT_AGENT_STEP_TIMEOUTS, ...timeouts };
-  return { becomePassiveMs: 6 * commandMs, becomeActiveMs: 3 * commandMs };
+  const t = { ...DEFAULT_AGENT_STEP_TIMEOUTS, ...timeouts };
+  return { becomePassiveMs: 4 * t.commandMs + t.restartMs + 2 * t.towerMs, becomeActiveMs: 3 * t.commandMs + 2 * t.towerMs };
 }
 
 /** What the agent knows about the validator when it confirms a demotion. */

@@ -82,6 +82,8 @@ export interface AgentTransition {
 export interface AgentCommon {
   readonly config: AgentMachineConfig;
   readonly startedAt: number;
+  /** When the current role settled (start-up, or the end of the last change). */
+  readonly settledAt: number;
   /** Last authenticated manager request, null when none yet. */
   readonly lastHeartbeatAt: number | null;
   /** The pending peer question's token, null when none is pending. */
@@ -192,6 +194,7 @@ export function createAgentState(role: 'active' | 'passive', now: number, config
     status: role,
     config: { ...DEFAULT_AGENT_MACHINE_CONFIG, ...config },
     startedAt: now,
+    settledAt: now,
     lastHeartbeatAt: null,
     peerQuestion: null,
     nextPeerCheckAt: now,

@@ -30,7 +30,7 @@ export function beginTransition(state: AgentState, steps: readonly PlanStep<Agen
   const log: AgentEffect = { kind: 'log', level, message: `${status}: ${why}`, fields: { requestId } };
   const quiet = { ...state, identityQuestion: null };
   if (started.kind === 'done') {
-    return finish(quiet, cause, started.result, [log]);
+    return finish(quiet, cause, started.result, at, [log]);
   }
   const token = state.token + 1;
   const deadlines = state.config.deadlines ?? roleChangeDeadlines(state.config.stepTimeouts);
@@ -65,7 +65,7 @@ export function continueTransition(
 ): AgentStep {
   const { transition } = state;
   if (next.kind === 'done') {
-    const done = finish(state, { requestId: transition.requestId, origin: transition.origin, status: state.status }, next.result, effects);
+    const done = finish(state, { requestId: transition.requestId, origin: transition.origin, status: state.status }, next.result, at, effects);
     return { state: done.state, effects: [...done.effects, { kind: 'log', level: 'info', message: 'role change took', fields: { ms: at - transition.startedAt } }] };
   }
   const nextToken = state.token + 1;
@@ -90,7 +90,7 @@ export function onTowerStale(state: AgentState, token: number, stale: TowerStale
   const message = `refused to become active: the ${detail}; nothing was changed, still passive`;
   const effects: AgentEffect[] = [{ kind: 'log', level: 'error', message, fields: { requestId: transition.requestId } }];
   if (transition.requestId !== null) effects.push(respond(transition.requestId, { result: 'tower-stale', role: 'passive', message, ...stale }));
-  return { state: { ...common, status: 'passive' }, effects };
+  return { state: { ...common, status: 'passive', settledAt: at }, effects };
 }
 
 /**
@@ -98,7 +98,7 @@ export function onTowerStale(state: AgentState, token: number, stale: TowerStale
  * whichever role cannot produce a second voter: a failed demotion stays active (the identity
  * may still be loaded), a failed promotion whose undo also failed claims active too.
  */
-export function finish(state: AgentState, cause: TransitionCause, result: SequenceOutcome<AgentAction>, effects: readonly AgentEffect[]): AgentStep {
+export function finish(state: AgentState, cause: TransitionCause, result: SequenceOutcome<AgentAction>, at: number, effects: readonly AgentEffect[]): AgentStep {
   const { requestId, origin, status } = cause;
   const target = status === 'activating' ? 'active' : 'passive';
   let role: 'active' | 'passive';
@@ -125,7 +125,7 @@ export function finish(state: AgentState, cause: TransitionCause, result: Sequen
   if (requestId !== null) out.push(respond(requestId, response));
   const guarded = origin === 'stray-identity' || origin === 'isolation';
   const alert = guarded && common.alert !== null ? { ...common.alert, message: `${common.alert.message}; ${response.message}` } : common.alert;
-  return { state: { ...common, status: role, alert }, effects: out };
+  return { state: { ...common, status: role, alert, settledAt: at }, effects: out };
 }
 
 /** The effect that runs the current step of a change. */

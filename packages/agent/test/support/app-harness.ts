@@ -75,6 +75,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return step.action.kind === options.failStep ? { ok: false, detail: `${step.action.kind} broke` } : { ok: true };
     },
     askPeer: async () => ({ answer: 'unreachable', detail: null }),
+    checkIdentity: async () => ({ identity: 'unknown', detail: null }),
+    probeReachability: async () => ({ peer: false, cluster: true }),
     logger: recordingLogger(),
   });
   const keeper = createTowerKeeper({
