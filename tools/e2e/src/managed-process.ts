@@ -5,7 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
+
+/** Makes a child die with its parent; see the file's comment. */
+const EXIT_WITH_PARENT = path.join(__dirname, 'exit-with-parent.cjs');
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -80,11 +84,13 @@ export class ManagedProcess {
     installExitHook();
     const log = openSync(this.options.logPath, 'a', 0o600);
     const pipeStdout = this.options.onLine !== undefined;
-    const child = spawn(process.execPath, [this.options.script, ...this.options.args], {
+    const child = spawn(process.execPath, ['--require', EXIT_WITH_PARENT, this.options.script, ...this.options.args], {
       env: this.options.env,
-      stdio: ['ignore', pipeStdout ? 'pipe' : log, log],
+      stdio: ['ignore', pipeStdout ? 'pipe' : log, log, 'ipc'],
     });
     closeSync(log);
+    // The channel only tells the child that this process died; it must not keep this one alive.
+    child.channel?.unref();
     if (pipeStdout && child.stdout) this.forwardLines(child, this.options.onLine!);
     running.add(child);
     this.child = child;

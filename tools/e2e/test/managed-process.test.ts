@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { waitFor } from '@failover/testkit';
+import { ManagedProcess } from '../src/managed-process';
+import { run } from '../src/run';
+
+let dir: string;
+let program: string;
+const started: ManagedProcess[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'failover-managed-'));
+  // A stand-in for an agent: says hello, then serves until told to stop (SIGTERM ends it cleanly).
+  program = path.join(dir, 'program.js');
+  writeFileSync(program, "console.log('hello ' + process.argv[2]); const t = setInterval(() => {}, 1000); process.on('SIGTERM', () => clearInterval(t));\n");
+});
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((p) => p.kill()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function managed(onLine?: (line: string) => void): ManagedProcess {
+  const p = new ManagedProcess({ name: 'program', script: program, args: ['there'], env: process.env, logPath: path.join(dir, 'program.log'), ...(onLine ? { onLine } : {}) });
+  started.push(p);
+  return p;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('a managed program', () => {
+  it('hands each stdout line to the listener and keeps every run in one log file', async () => {
+    const lines: string[] = [];
+    const p = managed((line) => lines.push(line));
+    p.start();
+    await waitFor(() => lines.length > 0, { description: 'the first line' });
+    await p.kill();
+    expect(p.lastExit).toEqual({ code: null, signal: 'SIGKILL' });
+    p.start();
+    await waitFor(() => lines.length > 1, { description: 'the line of the second run' });
+    expect(lines).toEqual(['hello there', 'hello there']);
+    expect(readFileSync(p.logPath, 'utf8')).toBe('hello there\nhello there\n');
+  });
+
+  it('stops with SIGTERM when the program ends by itself', async () => {
+    const lines: string[] = [];
+    const p = managed((line) => lines.push(line));
+    p.start();
+    // Its SIGTERM handler is in place once it has spoken.
+    await waitFor(() => lines.length > 0, { description: 'the first line' });
+    await p.stop();
+    expect(p.lastExit).toEqual({ code: 0, signal: null });
+  });
+
+  it('stops a frozen program too', async () => {
+    const p = managed();
+    p.start();
+    p.signal('SIGSTOP');
+    await p.stop();
+    expect(p.isRunning()).toBe(false);
+  });
+
+  it('dies with the process that started it, even when that one is killed with SIGKILL', async () => {
+    const parent = path.join(dir, 'parent.ts');
+    const source = path.resolve(__dirname, '../src/managed-process.ts');
+    writeFileSync(
+      parent,
+      `import { ManagedProcess } from ${JSON.stringify(source)};\n` +
+        `const p = new ManagedProcess({ name: 'program', script: ${JSON.stringify(program)}, args: [], env: process.env, logPath: ${JSON.stringify(path.join(dir, 'orphan.log'))} });\n` +
+        `p.start(); console.log(p.pid); setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300);\n`,
+    );
+    const result = await run(process.execPath, ['--import', 'tsx', parent], { cwd: path.resolve(__dirname, '../../..') });
+    expect(result.code).toBeNull();
+    const pid = Number(result.stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    await waitFor(() => !alive(pid), { description: `program ${pid} to die with its parent`, timeoutMs: 5_000 });
+    expect(() => execFileSync('kill', ['-0', String(pid)], { stdio: 'ignore' })).toThrow();
+  });
+});
