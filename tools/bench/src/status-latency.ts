@@ -19,6 +19,9 @@ import type { LoadResult } from './status-load';
 import { markdownTable } from './table';
 
 const LOAD_SCRIPT = path.join(__dirname, 'status-load.ts');
+// Run from the repository root, as the bench scripts are: the packages then load from their
+// builds (what the agent and manager processes run), not from sources under edit.
+const REPO = path.resolve(__dirname, '../../..');
 
 /** One load run against one agent. */
 export interface LatencyRun {
@@ -30,7 +33,7 @@ export interface LatencyRun {
 
 function runLoadProcess(args: readonly string[]): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', LOAD_SCRIPT, ...args], { cwd: path.resolve(__dirname, '..'), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', LOAD_SCRIPT, ...args], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`the load generator failed: ${stderr.trim() || error.message}`));
       else resolve(JSON.parse(stdout) as LoadResult);
     });
@@ -93,6 +96,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       runs.push(run);
       if (run.result.failures.length > 0) process.stdout.write(`  ${run.target}: failures: ${run.result.failures.join(' | ')}\n`);
     }
+    // The manager's own heartbeats share the agents with the load: a failover it started means
+    // the load made an agent miss heartbeats, which an operator must know before polling /status hard.
+    const failovers = stack.manager.log.events('failover-started').length;
+    process.stdout.write(`  manager failovers started during the load: ${failovers}\n`);
   } finally {
     await stack.stop();
   }
