@@ -77,7 +77,7 @@ export interface StackOptions {
   /**
    * Process names of v1 and v2 (at most 15 characters, the kernel's limit). Stacks that run at
    * the same time on one host need distinct names, or each agent finds the other stack's
-   * validator. @default ['agave-val-v1', 'agave-val-v2']
+   * validator. @default ['agave-TAG-v1', 'agave-TAG-v2'] with TAG 6 hex digits drawn per stack
    */
   readonly processNames?: readonly [string, string];
 }
@@ -158,12 +158,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    // Two validators share this host, so each needs its own process name: an agent that
-    // matched the other's `agave-validator` would report a crashed validator as running.
+    // Every validator on this host needs its own process name: an agent that matched another
+    // one's (the other validator's, or another stack's in a parallel test run) would report a
+    // crashed validator as running.
+    const tag = randomBytes(3).toString('hex');
     const cluster = await startCluster({
       validators: [
-        { name: 'v1', processName: options.processNames?.[0] ?? 'agave-val-v1' },
-        { name: 'v2', processName: options.processNames?.[1] ?? 'agave-val-v2' },
+        { name: 'v1', processName: options.processNames?.[0] ?? `agave-${tag}-v1` },
+        { name: 'v2', processName: options.processNames?.[1] ?? `agave-${tag}-v2` },
       ],
       slotMs,
     });
