@@ -1,13 +1,19 @@
 /**
  * What the agent machine does without being asked: demote a validator found running the
  * staked identity while this node is passive (S3), step an isolated active down before the
- * manager may promote past it (S1), and end a role change that outlived its deadline. Each
- * is a pure fold of a watchdog tick or of the answer to a probe the machine asked for.
+ * manager may promote past it (S1), step down at once when the tower store shows another
+ * holder (S1), and end a role change that outlived its deadline. Each is a pure fold of a
+ * watchdog tick or of the answer to a probe the machine asked for.
  */
 import { becomePassiveSteps, demoteStrayIdentitySteps } from './agent-plan';
 import type { AgentEvent, AgentState, AgentStep } from './agent-state';
 import { beginTransition, continueTransition, finish } from './agent-transition';
 import { advanceSequence } from './step-sequence';
+
+/** Settled in a role that may hold the staked identity: `active`, or `unconfirmed` after a failed promotion. */
+export function mayVote(state: AgentState): state is AgentState & { readonly status: 'active' | 'unconfirmed' } {
+  return state.status === 'active' || state.status === 'unconfirmed';
+}
 
 /**
  * A settled passive node asks for the validator's identity every `identityCheckIntervalMs`.
@@ -77,9 +83,10 @@ export function onReachability(state: AgentState, event: Extract<AgentEvent, { t
  */
 export function onIsolation(state: AgentState, at: number): AgentStep {
   const limit = state.config.isolationTimeoutMs;
-  if (state.status !== 'active' || limit <= 0) return { state, effects: [] };
-  // Silence is counted from when the role settled: no probe runs during a role change.
-  const heard = Math.max(state.settledAt, state.lastHeartbeatAt ?? 0, state.lastPeerContactAt ?? 0, state.lastClusterContactAt ?? 0);
+  if (!mayVote(state) || limit <= 0) return { state, effects: [] };
+  // Silence is counted from when the role settled (no probe runs during a role change) and
+  // from the last resume of a paused agent (a pause is not a partition).
+  const heard = Math.max(state.settledAt, state.resumedAt ?? 0, state.lastHeartbeatAt ?? 0, state.lastPeerContactAt ?? 0, state.lastClusterContactAt ?? 0);
   if (at - heard >= limit) {
     const message = `isolated: no manager, peer or cluster RPC answer for ${Math.round((at - heard) / 1000)}s; demoting the validator so it cannot vote beside a new active when the network heals`;
     return beginTransition(
@@ -95,6 +102,27 @@ export function onIsolation(state: AgentState, at: number): AgentStep {
   if (!managerQuiet || state.reachabilityProbe !== null || at < state.nextReachabilityProbeAt) return { state, effects: [] };
   const token = state.token + 1;
   return { state: { ...state, token, reachabilityProbe: token }, effects: [{ kind: 'probe-reachability', token }] };
+}
+
+/**
+ * A tower backup refused as fenced: the store holds a tower another agent wrote since this one
+ * last read or wrote it, which happens only when another machine was given the identity — an
+ * old active that was cut off or paused while the manager promoted past it (F1). Step down at
+ * once, without a final backup: the holder's backup must not be overwritten by this node's.
+ * Only a settled holder reacts; a change in progress ends on its own terms.
+ */
+export function onTowerFenced(state: AgentState, event: Extract<AgentEvent, { type: 'tower-fenced' }>): AgentStep {
+  if (!mayVote(state)) {
+    return { state, effects: [{ kind: 'log', level: 'debug', message: `tower backup fenced while ${state.status}; nothing to step down from`, fields: { detail: event.detail } }] };
+  }
+  const message = 'the tower store shows another holder of the staked identity (fenced backup); stepping down so two machines never vote';
+  return beginTransition(
+    { ...state, reachabilityProbe: null, alert: { message, at: event.at } },
+    demoteStrayIdentitySteps(state.config.stepTimeouts),
+    { requestId: null, origin: 'fenced', status: 'deactivating' },
+    event.at,
+    `${message}: ${event.detail}`,
+  );
 }
 
 /**

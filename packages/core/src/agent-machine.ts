@@ -6,7 +6,7 @@
  * guards that act without a request (a passive validator found staked, an isolated active,
  * a role change past its deadline) live in `agent-guards`.
  */
-import { onDeadline, onIdentityObserved, onIsolation, onReachability, passiveChecks } from './agent-guards';
+import { mayVote, onDeadline, onIdentityObserved, onIsolation, onReachability, onTowerFenced, passiveChecks } from './agent-guards';
 import { becomeActiveSteps, becomePassiveSteps } from './agent-plan';
 import type { AgentEvent, AgentResponse, AgentState, AgentStep } from './agent-state';
 import { beginTransition, onStepResult, onTowerStale, respond } from './agent-transition';
@@ -31,14 +31,20 @@ export function stepAgent(state: AgentState, event: AgentEvent): AgentStep {
       return onIdentityObserved(state, event);
     case 'reachability':
       return onReachability(state, event);
+    case 'tower-fenced':
+      return onTowerFenced(state, event);
   }
 }
 
-function onTick(state: AgentState, at: number): AgentStep {
+function onTick(previous: AgentState, at: number): AgentStep {
+  // A tick long overdue means this process was paused: what it did not hear meanwhile says
+  // nothing about the network, so isolation is counted from the resume.
+  const paused = previous.lastTickAt !== null && at - previous.lastTickAt > 3 * previous.config.tickIntervalMs;
+  const state: AgentState = { ...previous, lastTickAt: at, resumedAt: paused ? at : previous.resumedAt };
   if (state.status === 'activating' || state.status === 'deactivating') return onDeadline(state, at);
   if (state.status === 'passive') return passiveChecks(state, at);
   const isolated = onIsolation(state, at);
-  if (isolated.state.status !== 'active') return isolated;
+  if (!mayVote(isolated.state)) return isolated;
   const watched = onWatchdog(isolated.state, at);
   return { state: watched.state, effects: [...isolated.effects, ...watched.effects] };
 }
@@ -53,16 +59,19 @@ function onRequest(state: AgentState, event: Extract<AgentEvent, { type: 'become
     const response: AgentResponse = { result: 'ok', changed: false, role: target, message: `already ${target}`, warnings: [] };
     return { state, effects: [respond(event.requestId, response)] };
   }
+  // From `unconfirmed` a become_active runs every step again: answering "already active"
+  // would let the manager wait for votes from a validator that never took the identity (F3).
+  const why = state.status === 'unconfirmed' && target === 'active' ? 'become-active requested; the last promotion was not confirmed, running its steps again' : `${event.type} requested`;
   const steps =
     event.type === 'become-active'
       ? becomeActiveSteps(event.skipIdentity, state.config.stepTimeouts, event.minTowerSlot)
       : becomePassiveSteps(state.config.stepTimeouts);
   const status = event.type === 'become-active' ? 'activating' : 'deactivating';
-  return beginTransition({ ...state, alert: null }, steps, { requestId: event.requestId, origin: 'request', status }, event.at, `${event.type} requested`);
+  return beginTransition({ ...state, alert: null }, steps, { requestId: event.requestId, origin: 'request', status }, event.at, why);
 }
 
 function onWatchdog(state: AgentState, at: number): AgentStep {
-  if (state.status !== 'active' || state.peerQuestion !== null || at < state.nextPeerCheckAt) {
+  if (!mayVote(state) || state.peerQuestion !== null || at < state.nextPeerCheckAt) {
     return { state, effects: [] };
   }
   const silentFor = state.lastHeartbeatAt === null ? null : at - state.lastHeartbeatAt;
@@ -90,7 +99,7 @@ function onPeerAnswer(state: AgentState, event: Extract<AgentEvent, { type: 'pee
     lastPeerAnswer: event.answer,
     lastPeerContactAt: event.answer === 'unreachable' ? state.lastPeerContactAt : event.at,
   };
-  if (state.status !== 'active') {
+  if (!mayVote(state)) {
     return { state: answered, effects: [{ kind: 'log', level: 'info', message: `peer is ${event.answer}; no longer active here, nothing to do` }] };
   }
   if (event.answer === 'active') {

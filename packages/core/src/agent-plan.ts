@@ -160,10 +160,11 @@ function confirmUnstakedStep(t: AgentStepTimeouts): PlanStep<AgentAction> {
 }
 
 /**
- * Demotion of a validator found running the staked identity while this node is a settled
- * passive (S3: a restart on a stale symlink, or set-identity run by hand). Like
- * `becomePassiveSteps`, but the tower is not backed up: this node is not the recorded holder,
- * and its tower must never replace the holder's backup. Its tower file is removed so a later
+ * Demotion of a validator that is not the holder: found running the staked identity while
+ * this node is a settled passive (S3: a restart on a stale symlink, or set-identity run by
+ * hand), or active while the tower store shows another holder (a fenced backup). Like
+ * `becomePassiveSteps`, but the tower is not backed up: this node is not the holder, and its
+ * tower must never replace the holder's backup. Its tower file is removed so a later
  * promotion here cannot start from it.
  */
 export function demoteStrayIdentitySteps(timeouts: Partial<AgentStepTimeouts> = {}): PlanStep<AgentAction>[] {

@@ -44,6 +44,13 @@ export interface AgentMachineConfig {
    * @default 20000
    */
   readonly isolationTimeoutMs: number;
+  /**
+   * How often the app sends `watchdog-tick`. A gap of more than three ticks means the agent
+   * itself was paused (SIGSTOP, a blocked event loop): the silence it measured is its own, so
+   * isolation is counted afresh from the resume instead of firing at once.
+   * @default 1000
+   */
+  readonly tickIntervalMs: number;
 }
 
 /** The defaults of {@link AgentMachineConfig}. */
@@ -54,13 +61,14 @@ export const DEFAULT_AGENT_MACHINE_CONFIG: AgentMachineConfig = {
   stepTimeouts: {},
   identityCheckIntervalMs: 1_000,
   isolationTimeoutMs: 20_000,
+  tickIntervalMs: 1_000,
 };
 
 /** The peer's answer to "are you active?"; `unreachable` when it did not answer. */
 export type PeerAnswer = 'active' | 'passive' | 'unreachable';
 
 /** What started a role change. */
-export type TransitionOrigin = 'request' | 'watchdog' | 'stray-identity' | 'isolation';
+export type TransitionOrigin = 'request' | 'watchdog' | 'stray-identity' | 'isolation' | 'fenced';
 
 /** A role change in progress. */
 export interface AgentTransition {
@@ -111,14 +119,25 @@ export interface AgentCommon {
    * another identity again, so a dry run (which changes nothing) demotes once, not every check.
    */
   readonly strayGuard: 'armed' | 'fired';
+  /** The last `watchdog-tick`, null before the first. */
+  readonly lastTickAt: number | null;
+  /** When the agent last resumed from a pause longer than three ticks, null when never. */
+  readonly resumedAt: number | null;
   /** What a guard did, for `/status`; cleared when a requested role change starts. */
   readonly alert: { readonly message: string; readonly at: number } | null;
 }
 
-/** The agent machine's state: a union on `status`. */
+/**
+ * The agent machine's state: a union on `status`. `active` is a settled, confirmed holder
+ * (its validator answered `getIdentity` with the staked key); `unconfirmed` is what a
+ * promotion leaves when it failed and its undo failed too: the identity may be loaded, so the
+ * node claims it (S1), but a repeated `become_active` runs the promotion again rather than
+ * answering done.
+ */
 export type AgentState =
   | (AgentCommon & { readonly status: 'passive' })
   | (AgentCommon & { readonly status: 'active' })
+  | (AgentCommon & { readonly status: 'unconfirmed' })
   | (AgentCommon & { readonly status: 'activating' | 'deactivating'; readonly transition: AgentTransition });
 
 /** What the agent machine reacts to. `at` is the app's clock reading. */
@@ -147,7 +166,12 @@ export type AgentEvent =
   /** The answer to a `check-identity` effect: what the validator runs as, if it said. */
   | { readonly type: 'identity-observed'; readonly token: number; readonly identity: ObservedIdentity; readonly detail: string | null; readonly at: number }
   /** The answer to a `probe-reachability` effect: whether the peer agent and the cluster RPC answered. */
-  | { readonly type: 'reachability'; readonly token: number; readonly peer: boolean; readonly cluster: boolean; readonly at: number };
+  | { readonly type: 'reachability'; readonly token: number; readonly peer: boolean; readonly cluster: boolean; readonly at: number }
+  /**
+   * The tower store refused a backup as fenced: another agent wrote the identity's tower since
+   * this one last read or wrote it, so another machine was given the identity.
+   */
+  | { readonly type: 'tower-fenced'; readonly detail: string; readonly at: number };
 
 /** The validator's identity as the app read it: `unknown` when it did not answer. */
 export type ObservedIdentity = 'staked' | 'unstaked' | 'unknown';
@@ -207,6 +231,8 @@ export function createAgentState(role: 'active' | 'passive', now: number, config
     identityQuestion: null,
     nextIdentityCheckAt: now,
     strayGuard: 'armed',
+    lastTickAt: null,
+    resumedAt: null,
     alert: null,
   };
 }

@@ -26,7 +26,7 @@ export interface TransitionCause {
 export function beginTransition(state: AgentState, steps: readonly PlanStep<AgentAction>[], cause: TransitionCause, at: number, why: string): AgentStep {
   const { requestId, origin, status } = cause;
   const started = startSequence(steps);
-  const level = origin === 'stray-identity' || origin === 'isolation' ? 'error' : 'info';
+  const level = origin === 'stray-identity' || origin === 'isolation' || origin === 'fenced' ? 'error' : 'info';
   const log: AgentEffect = { kind: 'log', level, message: `${status}: ${why}`, fields: { requestId } };
   const quiet = { ...state, identityQuestion: null };
   if (started.kind === 'done') {
@@ -96,12 +96,13 @@ export function onTowerStale(state: AgentState, token: number, stale: TowerStale
 /**
  * Where a role change ends. A change that did not complete leaves the node claiming
  * whichever role cannot produce a second voter: a failed demotion stays active (the identity
- * may still be loaded), a failed promotion whose undo also failed claims active too.
+ * may still be loaded), a failed promotion whose undo also failed is `unconfirmed` — a holder
+ * for S1, but never taken for a voter: the next `become_active` runs the promotion again.
  */
 export function finish(state: AgentState, cause: TransitionCause, result: SequenceOutcome<AgentAction>, at: number, effects: readonly AgentEffect[]): AgentStep {
   const { requestId, origin, status } = cause;
   const target = status === 'activating' ? 'active' : 'passive';
-  let role: 'active' | 'passive';
+  let role: 'active' | 'passive' | 'unconfirmed';
   let response: AgentResponse;
   if (result.outcome === 'completed') {
     role = target;
@@ -110,12 +111,12 @@ export function finish(state: AgentState, cause: TransitionCause, result: Sequen
   } else {
     const { step, detail } = result.failure;
     const undone = result.outcome === 'rolled-back' || result.outcome === 'aborted';
-    role = status === 'activating' && undone ? 'passive' : 'active';
+    role = status === 'activating' ? (undone ? 'passive' : 'unconfirmed') : 'active';
     const what =
       status === 'activating'
         ? undone
           ? `could not become active (${step.action.kind} failed); still passive`
-          : `could not become active and could not undo (${result.outcome === 'failed' ? result.compensation.step.action.kind : step.action.kind} failed); may hold the staked identity, claiming active`
+          : `could not become active and could not undo (${result.outcome === 'failed' ? result.compensation.step.action.kind : step.action.kind} failed); may hold the staked identity, unconfirmed`
         : `could not become passive (${step.action.kind} failed); the staked identity may still be loaded, still active`;
     response = { result: 'failed', role, message: what, step: step.action.kind, detail };
   }
@@ -123,7 +124,7 @@ export function finish(state: AgentState, cause: TransitionCause, result: Sequen
   const level = response.result === 'ok' ? 'info' : 'error';
   const out: AgentEffect[] = [...effects, { kind: 'log', level, message: response.message, fields: { requestId } }];
   if (requestId !== null) out.push(respond(requestId, response));
-  const guarded = origin === 'stray-identity' || origin === 'isolation';
+  const guarded = origin === 'stray-identity' || origin === 'isolation' || origin === 'fenced';
   const alert = guarded && common.alert !== null ? { ...common.alert, message: `${common.alert.message}; ${response.message}` } : common.alert;
   return { state: { ...common, status: role, alert, settledAt: at }, effects: out };
 }

@@ -116,6 +116,13 @@ export type FailoverEvent =
   | { readonly type: 'activated'; readonly at: number; readonly node: NodeId; readonly previous: NodeId | null }
   /** `node` came back claiming the staked identity that `holder` holds by this manager's failover; it is being demoted. */
   | { readonly type: 'fence-started'; readonly at: number; readonly node: NodeId; readonly holder: NodeId }
+  /** A setting that makes failover unsafe or unreliable, found at start-up; `key` is its name in the config file. */
+  | { readonly type: 'config-warning'; readonly at: number; readonly key: string; readonly message: string }
+  /**
+   * `node` took the staked identity but no vote of it has landed after `waitedMs` of the
+   * failover's `verify voting` step, which keeps waiting; `detail` says what is missing.
+   */
+  | { readonly type: 'no-vote-yet'; readonly at: number; readonly node: NodeId; readonly waitedMs: number; readonly detail: string }
   /** The fence of `node` ended: `ok` when it no longer holds the identity; otherwise `failedStep` and `detail` say where it stopped. */
   | {
       readonly type: 'fence-ended';

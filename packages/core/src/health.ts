@@ -85,6 +85,11 @@ export function assessHealth(input: HealthInput): HealthAssessment {
   if (status.processRunning && !status.rpcHealthy) {
     reasons.push({ kind: 'rpc-unhealthy', detail: status.error ?? null });
   }
+  // A failed promotion whose undo failed too: the node counts as a holder (S1) but nobody saw
+  // its validator take the identity, so it cannot be trusted to vote (L1).
+  if (status.role === 'unconfirmed') {
+    reasons.push({ kind: 'identity-unconfirmed' });
+  }
   if (network === null) {
     notes.push({ kind: 'no-network-slot' });
   } else if (network.ageMs > thresholds.networkSlotMaxAgeMs) {

@@ -99,3 +99,22 @@ export function resolveManagerConfig(options: ManagerMachineOptions, base: Manag
     planTimeouts: { ...base.planTimeouts, ...options.planTimeouts },
   };
 }
+
+/**
+ * The lowest `request_timeout` the manager runs without a warning. An agent answers `/status`
+ * from its own background probe within milliseconds, but a signed request over a real network
+ * to a loaded host can take hundreds of them; a limit below this makes a live agent look
+ * unreachable, and a failover past an "unreachable" active takes the plan that never demotes
+ * it (promote on the proof of stale votes), which a frozen validator satisfies and then
+ * resumes voting beside the new active (chaos finding F2).
+ */
+export const MIN_REQUEST_TIMEOUT_MS = 1_000;
+
+/** The start-up warning for a `request_timeout` below {@link MIN_REQUEST_TIMEOUT_MS}; null when it is not. */
+export function requestTimeoutWarning(requestTimeoutMs: number): string | null {
+  if (requestTimeoutMs >= MIN_REQUEST_TIMEOUT_MS) return null;
+  return (
+    `request_timeout is ${requestTimeoutMs} ms, below the ${MIN_REQUEST_TIMEOUT_MS} ms floor: a live agent that answers late is taken for unreachable, ` +
+    'and a failover past an unreachable active cannot demote it; raise request_timeout'
+  );
+}

@@ -27,14 +27,14 @@ export interface RoleInput {
 }
 
 /**
- * A node may hold the staked identity when its agent says active or is mid-change, or its
- * validator answers `getIdentity` with the staked key. Counting a mid-change node as a
- * holder makes a concurrent change elsewhere look like two actives, which blocks — the safe
- * direction.
+ * A node may hold the staked identity when its agent says active, unconfirmed or is
+ * mid-change, or its validator answers `getIdentity` with the staked key. Counting a
+ * mid-change node as a holder makes a concurrent change elsewhere look like two actives,
+ * which blocks — the safe direction.
  */
 export function mayHoldIdentity(status: NodeStatus, stakedIdentityPubkey: string | null): boolean {
   if (status.isActive) return true;
-  if (status.role === 'active' || status.role === 'activating' || status.role === 'deactivating') return true;
+  if (status.role === 'active' || status.role === 'activating' || status.role === 'deactivating' || status.role === 'unconfirmed') return true;
   return stakedIdentityPubkey !== null && status.identityPubkey === stakedIdentityPubkey;
 }
 

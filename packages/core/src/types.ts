@@ -20,9 +20,11 @@ export function otherNode(node: NodeId): NodeId {
 /**
  * What an agent says about itself. `activating` and `deactivating` are the moments between
  * the first and the last command of a role change, when the staked identity may be on
- * either side of the switch.
+ * either side of the switch. `unconfirmed`: a promotion failed and so did its undo, so the
+ * validator may hold the staked identity (a holder, for S1) but was never seen running it
+ * (not a voter, for L1); only `active` is a confirmed holder.
  */
-export type Role = 'active' | 'passive' | 'activating' | 'deactivating' | 'unknown';
+export type Role = 'active' | 'passive' | 'activating' | 'deactivating' | 'unconfirmed' | 'unknown';
 
 /** The agent's last tower backup, as reported in its status. */
 export interface TowerInfo {
@@ -136,7 +138,9 @@ export type HealthReason =
   /** The agent reports its validator process unhealthy (restarting in a loop) before the manager counted the restarts itself. */
   | { readonly kind: 'process-unhealthy' }
   | { readonly kind: 'rpc-unhealthy'; readonly detail: string | null }
-  | { readonly kind: 'lagging'; readonly slotsBehind: number; readonly threshold: number };
+  | { readonly kind: 'lagging'; readonly slotsBehind: number; readonly threshold: number }
+  /** The agent reports the role `unconfirmed`: it may hold the staked identity, but its validator was never seen running it. */
+  | { readonly kind: 'identity-unconfirmed' };
 
 /** Something worth knowing about an assessment that does not make the node unhealthy. */
 export type HealthNote =

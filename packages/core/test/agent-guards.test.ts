@@ -274,7 +274,7 @@ describe('guard invariants', () => {
             expect(before.status).toBe('passive');
             expect(event.type).toBe('identity-observed');
           }
-          if (startedItself && changing.origin !== 'stray-identity') expect(before.status).toBe('active');
+          if (startedItself && changing.origin !== 'stray-identity') expect(['active', 'unconfirmed']).toContain(before.status);
           if (before.status === 'activating' && event.type === 'identity-observed') expect(state).toBe(before);
         }
       }),

@@ -72,12 +72,12 @@ describe('agent machine: become_active', () => {
     expect(d.responses()[0]).toMatchObject({ result: 'failed', role: 'passive', step: 'confirm-identity' });
   });
 
-  it('claims active when it cannot undo a half-done promotion', () => {
+  it('claims the identity as unconfirmed when it cannot undo a half-done promotion', () => {
     const d = new AgentDriver('passive');
     d.request('become-active');
     d.runAll({ 'active-symlink': [fail(), fail()], 'passive-symlink': [fail(), fail(), fail()] });
-    expect(d.state.status).toBe('active');
-    expect(d.responses()[0]).toMatchObject({ result: 'failed', role: 'active' });
+    expect(d.state.status).toBe('unconfirmed');
+    expect(d.responses()[0]).toMatchObject({ result: 'failed', role: 'unconfirmed' });
   });
 });
 

@@ -21,6 +21,8 @@ describe('assessHealth', () => {
     ['exactly 100 slots behind is not lagging', input({ observation: up(status({ validatorSlot: 900 })) }), []],
     ['three restarts in the window is a crash loop', input({ recentRestarts: 3 }), ['crash-loop']],
     ['two restarts in the window is not', input({ recentRestarts: 2 }), []],
+    // Regression (F3): an agent left holding the identity after a failed promotion looked healthy, and nobody voted for good.
+    ['an agent whose promotion failed unconfirmed is unhealthy', input({ observation: up(status({ isActive: true, role: 'unconfirmed' })) }), ['identity-unconfirmed']],
     [
       'every broken rule is listed',
       input({ observation: up(status({ rpcHealthy: false, validatorSlot: 10 })), recentRestarts: 5 }),

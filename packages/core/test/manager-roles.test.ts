@@ -19,6 +19,11 @@ describe('resolveRoles', () => {
       observe({ at: 0, v1: up(status()), v2: up(status({ role: 'deactivating' })) }),
       { kind: 'resolved', active: 'validator2', passive: 'validator1' },
     ],
+    [
+      'a node whose promotion failed unconfirmed may hold it, even without is_active',
+      observe({ at: 0, v1: up(status()), v2: up(status({ isActive: false, role: 'unconfirmed' })) }),
+      { kind: 'resolved', active: 'validator2', passive: 'validator1' },
+    ],
     ['two claims are a conflict', observe({ at: 0, v2: up(activeStatus()) }), { kind: 'conflict', cause: { kind: 'both-active' } }],
     ['two reachable passives mean nobody votes', observe({ at: 0, v1: up(status()) }), { kind: 'conflict', cause: { kind: 'no-active' } }],
     [
