@@ -43,6 +43,11 @@ describe('toNodeStatus', () => {
     expect(toNodeStatus({ ...wire, ...fields })).toMatchObject(expected);
   });
 
+  // F3: a promotion that failed with its undo is reported distinctly, so the manager never takes it for a voter.
+  it('carries the role unconfirmed to the domain, with is_active still true', () => {
+    expect(toNodeStatus({ ...wire, is_active: true, role: 'unconfirmed' })).toMatchObject({ isActive: true, role: 'unconfirmed' });
+  });
+
   it.each([0, -62135596800])('reads last_tower_backup %d (the Go zero time) as never', (value) => {
     expect(toNodeStatus({ ...wire, last_tower_backup: value }).lastTowerBackup).toBeNull();
   });

@@ -25,12 +25,18 @@ export const StatusRequestSchema = Type.Object({
 /** Body of `POST /status`. */
 export type StatusRequest = Static<typeof StatusRequestSchema>;
 
-/** The agent's role, including the two in-between states of its role machine. */
+/**
+ * The agent's role, including the two in-between states of its role machine. `unconfirmed`:
+ * a promotion failed and so did its undo; the validator may hold the staked identity
+ * (`is_active` stays true) but was never seen running it, and a repeated `become_active`
+ * runs the promotion again.
+ */
 export const AgentRoleSchema = Type.Union([
   Type.Literal('passive'),
   Type.Literal('activating'),
   Type.Literal('active'),
   Type.Literal('deactivating'),
+  Type.Literal('unconfirmed'),
 ]);
 /** The agent's role. */
 export type AgentRole = Static<typeof AgentRoleSchema>;
@@ -69,6 +75,13 @@ export const StatusResponseSchema = Type.Object({
   tower: Type.Optional(TowerInfoSchema),
   agent_version: Type.Optional(Type.String()),
   dry_run: Type.Optional(Type.Boolean()),
+  probe_age_ms: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        "Age of the agent's background probe of the validator (process and local RPC) this answer is built from; `/status` never waits on the validator.",
+    }),
+  ),
 });
 /** Response of `/status`. */
 export type StatusResponse = Static<typeof StatusResponseSchema>;
