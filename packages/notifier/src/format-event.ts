@@ -125,6 +125,14 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
           [`Only ${name(event.node)} is touched; ${name(event.holder)} keeps voting.`],
         ],
       };
+    case 'config-warning':
+      return { icon: '⚠️', title: [`Configuration: ${cap(event.key, 60)}`], lines: [[cap(event.message)]] };
+    case 'no-vote-yet':
+      return {
+        icon: '⏳',
+        title: [`${name(event.node)} took the identity but no vote has landed after `, { code: duration(event.waitedMs) }],
+        lines: [[cap(event.detail)], ['Still waiting; the failover fails if no vote lands in its time limit.']],
+      };
     case 'fence-ended':
       return event.ok
         ? {
@@ -181,6 +189,8 @@ function healthText(reason: HealthReason): string {
       return `RPC unhealthy${reason.detail === null ? '' : ` (${reason.detail})`}`;
     case 'lagging':
       return `${reason.slotsBehind} slots behind (threshold ${reason.threshold})`;
+    case 'identity-unconfirmed':
+      return 'a promotion failed and could not be undone: it may hold the identity but was never seen running it'
   }
 }
 

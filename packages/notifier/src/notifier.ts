@@ -79,6 +79,9 @@ const LEVEL_OF: Readonly<Record<FailoverEvent['type'], LogLevelName>> = {
   // Two holders of the staked identity were seen: as loud as a failed failover.
   'fence-started': 'error',
   'fence-ended': 'warn',
+  'config-warning': 'warn',
+  // Nobody may be voting while this is true (L2).
+  'no-vote-yet': 'error',
 };
 
 /** A sink writing each event as one structured line: the event's fields plus its wording. */

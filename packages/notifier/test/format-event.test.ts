@@ -18,6 +18,8 @@ const titles: Array<[FailoverEvent['type'], string, boolean]> = [
   ['activated', '⭐ <b>validator2 is now active</b>', true],
   ['fence-started', '🚨 <b>validator1 came back holding the staked identity — demoting it now</b>', true],
   ['fence-ended', '🛡 <b>validator1 no longer holds the staked identity</b>', true],
+  ['config-warning', '⚠️ <b>Configuration: request_timeout</b>', true],
+  ['no-vote-yet', '⏳ <b>validator2 took the identity but no vote has landed after <code>15.0 s</code></b>', true],
 ];
 
 describe('formatEvent', () => {

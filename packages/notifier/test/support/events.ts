@@ -58,4 +58,6 @@ export const everyEvent: FailoverEvent[] = [
   { type: 'activated', at: AT, node: 'validator2', previous: 'validator1' },
   { type: 'fence-started', at: AT, node: 'validator1', holder: 'validator2' },
   { type: 'fence-ended', at: AT, node: 'validator1', holder: 'validator2', ok: true, failedStep: null, detail: null, steps: [] },
+  { type: 'config-warning', at: AT, key: 'request_timeout', message: 'request_timeout is 500 ms, below the 1000 ms floor' },
+  { type: 'no-vote-yet', at: AT, node: 'validator2', waitedMs: 15_000, detail: 'no new vote yet (lastVote 120)' },
 ];
