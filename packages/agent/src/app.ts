@@ -15,11 +15,11 @@ import {
 } from '@failover/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { CommandResult } from './command-runner';
-import type { ValidatorProbe } from './process-probe';
-import type { RoleRunner } from './role-runner';
+import { holdsIdentity, type RoleRunner } from './role-runner';
 import { buildStatus } from './status-report';
 import type { TowerKeeper } from './tower-keeper';
-import type { LocalRpc, RpcResult } from './validator-rpc';
+import type { RpcResult } from './validator-rpc';
+import type { ValidatorSampler } from './validator-sampler';
 import { AGENT_VERSION } from './version';
 
 /** How requests are authenticated. */
@@ -29,8 +29,8 @@ export type AppAuth = { readonly mode: 'secret'; readonly secret: Buffer } | { r
 export interface AgentAppOptions {
   readonly role: RoleRunner;
   readonly keeper: TowerKeeper;
-  readonly probe: ValidatorProbe;
-  readonly localRpc: LocalRpc;
+  /** The background probe of the validator that `/status` and `/peer-status` answer from. */
+  readonly sampler: ValidatorSampler;
   /** The validator's current identity (local RPC or `identity_check_command`). */
   readonly currentIdentity: () => Promise<RpcResult<string>>;
   readonly auth: AppAuth;
@@ -165,10 +165,9 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
   const status = async () => {
     options.role.heartbeat();
     // Backup on each manager ping while active, in the background: /status answers at once.
-    if (options.role.role() === 'active') void options.keeper.backupIfChanged();
+    if (holdsIdentity(options.role.role())) void options.keeper.backupIfChanged();
     return buildStatus({
-      probe: options.probe,
-      localRpc: options.localRpc,
+      sampler: options.sampler,
       keeper: options.keeper,
       role: options.role.role,
       alert: options.role.alert,
@@ -184,8 +183,8 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     AGENT_ROUTES.peerStatus.path,
     { config: { auth: true }, schema: { body: AGENT_ROUTES.peerStatus.body, response: { 200: AGENT_ROUTES.peerStatus.response, ...errors } } },
     async () => {
-      const process = await options.probe.probe().catch(() => ({ running: false }));
-      return { is_alive: true, is_active: options.role.role() !== 'passive', process_running: process.running, timestamp: seconds() };
+      const process = options.sampler.view().sample?.process;
+      return { is_alive: true, is_active: options.role.role() !== 'passive', process_running: process?.ok === true && process.snapshot.running, timestamp: seconds() };
     },
   );
 

@@ -11,13 +11,14 @@ import type { AgentLogger } from './logger';
 import { createPeerAsker, noPeer } from './peer-client';
 import { createProcessProbe, type ValidatorProbe } from './process-probe';
 import { detectStartRole, type StartRole } from './role-detection';
-import { createRoleRunner, type RoleRunner } from './role-runner';
+import { createRoleRunner, holdsIdentity, type RoleRunner } from './role-runner';
 import { createStepExecutor } from './role-steps';
 import { createSymlinkReader } from './identity-symlink';
 import { createTowerKeeper, type TowerKeeper } from './tower-keeper';
 import { createTowerWatcher } from './tower-watcher';
 import { createCommandTowerStore, createDirectoryTowerStore, createEtcdTowerStore, type TowerStore } from './tower-store';
 import { createClusterRpc, createLocalRpc, type RpcResult } from './validator-rpc';
+import { createValidatorSampler, type ValidatorSampler } from './validator-sampler';
 
 /** Options of {@link createAgent}. */
 export interface CreateAgentOptions {
@@ -33,8 +34,12 @@ export interface CreateAgentOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where to find processes. @default '/proc' */
   readonly procRoot?: string;
-  /** Local RPC deadline; `/status` answers within about this. @default 2_000 */
+  /** Local RPC deadline of identity checks and start-up. @default 2_000 */
   readonly rpcTimeoutMs?: number;
+  /** Between two background probes of the validator that `/status` answers from. @default 400 */
+  readonly statusProbeIntervalMs?: number;
+  /** Deadline of each background probe; a probe later than this makes the RPC unhealthy. @default 1_000 */
+  readonly statusProbeDeadlineMs?: number;
   /** Watchdog tick. @default min(1 s, manager_timeout / 4) */
   readonly watchdogIntervalMs?: number;
   /** Pause between identity confirmations. @default 250 */
@@ -47,6 +52,8 @@ export interface Agent {
   readonly role: RoleRunner;
   readonly keeper: TowerKeeper;
   readonly probe: ValidatorProbe;
+  /** The background probe `/status` answers from. */
+  readonly sampler: ValidatorSampler;
   /** The role at start-up and what decided it. */
   readonly startRole: StartRole;
   /** Starts the watchdog. */
@@ -92,7 +99,10 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
 
   const store = createStore(config, identity, towerFile, runner);
   const source = `${hostname()} ${config.listenAddr}`;
-  const keeper = createTowerKeeper({ towerFile, identity, store, source, dryRun: config.dryRun, logger: log, now: () => clock.now() });
+  // The role runner is built later (its steps need the keeper); a fence can only come from a
+  // backup, and backups run only once the agent has started.
+  let fencedListener: (detail: string) => void = () => undefined;
+  const keeper = createTowerKeeper({ towerFile, identity, store, source, dryRun: config.dryRun, logger: log, now: () => clock.now(), onFenced: (detail) => fencedListener(detail) });
 
   const localRpc = createLocalRpc({ url: config.localRpc, timeoutMs: options.rpcTimeoutMs ?? 2_000 });
   const currentIdentity = (): Promise<RpcResult<string>> => {
@@ -128,6 +138,10 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const askPeer = config.peerEndpoint
     ? createPeerAsker({ endpoint: config.peerEndpoint, secret: auth.mode === 'secret' ? auth.secret : undefined, self: config.listenAddr, now: () => clock.now() })
     : noPeer;
+  // Ticks often enough that an isolated node steps down within an eighth of its
+  // isolation_timeout of the limit, and a paused agent is told from a slow tick.
+  const isolationTickMs = config.isolationTimeoutMs > 0 ? Math.floor(config.isolationTimeoutMs / 8) : Infinity;
+  const watchdogIntervalMs = options.watchdogIntervalMs ?? Math.max(10, Math.min(1_000, Math.floor(managerTimeoutMs / 4), isolationTickMs));
   const role = createRoleRunner({
     initialRole: startRole.role,
     clock,
@@ -137,6 +151,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       peerCheckIntervalMs: Math.min(10_000, managerTimeoutMs),
       stepTimeouts: { commandMs: config.commandTimeoutMs },
       isolationTimeoutMs: config.isolationTimeoutMs,
+      tickIntervalMs: watchdogIntervalMs,
     },
     executeStep: createStepExecutor({
       commands: config.commands,
@@ -163,16 +178,23 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       return { peer: peer.answer !== 'unreachable', cluster: cluster.ok };
     },
     logger: log,
-    watchdogIntervalMs: options.watchdogIntervalMs ?? Math.min(1_000, Math.max(10, Math.floor(managerTimeoutMs / 4))),
+    watchdogIntervalMs,
   });
+  fencedListener = (detail) => role.towerFenced(detail);
 
-  const watcher = createTowerWatcher({ towerFile, isActive: () => role.role() === 'active', backup: () => keeper.backupNext(), clock, logger: log });
+  const watcher = createTowerWatcher({ towerFile, isActive: () => holdsIdentity(role.role()), backup: () => keeper.backupNext(), clock, logger: log });
+  const sampler = createValidatorSampler({
+    probe,
+    localRpc: createLocalRpc({ url: config.localRpc, timeoutMs: options.statusProbeDeadlineMs ?? 1_000 }),
+    clock,
+    ...(options.statusProbeIntervalMs === undefined ? {} : { intervalMs: options.statusProbeIntervalMs }),
+    ...(options.statusProbeDeadlineMs === undefined ? {} : { deadlineMs: options.statusProbeDeadlineMs }),
+  });
   const stopTemplate = config.commands.agentStop;
   const app = await buildApp({
     role,
     keeper,
-    probe,
-    localRpc,
+    sampler,
     currentIdentity,
     auth,
     allowedIps: config.allowedIps,
@@ -183,11 +205,14 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     now: () => clock.now(),
   });
 
+  // The first probe is in before anything can ask /status.
+  await sampler.start();
   return {
     app,
     role,
     keeper,
     probe,
+    sampler,
     startRole,
     start() {
       role.start();
@@ -196,6 +221,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     async close() {
       await watcher.stop();
       await role.stop();
+      await sampler.stop();
       await app.close();
       await store.close();
     },

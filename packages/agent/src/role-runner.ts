@@ -56,6 +56,8 @@ export interface RoleRunner {
   alert(): string | null;
   /** Records an authenticated manager request. */
   heartbeat(): void;
+  /** The tower store refused a backup as fenced: another machine was given the identity. */
+  towerFenced(detail: string): void;
   /** When the last manager heartbeat arrived (ms), null when never. */
   lastHeartbeatAt(): number | null;
   /** Starts the watchdog. */
@@ -166,6 +168,7 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
     },
     alert: () => (state.alert === null ? null : `${state.alert.message} (at ${new Date(state.alert.at).toISOString()})`),
     heartbeat: () => dispatch({ type: 'manager-heartbeat', at: clock.now() }),
+    towerFenced: (detail) => dispatch({ type: 'tower-fenced', detail, at: clock.now() }),
     lastHeartbeatAt: () => state.lastHeartbeatAt,
     start() {
       if (running) return;
@@ -180,6 +183,14 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
       await lastExecution;
     },
   };
+}
+
+/**
+ * Whether the validator may vote with the staked identity: a confirmed active, or an
+ * unconfirmed one after a failed promotion. Both back their tower up while they may vote.
+ */
+export function holdsIdentity(role: Role): boolean {
+  return role === 'active' || role === 'unconfirmed';
 }
 
 function isChanging(state: AgentState): boolean {

@@ -1,13 +1,12 @@
 import type { Role } from '@failover/core';
 import type { StatusResponse } from '@failover/protocol';
-import type { ValidatorProbe } from './process-probe';
 import type { TowerKeeper } from './tower-keeper';
-import type { LocalRpc } from './validator-rpc';
+import type { ValidatorSampler } from './validator-sampler';
 
 /** What a status answer is built from. */
 export interface StatusSources {
-  readonly probe: ValidatorProbe;
-  readonly localRpc: LocalRpc;
+  /** The background probe of the validator; `/status` never waits on the validator itself. */
+  readonly sampler: ValidatorSampler;
   readonly keeper: TowerKeeper;
   readonly role: () => Role;
   /** What a guard did lately (stray staked identity, isolation); null when nothing. */
@@ -18,26 +17,24 @@ export interface StatusSources {
 }
 
 /**
- * Builds the `/status` answer. Every part is fetched in parallel under the RPC client's own
- * deadline, and a part that fails becomes a line in `error` instead of failing the answer:
- * the manager must hear from a live agent even when its validator's RPC hangs.
+ * Builds the `/status` answer from the latest background probe, at once: the manager must
+ * hear from a live agent even when its validator hangs, and hear that it hangs. A part that
+ * failed becomes a line in `error` instead of failing the answer; a probe that is overdue
+ * makes the RPC unhealthy and drops the readings it would have refreshed.
  */
-export async function buildStatus(sources: StatusSources): Promise<StatusResponse> {
-  const [probed, health, slot, identity] = await Promise.all([
-    sources.probe.probe().then(
-      (snapshot) => ({ ok: true as const, snapshot }),
-      (error: unknown) => ({ ok: false as const, error: `process probe failed: ${(error as Error).message}` }),
-    ),
-    sources.localRpc.getHealth(),
-    sources.localRpc.getSlot(),
-    sources.localRpc.getIdentity(),
-  ]);
-  const validator = probed.ok ? probed.snapshot : { running: false, uptimeSeconds: 0, crashLoop: false, recentRestarts: 0 };
+export function buildStatus(sources: StatusSources): StatusResponse {
+  const { sample, ageMs, overdue } = sources.sampler.view();
   const problems: string[] = [];
-  if (!probed.ok) problems.push(probed.error);
-  if (!health.ok) problems.push(`getHealth: ${health.error}`);
-  if (!slot.ok) problems.push(`getSlot: ${slot.error}`);
-  if (!identity.ok) problems.push(`getIdentity: ${identity.error}`);
+  const process = sample?.process;
+  const validator = process?.ok === true ? process.snapshot : { running: false, uptimeSeconds: 0, crashLoop: false, recentRestarts: 0 };
+  if (process !== undefined && !process.ok) problems.push(process.error);
+  const fresh = overdue === null ? sample : null;
+  if (overdue !== null) problems.push(overdue);
+  if (fresh !== null) {
+    if (!fresh.health.ok) problems.push(`getHealth: ${fresh.health.error}`);
+    if (!fresh.slot.ok) problems.push(`getSlot: ${fresh.slot.error}`);
+    if (!fresh.identity.ok) problems.push(`getIdentity: ${fresh.identity.error}`);
+  }
   if (validator.crashLoop) problems.push(`validator restarted ${validator.recentRestarts} times recently (crash loop)`);
   const alert = sources.alert?.() ?? null;
   if (alert !== null) problems.push(alert);
@@ -50,20 +47,21 @@ export async function buildStatus(sources: StatusSources): Promise<StatusRespons
     process_running: validator.running,
     process_uptime: validator.uptimeSeconds,
     process_healthy: validator.running && !validator.crashLoop,
-    validator_slot: slot.ok ? slot.value : 0,
+    validator_slot: fresh?.slot.ok === true ? fresh.slot.value : 0,
     network_slot: 0,
     slot_diff: 0,
-    is_healthy: health.ok,
+    is_healthy: fresh?.health.ok === true,
     // Anything but a settled passive may hold the staked identity; the manager must treat it
     // as a voter (a half-done demotion stays "active" in the machine for the same reason).
     is_active: role !== 'passive',
     last_tower_backup: backedUpAt,
     ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
     timestamp: Math.floor(sources.now() / 1000),
-    ...(identity.ok ? { identity_pubkey: identity.value } : {}),
+    ...(fresh?.identity.ok === true ? { identity_pubkey: fresh.identity.value } : {}),
     ...(role === 'unknown' ? {} : { role }),
     ...(last && last.lastVotedSlot !== null ? { tower: { last_vote_slot: last.lastVotedSlot, sha256: last.sha256, backed_up_at: backedUpAt } } : {}),
     agent_version: sources.agentVersion,
     dry_run: sources.dryRun,
+    ...(ageMs === null ? {} : { probe_age_ms: Math.max(0, Math.round(ageMs)) }),
   };
 }

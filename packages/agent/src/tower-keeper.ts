@@ -60,6 +60,11 @@ export interface TowerKeeperOptions {
   readonly logger: AgentLogger;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * Called when the store refused a backup as fenced: another agent wrote this identity's
+   * tower since this one last read or wrote it, so another machine was given the identity.
+   */
+  readonly onFenced?: (detail: string) => void;
 }
 
 interface DiskTower {
@@ -109,7 +114,11 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
       return { status: 'dry-run' };
     }
     const outcome = await store.backup(disk.bytes, meta);
-    if (!outcome.ok) return fail(`tower backup to ${store.describe()} failed (${outcome.reason}): ${outcome.error}`);
+    if (!outcome.ok) {
+      const failed = fail(`tower backup to ${store.describe()} failed (${outcome.reason}): ${outcome.error}`);
+      if (outcome.reason === 'fenced') options.onFenced?.(outcome.error);
+      return failed;
+    }
     lastBackup = meta;
     lastBackupAt = now();
     if (lastError) logger.info({ store: store.describe() }, 'tower backups resumed');

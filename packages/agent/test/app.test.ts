@@ -1,6 +1,6 @@
 import { AUTH_HEADER, signRequest } from '@failover/protocol';
 import { waitFor } from '@failover/testkit';
-import { gate, now, SECRET, STAKED, startHarness, type Harness } from './support/app-harness';
+import { gate, now, SAMPLE_DEADLINE_MS, SECRET, STAKED, startHarness, type Harness } from './support/app-harness';
 import { AGENT_VERSION } from '../src/version';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -126,13 +126,22 @@ describe('/status', () => {
     });
   });
 
-  it('answers within its deadline when the local RPC hangs, naming what failed', async () => {
+  // Regression (F2): /status waited up to 2 s on a frozen validator's RPC, longer than the manager's request_timeout, so a live agent looked unreachable.
+  it("answers at once while the validator's RPC never answers, and calls it unhealthy once the probe is overdue", async () => {
     h = await startHarness();
     h.rpc.hang = true;
     const started = Date.now();
+    const first = await h.signed('GET', '/status');
+    expect(Date.now() - started).toBeLessThan(SAMPLE_DEADLINE_MS);
+    expect(first.json()).toMatchObject({ probe_age_ms: expect.any(Number) });
+    const harness = h;
+    const overdue = async (): Promise<boolean> => !(await harness.signed('GET', '/status')).json().is_healthy;
+    await waitFor(overdue, { description: 'the probe to be overdue', timeoutMs: 5_000, intervalMs: 50 });
+    const asked = Date.now();
     const res = await h.signed('GET', '/status');
-    expect(Date.now() - started).toBeLessThan(2_000);
-    expect(res.json()).toMatchObject({ is_healthy: false, validator_slot: 0, error: expect.stringContaining('getHealth: no answer') });
+    expect(Date.now() - asked).toBeLessThan(SAMPLE_DEADLINE_MS);
+    expect(res.json()).toMatchObject({ is_healthy: false, validator_slot: 0, process_running: true, error: expect.stringMatching(/local RPC did not answer within \d+ ms/) });
+    expect(res.json().probe_age_ms).toBeGreaterThan(SAMPLE_DEADLINE_MS);
   });
 
   it('says dry_run: true in every answer in dry-run, also as a header', async () => {

@@ -1,44 +1,74 @@
 import type { ProcessSnapshot } from '../src/process-probe';
 import { buildStatus } from '../src/status-report';
 import type { TowerKeeper, TowerState } from '../src/tower-keeper';
-import type { LocalRpc } from '../src/validator-rpc';
+import type { SampleView, ValidatorSample } from '../src/validator-sampler';
 
-const rpc: LocalRpc = {
-  getHealth: async () => ({ ok: true, value: true }),
-  getSlot: async () => ({ ok: true, value: 900 }),
-  getIdentity: async () => ({ ok: true, value: 'Ident' }),
-  getVersion: async () => ({ ok: true, value: '2.3.0' }),
-};
+const NOW = 1_700_000_000_000;
 
-function sources(snapshot: ProcessSnapshot | Error, tower: Partial<TowerState> = {}) {
+function sample(process: ProcessSnapshot | Error, overrides: Partial<ValidatorSample> = {}): ValidatorSample {
+  return {
+    startedAt: NOW - 300,
+    finishedAt: NOW - 250,
+    process: process instanceof Error ? { ok: false, error: `process probe failed: ${process.message}` } : { ok: true, snapshot: process },
+    health: { ok: true, value: true },
+    slot: { ok: true, value: 900 },
+    identity: { ok: true, value: 'Ident' },
+    ...overrides,
+  };
+}
+
+function sources(view: SampleView, tower: Partial<TowerState> = {}) {
   const state: TowerState = { lastBackup: null, lastBackupAt: null, lastError: null, store: 'directory /x', ...tower };
   return {
-    probe: { probe: async () => (snapshot instanceof Error ? Promise.reject(snapshot) : snapshot) },
-    localRpc: rpc,
+    sampler: { view: () => view, start: async () => undefined, stop: async () => undefined },
     keeper: { state: () => state } as unknown as TowerKeeper,
     role: () => 'active' as const,
     dryRun: false,
     agentVersion: '0.1.0',
-    now: () => 1_700_000_000_000,
+    now: () => NOW,
   };
 }
 
+const fresh = (s: ValidatorSample): SampleView => ({ sample: s, ageMs: 250, overdue: null });
 const healthy: ProcessSnapshot = { running: true, pids: [1], uptimeSeconds: 100, recentRestarts: 0, crashLoop: false };
 
 describe('status answer', () => {
-  it('marks a crash-looping validator unhealthy and says why', async () => {
-    const status = await buildStatus(sources({ ...healthy, uptimeSeconds: 3, recentRestarts: 3, crashLoop: true }));
+  it('answers from the latest probe, with its age', () => {
+    expect(buildStatus(sources(fresh(sample(healthy))))).toMatchObject({ process_running: true, is_healthy: true, validator_slot: 900, identity_pubkey: 'Ident', probe_age_ms: 250 });
+  });
+
+  it('marks a crash-looping validator unhealthy and says why', () => {
+    const status = buildStatus(sources(fresh(sample({ ...healthy, uptimeSeconds: 3, recentRestarts: 3, crashLoop: true }))));
     expect(status).toMatchObject({ process_running: true, process_healthy: false, error: 'validator restarted 3 times recently (crash loop)' });
   });
 
-  it('reports a probe failure as not running, and still answers', async () => {
-    const status = await buildStatus(sources(new Error('EACCES /proc')));
+  it('reports a probe failure as not running, and still answers', () => {
+    const status = buildStatus(sources(fresh(sample(new Error('EACCES /proc')))));
     expect(status).toMatchObject({ process_running: false, process_healthy: false, validator_slot: 900, error: 'process probe failed: EACCES /proc' });
   });
 
-  it('reports the last backup and a backup failure since', async () => {
-    const status = await buildStatus(
-      sources(healthy, {
+  it('names each RPC call that failed in the probe', () => {
+    const failed = sample(healthy, { health: { ok: false, kind: 'timeout', error: 'no answer within 1000 ms' }, identity: { ok: false, kind: 'timeout', error: 'no answer within 1000 ms' } });
+    const status = buildStatus(sources(fresh(failed)));
+    expect(status).toMatchObject({ is_healthy: false, error: 'getHealth: no answer within 1000 ms; getIdentity: no answer within 1000 ms' });
+    expect(status.identity_pubkey).toBeUndefined();
+  });
+
+  it('drops the RPC readings of an overdue probe and calls the RPC unhealthy', () => {
+    const status = buildStatus(sources({ sample: sample(healthy), ageMs: 1_800, overdue: 'local RPC did not answer within 1400 ms' }));
+    expect(status).toMatchObject({ process_running: true, is_healthy: false, validator_slot: 0, probe_age_ms: 1_800, error: 'local RPC did not answer within 1400 ms' });
+    expect(status.identity_pubkey).toBeUndefined();
+  });
+
+  it('answers before the first probe finished, as unhealthy', () => {
+    const status = buildStatus(sources({ sample: null, ageMs: null, overdue: 'no probe of the validator has finished yet' }));
+    expect(status).toMatchObject({ process_running: false, is_healthy: false, error: 'no probe of the validator has finished yet' });
+    expect(status.probe_age_ms).toBeUndefined();
+  });
+
+  it('reports the last backup and a backup failure since', () => {
+    const status = buildStatus(
+      sources(fresh(sample(healthy)), {
         lastBackup: { fileName: 't.bin', sha256: 'a'.repeat(64), lastVotedSlot: 880, source: 's', takenAt: '' },
         lastBackupAt: 1_699_999_990_000,
         lastError: { message: 'etcd unavailable', at: 1_699_999_999_000 },

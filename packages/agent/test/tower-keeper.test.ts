@@ -28,6 +28,22 @@ function metaFor(bytes: Buffer, lastVotedSlot: number | null): TowerBackupMeta {
 }
 
 describe('backups', () => {
+  // F1: a fenced backup is how an old active learns another machine holds the identity.
+  it('tells onFenced when the store refuses a backup as fenced, and not for other failures', async () => {
+    const fenced: string[] = [];
+    const outcomes: BackupOutcome[] = [
+      { ok: false, reason: 'unavailable', error: 'etcd down' },
+      { ok: false, reason: 'fenced', error: 'slot key written by someone else' },
+    ];
+    const store: TowerStore = { ...directoryStore(), backup: async () => outcomes.shift() ?? { ok: false, reason: 'failed', error: 'x' } };
+    const k = createTowerKeeper({ towerFile, identity: staked.pubkey, store, source: 'test-agent', dryRun: false, logger: recordingLogger(), onFenced: (detail) => fenced.push(detail) });
+    writeFileSync(towerFile, towerBytes(staked, 100));
+    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'failed' });
+    expect(fenced).toEqual([]);
+    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'failed', error: expect.stringContaining('(fenced)') });
+    expect(fenced).toEqual(['slot key written by someone else']);
+  });
+
   it('backs up a changed tower and skips an unchanged one', async () => {
     const k = keeper(directoryStore());
     writeFileSync(towerFile, towerBytes(staked, 100));

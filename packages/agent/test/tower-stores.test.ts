@@ -139,6 +139,25 @@ describe('etcd store (real etcd)', () => {
     await expect(newHolder.latest()).resolves.toMatchObject({ ok: true, tower: { bytes: t2 } });
   });
 
+  // A write whose answer was lost still lands; taking it for another holder's would make the
+  // active step down on a fence of its own making.
+  it.each([
+    ['its own write whose answer was lost: adopted, and the backup stored', 'mine', true],
+    ["another agent's write: fenced", 'other', false],
+  ])('after %s', async (_case, writer, stored) => {
+    const store = open();
+    const t1 = Buffer.from('t1');
+    await expect(store.backup(t1, metaFor(t1, 10, 'mine'))).resolves.toMatchObject({ ok: true });
+    const client = new Etcd3({ hosts: etcd?.endpoints ?? [] });
+    const t2 = Buffer.from('t2');
+    const meta = metaFor(t2, 11, writer);
+    await client.put(`/failover/testnet/${identity}/meta`).value(JSON.stringify({ file_name: meta.fileName, sha256: meta.sha256, last_voted_slot: 11, source: writer, taken_at: meta.takenAt }));
+    await client.put(`/failover/testnet/${identity}/slot`).value(String(12).padStart(20, '0'));
+    client.close();
+    const t3 = Buffer.from('t3');
+    await expect(store.backup(t3, metaFor(t3, 12, 'mine'))).resolves.toMatchObject(stored ? { ok: true } : { ok: false, reason: 'fenced' });
+  });
+
   it('reports etcd down as unavailable within its deadline, and works again once etcd is back', async () => {
     const store = open();
     const a = Buffer.from('a');

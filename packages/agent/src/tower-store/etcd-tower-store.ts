@@ -86,37 +86,56 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
     },
 
     async backup(bytes: Buffer, meta: TowerBackupMeta): Promise<BackupOutcome> {
-      try {
-        if (knownRevision === undefined || knownRevision === '0') {
-          const created = await client.if(keys.slot, 'Version', '==', 0).then(...puts(bytes, meta)).commit();
-          if (created.succeeded) {
-            knownRevision = created.header.revision;
-            return { ok: true, meta };
-          }
-          if (knownRevision === '0') return fenced();
-        }
-        let txn = client.if(keys.slot, 'Value', '<', padSlot((meta.lastVotedSlot ?? -1) + 1));
-        if (knownRevision !== undefined) txn = txn.and(keys.slot, 'Mod', '==', Number(knownRevision));
-        const updated = await txn.then(...puts(bytes, meta)).else(client.get(keys.slot)).commit();
-        if (updated.succeeded) {
-          knownRevision = updated.header.revision;
-          return { ok: true, meta };
-        }
-        const current = updated.responses[0]?.response_range?.kvs[0];
-        const storedSlot = current ? Number(current.value.toString()) - 1 : null;
-        if (current && !isNotOlder(meta.lastVotedSlot, storedSlot)) {
-          return { ok: false, reason: 'stale', error: `etcd holds a tower with last voted slot ${storedSlot}, newer than ${meta.lastVotedSlot}` };
-        }
-        return fenced();
-      } catch (error) {
-        return unavailable(error);
-      }
+      return write(bytes, meta, true);
     },
 
     close: async () => {
       client.close();
     },
   };
+
+  async function write(bytes: Buffer, meta: TowerBackupMeta, mayAdopt: boolean): Promise<BackupOutcome> {
+    try {
+      if (knownRevision === undefined || knownRevision === '0') {
+        const created = await client.if(keys.slot, 'Version', '==', 0).then(...puts(bytes, meta)).commit();
+        if (created.succeeded) {
+          knownRevision = created.header.revision;
+          return { ok: true, meta };
+        }
+        if (knownRevision === '0') return fenced();
+      }
+      let txn = client.if(keys.slot, 'Value', '<', padSlot((meta.lastVotedSlot ?? -1) + 1));
+      if (knownRevision !== undefined) txn = txn.and(keys.slot, 'Mod', '==', Number(knownRevision));
+      const updated = await txn.then(...puts(bytes, meta)).else(client.get(keys.slot), client.get(keys.meta)).commit();
+      if (updated.succeeded) {
+        knownRevision = updated.header.revision;
+        return { ok: true, meta };
+      }
+      const current = updated.responses[0]?.response_range?.kvs[0];
+      const storedSlot = current ? Number(current.value.toString()) - 1 : null;
+      if (current && !isNotOlder(meta.lastVotedSlot, storedSlot)) {
+        return { ok: false, reason: 'stale', error: `etcd holds a tower with last voted slot ${storedSlot}, newer than ${meta.lastVotedSlot}` };
+      }
+      // A write of ours whose answer was lost (a deadline, a cut link) still moved the
+      // revision; it is no other holder, so it is adopted rather than taken for a fence.
+      const storedMeta = updated.responses[1]?.response_range?.kvs[0];
+      if (mayAdopt && current && storedMeta && parseStoredMeta(storedMeta.value)?.source === meta.source) {
+        knownRevision = current.mod_revision;
+        return write(bytes, meta, false);
+      }
+      return fenced();
+    } catch (error) {
+      return unavailable(error);
+    }
+  }
+
+  function parseStoredMeta(value: Buffer): TowerBackupMeta | undefined {
+    try {
+      return parseMeta(JSON.parse(value.toString()) as unknown);
+    } catch {
+      return undefined;
+    }
+  }
 
   function fenced(): BackupOutcome {
     return {

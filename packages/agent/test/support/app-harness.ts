@@ -10,10 +10,14 @@ import { systemClock } from '../../src/create-agent';
 import { createTowerKeeper, type TowerKeeper } from '../../src/tower-keeper';
 import { createDirectoryTowerStore } from '../../src/tower-store';
 import type { LocalRpc, RpcResult } from '../../src/validator-rpc';
+import { createValidatorSampler } from '../../src/validator-sampler';
 import { recordingLogger } from './recording-logger';
 
 export const SECRET = Buffer.from('0123456789abcdef0123456789abcdef');
 export const STAKED = 'Stake11111111111111111111111111111111111111';
+/** The harness's background validator probe: every 50 ms, due within 300 ms. */
+export const SAMPLE_INTERVAL_MS = 50;
+export const SAMPLE_DEADLINE_MS = 300;
 
 /** A gate a test opens when it wants the pending role-change steps to finish. */
 export interface Gate {
@@ -36,6 +40,7 @@ export interface Harness {
   /** Times the stop command ran. */
   readonly stopCommands: number;
   readonly dir: TempDir;
+  /** What the validator's RPC answers; with `hang` its calls never return, like a frozen (SIGSTOP) validator's. */
   rpc: { health: RpcResult<true>; slot: RpcResult<number>; identity: RpcResult<string>; hang: boolean };
   stepGate: Gate | undefined;
   /** Sends a signed request. */
@@ -87,8 +92,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     dryRun: false,
     logger: recordingLogger(),
   });
+  const hung: Array<() => void> = [];
   const answer = <T>(pick: () => RpcResult<T>) => (): Promise<RpcResult<T>> =>
-    harness.rpc.hang ? new Promise((resolve) => setTimeout(() => resolve({ ok: false, kind: 'timeout', error: 'no answer within 200 ms' }), 200)) : Promise.resolve(pick());
+    harness.rpc.hang ? new Promise((resolve) => hung.push(() => resolve({ ok: false, kind: 'timeout', error: 'stopped' }))) : Promise.resolve(pick());
   const localRpc: LocalRpc = {
     getHealth: answer(() => harness.rpc.health),
     getSlot: answer(() => harness.rpc.slot),
@@ -96,11 +102,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     getVersion: answer(() => ({ ok: true, value: '2.3.0' })),
   };
   const running: ProcessSnapshot = { running: true, pids: [42], uptimeSeconds: 600, recentRestarts: 0, crashLoop: false };
+  const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc, clock: systemClock, intervalMs: SAMPLE_INTERVAL_MS, deadlineMs: SAMPLE_DEADLINE_MS });
+  await sampler.start();
   const app = await buildApp({
     role,
     keeper,
-    probe: { probe: async () => running },
-    localRpc,
+    sampler,
     currentIdentity: localRpc.getIdentity,
     auth: options.auth ?? { mode: 'secret', secret: SECRET },
     allowedIps: options.allowedIps ?? [],
@@ -127,6 +134,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       harness.stepGate?.open();
+      for (const release of hung.splice(0)) release();
+      await sampler.stop();
       await role.stop();
       await app.close();
       dir.remove();

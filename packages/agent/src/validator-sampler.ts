@@ -1,0 +1,115 @@
+import type { Clock, TimerHandle } from '@failover/core';
+import type { ProcessSnapshot, ValidatorProbe } from './process-probe';
+import type { LocalRpc, RpcResult } from './validator-rpc';
+
+/** One probe of the validator: its process and its local RPC, read together. */
+export interface ValidatorSample {
+  /** When the probe started (ms). */
+  readonly startedAt: number;
+  /** When its last answer arrived (ms). */
+  readonly finishedAt: number;
+  readonly process: { readonly ok: true; readonly snapshot: ProcessSnapshot } | { readonly ok: false; readonly error: string };
+  readonly health: RpcResult<true>;
+  readonly slot: RpcResult<number>;
+  readonly identity: RpcResult<string>;
+}
+
+/** What `/status` reads: the latest finished sample, its age, and whether the next one is overdue. */
+export interface SampleView {
+  /** The latest finished sample; null before the first one finished. */
+  readonly sample: ValidatorSample | null;
+  /** Milliseconds since the latest sample finished; null when none has. */
+  readonly ageMs: number | null;
+  /** Why the RPC readings must not be trusted now (a probe overdue); null when they are fresh. */
+  readonly overdue: string | null;
+}
+
+/** Probes the validator in the background so `/status` never waits on it. */
+export interface ValidatorSampler {
+  /** The latest sample; never waits. */
+  view(): SampleView;
+  /** Starts the loop; resolves once the first sample finished (each of its calls has the deadline). */
+  start(): Promise<void>;
+  /** Stops the loop and waits for a sample in flight. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link createValidatorSampler}. */
+export interface ValidatorSamplerOptions {
+  readonly probe: ValidatorProbe;
+  /** The validator's local RPC; its calls must time out at `deadlineMs`. */
+  readonly localRpc: LocalRpc;
+  readonly clock: Clock;
+  /** From the start of one sample to the start of the next. @default 400 */
+  readonly intervalMs?: number;
+  /** A sample's answers are due within this; later, its readings count as failed. @default 1000 */
+  readonly deadlineMs?: number;
+}
+
+/**
+ * Samples the validator's process and local RPC every `intervalMs`, each sample bounded by
+ * `deadlineMs`. A frozen validator (SIGSTOP, a hung RPC thread) accepts connections and never
+ * answers; waiting on it inside `/status` made the agent itself look unreachable to a manager
+ * with a shorter `request_timeout`, and the manager then promoted past a node it could have
+ * demoted (chaos finding F2). `/status` answers from the latest sample instead, in
+ * milliseconds, with its age; a sample overdue by more than the deadline makes the RPC
+ * unhealthy.
+ */
+export function createValidatorSampler(options: ValidatorSamplerOptions): ValidatorSampler {
+  const { clock, localRpc } = options;
+  const intervalMs = options.intervalMs ?? 400;
+  const deadlineMs = options.deadlineMs ?? 1_000;
+  let latest: ValidatorSample | null = null;
+  let inFlight: Promise<void> | undefined;
+  let inFlightSince: number | null = null;
+  let timer: TimerHandle | undefined;
+  let running = false;
+
+  const sampleOnce = async (): Promise<void> => {
+    const startedAt = clock.now();
+    inFlightSince = startedAt;
+    const [process, health, slot, identity] = await Promise.all([
+      options.probe.probe().then(
+        (snapshot) => ({ ok: true as const, snapshot }),
+        (error: unknown) => ({ ok: false as const, error: `process probe failed: ${(error as Error).message}` }),
+      ),
+      localRpc.getHealth(),
+      localRpc.getSlot(),
+      localRpc.getIdentity(),
+    ]);
+    latest = { startedAt, finishedAt: clock.now(), process, health, slot, identity };
+    inFlightSince = null;
+  };
+
+  const loop = (): void => {
+    if (!running) return;
+    const startedAt = clock.now();
+    inFlight = sampleOnce().finally(() => {
+      inFlight = undefined;
+      if (running) timer = clock.setTimeout(loop, Math.max(0, intervalMs - (clock.now() - startedAt)));
+    });
+  };
+
+  return {
+    view(): SampleView {
+      const now = clock.now();
+      if (latest === null) return { sample: null, ageMs: null, overdue: 'no probe of the validator has finished yet' };
+      const ageMs = now - latest.finishedAt;
+      const waitingMs = inFlightSince === null ? 0 : now - inFlightSince;
+      const overdue = waitingMs > deadlineMs || ageMs > intervalMs + deadlineMs ? `local RPC did not answer within ${Math.max(waitingMs, ageMs - intervalMs)} ms` : null;
+      return { sample: latest, ageMs, overdue };
+    },
+    async start(): Promise<void> {
+      if (running) return;
+      running = true;
+      loop();
+      await inFlight;
+    },
+    async stop(): Promise<void> {
+      running = false;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      await inFlight;
+    },
+  };
+}

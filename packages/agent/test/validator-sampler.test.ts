@@ -1,0 +1,83 @@
+import { SimulatedClock } from '@failover/core/testing';
+import type { ProcessSnapshot } from '../src/process-probe';
+import type { LocalRpc, RpcResult } from '../src/validator-rpc';
+import { createValidatorSampler } from '../src/validator-sampler';
+
+const running: ProcessSnapshot = { running: true, pids: [7], uptimeSeconds: 60, recentRestarts: 0, crashLoop: false };
+
+/** A validator RPC a test answers by hand: each call waits until `answerAll` or `freeze` decides. */
+function scriptedRpc() {
+  let pending: Array<() => void> = [];
+  let frozen = false;
+  const call = <T>(value: T) => (): Promise<RpcResult<T>> =>
+    new Promise((resolve) => {
+      if (!frozen) return resolve({ ok: true, value });
+      pending.push(() => resolve({ ok: false, kind: 'timeout', error: 'no answer within 1000 ms' }));
+    });
+  const rpc: LocalRpc = { getHealth: call(true as const), getSlot: call(500), getIdentity: call('Ident'), getVersion: call('2.3.0') };
+  return {
+    rpc,
+    freeze: () => (frozen = true),
+    /** Lets the calls of a frozen validator time out, as their deadline does. */
+    timeOut: () => {
+      const calls = pending;
+      pending = [];
+      for (const release of calls) release();
+    },
+  };
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+describe('background validator probe', () => {
+  it('has the first sample in when start() resolves, and refreshes every interval', async () => {
+    const clock = new SimulatedClock(1_000);
+    const validator = scriptedRpc();
+    const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc: validator.rpc, clock, intervalMs: 400, deadlineMs: 1_000 });
+    await sampler.start();
+    expect(sampler.view()).toMatchObject({ sample: { startedAt: 1_000, health: { ok: true }, slot: { ok: true, value: 500 } }, ageMs: 0, overdue: null });
+    clock.advance(400);
+    await settle();
+    expect(sampler.view().sample?.startedAt).toBe(1_400);
+    await sampler.stop();
+  });
+
+  it('reports the RPC overdue once a probe has waited longer than its deadline, without waiting itself', async () => {
+    const clock = new SimulatedClock(0);
+    const validator = scriptedRpc();
+    const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc: validator.rpc, clock, intervalMs: 400, deadlineMs: 1_000 });
+    await sampler.start();
+    validator.freeze();
+    clock.advance(400);
+    await settle();
+    clock.advance(1_000);
+    expect(sampler.view().overdue).toBeNull();
+    clock.advance(1);
+    expect(sampler.view()).toMatchObject({ ageMs: 1_401, overdue: 'local RPC did not answer within 1001 ms' });
+    validator.timeOut();
+    await settle();
+    expect(sampler.view()).toMatchObject({ overdue: null, sample: { health: { ok: false, error: 'no answer within 1000 ms' } } });
+    await sampler.stop();
+  });
+
+  it('keeps probing after a process probe that throws', async () => {
+    const clock = new SimulatedClock(0);
+    let calls = 0;
+    const probe = {
+      probe: async (): Promise<ProcessSnapshot> => {
+        calls++;
+        if (calls === 1) throw new Error('EACCES /proc');
+        return running;
+      },
+    };
+    const sampler = createValidatorSampler({ probe, localRpc: scriptedRpc().rpc, clock, intervalMs: 400 });
+    await sampler.start();
+    expect(sampler.view().sample?.process).toEqual({ ok: false, error: 'process probe failed: EACCES /proc' });
+    clock.advance(400);
+    await settle();
+    expect(sampler.view().sample?.process).toEqual({ ok: true, snapshot: running });
+    await sampler.stop();
+  });
+});
