@@ -4,7 +4,8 @@
  * only does the I/O and judges the evidence, each action within its time limit.
  */
 import { mayHoldIdentity, proveStoppedVoting } from '@failover/core';
-import type { Clock, FailoverAction, NodeId, NodeObservation, Observation, StaleTowerRefusal, StepResult, VoteProofRules } from '@failover/core';
+import type { Clock, FailoverAction, FailoverEvent, NodeId, NodeObservation, Observation, StaleTowerRefusal, StepResult, VoteProofRules } from '@failover/core';
+import type { LogSink } from './log-sink';
 import type { ClusterRpc } from './cluster-rpc';
 import type { GossipReader } from './gossip-source';
 import { sleep } from './internal/system-clock';
@@ -60,6 +61,12 @@ export interface ExecutorContext {
   readonly pushTargets: Readonly<Record<NodeId, PushTarget>> | undefined;
   /** Between two polls of a verify step. @default 250 */
   readonly pollMs?: number;
+  /** Where a long step reports its progress; none when omitted. */
+  readonly progress?: { readonly log: LogSink; readonly notify: (event: FailoverEvent) => void };
+  /** `verify voting` logs what it waits for this often. @default 5000 */
+  readonly progressLogMs?: number;
+  /** `verify voting` notifies once when no vote has landed after this long. @default 15000 */
+  readonly noVoteNotifyMs?: number;
 }
 
 /** What the executor remembers across the steps of one run. */
@@ -91,7 +98,7 @@ export async function executeAction(ctx: ExecutorContext, memory: RunMemory, act
       case 'promote':
         return await promote(ctx, memory, action.node, action.via, deadline);
       case 'verify-voting':
-        return await pollUntil(ctx, deadline, () => checkVoting(ctx, memory, action.node));
+        return await verifyVoting(ctx, memory, action.node, deadline);
     }
   } catch (error) {
     return { ok: false, detail: `unexpected error: ${error instanceof Error ? error.message : String(error)}` };
@@ -135,15 +142,40 @@ async function promote(ctx: ExecutorContext, memory: RunMemory, node: NodeId, vi
   memory.lastVoteBeforePromotion = await currentLastVote(ctx);
   // The vote account's last vote is the floor of the tower the new active may start from:
   // past an unreachable old active it is the only account of votes no backup may hold (S2).
+  let promoted: ExecutedStep;
   if (via === 'agent') {
-    return callFailover(ctx, node, { action: 'become_active', reason: memory.reason, skipIdentity: false, ...towerFloor(memory.lastVoteBeforePromotion) }, deadline);
+    promoted = await callFailover(ctx, node, { action: 'become_active', reason: memory.reason, skipIdentity: false, ...towerFloor(memory.lastVoteBeforePromotion) }, deadline);
+  } else {
+    const target = ctx.pushTargets?.[node];
+    if (ctx.pusher === undefined || target === undefined) {
+      return { ok: false, detail: `secure identity mode is not configured for ${node}` };
+    }
+    const pushed = await ctx.pusher.pushIdentity(target);
+    promoted = pushed.ok ? { ok: true } : { ok: false, detail: `identity push to ${node} failed at ${pushed.stage}: ${pushed.message}` };
   }
-  const target = ctx.pushTargets?.[node];
-  if (ctx.pusher === undefined || target === undefined) {
-    return { ok: false, detail: `secure identity mode is not configured for ${node}` };
+  if (!promoted.ok) return promoted;
+  // Success is taken only once the agent's own status shows it: an agent that answered a
+  // repeated become_active "already active" after a failed promotion left nobody voting while
+  // verify voting waited its whole limit in silence (F3).
+  const confirmed = await pollUntil(ctx, Math.min(deadline, ctx.clock.now() + CONFIRM_ACTIVE_MS), () => checkConfirmedActive(ctx, node));
+  return confirmed.ok ? confirmed : { ok: false, detail: `promote ${node} answered success, but ${confirmed.detail}` };
+}
+
+/** How long after a promotion's success the agent's status may take to show it. */
+const CONFIRM_ACTIVE_MS = 10_000;
+
+/** The agent reports a confirmed `active` role and its validator the staked identity. */
+async function checkConfirmedActive(ctx: ExecutorContext, node: NodeId): Promise<StepResult> {
+  const observation = await ctx.agents[node].status();
+  if (!observation.reachable) return { ok: false, detail: `${node} did not answer: ${observation.detail}` };
+  const status = observation.status;
+  const role = status.role ?? (status.isActive ? 'active' : 'passive');
+  if (role !== 'active') return { ok: false, detail: `${node} reports the role ${role}, not a confirmed active` };
+  const staked = ctx.stakedIdentityPubkey;
+  if (staked !== undefined && status.identityPubkey !== staked) {
+    return { ok: false, detail: `${node}'s validator reports ${status.identityPubkey ?? 'no identity'}, not the staked identity ${staked}` };
   }
-  const pushed = await ctx.pusher.pushIdentity(target);
-  return pushed.ok ? { ok: true } : { ok: false, detail: `identity push to ${node} failed at ${pushed.stage}: ${pushed.message}` };
+  return { ok: true };
 }
 
 /** The agent and gossip both agree the node no longer holds the staked identity. */
@@ -232,6 +264,33 @@ async function checkVoting(ctx: ExecutorContext, memory: RunMemory, node: NodeId
     return { ok: false, detail: `no new vote yet (lastVote ${lastVote})` };
   }
   return { ok: true };
+}
+
+/**
+ * Polls until the new active is seen voting. Nobody may be voting meanwhile, so the wait is
+ * never silent (L2): what it still misses is logged every few seconds, and notified once when
+ * no vote has landed after a bound well inside the step's limit.
+ */
+async function verifyVoting(ctx: ExecutorContext, memory: RunMemory, node: NodeId, deadline: number): Promise<StepResult> {
+  const started = ctx.clock.now();
+  const logEvery = ctx.progressLogMs ?? 5_000;
+  const notifyAfter = ctx.noVoteNotifyMs ?? 15_000;
+  let nextLogAt = started + logEvery;
+  let notified = false;
+  return pollUntil(ctx, deadline, async () => {
+    const result = await checkVoting(ctx, memory, node);
+    const now = ctx.clock.now();
+    if (result.ok || ctx.progress === undefined) return result;
+    if (now >= nextLogAt) {
+      ctx.progress.log.log('warn', `verify voting ${node}: no vote seen after ${Math.round((now - started) / 1000)}s (limit ${Math.round((deadline - started) / 1000)}s): ${result.detail}`);
+      nextLogAt = now + logEvery;
+    }
+    if (!notified && now - started >= notifyAfter) {
+      notified = true;
+      ctx.progress.notify({ type: 'no-vote-yet', at: now, node, waitedMs: now - started, detail: result.detail });
+    }
+    return result;
+  });
 }
 
 async function currentLastVote(ctx: ExecutorContext): Promise<number | undefined> {

@@ -41,7 +41,7 @@ export interface MonitorOptions {
   /** `slot_check_interval`: cluster slot, vote account and gossip are read this often. */
   readonly slotCheckIntervalMs: number;
   /** The executor's settings besides what the monitor owns. */
-  readonly executor: Pick<ExecutorContext, 'stakedIdentityPubkey' | 'pusher' | 'pushTargets' | 'pollMs'>;
+  readonly executor: Pick<ExecutorContext, 'stakedIdentityPubkey' | 'pusher' | 'pushTargets' | 'pollMs' | 'progressLogMs' | 'noVoteNotifyMs'>;
   /** Hands an event to the notifier; must not block (the notifier queues). */
   readonly notify: (event: FailoverEvent) => void;
   readonly log: LogSink;
@@ -98,6 +98,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   const executorContext: ExecutorContext = {
     ...options.executor,
+    progress: { log, notify: options.notify },
     agents: options.agents,
     rpc: options.rpc,
     clock,

@@ -4,6 +4,7 @@
  * the notifier and the control API. Everything is built here and torn down by `stop()`.
  */
 import type { AddressInfo } from 'node:net';
+import { requestTimeoutWarning } from '@failover/core';
 import type { Clock, FailoverEvent, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
 import type { Logger, Notifier } from '@failover/notifier';
@@ -117,6 +118,11 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   });
   if (config.dryRun) log.log('warn', 'dry run: failovers are decided and reported, never executed (set dry_run: false or --dry-run=false)');
   notifier.notify({ type: 'started', at: clock.now(), dryRun: config.dryRun });
+  const timeoutWarning = requestTimeoutWarning(config.requestTimeoutMs);
+  if (timeoutWarning !== null) {
+    log.log('warn', timeoutWarning, { request_timeout_ms: config.requestTimeoutMs });
+    notifier.notify({ type: 'config-warning', at: clock.now(), key: 'request_timeout', message: timeoutWarning });
+  }
   monitor.start();
 
   return {

@@ -57,6 +57,8 @@ export function describeHealthReason(reason: HealthReason): string {
       return `RPC unhealthy${reason.detail === null ? '' : ` (${reason.detail})`}`;
     case 'lagging':
       return `${reason.slotsBehind} slots behind (limit ${reason.threshold})`;
+    case 'identity-unconfirmed':
+      return 'promotion failed and not undone: may hold the identity, never seen running it';
   }
 }
 

@@ -54,6 +54,16 @@ describe('failovers held back, with real agents', () => {
     expect(await r.cluster.judge.violations()).toEqual([]);
   });
 
+  // Regression (F2): a request_timeout of 500 ms was accepted silently; a late agent answer then reads as unreachable and the failover cannot demote it.
+  it('warns at start-up, in the log and on Telegram, about a request_timeout below the floor', async () => {
+    rig = await startRig();
+    const r = rig;
+    await r.startManager({ request_timeout: '500ms' });
+    const warning = await r.cluster.waitFor('a configuration warning', async () => r.telegram.messages.find((m) => m.text.includes('Configuration: request_timeout')), { timeoutMs: 10_000, intervalMs: 100 });
+    expect(warning.text).toContain('request_timeout is 500 ms, below the 1000 ms floor');
+    expect(r.managerLog.join('\n')).toMatch(/request_timeout is 500 ms, below the 1000 ms floor/);
+  });
+
   it('honours the start-up grace period, then fails over', async () => {
     rig = await startRig();
     const r = rig;

@@ -66,6 +66,39 @@ const types = (events: FailoverEvent[]): string[] => events.map((e) => e.type);
 const failoverCalls = (world: FakeWorld): string[] =>
   (['validator1', 'validator2'] as const).flatMap((id) => world.nodes[id].calls.map((c) => `${id}:${c.action}${c.skipIdentity ? ':skip' : ''}`));
 
+describe('a promotion that does not take (F3)', () => {
+  // Regression (F3): a promote retry answered "already active" after a failed set-identity was taken at its word, and verify voting waited 60 s in silence.
+  it('does not take a promote answered with success for done until the agent shows a confirmed active with the staked identity', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator2.claimsWithoutIdentity = true;
+    h.world.nodes.validator1.healthy = false;
+    await h.beats(6);
+    const steps = h.progress.flatMap((p) => (p.type === 'step-finished' ? [`${p.step}:${p.ok ? 'ok' : 'failed'}`] : []));
+    expect(steps.filter((s) => s.startsWith('promote validator2'))).toEqual(['promote validator2 (via agent):failed', 'promote validator2 (via agent):failed', 'promote validator2 (via agent):failed']);
+    expect(steps.some((s) => s.startsWith('verify voting validator2'))).toBe(false);
+    const failed = h.progress.find((p) => p.type === 'step-finished' && !p.ok && p.step.startsWith('promote validator2'));
+    expect(failed).toMatchObject({ detail: expect.stringContaining('reports the role unconfirmed, not a confirmed active') });
+    expect(types(h.events)).not.toContain('failover-complete');
+    expect(types(h.events).some((t) => t === 'failover-failed' || t === 'rolled-back')).toBe(true);
+  });
+
+  it('reports verify voting while it waits: a log line every few seconds and one notification', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator2.mute = true;
+    h.world.nodes.validator1.processRunning = false;
+    await h.beats(5);
+    const waiting = h.logs.filter((l) => l.message.startsWith('verify voting validator2: no vote seen after'));
+    expect(waiting.length).toBeGreaterThanOrEqual(10);
+    expect(waiting[0]).toMatchObject({ level: 'warn', message: expect.stringMatching(/after 5s \(limit 60s\): no new vote yet/) });
+    const late = h.events.filter((e) => e.type === 'no-vote-yet');
+    expect(late).toEqual([expect.objectContaining({ node: 'validator2', waitedMs: expect.any(Number) })]);
+    expect(late[0]?.type === 'no-vote-yet' && late[0].waitedMs).toBeGreaterThanOrEqual(15_000);
+    expect(types(h.events)).toContain('failover-failed');
+  });
+});
+
 describe('the monitor', () => {
   it('fails over after the active validator crashes, and reports every step with its time', async () => {
     const h = harness();

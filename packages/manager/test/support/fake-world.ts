@@ -26,6 +26,12 @@ export interface FakeNode {
   busy: { until: number; role: 'activating' | 'deactivating'; thenActive: boolean } | null;
   /** Last voted slot of the newest tower this agent can restore; a `min_tower_slot` above it is refused. Undefined: no check (an agent before S2). */
   towerSlot?: number | null;
+  /** become_active answers success but the validator never takes the identity; the agent then reports `unconfirmed` (chaos finding F3's agent). */
+  claimsWithoutIdentity: boolean;
+  /** Reports the role `unconfirmed` (is_active, never seen running the staked identity). */
+  unconfirmed: boolean;
+  /** Holds the staked identity but its votes never land (cut off from the cluster). */
+  mute: boolean;
   calls: { action: string; skipIdentity: boolean; minTowerSlot?: number; at: number }[];
 }
 
@@ -42,7 +48,19 @@ export interface FakeWorld {
 }
 
 export function createFakeWorld(clock: SimulatedClock): FakeWorld {
-  const node = (active: boolean): FakeNode => ({ reachable: true, processRunning: true, healthy: true, active, lastTowerBackup: null, failing: {}, busy: null, calls: [] });
+  const node = (active: boolean): FakeNode => ({
+    reachable: true,
+    processRunning: true,
+    healthy: true,
+    active,
+    lastTowerBackup: null,
+    failing: {},
+    busy: null,
+    claimsWithoutIdentity: false,
+    unconfirmed: false,
+    mute: false,
+    calls: [],
+  });
   const nodes: Record<NodeId, FakeNode> = { validator1: node(true), validator2: node(false) };
   const slot = (): number => Math.floor(clock.now() / SLOT_MS);
 
@@ -63,7 +81,7 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
   };
   // A vote lands each slot from every running holder of the staked identity.
   function vote(): void {
-    if (Object.values(nodes).some((n) => n.active && n.processRunning)) world.lastVote = slot();
+    if (Object.values(nodes).some((n) => n.active && n.processRunning && !n.mute)) world.lastVote = slot();
   }
 
   function agent(id: NodeId): AgentPort {
@@ -89,10 +107,10 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
             networkSlot: 0,
             slotDiff: 0,
             rpcHealthy: n.processRunning && n.healthy,
-            isActive: n.active,
+            isActive: n.active || n.unconfirmed,
             lastTowerBackup: n.lastTowerBackup,
             identityPubkey: n.active ? STAKED : `Unstaked${id}`,
-            role: n.busy?.role ?? (n.active ? 'active' : 'passive'),
+            role: n.busy?.role ?? (n.active ? 'active' : n.unconfirmed ? 'unconfirmed' : 'passive'),
             timestamp: clock.now(),
           },
         };
@@ -109,8 +127,11 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
         if (failure !== undefined) {
           return { ok: true, success: false, message: failure, dryRun: false };
         }
-        if (action === 'become_passive') {
+        if (action === 'become_active' && !skipIdentity && n.claimsWithoutIdentity) {
+          n.unconfirmed = true;
+        } else if (action === 'become_passive') {
           n.active = false;
+          n.unconfirmed = false;
           n.lastTowerBackup = clock.now();
         } else if (!skipIdentity) {
           n.active = true;
