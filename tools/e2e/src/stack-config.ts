@@ -27,6 +27,12 @@ export interface AgentConfigInput {
   readonly dryRun: boolean;
   readonly managerTimeoutMs: number;
   readonly startupGraceMs: number;
+  /**
+   * `isolation_timeout`: an active cut off from manager, peer and cluster steps down after
+   * this; it must end (with the step-down) inside the manager's proof window, or the manager
+   * promotes past a node that resumes voting when its network heals. Absent: the agent's 20s.
+   */
+  readonly isolationTimeoutMs?: number;
 }
 
 /** Quotes a path for bash: the templates run through `bash -c`, and temp dirs are not ours to trust. */
@@ -69,6 +75,7 @@ export function agentConfig(input: AgentConfigInput): Record<string, unknown> {
     dry_run: input.dryRun,
     auth_secret_file: input.secretPath,
     startup_grace_period: `${input.startupGraceMs}ms`,
+    ...(input.isolationTimeoutMs === undefined ? {} : { isolation_timeout: `${input.isolationTimeoutMs}ms` }),
     ...store,
   };
 }

@@ -58,6 +58,14 @@ export interface StackOptions {
   /** Agents' `manager_timeout` (the watchdog) and `startup_grace_period` (its first arming); @default 10000 */
   readonly agentManagerTimeoutMs?: number;
   /**
+   * Agents' `isolation_timeout`. As operators must, the stack keeps it inside the manager's
+   * proof window (`staleVoteSlots` × `slotMs`), with room for the step-down itself; the
+   * agent's 20 s default would outlast a window scaled to fast slots, and an isolated active
+   * would come back voting next to the one promoted past it (chaos finding F1).
+   * @default max(1000, half the proof window)
+   */
+  readonly isolationTimeoutMs?: number;
+  /**
    * Secure identity mode: a real sshd on each validator's IP (`stack.secure`), and the
    * manager pushes the staked keypair over SSH on promotion; @default false
    */
@@ -146,6 +154,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const slotMs = options.slotMs ?? 400;
   const heartbeatMs = options.heartbeatMs ?? Math.max(100, slotMs);
+  const staleVoteSlots = options.staleVoteSlots ?? Math.max(16, Math.ceil(4000 / slotMs));
+  const isolationTimeoutMs = options.isolationTimeoutMs ?? Math.max(1000, Math.floor((staleVoteSlots * slotMs) / 2));
   const dir = mkdtempSync(path.join(tmpdir(), 'failover-stack-'));
   const logDir = path.join(dir, 'logs');
   mkdirSync(logDir, { mode: 0o700 });
@@ -212,6 +222,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         dryRun: options.dryRun ?? false,
         managerTimeoutMs: options.agentManagerTimeoutMs ?? 10_000,
         startupGraceMs: options.agentManagerTimeoutMs ?? 10_000,
+        isolationTimeoutMs,
       });
       const configPath = path.join(dir, `${v.name}-validator-config.json`);
       writeJson(configPath, options.editAgentConfig ? options.editAgentConfig(config, v) : config);
@@ -250,7 +261,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       misses: options.misses ?? 3,
       requestTimeoutMs: options.requestTimeoutMs ?? Math.max(500, heartbeatMs),
       slotThreshold: options.slotThreshold ?? 50,
-      staleVoteSlots: options.staleVoteSlots ?? Math.max(16, Math.ceil(4000 / slotMs)),
+      staleVoteSlots,
       startupGraceMs: options.graceMs ?? 1000,
       cooldownMs: options.cooldownMs ?? 30_000,
       dryRun: options.dryRun ?? false,

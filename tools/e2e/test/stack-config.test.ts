@@ -57,6 +57,13 @@ describe('the config files the stack writes', () => {
     expect(result.ok ? [] : result.problems).toEqual([]);
   });
 
+  // F1: the agent's 20 s default outlasted the campaign's 4 s proof window, so an isolated active never stepped down before the manager promoted past it.
+  it('gives the agent the isolation_timeout it is built with, in a form its loader reads back', () => {
+    const result = resolveAgentConfigFile({ raw: agentConfig(agentInput({ isolationTimeoutMs: 2_000 })), env: {} });
+    expect(result.ok && result.config.isolationTimeoutMs).toBe(2_000);
+    expect(agentConfig(agentInput())).not.toHaveProperty('isolation_timeout');
+  });
+
   it("uses the Go README's command templates, with paths quoted for bash", () => {
     const config = agentConfig(agentInput());
     expect(config['identity_change_command']).toBe(
