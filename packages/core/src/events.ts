@@ -10,7 +10,12 @@ export type FailoverReason =
   | { readonly kind: 'unhealthy'; readonly node: NodeId; readonly misses: number; readonly reasons: readonly HealthReason[] }
   | { readonly kind: 'switchover'; readonly text: string }
   /** `node` claims the staked identity while `holder`, to whom this manager gave it, holds it: demote `node` (S1). */
-  | { readonly kind: 'fence'; readonly node: NodeId; readonly holder: NodeId };
+  | { readonly kind: 'fence'; readonly node: NodeId; readonly holder: NodeId }
+  /**
+   * Nobody votes: both nodes answer as settled passives, and have since `since` (for `ticks`
+   * heartbeats); `node`, the last node seen holding the identity, stepped down on its own.
+   */
+  | { readonly kind: 'no-voter'; readonly node: NodeId; readonly since: number; readonly ticks: number };
 
 /**
  * Why a wanted failover is not happening, or why no failover can be decided at all.

@@ -5,6 +5,7 @@
  */
 import type { PlanStep } from './step-sequence';
 import type { NodeId } from './types';
+import { otherNode } from './types';
 
 /** One thing the manager's executor does. */
 export type FailoverAction =
@@ -24,13 +25,14 @@ export type FailoverAction =
   | { readonly kind: 'verify-voting'; readonly node: NodeId };
 
 /**
- * A plan: the steps to move the staked identity `from` → `to` (`switchover`), or to take it
- * off `from` while `to`, the recorded holder, keeps it untouched (`fence`).
+ * A plan: the steps to move the staked identity `from` → `to` (`switchover`), to take it
+ * off `from` while `to`, the recorded holder, keeps it untouched (`fence`), or to give it to
+ * `to` while nobody holds it and `from` stays passive (`recovery`).
  */
 export interface FailoverPlan {
   /** What the plan is for. */
-  readonly kind: 'switchover' | 'fence';
-  /** The node giving up the identity. */
+  readonly kind: 'switchover' | 'fence' | 'recovery';
+  /** The node giving up the identity; for a recovery, the last holder, which already gave it up (it may be `to` itself). */
   readonly from: NodeId;
   /** The node taking it; for a fence, the holder that is never contacted. */
   readonly to: NodeId;
@@ -149,11 +151,16 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
         ),
       ];
 
-  const arriving: PlanStep<FailoverAction>[] = secureMode
+  return { kind: 'switchover', from, to, fromReachable, secureMode, steps: [...leaving, ...arrivingSteps(to, secureMode, t, undoPromotion), verifyVotingStep(to, t)] };
+}
+
+/** The steps that give `to` the identity; `undo` runs when the promotion fails or a later step stops. */
+function arrivingSteps(to: NodeId, secureMode: boolean, t: PlanTimeouts, undo: readonly PlanStep<FailoverAction>[]): PlanStep<FailoverAction>[] {
+  return secureMode
     ? [
         step({ kind: 'restore-tower', node: to }, 2, t.restoreTowerMs, 'stop', 'Restore and verify the tower before the identity arrives (S2).'),
         step({ kind: 'promote', node: to, via: 'ssh' }, 3, t.promoteMs, 'stop', 'Push the staked keypair over SSH to set-identity --require-tower and authorized-voter add.', {
-          undo: undoPromotion,
+          undo,
           undoIfFailed: true,
         }),
       ]
@@ -164,13 +171,56 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
           t.promoteMs,
           'stop',
           'The agent restores and verifies the tower, runs set-identity --require-tower, moves the symlink and confirms getIdentity.',
-          { undo: undoPromotion, undoIfFailed: true },
+          { undo, undoIfFailed: true },
         ),
       ];
+}
 
-  const verify = step({ kind: 'verify-voting', node: to }, 1, t.verifyVotingMs, 'stop', 'A failover is complete only when the new active is seen voting (L1, L2).');
+function verifyVotingStep(to: NodeId, t: PlanTimeouts): PlanStep<FailoverAction> {
+  return step({ kind: 'verify-voting', node: to }, 1, t.verifyVotingMs, 'stop', 'A failover is complete only when the new active is seen voting (L1, L2).');
+}
 
-  return { kind: 'switchover', from, to, fromReachable, secureMode, steps: [...leaving, ...arriving, verify] };
+/** The input of {@link createRecoveryPlan}. */
+export interface RecoveryPlanInput {
+  /** The node to give the identity to; the other one stays passive. */
+  readonly node: NodeId;
+  /** The last node known to hold the identity, which stepped down on its own. */
+  readonly lastHolder: NodeId;
+  /** Secure identity mode: the staked keypair lives only on the manager. @default false */
+  readonly secureMode?: boolean;
+  /** Step time limits. @default DEFAULT_PLAN_TIMEOUTS */
+  readonly timeouts?: Partial<PlanTimeouts>;
+}
+
+/**
+ * Give the identity to `node` while nobody holds it: the last holder stepped down on its own
+ * (isolation, watchdog, a fenced backup) and both nodes are confirmed passive. There is
+ * nothing to demote and no final tower backup to wait for, so the tower protections are the
+ * promotion's own: the agent restores a verified tower that must reach the vote account's
+ * `lastVote` (`min_tower_slot`), or refuses. A failed promotion is taken off again, never
+ * handed to the other node: it is passive and stays so.
+ */
+export function createRecoveryPlan(input: RecoveryPlanInput): FailoverPlan {
+  const t = { ...DEFAULT_PLAN_TIMEOUTS, ...input.timeouts };
+  const { node, lastHolder } = input;
+  const secureMode = input.secureMode ?? false;
+  const idle = otherNode(node);
+  const undo: PlanStep<FailoverAction>[] = [
+    step({ kind: 'demote', node }, 3, t.demoteMs, 'stop', 'The promotion may have half-happened; take the identity off again, so nobody votes but everyone knows.'),
+    step({ kind: 'verify-demotion', node }, 3, t.verifyDemotionMs, 'stop', 'Nobody votes after a failed recovery only when the node is seen passive again.'),
+  ];
+  return {
+    kind: 'recovery',
+    from: lastHolder,
+    to: node,
+    fromReachable: true,
+    secureMode,
+    steps: [
+      step({ kind: 'verify-demotion', node: idle }, 1, t.verifyDemotionMs, 'stop', `Read afresh that ${idle} holds no identity, by its agent and gossip, before anyone takes it (S1).`),
+      ...arrivingSteps(node, secureMode, t, undo),
+      verifyVotingStep(node, t),
+    ],
+  };
 }
 
 /** The input of {@link createFencePlan}. */
@@ -234,7 +284,9 @@ export function describePlan(plan: FailoverPlan): string[] {
   const lines =
     plan.kind === 'fence'
       ? [`Fence ${plan.from} (${plan.to} is the recorded holder and is not contacted):`]
-      : [`Switchover ${plan.from} → ${plan.to}${plan.secureMode ? ' (secure identity mode)' : ''}${plan.fromReachable ? '' : ', old active unreachable'}:`];
+      : plan.kind === 'recovery'
+        ? [`Recovery: nobody holds the identity since ${plan.from} stepped down; ${plan.to} takes it, ${otherNode(plan.to)} stays passive${plan.secureMode ? ' (secure identity mode)' : ''}:`]
+        : [`Switchover ${plan.from} → ${plan.to}${plan.secureMode ? ' (secure identity mode)' : ''}${plan.fromReachable ? '' : ', old active unreachable'}:`];
   plan.steps.forEach((s, i) => {
     const onFailure = s.onFailure === 'continue' ? 'warn and continue' : 'stop and undo the completed steps';
     lines.push(`${i + 1}. ${describeAction(s.action)} — ${s.attempts} attempt(s), ${s.timeoutMs / 1000}s each; on failure: ${onFailure}.`);

@@ -8,13 +8,17 @@
  * failover ended, whatever its outcome). A failover that is wanted but not allowed is a
  * hold with a {@link BlockCause}, reported once per cause. A node seen claiming the identity
  * that this manager gave to the other one is fenced: demoted at once by a plan of its own.
+ * When nobody holds the identity after a known holder stepped down on its own, one node is
+ * promoted by a recovery plan (`manager-recovery`).
  */
 import type { BlockCause, FailoverReason, StepTiming } from './events';
 import type { FailoverAction, FailoverPlan } from './failover-plan';
-import { OLD_ACTIVE_HEALTHY, createFailoverPlan, createFencePlan, describeAction } from './failover-plan';
+import { OLD_ACTIVE_HEALTHY, createFailoverPlan, createFencePlan, createRecoveryPlan, describeAction } from './failover-plan';
 import type { ManagerMachineOptions } from './manager-config';
 import { resolveManagerConfig } from './manager-config';
 import { finishFailover, holdFailover, notify, setHold } from './manager-outcomes';
+import type { RecoveryDecision } from './manager-recovery';
+import { decideRecovery, trackNobodyVoting } from './manager-recovery';
 import type { RoleResolution } from './manager-roles';
 import { mayHoldIdentity, proveStoppedVoting, resolveRoles } from './manager-roles';
 import type { FailoverRun, ManagerEffect, ManagerEvent, ManagerState, ManagerStep, RunInfo, StaleTowerRefusal, SwitchoverRefusal } from './manager-state';
@@ -34,6 +38,8 @@ export function createManagerState(options: ManagerMachineOptions, now: number):
     nodes: { validator1: freshTrack(), validator2: freshTrack() },
     active: config.initialActive,
     holder: null,
+    lastHolder: null,
+    nobodyVoting: null,
     hold: null,
     nextStatusReportAt: now + config.statusReportIntervalMs,
     lastObservation: null,
@@ -62,7 +68,8 @@ export function stepManager(state: ManagerState, event: ManagerEvent): ManagerSt
 type Decision =
   | { readonly kind: 'none' }
   | { readonly kind: 'hold'; readonly cause: BlockCause; readonly reason: FailoverReason | null }
-  | { readonly kind: 'failover'; readonly from: NodeId; readonly to: NodeId; readonly fromReachable: boolean; readonly reason: FailoverReason };
+  | { readonly kind: 'failover'; readonly from: NodeId; readonly to: NodeId; readonly fromReachable: boolean; readonly reason: FailoverReason }
+  | RecoveryDecision;
 
 function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   const at = observation.at;
@@ -75,7 +82,10 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
     state = { ...state, nextStatusReportAt: at + state.config.statusReportIntervalMs };
   }
   // Claims seen mid-failover are the plan's own transitions; the outcome decides `active`.
+  // The run of passive ticks is not counted either: between a demotion and a promotion both
+  // nodes are passive by design.
   if (state.status === 'failing-over') return { state, effects };
+  state = { ...state, nobodyVoting: trackNobodyVoting(state.nobodyVoting, observation, state.config.stakedIdentityPubkey, state.config.gossipMaxAgeMs) };
 
   // Before anything else: a second claimant next to the recorded holder is fenced even in
   // cooldown, since a returning old active is most likely right after a failover.
@@ -88,17 +98,17 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   }
 
   const roles = rolesOf(state, observation);
-  if (roles.kind === 'resolved' && roles.active !== state.active) {
-    // Only a holder seen claiming the identity is news; an unreachable one is active by
-    // elimination and may not hold it at all.
-    if (observation.nodes[roles.active].reachable) {
+  // Only a holder seen claiming the identity is news; an unreachable one is active by
+  // elimination and may not hold it at all.
+  if (roles.kind === 'resolved' && observation.nodes[roles.active].reachable) {
+    if (roles.active !== state.active) {
       effects.push(
         state.active === null
           ? { kind: 'log', level: 'info', message: `${roles.active} holds the staked identity` }
           : notify({ type: 'activated', at, node: roles.active, previous: state.active }),
       );
-      state = { ...state, active: roles.active };
     }
+    state = { ...state, active: roles.active, lastHolder: roles.active };
   }
   if (state.status === 'cooldown' && at >= state.until) {
     effects.push({ kind: 'log', level: 'info', message: 'cooldown over; automatic failover armed again' });
@@ -106,7 +116,7 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   }
 
   const decision = decide(state, observation, roles);
-  if (decision.kind !== 'failover') {
+  if (decision.kind === 'hold' || decision.kind === 'none') {
     const held = setHold(state, decision.kind === 'hold' ? decision.cause : null, at);
     if (decision.kind === 'hold' && decision.cause.kind === 'dry-run' && held.changed) {
       effects.push({ kind: 'log', level: 'warn', message: `would fail over ${decision.cause.from} → ${decision.cause.to} (dry run)`, fields: { reason: decision.reason } });
@@ -117,7 +127,10 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   // it succeeds, or when something else holds the failover.
   const retrying = state.hold?.kind === 'stale-tower';
   const held = retrying ? { state, effects: [] } : setHold(state, null, at);
-  const plan = createFailoverPlan({ ...decision, secureMode: state.config.secureMode, timeouts: state.config.planTimeouts });
+  const plan =
+    decision.kind === 'recover'
+      ? createRecoveryPlan({ node: decision.node, lastHolder: decision.reason.node, secureMode: state.config.secureMode, timeouts: state.config.planTimeouts })
+      : createFailoverPlan({ ...decision, secureMode: state.config.secureMode, timeouts: state.config.planTimeouts });
   const started = beginFailover(held.state, plan, decision.reason, at, retrying);
   return { state: started.state, effects: [...effects, ...held.effects, ...started.effects] };
 }
@@ -144,7 +157,7 @@ function rolesOf(state: ManagerState, observation: Observation): RoleResolution 
 
 /** The gates of DESIGN §2, in order; the first that fails names the cause. */
 function decide(state: ManagerState, observation: Observation, roles: RoleResolution): Decision {
-  if (roles.kind === 'conflict') return { kind: 'hold', cause: roles.cause, reason: null };
+  if (roles.kind === 'conflict') return roles.cause.kind === 'no-active' ? decideRecovery(state, observation) : { kind: 'hold', cause: roles.cause, reason: null };
   if (roles.kind === 'unknown') return { kind: 'none' };
   const { active, passive } = roles;
   const track = state.nodes[active];
@@ -186,7 +199,7 @@ function beginFailover(state: ManagerState, plan: FailoverPlan, reason: Failover
       : quiet
         ? [{ kind: 'log', level: 'info', message: `retrying failover ${plan.from} → ${plan.to} held by a stale tower`, fields: { reason } }]
         : [
-            { kind: 'log', level: 'warn', message: `failover ${plan.from} → ${plan.to} started`, fields: { reason } },
+            { kind: 'log', level: 'warn', message: startedMessage(plan, reason), fields: { reason } },
             notify({ type: 'failover-started', at, from: plan.from, to: plan.to, reason }),
           ];
   head.push({ kind: 'failover', plan, reason });
@@ -195,6 +208,11 @@ function beginFailover(state: ManagerState, plan: FailoverPlan, reason: Failover
   const token = state.token + 1;
   const failover: FailoverRun = { ...info, run: started.run, token, stepStartedAt: at, timings: [] };
   return { state: { ...state, status: 'failing-over', failover, token }, effects: [...head, runStep(token, started.run)] };
+}
+
+function startedMessage(plan: FailoverPlan, reason: FailoverReason): string {
+  if (reason.kind !== 'no-voter') return `failover ${plan.from} → ${plan.to} started`;
+  return `nobody was voting: ${reason.node} stepped down on its own, both nodes passive for ${reason.ticks} heartbeats; promoting ${plan.to} (recovery)`;
 }
 
 function onStepResult(state: ManagerState, token: number, result: StepResult, at: number, refusal: StaleTowerRefusal | undefined): ManagerStep {
@@ -208,9 +226,10 @@ function onStepResult(state: ManagerState, token: number, result: StepResult, at
     effects.push({ kind: 'log', level: 'warn', message: `${describeAction(run.current.action)} failed (attempt ${run.attempt} of ${run.current.attempts})`, fields: { detail: result.detail } });
   }
   const action = run.current.action;
-  // Past an unreachable old active, a refused stale tower is a hold, not a failure: nothing
-  // changed hands, nobody else can vote, and a later backup may carry the missing votes.
-  if (!result.ok && refusal !== undefined && !plan.fromReachable && !run.compensating && (action.kind === 'promote' || action.kind === 'restore-tower')) {
+  // Past an unreachable old active, or while nobody holds the identity, a refused stale tower
+  // is a hold, not a failure: nothing changed hands, nobody else can vote, and a later backup
+  // may carry the missing votes.
+  if (!result.ok && refusal !== undefined && (!plan.fromReachable || plan.kind === 'recovery') && !run.compensating && (action.kind === 'promote' || action.kind === 'restore-tower')) {
     const timing: StepTiming = { step: describeAction(action), ms: at - failover.stepStartedAt, attempts: run.attempt, ok: false, compensating: false };
     const cause: BlockCause = { kind: 'stale-tower', node: action.node, towerSlot: refusal.towerSlot, lastVote: refusal.lastVote };
     return holdFailover(state, failover, cause, result.detail, [...failover.timings, timing], at, effects);

@@ -42,21 +42,30 @@ export function finishFailover(
   if (plan.kind === 'fence') return finishFence(state, info, at, steps, result, effects);
   let active: NodeId | null;
   let holder: NodeId | null = state.holder;
+  let lastHolder = state.lastHolder;
   let event: FailoverEvent;
   if (result.outcome === 'completed') {
     active = to;
     holder = to;
+    lastHolder = to;
     const warnings = result.warnings.map((w) => `${describeAction(w.step.action)}: ${w.detail}`);
     event = { type: 'failover-complete', at, from, to, reason, steps, totalMs: at - info.startedAt, warnings };
+  } else if (result.outcome === 'rolled-back' && plan.kind === 'recovery') {
+    // A recovery's rollback took the identity off the node it tried to promote: nobody holds
+    // it, as before the run, and nothing changed hands.
+    active = state.active;
+    event = { type: 'failover-failed', at, from, to, reason, outcome: 'aborted', failedStep: describeAction(result.failure.step.action), detail: result.failure.detail, steps };
   } else if (result.outcome === 'rolled-back') {
     // The rollback promoted the old active again and saw it vote: it is the holder.
     active = from;
     holder = from;
+    lastHolder = from;
     event = { type: 'rolled-back', at, from, to, reason, failedStep: describeAction(result.failure.step.action), detail: result.failure.detail, steps };
   } else {
     // Aborted: nothing changed hands, the old holder keeps it. Failed: nobody knows who
     // holds it; the next ticks' claims will tell, and until then nothing is promoted.
-    active = result.outcome === 'aborted' ? from : null;
+    // A recovery's `from` never held the identity, so its abort keeps the last known active.
+    active = result.outcome === 'failed' ? null : plan.kind === 'recovery' ? state.active : from;
     if (result.outcome === 'failed') holder = null;
     const detail = result.outcome === 'failed' ? `${result.failure.detail}; then ${describeAction(result.compensation.step.action)}: ${result.compensation.detail}` : result.failure.detail;
     event = { type: 'failover-failed', at, from, to, reason, outcome: result.outcome, failedStep: describeAction(result.failure.step.action), detail, steps };
@@ -64,7 +73,7 @@ export function finishFailover(
   const nodes = Object.fromEntries(NODE_IDS.map((n) => [n, { ...state.nodes[n], misses: 0 }])) as Record<NodeId, NodeTrack>;
   const level = event.type === 'failover-complete' ? 'info' : 'error';
   return {
-    state: { ...withoutRun(state), status: 'cooldown', until: at + state.config.cooldownMs, active, holder, nodes, hold: null },
+    state: { ...withoutRun(state), status: 'cooldown', until: at + state.config.cooldownMs, active, holder, lastHolder, nodes, hold: null },
     effects: [...effects, { kind: 'log', level, message: `failover ${from} → ${to}: ${result.outcome}`, fields: { steps } }, notify(event)],
   };
 }

@@ -50,12 +50,28 @@ export interface ManagerCommon {
    * here licenses a fence: without one, two claimants are an operator's call.
    */
   readonly holder: NodeId | null;
+  /**
+   * The node last seen holding the staked identity (claiming it in a tick), or given it by a
+   * run of this manager; never taken from configuration. It survives every outcome: it is
+   * the node whose tower is newest, and whether any holder was ever known.
+   */
+  readonly lastHolder: NodeId | null;
+  /** Consecutive ticks in which both nodes were confirmed passive; null while one may hold it. */
+  readonly nobodyVoting: NobodyVoting | null;
   /** The cause currently holding a failover back, already reported. */
   readonly hold: BlockCause | null;
   readonly nextStatusReportAt: number;
   readonly lastObservation: Observation | null;
   /** The last token handed out. */
   readonly token: number;
+}
+
+/** A run of ticks in which nobody held the staked identity. */
+export interface NobodyVoting {
+  /** The first tick of the run. */
+  readonly since: number;
+  /** Ticks in the run so far. */
+  readonly ticks: number;
 }
 
 /** The manager machine's state: a union on `status`. */

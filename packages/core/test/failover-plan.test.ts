@@ -1,5 +1,5 @@
-import type { FailoverPlan, PlanInput } from '@failover/core';
-import { OLD_ACTIVE_HEALTHY, createFailoverPlan, describeAction, describePlan } from '@failover/core';
+import type { FailoverPlan, PlanInput, RecoveryPlanInput } from '@failover/core';
+import { OLD_ACTIVE_HEALTHY, createFailoverPlan, createRecoveryPlan, describeAction, describePlan } from '@failover/core';
 
 function labels(plan: FailoverPlan): string[] {
   return plan.steps.map((s) => describeAction(s.action));
@@ -55,6 +55,47 @@ describe('createFailoverPlan', () => {
     const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, timeouts: { demoteMs: 5 } });
     expect(plan.steps[0]?.timeoutMs).toBe(5);
     expect(plan.steps[1]?.timeoutMs).toBe(30_000);
+  });
+});
+
+describe('createRecoveryPlan', () => {
+  const cases: [string, RecoveryPlanInput, string[]][] = [
+    [
+      'the last holder takes the identity back; the other node is checked, never demoted',
+      { node: 'validator1', lastHolder: 'validator1' },
+      ['verify demotion validator2', 'promote validator1 (via agent)', 'verify voting validator1'],
+    ],
+    [
+      'the other node takes it when the last holder cannot',
+      { node: 'validator2', lastHolder: 'validator1' },
+      ['verify demotion validator1', 'promote validator2 (via agent)', 'verify voting validator2'],
+    ],
+    [
+      'secure mode restores the tower before pushing the identity',
+      { node: 'validator2', lastHolder: 'validator1', secureMode: true },
+      ['verify demotion validator1', 'restore tower validator2', 'promote validator2 (identity over SSH)', 'verify voting validator2'],
+    ],
+  ];
+  it.each(cases)('%s', (_name, input, expected) => {
+    const plan = createRecoveryPlan(input);
+    expect(labels(plan)).toEqual(expected);
+    expect(plan).toMatchObject({ kind: 'recovery', from: input.lastHolder, to: input.node });
+  });
+
+  it('takes a failed promotion off the node again, unguarded, and never hands the identity to the other node', () => {
+    const plan = createRecoveryPlan({ node: 'validator2', lastHolder: 'validator1' });
+    const promote = plan.steps.find((s) => s.action.kind === 'promote');
+    expect(promote?.undoIfFailed).toBe(true);
+    expect(promote?.undo?.map((s) => [describeAction(s.action), s.guard])).toEqual([
+      ['demote validator2', undefined],
+      ['verify demotion validator2', undefined],
+    ]);
+    expect(plan.steps.every((s) => s.onFailure === 'stop')).toBe(true);
+  });
+
+  it('is printed as a recovery naming who stepped down, who takes the identity and who stays passive', () => {
+    const lines = describePlan(createRecoveryPlan({ node: 'validator2', lastHolder: 'validator1' }));
+    expect(lines[0]).toBe('Recovery: nobody holds the identity since validator1 stepped down; validator2 takes it, validator1 stays passive:');
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { ManagerEffect, ManagerEvent, ManagerState, NodeObservation, Observation } from '@failover/core';
-import { blockCauseKey, createManagerState, stepManager } from '@failover/core';
+import { blockCauseKey, createManagerState, mayHoldIdentity, stepManager } from '@failover/core';
 import { STAKED, activeStatus, down, status, up } from './support/observations';
 
 const archetypes: Record<string, (slot: number) => NodeObservation> = {
@@ -11,13 +11,25 @@ const archetypes: Record<string, (slot: number) => NodeObservation> = {
   'passive-lagging': (slot) => up(status({ validatorSlot: slot - 500 })),
   'passive-rpc-down': (slot) => up(status({ validatorSlot: slot, rpcHealthy: false })),
   'passive-staked-identity': (slot) => up(status({ validatorSlot: slot, identityPubkey: STAKED })),
+  'passive-unconfirmed': (slot) => up(status({ validatorSlot: slot, role: 'unconfirmed' })),
+  'passive-activating': (slot) => up(status({ validatorSlot: slot, role: 'activating' })),
   down: () => down(),
 };
 /** Weighted so that scripts mostly describe a real pair (one active, one passive) going wrong. */
 const weighted = (weights: Record<string, number>): fc.Arbitrary<string> =>
   fc.oneof(...Object.entries(weights).map(([name, weight]) => ({ weight, arbitrary: fc.constant(name) })));
-const v1Arb = weighted({ 'active-ok': 5, 'active-crashed': 3, 'active-lagging': 1, down: 3, 'passive-ok': 1 });
-const v2Arb = weighted({ 'passive-ok': 8, 'passive-lagging': 1, 'passive-rpc-down': 1, 'passive-staked-identity': 1, down: 1, 'active-ok': 1, 'active-crashed': 1 });
+const v1Arb = weighted({ 'active-ok': 5, 'active-crashed': 3, 'active-lagging': 1, down: 3, 'passive-ok': 3, 'passive-lagging': 1 });
+const v2Arb = weighted({
+  'passive-ok': 8,
+  'passive-lagging': 1,
+  'passive-rpc-down': 1,
+  'passive-staked-identity': 1,
+  'passive-unconfirmed': 1,
+  'passive-activating': 1,
+  down: 1,
+  'active-ok': 1,
+  'active-crashed': 1,
+});
 
 const tickArb = fc.record({
   kind: fc.constant('tick' as const),
@@ -27,6 +39,7 @@ const tickArb = fc.record({
   slot: fc.option(fc.integer({ min: 1000, max: 1400 }), { freq: 5 }),
   lastVoteBehind: fc.option(fc.integer({ min: 0, max: 400 }), { freq: 5 }),
   voteAgeMs: fc.constantFrom(0, 0, 0, 20_000),
+  gossipAt: fc.option(fc.constantFrom('validator1' as const, 'validator2' as const), { freq: 8 }),
 });
 const resultArb = fc.record({
   kind: fc.constant('result' as const),
@@ -68,7 +81,7 @@ function play(config: Config, script: Script, check: (before: ManagerState, even
         nodes: { validator1: archetypes[item.v1]!(slot), validator2: archetypes[item.v2]!(slot) },
         clusterSlot: item.slot === null ? null : { slot, observedAt: now },
         vote: item.lastVoteBehind === null ? null : { lastVote: slot - item.lastVoteBehind, delinquent: false, observedAt: now - item.voteAgeMs },
-        gossip: null,
+        gossip: item.gossipAt === null ? null : { holder: item.gossipAt, ip: item.gossipAt === 'validator1' ? '10.0.0.1' : '10.0.0.2', observedAt: now },
       };
       event = { type: 'tick', observation };
     } else if (item.kind === 'result') {
@@ -101,7 +114,7 @@ function failoverOf(effects: readonly ManagerEffect[]): Extract<ManagerEffect, {
 
 function claims(observation: Observation, node: 'validator1' | 'validator2'): boolean {
   const seen = observation.nodes[node];
-  return seen.reachable && (seen.status.isActive || seen.status.role === 'active' || seen.status.identityPubkey === STAKED);
+  return seen.reachable && mayHoldIdentity(seen.status, STAKED);
 }
 
 const runs = { numRuns: 200 };
@@ -283,20 +296,75 @@ describe('manager machine invariants: fencing a second claimant (S1)', () => {
   });
 });
 
+describe('manager machine invariants: recovering a voter when nobody holds the identity', () => {
+  /** The tick confirms nobody may hold the identity: both answer as settled passives, no claim, no gossip entry. */
+  function nobodyHolds(observation: Observation): boolean {
+    if (observation.gossip !== null) return false;
+    return Object.values(observation.nodes).every((n) => n.reachable && n.status.role === 'passive' && !mayHoldIdentity(n.status, STAKED));
+  }
+
+  it('never promotes while either node may hold the identity, and only after enough such ticks', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        let streak = 0;
+        play(config, script, (before, event, _after, effects) => {
+          if (event.type === 'tick' && before.status !== 'failing-over') streak = nobodyHolds(event.observation) ? streak + 1 : 0;
+          const started = runOf(effects);
+          if (started?.plan.kind !== 'recovery') return;
+          expect(event.type).toBe('tick');
+          if (event.type === 'tick') expect(nobodyHolds(event.observation)).toBe(true);
+          expect(streak).toBeGreaterThanOrEqual(before.config.missesBeforeFailover);
+          expect(started.reason).toMatchObject({ kind: 'no-voter', ticks: streak });
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('never recovers without a holder seen before, and prefers that holder while it is healthy', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (before, _event, after, effects) => {
+          const started = runOf(effects);
+          if (started?.plan.kind !== 'recovery') return;
+          expect(before.lastHolder).not.toBeNull();
+          expect(started.plan.from).toBe(before.lastHolder);
+          expect(after.nodes[started.plan.to].health?.healthy).toBe(true);
+          if (after.nodes[before.lastHolder!].health?.healthy === true) expect(started.plan.to).toBe(before.lastHolder);
+          expect(started.plan.steps[0]?.action).toEqual({ kind: 'verify-demotion', node: started.plan.to === 'validator1' ? 'validator2' : 'validator1' });
+          expect(started.plan.steps.map((s) => s.action.kind)).not.toContain('demote');
+        });
+      }),
+      runs,
+    );
+  });
+
+  it('never recovers in cooldown', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (before, _event, _after, effects) => {
+          if (runOf(effects)?.plan.kind === 'recovery') expect(before.status).toBe('monitoring');
+        });
+      }),
+      runs,
+    );
+  });
+});
+
 describe('manager machine property scripts', () => {
-  it('reach failovers, unreachable-old-active promotions, completions, rollbacks, blocks, fences and stale-tower holds, so the invariants are not vacuous', () => {
+  it('reach failovers, unreachable-old-active promotions, recoveries, completions, rollbacks, blocks, fences and stale-tower holds, so the invariants are not vacuous', () => {
     const seen = new Set<string>();
     for (const [config, script] of fc.sample(fc.tuple(configArb, scriptArb), { numRuns: 300, seed: 7 })) {
       play(config, script, (_before, _event, _after, effects) => {
         for (const e of effects) {
-          if (e.kind === 'failover') seen.add(e.plan.kind === 'fence' ? 'fence' : e.plan.fromReachable ? 'failover' : 'failover-unreachable-old');
+          if (e.kind === 'failover') seen.add(e.plan.kind !== 'switchover' ? e.plan.kind : e.plan.fromReachable ? 'failover' : 'failover-unreachable-old');
           if (e.kind === 'notify') seen.add(e.event.type);
           if (e.kind === 'notify' && e.event.type === 'blocked') seen.add(e.event.cause.kind);
         }
       });
     }
     expect([...seen]).toEqual(
-      expect.arrayContaining(['failover', 'failover-unreachable-old', 'failover-complete', 'rolled-back', 'failover-failed', 'blocked', 'unblocked', 'fence-started', 'fence-ended', 'stale-tower']),
+      expect.arrayContaining(['failover', 'failover-unreachable-old', 'recovery', 'failover-complete', 'rolled-back', 'failover-failed', 'blocked', 'unblocked', 'fence-started', 'fence-ended', 'stale-tower']),
     );
   });
 });

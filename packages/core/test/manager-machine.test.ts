@@ -104,8 +104,8 @@ describe('manager machine: states that must never promote', () => {
     expect(d.notified('blocked').map((e) => e.cause.kind)).toEqual(['both-active']);
   });
 
-  it('alerts when nobody holds the identity and promotes nothing on its own', () => {
-    const d = started();
+  it('alerts when nobody holds the identity at start-up and promotes nothing on its own', () => {
+    const d = new ManagerDriver(FAST);
     for (let i = 0; i < 6; i++) d.tick({ v1: up(status()) });
     expect(d.failovers()).toHaveLength(0);
     expect(d.notified('blocked').map((e) => e.cause.kind)).toEqual(['no-active']);
