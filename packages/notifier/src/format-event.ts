@@ -171,6 +171,7 @@ function stepLines(steps: readonly StepTiming[]): Span[][] {
 export function reasonText(reason: FailoverReason, name: (node: NodeId) => string = (n) => n): string {
   if (reason.kind === 'switchover') return cap(`planned switchover: ${reason.text}`);
   if (reason.kind === 'fence') return cap(`${name(reason.node)} claims the staked identity that ${name(reason.holder)} holds`);
+  if (reason.kind === 'no-voter') return cap(`nobody was voting: ${name(reason.node)} stepped down on its own; both nodes passive since ${new Date(reason.since).toISOString()} (${reason.ticks} checks)`);
   const why = reason.reasons.map(healthText).join(', ');
   return cap(`${name(reason.node)} unhealthy after ${reason.misses} missed checks${why === '' ? '' : `: ${why}`}`);
 }
