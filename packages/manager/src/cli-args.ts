@@ -4,6 +4,7 @@
  * so that flags, environment and file go through one validation (precedence flags > env >
  * file > defaults) and a bad value is reported with the flag it came from.
  */
+import type { NodeId } from '@failover/core';
 import type { ManagerFlags } from '@failover/protocol';
 import { UsageError } from './errors';
 
@@ -18,6 +19,8 @@ export interface ParsedArgs {
   readonly flags: ManagerFlags;
   /** `switchover --reason TEXT`. */
   readonly reason: string | undefined;
+  /** `switchover --to NODE`: the node to take the identity; needed when nobody holds it. */
+  readonly to: NodeId | undefined;
   /** `--json` for `status`: machine-readable output. */
   readonly json: boolean;
 }
@@ -46,6 +49,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   'log-format': { kind: 'string', config: true, help: 'Log line format: text or json (default text)' },
   'generate-config': { kind: 'boolean', help: 'Print an example manager-config.json and exit' },
   reason: { kind: 'string', help: 'switchover: why the switchover is made (logged and notified)' },
+  to: { kind: 'string', help: 'switchover: validator1 or validator2, the node to take the identity (activates one when nobody holds it)' },
   json: { kind: 'boolean', help: 'status: print JSON instead of a table' },
   help: { kind: 'boolean', help: 'Show this help' },
   version: { kind: 'boolean', help: 'Print the version' },
@@ -121,12 +125,18 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (command === 'switchover' && (typeof reason !== 'string' || reason.trim() === '')) {
     throw new UsageError('switchover needs --reason TEXT (it is logged and sent with the notification)');
   }
+  const to = values.get('to');
+  if (to !== undefined && to !== 'validator1' && to !== 'validator2') {
+    throw new UsageError(`--to must be validator1 or validator2, got ${JSON.stringify(to)}`);
+  }
+  if (to !== undefined && command !== 'switchover') throw new UsageError('--to is a flag of the switchover subcommand');
   const config = values.get('config');
   return {
     command,
     configPath: typeof config === 'string' ? config : undefined,
     flags: flags as ManagerFlags,
     reason: typeof reason === 'string' ? reason : undefined,
+    to,
     json: flagIsOn('json'),
   };
 }
@@ -136,7 +146,7 @@ export function usage(): string {
   const lines = [
     'Usage: failover-manager [flags]                  monitor both validators and fail over',
     '       failover-manager status [--json]          show both nodes, through the control API',
-    '       failover-manager switchover --reason TEXT planned switchover, through the control API',
+    '       failover-manager switchover --reason TEXT [--to NODE]  planned switchover, through the control API',
     '',
     'Flags:',
   ];

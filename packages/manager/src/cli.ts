@@ -3,6 +3,7 @@
  * command. Exit codes: 0 done, 1 the command failed, 2 bad usage or configuration.
  */
 import { NODE_IDS } from '@failover/core';
+import type { NodeId } from '@failover/core';
 import { createLogger, NotifierOptionError } from '@failover/notifier';
 import { formatProblems, loadManagerConfig, loadSecretFile, SecretFileError } from '@failover/protocol';
 import type { ManagerConfig, ManagerFlags } from '@failover/protocol';
@@ -51,7 +52,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'status':
         return await printStatus(await loadConfig(args, io), args.json, io);
       case 'switchover':
-        return await switchover(await loadConfig(args, io), args.reason ?? '', io);
+        return await switchover(await loadConfig(args, io), args.reason ?? '', args.to, io);
       case 'run':
         return await run(await loadConfig(args, io), io);
     }
@@ -116,14 +117,14 @@ async function printStatus(config: ManagerConfig, json: boolean, io: CliIo): Pro
   return 0;
 }
 
-async function switchover(config: ManagerConfig, reason: string, io: CliIo): Promise<number> {
+async function switchover(config: ManagerConfig, reason: string, to: NodeId | undefined, io: CliIo): Promise<number> {
   let started: number | undefined;
   let ok = false;
   const stamp = (at: number): string => {
     started ??= at;
     return `${new Date(at).toISOString()} +${((at - started) / 1000).toFixed(3)}s`;
   };
-  for await (const line of requestSwitchover(await controlTarget(config), { reason })) {
+  for await (const line of requestSwitchover(await controlTarget(config), { reason, ...(to === undefined ? {} : { to }) })) {
     switch (line.type) {
       case 'waiting':
         io.stdout.write(`${stamp(line.at)}  waiting ${line.detail}\n`);

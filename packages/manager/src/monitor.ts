@@ -244,6 +244,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
 function reasonText(reason: Extract<ManagerEffect, { kind: 'failover' }>['reason']): string {
   if (reason.kind === 'switchover') return `planned switchover: ${reason.text}`;
   if (reason.kind === 'fence') return `fence: ${reason.holder} holds the staked identity; ${reason.node} must give it up`;
+  if (reason.kind === 'no-voter') return `nobody was voting: ${reason.node} stepped down on its own`;
   const causes = reason.reasons.map((r) => r.kind).join(', ');
   return `${reason.node} unhealthy for ${reason.misses} heartbeats${causes === '' ? '' : ` (${causes})`}`;
 }

@@ -22,6 +22,7 @@ describe('parseArgs', () => {
     ['--version', ['--version'], { command: 'version' }],
     ['the status subcommand', ['status', '--config', 'c.json', '--json'], { command: 'status', json: true }],
     ['the switchover subcommand', ['switchover', '--reason', 'kernel upgrade'], { command: 'switchover', reason: 'kernel upgrade' }],
+    ['a switchover naming the node to activate', ['switchover', '--reason', 'first activation', '--to', 'validator2'], { command: 'switchover', to: 'validator2' }],
   ])('reads %s', (_name, argv, expected) => {
     expect(parseArgs(argv)).toMatchObject(expected);
   });
@@ -32,6 +33,8 @@ describe('parseArgs', () => {
     ['a non-boolean --help', ['--help=maybe'], /--help must be true or false/],
     ['a stray argument', ['promote'], /unexpected argument "promote"/],
     ['a switchover without a reason', ['switchover'], /switchover needs --reason/],
+    ['a switchover to an unknown node', ['switchover', '--reason', 'x', '--to', 'validator3'], /--to must be validator1 or validator2, got "validator3"/],
+    ['--to outside a switchover', ['--to', 'validator1'], /--to is a flag of the switchover subcommand/],
   ])('refuses %s with a usage error', (_name, argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
