@@ -280,4 +280,21 @@ describe('the monitor', () => {
     expect([v1.active, v2.active]).toEqual([false, true]);
     expect(h.monitor.snapshot().state).toMatchObject({ active: 'validator2', holder: 'validator2' });
   });
+
+  // Regression (F1): an active that stepped down on its own left both nodes passive, and the manager only alerted no-active.
+  it('promotes the last holder again when it stepped down on its own, sending the vote account last vote as the tower floor', async () => {
+    const h = harness();
+    await h.beats(2);
+    const [v1, v2] = [h.world.nodes.validator1, h.world.nodes.validator2];
+    v1.active = false;
+    const lastVote = h.world.lastVote;
+    await h.beats(4);
+    expect(h.events.find((e) => e.type === 'failover-started')).toMatchObject({ from: 'validator1', to: 'validator1', reason: { kind: 'no-voter', node: 'validator1', ticks: 3 } });
+    expect(v1.calls.map((c) => c.action)).toEqual(['become_active']);
+    expect(v1.calls[0]?.minTowerSlot).toBeGreaterThanOrEqual(lastVote);
+    expect(v2.calls).toEqual([]);
+    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({ to: 'validator1' });
+    expect(v1.active).toBe(true);
+    expect(h.monitor.snapshot().state).toMatchObject({ active: 'validator1', holder: 'validator1' });
+  });
 });
