@@ -13,6 +13,7 @@ import {
   becomePassiveSteps,
   createFailoverPlan,
   createFencePlan,
+  createRecoveryPlan,
   describePlan,
 } from '@failover/core';
 import type { AgentAction, FailoverPlan, PlanStep } from '@failover/core';
@@ -53,6 +54,15 @@ export function documentedPlans(): { readonly title: string; readonly when: stri
         'or cut off during the failover was never demoted). It is demoted at once, even in cooldown; `validator2` is never ' +
         'contacted. Without a holder recorded by this manager (e.g. after a restart) two claimants stay a `both-active` hold.',
       plan: createFencePlan({ node: 'validator1', holder: 'validator2' }),
+    },
+    {
+      title: 'Recovery: nobody holds the identity',
+      when:
+        'The active stepped down on its own (isolation, watchdog, a fenced backup) and the fault healed before a failover: both ' +
+        'nodes answer as settled passives for `misses_before_failover` heartbeats. The last holder takes the identity back when ' +
+        'healthy (its tower is the newest), else the other node; nothing is demoted. Never when no holder was ever seen (a fresh ' +
+        'install): then `failover-manager switchover --reason TEXT --to NODE` activates one.',
+      plan: createRecoveryPlan({ node: 'validator2', lastHolder: 'validator1' }),
     },
   ];
 }

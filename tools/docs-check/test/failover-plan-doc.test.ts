@@ -24,10 +24,10 @@ describe('docs/failover-plan.md', () => {
     expect(renderFailoverPlanDoc()).toContain(describePlan(plan).join('\n'));
   });
 
-  it('documents four distinct plans, each starting with what stops the old active voting', () => {
+  it('documents five distinct plans, each starting with what stops the old active voting or checks that nobody holds the identity', () => {
     const plans = documentedPlans().map(({ plan }) => plan);
-    expect(new Set(plans.map((plan) => describePlan(plan).join('\n'))).size).toBe(4);
-    expect(plans.map((plan) => plan.steps[0]?.action.kind)).toEqual(['demote', 'prove-stopped-voting', 'demote', 'demote']);
+    expect(new Set(plans.map((plan) => describePlan(plan).join('\n'))).size).toBe(5);
+    expect(plans.map((plan) => plan.steps[0]?.action.kind)).toEqual(['demote', 'prove-stopped-voting', 'demote', 'demote', 'verify-demotion']);
   });
 
   it('prints the fence plan, which never names the recorded holder as a step target', () => {
