@@ -8,9 +8,9 @@ bash tools/scripts/setup.sh --system
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# pipefail (set above) makes the pipeline fail when nx does, whatever tee returns.
 status=0
 npx nx run-many -t build lint typecheck test --output-style=stream 2>&1 | tee "$log" || status=$?
-status=${PIPESTATUS[0]:-$status}
 
 # Jest prints "Tests:  1 failed, 2 skipped, 40 passed, 43 total" once per project.
 awk '/^.*Tests: /{ for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1); if ($(i) ~ /^skipped/) s += $(i-1) } }
