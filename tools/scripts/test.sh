@@ -10,7 +10,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # pipefail (set above) makes the pipeline fail when nx does, whatever tee returns.
 status=0
-npx nx run-many -t build lint typecheck test --output-style=stream 2>&1 | tee "$log" || status=$?
+npx nx run-many -t build lint typecheck test --exclude @failover/chaos --output-style=stream 2>&1 | tee "$log" || status=$?
+# The fault campaign runs alone: its liveness budget is about the system under test, not about
+# two cores shared with the other suites' processes.
+npx nx run-many -t lint typecheck test -p @failover/chaos --output-style=stream 2>&1 | tee -a "$log" || status=$?
 
 # Jest prints "Tests:  1 failed, 2 skipped, 40 passed, 43 total" once per project.
 awk '/^.*Tests: /{ for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1); if ($(i) ~ /^skipped/) s += $(i-1) } }
