@@ -34,6 +34,10 @@ export interface SwitchoverSample {
    * two identity commands. The voting gap is this plus the commands plus the first vote.
    */
   readonly criticalOverheadMs: number;
+  /** The new active's whole role change by its own clock: restore, set-identity, symlink, confirm. */
+  readonly agentPromoteMs: number;
+  /** Of which the tower restore. */
+  readonly towerRestoreMs: number;
   readonly gapSlots: number;
   readonly gapMs: number;
 }
@@ -76,6 +80,8 @@ async function measureOne(stack: Stack, from: 0 | 1): Promise<SwitchoverSample> 
     identityCommandsMs,
     overheadMs: done.total_ms - identityCommandsMs,
     criticalOverheadMs: promotion.setIdentityEndedAt - demotion.startedAt - identityCommandsMs,
+    agentPromoteMs: promotion.roleChangeMs ?? Number.NaN,
+    towerRestoreMs: promotion.towerRestoreMs,
     gapSlots: handover?.slots ?? Number.NaN,
     gapMs: handover?.ms ?? Number.NaN,
   };
@@ -95,7 +101,7 @@ export async function benchPlannedSwitchover(profile: TimingProfile, runs: numbe
         .join(', ');
       process.stdout.write(
         `  run ${String(run).padStart(2)}: ${s.from}→${s.to} gap ${s.gapSlots} slots / ${formatMs(s.gapMs)} ms; total ${s.totalMs} ms, identity commands ${s.identityCommandsMs} ms, ` +
-          `overhead ${s.overheadMs} ms (critical path ${s.criticalOverheadMs} ms); steps: ${steps}\n`,
+          `overhead ${s.overheadMs} ms (critical path ${s.criticalOverheadMs} ms); agent promotion ${formatMs(s.agentPromoteMs)} ms; steps: ${steps}\n`,
       );
       active = active === 0 ? 1 : 0;
     }
@@ -124,6 +130,8 @@ export function switchoverTable(samples: readonly SwitchoverSample[], slotMs: nu
       row('voting gap, ms (judge)', samples.map((s) => s.gapMs)),
       row('switchover total (manager, accepted → done)', samples.map((s) => s.totalMs)),
       ...stepNames.map((step) => row(`  step: ${step}`, samples.map((s) => s.steps[step] ?? 0))),
+      row('  new active, by its agent: whole role change', samples.map((s) => s.agentPromoteMs)),
+      row('  new active, by its agent: tower restore', samples.map((s) => s.towerRestoreMs)),
       row('identity commands (remove + set-identity)', samples.map((s) => s.identityCommandsMs)),
       row('**orchestration overhead** (total − identity commands)', samples.map((s) => s.overheadMs)),
       row('critical-path overhead (demote start → set-identity done − commands)', samples.map((s) => s.criticalOverheadMs)),
