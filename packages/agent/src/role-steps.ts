@@ -77,6 +77,22 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
     return { ok: true };
   };
 
+  // set-identity talks to the validator's admin socket, which a stopped validator does not
+  // have: against a crashed one each attempt is a CLI process that can only fail, and the
+  // attempts delay the restart fallback that does work. Safe to skip (S1): the passive-symlink
+  // step ran before this one, so a validator that was not running when the process table was
+  // read can only come back on the unstaked keypair the symlink now names; one started before
+  // the read is seen running and gets the command as usual, and the stray-identity guard
+  // (S3) demotes anything that comes back staked anyway. A probe that fails proves nothing,
+  // so the command runs.
+  const removeIdentity = async (timeoutMs: number): Promise<StepResult> => {
+    const snapshot = await options.probe.probe().then((p) => p, () => null);
+    if (snapshot !== null && !snapshot.running) {
+      return { ok: false, detail: 'the validator process is not running, so set-identity has no admin socket to talk to; identity_remove_command not run' };
+    }
+    return command('identity_remove_command', commands.identityRemove, timeoutMs, false);
+  };
+
   return async (step: PlanStep<AgentAction>, attempt: number): Promise<StepOutcome> => {
     const t = step.timeoutMs;
     switch (step.action.kind) {
@@ -85,7 +101,7 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
       case 'active-symlink':
         return command('active_identity_symlink_command', commands.activeIdentitySymlink, t, true);
       case 'remove-identity':
-        return command('identity_remove_command', commands.identityRemove, t, false);
+        return removeIdentity(t);
       case 'set-identity':
         return command('identity_change_command', commands.identityChange, t, false);
       case 'restart-validator':

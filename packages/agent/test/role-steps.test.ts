@@ -1,4 +1,4 @@
-import type { AgentAction, PlanStep } from '@failover/core';
+import { advanceSequence, becomePassiveSteps, startSequence, type AgentAction, type PlanStep, type SequenceOutcome } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
 import type { CommandRunner } from '../src/command-runner';
 import { createStepExecutor } from '../src/role-steps';
@@ -17,6 +17,8 @@ interface ExecutorOptions {
   running?: boolean;
   symlinkPubkey?: string | null;
   restore?: TowerKeeper['restore'];
+  /** What the process probe does; overrides `running`. */
+  probe?: () => Promise<{ running: boolean }>;
 }
 
 function executor(options: ExecutorOptions) {
@@ -34,12 +36,17 @@ function executor(options: ExecutorOptions) {
     restore: options.restore ?? (async () => ({ ok: false as const, code: 'FAILOVER_TOWER_NO_BACKUP', error: 'none' })),
   } as unknown as TowerKeeper;
   const run = createStepExecutor({
-    commands: options.commands ?? { identityChange: 'set-identity staked', identityRemove: 'set-identity unstaked' },
+    commands: options.commands ?? { identityChange: 'set-identity staked', identityRemove: 'set-identity unstaked', validatorRestart: 'restart', passiveIdentitySymlink: 'link unstaked' },
     runner,
     keeper,
     stakedIdentity: STAKED,
     currentIdentity: async () => options.identity ?? { ok: true, value: STAKED },
-    probe: { probe: async () => ({ running: options.running ?? true, pids: [], uptimeSeconds: 0, recentRestarts: 0, crashLoop: false }) },
+    probe: {
+      probe: async () => {
+        const { running } = options.probe ? await options.probe() : { running: options.running ?? true };
+        return { running, pids: [], uptimeSeconds: 0, recentRestarts: 0, crashLoop: false };
+      },
+    },
     symlinkPubkey: async () => options.symlinkPubkey ?? null,
     dryRun: options.dryRun ?? false,
     clock: new SimulatedClock(),
@@ -117,5 +124,27 @@ describe('role-change steps', () => {
   it('reports a refused restore with its code', async () => {
     const { run } = executor({});
     await expect(run(step('restore-tower'), 1)).resolves.toEqual({ ok: false, detail: 'FAILOVER_TOWER_NO_BACKUP: none' });
+  });
+
+  it.each([
+    ['the process probe finds the validator running', true, async () => ({ running: true })],
+    ['the process probe fails', true, async (): Promise<{ running: boolean }> => Promise.reject(new Error('EACCES'))],
+    ['the process probe finds no validator', false, async () => ({ running: false })],
+  ] as const)('remove-identity when %s: identity_remove_command runs is %s', async (_name, runsCommand, probe) => {
+    const { run, ran } = executor({ probe });
+    const result = await run(step('remove-identity'), 1);
+    expect(ran).toEqual(runsCommand ? [['identity_remove_command', 'set-identity unstaked']] : []);
+    expect(result).toMatchObject(runsCommand ? { ok: true } : { ok: false, detail: expect.stringContaining('not running') });
+  });
+
+  // Benchmark finding: three set-identity CLI calls against a crashed validator's closed admin
+  // socket held every unplanned failover up by 0.3-0.9 s before the restart that works.
+  it('demotes a stopped validator with the passive symlink and the restart, never calling set-identity', async () => {
+    const { run, ran } = executor({ running: false, identity: { ok: false, kind: 'unreachable', error: 'ECONNREFUSED' }, symlinkPubkey: 'Other1111111111111111111111111111111111111' });
+    let next = startSequence(becomePassiveSteps());
+    while (next.kind === 'run') next = advanceSequence(next.run, await run(next.run.current, next.run.attempt));
+    const outcome: SequenceOutcome<AgentAction> = next.result;
+    expect(outcome.outcome).toBe('completed');
+    expect(ran.map(([label]) => label)).toEqual(['passive_identity_symlink_command', 'validator_restart_command']);
   });
 });
