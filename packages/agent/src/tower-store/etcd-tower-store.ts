@@ -1,4 +1,4 @@
-import { Etcd3, type IOptions } from 'etcd3';
+import type { Etcd3, IOptions } from 'etcd3';
 import { isNotOlder, parseMeta, serializeMeta, type BackupOutcome, type LatestOutcome, type TowerBackupMeta, type TowerStore } from './tower-store';
 
 /** Options of {@link createEtcdTowerStore}. */
@@ -39,15 +39,22 @@ const padSlot = (slot: number | null): string => String((slot ?? -1) + 1).padSta
  */
 export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore {
   const callTimeoutMs = options.callTimeoutMs ?? 2_000;
-  const client = new Etcd3({
-    ...options.clientOptions,
-    hosts: [...options.endpoints],
-    dialTimeout: options.dialTimeoutMs ?? 2_000,
-    // grpc-js backs reconnects off up to 120 s; a store that was down for a minute would then
-    // leave backups stale for another two. Capped so backups resume within seconds.
-    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000, ...options.clientOptions?.grpcOptions },
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
-  });
+  // etcd3 brings gRPC and protobuf, 22 MiB of an agent's RSS; loaded on first use so that an
+  // agent whose towers live elsewhere never pays for it.
+  let connecting: Promise<Etcd3> | undefined;
+  const connect = (): Promise<Etcd3> =>
+    (connecting ??= import('etcd3').then(
+      ({ Etcd3 }) =>
+        new Etcd3({
+          ...options.clientOptions,
+          hosts: [...options.endpoints],
+          dialTimeout: options.dialTimeoutMs ?? 2_000,
+          // grpc-js backs reconnects off up to 120 s; a store that was down for a minute would then
+          // leave backups stale for another two. Capped so backups resume within seconds.
+          grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000, ...options.clientOptions?.grpcOptions },
+          defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+        }),
+    ));
   const base = `${(options.prefix ?? '/failover/tower').replace(/\/+$/, '')}/${options.identity}/`;
   const keys = { bytes: `${base}bytes`, meta: `${base}meta`, slot: `${base}slot` };
   let knownRevision: string | undefined;
@@ -58,7 +65,7 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
     error: `etcd ${options.endpoints.join(',')}: ${(error as Error).message}`,
   });
 
-  const puts = (bytes: Buffer, meta: TowerBackupMeta) => [
+  const puts = (client: Etcd3, bytes: Buffer, meta: TowerBackupMeta) => [
     client.put(keys.bytes).value(bytes),
     client.put(keys.meta).value(JSON.stringify(serializeMeta(meta))),
     client.put(keys.slot).value(padSlot(meta.lastVotedSlot)),
@@ -70,6 +77,7 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
 
     async latest(): Promise<LatestOutcome> {
       try {
+        const client = await connect();
         const range = await client.getAll().prefix(base).exec();
         const byKey = new Map(range.kvs.map((kv) => [kv.key.toString(), kv]));
         const slotKv = byKey.get(keys.slot);
@@ -90,14 +98,17 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
     },
 
     close: async () => {
-      client.close();
+      if (connecting === undefined) return;
+      const client = await connecting.catch(() => undefined);
+      client?.close();
     },
   };
 
   async function write(bytes: Buffer, meta: TowerBackupMeta, mayAdopt: boolean): Promise<BackupOutcome> {
     try {
+      const client = await connect();
       if (knownRevision === undefined || knownRevision === '0') {
-        const created = await client.if(keys.slot, 'Version', '==', 0).then(...puts(bytes, meta)).commit();
+        const created = await client.if(keys.slot, 'Version', '==', 0).then(...puts(client, bytes, meta)).commit();
         if (created.succeeded) {
           knownRevision = created.header.revision;
           return { ok: true, meta };
@@ -106,7 +117,7 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
       }
       let txn = client.if(keys.slot, 'Value', '<', padSlot((meta.lastVotedSlot ?? -1) + 1));
       if (knownRevision !== undefined) txn = txn.and(keys.slot, 'Mod', '==', Number(knownRevision));
-      const updated = await txn.then(...puts(bytes, meta)).else(client.get(keys.slot), client.get(keys.meta)).commit();
+      const updated = await txn.then(...puts(client, bytes, meta)).else(client.get(keys.slot), client.get(keys.meta)).commit();
       if (updated.succeeded) {
         knownRevision = updated.header.revision;
         return { ok: true, meta };
