@@ -45,6 +45,13 @@ describe('formatEvent', () => {
     );
   });
 
+  it('says that nobody was voting, who stepped down on its own, and who is promoted, when a recovery starts', () => {
+    const event: FailoverEvent = { type: 'failover-started', at: AT, from: 'validator1', to: 'validator2', reason: { kind: 'no-voter', node: 'validator1', since: AT - 600, ticks: 3 } };
+    const text = renderPlain(formatEvent(event, { nodeNames: { validator1: 'fra-1', validator2: 'ams-1' } }));
+    expect(text).toContain('fra-1 → ams-1');
+    expect(text).toContain(`nobody was voting: fra-1 stepped down on its own; both nodes passive since ${new Date(AT - 600).toISOString()} (3 checks)`);
+  });
+
   it('says why a failover is blocked when the old active still votes', () => {
     const event = everyEvent.find((e) => e.type === 'blocked')!;
     expect(renderPlain(formatEvent(event))).toBe(
