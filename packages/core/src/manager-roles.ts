@@ -41,7 +41,8 @@ export function mayHoldIdentity(status: NodeStatus, stakedIdentityPubkey: string
 /**
  * Decides which node is active. Two holders, or gossip placing the identity on a machine
  * that is neither node, is a conflict that must block any promotion. Two reachable
- * non-holders is `no-active`: nobody votes, an operator must look. One reachable
+ * non-holders is `no-active`: nobody votes (`manager-recovery` decides whether the manager
+ * may pick a voter or an operator must). One reachable
  * non-holder makes the unreachable node the active by elimination (the proof rule still
  * guards its replacement).
  */
