@@ -64,6 +64,9 @@ declare module 'fastify' {
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
+// Well under the shortest request_timeout a manager is tuned to (1 s) with the role change itself.
+const FRESH_SAMPLE_WAIT_MS = 200;
+
 /**
  * Builds the agent's fastify app without listening (fastify's testing guide: `inject()` in
  * tests, `listen()` only in `main`). Every route but `GET /health` is authenticated with
@@ -202,6 +205,10 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         const details: TowerStaleDetails = { min_tower_slot: answer.minTowerSlot, tower_last_vote_slot: answer.towerLastVoteSlot };
         return fail(reply, 'FAILOVER_TOWER_STALE', answer.message, details);
       }
+      // The manager verifies a role change through /status right after this answer; without a
+      // fresh sample it would see the validator as it was up to one probe interval ago and
+      // wait a poll for nothing. Bounded so a frozen validator cannot hold the answer back.
+      await options.sampler.refresh(FRESH_SAMPLE_WAIT_MS);
       const message =
         answer.result === 'ok'
           ? [answer.message, ...answer.warnings.map((w) => `warning: ${w}`)].join('; ')

@@ -30,6 +30,11 @@ export interface ValidatorSampler {
   view(): SampleView;
   /** Starts the loop; resolves once the first sample finished (each of its calls has the deadline). */
   start(): Promise<void>;
+  /**
+   * Takes a sample now, beside the loop, for a change the caller knows of (a role change
+   * done); resolves when it finished or after `maxWaitMs`, whichever comes first.
+   */
+  refresh(maxWaitMs: number): Promise<void>;
   /** Stops the loop and waits for a sample in flight. */
   stop(): Promise<void>;
 }
@@ -61,13 +66,14 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
   const deadlineMs = options.deadlineMs ?? 1_000;
   let latest: ValidatorSample | null = null;
   let inFlight: Promise<void> | undefined;
-  let inFlightSince: number | null = null;
+  // Start times of the samples in flight: the loop's, and any refresh beside it.
+  const inFlightStarts = new Set<number>();
   let timer: TimerHandle | undefined;
   let running = false;
 
   const sampleOnce = async (): Promise<void> => {
     const startedAt = clock.now();
-    inFlightSince = startedAt;
+    inFlightStarts.add(startedAt);
     const [process, health, slot, identity] = await Promise.all([
       options.probe.probe().then(
         (snapshot) => ({ ok: true as const, snapshot }),
@@ -77,8 +83,9 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
       localRpc.getSlot(),
       localRpc.getIdentity(),
     ]);
-    latest = { startedAt, finishedAt: clock.now(), process, health, slot, identity };
-    inFlightSince = null;
+    inFlightStarts.delete(startedAt);
+    // A loop sample begun before a refresh may finish after it; it must not replace the newer view.
+    if (latest === null || startedAt >= latest.startedAt) latest = { startedAt, finishedAt: clock.now(), process, health, slot, identity };
   };
 
   const loop = (): void => {
@@ -95,7 +102,7 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
       const now = clock.now();
       if (latest === null) return { sample: null, ageMs: null, overdue: 'no probe of the validator has finished yet' };
       const ageMs = now - latest.finishedAt;
-      const waitingMs = inFlightSince === null ? 0 : now - inFlightSince;
+      const waitingMs = inFlightStarts.size === 0 ? 0 : now - Math.min(...inFlightStarts);
       const overdue = waitingMs > deadlineMs || ageMs > intervalMs + deadlineMs ? `local RPC did not answer within ${Math.max(waitingMs, ageMs - intervalMs)} ms` : null;
       return { sample: latest, ageMs, overdue };
     },
@@ -104,6 +111,12 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
       running = true;
       loop();
       await inFlight;
+    },
+    async refresh(maxWaitMs: number): Promise<void> {
+      if (!running) return;
+      let timeout: TimerHandle | undefined;
+      await Promise.race([sampleOnce(), new Promise<void>((resolve) => (timeout = clock.setTimeout(resolve, maxWaitMs)))]);
+      if (timeout !== undefined) clock.clearTimeout(timeout);
     },
     async stop(): Promise<void> {
       running = false;

@@ -20,7 +20,7 @@ function sample(process: ProcessSnapshot | Error, overrides: Partial<ValidatorSa
 function sources(view: SampleView, tower: Partial<TowerState> = {}) {
   const state: TowerState = { lastBackup: null, lastBackupAt: null, lastError: null, store: 'directory /x', ...tower };
   return {
-    sampler: { view: () => view, start: async () => undefined, stop: async () => undefined },
+    sampler: { view: () => view, start: async () => undefined, refresh: async () => undefined, stop: async () => undefined },
     keeper: { state: () => state } as unknown as TowerKeeper,
     role: () => 'active' as const,
     dryRun: false,

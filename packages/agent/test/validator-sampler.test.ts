@@ -80,4 +80,57 @@ describe('background validator probe', () => {
     expect(sampler.view().sample?.process).toEqual({ ok: true, snapshot: running });
     await sampler.stop();
   });
+
+  /** A validator whose getIdentity calls wait until the test answers them, oldest first or not. */
+  function heldIdentityRpc() {
+    const held: Array<(identity: string) => void> = [];
+    const rpc: LocalRpc = {
+      getHealth: async () => ({ ok: true, value: true }),
+      getSlot: async () => ({ ok: true, value: 500 }),
+      getVersion: async () => ({ ok: true, value: '2.3.0' }),
+      getIdentity: () => new Promise((resolve) => held.push((identity) => resolve({ ok: true, value: identity }))),
+    };
+    return { rpc, answer: (index: number, identity: string) => held[index]?.(identity), calls: () => held.length };
+  }
+
+  it('refresh() samples at once, and a loop sample begun earlier that answers later does not replace it', async () => {
+    const clock = new SimulatedClock(0);
+    const validator = heldIdentityRpc();
+    const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc: validator.rpc, clock, intervalMs: 400, deadlineMs: 1_000 });
+    const started = sampler.start();
+    await settle();
+    validator.answer(0, 'Staked');
+    await started;
+    clock.advance(400);
+    await settle();
+    expect(validator.calls()).toBe(2);
+    clock.advance(10);
+    const refreshed = sampler.refresh(200);
+    await settle();
+    validator.answer(2, 'Unstaked');
+    await refreshed;
+    expect(sampler.view().sample).toMatchObject({ startedAt: 410, identity: { ok: true, value: 'Unstaked' } });
+    validator.answer(1, 'Staked');
+    await settle();
+    expect(sampler.view().sample).toMatchObject({ startedAt: 410, identity: { ok: true, value: 'Unstaked' } });
+    await sampler.stop();
+  });
+
+  it('refresh() gives up after its wait when the validator does not answer', async () => {
+    const clock = new SimulatedClock(0);
+    const validator = scriptedRpc();
+    const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc: validator.rpc, clock, intervalMs: 400, deadlineMs: 1_000 });
+    await sampler.start();
+    validator.freeze();
+    let done = false;
+    const refreshed = sampler.refresh(200).then(() => (done = true));
+    clock.advance(199);
+    await settle();
+    expect(done).toBe(false);
+    clock.advance(1);
+    await refreshed;
+    expect(sampler.view().sample?.startedAt).toBe(0);
+    validator.timeOut();
+    await sampler.stop();
+  });
 });
