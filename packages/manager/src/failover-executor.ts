@@ -59,8 +59,10 @@ export interface ExecutorContext {
   /** Secure identity mode: the pusher and where each node is reached over SSH. */
   readonly pusher: IdentityPusher | undefined;
   readonly pushTargets: Readonly<Record<NodeId, PushTarget>> | undefined;
-  /** Between two polls of a verify step. @default 250 */
+  /** Between two polls of a verify step, once the first quick ones found nothing. @default 250 */
   readonly pollMs?: number;
+  /** The first wait of a verify step, doubled after each poll up to `pollMs`. @default 50 */
+  readonly firstPollMs?: number;
   /** Where a long step reports its progress; none when omitted. */
   readonly progress?: { readonly log: LogSink; readonly notify: (event: FailoverEvent) => void };
   /** `verify voting` logs what it waits for this often. @default 5000 */
@@ -299,10 +301,18 @@ async function currentLastVote(ctx: ExecutorContext): Promise<number | undefined
   return vote.ok && vote.value !== undefined ? vote.value.lastVote : undefined;
 }
 
+// What a verify step waits for usually comes within tens of ms (the agent answers a role
+// change after a fresh sample of its validator; gossip and a new vote move on their own), and a
+// fixed 250 ms wait then put a whole poll on the switchover's critical path. The wait doubles
+// up to pollMs so that a long wait (verify voting may last most of a minute) does not query the
+// cluster RPC 20 times a second: public RPC endpoints rate-limit per client.
 async function pollUntil(ctx: ExecutorContext, deadline: number, check: () => Promise<StepResult>): Promise<StepResult> {
+  const steadyMs = ctx.pollMs ?? 250;
+  let waitMs = Math.min(ctx.firstPollMs ?? 50, steadyMs);
   for (;;) {
     const result = await check();
     if (result.ok || ctx.clock.now() >= deadline) return result;
-    await sleep(ctx.clock, Math.min(ctx.pollMs ?? 250, Math.max(0, deadline - ctx.clock.now())));
+    await sleep(ctx.clock, Math.min(waitMs, Math.max(0, deadline - ctx.clock.now())));
+    waitMs = Math.min(waitMs * 2, steadyMs);
   }
 }
