@@ -72,13 +72,15 @@ export function becomePassiveSteps(timeouts: Partial<AgentStepTimeouts> = {}): P
       attempts: 3,
       timeoutMs: t.commandMs,
       onFailure: 'stop',
-      why: 'Stop voting with the staked identity (S1).',
+      why:
+        'Stop voting with the staked identity (S1). Not run while the validator process is not running (set-identity needs its admin socket): ' +
+        'the attempts fail at once, and a validator not running after the passive symlink step can only start on the unstaked keypair it names.',
       fallback: {
         action: { kind: 'restart-validator' },
         attempts: 1,
         timeoutMs: t.restartMs,
         onFailure: 'stop',
-        why: 'set-identity did not answer; a restart comes up on the unstaked symlink target.',
+        why: 'set-identity did not answer or the validator is not running; a restart comes up on the unstaked symlink target.',
       },
     },
     confirmUnstakedStep(t),
