@@ -31,6 +31,8 @@ export interface AgentAppOptions {
   readonly keeper: TowerKeeper;
   /** The background probe of the validator that `/status` and `/peer-status` answer from. */
   readonly sampler: ValidatorSampler;
+  /** Why a demotion's final tower backup is still pending, for `/status`; null when none is. */
+  readonly pendingFinalBackup?: () => string | null;
   /** The validator's current identity (local RPC or `identity_check_command`). */
   readonly currentIdentity: () => Promise<RpcResult<string>>;
   readonly auth: AppAuth;
@@ -174,6 +176,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       keeper: options.keeper,
       role: options.role.role,
       alert: options.role.alert,
+      ...(options.pendingFinalBackup ? { pendingFinalBackup: options.pendingFinalBackup } : {}),
       dryRun: options.dryRun,
       agentVersion: AGENT_VERSION,
       now,

@@ -1,10 +1,11 @@
-import { isValidPubkey, type Clock } from '@failover/core';
+import { isValidPubkey, type Clock, type Role } from '@failover/core';
 import { loadSecretFile, type AgentConfig } from '@failover/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { buildApp, type AppAuth } from './app';
 import { createCommandRunner } from './command-runner';
+import { createFinalBackupRetry } from './final-backup-retry';
 import { AgentAuthMissingError, AgentIdentityError, AgentTowerPathError } from './errors';
 import { detectLocalIp } from './local-ip';
 import type { AgentLogger } from './logger';
@@ -142,6 +143,9 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   // isolation_timeout of the limit, and a paused agent is told from a slow tick.
   const isolationTickMs = config.isolationTimeoutMs > 0 ? Math.floor(config.isolationTimeoutMs / 8) : Infinity;
   const watchdogIntervalMs = options.watchdogIntervalMs ?? Math.max(10, Math.min(1_000, Math.floor(managerTimeoutMs / 4), isolationTickMs));
+  // Built before the role runner, which its steps need; it reads the role only once running.
+  let roleNow: () => Role = () => 'unknown';
+  const finalBackupRetry = createFinalBackupRetry({ keeper, role: () => roleNow(), clock, logger: log });
   const role = createRoleRunner({
     initialRole: startRole.role,
     clock,
@@ -161,6 +165,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       currentIdentity,
       probe,
       symlinkPubkey: createSymlinkReader(config.identitySymlinkPath),
+      finalBackupRetry,
       dryRun: config.dryRun,
       clock,
       logger: log,
@@ -181,6 +186,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     watchdogIntervalMs,
   });
   fencedListener = (detail) => role.towerFenced(detail);
+  roleNow = () => role.role();
 
   const watcher = createTowerWatcher({ towerFile, isActive: () => holdsIdentity(role.role()), backup: () => keeper.backupNext(), clock, logger: log });
   const sampler = createValidatorSampler({
@@ -195,6 +201,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     role,
     keeper,
     sampler,
+    pendingFinalBackup: () => finalBackupRetry.pending(),
     currentIdentity,
     auth,
     allowedIps: config.allowedIps,
@@ -221,6 +228,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     async close() {
       await watcher.stop();
       await role.stop();
+      await finalBackupRetry.stop();
       await sampler.stop();
       await app.close();
       await store.close();

@@ -1,6 +1,7 @@
 import { judgeUnstaked, type AgentAction, type Clock, type PlanStep, type StepResult } from '@failover/core';
 import type { AgentCommands } from '@failover/protocol';
 import type { CommandResult, CommandRunner } from './command-runner';
+import type { FinalBackupRetry } from './final-backup-retry';
 import type { AgentLogger } from './logger';
 import type { ValidatorProbe } from './process-probe';
 import type { StepExecutor, StepOutcome } from './role-runner';
@@ -23,6 +24,8 @@ export interface StepExecutorOptions {
   readonly dryRun: boolean;
   readonly clock: Clock;
   readonly logger: AgentLogger;
+  /** Retries a failed final backup while passive; without it the tower file is just kept. */
+  readonly finalBackupRetry?: FinalBackupRetry;
   /** Pause before re-checking the identity, times the attempt number. @default 250 */
   readonly confirmBackoffMs?: number;
 }
@@ -35,6 +38,11 @@ export interface StepExecutorOptions {
 export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
   const { commands, runner, keeper, logger } = options;
   const backoffMs = options.confirmBackoffMs ?? 250;
+  // The last final-tower-backup attempt of the demotion under way, failed: the step after it
+  // keeps the tower file instead of removing it (F4, S2). Steps run one at a time, so the
+  // remove-tower-file step that reads it is always the one of the same demotion; a stray
+  // demotion has no final backup and finds it cleared.
+  let finalBackupFailed: { readonly error: string; readonly fenced: boolean } | null = null;
 
   const command = async (label: string, template: string | undefined, timeoutMs: number, optional: boolean): Promise<StepResult> => {
     if (template === undefined) {
@@ -93,6 +101,17 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
     return command('identity_remove_command', commands.identityRemove, timeoutMs, false);
   };
 
+  // The file then holds the only copy of the last votes: removing it would lose them (S2). A
+  // fenced backup means a newer holder exists; its tower wins, and nothing is retried.
+  const keepTowerFile = (failed: { readonly error: string; readonly fenced: boolean }): StepResult => {
+    if (failed.fenced) {
+      logger.warn({}, 'the final tower backup was refused as fenced; the tower file is kept and not retried');
+    } else {
+      options.finalBackupRetry?.begin(failed.error);
+    }
+    return { ok: true };
+  };
+
   return async (step: PlanStep<AgentAction>, attempt: number): Promise<StepOutcome> => {
     const t = step.timeoutMs;
     switch (step.action.kind) {
@@ -111,12 +130,18 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
       case 'confirm-identity':
         return confirm(attempt, true);
       case 'final-tower-backup': {
+        options.finalBackupRetry?.cancel();
         const report = await keeper.finalBackup();
+        finalBackupFailed = report.status === 'failed' ? { error: report.error, fenced: report.reason === 'fenced' } : null;
         if (report.status === 'failed') return { ok: false, detail: report.error };
         if (report.status === 'no-tower') return { ok: false, detail: 'no tower file to back up' };
         return { ok: true };
       }
       case 'remove-tower-file': {
+        const failed = finalBackupFailed;
+        finalBackupFailed = null;
+        if (failed !== null) return keepTowerFile(failed);
+        options.finalBackupRetry?.cancel();
         const removed = await keeper.removeTowerFile();
         return removed.ok ? { ok: true } : { ok: false, detail: removed.error ?? 'cannot remove the tower file' };
       }

@@ -11,6 +11,8 @@ export interface StatusSources {
   readonly role: () => Role;
   /** What a guard did lately (stray staked identity, isolation); null when nothing. */
   readonly alert?: () => string | null;
+  /** Why a demotion's final tower backup is still pending (F4); null when none is. */
+  readonly pendingFinalBackup?: () => string | null;
   readonly dryRun: boolean;
   readonly agentVersion: string;
   readonly now: () => number;
@@ -39,7 +41,10 @@ export function buildStatus(sources: StatusSources): StatusResponse {
   const alert = sources.alert?.() ?? null;
   if (alert !== null) problems.push(alert);
   const tower = sources.keeper.state();
-  if (tower.lastError) problems.push(`tower backup failed: ${tower.lastError.message}`);
+  // The manager's final-backup step waits on last_tower_backup; this says why it has not moved.
+  const pendingFinal = sources.pendingFinalBackup?.() ?? null;
+  if (pendingFinal !== null) problems.push(pendingFinal);
+  else if (tower.lastError) problems.push(`tower backup failed: ${tower.lastError.message}`);
   const role = sources.role();
   const backedUpAt = tower.lastBackupAt === null ? 0 : Math.floor(tower.lastBackupAt / 1000);
   const last = tower.lastBackup;

@@ -3,13 +3,14 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './internal/atomic-write';
 import type { AgentLogger } from './logger';
-import { sha256Hex, type TowerBackupMeta, type TowerStore } from './tower-store';
+import { sha256Hex, type BackupFailure, type TowerBackupMeta, type TowerStore } from './tower-store';
 
 /** The outcome of a backup attempt. */
 export type BackupReport =
   | { readonly status: 'stored'; readonly meta: TowerBackupMeta }
   | { readonly status: 'unchanged' | 'in-flight' | 'no-tower' | 'dry-run' }
-  | { readonly status: 'failed'; readonly error: string };
+  /** `reason` when the store refused or failed it; absent when the file itself was bad. */
+  | { readonly status: 'failed'; readonly error: string; readonly reason?: BackupFailure };
 
 /** The outcome of a restore. */
 export type RestoreReport =
@@ -33,8 +34,11 @@ export interface TowerKeeper {
   backupIfChanged(): Promise<BackupReport>;
   /** Like `backupIfChanged`, but waits for a backup in flight instead of skipping. */
   backupNext(): Promise<BackupReport>;
-  /** Waits for any backup in flight, then backs up whatever is on disk (on demotion). */
-  finalBackup(): Promise<BackupReport>;
+  /**
+   * Waits for any backup in flight, then backs up whatever is on disk (on demotion). With
+   * `quiet`, a failure is not logged (a retry loop logs its own outcomes once).
+   */
+  finalBackup(quiet?: boolean): Promise<BackupReport>;
   /**
    * Fetches, verifies and installs the latest backup, or keeps the newer tower on disk. With
    * `minTowerSlot`, refuses (`FAILOVER_TOWER_STALE`) before writing anything when the tower it
@@ -93,14 +97,14 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
     return { bytes, valid: decoded.ok, lastVotedSlot: decoded.ok ? decoded.lastVotedSlot : null };
   };
 
-  const runBackup = async (force: boolean): Promise<BackupReport> => {
+  const runBackup = async (force: boolean, quiet = false): Promise<BackupReport> => {
     const disk = await readDisk();
     if (!disk) return { status: 'no-tower' };
     const sha256 = sha256Hex(disk.bytes);
     if (!force && lastBackup?.sha256 === sha256) return { status: 'unchanged' };
     if (!disk.valid) {
       // agave renames a complete file into place, so a bad file is not a torn read: never ship it.
-      return fail(`${towerFile} does not verify for ${identity}; not backing it up`);
+      return fail(`${towerFile} does not verify for ${identity}; not backing it up`, quiet);
     }
     const meta: TowerBackupMeta = {
       fileName: path.basename(towerFile),
@@ -115,9 +119,9 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
     }
     const outcome = await store.backup(disk.bytes, meta);
     if (!outcome.ok) {
-      const failed = fail(`tower backup to ${store.describe()} failed (${outcome.reason}): ${outcome.error}`);
+      const failed = fail(`tower backup to ${store.describe()} failed (${outcome.reason}): ${outcome.error}`, quiet);
       if (outcome.reason === 'fenced') options.onFenced?.(outcome.error);
-      return failed;
+      return { ...failed, reason: outcome.reason };
     }
     lastBackup = meta;
     lastBackupAt = now();
@@ -127,9 +131,9 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
     return { status: 'stored', meta };
   };
 
-  const fail = (message: string): BackupReport => {
+  const fail = (message: string, quiet = false): BackupReport & { status: 'failed' } => {
     lastError = { message, at: now() };
-    logger.error({ store: store.describe() }, message);
+    if (!quiet) logger.error({ store: store.describe() }, message);
     return { status: 'failed', error: message };
   };
 
@@ -155,9 +159,9 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
       return this.backupIfChanged();
     },
 
-    async finalBackup() {
+    async finalBackup(quiet = false) {
       if (inFlight) await inFlight;
-      return runBackup(false);
+      return runBackup(false, quiet);
     },
 
     async restore(minTowerSlot?: number): Promise<RestoreReport> {
