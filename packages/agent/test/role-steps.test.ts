@@ -2,7 +2,8 @@ import { advanceSequence, becomePassiveSteps, startSequence, type AgentAction, t
 import { SimulatedClock } from '@failover/core/testing';
 import type { CommandRunner } from '../src/command-runner';
 import { createStepExecutor } from '../src/role-steps';
-import type { TowerKeeper } from '../src/tower-keeper';
+import type { FinalBackupRetry } from '../src/final-backup-retry';
+import type { BackupReport, TowerKeeper } from '../src/tower-keeper';
 import type { RpcResult } from '../src/validator-rpc';
 import { recordingLogger } from './support/recording-logger';
 
@@ -19,10 +20,17 @@ interface ExecutorOptions {
   restore?: TowerKeeper['restore'];
   /** What the process probe does; overrides `running`. */
   probe?: () => Promise<{ running: boolean }>;
+  /** What each final backup attempt reports, in turn. @default no-tower */
+  finalBackups?: BackupReport[];
 }
 
 function executor(options: ExecutorOptions) {
   const ran: Array<[string, string]> = [];
+  const tower = { exists: true, retries: [] as string[], cancels: 0 };
+  const finalBackupRetry = {
+    begin: (reason: string) => tower.retries.push(reason),
+    cancel: () => (tower.cancels += 1),
+  } as unknown as FinalBackupRetry;
   const runner: CommandRunner = {
     run: async (label, template) => {
       ran.push([label, template]);
@@ -31,8 +39,11 @@ function executor(options: ExecutorOptions) {
     },
   };
   const keeper = {
-    finalBackup: async () => ({ status: 'no-tower' as const }),
-    removeTowerFile: async () => ({ ok: true }),
+    finalBackup: async (): Promise<BackupReport> => options.finalBackups?.shift() ?? { status: 'no-tower' },
+    removeTowerFile: async () => {
+      tower.exists = false;
+      return { ok: true };
+    },
     restore: options.restore ?? (async () => ({ ok: false as const, code: 'FAILOVER_TOWER_NO_BACKUP', error: 'none' })),
   } as unknown as TowerKeeper;
   const run = createStepExecutor({
@@ -48,12 +59,19 @@ function executor(options: ExecutorOptions) {
       },
     },
     symlinkPubkey: async () => options.symlinkPubkey ?? null,
+    finalBackupRetry,
     dryRun: options.dryRun ?? false,
     clock: new SimulatedClock(),
     logger: recordingLogger(),
     confirmBackoffMs: 0,
   });
-  return { run, ran };
+  return { run, ran, tower };
+}
+
+async function demote(run: ReturnType<typeof executor>['run']): Promise<SequenceOutcome<AgentAction>> {
+  let next = startSequence(becomePassiveSteps());
+  while (next.kind === 'run') next = advanceSequence(next.run, await run(next.run.current, next.run.attempt));
+  return next.result;
 }
 
 describe('role-change steps', () => {
@@ -147,4 +165,34 @@ describe('role-change steps', () => {
     expect(outcome.outcome).toBe('completed');
     expect(ran.map(([label]) => label)).toEqual(['passive_identity_symlink_command', 'validator_restart_command']);
   });
+
+  // Regression F4 (docs/chaos.md): a final backup lost to an etcd outage was followed by the
+  // removal of the tower file, which then held the only copy of the last votes (S2).
+  it.each([
+    ['is stored', false, [], [{ status: 'stored', meta: { fileName: 't', sha256: 'x', lastVotedSlot: 9, source: 's', takenAt: '' } }]],
+    ['fails twice (etcd unavailable)', true, ['etcd unavailable'], [failed('unavailable'), failed('unavailable')]],
+    ['fails, then is stored', false, [], [failed('unavailable'), { status: 'unchanged' }]],
+    ['is refused as fenced', true, [], [failed('fenced'), failed('fenced')]],
+  ] as const)('when the final backup %s, the demotion keeps the tower file: %s, and retries the backup for %j', async (_case, kept, retried, finalBackups) => {
+    const { run, tower } = executor({ finalBackups: [...finalBackups], identity: UNSTAKED });
+    const outcome = await demote(run);
+    expect(outcome.outcome).toBe('completed');
+    expect(tower.exists).toBe(kept);
+    expect(tower.retries).toEqual(retried);
+  });
+
+  it('a stray-identity demotion after a failed one removes the tower file and drops the pending retry', async () => {
+    const { run, tower } = executor({ finalBackups: [failed('unavailable'), failed('unavailable')], identity: UNSTAKED });
+    await demote(run);
+    const cancelsBefore = tower.cancels;
+    await expect(run(step('remove-tower-file'), 1)).resolves.toEqual({ ok: true });
+    expect(tower.exists).toBe(false);
+    expect(tower.cancels).toBe(cancelsBefore + 1);
+  });
 });
+
+const UNSTAKED = { ok: true, value: 'Other1111111111111111111111111111111111111' } as const;
+
+function failed(reason: 'unavailable' | 'fenced'): BackupReport {
+  return { status: 'failed', reason, error: `etcd ${reason}` };
+}

@@ -1,4 +1,5 @@
 import { startCluster, type SimCluster } from '@failover/solana-sim';
+import { existsSync } from 'node:fs';
 import { startEtcd, tempDir, type EtcdCluster, type TempDir } from '@failover/testkit';
 import { startAgents, statusUntil, type RunningAgent } from '../support/sim-agents';
 
@@ -73,5 +74,28 @@ describe('native etcd tower store', () => {
     expect(b.log()).toMatch(/restored .* from .* \(last voted slot \d+/);
     await c.waitFor('b to vote', async () => (await c.validator('b').status()).voting);
     expect(await c.judge.violations()).toEqual([]);
+  });
+
+  // Regression F4 (docs/chaos.md): the final backup failed while etcd had no quorum, the tower
+  // file was removed anyway and the backup was never retried, so the manager rolled back.
+  it('keeps the tower file when the final backup fails on demotion, and backs it up and removes it once etcd is back', async () => {
+    const c = cluster!;
+    const [a] = agents as [RunningAgent];
+    const towerFile = a.validator.towerPath(c.stakedPubkey);
+    const first = await statusUntil(a, 'a first backup', (s) => s.ok && s.value.tower && s.value);
+    const member = etcd!.members[0]!;
+    await member.stop();
+
+    await expect(a.client.failover({ action: 'become_passive', reason: 'test' })).resolves.toMatchObject({ ok: true, value: { success: true } });
+    const pending = await statusUntil(a, 'the pending final backup to show', (s) => s.ok && s.value.error?.includes('final tower backup pending') && s.value);
+    expect(pending.is_active).toBe(false);
+    expect(existsSync(towerFile)).toBe(true);
+
+    await member.restart();
+    await etcd!.waitHealthy();
+    const landed = await statusUntil(a, 'the final backup to land', (s) => s.ok && s.value.error === undefined && (s.value.tower?.last_vote_slot ?? 0) > (first.tower?.last_vote_slot ?? 0) && s.value, 30_000);
+    expect(landed.last_tower_backup).toBeGreaterThanOrEqual(first.last_tower_backup);
+    expect(existsSync(towerFile)).toBe(false);
+    expect(a.log()).toContain('final tower backup landed; tower file removed');
   });
 });
