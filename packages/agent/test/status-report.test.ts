@@ -81,4 +81,10 @@ describe('status answer', () => {
       timestamp: 1_700_000_000,
     });
   });
+
+  it('says a demotion\'s final tower backup is pending, instead of a bare backup failure, until it lands (F4)', () => {
+    const lastError = { message: 'etcd unavailable', at: NOW };
+    const status = buildStatus({ ...sources(fresh(sample(healthy)), { lastError }), pendingFinalBackup: () => 'final tower backup pending: etcd unavailable' });
+    expect(status.error).toBe('final tower backup pending: etcd unavailable');
+  });
 });
