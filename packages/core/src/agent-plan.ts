@@ -53,7 +53,7 @@ export const DEFAULT_AGENT_STEP_TIMEOUTS: AgentStepTimeouts = { commandMs: 30_00
 /**
  * `become_passive`: passive symlink → remove identity (retried; on failure restart the
  * validator, which comes back unstaked through the symlink) → confirm → final tower backup
- * → remove tower file. The backup comes *after* the identity is gone, so it holds the last
+ * → remove tower file (kept by the agent while a failed final backup is retried, chaos F4). The backup comes *after* the identity is gone, so it holds the last
  * vote. Nothing is undone on failure: a half-demoted node keeps claiming active, which is
  * the answer that can never produce a second voter.
  */
@@ -96,7 +96,9 @@ export function becomePassiveSteps(timeouts: Partial<AgentStepTimeouts> = {}): P
       attempts: 2,
       timeoutMs: t.commandMs,
       onFailure: 'continue',
-      why: 'A stale tower left behind must never be the base of a later promotion here.',
+      why:
+        'A stale tower left behind must never be the base of a later promotion here. Kept when the final backup failed: it then holds the only copy of the last votes (S2); ' +
+        'the agent retries the backup while passive and removes the file once it lands.',
     },
   ];
 }
