@@ -175,7 +175,11 @@ describe('manager machine invariants', () => {
           const started = runOf(effects);
           if (started === undefined) return;
           expect(before.config.dryRun).toBe(false);
-          if (event.type === 'tick') expect(event.observation.at).toBeGreaterThanOrEqual(before.startedAt + before.config.startupGracePeriodMs);
+          // Regression: a fence of a second claimant next to the recorded holder is a safety
+          // action (S1), not a failover; it runs in the grace period as in cooldown.
+          if (event.type === 'tick' && started.plan.kind !== 'fence') {
+            expect(event.observation.at).toBeGreaterThanOrEqual(before.startedAt + before.config.startupGracePeriodMs);
+          }
         });
       }),
       runs,
