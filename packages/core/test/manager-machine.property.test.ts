@@ -117,7 +117,8 @@ function claims(observation: Observation, node: 'validator1' | 'validator2'): bo
   return seen.reachable && mayHoldIdentity(seen.status, STAKED);
 }
 
-const runs = { numRuns: 200 };
+// FAILOVER_PROPERTY_RUNS=5000 searches harder than the 200 runs each test does by default.
+const runs = { numRuns: Number(process.env.FAILOVER_PROPERTY_RUNS ?? 200) };
 
 describe('manager machine invariants', () => {
   it('never has two failovers in flight', () => {
