@@ -1,44 +1,23 @@
-import { startCluster, type SimCluster } from '@failover/solana-sim';
 import { existsSync } from 'node:fs';
-import { startEtcd, tempDir, type EtcdCluster, type TempDir } from '@failover/testkit';
-import { startAgents, statusUntil, type RunningAgent } from '../support/sim-agents';
+import { statusUntil, type RunningAgent } from '../support/sim-agents';
+import { useSimBed } from '../support/sim-bed';
 
 jest.setTimeout(90_000);
 
-let cluster: SimCluster | undefined;
-let etcd: EtcdCluster | undefined;
-let dir: TempDir | undefined;
+const bed = useSimBed('agent-etcd');
+
 let agents: RunningAgent[] = [];
 
 beforeEach(async () => {
-  dir = tempDir('agent-etcd');
-  etcd = await startEtcd();
-  cluster = await startCluster({
-    validators: [
-      { name: 'a', processName: 'sim-validat-a' },
-      { name: 'b', processName: 'sim-validat-b' },
-    ],
-    slotMs: 50,
-  });
   // The native store: tower_store etcd replaces the Go tool's shell commands.
-  agents = await startAgents({
-    cluster,
-    dir: dir.path,
+  agents = await bed.startAgents({
     configure: ({ tower_backup_command: _b, tower_restore_command: _r, ...config }) => ({
       ...config,
       tower_store: 'etcd',
-      etcd_endpoints: etcd?.endpoints,
+      etcd_endpoints: bed.etcd.endpoints,
       etcd_prefix: '/failover/test',
     }),
   });
-});
-
-afterEach(async () => {
-  await Promise.all(agents.map((a) => a.stop()));
-  agents = [];
-  await cluster?.stop();
-  await etcd?.stop();
-  dir?.remove();
 });
 
 describe('native etcd tower store', () => {
@@ -47,14 +26,14 @@ describe('native etcd tower store', () => {
     const first = await statusUntil(a, 'a first backup', (s) => s.ok && s.value.tower && s.value);
     expect(first.error).toBeUndefined();
 
-    const member = etcd!.members[0]!;
+    const member = bed.etcd.members[0]!;
     await member.stop();
     const failing = await statusUntil(a, 'the backup failure to show', (s) => s.ok && s.value.error?.includes('tower backup failed') && s.value, 20_000);
     expect(failing).toMatchObject({ is_active: true, process_running: true });
     expect(failing.error).toMatch(/etcd .*unavailable|unavailable/);
 
     await member.restart();
-    await etcd!.waitHealthy();
+    await bed.etcd.waitHealthy();
     const resumed = await statusUntil(
       a,
       'backups to resume',
@@ -66,7 +45,7 @@ describe('native etcd tower store', () => {
   });
 
   it('moves the identity through the etcd store with the tower verified, and the judge finds no violation', async () => {
-    const c = cluster!;
+    const c = bed.cluster;
     const [a, b] = agents as [RunningAgent, RunningAgent];
     await statusUntil(a, 'a first backup', (s) => s.ok && s.value.tower !== undefined);
     await expect(a.client.failover({ action: 'become_passive', reason: 'test' })).resolves.toMatchObject({ ok: true, value: { success: true } });
@@ -79,11 +58,11 @@ describe('native etcd tower store', () => {
   // Regression F4 (docs/chaos.md): the final backup failed while etcd had no quorum, the tower
   // file was removed anyway and the backup was never retried, so the manager rolled back.
   it('keeps the tower file when the final backup fails on demotion, and backs it up and removes it once etcd is back', async () => {
-    const c = cluster!;
+    const c = bed.cluster;
     const [a] = agents as [RunningAgent];
     const towerFile = a.validator.towerPath(c.stakedPubkey);
     const first = await statusUntil(a, 'a first backup', (s) => s.ok && s.value.tower && s.value);
-    const member = etcd!.members[0]!;
+    const member = bed.etcd.members[0]!;
     await member.stop();
 
     await expect(a.client.failover({ action: 'become_passive', reason: 'test' })).resolves.toMatchObject({ ok: true, value: { success: true } });
@@ -92,7 +71,7 @@ describe('native etcd tower store', () => {
     expect(existsSync(towerFile)).toBe(true);
 
     await member.restart();
-    await etcd!.waitHealthy();
+    await bed.etcd.waitHealthy();
     const landed = await statusUntil(a, 'the final backup to land', (s) => s.ok && s.value.error === undefined && (s.value.tower?.last_vote_slot ?? 0) > (first.tower?.last_vote_slot ?? 0) && s.value, 30_000);
     expect(landed.last_tower_backup).toBeGreaterThanOrEqual(first.last_tower_backup);
     expect(existsSync(towerFile)).toBe(false);

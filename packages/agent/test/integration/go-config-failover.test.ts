@@ -1,40 +1,17 @@
 import { decodeTower } from '@failover/core';
-import { startCluster, type SimCluster } from '@failover/solana-sim';
-import { startEtcd, tempDir, waitFor, type EtcdCluster, type TempDir } from '@failover/testkit';
+import { waitFor } from '@failover/testkit';
 import { existsSync, readFileSync } from 'node:fs';
-import { startAgents, statusUntil, type RunningAgent } from '../support/sim-agents';
+import { statusUntil, type RunningAgent } from '../support/sim-agents';
+import { useSimBed } from '../support/sim-bed';
 
 jest.setTimeout(90_000);
 
-let cluster: SimCluster | undefined;
-let etcd: EtcdCluster | undefined;
-let dir: TempDir | undefined;
-let agents: RunningAgent[] = [];
-
-beforeEach(async () => {
-  dir = tempDir('agent-go');
-  etcd = await startEtcd();
-  cluster = await startCluster({
-    validators: [
-      { name: 'a', processName: 'sim-validat-a' },
-      { name: 'b', processName: 'sim-validat-b' },
-    ],
-    slotMs: 50,
-  });
-});
-
-afterEach(async () => {
-  await Promise.all(agents.map((a) => a.stop()));
-  agents = [];
-  await cluster?.stop();
-  await etcd?.stop();
-  dir?.remove();
-});
+const bed = useSimBed('agent-go');
 
 describe("the Go tool's example validator-config.json", () => {
   it('starts the agent unchanged apart from the auth key, and detects both roles at start-up', async () => {
-    const c = cluster!;
-    agents = await startAgents({ cluster: c, dir: dir!.path, env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') } });
+    const c = bed.cluster;
+    const agents = await bed.startAgents();
     const [a, b] = agents as [RunningAgent, RunningAgent];
     const statusA = await statusUntil(a, 'a to report its validator', (s) => s.ok && s.value.process_running && s.value);
     expect(statusA).toMatchObject({ is_active: true, role: 'active', identity_pubkey: c.stakedPubkey, dry_run: false });
@@ -46,8 +23,8 @@ describe("the Go tool's example validator-config.json", () => {
   });
 
   it('moves the staked identity from a to b with become_passive then become_active: tower carried through etcd and verified, no violation', async () => {
-    const c = cluster!;
-    agents = await startAgents({ cluster: c, dir: dir!.path, env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') } });
+    const c = bed.cluster;
+    const agents = await bed.startAgents();
     const [a, b] = agents as [RunningAgent, RunningAgent];
     const va = c.validator('a');
     const vb = c.validator('b');
@@ -75,8 +52,8 @@ describe("the Go tool's example validator-config.json", () => {
   });
 
   it('keeps claiming active, and says why, when the identity cannot be removed', async () => {
-    const c = cluster!;
-    agents = await startAgents({ cluster: c, dir: dir!.path, env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') } });
+    const c = bed.cluster;
+    const agents = await bed.startAgents();
     const [a] = agents as [RunningAgent];
     const va = c.validator('a');
     await va.failSetIdentity(true);

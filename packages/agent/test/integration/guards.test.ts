@@ -1,37 +1,19 @@
-import { startCluster, type SimCluster } from '@failover/solana-sim';
-import { freePort, startCuttableProxy, startEtcd, tempDir, waitFor, type CuttableProxy, type EtcdCluster, type TempDir } from '@failover/testkit';
+import type { SimCluster } from '@failover/solana-sim';
+import { freePort, startCuttableProxy, waitFor, type CuttableProxy } from '@failover/testkit';
 import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { startAgents, statusUntil, type RunningAgent } from '../support/sim-agents';
+import { statusUntil, type RunningAgent } from '../support/sim-agents';
+import { useSimBed } from '../support/sim-bed';
 
 jest.setTimeout(90_000);
 
-let cluster: SimCluster | undefined;
-let etcd: EtcdCluster | undefined;
-let dir: TempDir | undefined;
-let proxy: CuttableProxy | undefined;
-let agents: RunningAgent[] = [];
+const bed = useSimBed('agent-guards');
 
-beforeEach(async () => {
-  dir = tempDir('agent-guards');
-  etcd = await startEtcd();
-  cluster = await startCluster({
-    validators: [
-      { name: 'a', processName: 'sim-validat-a' },
-      { name: 'b', processName: 'sim-validat-b' },
-    ],
-    slotMs: 50,
-  });
-});
+let proxy: CuttableProxy | undefined;
 
 afterEach(async () => {
-  await Promise.all(agents.map((a) => a.stop()));
-  agents = [];
   await proxy?.stop();
   proxy = undefined;
-  await cluster?.stop();
-  await etcd?.stop();
-  dir?.remove();
 });
 
 const lastVoteOn = async (c: SimCluster, name: string): Promise<number> => Math.max(...(await c.judge.votes()).filter((v) => v.validator === name).map((v) => v.slot));
@@ -39,8 +21,8 @@ const lastVoteOn = async (c: SimCluster, name: string): Promise<number> => Math.
 describe('min_tower_slot (S2)', () => {
   // Regression: become_active took the identity from a backup older than the vote account's last vote.
   it('refuses become_active with 422 FAILOVER_TOWER_STALE when every tower ends below min_tower_slot, and changes nothing', async () => {
-    const c = cluster!;
-    agents = await startAgents({ cluster: c, dir: dir!.path, env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') } });
+    const c = bed.cluster;
+    const agents = await bed.startAgents();
     const [a, b] = agents as [RunningAgent, RunningAgent];
     const vb = c.validator('b');
     await statusUntil(a, 'a first tower backup', (s) => s.ok && s.value.last_tower_backup > 0);
@@ -67,8 +49,8 @@ describe('min_tower_slot (S2)', () => {
 describe('a staked validator behind a passive agent (S3)', () => {
   // Regression: a passive validator restarted on a symlink still naming the staked key voted unnoticed.
   it('is demoted at once: symlink back to the unstaked key, identity removed, reported in /status', async () => {
-    const c = cluster!;
-    agents = await startAgents({ cluster: c, dir: dir!.path, env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') } });
+    const c = bed.cluster;
+    const agents = await bed.startAgents();
     const [a, b] = agents as [RunningAgent, RunningAgent];
     const vb = c.validator('b');
     // The holder steps down first, so the judge sees one voter at a time throughout.
@@ -87,11 +69,8 @@ describe('a staked validator behind a passive agent (S3)', () => {
 describe('demoting a validator that is down', () => {
   // Regression: confirm-unstaked needed getIdentity, which a crashed validator cannot answer, so the failover aborted.
   it('is confirmed when the process is gone and the identity symlink names the unstaked keypair', async () => {
-    const c = cluster!;
-    agents = await startAgents({
-      cluster: c,
-      dir: dir!.path,
-      env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') },
+    const c = bed.cluster;
+    const agents = await bed.startAgents({
       // The service manager accepted the restart, but the validator is not up yet.
       configure: (config, v) => ({ ...config, validator_restart_command: 'true', identity_symlink_path: v.identitySymlink, command_timeout: '2s' }),
     });
@@ -117,9 +96,9 @@ describe('isolation self-fencing', () => {
   });
 
   it('stays active while only the manager and the peer are silent and the cluster RPC answers', async () => {
-    const c = cluster!;
+    const c = bed.cluster;
     const closed = `http://127.0.0.1:${await freePort()}`;
-    agents = await startAgents({ cluster: c, dir: dir!.path, env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') }, configure: isolated(c.rpcUrl), peerUrl: () => closed });
+    const agents = await bed.startAgents({ configure: isolated(c.rpcUrl), peerUrl: () => closed });
     const [a] = agents as [RunningAgent];
     await waitFor(() => a.log().includes('peer is unreachable; staying active'), { description: 'a to ask its peer and stay', timeoutMs: 20_000 });
     const votes = await lastVoteOn(c, 'a');
@@ -129,10 +108,10 @@ describe('isolation self-fencing', () => {
   });
 
   it('demotes its own validator once manager, peer and cluster RPC are all unreachable', async () => {
-    const c = cluster!;
+    const c = bed.cluster;
     const closed = `http://127.0.0.1:${await freePort()}`;
     proxy = await startCuttableProxy({ target: new URL(c.rpcUrl).host });
-    agents = await startAgents({ cluster: c, dir: dir!.path, env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') }, configure: isolated(proxy.url), peerUrl: () => closed });
+    const agents = await bed.startAgents({ configure: isolated(proxy.url), peerUrl: () => closed });
     const [a] = agents as [RunningAgent];
     const va = c.validator('a');
     await waitFor(() => a.log().includes('peer is unreachable; staying active'), { description: 'a to ask its peer and stay', timeoutMs: 20_000 });

@@ -1,44 +1,18 @@
-import { startCluster, type SimCluster } from '@failover/solana-sim';
-import { freePort, startEtcd, tempDir, waitFor, type EtcdCluster, type TempDir } from '@failover/testkit';
-import { startAgents, type RunningAgent } from '../support/sim-agents';
+import { freePort, waitFor } from '@failover/testkit';
+import type { RunningAgent } from '../support/sim-agents';
+import { useSimBed } from '../support/sim-bed';
 
 jest.setTimeout(90_000);
 
-let cluster: SimCluster | undefined;
-let etcd: EtcdCluster | undefined;
-let dir: TempDir | undefined;
-let agents: RunningAgent[] = [];
-
-beforeEach(async () => {
-  dir = tempDir('agent-watchdog');
-  etcd = await startEtcd();
-  cluster = await startCluster({
-    validators: [
-      { name: 'a', processName: 'sim-validat-a' },
-      { name: 'b', processName: 'sim-validat-b' },
-    ],
-    slotMs: 50,
-  });
-});
-
-afterEach(async () => {
-  await Promise.all(agents.map((a) => a.stop()));
-  agents = [];
-  await cluster?.stop();
-  await etcd?.stop();
-  dir?.remove();
-});
+const bed = useSimBed('agent-watchdog');
 
 const shortTimeouts = (config: Record<string, unknown>): Record<string, unknown> => ({ ...config, manager_timeout: '1s', startup_grace_period: '1s' });
 
 describe('watchdog (manager silent)', () => {
   it('steps down for real when the peer says it is active', async () => {
-    const c = cluster!;
+    const c = bed.cluster;
     const closed = `http://127.0.0.1:${await freePort()}`;
-    agents = await startAgents({
-      cluster: c,
-      dir: dir!.path,
-      env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') },
+    const agents = await bed.startAgents({
       // b rehearses in dry-run: its role flips to active without touching its validator, so
       // the cluster never sees two voters; its own peer is unreachable so it stays active.
       configure: (config, v) => (v.name === 'b' ? { ...shortTimeouts(config), dry_run: true } : shortTimeouts(config)),
@@ -54,9 +28,9 @@ describe('watchdog (manager silent)', () => {
   });
 
   it('stays active and says so when the peer is unreachable', async () => {
-    const c = cluster!;
+    const c = bed.cluster;
     const closed = `http://127.0.0.1:${await freePort()}`;
-    agents = await startAgents({ cluster: c, dir: dir!.path, env: { ETCDCTL_ENDPOINTS: etcd!.endpoints.join(',') }, configure: shortTimeouts, peerUrl: () => closed });
+    const agents = await bed.startAgents({ configure: shortTimeouts, peerUrl: () => closed });
     const [a] = agents as [RunningAgent];
     await waitFor(() => a.log().includes('peer is unreachable; staying active'), { description: 'a to ask its peer and stay', timeoutMs: 20_000 });
     expect(await c.validator('a').identity()).toBe(c.stakedPubkey);
