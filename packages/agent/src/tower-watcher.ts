@@ -57,7 +57,11 @@ export function createTowerWatcher(options: TowerWatcherOptions): TowerWatcher {
     inFlight = (async () => {
       do {
         again = false;
-        await options.backup().catch(() => undefined);
+        // The keeper reports failed backups itself; a throw here is a bug, and a silent one
+        // would leave the newest votes out of the store without a word (S2).
+        await options.backup().catch((error: unknown) =>
+          logger.error({ error: error instanceof Error ? error.message : String(error) }, 'tower backup on change threw; the store may lack the newest votes'),
+        );
       } while (again && running && options.isActive());
     })().finally(() => {
       inFlight = undefined;
