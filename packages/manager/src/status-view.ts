@@ -6,6 +6,7 @@ import { NODE_IDS } from '@failover/core';
 import type { BlockCause, HealthReason, NodeId } from '@failover/core';
 import type { ControlNode, ControlStatus } from './control-schema';
 import type { MonitorSnapshot } from './monitor';
+import { healthText } from '@failover/notifier';
 
 /** Builds the status answer from a monitor snapshot. */
 export function toControlStatus(snapshot: MonitorSnapshot, endpoints: Readonly<Record<NodeId, string>>, dryRun: boolean, now: number): ControlStatus {
@@ -42,25 +43,8 @@ export function toControlStatus(snapshot: MonitorSnapshot, endpoints: Readonly<R
   };
 }
 
-/** A health rule broken, in a few words. */
-export function describeHealthReason(reason: HealthReason): string {
-  switch (reason.kind) {
-    case 'unreachable':
-      return `unreachable (${reason.reason}: ${reason.detail})`;
-    case 'process-down':
-      return 'validator process not running';
-    case 'crash-loop':
-      return `crash loop (${reason.restarts} restarts)`;
-    case 'process-unhealthy':
-      return 'validator process restarting in a loop (agent)';
-    case 'rpc-unhealthy':
-      return `RPC unhealthy${reason.detail === null ? '' : ` (${reason.detail})`}`;
-    case 'lagging':
-      return `${reason.slotsBehind} slots behind (limit ${reason.threshold})`;
-    case 'identity-unconfirmed':
-      return 'promotion failed and not undone: may hold the identity, never seen running it';
-  }
-}
+/** A health rule broken, in a few words: the notifier's wording, so status and alerts agree. */
+export const describeHealthReason: (reason: HealthReason) => string = healthText;
 
 /** What holds a failover back, in one line. */
 export function describeBlockCause(cause: BlockCause): string {

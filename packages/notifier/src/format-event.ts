@@ -176,7 +176,8 @@ export function reasonText(reason: FailoverReason, name: (node: NodeId) => strin
   return cap(`${name(reason.node)} unhealthy after ${reason.misses} missed checks${why === '' ? '' : `: ${why}`}`);
 }
 
-function healthText(reason: HealthReason): string {
+/** A broken health rule in a few words; the manager's status table uses the same wording. */
+export function healthText(reason: HealthReason): string {
   switch (reason.kind) {
     case 'unreachable':
       return `unreachable (${reason.reason}: ${reason.detail})`;
