@@ -71,17 +71,33 @@ describe('a managed program', () => {
 
   it('dies with the process that started it, even when that one is killed with SIGKILL', async () => {
     const parent = path.join(dir, 'parent.ts');
+    const orphan = path.join(dir, 'orphan.js');
+    const pidFile = path.join(dir, 'orphan.pid');
     const source = path.resolve(__dirname, '../src/managed-process.ts');
+    // The child writes its own pid, so the test knows which process to watch from the child
+    // itself and can check the pid the parent reports against it. Written then renamed, so the
+    // parent never sees a half-written file.
+    writeFileSync(
+      orphan,
+      `const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(pidFile + '.new')}, String(process.pid)); ` +
+        `fs.renameSync(${JSON.stringify(pidFile + '.new')}, ${JSON.stringify(pidFile)}); setInterval(() => {}, 1000);\n`,
+    );
+    // The parent prints a tagged line with process.stdout.write: console.log colours numbers
+    // when FORCE_COLOR is set (Nx sets it), and a colour code once passed for the pid.
     writeFileSync(
       parent,
-      `import { ManagedProcess } from ${JSON.stringify(source)};\n` +
-        `const p = new ManagedProcess({ name: 'program', script: ${JSON.stringify(program)}, args: [], env: process.env, logPath: ${JSON.stringify(path.join(dir, 'orphan.log'))} });\n` +
-        `p.start(); console.log(p.pid); setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300);\n`,
+      `import { statSync } from 'node:fs';\n` +
+        `import { ManagedProcess } from ${JSON.stringify(source)};\n` +
+        `const p = new ManagedProcess({ name: 'program', script: ${JSON.stringify(orphan)}, args: [], env: process.env, logPath: ${JSON.stringify(path.join(dir, 'orphan.log'))} });\n` +
+        `p.start(); process.stdout.write('child-pid=' + String(p.pid) + '\\n');\n` +
+        `const ready = setInterval(() => { try { statSync(${JSON.stringify(pidFile)}); clearInterval(ready); process.kill(process.pid, 'SIGKILL'); } catch { /* not yet */ } }, 20);\n`,
     );
     const result = await run(process.execPath, ['--import', 'tsx', parent], { cwd: path.resolve(__dirname, '../../..') });
-    const pid = Number(/(\d+)/.exec(result.stdout)?.[1] ?? Number.NaN);
-    // On failure, show everything the parent said rather than a bare NaN.
-    expect({ killed: result.code === null, pidPrinted: pid > 0, stdout: JSON.stringify(result.stdout), stderr: result.stderr }).toMatchObject({ killed: true, pidPrinted: true });
+    const printed = /^child-pid=(\d+)$/m.exec(result.stdout)?.[1];
+    const written = readFileSync(pidFile, 'utf8');
+    // On failure, show everything the parent said rather than a bare mismatch.
+    expect({ killed: result.code === null, printed, stdout: JSON.stringify(result.stdout), stderr: result.stderr }).toMatchObject({ killed: true, printed: written });
+    const pid = Number(written);
     await waitFor(() => !alive(pid), { description: `program ${pid} to die with its parent`, timeoutMs: 5_000 });
     expect(() => execFileSync('kill', ['-0', String(pid)], { stdio: 'ignore' })).toThrow();
   });
