@@ -2,9 +2,9 @@
  * The client side of the control API, used by `failover-manager status` and `switchover`:
  * signed JSON requests to the manager on loopback.
  */
-import { AUTH_HEADER, ErrorEnvelopeSchema, signRequest } from '@failover/protocol';
+import { AUTH_HEADER, CONTROL_PATHS, ControlStatusSchema, ErrorEnvelopeSchema, signRequest } from '@failover/protocol';
+import type { ControlStatus, SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
 import { Value } from '@sinclair/typebox/value';
-import { CONTROL_PATHS, ControlStatusSchema, type ControlStatus, type SwitchoverLine, type SwitchoverRequest } from './control-schema';
 import { ControlApiError } from './errors';
 
 /** Where the manager's control API listens and how to authenticate. */

@@ -22,7 +22,7 @@ import {
 } from '@failover/protocol';
 import type { WireErrorCode } from '@failover/protocol';
 import type { ClusterRpc } from './cluster-rpc';
-import { CONTROL_PATHS, ControlStatusRequestSchema, ControlStatusSchema, SwitchoverRequestSchema, type SwitchoverLine, type SwitchoverRequest } from './control-schema';
+import { CONTROL_PATHS, ControlStatusRequestSchema, ControlStatusSchema, SwitchoverRequestSchema, type SwitchoverLine, type SwitchoverRequest } from '@failover/protocol';
 import type { LogSink } from './log-sink';
 import type { FailoverProgress, Monitor } from './monitor';
 import { describeBlockCause, toControlStatus } from './status-view';

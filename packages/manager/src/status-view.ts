@@ -4,7 +4,7 @@
  */
 import { NODE_IDS } from '@failover/core';
 import type { BlockCause, HealthReason, NodeId } from '@failover/core';
-import type { ControlNode, ControlStatus } from './control-schema';
+import type { ControlNode, ControlStatus } from '@failover/protocol';
 import type { MonitorSnapshot } from './monitor';
 import { healthText } from '@failover/notifier';
 

@@ -1,9 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { SimulatedClock } from '@failover/core/testing';
-import { AUTH_HEADER, signRequest } from '@failover/protocol';
+import { AUTH_HEADER, signRequest, type SwitchoverLine } from '@failover/protocol';
 import { fetchControlStatus, requestSwitchover } from '../src/control-client';
-import type { SwitchoverLine } from '../src/control-schema';
 import { buildControlServer } from '../src/control-server';
 import { ControlApiError } from '../src/errors';
 import { createMonitor, type Monitor } from '../src/monitor';

@@ -38,6 +38,15 @@ export type {
 } from './wire/agent-api';
 export { ErrorEnvelopeSchema, WIRE_ERROR_CODES, errorEnvelope } from './wire/error-envelope';
 export type { ErrorEnvelope, WireErrorCode } from './wire/error-envelope';
+export {
+  CONTROL_PATHS,
+  ControlNodeSchema,
+  ControlStatusSchema,
+  ControlStatusRequestSchema,
+  SwitchoverRequestSchema,
+  SwitchoverLineSchema,
+} from './wire/control-api';
+export type { ControlNode, ControlStatus, ControlStatusRequest, SwitchoverRequest, SwitchoverLine } from './wire/control-api';
 export { AGENT_ROUTES } from './wire/routes';
 export type { AgentRoute, AgentRouteName } from './wire/routes';
 

@@ -9,7 +9,8 @@
  * Usage: npm run bench:switchover -w @failover/bench [-- --runs 20 --profile default --slot-ms 400]
  */
 import { parseArgs } from 'node:util';
-import { requestSwitchover, type SwitchoverLine } from '@failover/manager';
+import { requestSwitchover } from '@failover/manager';
+import type { SwitchoverLine } from '@failover/protocol';
 import type { Stack } from '../../e2e/src';
 import { demotionSince, promotionSince } from './agent-log';
 import { agentLog, startBenchStack, timingProfile, waitUntilSteady, type TimingProfile } from './bench-stack';

@@ -7,7 +7,7 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ControlStatus } from '@failover/manager';
+import type { ControlStatus } from '@failover/protocol';
 import type { SimValidator, ValidatorStatus } from '@failover/solana-sim';
 import { demoUsage, parseDemoArgs, type DemoOptions } from './demo-args';
 import { decideVerdict, renderFailover, renderNodeLine, renderVerdict, stamp, type NodeSample } from './demo-view';

@@ -1,7 +1,7 @@
 /**
  * The manager's control API (`control_listen`, loopback only): what `failover-manager
- * status` and `failover-manager switchover` send and read. Errors use protocol's error
- * envelope. Field names are snake_case like the agent API.
+ * status` and `failover-manager switchover` send and read. Errors use the error envelope.
+ * Field names are snake_case like the agent API.
  */
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
@@ -9,9 +9,11 @@ import type { Static } from '@sinclair/typebox';
 /** Paths of the control API. */
 export const CONTROL_PATHS = { status: '/v1/status', switchover: '/v1/switchover' } as const;
 
+const NodeIdSchema = Type.Union([Type.Literal('validator1'), Type.Literal('validator2')]);
+
 /** One validator as the manager last saw it. */
 export const ControlNodeSchema = Type.Object({
-  node: Type.Union([Type.Literal('validator1'), Type.Literal('validator2')]),
+  node: NodeIdSchema,
   endpoint: Type.String(),
   reachable: Type.Union([Type.Boolean(), Type.Null()], { description: 'null before the first heartbeat' }),
   role: Type.String({ description: 'active, passive, activating, deactivating or unknown' }),
@@ -42,12 +44,14 @@ export type ControlStatus = Static<typeof ControlStatusSchema>;
 
 /** Body of `POST /v1/status` (nothing to ask; the body is signed like every request). */
 export const ControlStatusRequestSchema = Type.Object({}, { additionalProperties: false });
+/** Body of `POST /v1/status`. */
+export type ControlStatusRequest = Static<typeof ControlStatusRequestSchema>;
 
 /** Body of `POST /v1/switchover`. */
 export const SwitchoverRequestSchema = Type.Object(
   {
     reason: Type.String({ minLength: 1, maxLength: 1000 }),
-    to: Type.Optional(Type.Union([Type.Literal('validator1'), Type.Literal('validator2')])),
+    to: Type.Optional(NodeIdSchema),
     wait_for_leader_gap_slots: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
   },
   { additionalProperties: false },
@@ -55,15 +59,26 @@ export const SwitchoverRequestSchema = Type.Object(
 /** Body of `POST /v1/switchover`. */
 export type SwitchoverRequest = Static<typeof SwitchoverRequestSchema>;
 
+const at = Type.Number({ description: 'Unix milliseconds' });
+
 /**
  * One line of the switchover answer, which is newline-delimited JSON written as things
  * happen, so the CLI prints each step when it ends rather than all at the end.
  */
-export type SwitchoverLine =
-  | { readonly type: 'waiting'; readonly at: number; readonly detail: string }
-  | { readonly type: 'window'; readonly at: number; readonly slot: number; readonly waited_ms: number }
-  | { readonly type: 'refused'; readonly at: number; readonly refusal: string; readonly detail: string }
-  | { readonly type: 'accepted'; readonly at: number; readonly from: string; readonly to: string; readonly steps: readonly string[] }
-  | { readonly type: 'step-started'; readonly at: number; readonly step: string; readonly attempt: number; readonly compensating: boolean }
-  | { readonly type: 'step-finished'; readonly at: number; readonly step: string; readonly ok: boolean; readonly ms: number; readonly detail?: string }
-  | { readonly type: 'done'; readonly at: number; readonly outcome: 'completed' | 'rolled-back' | 'aborted' | 'failed'; readonly total_ms: number; readonly detail?: string };
+export const SwitchoverLineSchema = Type.Union([
+  Type.Object({ type: Type.Literal('waiting'), at, detail: Type.String() }),
+  Type.Object({ type: Type.Literal('window'), at, slot: Type.Integer(), waited_ms: Type.Number() }),
+  Type.Object({ type: Type.Literal('refused'), at, refusal: Type.String(), detail: Type.String() }),
+  Type.Object({ type: Type.Literal('accepted'), at, from: Type.String(), to: Type.String(), steps: Type.Array(Type.String()) }),
+  Type.Object({ type: Type.Literal('step-started'), at, step: Type.String(), attempt: Type.Integer(), compensating: Type.Boolean() }),
+  Type.Object({ type: Type.Literal('step-finished'), at, step: Type.String(), ok: Type.Boolean(), ms: Type.Number(), detail: Type.Optional(Type.String()) }),
+  Type.Object({
+    type: Type.Literal('done'),
+    at,
+    outcome: Type.Union([Type.Literal('completed'), Type.Literal('rolled-back'), Type.Literal('aborted'), Type.Literal('failed')]),
+    total_ms: Type.Number(),
+    detail: Type.Optional(Type.String()),
+  }),
+]);
+/** One line of the switchover answer. */
+export type SwitchoverLine = Static<typeof SwitchoverLineSchema>;
