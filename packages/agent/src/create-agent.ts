@@ -209,7 +209,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     ...(stopTemplate ? { stopCommand: () => runner.run('agent_stop_command', stopTemplate) } : {}),
     exit: options.exit,
     loggerInstance: options.logger,
-    now: () => clock.now(),
+    clock,
   });
 
   // The first probe is in before anything can ask /status.

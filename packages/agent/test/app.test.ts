@@ -1,4 +1,5 @@
 import { AUTH_HEADER, signRequest } from '@failover/protocol';
+import { SIGNED_JSON_BODY_LIMIT } from '@failover/protocol/server';
 import { waitFor } from '@failover/testkit';
 import { gate, now, SAMPLE_DEADLINE_MS, SECRET, STAKED, startHarness, type Harness } from './support/app-harness';
 import { AGENT_VERSION } from '../src/version';
@@ -82,7 +83,7 @@ describe('malformed requests', () => {
     ['a missing field', JSON.stringify({ action: 'become_active', timestamp: 1 }), 400, 'FAILOVER_BAD_REQUEST', /required property 'reason'/],
     ['a wrong type', JSON.stringify({ action: 'become_active', reason: 'x', timestamp: '1700000000' }), 400, 'FAILOVER_BAD_REQUEST', /timestamp must be integer/],
     ['an unknown action', JSON.stringify({ action: 'become_leader', reason: 'x', timestamp: 1 }), 400, 'FAILOVER_BAD_REQUEST', /action/],
-    ['an oversize body', JSON.stringify({ action: 'become_active', reason: 'x'.repeat(20_000), timestamp: 1 }), 413, 'FAILOVER_PAYLOAD_TOO_LARGE', /exceeds 16384 bytes/],
+    ['an oversize body', JSON.stringify({ action: 'become_active', reason: 'x'.repeat(20_000), timestamp: 1 }), 413, 'FAILOVER_PAYLOAD_TOO_LARGE', new RegExp(`exceeds ${SIGNED_JSON_BODY_LIMIT} bytes`)],
   ];
   it.each(bad)('answers %s with the schema error, and changes nothing', async (_case, payload, status, code, message) => {
     h = await startHarness();

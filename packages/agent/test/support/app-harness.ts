@@ -113,6 +113,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     allowedIps: options.allowedIps ?? [],
     dryRun: options.dryRun ?? false,
     exit: (reason) => harness.exits.push(reason),
+    clock: systemClock,
     ...(options.stopCommand
       ? {
           stopCommand: async () => {
