@@ -5,25 +5,15 @@
  * answers), and checks the shared secret with the same HMAC as the agents.
  */
 import { PassThrough } from 'node:stream';
-import Fastify from 'fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock, FailoverEvent, NodeId } from '@failover/core';
 import { describeAction } from '@failover/core';
-import {
-  AUTH_HEADER,
-  createReplayCache,
-  DEFAULT_SKEW_MS,
-  errorEnvelope,
-  ErrorEnvelopeSchema,
-  verifyFailureCode,
-  verifyRequest,
-  WIRE_ERROR_CODES,
-} from '@failover/protocol';
-import type { WireErrorCode } from '@failover/protocol';
+import { CONTROL_PATHS, ControlStatusRequestSchema, ControlStatusSchema, ErrorEnvelopeSchema, SwitchoverRequestSchema } from '@failover/protocol';
+import type { SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
+import { signedJsonPlugin } from '@failover/protocol/server';
 import type { ClusterRpc } from './cluster-rpc';
-import { CONTROL_PATHS, ControlStatusRequestSchema, ControlStatusSchema, SwitchoverRequestSchema, type SwitchoverLine, type SwitchoverRequest } from '@failover/protocol';
-import type { LogSink } from './log-sink';
 import type { FailoverProgress, Monitor } from './monitor';
 import { describeBlockCause, toControlStatus } from './status-view';
 import { waitForSwitchoverWindow } from './switchover-window';
@@ -34,7 +24,8 @@ export interface ControlServerOptions {
   /** The shared secret; undefined only with `insecure_no_auth`. */
   readonly secret: Uint8Array | undefined;
   readonly clock: Clock;
-  readonly log: LogSink;
+  /** fastify's logger; the notifier's logger in production. @default no logging */
+  readonly loggerInstance?: FastifyBaseLogger;
   readonly endpoints: Readonly<Record<NodeId, string>>;
   readonly dryRun: boolean;
   readonly rpc: ClusterRpc;
@@ -54,58 +45,19 @@ const FINAL: Partial<Record<FailoverEvent['type'], 'completed' | 'rolled-back' |
 /** Builds the control API without listening; `listen` is the caller's. */
 export async function buildControlServer(options: ControlServerOptions): Promise<FastifyInstance> {
   const { clock } = options;
-  const replayCache = createReplayCache();
-  const rawBodies = new WeakMap<FastifyRequest, string>();
-  const app = Fastify({ logger: false, bodyLimit: 16_384, ajv: { customOptions: { coerceTypes: false } } }).withTypeProvider<TypeBoxTypeProvider>();
-  const fail = (reply: FastifyReply, code: WireErrorCode, message: string, details?: unknown): FastifyReply =>
-    reply.code(WIRE_ERROR_CODES[code].status).send(errorEnvelope(code, message, clock.now(), details));
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
+    // The CLI's few calls are not worth a line each; refusals and errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Types are as sent: "123" is not a number here, and a bad type is a 400, not a guess.
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    rawBodies.set(request, body as string);
-    try {
-      done(null, (body as string).trim() === '' ? {} : (JSON.parse(body as string) as unknown));
-    } catch {
-      done(null, undefined);
-    }
+  await app.register(signedJsonPlugin, {
+    auth: options.secret === undefined ? { mode: 'insecure' } : { mode: 'secret', secret: options.secret },
+    clock,
+    serverName: 'manager',
   });
-
-  app.addHook('onRequest', async (request, reply) => {
-    const type = request.headers['content-type'] ?? '';
-    if (!/^application\/json(\s*;|$)/i.test(type)) await fail(reply, 'FAILOVER_UNSUPPORTED_MEDIA_TYPE', 'requests must be application/json');
-  });
-
-  app.addHook('preValidation', async (request, reply) => {
-    if (options.secret !== undefined) {
-      const header = request.headers[AUTH_HEADER];
-      const verdict = verifyRequest({
-        secret: options.secret,
-        header: Array.isArray(header) ? header[0] : header,
-        method: request.method,
-        path: request.url,
-        body: rawBodies.get(request) ?? '',
-        now: clock.now(),
-        skewMs: DEFAULT_SKEW_MS,
-        replayCache,
-      });
-      if (!verdict.ok) {
-        const code = verifyFailureCode(verdict.reason);
-        options.log.log('warn', `control API refused a request to ${request.url}: ${code}`);
-        await fail(reply, code, WIRE_ERROR_CODES[code].meaning);
-        return;
-      }
-    }
-    if (request.body === undefined) await fail(reply, 'FAILOVER_BAD_REQUEST', 'body is not valid JSON');
-  });
-
-  app.setErrorHandler(async (error: Error & { code?: string; validation?: unknown[] }, _request, reply) => {
-    if (error.validation) return fail(reply, 'FAILOVER_BAD_REQUEST', error.message, error.validation);
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 'FAILOVER_PAYLOAD_TOO_LARGE', 'body exceeds 16384 bytes');
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 'FAILOVER_UNSUPPORTED_MEDIA_TYPE', 'requests must be application/json');
-    options.log.log('error', `control API error: ${error.message}`);
-    return fail(reply, 'FAILOVER_INTERNAL', 'internal error; see the manager log');
-  });
-  app.setNotFoundHandler(async (request, reply) => fail(reply, 'FAILOVER_NOT_FOUND', `no endpoint ${request.method} ${request.url.split('?')[0]}`));
 
   app.post(CONTROL_PATHS.status, { schema: { body: ControlStatusRequestSchema, response: { 200: ControlStatusSchema, 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema } } }, async () =>
     toControlStatus(options.monitor.snapshot(), options.endpoints, options.dryRun, clock.now()),
@@ -116,14 +68,14 @@ export async function buildControlServer(options: ControlServerOptions): Promise
     const write = (line: SwitchoverLine): void => {
       stream.write(`${JSON.stringify(line)}\n`);
     };
+    request.log.warn({ reason: request.body.reason }, 'planned switchover requested');
     void reply.type('application/x-ndjson').send(stream);
-    void runSwitchover(request.body as SwitchoverRequest, write).finally(() => stream.end());
+    void runSwitchover(request.body, write).finally(() => stream.end());
     return reply;
   });
 
-  async function runSwitchover(body: { reason: string; to?: NodeId; wait_for_leader_gap_slots?: number }, write: (line: SwitchoverLine) => void): Promise<void> {
+  async function runSwitchover(body: SwitchoverRequest, write: (line: SwitchoverLine) => void): Promise<void> {
     const gapSlots = body.wait_for_leader_gap_slots ?? options.defaultLeaderGapSlots;
-    options.log.log('warn', `planned switchover requested: ${body.reason}`);
     write({ type: 'waiting', at: clock.now(), detail: gapSlots > 0 ? `for a slot boundary with no leader slot in the next ${gapSlots} slots` : 'for a slot boundary' });
     const window = await waitForSwitchoverWindow({
       rpc: options.rpc,

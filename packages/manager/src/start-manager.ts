@@ -98,7 +98,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     monitor,
     secret,
     clock,
-    log,
+    loggerInstance: logger,
     endpoints,
     dryRun: config.dryRun,
     rpc,

@@ -42,7 +42,6 @@ async function start(dryRun = false, pumped = false): Promise<{ world: FakeWorld
     monitor,
     secret,
     clock,
-    log,
     endpoints: { validator1: 'http://127.0.0.2:8080', validator2: 'http://127.0.0.3:8080' },
     dryRun,
     rpc: world.rpc,
@@ -89,6 +88,19 @@ describe('the control API', () => {
     const response = await fetch(`http://127.0.0.1:${port}/v1/status`, { method: 'POST', headers: { 'content-type': type, ...auth }, body });
     expect(response.status).toBe(status);
     expect(await response.json()).toMatchObject({ error: { code } });
+  });
+
+  it.each([
+    ['a body that is not JSON', '/v1/status', '{"a":', 400, 'FAILOVER_BAD_REQUEST', /^body:1:6: invalid JSON/],
+    ['an unknown path', '/v1/nope', '{}', 404, 'FAILOVER_NOT_FOUND', /^no endpoint POST \/v1\/nope$/],
+  ])('answers %s in the error envelope', async (_name, path, body, status, code, message) => {
+    const { port } = await start();
+    const auth = signRequest({ secret, method: 'POST', path, body, now: Date.now() });
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [AUTH_HEADER]: auth }, body });
+    expect(response.status).toBe(status);
+    const envelope = (await response.json()) as { error: { code: string; message: string } };
+    expect(envelope.error.code).toBe(code);
+    expect(envelope.error.message).toMatch(message);
   });
 
   it('tells the CLI when the manager is not running', async () => {
