@@ -61,6 +61,22 @@ describe('the packed packages', () => {
     expect(loaded.stdout).toBe('112');
   });
 
+  it('loads @failover/protocol/server with require() and import, and the main entry without fastify', async () => {
+    const required = await run('node', ['-e', "process.stdout.write(String(require('@failover/protocol/server').SIGNED_JSON_BODY_LIMIT));"], { cwd: scratch });
+    expect(required.stderr).toBe('');
+    expect(required.stdout).toBe('16384');
+    const imported = await run(
+      'node',
+      ['--input-type=module', '-e', "import { SIGNED_JSON_BODY_LIMIT } from '@failover/protocol/server'; process.stdout.write(String(SIGNED_JSON_BODY_LIMIT));"],
+      { cwd: scratch },
+    );
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toBe('16384');
+    const main = await run('node', ['-e', "require('@failover/protocol'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('/node_modules/fastify/'))));"], { cwd: scratch });
+    expect(main.stderr).toBe('');
+    expect(main.stdout).toBe('false');
+  });
+
   it('runs both command-line tools through npx', async () => {
     const agent = await run('npx', ['--no-install', 'failover-agent', '--help'], { cwd: scratch });
     expect(agent.code).toBe(0);
