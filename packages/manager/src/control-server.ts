@@ -21,7 +21,7 @@ import {
   WIRE_ERROR_CODES,
 } from '@failover/protocol';
 import type { WireErrorCode } from '@failover/protocol';
-import type { ClusterRpc } from './cluster-rpc';
+import type { ClusterRpc } from '@failover/protocol';
 import { CONTROL_PATHS, ControlStatusRequestSchema, ControlStatusSchema, SwitchoverRequestSchema, type SwitchoverLine, type SwitchoverRequest } from './control-schema';
 import type { LogSink } from './log-sink';
 import type { FailoverProgress, Monitor } from './monitor';
