@@ -4,8 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { generateKeypair } from '@failover/core';
 import { createSolanaRpc } from '@failover/protocol';
 
-/** What a fake node does with one call: a JSON-RPC member to send, a raw HTTP answer, or nothing ever. */
-type Answer = { result: unknown } | { error: unknown } | { status: number; body: string } | object | 'hang';
+/** What a fake node does with one call: a raw HTTP answer, the members of a JSON-RPC response (`result`, `error`), or nothing ever. */
+type Answer = RawAnswer | Record<string, unknown> | 'hang';
+
+/** An HTTP answer sent as is. */
+interface RawAnswer {
+  status: number;
+  body: string;
+}
+
+const isRaw = (answer: Answer): answer is RawAnswer => typeof answer === 'object' && typeof answer.status === 'number' && typeof answer.body === 'string';
 
 interface FakeRpc {
   readonly url: string;
@@ -31,7 +39,7 @@ async function startRpc(answer: FakeRpc['answer']): Promise<FakeRpc> {
       params.push(body.params);
       const reply = fake.answer(body.method, body.params);
       if (reply === 'hang') return;
-      if ('status' in reply && 'body' in reply) {
+      if (isRaw(reply)) {
         res.writeHead(reply.status, { 'content-type': 'text/plain' }).end(reply.body);
         return;
       }
