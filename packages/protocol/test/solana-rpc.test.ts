@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeypair } from '@failover/core';
-import { createSolanaRpc } from '@failover/protocol';
+import { createSolanaRpc, type SolanaRpc } from '@failover/protocol';
 
 /** What a fake node does with one call: a raw HTTP answer, the members of a JSON-RPC response (`result`, `error`), or nothing ever. */
 type Answer = RawAnswer | Record<string, unknown> | 'hang';
@@ -75,15 +75,19 @@ const VOTE = 'Vote111111111111111111111111111111111111111';
 const NODE = '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU';
 const TIMEOUT_MS = 2_000;
 
+/** A client over `urls` with a deadline no test here reaches. */
+const clientOf = (first: string, ...rest: string[]): SolanaRpc => createSolanaRpc({ endpoints: [first, ...rest], timeoutMs: TIMEOUT_MS });
+
 describe('one endpoint', () => {
   it('reads the processed slot, asking with the processed commitment', async () => {
     const node = await startRpc(() => ({ result: 4242 }));
-    await expect(createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS }).getSlot()).resolves.toEqual({ ok: true, value: 4242, endpoint: node.url });
+    await expect(clientOf(node.url).getSlot()).resolves.toEqual({ ok: true, value: 4242, endpoint: node.url });
     expect(node.params).toEqual([[{ commitment: 'processed' }]]);
   });
 
   it('asks for the slot at the commitment a call names, and for the rest at the client\'s', async () => {
-    const node = await startRpc((method) => (method === 'getSlot' ? { result: 7 } : { result: { epoch: 3, absoluteSlot: 1310, slotIndex: 10, slotsInEpoch: 432 } }));
+    const epoch = { epoch: 3, absoluteSlot: 1310, slotIndex: 10, slotsInEpoch: 432 };
+    const node = await startRpc((method) => (method === 'getSlot' ? { result: 7 } : { result: epoch }));
     const rpc = createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS, commitment: 'confirmed' });
     await rpc.getSlot('finalized');
     await rpc.getSlot();
@@ -93,14 +97,14 @@ describe('one endpoint', () => {
 
   it('reads the identity and the version', async () => {
     const node = await startRpc((method) => ({ result: method === 'getIdentity' ? { identity: 'Ident1111' } : { 'solana-core': '2.3.1', 'feature-set': 1 } }));
-    const rpc = createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS });
+    const rpc = clientOf(node.url);
     await expect(rpc.getIdentity()).resolves.toEqual({ ok: true, value: 'Ident1111', endpoint: node.url });
     await expect(rpc.getVersion()).resolves.toEqual({ ok: true, value: '2.3.1', endpoint: node.url });
   });
 
   it('reports an unhealthy node with the RPC error message and its code', async () => {
     const node = await startRpc(() => ({ error: { code: -32005, message: 'Node is behind by 120 slots' } }));
-    await expect(createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS }).getHealth()).resolves.toEqual({
+    await expect(clientOf(node.url).getHealth()).resolves.toEqual({
       ok: false,
       reason: 'rpc_error',
       message: `getHealth on ${node.url}: Node is behind by 120 slots (code -32005)`,
@@ -111,7 +115,7 @@ describe('one endpoint', () => {
 
   it('gives the code of a method the node does not have', async () => {
     const node = await startRpc(() => ({ error: { code: -32601, message: 'Method not found' } }));
-    await expect(createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS }).getEpochInfo()).resolves.toMatchObject({ ok: false, reason: 'rpc_error', code: -32601 });
+    await expect(clientOf(node.url).getEpochInfo()).resolves.toMatchObject({ ok: false, reason: 'rpc_error', code: -32601 });
   });
 
   it('answers within its deadline when the RPC accepts the request but never answers', async () => {
@@ -124,9 +128,9 @@ describe('one endpoint', () => {
 
   it('tells an unreachable RPC apart from a bad answer', async () => {
     const node = await startRpc(() => ({ result: { unexpected: true } }));
-    await expect(createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS }).getSlot()).resolves.toMatchObject({ ok: false, reason: 'malformed' });
+    await expect(clientOf(node.url).getSlot()).resolves.toMatchObject({ ok: false, reason: 'malformed' });
     const closed = await closedUrl();
-    await expect(createSolanaRpc({ endpoints: [closed], timeoutMs: TIMEOUT_MS }).getSlot()).resolves.toMatchObject({
+    await expect(clientOf(closed).getSlot()).resolves.toMatchObject({
       ok: false,
       reason: 'unreachable',
       endpoint: closed,
@@ -142,7 +146,7 @@ describe('one endpoint', () => {
     ['a body that is not JSON', { status: 200, body: '<html>' }, 'malformed'],
   ])('reports %s as a failure, never as a slot', async (_name, answer, reason) => {
     const node = await startRpc(() => answer);
-    await expect(createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS }).getSlot()).resolves.toMatchObject({ ok: false, reason, endpoint: node.url });
+    await expect(clientOf(node.url).getSlot()).resolves.toMatchObject({ ok: false, reason, endpoint: node.url });
   });
 
   it.each([
@@ -151,7 +155,7 @@ describe('one endpoint', () => {
   ] as const)('finds a vote account listed as %s', async (list, delinquent) => {
     const entry = { votePubkey: VOTE, nodePubkey: NODE, lastVote: 900, rootSlot: 868, activatedStake: 5 };
     const node = await startRpc(() => ({ result: { current: list === 'current' ? [entry] : [], delinquent: list === 'delinquent' ? [entry] : [] } }));
-    const rpc = createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS });
+    const rpc = clientOf(node.url);
     await expect(rpc.getVoteAccount(VOTE)).resolves.toEqual({
       ok: true,
       value: { votePubkey: VOTE, nodePubkey: NODE, lastVote: 900, rootSlot: 868, delinquent, activatedStake: 5 },
@@ -163,7 +167,7 @@ describe('one endpoint', () => {
 
   it('answers undefined for a vote account the cluster does not know', async () => {
     const node = await startRpc(() => ({ result: { current: [], delinquent: [] } }));
-    await expect(createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS }).getVoteAccount(VOTE)).resolves.toEqual({ ok: true, value: undefined, endpoint: node.url });
+    await expect(clientOf(node.url).getVoteAccount(VOTE)).resolves.toEqual({ ok: true, value: undefined, endpoint: node.url });
   });
 
   it('turns leader schedule indexes into absolute slots of the current epoch', async () => {
@@ -172,7 +176,7 @@ describe('one endpoint', () => {
       if (method === 'getLeaderSchedule') return { result: { [NODE]: [12, 4, 5] } };
       return { error: { message: 'unexpected' } };
     });
-    await expect(createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS }).getLeaderSlots(NODE)).resolves.toEqual({ ok: true, value: [1304, 1305, 1312], endpoint: node.url });
+    await expect(clientOf(node.url).getLeaderSlots(NODE)).resolves.toEqual({ ok: true, value: [1304, 1305, 1312], endpoint: node.url });
   });
 
   it("reads the gossip table into core's gossip nodes, leaving out nodes without a gossip address", async () => {
@@ -183,7 +187,7 @@ describe('one endpoint', () => {
         { pubkey: silent, gossip: null },
       ],
     }));
-    await expect(createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS }).getClusterNodes()).resolves.toEqual({
+    await expect(clientOf(node.url).getClusterNodes()).resolves.toEqual({
       ok: true,
       value: [{ pubkey: NODE, ip: '127.0.0.2', gossipPort: 8001, version: '2.2.0' }],
       endpoint: node.url,
@@ -195,7 +199,7 @@ describe('one endpoint', () => {
     ['an entry whose pubkey is not a public key', [{ pubkey: 'A', gossip: '10.0.0.1:8001' }]],
   ])('reports a gossip table that is %s as malformed', async (_name, result) => {
     const node = await startRpc(() => ({ result }));
-    await expect(createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS }).getClusterNodes()).resolves.toMatchObject({ ok: false, reason: 'malformed' });
+    await expect(clientOf(node.url).getClusterNodes()).resolves.toMatchObject({ ok: false, reason: 'malformed' });
   });
 
   it('sends its calls through an injected fetch', async () => {
@@ -204,7 +208,8 @@ describe('one endpoint', () => {
       seen.push(`${String(input)} ${String(init?.body)}`);
       return new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, result: 'ok' }));
     };
-    await expect(createSolanaRpc({ endpoints: ['http://rpc.invalid'], timeoutMs: TIMEOUT_MS, fetch }).getHealth()).resolves.toEqual({ ok: true, value: true, endpoint: 'http://rpc.invalid' });
+    const rpc = createSolanaRpc({ endpoints: ['http://rpc.invalid'], timeoutMs: TIMEOUT_MS, fetch });
+    await expect(rpc.getHealth()).resolves.toEqual({ ok: true, value: true, endpoint: 'http://rpc.invalid' });
     expect(seen).toEqual(['http://rpc.invalid {"jsonrpc":"2.0","id":1,"method":"getHealth","params":[]}']);
   });
 });
@@ -212,7 +217,7 @@ describe('one endpoint', () => {
 describe('a list of endpoints', () => {
   it('sends calls to the first listed while it answers', async () => {
     const [a, b] = [await startRpc(() => ({ result: 1 })), await startRpc(() => ({ result: 2 }))];
-    const rpc = createSolanaRpc({ endpoints: [a.url, b.url], timeoutMs: TIMEOUT_MS });
+    const rpc = clientOf(a.url, b.url);
     await expect(rpc.getSlot()).resolves.toEqual({ ok: true, value: 1, endpoint: a.url });
     await expect(rpc.getSlot()).resolves.toEqual({ ok: true, value: 1, endpoint: a.url });
     expect(b.calls).toEqual([]);
@@ -224,7 +229,7 @@ describe('a list of endpoints', () => {
     ['a JSON-RPC response without a result', {}],
   ])('moves a call on past %s, and the next call starts where it got its answer', async (_name, answer) => {
     const [a, b] = [await startRpc(() => answer), await startRpc(() => ({ result: 2 }))];
-    const rpc = createSolanaRpc({ endpoints: [a.url, b.url], timeoutMs: TIMEOUT_MS });
+    const rpc = clientOf(a.url, b.url);
     await expect(rpc.getSlot()).resolves.toEqual({ ok: true, value: 2, endpoint: b.url });
     await expect(rpc.getSlot()).resolves.toEqual({ ok: true, value: 2, endpoint: b.url });
     expect(a.calls).toEqual(['getSlot']);
@@ -234,12 +239,12 @@ describe('a list of endpoints', () => {
   it('moves a call on past an endpoint nothing listens on', async () => {
     const closed = await closedUrl();
     const b = await startRpc(() => ({ result: 2 }));
-    await expect(createSolanaRpc({ endpoints: [closed, b.url], timeoutMs: TIMEOUT_MS }).getSlot()).resolves.toEqual({ ok: true, value: 2, endpoint: b.url });
+    await expect(clientOf(closed, b.url).getSlot()).resolves.toEqual({ ok: true, value: 2, endpoint: b.url });
   });
 
   it('returns a JSON-RPC error as the answer, without trying the next endpoint', async () => {
     const [a, b] = [await startRpc(() => ({ error: { code: -32005, message: 'Node is behind by 200 slots' } })), await startRpc(() => ({ result: 'ok' }))];
-    const rpc = createSolanaRpc({ endpoints: [a.url, b.url], timeoutMs: TIMEOUT_MS });
+    const rpc = clientOf(a.url, b.url);
     await expect(rpc.getHealth()).resolves.toMatchObject({ ok: false, reason: 'rpc_error', code: -32005, endpoint: a.url });
     await expect(rpc.getHealth()).resolves.toMatchObject({ ok: false, endpoint: a.url });
     expect(b.calls).toEqual([]);
@@ -247,7 +252,7 @@ describe('a list of endpoints', () => {
 
   it('returns a result of the wrong shape as malformed from the endpoint that sent it, without trying the next', async () => {
     const [a, b] = [await startRpc(() => ({ result: 'soon' })), await startRpc(() => ({ result: 2 }))];
-    await expect(createSolanaRpc({ endpoints: [a.url, b.url], timeoutMs: TIMEOUT_MS }).getSlot()).resolves.toMatchObject({ ok: false, reason: 'malformed', endpoint: a.url });
+    await expect(clientOf(a.url, b.url).getSlot()).resolves.toMatchObject({ ok: false, reason: 'malformed', endpoint: a.url });
     expect(b.calls).toEqual([]);
   });
 
@@ -265,7 +270,7 @@ describe('a list of endpoints', () => {
   it('tries each endpoint once, and names every failure when none answers', async () => {
     const closed = await closedUrl();
     const b = await startRpc(() => ({ status: 502, body: 'bad gateway' }));
-    const result = await createSolanaRpc({ endpoints: [closed, b.url], timeoutMs: TIMEOUT_MS }).getSlot();
+    const result = await clientOf(closed, b.url).getSlot();
     expect(result).toEqual({
       ok: false,
       reason: 'malformed',
@@ -278,7 +283,7 @@ describe('a list of endpoints', () => {
   it('wraps around to the first listed when the one after it stops answering', async () => {
     const a = await startRpc(() => ({ status: 503, body: 'starting' }));
     const b = await startRpc(() => ({ result: 2 }));
-    const rpc = createSolanaRpc({ endpoints: [a.url, b.url], timeoutMs: TIMEOUT_MS });
+    const rpc = clientOf(a.url, b.url);
     await expect(rpc.getSlot()).resolves.toMatchObject({ ok: true, endpoint: b.url });
     a.answer = () => ({ result: 1 });
     b.answer = () => ({ status: 503, body: 'stopping' });
@@ -289,7 +294,7 @@ describe('a list of endpoints', () => {
 
   it('pins a client to the preferred endpoint: it never moves on, and its failures move the preference', async () => {
     const [a, b] = [await startRpc(() => ({ result: 1 })), await startRpc(() => ({ result: 2 }))];
-    const rpc = createSolanaRpc({ endpoints: [a.url, b.url], timeoutMs: TIMEOUT_MS });
+    const rpc = clientOf(a.url, b.url);
     const pinned = rpc.pin();
     await expect(pinned.getSlot()).resolves.toMatchObject({ ok: true, endpoint: a.url });
     a.answer = () => ({ status: 503, body: 'stopping' });
@@ -303,7 +308,7 @@ describe('a list of endpoints', () => {
     const epoch = { result: { epoch: 3, absoluteSlot: 1310, slotIndex: 10, slotsInEpoch: 432 } };
     const a = await startRpc((method) => (method === 'getEpochInfo' ? epoch : { status: 503, body: 'overloaded' }));
     const b = await startRpc((method) => (method === 'getEpochInfo' ? epoch : { result: { [NODE]: [4] } }));
-    const result = await createSolanaRpc({ endpoints: [a.url, b.url], timeoutMs: TIMEOUT_MS }).getLeaderSlots(NODE);
+    const result = await clientOf(a.url, b.url).getLeaderSlots(NODE);
     expect(result).toMatchObject({ ok: false, reason: 'malformed', endpoint: a.url });
     expect(b.calls).toEqual([]);
   });

@@ -67,7 +67,10 @@ export interface SolanaRpc {
   getClusterNodes(): Promise<RpcResult<readonly GossipNode[]>>;
   /** Absolute leader slots of `identity` in the current epoch, ascending; the schedule comes from the endpoint that gave the epoch. */
   getLeaderSlots(identity: string): Promise<RpcResult<readonly number[]>>;
-  /** A client whose calls all go to the endpoint preferred now and never move on; what they learn still moves this client's preference. */
+  /**
+   * A client whose calls all go to the endpoint preferred now and never move on, for readings
+   * that must come from one node; what they learn still moves this client's preference.
+   */
   pin(): SolanaRpc;
 }
 
@@ -113,7 +116,8 @@ function clientOver(transport: JsonRpcTransport, commitment: Commitment): Solana
     // agave answers "ok", or the error -32005 "Node is behind by N slots" (rpc/src/rpc.rs).
     getHealth: () => call(transport, 'getHealth', [], (r) => (r === 'ok' ? ok(true as const) : problem(`answered ${show(r)}, not "ok"`))),
 
-    getSlot: (at = commitment) => call(transport, 'getSlot', [{ commitment: at }], (r) => (isSlot(r) ? ok(r) : problem(`answered ${show(r)}, not a slot number`))),
+    getSlot: (at = commitment) =>
+      call(transport, 'getSlot', [{ commitment: at }], (r) => (isSlot(r) ? ok(r) : problem(`answered ${show(r)}, not a slot number`))),
 
     getIdentity: () =>
       call(transport, 'getIdentity', [], (r) => {
