@@ -7,7 +7,7 @@ import type { CommandResult } from './command-runner';
 import { holdsIdentity, type RoleRunner } from './role-runner';
 import { buildStatus } from './status-report';
 import type { TowerKeeper } from './tower-keeper';
-import type { RpcResult } from './validator-rpc';
+import type { RpcResult } from '@failover/protocol';
 import type { ValidatorSampler } from './validator-sampler';
 import { AGENT_VERSION } from './version';
 
@@ -149,7 +149,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
 
   app.get(AGENT_ROUTES.identity.path, { schema: { response: { 200: AGENT_ROUTES.identity.response, ...errors } } }, async () => {
     const identity = await options.currentIdentity();
-    return identity.ok ? { identity_pubkey: identity.value, timestamp: seconds() } : { identity_pubkey: '', error: identity.error, timestamp: seconds() };
+    return identity.ok ? { identity_pubkey: identity.value, timestamp: seconds() } : { identity_pubkey: '', error: identity.message, timestamp: seconds() };
   });
 
   await app.ready();

@@ -18,7 +18,7 @@ import { createSymlinkReader } from './identity-symlink';
 import { createTowerKeeper, type TowerKeeper } from './tower-keeper';
 import { createTowerWatcher } from './tower-watcher';
 import { createCommandTowerStore, createDirectoryTowerStore, createEtcdTowerStore, type TowerStore } from './tower-store';
-import { createClusterRpc, createLocalRpc, type RpcResult } from './validator-rpc';
+import { createSolanaRpc, type RpcResult } from '@failover/protocol';
 import { createValidatorSampler, type ValidatorSampler } from './validator-sampler';
 
 /** Options of {@link createAgent}. */
@@ -105,20 +105,21 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   let fencedListener: (detail: string) => void = () => undefined;
   const keeper = createTowerKeeper({ towerFile, identity, store, source, dryRun: config.dryRun, logger: log, now: () => clock.now(), onFenced: (detail) => fencedListener(detail) });
 
-  const localRpc = createLocalRpc({ url: config.localRpc, timeoutMs: options.rpcTimeoutMs ?? 2_000 });
+  const localRpc = createSolanaRpc({ endpoints: [config.localRpc], timeoutMs: options.rpcTimeoutMs ?? 2_000 });
   const currentIdentity = (): Promise<RpcResult<string>> => {
     const check = config.commands.identityCheck;
     if (check === undefined) return localRpc.getIdentity();
     return runner.run('identity_check_command', check, { readOnly: true }).then((result) => {
       const pubkey = result.stdout.split(/\s+/).find(isValidPubkey);
-      if (result.ok && pubkey !== undefined) return { ok: true, value: pubkey };
-      return { ok: false, kind: 'bad-response', error: `identity_check_command printed no pubkey (exit ${result.exitCode})` };
+      // The command stands where the local RPC would; its results name it as their source.
+      if (result.ok && pubkey !== undefined) return { ok: true, value: pubkey, endpoint: 'identity_check_command' };
+      return { ok: false, reason: 'malformed', message: `identity_check_command printed no pubkey (exit ${result.exitCode})`, endpoint: 'identity_check_command' };
     });
   };
 
   const localIp = config.localIp ?? detectLocalIp();
   const gossipCommand = config.commands.gossipCheck;
-  const clusterRpc = config.clusterRpc ? createClusterRpc({ url: config.clusterRpc, timeoutMs: options.rpcTimeoutMs ?? 2_000 }) : undefined;
+  const clusterRpc = config.clusterRpc ? createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs: options.rpcTimeoutMs ?? 2_000 }) : undefined;
   const startRole = await detectStartRole({
     stakedIdentity: identity,
     isActiveOnStart: config.isActiveOnStart,
@@ -130,7 +131,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   });
   const version = await localRpc.getVersion();
   log.info(
-    { decided_by: startRole.decidedBy, detail: startRole.detail, validator_version: version.ok ? version.value : `unknown (${version.error})` },
+    { decided_by: startRole.decidedBy, detail: startRole.detail, validator_version: version.ok ? version.value : `unknown (${version.message})` },
     `starting as ${startRole.role}`,
   );
 
@@ -174,7 +175,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     askPeer,
     checkIdentity: async () => {
       const identity = await currentIdentity();
-      if (!identity.ok) return { identity: 'unknown', detail: identity.error };
+      if (!identity.ok) return { identity: 'unknown', detail: identity.message };
       return { identity: identity.value === config.validatorIdentity ? 'staked' : 'unstaked', detail: identity.value };
     },
     // Any answer counts: the question is whether this node is cut off, not who is active.
@@ -191,7 +192,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const watcher = createTowerWatcher({ towerFile, isActive: () => holdsIdentity(role.role()), backup: () => keeper.backupNext(), clock, logger: log });
   const sampler = createValidatorSampler({
     probe,
-    localRpc: createLocalRpc({ url: config.localRpc, timeoutMs: options.statusProbeDeadlineMs ?? 1_000 }),
+    localRpc: createSolanaRpc({ endpoints: [config.localRpc], timeoutMs: options.statusProbeDeadlineMs ?? 1_000 }),
     clock,
     ...(options.statusProbeIntervalMs === undefined ? {} : { intervalMs: options.statusProbeIntervalMs }),
     ...(options.statusProbeDeadlineMs === undefined ? {} : { deadlineMs: options.statusProbeDeadlineMs }),

@@ -4,7 +4,6 @@ export { createAgent, systemClock, type Agent, type CreateAgentOptions } from '.
 export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentTowerPathError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';
 export { createCommandRunner, resolvePlaceholders, type CommandResult, type CommandRunner, type CommandRunnerOptions, type RunOptions } from './command-runner';
 export { createProcessProbe, type ProcessProbeOptions, type ProcessSnapshot, type ValidatorProbe } from './process-probe';
-export { createLocalRpc, createClusterRpc, type LocalRpc, type ClusterRpc, type ClusterNodeInfo, type RpcOptions, type RpcResult, type RpcFailureKind } from './validator-rpc';
 export { createTowerKeeper, type TowerKeeper, type TowerKeeperOptions, type BackupReport, type RestoreReport, type TowerState } from './tower-keeper';
 export * from './tower-store';
 export { detectLocalIp } from './local-ip';

@@ -1,7 +1,7 @@
-import { findNodeByPubkey, parseGossipTable, parseSocketAddress } from '@failover/core';
+import { findNodeByPubkey, parseGossipTable, type GossipNode } from '@failover/core';
+import type { RpcResult } from '@failover/protocol';
 import type { CommandResult } from './command-runner';
 import type { AgentLogger } from './logger';
-import type { ClusterNodeInfo, RpcResult } from './validator-rpc';
 
 /** The role to start in, and what decided it (logged at start-up). */
 export interface StartRole {
@@ -20,7 +20,7 @@ export interface RoleSources {
   /** Runs `gossip_check_command`. */
   readonly gossipCheck?: () => Promise<CommandResult>;
   /** The cluster RPC's `getClusterNodes`. */
-  readonly clusterNodes?: () => Promise<RpcResult<ClusterNodeInfo[]>>;
+  readonly clusterNodes?: () => Promise<RpcResult<readonly GossipNode[]>>;
   /** `local_ip`, or detected from the interfaces. */
   readonly localIp?: string;
   readonly logger: AgentLogger;
@@ -45,7 +45,7 @@ export async function detectStartRole(sources: RoleSources): Promise<StartRole> 
     }
     return { role, decidedBy: 'local-identity', detail: `the validator runs ${role === 'active' ? 'the staked identity' : `${local.value}, not the staked identity`}` };
   }
-  if (local && !local.ok) logger.warn({ error: local.error }, 'cannot read the validator identity at start-up');
+  if (local && !local.ok) logger.warn({ error: local.message }, 'cannot read the validator identity at start-up');
   if (fromGossip) return fromGossip;
   const role = sources.isActiveOnStart ? 'active' : 'passive';
   return { role, decidedBy: 'is_active_on_start', detail: `no working check; is_active_on_start is ${sources.isActiveOnStart}` };
@@ -66,11 +66,10 @@ async function gossipRole(sources: RoleSources): Promise<StartRole | undefined> 
   if (sources.clusterNodes) {
     const nodes = await sources.clusterNodes();
     if (!nodes.ok) {
-      logger.warn({ error: nodes.error }, 'cannot read getClusterNodes at start-up');
+      logger.warn({ error: nodes.message }, 'cannot read getClusterNodes at start-up');
       return undefined;
     }
-    const node = nodes.value.find((n) => n.pubkey === stakedIdentity);
-    const ip = node?.gossip ? parseSocketAddress(node.gossip)?.ip : undefined;
+    const ip = findNodeByPubkey(nodes.value, stakedIdentity)?.ip;
     if (ip === undefined) return { role: 'passive', decidedBy: 'cluster-rpc', detail: `the staked identity is not in gossip` };
     const role = ip === localIp ? 'active' : 'passive';
     return { role, decidedBy: 'cluster-rpc', detail: `getClusterNodes shows the staked identity at ${ip}; local IP ${localIp}` };

@@ -1,12 +1,11 @@
 import { judgeUnstaked, type AgentAction, type Clock, type PlanStep, type StepResult } from '@failover/core';
-import type { AgentCommands } from '@failover/protocol';
+import type { AgentCommands, RpcResult } from '@failover/protocol';
 import type { CommandResult, CommandRunner } from './command-runner';
 import type { FinalBackupRetry } from './final-backup-retry';
 import type { AgentLogger } from './logger';
 import type { ValidatorProbe } from './process-probe';
 import type { StepExecutor, StepOutcome } from './role-runner';
 import type { TowerKeeper } from './tower-keeper';
-import type { RpcResult } from './validator-rpc';
 
 /** Options of {@link createStepExecutor}. */
 export interface StepExecutorOptions {
@@ -64,7 +63,7 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
     if (attempt > 1) await pause(options.clock, backoffMs * (attempt - 1));
     const identity = await options.currentIdentity();
     if (!wantStaked) return confirmUnstaked(identity);
-    if (!identity.ok) return { ok: false, detail: `cannot read the validator's identity: ${identity.error}` };
+    if (!identity.ok) return { ok: false, detail: `cannot read the validator's identity: ${identity.message}` };
     if (identity.value === options.stakedIdentity) return { ok: true };
     return { ok: false, detail: `the validator runs ${identity.value}, not the staked identity ${options.stakedIdentity}` };
   };
@@ -75,7 +74,7 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
     const symlinkPubkey = identity.ok ? null : await options.symlinkPubkey();
     const processRunning = identity.ok ? true : await options.probe.probe().then((p) => p.running, () => null);
     const verdict = judgeUnstaked(
-      { identity: identity.ok ? { ok: true, pubkey: identity.value } : { ok: false, error: identity.error }, processRunning, symlinkPubkey },
+      { identity: identity.ok ? { ok: true, pubkey: identity.value } : { ok: false, error: identity.message }, processRunning, symlinkPubkey },
       options.stakedIdentity,
     );
     if (!verdict.confirmed) return { ok: false, detail: verdict.detail };

@@ -33,9 +33,9 @@ export function buildStatus(sources: StatusSources): StatusResponse {
   const fresh = overdue === null ? sample : null;
   if (overdue !== null) problems.push(overdue);
   if (fresh !== null) {
-    if (!fresh.health.ok) problems.push(`getHealth: ${fresh.health.error}`);
-    if (!fresh.slot.ok) problems.push(`getSlot: ${fresh.slot.error}`);
-    if (!fresh.identity.ok) problems.push(`getIdentity: ${fresh.identity.error}`);
+    if (!fresh.health.ok) problems.push(`getHealth: ${fresh.health.message}`);
+    if (!fresh.slot.ok) problems.push(`getSlot: ${fresh.slot.message}`);
+    if (!fresh.identity.ok) problems.push(`getIdentity: ${fresh.identity.message}`);
   }
   if (validator.crashLoop) problems.push(`validator restarted ${validator.recentRestarts} times recently (crash loop)`);
   const alert = sources.alert?.() ?? null;

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '@failover/core';
+import type { LocalRpc, RpcResult } from '@failover/protocol';
 import type { ProcessSnapshot, ValidatorProbe } from './process-probe';
-import type { LocalRpc, RpcResult } from './validator-rpc';
 
 /** One probe of the validator: its process and its local RPC, read together. */
 export interface ValidatorSample {

@@ -1,7 +1,7 @@
 import { AUTH_HEADER, signRequest } from '@failover/protocol';
 import { SIGNED_JSON_BODY_LIMIT } from '@failover/protocol/server';
 import { waitFor } from '@failover/testkit';
-import { gate, now, SAMPLE_DEADLINE_MS, SECRET, STAKED, startHarness, type Harness } from './support/app-harness';
+import { gate, now, RPC, SAMPLE_DEADLINE_MS, SECRET, STAKED, startHarness, type Harness } from './support/app-harness';
 import { AGENT_VERSION } from '../src/version';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -208,7 +208,7 @@ describe('/peer-status and /identity', () => {
   it('reports the identity, or why it is unknown', async () => {
     h = await startHarness();
     expect((await h.signed('GET', '/identity')).json()).toMatchObject({ identity_pubkey: STAKED });
-    h.rpc.identity = { ok: false, kind: 'unreachable', error: 'ECONNREFUSED' };
+    h.rpc.identity = { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC };
     expect((await h.signed('GET', '/identity')).json()).toMatchObject({ identity_pubkey: '', error: 'ECONNREFUSED' });
   });
 });

@@ -1,16 +1,17 @@
-import { generateKeypair } from '@failover/core';
+import { generateKeypair, type GossipNode } from '@failover/core';
+import type { RpcResult } from '@failover/protocol';
 import type { CommandResult } from '../src/command-runner';
 import { detectStartRole, type RoleSources } from '../src/role-detection';
-import type { ClusterNodeInfo, RpcResult } from '../src/validator-rpc';
 import { recordingLogger } from './support/recording-logger';
 
 const staked = generateKeypair().pubkey;
 const unstaked = generateKeypair().pubkey;
 const LOCAL = '10.0.0.1';
 const PEER = '10.0.0.2';
+const RPC = 'http://127.0.0.1:8899';
 
-const identity = (value: string): (() => Promise<RpcResult<string>>) => () => Promise.resolve({ ok: true, value });
-const rpcDown: () => Promise<RpcResult<never>> = () => Promise.resolve({ ok: false, kind: 'unreachable', error: 'ECONNREFUSED' });
+const identity = (value: string): (() => Promise<RpcResult<string>>) => () => Promise.resolve({ ok: true, value, endpoint: RPC });
+const rpcDown: () => Promise<RpcResult<never>> = () => Promise.resolve({ ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC });
 const gossip = (ip: string | null, exitCode = 0): (() => Promise<CommandResult>) => () =>
   Promise.resolve({
     ok: exitCode === 0,
@@ -22,8 +23,8 @@ const gossip = (ip: string | null, exitCode = 0): (() => Promise<CommandResult>)
     dryRun: false,
     command: 'solana gossip | grep',
   });
-const nodes = (ip: string | null): (() => Promise<RpcResult<ClusterNodeInfo[]>>) => () =>
-  Promise.resolve({ ok: true, value: ip ? [{ pubkey: staked, gossip: `${ip}:8001` }] : [] });
+const nodes = (ip: string | null): (() => Promise<RpcResult<readonly GossipNode[]>>) => () =>
+  Promise.resolve({ ok: true, value: ip ? [{ pubkey: staked, ip, gossipPort: 8001 }] : [], endpoint: RPC });
 
 const cases: Array<[string, Partial<RoleSources>, 'active' | 'passive', string]> = [
   ['the validator runs the staked identity, whatever gossip says', { localIdentity: identity(staked), gossipCheck: gossip(PEER) }, 'active', 'local-identity'],

@@ -1,13 +1,14 @@
 import { advanceSequence, becomePassiveSteps, startSequence, type AgentAction, type PlanStep, type SequenceOutcome } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
+import type { RpcResult } from '@failover/protocol';
 import type { CommandRunner } from '../src/command-runner';
 import { createStepExecutor } from '../src/role-steps';
 import type { FinalBackupRetry } from '../src/final-backup-retry';
 import type { BackupReport, TowerKeeper } from '../src/tower-keeper';
-import type { RpcResult } from '../src/validator-rpc';
 import { recordingLogger } from './support/recording-logger';
 
 const STAKED = 'Stake11111111111111111111111111111111111111';
+const RPC = 'http://127.0.0.1:8899';
 const step = (kind: AgentAction['kind']): PlanStep<AgentAction> => ({ action: { kind } as AgentAction, attempts: 1, timeoutMs: 1_000, onFailure: 'stop', why: '' });
 
 interface ExecutorOptions {
@@ -51,7 +52,7 @@ function executor(options: ExecutorOptions) {
     runner,
     keeper,
     stakedIdentity: STAKED,
-    currentIdentity: async () => options.identity ?? { ok: true, value: STAKED },
+    currentIdentity: async () => options.identity ?? { ok: true, value: STAKED, endpoint: RPC },
     probe: {
       probe: async () => {
         const { running } = options.probe ? await options.probe() : { running: options.running ?? true };
@@ -101,18 +102,18 @@ describe('role-change steps', () => {
     ['confirm-unstaked', 'Other1111111111111111111111111111111111111', true],
     ['confirm-unstaked', STAKED, false],
   ] as const)('%s with the validator on %s: ok is %s', async (kind, value, ok) => {
-    const { run } = executor({ identity: { ok: true, value } });
+    const { run } = executor({ identity: { ok: true, value, endpoint: RPC } });
     await expect(run(step(kind), 1)).resolves.toMatchObject({ ok });
   });
 
   it('cannot confirm anything while the RPC is down', async () => {
-    const { run } = executor({ identity: { ok: false, kind: 'timeout', error: 'no answer' } });
+    const { run } = executor({ identity: { ok: false, reason: 'timeout', message: 'no answer', endpoint: RPC } });
     await expect(run(step('confirm-unstaked'), 1)).resolves.toMatchObject({ ok: false, detail: expect.stringContaining('no answer') });
   });
 
   // Regression: a crashed validator cannot answer getIdentity, so its demotion failed and the failover aborted.
   it('confirms the demotion of a validator that is down when the identity symlink names an unstaked keypair', async () => {
-    const { run } = executor({ identity: { ok: false, kind: 'unreachable', error: 'ECONNREFUSED' }, running: false, symlinkPubkey: 'Other1111111111111111111111111111111111111' });
+    const { run } = executor({ identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC }, running: false, symlinkPubkey: 'Other1111111111111111111111111111111111111' });
     await expect(run(step('confirm-unstaked'), 1)).resolves.toEqual({ ok: true });
   });
 
@@ -121,7 +122,7 @@ describe('role-change steps', () => {
     ['the symlink names the staked keypair', { running: false, symlinkPubkey: STAKED }],
     ['the symlink cannot be read', { running: false, symlinkPubkey: null }],
   ] as const)('does not confirm a silent validator when %s', async (_name, evidence) => {
-    const { run } = executor({ identity: { ok: false, kind: 'unreachable', error: 'ECONNREFUSED' }, ...evidence });
+    const { run } = executor({ identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC }, ...evidence });
     await expect(run(step('confirm-unstaked'), 1)).resolves.toMatchObject({ ok: false });
   });
 
@@ -158,7 +159,7 @@ describe('role-change steps', () => {
   // Benchmark finding: three set-identity CLI calls against a crashed validator's closed admin
   // socket held every unplanned failover up by 0.3-0.9 s before the restart that works.
   it('demotes a stopped validator with the passive symlink and the restart, never calling set-identity', async () => {
-    const { run, ran } = executor({ running: false, identity: { ok: false, kind: 'unreachable', error: 'ECONNREFUSED' }, symlinkPubkey: 'Other1111111111111111111111111111111111111' });
+    const { run, ran } = executor({ running: false, identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC }, symlinkPubkey: 'Other1111111111111111111111111111111111111' });
     let next = startSequence(becomePassiveSteps());
     while (next.kind === 'run') next = advanceSequence(next.run, await run(next.run.current, next.run.attempt));
     const outcome: SequenceOutcome<AgentAction> = next.result;
@@ -191,7 +192,7 @@ describe('role-change steps', () => {
   });
 });
 
-const UNSTAKED = { ok: true, value: 'Other1111111111111111111111111111111111111' } as const;
+const UNSTAKED = { ok: true, value: 'Other1111111111111111111111111111111111111', endpoint: RPC } as const;
 
 function failed(reason: 'unavailable' | 'fenced'): BackupReport {
   return { status: 'failed', reason, error: `etcd ${reason}` };

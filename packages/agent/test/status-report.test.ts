@@ -4,15 +4,16 @@ import type { TowerKeeper, TowerState } from '../src/tower-keeper';
 import type { SampleView, ValidatorSample } from '../src/validator-sampler';
 
 const NOW = 1_700_000_000_000;
+const RPC = 'http://127.0.0.1:8899';
 
 function sample(process: ProcessSnapshot | Error, overrides: Partial<ValidatorSample> = {}): ValidatorSample {
   return {
     startedAt: NOW - 300,
     finishedAt: NOW - 250,
     process: process instanceof Error ? { ok: false, error: `process probe failed: ${process.message}` } : { ok: true, snapshot: process },
-    health: { ok: true, value: true },
-    slot: { ok: true, value: 900 },
-    identity: { ok: true, value: 'Ident' },
+    health: { ok: true, value: true, endpoint: RPC },
+    slot: { ok: true, value: 900, endpoint: RPC },
+    identity: { ok: true, value: 'Ident', endpoint: RPC },
     ...overrides,
   };
 }
@@ -48,7 +49,7 @@ describe('status answer', () => {
   });
 
   it('names each RPC call that failed in the probe', () => {
-    const failed = sample(healthy, { health: { ok: false, kind: 'timeout', error: 'no answer within 1000 ms' }, identity: { ok: false, kind: 'timeout', error: 'no answer within 1000 ms' } });
+    const failed = sample(healthy, { health: { ok: false, reason: 'timeout', message: 'no answer within 1000 ms', endpoint: RPC }, identity: { ok: false, reason: 'timeout', message: 'no answer within 1000 ms', endpoint: RPC } });
     const status = buildStatus(sources(fresh(failed)));
     expect(status).toMatchObject({ is_healthy: false, error: 'getHealth: no answer within 1000 ms; getIdentity: no answer within 1000 ms' });
     expect(status.identity_pubkey).toBeUndefined();

@@ -1,8 +1,9 @@
 import { SimulatedClock } from '@failover/core/testing';
+import type { LocalRpc, RpcResult } from '@failover/protocol';
 import type { ProcessSnapshot } from '../src/process-probe';
-import type { LocalRpc, RpcResult } from '../src/validator-rpc';
 import { createValidatorSampler } from '../src/validator-sampler';
 
+const RPC = 'http://127.0.0.1:8899';
 const running: ProcessSnapshot = { running: true, pids: [7], uptimeSeconds: 60, recentRestarts: 0, crashLoop: false };
 
 /** A validator RPC a test answers by hand: each call waits until `answerAll` or `freeze` decides. */
@@ -11,8 +12,8 @@ function scriptedRpc() {
   let frozen = false;
   const call = <T>(value: T) => (): Promise<RpcResult<T>> =>
     new Promise((resolve) => {
-      if (!frozen) return resolve({ ok: true, value });
-      pending.push(() => resolve({ ok: false, kind: 'timeout', error: 'no answer within 1000 ms' }));
+      if (!frozen) return resolve({ ok: true, value, endpoint: RPC });
+      pending.push(() => resolve({ ok: false, reason: 'timeout', message: 'no answer within 1000 ms', endpoint: RPC }));
     });
   const rpc: LocalRpc = { getHealth: call(true as const), getSlot: call(500), getIdentity: call('Ident'), getVersion: call('2.3.0') };
   return {
@@ -58,7 +59,7 @@ describe('background validator probe', () => {
     expect(sampler.view()).toMatchObject({ ageMs: 1_401, overdue: 'local RPC did not answer within 1001 ms' });
     validator.timeOut();
     await settle();
-    expect(sampler.view()).toMatchObject({ overdue: null, sample: { health: { ok: false, error: 'no answer within 1000 ms' } } });
+    expect(sampler.view()).toMatchObject({ overdue: null, sample: { health: { ok: false, message: 'no answer within 1000 ms' } } });
     await sampler.stop();
   });
 
@@ -85,10 +86,10 @@ describe('background validator probe', () => {
   function heldIdentityRpc() {
     const held: Array<(identity: string) => void> = [];
     const rpc: LocalRpc = {
-      getHealth: async () => ({ ok: true, value: true }),
-      getSlot: async () => ({ ok: true, value: 500 }),
-      getVersion: async () => ({ ok: true, value: '2.3.0' }),
-      getIdentity: () => new Promise((resolve) => held.push((identity) => resolve({ ok: true, value: identity }))),
+      getHealth: async () => ({ ok: true, value: true, endpoint: RPC }),
+      getSlot: async () => ({ ok: true, value: 500, endpoint: RPC }),
+      getVersion: async () => ({ ok: true, value: '2.3.0', endpoint: RPC }),
+      getIdentity: () => new Promise((resolve) => held.push((identity) => resolve({ ok: true, value: identity, endpoint: RPC }))),
     };
     return { rpc, answer: (index: number, identity: string) => held[index]?.(identity), calls: () => held.length };
   }

@@ -6,7 +6,7 @@
 import { mayHoldIdentity, proveStoppedVoting } from '@failover/core';
 import type { Clock, FailoverAction, FailoverEvent, NodeId, NodeObservation, Observation, StaleTowerRefusal, StepResult, VoteProofRules } from '@failover/core';
 import type { LogSink } from './log-sink';
-import type { ClusterRpc } from './cluster-rpc';
+import type { ClusterRpc } from '@failover/protocol';
 import type { GossipReader } from './gossip-source';
 import { sleep } from './internal/system-clock';
 import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';

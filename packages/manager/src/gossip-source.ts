@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { parseGossipTable } from '@failover/core';
 import type { Clock, GossipNode, GossipObservation, NodeId } from '@failover/core';
-import type { ClusterRpc } from './cluster-rpc';
+import type { ClusterRpc } from '@failover/protocol';
 
 /** A gossip reading, or why there is none. */
 export type GossipReading = { readonly ok: true; readonly value: GossipObservation } | { readonly ok: false; readonly detail: string };

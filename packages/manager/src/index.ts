@@ -16,8 +16,6 @@ export { executeAction } from './failover-executor';
 export type { AgentPort, ExecutedStep, ExecutorContext, FailoverCall, FailoverCallResult, FailoverRefusal, RunMemory } from './failover-executor';
 export { createAgentPort, describeCallError } from './agent-port';
 export type { AgentLink, AgentPortOptions } from './agent-port';
-export { createClusterRpc } from './cluster-rpc';
-export type { ClusterRpc, ClusterRpcOptions, EpochInfo, RpcFailureReason, RpcResult, VoteAccountInfo } from './cluster-rpc';
 export { createCommandGossipReader, createRpcGossipReader, holderOf, nodeIpOf } from './gossip-source';
 export type { CommandGossipOptions, GossipReader, GossipReading, NodeIps } from './gossip-source';
 export { createSshIdentityPusher, expandHome, shellQuote } from './ssh-identity-pusher';

@@ -21,7 +21,7 @@ import type {
   TimerHandle,
   VoteObservation,
 } from '@failover/core';
-import type { ClusterRpc } from './cluster-rpc';
+import type { ClusterRpc } from '@failover/protocol';
 import { executeAction, type AgentPort, type ExecutorContext, type RunMemory } from './failover-executor';
 import type { GossipReader } from './gossip-source';
 import type { LogSink } from './log-sink';

@@ -8,10 +8,9 @@ import { requestTimeoutWarning } from '@failover/core';
 import type { Clock, FailoverEvent, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
 import type { Logger, Notifier } from '@failover/notifier';
-import { loadSecretFile, toManagerMachineOptions } from '@failover/protocol';
+import { createSolanaRpc, loadSecretFile, toManagerMachineOptions } from '@failover/protocol';
 import type { ManagerConfig } from '@failover/protocol';
 import { createAgentPort, type AgentLink } from './agent-port';
-import { createClusterRpc } from './cluster-rpc';
 import { buildControlServer } from './control-server';
 import { ManagerConfigError, NoAuthSecretError } from './errors';
 import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
@@ -51,7 +50,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   const log = logSinkOf(logger);
 
   const secret = await loadSecret(config, log);
-  const rpc = createClusterRpc({ url: config.clusterRpc, timeoutMs: config.requestTimeoutMs });
+  const rpc = createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs: config.requestTimeoutMs });
   const endpoints = { validator1: config.validators[0].endpoint, validator2: config.validators[1].endpoint };
   const nodeIps = { validator1: nodeIpOf(config.validators[0]), validator2: nodeIpOf(config.validators[1]) };
   const secure = await prepareSecureMode(config, log);

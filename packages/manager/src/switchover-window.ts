@@ -5,7 +5,7 @@
  * available for the demotion.
  */
 import type { Clock } from '@failover/core';
-import type { ClusterRpc } from './cluster-rpc';
+import type { ClusterRpc } from '@failover/protocol';
 import { sleep } from './internal/system-clock';
 
 /**

@@ -1,7 +1,7 @@
 import type { NodeObservation, NodeStatus } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
+import type { ClusterRpc } from '@failover/protocol';
 import { executeAction, type ExecutorContext, type RunMemory } from '../src/failover-executor';
-import type { ClusterRpc } from '../src/cluster-rpc';
 
 const STAKED = 'Stake11111111111111111111111111111111111111';
 

@@ -1,12 +1,13 @@
 import { generateKeypair } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
-import type { ClusterRpc } from '../src/cluster-rpc';
+import type { ClusterRpc } from '@failover/protocol';
 import { createCommandGossipReader, createRpcGossipReader, holderOf, nodeIpOf } from '../src/gossip-source';
 
 const staked = generateKeypair().pubkey;
 const other = generateKeypair().pubkey;
 const nodeIps = { validator1: '127.0.0.2', validator2: '127.0.0.3' };
 const clock = new SimulatedClock(1_000);
+const endpoint = 'http://cluster.invalid';
 
 function line(ip: string, pubkey: string): string {
   return `${ip}  | ${pubkey} | 8001   | 8004  | ${ip}:8899 | 2.2.0 | 4`;
@@ -37,23 +38,23 @@ describe('createCommandGossipReader', () => {
 
 describe('createRpcGossipReader', () => {
   function rpcWith(nodes: Awaited<ReturnType<ClusterRpc['getClusterNodes']>>): ClusterRpc {
-    const unused = { ok: false, reason: 'unreachable', message: 'unused' } as const;
+    const unused = { ok: false, reason: 'unreachable', message: 'unused', endpoint } as const;
     return { getClusterNodes: async () => nodes, getSlot: async () => unused, getEpochInfo: async () => unused, getVoteAccount: async () => unused, getLeaderSlots: async () => unused };
   }
 
   it('finds the staked identity in the gossip table', async () => {
-    const rpc = rpcWith({ ok: true, value: [{ pubkey: other, ip: '127.0.0.3' }, { pubkey: staked, ip: '127.0.0.2' }] });
+    const rpc = rpcWith({ ok: true, value: [{ pubkey: other, ip: '127.0.0.3' }, { pubkey: staked, ip: '127.0.0.2' }], endpoint });
     const reader = createRpcGossipReader({ rpc, stakedIdentityPubkey: staked, nodeIps, clock });
     await expect(reader.read()).resolves.toEqual({ ok: true, value: { holder: 'validator1', ip: '127.0.0.2', observedAt: 1_000 } });
   });
 
   it('reports an identity absent from gossip as no entry', async () => {
-    const reader = createRpcGossipReader({ rpc: rpcWith({ ok: true, value: [] }), stakedIdentityPubkey: staked, nodeIps, clock });
+    const reader = createRpcGossipReader({ rpc: rpcWith({ ok: true, value: [], endpoint }), stakedIdentityPubkey: staked, nodeIps, clock });
     await expect(reader.read()).resolves.toEqual({ ok: true, value: { holder: null, ip: null, observedAt: 1_000 } });
   });
 
   it('reports an RPC failure as no reading', async () => {
-    const reader = createRpcGossipReader({ rpc: rpcWith({ ok: false, reason: 'timeout', message: 'slow' }), stakedIdentityPubkey: staked, nodeIps, clock });
+    const reader = createRpcGossipReader({ rpc: rpcWith({ ok: false, reason: 'timeout', message: 'slow', endpoint }), stakedIdentityPubkey: staked, nodeIps, clock });
     await expect(reader.read()).resolves.toEqual({ ok: false, detail: 'getClusterNodes: slow' });
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { SimulatedClock } from '@failover/core/testing';
-import type { ClusterRpc, RpcResult } from '../src/cluster-rpc';
+import type { ClusterRpc, RpcResult } from '@failover/protocol';
 import { firstLeaderGap, waitForSwitchoverWindow, type SwitchoverWindow } from '../src/switchover-window';
 
 describe('firstLeaderGap', () => {
@@ -38,10 +38,11 @@ describe('waitForSwitchoverWindow', () => {
   const SLOT_MS = 400;
 
   function clusterAt(clock: SimulatedClock, leaderSlots: number[], down = false): ClusterRpc {
-    const unavailable = { ok: false, reason: 'unreachable', message: 'connection refused' } as const;
+    const endpoint = 'http://cluster.invalid';
+    const unavailable = { ok: false, reason: 'unreachable', message: 'connection refused', endpoint } as const;
     return {
-      getSlot: async (): Promise<RpcResult<number>> => (down ? unavailable : { ok: true, value: Math.floor(clock.now() / SLOT_MS) }),
-      getLeaderSlots: async () => ({ ok: true, value: leaderSlots }),
+      getSlot: async (): Promise<RpcResult<number>> => (down ? unavailable : { ok: true, value: Math.floor(clock.now() / SLOT_MS), endpoint }),
+      getLeaderSlots: async () => ({ ok: true, value: leaderSlots, endpoint }),
       getEpochInfo: async () => unavailable,
       getVoteAccount: async () => unavailable,
       getClusterNodes: async () => unavailable,

@@ -60,6 +60,10 @@ export type { LoadedSecret } from './auth/secret-file';
 export { createAgentClient } from './client/agent-client';
 export type { AgentClient, AgentClientOptions, AgentCallError, AgentCallResult, CallOptions } from './client/agent-client';
 
+export { createSolanaRpc } from './rpc/solana-rpc';
+export type { ClusterRpc, Commitment, EpochInfo, LocalRpc, SolanaRpc, SolanaRpcOptions, VoteAccountInfo } from './rpc/solana-rpc';
+export type { RpcFailure, RpcFailureReason, RpcResult } from './rpc/rpc-result';
+
 export { AgentConfigSchema, HTTP_URL_PATTERN, LogFormatSchema, SchemaKeySchema, TowerStoreKindSchema } from './config/agent-config-schema';
 export type { AgentConfigFile } from './config/agent-config-schema';
 export { ManagerConfigSchema, ValidatorEndpointSchema } from './config/manager-config-schema';

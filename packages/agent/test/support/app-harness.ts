@@ -1,5 +1,5 @@
 import type { StepResult } from '@failover/core';
-import { AUTH_HEADER, signRequest } from '@failover/protocol';
+import { AUTH_HEADER, signRequest, type LocalRpc, type RpcResult } from '@failover/protocol';
 import { tempDir, type TempDir } from '@failover/testkit';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import path from 'node:path';
@@ -9,12 +9,13 @@ import { createRoleRunner, type RoleRunner } from '../../src/role-runner';
 import { systemClock } from '../../src/create-agent';
 import { createTowerKeeper, type TowerKeeper } from '../../src/tower-keeper';
 import { createDirectoryTowerStore } from '../../src/tower-store';
-import type { LocalRpc, RpcResult } from '../../src/validator-rpc';
 import { createValidatorSampler } from '../../src/validator-sampler';
 import { recordingLogger } from './recording-logger';
 
 export const SECRET = Buffer.from('0123456789abcdef0123456789abcdef');
 export const STAKED = 'Stake11111111111111111111111111111111111111';
+/** The URL the stubbed validator RPC's results name. */
+export const RPC = 'http://127.0.0.1:8899';
 /** The harness's background validator probe: every 50 ms, due within 300 ms. */
 export const SAMPLE_INTERVAL_MS = 50;
 export const SAMPLE_DEADLINE_MS = 300;
@@ -67,7 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     exits: [] as string[],
     stopCommands: 0,
     dir,
-    rpc: { health: { ok: true, value: true }, slot: { ok: true, value: 1234 }, identity: { ok: true, value: STAKED }, hang: false },
+    rpc: { health: { ok: true, value: true, endpoint: RPC }, slot: { ok: true, value: 1234, endpoint: RPC }, identity: { ok: true, value: STAKED, endpoint: RPC }, hang: false },
     stepGate: undefined as Gate | undefined,
   } as Harness;
   const role = createRoleRunner({
@@ -94,12 +95,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const hung: Array<() => void> = [];
   const answer = <T>(pick: () => RpcResult<T>) => (): Promise<RpcResult<T>> =>
-    harness.rpc.hang ? new Promise((resolve) => hung.push(() => resolve({ ok: false, kind: 'timeout', error: 'stopped' }))) : Promise.resolve(pick());
+    harness.rpc.hang ? new Promise((resolve) => hung.push(() => resolve({ ok: false, reason: 'timeout', message: 'stopped', endpoint: RPC }))) : Promise.resolve(pick());
   const localRpc: LocalRpc = {
     getHealth: answer(() => harness.rpc.health),
     getSlot: answer(() => harness.rpc.slot),
     getIdentity: answer(() => harness.rpc.identity),
-    getVersion: answer(() => ({ ok: true, value: '2.3.0' })),
+    getVersion: answer(() => ({ ok: true, value: '2.3.0', endpoint: RPC })),
   };
   const running: ProcessSnapshot = { running: true, pids: [42], uptimeSeconds: 600, recentRestarts: 0, crashLoop: false };
   const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc, clock: systemClock, intervalMs: SAMPLE_INTERVAL_MS, deadlineMs: SAMPLE_DEADLINE_MS });

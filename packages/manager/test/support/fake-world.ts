@@ -6,7 +6,7 @@
  */
 import type { NodeId, NodeObservation } from '@failover/core';
 import type { SimulatedClock } from '@failover/core/testing';
-import type { ClusterRpc, RpcResult } from '../../src/cluster-rpc';
+import type { ClusterRpc, RpcResult } from '@failover/protocol';
 import type { AgentPort, FailoverCallResult } from '../../src/failover-executor';
 
 export const STAKED = 'Stake11111111111111111111111111111111111111';
@@ -142,16 +142,17 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
   }
 
   function cluster(): ClusterRpc {
-    const down = { ok: false, reason: 'unreachable', message: 'cluster RPC down' } as const;
+    const endpoint = 'http://cluster.invalid';
+    const down = { ok: false, reason: 'unreachable', message: 'cluster RPC down', endpoint } as const;
     return {
-      getSlot: async (): Promise<RpcResult<number>> => (world.clusterDown ? down : { ok: true, value: slot() }),
+      getSlot: async (): Promise<RpcResult<number>> => (world.clusterDown ? down : { ok: true, value: slot(), endpoint }),
       getVoteAccount: async () =>
         world.clusterDown
           ? down
-          : { ok: true, value: { votePubkey: VOTE, nodePubkey: STAKED, lastVote: world.lastVote, rootSlot: 0, delinquent: slot() - world.lastVote > 128, activatedStake: 1 } },
+          : { ok: true, value: { votePubkey: VOTE, nodePubkey: STAKED, lastVote: world.lastVote, rootSlot: 0, delinquent: slot() - world.lastVote > 128, activatedStake: 1 }, endpoint },
       getClusterNodes: async () => down,
       getEpochInfo: async () => down,
-      getLeaderSlots: async () => ({ ok: true, value: [] }),
+      getLeaderSlots: async () => ({ ok: true, value: [], endpoint }),
     };
   }
   return world;
