@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock, FailoverEvent, NodeId } from '@failover/core';
 import { describeAction } from '@failover/core';
+import { refusalText } from '@failover/notifier';
 import {
   AUTH_HEADER,
   createReplayCache,
@@ -25,7 +26,7 @@ import type { ClusterRpc } from './cluster-rpc';
 import { CONTROL_PATHS, ControlStatusRequestSchema, ControlStatusSchema, SwitchoverRequestSchema, type SwitchoverLine, type SwitchoverRequest } from './control-schema';
 import type { LogSink } from './log-sink';
 import type { FailoverProgress, Monitor } from './monitor';
-import { describeBlockCause, toControlStatus } from './status-view';
+import { toControlStatus } from './status-view';
 import { waitForSwitchoverWindow } from './switchover-window';
 
 /** Options of {@link buildControlServer}. */
@@ -165,8 +166,7 @@ export async function buildControlServer(options: ControlServerOptions): Promise
       const answer = await options.monitor.requestSwitchover(body.reason, body.to ?? null);
       if (!answer.accepted) {
         const refusal = answer.refusal;
-        const detail = refusal.kind === 'busy' ? 'a failover is already running' : refusal.kind === 'no-observation' ? 'no heartbeat has been observed yet' : refusal.kind === 'already-active' ? `${refusal.node} already holds the identity` : describeBlockCause(refusal);
-        write({ type: 'refused', at: clock.now(), refusal: refusal.kind, detail });
+        write({ type: 'refused', at: clock.now(), refusal: refusal.kind, detail: refusalText(refusal) });
         return;
       }
       write({ type: 'accepted', at: clock.now(), from: answer.plan.from, to: answer.plan.to, steps: answer.plan.steps.map((s) => describeAction(s.action)) });

@@ -32,7 +32,7 @@ export { fetchControlStatus, requestSwitchover } from './control-client';
 export type { ControlTarget } from './control-client';
 export { CONTROL_PATHS, ControlNodeSchema, ControlStatusSchema, SwitchoverRequestSchema } from './control-schema';
 export type { ControlNode, ControlStatus, SwitchoverLine, SwitchoverRequest } from './control-schema';
-export { renderStatusTable, toControlStatus, describeBlockCause, describeHealthReason } from './status-view';
+export { renderStatusTable, toControlStatus } from './status-view';
 export { firstLeaderGap, waitForSwitchoverWindow } from './switchover-window';
 export type { SwitchoverWindow, SwitchoverWindowOptions } from './switchover-window';
 export { EXAMPLE_MANAGER_CONFIG, exampleConfigText } from './example-config';
