@@ -1,4 +1,4 @@
-export { main, runAgentCli, EXIT, type AgentIo } from './main';
+export { main, runAgentCli, EXIT, type AgentIo } from './cli';
 export { buildApp, type AgentAppOptions, type AppAuth } from './app';
 export { createAgent, systemClock, type Agent, type CreateAgentOptions } from './create-agent';
 export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentTowerPathError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';

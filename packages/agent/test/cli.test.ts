@@ -4,7 +4,7 @@ import { generateKeypair } from '@failover/core';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAgentArgs } from '../src/cli-args';
-import { runAgentCli, type AgentIo } from '../src/main';
+import { runAgentCli, type AgentIo } from '../src/cli';
 import { AGENT_VERSION } from '../src/version';
 import { capture } from './support/capture';
 
