@@ -18,7 +18,7 @@ import { startManager } from './start-manager';
 import { renderStatusTable } from './status-view';
 import { MANAGER_VERSION } from './version';
 
-/** Exit codes of `failover-manager`; docs/manager.md lists them under "Exit codes". */
+/** Exit codes of `failover-manager`; docs/manager.md lists them under "Exit codes and errors". */
 export const MANAGER_EXIT = {
   /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, both agents shut down, or help, version or an example config printed. */
   ok: 0,
