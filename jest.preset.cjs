@@ -13,7 +13,7 @@ module.exports = (projectDir) => ({
   },
   moduleNameMapper: {
     '^@failover/(core|protocol|notifier|agent|manager)$': path.join(root, 'packages/$1/src/index.ts'),
-    '^@failover/(core|protocol)/testing$': path.join(root, 'packages/$1/src/testing.ts'),
+    '^@failover/core/testing$': path.join(root, 'packages/core/src/testing.ts'),
     '^@failover/protocol/server$': path.join(root, 'packages/protocol/src/server/index.ts'),
     '^@failover/(solana-sim|testkit|e2e)$': path.join(root, 'tools/$1/src/index.ts'),
   },

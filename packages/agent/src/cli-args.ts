@@ -1,10 +1,16 @@
+/**
+ * The command line of `failover-agent`, as the Go tool's: its flags keep their names. Flags
+ * that set config keys are handed to the protocol's config loader as typed, so flags,
+ * environment and file go through one validation. Parsing never throws: a bad command line
+ * is a value that the CLI reports with exit code 2.
+ */
 import type { AgentFlags } from '@failover/protocol';
 
 /** What the command line asks for. */
 export type AgentCommand = 'run' | 'help' | 'version' | 'generate-config';
 
 /** The parsed command line, or why it could not be parsed. */
-export type ParsedArgs =
+export type ParsedAgentArgs =
   | { readonly ok: true; readonly command: AgentCommand; readonly configPath: string | undefined; readonly flags: AgentFlags }
   | { readonly ok: false; readonly error: string };
 
@@ -35,7 +41,7 @@ export const AGENT_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
  * Parses argv as Go's `flag` package does: `-x` or `--x`, `--x=v` or `--x v`, booleans as
  * `--x` or `--x=false`. Values stay text: the config loader converts and checks them.
  */
-export function parseAgentArgs(argv: readonly string[]): ParsedArgs {
+export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
   const values: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;

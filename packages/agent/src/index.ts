@@ -1,4 +1,4 @@
-export { main, runAgentCli, EXIT, type AgentIo } from './main';
+export { AGENT_EXIT, main, runAgentCli, type AgentCliIo } from './cli';
 export { buildApp, type AgentAppOptions, type AppAuth } from './app';
 export { createAgent, systemClock, type Agent, type CreateAgentOptions } from './create-agent';
 export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentTowerPathError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';
@@ -12,6 +12,6 @@ export { createRoleRunner, type RoleRunner, type RoleRunnerOptions, type StepExe
 export { createStepExecutor, type StepExecutorOptions } from './role-steps';
 export { createPeerAsker, type PeerAskerOptions } from './peer-client';
 export { parseListenAddress } from './listen-address';
-export { parseAgentArgs, agentUsage, type AgentCommand, type ParsedArgs } from './cli-args';
+export { agentUsage, parseAgentArgs, type AgentCommand, type ParsedAgentArgs } from './cli-args';
 export { silentLogger, type AgentLogger } from './logger';
 export { AGENT_VERSION } from './version';

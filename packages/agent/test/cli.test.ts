@@ -1,14 +1,14 @@
 import { loadAgentConfig } from '@failover/protocol';
 import { freePort, tempDir, type TempDir } from '@failover/testkit';
 import { generateKeypair } from '@failover/core';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAgentArgs } from '../src/cli-args';
-import { runAgentCli, type AgentIo } from '../src/main';
+import { AGENT_EXIT, runAgentCli, type AgentCliIo } from '../src/cli';
 import { AGENT_VERSION } from '../src/version';
 import { capture } from './support/capture';
 
-function io(env: Record<string, string> = {}): AgentIo & { out: ReturnType<typeof capture>; err: ReturnType<typeof capture> } {
+function io(env: Record<string, string> = {}): AgentCliIo & { out: ReturnType<typeof capture>; err: ReturnType<typeof capture> } {
   const out = capture();
   const err = capture();
   return { stdout: out, stderr: err, out, err, env, onStopSignal: () => () => undefined };
@@ -26,6 +26,13 @@ describe('command line', () => {
     [['--active', '--rpc=http://127.0.0.1:8899'], { configPath: undefined, flags: { active: true, rpc: 'http://127.0.0.1:8899' } }],
   ])('parses %j as Go flag syntax', (argv, expected) => {
     expect(parseAgentArgs(argv)).toEqual({ ok: true, command: 'run', ...expected });
+  });
+
+  it('exits only with the codes docs/agent.md lists under "Exit codes"', () => {
+    const docs = readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'agent.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('\n## Exit codes\n'), docs.indexOf('\n## ', docs.indexOf('\n## Exit codes\n') + 1));
+    const rows = [...section.matchAll(/^\| (\d+) \| `(\w+)` \|/gm)].map((m) => [m[2], Number(m[1])]);
+    expect(rows).toEqual(Object.entries(AGENT_EXIT));
   });
 
   it('refuses an unknown flag with exit code 2', async () => {

@@ -2,28 +2,31 @@
  * The command line of `failover-manager`, as the Go tool's: its flags keep their names and
  * defaults. Flags that set config keys are handed to the protocol's config loader as typed,
  * so that flags, environment and file go through one validation (precedence flags > env >
- * file > defaults) and a bad value is reported with the flag it came from.
+ * file > defaults) and a bad value is reported with the flag it came from. Parsing never
+ * throws: a bad command line is a value that the CLI reports with exit code 2.
  */
 import type { NodeId } from '@failover/core';
 import type { ManagerFlags } from '@failover/protocol';
-import { UsageError } from './errors';
 
 /** What the user asked the program to do. */
 export type ManagerCommand = 'run' | 'status' | 'switchover' | 'help' | 'version' | 'generate-config' | 'shutdown-agent';
 
-/** The parsed command line. */
-export interface ParsedArgs {
-  readonly command: ManagerCommand;
-  readonly configPath: string | undefined;
-  /** Flags that set config keys, raw as typed; the config loader converts and checks them. */
-  readonly flags: ManagerFlags;
-  /** `switchover --reason TEXT`. */
-  readonly reason: string | undefined;
-  /** `switchover --to NODE`: the node to take the identity; needed when nobody holds it. */
-  readonly to: NodeId | undefined;
-  /** `--json` for `status`: machine-readable output. */
-  readonly json: boolean;
-}
+/** The parsed command line, or why it could not be parsed. */
+export type ParsedManagerArgs =
+  | {
+      readonly ok: true;
+      readonly command: ManagerCommand;
+      readonly configPath: string | undefined;
+      /** Flags that set config keys, raw as typed; the config loader converts and checks them. */
+      readonly flags: ManagerFlags;
+      /** `switchover --reason TEXT`. */
+      readonly reason: string | undefined;
+      /** `switchover --to NODE`: the node to take the identity; needed when nobody holds it. */
+      readonly to: NodeId | undefined;
+      /** `--json` for `status`: machine-readable output. */
+      readonly json: boolean;
+    }
+  | { readonly ok: false; readonly error: string };
 
 type FlagKind = 'string' | 'duration' | 'integer' | 'boolean';
 
@@ -35,7 +38,7 @@ interface FlagSpec {
 }
 
 /** Flags of the Go tool, plus the subcommands' own. */
-export const FLAGS: Readonly<Record<string, FlagSpec>> = {
+export const MANAGER_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
   config: { kind: 'string', help: 'Path to manager-config.json' },
   active: { kind: 'string', config: true, help: 'Agent URL of the active validator (skips detection)' },
   passive: { kind: 'string', config: true, help: 'Agent URL of the passive validator (skips detection)' },
@@ -57,12 +60,15 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover']);
 
+/** Switches that are commands of their own; the first one on wins. */
+const COMMAND_SWITCHES = ['help', 'version', 'generate-config', 'shutdown-agent'] as const satisfies readonly ManagerCommand[];
+
 /**
  * Parses argv the way Go's `flag` package does (`-x` and `--x`, `--x=v` and `--x v`,
- * booleans as `--x` or `--x=false`), plus a leading subcommand.
- * @throws {UsageError} on an unknown flag, a missing value or a stray argument
+ * booleans as `--x` or `--x=false`), plus a leading subcommand. An unknown flag, a missing
+ * value or a stray argument is returned as `ok: false` with what is wrong.
  */
-export function parseArgs(argv: readonly string[]): ParsedArgs {
+export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
   const values = new Map<string, string | boolean>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
@@ -78,8 +84,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const body = arg.replace(/^--?/, '');
     const eq = body.indexOf('=');
     const name = eq === -1 ? body : body.slice(0, eq);
-    const spec = name === 'h' ? FLAGS.help : FLAGS[name];
-    if (spec === undefined) throw new UsageError(`unknown flag ${arg}${suggest(name)}`);
+    const spec = name === 'h' ? MANAGER_CLI_FLAGS.help : MANAGER_CLI_FLAGS[name];
+    if (spec === undefined) return { ok: false, error: `unknown flag ${arg}${suggest(name)}` };
     const flag = name === 'h' ? 'help' : name;
     if (eq !== -1) {
       values.set(flag, body.slice(eq + 1));
@@ -95,7 +101,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       }
     } else {
       const next = argv[i + 1];
-      if (next === undefined) throw new UsageError(`flag --${flag} needs a value`);
+      if (next === undefined) return { ok: false, error: `flag --${flag} needs a value` };
       values.set(flag, next);
       i += 1;
     }
@@ -103,46 +109,49 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 
   const flags: Record<string, string | boolean> = {};
   for (const [flag, raw] of values) {
-    if (FLAGS[flag]?.config === true) flags[flag] = raw;
+    if (MANAGER_CLI_FLAGS[flag]?.config === true) flags[flag] = raw;
   }
 
   const first = positional[0];
   if (positional.length > 1 || (first !== undefined && !SUBCOMMANDS.has(first as ManagerCommand))) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status" and "switchover"`);
+    return { ok: false, error: `unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status" and "switchover"` };
   }
-  const flagIsOn = (flag: string): boolean => values.has(flag) && isOn(values.get(flag) ?? true, `--${flag}`);
-  const command: ManagerCommand = flagIsOn('help')
-    ? 'help'
-    : flagIsOn('version')
-      ? 'version'
-      : flagIsOn('generate-config')
-        ? 'generate-config'
-        : flagIsOn('shutdown-agent')
-          ? 'shutdown-agent'
-          : ((first as ManagerCommand | undefined) ?? 'run');
+  // The first switch that is on names the command, in this order; the ones after it are not read.
+  let command: ManagerCommand = (first as ManagerCommand | undefined) ?? 'run';
+  for (const flag of COMMAND_SWITCHES) {
+    const on = readSwitch(values.get(flag) ?? false);
+    if (on === undefined) return { ok: false, error: notASwitch(flag, values.get(flag)) };
+    if (on) {
+      command = flag;
+      break;
+    }
+  }
 
   const reason = values.get('reason');
   if (command === 'switchover' && (typeof reason !== 'string' || reason.trim() === '')) {
-    throw new UsageError('switchover needs --reason TEXT (it is logged and sent with the notification)');
+    return { ok: false, error: 'switchover needs --reason TEXT (it is logged and sent with the notification)' };
   }
   const to = values.get('to');
   if (to !== undefined && to !== 'validator1' && to !== 'validator2') {
-    throw new UsageError(`--to must be validator1 or validator2, got ${JSON.stringify(to)}`);
+    return { ok: false, error: `--to must be validator1 or validator2, got ${JSON.stringify(to)}` };
   }
-  if (to !== undefined && command !== 'switchover') throw new UsageError('--to is a flag of the switchover subcommand');
+  if (to !== undefined && command !== 'switchover') return { ok: false, error: '--to is a flag of the switchover subcommand' };
+  const json = readSwitch(values.get('json') ?? false);
+  if (json === undefined) return { ok: false, error: notASwitch('json', values.get('json')) };
   const config = values.get('config');
   return {
+    ok: true,
     command,
     configPath: typeof config === 'string' ? config : undefined,
     flags: flags as ManagerFlags,
     reason: typeof reason === 'string' ? reason : undefined,
     to,
-    json: flagIsOn('json'),
+    json,
   };
 }
 
 /** The `--help` text. */
-export function usage(): string {
+export function managerUsage(): string {
   const lines = [
     'Usage: failover-manager [flags]                  monitor both validators and fail over',
     '       failover-manager status [--json]          show both nodes, through the control API',
@@ -150,7 +159,7 @@ export function usage(): string {
     '',
     'Flags:',
   ];
-  for (const [name, spec] of Object.entries(FLAGS)) {
+  for (const [name, spec] of Object.entries(MANAGER_CLI_FLAGS)) {
     const arg = spec.kind === 'boolean' ? '' : spec.kind === 'duration' ? ' DURATION' : spec.kind === 'integer' ? ' N' : ' VALUE';
     lines.push(`  --${(name + arg).padEnd(24)} ${spec.help}`);
   }
@@ -159,15 +168,20 @@ export function usage(): string {
   return lines.join('\n');
 }
 
-function isOn(raw: string | boolean, where: string): boolean {
+/** A switch's value: `--x` alone is true, `--x=v` is read as a boolean; undefined when `v` is none. */
+function readSwitch(raw: string | boolean): boolean | undefined {
   if (typeof raw === 'boolean') return raw;
   const normalized = raw.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(normalized)) return true;
   if (['false', '0', 'no', 'off'].includes(normalized)) return false;
-  throw new UsageError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
+  return undefined;
+}
+
+function notASwitch(flag: string, raw: string | boolean | undefined): string {
+  return `--${flag} must be true or false, got ${JSON.stringify(raw)}`;
 }
 
 function suggest(name: string): string {
-  const close = Object.keys(FLAGS).find((flag) => flag.startsWith(name.slice(0, 3)) && name.length > 2);
+  const close = Object.keys(MANAGER_CLI_FLAGS).find((flag) => flag.startsWith(name.slice(0, 3)) && name.length > 2);
   return close === undefined ? '; see --help' : `; did you mean --${close}?`;
 }

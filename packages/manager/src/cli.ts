@@ -1,6 +1,6 @@
 /**
  * `failover-manager`: parses the command line, loads the config and runs the chosen
- * command. Exit codes: 0 done, 1 the command failed, 2 bad usage or configuration.
+ * command; exits with a code of {@link MANAGER_EXIT}.
  */
 import { NODE_IDS } from '@failover/core';
 import type { NodeId } from '@failover/core';
@@ -9,7 +9,7 @@ import { formatProblems, loadManagerConfig, loadSecretFile, SecretFileError } fr
 import type { ManagerConfig, ManagerFlags } from '@failover/protocol';
 import { createAgentPort } from './agent-port';
 import { describeCallError } from './agent-port';
-import { parseArgs, usage, type ParsedArgs } from './cli-args';
+import { managerUsage, parseManagerArgs, type ParsedManagerArgs } from './cli-args';
 import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
 import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
 import { exampleConfigText } from './example-config';
@@ -18,8 +18,18 @@ import { startManager } from './start-manager';
 import { renderStatusTable } from './status-view';
 import { MANAGER_VERSION } from './version';
 
+/** Exit codes of `failover-manager`; docs/manager.md lists them under "Exit codes and errors". */
+export const MANAGER_EXIT = {
+  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, both agents shut down, or help, version or an example config printed. */
+  ok: 0,
+  /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the control API could not be reached, or the monitor failed while running. */
+  failure: 1,
+  /** Bad command line or configuration (every problem listed with its key), or a start-up refusal such as no shared secret; nothing was started. */
+  config: 2,
+} as const;
+
 /** Where the CLI writes and what it reads; the process's own by default, a test's in tests. */
-export interface CliIo {
+export interface ManagerCliIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -27,26 +37,35 @@ export interface CliIo {
   readonly stopSignal: Promise<string>;
 }
 
-/** Runs the CLI and returns the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  let args: ParsedArgs;
-  try {
-    args = parseArgs(argv);
-  } catch (error) {
-    io.stderr.write(`failover-manager: ${(error as Error).message}\n`);
-    return 2;
+function processIo(): ManagerCliIo {
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, stopSignal };
+}
+
+/**
+ * Runs `failover-manager` with `argv` (without `node` and the script) until its command is
+ * done, or until it is told to stop for the monitor; resolves with the exit code.
+ */
+export async function runManagerCli(argv: readonly string[], io: ManagerCliIo = processIo()): Promise<number> {
+  const args = parseManagerArgs(argv);
+  if (!args.ok) {
+    io.stderr.write(`failover-manager: ${new UsageError(args.error).message}\n`);
+    return MANAGER_EXIT.config;
   }
   try {
     switch (args.command) {
       case 'help':
-        io.stdout.write(usage());
-        return 0;
+        io.stdout.write(managerUsage());
+        return MANAGER_EXIT.ok;
       case 'version':
         io.stdout.write(`failover-manager ${MANAGER_VERSION}\n`);
-        return 0;
+        return MANAGER_EXIT.ok;
       case 'generate-config':
         io.stdout.write(exampleConfigText());
-        return 0;
+        return MANAGER_EXIT.ok;
       case 'shutdown-agent':
         return await shutdownAgents(await loadConfig(args, io), io);
       case 'status':
@@ -58,17 +77,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   } catch (error) {
     io.stderr.write(`failover-manager: ${(error as Error).message}\n`);
-    return error instanceof ManagerConfigError || error instanceof UsageError || error instanceof NoAuthSecretError || isStartupRefusal(error) ? 2 : 1;
+    return error instanceof ManagerConfigError || error instanceof NoAuthSecretError || isStartupRefusal(error) ? MANAGER_EXIT.config : MANAGER_EXIT.failure;
   }
 }
 
-async function loadConfig(args: ParsedArgs, io: CliIo): Promise<ManagerConfig> {
+async function loadConfig(args: Extract<ParsedManagerArgs, { ok: true }>, io: ManagerCliIo): Promise<ManagerConfig> {
   const result = await loadManagerConfig({ ...(args.configPath === undefined ? {} : { file: args.configPath }), env: io.env, flags: args.flags as ManagerFlags });
   if (!result.ok) throw new ManagerConfigError(formatProblems(result.problems).split('\n'));
   return result.config;
 }
 
-async function run(config: ManagerConfig, io: CliIo): Promise<number> {
+async function run(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
   const secret = config.auth.mode === 'secret-file' ? (await loadSecretFile(config.auth.secretFile)).secret : undefined;
   const logger = createLogger({
     format: config.logFormat,
@@ -86,13 +105,13 @@ async function run(config: ManagerConfig, io: CliIo): Promise<number> {
     }
     const reason = await io.stopSignal;
     await manager.stop(`received ${reason}`);
-    return 0;
+    return MANAGER_EXIT.ok;
   } finally {
     await logger.close();
   }
 }
 
-async function shutdownAgents(config: ManagerConfig, io: CliIo): Promise<number> {
+async function shutdownAgents(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
   const secret = await clientSecret(config);
   let failures = 0;
   await Promise.all(
@@ -108,16 +127,16 @@ async function shutdownAgents(config: ManagerConfig, io: CliIo): Promise<number>
       }
     }),
   );
-  return failures === 0 ? 0 : 1;
+  return failures === 0 ? MANAGER_EXIT.ok : MANAGER_EXIT.failure;
 }
 
-async function printStatus(config: ManagerConfig, json: boolean, io: CliIo): Promise<number> {
+async function printStatus(config: ManagerConfig, json: boolean, io: ManagerCliIo): Promise<number> {
   const status = await fetchControlStatus(await controlTarget(config));
   io.stdout.write(json ? `${JSON.stringify(status, null, 2)}\n` : renderStatusTable(status));
-  return 0;
+  return MANAGER_EXIT.ok;
 }
 
-async function switchover(config: ManagerConfig, reason: string, to: NodeId | undefined, io: CliIo): Promise<number> {
+async function switchover(config: ManagerConfig, reason: string, to: NodeId | undefined, io: ManagerCliIo): Promise<number> {
   let started: number | undefined;
   let ok = false;
   const stamp = (at: number): string => {
@@ -150,7 +169,7 @@ async function switchover(config: ManagerConfig, reason: string, to: NodeId | un
         break;
     }
   }
-  return ok ? 0 : 1;
+  return ok ? MANAGER_EXIT.ok : MANAGER_EXIT.failure;
 }
 
 async function controlTarget(config: ManagerConfig): Promise<ControlTarget> {
@@ -166,4 +185,17 @@ async function clientSecret(config: ManagerConfig): Promise<Buffer | undefined> 
 function isStartupRefusal(error: unknown): boolean {
   if (error instanceof SecretFileError) return true;
   return error instanceof ManagerError && ['FAILOVER_MANAGER_IDENTITY_MISMATCH', 'FAILOVER_MANAGER_SSH_CHECK'].includes(error.code);
+}
+
+/** Entry point of the `failover-manager` bin: runs the CLI with the process's streams and signals. */
+export function main(argv: readonly string[]): void {
+  void runManagerCli(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`failover-manager: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = MANAGER_EXIT.failure;
+    },
+  );
 }

@@ -10,11 +10,12 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock, FailoverEvent, NodeId } from '@failover/core';
 import { describeAction } from '@failover/core';
+import { refusalText } from '@failover/notifier';
 import { CONTROL_PATHS, ControlStatusRequestSchema, ControlStatusSchema, ErrorEnvelopeSchema, SwitchoverRequestSchema } from '@failover/protocol';
 import type { ClusterRpc, SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
 import { signedJsonPlugin } from '@failover/protocol/server';
 import type { FailoverProgress, Monitor } from './monitor';
-import { describeBlockCause, toControlStatus } from './status-view';
+import { toControlStatus } from './status-view';
 import { waitForSwitchoverWindow } from './switchover-window';
 
 /** Options of {@link buildControlServer}. */
@@ -116,8 +117,7 @@ export async function buildControlServer(options: ControlServerOptions): Promise
       const answer = await options.monitor.requestSwitchover(body.reason, body.to ?? null);
       if (!answer.accepted) {
         const refusal = answer.refusal;
-        const detail = refusal.kind === 'busy' ? 'a failover is already running' : refusal.kind === 'no-observation' ? 'no heartbeat has been observed yet' : refusal.kind === 'already-active' ? `${refusal.node} already holds the identity` : describeBlockCause(refusal);
-        write({ type: 'refused', at: clock.now(), refusal: refusal.kind, detail });
+        write({ type: 'refused', at: clock.now(), refusal: refusal.kind, detail: refusalText(refusal) });
         return;
       }
       write({ type: 'accepted', at: clock.now(), from: answer.plan.from, to: answer.plan.to, steps: answer.plan.steps.map((s) => describeAction(s.action)) });

@@ -9,7 +9,7 @@ import { FailoverError } from '@failover/core';
 /** Base class of every error `@failover/manager` throws. */
 export class ManagerError extends FailoverError {}
 
-/** Thrown when the command line is malformed; the CLI exits with code 2. */
+/** The command line is malformed: the parser returns what is wrong, the CLI reports it with this code and exits 2. */
 export class UsageError extends ManagerError {
   constructor(message: string) {
     super('FAILOVER_MANAGER_USAGE', message);

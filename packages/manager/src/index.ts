@@ -2,12 +2,10 @@
  * @failover/manager: the `failover-manager` program and its parts, importable for embedding
  * and tests. `main` is what the bin calls.
  */
-import { runCli } from './cli';
-
-export { runCli } from './cli';
-export type { CliIo } from './cli';
-export { parseArgs, usage } from './cli-args';
-export type { ManagerCommand, ParsedArgs } from './cli-args';
+export { main, MANAGER_EXIT, runManagerCli } from './cli';
+export type { ManagerCliIo } from './cli';
+export { managerUsage, parseManagerArgs } from './cli-args';
+export type { ManagerCommand, ParsedManagerArgs } from './cli-args';
 export { startManager, logSinkOf } from './start-manager';
 export type { ManagerHandle, StartManagerOptions } from './start-manager';
 export { createMonitor } from './monitor';
@@ -28,7 +26,7 @@ export { buildControlServer } from './control-server';
 export type { ControlServerOptions } from './control-server';
 export { fetchControlStatus, requestSwitchover } from './control-client';
 export type { ControlTarget } from './control-client';
-export { renderStatusTable, toControlStatus, describeBlockCause, describeHealthReason } from './status-view';
+export { renderStatusTable, toControlStatus } from './status-view';
 export { firstLeaderGap, waitForSwitchoverWindow } from './switchover-window';
 export type { SwitchoverWindow, SwitchoverWindowOptions } from './switchover-window';
 export { EXAMPLE_MANAGER_CONFIG, exampleConfigText } from './example-config';
@@ -43,20 +41,3 @@ export {
   SecureModeCheckError,
   UsageError,
 } from './errors';
-
-/** Entry point of the `failover-manager` bin: runs the CLI with the process's streams and signals. */
-export function main(argv: readonly string[]): void {
-  const stopSignal = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  runCli(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, stopSignal }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`failover-manager: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}

@@ -6,6 +6,7 @@
  * and every event goes through `dispatch`, one at a time.
  */
 import { createManagerState, describeAction, NODE_IDS, stepManager } from '@failover/core';
+import { reasonText } from '@failover/notifier';
 import type {
   Clock,
   FailoverEvent,
@@ -239,12 +240,4 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return () => listeners.delete(listener);
     },
   };
-}
-
-function reasonText(reason: Extract<ManagerEffect, { kind: 'failover' }>['reason']): string {
-  if (reason.kind === 'switchover') return `planned switchover: ${reason.text}`;
-  if (reason.kind === 'fence') return `fence: ${reason.holder} holds the staked identity; ${reason.node} must give it up`;
-  if (reason.kind === 'no-voter') return `nobody was voting: ${reason.node} stepped down on its own`;
-  const causes = reason.reasons.map((r) => r.kind).join(', ');
-  return `${reason.node} unhealthy for ${reason.misses} heartbeats${causes === '' ? '' : ` (${causes})`}`;
 }

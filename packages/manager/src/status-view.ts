@@ -1,12 +1,13 @@
 /**
  * What `failover-manager status` shows: the monitor's state as the control API's answer,
- * and that answer as a table for people.
+ * and that answer as a table for people. Health reasons and holds are in the notifier's
+ * words, so the status and the notifications say the same thing.
  */
 import { NODE_IDS } from '@failover/core';
-import type { BlockCause, HealthReason, NodeId } from '@failover/core';
+import type { NodeId } from '@failover/core';
+import { causeText, healthText } from '@failover/notifier';
 import type { ControlNode, ControlStatus } from '@failover/protocol';
 import type { MonitorSnapshot } from './monitor';
-import { healthText } from '@failover/notifier';
 
 /** Builds the status answer from a monitor snapshot. */
 export function toControlStatus(snapshot: MonitorSnapshot, endpoints: Readonly<Record<NodeId, string>>, dryRun: boolean, now: number): ControlStatus {
@@ -26,7 +27,7 @@ export function toControlStatus(snapshot: MonitorSnapshot, endpoints: Readonly<R
       slot,
       lag: slot !== null && clusterSlot !== null ? Math.max(0, clusterSlot.slot - slot) : null,
       healthy: track.health?.healthy ?? null,
-      reasons: (track.health?.reasons ?? []).map(describeHealthReason),
+      reasons: (track.health?.reasons ?? []).map(healthText),
       misses: track.misses,
       last_tower_backup: status?.lastTowerBackup == null ? null : Math.floor(status.lastTowerBackup / 1000),
     };
@@ -35,43 +36,12 @@ export function toControlStatus(snapshot: MonitorSnapshot, endpoints: Readonly<R
     dry_run: dryRun,
     state: state.status,
     active: state.active,
-    hold: state.hold === null ? null : describeBlockCause(state.hold),
+    hold: state.hold === null ? null : causeText(state.hold),
     cluster_slot: clusterSlot?.slot ?? null,
     cluster_slot_age_ms: clusterSlot === null ? null : Math.max(0, now - clusterSlot.observedAt),
     nodes,
     timestamp: Math.floor(now / 1000),
   };
-}
-
-/** A health rule broken, in a few words: the notifier's wording, so status and alerts agree. */
-export const describeHealthReason: (reason: HealthReason) => string = healthText;
-
-/** What holds a failover back, in one line. */
-export function describeBlockCause(cause: BlockCause): string {
-  switch (cause.kind) {
-    case 'startup-grace':
-      return `start-up grace period until ${new Date(cause.until).toISOString()}`;
-    case 'cooldown':
-      return `cooldown after a failover until ${new Date(cause.until).toISOString()}`;
-    case 'passive-unreachable':
-      return `${cause.node} (passive) unreachable: ${cause.detail}`;
-    case 'passive-unhealthy':
-      return `${cause.node} (passive) unhealthy: ${cause.reasons.map(describeHealthReason).join(', ') || 'not yet assessed'}`;
-    case 'old-active-still-voting':
-      return `${cause.node} is unreachable but its vote account voted at slot ${cause.lastVote} (cluster at ${cause.clusterSlot})`;
-    case 'no-vote-proof':
-      return `${cause.node} is unreachable and nothing proves it stopped voting: ${cause.detail}`;
-    case 'stale-tower':
-      return `${cause.node} refused the identity: newest tower ends at ${cause.towerSlot ?? 'no vote'}, the vote account voted at ${cause.lastVote}; retrying`;
-    case 'both-active':
-      return 'both validators may hold the staked identity';
-    case 'no-active':
-      return 'neither validator holds the staked identity';
-    case 'identity-elsewhere':
-      return `gossip places the staked identity at ${cause.ip}, which is neither validator`;
-    case 'dry-run':
-      return `dry run: would fail over ${cause.from} → ${cause.to}`;
-  }
 }
 
 /** The status answer as a table, one row per validator, then the manager's state. */

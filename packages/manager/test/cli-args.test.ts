@@ -1,7 +1,6 @@
-import { parseArgs, usage, FLAGS } from '../src/cli-args';
-import { UsageError } from '../src/errors';
+import { managerUsage, MANAGER_CLI_FLAGS, parseManagerArgs } from '../src/cli-args';
 
-describe('parseArgs', () => {
+describe('parseManagerArgs', () => {
   it.each([
     ['no arguments', [], { command: 'run', flags: {} }],
     ['the Go tool form with a config', ['--config', 'manager-config.json'], { command: 'run', configPath: 'manager-config.json' }],
@@ -24,7 +23,7 @@ describe('parseArgs', () => {
     ['the switchover subcommand', ['switchover', '--reason', 'kernel upgrade'], { command: 'switchover', reason: 'kernel upgrade' }],
     ['a switchover naming the node to activate', ['switchover', '--reason', 'first activation', '--to', 'validator2'], { command: 'switchover', to: 'validator2' }],
   ])('reads %s', (_name, argv, expected) => {
-    expect(parseArgs(argv)).toMatchObject(expected);
+    expect(parseManagerArgs(argv)).toMatchObject({ ok: true, ...expected });
   });
 
   it.each([
@@ -36,14 +35,13 @@ describe('parseArgs', () => {
     ['a switchover to an unknown node', ['switchover', '--reason', 'x', '--to', 'validator3'], /--to must be validator1 or validator2, got "validator3"/],
     ['--to outside a switchover', ['--to', 'validator1'], /--to is a flag of the switchover subcommand/],
   ])('refuses %s with a usage error', (_name, argv, message) => {
-    expect(() => parseArgs(argv)).toThrow(UsageError);
-    expect(() => parseArgs(argv)).toThrow(message);
+    expect(parseManagerArgs(argv)).toEqual({ ok: false, error: expect.stringMatching(message) });
   });
 });
 
-describe('usage', () => {
+describe('managerUsage', () => {
   it('documents every flag', () => {
-    const text = usage();
-    for (const flag of Object.keys(FLAGS)) expect(text).toContain(`--${flag}`);
+    const text = managerUsage();
+    for (const flag of Object.keys(MANAGER_CLI_FLAGS)) expect(text).toContain(`--${flag}`);
   });
 });

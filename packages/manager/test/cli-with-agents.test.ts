@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { runCli } from '../src/cli';
+import { runManagerCli, type ManagerCliIo } from '../src/cli';
 import { startRig, type Rig } from './support/failover-rig';
 
 // Real agents, simulator, etcd and fake Bot API: generous set-up budget on a 2-core machine.
@@ -13,7 +13,7 @@ afterEach(async () => {
   rig = undefined;
 });
 
-function io(stopSignal: Promise<string>): { io: Parameters<typeof runCli>[1]; out: () => string } {
+function io(stopSignal: Promise<string>): { io: ManagerCliIo; out: () => string } {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let text = '';
@@ -53,7 +53,7 @@ describe('failover-manager with real agents', () => {
     let stop: (reason: string) => void = () => undefined;
     const cli = io(new Promise<string>((resolve) => (stop = resolve)));
     const PATH = `${r.cluster.binDir}:${process.env.PATH ?? ''}`;
-    const running = runCli(['--config', path, '--interval', '200ms'], { ...cli.io, env: { PATH } });
+    const running = runManagerCli(['--config', path, '--interval', '200ms'], { ...cli.io, env: { PATH } });
     await r.cluster.waitFor('the started message', async () => r.telegram.messages.find((m) => m.text.includes('started')), { timeoutMs: 15_000, intervalMs: 100 });
     await r.cluster.waitFor('heartbeats at both agents', async () => r.agents.every((a) => (a.output.match(/url":"\/status/g) ?? []).length >= 3) || undefined, { timeoutMs: 15_000 });
     stop('test');
@@ -66,7 +66,7 @@ describe('failover-manager with real agents', () => {
     rig = await startRig();
     const r = rig;
     const cli = io(Promise.resolve('unused'));
-    const code = await runCli(['--config', goConfig(r), '--shutdown-agent'], cli.io);
+    const code = await runManagerCli(['--config', goConfig(r), '--shutdown-agent'], cli.io);
     expect(cli.out()).toContain('validator1');
     expect(code).toBe(0);
     await r.cluster.waitFor('both agents to exit', async () => r.agents.every((a) => a.process.exitCode !== null || a.process.signalCode !== null) || undefined, { timeoutMs: 15_000 });

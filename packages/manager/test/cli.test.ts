@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { resolveManagerConfigFile } from '@failover/protocol';
-import { runCli } from '../src/cli';
+import { MANAGER_EXIT, runManagerCli } from '../src/cli';
 import { exampleConfigText } from '../src/example-config';
 import { MANAGER_VERSION } from '../src/version';
 
@@ -20,7 +20,7 @@ async function cli(argv: string[], env: Record<string, string> = {}): Promise<Ru
   let err = '';
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(argv, { stdout, stderr, env, stopSignal: Promise.resolve('test') });
+  const code = await runManagerCli(argv, { stdout, stderr, env, stopSignal: Promise.resolve('test') });
   return { code, stdout: out, stderr: err };
 }
 
@@ -57,6 +57,13 @@ describe('failover-manager', () => {
     expect(run.stdout).toBe(exampleConfigText());
     const result = resolveManagerConfigFile({ raw: JSON.parse(run.stdout) as unknown, env: {} });
     expect(result).toMatchObject({ ok: true, config: { dryRun: true, auth: { mode: 'secret-file' } } });
+  });
+
+  it('exits only with the codes docs/manager.md lists under "Exit codes and errors"', () => {
+    const docs = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'manager.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('\n## Exit codes and errors\n'));
+    const rows = [...section.matchAll(/^\| (\d+) \| `(\w+)` \|/gm)].map((m) => [m[2], Number(m[1])]);
+    expect(rows).toEqual(Object.entries(MANAGER_EXIT));
   });
 
   it('exits 2 on a usage error', async () => {

@@ -1,6 +1,7 @@
 import type { FailoverEvent, ManagerMachineOptions } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
 import type { LogLevel } from '@failover/core';
+import { formatEvent, renderPlain } from '@failover/notifier';
 import { createMonitor, type FailoverProgress, type Monitor } from '../src/monitor';
 import { createFakeWorld, SLOT_MS, STAKED, VOTE, type FakeWorld } from './support/fake-world';
 
@@ -120,6 +121,17 @@ describe('the monitor', () => {
       expect(complete.steps.every((s) => s.ok && s.ms >= 0)).toBe(true);
     }
     expect(h.progress.filter((p) => p.type === 'step-finished')).toHaveLength(5);
+  });
+
+  it('tells the agents why, in the words of the failover notification', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator1.processRunning = false;
+    await h.beats(4);
+    const why = 'validator1 unhealthy after 3 missed checks: validator process not running';
+    expect([...h.world.nodes.validator1.calls, ...h.world.nodes.validator2.calls].map((c) => c.reason)).toEqual([why, why]);
+    const complete = h.events.find((e) => e.type === 'failover-complete');
+    expect(complete === undefined ? '' : renderPlain(formatEvent(complete))).toContain(`Reason: ${why}`);
   });
 
   it('does not promote while the unreachable active still votes, says so once, and promotes once it really stopped', async () => {

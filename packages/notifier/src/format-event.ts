@@ -1,4 +1,4 @@
-import type { BlockCause, FailoverEvent, FailoverReason, HealthReason, NodeId, StepTiming } from '@failover/core';
+import type { BlockCause, FailoverEvent, FailoverReason, HealthReason, NodeId, StepTiming, SwitchoverRefusal } from '@failover/core';
 import { cap } from './message-doc';
 import type { MessageDoc, Span } from './message-doc';
 
@@ -167,7 +167,10 @@ function stepLines(steps: readonly StepTiming[]): Span[][] {
   return shown.length === 0 ? [] : [['Steps:'], ...shown];
 }
 
-/** A failover reason in words. */
+/**
+ * A failover reason in words. The manager sends the same words as the `reason` of its
+ * requests to the agents, so an agent's log and the notification agree.
+ */
 export function reasonText(reason: FailoverReason, name: (node: NodeId) => string = (n) => n): string {
   if (reason.kind === 'switchover') return cap(`planned switchover: ${reason.text}`);
   if (reason.kind === 'fence') return cap(`${name(reason.node)} claims the staked identity that ${name(reason.holder)} holds`);
@@ -176,7 +179,7 @@ export function reasonText(reason: FailoverReason, name: (node: NodeId) => strin
   return cap(`${name(reason.node)} unhealthy after ${reason.misses} missed checks${why === '' ? '' : `: ${why}`}`);
 }
 
-/** A broken health rule in a few words; the manager's status table uses the same wording. */
+/** A broken health rule in a few words; the manager's status answer and table use the same words. */
 export function healthText(reason: HealthReason): string {
   switch (reason.kind) {
     case 'unreachable':
@@ -196,7 +199,10 @@ export function healthText(reason: HealthReason): string {
   }
 }
 
-/** A block cause in words, with what the operator can expect or do. */
+/**
+ * A block cause in words, with what the operator can expect or do. The manager's status
+ * answer (`hold`) and its refusal of a switchover use the same words as the notification.
+ */
 export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n) => n): string {
   switch (cause.kind) {
     case 'startup-grace':
@@ -206,7 +212,8 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
     case 'passive-unreachable':
       return cap(`the passive ${name(cause.node)} is unreachable: ${cause.detail}`);
     case 'passive-unhealthy':
-      return cap(`the passive ${name(cause.node)} is unhealthy: ${cause.reasons.map(healthText).join(', ')}`);
+      // No reasons: the passive's health has not been assessed yet.
+      return cap(`the passive ${name(cause.node)} is unhealthy: ${cause.reasons.map(healthText).join(', ') || 'not yet assessed'}`);
     case 'old-active-still-voting':
       return `${name(cause.node)} is unreachable but its vote account still votes (last vote ${cause.lastVote}, cluster slot ${cause.clusterSlot}); promoting now could double-vote`;
     case 'no-vote-proof':
@@ -222,6 +229,20 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
       return `gossip shows the staked identity at ${cap(cause.ip, 60)}, which is neither configured node`;
     case 'dry-run':
       return `dry run: would fail over ${name(cause.from)} → ${name(cause.to)}`;
+  }
+}
+
+/** Why a planned switchover was refused, in words; the manager answers `failover-manager switchover` with it. */
+export function refusalText(refusal: SwitchoverRefusal, name: (node: NodeId) => string = (n) => n): string {
+  switch (refusal.kind) {
+    case 'busy':
+      return 'a failover is already running';
+    case 'no-observation':
+      return 'no heartbeat has been observed yet';
+    case 'already-active':
+      return `${name(refusal.node)} already holds the identity`;
+    default:
+      return causeText(refusal, name);
   }
 }
 

@@ -3,7 +3,7 @@ export { REDACTED, createRedactor } from './redact';
 export type { Redactor } from './redact';
 export { LOG_LEVELS, createLogger } from './logger';
 export type { ChildLoggerOptions, CreateLoggerOptions, LogLevelName, LogMethod, Logger, LoggerLevel, RootLogger } from './logger';
-export { causeText, duration, formatEvent, healthText, isCritical, reasonText } from './format-event';
+export { causeText, duration, formatEvent, healthText, isCritical, reasonText, refusalText } from './format-event';
 export type { FormatOptions } from './format-event';
 export { escapeHtml, renderHtml, renderPlain } from './message-doc';
 export type { MessageDoc, Span } from './message-doc';

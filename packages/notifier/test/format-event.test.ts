@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { FailoverEvent } from '@failover/core';
-import { duration, escapeHtml, formatEvent, isCritical, renderHtml, renderPlain } from '@failover/notifier';
+import { duration, escapeHtml, formatEvent, isCritical, refusalText, renderHtml, renderPlain } from '@failover/notifier';
 import { AT, crashReason, everyEvent, steps } from './support/events';
 
 const titles: Array<[FailoverEvent['type'], string, boolean]> = [
@@ -67,6 +67,11 @@ describe('formatEvent', () => {
     expect(text).toContain('copy its tower file to the tower store');
   });
 
+  it('says a passive is not yet assessed instead of listing no reasons', () => {
+    const event: FailoverEvent = { type: 'blocked', at: AT, cause: { kind: 'passive-unhealthy', node: 'validator2', reasons: [] } };
+    expect(renderPlain(formatEvent(event))).toBe('Failover blocked; the passive validator2 is unhealthy: not yet assessed');
+  });
+
   it('tells the operator to stop a node by hand when a fence could not demote it', () => {
     const event: FailoverEvent = { type: 'fence-ended', at: AT, node: 'validator1', holder: 'validator2', ok: false, failedStep: 'demote validator1', detail: 'timeout', steps: [] };
     expect(renderPlain(formatEvent(event))).toContain('validator1 could NOT be demoted — operator action needed');
@@ -128,6 +133,17 @@ describe('formatEvent', () => {
       steps: Array.from({ length: 100 }, (_, i) => ({ step: `step ${i} ${'y'.repeat(500)}`, ms: i, attempts: 1, ok: true, compensating: false })),
     };
     expect(renderHtml(formatEvent(event)).length).toBeLessThan(4096);
+  });
+});
+
+describe('refusalText', () => {
+  it.each([
+    [{ kind: 'busy' }, 'a failover is already running'],
+    [{ kind: 'no-observation' }, 'no heartbeat has been observed yet'],
+    [{ kind: 'already-active', node: 'validator2' }, 'validator2 already holds the identity'],
+    [{ kind: 'dry-run', from: 'validator1', to: 'validator2' }, 'dry run: would fail over validator1 → validator2'],
+  ] as const)('words the refusal %j as "%s"', (refusal, text) => {
+    expect(refusalText(refusal)).toBe(text);
   });
 });
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ManagerConfigSchema, parseDuration } from '@failover/protocol';
-import { startStack, type Stack, type StackAgent } from '../../e2e/src';
+import { startStack, type Stack, type StackAgent } from '@failover/e2e';
 import { readAgentLog, type AgentLogLine } from './agent-log';
 
 /** The manager keys that decide how fast a failure is detected. */

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { requestSwitchover } from '@failover/manager';
 import type { SwitchoverLine } from '@failover/protocol';
-import type { Stack } from '../../e2e/src';
+import type { Stack } from '@failover/e2e';
 import { demotionSince, promotionSince } from './agent-log';
 import { agentLog, startBenchStack, timingProfile, waitUntilSteady, type TimingProfile } from './bench-stack';
 import { printFooter, printHeader } from './machine';

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { ManagedProcess } from '../../e2e/src';
+import type { ManagedProcess } from '@failover/e2e';
 import { startBenchStack, timingProfile, waitUntilSteady } from './bench-stack';
 import { printFooter, printHeader } from './machine';
 import { cpuPercent, mib, readProc, type ProcSample } from './proc-stats';

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Stack, StackAgent } from '../../e2e/src';
+import type { Stack, StackAgent } from '@failover/e2e';
 import { startBenchStack, timingProfile, waitUntilSteady } from './bench-stack';
 import { printFooter, printHeader } from './machine';
 import { cpuPercent, readProc } from './proc-stats';

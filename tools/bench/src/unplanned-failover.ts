@@ -9,8 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Stack } from '../../e2e/src';
-import { toFailoverReport } from '../../e2e/src';
+import type { Stack } from '@failover/e2e';
+import { toFailoverReport } from '@failover/e2e';
 import { demotionSince, promotionSince } from './agent-log';
 import { agentLog, defaultsMatchGoTool, detectionBudgetMs, startBenchStack, timingProfile, waitUntilSteady, type TimingProfile } from './bench-stack';
 import { printFooter, printHeader } from './machine';

@@ -3,7 +3,7 @@ import type { SimCluster, SimValidator } from '@failover/solana-sim';
 import { freePort, waitFor } from '@failover/testkit';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runAgentCli } from '../../src/main';
+import { runAgentCli } from '../../src/cli';
 import { capture } from './capture';
 
 export const SECRET = 'integration-secret-0123456789abcdef';

@@ -6,9 +6,9 @@
  * failed test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '@failover/notifier';
 import { resolveManagerConfigFile } from '@failover/protocol';
@@ -16,8 +16,12 @@ import { startCluster, type SimCluster, type SimValidator } from '@failover/sola
 import { freePort, startCuttableProxy, startEtcd, startFakeTelegram, waitFor, type CuttableProxy, type EtcdCluster, type FakeTelegram } from '@failover/testkit';
 import { startManager, type ManagerHandle } from '../../src/start-manager';
 
-const AGENT_BIN = resolve(__dirname, '../../../agent/bin/failover-agent.js');
-const AGENT_DIST = resolve(__dirname, '../../../agent/dist/index.js');
+// The agent as an operator installs it: the package found by its name, its `failover-agent`
+// bin, and the built entry point that bin loads.
+const AGENT_PACKAGE_JSON = require.resolve('@failover/agent/package.json');
+const AGENT_PACKAGE = JSON.parse(readFileSync(AGENT_PACKAGE_JSON, 'utf8')) as { main: string; bin: { 'failover-agent': string } };
+const AGENT_BIN = join(dirname(AGENT_PACKAGE_JSON), AGENT_PACKAGE.bin['failover-agent']);
+const AGENT_DIST = join(dirname(AGENT_PACKAGE_JSON), AGENT_PACKAGE.main);
 
 export interface RigAgent {
   readonly validator: SimValidator;

@@ -32,7 +32,7 @@ export interface FakeNode {
   unconfirmed: boolean;
   /** Holds the staked identity but its votes never land (cut off from the cluster). */
   mute: boolean;
-  calls: { action: string; skipIdentity: boolean; minTowerSlot?: number; at: number }[];
+  calls: { action: string; reason: string; skipIdentity: boolean; minTowerSlot?: number; at: number }[];
 }
 
 export interface FakeWorld {
@@ -115,8 +115,8 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
           },
         };
       },
-      async failover({ action, skipIdentity, minTowerSlot }): Promise<FailoverCallResult> {
-        n.calls.push({ action, skipIdentity, at: clock.now(), ...(minTowerSlot === undefined ? {} : { minTowerSlot }) });
+      async failover({ action, reason, skipIdentity, minTowerSlot }): Promise<FailoverCallResult> {
+        n.calls.push({ action, reason, skipIdentity, at: clock.now(), ...(minTowerSlot === undefined ? {} : { minTowerSlot }) });
         if (!n.reachable) return { ok: false, detail: 'timeout', refusal: null };
         settle();
         if (n.busy !== null) return { ok: false, detail: 'FAILOVER_BUSY (HTTP 409): a failover request is being executed', refusal: { kind: 'busy' } };

@@ -1,3 +1,7 @@
+/**
+ * `failover-agent`: parses the command line, loads the config and serves the agent's API
+ * until it is told to stop; exits with a code of {@link AGENT_EXIT}.
+ */
 import { FailoverError } from '@failover/core';
 import { createLogger, type RootLogger } from '@failover/notifier';
 import { formatProblems, loadAgentConfig, loadSecretFile, type AgentConfig } from '@failover/protocol';
@@ -7,11 +11,18 @@ import { exampleConfigComments, exampleConfigJson } from './example-config';
 import { parseListenAddress } from './listen-address';
 import { AGENT_VERSION } from './version';
 
-/** Exit codes of `failover-agent`. */
-export const EXIT = { ok: 0, failure: 1, config: 2 } as const;
+/** Exit codes of `failover-agent`; docs/agent.md lists them under "Exit codes". */
+export const AGENT_EXIT = {
+  /** Stopped on SIGTERM or SIGINT, or on `POST /shutdown` without `agent_stop_command`; or help, version or an example config printed. */
+  ok: 0,
+  /** The agent failed after its configuration was accepted: its API could not listen, or it failed while running. */
+  failure: 1,
+  /** Bad command line or configuration (every problem listed with its key), or a start-up refusal such as no shared secret; nothing was started. */
+  config: 2,
+} as const;
 
 /** The process around the agent; tests pass their own. */
-export interface AgentIo {
+export interface AgentCliIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -21,7 +32,7 @@ export interface AgentIo {
   readonly onListening?: (url: string) => void;
 }
 
-const processIo: AgentIo = {
+const processIo: AgentCliIo = {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
@@ -41,23 +52,23 @@ const processIo: AgentIo = {
  * Runs `failover-agent` with `argv` (without `node` and the script) until it is told to stop;
  * resolves with the exit code.
  */
-export async function runAgentCli(argv: readonly string[], io: AgentIo = processIo): Promise<number> {
+export async function runAgentCli(argv: readonly string[], io: AgentCliIo = processIo): Promise<number> {
   const args = parseAgentArgs(argv);
   if (!args.ok) {
     io.stderr.write(`failover-agent: ${args.error}\n\n${agentUsage()}`);
-    return EXIT.config;
+    return AGENT_EXIT.config;
   }
   switch (args.command) {
     case 'help':
       io.stdout.write(agentUsage());
-      return EXIT.ok;
+      return AGENT_EXIT.ok;
     case 'version':
       io.stdout.write(`failover-agent ${AGENT_VERSION}\n`);
-      return EXIT.ok;
+      return AGENT_EXIT.ok;
     case 'generate-config':
       io.stdout.write(exampleConfigJson());
       io.stderr.write(exampleConfigComments());
-      return EXIT.ok;
+      return AGENT_EXIT.ok;
     case 'run':
       break;
   }
@@ -65,7 +76,7 @@ export async function runAgentCli(argv: readonly string[], io: AgentIo = process
   const loaded = await loadAgentConfig({ ...(args.configPath ? { file: args.configPath } : {}), env: io.env, flags: args.flags });
   if (!loaded.ok) {
     io.stderr.write(`failover-agent: invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}):\n${formatProblems(loaded.problems)}\n`);
-    return EXIT.config;
+    return AGENT_EXIT.config;
   }
   const { config } = loaded;
   const logger = createLogger({
@@ -82,7 +93,7 @@ export async function runAgentCli(argv: readonly string[], io: AgentIo = process
   }
 }
 
-async function serve(config: AgentConfig, logger: RootLogger, io: AgentIo): Promise<number> {
+async function serve(config: AgentConfig, logger: RootLogger, io: AgentCliIo): Promise<number> {
   let stop: (reason: string) => void = () => undefined;
   const stopped = new Promise<string>((resolve) => (stop = resolve));
   const unsubscribe = io.onStopSignal((signal) => stop(`received ${signal}`));
@@ -96,7 +107,7 @@ async function serve(config: AgentConfig, logger: RootLogger, io: AgentIo): Prom
       if (!(error instanceof FailoverError)) throw error;
       logger.error({ code: error.code }, error.message);
       io.stderr.write(`failover-agent: ${error.message}\n`);
-      return EXIT.config;
+      return AGENT_EXIT.config;
     }
     try {
       const url = await agent.app.listen(listenOn);
@@ -105,14 +116,14 @@ async function serve(config: AgentConfig, logger: RootLogger, io: AgentIo): Prom
       io.onListening?.(url);
       const reason = await stopped;
       logger.info({ reason }, 'stopping');
-      return EXIT.ok;
+      return AGENT_EXIT.ok;
     } finally {
       await agent.close();
     }
   } catch (error) {
     logger.error({ err: error }, `failover-agent failed: ${(error as Error).message}`);
     io.stderr.write(`failover-agent: ${(error as Error).message}\n`);
-    return EXIT.failure;
+    return AGENT_EXIT.failure;
   } finally {
     unsubscribe();
   }
@@ -136,8 +147,8 @@ export function main(argv: readonly string[]): void {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`failover-agent: ${(error as Error).message}\n`);
-      process.exitCode = EXIT.failure;
+      process.stderr.write(`failover-agent: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = AGENT_EXIT.failure;
     },
   );
 }
