@@ -1,3 +1,4 @@
+import type { Clock } from '@failover/core';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   AGENT_ROUTES,
@@ -8,6 +9,7 @@ import {
   createReplayCache,
   errorEnvelope,
   parseConfigText,
+  systemClock,
   verifyFailureCode,
   verifyRequest,
   type TowerStaleDetails,
@@ -49,8 +51,8 @@ export interface AgentAppOptions {
   readonly bodyLimit?: number;
   /** Accepted clock difference of signed requests. @default DEFAULT_SKEW_MS (30 s) */
   readonly skewMs?: number;
-  /** @default Date.now */
-  readonly now?: () => number;
+  /** @default systemClock */
+  readonly clock?: Clock;
 }
 
 declare module 'fastify' {
@@ -76,7 +78,8 @@ const FRESH_SAMPLE_WAIT_MS = 200;
  * learns nothing about the schemas.
  */
 export async function buildApp(options: AgentAppOptions): Promise<FastifyInstance> {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = (): number => clock.now();
   const replayCache = createReplayCache();
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
@@ -179,7 +182,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       ...(options.pendingFinalBackup ? { pendingFinalBackup: options.pendingFinalBackup } : {}),
       dryRun: options.dryRun,
       agentVersion: AGENT_VERSION,
-      now,
+      clock,
     });
   };
   app.post(AGENT_ROUTES.status.path, { config: { auth: true }, schema: { body: AGENT_ROUTES.status.body, response: { 200: AGENT_ROUTES.status.response, ...errors } } }, status);

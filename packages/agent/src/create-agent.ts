@@ -1,5 +1,5 @@
-import { isValidPubkey, type Clock, type Role } from '@failover/core';
-import { loadSecretFile, type AgentConfig } from '@failover/protocol';
+import { isValidPubkey, type Clock, type Logger, type Role } from '@failover/core';
+import { loadSecretFile, systemClock, type AgentConfig } from '@failover/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,6 @@ import { createCommandRunner } from './command-runner';
 import { createFinalBackupRetry } from './final-backup-retry';
 import { AgentAuthMissingError, AgentIdentityError, AgentTowerPathError } from './errors';
 import { detectLocalIp } from './local-ip';
-import type { AgentLogger } from './logger';
 import { createPeerAsker, noPeer } from './peer-client';
 import { createProcessProbe, type ValidatorProbe } from './process-probe';
 import { detectStartRole, type StartRole } from './role-detection';
@@ -63,13 +62,6 @@ export interface Agent {
   close(): Promise<void>;
 }
 
-/** The real clock, for the apps. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 /**
  * Wires an agent from its config: secret, stores, probes, the role machine and the HTTP app.
  * Refuses to build one that could not be safe (no authentication chosen, no staked identity,
@@ -77,7 +69,7 @@ export const systemClock: Clock = {
  */
 export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const { config } = options;
-  const log: AgentLogger = options.logger;
+  const log: Logger = options.logger;
   const clock = options.clock ?? systemClock;
 
   const auth = await loadAuth(config, log);
@@ -103,7 +95,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   // The role runner is built later (its steps need the keeper); a fence can only come from a
   // backup, and backups run only once the agent has started.
   let fencedListener: (detail: string) => void = () => undefined;
-  const keeper = createTowerKeeper({ towerFile, identity, store, source, dryRun: config.dryRun, logger: log, now: () => clock.now(), onFenced: (detail) => fencedListener(detail) });
+  const keeper = createTowerKeeper({ towerFile, identity, store, source, dryRun: config.dryRun, logger: log, clock, onFenced: (detail) => fencedListener(detail) });
 
   const localRpc = createLocalRpc({ url: config.localRpc, timeoutMs: options.rpcTimeoutMs ?? 2_000 });
   const currentIdentity = (): Promise<RpcResult<string>> => {
@@ -135,9 +127,9 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   );
 
   const managerTimeoutMs = config.managerTimeoutMs;
-  const probe = createProcessProbe({ processName: config.processName, ...(options.procRoot ? { procRoot: options.procRoot } : {}), now: () => clock.now() });
+  const probe = createProcessProbe({ processName: config.processName, ...(options.procRoot ? { procRoot: options.procRoot } : {}), clock });
   const askPeer = config.peerEndpoint
-    ? createPeerAsker({ endpoint: config.peerEndpoint, secret: auth.mode === 'secret' ? auth.secret : undefined, self: config.listenAddr, now: () => clock.now() })
+    ? createPeerAsker({ endpoint: config.peerEndpoint, secret: auth.mode === 'secret' ? auth.secret : undefined, self: config.listenAddr, clock })
     : noPeer;
   // Ticks often enough that an isolated node steps down within an eighth of its
   // isolation_timeout of the limit, and a paused agent is told from a slow tick.
@@ -209,7 +201,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     ...(stopTemplate ? { stopCommand: () => runner.run('agent_stop_command', stopTemplate) } : {}),
     exit: options.exit,
     loggerInstance: options.logger,
-    now: () => clock.now(),
+    clock,
   });
 
   // The first probe is in before anything can ask /status.
@@ -236,7 +228,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   };
 }
 
-async function loadAuth(config: AgentConfig, log: AgentLogger): Promise<AppAuth> {
+async function loadAuth(config: AgentConfig, log: Logger): Promise<AppAuth> {
   switch (config.auth.mode) {
     case 'secret-file': {
       const loaded = await loadSecretFile(config.auth.secretFile);

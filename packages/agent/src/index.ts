@@ -1,6 +1,6 @@
 export { main, runAgentCli, EXIT, type AgentIo } from './main';
 export { buildApp, type AgentAppOptions, type AppAuth } from './app';
-export { createAgent, systemClock, type Agent, type CreateAgentOptions } from './create-agent';
+export { createAgent, type Agent, type CreateAgentOptions } from './create-agent';
 export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentTowerPathError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';
 export { createCommandRunner, resolvePlaceholders, type CommandResult, type CommandRunner, type CommandRunnerOptions, type RunOptions } from './command-runner';
 export { createProcessProbe, type ProcessProbeOptions, type ProcessSnapshot, type ValidatorProbe } from './process-probe';
@@ -14,5 +14,4 @@ export { createStepExecutor, type StepExecutorOptions } from './role-steps';
 export { createPeerAsker, type PeerAskerOptions } from './peer-client';
 export { parseListenAddress } from './listen-address';
 export { parseAgentArgs, agentUsage, type AgentCommand, type ParsedArgs } from './cli-args';
-export { silentLogger, type AgentLogger } from './logger';
 export { AGENT_VERSION } from './version';

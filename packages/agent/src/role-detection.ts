@@ -1,6 +1,5 @@
-import { findNodeByPubkey, parseGossipTable, parseSocketAddress } from '@failover/core';
+import { findNodeByPubkey, parseGossipTable, parseSocketAddress, type Logger } from '@failover/core';
 import type { CommandResult } from './command-runner';
-import type { AgentLogger } from './logger';
 import type { ClusterNodeInfo, RpcResult } from './validator-rpc';
 
 /** The role to start in, and what decided it (logged at start-up). */
@@ -23,7 +22,7 @@ export interface RoleSources {
   readonly clusterNodes?: () => Promise<RpcResult<ClusterNodeInfo[]>>;
   /** `local_ip`, or detected from the interfaces. */
   readonly localIp?: string;
-  readonly logger: AgentLogger;
+  readonly logger: Logger;
 }
 
 /**

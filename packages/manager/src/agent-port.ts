@@ -28,7 +28,7 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
   const client = createAgentClient({
     baseUrl: options.endpoint,
     timeoutMs: options.requestTimeoutMs,
-    now: () => options.clock.now(),
+    clock: options.clock,
     ...(options.secret === undefined ? {} : { secret: options.secret }),
   });
   // Echoed as last_received_timestamp, so the agent can tell that its answers are lost on

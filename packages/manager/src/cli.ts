@@ -5,7 +5,7 @@
 import { NODE_IDS } from '@failover/core';
 import type { NodeId } from '@failover/core';
 import { createLogger, NotifierOptionError } from '@failover/notifier';
-import { formatProblems, loadManagerConfig, loadSecretFile, SecretFileError } from '@failover/protocol';
+import { formatProblems, loadManagerConfig, loadSecretFile, SecretFileError, systemClock } from '@failover/protocol';
 import type { ManagerConfig, ManagerFlags } from '@failover/protocol';
 import { createAgentPort } from './agent-port';
 import { describeCallError } from './agent-port';
@@ -13,7 +13,6 @@ import { parseArgs, usage, type ParsedArgs } from './cli-args';
 import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
 import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
 import { exampleConfigText } from './example-config';
-import { systemClock } from './internal/system-clock';
 import { startManager } from './start-manager';
 import { renderStatusTable } from './status-view';
 import { MANAGER_VERSION } from './version';

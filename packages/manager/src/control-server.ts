@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Clock, FailoverEvent, NodeId } from '@failover/core';
+import type { Clock, FailoverEvent, Logger, NodeId } from '@failover/core';
 import { describeAction } from '@failover/core';
 import {
   AUTH_HEADER,
@@ -23,7 +23,6 @@ import {
 import type { WireErrorCode } from '@failover/protocol';
 import type { ClusterRpc } from './cluster-rpc';
 import { CONTROL_PATHS, ControlStatusRequestSchema, ControlStatusSchema, SwitchoverRequestSchema, type SwitchoverLine, type SwitchoverRequest } from './control-schema';
-import type { LogSink } from './log-sink';
 import type { FailoverProgress, Monitor } from './monitor';
 import { describeBlockCause, toControlStatus } from './status-view';
 import { waitForSwitchoverWindow } from './switchover-window';
@@ -34,7 +33,7 @@ export interface ControlServerOptions {
   /** The shared secret; undefined only with `insecure_no_auth`. */
   readonly secret: Uint8Array | undefined;
   readonly clock: Clock;
-  readonly log: LogSink;
+  readonly log: Logger;
   readonly endpoints: Readonly<Record<NodeId, string>>;
   readonly dryRun: boolean;
   readonly rpc: ClusterRpc;
@@ -90,7 +89,7 @@ export async function buildControlServer(options: ControlServerOptions): Promise
       });
       if (!verdict.ok) {
         const code = verifyFailureCode(verdict.reason);
-        options.log.log('warn', `control API refused a request to ${request.url}: ${code}`);
+        options.log.warn({}, `control API refused a request to ${request.url}: ${code}`);
         await fail(reply, code, WIRE_ERROR_CODES[code].meaning);
         return;
       }
@@ -102,7 +101,7 @@ export async function buildControlServer(options: ControlServerOptions): Promise
     if (error.validation) return fail(reply, 'FAILOVER_BAD_REQUEST', error.message, error.validation);
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 'FAILOVER_PAYLOAD_TOO_LARGE', 'body exceeds 16384 bytes');
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 'FAILOVER_UNSUPPORTED_MEDIA_TYPE', 'requests must be application/json');
-    options.log.log('error', `control API error: ${error.message}`);
+    options.log.error({}, `control API error: ${error.message}`);
     return fail(reply, 'FAILOVER_INTERNAL', 'internal error; see the manager log');
   });
   app.setNotFoundHandler(async (request, reply) => fail(reply, 'FAILOVER_NOT_FOUND', `no endpoint ${request.method} ${request.url.split('?')[0]}`));
@@ -123,7 +122,7 @@ export async function buildControlServer(options: ControlServerOptions): Promise
 
   async function runSwitchover(body: { reason: string; to?: NodeId; wait_for_leader_gap_slots?: number }, write: (line: SwitchoverLine) => void): Promise<void> {
     const gapSlots = body.wait_for_leader_gap_slots ?? options.defaultLeaderGapSlots;
-    options.log.log('warn', `planned switchover requested: ${body.reason}`);
+    options.log.warn({}, `planned switchover requested: ${body.reason}`);
     write({ type: 'waiting', at: clock.now(), detail: gapSlots > 0 ? `for a slot boundary with no leader slot in the next ${gapSlots} slots` : 'for a slot boundary' });
     const window = await waitForSwitchoverWindow({
       rpc: options.rpc,

@@ -8,7 +8,7 @@ export { runCli } from './cli';
 export type { CliIo } from './cli';
 export { parseArgs, usage } from './cli-args';
 export type { ManagerCommand, ParsedArgs } from './cli-args';
-export { startManager, logSinkOf } from './start-manager';
+export { startManager } from './start-manager';
 export type { ManagerHandle, StartManagerOptions } from './start-manager';
 export { createMonitor } from './monitor';
 export type { FailoverProgress, Monitor, MonitorOptions, MonitorSnapshot } from './monitor';
@@ -36,7 +36,6 @@ export { renderStatusTable, toControlStatus, describeBlockCause, describeHealthR
 export { firstLeaderGap, waitForSwitchoverWindow } from './switchover-window';
 export type { SwitchoverWindow, SwitchoverWindowOptions } from './switchover-window';
 export { EXAMPLE_MANAGER_CONFIG, exampleConfigText } from './example-config';
-export type { LogSink } from './log-sink';
 export { MANAGER_VERSION } from './version';
 export {
   ControlApiError,

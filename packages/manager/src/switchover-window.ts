@@ -5,8 +5,8 @@
  * available for the demotion.
  */
 import type { Clock } from '@failover/core';
+import { sleep } from '@failover/protocol';
 import type { ClusterRpc } from './cluster-rpc';
-import { sleep } from './internal/system-clock';
 
 /**
  * The first slot at or after `from` such that none of `[slot, slot + gapSlots)` is one of
