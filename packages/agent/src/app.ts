@@ -12,6 +12,7 @@ import {
   systemClock,
   verifyFailureCode,
   verifyRequest,
+  type Secret,
   type TowerStaleDetails,
   type WireErrorCode,
 } from '@failover/protocol';
@@ -25,7 +26,7 @@ import type { ValidatorSampler } from './validator-sampler';
 import { AGENT_VERSION } from './version';
 
 /** How requests are authenticated. */
-export type AppAuth = { readonly mode: 'secret'; readonly secret: Buffer } | { readonly mode: 'insecure' };
+export type AppAuth = { readonly mode: 'secret'; readonly secret: Secret } | { readonly mode: 'insecure' };
 
 /** Everything the agent's HTTP API serves from; built by `createAgent` or by a test. */
 export interface AgentAppOptions {

@@ -1,12 +1,13 @@
 import { isValidPubkey, type Clock, type Logger, type Role } from '@failover/core';
-import { loadSecretFile, systemClock, type AgentConfig } from '@failover/protocol';
+import { systemClock, type AgentConfig } from '@failover/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { buildApp, type AppAuth } from './app';
+import { secretsToRedact, warnAboutAuth, type AgentAuth } from './agent-auth';
+import { buildApp } from './app';
 import { createCommandRunner } from './command-runner';
 import { createFinalBackupRetry } from './final-backup-retry';
-import { AgentAuthMissingError, AgentIdentityError, AgentTowerPathError } from './errors';
+import { AgentIdentityError, AgentTowerPathError } from './errors';
 import { detectLocalIp } from './local-ip';
 import { createPeerAsker, noPeer } from './peer-client';
 import { createProcessProbe, type ValidatorProbe } from './process-probe';
@@ -24,6 +25,8 @@ import { createValidatorSampler, type ValidatorSampler } from './validator-sampl
 export interface CreateAgentOptions {
   /** The loaded, frozen config (`loadAgentConfig`). */
   readonly config: AgentConfig;
+  /** The authentication, loaded once at start (`loadAgentAuth`). */
+  readonly auth: AgentAuth;
   /** The logger for fastify and every part (the notifier's logger in production). */
   readonly logger: FastifyBaseLogger;
   /** Called when `/shutdown` asks the agent to exit (without `agent_stop_command`). */
@@ -72,7 +75,8 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const log: Logger = options.logger;
   const clock = options.clock ?? systemClock;
 
-  const auth = await loadAuth(config, log);
+  const { auth } = options;
+  warnAboutAuth(auth, log);
   const identity = config.validatorIdentity;
   if (identity === undefined || !isValidPubkey(identity)) throw new AgentIdentityError(identity);
   const towerFile = config.towerFilePath ?? (config.ledgerPath ? path.join(config.ledgerPath, `tower-1_9-${identity}.bin`) : undefined);
@@ -85,7 +89,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   }
   if (config.dryRun) log.warn({ dry_run: true }, 'dry-run: commands are logged as "would execute", no tower is written or removed; set dry_run: false to act');
 
-  const secrets = auth.mode === 'secret' ? [auth.secret.toString('utf8')] : [];
+  const secrets = secretsToRedact(auth);
   const placeholders: Record<string, string> = { validator_identity: identity, local_rpc: config.localRpc, tower_file: towerFile };
   if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
   const runner = createCommandRunner({ placeholders, dryRun: config.dryRun, timeoutMs: config.commandTimeoutMs, secrets, logger: log, ...(options.env ? { env: options.env } : {}) });
@@ -226,22 +230,6 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       await store.close();
     },
   };
-}
-
-async function loadAuth(config: AgentConfig, log: Logger): Promise<AppAuth> {
-  switch (config.auth.mode) {
-    case 'secret-file': {
-      const loaded = await loadSecretFile(config.auth.secretFile);
-      for (const warning of loaded.warnings) log.warn({}, warning);
-      return { mode: 'secret', secret: loaded.secret };
-    }
-    case 'insecure':
-      // Said at every start: an open agent API lets anyone on the network move the identity.
-      log.warn({ insecure_no_auth: true }, 'insecure_no_auth: the agent API accepts unauthenticated requests; anyone who can reach it can trigger a failover');
-      return { mode: 'insecure' };
-    case 'missing':
-      throw new AgentAuthMissingError();
-  }
 }
 
 function createStore(config: AgentConfig, identity: string, towerFile: string, runner: ReturnType<typeof createCommandRunner>): TowerStore {

@@ -2,7 +2,7 @@
  * The client side of the control API, used by `failover-manager status` and `switchover`:
  * signed JSON requests to the manager on loopback.
  */
-import { AUTH_HEADER, ErrorEnvelopeSchema, signRequest, systemClock } from '@failover/protocol';
+import { AUTH_HEADER, ErrorEnvelopeSchema, signRequest, systemClock, type Secret } from '@failover/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { CONTROL_PATHS, ControlStatusSchema, type ControlStatus, type SwitchoverLine, type SwitchoverRequest } from './control-schema';
 import { ControlApiError } from './errors';
@@ -12,7 +12,7 @@ export interface ControlTarget {
   readonly host: string;
   readonly port: number;
   /** Absent only with `insecure_no_auth`. */
-  readonly secret: Uint8Array | undefined;
+  readonly secret: Secret | undefined;
   /** @default 10000 for status; switchover has no overall limit (it follows the failover). */
   readonly timeoutMs?: number;
 }

@@ -9,7 +9,7 @@ import type { Clock, FailoverEvent, Logger, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
 import type { AppLogger, Notifier } from '@failover/notifier';
 import { loadSecretFile, systemClock, toManagerMachineOptions } from '@failover/protocol';
-import type { ManagerConfig } from '@failover/protocol';
+import type { ManagerConfig, Secret } from '@failover/protocol';
 import { createAgentPort, type AgentLink } from './agent-port';
 import { createClusterRpc } from './cluster-rpc';
 import { buildControlServer } from './control-server';
@@ -139,7 +139,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   };
 }
 
-async function loadSecret(config: ManagerConfig, log: Logger): Promise<Uint8Array | undefined> {
+async function loadSecret(config: ManagerConfig, log: Logger): Promise<Secret | undefined> {
   switch (config.auth.mode) {
     case 'missing':
       throw new NoAuthSecretError();

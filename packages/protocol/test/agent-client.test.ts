@@ -6,7 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import { AUTH_HEADER, TowerStaleDetailsSchema, createAgentClient, createReplayCache, errorEnvelope, verifyRequest } from '@failover/protocol';
 import type { StatusResponse } from '@failover/protocol';
 
-const secret = 'client-test-secret-0123456789';
+const secret = Buffer.from('client-test-secret-0123456789');
 const status: StatusResponse = {
   process_running: true,
   process_uptime: 600,
