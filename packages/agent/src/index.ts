@@ -2,7 +2,7 @@ export { main, runAgentCli, EXIT, type AgentIo } from './main';
 export { buildApp, type AgentAppOptions, type AppAuth } from './app';
 export { createAgent, type Agent, type CreateAgentOptions } from './create-agent';
 export { loadAgentAuth, type AgentAuth } from './agent-auth';
-export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentTowerPathError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';
+export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';
 export { createCommandRunner, resolvePlaceholders, type CommandResult, type CommandRunner, type CommandRunnerOptions, type RunOptions } from './command-runner';
 export { createProcessProbe, type ProcessProbeOptions, type ProcessSnapshot, type ValidatorProbe } from './process-probe';
 export { createLocalRpc, createClusterRpc, type LocalRpc, type ClusterRpc, type ClusterNodeInfo, type RpcOptions, type RpcResult, type RpcFailureKind } from './validator-rpc';
