@@ -24,7 +24,7 @@ export interface StartManagerOptions {
   readonly config: ManagerConfig;
   /** The process logger (notifier's `createLogger`); every event is also logged through it. */
   readonly logger: AppLogger;
-  /** @default the real clock */
+  /** @default systemClock */
   readonly clock?: Clock;
 }
 
