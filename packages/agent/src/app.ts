@@ -1,6 +1,6 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock } from '@failover/core';
-import { AGENT_ROUTES, ErrorEnvelopeSchema, type TowerStaleDetails } from '@failover/protocol';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { AGENT_ROUTES, ErrorEnvelopeSchema, systemClock, type Secret, type TowerStaleDetails } from '@failover/protocol';
 import { signedJsonPlugin } from '@failover/protocol/server';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CommandResult } from './command-runner';
@@ -12,7 +12,7 @@ import type { ValidatorSampler } from './validator-sampler';
 import { AGENT_VERSION } from './version';
 
 /** How requests are authenticated. */
-export type AppAuth = { readonly mode: 'secret'; readonly secret: Buffer } | { readonly mode: 'insecure' };
+export type AppAuth = { readonly mode: 'secret'; readonly secret: Secret } | { readonly mode: 'insecure' };
 
 /** Everything the agent's HTTP API serves from; built by `createAgent` or by a test. */
 export interface AgentAppOptions {
@@ -34,8 +34,8 @@ export interface AgentAppOptions {
   readonly exit: (reason: string) => void;
   /** fastify's logger; the notifier's winston logger in production. @default no logging */
   readonly loggerInstance?: FastifyBaseLogger;
-  /** Time of the signature check and of every timestamp the API answers with. */
-  readonly clock: Clock;
+  /** Time of the signature check and of every timestamp the API answers with. @default systemClock */
+  readonly clock?: Clock;
 }
 
 // Well under the shortest request_timeout a manager is tuned to (1 s) with the role change itself.
@@ -48,7 +48,7 @@ const FRESH_SAMPLE_WAIT_MS = 200;
  * learns nothing about the schemas.
  */
 export async function buildApp(options: AgentAppOptions): Promise<FastifyInstance> {
-  const { clock } = options;
+  const clock = options.clock ?? systemClock;
   const now = (): number => clock.now();
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
@@ -91,7 +91,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       ...(options.pendingFinalBackup ? { pendingFinalBackup: options.pendingFinalBackup } : {}),
       dryRun: options.dryRun,
       agentVersion: AGENT_VERSION,
-      now,
+      clock,
     });
   };
   app.post(AGENT_ROUTES.status.path, { schema: { body: AGENT_ROUTES.status.body, response: { 200: AGENT_ROUTES.status.response, ...errors } } }, status);

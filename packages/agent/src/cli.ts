@@ -4,7 +4,8 @@
  */
 import { FailoverError } from '@failover/core';
 import { createLogger, type RootLogger } from '@failover/notifier';
-import { formatProblems, loadAgentConfig, loadSecretFile, type AgentConfig } from '@failover/protocol';
+import { formatProblems, loadAgentConfig, type AgentConfig } from '@failover/protocol';
+import { loadAgentAuth, secretsToRedact, type AgentAuth } from './agent-auth';
 import { agentUsage, parseAgentArgs } from './cli-args';
 import { createAgent } from './create-agent';
 import { exampleConfigComments, exampleConfigJson } from './example-config';
@@ -79,21 +80,29 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = proc
     return AGENT_EXIT.config;
   }
   const { config } = loaded;
+  let auth: AgentAuth;
+  try {
+    auth = await loadAgentAuth(config);
+  } catch (error) {
+    if (!(error instanceof FailoverError)) throw error;
+    io.stderr.write(`failover-agent: ${error.message}\n`);
+    return AGENT_EXIT.config;
+  }
   const logger = createLogger({
     level: 'info',
     format: config.logFormat,
     ...(config.logFile ? { file: config.logFile, rotate: 'daily' as const } : {}),
     stream: io.stdout,
-    redact: await secretsToRedact(config),
+    redact: secretsToRedact(auth),
   });
   try {
-    return await serve(config, logger, io);
+    return await serve(config, auth, logger, io);
   } finally {
     await logger.close();
   }
 }
 
-async function serve(config: AgentConfig, logger: RootLogger, io: AgentCliIo): Promise<number> {
+async function serve(config: AgentConfig, auth: AgentAuth, logger: RootLogger, io: AgentCliIo): Promise<number> {
   let stop: (reason: string) => void = () => undefined;
   const stopped = new Promise<string>((resolve) => (stop = resolve));
   const unsubscribe = io.onStopSignal((signal) => stop(`received ${signal}`));
@@ -102,7 +111,7 @@ async function serve(config: AgentConfig, logger: RootLogger, io: AgentCliIo): P
     let listenOn;
     try {
       listenOn = parseListenAddress(config.listenAddr);
-      agent = await createAgent({ config, logger, exit: stop, env: io.env });
+      agent = await createAgent({ config, auth, logger, exit: stop, env: io.env });
     } catch (error) {
       if (!(error instanceof FailoverError)) throw error;
       logger.error({ code: error.code }, error.message);
@@ -126,17 +135,6 @@ async function serve(config: AgentConfig, logger: RootLogger, io: AgentCliIo): P
     return AGENT_EXIT.failure;
   } finally {
     unsubscribe();
-  }
-}
-
-// The log redacts the shared secret wherever it would appear; a secret file that cannot be
-// read is reported by createAgent with its own error, so it is ignored here.
-async function secretsToRedact(config: AgentConfig): Promise<string[]> {
-  if (config.auth.mode !== 'secret-file') return [];
-  try {
-    return [(await loadSecretFile(config.auth.secretFile)).secret.toString('utf8')];
-  } catch {
-    return [];
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { AgentLogger } from './logger';
+import type { Logger } from '@failover/core';
 import { redactSecrets } from './internal/redact';
 
 /** The outcome of one configured command; a failure is a value, never an exception. */
@@ -52,7 +52,7 @@ export interface CommandRunnerOptions {
   readonly timeoutMs?: number;
   /** Values never to appear in logs or results (the auth secret, keypair paths' contents). */
   readonly secrets?: readonly string[];
-  readonly logger: AgentLogger;
+  readonly logger: Logger;
   /** @default 'bash' */
   readonly shell?: string;
   /** Environment of the commands (PATH finds `agave-validator`, `solana`). @default process.env */

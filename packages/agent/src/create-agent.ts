@@ -1,45 +1,45 @@
-import { isValidPubkey, type Clock, type Role } from '@failover/core';
-import { loadSecretFile, type AgentConfig } from '@failover/protocol';
+import { isValidPubkey, type Clock, type Logger } from '@failover/core';
+import { systemClock, type AgentConfig } from '@failover/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { hostname } from 'node:os';
-import path from 'node:path';
-import { buildApp, type AppAuth } from './app';
-import { createCommandRunner } from './command-runner';
-import { createFinalBackupRetry } from './final-backup-retry';
-import { AgentAuthMissingError, AgentIdentityError, AgentTowerPathError } from './errors';
+import { warnAboutAuth, secretsToRedact, type AgentAuth } from './agent-auth';
+import { buildApp } from './app';
+import { createCommandRunner, type CommandRunner } from './command-runner';
+import { AgentIdentityError } from './errors';
+import { createSymlinkReader } from './identity-symlink';
 import { detectLocalIp } from './local-ip';
-import type { AgentLogger } from './logger';
 import { createPeerAsker, noPeer } from './peer-client';
 import { createProcessProbe, type ValidatorProbe } from './process-probe';
 import { detectStartRole, type StartRole } from './role-detection';
-import { createRoleRunner, holdsIdentity, type RoleRunner } from './role-runner';
+import { createRoleLink } from './role-link';
+import { createRoleRunner, holdsIdentity, type PeerAsker, type RoleRunner } from './role-runner';
 import { createStepExecutor } from './role-steps';
-import { createSymlinkReader } from './identity-symlink';
-import { createTowerKeeper, type TowerKeeper } from './tower-keeper';
+import { createTowerParts, type TowerParts } from './tower-parts';
+import type { TowerKeeper } from './tower-keeper';
 import { createTowerWatcher } from './tower-watcher';
-import { createCommandTowerStore, createDirectoryTowerStore, createEtcdTowerStore, type TowerStore } from './tower-store';
-import { createSolanaRpc, type RpcResult } from '@failover/protocol';
+import { createSolanaRpc, type ClusterRpc, type LocalRpc, type RpcResult, type SolanaRpc } from '@failover/protocol';
 import { createValidatorSampler, type ValidatorSampler } from './validator-sampler';
 
 /** Options of {@link createAgent}. */
 export interface CreateAgentOptions {
   /** The loaded, frozen config (`loadAgentConfig`). */
   readonly config: AgentConfig;
+  /** The authentication, loaded once at start (`loadAgentAuth`). */
+  readonly auth: AgentAuth;
   /** The logger for fastify and every part (the notifier's logger in production). */
   readonly logger: FastifyBaseLogger;
   /** Called when `/shutdown` asks the agent to exit (without `agent_stop_command`). */
   readonly exit: (reason: string) => void;
-  /** @default the real clock */
+  /** @default systemClock */
   readonly clock?: Clock;
   /** Environment of the configured commands. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where to find processes. @default '/proc' */
   readonly procRoot?: string;
-  /** Local RPC deadline of identity checks and start-up. @default 2_000 */
+  /** Deadline of each local and cluster RPC call. @default 2_000 */
   readonly rpcTimeoutMs?: number;
   /** Between two background probes of the validator that `/status` answers from. @default 400 */
   readonly statusProbeIntervalMs?: number;
-  /** Deadline of each background probe; a probe later than this makes the RPC unhealthy. @default 1_000 */
+  /** A background probe unanswered for longer than this makes the RPC unhealthy. @default 1_000 */
   readonly statusProbeDeadlineMs?: number;
   /** Watchdog tick. @default min(1 s, manager_timeout / 4) */
   readonly watchdogIntervalMs?: number;
@@ -63,136 +63,49 @@ export interface Agent {
   close(): Promise<void>;
 }
 
-/** The real clock, for the apps. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+/** What every part is built from. */
+interface Wiring {
+  readonly config: AgentConfig;
+  /** The staked identity, checked as a pubkey. */
+  readonly identity: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** The validator's local RPC and, when configured, the cluster's. */
+interface RpcClients {
+  readonly local: SolanaRpc;
+  readonly cluster: ClusterRpc | undefined;
+}
 
 /**
- * Wires an agent from its config: secret, stores, probes, the role machine and the HTTP app.
- * Refuses to build one that could not be safe (no authentication chosen, no staked identity,
- * no tower location), with an error that says what to set.
+ * Wires an agent from its loaded config and authentication: commands, the tower store and
+ * keeper, the role at start-up, the role machine, the background probe and the HTTP app, in
+ * that order. The config loader has already refused a config without the staked identity or
+ * the tower's location; a staked identity that is not a pubkey is refused here, with an
+ * error that says what to set.
  */
 export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
-  const { config } = options;
-  const log: AgentLogger = options.logger;
-  const clock = options.clock ?? systemClock;
-
-  const auth = await loadAuth(config, log);
-  const identity = config.validatorIdentity;
-  if (identity === undefined || !isValidPubkey(identity)) throw new AgentIdentityError(identity);
-  const towerFile = config.towerFilePath ?? (config.ledgerPath ? path.join(config.ledgerPath, `tower-1_9-${identity}.bin`) : undefined);
-  if (towerFile === undefined) throw new AgentTowerPathError();
-  const change = config.commands.identityChange;
-  if (change !== undefined && !change.includes('--require-tower')) {
-    // The Go README's example omits it; without it agave takes the identity even when the
-    // restored tower is missing or unreadable, and votes from an empty tower (S2).
-    log.warn({ command: 'identity_change_command' }, 'identity_change_command has no --require-tower; add it so the validator refuses the staked identity without the restored tower');
-  }
-  if (config.dryRun) log.warn({ dry_run: true }, 'dry-run: commands are logged as "would execute", no tower is written or removed; set dry_run: false to act');
-
-  const secrets = auth.mode === 'secret' ? [auth.secret.toString('utf8')] : [];
-  const placeholders: Record<string, string> = { validator_identity: identity, local_rpc: config.localRpc, tower_file: towerFile };
-  if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
-  const runner = createCommandRunner({ placeholders, dryRun: config.dryRun, timeoutMs: config.commandTimeoutMs, secrets, logger: log, ...(options.env ? { env: options.env } : {}) });
-
-  const store = createStore(config, identity, towerFile, runner);
-  const source = `${hostname()} ${config.listenAddr}`;
-  // The role runner is built later (its steps need the keeper); a fence can only come from a
-  // backup, and backups run only once the agent has started.
-  let fencedListener: (detail: string) => void = () => undefined;
-  const keeper = createTowerKeeper({ towerFile, identity, store, source, dryRun: config.dryRun, logger: log, now: () => clock.now(), onFenced: (detail) => fencedListener(detail) });
-
-  const localRpc = createSolanaRpc({ endpoints: [config.localRpc], timeoutMs: options.rpcTimeoutMs ?? 2_000 });
-  const currentIdentity = (): Promise<RpcResult<string>> => {
-    const check = config.commands.identityCheck;
-    if (check === undefined) return localRpc.getIdentity();
-    return runner.run('identity_check_command', check, { readOnly: true }).then((result) => {
-      const pubkey = result.stdout.split(/\s+/).find(isValidPubkey);
-      // The command stands where the local RPC would; its results name it as their source.
-      if (result.ok && pubkey !== undefined) return { ok: true, value: pubkey, endpoint: 'identity_check_command' };
-      return { ok: false, reason: 'malformed', message: `identity_check_command printed no pubkey (exit ${result.exitCode})`, endpoint: 'identity_check_command' };
-    });
-  };
-
-  const localIp = config.localIp ?? detectLocalIp();
-  const gossipCommand = config.commands.gossipCheck;
-  const clusterRpc = config.clusterRpc ? createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs: options.rpcTimeoutMs ?? 2_000 }) : undefined;
-  const startRole = await detectStartRole({
-    stakedIdentity: identity,
-    isActiveOnStart: config.isActiveOnStart,
-    localIdentity: currentIdentity,
-    ...(gossipCommand ? { gossipCheck: () => runner.run('gossip_check_command', gossipCommand, { readOnly: true }) } : {}),
-    ...(clusterRpc ? { clusterNodes: () => clusterRpc.getClusterNodes() } : {}),
-    ...(localIp ? { localIp } : {}),
-    logger: log,
-  });
-  const version = await localRpc.getVersion();
-  log.info(
-    { decided_by: startRole.decidedBy, detail: startRole.detail, validator_version: version.ok ? version.value : `unknown (${version.message})` },
-    `starting as ${startRole.role}`,
-  );
-
-  const managerTimeoutMs = config.managerTimeoutMs;
-  const probe = createProcessProbe({ processName: config.processName, ...(options.procRoot ? { procRoot: options.procRoot } : {}), now: () => clock.now() });
+  const wiring = startWiring(options);
+  const { config, clock, log } = wiring;
+  const runner = createCommandRunnerFor(wiring, options);
+  const roleLink = createRoleLink();
+  const tower = createTowerParts({ config, identity: wiring.identity, runner, roleLink, clock, logger: log });
+  const rpc = createRpcClients(config, options.rpcTimeoutMs ?? 2_000);
+  const currentIdentity = identityReader(config, runner, rpc.local);
+  const startRole = await decideStartRole(wiring, runner, rpc, currentIdentity);
+  const probe = createProcessProbe({ processName: config.processName, ...(options.procRoot ? { procRoot: options.procRoot } : {}), clock });
   const askPeer = config.peerEndpoint
-    ? createPeerAsker({ endpoint: config.peerEndpoint, secret: auth.mode === 'secret' ? auth.secret : undefined, self: config.listenAddr, now: () => clock.now() })
+    ? createPeerAsker({ endpoint: config.peerEndpoint, secret: options.auth.mode === 'secret' ? options.auth.secret : undefined, self: config.listenAddr, clock })
     : noPeer;
-  // Ticks often enough that an isolated node steps down within an eighth of its
-  // isolation_timeout of the limit, and a paused agent is told from a slow tick.
-  const isolationTickMs = config.isolationTimeoutMs > 0 ? Math.floor(config.isolationTimeoutMs / 8) : Infinity;
-  const watchdogIntervalMs = options.watchdogIntervalMs ?? Math.max(10, Math.min(1_000, Math.floor(managerTimeoutMs / 4), isolationTickMs));
-  // Built before the role runner, which its steps need; it reads the role only once running.
-  let roleNow: () => Role = () => 'unknown';
-  const finalBackupRetry = createFinalBackupRetry({ keeper, role: () => roleNow(), clock, logger: log });
-  const role = createRoleRunner({
-    initialRole: startRole.role,
-    clock,
-    machine: {
-      managerTimeoutMs,
-      startupGraceMs: config.startupGracePeriodMs,
-      peerCheckIntervalMs: Math.min(10_000, managerTimeoutMs),
-      stepTimeouts: { commandMs: config.commandTimeoutMs },
-      isolationTimeoutMs: config.isolationTimeoutMs,
-      tickIntervalMs: watchdogIntervalMs,
-    },
-    executeStep: createStepExecutor({
-      commands: config.commands,
-      runner,
-      keeper,
-      stakedIdentity: identity,
-      currentIdentity,
-      probe,
-      symlinkPubkey: createSymlinkReader(config.identitySymlinkPath),
-      finalBackupRetry,
-      dryRun: config.dryRun,
-      clock,
-      logger: log,
-      ...(options.confirmBackoffMs === undefined ? {} : { confirmBackoffMs: options.confirmBackoffMs }),
-    }),
-    askPeer,
-    checkIdentity: async () => {
-      const identity = await currentIdentity();
-      if (!identity.ok) return { identity: 'unknown', detail: identity.message };
-      return { identity: identity.value === config.validatorIdentity ? 'staked' : 'unstaked', detail: identity.value };
-    },
-    // Any answer counts: the question is whether this node is cut off, not who is active.
-    probeReachability: async () => {
-      const [peer, cluster] = await Promise.all([askPeer(), clusterRpc ? clusterRpc.getSlot() : Promise.resolve({ ok: false })]);
-      return { peer: peer.answer !== 'unreachable', cluster: cluster.ok };
-    },
-    logger: log,
-    watchdogIntervalMs,
-  });
-  fencedListener = (detail) => role.towerFenced(detail);
-  roleNow = () => role.role();
+  const role = createRoleRunnerFor(wiring, options, { startRole, runner, tower, probe, currentIdentity, askPeer, rpc });
+  roleLink.attach(role);
 
-  const watcher = createTowerWatcher({ towerFile, isActive: () => holdsIdentity(role.role()), backup: () => keeper.backupNext(), clock, logger: log });
+  const watcher = createTowerWatcher({ towerFile: config.towerFilePath, isActive: () => holdsIdentity(role.role()), backup: () => tower.keeper.backupNext(), clock, logger: log });
   const sampler = createValidatorSampler({
     probe,
-    localRpc: createSolanaRpc({ endpoints: [config.localRpc], timeoutMs: options.statusProbeDeadlineMs ?? 1_000 }),
+    // The probe answers /status within its own deadline, shorter than a command's.
+    localRpc: rpc.local.withDeadline(options.statusProbeDeadlineMs ?? 1_000),
     clock,
     ...(options.statusProbeIntervalMs === undefined ? {} : { intervalMs: options.statusProbeIntervalMs }),
     ...(options.statusProbeDeadlineMs === undefined ? {} : { deadlineMs: options.statusProbeDeadlineMs }),
@@ -200,11 +113,11 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const stopTemplate = config.commands.agentStop;
   const app = await buildApp({
     role,
-    keeper,
+    keeper: tower.keeper,
     sampler,
-    pendingFinalBackup: () => finalBackupRetry.pending(),
+    pendingFinalBackup: () => tower.finalBackupRetry.pending(),
     currentIdentity,
-    auth,
+    auth: options.auth,
     allowedIps: config.allowedIps,
     dryRun: config.dryRun,
     ...(stopTemplate ? { stopCommand: () => runner.run('agent_stop_command', stopTemplate) } : {}),
@@ -218,7 +131,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   return {
     app,
     role,
-    keeper,
+    keeper: tower.keeper,
     probe,
     sampler,
     startRole,
@@ -229,38 +142,154 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     async close() {
       await watcher.stop();
       await role.stop();
-      await finalBackupRetry.stop();
+      await tower.finalBackupRetry.stop();
       await sampler.stop();
       await app.close();
-      await store.close();
+      await tower.store.close();
     },
   };
 }
 
-async function loadAuth(config: AgentConfig, log: AgentLogger): Promise<AppAuth> {
-  switch (config.auth.mode) {
-    case 'secret-file': {
-      const loaded = await loadSecretFile(config.auth.secretFile);
-      for (const warning of loaded.warnings) log.warn({}, warning);
-      return { mode: 'secret', secret: loaded.secret };
-    }
-    case 'insecure':
-      // Said at every start: an open agent API lets anyone on the network move the identity.
-      log.warn({ insecure_no_auth: true }, 'insecure_no_auth: the agent API accepts unauthenticated requests; anyone who can reach it can trigger a failover');
-      return { mode: 'insecure' };
-    case 'missing':
-      throw new AgentAuthMissingError();
+/** Checks the staked identity's form and says at start what an operator must know. */
+function startWiring(options: CreateAgentOptions): Wiring {
+  const { config } = options;
+  const log: Logger = options.logger;
+  warnAboutAuth(options.auth, log);
+  // Its presence is a config rule; its form is checked here, where it is used, so that a
+  // migrated file with placeholders still loads for reading.
+  if (!isValidPubkey(config.validatorIdentity)) throw new AgentIdentityError(config.validatorIdentity);
+  const change = config.commands.identityChange;
+  if (change !== undefined && !change.includes('--require-tower')) {
+    // The Go README's example omits it; without it agave takes the identity even when the
+    // restored tower is missing or unreadable, and votes from an empty tower (S2).
+    log.warn({ command: 'identity_change_command' }, 'identity_change_command has no --require-tower; add it so the validator refuses the staked identity without the restored tower');
   }
+  if (config.dryRun) log.warn({ dry_run: true }, 'dry-run: commands are logged as "would execute", no tower is written or removed; set dry_run: false to act');
+  return { config, identity: config.validatorIdentity, clock: options.clock ?? systemClock, log };
 }
 
-function createStore(config: AgentConfig, identity: string, towerFile: string, runner: ReturnType<typeof createCommandRunner>): TowerStore {
-  const setting = config.towerStore;
-  switch (setting.kind) {
-    case 'directory':
-      return createDirectoryTowerStore({ directory: setting.dir, identity });
-    case 'etcd':
-      return createEtcdTowerStore({ endpoints: setting.endpoints, prefix: setting.prefix, identity });
-    case 'command':
-      return createCommandTowerStore({ runner, towerFile, backupCommand: setting.backupCommand, restoreCommand: setting.restoreCommand });
-  }
+/** The runner of every configured command, with the config's placeholders and the secret masked. */
+function createCommandRunnerFor(wiring: Wiring, options: CreateAgentOptions): CommandRunner {
+  const { config } = wiring;
+  const placeholders: Record<string, string> = { validator_identity: wiring.identity, local_rpc: config.localRpc, tower_file: config.towerFilePath };
+  if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
+  return createCommandRunner({
+    placeholders,
+    dryRun: config.dryRun,
+    timeoutMs: config.commandTimeoutMs,
+    secrets: secretsToRedact(options.auth),
+    logger: wiring.log,
+    ...(options.env ? { env: options.env } : {}),
+  });
+}
+
+function createRpcClients(config: AgentConfig, timeoutMs: number): RpcClients {
+  return {
+    local: createSolanaRpc({ endpoints: [config.localRpc], timeoutMs }),
+    cluster: config.clusterRpc ? createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs }) : undefined,
+  };
+}
+
+/** The validator's identity now: `identity_check_command` when configured, else the local RPC. */
+function identityReader(config: AgentConfig, runner: CommandRunner, localRpc: LocalRpc): () => Promise<RpcResult<string>> {
+  const check = config.commands.identityCheck;
+  if (check === undefined) return () => localRpc.getIdentity();
+  return () =>
+    runner.run('identity_check_command', check, { readOnly: true }).then((result) => {
+      const pubkey = result.stdout.split(/\s+/).find(isValidPubkey);
+      // The command stands where the local RPC would; its results name it as their source.
+      if (result.ok && pubkey !== undefined) return { ok: true, value: pubkey, endpoint: 'identity_check_command' };
+      return { ok: false, reason: 'malformed', message: `identity_check_command printed no pubkey (exit ${result.exitCode})`, endpoint: 'identity_check_command' };
+    });
+}
+
+/** Decides the role at start-up and logs it with the validator's version. */
+async function decideStartRole(wiring: Wiring, runner: CommandRunner, rpc: RpcClients, currentIdentity: () => Promise<RpcResult<string>>): Promise<StartRole> {
+  const { config, log } = wiring;
+  const localIp = config.localIp ?? detectLocalIp();
+  const gossipCommand = config.commands.gossipCheck;
+  const cluster = rpc.cluster;
+  const startRole = await detectStartRole({
+    stakedIdentity: wiring.identity,
+    isActiveOnStart: config.isActiveOnStart,
+    localIdentity: currentIdentity,
+    ...(gossipCommand ? { gossipCheck: () => runner.run('gossip_check_command', gossipCommand, { readOnly: true }) } : {}),
+    ...(cluster ? { clusterNodes: () => cluster.getClusterNodes() } : {}),
+    ...(localIp ? { localIp } : {}),
+    logger: log,
+  });
+  const version = await rpc.local.getVersion();
+  log.info(
+    { decided_by: startRole.decidedBy, detail: startRole.detail, validator_version: version.ok ? version.value : `unknown (${version.message})` },
+    `starting as ${startRole.role}`,
+  );
+  return startRole;
+}
+
+/** What the role runner drives and asks. */
+interface RoleParts {
+  readonly startRole: StartRole;
+  readonly runner: CommandRunner;
+  readonly tower: TowerParts;
+  readonly probe: ValidatorProbe;
+  readonly currentIdentity: () => Promise<RpcResult<string>>;
+  readonly askPeer: PeerAsker;
+  readonly rpc: RpcClients;
+}
+
+/** The role runner: core's agent machine, with the steps, checks and watchdog of this agent. */
+function createRoleRunnerFor(wiring: Wiring, options: CreateAgentOptions, parts: RoleParts): RoleRunner {
+  const { config, clock, log } = wiring;
+  const { currentIdentity, askPeer } = parts;
+  const cluster = parts.rpc.cluster;
+  const managerTimeoutMs = config.managerTimeoutMs;
+  const watchdogIntervalMs = options.watchdogIntervalMs ?? watchdogInterval(config);
+  return createRoleRunner({
+    initialRole: parts.startRole.role,
+    clock,
+    machine: {
+      managerTimeoutMs,
+      startupGraceMs: config.startupGracePeriodMs,
+      peerCheckIntervalMs: Math.min(10_000, managerTimeoutMs),
+      stepTimeouts: { commandMs: config.commandTimeoutMs },
+      isolationTimeoutMs: config.isolationTimeoutMs,
+      tickIntervalMs: watchdogIntervalMs,
+    },
+    executeStep: createStepExecutor({
+      commands: config.commands,
+      runner: parts.runner,
+      keeper: parts.tower.keeper,
+      stakedIdentity: wiring.identity,
+      currentIdentity,
+      probe: parts.probe,
+      symlinkPubkey: createSymlinkReader(config.identitySymlinkPath),
+      finalBackupRetry: parts.tower.finalBackupRetry,
+      dryRun: config.dryRun,
+      clock,
+      logger: log,
+      ...(options.confirmBackoffMs === undefined ? {} : { confirmBackoffMs: options.confirmBackoffMs }),
+    }),
+    askPeer,
+    checkIdentity: async () => {
+      const identity = await currentIdentity();
+      if (!identity.ok) return { identity: 'unknown', detail: identity.message };
+      return { identity: identity.value === wiring.identity ? 'staked' : 'unstaked', detail: identity.value };
+    },
+    // Any answer counts: the question is whether this node is cut off, not who is active.
+    probeReachability: async () => {
+      const [peer, clusterSlot] = await Promise.all([askPeer(), cluster ? cluster.getSlot() : Promise.resolve({ ok: false })]);
+      return { peer: peer.answer !== 'unreachable', cluster: clusterSlot.ok };
+    },
+    logger: log,
+    watchdogIntervalMs,
+  });
+}
+
+/**
+ * Ticks often enough that an isolated node steps down within an eighth of its
+ * isolation_timeout of the limit, and a paused agent is told from a slow tick.
+ */
+function watchdogInterval(config: AgentConfig): number {
+  const isolationTickMs = config.isolationTimeoutMs > 0 ? Math.floor(config.isolationTimeoutMs / 8) : Infinity;
+  return Math.max(10, Math.min(1_000, Math.floor(config.managerTimeoutMs / 4), isolationTickMs));
 }

@@ -19,26 +19,17 @@ export class AgentAuthMissingError extends AgentError {
   }
 }
 
-/** Thrown when `validator_identity` is absent or not a base58 public key. */
+/**
+ * Thrown when `validator_identity` is not a base58 public key (a placeholder left from a
+ * migration, a typo). Its absence is a config problem, refused when the config is loaded.
+ */
 export class AgentIdentityError extends AgentError {
-  /** The configured value, when there is one (a pubkey is public). */
-  readonly value: string | undefined;
+  /** The configured value (a pubkey is public). */
+  readonly value: string;
 
-  constructor(value: string | undefined) {
-    super(
-      'FAILOVER_AGENT_IDENTITY',
-      value === undefined
-        ? 'validator_identity is not configured; the agent needs the staked identity pubkey to find, verify and back up its tower'
-        : `validator_identity "${value}" is not a base58 public key`,
-    );
+  constructor(value: string) {
+    super('FAILOVER_AGENT_IDENTITY', `validator_identity "${value}" is not a base58 public key`);
     this.value = value;
-  }
-}
-
-/** Thrown when the tower file location cannot be known (no `tower_file_path`, no `ledger_path`). */
-export class AgentTowerPathError extends AgentError {
-  constructor() {
-    super('FAILOVER_AGENT_TOWER_PATH', 'neither tower_file_path nor ledger_path is configured; the agent cannot find the tower file');
   }
 }
 
@@ -54,4 +45,4 @@ export class AgentListenAddressError extends AgentError {
 }
 
 /** Every code the agent's errors use, for the documentation test. */
-export const AGENT_ERROR_CODES = ['FAILOVER_AGENT_NO_AUTH', 'FAILOVER_AGENT_IDENTITY', 'FAILOVER_AGENT_TOWER_PATH', 'FAILOVER_AGENT_LISTEN_ADDR'] as const;
+export const AGENT_ERROR_CODES = ['FAILOVER_AGENT_NO_AUTH', 'FAILOVER_AGENT_IDENTITY', 'FAILOVER_AGENT_LISTEN_ADDR'] as const;

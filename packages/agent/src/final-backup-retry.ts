@@ -1,5 +1,4 @@
-import type { Clock, Role, TimerHandle } from '@failover/core';
-import type { AgentLogger } from './logger';
+import type { Clock, Logger, Role, TimerHandle } from '@failover/core';
 import type { TowerKeeper } from './tower-keeper';
 
 /** Options of {@link createFinalBackupRetry}. */
@@ -8,7 +7,7 @@ export interface FinalBackupRetryOptions {
   /** The agent's role now; retries run only while it is a settled passive. */
   readonly role: () => Role;
   readonly clock: Clock;
-  readonly logger: AgentLogger;
+  readonly logger: Logger;
   /** Pause before the first retry; doubled after each failure. @default 1000 */
   readonly firstDelayMs?: number;
   /** Longest pause between two retries. @default 5000 */

@@ -1,7 +1,8 @@
 export { AGENT_EXIT, main, runAgentCli, type AgentCliIo } from './cli';
 export { buildApp, type AgentAppOptions, type AppAuth } from './app';
-export { createAgent, systemClock, type Agent, type CreateAgentOptions } from './create-agent';
-export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentTowerPathError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';
+export { createAgent, type Agent, type CreateAgentOptions } from './create-agent';
+export { loadAgentAuth, type AgentAuth } from './agent-auth';
+export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';
 export { createCommandRunner, resolvePlaceholders, type CommandResult, type CommandRunner, type CommandRunnerOptions, type RunOptions } from './command-runner';
 export { createProcessProbe, type ProcessProbeOptions, type ProcessSnapshot, type ValidatorProbe } from './process-probe';
 export { createTowerKeeper, type TowerKeeper, type TowerKeeperOptions, type BackupReport, type RestoreReport, type TowerState } from './tower-keeper';
@@ -13,5 +14,4 @@ export { createStepExecutor, type StepExecutorOptions } from './role-steps';
 export { createPeerAsker, type PeerAskerOptions } from './peer-client';
 export { parseListenAddress } from './listen-address';
 export { agentUsage, parseAgentArgs, type AgentCommand, type ParsedAgentArgs } from './cli-args';
-export { silentLogger, type AgentLogger } from './logger';
 export { AGENT_VERSION } from './version';

@@ -1,5 +1,5 @@
-import type { PeerAnswer } from '@failover/core';
-import { createAgentClient } from '@failover/protocol';
+import type { Clock, PeerAnswer } from '@failover/core';
+import { createAgentClient, type Secret } from '@failover/protocol';
 import type { PeerAsker } from './role-runner';
 
 /** Options of {@link createPeerAsker}. */
@@ -7,13 +7,13 @@ export interface PeerAskerOptions {
   /** `peer_endpoint`: the other agent's base URL. */
   readonly endpoint: string;
   /** The shared secret; undefined with `insecure_no_auth`. */
-  readonly secret: Buffer | undefined;
+  readonly secret: Secret | undefined;
   /** Who asks, as the Go tool sent it (its listen address). */
   readonly self: string;
   /** @default 3_000 */
   readonly timeoutMs?: number;
-  /** @default Date.now */
-  readonly now?: () => number;
+  /** For signatures and wire timestamps. */
+  readonly clock: Clock;
 }
 
 /**
@@ -26,7 +26,7 @@ export function createPeerAsker(options: PeerAskerOptions): PeerAsker {
     baseUrl: options.endpoint,
     secret: options.secret,
     timeoutMs: options.timeoutMs ?? 3_000,
-    ...(options.now ? { now: options.now } : {}),
+    clock: options.clock,
   });
   return async () => {
     const result = await client.peerStatus({ fromValidator: options.self });

@@ -1,3 +1,4 @@
+import type { Clock } from '@failover/core';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -30,8 +31,8 @@ export interface ProcessProbeOptions {
   readonly crashLoopWindowMs?: number;
   /** Restarts within the window that make a crash loop. @default 3 */
   readonly crashLoopRestarts?: number;
-  /** Wall clock for the restart window. @default Date.now */
-  readonly now?: () => number;
+  /** Wall clock for the restart window. */
+  readonly clock: Clock;
 }
 
 // Linux keeps only the first 15 bytes of a process name in /proc/PID/comm (TASK_COMM_LEN 16,
@@ -59,7 +60,7 @@ export function createProcessProbe(options: ProcessProbeOptions): ValidatorProbe
   const procRoot = options.procRoot ?? '/proc';
   const windowMs = options.crashLoopWindowMs ?? 600_000;
   const threshold = options.crashLoopRestarts ?? 3;
-  const now = options.now ?? Date.now;
+  const { clock } = options;
   let lastMain: FoundProcess | undefined;
   let restarts: number[] = [];
 
@@ -67,7 +68,7 @@ export function createProcessProbe(options: ProcessProbeOptions): ValidatorProbe
     async probe(): Promise<ProcessSnapshot> {
       const found = await findProcesses(procRoot, options.processName);
       const main = found[0];
-      const at = now();
+      const at = clock.now();
       if (main && lastMain && (main.pid !== lastMain.pid || main.startTicks !== lastMain.startTicks)) {
         restarts.push(at);
       }

@@ -1,7 +1,6 @@
-import { findNodeByPubkey, parseGossipTable, type GossipNode } from '@failover/core';
+import { findNodeByPubkey, parseGossipTable, type GossipNode, type Logger } from '@failover/core';
 import type { RpcResult } from '@failover/protocol';
 import type { CommandResult } from './command-runner';
-import type { AgentLogger } from './logger';
 
 /** The role to start in, and what decided it (logged at start-up). */
 export interface StartRole {
@@ -23,7 +22,7 @@ export interface RoleSources {
   readonly clusterNodes?: () => Promise<RpcResult<readonly GossipNode[]>>;
   /** `local_ip`, or detected from the interfaces. */
   readonly localIp?: string;
-  readonly logger: AgentLogger;
+  readonly logger: Logger;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type AgentResponse,
   type AgentState,
   type Clock,
+  type Logger,
   type ObservedIdentity,
   type PeerAnswer,
   type PlanStep,
@@ -16,7 +17,6 @@ import {
   type TimerHandle,
   type TowerStale,
 } from '@failover/core';
-import type { AgentLogger } from './logger';
 
 /** A step's outcome; `towerStale` when `restore-tower` refused a tower below `min_tower_slot`. */
 export type StepOutcome = StepResult & { readonly towerStale?: TowerStale };
@@ -42,7 +42,7 @@ export interface RoleRunnerOptions {
   readonly askPeer: PeerAsker;
   readonly checkIdentity: IdentityChecker;
   readonly probeReachability: ReachabilityProbe;
-  readonly logger: AgentLogger;
+  readonly logger: Logger;
   /** How often the watchdog looks at the manager's silence. @default 1_000 */
   readonly watchdogIntervalMs?: number;
 }

@@ -1,8 +1,7 @@
-import { judgeUnstaked, type AgentAction, type Clock, type PlanStep, type StepResult } from '@failover/core';
-import type { AgentCommands, RpcResult } from '@failover/protocol';
+import { judgeUnstaked, type AgentAction, type Clock, type Logger, type PlanStep, type StepResult } from '@failover/core';
+import { sleep, type AgentCommands, type RpcResult } from '@failover/protocol';
 import type { CommandResult, CommandRunner } from './command-runner';
 import type { FinalBackupRetry } from './final-backup-retry';
-import type { AgentLogger } from './logger';
 import type { ValidatorProbe } from './process-probe';
 import type { StepExecutor, StepOutcome } from './role-runner';
 import type { TowerKeeper } from './tower-keeper';
@@ -22,7 +21,7 @@ export interface StepExecutorOptions {
   readonly symlinkPubkey: () => Promise<string | null>;
   readonly dryRun: boolean;
   readonly clock: Clock;
-  readonly logger: AgentLogger;
+  readonly logger: Logger;
   /** Retries a failed final backup while passive; without it the tower file is just kept. */
   readonly finalBackupRetry?: FinalBackupRetry;
   /** Pause before re-checking the identity, times the attempt number. @default 250 */
@@ -60,7 +59,7 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
       logger.info({ dry_run: true }, `would confirm the validator runs ${wantStaked ? 'the staked' : 'an unstaked'} identity`);
       return { ok: true };
     }
-    if (attempt > 1) await pause(options.clock, backoffMs * (attempt - 1));
+    if (attempt > 1) await sleep(options.clock, backoffMs * (attempt - 1));
     const identity = await options.currentIdentity();
     if (!wantStaked) return confirmUnstaked(identity);
     if (!identity.ok) return { ok: false, detail: `cannot read the validator's identity: ${identity.message}` };
@@ -159,8 +158,4 @@ function fromCommand(label: string, result: CommandResult): StepResult {
   const why = result.timedOut ? `timed out after ${result.durationMs} ms` : `exited with ${result.exitCode ?? 'a signal'}`;
   const stderr = result.stderr.trim().slice(-300);
   return { ok: false, detail: `${label} ${why}${stderr ? `: ${stderr}` : ''}` };
-}
-
-function pause(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }

@@ -1,4 +1,4 @@
-import type { Role } from '@failover/core';
+import type { Clock, Role } from '@failover/core';
 import type { StatusResponse } from '@failover/protocol';
 import type { TowerKeeper } from './tower-keeper';
 import type { ValidatorSampler } from './validator-sampler';
@@ -15,7 +15,7 @@ export interface StatusSources {
   readonly pendingFinalBackup?: () => string | null;
   readonly dryRun: boolean;
   readonly agentVersion: string;
-  readonly now: () => number;
+  readonly clock: Clock;
 }
 
 /**
@@ -61,7 +61,7 @@ export function buildStatus(sources: StatusSources): StatusResponse {
     is_active: role !== 'passive',
     last_tower_backup: backedUpAt,
     ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
-    timestamp: Math.floor(sources.now() / 1000),
+    timestamp: Math.floor(sources.clock.now() / 1000),
     ...(fresh?.identity.ok === true ? { identity_pubkey: fresh.identity.value } : {}),
     ...(role === 'unknown' ? {} : { role }),
     ...(last && last.lastVotedSlot !== null ? { tower: { last_vote_slot: last.lastVotedSlot, sha256: last.sha256, backed_up_at: backedUpAt } } : {}),

@@ -1,8 +1,7 @@
-import { decodeTower, type TowerStale } from '@failover/core';
+import { decodeTower, type Clock, type Logger, type TowerStale } from '@failover/core';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './internal/atomic-write';
-import type { AgentLogger } from './logger';
 import { sha256Hex, type BackupFailure, type TowerBackupMeta, type TowerStore } from './tower-store';
 
 /** The outcome of a backup attempt. */
@@ -61,9 +60,8 @@ export interface TowerKeeperOptions {
   readonly source: string;
   /** Log instead of writing or removing anything. */
   readonly dryRun: boolean;
-  readonly logger: AgentLogger;
-  /** @default Date.now */
-  readonly now?: () => number;
+  readonly logger: Logger;
+  readonly clock: Clock;
   /**
    * Called when the store refused a backup as fenced: another agent wrote this identity's
    * tower since this one last read or wrote it, so another machine was given the identity.
@@ -80,7 +78,7 @@ interface DiskTower {
 /** Creates the tower keeper for one staked identity and one store. */
 export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
   const { logger, store, towerFile, identity } = options;
-  const now = options.now ?? Date.now;
+  const { clock } = options;
   let inFlight: Promise<BackupReport> | undefined;
   let lastBackup: TowerBackupMeta | null = null;
   let lastBackupAt: number | null = null;
@@ -111,7 +109,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
       sha256,
       lastVotedSlot: disk.lastVotedSlot,
       source: options.source,
-      takenAt: new Date(now()).toISOString(),
+      takenAt: new Date(clock.now()).toISOString(),
     };
     if (options.dryRun) {
       logger.info({ tower_sha256: sha256, last_voted_slot: disk.lastVotedSlot, dry_run: true }, `would back up ${towerFile} to ${store.describe()}`);
@@ -124,7 +122,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
       return { ...failed, reason: outcome.reason };
     }
     lastBackup = meta;
-    lastBackupAt = now();
+    lastBackupAt = clock.now();
     if (lastError) logger.info({ store: store.describe() }, 'tower backups resumed');
     lastError = null;
     logger.debug({ last_voted_slot: meta.lastVotedSlot, tower_sha256: sha256 }, 'tower backed up');
@@ -132,7 +130,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
   };
 
   const fail = (message: string, quiet = false): BackupReport & { status: 'failed' } => {
-    lastError = { message, at: now() };
+    lastError = { message, at: clock.now() };
     if (!quiet) logger.error({ store: store.describe() }, message);
     return { status: 'failed', error: message };
   };

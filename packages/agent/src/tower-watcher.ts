@@ -1,8 +1,7 @@
-import type { Clock, TimerHandle } from '@failover/core';
+import type { Clock, Logger, TimerHandle } from '@failover/core';
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { AgentLogger } from './logger';
 
 /** Options of {@link createTowerWatcher}. */
 export interface TowerWatcherOptions {
@@ -13,7 +12,7 @@ export interface TowerWatcherOptions {
   /** One backup; the keeper skips it when the file is unchanged or a backup is in flight. */
   readonly backup: () => Promise<unknown>;
   readonly clock: Clock;
-  readonly logger: AgentLogger;
+  readonly logger: Logger;
   /**
    * Period of the `stat` fallback, for file systems where `fs.watch` misses events (NFS,
    * some overlay set-ups) or cannot watch at all.

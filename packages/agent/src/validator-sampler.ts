@@ -42,7 +42,7 @@ export interface ValidatorSampler {
 /** Options of {@link createValidatorSampler}. */
 export interface ValidatorSamplerOptions {
   readonly probe: ValidatorProbe;
-  /** The validator's local RPC; its calls must time out at `deadlineMs`. */
+  /** The validator's local RPC; its calls end at the client's own deadline, and a sample still waiting past `deadlineMs` reads as overdue. */
   readonly localRpc: LocalRpc;
   readonly clock: Clock;
   /** From the start of one sample to the start of the next. @default 400 */
@@ -52,7 +52,7 @@ export interface ValidatorSamplerOptions {
 }
 
 /**
- * Samples the validator's process and local RPC every `intervalMs`, each sample bounded by
+ * Samples the validator's process and local RPC every `intervalMs`, each sample held to
  * `deadlineMs`. A frozen validator (SIGSTOP, a hung RPC thread) accepts connections and never
  * answers; waiting on it inside `/status` made the agent itself look unreachable to a manager
  * with a shorter `request_timeout`, and the manager then promoted past a node it could have

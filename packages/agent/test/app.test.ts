@@ -25,7 +25,7 @@ describe('authentication', () => {
   const refusals: Array<[string, (body: string) => Record<string, string>, string]> = [
     ['no header', () => ({}), 'FAILOVER_AUTH_MISSING'],
     ['a malformed header', () => ({ [AUTH_HEADER]: 'Bearer abc' }), 'FAILOVER_AUTH_MALFORMED'],
-    ['a signature made with another secret', (body) => ({ [AUTH_HEADER]: signRequest({ secret: 'another-secret-of-enough-length', method: 'POST', path: '/failover', body, now: Date.now() }) }), 'FAILOVER_AUTH_BAD_SIGNATURE'],
+    ['a signature made with another secret', (body) => ({ [AUTH_HEADER]: signRequest({ secret: Buffer.from('another-secret-of-enough-length'), method: 'POST', path: '/failover', body, now: Date.now() }) }), 'FAILOVER_AUTH_BAD_SIGNATURE'],
     ['a signature over another path', (body) => ({ [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/status', body, now: Date.now() }) }), 'FAILOVER_AUTH_BAD_SIGNATURE'],
     ['a timestamp outside the skew window', (body) => ({ [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/failover', body, now: Date.now() - 120_000 }) }), 'FAILOVER_AUTH_SKEW'],
   ];

@@ -61,7 +61,7 @@ describe('command line', () => {
 
   it('lists every problem of an invalid config and exits 2', async () => {
     const file = path.join(dir.path, 'validator-config.json');
-    writeFileSync(file, JSON.stringify({ manager_timeout: 30, dry_run: 'yes', listen_adr: ':8080' }));
+    writeFileSync(file, JSON.stringify({ validator_identity: 'Stake11111111111111111111111111111111111111', ledger_path: dir.path, manager_timeout: 30, dry_run: 'yes', listen_adr: ':8080' }));
     const cli = io();
     await expect(runAgentCli(['--config', file], cli)).resolves.toBe(2);
     const text = cli.err.text();

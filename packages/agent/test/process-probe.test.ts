@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { SimulatedClock } from '@failover/core/testing';
+import { systemClock } from '@failover/protocol';
 import { argv0Name, createProcessProbe, parseStartTicks, type ProcessSnapshot, type ValidatorProbe } from '../src/process-probe';
 
 const children: ChildProcess[] = [];
@@ -36,34 +38,34 @@ afterEach(async () => {
 
 describe('process probe', () => {
   it('reports not running when no process has the exact name', async () => {
-    const probe = createProcessProbe({ processName: uniqueName('absent-') });
+    const probe = createProcessProbe({ processName: uniqueName('absent-'), clock: systemClock });
     expect(await probe.probe()).toEqual({ running: false, pids: [], uptimeSeconds: 0, recentRestarts: 0, crashLoop: false });
   });
 
   it('finds a process by its exact name and not by a prefix of it', async () => {
     const name = uniqueName('fo-');
     const child = spawnNamed(name);
-    const probe = createProcessProbe({ processName: name });
+    const probe = createProcessProbe({ processName: name, clock: systemClock });
     const snapshot = await probeUntil(probe, (s) => s.running);
     expect(snapshot.pids).toEqual([child.pid]);
     expect(snapshot.uptimeSeconds).toBeGreaterThanOrEqual(0);
-    expect((await createProcessProbe({ processName: name.slice(0, -1) }).probe()).running).toBe(false);
+    expect((await createProcessProbe({ processName: name.slice(0, -1), clock: systemClock }).probe()).running).toBe(false);
   });
 
   it('matches names longer than 15 characters on argv[0], which /proc/PID/comm truncates', async () => {
     const name = uniqueName('solana-validator-');
     const child = spawnNamed(name);
-    const probe = createProcessProbe({ processName: name });
+    const probe = createProcessProbe({ processName: name, clock: systemClock });
     const snapshot = await probeUntil(probe, (s) => s.running);
     expect(snapshot.pids).toEqual([child.pid]);
-    const sameFirst15 = createProcessProbe({ processName: `${name.slice(0, 15)}zz` });
+    const sameFirst15 = createProcessProbe({ processName: `${name.slice(0, 15)}zz`, clock: systemClock });
     expect((await sameFirst15.probe()).running).toBe(false);
   });
 
   it('lists several matching PIDs, oldest first', async () => {
     const name = uniqueName('fo-');
     const first = spawnNamed(name);
-    const probe = createProcessProbe({ processName: name });
+    const probe = createProcessProbe({ processName: name, clock: systemClock });
     await probeUntil(probe, (s) => s.running);
     const second = spawnNamed(name);
     const snapshot = await probeUntil(probe, (s) => s.pids.length === 2);
@@ -73,20 +75,20 @@ describe('process probe', () => {
 
   it('flags a crash loop after the threshold of restarts within the window, and clears it after', async () => {
     const name = uniqueName('fo-');
-    let now = 1_000_000;
-    const probe = createProcessProbe({ processName: name, crashLoopRestarts: 2, crashLoopWindowMs: 60_000, now: () => now });
+    const clock = new SimulatedClock(1_000_000);
+    const probe = createProcessProbe({ processName: name, crashLoopRestarts: 2, crashLoopWindowMs: 60_000, clock });
     let child = spawnNamed(name);
     await probeUntil(probe, (s) => s.running);
     for (let restart = 1; restart <= 2; restart++) {
       await stop(child);
       const previous = child.pid;
       child = spawnNamed(name);
-      now += 1_000;
+      clock.advance(1_000);
       const snapshot = await probeUntil(probe, (s) => s.pids[0] !== undefined && s.pids[0] !== previous);
       expect(snapshot.recentRestarts).toBe(restart);
       expect(snapshot.crashLoop).toBe(restart >= 2);
     }
-    now += 61_000;
+    clock.advance(61_000);
     expect(await probe.probe()).toMatchObject({ running: true, recentRestarts: 0, crashLoop: false });
   });
 });

@@ -1,10 +1,9 @@
 import type { StepResult } from '@failover/core';
-import { SimulatedClock } from '@failover/core/testing';
+import { SimulatedClock, silentLogger } from '@failover/core/testing';
 import fc from 'fast-check';
 import { resolvePlaceholders } from '../src/command-runner';
 import { redactSecrets } from '../src/internal/redact';
 import { createRoleRunner } from '../src/role-runner';
-import { silentLogger } from '../src/logger';
 
 const flush = async (): Promise<void> => {
   for (let i = 0; i < 10; i++) await Promise.resolve();

@@ -1,3 +1,4 @@
+import { SimulatedClock } from '@failover/core/testing';
 import type { ProcessSnapshot } from '../src/process-probe';
 import { buildStatus } from '../src/status-report';
 import type { TowerKeeper, TowerState } from '../src/tower-keeper';
@@ -26,7 +27,7 @@ function sources(view: SampleView, tower: Partial<TowerState> = {}) {
     role: () => 'active' as const,
     dryRun: false,
     agentVersion: '0.1.0',
-    now: () => NOW,
+    clock: new SimulatedClock(NOW),
   };
 }
 

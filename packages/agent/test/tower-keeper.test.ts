@@ -1,3 +1,4 @@
+import { systemClock } from '@failover/protocol';
 import { tempDir, type TempDir } from '@failover/testkit';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,7 @@ beforeEach(() => {
 afterEach(() => dir.remove());
 
 function keeper(store: TowerStore, dryRun = false): TowerKeeper {
-  return createTowerKeeper({ towerFile, identity: staked.pubkey, store, source: 'test-agent', dryRun, logger: recordingLogger() });
+  return createTowerKeeper({ towerFile, identity: staked.pubkey, store, source: 'test-agent', dryRun, logger: recordingLogger(), clock: systemClock });
 }
 const directoryStore = (): TowerStore => createDirectoryTowerStore({ directory: path.join(dir.path, 'store'), identity: staked.pubkey });
 
@@ -36,7 +37,7 @@ describe('backups', () => {
       { ok: false, reason: 'fenced', error: 'slot key written by someone else' },
     ];
     const store: TowerStore = { ...directoryStore(), backup: async () => outcomes.shift() ?? { ok: false, reason: 'failed', error: 'x' } };
-    const k = createTowerKeeper({ towerFile, identity: staked.pubkey, store, source: 'test-agent', dryRun: false, logger: recordingLogger(), onFenced: (detail) => fenced.push(detail) });
+    const k = createTowerKeeper({ towerFile, identity: staked.pubkey, store, source: 'test-agent', dryRun: false, logger: recordingLogger(), clock: systemClock, onFenced: (detail) => fenced.push(detail) });
     writeFileSync(towerFile, towerBytes(staked, 100));
     await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'failed' });
     expect(fenced).toEqual([]);

@@ -1,8 +1,8 @@
+import { systemClock } from '@failover/protocol';
 import { waitFor } from '@failover/testkit';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { systemClock } from '../src/create-agent';
 import { createTowerWatcher, type TowerWatcher } from '../src/tower-watcher';
 import { recordingLogger } from './support/recording-logger';
 

@@ -8,6 +8,7 @@ export * from './types';
 export * from './events';
 export * from './clock';
 export * from './log-effect';
+export * from './logger';
 export * from './health';
 export * from './step-sequence';
 export * from './failover-plan';

@@ -3,6 +3,7 @@
  * the main entry point so production bundles never carry them.
  */
 import type { Clock, TimerHandle } from './clock';
+import type { Logger } from './logger';
 
 interface ScheduledTimer {
   readonly handle: TimerHandle;
@@ -78,3 +79,11 @@ export class SimulatedClock implements Clock {
     return best;
   }
 }
+
+/** A {@link Logger} that drops every line, for tests that do not look at the log. */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

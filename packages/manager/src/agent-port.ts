@@ -4,7 +4,7 @@
  */
 import type { Clock } from '@failover/core';
 import { TowerStaleDetailsSchema, createAgentClient, toNodeStatus, toUnreachableReason } from '@failover/protocol';
-import type { AgentCallError, AgentClient } from '@failover/protocol';
+import type { AgentCallError, AgentClient, Secret } from '@failover/protocol';
 import { Value } from '@sinclair/typebox/value';
 import type { AgentPort, FailoverRefusal } from './failover-executor';
 
@@ -12,7 +12,7 @@ import type { AgentPort, FailoverRefusal } from './failover-executor';
 export interface AgentPortOptions {
   readonly endpoint: string;
   /** The shared secret; absent only with `insecure_no_auth`. */
-  readonly secret: Uint8Array | undefined;
+  readonly secret: Secret | undefined;
   /** `request_timeout`: the limit of each status call. */
   readonly requestTimeoutMs: number;
   readonly clock: Clock;
@@ -28,7 +28,7 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
   const client = createAgentClient({
     baseUrl: options.endpoint,
     timeoutMs: options.requestTimeoutMs,
-    now: () => options.clock.now(),
+    clock: options.clock,
     ...(options.secret === undefined ? {} : { secret: options.secret }),
   });
   // Echoed as last_received_timestamp, so the agent can tell that its answers are lost on

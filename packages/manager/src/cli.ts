@@ -5,15 +5,14 @@
 import { NODE_IDS } from '@failover/core';
 import type { NodeId } from '@failover/core';
 import { createLogger, NotifierOptionError } from '@failover/notifier';
-import { formatProblems, loadManagerConfig, loadSecretFile, SecretFileError } from '@failover/protocol';
-import type { ManagerConfig, ManagerFlags } from '@failover/protocol';
+import { formatProblems, loadManagerConfig, loadSecretFile, SecretFileError, systemClock } from '@failover/protocol';
+import type { ManagerConfig, ManagerFlags, Secret } from '@failover/protocol';
 import { createAgentPort } from './agent-port';
 import { describeCallError } from './agent-port';
 import { managerUsage, parseManagerArgs, type ParsedManagerArgs } from './cli-args';
 import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
 import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
 import { exampleConfigText } from './example-config';
-import { systemClock } from './internal/system-clock';
 import { startManager } from './start-manager';
 import { renderStatusTable } from './status-view';
 import { MANAGER_VERSION } from './version';
@@ -93,7 +92,7 @@ async function run(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
     format: config.logFormat,
     stream: io.stdout,
     ...(config.logFile === undefined ? {} : { file: config.logFile, rotate: 'daily' as const }),
-    redact: [...(config.telegram === undefined ? [] : [config.telegram.botToken]), ...(secret === undefined ? [] : [secret.toString('utf8')])],
+    redact: [...(config.telegram === undefined ? [] : [config.telegram.botToken]), ...(secret === undefined ? [] : [Buffer.from(secret).toString('utf8')])],
   });
   try {
     let manager;
@@ -176,7 +175,7 @@ async function controlTarget(config: ManagerConfig): Promise<ControlTarget> {
   return { host: config.controlListen.host, port: config.controlListen.port, secret: await clientSecret(config) };
 }
 
-async function clientSecret(config: ManagerConfig): Promise<Buffer | undefined> {
+async function clientSecret(config: ManagerConfig): Promise<Secret | undefined> {
   if (config.auth.mode === 'missing') throw new NoAuthSecretError();
   return config.auth.mode === 'secret-file' ? (await loadSecretFile(config.auth.secretFile)).secret : undefined;
 }

@@ -2,7 +2,7 @@
  * The client side of the control API, used by `failover-manager status` and `switchover`:
  * signed JSON requests to the manager on loopback.
  */
-import { AUTH_HEADER, CONTROL_PATHS, ControlStatusSchema, ErrorEnvelopeSchema, signRequest } from '@failover/protocol';
+import { AUTH_HEADER, CONTROL_PATHS, ControlStatusSchema, ErrorEnvelopeSchema, signRequest, systemClock, type Secret } from '@failover/protocol';
 import type { ControlStatus, SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { ControlApiError } from './errors';
@@ -12,7 +12,7 @@ export interface ControlTarget {
   readonly host: string;
   readonly port: number;
   /** Absent only with `insecure_no_auth`. */
-  readonly secret: Uint8Array | undefined;
+  readonly secret: Secret | undefined;
   /** @default 10000 for status; switchover has no overall limit (it follows the failover). */
   readonly timeoutMs?: number;
 }
@@ -46,7 +46,7 @@ export async function* requestSwitchover(target: ControlTarget, request: Switcho
 async function post(target: ControlTarget, path: string, body: object, signal: AbortSignal | undefined): Promise<Response> {
   const text = JSON.stringify(body);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (target.secret !== undefined) headers[AUTH_HEADER] = signRequest({ secret: target.secret, method: 'POST', path, body: text, now: Date.now() });
+  if (target.secret !== undefined) headers[AUTH_HEADER] = signRequest({ secret: target.secret, method: 'POST', path, body: text, now: systemClock.now() });
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
   let response: Response;
   try {

@@ -4,11 +4,9 @@
  * only does the I/O and judges the evidence, each action within its time limit.
  */
 import { mayHoldIdentity, proveStoppedVoting } from '@failover/core';
-import type { Clock, FailoverAction, FailoverEvent, NodeId, NodeObservation, Observation, StaleTowerRefusal, StepResult, VoteProofRules } from '@failover/core';
-import type { LogSink } from './log-sink';
-import type { ClusterRpc } from '@failover/protocol';
+import type { Clock, FailoverAction, FailoverEvent, Logger, NodeId, NodeObservation, Observation, StaleTowerRefusal, StepResult, VoteProofRules } from '@failover/core';
+import { sleep, type ClusterRpc } from '@failover/protocol';
 import type { GossipReader } from './gossip-source';
-import { sleep } from './internal/system-clock';
 import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';
 
 /** A refusal of `POST /failover` the executor acts on rather than just reports. */
@@ -64,7 +62,7 @@ export interface ExecutorContext {
   /** The first wait of a verify step, doubled after each poll up to `pollMs`. @default 50 */
   readonly firstPollMs?: number;
   /** Where a long step reports its progress; none when omitted. */
-  readonly progress?: { readonly log: LogSink; readonly notify: (event: FailoverEvent) => void };
+  readonly progress?: { readonly log: Logger; readonly notify: (event: FailoverEvent) => void };
   /** `verify voting` logs what it waits for this often. @default 5000 */
   readonly progressLogMs?: number;
   /** `verify voting` notifies once when no vote has landed after this long. @default 15000 */
@@ -284,7 +282,7 @@ async function verifyVoting(ctx: ExecutorContext, memory: RunMemory, node: NodeI
     const now = ctx.clock.now();
     if (result.ok || ctx.progress === undefined) return result;
     if (now >= nextLogAt) {
-      ctx.progress.log.log('warn', `verify voting ${node}: no vote seen after ${Math.round((now - started) / 1000)}s (limit ${Math.round((deadline - started) / 1000)}s): ${result.detail}`);
+      ctx.progress.log.warn({}, `verify voting ${node}: no vote seen after ${Math.round((now - started) / 1000)}s (limit ${Math.round((deadline - started) / 1000)}s): ${result.detail}`);
       nextLogAt = now + logEvery;
     }
     if (!notified && now - started >= notifyAfter) {

@@ -6,7 +6,7 @@ export { main, MANAGER_EXIT, runManagerCli } from './cli';
 export type { ManagerCliIo } from './cli';
 export { managerUsage, parseManagerArgs } from './cli-args';
 export type { ManagerCommand, ParsedManagerArgs } from './cli-args';
-export { startManager, logSinkOf } from './start-manager';
+export { startManager } from './start-manager';
 export type { ManagerHandle, StartManagerOptions } from './start-manager';
 export { createMonitor } from './monitor';
 export type { FailoverProgress, Monitor, MonitorOptions, MonitorSnapshot } from './monitor';
@@ -30,7 +30,6 @@ export { renderStatusTable, toControlStatus } from './status-view';
 export { firstLeaderGap, waitForSwitchoverWindow } from './switchover-window';
 export type { SwitchoverWindow, SwitchoverWindowOptions } from './switchover-window';
 export { EXAMPLE_MANAGER_CONFIG, exampleConfigText } from './example-config';
-export type { LogSink } from './log-sink';
 export { MANAGER_VERSION } from './version';
 export {
   ControlApiError,

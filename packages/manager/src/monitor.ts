@@ -10,6 +10,7 @@ import { reasonText } from '@failover/notifier';
 import type {
   Clock,
   FailoverEvent,
+  Logger,
   ManagerEffect,
   ManagerEvent,
   ManagerMachineOptions,
@@ -25,7 +26,6 @@ import type {
 import type { ClusterRpc } from '@failover/protocol';
 import { executeAction, type AgentPort, type ExecutorContext, type RunMemory } from './failover-executor';
 import type { GossipReader } from './gossip-source';
-import type { LogSink } from './log-sink';
 
 /** Options of {@link createMonitor}. */
 export interface MonitorOptions {
@@ -45,7 +45,7 @@ export interface MonitorOptions {
   readonly executor: Pick<ExecutorContext, 'stakedIdentityPubkey' | 'pusher' | 'pushTargets' | 'pollMs' | 'progressLogMs' | 'noVoteNotifyMs'>;
   /** Hands an event to the notifier; must not block (the notifier queues). */
   readonly notify: (event: FailoverEvent) => void;
-  readonly log: LogSink;
+  readonly log: Logger;
 }
 
 /** Progress of a failover, for the control API's switchover output. */
@@ -122,7 +122,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   function execute(effect: ManagerEffect): void {
     switch (effect.kind) {
       case 'log':
-        log.log(effect.level, effect.message, effect.fields);
+        log[effect.level](effect.fields ?? {}, effect.message);
         return;
       case 'notify':
         options.notify(effect.event);
@@ -149,7 +149,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const started = clock.now();
     const runMemory = memory ?? { reason: 'failover', demotedAt: {} };
     emit({ type: 'step-started', at: started, step: label, attempt: effect.attempt, compensating: effect.compensating });
-    log.log('info', `step ${label} (attempt ${effect.attempt} of ${effect.step.attempts})${effect.compensating ? ', undoing' : ''}`);
+    log.info({}, `step ${label} (attempt ${effect.attempt} of ${effect.step.attempts})${effect.compensating ? ', undoing' : ''}`);
     stepInFlight = executeAction(executorContext, runMemory, effect.step.action, effect.step.timeoutMs).then((executed) => {
       const at = clock.now();
       const { refusal, ...result } = executed;
@@ -172,20 +172,20 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const at = clock.now();
     if (slot.ok) {
       clusterSlot = { slot: slot.value, observedAt: at };
-      if (clusterSlotFailing) log.log('info', 'cluster slot readable again');
+      if (clusterSlotFailing) log.info({}, 'cluster slot readable again');
       clusterSlotFailing = false;
     } else if (!clusterSlotFailing) {
       // Reported once; until it recovers the old reading ages and core stops using it for lag.
-      log.log('warn', `cluster slot unavailable (${slot.reason}): ${slot.message}; the lag rule is suspended while the slot is stale`);
+      log.warn({}, `cluster slot unavailable (${slot.reason}): ${slot.message}; the lag rule is suspended while the slot is stale`);
       clusterSlotFailing = true;
     }
     if (voteAccount?.ok === true && voteAccount.value !== undefined) {
       vote = { lastVote: voteAccount.value.lastVote, delinquent: voteAccount.value.delinquent, observedAt: at };
     } else if (voteAccount !== undefined && !voteAccount.ok) {
-      log.log('debug', `vote account unavailable: ${voteAccount.message}`);
+      log.debug({}, `vote account unavailable: ${voteAccount.message}`);
     }
     if (gossipReading?.ok === true) gossip = gossipReading.value;
-    else if (gossipReading !== undefined && !gossipReading.ok) log.log('debug', `gossip unavailable: ${gossipReading.detail}`);
+    else if (gossipReading !== undefined && !gossipReading.ok) log.debug({}, `gossip unavailable: ${gossipReading.detail}`);
   }
 
   async function tick(): Promise<void> {
@@ -202,7 +202,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       timer = undefined;
       const startedAt = clock.now();
       tickInFlight = tick()
-        .catch((error: unknown) => log.log('error', `heartbeat failed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) => log.error({}, `heartbeat failed: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => {
           tickInFlight = undefined;
           schedule(Math.max(0, options.heartbeatIntervalMs - (clock.now() - startedAt)));

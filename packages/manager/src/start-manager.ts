@@ -5,17 +5,15 @@
  */
 import type { AddressInfo } from 'node:net';
 import { requestTimeoutWarning } from '@failover/core';
-import type { Clock, FailoverEvent, NodeId } from '@failover/core';
+import type { Clock, FailoverEvent, Logger, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
-import type { Logger, Notifier } from '@failover/notifier';
-import { createSolanaRpc, loadSecretFile, toManagerMachineOptions } from '@failover/protocol';
-import type { ManagerConfig } from '@failover/protocol';
+import type { AppLogger, Notifier } from '@failover/notifier';
+import { createSolanaRpc, loadSecretFile, systemClock, toManagerMachineOptions } from '@failover/protocol';
+import type { ManagerConfig, Secret } from '@failover/protocol';
 import { createAgentPort, type AgentLink } from './agent-port';
 import { buildControlServer } from './control-server';
 import { ManagerConfigError, NoAuthSecretError } from './errors';
 import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
-import { systemClock } from './internal/system-clock';
-import type { LogSink } from './log-sink';
 import { createMonitor, type Monitor } from './monitor';
 import { checkPushTargets, loadStakedKeypair } from './secure-identity';
 import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarget } from './ssh-identity-pusher';
@@ -24,8 +22,8 @@ import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarg
 export interface StartManagerOptions {
   readonly config: ManagerConfig;
   /** The process logger (notifier's `createLogger`); every event is also logged through it. */
-  readonly logger: Logger;
-  /** @default the real clock */
+  readonly logger: AppLogger;
+  /** @default systemClock */
   readonly clock?: Clock;
 }
 
@@ -47,13 +45,12 @@ export interface ManagerHandle {
 export async function startManager(options: StartManagerOptions): Promise<ManagerHandle> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
-  const log = logSinkOf(logger);
 
-  const secret = await loadSecret(config, log);
+  const secret = await loadSecret(config, logger);
   const rpc = createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs: config.requestTimeoutMs });
   const endpoints = { validator1: config.validators[0].endpoint, validator2: config.validators[1].endpoint };
   const nodeIps = { validator1: nodeIpOf(config.validators[0]), validator2: nodeIpOf(config.validators[1]) };
-  const secure = await prepareSecureMode(config, log);
+  const secure = await prepareSecureMode(config, logger);
 
   const agents: Record<NodeId, AgentLink> = {
     validator1: createAgentPort({ endpoint: endpoints.validator1, secret, requestTimeoutMs: config.requestTimeoutMs, clock }),
@@ -90,7 +87,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     slotCheckIntervalMs: config.slotCheckIntervalMs,
     executor: { stakedIdentityPubkey: config.stakedIdentityPubkey, pusher: secure?.pusher, pushTargets: secure?.targets },
     notify: (event: FailoverEvent) => notifier.notify(event),
-    log,
+    log: logger,
   });
 
   const control = await buildControlServer({
@@ -107,19 +104,22 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   await control.listen({ host: config.controlListen.host, port: config.controlListen.port });
   const address = control.server.address() as AddressInfo;
 
-  log.log('info', `monitoring ${endpoints.validator1} and ${endpoints.validator2}`, {
-    dry_run: config.dryRun,
-    heartbeat_ms: config.heartbeatIntervalMs,
-    misses: config.missesBeforeFailover,
-    gossip: gossip?.source ?? 'none',
-    secure_identity_mode: secure !== undefined,
-    control: `${address.address}:${address.port}`,
-  });
-  if (config.dryRun) log.log('warn', 'dry run: failovers are decided and reported, never executed (set dry_run: false or --dry-run=false)');
+  logger.info(
+    {
+      dry_run: config.dryRun,
+      heartbeat_ms: config.heartbeatIntervalMs,
+      misses: config.missesBeforeFailover,
+      gossip: gossip?.source ?? 'none',
+      secure_identity_mode: secure !== undefined,
+      control: `${address.address}:${address.port}`,
+    },
+    `monitoring ${endpoints.validator1} and ${endpoints.validator2}`,
+  );
+  if (config.dryRun) logger.warn({}, 'dry run: failovers are decided and reported, never executed (set dry_run: false or --dry-run=false)');
   notifier.notify({ type: 'started', at: clock.now(), dryRun: config.dryRun });
   const timeoutWarning = requestTimeoutWarning(config.requestTimeoutMs);
   if (timeoutWarning !== null) {
-    log.log('warn', timeoutWarning, { request_timeout_ms: config.requestTimeoutMs });
+    logger.warn({ request_timeout_ms: config.requestTimeoutMs }, timeoutWarning);
     notifier.notify({ type: 'config-warning', at: clock.now(), key: 'request_timeout', message: timeoutWarning });
   }
   monitor.start();
@@ -138,28 +138,23 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   };
 }
 
-/** The manager's log lines through the notifier's pino-style logger. */
-export function logSinkOf(logger: Logger): LogSink {
-  return { log: (level, message, fields) => logger[level](fields ?? {}, message) };
-}
-
-async function loadSecret(config: ManagerConfig, log: LogSink): Promise<Uint8Array | undefined> {
+async function loadSecret(config: ManagerConfig, log: Logger): Promise<Secret | undefined> {
   switch (config.auth.mode) {
     case 'missing':
       throw new NoAuthSecretError();
     case 'insecure':
       // At every start, on purpose: an unauthenticated manager is a standing risk.
-      log.log('warn', 'insecure_no_auth is set: requests to the agents are not signed, and the control API accepts unsigned requests');
+      log.warn({}, 'insecure_no_auth is set: requests to the agents are not signed, and the control API accepts unsigned requests');
       return undefined;
     case 'secret-file': {
       const loaded = await loadSecretFile(config.auth.secretFile);
-      for (const warning of loaded.warnings) log.log('warn', warning);
+      for (const warning of loaded.warnings) log.warn({}, warning);
       return loaded.secret;
     }
   }
 }
 
-async function prepareSecureMode(config: ManagerConfig, log: LogSink): Promise<{ pusher: IdentityPusher; targets: Record<NodeId, PushTarget> } | undefined> {
+async function prepareSecureMode(config: ManagerConfig, log: Logger): Promise<{ pusher: IdentityPusher; targets: Record<NodeId, PushTarget> } | undefined> {
   const secure = config.secureIdentity;
   if (secure === undefined) return undefined;
   if (config.stakedIdentityPubkey === undefined) {
@@ -182,6 +177,6 @@ async function prepareSecureMode(config: ManagerConfig, log: LogSink): Promise<{
   };
   const targets = { validator1: target(0), validator2: target(1) };
   await checkPushTargets(pusher, [targets.validator1, targets.validator2]);
-  log.log('info', `secure identity mode: ${keypair.pubkey} will be pushed over SSH; both validators reachable with their ledgers`);
+  log.info({}, `secure identity mode: ${keypair.pubkey} will be pushed over SSH; both validators reachable with their ledgers`);
   return { pusher, targets };
 }

@@ -5,8 +5,7 @@
  * available for the demotion.
  */
 import type { Clock } from '@failover/core';
-import type { ClusterRpc } from '@failover/protocol';
-import { sleep } from './internal/system-clock';
+import { sleep, type ClusterRpc } from '@failover/protocol';
 
 /**
  * The first slot at or after `from` such that none of `[slot, slot + gapSlots)` is one of

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { SimulatedClock } from '@failover/core/testing';
+import { SimulatedClock, silentLogger } from '@failover/core/testing';
 import { AUTH_HEADER, signRequest, type SwitchoverLine } from '@failover/protocol';
 import { fetchControlStatus, requestSwitchover } from '../src/control-client';
 import { buildControlServer } from '../src/control-server';
@@ -23,7 +23,6 @@ afterEach(async () => {
 async function start(dryRun = false, pumped = false): Promise<{ world: FakeWorld; monitor: Monitor; port: number }> {
   const clock = new SimulatedClock(Date.now());
   const world = createFakeWorld(clock);
-  const log = { log: () => undefined };
   const monitor = createMonitor({
     machine: { dryRun, startupGracePeriodMs: 0, stakedIdentityPubkey: STAKED },
     clock,
@@ -35,7 +34,7 @@ async function start(dryRun = false, pumped = false): Promise<{ world: FakeWorld
     slotCheckIntervalMs: 1000,
     executor: { stakedIdentityPubkey: STAKED, pusher: undefined, pushTargets: undefined, pollMs: 50 },
     notify: () => undefined,
-    log,
+    log: silentLogger,
   });
   await monitor.tick();
   server = await buildControlServer({

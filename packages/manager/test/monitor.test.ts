@@ -24,6 +24,7 @@ function harness(machine: ManagerMachineOptions = {}): Harness {
   const events: FailoverEvent[] = [];
   const logs: Harness['logs'] = [];
   const progress: FailoverProgress[] = [];
+  const record = (level: LogLevel) => (_fields: unknown, message: string) => void logs.push({ level, message });
   const monitor = createMonitor({
     machine: { dryRun: false, startupGracePeriodMs: 0, missesBeforeFailover: 3, stakedIdentityPubkey: STAKED, voteProof: { staleVoteSlotThreshold: 150 }, ...machine },
     clock,
@@ -35,7 +36,7 @@ function harness(machine: ManagerMachineOptions = {}): Harness {
     slotCheckIntervalMs: HEARTBEAT_MS,
     executor: { stakedIdentityPubkey: STAKED, pusher: undefined, pushTargets: undefined, pollMs: 100 },
     notify: (event) => events.push(event),
-    log: { log: (level, message) => logs.push({ level, message }) },
+    log: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') },
   });
   monitor.onProgress((p) => progress.push(p));
   const settle = async (): Promise<void> => {

@@ -1,4 +1,6 @@
 import { basename, dirname, extname, join } from 'node:path';
+import type { Clock, Logger } from '@failover/core';
+import { systemClock } from '@failover/protocol';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
 import { LoggerOptionError } from './errors';
@@ -22,7 +24,7 @@ export type LoggerLevel = LogLevelName | 'silent';
  */
 export type LogMethod = (fieldsOrMessage: unknown, message?: string, ...rest: unknown[]) => void;
 
-/** Options of {@link Logger.child}, as fastify passes them. */
+/** Options of {@link AppLogger.child}, as fastify passes them. */
 export interface ChildLoggerOptions {
   /** Threshold of the child only. @default the parent's */
   level?: string;
@@ -31,11 +33,11 @@ export interface ChildLoggerOptions {
 }
 
 /**
- * The logger both apps use. It also satisfies fastify 5's `loggerInstance` (which needs
- * `fatal`/`trace`/`silent`, `child` and `level`), so HTTP request logs and the apps' own
- * lines go to the same place in the same format.
+ * The logger each app creates once: core's {@link Logger} for its parts, and also fastify 5's
+ * `loggerInstance` (which needs `fatal`/`trace`/`silent`, `child` and `level`), so HTTP
+ * request logs and the apps' own lines go to the same place in the same format.
  */
-export interface Logger {
+export interface AppLogger extends Logger {
   /** Current threshold; assigning an unknown name throws `FAILOVER_LOGGER_OPTION`. */
   level: string;
   fatal: LogMethod;
@@ -47,11 +49,11 @@ export interface Logger {
   /** Logs nothing (fastify calls it for routes whose log level is `silent`). */
   silent: LogMethod;
   /** A logger adding `bindings` to every line. */
-  child(bindings: Record<string, unknown>, options?: ChildLoggerOptions): Logger;
+  child(bindings: Record<string, unknown>, options?: ChildLoggerOptions): AppLogger;
 }
 
-/** The logger {@link createLogger} returns: a {@link Logger} that owns its outputs. */
-export interface RootLogger extends Logger {
+/** The logger {@link createLogger} returns: an {@link AppLogger} that owns its outputs. */
+export interface RootLogger extends AppLogger {
   /** Flushes and closes file outputs. Lines logged afterwards are dropped. */
   close(): Promise<void>;
 }
@@ -77,8 +79,8 @@ export interface CreateLoggerOptions {
   console?: boolean;
   /** Secret values (bot token, shared secret) masked as `[REDACTED]` wherever they appear in a line. */
   redact?: readonly string[];
-  /** Source of timestamps. @default Date.now */
-  now?: () => number;
+  /** Source of timestamps. @default systemClock */
+  clock?: Clock;
 }
 
 const SEVERITY: Readonly<Record<LoggerLevel, number>> = {
@@ -98,7 +100,7 @@ interface Shared {
   readonly sink: winston.Logger;
   readonly render: (record: Parameters<typeof renderText>[0]) => string;
   readonly redact: Redactor;
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly withStacks: boolean;
   closed: boolean;
 }
@@ -113,7 +115,7 @@ export function createLogger(options: CreateLoggerOptions = {}): RootLogger {
   if (options.file !== undefined) transports.push(fileTransport(options.file, options.rotate ?? 'none', options.maxFiles ?? '14d'));
   const sink = winston.createLogger({
     levels: WINSTON_LEVELS,
-    // Thresholds are applied per Logger (children may differ); winston passes everything.
+    // Thresholds are applied per AppLogger (children may differ); winston passes everything.
     level: 'trace',
     format: winston.format((info) => {
       (info as Record<symbol, unknown>)[MESSAGE] = info.message;
@@ -126,7 +128,7 @@ export function createLogger(options: CreateLoggerOptions = {}): RootLogger {
     sink,
     render: format === 'json' ? renderJson : renderText,
     redact: createRedactor(options.redact ?? []),
-    now: options.now ?? Date.now,
+    clock: options.clock ?? systemClock,
     withStacks: format === 'json',
     closed: false,
   };
@@ -147,14 +149,14 @@ function buildLogger(
   initialLevel: LoggerLevel,
   bindings: Readonly<Record<string, unknown>>,
   serializers: Readonly<Record<string, Serializer>>,
-): Logger {
+): AppLogger {
   let threshold = initialLevel;
   const write = (levelName: LogLevelName, fieldsOrMessage: unknown, message?: string): void => {
     if (shared.closed || SEVERITY[levelName] < SEVERITY[threshold]) return;
     try {
       const { fields, text } = splitArguments(fieldsOrMessage, message);
       const record = {
-        time: shared.now(),
+        time: shared.clock.now(),
         level: levelName,
         message: text,
         fields: prepareFields({ ...bindings, ...fields }, serializers, shared.withStacks),
@@ -182,7 +184,7 @@ function buildLogger(
     debug: method('debug'),
     trace: method('trace'),
     silent: () => undefined,
-    child(childBindings: Record<string, unknown>, options?: ChildLoggerOptions): Logger {
+    child(childBindings: Record<string, unknown>, options?: ChildLoggerOptions): AppLogger {
       const childLevel = options?.level === undefined ? threshold : checkLevel(options.level, 'child level');
       return buildLogger(shared, childLevel, { ...bindings, ...childBindings }, { ...serializers, ...options?.serializers });
     },

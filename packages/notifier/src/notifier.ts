@@ -2,7 +2,7 @@ import type { FailoverEvent } from '@failover/core';
 import { formatEvent } from './format-event';
 import type { FormatOptions } from './format-event';
 import { renderPlain } from './message-doc';
-import type { Logger, LogLevelName } from './logger';
+import type { AppLogger, LogLevelName } from './logger';
 
 /**
  * Tells operators what happened. `notify` returns at once and never throws: the monitoring
@@ -29,7 +29,7 @@ export interface NotificationSink {
 /** Options of {@link createNotifier}. */
 export interface CreateNotifierOptions {
   /** Every event is also written here as one line: the log sink is always on. */
-  logger: Logger;
+  logger: AppLogger;
   /** Further sinks, e.g. {@link createTelegramSink}'s. @default [] */
   sinks?: readonly NotificationSink[];
   /** Wording of the log lines. */
@@ -85,7 +85,7 @@ const LEVEL_OF: Readonly<Record<FailoverEvent['type'], LogLevelName>> = {
 };
 
 /** A sink writing each event as one structured line: the event's fields plus its wording. */
-export function createLogSink(logger: Logger, format?: FormatOptions): NotificationSink {
+export function createLogSink(logger: AppLogger, format?: FormatOptions): NotificationSink {
   const log = logger.child({ component: 'notifier' });
   return {
     name: 'log',

@@ -1,11 +1,11 @@
-import type { Clock, FailoverEvent, TimerHandle } from '@failover/core';
+import type { Clock, FailoverEvent } from '@failover/core';
+import { sleep, systemClock } from '@failover/protocol';
 import { Api, GrammyError, HttpError } from 'grammy';
 import { NotifierOptionError } from './errors';
 import { formatEvent, isCritical } from './format-event';
 import type { FormatOptions } from './format-event';
 import { renderHtml } from './message-doc';
-import { realClock } from './internal/real-clock';
-import type { Logger } from './logger';
+import type { AppLogger } from './logger';
 import type { NotificationSink } from './notifier';
 import { createRedactor } from './redact';
 import type { Redactor } from './redact';
@@ -17,7 +17,7 @@ export interface TelegramSinkOptions {
   /** Chat to post to (`telegram_chat_id`); negative for groups. */
   chatId: string | number;
   /** Where delivery problems are logged. */
-  logger: Logger;
+  logger: AppLogger;
   /** Bot API root, no trailing slash; tests point it at a local fake. @default 'https://api.telegram.org' */
   apiRoot?: string;
   /** Messages waiting beyond the one in flight; past it the oldest non-critical is dropped. @default 50 */
@@ -32,7 +32,7 @@ export interface TelegramSinkOptions {
   requestTimeoutMs?: number;
   /** Wording of the messages. */
   format?: FormatOptions;
-  /** Timers for backoff waits. @default the process clock */
+  /** Timers for backoff waits. @default systemClock */
   clock?: Clock;
 }
 
@@ -58,7 +58,7 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
   const maxAttempts = positive(options.maxAttempts ?? 5, 'telegram maxAttempts');
   const retryBaseMs = options.retryBaseMs ?? 1000;
   const retryMaxMs = options.retryMaxMs ?? 30000;
-  const clock = options.clock ?? realClock;
+  const clock = options.clock ?? systemClock;
   const redact = createRedactor([token]);
   const log = options.logger.child({ component: 'notifier', sink: 'telegram' });
   const api = new Api(token, {
@@ -73,16 +73,6 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
   const idleWaiters = new Set<() => void>();
   let pumping: Promise<void> | undefined;
   let closed = false;
-  let sleeping: { timer: TimerHandle; wake: () => void } | undefined;
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const wake = (): void => {
-        sleeping = undefined;
-        resolve();
-      };
-      sleeping = { timer: clock.setTimeout(wake, ms), wake };
-    });
 
   const send = async (item: Pending): Promise<void> => {
     for (let attempt = 1; !closed; attempt += 1) {
@@ -99,7 +89,8 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
         }
         const waitMs = failure.waitMs ?? Math.min(retryMaxMs, retryBaseMs * 2 ** (attempt - 1));
         log.warn({ event: item.type, attempt, retryInMs: waitMs, error: failure.description }, `telegram notification failed; retrying in ${waitMs} ms`);
-        await sleep(waitMs);
+        // close() wakes it early, with the same abort that cancels a request in flight.
+        await sleep(clock, waitMs, abort.signal);
       }
     }
   };
@@ -143,10 +134,6 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
       if (closed) return;
       closed = true;
       abort.abort();
-      if (sleeping !== undefined) {
-        clock.clearTimeout(sleeping.timer);
-        sleeping.wake();
-      }
       if (queue.length > 0) log.warn({ dropped: queue.length }, 'telegram sink closed with undelivered notifications');
       queue.length = 0;
       await pumping;

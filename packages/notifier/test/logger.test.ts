@@ -2,16 +2,17 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { SimulatedClock } from '@failover/core/testing';
 import { tempDir } from '@failover/testkit';
 import { createLogger, LoggerOptionError } from '@failover/notifier';
 import { captureLogger } from './support/capture';
 
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
-const now = (): number => NOW;
+const clock = new SimulatedClock(NOW);
 
 describe('createLogger', () => {
   it('writes one JSON object per line with time, level, message, bindings and fields', () => {
-    const { logger, records } = captureLogger({ now });
+    const { logger, records } = captureLogger({ clock });
     logger.child({ component: 'monitor' }).info({ node: 'validator1', slot: 42 }, 'node answered');
     expect(records()).toEqual([
       { time: '2026-01-02T03:04:05.678Z', level: 'info', msg: 'node answered', component: 'monitor', node: 'validator1', slot: 42 },
@@ -19,21 +20,21 @@ describe('createLogger', () => {
   });
 
   it('writes text lines with quoted values where needed', () => {
-    const { logger, lines } = captureLogger({ now, format: 'text' });
+    const { logger, lines } = captureLogger({ clock, format: 'text' });
     logger.warn({ node: 'validator1', detail: 'no answer in 5s', ok: false }, 'node unreachable');
     expect(lines()).toEqual(['2026-01-02T03:04:05.678Z WARN  node unreachable node=validator1 detail="no answer in 5s" ok=false']);
   });
 
   it('keeps a multi-line message and multi-line fields on one line', () => {
     for (const format of ['text', 'json'] as const) {
-      const { logger, lines } = captureLogger({ now, format });
+      const { logger, lines } = captureLogger({ clock, format });
       logger.error({ stderr: 'line one\nline two' }, 'command failed:\nexit 1');
       expect(lines()).toHaveLength(1);
     }
   });
 
   it('logs an Error argument under err, with its code and cause', () => {
-    const { logger, records } = captureLogger({ now });
+    const { logger, records } = captureLogger({ clock });
     const error = Object.assign(new Error('boom', { cause: new Error('root cause') }), { code: 'FAILOVER_X' });
     logger.error(error, 'step failed');
     const [record] = records();
@@ -42,7 +43,7 @@ describe('createLogger', () => {
   });
 
   it('drops lines below the threshold and honours a child’s own level and silent', () => {
-    const { logger, records } = captureLogger({ now, level: 'warn' });
+    const { logger, records } = captureLogger({ clock, level: 'warn' });
     logger.info('hidden');
     logger.warn('shown');
     logger.child({}, { level: 'debug' }).debug('child debug');
@@ -54,7 +55,7 @@ describe('createLogger', () => {
 
   it('masks every configured secret, wherever it appears in the line', () => {
     const token = '123456:AAsecretTOKEN_value';
-    const { logger, lines } = captureLogger({ now, redact: [token] });
+    const { logger, lines } = captureLogger({ clock, redact: [token] });
     logger.error(
       { url: `https://api.telegram.org/bot${token}/sendMessage`, nested: { encoded: encodeURIComponent(token) } },
       `request with ${token} failed`,
@@ -102,7 +103,7 @@ async function request(app: Pick<FastifyInstance, 'listen'>, path: string): Prom
 
 describe('the logger as fastify’s loggerInstance', () => {
   it('receives fastify’s request lines with serialized request and response and a request id', async () => {
-    const { logger, records } = captureLogger({ now });
+    const { logger, records } = captureLogger({ clock });
     // Compile-time half of the test: the type fastify expects of a logger.
     const asFastifyLogger: FastifyBaseLogger = logger;
     const app = Fastify({ loggerInstance: asFastifyLogger });
@@ -122,7 +123,7 @@ describe('the logger as fastify’s loggerInstance', () => {
   });
 
   it('logs a route error with fastify’s err serializer', async () => {
-    const { logger, records } = captureLogger({ now });
+    const { logger, records } = captureLogger({ clock });
     const app = Fastify({ loggerInstance: logger });
     app.get('/boom', async () => {
       throw new Error('handler exploded');

@@ -1,5 +1,7 @@
 export const PACKAGE_NAME = '@failover/protocol';
 
+export { systemClock, sleep } from './system-clock';
+
 export { ProtocolError, SecretFileError, AgentClientOptionsError, PROTOCOL_ERROR_CODES } from './errors';
 export type { SecretFileProblem } from './errors';
 

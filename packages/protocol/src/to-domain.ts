@@ -1,7 +1,9 @@
 /**
  * The one place where snake_case (config files, wire messages) becomes camelCase domain
- * values. Inputs have passed their schema check and, for configs, have defaults applied.
+ * values. Inputs have passed their schema check and, for configs, have defaults applied and
+ * passed the cross-key rules (`config/rules.ts`), so a key the rules require is present.
  */
+import { join } from 'node:path';
 import type { ManagerMachineOptions, NodeStatus, UnreachableReason } from '@failover/core';
 import type { AgentCallError } from './client/agent-client';
 import { parseDuration } from './config/duration';
@@ -63,6 +65,12 @@ function ms(text: string): number {
   return value;
 }
 
+/** A value the config rules guarantee; reaching the throw is a bug in the loader, not bad input. */
+function present<T>(value: T | undefined, path: string): T {
+  if (value === undefined) throw new RangeError(`${path} passed the config rules but is absent`);
+  return value;
+}
+
 function auth(file: { auth_secret_file?: string; insecure_no_auth?: boolean }): AuthSetting {
   if (file.auth_secret_file !== undefined) return { mode: 'secret-file', secretFile: file.auth_secret_file };
   return file.insecure_no_auth === true ? { mode: 'insecure' } : { mode: 'missing' };
@@ -70,9 +78,13 @@ function auth(file: { auth_secret_file?: string; insecure_no_auth?: boolean }): 
 
 function towerStore(file: AgentFile): TowerStoreSetting {
   const kind = file.tower_store ?? (file.tower_backup_command === undefined ? 'directory' : 'command');
-  if (kind === 'etcd') return { kind, endpoints: file.etcd_endpoints ?? [], prefix: file.etcd_prefix };
+  if (kind === 'etcd') return { kind, endpoints: present(file.etcd_endpoints, '/etcd_endpoints'), prefix: file.etcd_prefix };
   if (kind === 'command') {
-    return { kind, backupCommand: file.tower_backup_command ?? '', restoreCommand: file.tower_restore_command ?? '' };
+    return {
+      kind,
+      backupCommand: present(file.tower_backup_command, '/tower_backup_command'),
+      restoreCommand: present(file.tower_restore_command, '/tower_restore_command'),
+    };
   }
   return { kind, dir: file.tower_store_dir };
 }
@@ -81,10 +93,19 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-/** Maps a validated, defaulted `validator-config.json` to the agent's {@link AgentConfig}. */
+/**
+ * The tower file: `tower_file_path` with `{validator_identity}` filled in, else agave's name
+ * for it in the ledger directory (core/src/consensus/tower_storage.rs).
+ */
+function towerFilePath(file: AgentFile, identity: string): string {
+  if (file.tower_file_path !== undefined) return file.tower_file_path.replaceAll('{validator_identity}', identity);
+  return join(present(file.ledger_path, '/tower_file_path'), `tower-1_9-${identity}.bin`);
+}
+
+/** Maps a validated, defaulted, rule-checked `validator-config.json` to the agent's {@link AgentConfig}. */
 export function toAgentConfig(input: AgentConfigFile): AgentConfig {
   const file = input as AgentFile;
-  const identity = file.validator_identity;
+  const identity = present(file.validator_identity, '/validator_identity');
   return {
     listenAddr: file.listen_addr,
     allowedIps: file.allowed_ips ?? [],
@@ -103,11 +124,8 @@ export function toAgentConfig(input: AgentConfigFile): AgentConfig {
       ...optional('identityCheck', file.identity_check_command),
       ...optional('gossipCheck', file.gossip_check_command),
     },
-    ...optional(
-      'towerFilePath',
-      identity === undefined ? file.tower_file_path : file.tower_file_path?.replaceAll('{validator_identity}', identity),
-    ),
-    ...optional('validatorIdentity', identity),
+    towerFilePath: towerFilePath(file, identity),
+    validatorIdentity: identity,
     ...optional('localIp', file.local_ip),
     dryRun: file.dry_run,
     ...optional('logFile', file.log_file),
@@ -127,17 +145,18 @@ function validators(file: ManagerFile): {
   nodes: readonly [ValidatorNodeConfig, ValidatorNodeConfig];
   initialActive?: 'validator1' | 'validator2';
 } {
-  const node = (name: 'validator1' | 'validator2', fallbackEndpoint: string | undefined): ValidatorNodeConfig => {
+  // The rules require either both validator1 and validator2, or both active and passive endpoints.
+  const node = (name: 'validator1' | 'validator2', fallbackEndpoint: string | undefined, fallbackKey: string): ValidatorNodeConfig => {
     const entry = file[name];
     return {
       name,
-      endpoint: entry?.endpoint ?? fallbackEndpoint ?? '',
+      endpoint: entry?.endpoint ?? present(fallbackEndpoint, fallbackKey),
       ...optional('ip', entry?.ip),
       ...optional('ledgerPath', entry?.ledger_path),
       sshPort: entry?.ssh_port ?? 22,
     };
   };
-  const nodes = [node('validator1', file.active_validator), node('validator2', file.passive_validator)] as const;
+  const nodes = [node('validator1', file.active_validator, '/active_validator'), node('validator2', file.passive_validator, '/passive_validator')] as const;
   const active = file.active_validator;
   const passive = file.passive_validator;
   const byEndpoint = (endpoint: string | undefined): 'validator1' | 'validator2' | undefined =>
@@ -152,7 +171,7 @@ function controlListen(text: string): { host: string; port: number } {
   return { host: text.slice(0, split).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(split + 1)) };
 }
 
-/** Maps a validated, defaulted `manager-config.json` to the manager's {@link ManagerConfig}. */
+/** Maps a validated, defaulted, rule-checked `manager-config.json` to the manager's {@link ManagerConfig}. */
 export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
   const file = input as ManagerFile;
   const { nodes, initialActive } = validators(file);
@@ -162,10 +181,10 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
       : undefined;
   const secureIdentity = file.secure_identity_mode
     ? {
-        keypairPath: file.identity_keypair_path ?? '',
-        sshUser: file.ssh_user ?? '',
-        sshKeyPath: file.ssh_key_path ?? '',
-        setIdentityCommand: file.ssh_set_identity_command ?? '',
+        keypairPath: present(file.identity_keypair_path, '/identity_keypair_path'),
+        sshUser: present(file.ssh_user, '/ssh_user'),
+        sshKeyPath: present(file.ssh_key_path, '/ssh_key_path'),
+        setIdentityCommand: present(file.ssh_set_identity_command, '/ssh_set_identity_command'),
         ...optional('authorizedVoterCommand', file.ssh_authorized_voter_command),
         knownHostsPath: file.known_hosts_path,
         trustOnFirstUse: file.ssh_trust_on_first_use,

@@ -1,11 +1,12 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SimulatedClock } from '@failover/core/testing';
 import { Value } from '@sinclair/typebox/value';
 import { AUTH_HEADER, TowerStaleDetailsSchema, createAgentClient, createReplayCache, errorEnvelope, verifyRequest } from '@failover/protocol';
 import type { StatusResponse } from '@failover/protocol';
 
-const secret = 'client-test-secret-0123456789';
+const secret = Buffer.from('client-test-secret-0123456789');
 const status: StatusResponse = {
   process_running: true,
   process_uptime: 600,
@@ -75,7 +76,7 @@ describe('createAgentClient against a real HTTP server', () => {
       json(response, 200, { success: false, message: 'identity_remove_command failed', dry_run: false, timestamp: 1 });
     });
     server = started.server;
-    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, now: () => 1_700_000_000_000 });
+    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, clock: new SimulatedClock(1_700_000_000_000) });
     const result = await client.failover({ action: 'become_active', reason: 'active unhealthy', skipIdentity: true });
     expect(received).toEqual({ action: 'become_active', reason: 'active unhealthy', skip_identity: true, timestamp: 1_700_000_000 });
     expect(result).toEqual({ ok: true, value: { success: false, message: 'identity_remove_command failed', dry_run: false, timestamp: 1 } });
@@ -89,7 +90,7 @@ describe('createAgentClient against a real HTTP server', () => {
       json(response, 422, errorEnvelope('FAILOVER_TOWER_STALE', 'tower ends at slot 4980, below 5000', Date.now(), details));
     });
     server = started.server;
-    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, now: () => 1_700_000_000_000 });
+    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, clock: new SimulatedClock(1_700_000_000_000) });
     const result = await client.failover({ action: 'become_active', reason: 'active unreachable', minTowerSlot: 5000 });
     expect(received).toEqual({ action: 'become_active', reason: 'active unreachable', min_tower_slot: 5000, timestamp: 1_700_000_000 });
     expect(result).toMatchObject({ ok: false, error: { kind: 'rejected', status: 422, code: 'FAILOVER_TOWER_STALE', details } });

@@ -17,6 +17,8 @@ import type { ConfigResult } from '@failover/protocol';
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8'));
 const goAgent = fixture('go-validator-config.json') as Record<string, unknown>;
 const goManager = fixture('go-manager-config.json') as Record<string, unknown>;
+/** What an agent file needs besides defaults: the staked identity and where its tower is. */
+const agentNeeds = { validator_identity: 'IDENTITY', ledger_path: '/mnt/ledger' };
 
 function problemsOf<T>(result: ConfigResult<T>): { path: string; message: string }[] {
   if (result.ok) throw new Error('expected problems, got a config');
@@ -70,7 +72,7 @@ describe('defaults', () => {
       startupGracePeriodMs: 120_000,
       statusReportIntervalMs: 4 * 3_600_000,
     });
-    const agent = configOf(resolveAgentConfigFile({}));
+    const agent = configOf(resolveAgentConfigFile({ raw: agentNeeds }));
     expect(agent).toMatchObject({ dryRun: true, managerTimeoutMs: 30_000, listenAddr: ':8080', towerStore: { kind: 'directory' }, auth: { mode: 'missing' } });
   });
 
@@ -85,7 +87,7 @@ describe('defaults', () => {
   });
 
   it('reads an empty string as "not set", as the Go tool did', () => {
-    const config = configOf(resolveAgentConfigFile({ raw: { local_rpc: '', listen_addr: '' } }));
+    const config = configOf(resolveAgentConfigFile({ raw: { ...agentNeeds, local_rpc: '', listen_addr: '' } }));
     expect(config.localRpc).toBe('http://127.0.0.1:8899');
     expect(config.listenAddr).toBe(':8080');
   });
@@ -139,13 +141,13 @@ describe('problems', () => {
   });
 
   it('lists the allowed values of an enum key', () => {
-    expect(problemsOf(resolveAgentConfigFile({ raw: { tower_store: 'disk' } }))).toEqual([
+    expect(problemsOf(resolveAgentConfigFile({ raw: { ...agentNeeds, tower_store: 'disk' } }))).toEqual([
       { path: '/tower_store', message: 'expected one of "directory", "etcd", "command"' },
     ]);
   });
 
   it('checks new keys strictly', () => {
-    const problems = problemsOf(resolveAgentConfigFile({ raw: { etcd_endpoints: ['10.0.0.1:2379'], tower_store: 'etcd' } }));
+    const problems = problemsOf(resolveAgentConfigFile({ raw: { ...agentNeeds, etcd_endpoints: ['10.0.0.1:2379'], tower_store: 'etcd' } }));
     expect(problems.map((problem) => problem.path)).toEqual(['/etcd_endpoints/0']);
   });
 
@@ -157,6 +159,21 @@ describe('problems', () => {
   ])('refuses %s', (_name, change, paths) => {
     const problems = problemsOf(resolveManagerConfigFile({ raw: { ...goManager, ...change } }));
     expect(problems.map((problem) => problem.path).sort()).toEqual([...paths].sort());
+  });
+
+  it.each([
+    ['no staked identity', { validator_identity: undefined }, '/validator_identity', 'is required: the staked identity pubkey, whose tower the agent finds, verifies and backs up'],
+    ['no tower file path and no ledger path', { tower_file_path: undefined }, '/tower_file_path', 'is required when ledger_path is not set: the agent must know where the tower file is'],
+  ])('refuses an agent config with %s, at its path', (_name, change, path, message) => {
+    const problems = problemsOf(resolveAgentConfigFile({ raw: { ...goAgent, ...change } }));
+    expect(problems).toEqual([{ path, message }]);
+    expect(formatProblems(problems)).toBe(`${path.slice(1)}: ${message}`);
+  });
+
+  it('finds the tower file in the ledger directory when tower_file_path is not set', () => {
+    const { tower_file_path: _t, ...rest } = goAgent;
+    const config = configOf(resolveAgentConfigFile({ raw: { ...rest, ledger_path: '/mnt/ledger' } }));
+    expect(config.towerFilePath).toBe('/mnt/ledger/tower-1_9-IDENTITY.bin');
   });
 
   it('refuses a config with no validators at all', () => {
@@ -178,7 +195,7 @@ describe('precedence: flags > env > file > defaults', () => {
     ['flag as text', {}, {}, { 'dry-run': 'false' }, false],
     ['empty env is unset', { dry_run: false }, { DRY_RUN: '' }, {}, false],
   ])('agent dry_run from %s', (_name, raw, env, flags, expected) => {
-    expect(configOf(resolveAgentConfigFile({ raw, env, flags })).dryRun).toBe(expected);
+    expect(configOf(resolveAgentConfigFile({ raw: { ...agentNeeds, ...raw }, env, flags })).dryRun).toBe(expected);
   });
 
   it.each([
@@ -186,7 +203,7 @@ describe('precedence: flags > env > file > defaults', () => {
     ['env', { VALIDATOR_RPC: 'http://10.0.0.5:8899' }, {}, 'http://10.0.0.5:8899'],
     ['flag', { VALIDATOR_RPC: 'http://10.0.0.5:8899' }, { rpc: 'http://10.0.0.6:8899' }, 'http://10.0.0.6:8899'],
   ])('agent local_rpc from %s', (_name, env, flags, expected) => {
-    expect(configOf(resolveAgentConfigFile({ raw: { local_rpc: 'http://127.0.0.1:8899' }, env, flags })).localRpc).toBe(expected);
+    expect(configOf(resolveAgentConfigFile({ raw: { ...agentNeeds, local_rpc: 'http://127.0.0.1:8899' }, env, flags })).localRpc).toBe(expected);
   });
 
   it('takes the manager endpoints, interval and misses from flags even with a config file', () => {

@@ -4,7 +4,7 @@ import { SimulatedClock } from '@failover/core/testing';
 import { AUTH_HEADER, DEFAULT_SKEW_MS, signRequest } from '@failover/protocol';
 import { SIGNED_JSON_BODY_LIMIT, signedJsonPlugin, type SignedJsonPluginOptions } from '@failover/protocol/server';
 
-const secret = 'a-shared-secret-of-enough-length';
+const secret = Buffer.from('a-shared-secret-of-enough-length');
 const START = 1_700_000_000_000;
 
 let app: FastifyInstance | undefined;
@@ -62,7 +62,7 @@ describe('signedJsonPlugin', () => {
   it.each([
     ['no signature', {}, 'FAILOVER_AUTH_MISSING'],
     ['a header of another scheme', { [AUTH_HEADER]: 'Bearer abc' }, 'FAILOVER_AUTH_MALFORMED'],
-    ['a signature made with another secret', { [AUTH_HEADER]: signRequest({ secret: 'another-secret-of-enough-length', method: 'POST', path: '/echo', body: '{"n":7}', now: START }) }, 'FAILOVER_AUTH_BAD_SIGNATURE'],
+    ['a signature made with another secret', { [AUTH_HEADER]: signRequest({ secret: Buffer.from('another-secret-of-enough-length'), method: 'POST', path: '/echo', body: '{"n":7}', now: START }) }, 'FAILOVER_AUTH_BAD_SIGNATURE'],
     ['a signature over another body', { [AUTH_HEADER]: signRequest({ secret, method: 'POST', path: '/echo', body: '{"n":8}', now: START }) }, 'FAILOVER_AUTH_BAD_SIGNATURE'],
   ])('refuses a request with %s in the error envelope, without calling the route', async (_case, headers: Record<string, string>, code) => {
     const server = await build();

@@ -1,12 +1,11 @@
 import type { StepResult } from '@failover/core';
-import { AUTH_HEADER, signRequest, type LocalRpc, type RpcResult } from '@failover/protocol';
+import { AUTH_HEADER, signRequest, systemClock, type LocalRpc, type RpcResult } from '@failover/protocol';
 import { tempDir, type TempDir } from '@failover/testkit';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import path from 'node:path';
 import { buildApp, type AgentAppOptions } from '../../src/app';
 import type { ProcessSnapshot } from '../../src/process-probe';
 import { createRoleRunner, type RoleRunner } from '../../src/role-runner';
-import { systemClock } from '../../src/create-agent';
 import { createTowerKeeper, type TowerKeeper } from '../../src/tower-keeper';
 import { createDirectoryTowerStore } from '../../src/tower-store';
 import { createValidatorSampler } from '../../src/validator-sampler';
@@ -92,6 +91,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     source: 'test',
     dryRun: false,
     logger: recordingLogger(),
+    clock: systemClock,
   });
   const hung: Array<() => void> = [];
   const answer = <T>(pick: () => RpcResult<T>) => (): Promise<RpcResult<T>> =>

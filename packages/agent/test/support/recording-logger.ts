@@ -1,15 +1,15 @@
-import type { AgentLogger } from '../../src/logger';
+import type { Logger, LogLevel } from '@failover/core';
 
 export interface LogEntry {
-  readonly level: 'info' | 'warn' | 'error' | 'debug';
-  readonly fields: Record<string, unknown>;
+  readonly level: LogLevel;
+  readonly fields: Readonly<Record<string, unknown>>;
   readonly message: string;
 }
 
 /** A logger that keeps every entry, for assertions on what the agent said. */
-export function recordingLogger(): AgentLogger & { entries: LogEntry[]; text: () => string } {
+export function recordingLogger(): Logger & { entries: LogEntry[]; text: () => string } {
   const entries: LogEntry[] = [];
-  const at = (level: LogEntry['level']) => (fields: Record<string, unknown>, message: string) => {
+  const at = (level: LogEntry['level']) => (fields: Readonly<Record<string, unknown>>, message: string) => {
     entries.push({ level, fields, message });
   };
   return {

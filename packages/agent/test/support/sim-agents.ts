@@ -119,7 +119,7 @@ async function startAgent(v: SimValidator, configFile: string, env: Record<strin
     url: first,
     validator: v,
     configFile,
-    client: createAgentClient({ baseUrl: first, secret: SECRET, timeoutMs: 10_000 }),
+    client: createAgentClient({ baseUrl: first, secret: Buffer.from(SECRET), timeoutMs: 10_000 }),
     log: () => `${out.text()}${err.text()}`,
     stop: () => {
       stopped ??= (signal('SIGTERM'), exited);

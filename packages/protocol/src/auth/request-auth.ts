@@ -20,8 +20,12 @@ export const DEFAULT_SKEW_MS = 30_000;
 
 const HEADER_FORM = /^v1 t=([0-9]{1,16}),n=([A-Za-z0-9_-]{16,64}),s=([0-9a-f]{64})$/;
 
-/** A shared secret as read from the secret file, or any bytes. */
-export type Secret = string | Uint8Array;
+/**
+ * The shared secret that signs requests: the bytes `loadSecretFile` read from
+ * `auth_secret_file`. Bytes rather than text, so that a path or any other string cannot be
+ * passed where the secret is meant.
+ */
+export type Secret = Uint8Array;
 
 /** What a signature covers. */
 export interface SignedParts {

@@ -6,13 +6,14 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { SecretFileError } from '../errors';
+import type { Secret } from './request-auth';
 
 /** Fewest bytes a secret may have; `openssl rand -hex 32` gives 64. */
 export const MIN_SECRET_BYTES = 16;
 
 /** A loaded secret and what the caller should log about the file (never the secret). */
 export interface LoadedSecret {
-  readonly secret: Buffer;
+  readonly secret: Secret;
   readonly warnings: readonly string[];
 }
 

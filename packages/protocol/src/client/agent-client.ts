@@ -6,11 +6,13 @@
  * time: the agent may be hung), `rejected` (the agent answered 4xx/5xx), `invalid-response`
  * (an answer that is not what v1 promises).
  */
+import type { Clock } from '@failover/core';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AUTH_HEADER, signRequest } from '../auth/request-auth';
 import type { Secret } from '../auth/request-auth';
 import { AgentClientOptionsError } from '../errors';
+import { systemClock } from '../system-clock';
 import { ErrorEnvelopeSchema } from '../wire/error-envelope';
 import { AGENT_ROUTES } from '../wire/routes';
 import type { AgentRouteName } from '../wire/routes';
@@ -26,8 +28,8 @@ export interface AgentClientOptions {
   readonly timeoutMs: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
-  /** Unix ms, for signatures and wire timestamps. @default Date.now */
-  readonly now?: () => number;
+  /** Time of signatures and wire timestamps. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /** Per-call options. */
@@ -105,7 +107,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
   }
   if (!(options.timeoutMs > 0)) throw new AgentClientOptionsError('timeoutMs', 'must be a positive number of milliseconds');
   const doFetch = options.fetch ?? globalThis.fetch;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const prefix = base.href.replace(/\/$/, '');
 
   async function call<N extends AgentRouteName>(name: N, body: object | undefined, callOptions: CallOptions = {}): Promise<AgentCallResult<Response<N>>> {
@@ -117,7 +119,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (options.secret !== undefined && route.auth) {
-      headers[AUTH_HEADER] = signRequest({ secret: options.secret, method, path: new URL(url).pathname, body: text, now: now() });
+      headers[AUTH_HEADER] = signRequest({ secret: options.secret, method, path: new URL(url).pathname, body: text, now: clock.now() });
     }
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = callOptions.signal === undefined ? timeout : AbortSignal.any([timeout, callOptions.signal]);
@@ -164,7 +166,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     return { ok: true, value: json as Response<N> };
   }
 
-  const seconds = (): number => Math.floor(now() / 1000);
+  const seconds = (): number => Math.floor(clock.now() / 1000);
 
   return {
     status: (request = {}, callOptions) =>

@@ -53,9 +53,13 @@ export interface AgentConfig {
   readonly isActiveOnStart: boolean;
   readonly managerTimeoutMs: number;
   readonly commands: AgentCommands;
-  /** Tower file path with `{validator_identity}` already substituted when the identity is known. */
-  readonly towerFilePath?: string;
-  readonly validatorIdentity?: string;
+  /**
+   * The tower file: `tower_file_path` with `{validator_identity}` substituted, else
+   * `<ledger_path>/tower-1_9-<validator_identity>.bin`.
+   */
+  readonly towerFilePath: string;
+  /** The staked identity pubkey; required at load, its form is checked where it is used. */
+  readonly validatorIdentity: string;
   readonly localIp?: string;
   readonly dryRun: boolean;
   readonly logFile?: string;

@@ -7,9 +7,19 @@ import type { AgentConfigFile } from './agent-config-schema';
 import type { ManagerConfigFile } from './manager-config-schema';
 import type { ConfigProblem } from './problems';
 
-/** Cross-key problems of an agent config. */
+/**
+ * Cross-key problems of an agent config. The staked identity and the tower file's location
+ * are optional in the schema, as in the Go tool, but the agent cannot run without either.
+ */
 export function agentRuleProblems(file: AgentConfigFile): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if (file.validator_identity === undefined) {
+    problems.push({ path: '/validator_identity', message: 'is required: the staked identity pubkey, whose tower the agent finds, verifies and backs up' });
+  }
+  if (file.tower_file_path === undefined && file.ledger_path === undefined) {
+    // The tower file is found in the ledger directory when its path is not given.
+    problems.push({ path: '/tower_file_path', message: 'is required when ledger_path is not set: the agent must know where the tower file is' });
+  }
   if (file.auth_secret_file !== undefined && file.insecure_no_auth === true) {
     problems.push({ path: '/insecure_no_auth', message: 'is true while auth_secret_file is set; choose one' });
   }

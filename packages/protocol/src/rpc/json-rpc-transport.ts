@@ -26,6 +26,8 @@ export interface JsonRpcTransport {
    * moving on; what they learn still moves the preference of this one.
    */
   pin(endpoint?: string): JsonRpcTransport;
+  /** The same endpoints and preference, with another deadline per call. */
+  withDeadline(timeoutMs: number): JsonRpcTransport;
 }
 
 /** A non-empty list of endpoint URLs. */
@@ -36,7 +38,7 @@ type Exchange = { readonly answered: true; readonly result: RpcResult<unknown> }
 
 /** Creates the transport over `options.endpoints`, preferring the first until another answers. */
 export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRpcTransport {
-  const { endpoints, timeoutMs } = options;
+  const { endpoints } = options;
   const doFetch = options.fetch ?? globalThis.fetch;
   let preferred = 0;
   let nextId = 1;
@@ -51,7 +53,7 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
     if (endpoints[preferred] === endpoint) preferred = (preferred + 1) % endpoints.length;
   };
 
-  async function exchange(endpoint: string, method: string, params: readonly unknown[], signal: AbortSignal): Promise<Exchange> {
+  async function exchange(endpoint: string, method: string, params: readonly unknown[], signal: AbortSignal, timeoutMs: number): Promise<Exchange> {
     const fail = (reason: RpcFailureReason, detail: string, code?: number): RpcFailure => ({
       ok: false,
       reason,
@@ -94,12 +96,12 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
     return { answered: true, result: { ok: true, value: body.result, endpoint } };
   }
 
-  function over(order: () => Endpoints): JsonRpcTransport {
+  function over(order: () => Endpoints, timeoutMs: number): JsonRpcTransport {
     return {
       async call(method, params) {
         const signal = AbortSignal.timeout(timeoutMs);
         const attempt = async (endpoint: string, later: readonly string[], earlier: string | undefined): Promise<RpcResult<unknown>> => {
-          const tried = await exchange(endpoint, method, params, signal);
+          const tried = await exchange(endpoint, method, params, signal, timeoutMs);
           if (tried.answered) {
             answered(endpoint);
             return tried.result;
@@ -114,12 +116,15 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
         return attempt(first, rest, undefined);
       },
       pin(endpoint = order()[0]) {
-        return over(() => [endpoint]);
+        return over(() => [endpoint], timeoutMs);
+      },
+      withDeadline(ms) {
+        return over(order, ms);
       },
     };
   }
 
-  return over(() => rotate(endpoints, preferred));
+  return over(() => rotate(endpoints, preferred), options.timeoutMs);
 }
 
 /** `list` from `start` on, then the ones before it. */

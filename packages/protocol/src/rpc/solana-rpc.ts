@@ -72,6 +72,11 @@ export interface SolanaRpc {
    * that must come from one node; what they learn still moves this client's preference.
    */
   pin(): SolanaRpc;
+  /**
+   * A client over the same endpoints and preference whose calls have another deadline, for a
+   * caller that must answer sooner than the rest (the agent's status probe).
+   */
+  withDeadline(timeoutMs: number): SolanaRpc;
 }
 
 /** The calls the agent makes to its validator's own RPC; tests pass small fakes of it. */
@@ -157,6 +162,7 @@ function clientOver(transport: JsonRpcTransport, commitment: Commitment): Solana
     },
 
     pin: () => clientOver(transport.pin(), commitment),
+    withDeadline: (timeoutMs) => clientOver(transport.withDeadline(timeoutMs), commitment),
   };
 }
 
