@@ -10,10 +10,26 @@ import tseslint from 'typescript-eslint';
  */
 const BOUNDARY_PATTERNS = [
   {
-    group: ['@failover/*/src', '@failover/*/src/*', '@failover/*/bin', '@failover/*/bin/*', '**/packages/*/src', '**/packages/*/src/*', '**/packages/*/bin', '**/packages/*/bin/*', '**/tools/*/src', '**/tools/*/src/*', '**/tools/*/bin', '**/tools/*/bin/*'],
+    group: [
+      '@failover/*/src',
+      '@failover/*/src/*',
+      '@failover/*/bin',
+      '@failover/*/bin/*',
+      '**/packages/*/src',
+      '**/packages/*/src/*',
+      '**/packages/*/bin',
+      '**/packages/*/bin/*',
+      '**/tools/*/src',
+      '**/tools/*/src/*',
+      '**/tools/*/bin',
+      '**/tools/*/bin/*',
+    ],
     message: 'Import another package by its name and public entry point, not its src/ or bin/.',
   },
-  { regex: '^(\\.\\./)+([^./][^/]*/)+(src|bin)(/|$)', message: 'Import another package by its name and public entry point, not its src/ or bin/.' },
+  {
+    regex: '^(\\.\\./)+([^./][^/]*/)+(src|bin)(/|$)',
+    message: 'Import another package by its name and public entry point, not its src/ or bin/.',
+  },
 ];
 
 /**
@@ -46,35 +62,74 @@ export default tseslint.config(
     files: ['packages/core/src/**/*.ts'],
     rules: {
       'no-restricted-imports': restrictImports({
-        paths: ['fs', 'node:fs', 'net', 'node:net', 'child_process', 'node:child_process', 'http', 'node:http', 'timers', 'node:timers'],
+        paths: [
+          'fs',
+          'node:fs',
+          'net',
+          'node:net',
+          'child_process',
+          'node:child_process',
+          'http',
+          'node:http',
+          'timers',
+          'node:timers',
+        ],
         patterns: [{ group: ['@failover/*'], message: '@failover/core depends on no other package.' }],
       }),
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'fetch'],
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Core reads time from the injected Clock.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Core reads time from the injected Clock.' },
+      ],
     },
   },
   {
     files: ['packages/protocol/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrictImports({ patterns: [{ group: ['@failover/notifier', '@failover/agent', '@failover/manager'], message: 'protocol depends only on core.' }] }),
+      'no-restricted-imports': restrictImports({
+        patterns: [
+          {
+            group: ['@failover/notifier', '@failover/agent', '@failover/manager'],
+            message: 'protocol depends only on core.',
+          },
+        ],
+      }),
     },
   },
   {
     files: ['packages/notifier/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrictImports({ patterns: [{ group: ['@failover/agent', '@failover/manager'], message: 'notifier knows core events, not the apps.' }] }),
+      'no-restricted-imports': restrictImports({
+        patterns: [
+          { group: ['@failover/agent', '@failover/manager'], message: 'notifier knows core events, not the apps.' },
+        ],
+      }),
     },
   },
   {
     files: ['packages/agent/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrictImports({ patterns: [{ group: ['@failover/manager', '@failover/solana-sim', '@failover/testkit'], message: 'The agent never imports the manager or tools.' }] }),
+      'no-restricted-imports': restrictImports({
+        patterns: [
+          {
+            group: ['@failover/manager', '@failover/solana-sim', '@failover/testkit'],
+            message: 'The agent never imports the manager or tools.',
+          },
+        ],
+      }),
     },
   },
   {
     files: ['packages/manager/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrictImports({ patterns: [{ group: ['@failover/agent', '@failover/solana-sim', '@failover/testkit'], message: 'The manager never imports the agent or tools.' }] }),
+      'no-restricted-imports': restrictImports({
+        patterns: [
+          {
+            group: ['@failover/agent', '@failover/solana-sim', '@failover/testkit'],
+            message: 'The manager never imports the agent or tools.',
+          },
+        ],
+      }),
     },
   },
 );

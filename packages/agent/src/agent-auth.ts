@@ -42,5 +42,8 @@ export function warnAboutAuth(auth: AgentAuth, log: Logger): void {
     return;
   }
   // Said at every start: an open agent API lets anyone on the network move the identity.
-  log.warn({ insecure_no_auth: true }, 'insecure_no_auth: the agent API accepts unauthenticated requests; anyone who can reach it can trigger a failover');
+  log.warn(
+    { insecure_no_auth: true },
+    'insecure_no_auth: the agent API accepts unauthenticated requests; anyone who can reach it can trigger a failover',
+  );
 }

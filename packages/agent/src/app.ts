@@ -1,6 +1,12 @@
 import type { Clock } from '@failover/core';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { AGENT_ROUTES, ErrorEnvelopeSchema, systemClock, type Secret, type TowerStaleDetails } from '@failover/protocol';
+import {
+  AGENT_ROUTES,
+  ErrorEnvelopeSchema,
+  systemClock,
+  type Secret,
+  type TowerStaleDetails,
+} from '@failover/protocol';
 import { signedJsonPlugin } from '@failover/protocol/server';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CommandResult } from './command-runner';
@@ -71,7 +77,14 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     return payload;
   });
 
-  const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema, 422: ErrorEnvelopeSchema, 500: ErrorEnvelopeSchema };
+  const errors = {
+    400: ErrorEnvelopeSchema,
+    401: ErrorEnvelopeSchema,
+    403: ErrorEnvelopeSchema,
+    409: ErrorEnvelopeSchema,
+    422: ErrorEnvelopeSchema,
+    500: ErrorEnvelopeSchema,
+  };
   const seconds = (): number => Math.floor(now() / 1000);
 
   app.get(AGENT_ROUTES.health.path, { schema: { response: { 200: AGENT_ROUTES.health.response } } }, async () => ({
@@ -94,7 +107,11 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       clock,
     });
   };
-  app.post(AGENT_ROUTES.status.path, { schema: { body: AGENT_ROUTES.status.body, response: { 200: AGENT_ROUTES.status.response, ...errors } } }, status);
+  app.post(
+    AGENT_ROUTES.status.path,
+    { schema: { body: AGENT_ROUTES.status.body, response: { 200: AGENT_ROUTES.status.response, ...errors } } },
+    status,
+  );
   app.get(AGENT_ROUTES.status.path, { schema: { response: { 200: AGENT_ROUTES.status.response, ...errors } } }, status);
 
   app.post(
@@ -102,7 +119,12 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     { schema: { body: AGENT_ROUTES.peerStatus.body, response: { 200: AGENT_ROUTES.peerStatus.response, ...errors } } },
     async () => {
       const process = options.sampler.view().sample?.process;
-      return { is_alive: true, is_active: options.role.role() !== 'passive', process_running: process?.ok === true && process.snapshot.running, timestamp: seconds() };
+      return {
+        is_alive: true,
+        is_active: options.role.role() !== 'passive',
+        process_running: process?.ok === true && process.snapshot.running,
+        timestamp: seconds(),
+      };
     },
   );
 
@@ -112,12 +134,22 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     async (request, reply) => {
       options.role.heartbeat();
       const { action, reason, skip_identity: skipIdentity, min_tower_slot: minTowerSlot } = request.body;
-      request.log.info({ action, reason, skip_identity: skipIdentity ?? false, min_tower_slot: minTowerSlot }, 'failover requested');
+      request.log.info(
+        { action, reason, skip_identity: skipIdentity ?? false, min_tower_slot: minTowerSlot },
+        'failover requested',
+      );
       // min_tower_slot is a floor for taking the identity; a demotion has nothing to restore.
-      const answer = await options.role.request(action, skipIdentity ?? false, action === 'become_active' ? minTowerSlot : undefined);
+      const answer = await options.role.request(
+        action,
+        skipIdentity ?? false,
+        action === 'become_active' ? minTowerSlot : undefined,
+      );
       if (answer.result === 'busy') return reply.sendError('FAILOVER_BUSY', answer.message);
       if (answer.result === 'tower-stale') {
-        const details: TowerStaleDetails = { min_tower_slot: answer.minTowerSlot, tower_last_vote_slot: answer.towerLastVoteSlot };
+        const details: TowerStaleDetails = {
+          min_tower_slot: answer.minTowerSlot,
+          tower_last_vote_slot: answer.towerLastVoteSlot,
+        };
         return reply.sendError('FAILOVER_TOWER_STALE', answer.message, details);
       }
       // The manager verifies a role change through /status right after this answer; without a
@@ -143,14 +175,24 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         else options.exit(`shutdown requested: ${reason}`);
       });
       const how = options.stopCommand ? 'running agent_stop_command' : 'stopping';
-      return { success: true, message: `${how}${options.dryRun ? ' (dry-run: the command is only logged)' : ''}`, timestamp: seconds() };
+      return {
+        success: true,
+        message: `${how}${options.dryRun ? ' (dry-run: the command is only logged)' : ''}`,
+        timestamp: seconds(),
+      };
     },
   );
 
-  app.get(AGENT_ROUTES.identity.path, { schema: { response: { 200: AGENT_ROUTES.identity.response, ...errors } } }, async () => {
-    const identity = await options.currentIdentity();
-    return identity.ok ? { identity_pubkey: identity.value, timestamp: seconds() } : { identity_pubkey: '', error: identity.message, timestamp: seconds() };
-  });
+  app.get(
+    AGENT_ROUTES.identity.path,
+    { schema: { response: { 200: AGENT_ROUTES.identity.response, ...errors } } },
+    async () => {
+      const identity = await options.currentIdentity();
+      return identity.ok
+        ? { identity_pubkey: identity.value, timestamp: seconds() }
+        : { identity_pubkey: '', error: identity.message, timestamp: seconds() };
+    },
+  );
 
   await app.ready();
   return app;

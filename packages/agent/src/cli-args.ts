@@ -11,7 +11,12 @@ export type AgentCommand = 'run' | 'help' | 'version' | 'generate-config';
 
 /** The parsed command line, or why it could not be parsed. */
 export type ParsedAgentArgs =
-  | { readonly ok: true; readonly command: AgentCommand; readonly configPath: string | undefined; readonly flags: AgentFlags }
+  | {
+      readonly ok: true;
+      readonly command: AgentCommand;
+      readonly configPath: string | undefined;
+      readonly flags: AgentFlags;
+    }
   | { readonly ok: false; readonly error: string };
 
 interface FlagSpec {
@@ -29,7 +34,11 @@ export const AGENT_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
   peer: { config: true, help: "The other validator's agent URL" },
   process: { config: true, help: 'Validator process name (default agave-validator)' },
   active: { boolean: true, config: true, help: 'Start as active when detection cannot tell' },
-  'dry-run': { boolean: true, config: true, help: 'Log commands as "would execute" instead of running them (default true)' },
+  'dry-run': {
+    boolean: true,
+    config: true,
+    help: 'Log commands as "would execute" instead of running them (default true)',
+  },
   'log-file': { config: true, help: 'Also log to this file, rotated daily' },
   'log-format': { config: true, help: 'text or json (default text)' },
   'generate-config': { boolean: true, help: 'Print an example validator-config.json and exit' },
@@ -62,14 +71,22 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
   const flags: Record<string, string | boolean> = {};
   for (const [name, value] of Object.entries(values)) if (AGENT_CLI_FLAGS[name]?.config) flags[name] = value;
   const isOn = (name: string): boolean => values[name] === true || values[name] === 'true';
-  const command: AgentCommand = isOn('help') ? 'help' : isOn('version') ? 'version' : isOn('generate-config') ? 'generate-config' : 'run';
+  const command: AgentCommand = isOn('help')
+    ? 'help'
+    : isOn('version')
+      ? 'version'
+      : isOn('generate-config')
+        ? 'generate-config'
+        : 'run';
   const configPath = typeof values.config === 'string' ? values.config : undefined;
   return { ok: true, command, configPath, flags: flags as AgentFlags };
 }
 
 /** The `--help` text. */
 export function agentUsage(): string {
-  const lines = Object.entries(AGENT_CLI_FLAGS).map(([name, spec]) => `  --${`${name}${spec.boolean ? '' : ' VALUE'}`.padEnd(22)} ${spec.help}`);
+  const lines = Object.entries(AGENT_CLI_FLAGS).map(
+    ([name, spec]) => `  --${`${name}${spec.boolean ? '' : ' VALUE'}`.padEnd(22)} ${spec.help}`,
+  );
   return [
     'Usage: failover-agent [--config validator-config.json] [flags]',
     '',

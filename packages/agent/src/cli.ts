@@ -74,9 +74,15 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = proc
       break;
   }
 
-  const loaded = await loadAgentConfig({ ...(args.configPath ? { file: args.configPath } : {}), env: io.env, flags: args.flags });
+  const loaded = await loadAgentConfig({
+    ...(args.configPath ? { file: args.configPath } : {}),
+    env: io.env,
+    flags: args.flags,
+  });
   if (!loaded.ok) {
-    io.stderr.write(`failover-agent: invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}):\n${formatProblems(loaded.problems)}\n`);
+    io.stderr.write(
+      `failover-agent: invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}):\n${formatProblems(loaded.problems)}\n`,
+    );
     return AGENT_EXIT.config;
   }
   const { config } = loaded;
@@ -121,7 +127,10 @@ async function serve(config: AgentConfig, auth: AgentAuth, logger: RootLogger, i
     try {
       const url = await agent.app.listen(listenOn);
       agent.start();
-      logger.info({ role: agent.role.role(), dry_run: config.dryRun, version: AGENT_VERSION }, `failover-agent listening on ${url}`);
+      logger.info(
+        { role: agent.role.role(), dry_run: config.dryRun, version: AGENT_VERSION },
+        `failover-agent listening on ${url}`,
+      );
       io.onListening?.(url);
       const reason = await stopped;
       logger.info({ reason }, 'stopping');

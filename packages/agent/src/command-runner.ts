@@ -88,7 +88,16 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
       const limit = runOptions.timeoutMs ?? timeoutMs;
       if (options.dryRun && !runOptions.readOnly) {
         logger.info({ command: label, dry_run: true }, `would execute: ${shown}`);
-        return { ok: true, exitCode: 0, stdout: '', stderr: '', durationMs: 0, timedOut: false, dryRun: true, command: shown };
+        return {
+          ok: true,
+          exitCode: 0,
+          stdout: '',
+          stderr: '',
+          durationMs: 0,
+          timedOut: false,
+          dryRun: true,
+          command: shown,
+        };
       }
       logger.info({ command: label }, `executing: ${shown}`);
       const raw = await execute(shell, resolved, limit, options.env ?? process.env);
@@ -116,12 +125,21 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
 
 type RawResult = Omit<CommandResult, 'dryRun' | 'command'>;
 
-function execute(shell: string, commandLine: string, timeoutMs: number, env: Readonly<Record<string, string | undefined>>): Promise<RawResult> {
+function execute(
+  shell: string,
+  commandLine: string,
+  timeoutMs: number,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<RawResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     // detached: the command gets its own process group, so a timeout can kill what it spawned
     // (an `agave-validator` CLI under `sudo`, a pipeline) and not only bash.
-    const child = spawn(shell, ['-c', commandLine], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env } });
+    const child = spawn(shell, ['-c', commandLine], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env },
+    });
     const stdout = capture();
     const stderr = capture();
     child.stdout.on('data', stdout.add);

@@ -94,14 +94,29 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const rpc = createRpcClients(config, options.rpcTimeoutMs ?? 2_000);
   const currentIdentity = identityReader(config, runner, rpc.local);
   const startRole = await decideStartRole(wiring, runner, rpc, currentIdentity);
-  const probe = createProcessProbe({ processName: config.processName, ...(options.procRoot ? { procRoot: options.procRoot } : {}), clock });
+  const probe = createProcessProbe({
+    processName: config.processName,
+    ...(options.procRoot ? { procRoot: options.procRoot } : {}),
+    clock,
+  });
   const askPeer = config.peerEndpoint
-    ? createPeerAsker({ endpoint: config.peerEndpoint, secret: options.auth.mode === 'secret' ? options.auth.secret : undefined, self: config.listenAddr, clock })
+    ? createPeerAsker({
+        endpoint: config.peerEndpoint,
+        secret: options.auth.mode === 'secret' ? options.auth.secret : undefined,
+        self: config.listenAddr,
+        clock,
+      })
     : noPeer;
   const role = createRoleRunnerFor(wiring, options, { startRole, runner, tower, probe, currentIdentity, askPeer, rpc });
   roleLink.attach(role);
 
-  const watcher = createTowerWatcher({ towerFile: config.towerFilePath, isActive: () => holdsIdentity(role.role()), backup: () => tower.keeper.backupNext(), clock, logger: log });
+  const watcher = createTowerWatcher({
+    towerFile: config.towerFilePath,
+    isActive: () => holdsIdentity(role.role()),
+    backup: () => tower.keeper.backupNext(),
+    clock,
+    logger: log,
+  });
   const sampler = createValidatorSampler({
     probe,
     // The probe answers /status within its own deadline, shorter than a command's.
@@ -162,16 +177,27 @@ function startWiring(options: CreateAgentOptions): Wiring {
   if (change !== undefined && !change.includes('--require-tower')) {
     // The Go README's example omits it; without it agave takes the identity even when the
     // restored tower is missing or unreadable, and votes from an empty tower (S2).
-    log.warn({ command: 'identity_change_command' }, 'identity_change_command has no --require-tower; add it so the validator refuses the staked identity without the restored tower');
+    log.warn(
+      { command: 'identity_change_command' },
+      'identity_change_command has no --require-tower; add it so the validator refuses the staked identity without the restored tower',
+    );
   }
-  if (config.dryRun) log.warn({ dry_run: true }, 'dry-run: commands are logged as "would execute", no tower is written or removed; set dry_run: false to act');
+  if (config.dryRun)
+    log.warn(
+      { dry_run: true },
+      'dry-run: commands are logged as "would execute", no tower is written or removed; set dry_run: false to act',
+    );
   return { config, identity: config.validatorIdentity, clock: options.clock ?? systemClock, log };
 }
 
 /** The runner of every configured command, with the config's placeholders and the secret masked. */
 function createCommandRunnerFor(wiring: Wiring, options: CreateAgentOptions): CommandRunner {
   const { config } = wiring;
-  const placeholders: Record<string, string> = { validator_identity: wiring.identity, local_rpc: config.localRpc, tower_file: config.towerFilePath };
+  const placeholders: Record<string, string> = {
+    validator_identity: wiring.identity,
+    local_rpc: config.localRpc,
+    tower_file: config.towerFilePath,
+  };
   if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
   return createCommandRunner({
     placeholders,
@@ -191,7 +217,11 @@ function createRpcClients(config: AgentConfig, timeoutMs: number): RpcClients {
 }
 
 /** The validator's identity now: `identity_check_command` when configured, else the local RPC. */
-function identityReader(config: AgentConfig, runner: CommandRunner, localRpc: LocalRpc): () => Promise<RpcResult<string>> {
+function identityReader(
+  config: AgentConfig,
+  runner: CommandRunner,
+  localRpc: LocalRpc,
+): () => Promise<RpcResult<string>> {
   const check = config.commands.identityCheck;
   if (check === undefined) return () => localRpc.getIdentity();
   return () =>
@@ -199,12 +229,22 @@ function identityReader(config: AgentConfig, runner: CommandRunner, localRpc: Lo
       const pubkey = result.stdout.split(/\s+/).find(isValidPubkey);
       // The command stands where the local RPC would; its results name it as their source.
       if (result.ok && pubkey !== undefined) return { ok: true, value: pubkey, endpoint: 'identity_check_command' };
-      return { ok: false, reason: 'malformed', message: `identity_check_command printed no pubkey (exit ${result.exitCode})`, endpoint: 'identity_check_command' };
+      return {
+        ok: false,
+        reason: 'malformed',
+        message: `identity_check_command printed no pubkey (exit ${result.exitCode})`,
+        endpoint: 'identity_check_command',
+      };
     });
 }
 
 /** Decides the role at start-up and logs it with the validator's version. */
-async function decideStartRole(wiring: Wiring, runner: CommandRunner, rpc: RpcClients, currentIdentity: () => Promise<RpcResult<string>>): Promise<StartRole> {
+async function decideStartRole(
+  wiring: Wiring,
+  runner: CommandRunner,
+  rpc: RpcClients,
+  currentIdentity: () => Promise<RpcResult<string>>,
+): Promise<StartRole> {
   const { config, log } = wiring;
   const localIp = config.localIp ?? detectLocalIp();
   const gossipCommand = config.commands.gossipCheck;
@@ -213,14 +253,20 @@ async function decideStartRole(wiring: Wiring, runner: CommandRunner, rpc: RpcCl
     stakedIdentity: wiring.identity,
     isActiveOnStart: config.isActiveOnStart,
     localIdentity: currentIdentity,
-    ...(gossipCommand ? { gossipCheck: () => runner.run('gossip_check_command', gossipCommand, { readOnly: true }) } : {}),
+    ...(gossipCommand
+      ? { gossipCheck: () => runner.run('gossip_check_command', gossipCommand, { readOnly: true }) }
+      : {}),
     ...(cluster ? { clusterNodes: () => cluster.getClusterNodes() } : {}),
     ...(localIp ? { localIp } : {}),
     logger: log,
   });
   const version = await rpc.local.getVersion();
   log.info(
-    { decided_by: startRole.decidedBy, detail: startRole.detail, validator_version: version.ok ? version.value : `unknown (${version.message})` },
+    {
+      decided_by: startRole.decidedBy,
+      detail: startRole.detail,
+      validator_version: version.ok ? version.value : `unknown (${version.message})`,
+    },
     `starting as ${startRole.role}`,
   );
   return startRole;
@@ -277,7 +323,10 @@ function createRoleRunnerFor(wiring: Wiring, options: CreateAgentOptions, parts:
     },
     // Any answer counts: the question is whether this node is cut off, not who is active.
     probeReachability: async () => {
-      const [peer, clusterSlot] = await Promise.all([askPeer(), cluster ? cluster.getSlot() : Promise.resolve({ ok: false })]);
+      const [peer, clusterSlot] = await Promise.all([
+        askPeer(),
+        cluster ? cluster.getSlot() : Promise.resolve({ ok: false }),
+      ]);
       return { peer: peer.answer !== 'unreachable', cluster: clusterSlot.ok };
     },
     logger: log,

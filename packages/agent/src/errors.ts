@@ -45,4 +45,8 @@ export class AgentListenAddressError extends AgentError {
 }
 
 /** Every code the agent's errors use, for the documentation test. */
-export const AGENT_ERROR_CODES = ['FAILOVER_AGENT_NO_AUTH', 'FAILOVER_AGENT_IDENTITY', 'FAILOVER_AGENT_LISTEN_ADDR'] as const;
+export const AGENT_ERROR_CODES = [
+  'FAILOVER_AGENT_NO_AUTH',
+  'FAILOVER_AGENT_IDENTITY',
+  'FAILOVER_AGENT_LISTEN_ADDR',
+] as const;

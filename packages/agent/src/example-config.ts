@@ -36,9 +36,14 @@ export function exampleConfigJson(): string {
 
 /** One `# key: description` line per config key, from the schema's own descriptions. */
 export function exampleConfigComments(): string {
-  const properties = (AgentConfigSchema as unknown as { properties: Record<string, { description?: string; default?: unknown }> }).properties;
+  const properties = (
+    AgentConfigSchema as unknown as { properties: Record<string, { description?: string; default?: unknown }> }
+  ).properties;
   const lines = Object.entries(properties)
     .filter(([key]) => key !== '$schema')
-    .map(([key, schema]) => `# ${key}: ${schema.description ?? ''}${schema.default === undefined ? '' : ` (default ${JSON.stringify(schema.default)})`}`);
+    .map(
+      ([key, schema]) =>
+        `# ${key}: ${schema.description ?? ''}${schema.default === undefined ? '' : ` (default ${JSON.stringify(schema.default)})`}`,
+    );
   return ['# validator-config.json keys (the JSON example is on stdout):', ...lines, ''].join('\n');
 }

@@ -90,7 +90,10 @@ export function createFinalBackupRetry(options: FinalBackupRetryOptions): FinalB
         return;
       case 'failed':
         if (report.reason === 'fenced') {
-          finish('warn', `final tower backup refused as fenced: another holder wrote the tower since; stopped retrying, the tower file is kept (${report.error})`);
+          finish(
+            'warn',
+            `final tower backup refused as fenced: another holder wrote the tower since; stopped retrying, the tower file is kept (${report.error})`,
+          );
           return;
         }
         current.reason = report.error;
@@ -111,7 +114,9 @@ export function createFinalBackupRetry(options: FinalBackupRetryOptions): FinalB
     const removed = await keeper.removeTowerFile();
     finish(
       removed.ok ? 'info' : 'warn',
-      removed.ok ? 'final tower backup landed; tower file removed' : `final tower backup landed; ${removed.error ?? 'cannot remove the tower file'}`,
+      removed.ok
+        ? 'final tower backup landed; tower file removed'
+        : `final tower backup landed; ${removed.error ?? 'cannot remove the tower file'}`,
     );
   };
 
@@ -120,7 +125,10 @@ export function createFinalBackupRetry(options: FinalBackupRetryOptions): FinalB
       generation += 1;
       if (timer !== undefined) clock.clearTimeout(timer);
       pending = { reason, failures: 0, delayMs: firstDelayMs, generation };
-      logger.warn({}, `final tower backup failed (${reason}); the tower file is kept and the backup is retried while passive`);
+      logger.warn(
+        {},
+        `final tower backup failed (${reason}); the tower file is kept and the backup is retried while passive`,
+      );
       schedule(firstDelayMs);
     },
     cancel() {

@@ -2,14 +2,45 @@ export { AGENT_EXIT, main, runAgentCli, type AgentCliIo } from './cli';
 export { buildApp, type AgentAppOptions, type AppAuth } from './app';
 export { createAgent, type Agent, type CreateAgentOptions } from './create-agent';
 export { loadAgentAuth, type AgentAuth } from './agent-auth';
-export { AgentError, AgentAuthMissingError, AgentIdentityError, AgentListenAddressError, AGENT_ERROR_CODES } from './errors';
-export { createCommandRunner, resolvePlaceholders, type CommandResult, type CommandRunner, type CommandRunnerOptions, type RunOptions } from './command-runner';
-export { createProcessProbe, type ProcessProbeOptions, type ProcessSnapshot, type ValidatorProbe } from './process-probe';
-export { createTowerKeeper, type TowerKeeper, type TowerKeeperOptions, type BackupReport, type RestoreReport, type TowerState } from './tower-keeper';
+export {
+  AgentError,
+  AgentAuthMissingError,
+  AgentIdentityError,
+  AgentListenAddressError,
+  AGENT_ERROR_CODES,
+} from './errors';
+export {
+  createCommandRunner,
+  resolvePlaceholders,
+  type CommandResult,
+  type CommandRunner,
+  type CommandRunnerOptions,
+  type RunOptions,
+} from './command-runner';
+export {
+  createProcessProbe,
+  type ProcessProbeOptions,
+  type ProcessSnapshot,
+  type ValidatorProbe,
+} from './process-probe';
+export {
+  createTowerKeeper,
+  type TowerKeeper,
+  type TowerKeeperOptions,
+  type BackupReport,
+  type RestoreReport,
+  type TowerState,
+} from './tower-keeper';
 export * from './tower-store';
 export { detectLocalIp } from './local-ip';
 export { detectStartRole, type StartRole, type RoleSources } from './role-detection';
-export { createRoleRunner, type RoleRunner, type RoleRunnerOptions, type StepExecutor, type PeerAsker } from './role-runner';
+export {
+  createRoleRunner,
+  type RoleRunner,
+  type RoleRunnerOptions,
+  type StepExecutor,
+  type PeerAsker,
+} from './role-runner';
 export { createStepExecutor, type StepExecutorOptions } from './role-steps';
 export { createPeerAsker, type PeerAskerOptions } from './peer-client';
 export { parseListenAddress } from './listen-address';

@@ -6,7 +6,9 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
  * fails on machines without an outbound route). The first non-internal IPv4 address wins, in
  * interface order; undefined when there is none.
  */
-export function detectLocalIp(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string | undefined {
+export function detectLocalIp(
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): string | undefined {
   for (const name of Object.keys(interfaces).sort()) {
     for (const info of interfaces[name] ?? []) {
       if (info.family === 'IPv4' && !info.internal) return info.address;
@@ -14,4 +16,3 @@ export function detectLocalIp(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = 
   }
   return undefined;
 }
-

@@ -37,4 +37,5 @@ export function createPeerAsker(options: PeerAskerOptions): PeerAsker {
 }
 
 /** The watchdog's answer when no `peer_endpoint` is configured. */
-export const noPeer: PeerAsker = () => Promise.resolve({ answer: 'unreachable', detail: 'no peer_endpoint configured' });
+export const noPeer: PeerAsker = () =>
+  Promise.resolve({ answer: 'unreachable', detail: 'no peer_endpoint configured' });

@@ -40,14 +40,25 @@ export async function detectStartRole(sources: RoleSources): Promise<StartRole> 
   if (local?.ok) {
     const role = local.value === stakedIdentity ? 'active' : 'passive';
     if (fromGossip && fromGossip.role !== role) {
-      logger.warn({ gossip: fromGossip.detail }, `gossip says ${fromGossip.role}, but the validator runs ${local.value}; trusting the validator`);
+      logger.warn(
+        { gossip: fromGossip.detail },
+        `gossip says ${fromGossip.role}, but the validator runs ${local.value}; trusting the validator`,
+      );
     }
-    return { role, decidedBy: 'local-identity', detail: `the validator runs ${role === 'active' ? 'the staked identity' : `${local.value}, not the staked identity`}` };
+    return {
+      role,
+      decidedBy: 'local-identity',
+      detail: `the validator runs ${role === 'active' ? 'the staked identity' : `${local.value}, not the staked identity`}`,
+    };
   }
   if (local && !local.ok) logger.warn({ error: local.message }, 'cannot read the validator identity at start-up');
   if (fromGossip) return fromGossip;
   const role = sources.isActiveOnStart ? 'active' : 'passive';
-  return { role, decidedBy: 'is_active_on_start', detail: `no working check; is_active_on_start is ${sources.isActiveOnStart}` };
+  return {
+    role,
+    decidedBy: 'is_active_on_start',
+    detail: `no working check; is_active_on_start is ${sources.isActiveOnStart}`,
+  };
 }
 
 async function gossipRole(sources: RoleSources): Promise<StartRole | undefined> {
@@ -58,7 +69,11 @@ async function gossipRole(sources: RoleSources): Promise<StartRole | undefined> 
     const ip = result.ok ? findNodeByPubkey(parseGossipTable(result.stdout), stakedIdentity)?.ip : undefined;
     if (ip !== undefined) {
       const role = ip === localIp ? 'active' : 'passive';
-      return { role, decidedBy: 'gossip-command', detail: `gossip shows the staked identity at ${ip}; local IP ${localIp}` };
+      return {
+        role,
+        decidedBy: 'gossip-command',
+        detail: `gossip shows the staked identity at ${ip}; local IP ${localIp}`,
+      };
     }
     logger.warn({ exit_code: result.exitCode }, `gossip_check_command gave no line for ${stakedIdentity}`);
   }
@@ -69,9 +84,14 @@ async function gossipRole(sources: RoleSources): Promise<StartRole | undefined> 
       return undefined;
     }
     const ip = findNodeByPubkey(nodes.value, stakedIdentity)?.ip;
-    if (ip === undefined) return { role: 'passive', decidedBy: 'cluster-rpc', detail: `the staked identity is not in gossip` };
+    if (ip === undefined)
+      return { role: 'passive', decidedBy: 'cluster-rpc', detail: `the staked identity is not in gossip` };
     const role = ip === localIp ? 'active' : 'passive';
-    return { role, decidedBy: 'cluster-rpc', detail: `getClusterNodes shows the staked identity at ${ip}; local IP ${localIp}` };
+    return {
+      role,
+      decidedBy: 'cluster-rpc',
+      detail: `getClusterNodes shows the staked identity at ${ip}; local IP ${localIp}`,
+    };
   }
   return undefined;
 }

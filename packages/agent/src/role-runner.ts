@@ -51,7 +51,11 @@ export interface RoleRunnerOptions {
 export interface RoleRunner {
   role(): Role;
   /** Submits a `/failover` request; resolves with the machine's answer (at once when busy). */
-  request(action: 'become_active' | 'become_passive', skipIdentity: boolean, minTowerSlot?: number): Promise<AgentResponse>;
+  request(
+    action: 'become_active' | 'become_passive',
+    skipIdentity: boolean,
+    minTowerSlot?: number,
+  ): Promise<AgentResponse>;
   /** What a guard did lately (stray staked identity, isolation), for `/status`; null when nothing. */
   alert(): string | null;
   /** Records an authenticated manager request. */
@@ -105,19 +109,36 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
         return;
       case 'ask-peer':
         void options.askPeer().then(
-          ({ answer, detail }) => dispatch({ type: 'peer-answer', token: effect.token, answer, detail, at: clock.now() }),
-          (error: unknown) => dispatch({ type: 'peer-answer', token: effect.token, answer: 'unreachable', detail: String(error), at: clock.now() }),
+          ({ answer, detail }) =>
+            dispatch({ type: 'peer-answer', token: effect.token, answer, detail, at: clock.now() }),
+          (error: unknown) =>
+            dispatch({
+              type: 'peer-answer',
+              token: effect.token,
+              answer: 'unreachable',
+              detail: String(error),
+              at: clock.now(),
+            }),
         );
         return;
       case 'check-identity':
         void options.checkIdentity().then(
-          ({ identity, detail }) => dispatch({ type: 'identity-observed', token: effect.token, identity, detail, at: clock.now() }),
-          (error: unknown) => dispatch({ type: 'identity-observed', token: effect.token, identity: 'unknown', detail: String(error), at: clock.now() }),
+          ({ identity, detail }) =>
+            dispatch({ type: 'identity-observed', token: effect.token, identity, detail, at: clock.now() }),
+          (error: unknown) =>
+            dispatch({
+              type: 'identity-observed',
+              token: effect.token,
+              identity: 'unknown',
+              detail: String(error),
+              at: clock.now(),
+            }),
         );
         return;
       case 'probe-reachability':
         void options.probeReachability().then(
-          ({ peer, cluster }) => dispatch({ type: 'reachability', token: effect.token, peer, cluster, at: clock.now() }),
+          ({ peer, cluster }) =>
+            dispatch({ type: 'reachability', token: effect.token, peer, cluster, at: clock.now() }),
           () => dispatch({ type: 'reachability', token: effect.token, peer: false, cluster: false, at: clock.now() }),
         );
         return;
@@ -137,14 +158,26 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
     await previous;
     let timer: TimerHandle | undefined;
     const timedOut = new Promise<StepOutcome>((resolve) => {
-      timer = clock.setTimeout(() => resolve({ ok: false, detail: `${step.action.kind} timed out after ${step.timeoutMs} ms` }), step.timeoutMs);
+      timer = clock.setTimeout(
+        () => resolve({ ok: false, detail: `${step.action.kind} timed out after ${step.timeoutMs} ms` }),
+        step.timeoutMs,
+      );
     });
-    const execution = options.executeStep(step, attempt).catch((error: unknown): StepOutcome => ({ ok: false, detail: `${step.action.kind} threw: ${(error as Error).message}` }));
+    const execution = options.executeStep(step, attempt).catch((error: unknown): StepOutcome => ({
+      ok: false,
+      detail: `${step.action.kind} threw: ${(error as Error).message}`,
+    }));
     void execution.finally(finished);
     const result = await Promise.race([execution, timedOut]);
     if (timer !== undefined) clock.clearTimeout(timer);
     const { towerStale, ...plain } = result;
-    dispatch({ type: 'step-result', token, result: plain as StepResult, ...(towerStale ? { towerStale } : {}), at: clock.now() });
+    dispatch({
+      type: 'step-result',
+      token,
+      result: plain as StepResult,
+      ...(towerStale ? { towerStale } : {}),
+      at: clock.now(),
+    });
   };
 
   const tick = (): void => {
@@ -161,12 +194,19 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
       const at = clock.now();
       dispatch(
         action === 'become_active'
-          ? { type: 'become-active', requestId, skipIdentity, ...(minTowerSlot === undefined ? {} : { minTowerSlot }), at }
+          ? {
+              type: 'become-active',
+              requestId,
+              skipIdentity,
+              ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
+              at,
+            }
           : { type: 'become-passive', requestId, at },
       );
       return answered;
     },
-    alert: () => (state.alert === null ? null : `${state.alert.message} (at ${new Date(state.alert.at).toISOString()})`),
+    alert: () =>
+      state.alert === null ? null : `${state.alert.message} (at ${new Date(state.alert.at).toISOString()})`,
     heartbeat: () => dispatch({ type: 'manager-heartbeat', at: clock.now() }),
     towerFenced: (detail) => dispatch({ type: 'tower-fenced', detail, at: clock.now() }),
     lastHeartbeatAt: () => state.lastHeartbeatAt,

@@ -1,4 +1,11 @@
-import { judgeUnstaked, type AgentAction, type Clock, type Logger, type PlanStep, type StepResult } from '@failover/core';
+import {
+  judgeUnstaked,
+  type AgentAction,
+  type Clock,
+  type Logger,
+  type PlanStep,
+  type StepResult,
+} from '@failover/core';
 import { sleep, type AgentCommands, type RpcResult } from '@failover/protocol';
 import type { CommandResult, CommandRunner } from './command-runner';
 import type { FinalBackupRetry } from './final-backup-retry';
@@ -42,7 +49,12 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
   // demotion has no final backup and finds it cleared.
   let finalBackupFailed: { readonly error: string; readonly fenced: boolean } | null = null;
 
-  const command = async (label: string, template: string | undefined, timeoutMs: number, optional: boolean): Promise<StepResult> => {
+  const command = async (
+    label: string,
+    template: string | undefined,
+    timeoutMs: number,
+    optional: boolean,
+  ): Promise<StepResult> => {
     if (template === undefined) {
       if (optional) {
         logger.info({ command: label }, `${label} is not configured; skipped`);
@@ -56,7 +68,10 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
   const confirm = async (attempt: number, wantStaked: boolean): Promise<StepResult> => {
     if (options.dryRun) {
       // Nothing was switched, so the validator still runs its old identity: nothing to confirm.
-      logger.info({ dry_run: true }, `would confirm the validator runs ${wantStaked ? 'the staked' : 'an unstaked'} identity`);
+      logger.info(
+        { dry_run: true },
+        `would confirm the validator runs ${wantStaked ? 'the staked' : 'an unstaked'} identity`,
+      );
       return { ok: true };
     }
     if (attempt > 1) await sleep(options.clock, backoffMs * (attempt - 1));
@@ -64,21 +79,36 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
     if (!wantStaked) return confirmUnstaked(identity);
     if (!identity.ok) return { ok: false, detail: `cannot read the validator's identity: ${identity.message}` };
     if (identity.value === options.stakedIdentity) return { ok: true };
-    return { ok: false, detail: `the validator runs ${identity.value}, not the staked identity ${options.stakedIdentity}` };
+    return {
+      ok: false,
+      detail: `the validator runs ${identity.value}, not the staked identity ${options.stakedIdentity}`,
+    };
   };
 
   const confirmUnstaked = async (identity: RpcResult<string>): Promise<StepResult> => {
     // The symlink is read before the process table: a validator that starts in between has
     // read the same symlink, and one found running makes the check fail safe.
     const symlinkPubkey = identity.ok ? null : await options.symlinkPubkey();
-    const processRunning = identity.ok ? true : await options.probe.probe().then((p) => p.running, () => null);
+    const processRunning = identity.ok
+      ? true
+      : await options.probe.probe().then(
+          (p) => p.running,
+          () => null,
+        );
     const verdict = judgeUnstaked(
-      { identity: identity.ok ? { ok: true, pubkey: identity.value } : { ok: false, error: identity.message }, processRunning, symlinkPubkey },
+      {
+        identity: identity.ok ? { ok: true, pubkey: identity.value } : { ok: false, error: identity.message },
+        processRunning,
+        symlinkPubkey,
+      },
       options.stakedIdentity,
     );
     if (!verdict.confirmed) return { ok: false, detail: verdict.detail };
     if (verdict.how === 'down-on-unstaked-symlink') {
-      logger.warn({ symlink_pubkey: symlinkPubkey }, 'the validator is not running and its identity symlink names an unstaked keypair; demotion confirmed without its answer');
+      logger.warn(
+        { symlink_pubkey: symlinkPubkey },
+        'the validator is not running and its identity symlink names an unstaked keypair; demotion confirmed without its answer',
+      );
     }
     return { ok: true };
   };
@@ -92,9 +122,16 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
   // (S3) demotes anything that comes back staked anyway. A probe that fails proves nothing,
   // so the command runs.
   const removeIdentity = async (timeoutMs: number): Promise<StepResult> => {
-    const snapshot = await options.probe.probe().then((p) => p, () => null);
+    const snapshot = await options.probe.probe().then(
+      (p) => p,
+      () => null,
+    );
     if (snapshot !== null && !snapshot.running) {
-      return { ok: false, detail: 'the validator process is not running, so set-identity has no admin socket to talk to; identity_remove_command not run' };
+      return {
+        ok: false,
+        detail:
+          'the validator process is not running, so set-identity has no admin socket to talk to; identity_remove_command not run',
+      };
     }
     return command('identity_remove_command', commands.identityRemove, timeoutMs, false);
   };
@@ -130,7 +167,8 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
       case 'final-tower-backup': {
         options.finalBackupRetry?.cancel();
         const report = await keeper.finalBackup();
-        finalBackupFailed = report.status === 'failed' ? { error: report.error, fenced: report.reason === 'fenced' } : null;
+        finalBackupFailed =
+          report.status === 'failed' ? { error: report.error, fenced: report.reason === 'fenced' } : null;
         if (report.status === 'failed') return { ok: false, detail: report.error };
         if (report.status === 'no-tower') return { ok: false, detail: 'no tower file to back up' };
         return { ok: true };
@@ -155,7 +193,9 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
 
 function fromCommand(label: string, result: CommandResult): StepResult {
   if (result.ok) return { ok: true };
-  const why = result.timedOut ? `timed out after ${result.durationMs} ms` : `exited with ${result.exitCode ?? 'a signal'}`;
+  const why = result.timedOut
+    ? `timed out after ${result.durationMs} ms`
+    : `exited with ${result.exitCode ?? 'a signal'}`;
   const stderr = result.stderr.trim().slice(-300);
   return { ok: false, detail: `${label} ${why}${stderr ? `: ${stderr}` : ''}` };
 }

@@ -28,7 +28,8 @@ export function buildStatus(sources: StatusSources): StatusResponse {
   const { sample, ageMs, overdue } = sources.sampler.view();
   const problems: string[] = [];
   const process = sample?.process;
-  const validator = process?.ok === true ? process.snapshot : { running: false, uptimeSeconds: 0, crashLoop: false, recentRestarts: 0 };
+  const validator =
+    process?.ok === true ? process.snapshot : { running: false, uptimeSeconds: 0, crashLoop: false, recentRestarts: 0 };
   if (process !== undefined && !process.ok) problems.push(process.error);
   const fresh = overdue === null ? sample : null;
   if (overdue !== null) problems.push(overdue);
@@ -64,7 +65,9 @@ export function buildStatus(sources: StatusSources): StatusResponse {
     timestamp: Math.floor(sources.clock.now() / 1000),
     ...(fresh?.identity.ok === true ? { identity_pubkey: fresh.identity.value } : {}),
     ...(role === 'unknown' ? {} : { role }),
-    ...(last && last.lastVotedSlot !== null ? { tower: { last_vote_slot: last.lastVotedSlot, sha256: last.sha256, backed_up_at: backedUpAt } } : {}),
+    ...(last && last.lastVotedSlot !== null
+      ? { tower: { last_vote_slot: last.lastVotedSlot, sha256: last.sha256, backed_up_at: backedUpAt } }
+      : {}),
     agent_version: sources.agentVersion,
     dry_run: sources.dryRun,
     ...(ageMs === null ? {} : { probe_age_ms: Math.max(0, Math.round(ageMs)) }),

@@ -13,7 +13,12 @@ export type BackupReport =
 
 /** The outcome of a restore. */
 export type RestoreReport =
-  | { readonly ok: true; readonly action: 'restored' | 'kept-disk' | 'dry-run'; readonly lastVotedSlot: number | null; readonly detail: string }
+  | {
+      readonly ok: true;
+      readonly action: 'restored' | 'kept-disk' | 'dry-run';
+      readonly lastVotedSlot: number | null;
+      readonly detail: string;
+    }
   | { readonly ok: false; readonly code: string; readonly error: string; readonly towerStale?: TowerStale };
 
 /** What `/status` shows about the tower. */
@@ -112,7 +117,10 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
       takenAt: new Date(clock.now()).toISOString(),
     };
     if (options.dryRun) {
-      logger.info({ tower_sha256: sha256, last_voted_slot: disk.lastVotedSlot, dry_run: true }, `would back up ${towerFile} to ${store.describe()}`);
+      logger.info(
+        { tower_sha256: sha256, last_voted_slot: disk.lastVotedSlot, dry_run: true },
+        `would back up ${towerFile} to ${store.describe()}`,
+      );
       return { status: 'dry-run' };
     }
     const outcome = await store.backup(disk.bytes, meta);
@@ -165,11 +173,26 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
     async restore(minTowerSlot?: number): Promise<RestoreReport> {
       const disk = await readDisk();
       const latest = await store.latest();
-      if (!latest.ok) return { ok: false, code: 'FAILOVER_TOWER_STORE_UNAVAILABLE', error: `cannot read the tower backup from ${store.describe()}: ${latest.error}` };
+      if (!latest.ok)
+        return {
+          ok: false,
+          code: 'FAILOVER_TOWER_STORE_UNAVAILABLE',
+          error: `cannot read the tower backup from ${store.describe()}: ${latest.error}`,
+        };
       if (!latest.tower) {
-        if (options.dryRun) return { ok: true, action: 'dry-run', lastVotedSlot: null, detail: `no tower backup in ${store.describe()} (dry-run: nothing restored)` };
+        if (options.dryRun)
+          return {
+            ok: true,
+            action: 'dry-run',
+            lastVotedSlot: null,
+            detail: `no tower backup in ${store.describe()} (dry-run: nothing restored)`,
+          };
         await putBack(disk);
-        return { ok: false, code: 'FAILOVER_TOWER_NO_BACKUP', error: `no tower backup for ${identity} in ${store.describe()}; refusing to take the identity without one` };
+        return {
+          ok: false,
+          code: 'FAILOVER_TOWER_NO_BACKUP',
+          error: `no tower backup for ${identity} in ${store.describe()}; refusing to take the identity without one`,
+        };
       }
       const { bytes, meta } = latest.tower;
       const refuse = async (code: string, error: string): Promise<RestoreReport> => {
@@ -178,12 +201,18 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
         return { ok: false, code, error };
       };
       if (sha256Hex(bytes) !== meta.sha256) {
-        return refuse('FAILOVER_TOWER_CHECKSUM', `tower backup for ${identity} does not match its sha256 ${meta.sha256}; refusing to restore`);
+        return refuse(
+          'FAILOVER_TOWER_CHECKSUM',
+          `tower backup for ${identity} does not match its sha256 ${meta.sha256}; refusing to restore`,
+        );
       }
       const decoded = decodeTower(bytes, identity);
       if (!decoded.ok) return refuse(decoded.error.code, `${decoded.error.message}; refusing to restore`);
       if (meta.lastVotedSlot !== null && meta.lastVotedSlot !== decoded.lastVotedSlot) {
-        return refuse('FAILOVER_TOWER_METADATA', `tower backup says last voted slot ${meta.lastVotedSlot} but the tower holds ${decoded.lastVotedSlot}; refusing to restore`);
+        return refuse(
+          'FAILOVER_TOWER_METADATA',
+          `tower backup says last voted slot ${meta.lastVotedSlot} but the tower holds ${decoded.lastVotedSlot}; refusing to restore`,
+        );
       }
       const keepDisk = disk?.valid === true && (disk.lastVotedSlot ?? -1) > (decoded.lastVotedSlot ?? -1);
       const newest = keepDisk ? (disk?.lastVotedSlot ?? null) : decoded.lastVotedSlot;
@@ -193,7 +222,10 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
         const towerStale: TowerStale = { minTowerSlot, towerLastVoteSlot: newest };
         const error = `the newest tower for ${identity} (${keepDisk ? towerFile : `backup from ${meta.source}`}) ends at slot ${newest ?? 'none'}, below min_tower_slot ${minTowerSlot}; refusing to take the identity`;
         await putBack(disk);
-        logger.error({ code: 'FAILOVER_TOWER_STALE', min_tower_slot: minTowerSlot, tower_last_vote_slot: newest }, error);
+        logger.error(
+          { code: 'FAILOVER_TOWER_STALE', min_tower_slot: minTowerSlot, tower_last_vote_slot: newest },
+          error,
+        );
         return { ok: false, code: 'FAILOVER_TOWER_STALE', error, towerStale };
       }
       if (keepDisk && disk) {

@@ -5,7 +5,12 @@ import type { CommandRunner } from './command-runner';
 import { createFinalBackupRetry, type FinalBackupRetry } from './final-backup-retry';
 import type { RoleLink } from './role-link';
 import { createTowerKeeper, type TowerKeeper } from './tower-keeper';
-import { createCommandTowerStore, createDirectoryTowerStore, createEtcdTowerStore, type TowerStore } from './tower-store';
+import {
+  createCommandTowerStore,
+  createDirectoryTowerStore,
+  createEtcdTowerStore,
+  type TowerStore,
+} from './tower-store';
 
 /** What {@link createTowerParts} builds on. */
 export interface TowerPartsOptions {
@@ -53,6 +58,11 @@ function createStore(config: AgentConfig, identity: string, runner: CommandRunne
     case 'etcd':
       return createEtcdTowerStore({ endpoints: setting.endpoints, prefix: setting.prefix, identity });
     case 'command':
-      return createCommandTowerStore({ runner, towerFile: config.towerFilePath, backupCommand: setting.backupCommand, restoreCommand: setting.restoreCommand });
+      return createCommandTowerStore({
+        runner,
+        towerFile: config.towerFilePath,
+        backupCommand: setting.backupCommand,
+        restoreCommand: setting.restoreCommand,
+      });
   }
 }

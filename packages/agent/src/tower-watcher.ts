@@ -58,9 +58,14 @@ export function createTowerWatcher(options: TowerWatcherOptions): TowerWatcher {
         again = false;
         // The keeper reports failed backups itself; a throw here is a bug, and a silent one
         // would leave the newest votes out of the store without a word (S2).
-        await options.backup().catch((error: unknown) =>
-          logger.error({ error: error instanceof Error ? error.message : String(error) }, 'tower backup on change threw; the store may lack the newest votes'),
-        );
+        await options
+          .backup()
+          .catch((error: unknown) =>
+            logger.error(
+              { error: error instanceof Error ? error.message : String(error) },
+              'tower backup on change threw; the store may lack the newest votes',
+            ),
+          );
       } while (again && running && options.isActive());
     })().finally(() => {
       inFlight = undefined;
@@ -87,9 +92,17 @@ export function createTowerWatcher(options: TowerWatcherOptions): TowerWatcher {
         watcher = watch(path.dirname(towerFile), { persistent: false }, (_event, file) => {
           if (file === name) trigger();
         });
-        watcher.on('error', (error) => logger.warn({ error: error.message }, `cannot watch ${path.dirname(towerFile)}; tower changes are found by polling`));
+        watcher.on('error', (error) =>
+          logger.warn(
+            { error: error.message },
+            `cannot watch ${path.dirname(towerFile)}; tower changes are found by polling`,
+          ),
+        );
       } catch (error) {
-        logger.warn({ error: (error as Error).message }, `cannot watch ${path.dirname(towerFile)}; tower changes are found by polling`);
+        logger.warn(
+          { error: (error as Error).message },
+          `cannot watch ${path.dirname(towerFile)}; tower changes are found by polling`,
+        );
       }
       void poll();
     },

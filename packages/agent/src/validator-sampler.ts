@@ -8,7 +8,8 @@ export interface ValidatorSample {
   readonly startedAt: number;
   /** When its last answer arrived (ms). */
   readonly finishedAt: number;
-  readonly process: { readonly ok: true; readonly snapshot: ProcessSnapshot } | { readonly ok: false; readonly error: string };
+  readonly process:
+    { readonly ok: true; readonly snapshot: ProcessSnapshot } | { readonly ok: false; readonly error: string };
   readonly health: RpcResult<true>;
   readonly slot: RpcResult<number>;
   readonly identity: RpcResult<string>;
@@ -85,7 +86,8 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
     ]);
     inFlightStarts.delete(startedAt);
     // A loop sample begun before a refresh may finish after it; it must not replace the newer view.
-    if (latest === null || startedAt >= latest.startedAt) latest = { startedAt, finishedAt: clock.now(), process, health, slot, identity };
+    if (latest === null || startedAt >= latest.startedAt)
+      latest = { startedAt, finishedAt: clock.now(), process, health, slot, identity };
   };
 
   const loop = (): void => {
@@ -103,7 +105,10 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
       if (latest === null) return { sample: null, ageMs: null, overdue: 'no probe of the validator has finished yet' };
       const ageMs = now - latest.finishedAt;
       const waitingMs = inFlightStarts.size === 0 ? 0 : now - Math.min(...inFlightStarts);
-      const overdue = waitingMs > deadlineMs || ageMs > intervalMs + deadlineMs ? `local RPC did not answer within ${Math.max(waitingMs, ageMs - intervalMs)} ms` : null;
+      const overdue =
+        waitingMs > deadlineMs || ageMs > intervalMs + deadlineMs
+          ? `local RPC did not answer within ${Math.max(waitingMs, ageMs - intervalMs)} ms`
+          : null;
       return { sample: latest, ageMs, overdue };
     },
     async start(): Promise<void> {
@@ -115,7 +120,10 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
     async refresh(maxWaitMs: number): Promise<void> {
       if (!running) return;
       let timeout: TimerHandle | undefined;
-      await Promise.race([sampleOnce(), new Promise<void>((resolve) => (timeout = clock.setTimeout(resolve, maxWaitMs)))]);
+      await Promise.race([
+        sampleOnce(),
+        new Promise<void>((resolve) => (timeout = clock.setTimeout(resolve, maxWaitMs))),
+      ]);
       if (timeout !== undefined) clock.clearTimeout(timeout);
     },
     async stop(): Promise<void> {

@@ -12,7 +12,9 @@ beforeEach(() => {
 afterEach(() => dir.remove());
 
 function config(auth: Record<string, unknown>): AgentConfig {
-  const resolved = resolveAgentConfigFile({ raw: { validator_identity: 'Stake11111111111111111111111111111111111111', ledger_path: dir.path, ...auth } });
+  const resolved = resolveAgentConfigFile({
+    raw: { validator_identity: 'Stake11111111111111111111111111111111111111', ledger_path: dir.path, ...auth },
+  });
   if (!resolved.ok) throw new Error(JSON.stringify(resolved.problems));
   return resolved.config;
 }

@@ -12,7 +12,12 @@ afterEach(async () => {
   h = undefined;
 });
 
-const become = (action: 'become_active' | 'become_passive', extra: Record<string, unknown> = {}) => ({ action, reason: 'test', timestamp: now(), ...extra });
+const become = (action: 'become_active' | 'become_passive', extra: Record<string, unknown> = {}) => ({
+  action,
+  reason: 'test',
+  timestamp: now(),
+  ...extra,
+});
 
 describe('authentication', () => {
   it('answers GET /health without authentication', async () => {
@@ -25,14 +30,49 @@ describe('authentication', () => {
   const refusals: Array<[string, (body: string) => Record<string, string>, string]> = [
     ['no header', () => ({}), 'FAILOVER_AUTH_MISSING'],
     ['a malformed header', () => ({ [AUTH_HEADER]: 'Bearer abc' }), 'FAILOVER_AUTH_MALFORMED'],
-    ['a signature made with another secret', (body) => ({ [AUTH_HEADER]: signRequest({ secret: Buffer.from('another-secret-of-enough-length'), method: 'POST', path: '/failover', body, now: Date.now() }) }), 'FAILOVER_AUTH_BAD_SIGNATURE'],
-    ['a signature over another path', (body) => ({ [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/status', body, now: Date.now() }) }), 'FAILOVER_AUTH_BAD_SIGNATURE'],
-    ['a timestamp outside the skew window', (body) => ({ [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/failover', body, now: Date.now() - 120_000 }) }), 'FAILOVER_AUTH_SKEW'],
+    [
+      'a signature made with another secret',
+      (body) => ({
+        [AUTH_HEADER]: signRequest({
+          secret: Buffer.from('another-secret-of-enough-length'),
+          method: 'POST',
+          path: '/failover',
+          body,
+          now: Date.now(),
+        }),
+      }),
+      'FAILOVER_AUTH_BAD_SIGNATURE',
+    ],
+    [
+      'a signature over another path',
+      (body) => ({
+        [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/status', body, now: Date.now() }),
+      }),
+      'FAILOVER_AUTH_BAD_SIGNATURE',
+    ],
+    [
+      'a timestamp outside the skew window',
+      (body) => ({
+        [AUTH_HEADER]: signRequest({
+          secret: SECRET,
+          method: 'POST',
+          path: '/failover',
+          body,
+          now: Date.now() - 120_000,
+        }),
+      }),
+      'FAILOVER_AUTH_SKEW',
+    ],
   ];
   it.each(refusals)('refuses a request with %s, before looking at its body', async (_case, headers, code) => {
     h = await startHarness();
     const body = JSON.stringify(become('become_active'));
-    const res = await h.app.inject({ method: 'POST', url: '/failover', payload: body, headers: { 'content-type': 'application/json', ...headers(body) } });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/failover',
+      payload: body,
+      headers: { 'content-type': 'application/json', ...headers(body) },
+    });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ error: { code } });
     expect(h.steps).toEqual([]);
@@ -42,7 +82,10 @@ describe('authentication', () => {
   it('refuses a replayed request', async () => {
     h = await startHarness();
     const payload = JSON.stringify({ timestamp: now() });
-    const headers = { 'content-type': 'application/json', [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/status', body: payload, now: Date.now() }) };
+    const headers = {
+      'content-type': 'application/json',
+      [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/status', body: payload, now: Date.now() }),
+    };
     expect((await h.app.inject({ method: 'POST', url: '/status', payload, headers })).statusCode).toBe(200);
     const replay = await h.app.inject({ method: 'POST', url: '/status', payload, headers });
     expect(replay.statusCode).toBe(401);
@@ -53,7 +96,9 @@ describe('authentication', () => {
     h = await startHarness({ allowedIps: ['10.9.9.9'] });
     const res = await h.signed('POST', '/status', { timestamp: now() });
     expect(res.statusCode).toBe(403);
-    expect(res.json()).toMatchObject({ error: { code: 'FAILOVER_IP_NOT_ALLOWED', message: 'client 127.0.0.1 is not in allowed_ips' } });
+    expect(res.json()).toMatchObject({
+      error: { code: 'FAILOVER_IP_NOT_ALLOWED', message: 'client 127.0.0.1 is not in allowed_ips' },
+    });
     const allowed = await startHarness({ allowedIps: ['::ffff:127.0.0.1'] });
     try {
       expect((await allowed.signed('POST', '/status', { timestamp: now() })).statusCode).toBe(200);
@@ -79,22 +124,64 @@ describe('authentication', () => {
 
 describe('malformed requests', () => {
   const bad: Array<[string, string, number, string, RegExp]> = [
-    ['a body that is not JSON', '{"action": "become_active",', 400, 'FAILOVER_BAD_REQUEST', /^body:1:\d+: invalid JSON/],
-    ['a missing field', JSON.stringify({ action: 'become_active', timestamp: 1 }), 400, 'FAILOVER_BAD_REQUEST', /required property 'reason'/],
-    ['a wrong type', JSON.stringify({ action: 'become_active', reason: 'x', timestamp: '1700000000' }), 400, 'FAILOVER_BAD_REQUEST', /timestamp must be integer/],
-    ['an unknown action', JSON.stringify({ action: 'become_leader', reason: 'x', timestamp: 1 }), 400, 'FAILOVER_BAD_REQUEST', /action/],
-    ['an oversize body', JSON.stringify({ action: 'become_active', reason: 'x'.repeat(20_000), timestamp: 1 }), 413, 'FAILOVER_PAYLOAD_TOO_LARGE', new RegExp(`exceeds ${SIGNED_JSON_BODY_LIMIT} bytes`)],
+    [
+      'a body that is not JSON',
+      '{"action": "become_active",',
+      400,
+      'FAILOVER_BAD_REQUEST',
+      /^body:1:\d+: invalid JSON/,
+    ],
+    [
+      'a missing field',
+      JSON.stringify({ action: 'become_active', timestamp: 1 }),
+      400,
+      'FAILOVER_BAD_REQUEST',
+      /required property 'reason'/,
+    ],
+    [
+      'a wrong type',
+      JSON.stringify({ action: 'become_active', reason: 'x', timestamp: '1700000000' }),
+      400,
+      'FAILOVER_BAD_REQUEST',
+      /timestamp must be integer/,
+    ],
+    [
+      'an unknown action',
+      JSON.stringify({ action: 'become_leader', reason: 'x', timestamp: 1 }),
+      400,
+      'FAILOVER_BAD_REQUEST',
+      /action/,
+    ],
+    [
+      'an oversize body',
+      JSON.stringify({ action: 'become_active', reason: 'x'.repeat(20_000), timestamp: 1 }),
+      413,
+      'FAILOVER_PAYLOAD_TOO_LARGE',
+      new RegExp(`exceeds ${SIGNED_JSON_BODY_LIMIT} bytes`),
+    ],
   ];
-  it.each(bad)('answers %s with the schema error, and changes nothing', async (_case, payload, status, code, message) => {
-    h = await startHarness();
-    const headers = { 'content-type': 'application/json', [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/failover', body: payload, now: Date.now() }) };
-    const res = await h.app.inject({ method: 'POST', url: '/failover', payload, headers });
-    expect(res.statusCode).toBe(status);
-    const body = res.json<{ error: { code: string; message: string } }>();
-    expect(body.error.code).toBe(code);
-    expect(body.error.message).toMatch(message);
-    expect(h.steps).toEqual([]);
-  });
+  it.each(bad)(
+    'answers %s with the schema error, and changes nothing',
+    async (_case, payload, status, code, message) => {
+      h = await startHarness();
+      const headers = {
+        'content-type': 'application/json',
+        [AUTH_HEADER]: signRequest({
+          secret: SECRET,
+          method: 'POST',
+          path: '/failover',
+          body: payload,
+          now: Date.now(),
+        }),
+      };
+      const res = await h.app.inject({ method: 'POST', url: '/failover', payload, headers });
+      expect(res.statusCode).toBe(status);
+      const body = res.json<{ error: { code: string; message: string } }>();
+      expect(body.error.code).toBe(code);
+      expect(body.error.message).toMatch(message);
+      expect(h.steps).toEqual([]);
+    },
+  );
 
   it('answers an unknown path 404 and a wrong method 405, in the error envelope', async () => {
     h = await startHarness();
@@ -141,7 +228,12 @@ describe('/status', () => {
     const asked = Date.now();
     const res = await h.signed('GET', '/status');
     expect(Date.now() - asked).toBeLessThan(SAMPLE_DEADLINE_MS);
-    expect(res.json()).toMatchObject({ is_healthy: false, validator_slot: 0, process_running: true, error: expect.stringMatching(/local RPC did not answer within \d+ ms/) });
+    expect(res.json()).toMatchObject({
+      is_healthy: false,
+      validator_slot: 0,
+      process_running: true,
+      error: expect.stringMatching(/local RPC did not answer within \d+ ms/),
+    });
     expect(res.json().probe_age_ms).toBeGreaterThan(SAMPLE_DEADLINE_MS);
   });
 
@@ -151,7 +243,8 @@ describe('/status', () => {
     expect(status.json()).toMatchObject({ dry_run: true });
     const failover = await h.signed('POST', '/failover', become('become_active'));
     expect(failover.json()).toMatchObject({ success: true, dry_run: true });
-    for (const res of [status, failover, await h.app.inject({ method: 'GET', url: '/health' })]) expect(res.headers['x-failover-dry-run']).toBe('true');
+    for (const res of [status, failover, await h.app.inject({ method: 'GET', url: '/health' })])
+      expect(res.headers['x-failover-dry-run']).toBe('true');
   });
 });
 

@@ -8,7 +8,9 @@ import { AGENT_EXIT, runAgentCli, type AgentCliIo } from '../src/cli';
 import { AGENT_VERSION } from '../src/version';
 import { capture } from './support/capture';
 
-function io(env: Record<string, string> = {}): AgentCliIo & { out: ReturnType<typeof capture>; err: ReturnType<typeof capture> } {
+function io(
+  env: Record<string, string> = {},
+): AgentCliIo & { out: ReturnType<typeof capture>; err: ReturnType<typeof capture> } {
   const out = capture();
   const err = capture();
   return { stdout: out, stderr: err, out, err, env, onStopSignal: () => () => undefined };
@@ -22,15 +24,24 @@ afterEach(() => dir.remove());
 
 describe('command line', () => {
   it.each([
-    [['--config', 'c.json', '--dry-run=false', '-listen', ':9000'], { configPath: 'c.json', flags: { 'dry-run': 'false', listen: ':9000' } }],
-    [['--active', '--rpc=http://127.0.0.1:8899'], { configPath: undefined, flags: { active: true, rpc: 'http://127.0.0.1:8899' } }],
+    [
+      ['--config', 'c.json', '--dry-run=false', '-listen', ':9000'],
+      { configPath: 'c.json', flags: { 'dry-run': 'false', listen: ':9000' } },
+    ],
+    [
+      ['--active', '--rpc=http://127.0.0.1:8899'],
+      { configPath: undefined, flags: { active: true, rpc: 'http://127.0.0.1:8899' } },
+    ],
   ])('parses %j as Go flag syntax', (argv, expected) => {
     expect(parseAgentArgs(argv)).toEqual({ ok: true, command: 'run', ...expected });
   });
 
   it('exits only with the codes docs/agent.md lists under "Exit codes"', () => {
     const docs = readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'agent.md'), 'utf8');
-    const section = docs.slice(docs.indexOf('\n## Exit codes\n'), docs.indexOf('\n## ', docs.indexOf('\n## Exit codes\n') + 1));
+    const section = docs.slice(
+      docs.indexOf('\n## Exit codes\n'),
+      docs.indexOf('\n## ', docs.indexOf('\n## Exit codes\n') + 1),
+    );
     const rows = [...section.matchAll(/^\| (\d+) \| `(\w+)` \|/gm)].map((m) => [m[2], Number(m[1])]);
     expect(rows).toEqual(Object.entries(AGENT_EXIT));
   });
@@ -61,7 +72,16 @@ describe('command line', () => {
 
   it('lists every problem of an invalid config and exits 2', async () => {
     const file = path.join(dir.path, 'validator-config.json');
-    writeFileSync(file, JSON.stringify({ validator_identity: 'Stake11111111111111111111111111111111111111', ledger_path: dir.path, manager_timeout: 30, dry_run: 'yes', listen_adr: ':8080' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        validator_identity: 'Stake11111111111111111111111111111111111111',
+        ledger_path: dir.path,
+        manager_timeout: 30,
+        dry_run: 'yes',
+        listen_adr: ':8080',
+      }),
+    );
     const cli = io();
     await expect(runAgentCli(['--config', file], cli)).resolves.toBe(2);
     const text = cli.err.text();
@@ -77,7 +97,10 @@ describe('command line', () => {
 
   it('refuses to start without a shared secret unless insecure_no_auth is set', async () => {
     const file = path.join(dir.path, 'validator-config.json');
-    writeFileSync(file, JSON.stringify({ validator_identity: 'Stake11111111111111111111111111111111111111', ledger_path: dir.path }));
+    writeFileSync(
+      file,
+      JSON.stringify({ validator_identity: 'Stake11111111111111111111111111111111111111', ledger_path: dir.path }),
+    );
     const cli = io();
     await expect(runAgentCli(['--config', file], cli)).resolves.toBe(2);
     expect(cli.err.text()).toContain('FAILOVER_AGENT_NO_AUTH');
@@ -101,7 +124,10 @@ describe('command line', () => {
     const cli = io();
     let stop: (signal: string) => void = () => undefined;
     const listening = new Promise<string>((resolve) => {
-      Object.assign(cli, { onStopSignal: (s: (signal: string) => void) => ((stop = s), () => undefined), onListening: resolve });
+      Object.assign(cli, {
+        onStopSignal: (s: (signal: string) => void) => ((stop = s), () => undefined),
+        onListening: resolve,
+      });
     });
     const exited = runAgentCli(['--config', file, '--log-format', 'json'], cli);
     await expect(listening).resolves.toBe(`http://127.0.0.1:${port}`);

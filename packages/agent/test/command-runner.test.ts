@@ -16,7 +16,11 @@ const placeholders = { validator_identity: 'Stake1111111111111111111111111111111
 
 describe('placeholders', () => {
   it.each([
-    ['the identity', 'solana gossip | grep {validator_identity}', `solana gossip | grep ${placeholders.validator_identity}`],
+    [
+      'the identity',
+      'solana gossip | grep {validator_identity}',
+      `solana gossip | grep ${placeholders.validator_identity}`,
+    ],
     ['the ledger, twice', '{ledger}/a {ledger}/b', '/mnt/ledger/a /mnt/ledger/b'],
     ['bash brace expansion, untouched', 'echo {a,b} ${HOME} {unknown_key}', 'echo {a,b} ${HOME} {unknown_key}'],
   ])('resolves %s', (_case, template, expected) => {
@@ -67,7 +71,12 @@ describe('command runner', () => {
   });
 
   it('reports a missing shell as a failed result, not an exception', async () => {
-    const runner = createCommandRunner({ placeholders, dryRun: false, logger: recordingLogger(), shell: path.join(dir, 'no-such-shell') });
+    const runner = createCommandRunner({
+      placeholders,
+      dryRun: false,
+      logger: recordingLogger(),
+      shell: path.join(dir, 'no-such-shell'),
+    });
     const result = await runner.run('x', 'true');
     expect(result.ok).toBe(false);
     expect(result.stderr).toContain('ENOENT');

@@ -5,7 +5,10 @@ import type { BackupReport, TowerKeeper } from '../src/tower-keeper';
 import { recordingLogger } from './support/recording-logger';
 
 const unavailable: BackupReport = { status: 'failed', reason: 'unavailable', error: 'etcd has no quorum' };
-const stored = { status: 'stored', meta: { fileName: 't', sha256: 'x', lastVotedSlot: 9, source: 's', takenAt: '' } } as const;
+const stored = {
+  status: 'stored',
+  meta: { fileName: 't', sha256: 'x', lastVotedSlot: 9, source: 's', takenAt: '' },
+} as const;
 
 /** A keeper whose quiet backups answer from `answers` in turn; the tower file is a flag. */
 function fakeKeeper(answers: BackupReport[], clock: SimulatedClock) {
@@ -74,15 +77,18 @@ describe('final tower backup retry (F4)', () => {
     expect(s.logger.text()).toContain('refused as fenced');
   });
 
-  it.each([['active'], ['activating'], ['unconfirmed']] as const)('stops without removing the tower file once the role is %s', async (now) => {
-    const s = setup([stored]);
-    s.retry.begin('etcd has no quorum');
-    s.role.now = now;
-    await s.run(5_000);
-    expect(s.attempts).toEqual([]);
-    expect(s.fileExists()).toBe(true);
-    expect(s.retry.pending()).toBeNull();
-  });
+  it.each([['active'], ['activating'], ['unconfirmed']] as const)(
+    'stops without removing the tower file once the role is %s',
+    async (now) => {
+      const s = setup([stored]);
+      s.retry.begin('etcd has no quorum');
+      s.role.now = now;
+      await s.run(5_000);
+      expect(s.attempts).toEqual([]);
+      expect(s.fileExists()).toBe(true);
+      expect(s.retry.pending()).toBeNull();
+    },
+  );
 
   it('waits while the demotion that failed its backup is still finishing', async () => {
     const s = setup([stored], { now: 'deactivating' });

@@ -2,12 +2,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { SimulatedClock } from '@failover/core/testing';
 import { systemClock } from '@failover/protocol';
-import { argv0Name, createProcessProbe, parseStartTicks, type ProcessSnapshot, type ValidatorProbe } from '../src/process-probe';
+import {
+  argv0Name,
+  createProcessProbe,
+  parseStartTicks,
+  type ProcessSnapshot,
+  type ValidatorProbe,
+} from '../src/process-probe';
 
 const children: ChildProcess[] = [];
 
 function spawnNamed(title: string): ChildProcess {
-  const child = spawn(process.execPath, ['-e', `process.title = ${JSON.stringify(title)}; setInterval(() => {}, 1000);`], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['-e', `process.title = ${JSON.stringify(title)}; setInterval(() => {}, 1000);`],
+    { stdio: 'ignore' },
+  );
   children.push(child);
   return child;
 }
@@ -39,7 +49,13 @@ afterEach(async () => {
 describe('process probe', () => {
   it('reports not running when no process has the exact name', async () => {
     const probe = createProcessProbe({ processName: uniqueName('absent-'), clock: systemClock });
-    expect(await probe.probe()).toEqual({ running: false, pids: [], uptimeSeconds: 0, recentRestarts: 0, crashLoop: false });
+    expect(await probe.probe()).toEqual({
+      running: false,
+      pids: [],
+      uptimeSeconds: 0,
+      recentRestarts: 0,
+      crashLoop: false,
+    });
   });
 
   it('finds a process by its exact name and not by a prefix of it', async () => {
@@ -49,7 +65,9 @@ describe('process probe', () => {
     const snapshot = await probeUntil(probe, (s) => s.running);
     expect(snapshot.pids).toEqual([child.pid]);
     expect(snapshot.uptimeSeconds).toBeGreaterThanOrEqual(0);
-    expect((await createProcessProbe({ processName: name.slice(0, -1), clock: systemClock }).probe()).running).toBe(false);
+    expect((await createProcessProbe({ processName: name.slice(0, -1), clock: systemClock }).probe()).running).toBe(
+      false,
+    );
   });
 
   it('matches names longer than 15 characters on argv[0], which /proc/PID/comm truncates', async () => {
@@ -96,7 +114,10 @@ describe('process probe', () => {
 describe('/proc parsing', () => {
   it.each([
     ['a plain name', '1234 (agave-validator) S 1 1234 1234 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 40 0 987654 1000 10 0'],
-    ['a name with spaces and parentheses', '1234 (a (b) c) S 1 1234 1234 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 40 0 987654 1000 10 0'],
+    [
+      'a name with spaces and parentheses',
+      '1234 (a (b) c) S 1 1234 1234 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 40 0 987654 1000 10 0',
+    ],
   ])('reads starttime from stat with %s', (_case, stat) => {
     expect(parseStartTicks(stat)).toBe(987654);
   });

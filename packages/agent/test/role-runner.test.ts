@@ -17,7 +17,11 @@ interface Setup {
   readonly world: { identity: ObservedIdentity; cluster: boolean };
 }
 
-function setup(initialRole: 'active' | 'passive', peer: PeerAnswer, execute?: (kind: string, clock: SimulatedClock, timeoutMs: number) => Promise<StepResult>): Setup {
+function setup(
+  initialRole: 'active' | 'passive',
+  peer: PeerAnswer,
+  execute?: (kind: string, clock: SimulatedClock, timeoutMs: number) => Promise<StepResult>,
+): Setup {
   const clock = new SimulatedClock(1_000_000);
   const steps: string[] = [];
   let questions = 0;
@@ -60,21 +64,30 @@ describe('watchdog', () => {
     await advance(s.clock, 2_000);
     expect(s.peerQuestions()).toBe(1);
     expect(s.runner.role()).toBe('passive');
-    expect(s.steps).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'final-tower-backup', 'remove-tower-file']);
+    expect(s.steps).toEqual([
+      'passive-symlink',
+      'remove-identity',
+      'confirm-unstaked',
+      'final-tower-backup',
+      'remove-tower-file',
+    ]);
     await s.runner.stop();
   });
 
-  it.each<[PeerAnswer]>([['unreachable'], ['passive']])('stays active when the peer is %s, and keeps asking', async (answer) => {
-    const s = setup('active', answer);
-    s.runner.heartbeat();
-    await advance(s.clock, 31_000);
-    expect(s.runner.role()).toBe('active');
-    expect(s.steps).toEqual([]);
-    await advance(s.clock, 10_000);
-    expect(s.peerQuestions()).toBe(2);
-    expect(s.log.text()).toContain(`peer is ${answer}; staying active`);
-    await s.runner.stop();
-  });
+  it.each<[PeerAnswer]>([['unreachable'], ['passive']])(
+    'stays active when the peer is %s, and keeps asking',
+    async (answer) => {
+      const s = setup('active', answer);
+      s.runner.heartbeat();
+      await advance(s.clock, 31_000);
+      expect(s.runner.role()).toBe('active');
+      expect(s.steps).toEqual([]);
+      await advance(s.clock, 10_000);
+      expect(s.peerQuestions()).toBe(2);
+      expect(s.log.text()).toContain(`peer is ${answer}; staying active`);
+      await s.runner.stop();
+    },
+  );
 
   it('never asks while heartbeats keep arriving', async () => {
     const s = setup('active', 'active');
@@ -109,16 +122,29 @@ describe('role changes', () => {
     // A hung command is killed by the runner 2 s after its limit, like the command runner does.
     const hangs = (kind: string, clock: SimulatedClock, timeoutMs: number): Promise<StepResult> =>
       kind === 'remove-identity' || kind === 'restart-validator'
-        ? new Promise<StepResult>((resolve) => clock.setTimeout(() => resolve({ ok: false, detail: 'killed' }), timeoutMs + 2_000))
+        ? new Promise<StepResult>((resolve) =>
+            clock.setTimeout(() => resolve({ ok: false, detail: 'killed' }), timeoutMs + 2_000),
+          )
         : Promise.resolve({ ok: true });
     const s = setup('active', 'unreachable', hangs);
     const answer = s.runner.request('become_passive', false);
     await flush();
     // remove-identity: 3 attempts of 30 s (+2 s each to end), then the restart fallback, 120 s.
     await advance(s.clock, 3 * 32_000 + 122_000 + 5_000, 1_000);
-    await expect(answer).resolves.toMatchObject({ result: 'failed', role: 'active', step: 'restart-validator', detail: expect.stringContaining('timed out after 120000 ms') });
+    await expect(answer).resolves.toMatchObject({
+      result: 'failed',
+      role: 'active',
+      step: 'restart-validator',
+      detail: expect.stringContaining('timed out after 120000 ms'),
+    });
     expect(s.runner.role()).toBe('active');
-    expect(s.steps).toEqual(['passive-symlink', 'remove-identity', 'remove-identity', 'remove-identity', 'restart-validator']);
+    expect(s.steps).toEqual([
+      'passive-symlink',
+      'remove-identity',
+      'remove-identity',
+      'remove-identity',
+      'restart-validator',
+    ]);
     await s.runner.stop();
   });
 
@@ -128,7 +154,9 @@ describe('role changes', () => {
       if (kind !== 'remove-identity') return Promise.resolve({ ok: true });
       started.push(clock.now());
       if (started.length > 1) return Promise.resolve({ ok: true });
-      return new Promise<StepResult>((resolve) => clock.setTimeout(() => resolve({ ok: false, detail: 'killed' }), timeoutMs + 2_000));
+      return new Promise<StepResult>((resolve) =>
+        clock.setTimeout(() => resolve({ ok: false, detail: 'killed' }), timeoutMs + 2_000),
+      );
     });
     const answer = s.runner.request('become_passive', false);
     await advance(s.clock, 80_000, 500);
@@ -138,7 +166,9 @@ describe('role changes', () => {
   });
 
   it('undoes a promotion whose identity confirmation fails', async () => {
-    const s = setup('passive', 'unreachable', (kind) => Promise.resolve(kind === 'confirm-identity' ? { ok: false, detail: 'still unstaked' } : { ok: true }));
+    const s = setup('passive', 'unreachable', (kind) =>
+      Promise.resolve(kind === 'confirm-identity' ? { ok: false, detail: 'still unstaked' } : { ok: true }),
+    );
     const answer = s.runner.request('become_active', false);
     await advance(s.clock, 10_000);
     await expect(answer).resolves.toMatchObject({ result: 'failed', role: 'passive' });
@@ -155,7 +185,9 @@ describe('guards', () => {
     expect(s.steps).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'remove-tower-file']);
     expect(s.runner.role()).toBe('passive');
     expect(s.runner.alert()).toMatch(/the validator ran the staked identity while this node was passive.*now passive/);
-    expect(s.log.entries.some((l) => l.level === 'error' && l.message.includes('the validator ran the staked identity'))).toBe(true);
+    expect(
+      s.log.entries.some((l) => l.level === 'error' && l.message.includes('the validator ran the staked identity')),
+    ).toBe(true);
     await s.runner.stop();
   });
 

@@ -1,4 +1,11 @@
-import { advanceSequence, becomePassiveSteps, startSequence, type AgentAction, type PlanStep, type SequenceOutcome } from '@failover/core';
+import {
+  advanceSequence,
+  becomePassiveSteps,
+  startSequence,
+  type AgentAction,
+  type PlanStep,
+  type SequenceOutcome,
+} from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
 import type { RpcResult } from '@failover/protocol';
 import type { CommandRunner } from '../src/command-runner';
@@ -9,7 +16,13 @@ import { recordingLogger } from './support/recording-logger';
 
 const STAKED = 'Stake11111111111111111111111111111111111111';
 const RPC = 'http://127.0.0.1:8899';
-const step = (kind: AgentAction['kind']): PlanStep<AgentAction> => ({ action: { kind } as AgentAction, attempts: 1, timeoutMs: 1_000, onFailure: 'stop', why: '' });
+const step = (kind: AgentAction['kind']): PlanStep<AgentAction> => ({
+  action: { kind } as AgentAction,
+  attempts: 1,
+  timeoutMs: 1_000,
+  onFailure: 'stop',
+  why: '',
+});
 
 interface ExecutorOptions {
   identity?: RpcResult<string>;
@@ -36,7 +49,16 @@ function executor(options: ExecutorOptions) {
     run: async (label, template) => {
       ran.push([label, template]);
       const exitCode = options.exitCode ?? 0;
-      return { ok: exitCode === 0, exitCode, stdout: '', stderr: exitCode ? 'boom' : '', durationMs: 1, timedOut: false, dryRun: false, command: template };
+      return {
+        ok: exitCode === 0,
+        exitCode,
+        stdout: '',
+        stderr: exitCode ? 'boom' : '',
+        durationMs: 1,
+        timedOut: false,
+        dryRun: false,
+        command: template,
+      };
     },
   };
   const keeper = {
@@ -48,7 +70,12 @@ function executor(options: ExecutorOptions) {
     restore: options.restore ?? (async () => ({ ok: false as const, code: 'FAILOVER_TOWER_NO_BACKUP', error: 'none' })),
   } as unknown as TowerKeeper;
   const run = createStepExecutor({
-    commands: options.commands ?? { identityChange: 'set-identity staked', identityRemove: 'set-identity unstaked', validatorRestart: 'restart', passiveIdentitySymlink: 'link unstaked' },
+    commands: options.commands ?? {
+      identityChange: 'set-identity staked',
+      identityRemove: 'set-identity unstaked',
+      validatorRestart: 'restart',
+      passiveIdentitySymlink: 'link unstaked',
+    },
     runner,
     keeper,
     stakedIdentity: STAKED,
@@ -87,13 +114,19 @@ describe('role-change steps', () => {
 
   it('reports a failing command with its exit code and stderr', async () => {
     const { run } = executor({ exitCode: 2 });
-    await expect(run(step('set-identity'), 1)).resolves.toEqual({ ok: false, detail: 'identity_change_command exited with 2: boom' });
+    await expect(run(step('set-identity'), 1)).resolves.toEqual({
+      ok: false,
+      detail: 'identity_change_command exited with 2: boom',
+    });
   });
 
   it('skips an unconfigured symlink command but fails an unconfigured identity command', async () => {
     const { run } = executor({ commands: {} });
     await expect(run(step('active-symlink'), 1)).resolves.toEqual({ ok: true });
-    await expect(run(step('remove-identity'), 1)).resolves.toEqual({ ok: false, detail: 'identity_remove_command is not configured' });
+    await expect(run(step('remove-identity'), 1)).resolves.toEqual({
+      ok: false,
+      detail: 'identity_remove_command is not configured',
+    });
   });
 
   it.each([
@@ -108,12 +141,19 @@ describe('role-change steps', () => {
 
   it('cannot confirm anything while the RPC is down', async () => {
     const { run } = executor({ identity: { ok: false, reason: 'timeout', message: 'no answer', endpoint: RPC } });
-    await expect(run(step('confirm-unstaked'), 1)).resolves.toMatchObject({ ok: false, detail: expect.stringContaining('no answer') });
+    await expect(run(step('confirm-unstaked'), 1)).resolves.toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('no answer'),
+    });
   });
 
   // Regression: a crashed validator cannot answer getIdentity, so its demotion failed and the failover aborted.
   it('confirms the demotion of a validator that is down when the identity symlink names an unstaked keypair', async () => {
-    const { run } = executor({ identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC }, running: false, symlinkPubkey: 'Other1111111111111111111111111111111111111' });
+    const { run } = executor({
+      identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC },
+      running: false,
+      symlinkPubkey: 'Other1111111111111111111111111111111111111',
+    });
     await expect(run(step('confirm-unstaked'), 1)).resolves.toEqual({ ok: true });
   });
 
@@ -122,7 +162,10 @@ describe('role-change steps', () => {
     ['the symlink names the staked keypair', { running: false, symlinkPubkey: STAKED }],
     ['the symlink cannot be read', { running: false, symlinkPubkey: null }],
   ] as const)('does not confirm a silent validator when %s', async (_name, evidence) => {
-    const { run } = executor({ identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC }, ...evidence });
+    const { run } = executor({
+      identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC },
+      ...evidence,
+    });
     await expect(run(step('confirm-unstaked'), 1)).resolves.toMatchObject({ ok: false });
   });
 
@@ -135,14 +178,24 @@ describe('role-change steps', () => {
         return { ok: false, code: 'FAILOVER_TOWER_STALE', error: 'ends at 850', towerStale };
       },
     });
-    const restore: PlanStep<AgentAction> = { ...step('restore-tower'), action: { kind: 'restore-tower', minTowerSlot: 900 } };
-    await expect(run(restore, 1)).resolves.toEqual({ ok: false, detail: 'FAILOVER_TOWER_STALE: ends at 850', towerStale });
+    const restore: PlanStep<AgentAction> = {
+      ...step('restore-tower'),
+      action: { kind: 'restore-tower', minTowerSlot: 900 },
+    };
+    await expect(run(restore, 1)).resolves.toEqual({
+      ok: false,
+      detail: 'FAILOVER_TOWER_STALE: ends at 850',
+      towerStale,
+    });
     expect(floors).toEqual([900]);
   });
 
   it('reports a refused restore with its code', async () => {
     const { run } = executor({});
-    await expect(run(step('restore-tower'), 1)).resolves.toEqual({ ok: false, detail: 'FAILOVER_TOWER_NO_BACKUP: none' });
+    await expect(run(step('restore-tower'), 1)).resolves.toEqual({
+      ok: false,
+      detail: 'FAILOVER_TOWER_NO_BACKUP: none',
+    });
   });
 
   it.each([
@@ -153,13 +206,19 @@ describe('role-change steps', () => {
     const { run, ran } = executor({ probe });
     const result = await run(step('remove-identity'), 1);
     expect(ran).toEqual(runsCommand ? [['identity_remove_command', 'set-identity unstaked']] : []);
-    expect(result).toMatchObject(runsCommand ? { ok: true } : { ok: false, detail: expect.stringContaining('not running') });
+    expect(result).toMatchObject(
+      runsCommand ? { ok: true } : { ok: false, detail: expect.stringContaining('not running') },
+    );
   });
 
   // Benchmark finding: three set-identity CLI calls against a crashed validator's closed admin
   // socket held every unplanned failover up by 0.3-0.9 s before the restart that works.
   it('demotes a stopped validator with the passive symlink and the restart, never calling set-identity', async () => {
-    const { run, ran } = executor({ running: false, identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC }, symlinkPubkey: 'Other1111111111111111111111111111111111111' });
+    const { run, ran } = executor({
+      running: false,
+      identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC },
+      symlinkPubkey: 'Other1111111111111111111111111111111111111',
+    });
     let next = startSequence(becomePassiveSteps());
     while (next.kind === 'run') next = advanceSequence(next.run, await run(next.run.current, next.run.attempt));
     const outcome: SequenceOutcome<AgentAction> = next.result;
@@ -170,20 +229,31 @@ describe('role-change steps', () => {
   // Regression F4 (docs/chaos.md): a final backup lost to an etcd outage was followed by the
   // removal of the tower file, which then held the only copy of the last votes (S2).
   it.each([
-    ['is stored', false, [], [{ status: 'stored', meta: { fileName: 't', sha256: 'x', lastVotedSlot: 9, source: 's', takenAt: '' } }]],
+    [
+      'is stored',
+      false,
+      [],
+      [{ status: 'stored', meta: { fileName: 't', sha256: 'x', lastVotedSlot: 9, source: 's', takenAt: '' } }],
+    ],
     ['fails twice (etcd unavailable)', true, ['etcd unavailable'], [failed('unavailable'), failed('unavailable')]],
     ['fails, then is stored', false, [], [failed('unavailable'), { status: 'unchanged' }]],
     ['is refused as fenced', true, [], [failed('fenced'), failed('fenced')]],
-  ] as const)('when the final backup %s, the demotion keeps the tower file: %s, and retries the backup for %j', async (_case, kept, retried, finalBackups) => {
-    const { run, tower } = executor({ finalBackups: [...finalBackups], identity: UNSTAKED });
-    const outcome = await demote(run);
-    expect(outcome.outcome).toBe('completed');
-    expect(tower.exists).toBe(kept);
-    expect(tower.retries).toEqual(retried);
-  });
+  ] as const)(
+    'when the final backup %s, the demotion keeps the tower file: %s, and retries the backup for %j',
+    async (_case, kept, retried, finalBackups) => {
+      const { run, tower } = executor({ finalBackups: [...finalBackups], identity: UNSTAKED });
+      const outcome = await demote(run);
+      expect(outcome.outcome).toBe('completed');
+      expect(tower.exists).toBe(kept);
+      expect(tower.retries).toEqual(retried);
+    },
+  );
 
   it('a stray-identity demotion after a failed one removes the tower file and drops the pending retry', async () => {
-    const { run, tower } = executor({ finalBackups: [failed('unavailable'), failed('unavailable')], identity: UNSTAKED });
+    const { run, tower } = executor({
+      finalBackups: [failed('unavailable'), failed('unavailable')],
+      identity: UNSTAKED,
+    });
     await demote(run);
     const cancelsBefore = tower.cancels;
     await expect(run(step('remove-tower-file'), 1)).resolves.toEqual({ ok: true });

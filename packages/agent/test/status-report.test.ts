@@ -11,7 +11,10 @@ function sample(process: ProcessSnapshot | Error, overrides: Partial<ValidatorSa
   return {
     startedAt: NOW - 300,
     finishedAt: NOW - 250,
-    process: process instanceof Error ? { ok: false, error: `process probe failed: ${process.message}` } : { ok: true, snapshot: process },
+    process:
+      process instanceof Error
+        ? { ok: false, error: `process probe failed: ${process.message}` }
+        : { ok: true, snapshot: process },
     health: { ok: true, value: true, endpoint: RPC },
     slot: { ok: true, value: 900, endpoint: RPC },
     identity: { ok: true, value: 'Ident', endpoint: RPC },
@@ -22,7 +25,12 @@ function sample(process: ProcessSnapshot | Error, overrides: Partial<ValidatorSa
 function sources(view: SampleView, tower: Partial<TowerState> = {}) {
   const state: TowerState = { lastBackup: null, lastBackupAt: null, lastError: null, store: 'directory /x', ...tower };
   return {
-    sampler: { view: () => view, start: async () => undefined, refresh: async () => undefined, stop: async () => undefined },
+    sampler: {
+      view: () => view,
+      start: async () => undefined,
+      refresh: async () => undefined,
+      stop: async () => undefined,
+    },
     keeper: { state: () => state } as unknown as TowerKeeper,
     role: () => 'active' as const,
     dryRun: false,
@@ -36,35 +44,72 @@ const healthy: ProcessSnapshot = { running: true, pids: [1], uptimeSeconds: 100,
 
 describe('status answer', () => {
   it('answers from the latest probe, with its age', () => {
-    expect(buildStatus(sources(fresh(sample(healthy))))).toMatchObject({ process_running: true, is_healthy: true, validator_slot: 900, identity_pubkey: 'Ident', probe_age_ms: 250 });
+    expect(buildStatus(sources(fresh(sample(healthy))))).toMatchObject({
+      process_running: true,
+      is_healthy: true,
+      validator_slot: 900,
+      identity_pubkey: 'Ident',
+      probe_age_ms: 250,
+    });
   });
 
   it('marks a crash-looping validator unhealthy and says why', () => {
-    const status = buildStatus(sources(fresh(sample({ ...healthy, uptimeSeconds: 3, recentRestarts: 3, crashLoop: true }))));
-    expect(status).toMatchObject({ process_running: true, process_healthy: false, error: 'validator restarted 3 times recently (crash loop)' });
+    const status = buildStatus(
+      sources(fresh(sample({ ...healthy, uptimeSeconds: 3, recentRestarts: 3, crashLoop: true }))),
+    );
+    expect(status).toMatchObject({
+      process_running: true,
+      process_healthy: false,
+      error: 'validator restarted 3 times recently (crash loop)',
+    });
   });
 
   it('reports a probe failure as not running, and still answers', () => {
     const status = buildStatus(sources(fresh(sample(new Error('EACCES /proc')))));
-    expect(status).toMatchObject({ process_running: false, process_healthy: false, validator_slot: 900, error: 'process probe failed: EACCES /proc' });
+    expect(status).toMatchObject({
+      process_running: false,
+      process_healthy: false,
+      validator_slot: 900,
+      error: 'process probe failed: EACCES /proc',
+    });
   });
 
   it('names each RPC call that failed in the probe', () => {
-    const failed = sample(healthy, { health: { ok: false, reason: 'timeout', message: 'no answer within 1000 ms', endpoint: RPC }, identity: { ok: false, reason: 'timeout', message: 'no answer within 1000 ms', endpoint: RPC } });
+    const failed = sample(healthy, {
+      health: { ok: false, reason: 'timeout', message: 'no answer within 1000 ms', endpoint: RPC },
+      identity: { ok: false, reason: 'timeout', message: 'no answer within 1000 ms', endpoint: RPC },
+    });
     const status = buildStatus(sources(fresh(failed)));
-    expect(status).toMatchObject({ is_healthy: false, error: 'getHealth: no answer within 1000 ms; getIdentity: no answer within 1000 ms' });
+    expect(status).toMatchObject({
+      is_healthy: false,
+      error: 'getHealth: no answer within 1000 ms; getIdentity: no answer within 1000 ms',
+    });
     expect(status.identity_pubkey).toBeUndefined();
   });
 
   it('drops the RPC readings of an overdue probe and calls the RPC unhealthy', () => {
-    const status = buildStatus(sources({ sample: sample(healthy), ageMs: 1_800, overdue: 'local RPC did not answer within 1400 ms' }));
-    expect(status).toMatchObject({ process_running: true, is_healthy: false, validator_slot: 0, probe_age_ms: 1_800, error: 'local RPC did not answer within 1400 ms' });
+    const status = buildStatus(
+      sources({ sample: sample(healthy), ageMs: 1_800, overdue: 'local RPC did not answer within 1400 ms' }),
+    );
+    expect(status).toMatchObject({
+      process_running: true,
+      is_healthy: false,
+      validator_slot: 0,
+      probe_age_ms: 1_800,
+      error: 'local RPC did not answer within 1400 ms',
+    });
     expect(status.identity_pubkey).toBeUndefined();
   });
 
   it('answers before the first probe finished, as unhealthy', () => {
-    const status = buildStatus(sources({ sample: null, ageMs: null, overdue: 'no probe of the validator has finished yet' }));
-    expect(status).toMatchObject({ process_running: false, is_healthy: false, error: 'no probe of the validator has finished yet' });
+    const status = buildStatus(
+      sources({ sample: null, ageMs: null, overdue: 'no probe of the validator has finished yet' }),
+    );
+    expect(status).toMatchObject({
+      process_running: false,
+      is_healthy: false,
+      error: 'no probe of the validator has finished yet',
+    });
     expect(status.probe_age_ms).toBeUndefined();
   });
 
@@ -84,9 +129,12 @@ describe('status answer', () => {
     });
   });
 
-  it('says a demotion\'s final tower backup is pending, instead of a bare backup failure, until it lands (F4)', () => {
+  it("says a demotion's final tower backup is pending, instead of a bare backup failure, until it lands (F4)", () => {
     const lastError = { message: 'etcd unavailable', at: NOW };
-    const status = buildStatus({ ...sources(fresh(sample(healthy)), { lastError }), pendingFinalBackup: () => 'final tower backup pending: etcd unavailable' });
+    const status = buildStatus({
+      ...sources(fresh(sample(healthy)), { lastError }),
+      pendingFinalBackup: () => 'final tower backup pending: etcd unavailable',
+    });
     expect(status.error).toBe('final tower backup pending: etcd unavailable');
   });
 });

@@ -4,7 +4,14 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTowerKeeper, type TowerKeeper } from '../src/tower-keeper';
 import { createCommandRunner } from '../src/command-runner';
-import { createCommandTowerStore, createDirectoryTowerStore, sha256Hex, type BackupOutcome, type TowerBackupMeta, type TowerStore } from '../src/tower-store';
+import {
+  createCommandTowerStore,
+  createDirectoryTowerStore,
+  sha256Hex,
+  type BackupOutcome,
+  type TowerBackupMeta,
+  type TowerStore,
+} from '../src/tower-store';
 import { recordingLogger } from './support/recording-logger';
 import { generateKeypair, towerBytes } from './support/towers';
 
@@ -20,12 +27,27 @@ beforeEach(() => {
 afterEach(() => dir.remove());
 
 function keeper(store: TowerStore, dryRun = false): TowerKeeper {
-  return createTowerKeeper({ towerFile, identity: staked.pubkey, store, source: 'test-agent', dryRun, logger: recordingLogger(), clock: systemClock });
+  return createTowerKeeper({
+    towerFile,
+    identity: staked.pubkey,
+    store,
+    source: 'test-agent',
+    dryRun,
+    logger: recordingLogger(),
+    clock: systemClock,
+  });
 }
-const directoryStore = (): TowerStore => createDirectoryTowerStore({ directory: path.join(dir.path, 'store'), identity: staked.pubkey });
+const directoryStore = (): TowerStore =>
+  createDirectoryTowerStore({ directory: path.join(dir.path, 'store'), identity: staked.pubkey });
 
 function metaFor(bytes: Buffer, lastVotedSlot: number | null): TowerBackupMeta {
-  return { fileName: path.basename(towerFile), sha256: sha256Hex(bytes), lastVotedSlot, source: 'elsewhere', takenAt: new Date(0).toISOString() };
+  return {
+    fileName: path.basename(towerFile),
+    sha256: sha256Hex(bytes),
+    lastVotedSlot,
+    source: 'elsewhere',
+    takenAt: new Date(0).toISOString(),
+  };
 }
 
 describe('backups', () => {
@@ -36,19 +58,37 @@ describe('backups', () => {
       { ok: false, reason: 'unavailable', error: 'etcd down' },
       { ok: false, reason: 'fenced', error: 'slot key written by someone else' },
     ];
-    const store: TowerStore = { ...directoryStore(), backup: async () => outcomes.shift() ?? { ok: false, reason: 'failed', error: 'x' } };
-    const k = createTowerKeeper({ towerFile, identity: staked.pubkey, store, source: 'test-agent', dryRun: false, logger: recordingLogger(), clock: systemClock, onFenced: (detail) => fenced.push(detail) });
+    const store: TowerStore = {
+      ...directoryStore(),
+      backup: async () => outcomes.shift() ?? { ok: false, reason: 'failed', error: 'x' },
+    };
+    const k = createTowerKeeper({
+      towerFile,
+      identity: staked.pubkey,
+      store,
+      source: 'test-agent',
+      dryRun: false,
+      logger: recordingLogger(),
+      clock: systemClock,
+      onFenced: (detail) => fenced.push(detail),
+    });
     writeFileSync(towerFile, towerBytes(staked, 100));
     await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'failed' });
     expect(fenced).toEqual([]);
-    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'failed', error: expect.stringContaining('(fenced)') });
+    await expect(k.backupIfChanged()).resolves.toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('(fenced)'),
+    });
     expect(fenced).toEqual(['slot key written by someone else']);
   });
 
   it('backs up a changed tower and skips an unchanged one', async () => {
     const k = keeper(directoryStore());
     writeFileSync(towerFile, towerBytes(staked, 100));
-    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'stored', meta: { lastVotedSlot: 100, source: 'test-agent' } });
+    await expect(k.backupIfChanged()).resolves.toMatchObject({
+      status: 'stored',
+      meta: { lastVotedSlot: 100, source: 'test-agent' },
+    });
     await expect(k.backupIfChanged()).resolves.toEqual({ status: 'unchanged' });
     writeFileSync(towerFile, towerBytes(staked, 101));
     await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'stored', meta: { lastVotedSlot: 101 } });
@@ -80,10 +120,17 @@ describe('backups', () => {
   it('reports a failure, keeps reporting it until a backup succeeds again', async () => {
     const inner = directoryStore();
     let down = true;
-    const flaky: TowerStore = { ...inner, backup: (b, m) => (down ? Promise.resolve({ ok: false, reason: 'unavailable', error: 'connection refused' }) : inner.backup(b, m)) };
+    const flaky: TowerStore = {
+      ...inner,
+      backup: (b, m) =>
+        down ? Promise.resolve({ ok: false, reason: 'unavailable', error: 'connection refused' }) : inner.backup(b, m),
+    };
     const k = keeper(flaky);
     writeFileSync(towerFile, towerBytes(staked, 10));
-    await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'failed', error: expect.stringContaining('connection refused') });
+    await expect(k.backupIfChanged()).resolves.toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('connection refused'),
+    });
     expect(k.state().lastError?.message).toContain('unavailable');
     down = false;
     await expect(k.backupIfChanged()).resolves.toMatchObject({ status: 'stored' });
@@ -116,9 +163,28 @@ describe('restore', () => {
   });
 
   const bad: Array<[string, (good: Buffer) => [Buffer, TowerBackupMeta], string]> = [
-    ['a tower whose bytes do not match the sha256', (good) => [Buffer.concat([good.subarray(0, -1), Buffer.from([good.at(-1)! ^ 1])]), metaFor(good, 500)], 'FAILOVER_TOWER_CHECKSUM'],
-    ['a tower signed by another identity', () => { const b = towerBytes(other, 500); return [b, metaFor(b, 500)]; }, 'FAILOVER_TOWER_WRONG_PUBKEY'],
-    ['a tower with a flipped bit and a matching sha256', (good) => { const b = Buffer.from(good); b[b.length - 3]! ^= 1; return [b, metaFor(b, null)]; }, 'FAILOVER_TOWER_SIGNATURE'],
+    [
+      'a tower whose bytes do not match the sha256',
+      (good) => [Buffer.concat([good.subarray(0, -1), Buffer.from([good.at(-1)! ^ 1])]), metaFor(good, 500)],
+      'FAILOVER_TOWER_CHECKSUM',
+    ],
+    [
+      'a tower signed by another identity',
+      () => {
+        const b = towerBytes(other, 500);
+        return [b, metaFor(b, 500)];
+      },
+      'FAILOVER_TOWER_WRONG_PUBKEY',
+    ],
+    [
+      'a tower with a flipped bit and a matching sha256',
+      (good) => {
+        const b = Buffer.from(good);
+        b[b.length - 3]! ^= 1;
+        return [b, metaFor(b, null)];
+      },
+      'FAILOVER_TOWER_SIGNATURE',
+    ],
     ['a tower whose metadata claims another slot', (good) => [good, metaFor(good, 900)], 'FAILOVER_TOWER_METADATA'],
   ];
   it.each(bad)('refuses %s', async (_case, corrupt, code) => {
@@ -141,7 +207,10 @@ describe('restore', () => {
   });
 
   it('refuses to take the identity when the store holds no backup', async () => {
-    await expect(keeper(directoryStore()).restore()).resolves.toMatchObject({ ok: false, code: 'FAILOVER_TOWER_NO_BACKUP' });
+    await expect(keeper(directoryStore()).restore()).resolves.toMatchObject({
+      ok: false,
+      code: 'FAILOVER_TOWER_NO_BACKUP',
+    });
   });
 
   it('puts the previous file back when a command-restored tower is refused', async () => {
@@ -150,7 +219,12 @@ describe('restore', () => {
     const foreign = path.join(dir.path, 'foreign.bin');
     writeFileSync(foreign, towerBytes(other, 999));
     const runner = createCommandRunner({ placeholders: {}, dryRun: false, logger: recordingLogger() });
-    const store = createCommandTowerStore({ runner, towerFile, backupCommand: 'true', restoreCommand: `cp ${foreign} ${towerFile}` });
+    const store = createCommandTowerStore({
+      runner,
+      towerFile,
+      backupCommand: 'true',
+      restoreCommand: `cp ${foreign} ${towerFile}`,
+    });
     await expect(keeper(store).restore()).resolves.toMatchObject({ ok: false, code: 'FAILOVER_TOWER_WRONG_PUBKEY' });
     expect(readFileSync(towerFile)).toEqual(disk);
   });
@@ -159,7 +233,11 @@ describe('restore', () => {
     const store = directoryStore();
     const bytes = towerBytes(staked, 500);
     await store.backup(bytes, metaFor(bytes, 500));
-    await expect(keeper(store, true).restore()).resolves.toMatchObject({ ok: true, action: 'dry-run', lastVotedSlot: 500 });
+    await expect(keeper(store, true).restore()).resolves.toMatchObject({
+      ok: true,
+      action: 'dry-run',
+      lastVotedSlot: 500,
+    });
     expect(existsSync(towerFile)).toBe(false);
   });
 

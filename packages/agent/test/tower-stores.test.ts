@@ -3,13 +3,26 @@ import { Etcd3 } from 'etcd3';
 import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createCommandRunner } from '../src/command-runner';
-import { createCommandTowerStore, createDirectoryTowerStore, createEtcdTowerStore, sha256Hex, type TowerBackupMeta, type TowerStore } from '../src/tower-store';
+import {
+  createCommandTowerStore,
+  createDirectoryTowerStore,
+  createEtcdTowerStore,
+  sha256Hex,
+  type TowerBackupMeta,
+  type TowerStore,
+} from '../src/tower-store';
 import { recordingLogger } from './support/recording-logger';
 
 const identity = 'Stake11111111111111111111111111111111111111';
 
 function metaFor(bytes: Buffer, lastVotedSlot: number | null, source = 'agent-a'): TowerBackupMeta {
-  return { fileName: `tower-1_9-${identity}.bin`, sha256: sha256Hex(bytes), lastVotedSlot, source, takenAt: new Date(0).toISOString() };
+  return {
+    fileName: `tower-1_9-${identity}.bin`,
+    sha256: sha256Hex(bytes),
+    lastVotedSlot,
+    source,
+    takenAt: new Date(0).toISOString(),
+  };
 }
 
 let dir: TempDir;
@@ -21,7 +34,9 @@ afterEach(() => {
 });
 
 describe('every store', () => {
-  const makers: Array<[string, () => TowerStore]> = [['directory', () => createDirectoryTowerStore({ directory: path.join(dir.path, 'backups'), identity })]];
+  const makers: Array<[string, () => TowerStore]> = [
+    ['directory', () => createDirectoryTowerStore({ directory: path.join(dir.path, 'backups'), identity })],
+  ];
 
   it.each(makers)('%s: holds nothing at first, then returns the latest backup', async (_kind, make) => {
     const store = make();
@@ -61,7 +76,11 @@ describe('command store', () => {
   it('runs the Go-style backup and restore commands and reads back what the restore wrote', async () => {
     const towerFile = path.join(dir.path, `tower-1_9-${identity}.bin`);
     const saved = path.join(dir.path, 'saved.b64');
-    const runner = createCommandRunner({ placeholders: { validator_identity: identity }, dryRun: false, logger: recordingLogger() });
+    const runner = createCommandRunner({
+      placeholders: { validator_identity: identity },
+      dryRun: false,
+      logger: recordingLogger(),
+    });
     const store = createCommandTowerStore({
       runner,
       towerFile,
@@ -73,15 +92,30 @@ describe('command store', () => {
     await expect(store.backup(bytes, metaFor(bytes, 5))).resolves.toMatchObject({ ok: true });
     rmSync(towerFile);
     const latest = await store.latest();
-    expect(latest).toMatchObject({ ok: true, tower: { bytes, meta: { sha256: sha256Hex(bytes), fileName: path.basename(towerFile) } } });
+    expect(latest).toMatchObject({
+      ok: true,
+      tower: { bytes, meta: { sha256: sha256Hex(bytes), fileName: path.basename(towerFile) } },
+    });
   });
 
   it('reports a failing backup command with its exit code', async () => {
     const runner = createCommandRunner({ placeholders: {}, dryRun: false, logger: recordingLogger() });
-    const store = createCommandTowerStore({ runner, towerFile: path.join(dir.path, 't.bin'), backupCommand: 'echo nope >&2; exit 4', restoreCommand: 'exit 1' });
+    const store = createCommandTowerStore({
+      runner,
+      towerFile: path.join(dir.path, 't.bin'),
+      backupCommand: 'echo nope >&2; exit 4',
+      restoreCommand: 'exit 1',
+    });
     const bytes = Buffer.from('t');
-    await expect(store.backup(bytes, metaFor(bytes, 1))).resolves.toEqual({ ok: false, reason: 'failed', error: 'tower_backup_command exited with 4: nope' });
-    await expect(store.latest()).resolves.toMatchObject({ ok: false, error: expect.stringContaining('tower_restore_command exited with 1') });
+    await expect(store.backup(bytes, metaFor(bytes, 1))).resolves.toEqual({
+      ok: false,
+      reason: 'failed',
+      error: 'tower_backup_command exited with 4: nope',
+    });
+    await expect(store.latest()).resolves.toMatchObject({
+      ok: false,
+      error: expect.stringContaining('tower_restore_command exited with 1'),
+    });
   });
 });
 
@@ -89,7 +123,13 @@ describe('etcd store (real etcd)', () => {
   let etcd: EtcdCluster | undefined;
   const stores: TowerStore[] = [];
   const open = (): TowerStore => {
-    const store = createEtcdTowerStore({ endpoints: etcd?.endpoints ?? [], prefix: '/failover/testnet', identity, callTimeoutMs: 500, dialTimeoutMs: 500 });
+    const store = createEtcdTowerStore({
+      endpoints: etcd?.endpoints ?? [],
+      prefix: '/failover/testnet',
+      identity,
+      callTimeoutMs: 500,
+      dialTimeoutMs: 500,
+    });
     stores.push(store);
     return store;
   };
@@ -114,7 +154,11 @@ describe('etcd store (real etcd)', () => {
     const client = new Etcd3({ hosts: etcd?.endpoints ?? [] });
     const keys = await client.getAll().prefix('/failover/testnet/').keys();
     client.close();
-    expect(keys.sort()).toEqual([`/failover/testnet/${identity}/bytes`, `/failover/testnet/${identity}/meta`, `/failover/testnet/${identity}/slot`]);
+    expect(keys.sort()).toEqual([
+      `/failover/testnet/${identity}/bytes`,
+      `/failover/testnet/${identity}/meta`,
+      `/failover/testnet/${identity}/slot`,
+    ]);
     await expect(open().latest()).resolves.toEqual({ ok: true, tower: { bytes, meta: metaFor(bytes, 77) } });
   });
 
@@ -135,7 +179,10 @@ describe('etcd store (real etcd)', () => {
     const t2 = Buffer.from('t2');
     await expect(newHolder.backup(t2, metaFor(t2, 20, 'new'))).resolves.toMatchObject({ ok: true });
     const late = Buffer.from('late');
-    await expect(oldHolder.backup(late, metaFor(late, 30, 'old'))).resolves.toMatchObject({ ok: false, reason: 'fenced' });
+    await expect(oldHolder.backup(late, metaFor(late, 30, 'old'))).resolves.toMatchObject({
+      ok: false,
+      reason: 'fenced',
+    });
     await expect(newHolder.latest()).resolves.toMatchObject({ ok: true, tower: { bytes: t2 } });
   });
 
@@ -151,11 +198,21 @@ describe('etcd store (real etcd)', () => {
     const client = new Etcd3({ hosts: etcd?.endpoints ?? [] });
     const t2 = Buffer.from('t2');
     const meta = metaFor(t2, 11, writer);
-    await client.put(`/failover/testnet/${identity}/meta`).value(JSON.stringify({ file_name: meta.fileName, sha256: meta.sha256, last_voted_slot: 11, source: writer, taken_at: meta.takenAt }));
+    await client.put(`/failover/testnet/${identity}/meta`).value(
+      JSON.stringify({
+        file_name: meta.fileName,
+        sha256: meta.sha256,
+        last_voted_slot: 11,
+        source: writer,
+        taken_at: meta.takenAt,
+      }),
+    );
     await client.put(`/failover/testnet/${identity}/slot`).value(String(12).padStart(20, '0'));
     client.close();
     const t3 = Buffer.from('t3');
-    await expect(store.backup(t3, metaFor(t3, 12, 'mine'))).resolves.toMatchObject(stored ? { ok: true } : { ok: false, reason: 'fenced' });
+    await expect(store.backup(t3, metaFor(t3, 12, 'mine'))).resolves.toMatchObject(
+      stored ? { ok: true } : { ok: false, reason: 'fenced' },
+    );
   });
 
   it('reports etcd down as unavailable within its deadline, and works again once etcd is back', async () => {
@@ -175,7 +232,11 @@ describe('etcd store (real etcd)', () => {
     }
     await etcd?.waitHealthy();
     const c = Buffer.from('c');
-    await waitFor(async () => (await store.backup(c, metaFor(c, 3))).ok, { description: 'a backup after etcd returned', timeoutMs: 20_000, intervalMs: 200 });
+    await waitFor(async () => (await store.backup(c, metaFor(c, 3))).ok, {
+      description: 'a backup after etcd returned',
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
     await expect(open().latest()).resolves.toMatchObject({ ok: true, tower: { bytes: c } });
   });
 });

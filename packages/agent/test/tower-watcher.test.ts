@@ -23,7 +23,14 @@ describe('the tower watcher', () => {
   it('backs the tower up when it changes while active', async () => {
     const towerFile = path.join(dir, 'tower-1_9-X.bin');
     let backups = 0;
-    watcher = createTowerWatcher({ towerFile, isActive: () => true, backup: async () => void (backups += 1), clock: systemClock, logger: recordingLogger(), pollMs: 20 });
+    watcher = createTowerWatcher({
+      towerFile,
+      isActive: () => true,
+      backup: async () => void (backups += 1),
+      clock: systemClock,
+      logger: recordingLogger(),
+      pollMs: 20,
+    });
     watcher.start();
     writeFileSync(towerFile, 'votes');
     await waitFor(() => backups > 0, { description: 'a backup after the tower changed' });
@@ -33,9 +40,19 @@ describe('the tower watcher', () => {
   it('logs an error when a backup throws instead of swallowing it', async () => {
     const towerFile = path.join(dir, 'tower-1_9-X.bin');
     const logger = recordingLogger();
-    watcher = createTowerWatcher({ towerFile, isActive: () => true, backup: () => Promise.reject(new Error('store exploded')), clock: systemClock, logger, pollMs: 20 });
+    watcher = createTowerWatcher({
+      towerFile,
+      isActive: () => true,
+      backup: () => Promise.reject(new Error('store exploded')),
+      clock: systemClock,
+      logger,
+      pollMs: 20,
+    });
     watcher.start();
     writeFileSync(towerFile, 'votes');
-    await waitFor(() => logger.entries.some((e) => e.level === 'error' && JSON.stringify(e.fields).includes('store exploded')), { description: 'the error logged' });
+    await waitFor(
+      () => logger.entries.some((e) => e.level === 'error' && JSON.stringify(e.fields).includes('store exploded')),
+      { description: 'the error logged' },
+    );
   });
 });

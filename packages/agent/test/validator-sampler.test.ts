@@ -10,12 +10,21 @@ const running: ProcessSnapshot = { running: true, pids: [7], uptimeSeconds: 60, 
 function scriptedRpc() {
   let pending: Array<() => void> = [];
   let frozen = false;
-  const call = <T>(value: T) => (): Promise<RpcResult<T>> =>
-    new Promise((resolve) => {
-      if (!frozen) return resolve({ ok: true, value, endpoint: RPC });
-      pending.push(() => resolve({ ok: false, reason: 'timeout', message: 'no answer within 1000 ms', endpoint: RPC }));
-    });
-  const rpc: LocalRpc = { getHealth: call(true as const), getSlot: call(500), getIdentity: call('Ident'), getVersion: call('2.3.0') };
+  const call =
+    <T>(value: T) =>
+    (): Promise<RpcResult<T>> =>
+      new Promise((resolve) => {
+        if (!frozen) return resolve({ ok: true, value, endpoint: RPC });
+        pending.push(() =>
+          resolve({ ok: false, reason: 'timeout', message: 'no answer within 1000 ms', endpoint: RPC }),
+        );
+      });
+  const rpc: LocalRpc = {
+    getHealth: call(true as const),
+    getSlot: call(500),
+    getIdentity: call('Ident'),
+    getVersion: call('2.3.0'),
+  };
   return {
     rpc,
     freeze: () => (frozen = true),
@@ -36,9 +45,19 @@ describe('background validator probe', () => {
   it('has the first sample in when start() resolves, and refreshes every interval', async () => {
     const clock = new SimulatedClock(1_000);
     const validator = scriptedRpc();
-    const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc: validator.rpc, clock, intervalMs: 400, deadlineMs: 1_000 });
+    const sampler = createValidatorSampler({
+      probe: { probe: async () => running },
+      localRpc: validator.rpc,
+      clock,
+      intervalMs: 400,
+      deadlineMs: 1_000,
+    });
     await sampler.start();
-    expect(sampler.view()).toMatchObject({ sample: { startedAt: 1_000, health: { ok: true }, slot: { ok: true, value: 500 } }, ageMs: 0, overdue: null });
+    expect(sampler.view()).toMatchObject({
+      sample: { startedAt: 1_000, health: { ok: true }, slot: { ok: true, value: 500 } },
+      ageMs: 0,
+      overdue: null,
+    });
     clock.advance(400);
     await settle();
     expect(sampler.view().sample?.startedAt).toBe(1_400);
@@ -48,7 +67,13 @@ describe('background validator probe', () => {
   it('reports the RPC overdue once a probe has waited longer than its deadline, without waiting itself', async () => {
     const clock = new SimulatedClock(0);
     const validator = scriptedRpc();
-    const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc: validator.rpc, clock, intervalMs: 400, deadlineMs: 1_000 });
+    const sampler = createValidatorSampler({
+      probe: { probe: async () => running },
+      localRpc: validator.rpc,
+      clock,
+      intervalMs: 400,
+      deadlineMs: 1_000,
+    });
     await sampler.start();
     validator.freeze();
     clock.advance(400);
@@ -59,7 +84,10 @@ describe('background validator probe', () => {
     expect(sampler.view()).toMatchObject({ ageMs: 1_401, overdue: 'local RPC did not answer within 1001 ms' });
     validator.timeOut();
     await settle();
-    expect(sampler.view()).toMatchObject({ overdue: null, sample: { health: { ok: false, message: 'no answer within 1000 ms' } } });
+    expect(sampler.view()).toMatchObject({
+      overdue: null,
+      sample: { health: { ok: false, message: 'no answer within 1000 ms' } },
+    });
     await sampler.stop();
   });
 
@@ -89,7 +117,8 @@ describe('background validator probe', () => {
       getHealth: async () => ({ ok: true, value: true, endpoint: RPC }),
       getSlot: async () => ({ ok: true, value: 500, endpoint: RPC }),
       getVersion: async () => ({ ok: true, value: '2.3.0', endpoint: RPC }),
-      getIdentity: () => new Promise((resolve) => held.push((identity) => resolve({ ok: true, value: identity, endpoint: RPC }))),
+      getIdentity: () =>
+        new Promise((resolve) => held.push((identity) => resolve({ ok: true, value: identity, endpoint: RPC }))),
     };
     return { rpc, answer: (index: number, identity: string) => held[index]?.(identity), calls: () => held.length };
   }
@@ -97,7 +126,13 @@ describe('background validator probe', () => {
   it('refresh() samples at once, and a loop sample begun earlier that answers later does not replace it', async () => {
     const clock = new SimulatedClock(0);
     const validator = heldIdentityRpc();
-    const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc: validator.rpc, clock, intervalMs: 400, deadlineMs: 1_000 });
+    const sampler = createValidatorSampler({
+      probe: { probe: async () => running },
+      localRpc: validator.rpc,
+      clock,
+      intervalMs: 400,
+      deadlineMs: 1_000,
+    });
     const started = sampler.start();
     await settle();
     validator.answer(0, 'Staked');
@@ -120,7 +155,13 @@ describe('background validator probe', () => {
   it('refresh() gives up after its wait when the validator does not answer', async () => {
     const clock = new SimulatedClock(0);
     const validator = scriptedRpc();
-    const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc: validator.rpc, clock, intervalMs: 400, deadlineMs: 1_000 });
+    const sampler = createValidatorSampler({
+      probe: { probe: async () => running },
+      localRpc: validator.rpc,
+      clock,
+      intervalMs: 400,
+      deadlineMs: 1_000,
+    });
     await sampler.start();
     validator.freeze();
     let done = false;

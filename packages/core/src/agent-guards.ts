@@ -20,7 +20,8 @@ export function mayVote(state: AgentState): state is AgentState & { readonly sta
  * Only a settled passive: a node being promoted holds the staked identity on purpose.
  */
 export function passiveChecks(state: AgentState, at: number): AgentStep {
-  if (state.status !== 'passive' || state.identityQuestion !== null || at < state.nextIdentityCheckAt) return { state, effects: [] };
+  if (state.status !== 'passive' || state.identityQuestion !== null || at < state.nextIdentityCheckAt)
+    return { state, effects: [] };
   const token = state.token + 1;
   return { state: { ...state, token, identityQuestion: token }, effects: [{ kind: 'check-identity', token }] };
 }
@@ -31,15 +32,37 @@ export function passiveChecks(state: AgentState, at: number): AgentStep {
  * then stays latched until the validator is seen unstaked again, so a dry run, which changes
  * nothing, demotes once rather than at every check.
  */
-export function onIdentityObserved(state: AgentState, event: Extract<AgentEvent, { type: 'identity-observed' }>): AgentStep {
+export function onIdentityObserved(
+  state: AgentState,
+  event: Extract<AgentEvent, { type: 'identity-observed' }>,
+): AgentStep {
   if (state.status !== 'passive' || event.token !== state.identityQuestion) {
-    return { state, effects: [{ kind: 'log', level: 'debug', message: 'ignored a stale identity check', fields: { token: event.token } }] };
+    return {
+      state,
+      effects: [
+        { kind: 'log', level: 'debug', message: 'ignored a stale identity check', fields: { token: event.token } },
+      ],
+    };
   }
-  const answered = { ...state, identityQuestion: null, nextIdentityCheckAt: event.at + state.config.identityCheckIntervalMs };
+  const answered = {
+    ...state,
+    identityQuestion: null,
+    nextIdentityCheckAt: event.at + state.config.identityCheckIntervalMs,
+  };
   if (event.identity === 'unknown') return { state: answered, effects: [] };
   if (event.identity === 'unstaked') return { state: { ...answered, strayGuard: 'armed' }, effects: [] };
   if (state.strayGuard === 'fired') {
-    return { state: answered, effects: [{ kind: 'log', level: 'debug', message: 'the validator still reports the staked identity; already demoted once', fields: { detail: event.detail } }] };
+    return {
+      state: answered,
+      effects: [
+        {
+          kind: 'log',
+          level: 'debug',
+          message: 'the validator still reports the staked identity; already demoted once',
+          fields: { detail: event.detail },
+        },
+      ],
+    };
   }
   const message = 'the validator ran the staked identity while this node was passive (S3)';
   return beginTransition(
@@ -58,7 +81,12 @@ function probeIntervalMs(state: AgentState): number {
 /** Records who answered a reachability probe. */
 export function onReachability(state: AgentState, event: Extract<AgentEvent, { type: 'reachability' }>): AgentStep {
   if (event.token !== state.reachabilityProbe) {
-    return { state, effects: [{ kind: 'log', level: 'debug', message: 'ignored a stale reachability probe', fields: { token: event.token } }] };
+    return {
+      state,
+      effects: [
+        { kind: 'log', level: 'debug', message: 'ignored a stale reachability probe', fields: { token: event.token } },
+      ],
+    };
   }
   return {
     state: {
@@ -86,7 +114,13 @@ export function onIsolation(state: AgentState, at: number): AgentStep {
   if (!mayVote(state) || limit <= 0) return { state, effects: [] };
   // Silence is counted from when the role settled (no probe runs during a role change) and
   // from the last resume of a paused agent (a pause is not a partition).
-  const heard = Math.max(state.settledAt, state.resumedAt ?? 0, state.lastHeartbeatAt ?? 0, state.lastPeerContactAt ?? 0, state.lastClusterContactAt ?? 0);
+  const heard = Math.max(
+    state.settledAt,
+    state.resumedAt ?? 0,
+    state.lastHeartbeatAt ?? 0,
+    state.lastPeerContactAt ?? 0,
+    state.lastClusterContactAt ?? 0,
+  );
   if (at - heard >= limit) {
     const message = `isolated: no manager, peer or cluster RPC answer for ${Math.round((at - heard) / 1000)}s; demoting the validator so it cannot vote beside a new active when the network heals`;
     return beginTransition(
@@ -99,7 +133,8 @@ export function onIsolation(state: AgentState, at: number): AgentStep {
   }
   const interval = probeIntervalMs(state);
   const managerQuiet = state.lastHeartbeatAt === null || at - state.lastHeartbeatAt >= interval;
-  if (!managerQuiet || state.reachabilityProbe !== null || at < state.nextReachabilityProbeAt) return { state, effects: [] };
+  if (!managerQuiet || state.reachabilityProbe !== null || at < state.nextReachabilityProbeAt)
+    return { state, effects: [] };
   const token = state.token + 1;
   return { state: { ...state, token, reachabilityProbe: token }, effects: [{ kind: 'probe-reachability', token }] };
 }
@@ -113,9 +148,20 @@ export function onIsolation(state: AgentState, at: number): AgentStep {
  */
 export function onTowerFenced(state: AgentState, event: Extract<AgentEvent, { type: 'tower-fenced' }>): AgentStep {
   if (!mayVote(state)) {
-    return { state, effects: [{ kind: 'log', level: 'debug', message: `tower backup fenced while ${state.status}; nothing to step down from`, fields: { detail: event.detail } }] };
+    return {
+      state,
+      effects: [
+        {
+          kind: 'log',
+          level: 'debug',
+          message: `tower backup fenced while ${state.status}; nothing to step down from`,
+          fields: { detail: event.detail },
+        },
+      ],
+    };
   }
-  const message = 'the tower store shows another holder of the staked identity (fenced backup); stepping down so two machines never vote';
+  const message =
+    'the tower store shows another holder of the staked identity (fenced backup); stepping down so two machines never vote';
   return beginTransition(
     { ...state, reachabilityProbe: null, alert: { message, at: event.at } },
     demoteStrayIdentitySteps(state.config.stepTimeouts),
@@ -138,12 +184,26 @@ export function onDeadline(state: AgentState, at: number): AgentStep {
   const { run } = transition;
   if (at < transition.deadlineAt || run.compensating) return { state, effects: [] };
   const detail = `deadline of ${Math.round((transition.deadlineAt - transition.startedAt) / 1000)}s passed during ${run.current.action.kind}`;
-  const log = { kind: 'log', level: 'error', message: `${state.status}: ${detail}; stopping`, fields: { requestId: transition.requestId } } as const;
+  const log = {
+    kind: 'log',
+    level: 'error',
+    message: `${state.status}: ${detail}; stopping`,
+    fields: { requestId: transition.requestId },
+  } as const;
   const cause = { requestId: transition.requestId, origin: transition.origin, status: state.status };
   if (state.status === 'deactivating') {
-    return finish(state, cause, { outcome: 'aborted', failure: { step: run.current, detail }, warnings: run.warnings }, at, [log]);
+    return finish(
+      state,
+      cause,
+      { outcome: 'aborted', failure: { step: run.current, detail }, warnings: run.warnings },
+      at,
+      [log],
+    );
   }
   const { fallback: _skipped, ...current } = run.current;
-  const next = advanceSequence({ ...run, current: { ...current, onFailure: 'stop' }, attempt: current.attempts }, { ok: false, detail });
+  const next = advanceSequence(
+    { ...run, current: { ...current, onFailure: 'stop' }, attempt: current.attempts },
+    { ok: false, detail },
+  );
   return continueTransition(state, next, at, [log]);
 }

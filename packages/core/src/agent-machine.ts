@@ -6,7 +6,15 @@
  * guards that act without a request (a passive validator found staked, an isolated active,
  * a role change past its deadline) live in `agent-guards`.
  */
-import { mayVote, onDeadline, onIdentityObserved, onIsolation, onReachability, onTowerFenced, passiveChecks } from './agent-guards';
+import {
+  mayVote,
+  onDeadline,
+  onIdentityObserved,
+  onIsolation,
+  onReachability,
+  onTowerFenced,
+  passiveChecks,
+} from './agent-guards';
 import { becomeActiveSteps, becomePassiveSteps } from './agent-plan';
 import type { AgentEvent, AgentResponse, AgentState, AgentStep } from './agent-state';
 import { beginTransition, onStepResult, onTowerStale, respond } from './agent-transition';
@@ -20,7 +28,9 @@ export function stepAgent(state: AgentState, event: AgentEvent): AgentStep {
     case 'become-passive':
       return onRequest(state, event);
     case 'step-result':
-      return event.towerStale === undefined ? onStepResult(state, event.token, event.result, event.at) : onTowerStale(state, event.token, event.towerStale, event.at);
+      return event.towerStale === undefined
+        ? onStepResult(state, event.token, event.result, event.at)
+        : onTowerStale(state, event.token, event.towerStale, event.at);
     case 'manager-heartbeat':
       return { state: { ...state, lastHeartbeatAt: event.at }, effects: [] };
     case 'watchdog-tick':
@@ -49,25 +59,47 @@ function onTick(previous: AgentState, at: number): AgentStep {
   return { state: watched.state, effects: [...isolated.effects, ...watched.effects] };
 }
 
-function onRequest(state: AgentState, event: Extract<AgentEvent, { type: 'become-active' | 'become-passive' }>): AgentStep {
+function onRequest(
+  state: AgentState,
+  event: Extract<AgentEvent, { type: 'become-active' | 'become-passive' }>,
+): AgentStep {
   const target = event.type === 'become-active' ? 'active' : 'passive';
   if (state.status === 'activating' || state.status === 'deactivating') {
-    const response: AgentResponse = { result: 'busy', role: state.status, message: `a role change is in progress (${state.status}); try again when it ends` };
+    const response: AgentResponse = {
+      result: 'busy',
+      role: state.status,
+      message: `a role change is in progress (${state.status}); try again when it ends`,
+    };
     return { state, effects: [respond(event.requestId, response)] };
   }
   if (state.status === target) {
-    const response: AgentResponse = { result: 'ok', changed: false, role: target, message: `already ${target}`, warnings: [] };
+    const response: AgentResponse = {
+      result: 'ok',
+      changed: false,
+      role: target,
+      message: `already ${target}`,
+      warnings: [],
+    };
     return { state, effects: [respond(event.requestId, response)] };
   }
   // From `unconfirmed` a become_active runs every step again: answering "already active"
   // would let the manager wait for votes from a validator that never took the identity (F3).
-  const why = state.status === 'unconfirmed' && target === 'active' ? 'become-active requested; the last promotion was not confirmed, running its steps again' : `${event.type} requested`;
+  const why =
+    state.status === 'unconfirmed' && target === 'active'
+      ? 'become-active requested; the last promotion was not confirmed, running its steps again'
+      : `${event.type} requested`;
   const steps =
     event.type === 'become-active'
       ? becomeActiveSteps(event.skipIdentity, state.config.stepTimeouts, event.minTowerSlot)
       : becomePassiveSteps(state.config.stepTimeouts);
   const status = event.type === 'become-active' ? 'activating' : 'deactivating';
-  return beginTransition({ ...state, alert: null }, steps, { requestId: event.requestId, origin: 'request', status }, event.at, why);
+  return beginTransition(
+    { ...state, alert: null },
+    steps,
+    { requestId: event.requestId, origin: 'request', status },
+    event.at,
+    why,
+  );
 }
 
 function onWatchdog(state: AgentState, at: number): AgentStep {
@@ -76,13 +108,21 @@ function onWatchdog(state: AgentState, at: number): AgentStep {
   }
   const silentFor = state.lastHeartbeatAt === null ? null : at - state.lastHeartbeatAt;
   const silent =
-    silentFor === null ? at - state.startedAt >= Math.max(state.config.startupGraceMs, state.config.managerTimeoutMs) : silentFor >= state.config.managerTimeoutMs;
+    silentFor === null
+      ? at - state.startedAt >= Math.max(state.config.startupGraceMs, state.config.managerTimeoutMs)
+      : silentFor >= state.config.managerTimeoutMs;
   if (!silent) return { state, effects: [] };
   const token = state.token + 1;
   return {
     state: { ...state, token, peerQuestion: token },
     effects: [
-      { kind: 'log', level: 'warn', message: silentFor === null ? 'no manager heard since start-up; asking the peer' : 'manager silent; asking the peer', fields: { silentForMs: silentFor } },
+      {
+        kind: 'log',
+        level: 'warn',
+        message:
+          silentFor === null ? 'no manager heard since start-up; asking the peer' : 'manager silent; asking the peer',
+        fields: { silentForMs: silentFor },
+      },
       { kind: 'ask-peer', token },
     ],
   };
@@ -90,7 +130,12 @@ function onWatchdog(state: AgentState, at: number): AgentStep {
 
 function onPeerAnswer(state: AgentState, event: Extract<AgentEvent, { type: 'peer-answer' }>): AgentStep {
   if (event.token !== state.peerQuestion) {
-    return { state, effects: [{ kind: 'log', level: 'debug', message: 'ignored a stale peer answer', fields: { token: event.token } }] };
+    return {
+      state,
+      effects: [
+        { kind: 'log', level: 'debug', message: 'ignored a stale peer answer', fields: { token: event.token } },
+      ],
+    };
   }
   const answered = {
     ...state,
@@ -100,12 +145,23 @@ function onPeerAnswer(state: AgentState, event: Extract<AgentEvent, { type: 'pee
     lastPeerContactAt: event.answer === 'unreachable' ? state.lastPeerContactAt : event.at,
   };
   if (!mayVote(state)) {
-    return { state: answered, effects: [{ kind: 'log', level: 'info', message: `peer is ${event.answer}; no longer active here, nothing to do` }] };
+    return {
+      state: answered,
+      effects: [
+        { kind: 'log', level: 'info', message: `peer is ${event.answer}; no longer active here, nothing to do` },
+      ],
+    };
   }
   if (event.answer === 'active') {
     // Two actives with one identity is double voting; the Go tool's rule, kept: the node
     // that lost its manager is the one that yields.
-    return beginTransition(answered, becomePassiveSteps(state.config.stepTimeouts), { requestId: null, origin: 'watchdog', status: 'deactivating' }, event.at, 'manager silent and the peer is active; stepping down');
+    return beginTransition(
+      answered,
+      becomePassiveSteps(state.config.stepTimeouts),
+      { requestId: null, origin: 'watchdog', status: 'deactivating' },
+      event.at,
+      'manager silent and the peer is active; stepping down',
+    );
   }
   const level = event.answer === state.lastPeerAnswer ? 'debug' : 'warn';
   const message = `manager silent; peer is ${event.answer}; staying active`;

@@ -48,7 +48,12 @@ export interface AgentStepTimeouts {
 }
 
 /** The defaults of {@link AgentStepTimeouts}. */
-export const DEFAULT_AGENT_STEP_TIMEOUTS: AgentStepTimeouts = { commandMs: 30_000, restartMs: 120_000, towerMs: 30_000, checkMs: 5_000 };
+export const DEFAULT_AGENT_STEP_TIMEOUTS: AgentStepTimeouts = {
+  commandMs: 30_000,
+  restartMs: 120_000,
+  towerMs: 30_000,
+  checkMs: 5_000,
+};
 
 /**
  * `become_passive`: passive symlink → remove identity (retried; on failure restart the
@@ -109,15 +114,18 @@ export function becomePassiveSteps(timeouts: Partial<AgentStepTimeouts> = {}): P
  * identity removed (set-identity may have switched before it failed). With `skipIdentity`
  * (secure mode) only the tower is restored; the manager pushes the identity over SSH.
  */
-export function becomeActiveSteps(skipIdentity: boolean, timeouts: Partial<AgentStepTimeouts> = {}, minTowerSlot?: number): PlanStep<AgentAction>[] {
+export function becomeActiveSteps(
+  skipIdentity: boolean,
+  timeouts: Partial<AgentStepTimeouts> = {},
+  minTowerSlot?: number,
+): PlanStep<AgentAction>[] {
   const t = { ...DEFAULT_AGENT_STEP_TIMEOUTS, ...timeouts };
   const restore: PlanStep<AgentAction> = {
     action: minTowerSlot === undefined ? { kind: 'restore-tower' } : { kind: 'restore-tower', minTowerSlot },
     attempts: 2,
     timeoutMs: t.towerMs,
     onFailure: 'stop',
-    why:
-      "set-identity --require-tower needs the newest tower on disk (S2). A tower that ends below the request's min_tower_slot (the vote account's last vote) is refused before anything changes: it lacks lockouts the identity already voted under.",
+    why: "set-identity --require-tower needs the newest tower on disk (S2). A tower that ends below the request's min_tower_slot (the vote account's last vote) is refused before anything changes: it lacks lockouts the identity already voted under.",
   };
   if (skipIdentity) return [restore];
   return [
@@ -128,7 +136,15 @@ export function becomeActiveSteps(skipIdentity: boolean, timeouts: Partial<Agent
       timeoutMs: t.commandMs,
       onFailure: 'stop',
       why: 'Start voting with the staked identity.',
-      undo: [{ action: { kind: 'remove-identity' }, attempts: 3, timeoutMs: t.commandMs, onFailure: 'stop', why: 'Give the staked identity up again.' }],
+      undo: [
+        {
+          action: { kind: 'remove-identity' },
+          attempts: 3,
+          timeoutMs: t.commandMs,
+          onFailure: 'stop',
+          why: 'Give the staked identity up again.',
+        },
+      ],
       undoIfFailed: true,
     },
     {
@@ -137,7 +153,15 @@ export function becomeActiveSteps(skipIdentity: boolean, timeouts: Partial<Agent
       timeoutMs: t.commandMs,
       onFailure: 'stop',
       why: 'A restart must keep the staked identity only while this node is the holder (S3).',
-      undo: [{ action: { kind: 'passive-symlink' }, attempts: 3, timeoutMs: t.commandMs, onFailure: 'stop', why: 'Point the symlink back at the unstaked keypair.' }],
+      undo: [
+        {
+          action: { kind: 'passive-symlink' },
+          attempts: 3,
+          timeoutMs: t.commandMs,
+          onFailure: 'stop',
+          why: 'Point the symlink back at the unstaked keypair.',
+        },
+      ],
       undoIfFailed: true,
     },
     {
@@ -198,7 +222,10 @@ export interface RoleChangeDeadlines {
  */
 export function roleChangeDeadlines(timeouts: Partial<AgentStepTimeouts> = {}): RoleChangeDeadlines {
   const t = { ...DEFAULT_AGENT_STEP_TIMEOUTS, ...timeouts };
-  return { becomePassiveMs: 4 * t.commandMs + t.restartMs + 2 * t.towerMs, becomeActiveMs: 3 * t.commandMs + 2 * t.towerMs };
+  return {
+    becomePassiveMs: 4 * t.commandMs + t.restartMs + 2 * t.towerMs,
+    becomeActiveMs: 3 * t.commandMs + 2 * t.towerMs,
+  };
 }
 
 /** What the agent knows about the validator when it confirms a demotion. */
@@ -229,7 +256,11 @@ export function judgeUnstaked(evidence: UnstakedEvidence, stakedIdentity: string
       ? { confirmed: false, detail: `the validator still runs the staked identity ${stakedIdentity}` }
       : { confirmed: true, how: 'validator-answer' };
   }
-  if (evidence.processRunning === false && evidence.symlinkPubkey !== null && evidence.symlinkPubkey !== stakedIdentity) {
+  if (
+    evidence.processRunning === false &&
+    evidence.symlinkPubkey !== null &&
+    evidence.symlinkPubkey !== stakedIdentity
+  ) {
     return { confirmed: true, how: 'down-on-unstaked-symlink' };
   }
   const why =

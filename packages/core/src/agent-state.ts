@@ -162,11 +162,29 @@ export type AgentEvent =
   /** An authenticated manager request arrived; the app never sends this for unauthenticated ones. */
   | { readonly type: 'manager-heartbeat'; readonly at: number }
   | { readonly type: 'watchdog-tick'; readonly at: number }
-  | { readonly type: 'peer-answer'; readonly token: number; readonly answer: PeerAnswer; readonly detail: string | null; readonly at: number }
+  | {
+      readonly type: 'peer-answer';
+      readonly token: number;
+      readonly answer: PeerAnswer;
+      readonly detail: string | null;
+      readonly at: number;
+    }
   /** The answer to a `check-identity` effect: what the validator runs as, if it said. */
-  | { readonly type: 'identity-observed'; readonly token: number; readonly identity: ObservedIdentity; readonly detail: string | null; readonly at: number }
+  | {
+      readonly type: 'identity-observed';
+      readonly token: number;
+      readonly identity: ObservedIdentity;
+      readonly detail: string | null;
+      readonly at: number;
+    }
   /** The answer to a `probe-reachability` effect: whether the peer agent and the cluster RPC answered. */
-  | { readonly type: 'reachability'; readonly token: number; readonly peer: boolean; readonly cluster: boolean; readonly at: number }
+  | {
+      readonly type: 'reachability';
+      readonly token: number;
+      readonly peer: boolean;
+      readonly cluster: boolean;
+      readonly at: number;
+    }
   /**
    * The tower store refused a backup as fenced: another agent wrote the identity's tower since
    * this one last read or wrote it, so another machine was given the identity.
@@ -186,16 +204,34 @@ export interface TowerStale {
 
 /** The answer to a role-change request. */
 export type AgentResponse =
-  | { readonly result: 'ok'; readonly changed: boolean; readonly role: Role; readonly message: string; readonly warnings: readonly string[] }
+  | {
+      readonly result: 'ok';
+      readonly changed: boolean;
+      readonly role: Role;
+      readonly message: string;
+      readonly warnings: readonly string[];
+    }
   /** Another change is in progress; the app answers 409. */
   | { readonly result: 'busy'; readonly role: Role; readonly message: string }
-  | { readonly result: 'failed'; readonly role: Role; readonly message: string; readonly step: AgentAction['kind']; readonly detail: string }
+  | {
+      readonly result: 'failed';
+      readonly role: Role;
+      readonly message: string;
+      readonly step: AgentAction['kind'];
+      readonly detail: string;
+    }
   /** `become_active` refused before anything changed: the tower ends below `min_tower_slot` (S2). */
   | ({ readonly result: 'tower-stale'; readonly role: Role; readonly message: string } & TowerStale);
 
 /** What the agent app does. */
 export type AgentEffect =
-  | { readonly kind: 'run-step'; readonly token: number; readonly step: PlanStep<AgentAction>; readonly attempt: number; readonly compensating: boolean }
+  | {
+      readonly kind: 'run-step';
+      readonly token: number;
+      readonly step: PlanStep<AgentAction>;
+      readonly attempt: number;
+      readonly compensating: boolean;
+    }
   | { readonly kind: 'respond'; readonly requestId: string; readonly response: AgentResponse }
   | { readonly kind: 'ask-peer'; readonly token: number }
   /** Read the validator's identity; answer with `identity-observed`. */
@@ -213,7 +249,11 @@ export interface AgentStep {
 }
 
 /** The initial state: the role the app determined at start-up (gossip, identity, config). */
-export function createAgentState(role: 'active' | 'passive', now: number, config: Partial<AgentMachineConfig> = {}): AgentState {
+export function createAgentState(
+  role: 'active' | 'passive',
+  now: number,
+  config: Partial<AgentMachineConfig> = {},
+): AgentState {
   return {
     status: role,
     config: { ...DEFAULT_AGENT_MACHINE_CONFIG, ...config },

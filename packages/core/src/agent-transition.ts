@@ -5,7 +5,16 @@
  */
 import { roleChangeDeadlines } from './agent-plan';
 import type { AgentAction } from './agent-plan';
-import type { AgentCommon, AgentEffect, AgentResponse, AgentState, AgentStep, AgentTransition, TowerStale, TransitionOrigin } from './agent-state';
+import type {
+  AgentCommon,
+  AgentEffect,
+  AgentResponse,
+  AgentState,
+  AgentStep,
+  AgentTransition,
+  TowerStale,
+  TransitionOrigin,
+} from './agent-state';
 import type { PlanStep, SequenceNext, SequenceOutcome, SequenceRun, StepResult } from './step-sequence';
 import { advanceSequence, startSequence } from './step-sequence';
 
@@ -23,7 +32,13 @@ export interface TransitionCause {
  * Starts a role change. Any pending identity check is dropped, so an answer read before the
  * change can never act after it.
  */
-export function beginTransition(state: AgentState, steps: readonly PlanStep<AgentAction>[], cause: TransitionCause, at: number, why: string): AgentStep {
+export function beginTransition(
+  state: AgentState,
+  steps: readonly PlanStep<AgentAction>[],
+  cause: TransitionCause,
+  at: number,
+  why: string,
+): AgentStep {
   const { requestId, origin, status } = cause;
   const started = startSequence(steps);
   const level = origin === 'stray-identity' || origin === 'isolation' || origin === 'fenced' ? 'error' : 'info';
@@ -42,16 +57,36 @@ export function beginTransition(state: AgentState, steps: readonly PlanStep<Agen
 /** Folds a step's result into the change in progress. */
 export function onStepResult(state: AgentState, token: number, result: StepResult, at: number): AgentStep {
   if (state.status !== 'activating' && state.status !== 'deactivating') {
-    return { state, effects: [{ kind: 'log', level: 'warn', message: 'ignored a step result: no role change in progress', fields: { token } }] };
+    return {
+      state,
+      effects: [
+        { kind: 'log', level: 'warn', message: 'ignored a step result: no role change in progress', fields: { token } },
+      ],
+    };
   }
   const { transition } = state;
   if (token !== transition.token) {
-    return { state, effects: [{ kind: 'log', level: 'warn', message: 'ignored a stale step result', fields: { token, expected: transition.token } }] };
+    return {
+      state,
+      effects: [
+        {
+          kind: 'log',
+          level: 'warn',
+          message: 'ignored a stale step result',
+          fields: { token, expected: transition.token },
+        },
+      ],
+    };
   }
   const effects: AgentEffect[] = [];
   if (!result.ok) {
     const { action } = transition.run.current;
-    effects.push({ kind: 'log', level: 'warn', message: `step ${action.kind} failed (attempt ${transition.run.attempt})`, fields: { detail: result.detail } });
+    effects.push({
+      kind: 'log',
+      level: 'warn',
+      message: `step ${action.kind} failed (attempt ${transition.run.attempt})`,
+      fields: { detail: result.detail },
+    });
   }
   return continueTransition(state, advanceSequence(transition.run, result), at, effects);
 }
@@ -65,8 +100,20 @@ export function continueTransition(
 ): AgentStep {
   const { transition } = state;
   if (next.kind === 'done') {
-    const done = finish(state, { requestId: transition.requestId, origin: transition.origin, status: state.status }, next.result, at, effects);
-    return { state: done.state, effects: [...done.effects, { kind: 'log', level: 'info', message: 'role change took', fields: { ms: at - transition.startedAt } }] };
+    const done = finish(
+      state,
+      { requestId: transition.requestId, origin: transition.origin, status: state.status },
+      next.result,
+      at,
+      effects,
+    );
+    return {
+      state: done.state,
+      effects: [
+        ...done.effects,
+        { kind: 'log', level: 'info', message: 'role change took', fields: { ms: at - transition.startedAt } },
+      ],
+    };
   }
   const nextToken = state.token + 1;
   return {
@@ -82,14 +129,22 @@ export function continueTransition(
  */
 export function onTowerStale(state: AgentState, token: number, stale: TowerStale, at: number): AgentStep {
   const detail = `tower ends at slot ${stale.towerLastVoteSlot ?? 'none'}, below min_tower_slot ${stale.minTowerSlot}`;
-  if (state.status !== 'activating' || token !== state.transition.token || state.transition.run.current.action.kind !== 'restore-tower' || state.transition.run.completed.length > 0) {
+  if (
+    state.status !== 'activating' ||
+    token !== state.transition.token ||
+    state.transition.run.current.action.kind !== 'restore-tower' ||
+    state.transition.run.completed.length > 0
+  ) {
     return onStepResult(state, token, { ok: false, detail: `FAILOVER_TOWER_STALE: ${detail}` }, at);
   }
   const { transition } = state;
   const { transition: _ended, ...common } = state;
   const message = `refused to become active: the ${detail}; nothing was changed, still passive`;
-  const effects: AgentEffect[] = [{ kind: 'log', level: 'error', message, fields: { requestId: transition.requestId } }];
-  if (transition.requestId !== null) effects.push(respond(transition.requestId, { result: 'tower-stale', role: 'passive', message, ...stale }));
+  const effects: AgentEffect[] = [
+    { kind: 'log', level: 'error', message, fields: { requestId: transition.requestId } },
+  ];
+  if (transition.requestId !== null)
+    effects.push(respond(transition.requestId, { result: 'tower-stale', role: 'passive', message, ...stale }));
   return { state: { ...common, status: 'passive', settledAt: at }, effects };
 }
 
@@ -99,7 +154,13 @@ export function onTowerStale(state: AgentState, token: number, stale: TowerStale
  * may still be loaded), a failed promotion whose undo also failed is `unconfirmed` — a holder
  * for S1, but never taken for a voter: the next `become_active` runs the promotion again.
  */
-export function finish(state: AgentState, cause: TransitionCause, result: SequenceOutcome<AgentAction>, at: number, effects: readonly AgentEffect[]): AgentStep {
+export function finish(
+  state: AgentState,
+  cause: TransitionCause,
+  result: SequenceOutcome<AgentAction>,
+  at: number,
+  effects: readonly AgentEffect[],
+): AgentStep {
   const { requestId, origin, status } = cause;
   const target = status === 'activating' ? 'active' : 'passive';
   let role: 'active' | 'passive' | 'unconfirmed';
@@ -125,7 +186,10 @@ export function finish(state: AgentState, cause: TransitionCause, result: Sequen
   const out: AgentEffect[] = [...effects, { kind: 'log', level, message: response.message, fields: { requestId } }];
   if (requestId !== null) out.push(respond(requestId, response));
   const guarded = origin === 'stray-identity' || origin === 'isolation' || origin === 'fenced';
-  const alert = guarded && common.alert !== null ? { ...common.alert, message: `${common.alert.message}; ${response.message}` } : common.alert;
+  const alert =
+    guarded && common.alert !== null
+      ? { ...common.alert, message: `${common.alert.message}; ${response.message}` }
+      : common.alert;
   return { state: { ...common, status: role, alert, settledAt: at }, effects: out };
 }
 

@@ -7,7 +7,12 @@ import type { HealthReason, NodeId, Role, UnreachableReason } from './types';
 
 /** Why a failover was started or wanted. */
 export type FailoverReason =
-  | { readonly kind: 'unhealthy'; readonly node: NodeId; readonly misses: number; readonly reasons: readonly HealthReason[] }
+  | {
+      readonly kind: 'unhealthy';
+      readonly node: NodeId;
+      readonly misses: number;
+      readonly reasons: readonly HealthReason[];
+    }
   | { readonly kind: 'switchover'; readonly text: string }
   /** `node` claims the staked identity while `holder`, to whom this manager gave it, holds it: demote `node` (S1). */
   | { readonly kind: 'fence'; readonly node: NodeId; readonly holder: NodeId }
@@ -27,14 +32,24 @@ export type BlockCause =
   | { readonly kind: 'cooldown'; readonly until: number }
   | { readonly kind: 'passive-unreachable'; readonly node: NodeId; readonly detail: string }
   | { readonly kind: 'passive-unhealthy'; readonly node: NodeId; readonly reasons: readonly HealthReason[] }
-  | { readonly kind: 'old-active-still-voting'; readonly node: NodeId; readonly lastVote: number; readonly clusterSlot: number }
+  | {
+      readonly kind: 'old-active-still-voting';
+      readonly node: NodeId;
+      readonly lastVote: number;
+      readonly clusterSlot: number;
+    }
   | { readonly kind: 'no-vote-proof'; readonly node: NodeId; readonly detail: string }
   /**
    * `node`'s agent refused to take the identity: the newest tower it can restore ends at
    * `towerSlot` (null: no vote in it), before the vote account's `lastVote` (S2). Retried
    * every heartbeat, since a later backup may arrive.
    */
-  | { readonly kind: 'stale-tower'; readonly node: NodeId; readonly towerSlot: number | null; readonly lastVote: number }
+  | {
+      readonly kind: 'stale-tower';
+      readonly node: NodeId;
+      readonly towerSlot: number | null;
+      readonly lastVote: number;
+    }
   | { readonly kind: 'both-active' }
   | { readonly kind: 'no-active' }
   | { readonly kind: 'identity-elsewhere'; readonly ip: string }
@@ -80,7 +95,13 @@ export interface NodeSummary {
 export type FailoverEvent =
   | { readonly type: 'started'; readonly at: number; readonly dryRun: boolean }
   | { readonly type: 'stopped'; readonly at: number; readonly reason: string }
-  | { readonly type: 'failover-started'; readonly at: number; readonly from: NodeId; readonly to: NodeId; readonly reason: FailoverReason }
+  | {
+      readonly type: 'failover-started';
+      readonly at: number;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly reason: FailoverReason;
+    }
   | {
       readonly type: 'failover-complete';
       readonly at: number;
@@ -115,9 +136,20 @@ export type FailoverEvent =
     }
   | { readonly type: 'blocked'; readonly at: number; readonly cause: BlockCause }
   | { readonly type: 'unblocked'; readonly at: number; readonly cause: BlockCause }
-  | { readonly type: 'unreachable'; readonly at: number; readonly node: NodeId; readonly reason: UnreachableReason; readonly detail: string }
+  | {
+      readonly type: 'unreachable';
+      readonly at: number;
+      readonly node: NodeId;
+      readonly reason: UnreachableReason;
+      readonly detail: string;
+    }
   | { readonly type: 'back-online'; readonly at: number; readonly node: NodeId; readonly downForMs: number }
-  | { readonly type: 'status-report'; readonly at: number; readonly active: NodeId | null; readonly nodes: readonly NodeSummary[] }
+  | {
+      readonly type: 'status-report';
+      readonly at: number;
+      readonly active: NodeId | null;
+      readonly nodes: readonly NodeSummary[];
+    }
   | { readonly type: 'activated'; readonly at: number; readonly node: NodeId; readonly previous: NodeId | null }
   /** `node` came back claiming the staked identity that `holder` holds by this manager's failover; it is being demoted. */
   | { readonly type: 'fence-started'; readonly at: number; readonly node: NodeId; readonly holder: NodeId }
@@ -127,7 +159,13 @@ export type FailoverEvent =
    * `node` took the staked identity but no vote of it has landed after `waitedMs` of the
    * failover's `verify voting` step, which keeps waiting; `detail` says what is missing.
    */
-  | { readonly type: 'no-vote-yet'; readonly at: number; readonly node: NodeId; readonly waitedMs: number; readonly detail: string }
+  | {
+      readonly type: 'no-vote-yet';
+      readonly at: number;
+      readonly node: NodeId;
+      readonly waitedMs: number;
+      readonly detail: string;
+    }
   /** The fence of `node` ended: `ok` when it no longer holds the identity; otherwise `failedStep` and `detail` say where it stopped. */
   | {
       readonly type: 'fence-ended';

@@ -123,23 +123,68 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
   const t = { ...DEFAULT_PLAN_TIMEOUTS, ...input.timeouts };
 
   const rollBackToOld: PlanStep<FailoverAction>[] = [
-    step({ kind: 'promote', node: from, via: secureMode ? 'ssh' : 'agent' }, 2, t.promoteMs, 'stop', 'Hand the identity back to the old active it was taken from.', { guard: OLD_ACTIVE_HEALTHY }),
-    step({ kind: 'verify-voting', node: from }, 1, t.verifyVotingMs, 'stop', 'A rollback is only done when the old active votes again.'),
+    step(
+      { kind: 'promote', node: from, via: secureMode ? 'ssh' : 'agent' },
+      2,
+      t.promoteMs,
+      'stop',
+      'Hand the identity back to the old active it was taken from.',
+      { guard: OLD_ACTIVE_HEALTHY },
+    ),
+    step(
+      { kind: 'verify-voting', node: from },
+      1,
+      t.verifyVotingMs,
+      'stop',
+      'A rollback is only done when the old active votes again.',
+    ),
   ];
   const undoPromotion: PlanStep<FailoverAction>[] = [
-    step({ kind: 'demote', node: to }, 3, t.demoteMs, 'stop', 'The promotion may have half-happened; take the identity off the new node before anyone else gets it.', {
-      guard: OLD_ACTIVE_HEALTHY,
-    }),
-    step({ kind: 'verify-demotion', node: to }, 3, t.verifyDemotionMs, 'stop', 'Never hand the identity back while the new node may still hold it (S1).'),
+    step(
+      { kind: 'demote', node: to },
+      3,
+      t.demoteMs,
+      'stop',
+      'The promotion may have half-happened; take the identity off the new node before anyone else gets it.',
+      {
+        guard: OLD_ACTIVE_HEALTHY,
+      },
+    ),
+    step(
+      { kind: 'verify-demotion', node: to },
+      3,
+      t.verifyDemotionMs,
+      'stop',
+      'Never hand the identity back while the new node may still hold it (S1).',
+    ),
   ];
 
   const leaving: PlanStep<FailoverAction>[] = fromReachable
     ? [
-        step({ kind: 'demote', node: from }, 2, t.demoteMs, 'stop', 'Stop the old active voting first (S1). A failed demotion aborts: the old active may still vote.', {
-          undo: rollBackToOld,
-        }),
-        step({ kind: 'verify-demotion', node: from }, 3, t.verifyDemotionMs, 'stop', "Trust the agent's answer only once its status and gossip agree."),
-        step({ kind: 'final-tower-backup', node: from }, 3, t.finalTowerBackupMs, 'stop', 'The new active needs the tower of the last vote (S2); without it, stop rather than vote from an older one.'),
+        step(
+          { kind: 'demote', node: from },
+          2,
+          t.demoteMs,
+          'stop',
+          'Stop the old active voting first (S1). A failed demotion aborts: the old active may still vote.',
+          {
+            undo: rollBackToOld,
+          },
+        ),
+        step(
+          { kind: 'verify-demotion', node: from },
+          3,
+          t.verifyDemotionMs,
+          'stop',
+          "Trust the agent's answer only once its status and gossip agree.",
+        ),
+        step(
+          { kind: 'final-tower-backup', node: from },
+          3,
+          t.finalTowerBackupMs,
+          'stop',
+          'The new active needs the tower of the last vote (S2); without it, stop rather than vote from an older one.',
+        ),
       ]
     : [
         step(
@@ -151,18 +196,43 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
         ),
       ];
 
-  return { kind: 'switchover', from, to, fromReachable, secureMode, steps: [...leaving, ...arrivingSteps(to, secureMode, t, undoPromotion), verifyVotingStep(to, t)] };
+  return {
+    kind: 'switchover',
+    from,
+    to,
+    fromReachable,
+    secureMode,
+    steps: [...leaving, ...arrivingSteps(to, secureMode, t, undoPromotion), verifyVotingStep(to, t)],
+  };
 }
 
 /** The steps that give `to` the identity; `undo` runs when the promotion fails or a later step stops. */
-function arrivingSteps(to: NodeId, secureMode: boolean, t: PlanTimeouts, undo: readonly PlanStep<FailoverAction>[]): PlanStep<FailoverAction>[] {
+function arrivingSteps(
+  to: NodeId,
+  secureMode: boolean,
+  t: PlanTimeouts,
+  undo: readonly PlanStep<FailoverAction>[],
+): PlanStep<FailoverAction>[] {
   return secureMode
     ? [
-        step({ kind: 'restore-tower', node: to }, 2, t.restoreTowerMs, 'stop', 'Restore and verify the tower before the identity arrives (S2).'),
-        step({ kind: 'promote', node: to, via: 'ssh' }, 3, t.promoteMs, 'stop', 'Push the staked keypair over SSH to set-identity --require-tower and authorized-voter add.', {
-          undo,
-          undoIfFailed: true,
-        }),
+        step(
+          { kind: 'restore-tower', node: to },
+          2,
+          t.restoreTowerMs,
+          'stop',
+          'Restore and verify the tower before the identity arrives (S2).',
+        ),
+        step(
+          { kind: 'promote', node: to, via: 'ssh' },
+          3,
+          t.promoteMs,
+          'stop',
+          'Push the staked keypair over SSH to set-identity --require-tower and authorized-voter add.',
+          {
+            undo,
+            undoIfFailed: true,
+          },
+        ),
       ]
     : [
         step(
@@ -177,7 +247,13 @@ function arrivingSteps(to: NodeId, secureMode: boolean, t: PlanTimeouts, undo: r
 }
 
 function verifyVotingStep(to: NodeId, t: PlanTimeouts): PlanStep<FailoverAction> {
-  return step({ kind: 'verify-voting', node: to }, 1, t.verifyVotingMs, 'stop', 'A failover is complete only when the new active is seen voting (L1, L2).');
+  return step(
+    { kind: 'verify-voting', node: to },
+    1,
+    t.verifyVotingMs,
+    'stop',
+    'A failover is complete only when the new active is seen voting (L1, L2).',
+  );
 }
 
 /** The input of {@link createRecoveryPlan}. */
@@ -206,8 +282,20 @@ export function createRecoveryPlan(input: RecoveryPlanInput): FailoverPlan {
   const secureMode = input.secureMode ?? false;
   const idle = otherNode(node);
   const undo: PlanStep<FailoverAction>[] = [
-    step({ kind: 'demote', node }, 3, t.demoteMs, 'stop', 'The promotion may have half-happened; take the identity off again, so nobody votes but everyone knows.'),
-    step({ kind: 'verify-demotion', node }, 3, t.verifyDemotionMs, 'stop', 'Nobody votes after a failed recovery only when the node is seen passive again.'),
+    step(
+      { kind: 'demote', node },
+      3,
+      t.demoteMs,
+      'stop',
+      'The promotion may have half-happened; take the identity off again, so nobody votes but everyone knows.',
+    ),
+    step(
+      { kind: 'verify-demotion', node },
+      3,
+      t.verifyDemotionMs,
+      'stop',
+      'Nobody votes after a failed recovery only when the node is seen passive again.',
+    ),
   ];
   return {
     kind: 'recovery',
@@ -216,7 +304,13 @@ export function createRecoveryPlan(input: RecoveryPlanInput): FailoverPlan {
     fromReachable: true,
     secureMode,
     steps: [
-      step({ kind: 'verify-demotion', node: idle }, 1, t.verifyDemotionMs, 'stop', `Read afresh that ${idle} holds no identity, by its agent and gossip, before anyone takes it (S1).`),
+      step(
+        { kind: 'verify-demotion', node: idle },
+        1,
+        t.verifyDemotionMs,
+        'stop',
+        `Read afresh that ${idle} holds no identity, by its agent and gossip, before anyone takes it (S1).`,
+      ),
       ...arrivingSteps(node, secureMode, t, undo),
       verifyVotingStep(node, t),
     ],
@@ -249,8 +343,20 @@ export function createFencePlan(input: FencePlanInput): FailoverPlan {
     fromReachable: true,
     secureMode: false,
     steps: [
-      step({ kind: 'demote', node }, 3, t.demoteMs, 'stop', `${holder} holds the identity by the last failover; a second holder is a double voter (S1): take it off at once.`),
-      step({ kind: 'verify-demotion', node }, 3, t.verifyDemotionMs, 'stop', 'The fence holds only once its agent, its validator and gossip agree it gave the identity up.'),
+      step(
+        { kind: 'demote', node },
+        3,
+        t.demoteMs,
+        'stop',
+        `${holder} holds the identity by the last failover; a second holder is a double voter (S1): take it off at once.`,
+      ),
+      step(
+        { kind: 'verify-demotion', node },
+        3,
+        t.verifyDemotionMs,
+        'stop',
+        'The fence holds only once its agent, its validator and gossip agree it gave the identity up.',
+      ),
     ],
   };
 }
@@ -285,13 +391,22 @@ export function describePlan(plan: FailoverPlan): string[] {
     plan.kind === 'fence'
       ? [`Fence ${plan.from} (${plan.to} is the recorded holder and is not contacted):`]
       : plan.kind === 'recovery'
-        ? [`Recovery: nobody holds the identity since ${plan.from} stepped down; ${plan.to} takes it, ${otherNode(plan.to)} stays passive${plan.secureMode ? ' (secure identity mode)' : ''}:`]
-        : [`Switchover ${plan.from} → ${plan.to}${plan.secureMode ? ' (secure identity mode)' : ''}${plan.fromReachable ? '' : ', old active unreachable'}:`];
+        ? [
+            `Recovery: nobody holds the identity since ${plan.from} stepped down; ${plan.to} takes it, ${otherNode(plan.to)} stays passive${plan.secureMode ? ' (secure identity mode)' : ''}:`,
+          ]
+        : [
+            `Switchover ${plan.from} → ${plan.to}${plan.secureMode ? ' (secure identity mode)' : ''}${plan.fromReachable ? '' : ', old active unreachable'}:`,
+          ];
   plan.steps.forEach((s, i) => {
     const onFailure = s.onFailure === 'continue' ? 'warn and continue' : 'stop and undo the completed steps';
-    lines.push(`${i + 1}. ${describeAction(s.action)} — ${s.attempts} attempt(s), ${s.timeoutMs / 1000}s each; on failure: ${onFailure}.`);
+    lines.push(
+      `${i + 1}. ${describeAction(s.action)} — ${s.attempts} attempt(s), ${s.timeoutMs / 1000}s each; on failure: ${onFailure}.`,
+    );
     lines.push(`   Why: ${s.why}`);
-    const undo = [...(s.undoIfFailed === true ? ['(also when this step fails)'] : []), ...(s.undo ?? []).map(describeUndo)];
+    const undo = [
+      ...(s.undoIfFailed === true ? ['(also when this step fails)'] : []),
+      ...(s.undo ?? []).map(describeUndo),
+    ];
     if ((s.undo ?? []).length > 0) lines.push(`   Undo: ${undo.join('; ')}`);
   });
   return lines;

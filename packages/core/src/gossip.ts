@@ -117,7 +117,11 @@ function optionalString(entry: Record<string, unknown>, key: string, path: strin
   return value;
 }
 
-function optionalSocket(entry: Record<string, unknown>, key: string, path: string): { ip: string; port: number } | undefined {
+function optionalSocket(
+  entry: Record<string, unknown>,
+  key: string,
+  path: string,
+): { ip: string; port: number } | undefined {
   const text = optionalString(entry, key, path);
   if (text === undefined) return undefined;
   const address = parseSocketAddress(text);

@@ -125,7 +125,12 @@ export const EMPTY_RESTART_HISTORY: RestartHistory = { lastUptimeSec: null, rest
  * purpose: it needs no process ids, and a restart between two ticks is never missed as long
  * as the tick interval is shorter than a validator's start-up, which takes minutes.
  */
-export function trackRestarts(history: RestartHistory, status: NodeStatus | null, now: number, windowMs: number): RestartHistory {
+export function trackRestarts(
+  history: RestartHistory,
+  status: NodeStatus | null,
+  now: number,
+  windowMs: number,
+): RestartHistory {
   const recent = history.restartsAt.filter((at) => now - at < windowMs);
   if (status === null) {
     return { lastUptimeSec: history.lastUptimeSec, restartsAt: recent };

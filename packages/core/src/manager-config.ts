@@ -90,7 +90,10 @@ export type ManagerMachineOptions = Partial<Omit<ManagerMachineConfig, 'health' 
 };
 
 /** Fills defaults in, nested groups included. */
-export function resolveManagerConfig(options: ManagerMachineOptions, base: ManagerMachineConfig = DEFAULT_MANAGER_MACHINE_CONFIG): ManagerMachineConfig {
+export function resolveManagerConfig(
+  options: ManagerMachineOptions,
+  base: ManagerMachineConfig = DEFAULT_MANAGER_MACHINE_CONFIG,
+): ManagerMachineConfig {
   return {
     ...base,
     ...options,

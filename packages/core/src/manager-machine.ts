@@ -13,7 +13,13 @@
  */
 import type { BlockCause, FailoverReason, StepTiming } from './events';
 import type { FailoverAction, FailoverPlan } from './failover-plan';
-import { OLD_ACTIVE_HEALTHY, createFailoverPlan, createFencePlan, createRecoveryPlan, describeAction } from './failover-plan';
+import {
+  OLD_ACTIVE_HEALTHY,
+  createFailoverPlan,
+  createFencePlan,
+  createRecoveryPlan,
+  describeAction,
+} from './failover-plan';
 import type { ManagerMachineOptions } from './manager-config';
 import { resolveManagerConfig } from './manager-config';
 import { finishFailover, holdFailover, notify, setHold } from './manager-outcomes';
@@ -21,7 +27,16 @@ import type { RecoveryDecision } from './manager-recovery';
 import { decideRecovery, trackNobodyVoting } from './manager-recovery';
 import type { RoleResolution } from './manager-roles';
 import { mayHoldIdentity, proveStoppedVoting, resolveRoles } from './manager-roles';
-import type { FailoverRun, ManagerEffect, ManagerEvent, ManagerState, ManagerStep, RunInfo, StaleTowerRefusal, SwitchoverRefusal } from './manager-state';
+import type {
+  FailoverRun,
+  ManagerEffect,
+  ManagerEvent,
+  ManagerState,
+  ManagerStep,
+  RunInfo,
+  StaleTowerRefusal,
+  SwitchoverRefusal,
+} from './manager-state';
 import { freshTrack, summarize, trackNodes } from './manager-tracking';
 import type { SequenceRun, StepResult } from './step-sequence';
 import { advanceSequence, startSequence } from './step-sequence';
@@ -59,7 +74,14 @@ export function stepManager(state: ManagerState, event: ManagerEvent): ManagerSt
     case 'config-changed':
       return {
         state: { ...state, config: resolveManagerConfig(event.options, state.config) },
-        effects: [{ kind: 'log', level: 'info', message: 'configuration changed', fields: { keys: Object.keys(event.options) } }],
+        effects: [
+          {
+            kind: 'log',
+            level: 'info',
+            message: 'configuration changed',
+            fields: { keys: Object.keys(event.options) },
+          },
+        ],
       };
   }
 }
@@ -68,7 +90,13 @@ export function stepManager(state: ManagerState, event: ManagerEvent): ManagerSt
 type Decision =
   | { readonly kind: 'none' }
   | { readonly kind: 'hold'; readonly cause: BlockCause; readonly reason: FailoverReason | null }
-  | { readonly kind: 'failover'; readonly from: NodeId; readonly to: NodeId; readonly fromReachable: boolean; readonly reason: FailoverReason }
+  | {
+      readonly kind: 'failover';
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly fromReachable: boolean;
+      readonly reason: FailoverReason;
+    }
   | RecoveryDecision;
 
 function onTick(previous: ManagerState, observation: Observation): ManagerStep {
@@ -85,7 +113,15 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   // The run of passive ticks is not counted either: between a demotion and a promotion both
   // nodes are passive by design.
   if (state.status === 'failing-over') return { state, effects };
-  state = { ...state, nobodyVoting: trackNobodyVoting(state.nobodyVoting, observation, state.config.stakedIdentityPubkey, state.config.gossipMaxAgeMs) };
+  state = {
+    ...state,
+    nobodyVoting: trackNobodyVoting(
+      state.nobodyVoting,
+      observation,
+      state.config.stakedIdentityPubkey,
+      state.config.gossipMaxAgeMs,
+    ),
+  };
 
   // Before anything else: a second claimant next to the recorded holder is fenced even in
   // cooldown, since a returning old active is most likely right after a failover.
@@ -119,7 +155,12 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   if (decision.kind === 'hold' || decision.kind === 'none') {
     const held = setHold(state, decision.kind === 'hold' ? decision.cause : null, at);
     if (decision.kind === 'hold' && decision.cause.kind === 'dry-run' && held.changed) {
-      effects.push({ kind: 'log', level: 'warn', message: `would fail over ${decision.cause.from} → ${decision.cause.to} (dry run)`, fields: { reason: decision.reason } });
+      effects.push({
+        kind: 'log',
+        level: 'warn',
+        message: `would fail over ${decision.cause.from} → ${decision.cause.to} (dry run)`,
+        fields: { reason: decision.reason },
+      });
     }
     return { state: held.state, effects: [...effects, ...held.effects] };
   }
@@ -129,7 +170,12 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   const held = retrying ? { state, effects: [] } : setHold(state, null, at);
   const plan =
     decision.kind === 'recover'
-      ? createRecoveryPlan({ node: decision.node, lastHolder: decision.reason.node, secureMode: state.config.secureMode, timeouts: state.config.planTimeouts })
+      ? createRecoveryPlan({
+          node: decision.node,
+          lastHolder: decision.reason.node,
+          secureMode: state.config.secureMode,
+          timeouts: state.config.planTimeouts,
+        })
       : createFailoverPlan({ ...decision, secureMode: state.config.secureMode, timeouts: state.config.planTimeouts });
   const started = beginFailover(held.state, plan, decision.reason, at, retrying);
   return { state: started.state, effects: [...effects, ...held.effects, ...started.effects] };
@@ -157,12 +203,20 @@ function rolesOf(state: ManagerState, observation: Observation): RoleResolution 
 
 /** The gates of DESIGN §2, in order; the first that fails names the cause. */
 function decide(state: ManagerState, observation: Observation, roles: RoleResolution): Decision {
-  if (roles.kind === 'conflict') return roles.cause.kind === 'no-active' ? decideRecovery(state, observation) : { kind: 'hold', cause: roles.cause, reason: null };
+  if (roles.kind === 'conflict')
+    return roles.cause.kind === 'no-active'
+      ? decideRecovery(state, observation)
+      : { kind: 'hold', cause: roles.cause, reason: null };
   if (roles.kind === 'unknown') return { kind: 'none' };
   const { active, passive } = roles;
   const track = state.nodes[active];
   if (track.misses < state.config.missesBeforeFailover) return { kind: 'none' };
-  const reason: FailoverReason = { kind: 'unhealthy', node: active, misses: track.misses, reasons: track.health?.reasons ?? [] };
+  const reason: FailoverReason = {
+    kind: 'unhealthy',
+    node: active,
+    misses: track.misses,
+    reasons: track.health?.reasons ?? [],
+  };
   const graceEnds = state.startedAt + state.config.startupGracePeriodMs;
   if (observation.at < graceEnds) return { kind: 'hold', cause: { kind: 'startup-grace', until: graceEnds }, reason };
   if (state.status === 'cooldown') return { kind: 'hold', cause: { kind: 'cooldown', until: state.until }, reason };
@@ -180,7 +234,8 @@ function gatePromotion(state: ManagerState, observation: Observation, from: Node
   const target = observation.nodes[to];
   if (!target.reachable) return { kind: 'passive-unreachable', node: to, detail: `${target.reason}: ${target.detail}` };
   const health = state.nodes[to].health;
-  if (health === null || !health.healthy) return { kind: 'passive-unhealthy', node: to, reasons: health?.reasons ?? [] };
+  if (health === null || !health.healthy)
+    return { kind: 'passive-unhealthy', node: to, reasons: health?.reasons ?? [] };
   if (!observation.nodes[from].reachable) {
     const proof = proveStoppedVoting(observation, from, state.config.voteProof);
     if (!proof.proven) return proof.cause;
@@ -188,26 +243,51 @@ function gatePromotion(state: ManagerState, observation: Observation, from: Node
   return null;
 }
 
-function beginFailover(state: ManagerState, plan: FailoverPlan, reason: FailoverReason, at: number, quiet = false): ManagerStep {
+function beginFailover(
+  state: ManagerState,
+  plan: FailoverPlan,
+  reason: FailoverReason,
+  at: number,
+  quiet = false,
+): ManagerStep {
   const started = startSequence(plan.steps);
   const head: ManagerEffect[] =
     plan.kind === 'fence'
       ? [
-          { kind: 'log', level: 'error', message: `${plan.from} claims the staked identity that ${plan.to} holds; demoting ${plan.from} (fence)` },
+          {
+            kind: 'log',
+            level: 'error',
+            message: `${plan.from} claims the staked identity that ${plan.to} holds; demoting ${plan.from} (fence)`,
+          },
           notify({ type: 'fence-started', at, node: plan.from, holder: plan.to }),
         ]
       : quiet
-        ? [{ kind: 'log', level: 'info', message: `retrying failover ${plan.from} → ${plan.to} held by a stale tower`, fields: { reason } }]
+        ? [
+            {
+              kind: 'log',
+              level: 'info',
+              message: `retrying failover ${plan.from} → ${plan.to} held by a stale tower`,
+              fields: { reason },
+            },
+          ]
         : [
             { kind: 'log', level: 'warn', message: startedMessage(plan, reason), fields: { reason } },
             notify({ type: 'failover-started', at, from: plan.from, to: plan.to, reason }),
           ];
   head.push({ kind: 'failover', plan, reason });
-  const info: RunInfo = { plan, reason, startedAt: at, resumeCooldownUntil: state.status === 'cooldown' ? state.until : null };
+  const info: RunInfo = {
+    plan,
+    reason,
+    startedAt: at,
+    resumeCooldownUntil: state.status === 'cooldown' ? state.until : null,
+  };
   if (started.kind === 'done') return finishFailover(state, info, at, [], started.result, head);
   const token = state.token + 1;
   const failover: FailoverRun = { ...info, run: started.run, token, stepStartedAt: at, timings: [] };
-  return { state: { ...state, status: 'failing-over', failover, token }, effects: [...head, runStep(token, started.run)] };
+  return {
+    state: { ...state, status: 'failing-over', failover, token },
+    effects: [...head, runStep(token, started.run)],
+  };
 }
 
 function startedMessage(plan: FailoverPlan, reason: FailoverReason): string {
@@ -215,45 +295,110 @@ function startedMessage(plan: FailoverPlan, reason: FailoverReason): string {
   return `nobody was voting: ${reason.node} stepped down on its own, both nodes passive for ${reason.ticks} heartbeats; promoting ${plan.to} (recovery)`;
 }
 
-function onStepResult(state: ManagerState, token: number, result: StepResult, at: number, refusal: StaleTowerRefusal | undefined): ManagerStep {
+function onStepResult(
+  state: ManagerState,
+  token: number,
+  result: StepResult,
+  at: number,
+  refusal: StaleTowerRefusal | undefined,
+): ManagerStep {
   if (state.status !== 'failing-over' || token !== state.failover.token) {
-    return { state, effects: [{ kind: 'log', level: 'warn', message: 'ignored a step result that belongs to no running step', fields: { token } }] };
+    return {
+      state,
+      effects: [
+        {
+          kind: 'log',
+          level: 'warn',
+          message: 'ignored a step result that belongs to no running step',
+          fields: { token },
+        },
+      ],
+    };
   }
   const { failover } = state;
   const { run, plan } = failover;
   const effects: ManagerEffect[] = [];
   if (!result.ok) {
-    effects.push({ kind: 'log', level: 'warn', message: `${describeAction(run.current.action)} failed (attempt ${run.attempt} of ${run.current.attempts})`, fields: { detail: result.detail } });
+    effects.push({
+      kind: 'log',
+      level: 'warn',
+      message: `${describeAction(run.current.action)} failed (attempt ${run.attempt} of ${run.current.attempts})`,
+      fields: { detail: result.detail },
+    });
   }
   const action = run.current.action;
   // Past an unreachable old active, or while nobody holds the identity, a refused stale tower
   // is a hold, not a failure: nothing changed hands, nobody else can vote, and a later backup
   // may carry the missing votes.
-  if (!result.ok && refusal !== undefined && (!plan.fromReachable || plan.kind === 'recovery') && !run.compensating && (action.kind === 'promote' || action.kind === 'restore-tower')) {
-    const timing: StepTiming = { step: describeAction(action), ms: at - failover.stepStartedAt, attempts: run.attempt, ok: false, compensating: false };
-    const cause: BlockCause = { kind: 'stale-tower', node: action.node, towerSlot: refusal.towerSlot, lastVote: refusal.lastVote };
+  if (
+    !result.ok &&
+    refusal !== undefined &&
+    (!plan.fromReachable || plan.kind === 'recovery') &&
+    !run.compensating &&
+    (action.kind === 'promote' || action.kind === 'restore-tower')
+  ) {
+    const timing: StepTiming = {
+      step: describeAction(action),
+      ms: at - failover.stepStartedAt,
+      attempts: run.attempt,
+      ok: false,
+      compensating: false,
+    };
+    const cause: BlockCause = {
+      kind: 'stale-tower',
+      node: action.node,
+      towerSlot: refusal.towerSlot,
+      lastVote: refusal.lastVote,
+    };
     return holdFailover(state, failover, cause, result.detail, [...failover.timings, timing], at, effects);
   }
   // An unknown guard is refused: a compensation nobody can vouch for is not run.
-  const allows = (guard: string): boolean => guard === OLD_ACTIVE_HEALTHY && state.nodes[plan.from].health?.healthy === true;
+  const allows = (guard: string): boolean =>
+    guard === OLD_ACTIVE_HEALTHY && state.nodes[plan.from].health?.healthy === true;
   const next = advanceSequence(run, result, allows);
   const retrying = next.kind === 'run' && next.run.current === run.current && next.run.attempt === run.attempt + 1;
   const timings = retrying
     ? failover.timings
-    : [...failover.timings, { step: describeAction(run.current.action), ms: at - failover.stepStartedAt, attempts: run.attempt, ok: result.ok, compensating: run.compensating }];
+    : [
+        ...failover.timings,
+        {
+          step: describeAction(run.current.action),
+          ms: at - failover.stepStartedAt,
+          attempts: run.attempt,
+          ok: result.ok,
+          compensating: run.compensating,
+        },
+      ];
   if (next.kind === 'done') {
     return finishFailover(state, failover, at, timings, next.result, effects);
   }
   const nextToken = state.token + 1;
-  const updated: FailoverRun = { ...failover, run: next.run, token: nextToken, stepStartedAt: retrying ? failover.stepStartedAt : at, timings };
-  return { state: { ...state, failover: updated, token: nextToken }, effects: [...effects, runStep(nextToken, next.run)] };
+  const updated: FailoverRun = {
+    ...failover,
+    run: next.run,
+    token: nextToken,
+    stepStartedAt: retrying ? failover.stepStartedAt : at,
+    timings,
+  };
+  return {
+    state: { ...state, failover: updated, token: nextToken },
+    effects: [...effects, runStep(nextToken, next.run)],
+  };
 }
 
-function onSwitchover(state: ManagerState, event: Extract<ManagerEvent, { type: 'switchover-requested' }>): ManagerStep {
+function onSwitchover(
+  state: ManagerState,
+  event: Extract<ManagerEvent, { type: 'switchover-requested' }>,
+): ManagerStep {
   const refuse = (refusal: SwitchoverRefusal): ManagerStep => ({
     state,
     effects: [
-      { kind: 'log', level: 'warn', message: `switchover refused: ${refusal.kind}`, fields: { requestId: event.requestId, refusal } },
+      {
+        kind: 'log',
+        level: 'warn',
+        message: `switchover refused: ${refusal.kind}`,
+        fields: { requestId: event.requestId, refusal },
+      },
       { kind: 'switchover-answer', requestId: event.requestId, answer: { accepted: false, refusal } },
     ],
   });
@@ -275,10 +420,20 @@ function onSwitchover(state: ManagerState, event: Extract<ManagerEvent, { type: 
   const gate = gatePromotion(state, observation, from, to);
   if (gate !== null) return refuse(gate);
   if (state.config.dryRun) return refuse({ kind: 'dry-run', from, to });
-  const plan = createFailoverPlan({ from, to, fromReachable: observation.nodes[from].reachable, secureMode: state.config.secureMode, timeouts: state.config.planTimeouts });
+  const plan = createFailoverPlan({
+    from,
+    to,
+    fromReachable: observation.nodes[from].reachable,
+    secureMode: state.config.secureMode,
+    timeouts: state.config.planTimeouts,
+  });
   const held = setHold(state, null, event.at);
   const started = beginFailover(held.state, plan, { kind: 'switchover', text: event.reason }, event.at);
-  const answer: ManagerEffect = { kind: 'switchover-answer', requestId: event.requestId, answer: { accepted: true, plan } };
+  const answer: ManagerEffect = {
+    kind: 'switchover-answer',
+    requestId: event.requestId,
+    answer: { accepted: true, plan },
+  };
   return { state: started.state, effects: [answer, ...held.effects, ...started.effects] };
 }
 

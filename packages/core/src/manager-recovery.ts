@@ -34,10 +34,16 @@ function isSettledPassive(seen: NodeObservation, stakedIdentityPubkey: string | 
  * after `set-identity`, so a node that just stepped down may still show there: the run then
  * starts only once gossip has moved.
  */
-export function trackNobodyVoting(previous: NobodyVoting | null, observation: Observation, stakedIdentityPubkey: string | null, gossipMaxAgeMs: number): NobodyVoting | null {
+export function trackNobodyVoting(
+  previous: NobodyVoting | null,
+  observation: Observation,
+  stakedIdentityPubkey: string | null,
+  gossipMaxAgeMs: number,
+): NobodyVoting | null {
   const { gossip, at } = observation;
   const gossipPlaces = gossip !== null && gossip.ip !== null && at - gossip.observedAt <= gossipMaxAgeMs;
-  const nobody = !gossipPlaces && NODE_IDS.every((node) => isSettledPassive(observation.nodes[node], stakedIdentityPubkey));
+  const nobody =
+    !gossipPlaces && NODE_IDS.every((node) => isSettledPassive(observation.nodes[node], stakedIdentityPubkey));
   if (!nobody) return null;
   return previous === null ? { since: at, ticks: 1 } : { since: previous.since, ticks: previous.ticks + 1 };
 }
@@ -59,7 +65,12 @@ export function decideRecovery(state: ManagerState, observation: Observation): R
   if (state.status === 'cooldown') return { kind: 'hold', cause: { kind: 'cooldown', until: state.until }, reason };
   const healthy = (node: NodeId): boolean => state.nodes[node].health?.healthy === true;
   const node = healthy(last) ? last : healthy(otherNode(last)) ? otherNode(last) : null;
-  if (node === null) return { kind: 'hold', cause: { kind: 'passive-unhealthy', node: last, reasons: state.nodes[last].health?.reasons ?? [] }, reason };
+  if (node === null)
+    return {
+      kind: 'hold',
+      cause: { kind: 'passive-unhealthy', node: last, reasons: state.nodes[last].health?.reasons ?? [] },
+      reason,
+    };
   if (state.config.dryRun) return { kind: 'hold', cause: { kind: 'dry-run', from: last, to: node }, reason };
   return { kind: 'recover', node, reason };
 }

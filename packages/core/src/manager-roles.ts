@@ -11,7 +11,10 @@ import { NODE_IDS, otherNode } from './types';
 /** Which node is active, or why that cannot be said. */
 export type RoleResolution =
   | { readonly kind: 'resolved'; readonly active: NodeId; readonly passive: NodeId }
-  | { readonly kind: 'conflict'; readonly cause: Extract<BlockCause, { kind: 'both-active' | 'no-active' | 'identity-elsewhere' }> }
+  | {
+      readonly kind: 'conflict';
+      readonly cause: Extract<BlockCause, { kind: 'both-active' | 'no-active' | 'identity-elsewhere' }>;
+    }
   | { readonly kind: 'unknown' };
 
 /** The input of {@link resolveRoles}. */
@@ -34,7 +37,13 @@ export interface RoleInput {
  */
 export function mayHoldIdentity(status: NodeStatus, stakedIdentityPubkey: string | null): boolean {
   if (status.isActive) return true;
-  if (status.role === 'active' || status.role === 'activating' || status.role === 'deactivating' || status.role === 'unconfirmed') return true;
+  if (
+    status.role === 'active' ||
+    status.role === 'activating' ||
+    status.role === 'deactivating' ||
+    status.role === 'unconfirmed'
+  )
+    return true;
   return stakedIdentityPubkey !== null && status.identityPubkey === stakedIdentityPubkey;
 }
 
@@ -49,7 +58,12 @@ export function mayHoldIdentity(status: NodeStatus, stakedIdentityPubkey: string
 export function resolveRoles(input: RoleInput): RoleResolution {
   const { observation, stakedIdentityPubkey } = input;
   const gossip = observation.gossip;
-  if (gossip !== null && gossip.ip !== null && gossip.holder === null && observation.at - gossip.observedAt <= input.gossipMaxAgeMs) {
+  if (
+    gossip !== null &&
+    gossip.ip !== null &&
+    gossip.holder === null &&
+    observation.at - gossip.observedAt <= input.gossipMaxAgeMs
+  ) {
     return { kind: 'conflict', cause: { kind: 'identity-elsewhere', ip: gossip.ip } };
   }
   const holders: NodeId[] = [];
@@ -65,7 +79,8 @@ export function resolveRoles(input: RoleInput): RoleResolution {
   if (first !== undefined) return { kind: 'resolved', active: first, passive: otherNode(first) };
   const [onlyReachable, secondReachable] = reachable;
   if (secondReachable !== undefined) return { kind: 'conflict', cause: { kind: 'no-active' } };
-  if (onlyReachable !== undefined) return { kind: 'resolved', active: otherNode(onlyReachable), passive: onlyReachable };
+  if (onlyReachable !== undefined)
+    return { kind: 'resolved', active: otherNode(onlyReachable), passive: onlyReachable };
   if (input.lastKnownActive !== null) {
     return { kind: 'resolved', active: input.lastKnownActive, passive: otherNode(input.lastKnownActive) };
   }
@@ -100,12 +115,19 @@ export interface VoteProofRules {
 }
 
 /** The defaults of {@link VoteProofRules}. */
-export const DEFAULT_VOTE_PROOF_RULES: VoteProofRules = { staleVoteSlotThreshold: 150, maxAgeMs: 15_000, maxSkewMs: 2_000 };
+export const DEFAULT_VOTE_PROOF_RULES: VoteProofRules = {
+  staleVoteSlotThreshold: 150,
+  maxAgeMs: 15_000,
+  maxSkewMs: 2_000,
+};
 
 /** Whether the observation proves that `node`, the unreachable holder, stopped voting. */
 export type VoteProof =
   | { readonly proven: true; readonly lastVote: number; readonly clusterSlot: number }
-  | { readonly proven: false; readonly cause: Extract<BlockCause, { kind: 'old-active-still-voting' | 'no-vote-proof' }> };
+  | {
+      readonly proven: false;
+      readonly cause: Extract<BlockCause, { kind: 'old-active-still-voting' | 'no-vote-proof' }>;
+    };
 
 /** Checks the fail-closed proof rule of DESIGN §2 for an unreachable old active. */
 export function proveStoppedVoting(observation: Observation, node: NodeId, rules: VoteProofRules): VoteProof {
@@ -113,13 +135,20 @@ export function proveStoppedVoting(observation: Observation, node: NodeId, rules
   const noProof = (detail: string): VoteProof => ({ proven: false, cause: { kind: 'no-vote-proof', node, detail } });
   if (vote === null) return noProof('the vote account has not been read from the cluster RPC');
   if (clusterSlot === null) return noProof('the cluster slot has not been read from the cluster RPC');
-  if (at - vote.observedAt > rules.maxAgeMs) return noProof(`the vote account reading is ${at - vote.observedAt} ms old`);
-  if (clusterSlot.observedAt - vote.observedAt > rules.maxSkewMs || clusterSlot.observedAt < vote.observedAt - rules.maxAgeMs) {
+  if (at - vote.observedAt > rules.maxAgeMs)
+    return noProof(`the vote account reading is ${at - vote.observedAt} ms old`);
+  if (
+    clusterSlot.observedAt - vote.observedAt > rules.maxSkewMs ||
+    clusterSlot.observedAt < vote.observedAt - rules.maxAgeMs
+  ) {
     return noProof('the cluster slot and the vote account were not read together');
   }
   const behind = clusterSlot.slot - vote.lastVote;
   if (behind < rules.staleVoteSlotThreshold) {
-    return { proven: false, cause: { kind: 'old-active-still-voting', node, lastVote: vote.lastVote, clusterSlot: clusterSlot.slot } };
+    return {
+      proven: false,
+      cause: { kind: 'old-active-still-voting', node, lastVote: vote.lastVote, clusterSlot: clusterSlot.slot },
+    };
   }
   return { proven: true, lastVote: vote.lastVote, clusterSlot: clusterSlot.slot };
 }

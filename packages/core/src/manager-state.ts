@@ -83,8 +83,20 @@ export type ManagerState =
 /** What the manager machine reacts to. */
 export type ManagerEvent =
   | { readonly type: 'tick'; readonly observation: Observation }
-  | { readonly type: 'step-result'; readonly token: number; readonly result: StepResult; readonly at: number; readonly refusal?: StaleTowerRefusal }
-  | { readonly type: 'switchover-requested'; readonly requestId: string; readonly reason: string; readonly to: NodeId | null; readonly at: number }
+  | {
+      readonly type: 'step-result';
+      readonly token: number;
+      readonly result: StepResult;
+      readonly at: number;
+      readonly refusal?: StaleTowerRefusal;
+    }
+  | {
+      readonly type: 'switchover-requested';
+      readonly requestId: string;
+      readonly reason: string;
+      readonly to: NodeId | null;
+      readonly at: number;
+    }
   | { readonly type: 'config-changed'; readonly options: ManagerMachineOptions; readonly at: number };
 
 /**
@@ -102,7 +114,11 @@ export interface StaleTowerRefusal {
 }
 
 /** Why a switchover request was refused. */
-export type SwitchoverRefusal = BlockCause | { readonly kind: 'busy' } | { readonly kind: 'no-observation' } | { readonly kind: 'already-active'; readonly node: NodeId };
+export type SwitchoverRefusal =
+  | BlockCause
+  | { readonly kind: 'busy' }
+  | { readonly kind: 'no-observation' }
+  | { readonly kind: 'already-active'; readonly node: NodeId };
 
 /** The answer to a switchover request. */
 export type SwitchoverAnswer =
@@ -113,7 +129,13 @@ export type SwitchoverAnswer =
 export type ManagerEffect =
   /** A failover begins; informational, the steps follow as `run-step`. */
   | { readonly kind: 'failover'; readonly plan: FailoverPlan; readonly reason: FailoverReason }
-  | { readonly kind: 'run-step'; readonly token: number; readonly step: PlanStep<FailoverAction>; readonly attempt: number; readonly compensating: boolean }
+  | {
+      readonly kind: 'run-step';
+      readonly token: number;
+      readonly step: PlanStep<FailoverAction>;
+      readonly attempt: number;
+      readonly compensating: boolean;
+    }
   | { readonly kind: 'notify'; readonly event: FailoverEvent }
   | { readonly kind: 'switchover-answer'; readonly requestId: string; readonly answer: SwitchoverAnswer }
   | LogEffect;

@@ -29,7 +29,15 @@ export interface NodeTrack {
 
 /** A node not yet observed. */
 export function freshTrack(): NodeTrack {
-  return { misses: 0, reachable: null, downSince: null, restarts: EMPTY_RESTART_HISTORY, health: null, role: 'unknown', slot: null };
+  return {
+    misses: 0,
+    reachable: null,
+    downSince: null,
+    restarts: EMPTY_RESTART_HISTORY,
+    health: null,
+    role: 'unknown',
+    slot: null,
+  };
 }
 
 /**
@@ -43,13 +51,21 @@ export function trackNodes(
   thresholds: HealthThresholds,
 ): { nodes: Record<NodeId, NodeTrack>; events: FailoverEvent[] } {
   const at = observation.at;
-  const network = observation.clusterSlot === null ? null : { slot: observation.clusterSlot.slot, ageMs: at - observation.clusterSlot.observedAt };
+  const network =
+    observation.clusterSlot === null
+      ? null
+      : { slot: observation.clusterSlot.slot, ageMs: at - observation.clusterSlot.observedAt };
   const events: FailoverEvent[] = [];
   const next = {} as Record<NodeId, NodeTrack>;
   for (const node of NODE_IDS) {
     const before = nodes[node];
     const seen = observation.nodes[node];
-    const restarts = trackRestarts(before.restarts, seen.reachable ? seen.status : null, at, thresholds.crashLoopWindowMs);
+    const restarts = trackRestarts(
+      before.restarts,
+      seen.reachable ? seen.status : null,
+      at,
+      thresholds.crashLoopWindowMs,
+    );
     const health = assessHealth({ observation: seen, network, recentRestarts: restarts.restartsAt.length, thresholds });
     let downSince = before.downSince;
     if (!seen.reachable && before.reachable !== false) {

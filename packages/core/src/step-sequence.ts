@@ -95,7 +95,17 @@ export function startSequence<A>(steps: readonly PlanStep<A>[]): SequenceNext<A>
   if (first === undefined) return { kind: 'done', result: { outcome: 'completed', warnings: [] } };
   return {
     kind: 'run',
-    run: { steps, index: 0, current: first, attempt: 1, compensating: false, pendingUndo: [], completed: [], warnings: [], failure: null },
+    run: {
+      steps,
+      index: 0,
+      current: first,
+      attempt: 1,
+      compensating: false,
+      pendingUndo: [],
+      completed: [],
+      warnings: [],
+      failure: null,
+    },
   };
 }
 
@@ -103,7 +113,11 @@ export function startSequence<A>(steps: readonly PlanStep<A>[]): SequenceNext<A>
  * Folds the result of the step in progress into the run. `allows(guard)` answers a
  * compensation's guard; the default allows everything.
  */
-export function advanceSequence<A>(run: SequenceRun<A>, result: StepResult, allows: (guard: string) => boolean = () => true): SequenceNext<A> {
+export function advanceSequence<A>(
+  run: SequenceRun<A>,
+  result: StepResult,
+  allows: (guard: string) => boolean = () => true,
+): SequenceNext<A> {
   if (result.ok) {
     return run.compensating && run.failure !== null
       ? nextCompensation(run, run.failure, run.pendingUndo, allows)
@@ -113,14 +127,23 @@ export function advanceSequence<A>(run: SequenceRun<A>, result: StepResult, allo
     return { kind: 'run', run: { ...run, attempt: run.attempt + 1 } };
   }
   if (run.compensating && run.failure !== null) {
-    return done({ outcome: 'failed', failure: run.failure, compensation: { step: run.current, detail: result.detail }, warnings: run.warnings });
+    return done({
+      outcome: 'failed',
+      failure: run.failure,
+      compensation: { step: run.current, detail: result.detail },
+      warnings: run.warnings,
+    });
   }
   const fallback = run.current.fallback;
   if (fallback !== undefined) {
     return { kind: 'run', run: { ...run, current: fallback, attempt: 1 } };
   }
   if (run.current.onFailure === 'continue') {
-    return nextForward({ ...run, completed: [...run.completed, run.current], warnings: [...run.warnings, { step: run.current, detail: result.detail }] });
+    return nextForward({
+      ...run,
+      completed: [...run.completed, run.current],
+      warnings: [...run.warnings, { step: run.current, detail: result.detail }],
+    });
   }
   const failure = { step: run.current, detail: result.detail };
   const undoSelf = run.current.undoIfFailed === true ? (run.current.undo ?? []) : [];
@@ -149,7 +172,12 @@ function nextCompensation<A>(
     return done({ outcome: 'rolled-back', failure, warnings: run.warnings });
   }
   if (step.guard !== undefined && !allows(step.guard)) {
-    return done({ outcome: 'failed', failure, compensation: { step, detail: `not attempted: ${step.guard} does not hold` }, warnings: run.warnings });
+    return done({
+      outcome: 'failed',
+      failure,
+      compensation: { step, detail: `not attempted: ${step.guard} does not hold` },
+      warnings: run.warnings,
+    });
   }
   return { kind: 'run', run: { ...run, current: step, attempt: 1, compensating: true, pendingUndo: rest } };
 }

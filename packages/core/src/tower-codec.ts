@@ -93,7 +93,11 @@ function decodeVerified(
   const variant = envelope.u32('SavedTowerVersions variant');
   if (variant !== SAVED_TOWER_CURRENT_VARIANT) {
     const name = variant === 0 ? 'V1_17_14 (pre-1.9 format, not supported)' : `unknown variant ${variant}`;
-    throw new TowerDecodeError('FAILOVER_TOWER_VARIANT', `tower file is ${name}; expected Current (${SAVED_TOWER_CURRENT_VARIANT})`, 0);
+    throw new TowerDecodeError(
+      'FAILOVER_TOWER_VARIANT',
+      `tower file is ${name}; expected Current (${SAVED_TOWER_CURRENT_VARIANT})`,
+      0,
+    );
   }
   const signature = envelope.bytes(SIGNATURE_LENGTH, 'signature');
   const dataLength = envelope.length('data', 1);
@@ -112,7 +116,11 @@ function decodeVerified(
   const claimed = data.length >= PUBKEY_LENGTH ? encodeBase58(data.subarray(0, PUBKEY_LENGTH)) : null;
   const signer = expectedPubkey ?? claimed;
   if (signer === null) {
-    throw new TowerDecodeError('FAILOVER_TOWER_TRUNCATED', `truncated at byte ${bytes.length} reading node_pubkey`, dataOffset);
+    throw new TowerDecodeError(
+      'FAILOVER_TOWER_TRUNCATED',
+      `truncated at byte ${bytes.length} reading node_pubkey`,
+      dataOffset,
+    );
   }
   if (!verifySignature(data, signature, signer)) {
     // A genuine tower of another identity is a different operator mistake than a corrupt
@@ -120,7 +128,11 @@ function decodeVerified(
     if (claimed !== null && claimed !== signer && verifySignature(data, signature, claimed)) {
       throw wrongPubkey(claimed, signer, dataOffset);
     }
-    throw new TowerDecodeError('FAILOVER_TOWER_SIGNATURE', `tower for ${signer} is not signed by ${signer}; refusing to restore`, 4);
+    throw new TowerDecodeError(
+      'FAILOVER_TOWER_SIGNATURE',
+      `tower for ${signer} is not signed by ${signer}; refusing to restore`,
+      4,
+    );
   }
 
   const reader = new BincodeReader(data, dataOffset);
@@ -139,5 +151,9 @@ function decodeVerified(
 }
 
 function wrongPubkey(found: string, expected: string, offset: number): TowerDecodeError {
-  return new TowerDecodeError('FAILOVER_TOWER_WRONG_PUBKEY', `tower is for ${found}, expected ${expected}; refusing to restore`, offset);
+  return new TowerDecodeError(
+    'FAILOVER_TOWER_WRONG_PUBKEY',
+    `tower is for ${found}, expected ${expected}; refusing to restore`,
+    offset,
+  );
 }

@@ -60,8 +60,10 @@ function incrementCredits(epochCredits: readonly EpochCredits[]): EpochCredits[]
  * safe non-negative integer
  */
 export function recordVote(tower: Tower, slot: number, timestamp: number, options: RecordVoteOptions = {}): Tower {
-  if (!Number.isSafeInteger(slot) || slot < 0) throw new TowerVoteError(slot, 'slot must be a non-negative safe integer');
-  if (!Number.isSafeInteger(timestamp)) throw new TowerVoteError(slot, 'timestamp must be a safe integer (unix seconds)');
+  if (!Number.isSafeInteger(slot) || slot < 0)
+    throw new TowerVoteError(slot, 'slot must be a non-negative safe integer');
+  if (!Number.isSafeInteger(timestamp))
+    throw new TowerVoteError(slot, 'timestamp must be a safe integer (unix seconds)');
   const last = towerLastVotedSlot(tower);
   if (last !== null && slot <= last) throw new TowerVoteError(slot, `not above the last voted slot ${last}`);
 

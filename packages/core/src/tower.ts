@@ -84,7 +84,12 @@ interface LockoutVoteFields {
  * slot offsets, u8 confirmation counts); `towerSync` is what current agave records.
  */
 export type TowerLastVote =
-  | { readonly kind: 'vote'; readonly slots: readonly number[]; readonly hash: string; readonly timestamp: number | null }
+  | {
+      readonly kind: 'vote';
+      readonly slots: readonly number[];
+      readonly hash: string;
+      readonly timestamp: number | null;
+    }
   | ({ readonly kind: 'voteStateUpdate' } & LockoutVoteFields)
   | ({ readonly kind: 'compactVoteStateUpdate' } & LockoutVoteFields)
   | ({ readonly kind: 'towerSync'; readonly blockId: string } & LockoutVoteFields);
@@ -155,7 +160,14 @@ export function createTower(nodePubkey: string, options: CreateTowerOptions = {}
       epochCredits: [],
       lastTimestamp: { slot: 0, timestamp: 0 },
     },
-    lastVote: { kind: 'towerSync', lockouts: [], root: null, hash: DEFAULT_PUBKEY, timestamp: null, blockId: DEFAULT_PUBKEY },
+    lastVote: {
+      kind: 'towerSync',
+      lockouts: [],
+      root: null,
+      hash: DEFAULT_PUBKEY,
+      timestamp: null,
+      blockId: DEFAULT_PUBKEY,
+    },
     lastTimestamp: { slot: 0, timestamp: 0 },
   };
 }

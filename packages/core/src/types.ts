@@ -144,5 +144,4 @@ export type HealthReason =
 
 /** Something worth knowing about an assessment that does not make the node unhealthy. */
 export type HealthNote =
-  | { readonly kind: 'stale-network-slot'; readonly ageMs: number }
-  | { readonly kind: 'no-network-slot' };
+  { readonly kind: 'stale-network-slot'; readonly ageMs: number } | { readonly kind: 'no-network-slot' };

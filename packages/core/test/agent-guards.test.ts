@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import type { AgentEvent, AgentState, ObservedIdentity } from '@failover/core';
-import { createAgentState, demoteStrayIdentitySteps, judgeUnstaked, roleChangeDeadlines, stepAgent } from '@failover/core';
+import {
+  createAgentState,
+  demoteStrayIdentitySteps,
+  judgeUnstaked,
+  roleChangeDeadlines,
+  stepAgent,
+} from '@failover/core';
 import type { UnstakedEvidence } from '@failover/core';
 import { AgentDriver, fail } from './support/agent-driver';
 
@@ -22,7 +28,9 @@ describe('stray staked identity on a passive node (S3)', () => {
     d.runAll();
     expect(d.steps()).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'remove-tower-file']);
     expect(d.state.status).toBe('passive');
-    expect(d.logs('error')).toEqual([expect.stringContaining('the validator ran the staked identity while this node was passive')]);
+    expect(d.logs('error')).toEqual([
+      expect.stringContaining('the validator ran the staked identity while this node was passive'),
+    ]);
     expect(d.state.alert?.message).toMatch(/ran the staked identity.*now passive/);
   });
 
@@ -53,7 +61,13 @@ describe('stray staked identity on a passive node (S3)', () => {
     const check = asked.effects.find((e) => e.kind === 'check-identity');
     if (check?.kind !== 'check-identity') throw new Error('no identity check');
     state = stepAgent(state, { type: 'become-active', requestId: 'r', skipIdentity: false, at: 10 }).state;
-    const late = stepAgent(state, { type: 'identity-observed', token: check.token, identity: 'staked', detail: null, at: 20 });
+    const late = stepAgent(state, {
+      type: 'identity-observed',
+      token: check.token,
+      identity: 'staked',
+      detail: null,
+      at: 20,
+    });
     expect(late.state).toBe(state);
     expect(late.effects.some((e) => e.kind === 'run-step')).toBe(false);
   });
@@ -121,13 +135,23 @@ describe('isolation self-fencing', () => {
     expect(d.state.status).toBe('deactivating');
     d.runAll({ 'final-tower-backup': [fail('etcd unreachable'), fail('etcd unreachable')] });
     expect(d.state.status).toBe('passive');
-    expect(d.steps()).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'final-tower-backup', 'final-tower-backup', 'remove-tower-file']);
+    expect(d.steps()).toEqual([
+      'passive-symlink',
+      'remove-identity',
+      'confirm-unstaked',
+      'final-tower-backup',
+      'final-tower-backup',
+      'remove-tower-file',
+    ]);
     expect(d.logs('error')[0]).toMatch(/isolated: no manager, peer or cluster RPC answer for 20s/);
   });
 
   // Regression: a demotion that failed after minutes left the node isolated at once, since no probe runs during a role change.
   it('counts silence from when the role settled, not from the last probe before a long role change', () => {
-    const d = new AgentDriver('active', { isolationTimeoutMs: 20_000, deadlines: { becomePassiveMs: 200_000, becomeActiveMs: 200_000 } });
+    const d = new AgentDriver('active', {
+      isolationTimeoutMs: 20_000,
+      deadlines: { becomePassiveMs: 200_000, becomeActiveMs: 200_000 },
+    });
     d.world.clusterReachable = false;
     d.request('become-passive');
     d.tick(200_000);
@@ -172,8 +196,17 @@ describe('role change deadlines', () => {
     expect(d.state.status).toBe('deactivating');
     d.tick(10_000);
     expect(d.state.status).toBe('active');
-    expect(d.responses()).toEqual([expect.objectContaining({ result: 'failed', role: 'active', step: 'remove-identity', detail: expect.stringContaining('deadline of 10s passed') })]);
-    expect(d.apply({ type: 'step-result', token: 2, result: { ok: true }, at: 11_000 })).toEqual([expect.objectContaining({ kind: 'log', level: 'warn' })]);
+    expect(d.responses()).toEqual([
+      expect.objectContaining({
+        result: 'failed',
+        role: 'active',
+        step: 'remove-identity',
+        detail: expect.stringContaining('deadline of 10s passed'),
+      }),
+    ]);
+    expect(d.apply({ type: 'step-result', token: 2, result: { ok: true }, at: 11_000 })).toEqual([
+      expect.objectContaining({ kind: 'log', level: 'warn' }),
+    ]);
   });
 
   it('undoes a promotion that outlives its deadline, the step in progress included', () => {
@@ -184,7 +217,9 @@ describe('role change deadlines', () => {
     d.runAll();
     expect(d.steps()).toEqual(['restore-tower', 'set-identity', 'undo:remove-identity']);
     expect(d.state.status).toBe('passive');
-    expect(d.responses()).toEqual([expect.objectContaining({ result: 'failed', role: 'passive', step: 'set-identity' })]);
+    expect(d.responses()).toEqual([
+      expect.objectContaining({ result: 'failed', role: 'passive', step: 'set-identity' }),
+    ]);
   });
 
   it('lets an undo already running finish', () => {
@@ -207,11 +242,23 @@ describe('min_tower_slot (S2)', () => {
     d.request('become-active', 'r1', false, 5_000);
     if (d.state.status !== 'activating') throw new Error('not activating');
     expect(d.state.transition.run.current.action).toEqual({ kind: 'restore-tower', minTowerSlot: 5_000 });
-    d.apply({ type: 'step-result', token: d.state.transition.token, result: { ok: false, detail: 'stale' }, towerStale: { minTowerSlot: 5_000, towerLastVoteSlot: 4_980 }, at: 100 });
+    d.apply({
+      type: 'step-result',
+      token: d.state.transition.token,
+      result: { ok: false, detail: 'stale' },
+      towerStale: { minTowerSlot: 5_000, towerLastVoteSlot: 4_980 },
+      at: 100,
+    });
     expect(d.state.status).toBe('passive');
     expect(d.steps()).toEqual(['restore-tower']);
     expect(d.responses()).toEqual([
-      { result: 'tower-stale', role: 'passive', minTowerSlot: 5_000, towerLastVoteSlot: 4_980, message: expect.stringMatching(/slot 4980, below min_tower_slot 5000/) },
+      {
+        result: 'tower-stale',
+        role: 'passive',
+        minTowerSlot: 5_000,
+        towerLastVoteSlot: 4_980,
+        message: expect.stringMatching(/slot 4980, below min_tower_slot 5000/),
+      },
     ]);
   });
 });
@@ -223,8 +270,16 @@ describe('judgeUnstaked', () => {
     symlinkPubkey,
   });
   const cases: [string, boolean, UnstakedEvidence][] = [
-    ['the validator answers with an unstaked identity', true, { identity: { ok: true, pubkey: UNSTAKED }, processRunning: true, symlinkPubkey: null }],
-    ['the validator answers with the staked identity', false, { identity: { ok: true, pubkey: STAKED }, processRunning: true, symlinkPubkey: UNSTAKED }],
+    [
+      'the validator answers with an unstaked identity',
+      true,
+      { identity: { ok: true, pubkey: UNSTAKED }, processRunning: true, symlinkPubkey: null },
+    ],
+    [
+      'the validator answers with the staked identity',
+      false,
+      { identity: { ok: true, pubkey: STAKED }, processRunning: true, symlinkPubkey: UNSTAKED },
+    ],
     ['the validator is down and the symlink names an unstaked keypair', true, down(UNSTAKED)],
     ['the validator is down and the symlink names the staked keypair', false, down(STAKED)],
     ['the validator is down and the symlink cannot be read', false, down(null)],
@@ -243,41 +298,69 @@ describe('guard invariants', () => {
     fc.record({ type: fc.constant('step-result' as const), ok: fc.boolean() }),
     fc.record({ type: fc.constant('manager-heartbeat' as const) }),
     fc.record({ type: fc.constant('watchdog-tick' as const) }),
-    fc.record({ type: fc.constant('identity-observed' as const), identity: fc.constantFrom<ObservedIdentity>('staked', 'unstaked', 'unknown'), stale: fc.boolean() }),
+    fc.record({
+      type: fc.constant('identity-observed' as const),
+      identity: fc.constantFrom<ObservedIdentity>('staked', 'unstaked', 'unknown'),
+      stale: fc.boolean(),
+    }),
     fc.record({ type: fc.constant('reachability' as const), peer: fc.boolean(), cluster: fc.boolean() }),
   );
 
   it('starts a demotion on its own only from a settled passive (stray identity) or a settled active (watchdog, isolation)', () => {
     fc.assert(
-      fc.property(fc.constantFrom<'active' | 'passive'>('active', 'passive'), fc.array(fc.tuple(eventArb, fc.integer({ min: 0, max: 8_000 })), { maxLength: 120 }), (role, script) => {
-        let state: AgentState = createAgentState(role, 0);
-        let now = 0;
-        let n = 0;
-        for (const [item, dt] of script) {
-          now += dt;
-          let event: AgentEvent;
-          if (item.type === 'become-active') event = { type: item.type, requestId: `r${n++}`, skipIdentity: false, at: now };
-          else if (item.type === 'become-passive') event = { type: item.type, requestId: `r${n++}`, at: now };
-          else if (item.type === 'step-result') {
-            const token = state.status === 'activating' || state.status === 'deactivating' ? state.transition.token : 0;
-            event = { type: 'step-result', token, result: item.ok ? { ok: true } : { ok: false, detail: 'x' }, at: now };
-          } else if (item.type === 'identity-observed') {
-            event = { type: item.type, token: (state.identityQuestion ?? 0) + (item.stale ? 1 : 0), identity: item.identity, detail: null, at: now };
-          } else if (item.type === 'reachability') {
-            event = { type: item.type, token: state.reachabilityProbe ?? 0, peer: item.peer, cluster: item.cluster, at: now };
-          } else event = { type: item.type, at: now };
-          const before = state;
-          state = stepAgent(state, event).state;
-          const changing = state.status === 'activating' || state.status === 'deactivating' ? state.transition : null;
-          const startedItself = changing !== null && changing.requestId === null && before.status !== state.status;
-          if (startedItself && changing.origin === 'stray-identity') {
-            expect(before.status).toBe('passive');
-            expect(event.type).toBe('identity-observed');
+      fc.property(
+        fc.constantFrom<'active' | 'passive'>('active', 'passive'),
+        fc.array(fc.tuple(eventArb, fc.integer({ min: 0, max: 8_000 })), { maxLength: 120 }),
+        (role, script) => {
+          let state: AgentState = createAgentState(role, 0);
+          let now = 0;
+          let n = 0;
+          for (const [item, dt] of script) {
+            now += dt;
+            let event: AgentEvent;
+            if (item.type === 'become-active')
+              event = { type: item.type, requestId: `r${n++}`, skipIdentity: false, at: now };
+            else if (item.type === 'become-passive') event = { type: item.type, requestId: `r${n++}`, at: now };
+            else if (item.type === 'step-result') {
+              const token =
+                state.status === 'activating' || state.status === 'deactivating' ? state.transition.token : 0;
+              event = {
+                type: 'step-result',
+                token,
+                result: item.ok ? { ok: true } : { ok: false, detail: 'x' },
+                at: now,
+              };
+            } else if (item.type === 'identity-observed') {
+              event = {
+                type: item.type,
+                token: (state.identityQuestion ?? 0) + (item.stale ? 1 : 0),
+                identity: item.identity,
+                detail: null,
+                at: now,
+              };
+            } else if (item.type === 'reachability') {
+              event = {
+                type: item.type,
+                token: state.reachabilityProbe ?? 0,
+                peer: item.peer,
+                cluster: item.cluster,
+                at: now,
+              };
+            } else event = { type: item.type, at: now };
+            const before = state;
+            state = stepAgent(state, event).state;
+            const changing = state.status === 'activating' || state.status === 'deactivating' ? state.transition : null;
+            const startedItself = changing !== null && changing.requestId === null && before.status !== state.status;
+            if (startedItself && changing.origin === 'stray-identity') {
+              expect(before.status).toBe('passive');
+              expect(event.type).toBe('identity-observed');
+            }
+            if (startedItself && changing.origin !== 'stray-identity')
+              expect(['active', 'unconfirmed']).toContain(before.status);
+            if (before.status === 'activating' && event.type === 'identity-observed') expect(state).toBe(before);
           }
-          if (startedItself && changing.origin !== 'stray-identity') expect(['active', 'unconfirmed']).toContain(before.status);
-          if (before.status === 'activating' && event.type === 'identity-observed') expect(state).toBe(before);
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });

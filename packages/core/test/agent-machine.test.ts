@@ -8,16 +8,33 @@ describe('agent machine: become_passive', () => {
     const d = new AgentDriver('active');
     d.request('become-passive');
     d.runAll();
-    expect(d.steps()).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'final-tower-backup', 'remove-tower-file']);
+    expect(d.steps()).toEqual([
+      'passive-symlink',
+      'remove-identity',
+      'confirm-unstaked',
+      'final-tower-backup',
+      'remove-tower-file',
+    ]);
     expect(d.state.status).toBe('passive');
-    expect(d.responses()).toEqual([{ result: 'ok', changed: true, role: 'passive', message: 'now passive', warnings: [] }]);
+    expect(d.responses()).toEqual([
+      { result: 'ok', changed: true, role: 'passive', message: 'now passive', warnings: [] },
+    ]);
   });
 
   it('restarts the validator when the identity cannot be removed, and goes on', () => {
     const d = new AgentDriver('active');
     d.request('become-passive');
     d.runAll({ 'remove-identity': [fail(), fail(), fail()] });
-    expect(d.steps()).toEqual(['passive-symlink', 'remove-identity', 'remove-identity', 'remove-identity', 'restart-validator', 'confirm-unstaked', 'final-tower-backup', 'remove-tower-file']);
+    expect(d.steps()).toEqual([
+      'passive-symlink',
+      'remove-identity',
+      'remove-identity',
+      'remove-identity',
+      'restart-validator',
+      'confirm-unstaked',
+      'final-tower-backup',
+      'remove-tower-file',
+    ]);
     expect(d.state.status).toBe('passive');
   });
 
@@ -26,7 +43,14 @@ describe('agent machine: become_passive', () => {
     d.request('become-passive');
     d.runAll({ 'remove-identity': [fail(), fail(), fail()], 'restart-validator': [fail('systemctl: unit not found')] });
     expect(d.state.status).toBe('active');
-    expect(d.responses()).toEqual([expect.objectContaining({ result: 'failed', role: 'active', step: 'restart-validator', detail: 'systemctl: unit not found' })]);
+    expect(d.responses()).toEqual([
+      expect.objectContaining({
+        result: 'failed',
+        role: 'active',
+        step: 'restart-validator',
+        detail: 'systemctl: unit not found',
+      }),
+    ]);
   });
 
   it('reports a failed final backup as a warning, not a failure', () => {
@@ -174,9 +198,16 @@ describe('agent machine invariants', () => {
     fc.record({ type: fc.constant('step-result' as const), ok: fc.boolean(), stale: fc.boolean() }),
     fc.record({ type: fc.constant('manager-heartbeat' as const) }),
     fc.record({ type: fc.constant('watchdog-tick' as const) }),
-    fc.record({ type: fc.constant('peer-answer' as const), answer: fc.constantFrom<PeerAnswer>('active', 'passive', 'unreachable') }),
+    fc.record({
+      type: fc.constant('peer-answer' as const),
+      answer: fc.constantFrom<PeerAnswer>('active', 'passive', 'unreachable'),
+    }),
   );
-  const scriptArb = fc.array(fc.tuple(eventArb, fc.integer({ min: 0, max: 20_000 })), { minLength: 5, maxLength: 100, size: 'large' });
+  const scriptArb = fc.array(fc.tuple(eventArb, fc.integer({ min: 0, max: 20_000 })), {
+    minLength: 5,
+    maxLength: 100,
+    size: 'large',
+  });
 
   it('answers every request exactly once, runs one step at a time, leaves the state alone when busy, and keeps claiming active after a failed demotion', () => {
     fc.assert(
@@ -192,12 +223,29 @@ describe('agent machine invariants', () => {
           if (item.type === 'become-active' || item.type === 'become-passive') {
             const requestId = `r${n++}`;
             asked.add(requestId);
-            event = item.type === 'become-active' ? { type: item.type, requestId, skipIdentity: item.skipIdentity, at: now } : { type: item.type, requestId, at: now };
+            event =
+              item.type === 'become-active'
+                ? { type: item.type, requestId, skipIdentity: item.skipIdentity, at: now }
+                : { type: item.type, requestId, at: now };
           } else if (item.type === 'step-result') {
-            const token = state.status === 'activating' || state.status === 'deactivating' ? state.transition.token + (item.stale ? 1 : 0) : 0;
-            event = { type: 'step-result', token, result: item.ok ? { ok: true } : { ok: false, detail: 'x' }, at: now };
+            const token =
+              state.status === 'activating' || state.status === 'deactivating'
+                ? state.transition.token + (item.stale ? 1 : 0)
+                : 0;
+            event = {
+              type: 'step-result',
+              token,
+              result: item.ok ? { ok: true } : { ok: false, detail: 'x' },
+              at: now,
+            };
           } else if (item.type === 'peer-answer') {
-            event = { type: 'peer-answer', token: state.peerQuestion ?? -1, answer: item.answer, detail: null, at: now };
+            event = {
+              type: 'peer-answer',
+              token: state.peerQuestion ?? -1,
+              answer: item.answer,
+              detail: null,
+              at: now,
+            };
           } else {
             event = { type: item.type, at: now };
           }
@@ -213,7 +261,8 @@ describe('agent machine invariants', () => {
           }
           expect(out.effects.filter((e) => e.kind === 'run-step').length).toBeLessThanOrEqual(1);
         }
-        const pending = state.status === 'activating' || state.status === 'deactivating' ? state.transition.requestId : null;
+        const pending =
+          state.status === 'activating' || state.status === 'deactivating' ? state.transition.requestId : null;
         expect([...asked].filter((id) => !answered.has(id) && id !== pending)).toEqual([]);
       }),
       { numRuns: 300 },

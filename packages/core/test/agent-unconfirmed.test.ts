@@ -20,7 +20,9 @@ describe('a promotion that failed and could not be undone (F3)', () => {
   it('ends unconfirmed, answering the failure, not active', () => {
     const d = unconfirmed();
     expect(d.state.status).toBe('unconfirmed');
-    expect(d.responses()).toEqual([expect.objectContaining({ result: 'failed', role: 'unconfirmed', step: 'set-identity' })]);
+    expect(d.responses()).toEqual([
+      expect.objectContaining({ result: 'failed', role: 'unconfirmed', step: 'set-identity' }),
+    ]);
   });
 
   // Regression (F3): a repeated become_active was answered "already active" and the manager waited 60 s for votes nobody cast.
@@ -32,8 +34,16 @@ describe('a promotion that failed and could not be undone (F3)', () => {
     d.runAll();
     expect(d.steps().slice(before)).toEqual(['restore-tower', 'set-identity', 'active-symlink', 'confirm-identity']);
     expect(d.state.status).toBe('active');
-    expect(d.responses()[1]).toEqual({ result: 'ok', changed: true, role: 'active', message: 'now active', warnings: [] });
-    expect(d.logs('info')).toContain('activating: become-active requested; the last promotion was not confirmed, running its steps again');
+    expect(d.responses()[1]).toEqual({
+      result: 'ok',
+      changed: true,
+      role: 'active',
+      message: 'now active',
+      warnings: [],
+    });
+    expect(d.logs('info')).toContain(
+      'activating: become-active requested; the last promotion was not confirmed, running its steps again',
+    );
   });
 
   it('runs the demotion on become_passive', () => {
@@ -41,7 +51,13 @@ describe('a promotion that failed and could not be undone (F3)', () => {
     const before = d.steps().length;
     d.request('become-passive', 'second');
     d.runAll();
-    expect(d.steps().slice(before)).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'final-tower-backup', 'remove-tower-file']);
+    expect(d.steps().slice(before)).toEqual([
+      'passive-symlink',
+      'remove-identity',
+      'confirm-unstaked',
+      'final-tower-backup',
+      'remove-tower-file',
+    ]);
     expect(d.state.status).toBe('passive');
   });
 
@@ -73,7 +89,12 @@ describe('a promotion that failed and could not be undone (F3)', () => {
           if (state.status !== 'activating') break;
           const run = state.transition.run;
           if (run.compensating && !ok && run.attempt === run.current.attempts) compensationFailed = true;
-          state = stepAgent(state, { type: 'step-result', token: state.transition.token, result: ok ? { ok: true } : { ok: false, detail: 'x' }, at: i + 1 }).state;
+          state = stepAgent(state, {
+            type: 'step-result',
+            token: state.transition.token,
+            result: ok ? { ok: true } : { ok: false, detail: 'x' },
+            at: i + 1,
+          }).state;
         }
         if (state.status === 'unconfirmed') expect(compensationFailed).toBe(true);
         if (compensationFailed && state.status !== 'activating') expect(state.status).toBe('unconfirmed');
@@ -92,7 +113,9 @@ describe('a tower backup refused as fenced (F1)', () => {
     d.runAll();
     expect(d.steps()).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'remove-tower-file']);
     expect(d.state.status).toBe('passive');
-    expect(d.logs('error')[0]).toMatch(/another holder of the staked identity \(fenced backup\); stepping down.*slot key written by someone else/);
+    expect(d.logs('error')[0]).toMatch(
+      /another holder of the staked identity \(fenced backup\); stepping down.*slot key written by someone else/,
+    );
     expect(d.state.alert?.message).toMatch(/fenced backup.*now passive/);
   });
 

@@ -9,7 +9,11 @@ describe('base58', () => {
     { name: 'the value 57', bytes: [57], text: 'z' },
     { name: 'the value 58', bytes: [58], text: '21' },
     { name: '"hello world"', bytes: [...Buffer.from('hello world')], text: 'StV1DL6CwTryKyV' },
-    { name: 'the system program id (32 zero bytes)', bytes: new Array<number>(32).fill(0), text: '11111111111111111111111111111111' },
+    {
+      name: 'the system program id (32 zero bytes)',
+      bytes: new Array<number>(32).fill(0),
+      text: '11111111111111111111111111111111',
+    },
   ])('encodes and decodes $name', ({ bytes, text }) => {
     expect(encodeBase58(Uint8Array.from(bytes))).toBe(text);
     expect(Array.from(decodeBase58(text))).toEqual(bytes);

@@ -1,5 +1,11 @@
 import type { FailoverPlan, PlanInput, RecoveryPlanInput } from '@failover/core';
-import { OLD_ACTIVE_HEALTHY, createFailoverPlan, createRecoveryPlan, describeAction, describePlan } from '@failover/core';
+import {
+  OLD_ACTIVE_HEALTHY,
+  createFailoverPlan,
+  createRecoveryPlan,
+  describeAction,
+  describePlan,
+} from '@failover/core';
 
 function labels(plan: FailoverPlan): string[] {
   return plan.steps.map((s) => describeAction(s.action));
@@ -10,7 +16,13 @@ describe('createFailoverPlan', () => {
     [
       'reachable old active, agent mode',
       { from: 'validator1', to: 'validator2', fromReachable: true },
-      ['demote validator1', 'verify demotion validator1', 'final tower backup validator1', 'promote validator2 (via agent)', 'verify voting validator2'],
+      [
+        'demote validator1',
+        'verify demotion validator1',
+        'final tower backup validator1',
+        'promote validator2 (via agent)',
+        'verify voting validator2',
+      ],
     ],
     [
       'reachable old active, secure mode restores the tower before pushing the identity',
@@ -43,7 +55,10 @@ describe('createFailoverPlan', () => {
     const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true });
     const promote = plan.steps.find((s) => s.action.kind === 'promote');
     expect(promote?.undoIfFailed).toBe(true);
-    expect(promote?.undo?.map((s) => describeAction(s.action))).toEqual(['demote validator2', 'verify demotion validator2']);
+    expect(promote?.undo?.map((s) => describeAction(s.action))).toEqual([
+      'demote validator2',
+      'verify demotion validator2',
+    ]);
     const demote = plan.steps[0];
     expect(demote?.undo?.map((s) => [describeAction(s.action), s.guard])).toEqual([
       ['promote validator1 (via agent)', OLD_ACTIVE_HEALTHY],
@@ -52,7 +67,12 @@ describe('createFailoverPlan', () => {
   });
 
   it('applies given timeouts and keeps the defaults for the rest', () => {
-    const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, timeouts: { demoteMs: 5 } });
+    const plan = createFailoverPlan({
+      from: 'validator1',
+      to: 'validator2',
+      fromReachable: true,
+      timeouts: { demoteMs: 5 },
+    });
     expect(plan.steps[0]?.timeoutMs).toBe(5);
     expect(plan.steps[1]?.timeoutMs).toBe(30_000);
   });
@@ -73,7 +93,12 @@ describe('createRecoveryPlan', () => {
     [
       'secure mode restores the tower before pushing the identity',
       { node: 'validator2', lastHolder: 'validator1', secureMode: true },
-      ['verify demotion validator1', 'restore tower validator2', 'promote validator2 (identity over SSH)', 'verify voting validator2'],
+      [
+        'verify demotion validator1',
+        'restore tower validator2',
+        'promote validator2 (identity over SSH)',
+        'verify voting validator2',
+      ],
     ],
   ];
   it.each(cases)('%s', (_name, input, expected) => {
@@ -95,7 +120,9 @@ describe('createRecoveryPlan', () => {
 
   it('is printed as a recovery naming who stepped down, who takes the identity and who stays passive', () => {
     const lines = describePlan(createRecoveryPlan({ node: 'validator2', lastHolder: 'validator1' }));
-    expect(lines[0]).toBe('Recovery: nobody holds the identity since validator1 stepped down; validator2 takes it, validator1 stays passive:');
+    expect(lines[0]).toBe(
+      'Recovery: nobody holds the identity since validator1 stepped down; validator2 takes it, validator1 stays passive:',
+    );
   });
 });
 
@@ -103,7 +130,9 @@ describe('describePlan', () => {
   it('prints each step with attempts, limit, failure handling, reason and undo', () => {
     const lines = describePlan(createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true }));
     expect(lines[0]).toBe('Switchover validator1 → validator2:');
-    expect(lines[1]).toBe('1. demote validator1 — 2 attempt(s), 660s each; on failure: stop and undo the completed steps.');
+    expect(lines[1]).toBe(
+      '1. demote validator1 — 2 attempt(s), 660s each; on failure: stop and undo the completed steps.',
+    );
     expect(lines[2]).toMatch(/^ {3}Why: Stop the old active voting first \(S1\)/);
     expect(lines[3]).toBe('   Undo: promote validator1 (via agent) if old-active-healthy; verify voting validator1');
     expect(lines.filter((l) => /^\d+\./.test(l))).toHaveLength(5);

@@ -1,4 +1,11 @@
-import { ClusterNodesFormatError, findNodeByPubkey, fromClusterNodes, isIpAddress, parseGossipLine, parseGossipTable } from '@failover/core';
+import {
+  ClusterNodesFormatError,
+  findNodeByPubkey,
+  fromClusterNodes,
+  isIpAddress,
+  parseGossipLine,
+  parseGossipTable,
+} from '@failover/core';
 import { alice, bob } from './tower-fixtures';
 
 const A = alice.pubkey;
@@ -17,7 +24,14 @@ const table = [
 describe('gossip', () => {
   it('parses the node rows of a solana gossip table and skips the rest', () => {
     expect(parseGossipTable(table)).toEqual([
-      { pubkey: A, ip: '80.251.153.166', gossipPort: 8001, tpuPort: 8004, rpc: '80.251.153.166:8899', version: '2.1.14' },
+      {
+        pubkey: A,
+        ip: '80.251.153.166',
+        gossipPort: 8001,
+        tpuPort: 8004,
+        rpc: '80.251.153.166:8899',
+        version: '2.1.14',
+      },
       { pubkey: B, ip: '2001:db8::7', gossipPort: 8001, tpuPort: 8004, rpc: '[2001:db8::7]:8899', version: '2.2.0' },
     ]);
   });
@@ -34,9 +48,17 @@ describe('gossip', () => {
     { name: 'the node count', line: 'Nodes: 3', node: null },
     { name: 'an empty line', line: '', node: null },
     { name: 'a row without an IP', line: `none | ${A} | none | none | none | unknown | unknown`, node: null },
-    { name: 'a row with a label instead of a pubkey', line: `1.2.3.4 | my-validator | 8001 | 8004 | none | 2.0.0 | 1`, node: null },
+    {
+      name: 'a row with a label instead of a pubkey',
+      line: `1.2.3.4 | my-validator | 8001 | 8004 | none | 2.0.0 | 1`,
+      node: null,
+    },
     { name: 'a row with an impossible IP', line: `300.1.1.1 | ${A} | 8001 | 8004 | none | 2.0.0 | 1`, node: null },
-    { name: 'a row with no RPC and unknown version', line: `10.0.0.1 | ${A} | 8001 | none | none | unknown | unknown`, node: { pubkey: A, ip: '10.0.0.1', gossipPort: 8001 } },
+    {
+      name: 'a row with no RPC and unknown version',
+      line: `10.0.0.1 | ${A} | 8001 | none | none | unknown | unknown`,
+      node: { pubkey: A, ip: '10.0.0.1', gossipPort: 8001 },
+    },
     {
       name: 'a row of an older CLI with an extra port column',
       line: `80.251.153.166  | ${A} | 8001   | 8004  | 8010     | 80.251.153.166:8899`,
@@ -66,7 +88,15 @@ describe('gossip', () => {
 
   it('maps getClusterNodes results, leaving out nodes without a gossip address', () => {
     const result = [
-      { pubkey: A, gossip: '10.0.0.1:8001', tpu: '10.0.0.1:8004', rpc: '10.0.0.1:8899', version: '2.1.14', featureSet: 1, shredVersion: 2 },
+      {
+        pubkey: A,
+        gossip: '10.0.0.1:8001',
+        tpu: '10.0.0.1:8004',
+        rpc: '10.0.0.1:8899',
+        version: '2.1.14',
+        featureSet: 1,
+        shredVersion: 2,
+      },
       { pubkey: B, gossip: '[2001:db8::7]:8001', tpu: null, rpc: null, version: null },
       { pubkey: '11111111111111111111111111111111', gossip: null, tpu: null, rpc: null, version: '2.0.0' },
     ];
@@ -81,8 +111,16 @@ describe('gossip', () => {
     { name: 'an entry that is not an object', result: [42], path: 'result[0]' },
     { name: 'a missing pubkey', result: [{ gossip: '1.2.3.4:8001' }], path: 'result[0].pubkey' },
     { name: 'a gossip address without a port', result: [{ pubkey: A, gossip: '1.2.3.4' }], path: 'result[0].gossip' },
-    { name: 'a numeric version', result: [{ pubkey: A, gossip: '1.2.3.4:8001', version: 2 }], path: 'result[0].version' },
-    { name: 'a malformed rpc address', result: [{ pubkey: A, gossip: '1.2.3.4:8001', rpc: 'http://x' }], path: 'result[0].rpc' },
+    {
+      name: 'a numeric version',
+      result: [{ pubkey: A, gossip: '1.2.3.4:8001', version: 2 }],
+      path: 'result[0].version',
+    },
+    {
+      name: 'a malformed rpc address',
+      result: [{ pubkey: A, gossip: '1.2.3.4:8001', rpc: 'http://x' }],
+      path: 'result[0].rpc',
+    },
   ])('refuses $name, naming $path', ({ result, path }) => {
     let caught: unknown;
     try {

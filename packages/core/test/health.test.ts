@@ -5,24 +5,58 @@ import { down, status, up } from './support/observations';
 const fresh = { slot: 1000, ageMs: 1000 };
 
 function input(overrides: Partial<HealthInput>): HealthInput {
-  return { observation: up(status()), network: fresh, recentRestarts: 0, thresholds: DEFAULT_HEALTH_THRESHOLDS, ...overrides };
+  return {
+    observation: up(status()),
+    network: fresh,
+    recentRestarts: 0,
+    thresholds: DEFAULT_HEALTH_THRESHOLDS,
+    ...overrides,
+  };
 }
 
 describe('assessHealth', () => {
   const cases: [string, HealthInput, HealthReason['kind'][]][] = [
     ['a running, answering, caught-up node is healthy', input({}), []],
-    ['an unreachable node is unhealthy for that reason alone', input({ observation: down('refused') }), ['unreachable']],
-    ['a stopped process is reported once, not also as RPC unhealthy', input({ observation: up(status({ processRunning: false, processHealthy: false, rpcHealthy: false })) }), ['process-down']],
+    [
+      'an unreachable node is unhealthy for that reason alone',
+      input({ observation: down('refused') }),
+      ['unreachable'],
+    ],
+    [
+      'a stopped process is reported once, not also as RPC unhealthy',
+      input({ observation: up(status({ processRunning: false, processHealthy: false, rpcHealthy: false })) }),
+      ['process-down'],
+    ],
     // Regression: the wire's is_healthy (getHealth) was dropped and process_healthy read as getHealth, so an RPC-unhealthy passive passed.
-    ['a failing getHealth is RPC unhealthy while the process check passes', input({ observation: up(status({ rpcHealthy: false, error: 'getHealth: Node is unhealthy' })) }), ['rpc-unhealthy']],
-    ['a process the agent sees restarting in a loop is unhealthy', input({ observation: up(status({ processHealthy: false })) }), ['process-unhealthy']],
-    ['the agent\'s crash-loop verdict is not repeated once the manager counted the restarts', input({ observation: up(status({ processHealthy: false })), recentRestarts: 3 }), ['crash-loop']],
-    ['101 slots behind with a threshold of 100 is lagging', input({ observation: up(status({ validatorSlot: 899 })) }), ['lagging']],
+    [
+      'a failing getHealth is RPC unhealthy while the process check passes',
+      input({ observation: up(status({ rpcHealthy: false, error: 'getHealth: Node is unhealthy' })) }),
+      ['rpc-unhealthy'],
+    ],
+    [
+      'a process the agent sees restarting in a loop is unhealthy',
+      input({ observation: up(status({ processHealthy: false })) }),
+      ['process-unhealthy'],
+    ],
+    [
+      "the agent's crash-loop verdict is not repeated once the manager counted the restarts",
+      input({ observation: up(status({ processHealthy: false })), recentRestarts: 3 }),
+      ['crash-loop'],
+    ],
+    [
+      '101 slots behind with a threshold of 100 is lagging',
+      input({ observation: up(status({ validatorSlot: 899 })) }),
+      ['lagging'],
+    ],
     ['exactly 100 slots behind is not lagging', input({ observation: up(status({ validatorSlot: 900 })) }), []],
     ['three restarts in the window is a crash loop', input({ recentRestarts: 3 }), ['crash-loop']],
     ['two restarts in the window is not', input({ recentRestarts: 2 }), []],
     // Regression (F3): an agent left holding the identity after a failed promotion looked healthy, and nobody voted for good.
-    ['an agent whose promotion failed unconfirmed is unhealthy', input({ observation: up(status({ isActive: true, role: 'unconfirmed' })) }), ['identity-unconfirmed']],
+    [
+      'an agent whose promotion failed unconfirmed is unhealthy',
+      input({ observation: up(status({ isActive: true, role: 'unconfirmed' })) }),
+      ['identity-unconfirmed'],
+    ],
     [
       'every broken rule is listed',
       input({ observation: up(status({ rpcHealthy: false, validatorSlot: 10 })), recentRestarts: 5 }),
@@ -36,7 +70,9 @@ describe('assessHealth', () => {
   });
 
   it('does not apply the lag rule against a stale network slot, and says so', () => {
-    const result = assessHealth(input({ observation: up(status({ validatorSlot: 10 })), network: { slot: 1000, ageMs: 60_000 } }));
+    const result = assessHealth(
+      input({ observation: up(status({ validatorSlot: 10 })), network: { slot: 1000, ageMs: 60_000 } }),
+    );
     expect(result).toEqual({ healthy: true, reasons: [], notes: [{ kind: 'stale-network-slot', ageMs: 60_000 }] });
   });
 

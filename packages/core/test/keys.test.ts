@@ -48,15 +48,19 @@ describe('keys', () => {
 
   it('verifies signatures by base58 or raw public key and rejects other messages', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ minLength: 1, maxLength: 200 }), (message, other) => {
-        const keypair = keypairFromSeed(RFC8032_SEED);
-        const signature = signMessage(message, keypair);
-        expect(verifySignature(message, signature, keypair.pubkey)).toBe(true);
-        expect(verifySignature(message, signature, keypair.publicKey)).toBe(true);
-        if (!Buffer.from(other).equals(Buffer.from(message))) {
-          expect(verifySignature(other, signature, keypair.pubkey)).toBe(false);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        (message, other) => {
+          const keypair = keypairFromSeed(RFC8032_SEED);
+          const signature = signMessage(message, keypair);
+          expect(verifySignature(message, signature, keypair.pubkey)).toBe(true);
+          expect(verifySignature(message, signature, keypair.publicKey)).toBe(true);
+          if (!Buffer.from(other).equals(Buffer.from(message))) {
+            expect(verifySignature(other, signature, keypair.pubkey)).toBe(false);
+          }
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -75,9 +79,21 @@ describe('keys', () => {
     { name: 'text that is not JSON', text: '[1,2,', problem: 'not valid JSON (expected an array of 64 numbers)' },
     { name: 'an object', text: '{"a":1}', problem: 'expected a JSON array of 64 numbers' },
     { name: 'too few numbers', text: JSON.stringify(numbers.slice(0, 32)), problem: 'expected 64 numbers, got 32' },
-    { name: 'a number above 255', text: JSON.stringify([...numbers.slice(0, 63), 256]), problem: 'element 63 is not an integer in 0..255' },
-    { name: 'a fraction', text: JSON.stringify([0.5, ...numbers.slice(1)]), problem: 'element 0 is not an integer in 0..255' },
-    { name: 'a string element', text: JSON.stringify(['1', ...numbers.slice(1)]), problem: 'element 0 is not an integer in 0..255' },
+    {
+      name: 'a number above 255',
+      text: JSON.stringify([...numbers.slice(0, 63), 256]),
+      problem: 'element 63 is not an integer in 0..255',
+    },
+    {
+      name: 'a fraction',
+      text: JSON.stringify([0.5, ...numbers.slice(1)]),
+      problem: 'element 0 is not an integer in 0..255',
+    },
+    {
+      name: 'a string element',
+      text: JSON.stringify(['1', ...numbers.slice(1)]),
+      problem: 'element 0 is not an integer in 0..255',
+    },
     {
       name: 'a public half that does not match the seed',
       text: JSON.stringify([...numbers.slice(0, 63), (numbers[63]! + 1) % 256]),

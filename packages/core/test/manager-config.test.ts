@@ -10,6 +10,7 @@ describe('requestTimeoutWarning', () => {
   ])('warns about %i ms: %s', (ms, warns) => {
     const warning = requestTimeoutWarning(ms);
     expect(warning !== null).toBe(warns);
-    if (warning !== null) expect(warning).toContain(`request_timeout is ${ms} ms, below the ${MIN_REQUEST_TIMEOUT_MS} ms floor`);
+    if (warning !== null)
+      expect(warning).toContain(`request_timeout is ${ms} ms, below the ${MIN_REQUEST_TIMEOUT_MS} ms floor`);
   });
 });

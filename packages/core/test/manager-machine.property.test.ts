@@ -6,7 +6,8 @@ import { STAKED, activeStatus, down, status, up } from './support/observations';
 const archetypes: Record<string, (slot: number) => NodeObservation> = {
   'active-ok': (slot) => up(activeStatus({ validatorSlot: slot })),
   'passive-ok': (slot) => up(status({ validatorSlot: slot })),
-  'active-crashed': () => up(activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 })),
+  'active-crashed': () =>
+    up(activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 })),
   'active-lagging': (slot) => up(activeStatus({ validatorSlot: slot - 500 })),
   'passive-lagging': (slot) => up(status({ validatorSlot: slot - 500 })),
   'passive-rpc-down': (slot) => up(status({ validatorSlot: slot, rpcHealthy: false })),
@@ -18,7 +19,14 @@ const archetypes: Record<string, (slot: number) => NodeObservation> = {
 /** Weighted so that scripts mostly describe a real pair (one active, one passive) going wrong. */
 const weighted = (weights: Record<string, number>): fc.Arbitrary<string> =>
   fc.oneof(...Object.entries(weights).map(([name, weight]) => ({ weight, arbitrary: fc.constant(name) })));
-const v1Arb = weighted({ 'active-ok': 5, 'active-crashed': 3, 'active-lagging': 1, down: 3, 'passive-ok': 3, 'passive-lagging': 1 });
+const v1Arb = weighted({
+  'active-ok': 5,
+  'active-crashed': 3,
+  'active-lagging': 1,
+  down: 3,
+  'passive-ok': 3,
+  'passive-lagging': 1,
+});
 const v2Arb = weighted({
   'passive-ok': 8,
   'passive-lagging': 1,
@@ -48,13 +56,24 @@ const resultArb = fc.record({
   stale: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   staleTower: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });
-const switchoverArb = fc.record({ kind: fc.constant('switchover' as const), to: fc.constantFrom(null, 'validator1' as const, 'validator2' as const) });
-const dryRunArb = fc.record({ kind: fc.constant('dry-run' as const), dryRun: fc.boolean() });
-const scriptArb = fc.array(fc.oneof({ weight: 6, arbitrary: tickArb }, { weight: 4, arbitrary: resultArb }, { weight: 1, arbitrary: switchoverArb }, { weight: 1, arbitrary: dryRunArb }), {
-  minLength: 10,
-  maxLength: 150,
-  size: 'large',
+const switchoverArb = fc.record({
+  kind: fc.constant('switchover' as const),
+  to: fc.constantFrom(null, 'validator1' as const, 'validator2' as const),
 });
+const dryRunArb = fc.record({ kind: fc.constant('dry-run' as const), dryRun: fc.boolean() });
+const scriptArb = fc.array(
+  fc.oneof(
+    { weight: 6, arbitrary: tickArb },
+    { weight: 4, arbitrary: resultArb },
+    { weight: 1, arbitrary: switchoverArb },
+    { weight: 1, arbitrary: dryRunArb },
+  ),
+  {
+    minLength: 10,
+    maxLength: 150,
+    size: 'large',
+  },
+);
 const configArb = fc.record({
   missesBeforeFailover: fc.integer({ min: 1, max: 4 }),
   startupGracePeriodMs: fc.integer({ min: 0, max: 30_000 }),
@@ -67,7 +86,11 @@ type Script = typeof scriptArb extends fc.Arbitrary<infer T> ? T : never;
 type Config = typeof configArb extends fc.Arbitrary<infer C> ? C : never;
 
 /** Plays a script and hands each (before, event, after, effects) to `check`. */
-function play(config: Config, script: Script, check: (before: ManagerState, event: ManagerEvent, after: ManagerState, effects: readonly ManagerEffect[]) => void): void {
+function play(
+  config: Config,
+  script: Script,
+  check: (before: ManagerState, event: ManagerEvent, after: ManagerState, effects: readonly ManagerEffect[]) => void,
+): void {
   let state = createManagerState(config, 0);
   let now = 0;
   let lastToken = 0;
@@ -80,8 +103,14 @@ function play(config: Config, script: Script, check: (before: ManagerState, even
         at: now,
         nodes: { validator1: archetypes[item.v1]!(slot), validator2: archetypes[item.v2]!(slot) },
         clusterSlot: item.slot === null ? null : { slot, observedAt: now },
-        vote: item.lastVoteBehind === null ? null : { lastVote: slot - item.lastVoteBehind, delinquent: false, observedAt: now - item.voteAgeMs },
-        gossip: item.gossipAt === null ? null : { holder: item.gossipAt, ip: item.gossipAt === 'validator1' ? '10.0.0.1' : '10.0.0.2', observedAt: now },
+        vote:
+          item.lastVoteBehind === null
+            ? null
+            : { lastVote: slot - item.lastVoteBehind, delinquent: false, observedAt: now - item.voteAgeMs },
+        gossip:
+          item.gossipAt === null
+            ? null
+            : { holder: item.gossipAt, ip: item.gossipAt === 'validator1' ? '10.0.0.1' : '10.0.0.2', observedAt: now },
       };
       event = { type: 'tick', observation };
     } else if (item.kind === 'result') {
@@ -89,7 +118,13 @@ function play(config: Config, script: Script, check: (before: ManagerState, even
       const token = state.status === 'failing-over' && !item.stale ? state.failover.token : lastToken;
       event = item.ok
         ? { type: 'step-result', token, result: { ok: true }, at: now }
-        : { type: 'step-result', token, result: { ok: false, detail: 'failed' }, at: now, ...(item.staleTower ? { refusal: { kind: 'stale-tower', towerSlot: 900, lastVote: 1000 } } : {}) };
+        : {
+            type: 'step-result',
+            token,
+            result: { ok: false, detail: 'failed' },
+            at: now,
+            ...(item.staleTower ? { refusal: { kind: 'stale-tower', towerSlot: 900, lastVote: 1000 } } : {}),
+          };
     } else if (item.kind === 'switchover') {
       event = { type: 'switchover-requested', requestId: 'r', reason: 'planned', to: item.to, at: now };
     } else {
@@ -129,7 +164,13 @@ describe('manager machine invariants', () => {
           expect(started.length).toBeLessThanOrEqual(1);
           if (started.length === 1) {
             expect(before.status).not.toBe('failing-over');
-            expect(after.status === 'failing-over' || effects.some((e) => e.kind === 'notify' && e.event.type !== 'failover-started' && e.event.type.startsWith('failover'))).toBe(true);
+            expect(
+              after.status === 'failing-over' ||
+                effects.some(
+                  (e) =>
+                    e.kind === 'notify' && e.event.type !== 'failover-started' && e.event.type.startsWith('failover'),
+                ),
+            ).toBe(true);
           }
         });
       }),
@@ -162,7 +203,9 @@ describe('manager machine invariants', () => {
           expect(o.vote).not.toBeNull();
           expect(o.clusterSlot).not.toBeNull();
           expect(o.at - o.vote!.observedAt).toBeLessThanOrEqual(after.config.voteProof.maxAgeMs);
-          expect(o.clusterSlot!.slot - o.vote!.lastVote).toBeGreaterThanOrEqual(after.config.voteProof.staleVoteSlotThreshold);
+          expect(o.clusterSlot!.slot - o.vote!.lastVote).toBeGreaterThanOrEqual(
+            after.config.voteProof.staleVoteSlotThreshold,
+          );
         });
       }),
       runs,
@@ -192,7 +235,9 @@ describe('manager machine invariants', () => {
       fc.property(configArb, scriptArb, (config, script) => {
         play(config, script, (_before, event, _after, effects) => {
           if (event.type !== 'tick') return;
-          const claims = Object.values(event.observation.nodes).filter((n) => n.reachable && (n.status.isActive || n.status.identityPubkey === STAKED));
+          const claims = Object.values(event.observation.nodes).filter(
+            (n) => n.reachable && (n.status.isActive || n.status.identityPubkey === STAKED),
+          );
           if (claims.length === 2) expect(failoverOf(effects)).toBeUndefined();
         });
       }),
@@ -213,7 +258,11 @@ describe('manager machine invariants', () => {
             } else if (e.event.type === 'blocked') {
               expect(current).toBeNull();
               current = blockCauseKey(e.event.cause);
-            } else if (e.event.type === 'failover-complete' || e.event.type === 'failover-failed' || e.event.type === 'rolled-back') {
+            } else if (
+              e.event.type === 'failover-complete' ||
+              e.event.type === 'failover-failed' ||
+              e.event.type === 'rolled-back'
+            ) {
               // A finished failover forgets the hold; what holds the next one is news again.
               current = null;
             }
@@ -276,7 +325,12 @@ describe('manager machine invariants: fencing a second claimant (S1)', () => {
       fc.property(configArb, scriptArb, (config, script) => {
         play(config, script, (before, _event, after, effects) => {
           if (after.holder === before.holder) return;
-          expect(effects.some((e) => e.kind === 'notify' && ['failover-complete', 'rolled-back', 'failover-failed'].includes(e.event.type))).toBe(true);
+          expect(
+            effects.some(
+              (e) =>
+                e.kind === 'notify' && ['failover-complete', 'rolled-back', 'failover-failed'].includes(e.event.type),
+            ),
+          ).toBe(true);
         });
       }),
       runs,
@@ -287,7 +341,13 @@ describe('manager machine invariants: fencing a second claimant (S1)', () => {
     fc.assert(
       fc.property(configArb, scriptArb, (config, script) => {
         play(config, script, (before, event, after) => {
-          if (event.type !== 'step-result' || event.refusal === undefined || before.status !== 'failing-over' || event.token !== before.failover.token) return;
+          if (
+            event.type !== 'step-result' ||
+            event.refusal === undefined ||
+            before.status !== 'failing-over' ||
+            event.token !== before.failover.token
+          )
+            return;
           const { plan, run } = before.failover;
           if (plan.fromReachable || run.compensating || run.current.action.kind !== 'promote') return;
           expect(after.status).not.toBe('failing-over');
@@ -305,7 +365,9 @@ describe('manager machine invariants: recovering a voter when nobody holds the i
   /** The tick confirms nobody may hold the identity: both answer as settled passives, no claim, no gossip entry. */
   function nobodyHolds(observation: Observation): boolean {
     if (observation.gossip !== null) return false;
-    return Object.values(observation.nodes).every((n) => n.reachable && n.status.role === 'passive' && !mayHoldIdentity(n.status, STAKED));
+    return Object.values(observation.nodes).every(
+      (n) => n.reachable && n.status.role === 'passive' && !mayHoldIdentity(n.status, STAKED),
+    );
   }
 
   it('never promotes while either node may hold the identity, and only after enough such ticks', () => {
@@ -313,7 +375,8 @@ describe('manager machine invariants: recovering a voter when nobody holds the i
       fc.property(configArb, scriptArb, (config, script) => {
         let streak = 0;
         play(config, script, (before, event, _after, effects) => {
-          if (event.type === 'tick' && before.status !== 'failing-over') streak = nobodyHolds(event.observation) ? streak + 1 : 0;
+          if (event.type === 'tick' && before.status !== 'failing-over')
+            streak = nobodyHolds(event.observation) ? streak + 1 : 0;
           const started = runOf(effects);
           if (started?.plan.kind !== 'recovery') return;
           expect(event.type).toBe('tick');
@@ -336,7 +399,10 @@ describe('manager machine invariants: recovering a voter when nobody holds the i
           expect(started.plan.from).toBe(before.lastHolder);
           expect(after.nodes[started.plan.to].health?.healthy).toBe(true);
           if (after.nodes[before.lastHolder!].health?.healthy === true) expect(started.plan.to).toBe(before.lastHolder);
-          expect(started.plan.steps[0]?.action).toEqual({ kind: 'verify-demotion', node: started.plan.to === 'validator1' ? 'validator2' : 'validator1' });
+          expect(started.plan.steps[0]?.action).toEqual({
+            kind: 'verify-demotion',
+            node: started.plan.to === 'validator1' ? 'validator2' : 'validator1',
+          });
           expect(started.plan.steps.map((s) => s.action.kind)).not.toContain('demote');
         });
       }),
@@ -367,14 +433,33 @@ describe('manager machine property scripts', () => {
     for (const [config, script] of fc.sample(fc.tuple(configArb, scriptArb), { numRuns: 300, seed: 7 })) {
       play(config, script, (_before, _event, _after, effects) => {
         for (const e of effects) {
-          if (e.kind === 'failover') seen.add(e.plan.kind !== 'switchover' ? e.plan.kind : e.plan.fromReachable ? 'failover' : 'failover-unreachable-old');
+          if (e.kind === 'failover')
+            seen.add(
+              e.plan.kind !== 'switchover'
+                ? e.plan.kind
+                : e.plan.fromReachable
+                  ? 'failover'
+                  : 'failover-unreachable-old',
+            );
           if (e.kind === 'notify') seen.add(e.event.type);
           if (e.kind === 'notify' && e.event.type === 'blocked') seen.add(e.event.cause.kind);
         }
       });
     }
     expect([...seen]).toEqual(
-      expect.arrayContaining(['failover', 'failover-unreachable-old', 'recovery', 'failover-complete', 'rolled-back', 'failover-failed', 'blocked', 'unblocked', 'fence-started', 'fence-ended', 'stale-tower']),
+      expect.arrayContaining([
+        'failover',
+        'failover-unreachable-old',
+        'recovery',
+        'failover-complete',
+        'rolled-back',
+        'failover-failed',
+        'blocked',
+        'unblocked',
+        'fence-started',
+        'fence-ended',
+        'stale-tower',
+      ]),
     );
   });
 });

@@ -2,7 +2,9 @@ import type { NodeObservation } from '@failover/core';
 import { STAKED, activeStatus, down, status, up } from './support/observations';
 import { FAST, ManagerDriver } from './support/manager-driver';
 
-const crashed: NodeObservation = up(activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 }));
+const crashed: NodeObservation = up(
+  activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 }),
+);
 const laggingPassive: NodeObservation = up(status({ validatorSlot: 500 }));
 /** The cluster (and the passive) moved 200 slots past the vote account's last vote: the old active stopped voting. */
 const voteStale = { slot: 1200, lastVote: 999, v2: up(status({ validatorSlot: 1200 })) };
@@ -24,7 +26,12 @@ describe('manager machine: deciding a failover', () => {
     d.tick({ v1: crashed });
     expect(d.failovers()).toHaveLength(1);
     expect(d.failovers()[0]?.plan).toMatchObject({ from: 'validator1', to: 'validator2', fromReachable: true });
-    expect(d.failovers()[0]?.reason).toMatchObject({ kind: 'unhealthy', node: 'validator1', misses: 3, reasons: [{ kind: 'process-down' }] });
+    expect(d.failovers()[0]?.reason).toMatchObject({
+      kind: 'unhealthy',
+      node: 'validator1',
+      misses: 3,
+      reasons: [{ kind: 'process-down' }],
+    });
     expect(d.state.status).toBe('failing-over');
   });
 
@@ -52,7 +59,9 @@ describe('manager machine: deciding a failover', () => {
     const d = started();
     for (let i = 0; i < 10; i++) d.tick({ v1: crashed, v2: laggingPassive });
     expect(d.failovers()).toHaveLength(0);
-    expect(d.notified('blocked')).toEqual([expect.objectContaining({ cause: expect.objectContaining({ kind: 'passive-unhealthy', node: 'validator2' }) })]);
+    expect(d.notified('blocked')).toEqual([
+      expect.objectContaining({ cause: expect.objectContaining({ kind: 'passive-unhealthy', node: 'validator2' }) }),
+    ]);
   });
 
   it('never fails over to an unreachable passive', () => {
@@ -116,7 +125,9 @@ describe('manager machine: states that must never promote', () => {
     for (let i = 0; i < 8; i++) d.tick({ v1: crashed });
     expect(d.failovers()).toHaveLength(0);
     expect(d.stepsRun()).toEqual([]);
-    expect(d.notified('blocked').map((e) => e.cause)).toEqual([{ kind: 'dry-run', from: 'validator1', to: 'validator2' }]);
+    expect(d.notified('blocked').map((e) => e.cause)).toEqual([
+      { kind: 'dry-run', from: 'validator1', to: 'validator2' },
+    ]);
     expect(d.effects.filter((e) => e.kind === 'log' && e.message.startsWith('would fail over'))).toHaveLength(1);
   });
 });
@@ -131,7 +142,13 @@ describe('manager machine: running a failover', () => {
   it('runs the plan step by step and reports completion with every step timed', () => {
     const d = failingOver();
     d.completeAll();
-    expect(d.stepsRun()).toEqual(['demote validator1', 'verify demotion validator1', 'final tower backup validator1', 'promote validator2 (via agent)', 'verify voting validator2']);
+    expect(d.stepsRun()).toEqual([
+      'demote validator1',
+      'verify demotion validator1',
+      'final tower backup validator1',
+      'promote validator2 (via agent)',
+      'verify voting validator2',
+    ]);
     const [complete] = d.notified('failover-complete');
     expect(complete).toMatchObject({ from: 'validator1', to: 'validator2', totalMs: 5_000 });
     expect(complete?.steps.map((s) => [s.step, s.ms, s.attempts, s.ok])).toEqual([
@@ -148,7 +165,12 @@ describe('manager machine: running a failover', () => {
     const d = failingOver();
     d.answer({ ok: false, detail: 'agent busy' });
     d.completeAll();
-    expect(d.notified('failover-complete')[0]?.steps[0]).toMatchObject({ step: 'demote validator1', ms: 2_000, attempts: 2, ok: true });
+    expect(d.notified('failover-complete')[0]?.steps[0]).toMatchObject({
+      step: 'demote validator1',
+      ms: 2_000,
+      attempts: 2,
+      ok: true,
+    });
   });
 
   it('never starts a second failover while one is in flight, whatever asks for it', () => {
@@ -156,7 +178,11 @@ describe('manager machine: running a failover', () => {
     for (let i = 0; i < 5; i++) d.tick({ v1: crashed });
     const answers = d.switchover();
     expect(d.failovers()).toHaveLength(1);
-    expect(answers).toContainEqual({ kind: 'switchover-answer', requestId: 'r1', answer: { accepted: false, refusal: { kind: 'busy' } } });
+    expect(answers).toContainEqual({
+      kind: 'switchover-answer',
+      requestId: 'r1',
+      answer: { accepted: false, refusal: { kind: 'busy' } },
+    });
   });
 
   it('aborts on a failed demotion, keeps the old active and says so', () => {
@@ -164,7 +190,9 @@ describe('manager machine: running a failover', () => {
     d.answer({ ok: false, detail: 'identity could not be removed' });
     d.answer({ ok: false, detail: 'identity could not be removed' });
     expect(d.stepsRun()).toEqual(['demote validator1', 'demote validator1']);
-    expect(d.notified('failover-failed')).toEqual([expect.objectContaining({ outcome: 'aborted', failedStep: 'demote validator1' })]);
+    expect(d.notified('failover-failed')).toEqual([
+      expect.objectContaining({ outcome: 'aborted', failedStep: 'demote validator1' }),
+    ]);
     expect(d.state).toMatchObject({ status: 'cooldown', active: 'validator1' });
   });
 
@@ -174,8 +202,14 @@ describe('manager machine: running a failover', () => {
     d.answer({ ok: true });
     d.answer({ ok: true });
     for (let i = 0; i < 3; i++) d.answer({ ok: false, detail: 'set-identity failed' });
-    expect(d.stepsRun().slice(3)).toEqual(['promote validator2 (via agent)', 'promote validator2 (via agent)', 'promote validator2 (via agent)']);
-    expect(d.notified('failover-failed')).toEqual([expect.objectContaining({ outcome: 'failed', failedStep: 'promote validator2 (via agent)' })]);
+    expect(d.stepsRun().slice(3)).toEqual([
+      'promote validator2 (via agent)',
+      'promote validator2 (via agent)',
+      'promote validator2 (via agent)',
+    ]);
+    expect(d.notified('failover-failed')).toEqual([
+      expect.objectContaining({ outcome: 'failed', failedStep: 'promote validator2 (via agent)' }),
+    ]);
     expect(d.state).toMatchObject({ status: 'cooldown', active: null });
   });
 
@@ -191,7 +225,9 @@ describe('manager machine: running a failover', () => {
   it('blocks a new failover during cooldown and allows it after', () => {
     const d = failingOver();
     d.completeAll();
-    const crashedV2 = up(activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 }));
+    const crashedV2 = up(
+      activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 }),
+    );
     for (let i = 0; i < 4; i++) d.tick({ v1: up(status()), v2: crashedV2 });
     expect(d.notified('blocked').map((e) => e.cause.kind)).toEqual(['cooldown']);
     for (let i = 0; i < 10 && d.failovers().length < 2; i++) d.tick({ v1: up(status()), v2: crashedV2 });
@@ -204,7 +240,10 @@ describe('manager machine: planned switchover', () => {
   it('starts at once on request and answers with the plan', () => {
     const d = started();
     const effects = d.switchover();
-    expect(effects[0]).toMatchObject({ kind: 'switchover-answer', answer: { accepted: true, plan: { from: 'validator1', to: 'validator2' } } });
+    expect(effects[0]).toMatchObject({
+      kind: 'switchover-answer',
+      answer: { accepted: true, plan: { from: 'validator1', to: 'validator2' } },
+    });
     expect(d.failovers()[0]?.reason).toEqual({ kind: 'switchover', text: 'upgrade' });
   });
 
@@ -220,20 +259,31 @@ describe('manager machine: planned switchover', () => {
       'undo:promote validator1 (via agent)',
       'undo:verify voting validator1',
     ]);
-    expect(d.notified('rolled-back')).toEqual([expect.objectContaining({ failedStep: 'promote validator2 (via agent)', detail: 'tower refused' })]);
+    expect(d.notified('rolled-back')).toEqual([
+      expect.objectContaining({ failedStep: 'promote validator2 (via agent)', detail: 'tower refused' }),
+    ]);
     expect(d.state).toMatchObject({ status: 'cooldown', active: 'validator1' });
   });
 
   it('is refused toward an unhealthy passive, with the cause', () => {
     const d = started();
     d.tick({ v2: laggingPassive });
-    expect(d.switchover()).toContainEqual(expect.objectContaining({ kind: 'switchover-answer', answer: { accepted: false, refusal: expect.objectContaining({ kind: 'passive-unhealthy' }) } }));
+    expect(d.switchover()).toContainEqual(
+      expect.objectContaining({
+        kind: 'switchover-answer',
+        answer: { accepted: false, refusal: expect.objectContaining({ kind: 'passive-unhealthy' }) },
+      }),
+    );
     expect(d.failovers()).toHaveLength(0);
   });
 
   it('is refused in dry-run', () => {
     const d = started({ ...FAST, dryRun: true });
-    expect(d.switchover()).toContainEqual(expect.objectContaining({ answer: { accepted: false, refusal: { kind: 'dry-run', from: 'validator1', to: 'validator2' } } }));
+    expect(d.switchover()).toContainEqual(
+      expect.objectContaining({
+        answer: { accepted: false, refusal: { kind: 'dry-run', from: 'validator1', to: 'validator2' } },
+      }),
+    );
   });
 
   it('may name the node to take the identity when nobody holds it', () => {
@@ -295,12 +345,21 @@ describe('manager machine: a returning old active (S1)', () => {
     const d = promotedPastUnreachable();
     const before = d.stepsRun().length;
     d.tick({ v1: up(activeStatus()), v2: holderVoting, slot: 1200 });
-    expect(d.notified('fence-started')).toEqual([expect.objectContaining({ node: 'validator1', holder: 'validator2' })]);
+    expect(d.notified('fence-started')).toEqual([
+      expect.objectContaining({ node: 'validator1', holder: 'validator2' }),
+    ]);
     expect(d.notified('blocked').map((e) => e.cause.kind)).not.toContain('both-active');
     d.completeAll();
     expect(d.stepsRun().slice(before)).toEqual(['demote validator1', 'verify demotion validator1']);
-    expect(d.notified('fence-ended')).toEqual([expect.objectContaining({ node: 'validator1', holder: 'validator2', ok: true })]);
-    expect(d.state).toMatchObject({ status: 'cooldown', active: 'validator2', holder: 'validator2', until: d.notified('failover-complete')[0]!.at + 60_000 });
+    expect(d.notified('fence-ended')).toEqual([
+      expect.objectContaining({ node: 'validator1', holder: 'validator2', ok: true }),
+    ]);
+    expect(d.state).toMatchObject({
+      status: 'cooldown',
+      active: 'validator2',
+      holder: 'validator2',
+      until: d.notified('failover-complete')[0]!.at + 60_000,
+    });
   });
 
   const intruders: [string, NodeObservation][] = [
@@ -318,7 +377,13 @@ describe('manager machine: a returning old active (S1)', () => {
     const d = promotedPastUnreachable();
     d.tick({ v1: up(activeStatus()), v2: holderVoting, slot: 1200 });
     for (let i = 0; i < 3; i++) d.answer({ ok: false, detail: 'become_passive to validator1: timeout' });
-    expect(d.notified('fence-ended')).toEqual([expect.objectContaining({ ok: false, failedStep: 'demote validator1', detail: 'become_passive to validator1: timeout' })]);
+    expect(d.notified('fence-ended')).toEqual([
+      expect.objectContaining({
+        ok: false,
+        failedStep: 'demote validator1',
+        detail: 'become_passive to validator1: timeout',
+      }),
+    ]);
     expect(d.state).toMatchObject({ holder: 'validator2', active: 'validator2' });
     d.tick({ v1: up(activeStatus()), v2: holderVoting, slot: 1200 });
     expect(d.notified('fence-started')).toHaveLength(2);
@@ -350,20 +415,34 @@ describe('manager machine: a stale tower past an unreachable old active (S2)', (
     const step = d.runningStep();
     expect(step?.step.action).toEqual({ kind: 'promote', node: 'validator2', via: 'agent' });
     d.now += 1_000;
-    d.apply({ type: 'step-result', token: step!.token, result: { ok: false, detail: 'FAILOVER_TOWER_STALE' }, at: d.now, refusal });
+    d.apply({
+      type: 'step-result',
+      token: step!.token,
+      result: { ok: false, detail: 'FAILOVER_TOWER_STALE' },
+      at: d.now,
+      refusal,
+    });
     return d;
   }
 
   it('holds with the cause, reported once, changes nothing, and retries every tick until a fresh backup lets it through', () => {
     const d = refusedOnce();
     expect(d.state).toMatchObject({ status: 'monitoring', active: 'validator1', holder: null });
-    expect(d.notified('blocked').map((e) => e.cause)).toEqual([{ kind: 'stale-tower', node: 'validator2', towerSlot: 990, lastVote: 999 }]);
+    expect(d.notified('blocked').map((e) => e.cause)).toEqual([
+      { kind: 'stale-tower', node: 'validator2', towerSlot: 990, lastVote: 999 },
+    ]);
     expect(d.notified('failover-failed')).toEqual([]);
     d.tick({ v1: down(), ...voteStale });
     expect(d.failovers()).toHaveLength(2);
     expect(d.notified('failover-started')).toHaveLength(1);
     d.answer({ ok: true });
-    d.apply({ type: 'step-result', token: d.runningStep()!.token, result: { ok: false, detail: 'FAILOVER_TOWER_STALE' }, at: d.now, refusal });
+    d.apply({
+      type: 'step-result',
+      token: d.runningStep()!.token,
+      result: { ok: false, detail: 'FAILOVER_TOWER_STALE' },
+      at: d.now,
+      refusal,
+    });
     expect(d.notified('blocked')).toHaveLength(1);
     d.tick({ v1: down(), ...voteStale });
     d.completeAll();
@@ -376,8 +455,16 @@ describe('manager machine: a stale tower past an unreachable old active (S2)', (
     d.tick({ v1: down(), ...voteStale });
     d.switchover();
     d.answer({ ok: true });
-    d.apply({ type: 'step-result', token: d.runningStep()!.token, result: { ok: false, detail: 'FAILOVER_TOWER_STALE' }, at: d.now, refusal });
-    expect(d.notified('failover-failed')).toEqual([expect.objectContaining({ outcome: 'aborted', failedStep: 'promote validator2 (via agent)' })]);
+    d.apply({
+      type: 'step-result',
+      token: d.runningStep()!.token,
+      result: { ok: false, detail: 'FAILOVER_TOWER_STALE' },
+      at: d.now,
+      refusal,
+    });
+    expect(d.notified('failover-failed')).toEqual([
+      expect.objectContaining({ outcome: 'aborted', failedStep: 'promote validator2 (via agent)' }),
+    ]);
     expect(d.state.hold).toMatchObject({ kind: 'stale-tower' });
   });
 });

@@ -29,12 +29,25 @@ describe('manager machine: nobody votes after the active stepped down on its own
     expect(d.failovers()).toHaveLength(1);
     expect(d.failovers()[0]?.plan).toMatchObject({ kind: 'recovery', from: 'validator1', to: 'validator1' });
     expect(d.notified('failover-started')).toEqual([
-      expect.objectContaining({ from: 'validator1', to: 'validator1', reason: { kind: 'no-voter', node: 'validator1', since: 30_000, ticks: 3 } }),
+      expect.objectContaining({
+        from: 'validator1',
+        to: 'validator1',
+        reason: { kind: 'no-voter', node: 'validator1', since: 30_000, ticks: 3 },
+      }),
     ]);
     d.completeAll();
-    expect(d.stepsRun()).toEqual(['verify demotion validator2', 'promote validator1 (via agent)', 'verify voting validator1']);
+    expect(d.stepsRun()).toEqual([
+      'verify demotion validator2',
+      'promote validator1 (via agent)',
+      'verify voting validator1',
+    ]);
     expect(d.notified('failover-complete')).toHaveLength(1);
-    expect(d.state).toMatchObject({ status: 'cooldown', active: 'validator1', holder: 'validator1', lastHolder: 'validator1' });
+    expect(d.state).toMatchObject({
+      status: 'cooldown',
+      active: 'validator1',
+      holder: 'validator1',
+      lastHolder: 'validator1',
+    });
   });
 
   it('promotes the other node when the last holder is unhealthy', () => {
@@ -42,7 +55,11 @@ describe('manager machine: nobody votes after the active stepped down on its own
     for (let i = 0; i < 3; i++) d.tick({ v1: lagging, v2: passive });
     expect(d.failovers()[0]?.plan).toMatchObject({ kind: 'recovery', from: 'validator1', to: 'validator2' });
     d.completeAll();
-    expect(d.stepsRun()).toEqual(['verify demotion validator1', 'promote validator2 (via agent)', 'verify voting validator2']);
+    expect(d.stepsRun()).toEqual([
+      'verify demotion validator1',
+      'promote validator2 (via agent)',
+      'verify voting validator2',
+    ]);
     expect(d.state).toMatchObject({ active: 'validator2', holder: 'validator2' });
   });
 
@@ -50,7 +67,9 @@ describe('manager machine: nobody votes after the active stepped down on its own
     const d = steppedDown();
     for (let i = 0; i < 5; i++) d.tick({ v1: lagging, v2: lagging });
     expect(d.failovers()).toHaveLength(0);
-    expect(d.notified('blocked').map((e) => e.cause)).toContainEqual(expect.objectContaining({ kind: 'passive-unhealthy', node: 'validator1' }));
+    expect(d.notified('blocked').map((e) => e.cause)).toContainEqual(
+      expect.objectContaining({ kind: 'passive-unhealthy', node: 'validator1' }),
+    );
   });
 
   const mayHold: [string, Partial<Record<'v1' | 'v2', NodeObservation>>, Observation['gossip']][] = [
@@ -64,7 +83,12 @@ describe('manager machine: nobody votes after the active stepped down on its own
   ];
   it.each(mayHold)('never recovers while %s', (_name, nodes, gossip) => {
     const d = steppedDown();
-    for (let i = 0; i < 6; i++) d.tick({ ...bothPassive, ...nodes, ...(gossip === null ? {} : { gossip: { ...gossip, observedAt: d.now + 5_000 } }) });
+    for (let i = 0; i < 6; i++)
+      d.tick({
+        ...bothPassive,
+        ...nodes,
+        ...(gossip === null ? {} : { gossip: { ...gossip, observedAt: d.now + 5_000 } }),
+      });
     expect(d.failovers().filter((f) => f.plan.kind === 'recovery')).toHaveLength(0);
   });
 
@@ -102,7 +126,12 @@ describe('manager machine: when no recovery is allowed', () => {
     const d = steppedDown({ ...FAST, dryRun: true });
     for (let i = 0; i < 6; i++) d.tick(bothPassive);
     expect(d.failovers()).toHaveLength(0);
-    expect(d.notified('blocked').map((e) => e.cause).at(-1)).toEqual({ kind: 'dry-run', from: 'validator1', to: 'validator1' });
+    expect(
+      d
+        .notified('blocked')
+        .map((e) => e.cause)
+        .at(-1),
+    ).toEqual({ kind: 'dry-run', from: 'validator1', to: 'validator1' });
     expect(d.effects.filter((e) => e.kind === 'log' && e.message.startsWith('would fail over'))).toHaveLength(1);
   });
 
@@ -124,7 +153,12 @@ describe('manager machine: when no recovery is allowed', () => {
     expect(d.state).toMatchObject({ status: 'cooldown', holder: 'validator2' });
     for (let i = 0; i < 5; i++) d.tick({ v1: later, v2: later, slot: 1200 });
     expect(d.failovers()).toHaveLength(1);
-    expect(d.notified('blocked').map((e) => e.cause.kind).at(-1)).toBe('cooldown');
+    expect(
+      d
+        .notified('blocked')
+        .map((e) => e.cause.kind)
+        .at(-1),
+    ).toBe('cooldown');
     for (let i = 0; i < 8; i++) d.tick({ v1: later, v2: later, slot: 1200 });
     expect(d.failovers().at(-1)?.plan).toMatchObject({ kind: 'recovery', from: 'validator2', to: 'validator2' });
   });
@@ -142,7 +176,13 @@ describe('manager machine: the end of a recovery', () => {
   it('holds a stale-tower refusal, changes nothing, and retries quietly every heartbeat', () => {
     const d = recovering();
     d.now += 1_000;
-    d.apply({ type: 'step-result', token: d.runningStep()!.token, result: { ok: false, detail: 'FAILOVER_TOWER_STALE' }, at: d.now, refusal });
+    d.apply({
+      type: 'step-result',
+      token: d.runningStep()!.token,
+      result: { ok: false, detail: 'FAILOVER_TOWER_STALE' },
+      at: d.now,
+      refusal,
+    });
     expect(d.state).toMatchObject({ status: 'monitoring', hold: { kind: 'stale-tower', node: 'validator1' } });
     expect(d.notified('failover-failed')).toEqual([]);
     d.tick(bothPassive);
@@ -155,7 +195,9 @@ describe('manager machine: the end of a recovery', () => {
     for (let i = 0; i < 3; i++) d.answer({ ok: false, detail: 'set-identity failed' });
     d.completeAll();
     expect(d.stepsRun().slice(-2)).toEqual(['undo:demote validator1', 'undo:verify demotion validator1']);
-    expect(d.notified('failover-failed')).toEqual([expect.objectContaining({ outcome: 'aborted', failedStep: 'promote validator1 (via agent)' })]);
+    expect(d.notified('failover-failed')).toEqual([
+      expect.objectContaining({ outcome: 'aborted', failedStep: 'promote validator1 (via agent)' }),
+    ]);
     expect(d.notified('rolled-back')).toEqual([]);
     expect(d.state).toMatchObject({ status: 'cooldown', holder: null, lastHolder: 'validator1' });
   });

@@ -8,7 +8,11 @@ function roles(observation: Observation, lastKnownActive: 'validator1' | 'valida
 
 describe('resolveRoles', () => {
   const cases: [string, Observation, RoleResolution][] = [
-    ['the node claiming active is active', observe({ at: 0 }), { kind: 'resolved', active: 'validator1', passive: 'validator2' }],
+    [
+      'the node claiming active is active',
+      observe({ at: 0 }),
+      { kind: 'resolved', active: 'validator1', passive: 'validator2' },
+    ],
     [
       'a node answering getIdentity with the staked key holds it, whatever its agent says',
       observe({ at: 0, v1: up(status()), v2: up(status({ identityPubkey: STAKED })) }),
@@ -24,8 +28,16 @@ describe('resolveRoles', () => {
       observe({ at: 0, v1: up(status()), v2: up(status({ isActive: false, role: 'unconfirmed' })) }),
       { kind: 'resolved', active: 'validator2', passive: 'validator1' },
     ],
-    ['two claims are a conflict', observe({ at: 0, v2: up(activeStatus()) }), { kind: 'conflict', cause: { kind: 'both-active' } }],
-    ['two reachable passives mean nobody votes', observe({ at: 0, v1: up(status()) }), { kind: 'conflict', cause: { kind: 'no-active' } }],
+    [
+      'two claims are a conflict',
+      observe({ at: 0, v2: up(activeStatus()) }),
+      { kind: 'conflict', cause: { kind: 'both-active' } },
+    ],
+    [
+      'two reachable passives mean nobody votes',
+      observe({ at: 0, v1: up(status()) }),
+      { kind: 'conflict', cause: { kind: 'no-active' } },
+    ],
     [
       'an unreachable node beside a passive one is the active by elimination',
       observe({ at: 0, v1: down() }),
@@ -48,7 +60,11 @@ describe('resolveRoles', () => {
   });
 
   it('falls back to the last known active when both are unreachable', () => {
-    expect(roles(observe({ at: 0, v1: down(), v2: down() }), 'validator2')).toEqual({ kind: 'resolved', active: 'validator2', passive: 'validator1' });
+    expect(roles(observe({ at: 0, v1: down(), v2: down() }), 'validator2')).toEqual({
+      kind: 'resolved',
+      active: 'validator2',
+      passive: 'validator1',
+    });
   });
 });
 
@@ -58,16 +74,35 @@ describe('proveStoppedVoting', () => {
   function proof(o: Partial<Observation>): VoteProof {
     return proveStoppedVoting({ ...observe({ at, v1: down() }), ...o }, 'validator1', rules);
   }
-  const vote = (lastVote: number, observedAt = at): Observation['vote'] => ({ lastVote, delinquent: false, observedAt });
+  const vote = (lastVote: number, observedAt = at): Observation['vote'] => ({
+    lastVote,
+    delinquent: false,
+    observedAt,
+  });
   const slot = (s: number, observedAt = at): Observation['clusterSlot'] => ({ slot: s, observedAt });
 
   const cases: [string, Partial<Observation>, VoteProof['proven'], string | null][] = [
     ['a vote 150 slots behind a fresh cluster slot is proof', { vote: vote(850), clusterSlot: slot(1000) }, true, null],
-    ['a vote 149 slots behind is not: the node may still vote', { vote: vote(851), clusterSlot: slot(1000) }, false, 'old-active-still-voting'],
+    [
+      'a vote 149 slots behind is not: the node may still vote',
+      { vote: vote(851), clusterSlot: slot(1000) },
+      false,
+      'old-active-still-voting',
+    ],
     ['no vote account reading is no proof', { vote: null, clusterSlot: slot(1000) }, false, 'no-vote-proof'],
     ['no cluster slot is no proof', { vote: vote(0), clusterSlot: null }, false, 'no-vote-proof'],
-    ['an old vote reading is no proof', { vote: vote(0, at - 16_000), clusterSlot: slot(1000, at - 16_000) }, false, 'no-vote-proof'],
-    ['a cluster slot read long after the vote account is no proof', { vote: vote(0, at - 10_000), clusterSlot: slot(1000) }, false, 'no-vote-proof'],
+    [
+      'an old vote reading is no proof',
+      { vote: vote(0, at - 16_000), clusterSlot: slot(1000, at - 16_000) },
+      false,
+      'no-vote-proof',
+    ],
+    [
+      'a cluster slot read long after the vote account is no proof',
+      { vote: vote(0, at - 10_000), clusterSlot: slot(1000) },
+      false,
+      'no-vote-proof',
+    ],
   ];
   it.each(cases)('%s', (_name, o, proven, cause) => {
     const result = proof(o);

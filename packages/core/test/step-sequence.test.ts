@@ -11,7 +11,11 @@ const ok: StepResult = { ok: true };
 const fail: StepResult = { ok: false, detail: 'boom' };
 
 /** Runs a sequence against a script of results, returning the actions run and the outcome. */
-function play(steps: PlanStep<Act>[], results: StepResult[], allows?: (guard: string) => boolean): { ran: string[]; result: SequenceOutcome<Act> } {
+function play(
+  steps: PlanStep<Act>[],
+  results: StepResult[],
+  allows?: (guard: string) => boolean,
+): { ran: string[]; result: SequenceOutcome<Act> } {
   const ran: string[] = [];
   let next: SequenceNext<Act> = startSequence(steps);
   for (const r of results) {
@@ -53,7 +57,10 @@ describe('step sequences', () => {
   });
 
   it('tries the fallback in place of a step that failed for good, then goes on', () => {
-    const { ran, result } = play([s('remove', { attempts: 2, fallback: s('restart') }), s('confirm')], [fail, fail, ok, ok]);
+    const { ran, result } = play(
+      [s('remove', { attempts: 2, fallback: s('restart') }), s('confirm')],
+      [fail, fail, ok, ok],
+    );
     expect(ran).toEqual(['remove#1', 'remove#2', 'restart#1', 'confirm#1']);
     expect(result.outcome).toBe('completed');
   });
@@ -75,7 +82,11 @@ describe('step sequences', () => {
     const steps = [s('a', { undo: [s('undo-a', { attempts: 2 })] }), s('b')];
     const { ran, result } = play(steps, [ok, fail, fail, { ok: false, detail: 'still broken' }]);
     expect(ran).toEqual(['a#1', 'b#1', 'undo:undo-a#1', 'undo:undo-a#2']);
-    expect(result).toMatchObject({ outcome: 'failed', failure: { step: { action: 'b' } }, compensation: { step: { action: 'undo-a' }, detail: 'still broken' } });
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      failure: { step: { action: 'b' } },
+      compensation: { step: { action: 'undo-a' }, detail: 'still broken' },
+    });
   });
 
   it('ends failed without running a compensation whose guard is refused', () => {

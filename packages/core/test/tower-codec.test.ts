@@ -67,20 +67,38 @@ describe('tower codec', () => {
       key(alice.pubkey), // vote_state.node_pubkey
       zeroKey, // authorized_withdrawer
       u8(5), // commission
-      u64(2), u64(10), u32(2), u64(11), u32(1), // votes: VecDeque<Lockout { slot: u64, confirmation_count: u32 }>
-      u8(1), u64(9), // root_slot: Some(9)
-      u64(1), u64(3), key(bob.pubkey), // authorized_voters: BTreeMap<Epoch, Pubkey>
+      u64(2),
+      u64(10),
+      u32(2),
+      u64(11),
+      u32(1), // votes: VecDeque<Lockout { slot: u64, confirmation_count: u32 }>
+      u8(1),
+      u64(9), // root_slot: Some(9)
+      u64(1),
+      u64(3),
+      key(bob.pubkey), // authorized_voters: BTreeMap<Epoch, Pubkey>
       Buffer.concat(Array.from({ length: 32 }, () => Buffer.concat([zeroKey, u64(0), u64(0)]))), // prior_voters.buf
-      u64(31), u8(1), // prior_voters.idx, is_empty
-      u64(1), u64(3), u64(100), u64(50), // epoch_credits
-      u64(11), i64(1_700_000_000), // vote_state.last_timestamp
+      u64(31),
+      u8(1), // prior_voters.idx, is_empty
+      u64(1),
+      u64(3),
+      u64(100),
+      u64(50), // epoch_credits
+      u64(11),
+      i64(1_700_000_000), // vote_state.last_timestamp
       u32(3), // last_vote: VoteTransaction::TowerSync (compact serde)
       u64(9), // root
-      u8(2), u8(1), u8(2), u8(1), u8(1), // short_vec len 2; (varint offset 1, conf 2); (offset 1, conf 1)
+      u8(2),
+      u8(1),
+      u8(2),
+      u8(1),
+      u8(1), // short_vec len 2; (varint offset 1, conf 2); (offset 1, conf 1)
       Buffer.alloc(32, 0xaa), // hash
-      u8(1), i64(1_700_000_000), // timestamp: Some
+      u8(1),
+      i64(1_700_000_000), // timestamp: Some
       Buffer.alloc(32, 0xbb), // block_id
-      u64(11), i64(1_700_000_000), // last_timestamp
+      u64(11),
+      i64(1_700_000_000), // last_timestamp
     ]);
     expect(Buffer.from(encodeTowerData(goldenTower))).toEqual(expectedData);
 
@@ -99,13 +117,34 @@ describe('tower codec', () => {
     },
     {
       name: 'VoteStateUpdate',
-      vote: { kind: 'voteStateUpdate' as const, lockouts: [{ slot: 7, confirmationCount: 3 }], root: null, hash: goldenTower.lastVote.hash, timestamp: -5 },
+      vote: {
+        kind: 'voteStateUpdate' as const,
+        lockouts: [{ slot: 7, confirmationCount: 3 }],
+        root: null,
+        hash: goldenTower.lastVote.hash,
+        timestamp: -5,
+      },
       bytes: Buffer.concat([u32(1), u64(1), u64(7), u32(3), u8(0), Buffer.alloc(32, 0xaa), u8(1), i64(-5)]),
     },
     {
       name: 'CompactVoteStateUpdate without a root (Slot::MAX) and a multi-byte varint',
-      vote: { kind: 'compactVoteStateUpdate' as const, lockouts: [{ slot: 300, confirmationCount: 1 }], root: null, hash: goldenTower.lastVote.hash, timestamp: null },
-      bytes: Buffer.concat([u32(2), u64((1n << 64n) - 1n), u8(1), u8(0xac), u8(0x02), u8(1), Buffer.alloc(32, 0xaa), u8(0)]),
+      vote: {
+        kind: 'compactVoteStateUpdate' as const,
+        lockouts: [{ slot: 300, confirmationCount: 1 }],
+        root: null,
+        hash: goldenTower.lastVote.hash,
+        timestamp: null,
+      },
+      bytes: Buffer.concat([
+        u32(2),
+        u64((1n << 64n) - 1n),
+        u8(1),
+        u8(0xac),
+        u8(0x02),
+        u8(1),
+        Buffer.alloc(32, 0xaa),
+        u8(0),
+      ]),
     },
   ])('encodes a last vote of kind $name as agave serialises VoteTransaction', ({ vote, bytes }) => {
     const data = Buffer.from(encodeTowerData({ ...goldenTower, lastVote: vote }));
@@ -155,7 +194,9 @@ describe('tower codec', () => {
   it('names the field a truncated signed payload ends in', () => {
     const data = encodeTowerData(smallTower()).subarray(0, 40);
     const error = failure(decodeTower(envelope(data, alice)));
-    expect(error.message).toBe('FAILOVER_TOWER_TRUNCATED: truncated at byte 116 reading threshold_size (needs 8 bytes at offset 116)');
+    expect(error.message).toBe(
+      'FAILOVER_TOWER_TRUNCATED: truncated at byte 116 reading threshold_size (needs 8 bytes at offset 116)',
+    );
   });
 
   it.each([
@@ -182,12 +223,17 @@ describe('tower codec', () => {
   it('refuses a genuine tower of another identity as the wrong pubkey', () => {
     const error = failure(decodeTower(encodeTower(smallTower(), alice), bob.pubkey));
     expect(error.code).toBe('FAILOVER_TOWER_WRONG_PUBKEY');
-    expect(error.message).toBe(`FAILOVER_TOWER_WRONG_PUBKEY: tower is for ${alice.pubkey}, expected ${bob.pubkey}; refusing to restore`);
+    expect(error.message).toBe(
+      `FAILOVER_TOWER_WRONG_PUBKEY: tower is for ${alice.pubkey}, expected ${bob.pubkey}; refusing to restore`,
+    );
   });
 
   it.each([
     { name: 'after the envelope', file: (): Uint8Array => Buffer.concat([encodeTower(smallTower(), alice), u8(0)]) },
-    { name: 'inside the signed data', file: (): Uint8Array => envelope(Buffer.concat([encodeTowerData(smallTower()), u8(0)]), alice) },
+    {
+      name: 'inside the signed data',
+      file: (): Uint8Array => envelope(Buffer.concat([encodeTowerData(smallTower()), u8(0)]), alice),
+    },
   ])('refuses trailing bytes $name', ({ file }) => {
     expect(failure(decodeTower(file())).code).toBe('FAILOVER_TOWER_TRAILING_BYTES');
   });
@@ -221,19 +267,44 @@ describe('tower codec', () => {
 
   it('refuses to sign a tower with a keypair that is not its identity', () => {
     expect(() => encodeTower(smallTower(), bob)).toThrow(TowerSignerMismatchError);
-    expect(() => encodeTower(smallTower(), bob)).toThrow(`FAILOVER_TOWER_SIGNER_MISMATCH: tower for ${alice.pubkey} cannot be signed by ${bob.pubkey}`);
+    expect(() => encodeTower(smallTower(), bob)).toThrow(
+      `FAILOVER_TOWER_SIGNER_MISMATCH: tower for ${alice.pubkey} cannot be signed by ${bob.pubkey}`,
+    );
   });
 
   it.each<{ name: string; tower: Tower; field: string }>([
-    { name: 'an unsafe slot', tower: { ...goldenTower, lastTimestamp: { slot: 2 ** 53, timestamp: 0 } }, field: 'lastTimestamp.slot' },
-    { name: 'a negative slot', tower: { ...goldenTower, voteState: { ...goldenTower.voteState, rootSlot: -1 } }, field: 'voteState.rootSlot' },
-    { name: 'a commission above 255', tower: { ...goldenTower, voteState: { ...goldenTower.voteState, commission: 256 } }, field: 'voteState.commission' },
-    { name: 'a hash that is not 32 bytes', tower: { ...goldenTower, lastVote: { ...goldenTower.lastVote, hash: '1111' } }, field: 'lastVote.hash' },
+    {
+      name: 'an unsafe slot',
+      tower: { ...goldenTower, lastTimestamp: { slot: 2 ** 53, timestamp: 0 } },
+      field: 'lastTimestamp.slot',
+    },
+    {
+      name: 'a negative slot',
+      tower: { ...goldenTower, voteState: { ...goldenTower.voteState, rootSlot: -1 } },
+      field: 'voteState.rootSlot',
+    },
+    {
+      name: 'a commission above 255',
+      tower: { ...goldenTower, voteState: { ...goldenTower.voteState, commission: 256 } },
+      field: 'voteState.commission',
+    },
+    {
+      name: 'a hash that is not 32 bytes',
+      tower: { ...goldenTower, lastVote: { ...goldenTower.lastVote, hash: '1111' } },
+      field: 'lastVote.hash',
+    },
     {
       name: 'compact lockouts below the root',
       tower: {
         ...goldenTower,
-        lastVote: { kind: 'towerSync', lockouts: [{ slot: 10, confirmationCount: 1 }], root: 20, hash: alice.pubkey, timestamp: null, blockId: alice.pubkey },
+        lastVote: {
+          kind: 'towerSync',
+          lockouts: [{ slot: 10, confirmationCount: 1 }],
+          root: 20,
+          hash: alice.pubkey,
+          timestamp: null,
+          blockId: alice.pubkey,
+        },
       },
       field: 'lastVote.lockouts[0].slot',
     },

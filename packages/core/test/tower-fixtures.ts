@@ -15,7 +15,13 @@ const timestamp = fc.record({ slot: u64, timestamp: i64 });
 
 /** Lockouts in the shape the compact encodings can hold: ascending from the root, u8 confirmations. */
 const compactLockouts = fc
-  .tuple(fc.option(slot, { nil: null }), fc.array(fc.record({ offset: fc.integer({ min: 0, max: 2 ** 20 }), confirmationCount: fc.integer({ min: 0, max: 255 }) }), { maxLength: 31 }))
+  .tuple(
+    fc.option(slot, { nil: null }),
+    fc.array(
+      fc.record({ offset: fc.integer({ min: 0, max: 2 ** 20 }), confirmationCount: fc.integer({ min: 0, max: 255 }) }),
+      { maxLength: 31 },
+    ),
+  )
   .map(([root, offsets]) => {
     let at = root ?? 0;
     const lockouts: Lockout[] = offsets.map(({ offset, confirmationCount }) => {
@@ -26,7 +32,12 @@ const compactLockouts = fc
   });
 
 const lastVote: fc.Arbitrary<TowerLastVote> = fc.oneof(
-  fc.record({ kind: fc.constant('vote' as const), slots: fc.array(u64, { maxLength: 31 }), hash: key, timestamp: fc.option(i64, { nil: null }) }),
+  fc.record({
+    kind: fc.constant('vote' as const),
+    slots: fc.array(u64, { maxLength: 31 }),
+    hash: key,
+    timestamp: fc.option(i64, { nil: null }),
+  }),
   fc.record({
     kind: fc.constant('voteStateUpdate' as const),
     lockouts: fc.array(lockout, { maxLength: 31 }),
@@ -64,9 +75,14 @@ export const arbitraryTower: fc.Arbitrary<Tower> = fc.record({
     rootSlot: fc.option(u64, { nil: null }),
     authorizedVoters: fc
       .uniqueArray(u64, { maxLength: 4 })
-      .chain((epochs) => fc.tuple(...[...epochs].sort((a, b) => a - b).map((epoch) => key.map((pubkey) => ({ epoch, pubkey }))))),
+      .chain((epochs) =>
+        fc.tuple(...[...epochs].sort((a, b) => a - b).map((epoch) => key.map((pubkey) => ({ epoch, pubkey })))),
+      ),
     priorVoters: fc.record({
-      buf: fc.array(fc.record({ pubkey: key, startEpoch: u64, endEpoch: u64 }), { minLength: PRIOR_VOTERS_CAPACITY, maxLength: PRIOR_VOTERS_CAPACITY }),
+      buf: fc.array(fc.record({ pubkey: key, startEpoch: u64, endEpoch: u64 }), {
+        minLength: PRIOR_VOTERS_CAPACITY,
+        maxLength: PRIOR_VOTERS_CAPACITY,
+      }),
       idx: fc.integer({ min: 0, max: PRIOR_VOTERS_CAPACITY - 1 }),
       isEmpty: fc.boolean(),
     }),
@@ -93,7 +109,11 @@ export const goldenTower: Tower = {
     rootSlot: 9,
     authorizedVoters: [{ epoch: 3, pubkey: bob.pubkey }],
     priorVoters: {
-      buf: Array.from({ length: PRIOR_VOTERS_CAPACITY }, () => ({ pubkey: DEFAULT_PUBKEY, startEpoch: 0, endEpoch: 0 })),
+      buf: Array.from({ length: PRIOR_VOTERS_CAPACITY }, () => ({
+        pubkey: DEFAULT_PUBKEY,
+        startEpoch: 0,
+        endEpoch: 0,
+      })),
       idx: 31,
       isEmpty: true,
     },

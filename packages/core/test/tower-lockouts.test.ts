@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { MAX_LOCKOUT_HISTORY, TowerVoteError, createTower, lastLockedOutSlot, recordVote, towerLastVotedSlot } from '@failover/core';
+import {
+  MAX_LOCKOUT_HISTORY,
+  TowerVoteError,
+  createTower,
+  lastLockedOutSlot,
+  recordVote,
+  towerLastVotedSlot,
+} from '@failover/core';
 import type { Tower } from '@failover/core';
 import { alice } from './tower-fixtures';
 
@@ -9,15 +16,42 @@ function voteAll(slots: readonly number[], tower: Tower = createTower(alice.pubk
   return slots.reduce((current, slot) => recordVote(current, slot, T0 + slot), tower);
 }
 
-const pairs = (tower: Tower): Array<[number, number]> => tower.voteState.votes.map((v) => [v.slot, v.confirmationCount]);
+const pairs = (tower: Tower): Array<[number, number]> =>
+  tower.voteState.votes.map((v) => [v.slot, v.confirmationCount]);
 
 describe('recordVote', () => {
   it.each<{ name: string; slots: number[]; votes: Array<[number, number]>; root: number }>([
     { name: 'a first vote lands with one confirmation', slots: [5], votes: [[5, 1]], root: 0 },
-    { name: 'consecutive votes stack confirmations', slots: [1, 2, 3], votes: [[1, 3], [2, 2], [3, 1]], root: 0 },
+    {
+      name: 'consecutive votes stack confirmations',
+      slots: [1, 2, 3],
+      votes: [
+        [1, 3],
+        [2, 2],
+        [3, 1],
+      ],
+      root: 0,
+    },
     { name: 'a vote past every lockout pops them all', slots: [1, 2, 10], votes: [[10, 1]], root: 0 },
-    { name: 'a vote inside the top lockout keeps the stack', slots: [1, 2, 4], votes: [[1, 3], [2, 2], [4, 1]], root: 0 },
-    { name: 'a vote past only the top lockout pops the top', slots: [1, 2, 5], votes: [[1, 2], [5, 1]], root: 0 },
+    {
+      name: 'a vote inside the top lockout keeps the stack',
+      slots: [1, 2, 4],
+      votes: [
+        [1, 3],
+        [2, 2],
+        [4, 1],
+      ],
+      root: 0,
+    },
+    {
+      name: 'a vote past only the top lockout pops the top',
+      slots: [1, 2, 5],
+      votes: [
+        [1, 2],
+        [5, 1],
+      ],
+      root: 0,
+    },
   ])('$name', ({ slots, votes, root }) => {
     const tower = voteAll(slots);
     expect(pairs(tower)).toEqual(votes);
@@ -36,7 +70,12 @@ describe('recordVote', () => {
 
   it('records the vote as a TowerSync of the new lockouts with its timestamp', () => {
     const tower = voteAll([1, 2]);
-    expect(tower.lastVote).toMatchObject({ kind: 'towerSync', lockouts: tower.voteState.votes, root: 0, timestamp: T0 + 2 });
+    expect(tower.lastVote).toMatchObject({
+      kind: 'towerSync',
+      lockouts: tower.voteState.votes,
+      root: 0,
+      timestamp: T0 + 2,
+    });
     expect(tower.lastTimestamp).toEqual({ slot: 2, timestamp: T0 + 2 });
   });
 

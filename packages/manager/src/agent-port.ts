@@ -40,14 +40,19 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
     async status() {
       const started = options.clock.now();
       const answer = await client.status(lastReceivedTimestamp === undefined ? {} : { lastReceivedTimestamp });
-      if (!answer.ok) return { reachable: false, reason: toUnreachableReason(answer.error), detail: describeCallError(answer.error) };
+      if (!answer.ok)
+        return { reachable: false, reason: toUnreachableReason(answer.error), detail: describeCallError(answer.error) };
       lastReceivedTimestamp = answer.value.timestamp;
       return { reachable: true, status: toNodeStatus(answer.value), latencyMs: options.clock.now() - started };
     },
     async failover(request, timeoutMs) {
       const { action, reason, skipIdentity, minTowerSlot } = request;
-      const answer = await client.failover({ action, reason, skipIdentity, ...(minTowerSlot === undefined ? {} : { minTowerSlot }) }, { timeoutMs });
-      if (!answer.ok) return { ok: false, detail: describeCallError(answer.error), refusal: refusalOf(answer.error, minTowerSlot) };
+      const answer = await client.failover(
+        { action, reason, skipIdentity, ...(minTowerSlot === undefined ? {} : { minTowerSlot }) },
+        { timeoutMs },
+      );
+      if (!answer.ok)
+        return { ok: false, detail: describeCallError(answer.error), refusal: refusalOf(answer.error, minTowerSlot) };
       return { ok: true, success: answer.value.success, message: answer.value.message, dryRun: answer.value.dry_run };
     },
   };
@@ -63,7 +68,11 @@ function refusalOf(error: AgentCallError, minTowerSlot: number | undefined): Fai
   if (error.code === 'FAILOVER_BUSY') return { kind: 'busy' };
   if (error.code !== 'FAILOVER_TOWER_STALE') return null;
   const details = Value.Check(TowerStaleDetailsSchema, error.details) ? error.details : undefined;
-  return { kind: 'stale-tower', towerSlot: details?.tower_last_vote_slot ?? null, lastVote: details?.min_tower_slot ?? minTowerSlot ?? 0 };
+  return {
+    kind: 'stale-tower',
+    towerSlot: details?.tower_last_vote_slot ?? null,
+    lastVote: details?.min_tower_slot ?? minTowerSlot ?? 0,
+  };
 }
 
 /** One line about a failed agent call, for logs and notifications. */

@@ -9,7 +9,8 @@ import type { NodeId } from '@failover/core';
 import type { ManagerFlags } from '@failover/protocol';
 
 /** What the user asked the program to do. */
-export type ManagerCommand = 'run' | 'status' | 'switchover' | 'help' | 'version' | 'generate-config' | 'shutdown-agent';
+export type ManagerCommand =
+  'run' | 'status' | 'switchover' | 'help' | 'version' | 'generate-config' | 'shutdown-agent';
 
 /** The parsed command line, or why it could not be parsed. */
 export type ParsedManagerArgs =
@@ -52,7 +53,10 @@ export const MANAGER_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'log-format': { kind: 'string', config: true, help: 'Log line format: text or json (default text)' },
   'generate-config': { kind: 'boolean', help: 'Print an example manager-config.json and exit' },
   reason: { kind: 'string', help: 'switchover: why the switchover is made (logged and notified)' },
-  to: { kind: 'string', help: 'switchover: validator1 or validator2, the node to take the identity (activates one when nobody holds it)' },
+  to: {
+    kind: 'string',
+    help: 'switchover: validator1 or validator2, the node to take the identity (activates one when nobody holds it)',
+  },
   json: { kind: 'boolean', help: 'status: print JSON instead of a table' },
   help: { kind: 'boolean', help: 'Show this help' },
   version: { kind: 'boolean', help: 'Print the version' },
@@ -61,7 +65,12 @@ export const MANAGER_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
 const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover']);
 
 /** Switches that are commands of their own; the first one on wins. */
-const COMMAND_SWITCHES = ['help', 'version', 'generate-config', 'shutdown-agent'] as const satisfies readonly ManagerCommand[];
+const COMMAND_SWITCHES = [
+  'help',
+  'version',
+  'generate-config',
+  'shutdown-agent',
+] as const satisfies readonly ManagerCommand[];
 
 /**
  * Parses argv the way Go's `flag` package does (`-x` and `--x`, `--x=v` and `--x v`,
@@ -114,7 +123,10 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
 
   const first = positional[0];
   if (positional.length > 1 || (first !== undefined && !SUBCOMMANDS.has(first as ManagerCommand))) {
-    return { ok: false, error: `unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status" and "switchover"` };
+    return {
+      ok: false,
+      error: `unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status" and "switchover"`,
+    };
   }
   // The first switch that is on names the command, in this order; the ones after it are not read.
   let command: ManagerCommand = (first as ManagerCommand | undefined) ?? 'run';
@@ -135,7 +147,8 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
   if (to !== undefined && to !== 'validator1' && to !== 'validator2') {
     return { ok: false, error: `--to must be validator1 or validator2, got ${JSON.stringify(to)}` };
   }
-  if (to !== undefined && command !== 'switchover') return { ok: false, error: '--to is a flag of the switchover subcommand' };
+  if (to !== undefined && command !== 'switchover')
+    return { ok: false, error: '--to is a flag of the switchover subcommand' };
   const json = readSwitch(values.get('json') ?? false);
   if (json === undefined) return { ok: false, error: notASwitch('json', values.get('json')) };
   const config = values.get('config');
@@ -160,7 +173,8 @@ export function managerUsage(): string {
     'Flags:',
   ];
   for (const [name, spec] of Object.entries(MANAGER_CLI_FLAGS)) {
-    const arg = spec.kind === 'boolean' ? '' : spec.kind === 'duration' ? ' DURATION' : spec.kind === 'integer' ? ' N' : ' VALUE';
+    const arg =
+      spec.kind === 'boolean' ? '' : spec.kind === 'duration' ? ' DURATION' : spec.kind === 'integer' ? ' N' : ' VALUE';
     lines.push(`  --${(name + arg).padEnd(24)} ${spec.help}`);
   }
   lines.push('', 'Environment: DRY_RUN, ACTIVE_VALIDATOR, PASSIVE_VALIDATOR, MANAGER_LOG_FILE.');

@@ -76,12 +76,18 @@ export async function runManagerCli(argv: readonly string[], io: ManagerCliIo = 
     }
   } catch (error) {
     io.stderr.write(`failover-manager: ${(error as Error).message}\n`);
-    return error instanceof ManagerConfigError || error instanceof NoAuthSecretError || isStartupRefusal(error) ? MANAGER_EXIT.config : MANAGER_EXIT.failure;
+    return error instanceof ManagerConfigError || error instanceof NoAuthSecretError || isStartupRefusal(error)
+      ? MANAGER_EXIT.config
+      : MANAGER_EXIT.failure;
   }
 }
 
 async function loadConfig(args: Extract<ParsedManagerArgs, { ok: true }>, io: ManagerCliIo): Promise<ManagerConfig> {
-  const result = await loadManagerConfig({ ...(args.configPath === undefined ? {} : { file: args.configPath }), env: io.env, flags: args.flags as ManagerFlags });
+  const result = await loadManagerConfig({
+    ...(args.configPath === undefined ? {} : { file: args.configPath }),
+    env: io.env,
+    flags: args.flags as ManagerFlags,
+  });
   if (!result.ok) throw new ManagerConfigError(formatProblems(result.problems).split('\n'));
   return result.config;
 }
@@ -92,14 +98,18 @@ async function run(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
     format: config.logFormat,
     stream: io.stdout,
     ...(config.logFile === undefined ? {} : { file: config.logFile, rotate: 'daily' as const }),
-    redact: [...(config.telegram === undefined ? [] : [config.telegram.botToken]), ...(secret === undefined ? [] : [Buffer.from(secret).toString('utf8')])],
+    redact: [
+      ...(config.telegram === undefined ? [] : [config.telegram.botToken]),
+      ...(secret === undefined ? [] : [Buffer.from(secret).toString('utf8')]),
+    ],
   });
   try {
     let manager;
     try {
       manager = await startManager({ config, logger, clock: systemClock });
     } catch (error) {
-      if (error instanceof NotifierOptionError) throw new ManagerConfigError([`telegram_bot_token / telegram_chat_id: ${error.message}`]);
+      if (error instanceof NotifierOptionError)
+        throw new ManagerConfigError([`telegram_bot_token / telegram_chat_id: ${error.message}`]);
       throw error;
     }
     const reason = await io.stopSignal;
@@ -122,7 +132,9 @@ async function shutdownAgents(config: ManagerConfig, io: ManagerCliIo): Promise<
         io.stdout.write(`${node} (${endpoint}): ${answer.value.message}\n`);
       } else {
         failures += 1;
-        io.stderr.write(`${node} (${endpoint}): shutdown failed: ${answer.ok ? answer.value.message : describeCallError(answer.error)}\n`);
+        io.stderr.write(
+          `${node} (${endpoint}): shutdown failed: ${answer.ok ? answer.value.message : describeCallError(answer.error)}\n`,
+        );
       }
     }),
   );
@@ -135,14 +147,22 @@ async function printStatus(config: ManagerConfig, json: boolean, io: ManagerCliI
   return MANAGER_EXIT.ok;
 }
 
-async function switchover(config: ManagerConfig, reason: string, to: NodeId | undefined, io: ManagerCliIo): Promise<number> {
+async function switchover(
+  config: ManagerConfig,
+  reason: string,
+  to: NodeId | undefined,
+  io: ManagerCliIo,
+): Promise<number> {
   let started: number | undefined;
   let ok = false;
   const stamp = (at: number): string => {
     started ??= at;
     return `${new Date(at).toISOString()} +${((at - started) / 1000).toFixed(3)}s`;
   };
-  for await (const line of requestSwitchover(await controlTarget(config), { reason, ...(to === undefined ? {} : { to }) })) {
+  for await (const line of requestSwitchover(await controlTarget(config), {
+    reason,
+    ...(to === undefined ? {} : { to }),
+  })) {
     switch (line.type) {
       case 'waiting':
         io.stdout.write(`${stamp(line.at)}  waiting ${line.detail}\n`);
@@ -157,14 +177,20 @@ async function switchover(config: ManagerConfig, reason: string, to: NodeId | un
         io.stdout.write(`${stamp(line.at)}  switchover ${line.from} → ${line.to}: ${line.steps.join(', ')}\n`);
         break;
       case 'step-started':
-        io.stdout.write(`${stamp(line.at)}  ${line.compensating ? 'undo: ' : ''}${line.step}${line.attempt > 1 ? ` (attempt ${line.attempt})` : ''} …\n`);
+        io.stdout.write(
+          `${stamp(line.at)}  ${line.compensating ? 'undo: ' : ''}${line.step}${line.attempt > 1 ? ` (attempt ${line.attempt})` : ''} …\n`,
+        );
         break;
       case 'step-finished':
-        io.stdout.write(`${stamp(line.at)}  ${line.step}: ${line.ok ? 'ok' : `FAILED: ${line.detail ?? ''}`} in ${line.ms} ms\n`);
+        io.stdout.write(
+          `${stamp(line.at)}  ${line.step}: ${line.ok ? 'ok' : `FAILED: ${line.detail ?? ''}`} in ${line.ms} ms\n`,
+        );
         break;
       case 'done':
         ok = line.outcome === 'completed';
-        (ok ? io.stdout : io.stderr).write(`${stamp(line.at)}  ${line.outcome} in ${line.total_ms} ms${line.detail === undefined ? '' : `: ${line.detail}`}\n`);
+        (ok ? io.stdout : io.stderr).write(
+          `${stamp(line.at)}  ${line.outcome} in ${line.total_ms} ms${line.detail === undefined ? '' : `: ${line.detail}`}\n`,
+        );
         break;
     }
   }
@@ -183,7 +209,10 @@ async function clientSecret(config: ManagerConfig): Promise<Secret | undefined> 
 /** Refusals of an unsafe set-up found at start (secret file, keypair, SSH check): configuration problems, exit 2. */
 function isStartupRefusal(error: unknown): boolean {
   if (error instanceof SecretFileError) return true;
-  return error instanceof ManagerError && ['FAILOVER_MANAGER_IDENTITY_MISMATCH', 'FAILOVER_MANAGER_SSH_CHECK'].includes(error.code);
+  return (
+    error instanceof ManagerError &&
+    ['FAILOVER_MANAGER_IDENTITY_MISMATCH', 'FAILOVER_MANAGER_SSH_CHECK'].includes(error.code)
+  );
 }
 
 /** Entry point of the `failover-manager` bin: runs the CLI with the process's streams and signals. */

@@ -2,7 +2,15 @@
  * The client side of the control API, used by `failover-manager status` and `switchover`:
  * signed JSON requests to the manager on loopback.
  */
-import { AUTH_HEADER, CONTROL_PATHS, ControlStatusSchema, ErrorEnvelopeSchema, signRequest, systemClock, type Secret } from '@failover/protocol';
+import {
+  AUTH_HEADER,
+  CONTROL_PATHS,
+  ControlStatusSchema,
+  ErrorEnvelopeSchema,
+  signRequest,
+  systemClock,
+  type Secret,
+} from '@failover/protocol';
 import type { ControlStatus, SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { ControlApiError } from './errors';
@@ -21,14 +29,19 @@ export interface ControlTarget {
 export async function fetchControlStatus(target: ControlTarget): Promise<ControlStatus> {
   const response = await post(target, CONTROL_PATHS.status, {}, AbortSignal.timeout(target.timeoutMs ?? 10_000));
   const body: unknown = await response.json().catch(() => undefined);
-  if (!Value.Check(ControlStatusSchema, body)) throw new ControlApiError(`the manager's status answer does not match the control API`, response.status);
+  if (!Value.Check(ControlStatusSchema, body))
+    throw new ControlApiError(`the manager's status answer does not match the control API`, response.status);
   return body;
 }
 
 /** Requests a planned switchover and yields each progress line as the manager writes it. */
-export async function* requestSwitchover(target: ControlTarget, request: SwitchoverRequest): AsyncGenerator<SwitchoverLine> {
+export async function* requestSwitchover(
+  target: ControlTarget,
+  request: SwitchoverRequest,
+): AsyncGenerator<SwitchoverLine> {
   const response = await post(target, CONTROL_PATHS.switchover, request, undefined);
-  if (response.body === null) throw new ControlApiError('the manager answered the switchover without a body', response.status);
+  if (response.body === null)
+    throw new ControlApiError('the manager answered the switchover without a body', response.status);
   const decoder = new TextDecoder();
   let pending = '';
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
@@ -43,21 +56,42 @@ export async function* requestSwitchover(target: ControlTarget, request: Switcho
   }
 }
 
-async function post(target: ControlTarget, path: string, body: object, signal: AbortSignal | undefined): Promise<Response> {
+async function post(
+  target: ControlTarget,
+  path: string,
+  body: object,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
   const text = JSON.stringify(body);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (target.secret !== undefined) headers[AUTH_HEADER] = signRequest({ secret: target.secret, method: 'POST', path, body: text, now: systemClock.now() });
+  if (target.secret !== undefined)
+    headers[AUTH_HEADER] = signRequest({
+      secret: target.secret,
+      method: 'POST',
+      path,
+      body: text,
+      now: systemClock.now(),
+    });
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
   let response: Response;
   try {
-    response = await fetch(`http://${host}:${target.port}${path}`, { method: 'POST', headers, body: text, ...(signal === undefined ? {} : { signal }) });
+    response = await fetch(`http://${host}:${target.port}${path}`, {
+      method: 'POST',
+      headers,
+      body: text,
+      ...(signal === undefined ? {} : { signal }),
+    });
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new ControlApiError(`cannot reach the manager's control API at ${host}:${target.port} (${code}); is failover-manager running with this config?`);
+    throw new ControlApiError(
+      `cannot reach the manager's control API at ${host}:${target.port} (${code}); is failover-manager running with this config?`,
+    );
   }
   if (response.status >= 400) {
     const envelope: unknown = await response.json().catch(() => undefined);
-    const message = Value.Check(ErrorEnvelopeSchema, envelope) ? `${envelope.error.code}: ${envelope.error.message}` : `HTTP ${response.status}`;
+    const message = Value.Check(ErrorEnvelopeSchema, envelope)
+      ? `${envelope.error.code}: ${envelope.error.message}`
+      : `HTTP ${response.status}`;
     throw new ControlApiError(`the manager refused the request: ${message}`, response.status);
   }
   return response;

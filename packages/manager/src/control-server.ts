@@ -11,7 +11,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock, FailoverEvent, NodeId } from '@failover/core';
 import { describeAction } from '@failover/core';
 import { refusalText } from '@failover/notifier';
-import { CONTROL_PATHS, ControlStatusRequestSchema, ControlStatusSchema, ErrorEnvelopeSchema, SwitchoverRequestSchema } from '@failover/protocol';
+import {
+  CONTROL_PATHS,
+  ControlStatusRequestSchema,
+  ControlStatusSchema,
+  ErrorEnvelopeSchema,
+  SwitchoverRequestSchema,
+} from '@failover/protocol';
 import type { ClusterRpc, SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
 import { signedJsonPlugin } from '@failover/protocol/server';
 import type { FailoverProgress, Monitor } from './monitor';
@@ -59,8 +65,15 @@ export async function buildControlServer(options: ControlServerOptions): Promise
     serverName: 'manager',
   });
 
-  app.post(CONTROL_PATHS.status, { schema: { body: ControlStatusRequestSchema, response: { 200: ControlStatusSchema, 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema } } }, async () =>
-    toControlStatus(options.monitor.snapshot(), options.endpoints, options.dryRun, clock.now()),
+  app.post(
+    CONTROL_PATHS.status,
+    {
+      schema: {
+        body: ControlStatusRequestSchema,
+        response: { 200: ControlStatusSchema, 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema },
+      },
+    },
+    async () => toControlStatus(options.monitor.snapshot(), options.endpoints, options.dryRun, clock.now()),
   );
 
   app.post(CONTROL_PATHS.switchover, { schema: { body: SwitchoverRequestSchema } }, async (request, reply) => {
@@ -76,7 +89,12 @@ export async function buildControlServer(options: ControlServerOptions): Promise
 
   async function runSwitchover(body: SwitchoverRequest, write: (line: SwitchoverLine) => void): Promise<void> {
     const gapSlots = body.wait_for_leader_gap_slots ?? options.defaultLeaderGapSlots;
-    write({ type: 'waiting', at: clock.now(), detail: gapSlots > 0 ? `for a slot boundary with no leader slot in the next ${gapSlots} slots` : 'for a slot boundary' });
+    write({
+      type: 'waiting',
+      at: clock.now(),
+      detail:
+        gapSlots > 0 ? `for a slot boundary with no leader slot in the next ${gapSlots} slots` : 'for a slot boundary',
+    });
     const window = await waitForSwitchoverWindow({
       rpc: options.rpc,
       clock,
@@ -103,16 +121,42 @@ export async function buildControlServer(options: ControlServerOptions): Promise
         const outcome = FINAL[progress.event.type];
         if (outcome !== undefined) {
           const event = progress.event;
-          const detail = event.type === 'failover-failed' || event.type === 'rolled-back' ? `${event.failedStep}: ${event.detail}` : undefined;
+          const detail =
+            event.type === 'failover-failed' || event.type === 'rolled-back'
+              ? `${event.failedStep}: ${event.detail}`
+              : undefined;
           const aborted = event.type === 'failover-failed' && event.outcome === 'aborted';
-          finished({ type: 'done', at: event.at, outcome: aborted ? 'aborted' : outcome, total_ms: event.at - startedAt, ...(detail === undefined ? {} : { detail }) });
+          finished({
+            type: 'done',
+            at: event.at,
+            outcome: aborted ? 'aborted' : outcome,
+            total_ms: event.at - startedAt,
+            ...(detail === undefined ? {} : { detail }),
+          });
         }
         return;
       }
-      if (progress.type === 'step-started') write({ type: 'step-started', at: progress.at, step: progress.step, attempt: progress.attempt, compensating: progress.compensating });
-      else write({ type: 'step-finished', at: progress.at, step: progress.step, ok: progress.ok, ms: progress.ms, ...(progress.detail === undefined ? {} : { detail: progress.detail }) });
+      if (progress.type === 'step-started')
+        write({
+          type: 'step-started',
+          at: progress.at,
+          step: progress.step,
+          attempt: progress.attempt,
+          compensating: progress.compensating,
+        });
+      else
+        write({
+          type: 'step-finished',
+          at: progress.at,
+          step: progress.step,
+          ok: progress.ok,
+          ms: progress.ms,
+          ...(progress.detail === undefined ? {} : { detail: progress.detail }),
+        });
     };
-    const unsubscribe = options.monitor.onProgress((progress) => (accepted === true ? forward(progress) : buffered.push(progress)));
+    const unsubscribe = options.monitor.onProgress((progress) =>
+      accepted === true ? forward(progress) : buffered.push(progress),
+    );
     try {
       const answer = await options.monitor.requestSwitchover(body.reason, body.to ?? null);
       if (!answer.accepted) {
@@ -120,7 +164,13 @@ export async function buildControlServer(options: ControlServerOptions): Promise
         write({ type: 'refused', at: clock.now(), refusal: refusal.kind, detail: refusalText(refusal) });
         return;
       }
-      write({ type: 'accepted', at: clock.now(), from: answer.plan.from, to: answer.plan.to, steps: answer.plan.steps.map((s) => describeAction(s.action)) });
+      write({
+        type: 'accepted',
+        at: clock.now(),
+        from: answer.plan.from,
+        to: answer.plan.to,
+        steps: answer.plan.steps.map((s) => describeAction(s.action)),
+      });
       accepted = true;
       for (const progress of buffered.splice(0)) forward(progress);
       write(await done);

@@ -6,7 +6,8 @@
 
 /** The example config as an object; `--generate-config` prints it as JSON. */
 export const EXAMPLE_MANAGER_CONFIG = {
-  $schema: 'https://raw.githubusercontent.com/failover-sol/failover/main/packages/protocol/schemas/manager-config.schema.json',
+  $schema:
+    'https://raw.githubusercontent.com/failover-sol/failover/main/packages/protocol/schemas/manager-config.schema.json',
   validator1: { endpoint: 'http://AGENT_1_IP:8080', ip: 'AGENT_1_IP', ledger_path: '/home/solana/ledger' },
   validator2: { endpoint: 'http://AGENT_2_IP:8080', ip: 'AGENT_2_IP', ledger_path: '/home/solana/ledger' },
   gossip_check_command: 'solana -ut gossip | grep IDENTITY',

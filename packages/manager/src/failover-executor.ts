@@ -4,7 +4,18 @@
  * only does the I/O and judges the evidence, each action within its time limit.
  */
 import { mayHoldIdentity, proveStoppedVoting } from '@failover/core';
-import type { Clock, FailoverAction, FailoverEvent, Logger, NodeId, NodeObservation, Observation, StaleTowerRefusal, StepResult, VoteProofRules } from '@failover/core';
+import type {
+  Clock,
+  FailoverAction,
+  FailoverEvent,
+  Logger,
+  NodeId,
+  NodeObservation,
+  Observation,
+  StaleTowerRefusal,
+  StepResult,
+  VoteProofRules,
+} from '@failover/core';
 import { sleep, type ClusterRpc } from '@failover/protocol';
 import type { GossipReader } from './gossip-source';
 import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';
@@ -80,13 +91,23 @@ export interface RunMemory {
 }
 
 /** Runs one action; never throws, and returns within `timeoutMs` (plus one request's deadline). */
-export async function executeAction(ctx: ExecutorContext, memory: RunMemory, action: FailoverAction, timeoutMs: number): Promise<ExecutedStep> {
+export async function executeAction(
+  ctx: ExecutorContext,
+  memory: RunMemory,
+  action: FailoverAction,
+  timeoutMs: number,
+): Promise<ExecutedStep> {
   const deadline = ctx.clock.now() + timeoutMs;
   try {
     switch (action.kind) {
       case 'demote':
         memory.demotedAt[action.node] = ctx.clock.now();
-        return await callFailover(ctx, action.node, { action: 'become_passive', reason: memory.reason, skipIdentity: false }, deadline);
+        return await callFailover(
+          ctx,
+          action.node,
+          { action: 'become_passive', reason: memory.reason, skipIdentity: false },
+          deadline,
+        );
       case 'verify-demotion':
         return await pollUntil(ctx, deadline, () => checkDemoted(ctx, action.node));
       case 'prove-stopped-voting':
@@ -94,7 +115,17 @@ export async function executeAction(ctx: ExecutorContext, memory: RunMemory, act
       case 'final-tower-backup':
         return await pollUntil(ctx, deadline, () => checkFinalBackup(ctx, memory, action.node));
       case 'restore-tower':
-        return await callFailover(ctx, action.node, { action: 'become_active', reason: memory.reason, skipIdentity: true, ...towerFloor(await currentLastVote(ctx)) }, deadline);
+        return await callFailover(
+          ctx,
+          action.node,
+          {
+            action: 'become_active',
+            reason: memory.reason,
+            skipIdentity: true,
+            ...towerFloor(await currentLastVote(ctx)),
+          },
+          deadline,
+        );
       case 'promote':
         return await promote(ctx, memory, action.node, action.via, deadline);
       case 'verify-voting':
@@ -112,11 +143,17 @@ export async function executeAction(ctx: ExecutorContext, memory: RunMemory, act
  * the request sent again (an agent answers a request for the role it already has at once).
  * Nothing conflicting is ever sent while the agent is busy.
  */
-async function callFailover(ctx: ExecutorContext, node: NodeId, request: FailoverCall, deadline: number): Promise<ExecutedStep> {
+async function callFailover(
+  ctx: ExecutorContext,
+  node: NodeId,
+  request: FailoverCall,
+  deadline: number,
+): Promise<ExecutedStep> {
   const { action } = request;
   for (;;) {
     const answer = await ctx.agents[node].failover(request, Math.max(1, deadline - ctx.clock.now()));
-    if (answer.ok) return answer.success ? { ok: true } : { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
+    if (answer.ok)
+      return answer.success ? { ok: true } : { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
     const detail = `${action} to ${node}: ${answer.detail}`;
     if (answer.refusal?.kind === 'stale-tower') return { ok: false, detail, refusal: answer.refusal };
     if (answer.refusal?.kind !== 'busy') return { ok: false, detail };
@@ -130,7 +167,9 @@ async function checkSettled(ctx: ExecutorContext, node: NodeId): Promise<StepRes
   const observation = await ctx.agents[node].status();
   if (!observation.reachable) return { ok: false, detail: `${node} did not answer while busy: ${observation.detail}` };
   const role = observation.status.role;
-  return role === 'activating' || role === 'deactivating' ? { ok: false, detail: `${node} is still ${role}` } : { ok: true };
+  return role === 'activating' || role === 'deactivating'
+    ? { ok: false, detail: `${node} is still ${role}` }
+    : { ok: true };
 }
 
 /** The `min_tower_slot` of a `become_active`, when the vote account could be read. */
@@ -138,26 +177,46 @@ function towerFloor(lastVote: number | undefined): { minTowerSlot?: number } {
   return lastVote === undefined ? {} : { minTowerSlot: lastVote };
 }
 
-async function promote(ctx: ExecutorContext, memory: RunMemory, node: NodeId, via: 'agent' | 'ssh', deadline: number): Promise<ExecutedStep> {
+async function promote(
+  ctx: ExecutorContext,
+  memory: RunMemory,
+  node: NodeId,
+  via: 'agent' | 'ssh',
+  deadline: number,
+): Promise<ExecutedStep> {
   memory.lastVoteBeforePromotion = await currentLastVote(ctx);
   // The vote account's last vote is the floor of the tower the new active may start from:
   // past an unreachable old active it is the only account of votes no backup may hold (S2).
   let promoted: ExecutedStep;
   if (via === 'agent') {
-    promoted = await callFailover(ctx, node, { action: 'become_active', reason: memory.reason, skipIdentity: false, ...towerFloor(memory.lastVoteBeforePromotion) }, deadline);
+    promoted = await callFailover(
+      ctx,
+      node,
+      {
+        action: 'become_active',
+        reason: memory.reason,
+        skipIdentity: false,
+        ...towerFloor(memory.lastVoteBeforePromotion),
+      },
+      deadline,
+    );
   } else {
     const target = ctx.pushTargets?.[node];
     if (ctx.pusher === undefined || target === undefined) {
       return { ok: false, detail: `secure identity mode is not configured for ${node}` };
     }
     const pushed = await ctx.pusher.pushIdentity(target);
-    promoted = pushed.ok ? { ok: true } : { ok: false, detail: `identity push to ${node} failed at ${pushed.stage}: ${pushed.message}` };
+    promoted = pushed.ok
+      ? { ok: true }
+      : { ok: false, detail: `identity push to ${node} failed at ${pushed.stage}: ${pushed.message}` };
   }
   if (!promoted.ok) return promoted;
   // Success is taken only once the agent's own status shows it: an agent that answered a
   // repeated become_active "already active" after a failed promotion left nobody voting while
   // verify voting waited its whole limit in silence (F3).
-  const confirmed = await pollUntil(ctx, Math.min(deadline, ctx.clock.now() + CONFIRM_ACTIVE_MS), () => checkConfirmedActive(ctx, node));
+  const confirmed = await pollUntil(ctx, Math.min(deadline, ctx.clock.now() + CONFIRM_ACTIVE_MS), () =>
+    checkConfirmedActive(ctx, node),
+  );
   return confirmed.ok ? confirmed : { ok: false, detail: `promote ${node} answered success, but ${confirmed.detail}` };
 }
 
@@ -173,7 +232,10 @@ async function checkConfirmedActive(ctx: ExecutorContext, node: NodeId): Promise
   if (role !== 'active') return { ok: false, detail: `${node} reports the role ${role}, not a confirmed active` };
   const staked = ctx.stakedIdentityPubkey;
   if (staked !== undefined && status.identityPubkey !== staked) {
-    return { ok: false, detail: `${node}'s validator reports ${status.identityPubkey ?? 'no identity'}, not the staked identity ${staked}` };
+    return {
+      ok: false,
+      detail: `${node}'s validator reports ${status.identityPubkey ?? 'no identity'}, not the staked identity ${staked}`,
+    };
   }
   return { ok: true };
 }
@@ -184,12 +246,16 @@ async function checkDemoted(ctx: ExecutorContext, node: NodeId): Promise<StepRes
   if (!observation.reachable) return { ok: false, detail: `${node} did not answer: ${observation.detail}` };
   const status = observation.status;
   if (mayHoldIdentity(status, ctx.stakedIdentityPubkey ?? null)) {
-    return { ok: false, detail: `${node} may still hold the staked identity (role ${status.role ?? (status.isActive ? 'active' : 'passive')}, identity ${status.identityPubkey ?? 'not reported'})` };
+    return {
+      ok: false,
+      detail: `${node} may still hold the staked identity (role ${status.role ?? (status.isActive ? 'active' : 'passive')}, identity ${status.identityPubkey ?? 'not reported'})`,
+    };
   }
   if (ctx.gossip !== undefined) {
     const gossip = await ctx.gossip.read();
     // Gossip keeps the old entry for a while after set-identity; the step polls until it moves.
-    if (gossip.ok && gossip.value.holder === node) return { ok: false, detail: `gossip still places the staked identity at ${node} (${gossip.value.ip})` };
+    if (gossip.ok && gossip.value.holder === node)
+      return { ok: false, detail: `gossip still places the staked identity at ${node} (${gossip.value.ip})` };
   }
   return { ok: true };
 }
@@ -202,7 +268,10 @@ async function checkDemoted(ctx: ExecutorContext, node: NodeId): Promise<StepRes
 async function proveStopped(ctx: ExecutorContext, node: NodeId): Promise<StepResult> {
   const base = ctx.lastObservation();
   if (ctx.voteAccountPubkey === undefined) {
-    return { ok: false, detail: 'vote_account_pubkey is not configured, so nothing can prove the old active stopped voting' };
+    return {
+      ok: false,
+      detail: 'vote_account_pubkey is not configured, so nothing can prove the old active stopped voting',
+    };
   }
   if (base === null) return { ok: false, detail: 'nothing observed yet' };
   const [slot, vote] = await Promise.all([ctx.rpc.getSlot(), ctx.rpc.getVoteAccount(ctx.voteAccountPubkey)]);
@@ -211,14 +280,23 @@ async function proveStopped(ctx: ExecutorContext, node: NodeId): Promise<StepRes
     ...base,
     at,
     clusterSlot: slot.ok ? { slot: slot.value, observedAt: at } : null,
-    vote: vote.ok && vote.value !== undefined ? { lastVote: vote.value.lastVote, delinquent: vote.value.delinquent, observedAt: at } : null,
+    vote:
+      vote.ok && vote.value !== undefined
+        ? { lastVote: vote.value.lastVote, delinquent: vote.value.delinquent, observedAt: at }
+        : null,
   };
   const proof = proveStoppedVoting(observation, node, ctx.voteProof);
   if (proof.proven) return { ok: true };
   const cause = proof.cause;
   return cause.kind === 'old-active-still-voting'
-    ? { ok: false, detail: `vote account last voted at slot ${cause.lastVote}, ${cause.clusterSlot - cause.lastVote} slots behind ${cause.clusterSlot}; ${node} may still vote` }
-    : { ok: false, detail: `no proof that ${node} stopped voting: ${cause.detail}${slot.ok ? '' : ` (${slot.message})`}${vote.ok ? '' : ` (${vote.message})`}` };
+    ? {
+        ok: false,
+        detail: `vote account last voted at slot ${cause.lastVote}, ${cause.clusterSlot - cause.lastVote} slots behind ${cause.clusterSlot}; ${node} may still vote`,
+      }
+    : {
+        ok: false,
+        detail: `no proof that ${node} stopped voting: ${cause.detail}${slot.ok ? '' : ` (${slot.message})`}${vote.ok ? '' : ` (${vote.message})`}`,
+      };
 }
 
 /**
@@ -237,11 +315,17 @@ async function checkFinalBackup(ctx: ExecutorContext, memory: RunMemory, node: N
   if (status.tower !== undefined && landed !== undefined) {
     return status.tower.lastVoteSlot >= landed
       ? { ok: true }
-      : { ok: false, detail: `${node}'s backed-up tower ends at slot ${status.tower.lastVoteSlot}, before the last landed vote ${landed}${status.error ? ` (${status.error})` : ''}` };
+      : {
+          ok: false,
+          detail: `${node}'s backed-up tower ends at slot ${status.tower.lastVoteSlot}, before the last landed vote ${landed}${status.error ? ` (${status.error})` : ''}`,
+        };
   }
   const since = (memory.demotedAt[node] ?? ctx.clock.now()) - BACKUP_TIME_ALLOWANCE_MS;
   if (status.lastTowerBackup === null || status.lastTowerBackup < since) {
-    return { ok: false, detail: `${node} has no tower backup taken after its demotion${status.error ? ` (${status.error})` : ''}` };
+    return {
+      ok: false,
+      detail: `${node} has no tower backup taken after its demotion${status.error ? ` (${status.error})` : ''}`,
+    };
   }
   return { ok: true };
 }
@@ -253,7 +337,11 @@ async function checkVoting(ctx: ExecutorContext, memory: RunMemory, node: NodeId
   const observation = await ctx.agents[node].status();
   if (!observation.reachable) return { ok: false, detail: `${node} did not answer: ${observation.detail}` };
   const status = observation.status;
-  if (ctx.stakedIdentityPubkey !== undefined && status.identityPubkey !== undefined && status.identityPubkey !== ctx.stakedIdentityPubkey) {
+  if (
+    ctx.stakedIdentityPubkey !== undefined &&
+    status.identityPubkey !== undefined &&
+    status.identityPubkey !== ctx.stakedIdentityPubkey
+  ) {
     return { ok: false, detail: `${node} runs with ${status.identityPubkey}, not the staked identity` };
   }
   if (!status.isActive) return { ok: false, detail: `${node} does not report itself active` };
@@ -271,7 +359,12 @@ async function checkVoting(ctx: ExecutorContext, memory: RunMemory, node: NodeId
  * never silent (L2): what it still misses is logged every few seconds, and notified once when
  * no vote has landed after a bound well inside the step's limit.
  */
-async function verifyVoting(ctx: ExecutorContext, memory: RunMemory, node: NodeId, deadline: number): Promise<StepResult> {
+async function verifyVoting(
+  ctx: ExecutorContext,
+  memory: RunMemory,
+  node: NodeId,
+  deadline: number,
+): Promise<StepResult> {
   const started = ctx.clock.now();
   const logEvery = ctx.progressLogMs ?? 5_000;
   const notifyAfter = ctx.noVoteNotifyMs ?? 15_000;
@@ -282,7 +375,10 @@ async function verifyVoting(ctx: ExecutorContext, memory: RunMemory, node: NodeI
     const now = ctx.clock.now();
     if (result.ok || ctx.progress === undefined) return result;
     if (now >= nextLogAt) {
-      ctx.progress.log.warn({}, `verify voting ${node}: no vote seen after ${Math.round((now - started) / 1000)}s (limit ${Math.round((deadline - started) / 1000)}s): ${result.detail}`);
+      ctx.progress.log.warn(
+        {},
+        `verify voting ${node}: no vote seen after ${Math.round((now - started) / 1000)}s (limit ${Math.round((deadline - started) / 1000)}s): ${result.detail}`,
+      );
       nextLogAt = now + logEvery;
     }
     if (!notified && now - started >= notifyAfter) {
@@ -304,7 +400,11 @@ async function currentLastVote(ctx: ExecutorContext): Promise<number | undefined
 // fixed 250 ms wait then put a whole poll on the switchover's critical path. The wait doubles
 // up to pollMs so that a long wait (verify voting may last most of a minute) does not query the
 // cluster RPC 20 times a second: public RPC endpoints rate-limit per client.
-async function pollUntil(ctx: ExecutorContext, deadline: number, check: () => Promise<StepResult>): Promise<StepResult> {
+async function pollUntil(
+  ctx: ExecutorContext,
+  deadline: number,
+  check: () => Promise<StepResult>,
+): Promise<StepResult> {
   const steadyMs = ctx.pollMs ?? 250;
   let waitMs = Math.min(ctx.firstPollMs ?? 50, steadyMs);
   for (;;) {

@@ -9,7 +9,8 @@ import type { Clock, GossipNode, GossipObservation, NodeId } from '@failover/cor
 import type { ClusterRpc } from '@failover/protocol';
 
 /** A gossip reading, or why there is none. */
-export type GossipReading = { readonly ok: true; readonly value: GossipObservation } | { readonly ok: false; readonly detail: string };
+export type GossipReading =
+  { readonly ok: true; readonly value: GossipObservation } | { readonly ok: false; readonly detail: string };
 
 /** Reads where gossip places the staked identity. */
 export interface GossipReader {
@@ -34,20 +35,31 @@ export interface CommandGossipOptions {
 
 /** Runs `gossip_check_command` through bash and reads the first column of its matching line. */
 export function createCommandGossipReader(options: CommandGossipOptions): GossipReader {
-  const command = options.stakedIdentityPubkey === undefined ? options.command : options.command.replaceAll('{validator_identity}', options.stakedIdentityPubkey);
+  const command =
+    options.stakedIdentityPubkey === undefined
+      ? options.command
+      : options.command.replaceAll('{validator_identity}', options.stakedIdentityPubkey);
   return {
     source: 'gossip_check_command',
     read: async () => {
       const run = await runBash(command, options.timeoutMs ?? 10_000);
       const at = options.clock.now();
       // `grep` exits 1 when nothing matched: the identity is not in gossip at all.
-      if (run.exitCode === 1 && run.stdout.trim() === '') return { ok: true, value: { holder: null, ip: null, observedAt: at } };
-      if (run.exitCode !== 0) return { ok: false, detail: `gossip_check_command ${run.failure ?? `exited with ${run.exitCode}`}: ${run.stderr.trim().slice(0, 200)}` };
+      if (run.exitCode === 1 && run.stdout.trim() === '')
+        return { ok: true, value: { holder: null, ip: null, observedAt: at } };
+      if (run.exitCode !== 0)
+        return {
+          ok: false,
+          detail: `gossip_check_command ${run.failure ?? `exited with ${run.exitCode}`}: ${run.stderr.trim().slice(0, 200)}`,
+        };
       const entry = pick(parseGossipTable(run.stdout), options.stakedIdentityPubkey);
       if (entry === undefined) {
         return run.stdout.trim() === ''
           ? { ok: true, value: { holder: null, ip: null, observedAt: at } }
-          : { ok: false, detail: `gossip_check_command printed no gossip line: ${JSON.stringify(run.stdout.trim().slice(0, 120))}` };
+          : {
+              ok: false,
+              detail: `gossip_check_command printed no gossip line: ${JSON.stringify(run.stdout.trim().slice(0, 120))}`,
+            };
       }
       return { ok: true, value: { holder: holderOf(entry.ip, options.nodeIps), ip: entry.ip, observedAt: at } };
     },
@@ -55,7 +67,12 @@ export function createCommandGossipReader(options: CommandGossipOptions): Gossip
 }
 
 /** Reads the gossip table from the cluster RPC; needs the staked pubkey to find the entry. */
-export function createRpcGossipReader(options: { rpc: ClusterRpc; stakedIdentityPubkey: string; nodeIps: NodeIps; clock: Clock }): GossipReader {
+export function createRpcGossipReader(options: {
+  rpc: ClusterRpc;
+  stakedIdentityPubkey: string;
+  nodeIps: NodeIps;
+  clock: Clock;
+}): GossipReader {
   return {
     source: 'getClusterNodes',
     read: async () => {
@@ -100,11 +117,25 @@ interface BashRun {
 
 function runBash(command: string, timeoutMs: number): Promise<BashRun> {
   return new Promise((resolve) => {
-    execFile('bash', ['-c', command], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error === null) return resolve({ exitCode: 0, stdout, stderr });
-      const killed = (error as { killed?: boolean }).killed === true;
-      const code = typeof error.code === 'number' ? error.code : null;
-      resolve({ exitCode: code, stdout, stderr, ...(killed ? { failure: `did not finish within ${timeoutMs} ms` } : code === null ? { failure: error.message } : {}) });
-    });
+    execFile(
+      'bash',
+      ['-c', command],
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error === null) return resolve({ exitCode: 0, stdout, stderr });
+        const killed = (error as { killed?: boolean }).killed === true;
+        const code = typeof error.code === 'number' ? error.code : null;
+        resolve({
+          exitCode: code,
+          stdout,
+          stderr,
+          ...(killed
+            ? { failure: `did not finish within ${timeoutMs} ms` }
+            : code === null
+              ? { failure: error.message }
+              : {}),
+        });
+      },
+    );
   });
 }

@@ -11,13 +11,28 @@ export type { ManagerHandle, StartManagerOptions } from './start-manager';
 export { createMonitor } from './monitor';
 export type { FailoverProgress, Monitor, MonitorOptions, MonitorSnapshot } from './monitor';
 export { executeAction } from './failover-executor';
-export type { AgentPort, ExecutedStep, ExecutorContext, FailoverCall, FailoverCallResult, FailoverRefusal, RunMemory } from './failover-executor';
+export type {
+  AgentPort,
+  ExecutedStep,
+  ExecutorContext,
+  FailoverCall,
+  FailoverCallResult,
+  FailoverRefusal,
+  RunMemory,
+} from './failover-executor';
 export { createAgentPort, describeCallError } from './agent-port';
 export type { AgentLink, AgentPortOptions } from './agent-port';
 export { createCommandGossipReader, createRpcGossipReader, holderOf, nodeIpOf } from './gossip-source';
 export type { CommandGossipOptions, GossipReader, GossipReading, NodeIps } from './gossip-source';
 export { createSshIdentityPusher, expandHome, shellQuote } from './ssh-identity-pusher';
-export type { IdentityPusher, PushTarget, RemoteCommandReport, SshFailureStage, SshIdentityPusherOptions, SshResult } from './ssh-identity-pusher';
+export type {
+  IdentityPusher,
+  PushTarget,
+  RemoteCommandReport,
+  SshFailureStage,
+  SshIdentityPusherOptions,
+  SshResult,
+} from './ssh-identity-pusher';
 export { checkHostKey, knownHostName, readKnownHosts, recordHostKey } from './known-hosts';
 export type { HostKeyVerdict } from './known-hosts';
 export { checkPushTargets, loadStakedKeypair } from './secure-identity';

@@ -42,7 +42,10 @@ export interface MonitorOptions {
   /** `slot_check_interval`: cluster slot, vote account and gossip are read this often. */
   readonly slotCheckIntervalMs: number;
   /** The executor's settings besides what the monitor owns. */
-  readonly executor: Pick<ExecutorContext, 'stakedIdentityPubkey' | 'pusher' | 'pushTargets' | 'pollMs' | 'progressLogMs' | 'noVoteNotifyMs'>;
+  readonly executor: Pick<
+    ExecutorContext,
+    'stakedIdentityPubkey' | 'pusher' | 'pushTargets' | 'pollMs' | 'progressLogMs' | 'noVoteNotifyMs'
+  >;
   /** Hands an event to the notifier; must not block (the notifier queues). */
   readonly notify: (event: FailoverEvent) => void;
   readonly log: Logger;
@@ -50,8 +53,21 @@ export interface MonitorOptions {
 
 /** Progress of a failover, for the control API's switchover output. */
 export type FailoverProgress =
-  | { readonly type: 'step-started'; readonly at: number; readonly step: string; readonly attempt: number; readonly compensating: boolean }
-  | { readonly type: 'step-finished'; readonly at: number; readonly step: string; readonly ok: boolean; readonly ms: number; readonly detail?: string }
+  | {
+      readonly type: 'step-started';
+      readonly at: number;
+      readonly step: string;
+      readonly attempt: number;
+      readonly compensating: boolean;
+    }
+  | {
+      readonly type: 'step-finished';
+      readonly at: number;
+      readonly step: string;
+      readonly ok: boolean;
+      readonly ms: number;
+      readonly detail?: string;
+    }
   | { readonly type: 'event'; readonly event: FailoverEvent };
 
 /** A read-only view of the monitor for the control API. */
@@ -77,7 +93,12 @@ export interface Monitor {
   onProgress(listener: (progress: FailoverProgress) => void): () => void;
 }
 
-const FINAL_EVENTS = new Set<FailoverEvent['type']>(['failover-complete', 'failover-failed', 'rolled-back', 'fence-ended']);
+const FINAL_EVENTS = new Set<FailoverEvent['type']>([
+  'failover-complete',
+  'failover-failed',
+  'rolled-back',
+  'fence-ended',
+]);
 
 /** Builds the monitor; nothing runs until `start()` or `tick()`. */
 export function createMonitor(options: MonitorOptions): Monitor {
@@ -148,15 +169,39 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const label = describeAction(effect.step.action);
     const started = clock.now();
     const runMemory = memory ?? { reason: 'failover', demotedAt: {} };
-    emit({ type: 'step-started', at: started, step: label, attempt: effect.attempt, compensating: effect.compensating });
-    log.info({}, `step ${label} (attempt ${effect.attempt} of ${effect.step.attempts})${effect.compensating ? ', undoing' : ''}`);
-    stepInFlight = executeAction(executorContext, runMemory, effect.step.action, effect.step.timeoutMs).then((executed) => {
-      const at = clock.now();
-      const { refusal, ...result } = executed;
-      emit({ type: 'step-finished', at, step: label, ok: result.ok, ms: at - started, ...(result.ok ? {} : { detail: result.detail }) });
-      stepInFlight = undefined;
-      dispatch({ type: 'step-result', token: effect.token, result, at, ...(refusal === undefined ? {} : { refusal }) });
+    emit({
+      type: 'step-started',
+      at: started,
+      step: label,
+      attempt: effect.attempt,
+      compensating: effect.compensating,
     });
+    log.info(
+      {},
+      `step ${label} (attempt ${effect.attempt} of ${effect.step.attempts})${effect.compensating ? ', undoing' : ''}`,
+    );
+    stepInFlight = executeAction(executorContext, runMemory, effect.step.action, effect.step.timeoutMs).then(
+      (executed) => {
+        const at = clock.now();
+        const { refusal, ...result } = executed;
+        emit({
+          type: 'step-finished',
+          at,
+          step: label,
+          ok: result.ok,
+          ms: at - started,
+          ...(result.ok ? {} : { detail: result.detail }),
+        });
+        stepInFlight = undefined;
+        dispatch({
+          type: 'step-result',
+          token: effect.token,
+          result,
+          at,
+          ...(refusal === undefined ? {} : { refusal }),
+        });
+      },
+    );
   }
 
   async function observeCluster(now: number, needProof: boolean): Promise<void> {
@@ -166,7 +211,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
     lastClusterReadAt = now;
     const [slot, voteAccount, gossipReading] = await Promise.all([
       options.rpc.getSlot(),
-      options.voteAccountPubkey === undefined ? Promise.resolve(undefined) : options.rpc.getVoteAccount(options.voteAccountPubkey),
+      options.voteAccountPubkey === undefined
+        ? Promise.resolve(undefined)
+        : options.rpc.getVoteAccount(options.voteAccountPubkey),
       options.gossip?.read(),
     ]);
     const at = clock.now();
@@ -176,7 +223,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
       clusterSlotFailing = false;
     } else if (!clusterSlotFailing) {
       // Reported once; until it recovers the old reading ages and core stops using it for lag.
-      log.warn({}, `cluster slot unavailable (${slot.reason}): ${slot.message}; the lag rule is suspended while the slot is stale`);
+      log.warn(
+        {},
+        `cluster slot unavailable (${slot.reason}): ${slot.message}; the lag rule is suspended while the slot is stale`,
+      );
       clusterSlotFailing = true;
     }
     if (voteAccount?.ok === true && voteAccount.value !== undefined) {
@@ -185,11 +235,14 @@ export function createMonitor(options: MonitorOptions): Monitor {
       log.debug({}, `vote account unavailable: ${voteAccount.message}`);
     }
     if (gossipReading?.ok === true) gossip = gossipReading.value;
-    else if (gossipReading !== undefined && !gossipReading.ok) log.debug({}, `gossip unavailable: ${gossipReading.detail}`);
+    else if (gossipReading !== undefined && !gossipReading.ok)
+      log.debug({}, `gossip unavailable: ${gossipReading.detail}`);
   }
 
   async function tick(): Promise<void> {
-    const entries = await Promise.all(NODE_IDS.map(async (node): Promise<[NodeId, NodeObservation]> => [node, await options.agents[node].status()]));
+    const entries = await Promise.all(
+      NODE_IDS.map(async (node): Promise<[NodeId, NodeObservation]> => [node, await options.agents[node].status()]),
+    );
     const nodes = Object.fromEntries(entries) as Record<NodeId, NodeObservation>;
     const needProof = NODE_IDS.some((node) => !nodes[node].reachable);
     await observeCluster(clock.now(), needProof);
@@ -202,7 +255,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
       timer = undefined;
       const startedAt = clock.now();
       tickInFlight = tick()
-        .catch((error: unknown) => log.error({}, `heartbeat failed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) =>
+          log.error({}, `heartbeat failed: ${error instanceof Error ? error.message : String(error)}`),
+        )
         .finally(() => {
           tickInFlight = undefined;
           schedule(Math.max(0, options.heartbeatIntervalMs - (clock.now() - startedAt)));

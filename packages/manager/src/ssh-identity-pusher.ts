@@ -34,7 +34,12 @@ export interface RemoteCommandReport {
 /** The outcome of an SSH operation, as a value: the caller decides what a failure means. */
 export type SshResult =
   | { readonly ok: true; readonly commands: readonly RemoteCommandReport[] }
-  | { readonly ok: false; readonly stage: SshFailureStage; readonly message: string; readonly commands: readonly RemoteCommandReport[] };
+  | {
+      readonly ok: false;
+      readonly stage: SshFailureStage;
+      readonly message: string;
+      readonly commands: readonly RemoteCommandReport[];
+    };
 
 /** Pushes the staked identity to a validator, and checks at start-up that it could. */
 export interface IdentityPusher {
@@ -71,10 +76,7 @@ export function createSshIdentityPusher(options: SshIdentityPusherOptions): Iden
   const execTimeoutMs = options.execTimeoutMs ?? 30_000;
   const keypair = Buffer.from(options.keypairJson.trim() + '\n', 'utf8');
 
-  async function withSession(
-    target: PushTarget,
-    work: (run: RunRemote) => Promise<SshResult>,
-  ): Promise<SshResult> {
+  async function withSession(target: PushTarget, work: (run: RunRemote) => Promise<SshResult>): Promise<SshResult> {
     const privateKey = await readFile(expandHome(options.privateKeyPath));
     const knownHosts = await readKnownHosts(options.knownHostsPath);
     const port = target.port ?? 22;
@@ -88,13 +90,30 @@ export function createSshIdentityPusher(options: SshIdentityPusherOptions): Iden
         if (verdict !== undefined && verdict.status !== 'known') {
           resolve(failure('host_key', describeVerdict(verdict, target, port, options.knownHostsPath)));
         } else if (recordError !== undefined) {
-          resolve(failure('host_key', `could not record the host key of ${target.name} in ${options.knownHostsPath}: ${String(recordError)}`));
+          resolve(
+            failure(
+              'host_key',
+              `could not record the host key of ${target.name} in ${options.knownHostsPath}: ${String(recordError)}`,
+            ),
+          );
         } else if (error.level === 'client-authentication') {
-          resolve(failure('auth', `${options.user}@${target.host}:${port} (${target.name}) refused the key ${options.privateKeyPath}`));
+          resolve(
+            failure(
+              'auth',
+              `${options.user}@${target.host}:${port} (${target.name}) refused the key ${options.privateKeyPath}`,
+            ),
+          );
         } else if (/timed out/i.test(error.message)) {
-          resolve(failure('timeout', `no SSH handshake with ${target.name} (${target.host}:${port}) within ${connectTimeoutMs} ms`));
+          resolve(
+            failure(
+              'timeout',
+              `no SSH handshake with ${target.name} (${target.host}:${port}) within ${connectTimeoutMs} ms`,
+            ),
+          );
         } else {
-          resolve(failure('connect', `cannot reach ${target.name} over SSH (${target.host}:${port}): ${error.message}`));
+          resolve(
+            failure('connect', `cannot reach ${target.name} over SSH (${target.host}:${port}): ${error.message}`),
+          );
         }
       });
     });
@@ -152,13 +171,25 @@ export function createSshIdentityPusher(options: SshIdentityPusherOptions): Iden
     pushIdentity(target) {
       return withSession(target, async (run) => {
         const ledger = shellQuote(target.ledgerPath);
-        const setIdentity = await run('set-identity', options.setIdentityCommand.replaceAll('{ledger}', ledger), keypair);
+        const setIdentity = await run(
+          'set-identity',
+          options.setIdentityCommand.replaceAll('{ledger}', ledger),
+          keypair,
+        );
         if (!setIdentity.ok) return setIdentity;
         if (setIdentity.commands[0]?.exitCode !== 0) {
-          return failure('command', `set-identity on ${target.name} exited with ${setIdentity.commands[0]?.exitCode}`, setIdentity.commands);
+          return failure(
+            'command',
+            `set-identity on ${target.name} exited with ${setIdentity.commands[0]?.exitCode}`,
+            setIdentity.commands,
+          );
         }
         if (options.authorizedVoterCommand === undefined) return setIdentity;
-        const voter = await run('authorized-voter', options.authorizedVoterCommand.replaceAll('{ledger}', ledger), keypair);
+        const voter = await run(
+          'authorized-voter',
+          options.authorizedVoterCommand.replaceAll('{ledger}', ledger),
+          keypair,
+        );
         const commands = [...setIdentity.commands, ...voter.commands];
         if (!voter.ok) return { ...voter, commands };
         const report = voter.commands[0];
@@ -171,7 +202,11 @@ export function createSshIdentityPusher(options: SshIdentityPusherOptions): Iden
   };
 }
 
-type RunRemote = (label: RemoteCommandReport['label'], command: string, stdin: Buffer | undefined) => Promise<SshResult>;
+type RunRemote = (
+  label: RemoteCommandReport['label'],
+  command: string,
+  stdin: Buffer | undefined,
+) => Promise<SshResult>;
 
 function runRemote(
   client: Client,

@@ -53,12 +53,27 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   const secure = await prepareSecureMode(config, logger);
 
   const agents: Record<NodeId, AgentLink> = {
-    validator1: createAgentPort({ endpoint: endpoints.validator1, secret, requestTimeoutMs: config.requestTimeoutMs, clock }),
-    validator2: createAgentPort({ endpoint: endpoints.validator2, secret, requestTimeoutMs: config.requestTimeoutMs, clock }),
+    validator1: createAgentPort({
+      endpoint: endpoints.validator1,
+      secret,
+      requestTimeoutMs: config.requestTimeoutMs,
+      clock,
+    }),
+    validator2: createAgentPort({
+      endpoint: endpoints.validator2,
+      secret,
+      requestTimeoutMs: config.requestTimeoutMs,
+      clock,
+    }),
   };
   const gossip: GossipReader | undefined =
     config.gossipCheckCommand !== undefined
-      ? createCommandGossipReader({ command: config.gossipCheckCommand, stakedIdentityPubkey: config.stakedIdentityPubkey, nodeIps, clock })
+      ? createCommandGossipReader({
+          command: config.gossipCheckCommand,
+          stakedIdentityPubkey: config.stakedIdentityPubkey,
+          nodeIps,
+          clock,
+        })
       : config.stakedIdentityPubkey !== undefined
         ? createRpcGossipReader({ rpc, stakedIdentityPubkey: config.stakedIdentityPubkey, nodeIps, clock })
         : undefined;
@@ -85,7 +100,11 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     voteAccountPubkey: config.voteAccountPubkey,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     slotCheckIntervalMs: config.slotCheckIntervalMs,
-    executor: { stakedIdentityPubkey: config.stakedIdentityPubkey, pusher: secure?.pusher, pushTargets: secure?.targets },
+    executor: {
+      stakedIdentityPubkey: config.stakedIdentityPubkey,
+      pusher: secure?.pusher,
+      pushTargets: secure?.targets,
+    },
     notify: (event: FailoverEvent) => notifier.notify(event),
     log: logger,
   });
@@ -115,7 +134,11 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     },
     `monitoring ${endpoints.validator1} and ${endpoints.validator2}`,
   );
-  if (config.dryRun) logger.warn({}, 'dry run: failovers are decided and reported, never executed (set dry_run: false or --dry-run=false)');
+  if (config.dryRun)
+    logger.warn(
+      {},
+      'dry run: failovers are decided and reported, never executed (set dry_run: false or --dry-run=false)',
+    );
   notifier.notify({ type: 'started', at: clock.now(), dryRun: config.dryRun });
   const timeoutWarning = requestTimeoutWarning(config.requestTimeoutMs);
   if (timeoutWarning !== null) {
@@ -144,7 +167,10 @@ async function loadSecret(config: ManagerConfig, log: Logger): Promise<Secret | 
       throw new NoAuthSecretError();
     case 'insecure':
       // At every start, on purpose: an unauthenticated manager is a standing risk.
-      log.warn({}, 'insecure_no_auth is set: requests to the agents are not signed, and the control API accepts unsigned requests');
+      log.warn(
+        {},
+        'insecure_no_auth is set: requests to the agents are not signed, and the control API accepts unsigned requests',
+      );
       return undefined;
     case 'secret-file': {
       const loaded = await loadSecretFile(config.auth.secretFile);
@@ -154,7 +180,10 @@ async function loadSecret(config: ManagerConfig, log: Logger): Promise<Secret | 
   }
 }
 
-async function prepareSecureMode(config: ManagerConfig, log: Logger): Promise<{ pusher: IdentityPusher; targets: Record<NodeId, PushTarget> } | undefined> {
+async function prepareSecureMode(
+  config: ManagerConfig,
+  log: Logger,
+): Promise<{ pusher: IdentityPusher; targets: Record<NodeId, PushTarget> } | undefined> {
   const secure = config.secureIdentity;
   if (secure === undefined) return undefined;
   if (config.stakedIdentityPubkey === undefined) {
@@ -177,6 +206,9 @@ async function prepareSecureMode(config: ManagerConfig, log: Logger): Promise<{ 
   };
   const targets = { validator1: target(0), validator2: target(1) };
   await checkPushTargets(pusher, [targets.validator1, targets.validator2]);
-  log.info({}, `secure identity mode: ${keypair.pubkey} will be pushed over SSH; both validators reachable with their ledgers`);
+  log.info(
+    {},
+    `secure identity mode: ${keypair.pubkey} will be pushed over SSH; both validators reachable with their ledgers`,
+  );
   return { pusher, targets };
 }

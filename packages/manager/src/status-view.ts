@@ -10,7 +10,12 @@ import type { ControlNode, ControlStatus } from '@failover/protocol';
 import type { MonitorSnapshot } from './monitor';
 
 /** Builds the status answer from a monitor snapshot. */
-export function toControlStatus(snapshot: MonitorSnapshot, endpoints: Readonly<Record<NodeId, string>>, dryRun: boolean, now: number): ControlStatus {
+export function toControlStatus(
+  snapshot: MonitorSnapshot,
+  endpoints: Readonly<Record<NodeId, string>>,
+  dryRun: boolean,
+  now: number,
+): ControlStatus {
   const { state, observation } = snapshot;
   const clusterSlot = observation?.clusterSlot ?? null;
   const nodes = NODE_IDS.map((node): ControlNode => {
@@ -57,8 +62,15 @@ export function renderStatusTable(status: ControlStatus): string {
     n.last_tower_backup === null ? 'never' : new Date(n.last_tower_backup * 1000).toISOString(),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  const slot = status.cluster_slot === null ? 'unknown' : `${status.cluster_slot} (read ${Math.round((status.cluster_slot_age_ms ?? 0) / 1000)} s ago)`;
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const slot =
+    status.cluster_slot === null
+      ? 'unknown'
+      : `${status.cluster_slot} (read ${Math.round((status.cluster_slot_age_ms ?? 0) / 1000)} s ago)`;
   return [
     line(header),
     ...rows.map(line),

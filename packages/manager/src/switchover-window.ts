@@ -60,7 +60,11 @@ export async function waitForSwitchoverWindow(options: SwitchoverWindowOptions):
     const waitedMs = options.clock.now() - started;
     if (waitedMs > options.maxWaitMs) {
       const next = firstLeaderGap(leaderSlots, previous + 1, options.gapSlots);
-      return { status: 'timeout', waitedMs, detail: `no ${options.gapSlots}-slot window without a leader slot began within ${options.maxWaitMs} ms (next at slot ${next})` };
+      return {
+        status: 'timeout',
+        waitedMs,
+        detail: `no ${options.gapSlots}-slot window without a leader slot began within ${options.maxWaitMs} ms (next at slot ${next})`,
+      };
     }
     await sleep(options.clock, pollMs);
     const slot = await options.rpc.getSlot();

@@ -27,12 +27,25 @@ function io(stopSignal: Promise<string>): { io: ManagerCliIo; out: () => string 
  * keys, plus only the auth key (required) and the Bot API root of the fake Telegram.
  */
 function goConfig(r: Rig): string {
-  const example = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'go-manager-config.json'), 'utf8')) as Record<string, Record<string, unknown> | unknown>;
+  const example = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'go-manager-config.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown> | unknown
+  >;
   const [a1, a2] = r.agents;
   const config = {
     ...example,
-    validator1: { ...(example.validator1 as object), endpoint: a1.url, ip: a1.validator.ip, ledger_path: a1.validator.ledgerDir },
-    validator2: { ...(example.validator2 as object), endpoint: a2.url, ip: a2.validator.ip, ledger_path: a2.validator.ledgerDir },
+    validator1: {
+      ...(example.validator1 as object),
+      endpoint: a1.url,
+      ip: a1.validator.ip,
+      ledger_path: a1.validator.ledgerDir,
+    },
+    validator2: {
+      ...(example.validator2 as object),
+      endpoint: a2.url,
+      ip: a2.validator.ip,
+      ledger_path: a2.validator.ledgerDir,
+    },
     gossip_check_command: `solana -u ${r.cluster.rpcUrl} gossip | grep ${r.cluster.stakedPubkey}`,
     cluster_rpc: r.cluster.rpcUrl,
     telegram_bot_token: r.telegram.token,
@@ -46,7 +59,7 @@ function goConfig(r: Rig): string {
 }
 
 describe('failover-manager with real agents', () => {
-  it('accepts the Go tool\'s example manager-config.json and monitors both validators', async () => {
+  it("accepts the Go tool's example manager-config.json and monitors both validators", async () => {
     rig = await startRig();
     const r = rig;
     const path = goConfig(r);
@@ -54,8 +67,16 @@ describe('failover-manager with real agents', () => {
     const cli = io(new Promise<string>((resolve) => (stop = resolve)));
     const PATH = `${r.cluster.binDir}:${process.env.PATH ?? ''}`;
     const running = runManagerCli(['--config', path, '--interval', '200ms'], { ...cli.io, env: { PATH } });
-    await r.cluster.waitFor('the started message', async () => r.telegram.messages.find((m) => m.text.includes('started')), { timeoutMs: 15_000, intervalMs: 100 });
-    await r.cluster.waitFor('heartbeats at both agents', async () => r.agents.every((a) => (a.output.match(/url":"\/status/g) ?? []).length >= 3) || undefined, { timeoutMs: 15_000 });
+    await r.cluster.waitFor(
+      'the started message',
+      async () => r.telegram.messages.find((m) => m.text.includes('started')),
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    await r.cluster.waitFor(
+      'heartbeats at both agents',
+      async () => r.agents.every((a) => (a.output.match(/url":"\/status/g) ?? []).length >= 3) || undefined,
+      { timeoutMs: 15_000 },
+    );
     stop('test');
     await expect(running).resolves.toBe(0);
     expect(readFileSync(join(r.dir, 'manager.log'), 'utf8')).toContain('monitoring');
@@ -69,6 +90,10 @@ describe('failover-manager with real agents', () => {
     const code = await runManagerCli(['--config', goConfig(r), '--shutdown-agent'], cli.io);
     expect(cli.out()).toContain('validator1');
     expect(code).toBe(0);
-    await r.cluster.waitFor('both agents to exit', async () => r.agents.every((a) => a.process.exitCode !== null || a.process.signalCode !== null) || undefined, { timeoutMs: 15_000 });
+    await r.cluster.waitFor(
+      'both agents to exit',
+      async () => r.agents.every((a) => a.process.exitCode !== null || a.process.signalCode !== null) || undefined,
+      { timeoutMs: 15_000 },
+    );
   });
 });

@@ -42,7 +42,11 @@ describe('failover-manager', () => {
   it('prints its version, equal to package.json', async () => {
     const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
     expect(MANAGER_VERSION).toBe(pkg.version);
-    await expect(cli(['--version'])).resolves.toEqual({ code: 0, stdout: `failover-manager ${pkg.version}\n`, stderr: '' });
+    await expect(cli(['--version'])).resolves.toEqual({
+      code: 0,
+      stdout: `failover-manager ${pkg.version}\n`,
+      stderr: '',
+    });
   });
 
   it('prints usage with --help', async () => {
@@ -68,25 +72,40 @@ describe('failover-manager', () => {
 
   it('exits 2 on a usage error', async () => {
     const run = await cli(['--bogus']);
-    expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining('FAILOVER_MANAGER_USAGE: unknown flag --bogus') });
+    expect(run).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('FAILOVER_MANAGER_USAGE: unknown flag --bogus'),
+    });
   });
 
   it('lists every config problem with its key and exits 2', async () => {
-    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, heartbeat_interval: 5, misses_before_failover: 'five', unknown_key: true });
+    const path = configFile({
+      validator1: { endpoint: 'http://127.0.0.1:1' },
+      heartbeat_interval: 5,
+      misses_before_failover: 'five',
+      unknown_key: true,
+    });
     const run = await cli(['--config', path]);
     expect(run.code).toBe(2);
-    for (const key of ['heartbeat_interval', 'misses_before_failover', 'unknown_key']) expect(run.stderr).toContain(key);
+    for (const key of ['heartbeat_interval', 'misses_before_failover', 'unknown_key'])
+      expect(run.stderr).toContain(key);
   });
 
   it('names the flag a bad value came from', async () => {
-    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, validator2: { endpoint: 'http://127.0.0.1:2' } });
+    const path = configFile({
+      validator1: { endpoint: 'http://127.0.0.1:1' },
+      validator2: { endpoint: 'http://127.0.0.1:2' },
+    });
     const run = await cli(['--config', path, '--interval', 'soon']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/heartbeat_interval.*--interval/);
   });
 
   it('refuses to start without a shared secret unless insecure_no_auth is set', async () => {
-    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, validator2: { endpoint: 'http://127.0.0.1:2' } });
+    const path = configFile({
+      validator1: { endpoint: 'http://127.0.0.1:1' },
+      validator2: { endpoint: 'http://127.0.0.1:2' },
+    });
     const run = await cli(['--config', path]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('FAILOVER_MANAGER_NO_AUTH');
@@ -95,14 +114,23 @@ describe('failover-manager', () => {
   it('refuses a shared secret file that others can read', async () => {
     const secret = join(dir, 'secret');
     writeFileSync(secret, 'x'.repeat(32), { mode: 0o644 });
-    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, validator2: { endpoint: 'http://127.0.0.1:2' }, auth_secret_file: secret });
+    const path = configFile({
+      validator1: { endpoint: 'http://127.0.0.1:1' },
+      validator2: { endpoint: 'http://127.0.0.1:2' },
+      auth_secret_file: secret,
+    });
     const run = await cli(['--config', path]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('FAILOVER_SECRET_FILE_PERMISSIONS');
   });
 
   it('reports a manager that is not running when asked for status', async () => {
-    const path = configFile({ validator1: { endpoint: 'http://127.0.0.1:1' }, validator2: { endpoint: 'http://127.0.0.1:2' }, insecure_no_auth: true, control_listen: '127.0.0.1:9' });
+    const path = configFile({
+      validator1: { endpoint: 'http://127.0.0.1:1' },
+      validator2: { endpoint: 'http://127.0.0.1:2' },
+      insecure_no_auth: true,
+      control_listen: '127.0.0.1:9',
+    });
     const run = await cli(['status', '--config', path]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('FAILOVER_MANAGER_CONTROL: cannot reach');

@@ -76,15 +76,37 @@ describe('the control API', () => {
 
   it.each([
     ['no signature', {}, 'application/json', 401, 'FAILOVER_AUTH_MISSING'],
-    ['a signature made with another secret', { [AUTH_HEADER]: 'other' }, 'application/json', 401, 'FAILOVER_AUTH_BAD_SIGNATURE'],
-    ['a form post', { [AUTH_HEADER]: 'valid' }, 'application/x-www-form-urlencoded', 415, 'FAILOVER_UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'a signature made with another secret',
+      { [AUTH_HEADER]: 'other' },
+      'application/json',
+      401,
+      'FAILOVER_AUTH_BAD_SIGNATURE',
+    ],
+    [
+      'a form post',
+      { [AUTH_HEADER]: 'valid' },
+      'application/x-www-form-urlencoded',
+      415,
+      'FAILOVER_UNSUPPORTED_MEDIA_TYPE',
+    ],
     ['plain text', { [AUTH_HEADER]: 'valid' }, 'text/plain', 415, 'FAILOVER_UNSUPPORTED_MEDIA_TYPE'],
   ])('refuses a request with %s', async (_name, headers: Record<string, string>, type, status, code) => {
     const { port } = await start();
     const body = '{}';
-    const sign = (key: Uint8Array): string => signRequest({ secret: key, method: 'POST', path: '/v1/status', body, now: Date.now() });
-    const auth: Record<string, string> = headers[AUTH_HEADER] === 'valid' ? { [AUTH_HEADER]: sign(secret) } : headers[AUTH_HEADER] === 'other' ? { [AUTH_HEADER]: sign(new TextEncoder().encode('another-secret-entirely-000')) } : {};
-    const response = await fetch(`http://127.0.0.1:${port}/v1/status`, { method: 'POST', headers: { 'content-type': type, ...auth }, body });
+    const sign = (key: Uint8Array): string =>
+      signRequest({ secret: key, method: 'POST', path: '/v1/status', body, now: Date.now() });
+    const auth: Record<string, string> =
+      headers[AUTH_HEADER] === 'valid'
+        ? { [AUTH_HEADER]: sign(secret) }
+        : headers[AUTH_HEADER] === 'other'
+          ? { [AUTH_HEADER]: sign(new TextEncoder().encode('another-secret-entirely-000')) }
+          : {};
+    const response = await fetch(`http://127.0.0.1:${port}/v1/status`, {
+      method: 'POST',
+      headers: { 'content-type': type, ...auth },
+      body,
+    });
     expect(response.status).toBe(status);
     expect(await response.json()).toMatchObject({ error: { code } });
   });
@@ -95,7 +117,11 @@ describe('the control API', () => {
   ])('answers %s in the error envelope', async (_name, path, body, status, code, message) => {
     const { port } = await start();
     const auth = signRequest({ secret, method: 'POST', path, body, now: Date.now() });
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [AUTH_HEADER]: auth }, body });
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [AUTH_HEADER]: auth },
+      body,
+    });
     expect(response.status).toBe(status);
     const envelope = (await response.json()) as { error: { code: string; message: string } };
     expect(envelope.error.code).toBe(code);

@@ -15,8 +15,14 @@ describe('the manager against real agents and the simulator', () => {
     const { cluster, telegram } = rig;
     const manager = await rig.startManager();
     const [v1, v2] = cluster.validators;
-    await cluster.waitFor('v1 to vote with the staked identity', async () => (await v1!.status()).voting || undefined, { timeoutMs: 15_000 });
-    await cluster.waitFor('the manager to see v1 active', async () => manager.monitor.snapshot().state.active === 'validator1' || undefined, { timeoutMs: 15_000 });
+    await cluster.waitFor('v1 to vote with the staked identity', async () => (await v1!.status()).voting || undefined, {
+      timeoutMs: 15_000,
+    });
+    await cluster.waitFor(
+      'the manager to see v1 active',
+      async () => manager.monitor.snapshot().state.active === 'validator1' || undefined,
+      { timeoutMs: 15_000 },
+    );
 
     await v1!.crash();
 

@@ -21,7 +21,10 @@ const status = (holds: boolean): NodeStatus => ({
 });
 
 /** Runs `verify-demotion` of validator1 while its agent keeps the identity until `releasedAt`; returns when /status was asked. */
-async function verifyDemotionPolls(releasedAt: number, options: Pick<ExecutorContext, 'pollMs' | 'firstPollMs'>): Promise<{ ok: boolean; polledAt: number[] }> {
+async function verifyDemotionPolls(
+  releasedAt: number,
+  options: Pick<ExecutorContext, 'pollMs' | 'firstPollMs'>,
+): Promise<{ ok: boolean; polledAt: number[] }> {
   const clock = new SimulatedClock(0);
   const polledAt: number[] = [];
   const agent = {
@@ -59,7 +62,12 @@ describe('verify steps of the failover executor', () => {
   it.each([
     ['is seen at the first quick poll', 30, { pollMs: 250, firstPollMs: 50 }, [0, 50]],
     ['is seen within a few quick polls that double', 300, { pollMs: 250, firstPollMs: 50 }, [0, 50, 150, 350]],
-    ['is polled at pollMs once the doubling reaches it', 700, { pollMs: 250, firstPollMs: 50 }, [0, 50, 150, 350, 600, 850]],
+    [
+      'is polled at pollMs once the doubling reaches it',
+      700,
+      { pollMs: 250, firstPollMs: 50 },
+      [0, 50, 150, 350, 600, 850],
+    ],
     ['uses the defaults (50 ms first, 250 ms steady)', 700, {}, [0, 50, 150, 350, 600, 850]],
     ['never waits longer than pollMs when it is below the first wait', 50, { pollMs: 20 }, [0, 20, 40, 60]],
   ] as const)('a demotion that lands after the answer %s', async (_name, releasedAt, options, expected) => {

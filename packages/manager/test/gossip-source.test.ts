@@ -15,10 +15,26 @@ function line(ip: string, pubkey: string): string {
 
 describe('createCommandGossipReader', () => {
   it.each([
-    ['the staked identity at validator2', `printf '%s\\n' '${line('127.0.0.3', staked)}'`, { holder: 'validator2', ip: '127.0.0.3' }],
-    ['the staked identity on a third machine', `printf '%s\\n' '${line('10.9.9.9', staked)}'`, { holder: null, ip: '10.9.9.9' }],
-    ['a grep that matched nothing', `printf '%s\\n' '${line('127.0.0.2', other)}' | grep ${staked}`, { holder: null, ip: null }],
-    ['the {validator_identity} placeholder', `printf '%s\\n' '${line('127.0.0.2', other)}' '${line('127.0.0.2', staked)}' | grep {validator_identity}`, { holder: 'validator1', ip: '127.0.0.2' }],
+    [
+      'the staked identity at validator2',
+      `printf '%s\\n' '${line('127.0.0.3', staked)}'`,
+      { holder: 'validator2', ip: '127.0.0.3' },
+    ],
+    [
+      'the staked identity on a third machine',
+      `printf '%s\\n' '${line('10.9.9.9', staked)}'`,
+      { holder: null, ip: '10.9.9.9' },
+    ],
+    [
+      'a grep that matched nothing',
+      `printf '%s\\n' '${line('127.0.0.2', other)}' | grep ${staked}`,
+      { holder: null, ip: null },
+    ],
+    [
+      'the {validator_identity} placeholder',
+      `printf '%s\\n' '${line('127.0.0.2', other)}' '${line('127.0.0.2', staked)}' | grep {validator_identity}`,
+      { holder: 'validator1', ip: '127.0.0.2' },
+    ],
   ])('reads %s', async (_name, command, expected) => {
     const reader = createCommandGossipReader({ command, stakedIdentityPubkey: staked, nodeIps, clock });
     await expect(reader.read()).resolves.toEqual({ ok: true, value: { ...expected, observedAt: 1_000 } });
@@ -39,22 +55,48 @@ describe('createCommandGossipReader', () => {
 describe('createRpcGossipReader', () => {
   function rpcWith(nodes: Awaited<ReturnType<ClusterRpc['getClusterNodes']>>): ClusterRpc {
     const unused = { ok: false, reason: 'unreachable', message: 'unused', endpoint } as const;
-    return { getClusterNodes: async () => nodes, getSlot: async () => unused, getEpochInfo: async () => unused, getVoteAccount: async () => unused, getLeaderSlots: async () => unused };
+    return {
+      getClusterNodes: async () => nodes,
+      getSlot: async () => unused,
+      getEpochInfo: async () => unused,
+      getVoteAccount: async () => unused,
+      getLeaderSlots: async () => unused,
+    };
   }
 
   it('finds the staked identity in the gossip table', async () => {
-    const rpc = rpcWith({ ok: true, value: [{ pubkey: other, ip: '127.0.0.3' }, { pubkey: staked, ip: '127.0.0.2' }], endpoint });
+    const rpc = rpcWith({
+      ok: true,
+      value: [
+        { pubkey: other, ip: '127.0.0.3' },
+        { pubkey: staked, ip: '127.0.0.2' },
+      ],
+      endpoint,
+    });
     const reader = createRpcGossipReader({ rpc, stakedIdentityPubkey: staked, nodeIps, clock });
-    await expect(reader.read()).resolves.toEqual({ ok: true, value: { holder: 'validator1', ip: '127.0.0.2', observedAt: 1_000 } });
+    await expect(reader.read()).resolves.toEqual({
+      ok: true,
+      value: { holder: 'validator1', ip: '127.0.0.2', observedAt: 1_000 },
+    });
   });
 
   it('reports an identity absent from gossip as no entry', async () => {
-    const reader = createRpcGossipReader({ rpc: rpcWith({ ok: true, value: [], endpoint }), stakedIdentityPubkey: staked, nodeIps, clock });
+    const reader = createRpcGossipReader({
+      rpc: rpcWith({ ok: true, value: [], endpoint }),
+      stakedIdentityPubkey: staked,
+      nodeIps,
+      clock,
+    });
     await expect(reader.read()).resolves.toEqual({ ok: true, value: { holder: null, ip: null, observedAt: 1_000 } });
   });
 
   it('reports an RPC failure as no reading', async () => {
-    const reader = createRpcGossipReader({ rpc: rpcWith({ ok: false, reason: 'timeout', message: 'slow', endpoint }), stakedIdentityPubkey: staked, nodeIps, clock });
+    const reader = createRpcGossipReader({
+      rpc: rpcWith({ ok: false, reason: 'timeout', message: 'slow', endpoint }),
+      stakedIdentityPubkey: staked,
+      nodeIps,
+      clock,
+    });
     await expect(reader.read()).resolves.toEqual({ ok: false, detail: 'getClusterNodes: slow' });
   });
 });

@@ -35,7 +35,12 @@ describe('checkHostKey', () => {
     ['an empty file', 'unknown', '', 2222],
     ['a different key of the same algorithm', 'changed', line('[127.0.0.1]:2222', other), 2222],
     ['a different key behind a hashed entry', 'changed', line(hashed('[127.0.0.1]:2222'), other), 2222],
-    ['a key recorded only for another algorithm', 'unknown', line('[127.0.0.1]:2222', hostKey('ecdsa-sha2-nistp256')), 2222],
+    [
+      'a key recorded only for another algorithm',
+      'unknown',
+      line('[127.0.0.1]:2222', hostKey('ecdsa-sha2-nistp256')),
+      2222,
+    ],
     ['the key marked @revoked', 'revoked', `@revoked ${line('[127.0.0.1]:2222', key)}`, 2222],
     ['a negated pattern naming the host', 'unknown', line('!127.0.0.1,127.0.0.1', key), 22],
     ['a certificate authority line', 'unknown', `@cert-authority ${line('127.0.0.1', key)}`, 22],

@@ -26,7 +26,14 @@ function harness(machine: ManagerMachineOptions = {}): Harness {
   const progress: FailoverProgress[] = [];
   const record = (level: LogLevel) => (_fields: unknown, message: string) => void logs.push({ level, message });
   const monitor = createMonitor({
-    machine: { dryRun: false, startupGracePeriodMs: 0, missesBeforeFailover: 3, stakedIdentityPubkey: STAKED, voteProof: { staleVoteSlotThreshold: 150 }, ...machine },
+    machine: {
+      dryRun: false,
+      startupGracePeriodMs: 0,
+      missesBeforeFailover: 3,
+      stakedIdentityPubkey: STAKED,
+      voteProof: { staleVoteSlotThreshold: 150 },
+      ...machine,
+    },
     clock,
     agents: world.agents,
     rpc: world.rpc,
@@ -66,7 +73,9 @@ function harness(machine: ManagerMachineOptions = {}): Harness {
 
 const types = (events: FailoverEvent[]): string[] => events.map((e) => e.type);
 const failoverCalls = (world: FakeWorld): string[] =>
-  (['validator1', 'validator2'] as const).flatMap((id) => world.nodes[id].calls.map((c) => `${id}:${c.action}${c.skipIdentity ? ':skip' : ''}`));
+  (['validator1', 'validator2'] as const).flatMap((id) =>
+    world.nodes[id].calls.map((c) => `${id}:${c.action}${c.skipIdentity ? ':skip' : ''}`),
+  );
 
 describe('a promotion that does not take (F3)', () => {
   // Regression (F3): a promote retry answered "already active" after a failed set-identity was taken at its word, and verify voting waited 60 s in silence.
@@ -76,11 +85,21 @@ describe('a promotion that does not take (F3)', () => {
     h.world.nodes.validator2.claimsWithoutIdentity = true;
     h.world.nodes.validator1.healthy = false;
     await h.beats(6);
-    const steps = h.progress.flatMap((p) => (p.type === 'step-finished' ? [`${p.step}:${p.ok ? 'ok' : 'failed'}`] : []));
-    expect(steps.filter((s) => s.startsWith('promote validator2'))).toEqual(['promote validator2 (via agent):failed', 'promote validator2 (via agent):failed', 'promote validator2 (via agent):failed']);
+    const steps = h.progress.flatMap((p) =>
+      p.type === 'step-finished' ? [`${p.step}:${p.ok ? 'ok' : 'failed'}`] : [],
+    );
+    expect(steps.filter((s) => s.startsWith('promote validator2'))).toEqual([
+      'promote validator2 (via agent):failed',
+      'promote validator2 (via agent):failed',
+      'promote validator2 (via agent):failed',
+    ]);
     expect(steps.some((s) => s.startsWith('verify voting validator2'))).toBe(false);
-    const failed = h.progress.find((p) => p.type === 'step-finished' && !p.ok && p.step.startsWith('promote validator2'));
-    expect(failed).toMatchObject({ detail: expect.stringContaining('reports the role unconfirmed, not a confirmed active') });
+    const failed = h.progress.find(
+      (p) => p.type === 'step-finished' && !p.ok && p.step.startsWith('promote validator2'),
+    );
+    expect(failed).toMatchObject({
+      detail: expect.stringContaining('reports the role unconfirmed, not a confirmed active'),
+    });
     expect(types(h.events)).not.toContain('failover-complete');
     expect(types(h.events).some((t) => t === 'failover-failed' || t === 'rolled-back')).toBe(true);
   });
@@ -93,7 +112,10 @@ describe('a promotion that does not take (F3)', () => {
     await h.beats(5);
     const waiting = h.logs.filter((l) => l.message.startsWith('verify voting validator2: no vote seen after'));
     expect(waiting.length).toBeGreaterThanOrEqual(10);
-    expect(waiting[0]).toMatchObject({ level: 'warn', message: expect.stringMatching(/after 5s \(limit 60s\): no new vote yet/) });
+    expect(waiting[0]).toMatchObject({
+      level: 'warn',
+      message: expect.stringMatching(/after 5s \(limit 60s\): no new vote yet/),
+    });
     const late = h.events.filter((e) => e.type === 'no-vote-yet');
     expect(late).toEqual([expect.objectContaining({ node: 'validator2', waitedMs: expect.any(Number) })]);
     expect(late[0]?.type === 'no-vote-yet' && late[0].waitedMs).toBeGreaterThanOrEqual(15_000);
@@ -130,7 +152,10 @@ describe('the monitor', () => {
     h.world.nodes.validator1.processRunning = false;
     await h.beats(4);
     const why = 'validator1 unhealthy after 3 missed checks: validator process not running';
-    expect([...h.world.nodes.validator1.calls, ...h.world.nodes.validator2.calls].map((c) => c.reason)).toEqual([why, why]);
+    expect([...h.world.nodes.validator1.calls, ...h.world.nodes.validator2.calls].map((c) => c.reason)).toEqual([
+      why,
+      why,
+    ]);
     const complete = h.events.find((e) => e.type === 'failover-complete');
     expect(complete === undefined ? '' : renderPlain(formatEvent(complete))).toContain(`Reason: ${why}`);
   });
@@ -142,13 +167,18 @@ describe('the monitor', () => {
     await h.beats(10);
     expect(failoverCalls(h.world)).toEqual([]);
     expect(types(h.events).filter((t) => t === 'blocked')).toEqual(['blocked']);
-    expect(h.events.find((e) => e.type === 'blocked')).toMatchObject({ cause: { kind: 'old-active-still-voting', node: 'validator1' } });
+    expect(h.events.find((e) => e.type === 'blocked')).toMatchObject({
+      cause: { kind: 'old-active-still-voting', node: 'validator1' },
+    });
 
     h.world.nodes.validator1.processRunning = false;
     h.world.advance(160 * SLOT_MS);
     await h.beats(3);
     expect(failoverCalls(h.world)).toEqual(['validator2:become_active']);
-    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({ from: 'validator1', to: 'validator2' });
+    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({
+      from: 'validator1',
+      to: 'validator2',
+    });
   });
 
   it('without the cluster RPC there is no proof, so an unreachable active is never replaced', async () => {
@@ -194,7 +224,10 @@ describe('the monitor', () => {
     const answer = await h.monitor.requestSwitchover('kernel upgrade', null);
     expect(answer.accepted).toBe(true);
     await h.beats(3);
-    expect(h.events.find((e) => e.type === 'rolled-back')).toMatchObject({ failedStep: 'promote validator2 (via agent)', detail: expect.stringContaining('set-identity failed') });
+    expect(h.events.find((e) => e.type === 'rolled-back')).toMatchObject({
+      failedStep: 'promote validator2 (via agent)',
+      detail: expect.stringContaining('set-identity failed'),
+    });
     expect(failoverCalls(h.world)).toEqual([
       'validator1:become_passive',
       'validator1:become_active',
@@ -240,7 +273,10 @@ describe('the monitor', () => {
     v1.processRunning = false;
     v1.busy = { until: h.clock.now() + 20_000, role: 'deactivating', thenActive: false };
     await h.beats(30);
-    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({ from: 'validator1', to: 'validator2' });
+    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({
+      from: 'validator1',
+      to: 'validator2',
+    });
     expect(h.events.some((e) => e.type === 'failover-failed')).toBe(false);
     const sent = v1.calls.map((c) => c.action);
     expect(sent).toEqual(['become_passive', 'become_passive']);
@@ -258,7 +294,9 @@ describe('the monitor', () => {
     v2.towerSlot = lastVote - 12;
     await h.beats(6);
     const blocked = h.events.filter((e) => e.type === 'blocked');
-    expect(blocked).toMatchObject([{ cause: { kind: 'stale-tower', node: 'validator2', towerSlot: lastVote - 12, lastVote } }]);
+    expect(blocked).toMatchObject([
+      { cause: { kind: 'stale-tower', node: 'validator2', towerSlot: lastVote - 12, lastVote } },
+    ]);
     const attempts = v2.calls.filter((c) => c.action === 'become_active');
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     expect(attempts.every((c) => c.minTowerSlot === lastVote)).toBe(true);
@@ -267,7 +305,10 @@ describe('the monitor', () => {
 
     v2.towerSlot = lastVote;
     await h.beats(3);
-    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({ from: 'validator1', to: 'validator2' });
+    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({
+      from: 'validator1',
+      to: 'validator2',
+    });
     expect(v2.active).toBe(true);
   });
 
@@ -286,7 +327,10 @@ describe('the monitor', () => {
     v1.reachable = true;
     v1.processRunning = true;
     await h.beats(2);
-    expect(h.events.find((e) => e.type === 'fence-started')).toMatchObject({ node: 'validator1', holder: 'validator2' });
+    expect(h.events.find((e) => e.type === 'fence-started')).toMatchObject({
+      node: 'validator1',
+      holder: 'validator2',
+    });
     expect(h.events.find((e) => e.type === 'fence-ended')).toMatchObject({ node: 'validator1', ok: true });
     expect(v1.calls.map((c) => c.action)).toEqual(['become_passive']);
     expect(v2.calls).toHaveLength(v2Calls);
@@ -302,7 +346,11 @@ describe('the monitor', () => {
     v1.active = false;
     const lastVote = h.world.lastVote;
     await h.beats(4);
-    expect(h.events.find((e) => e.type === 'failover-started')).toMatchObject({ from: 'validator1', to: 'validator1', reason: { kind: 'no-voter', node: 'validator1', ticks: 3 } });
+    expect(h.events.find((e) => e.type === 'failover-started')).toMatchObject({
+      from: 'validator1',
+      to: 'validator1',
+      reason: { kind: 'no-voter', node: 'validator1', ticks: 3 },
+    });
     expect(v1.calls.map((c) => c.action)).toEqual(['become_active']);
     expect(v1.calls[0]?.minTowerSlot).toBeGreaterThanOrEqual(lastVote);
     expect(v2.calls).toEqual([]);

@@ -19,7 +19,10 @@ describe('loadStakedKeypair', () => {
     const keypair = generateKeypair();
     const path = join(dir, 'identity.json');
     await writeFile(path, keypairToJson(keypair) + '\n');
-    await expect(loadStakedKeypair(path, keypair.pubkey)).resolves.toEqual({ pubkey: keypair.pubkey, json: keypairToJson(keypair) });
+    await expect(loadStakedKeypair(path, keypair.pubkey)).resolves.toEqual({
+      pubkey: keypair.pubkey,
+      json: keypairToJson(keypair),
+    });
   });
 
   it('refuses another identity, naming both pubkeys and never the key bytes', async () => {
@@ -61,7 +64,9 @@ describe('checkPushTargets', () => {
   });
 
   it('names the validator that failed and the stage', async () => {
-    const pusher = pusherAnswering({ validator2: { ok: false, stage: 'host_key', message: 'key differs', commands: [] } });
+    const pusher = pusherAnswering({
+      validator2: { ok: false, stage: 'host_key', message: 'key differs', commands: [] },
+    });
     const error = await checkPushTargets(pusher, targets).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SecureModeCheckError);
     expect((error as SecureModeCheckError).validator).toBe('validator2');

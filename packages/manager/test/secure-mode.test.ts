@@ -32,7 +32,10 @@ describe('secure identity mode over a real sshd', () => {
     // One sshd per validator, on the validator's own loopback IP, which the manager reaches it by.
     const first = await startSshd({ listenHost: v1!.ip });
     servers.push(first);
-    const second = await startSshd({ listenHost: v2!.ip, authorizedKeys: [readFileSync(`${first.clientKeyPath}.pub`, 'utf8').trim()] });
+    const second = await startSshd({
+      listenHost: v2!.ip,
+      authorizedKeys: [readFileSync(`${first.clientKeyPath}.pub`, 'utf8').trim()],
+    });
     servers.push(second);
     const knownHosts = join(r.dir, 'known_hosts');
     writeFileSync(knownHosts, `${first.knownHostsLine}\n${second.knownHostsLine}\n`, { mode: 0o600 });
@@ -49,13 +52,25 @@ describe('secure identity mode over a real sshd', () => {
       validator2: { endpoint: r.agents[1].managerUrl, ip: v2!.ip, ledger_path: v2!.ledgerDir, ssh_port: second.port },
     };
     const manager = await r.startManager(secure);
-    await r.cluster.waitFor('the manager to see v1 active', async () => manager.monitor.snapshot().state.active === 'validator1' || undefined, { timeoutMs: 20_000 });
+    await r.cluster.waitFor(
+      'the manager to see v1 active',
+      async () => manager.monitor.snapshot().state.active === 'validator1' || undefined,
+      { timeoutMs: 20_000 },
+    );
 
     const answer = await manager.monitor.requestSwitchover('secure mode check', null);
     expect(answer.accepted).toBe(true);
-    const complete = await r.cluster.waitFor('a failover complete message', async () => r.telegram.messages.find((m) => m.text.includes('Failover complete')), { timeoutMs: 60_000, intervalMs: 100 });
+    const complete = await r.cluster.waitFor(
+      'a failover complete message',
+      async () => r.telegram.messages.find((m) => m.text.includes('Failover complete')),
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     expect(complete.text).toContain('promote validator2 (identity over SSH)');
-    await r.cluster.waitFor('v2 to vote with the staked identity', async () => (await v2!.status()).voting || undefined, { timeoutMs: 15_000 });
+    await r.cluster.waitFor(
+      'v2 to vote with the staked identity',
+      async () => (await v2!.status()).voting || undefined,
+      { timeoutMs: 15_000 },
+    );
     expect(await v2!.identity()).toBe(r.cluster.stakedPubkey);
     expect(await r.cluster.judge.violations()).toEqual([]);
 
@@ -67,7 +82,11 @@ describe('secure identity mode over a real sshd', () => {
     expect(files.some((f) => f.includes(`tower-1_9-${r.cluster.stakedPubkey}`))).toBe(true);
     for (const file of files) {
       const bytes = readFileSync(file);
-      expect({ file, seed: bytes.includes(seed), json: bytes.toString('latin1').replace(/\s/g, '').includes(numbers.slice(1, -1)) }).toEqual({ file, seed: false, json: false });
+      expect({
+        file,
+        seed: bytes.includes(seed),
+        json: bytes.toString('latin1').replace(/\s/g, '').includes(numbers.slice(1, -1)),
+      }).toEqual({ file, seed: false, json: false });
     }
     expect(r.managerLog.join('\n')).not.toContain(numbers.slice(1, 60));
 

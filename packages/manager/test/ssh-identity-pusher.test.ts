@@ -2,7 +2,12 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort, startSshd, type SshdHandle } from '@failover/testkit';
-import { createSshIdentityPusher, expandHome, shellQuote, type SshIdentityPusherOptions } from '../src/ssh-identity-pusher';
+import {
+  createSshIdentityPusher,
+  expandHome,
+  shellQuote,
+  type SshIdentityPusherOptions,
+} from '../src/ssh-identity-pusher';
 
 // Stands in for agave-validator on the remote side: records its arguments and what it read
 // on stdin, so the test can see exactly what the manager sent.
@@ -35,7 +40,9 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-function options(overrides: Partial<SshIdentityPusherOptions> & { mode?: string; set?: string; voter?: string } = {}): SshIdentityPusherOptions {
+function options(
+  overrides: Partial<SshIdentityPusherOptions> & { mode?: string; set?: string; voter?: string } = {},
+): SshIdentityPusherOptions {
   const script = join(work, 'recorder.sh');
   writeFileSync(script, RECORDER);
   chmodSync(script, 0o755);
@@ -45,7 +52,8 @@ function options(overrides: Partial<SshIdentityPusherOptions> & { mode?: string;
     privateKeyPath: sshd.clientKeyPath,
     knownHostsPath: sshd.knownHostsPath,
     setIdentityCommand: overrides.set ?? `${env} ${script} set-identity --ledger {ledger} set-identity`,
-    authorizedVoterCommand: overrides.voter ?? `${env} ${script} authorized-voter --ledger {ledger} authorized-voter add`,
+    authorizedVoterCommand:
+      overrides.voter ?? `${env} ${script} authorized-voter --ledger {ledger} authorized-voter add`,
     keypairJson,
     connectTimeoutMs: 5000,
     execTimeoutMs: 5000,
@@ -68,7 +76,13 @@ describe('createSshIdentityPusher over a real sshd', () => {
 
   it('sends the keypair on stdin to set-identity and then authorized-voter, with the ledger substituted as one word', async () => {
     const result = await createSshIdentityPusher(options()).pushIdentity(target());
-    expect(result).toMatchObject({ ok: true, commands: [{ label: 'set-identity', exitCode: 0 }, { label: 'authorized-voter', exitCode: 0 }] });
+    expect(result).toMatchObject({
+      ok: true,
+      commands: [
+        { label: 'set-identity', exitCode: 0 },
+        { label: 'authorized-voter', exitCode: 0 },
+      ],
+    });
     expect(readFileSync(join(work, 'set-identity.stdin'), 'utf8').trim()).toBe(keypairJson);
     expect(readFileSync(join(work, 'authorized-voter.stdin'), 'utf8').trim()).toBe(keypairJson);
     expect(readFileSync(join(work, 'set-identity.args'), 'utf8')).toBe(`--ledger\n${ledger}\nset-identity\n`);
@@ -116,17 +130,23 @@ describe('createSshIdentityPusher over a real sshd', () => {
     expect(refused).toMatchObject({ ok: false, stage: 'host_key' });
     expect(readFileSync(join(work, 'set-identity.stdin'), 'utf8')).toBe('');
 
-    const trusted = await createSshIdentityPusher(options({ knownHostsPath, trustOnFirstUse: true })).validate(target());
+    const trusted = await createSshIdentityPusher(options({ knownHostsPath, trustOnFirstUse: true })).validate(
+      target(),
+    );
     expect(trusted.ok).toBe(true);
     expect(readFileSync(knownHostsPath, 'utf8')).toContain(`[127.0.0.1]:${sshd.port} ${sshd.hostKeyPublic}`);
-    await expect(createSshIdentityPusher(options({ knownHostsPath })).validate(target())).resolves.toMatchObject({ ok: true });
+    await expect(createSshIdentityPusher(options({ knownHostsPath })).validate(target())).resolves.toMatchObject({
+      ok: true,
+    });
   });
 
   it('refuses a changed host key and sends nothing, even with trust-on-first-use', async () => {
     const knownHostsPath = join(work, 'pinned_known_hosts');
     copyFileSync(sshd.knownHostsPath, knownHostsPath);
     await sshd.regenerateHostKey();
-    const result = await createSshIdentityPusher(options({ knownHostsPath, trustOnFirstUse: true })).pushIdentity(target());
+    const result = await createSshIdentityPusher(options({ knownHostsPath, trustOnFirstUse: true })).pushIdentity(
+      target(),
+    );
     expect(result).toMatchObject({ ok: false, stage: 'host_key' });
     if (!result.ok) expect(result.message).toContain('differs');
     expect(readFileSync(join(work, 'set-identity.stdin'), 'utf8')).toBe('');

@@ -11,7 +11,15 @@ function heldBy(hold: BlockCause): ManagerState {
     ...state,
     active: 'validator1',
     hold,
-    nodes: { ...state.nodes, validator2: { ...state.nodes.validator2, reachable: true, misses: 2, health: { healthy: false, reasons: [LAGGING], notes: [] } } },
+    nodes: {
+      ...state.nodes,
+      validator2: {
+        ...state.nodes.validator2,
+        reachable: true,
+        misses: 2,
+        health: { healthy: false, reasons: [LAGGING], notes: [] },
+      },
+    },
   };
 }
 
@@ -27,7 +35,12 @@ describe('the status view', () => {
   });
 
   it('says a passive is not yet assessed rather than listing no reasons', () => {
-    const status = toControlStatus({ state: heldBy({ kind: 'passive-unhealthy', node: 'validator2', reasons: [] }), observation: null }, ENDPOINTS, false, 0);
+    const status = toControlStatus(
+      { state: heldBy({ kind: 'passive-unhealthy', node: 'validator2', reasons: [] }), observation: null },
+      ENDPOINTS,
+      false,
+      0,
+    );
     expect(status.hold).toBe('the passive validator2 is unhealthy: not yet assessed');
   });
 });

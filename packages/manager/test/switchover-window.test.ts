@@ -19,7 +19,9 @@ describe('firstLeaderGap', () => {
   it('returns the earliest start whose window holds no leader slot', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.integer({ min: 0, max: 300 }), { maxLength: 60 }).map((slots) => [...slots].sort((a, b) => a - b)),
+        fc
+          .uniqueArray(fc.integer({ min: 0, max: 300 }), { maxLength: 60 })
+          .map((slots) => [...slots].sort((a, b) => a - b)),
         fc.integer({ min: 0, max: 300 }),
         fc.integer({ min: 0, max: 20 }),
         (slots, from, gap) => {
@@ -41,7 +43,8 @@ describe('waitForSwitchoverWindow', () => {
     const endpoint = 'http://cluster.invalid';
     const unavailable = { ok: false, reason: 'unreachable', message: 'connection refused', endpoint } as const;
     return {
-      getSlot: async (): Promise<RpcResult<number>> => (down ? unavailable : { ok: true, value: Math.floor(clock.now() / SLOT_MS), endpoint }),
+      getSlot: async (): Promise<RpcResult<number>> =>
+        down ? unavailable : { ok: true, value: Math.floor(clock.now() / SLOT_MS), endpoint },
       getLeaderSlots: async () => ({ ok: true, value: leaderSlots, endpoint }),
       getEpochInfo: async () => unavailable,
       getVoteAccount: async () => unavailable,
@@ -59,10 +62,13 @@ describe('waitForSwitchoverWindow', () => {
     return result ?? Promise.reject(new Error('never finished'));
   }
 
-  it('starts at the first slot boundary after the identity\'s leader slots', async () => {
+  it("starts at the first slot boundary after the identity's leader slots", async () => {
     const clock = new SimulatedClock(100 * SLOT_MS + 150);
     const rpc = clusterAt(clock, [101, 102, 103, 104]);
-    const window = await drive(clock, waitForSwitchoverWindow({ rpc, clock, identity: 'X', gapSlots: 4, maxWaitMs: 10_000, pollMs: 20 }));
+    const window = await drive(
+      clock,
+      waitForSwitchoverWindow({ rpc, clock, identity: 'X', gapSlots: 4, maxWaitMs: 10_000, pollMs: 20 }),
+    );
     expect(window).toMatchObject({ status: 'ready', slot: 105 });
     // Within one poll of the slot's first instant.
     expect(clock.now() % SLOT_MS).toBeLessThanOrEqual(20);
@@ -70,21 +76,44 @@ describe('waitForSwitchoverWindow', () => {
 
   it('without a gap requirement, still waits for the next slot boundary', async () => {
     const clock = new SimulatedClock(100 * SLOT_MS + 150);
-    const window = await drive(clock, waitForSwitchoverWindow({ rpc: clusterAt(clock, [101]), clock, identity: 'X', gapSlots: 0, maxWaitMs: 10_000, pollMs: 20 }));
+    const window = await drive(
+      clock,
+      waitForSwitchoverWindow({
+        rpc: clusterAt(clock, [101]),
+        clock,
+        identity: 'X',
+        gapSlots: 0,
+        maxWaitMs: 10_000,
+        pollMs: 20,
+      }),
+    );
     expect(window).toMatchObject({ status: 'ready', slot: 101 });
   });
 
   it('gives up after its deadline and says when the next window is', async () => {
     const clock = new SimulatedClock(100 * SLOT_MS);
     const leaderSlots = Array.from({ length: 100 }, (_, i) => 100 + i);
-    const window = await drive(clock, waitForSwitchoverWindow({ rpc: clusterAt(clock, leaderSlots), clock, identity: 'X', gapSlots: 4, maxWaitMs: 2000, pollMs: 20 }));
+    const window = await drive(
+      clock,
+      waitForSwitchoverWindow({
+        rpc: clusterAt(clock, leaderSlots),
+        clock,
+        identity: 'X',
+        gapSlots: 4,
+        maxWaitMs: 2000,
+        pollMs: 20,
+      }),
+    );
     expect(window).toMatchObject({ status: 'timeout' });
     if (window.status === 'timeout') expect(window.detail).toContain('next at slot 200');
   });
 
   it('reports an unavailable RPC instead of starting blind', async () => {
     const clock = new SimulatedClock(0);
-    const window = await drive(clock, waitForSwitchoverWindow({ rpc: clusterAt(clock, [], true), clock, identity: 'X', gapSlots: 4, maxWaitMs: 2000 }));
+    const window = await drive(
+      clock,
+      waitForSwitchoverWindow({ rpc: clusterAt(clock, [], true), clock, identity: 'X', gapSlots: 4, maxWaitMs: 2000 }),
+    );
     expect(window).toMatchObject({ status: 'rpc-unavailable', detail: 'connection refused' });
   });
 });

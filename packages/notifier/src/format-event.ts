@@ -1,4 +1,12 @@
-import type { BlockCause, FailoverEvent, FailoverReason, HealthReason, NodeId, StepTiming, SwitchoverRefusal } from '@failover/core';
+import type {
+  BlockCause,
+  FailoverEvent,
+  FailoverReason,
+  HealthReason,
+  NodeId,
+  StepTiming,
+  SwitchoverRefusal,
+} from '@failover/core';
 import { cap } from './message-doc';
 import type { MessageDoc, Span } from './message-doc';
 
@@ -40,7 +48,11 @@ export function formatEvent(event: FailoverEvent, options: FormatOptions = {}): 
 function describe(event: FailoverEvent, name: (node: NodeId) => string): MessageDoc {
   switch (event.type) {
     case 'started':
-      return { icon: '▶️', title: ['Failover manager started'], lines: event.dryRun ? [['Dry run: failovers are logged, not executed.']] : [] };
+      return {
+        icon: '▶️',
+        title: ['Failover manager started'],
+        lines: event.dryRun ? [['Dry run: failovers are logged, not executed.']] : [],
+      };
     case 'stopped':
       return { icon: '⏹', title: ['Failover manager stopped'], lines: [['Reason: ', cap(event.reason)]] };
     case 'failover-started':
@@ -64,7 +76,11 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
     case 'failover-failed':
       return {
         icon: event.outcome === 'aborted' ? '⚠️' : '🚨',
-        title: [event.outcome === 'aborted' ? 'Failover aborted — nothing changed hands' : 'Failover FAILED — operator action needed'],
+        title: [
+          event.outcome === 'aborted'
+            ? 'Failover aborted — nothing changed hands'
+            : 'Failover FAILED — operator action needed',
+        ],
         lines: [
           route(event.from, event.to, name),
           ['Reason: ', reasonText(event.reason, name)],
@@ -96,7 +112,11 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
         lines: [[`${event.reason}: `, cap(event.detail)]],
       };
     case 'back-online':
-      return { icon: '🟢', title: [`${name(event.node)} back online`], lines: [['Down for ', { code: duration(event.downForMs) }]] };
+      return {
+        icon: '🟢',
+        title: [`${name(event.node)} back online`],
+        lines: [['Down for ', { code: duration(event.downForMs) }]],
+      };
     case 'status-report':
       return {
         icon: '🟢',
@@ -130,7 +150,10 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
     case 'no-vote-yet':
       return {
         icon: '⏳',
-        title: [`${name(event.node)} took the identity but no vote has landed after `, { code: duration(event.waitedMs) }],
+        title: [
+          `${name(event.node)} took the identity but no vote has landed after `,
+          { code: duration(event.waitedMs) },
+        ],
         lines: [[cap(event.detail)], ['Still waiting; the failover fails if no vote lands in its time limit.']],
       };
     case 'fence-ended':
@@ -144,7 +167,11 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
             icon: '🚨',
             title: [`${name(event.node)} could NOT be demoted — operator action needed`],
             lines: [
-              [`It may still vote with the staked identity next to ${name(event.holder)}: stop its validator by hand (e.g. `, { code: 'systemctl stop' }, ').'],
+              [
+                `It may still vote with the staked identity next to ${name(event.holder)}: stop its validator by hand (e.g. `,
+                { code: 'systemctl stop' },
+                ').',
+              ],
               ['Failed step: ', { bold: cap(event.failedStep ?? '') }],
               ['Detail: ', cap(event.detail ?? '')],
               ...stepLines(event.steps),
@@ -158,11 +185,13 @@ function route(from: NodeId, to: NodeId, name: (node: NodeId) => string): Span[]
 }
 
 function stepLines(steps: readonly StepTiming[]): Span[][] {
-  const shown = steps.slice(0, MAX_STEPS).map((s): Span[] => [
-    `${s.ok ? '✓' : '✗'} ${cap(s.step, 80)}${s.compensating ? ' (rollback)' : ''}: `,
-    { code: duration(s.ms) },
-    ...(s.attempts > 1 ? [` (${s.attempts} attempts)`] : []),
-  ]);
+  const shown = steps
+    .slice(0, MAX_STEPS)
+    .map((s): Span[] => [
+      `${s.ok ? '✓' : '✗'} ${cap(s.step, 80)}${s.compensating ? ' (rollback)' : ''}: `,
+      { code: duration(s.ms) },
+      ...(s.attempts > 1 ? [` (${s.attempts} attempts)`] : []),
+    ]);
   if (steps.length > MAX_STEPS) shown.push([`… and ${steps.length - MAX_STEPS} more steps`]);
   return shown.length === 0 ? [] : [['Steps:'], ...shown];
 }
@@ -173,8 +202,12 @@ function stepLines(steps: readonly StepTiming[]): Span[][] {
  */
 export function reasonText(reason: FailoverReason, name: (node: NodeId) => string = (n) => n): string {
   if (reason.kind === 'switchover') return cap(`planned switchover: ${reason.text}`);
-  if (reason.kind === 'fence') return cap(`${name(reason.node)} claims the staked identity that ${name(reason.holder)} holds`);
-  if (reason.kind === 'no-voter') return cap(`nobody was voting: ${name(reason.node)} stepped down on its own; both nodes passive since ${new Date(reason.since).toISOString()} (${reason.ticks} checks)`);
+  if (reason.kind === 'fence')
+    return cap(`${name(reason.node)} claims the staked identity that ${name(reason.holder)} holds`);
+  if (reason.kind === 'no-voter')
+    return cap(
+      `nobody was voting: ${name(reason.node)} stepped down on its own; both nodes passive since ${new Date(reason.since).toISOString()} (${reason.ticks} checks)`,
+    );
   const why = reason.reasons.map(healthText).join(', ');
   return cap(`${name(reason.node)} unhealthy after ${reason.misses} missed checks${why === '' ? '' : `: ${why}`}`);
 }
@@ -195,7 +228,7 @@ export function healthText(reason: HealthReason): string {
     case 'lagging':
       return `${reason.slotsBehind} slots behind (threshold ${reason.threshold})`;
     case 'identity-unconfirmed':
-      return 'a promotion failed and could not be undone: it may hold the identity but was never seen running it'
+      return 'a promotion failed and could not be undone: it may hold the identity but was never seen running it';
   }
 }
 
@@ -213,7 +246,9 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
       return cap(`the passive ${name(cause.node)} is unreachable: ${cause.detail}`);
     case 'passive-unhealthy':
       // No reasons: the passive's health has not been assessed yet.
-      return cap(`the passive ${name(cause.node)} is unhealthy: ${cause.reasons.map(healthText).join(', ') || 'not yet assessed'}`);
+      return cap(
+        `the passive ${name(cause.node)} is unhealthy: ${cause.reasons.map(healthText).join(', ') || 'not yet assessed'}`,
+      );
     case 'old-active-still-voting':
       return `${name(cause.node)} is unreachable but its vote account still votes (last vote ${cause.lastVote}, cluster slot ${cause.clusterSlot}); promoting now could double-vote`;
     case 'no-vote-proof':

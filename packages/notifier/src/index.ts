@@ -2,7 +2,15 @@ export { NotifierError, NotifierOptionError, LoggerOptionError } from './errors'
 export { REDACTED, createRedactor } from './redact';
 export type { Redactor } from './redact';
 export { LOG_LEVELS, createLogger } from './logger';
-export type { AppLogger, ChildLoggerOptions, CreateLoggerOptions, LogLevelName, LogMethod, LoggerLevel, RootLogger } from './logger';
+export type {
+  AppLogger,
+  ChildLoggerOptions,
+  CreateLoggerOptions,
+  LogLevelName,
+  LogMethod,
+  LoggerLevel,
+  RootLogger,
+} from './logger';
 export { causeText, duration, formatEvent, healthText, isCritical, reasonText, refusalText } from './format-event';
 export type { FormatOptions } from './format-event';
 export { escapeHtml, renderHtml, renderPlain } from './message-doc';

@@ -109,10 +109,13 @@ interface Shared {
 export function createLogger(options: CreateLoggerOptions = {}): RootLogger {
   const level = checkLevel(options.level ?? 'info', 'level');
   const format = options.format ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new LoggerOptionError('format', `must be "text" or "json", got ${JSON.stringify(format)}`);
+  if (format !== 'text' && format !== 'json')
+    throw new LoggerOptionError('format', `must be "text" or "json", got ${JSON.stringify(format)}`);
   const transports: winston.transport[] = [];
-  if (options.console ?? true) transports.push(new winston.transports.Stream({ stream: options.stream ?? process.stdout }));
-  if (options.file !== undefined) transports.push(fileTransport(options.file, options.rotate ?? 'none', options.maxFiles ?? '14d'));
+  if (options.console ?? true)
+    transports.push(new winston.transports.Stream({ stream: options.stream ?? process.stdout }));
+  if (options.file !== undefined)
+    transports.push(fileTransport(options.file, options.rotate ?? 'none', options.maxFiles ?? '14d'));
   const sink = winston.createLogger({
     levels: WINSTON_LEVELS,
     // Thresholds are applied per AppLogger (children may differ); winston passes everything.
@@ -186,38 +189,57 @@ function buildLogger(
     silent: () => undefined,
     child(childBindings: Record<string, unknown>, options?: ChildLoggerOptions): AppLogger {
       const childLevel = options?.level === undefined ? threshold : checkLevel(options.level, 'child level');
-      return buildLogger(shared, childLevel, { ...bindings, ...childBindings }, { ...serializers, ...options?.serializers });
+      return buildLogger(
+        shared,
+        childLevel,
+        { ...bindings, ...childBindings },
+        { ...serializers, ...options?.serializers },
+      );
     },
   };
 }
 
-function splitArguments(fieldsOrMessage: unknown, message: string | undefined): { fields: Record<string, unknown>; text: string } {
+function splitArguments(
+  fieldsOrMessage: unknown,
+  message: string | undefined,
+): { fields: Record<string, unknown>; text: string } {
   if (typeof fieldsOrMessage === 'string') return { fields: {}, text: fieldsOrMessage };
-  if (fieldsOrMessage instanceof Error) return { fields: { err: fieldsOrMessage }, text: message ?? fieldsOrMessage.message };
+  if (fieldsOrMessage instanceof Error)
+    return { fields: { err: fieldsOrMessage }, text: message ?? fieldsOrMessage.message };
   if (fieldsOrMessage !== null && typeof fieldsOrMessage === 'object') {
     const fields = fieldsOrMessage as Record<string, unknown>;
     // pino's convention: `{ msg }` in the object stands in for the message argument.
     const { msg, ...rest } = fields;
-    return { fields: typeof msg === 'string' && message === undefined ? rest : fields, text: message ?? (typeof msg === 'string' ? msg : '') };
+    return {
+      fields: typeof msg === 'string' && message === undefined ? rest : fields,
+      text: message ?? (typeof msg === 'string' ? msg : ''),
+    };
   }
   return { fields: fieldsOrMessage === undefined ? {} : { value: fieldsOrMessage }, text: message ?? '' };
 }
 
 function checkLevel(level: string, option: string): LoggerLevel {
   if (Object.hasOwn(SEVERITY, level)) return level as LoggerLevel;
-  throw new LoggerOptionError(option, `must be one of ${[...LOG_LEVELS, 'silent'].join(', ')}; got ${JSON.stringify(level)}`);
+  throw new LoggerOptionError(
+    option,
+    `must be one of ${[...LOG_LEVELS, 'silent'].join(', ')}; got ${JSON.stringify(level)}`,
+  );
 }
 
 // winston's 'finish' on a DailyRotateFile transport only means the line reached the
 // transport; the rotating file stream behind it still buffers until it is ended itself.
 function endRotatingStream(transport: winston.transport): Promise<void> {
-  const stream = transport instanceof DailyRotateFile ? (transport as unknown as { logStream?: NodeJS.WritableStream }).logStream : undefined;
+  const stream =
+    transport instanceof DailyRotateFile
+      ? (transport as unknown as { logStream?: NodeJS.WritableStream }).logStream
+      : undefined;
   return new Promise((resolve) => (stream === undefined ? resolve() : stream.end(() => resolve())));
 }
 
 function fileTransport(file: string, rotate: 'none' | 'daily', maxFiles: string): winston.transport {
   if (rotate === 'none') return new winston.transports.File({ filename: file });
-  if (rotate !== 'daily') throw new LoggerOptionError('rotate', `must be "none" or "daily", got ${JSON.stringify(rotate)}`);
+  if (rotate !== 'daily')
+    throw new LoggerOptionError('rotate', `must be "none" or "daily", got ${JSON.stringify(rotate)}`);
   const ext = extname(file);
   const name = basename(file, ext);
   return new DailyRotateFile({

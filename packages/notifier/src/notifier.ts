@@ -54,7 +54,9 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
       }
     },
     async flush(timeoutMs: number): Promise<void> {
-      await Promise.all(sinks.map((sink) => sink.flush(timeoutMs).catch((error: unknown) => report(sink, 'flush', error))));
+      await Promise.all(
+        sinks.map((sink) => sink.flush(timeoutMs).catch((error: unknown) => report(sink, 'flush', error))),
+      );
     },
     async close(): Promise<void> {
       await Promise.all(sinks.map((sink) => sink.close().catch((error: unknown) => report(sink, 'close', error))));

@@ -42,7 +42,9 @@ interface Pending {
   readonly html: string;
 }
 
-type Failure = { readonly retry: false; readonly description: string } | { readonly retry: true; readonly description: string; readonly waitMs?: number };
+type Failure =
+  | { readonly retry: false; readonly description: string }
+  | { readonly retry: true; readonly description: string; readonly waitMs?: number };
 
 /**
  * A sink posting HTML messages through grammy's `Api`. Messages go out one at a time, in
@@ -52,7 +54,8 @@ type Failure = { readonly retry: false; readonly description: string } | { reado
  */
 export function createTelegramSink(options: TelegramSinkOptions): NotificationSink {
   const { token, chatId } = options;
-  if (!/^\d+:[\w-]+$/.test(token)) throw new NotifierOptionError('telegram token', 'must look like <bot id>:<secret> as issued by @BotFather');
+  if (!/^\d+:[\w-]+$/.test(token))
+    throw new NotifierOptionError('telegram token', 'must look like <bot id>:<secret> as issued by @BotFather');
   if (String(chatId).trim() === '') throw new NotifierOptionError('telegram chat id', 'must not be empty');
   const queueSize = positive(options.queueSize ?? 50, 'telegram queueSize');
   const maxAttempts = positive(options.maxAttempts ?? 5, 'telegram maxAttempts');
@@ -77,18 +80,30 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
   const send = async (item: Pending): Promise<void> => {
     for (let attempt = 1; !closed; attempt += 1) {
       try {
-        await api.sendMessage(chatId, item.html, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } }, signal);
-        if (attempt > 1) log.info({ event: item.type, attempts: attempt }, 'telegram notification delivered after retrying');
+        await api.sendMessage(
+          chatId,
+          item.html,
+          { parse_mode: 'HTML', link_preview_options: { is_disabled: true } },
+          signal,
+        );
+        if (attempt > 1)
+          log.info({ event: item.type, attempts: attempt }, 'telegram notification delivered after retrying');
         return;
       } catch (error) {
         if (closed) return;
         const failure = classify(error, redact);
         if (!failure.retry || attempt >= maxAttempts) {
-          log.error({ event: item.type, attempts: attempt, error: failure.description }, 'telegram notification given up');
+          log.error(
+            { event: item.type, attempts: attempt, error: failure.description },
+            'telegram notification given up',
+          );
           return;
         }
         const waitMs = failure.waitMs ?? Math.min(retryMaxMs, retryBaseMs * 2 ** (attempt - 1));
-        log.warn({ event: item.type, attempt, retryInMs: waitMs, error: failure.description }, `telegram notification failed; retrying in ${waitMs} ms`);
+        log.warn(
+          { event: item.type, attempt, retryInMs: waitMs, error: failure.description },
+          `telegram notification failed; retrying in ${waitMs} ms`,
+        );
         // close() wakes it early, with the same abort that cancels a request in flight.
         await sleep(clock, waitMs, abort.signal);
       }
@@ -108,12 +123,19 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
         log.warn({ event: event.type }, 'telegram sink is closed; notification not sent');
         return;
       }
-      queue.push({ type: event.type, critical: isCritical(event), html: renderHtml(formatEvent(event, options.format)) });
+      queue.push({
+        type: event.type,
+        critical: isCritical(event),
+        html: renderHtml(formatEvent(event, options.format)),
+      });
       if (queue.length > queueSize) {
         const index = queue.findIndex((p) => !p.critical);
         // All critical: the oldest goes; newer news about the same identity supersedes it.
         const [dropped] = queue.splice(index === -1 ? 0 : index, 1);
-        log.warn({ event: dropped?.type, critical: dropped?.critical, queueSize }, 'telegram queue full; dropped the oldest notification');
+        log.warn(
+          { event: dropped?.type, critical: dropped?.critical, queueSize },
+          'telegram queue full; dropped the oldest notification',
+        );
       }
       pumping ??= pump();
     },
@@ -161,6 +183,7 @@ function classify(error: unknown, redact: Redactor): Failure {
 }
 
 function positive(value: number, option: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new NotifierOptionError(option, `must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new NotifierOptionError(option, `must be a positive integer, got ${value}`);
   return value;
 }

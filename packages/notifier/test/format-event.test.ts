@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import type { FailoverEvent } from '@failover/core';
-import { duration, escapeHtml, formatEvent, isCritical, refusalText, renderHtml, renderPlain } from '@failover/notifier';
+import {
+  duration,
+  escapeHtml,
+  formatEvent,
+  isCritical,
+  refusalText,
+  renderHtml,
+  renderPlain,
+} from '@failover/notifier';
 import { AT, crashReason, everyEvent, steps } from './support/events';
 
 const titles: Array<[FailoverEvent['type'], string, boolean]> = [
@@ -46,10 +54,18 @@ describe('formatEvent', () => {
   });
 
   it('says that nobody was voting, who stepped down on its own, and who is promoted, when a recovery starts', () => {
-    const event: FailoverEvent = { type: 'failover-started', at: AT, from: 'validator1', to: 'validator2', reason: { kind: 'no-voter', node: 'validator1', since: AT - 600, ticks: 3 } };
+    const event: FailoverEvent = {
+      type: 'failover-started',
+      at: AT,
+      from: 'validator1',
+      to: 'validator2',
+      reason: { kind: 'no-voter', node: 'validator1', since: AT - 600, ticks: 3 },
+    };
     const text = renderPlain(formatEvent(event, { nodeNames: { validator1: 'fra-1', validator2: 'ams-1' } }));
     expect(text).toContain('fra-1 → ams-1');
-    expect(text).toContain(`nobody was voting: fra-1 stepped down on its own; both nodes passive since ${new Date(AT - 600).toISOString()} (3 checks)`);
+    expect(text).toContain(
+      `nobody was voting: fra-1 stepped down on its own; both nodes passive since ${new Date(AT - 600).toISOString()} (3 checks)`,
+    );
   });
 
   it('says why a failover is blocked when the old active still votes', () => {
@@ -60,20 +76,41 @@ describe('formatEvent', () => {
   });
 
   it('says what a stale tower holds back, with both slots and what the operator can do', () => {
-    const event: FailoverEvent = { type: 'blocked', at: AT, cause: { kind: 'stale-tower', node: 'validator2', towerSlot: 4980, lastVote: 5000 } };
+    const event: FailoverEvent = {
+      type: 'blocked',
+      at: AT,
+      cause: { kind: 'stale-tower', node: 'validator2', towerSlot: 4980, lastVote: 5000 },
+    };
     const text = renderPlain(formatEvent(event));
-    expect(text).toContain('the newest tower backup ends at slot 4980 but the vote account voted at slot 5000; refusing to promote validator2');
+    expect(text).toContain(
+      'the newest tower backup ends at slot 4980 but the vote account voted at slot 5000; refusing to promote validator2',
+    );
     expect(text).toContain('Retrying every heartbeat');
     expect(text).toContain('copy its tower file to the tower store');
   });
 
   it('says a passive is not yet assessed instead of listing no reasons', () => {
-    const event: FailoverEvent = { type: 'blocked', at: AT, cause: { kind: 'passive-unhealthy', node: 'validator2', reasons: [] } };
-    expect(renderPlain(formatEvent(event))).toBe('Failover blocked; the passive validator2 is unhealthy: not yet assessed');
+    const event: FailoverEvent = {
+      type: 'blocked',
+      at: AT,
+      cause: { kind: 'passive-unhealthy', node: 'validator2', reasons: [] },
+    };
+    expect(renderPlain(formatEvent(event))).toBe(
+      'Failover blocked; the passive validator2 is unhealthy: not yet assessed',
+    );
   });
 
   it('tells the operator to stop a node by hand when a fence could not demote it', () => {
-    const event: FailoverEvent = { type: 'fence-ended', at: AT, node: 'validator1', holder: 'validator2', ok: false, failedStep: 'demote validator1', detail: 'timeout', steps: [] };
+    const event: FailoverEvent = {
+      type: 'fence-ended',
+      at: AT,
+      node: 'validator1',
+      holder: 'validator2',
+      ok: false,
+      failedStep: 'demote validator1',
+      detail: 'timeout',
+      steps: [],
+    };
     expect(renderPlain(formatEvent(event))).toContain('validator1 could NOT be demoted — operator action needed');
     expect(renderPlain(formatEvent(event))).toContain('stop its validator by hand');
   });
@@ -130,7 +167,13 @@ describe('formatEvent', () => {
       outcome: 'aborted',
       failedStep: 'x'.repeat(10_000),
       detail: '<'.repeat(10_000),
-      steps: Array.from({ length: 100 }, (_, i) => ({ step: `step ${i} ${'y'.repeat(500)}`, ms: i, attempts: 1, ok: true, compensating: false })),
+      steps: Array.from({ length: 100 }, (_, i) => ({
+        step: `step ${i} ${'y'.repeat(500)}`,
+        ms: i,
+        attempts: 1,
+        ok: true,
+        compensating: false,
+      })),
     };
     expect(renderHtml(formatEvent(event)).length).toBeLessThan(4096);
   });

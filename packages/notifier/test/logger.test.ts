@@ -15,14 +15,23 @@ describe('createLogger', () => {
     const { logger, records } = captureLogger({ clock });
     logger.child({ component: 'monitor' }).info({ node: 'validator1', slot: 42 }, 'node answered');
     expect(records()).toEqual([
-      { time: '2026-01-02T03:04:05.678Z', level: 'info', msg: 'node answered', component: 'monitor', node: 'validator1', slot: 42 },
+      {
+        time: '2026-01-02T03:04:05.678Z',
+        level: 'info',
+        msg: 'node answered',
+        component: 'monitor',
+        node: 'validator1',
+        slot: 42,
+      },
     ]);
   });
 
   it('writes text lines with quoted values where needed', () => {
     const { logger, lines } = captureLogger({ clock, format: 'text' });
     logger.warn({ node: 'validator1', detail: 'no answer in 5s', ok: false }, 'node unreachable');
-    expect(lines()).toEqual(['2026-01-02T03:04:05.678Z WARN  node unreachable node=validator1 detail="no answer in 5s" ok=false']);
+    expect(lines()).toEqual([
+      '2026-01-02T03:04:05.678Z WARN  node unreachable node=validator1 detail="no answer in 5s" ok=false',
+    ]);
   });
 
   it('keeps a multi-line message and multi-line fields on one line', () => {
@@ -39,7 +48,12 @@ describe('createLogger', () => {
     logger.error(error, 'step failed');
     const [record] = records();
     expect(record?.msg).toBe('step failed');
-    expect(record?.err).toMatchObject({ type: 'Error', message: 'boom', code: 'FAILOVER_X', cause: { message: 'root cause' } });
+    expect(record?.err).toMatchObject({
+      type: 'Error',
+      message: 'boom',
+      code: 'FAILOVER_X',
+      cause: { message: 'root cause' },
+    });
   });
 
   it('drops lines below the threshold and honours a child’s own level and silent', () => {
@@ -68,7 +82,9 @@ describe('createLogger', () => {
 
   it('rejects an unknown level with the option named', () => {
     expect(() => createLogger({ level: 'verbose' as never })).toThrow(LoggerOptionError);
-    expect(() => createLogger({ level: 'verbose' as never })).toThrow('FAILOVER_LOGGER_OPTION: level must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"');
+    expect(() => createLogger({ level: 'verbose' as never })).toThrow(
+      'FAILOVER_LOGGER_OPTION: level must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"',
+    );
   });
 
   it('writes to a file and, with daily rotation, keeps a symlink at the configured path', async () => {
@@ -77,7 +93,10 @@ describe('createLogger', () => {
       const plain = createLogger({ file: join(dir.path, 'plain.log'), console: false, format: 'json' });
       plain.info({ n: 1 }, 'to a file');
       await plain.close();
-      expect(JSON.parse(readFileSync(join(dir.path, 'plain.log'), 'utf8').trim())).toMatchObject({ msg: 'to a file', n: 1 });
+      expect(JSON.parse(readFileSync(join(dir.path, 'plain.log'), 'utf8').trim())).toMatchObject({
+        msg: 'to a file',
+        n: 1,
+      });
 
       const rotating = createLogger({ file: join(dir.path, 'agent.log'), rotate: 'daily', console: false });
       rotating.info('rotated');
@@ -119,7 +138,10 @@ describe('the logger as fastify’s loggerInstance', () => {
     const byMessage = new Map(records().map((r) => [r.msg, r]));
     expect(byMessage.get('incoming request')).toMatchObject({ level: 'info', req: { method: 'GET', url: '/status' } });
     expect(byMessage.get('handling status')).toMatchObject({ probe: 'rpc', reqId: expect.any(String) });
-    expect(byMessage.get('request completed')).toMatchObject({ res: { statusCode: 200 }, responseTime: expect.any(Number) });
+    expect(byMessage.get('request completed')).toMatchObject({
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
   });
 
   it('logs a route error with fastify’s err serializer', async () => {

@@ -51,10 +51,11 @@ describe('createNotifier', () => {
     const notifier = createNotifier({ logger, sinks: [broken] });
     expect(() => notifier.notify(everyEvent[0]!)).not.toThrow();
     await expect(notifier.flush(100)).resolves.toBeUndefined();
-    expect(records().filter((r) => r.level === 'error').map((r) => r.msg)).toEqual([
-      'notification sink broken failed to accept an event',
-      'notification sink broken failed to flush',
-    ]);
+    expect(
+      records()
+        .filter((r) => r.level === 'error')
+        .map((r) => r.msg),
+    ).toEqual(['notification sink broken failed to accept an event', 'notification sink broken failed to flush']);
   });
 
   it('fans out to Telegram and flush waits for delivery', async () => {

@@ -11,7 +11,13 @@ import { AT, everyEvent } from './support/events';
 const CHAT = -1001234567890;
 const complete = everyEvent.find((e) => e.type === 'failover-complete')!;
 const status = everyEvent.find((e) => e.type === 'status-report')!;
-const unreachable = (detail: string): FailoverEvent => ({ type: 'unreachable', at: AT, node: 'validator1', reason: 'timeout', detail });
+const unreachable = (detail: string): FailoverEvent => ({
+  type: 'unreachable',
+  at: AT,
+  node: 'validator1',
+  reason: 'timeout',
+  detail,
+});
 
 describe('the Telegram sink against a local Bot API', () => {
   let telegram: FakeTelegram;
@@ -34,7 +40,14 @@ describe('the Telegram sink against a local Bot API', () => {
   });
 
   function createSink(overrides: Partial<TelegramSinkOptions> = {}): NotificationSink {
-    sink = createTelegramSink({ token: telegram.token, chatId: CHAT, apiRoot: telegram.apiRoot, logger: captured.logger, clock, ...overrides });
+    sink = createTelegramSink({
+      token: telegram.token,
+      chatId: CHAT,
+      apiRoot: telegram.apiRoot,
+      logger: captured.logger,
+      clock,
+      ...overrides,
+    });
     return sink;
   }
 
@@ -69,7 +82,10 @@ describe('the Telegram sink against a local Bot API', () => {
     telegram.failNext(1, { status: 429, retryAfter: 7 });
     createSink().deliver(complete);
     await retryScheduled();
-    expect(captured.records().find((r) => r.level === 'warn')).toMatchObject({ retryInMs: 7000, error: 'Telegram answered 429: Too Many Requests: retry after 7' });
+    expect(captured.records().find((r) => r.level === 'warn')).toMatchObject({
+      retryInMs: 7000,
+      error: 'Telegram answered 429: Too Many Requests: retry after 7',
+    });
     clock.advance(6999);
     expect(telegram.calls).toHaveLength(1);
     clock.advance(1);
@@ -104,7 +120,12 @@ describe('the Telegram sink against a local Bot API', () => {
     clock.advance(1);
     await waitFor(() => captured.records().some((r) => r.level === 'error'), { description: 'the give-up line' });
     expect(captured.records().filter((r) => r.level === 'error')).toEqual([
-      expect.objectContaining({ msg: 'telegram notification given up', event: 'failover-complete', attempts: 3, error: 'Telegram answered 502: Internal Server Error' }),
+      expect.objectContaining({
+        msg: 'telegram notification given up',
+        event: 'failover-complete',
+        attempts: 3,
+        error: 'Telegram answered 502: Internal Server Error',
+      }),
     ]);
     expect(telegram.messages).toEqual([]);
   });
@@ -127,8 +148,18 @@ describe('the Telegram sink against a local Bot API', () => {
     s.deliver(unreachable('critical 2'));
     clock.advance(1000);
     const messages = await telegram.waitForMessages(3);
-    expect(messages.map((m) => m.text.split('\n')[1])).toEqual(['timeout: in flight', 'timeout: critical 1', 'timeout: critical 2']);
-    expect(captured.records()).toContainEqual(expect.objectContaining({ msg: 'telegram queue full; dropped the oldest notification', event: 'status-report', critical: false }));
+    expect(messages.map((m) => m.text.split('\n')[1])).toEqual([
+      'timeout: in flight',
+      'timeout: critical 1',
+      'timeout: critical 2',
+    ]);
+    expect(captured.records()).toContainEqual(
+      expect.objectContaining({
+        msg: 'telegram queue full; dropped the oldest notification',
+        event: 'status-report',
+        critical: false,
+      }),
+    );
   });
 
   it('flush resolves once the queue is delivered', async () => {
@@ -150,14 +181,24 @@ describe('the Telegram sink against a local Bot API', () => {
     s.deliver(complete);
     clock.advance(60_000);
     expect(clock.pending).toBe(0);
-    expect(captured.records()).toContainEqual(expect.objectContaining({ msg: 'telegram sink closed with undelivered notifications', dropped: 1 }));
+    expect(captured.records()).toContainEqual(
+      expect.objectContaining({ msg: 'telegram sink closed with undelivered notifications', dropped: 1 }),
+    );
     expect(telegram.messages).toEqual([]);
   });
 
   it.each([
-    ['a token without the bot id', { token: 'secret-without-id' }, 'FAILOVER_NOTIFIER_OPTION: telegram token must look like'],
+    [
+      'a token without the bot id',
+      { token: 'secret-without-id' },
+      'FAILOVER_NOTIFIER_OPTION: telegram token must look like',
+    ],
     ['an empty chat id', { chatId: ' ' }, 'FAILOVER_NOTIFIER_OPTION: telegram chat id must not be empty'],
-    ['a zero queue', { queueSize: 0 }, 'FAILOVER_NOTIFIER_OPTION: telegram queueSize must be a positive integer, got 0'],
+    [
+      'a zero queue',
+      { queueSize: 0 },
+      'FAILOVER_NOTIFIER_OPTION: telegram queueSize must be a positive integer, got 0',
+    ],
   ])('refuses %s, without echoing the token', (_name, overrides, message) => {
     const error: unknown = (() => {
       try {

@@ -51,4 +51,7 @@ export class AgentClientOptionsError extends ProtocolError {
 }
 
 /** Every code this package throws, for the documentation check. */
-export const PROTOCOL_ERROR_CODES: readonly string[] = [...Object.values(SECRET_FILE_CODES), 'FAILOVER_AGENT_CLIENT_OPTIONS'];
+export const PROTOCOL_ERROR_CODES: readonly string[] = [
+  ...Object.values(SECRET_FILE_CODES),
+  'FAILOVER_AGENT_CLIENT_OPTIONS',
+];

@@ -48,7 +48,13 @@ export {
   SwitchoverRequestSchema,
   SwitchoverLineSchema,
 } from './wire/control-api';
-export type { ControlNode, ControlStatus, ControlStatusRequest, SwitchoverRequest, SwitchoverLine } from './wire/control-api';
+export type {
+  ControlNode,
+  ControlStatus,
+  ControlStatusRequest,
+  SwitchoverRequest,
+  SwitchoverLine,
+} from './wire/control-api';
 export { AGENT_ROUTES } from './wire/routes';
 export type { AgentRoute, AgentRouteName } from './wire/routes';
 
@@ -60,17 +66,44 @@ export { loadSecretFile, MIN_SECRET_BYTES } from './auth/secret-file';
 export type { LoadedSecret } from './auth/secret-file';
 
 export { createAgentClient } from './client/agent-client';
-export type { AgentClient, AgentClientOptions, AgentCallError, AgentCallResult, CallOptions } from './client/agent-client';
+export type {
+  AgentClient,
+  AgentClientOptions,
+  AgentCallError,
+  AgentCallResult,
+  CallOptions,
+} from './client/agent-client';
 
 export { createSolanaRpc } from './rpc/solana-rpc';
-export type { ClusterRpc, Commitment, EpochInfo, LocalRpc, SolanaRpc, SolanaRpcOptions, VoteAccountInfo } from './rpc/solana-rpc';
+export type {
+  ClusterRpc,
+  Commitment,
+  EpochInfo,
+  LocalRpc,
+  SolanaRpc,
+  SolanaRpcOptions,
+  VoteAccountInfo,
+} from './rpc/solana-rpc';
 export type { RpcFailure, RpcFailureReason, RpcResult } from './rpc/rpc-result';
 
-export { AgentConfigSchema, HTTP_URL_PATTERN, LogFormatSchema, SchemaKeySchema, TowerStoreKindSchema } from './config/agent-config-schema';
+export {
+  AgentConfigSchema,
+  HTTP_URL_PATTERN,
+  LogFormatSchema,
+  SchemaKeySchema,
+  TowerStoreKindSchema,
+} from './config/agent-config-schema';
 export type { AgentConfigFile } from './config/agent-config-schema';
 export { ManagerConfigSchema, ValidatorEndpointSchema } from './config/manager-config-schema';
 export type { ManagerConfigFile } from './config/manager-config-schema';
-export { DURATION_PATTERN, Duration, isDurationSchema, parseDuration, formatDuration, durationNumberHint } from './config/duration';
+export {
+  DURATION_PATTERN,
+  Duration,
+  isDurationSchema,
+  parseDuration,
+  formatDuration,
+  durationNumberHint,
+} from './config/duration';
 export { formatProblems, pointerToKey, describeSource } from './config/problems';
 export type { ConfigProblem, ConfigResult, ConfigSource } from './config/problems';
 export type {
@@ -88,7 +121,12 @@ export { AGENT_ENV, MANAGER_ENV, AGENT_FLAGS, MANAGER_FLAGS, applyOverrides } fr
 export type { AgentFlags, ManagerFlags, OverrideSpec, Overlaid } from './config/overrides';
 export { parseConfigText, readConfigFile, lineColumn } from './config/config-file';
 export type { ParsedConfigText } from './config/config-file';
-export { resolveAgentConfigFile, resolveManagerConfigFile, loadAgentConfig, loadManagerConfig } from './config/load-config';
+export {
+  resolveAgentConfigFile,
+  resolveManagerConfigFile,
+  loadAgentConfig,
+  loadManagerConfig,
+} from './config/load-config';
 export type { ResolveInput, LoadInput } from './config/load-config';
 export { validateConfigValue } from './config/validate';
 export { agentRuleProblems, managerRuleProblems } from './config/rules';

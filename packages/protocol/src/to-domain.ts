@@ -8,7 +8,13 @@ import type { ManagerMachineOptions, NodeStatus, UnreachableReason } from '@fail
 import type { AgentCallError } from './client/agent-client';
 import { parseDuration } from './config/duration';
 import type { AgentConfigFile } from './config/agent-config-schema';
-import type { AgentConfig, AuthSetting, ManagerConfig, TowerStoreSetting, ValidatorNodeConfig } from './config/domain-config';
+import type {
+  AgentConfig,
+  AuthSetting,
+  ManagerConfig,
+  TowerStoreSetting,
+  ValidatorNodeConfig,
+} from './config/domain-config';
 import type { ManagerConfigFile } from './config/manager-config-schema';
 import type { StatusResponse } from './wire/agent-api';
 
@@ -78,7 +84,8 @@ function auth(file: { auth_secret_file?: string; insecure_no_auth?: boolean }): 
 
 function towerStore(file: AgentFile): TowerStoreSetting {
   const kind = file.tower_store ?? (file.tower_backup_command === undefined ? 'directory' : 'command');
-  if (kind === 'etcd') return { kind, endpoints: present(file.etcd_endpoints, '/etcd_endpoints'), prefix: file.etcd_prefix };
+  if (kind === 'etcd')
+    return { kind, endpoints: present(file.etcd_endpoints, '/etcd_endpoints'), prefix: file.etcd_prefix };
   if (kind === 'command') {
     return {
       kind,
@@ -146,7 +153,11 @@ function validators(file: ManagerFile): {
   initialActive?: 'validator1' | 'validator2';
 } {
   // The rules require either both validator1 and validator2, or both active and passive endpoints.
-  const node = (name: 'validator1' | 'validator2', fallbackEndpoint: string | undefined, fallbackKey: string): ValidatorNodeConfig => {
+  const node = (
+    name: 'validator1' | 'validator2',
+    fallbackEndpoint: string | undefined,
+    fallbackKey: string,
+  ): ValidatorNodeConfig => {
     const entry = file[name];
     return {
       name,
@@ -156,13 +167,22 @@ function validators(file: ManagerFile): {
       sshPort: entry?.ssh_port ?? 22,
     };
   };
-  const nodes = [node('validator1', file.active_validator, '/active_validator'), node('validator2', file.passive_validator, '/passive_validator')] as const;
+  const nodes = [
+    node('validator1', file.active_validator, '/active_validator'),
+    node('validator2', file.passive_validator, '/passive_validator'),
+  ] as const;
   const active = file.active_validator;
   const passive = file.passive_validator;
   const byEndpoint = (endpoint: string | undefined): 'validator1' | 'validator2' | undefined =>
     nodes.find((candidate) => candidate.endpoint === endpoint)?.name;
   const initialActive =
-    active !== undefined ? byEndpoint(active) : passive !== undefined ? (byEndpoint(passive) === 'validator1' ? 'validator2' : 'validator1') : undefined;
+    active !== undefined
+      ? byEndpoint(active)
+      : passive !== undefined
+        ? byEndpoint(passive) === 'validator1'
+          ? 'validator2'
+          : 'validator1'
+        : undefined;
   return { nodes, ...optional('initialActive', initialActive) };
 }
 
@@ -247,7 +267,11 @@ export function toNodeStatus(wire: StatusResponse): NodeStatus {
       'tower',
       wire.tower === undefined
         ? undefined
-        : { lastVoteSlot: wire.tower.last_vote_slot, sha256: wire.tower.sha256, backedUpAt: secondsToMs(wire.tower.backed_up_at) },
+        : {
+            lastVoteSlot: wire.tower.last_vote_slot,
+            sha256: wire.tower.sha256,
+            backedUpAt: secondsToMs(wire.tower.backed_up_at),
+          },
     ),
     ...optional('agentVersion', wire.agent_version),
     ...optional('error', wire.error),

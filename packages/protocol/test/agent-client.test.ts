@@ -3,7 +3,14 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimulatedClock } from '@failover/core/testing';
 import { Value } from '@sinclair/typebox/value';
-import { AUTH_HEADER, TowerStaleDetailsSchema, createAgentClient, createReplayCache, errorEnvelope, verifyRequest } from '@failover/protocol';
+import {
+  AUTH_HEADER,
+  TowerStaleDetailsSchema,
+  createAgentClient,
+  createReplayCache,
+  errorEnvelope,
+  verifyRequest,
+} from '@failover/protocol';
 import type { StatusResponse } from '@failover/protocol';
 
 const secret = Buffer.from('client-test-secret-0123456789');
@@ -66,7 +73,10 @@ describe('createAgentClient against a real HTTP server', () => {
     expect(result).toEqual({ ok: true, value: status });
     expect(seen.verdict).toEqual({ ok: true });
     expect(seen.method).toBe('POST');
-    expect(JSON.parse(seen.body ?? '')).toEqual({ timestamp: expect.any(Number), last_received_timestamp: 1_699_999_995 });
+    expect(JSON.parse(seen.body ?? '')).toEqual({
+      timestamp: expect.any(Number),
+      last_received_timestamp: 1_699_999_995,
+    });
   });
 
   it('sends the Go field names for a failover and returns success: false as a value', async () => {
@@ -76,10 +86,23 @@ describe('createAgentClient against a real HTTP server', () => {
       json(response, 200, { success: false, message: 'identity_remove_command failed', dry_run: false, timestamp: 1 });
     });
     server = started.server;
-    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, clock: new SimulatedClock(1_700_000_000_000) });
+    const client = createAgentClient({
+      baseUrl: started.url,
+      secret,
+      timeoutMs: 2000,
+      clock: new SimulatedClock(1_700_000_000_000),
+    });
     const result = await client.failover({ action: 'become_active', reason: 'active unhealthy', skipIdentity: true });
-    expect(received).toEqual({ action: 'become_active', reason: 'active unhealthy', skip_identity: true, timestamp: 1_700_000_000 });
-    expect(result).toEqual({ ok: true, value: { success: false, message: 'identity_remove_command failed', dry_run: false, timestamp: 1 } });
+    expect(received).toEqual({
+      action: 'become_active',
+      reason: 'active unhealthy',
+      skip_identity: true,
+      timestamp: 1_700_000_000,
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: { success: false, message: 'identity_remove_command failed', dry_run: false, timestamp: 1 },
+    });
   });
 
   it('sends min_tower_slot with become_active and hands a FAILOVER_TOWER_STALE refusal back with its slots', async () => {
@@ -87,14 +110,36 @@ describe('createAgentClient against a real HTTP server', () => {
     const details = { min_tower_slot: 5000, tower_last_vote_slot: 4980 };
     const started = await startServer((_request, body, response) => {
       received = JSON.parse(body);
-      json(response, 422, errorEnvelope('FAILOVER_TOWER_STALE', 'tower ends at slot 4980, below 5000', Date.now(), details));
+      json(
+        response,
+        422,
+        errorEnvelope('FAILOVER_TOWER_STALE', 'tower ends at slot 4980, below 5000', Date.now(), details),
+      );
     });
     server = started.server;
-    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, clock: new SimulatedClock(1_700_000_000_000) });
+    const client = createAgentClient({
+      baseUrl: started.url,
+      secret,
+      timeoutMs: 2000,
+      clock: new SimulatedClock(1_700_000_000_000),
+    });
     const result = await client.failover({ action: 'become_active', reason: 'active unreachable', minTowerSlot: 5000 });
-    expect(received).toEqual({ action: 'become_active', reason: 'active unreachable', min_tower_slot: 5000, timestamp: 1_700_000_000 });
-    expect(result).toMatchObject({ ok: false, error: { kind: 'rejected', status: 422, code: 'FAILOVER_TOWER_STALE', details } });
-    expect(Value.Check(TowerStaleDetailsSchema, result.ok ? undefined : 'details' in result.error ? result.error.details : undefined)).toBe(true);
+    expect(received).toEqual({
+      action: 'become_active',
+      reason: 'active unreachable',
+      min_tower_slot: 5000,
+      timestamp: 1_700_000_000,
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { kind: 'rejected', status: 422, code: 'FAILOVER_TOWER_STALE', details },
+    });
+    expect(
+      Value.Check(
+        TowerStaleDetailsSchema,
+        result.ok ? undefined : 'details' in result.error ? result.error.details : undefined,
+      ),
+    ).toBe(true);
   });
 
   it('reports unreachable when nothing listens', async () => {
@@ -124,20 +169,38 @@ describe('createAgentClient against a real HTTP server', () => {
       json(response, 401, errorEnvelope('FAILOVER_AUTH_REPLAYED', 'nonce already used', Date.now())),
     );
     server = started.server;
-    const result = await createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000 }).shutdown({ reason: 'maintenance' });
-    expect(result).toMatchObject({ ok: false, error: { kind: 'rejected', status: 401, code: 'FAILOVER_AUTH_REPLAYED', message: 'nonce already used' } });
+    const result = await createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000 }).shutdown({
+      reason: 'maintenance',
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { kind: 'rejected', status: 401, code: 'FAILOVER_AUTH_REPLAYED', message: 'nonce already used' },
+    });
   });
 
-  it('reports rejected for a Go agent\'s plain-text error', async () => {
-    const started = await startServer((_request, _body, response) => response.writeHead(405).end('Method not allowed\n'));
+  it("reports rejected for a Go agent's plain-text error", async () => {
+    const started = await startServer((_request, _body, response) =>
+      response.writeHead(405).end('Method not allowed\n'),
+    );
     server = started.server;
     const result = await createAgentClient({ baseUrl: started.url, timeoutMs: 2000 }).identity();
-    expect(result).toMatchObject({ ok: false, error: { kind: 'rejected', status: 405, code: 'FAILOVER_HTTP_ERROR', message: 'HTTP 405: Method not allowed' } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { kind: 'rejected', status: 405, code: 'FAILOVER_HTTP_ERROR', message: 'HTTP 405: Method not allowed' },
+    });
   });
 
   it.each([
-    ['a status without process_running', (response: ServerResponse) => json(response, 200, { ...status, process_running: undefined }), 'process_running'],
-    ['a body that is not JSON', (response: ServerResponse) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>'), 'not JSON'],
+    [
+      'a status without process_running',
+      (response: ServerResponse) => json(response, 200, { ...status, process_running: undefined }),
+      'process_running',
+    ],
+    [
+      'a body that is not JSON',
+      (response: ServerResponse) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>'),
+      'not JSON',
+    ],
   ])('reports invalid-response for %s', async (_name, answer, mentions) => {
     const started = await startServer((_request, _body, response) => answer(response));
     server = started.server;
@@ -146,7 +209,7 @@ describe('createAgentClient against a real HTTP server', () => {
     expect(result.ok ? '' : result.error.message).toContain(mentions);
   });
 
-  it('accepts the Go agent\'s plain-text OK from /health, unsigned', async () => {
+  it("accepts the Go agent's plain-text OK from /health, unsigned", async () => {
     let header: unknown = 'unset';
     const started = await startServer((request, _body, response) => {
       header = request.headers[AUTH_HEADER];
@@ -159,7 +222,11 @@ describe('createAgentClient against a real HTTP server', () => {
   });
 
   it.each([
-    ['a base URL that is not a URL', { baseUrl: 'not a url', timeoutMs: 1000 }, 'FAILOVER_AGENT_CLIENT_OPTIONS: createAgentClient: baseUrl "not a url" is not a URL'],
+    [
+      'a base URL that is not a URL',
+      { baseUrl: 'not a url', timeoutMs: 1000 },
+      'FAILOVER_AGENT_CLIENT_OPTIONS: createAgentClient: baseUrl "not a url" is not a URL',
+    ],
     ['a non-HTTP base URL', { baseUrl: 'ftp://x', timeoutMs: 1000 }, 'must be http or https'],
     ['a zero timeout', { baseUrl: 'http://x', timeoutMs: 0 }, 'timeoutMs must be a positive'],
   ])('refuses %s', (_name, options, message) => {

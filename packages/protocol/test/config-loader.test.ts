@@ -43,13 +43,24 @@ describe('the Go tool example configs', () => {
 
   it('accepts the example manager-config.json unchanged', () => {
     const config = configOf(resolveManagerConfigFile({ raw: goManager }));
-    expect(config.validators.map((node) => node.endpoint)).toEqual(['http://AGENT_1_IP:8080', 'http://AGENT_2_IP:8080']);
+    expect(config.validators.map((node) => node.endpoint)).toEqual([
+      'http://AGENT_1_IP:8080',
+      'http://AGENT_2_IP:8080',
+    ]);
     expect(config.heartbeatIntervalMs).toBe(5000);
     expect(config.telegram).toEqual({ botToken: 'BOT_TOKEN', chatId: '-CHAT_ID', apiRoot: 'https://api.telegram.org' });
   });
 
   it('accepts the example manager config with the secure identity fragment added', () => {
-    const config = configOf(resolveManagerConfigFile({ raw: { ...goManager, ...(fixture('go-manager-secure-fragment.json') as object) , staked_identity_pubkey: 'IDENTITY' } }));
+    const config = configOf(
+      resolveManagerConfigFile({
+        raw: {
+          ...goManager,
+          ...(fixture('go-manager-secure-fragment.json') as object),
+          staked_identity_pubkey: 'IDENTITY',
+        },
+      }),
+    );
     expect(config.secureIdentity?.setIdentityCommand).toBe('agave-validator --ledger {ledger} set-identity');
   });
 
@@ -62,7 +73,11 @@ describe('the Go tool example configs', () => {
 
 describe('defaults', () => {
   it('starts in dry-run with the Go defaults when the file says nothing', () => {
-    const config = configOf(resolveManagerConfigFile({ raw: { validator1: { endpoint: 'http://a:8080' }, validator2: { endpoint: 'http://b:8080' } } }));
+    const config = configOf(
+      resolveManagerConfigFile({
+        raw: { validator1: { endpoint: 'http://a:8080' }, validator2: { endpoint: 'http://b:8080' } },
+      }),
+    );
     expect(config).toMatchObject({
       dryRun: true,
       heartbeatIntervalMs: 5000,
@@ -73,7 +88,13 @@ describe('defaults', () => {
       statusReportIntervalMs: 4 * 3_600_000,
     });
     const agent = configOf(resolveAgentConfigFile({ raw: agentNeeds }));
-    expect(agent).toMatchObject({ dryRun: true, managerTimeoutMs: 30_000, listenAddr: ':8080', towerStore: { kind: 'directory' }, auth: { mode: 'missing' } });
+    expect(agent).toMatchObject({
+      dryRun: true,
+      managerTimeoutMs: 30_000,
+      listenAddr: ':8080',
+      towerStore: { kind: 'directory' },
+      auth: { mode: 'missing' },
+    });
   });
 
   it.each([
@@ -95,7 +116,12 @@ describe('defaults', () => {
 
 describe('problems', () => {
   it('reports three mistakes at once, each with its path', () => {
-    const raw = { ...goManager, validator1: { ip: 'AGENT_1_IP' }, misses_before_failover: 'five', heartbeat_interval: 5 };
+    const raw = {
+      ...goManager,
+      validator1: { ip: 'AGENT_1_IP' },
+      misses_before_failover: 'five',
+      heartbeat_interval: 5,
+    };
     expect(problemsOf(resolveManagerConfigFile({ raw }))).toEqual([
       { path: '/heartbeat_interval', message: '5 is a number; write a duration with a unit, e.g. "5s"' },
       { path: '/misses_before_failover', message: 'expected integer' },
@@ -105,7 +131,9 @@ describe('problems', () => {
 
   it('names the key and suggests a unit for a bare-number duration', () => {
     const result = resolveManagerConfigFile({ raw: { ...goManager, heartbeat_interval: 5 } });
-    expect(formatProblems(problemsOf(result))).toBe('heartbeat_interval: 5 is a number; write a duration with a unit, e.g. "5s"');
+    expect(formatProblems(problemsOf(result))).toBe(
+      'heartbeat_interval: 5 is a number; write a duration with a unit, e.g. "5s"',
+    );
   });
 
   it.each([
@@ -147,23 +175,43 @@ describe('problems', () => {
   });
 
   it('checks new keys strictly', () => {
-    const problems = problemsOf(resolveAgentConfigFile({ raw: { ...agentNeeds, etcd_endpoints: ['10.0.0.1:2379'], tower_store: 'etcd' } }));
+    const problems = problemsOf(
+      resolveAgentConfigFile({ raw: { ...agentNeeds, etcd_endpoints: ['10.0.0.1:2379'], tower_store: 'etcd' } }),
+    );
     expect(problems.map((problem) => problem.path)).toEqual(['/etcd_endpoints/0']);
   });
 
   it.each([
-    ['secure mode without its keys', { secure_identity_mode: true }, ['/identity_keypair_path', '/ssh_key_path', '/ssh_set_identity_command', '/ssh_user', '/staked_identity_pubkey']],
+    [
+      'secure mode without its keys',
+      { secure_identity_mode: true },
+      ['/identity_keypair_path', '/ssh_key_path', '/ssh_set_identity_command', '/ssh_user', '/staked_identity_pubkey'],
+    ],
     ['a Telegram token without a chat', { telegram_chat_id: undefined }, ['/telegram_chat_id']],
     ['the same agent twice', { validator2: { endpoint: 'http://AGENT_1_IP:8080' } }, ['/validator2/endpoint']],
-    ['both a secret file and insecure_no_auth', { auth_secret_file: '/etc/failover/secret', insecure_no_auth: true }, ['/insecure_no_auth']],
+    [
+      'both a secret file and insecure_no_auth',
+      { auth_secret_file: '/etc/failover/secret', insecure_no_auth: true },
+      ['/insecure_no_auth'],
+    ],
   ])('refuses %s', (_name, change, paths) => {
     const problems = problemsOf(resolveManagerConfigFile({ raw: { ...goManager, ...change } }));
     expect(problems.map((problem) => problem.path).sort()).toEqual([...paths].sort());
   });
 
   it.each([
-    ['no staked identity', { validator_identity: undefined }, '/validator_identity', 'is required: the staked identity pubkey, whose tower the agent finds, verifies and backs up'],
-    ['no tower file path and no ledger path', { tower_file_path: undefined }, '/tower_file_path', 'is required when ledger_path is not set: the agent must know where the tower file is'],
+    [
+      'no staked identity',
+      { validator_identity: undefined },
+      '/validator_identity',
+      'is required: the staked identity pubkey, whose tower the agent finds, verifies and backs up',
+    ],
+    [
+      'no tower file path and no ledger path',
+      { tower_file_path: undefined },
+      '/tower_file_path',
+      'is required when ledger_path is not set: the agent must know where the tower file is',
+    ],
   ])('refuses an agent config with %s, at its path', (_name, change, path, message) => {
     const problems = problemsOf(resolveAgentConfigFile({ raw: { ...goAgent, ...change } }));
     expect(problems).toEqual([{ path, message }]);
@@ -181,7 +229,9 @@ describe('problems', () => {
   });
 
   it('refuses a file that is not an object', () => {
-    expect(problemsOf(resolveAgentConfigFile({ raw: [1, 2] }))).toEqual([{ path: '', message: 'the config must be a JSON object ({ ... })' }]);
+    expect(problemsOf(resolveAgentConfigFile({ raw: [1, 2] }))).toEqual([
+      { path: '', message: 'the config must be a JSON object ({ ... })' },
+    ]);
   });
 });
 
@@ -203,7 +253,10 @@ describe('precedence: flags > env > file > defaults', () => {
     ['env', { VALIDATOR_RPC: 'http://10.0.0.5:8899' }, {}, 'http://10.0.0.5:8899'],
     ['flag', { VALIDATOR_RPC: 'http://10.0.0.5:8899' }, { rpc: 'http://10.0.0.6:8899' }, 'http://10.0.0.6:8899'],
   ])('agent local_rpc from %s', (_name, env, flags, expected) => {
-    expect(configOf(resolveAgentConfigFile({ raw: { ...agentNeeds, local_rpc: 'http://127.0.0.1:8899' }, env, flags })).localRpc).toBe(expected);
+    expect(
+      configOf(resolveAgentConfigFile({ raw: { ...agentNeeds, local_rpc: 'http://127.0.0.1:8899' }, env, flags }))
+        .localRpc,
+    ).toBe(expected);
   });
 
   it('takes the manager endpoints, interval and misses from flags even with a config file', () => {
@@ -214,17 +267,26 @@ describe('precedence: flags > env > file > defaults', () => {
         flags: { active: 'http://AGENT_2_IP:8080', interval: '2s', misses: '3' },
       }),
     );
-    expect(config).toMatchObject({ initialActive: 'validator2', heartbeatIntervalMs: 2000, missesBeforeFailover: 3, logFile: '/var/log/m.log' });
+    expect(config).toMatchObject({
+      initialActive: 'validator2',
+      heartbeatIntervalMs: 2000,
+      missesBeforeFailover: 3,
+      logFile: '/var/log/m.log',
+    });
   });
 
   it('runs the manager from --active and --passive alone, as the Go tool did', () => {
-    const config = configOf(resolveManagerConfigFile({ flags: { active: 'http://h1:8080', passive: 'http://h2:8080' } }));
+    const config = configOf(
+      resolveManagerConfigFile({ flags: { active: 'http://h1:8080', passive: 'http://h2:8080' } }),
+    );
     expect(config.validators.map((node) => node.endpoint)).toEqual(['http://h1:8080', 'http://h2:8080']);
     expect(config.initialActive).toBe('validator1');
   });
 
   it('names the env variable or flag a bad value came from', () => {
-    const problems = problemsOf(resolveManagerConfigFile({ raw: goManager, env: { DRY_RUN: 'maybe' }, flags: { timeout: '5', misses: 'many' } }));
+    const problems = problemsOf(
+      resolveManagerConfigFile({ raw: goManager, env: { DRY_RUN: 'maybe' }, flags: { timeout: '5', misses: 'many' } }),
+    );
     expect(formatProblems(problems).split('\n')).toEqual([
       'dry_run: "maybe" is not a boolean; write true or false (from env DRY_RUN)',
       'misses_before_failover: expected integer (from --misses)',
@@ -243,13 +305,17 @@ describe('loading from disk', () => {
   it('loads a file and applies env and flags', async () => {
     const file = join(dir, 'validator-config.json');
     writeFileSync(file, JSON.stringify(goAgent));
-    const config = configOf(await loadAgentConfig({ file, env: { VALIDATOR_LISTEN: '127.0.0.1:9000' }, flags: { 'log-format': 'json' } }));
+    const config = configOf(
+      await loadAgentConfig({ file, env: { VALIDATOR_LISTEN: '127.0.0.1:9000' }, flags: { 'log-format': 'json' } }),
+    );
     expect(config).toMatchObject({ listenAddr: '127.0.0.1:9000', logFormat: 'json' });
   });
 
   it('names the path of a missing file', async () => {
     const file = join(dir, 'nope.json');
-    expect(problemsOf(await loadManagerConfig({ file, env: {} }))).toEqual([{ path: '', message: `config file ${file} does not exist` }]);
+    expect(problemsOf(await loadManagerConfig({ file, env: {} }))).toEqual([
+      { path: '', message: `config file ${file} does not exist` },
+    ]);
   });
 
   it('reports line and column of malformed JSON without quoting the file', async () => {
@@ -265,6 +331,8 @@ describe('loading from disk', () => {
     const file = join(dir, 'locked.json');
     writeFileSync(file, '{}');
     chmodSync(file, 0o000);
-    expect(problemsOf(await loadAgentConfig({ file, env: {} }))[0]?.message).toBe(`config file ${file} is not readable by this user`);
+    expect(problemsOf(await loadAgentConfig({ file, env: {} }))[0]?.message).toBe(
+      `config file ${file} is not readable by this user`,
+    );
   });
 });

@@ -17,8 +17,12 @@ describe('generated files', () => {
   });
 
   it('documents every config key with a description', () => {
-    const schemas = JSON.parse(read('schemas', 'manager-config.schema.json')) as { properties: Record<string, { description?: string }> };
-    const undocumented = Object.entries(schemas.properties).filter(([, property]) => property.description === undefined);
+    const schemas = JSON.parse(read('schemas', 'manager-config.schema.json')) as {
+      properties: Record<string, { description?: string }>;
+    };
+    const undocumented = Object.entries(schemas.properties).filter(
+      ([, property]) => property.description === undefined,
+    );
     expect(undocumented).toEqual([]);
   });
 });

@@ -9,7 +9,9 @@ const request = { secret, method: 'POST', path: '/failover', body: '{"action":"b
 describe('signRequest and verifyRequest', () => {
   it('names the header x-failover-auth and writes v1 t=,n=,s=', () => {
     expect(AUTH_HEADER).toBe('x-failover-auth');
-    expect(signRequest({ ...request, now, nonce: 'nonce-0123456789ab' })).toMatch(/^v1 t=1700000000000,n=nonce-0123456789ab,s=[0-9a-f]{64}$/);
+    expect(signRequest({ ...request, now, nonce: 'nonce-0123456789ab' })).toMatch(
+      /^v1 t=1700000000000,n=nonce-0123456789ab,s=[0-9a-f]{64}$/,
+    );
   });
 
   const header = signRequest({ ...request, now, nonce: 'nonce-0123456789ab' });
@@ -25,8 +27,16 @@ describe('signRequest and verifyRequest', () => {
     ['a tampered body', { body: '{"action":"become_active"}' }, { ok: false, reason: 'bad-signature' }],
     ['a tampered path', { path: '/shutdown' }, { ok: false, reason: 'bad-signature' }],
     ['a tampered method', { method: 'GET' }, { ok: false, reason: 'bad-signature' }],
-    ['another secret', { secret: Buffer.from('another-shared-secret-of-length') }, { ok: false, reason: 'bad-signature' }],
-    ['a moved timestamp', { header: header.replace('t=1700000000000', 't=1700000000001') }, { ok: false, reason: 'bad-signature' }],
+    [
+      'another secret',
+      { secret: Buffer.from('another-shared-secret-of-length') },
+      { ok: false, reason: 'bad-signature' },
+    ],
+    [
+      'a moved timestamp',
+      { header: header.replace('t=1700000000000', 't=1700000000001') },
+      { ok: false, reason: 'bad-signature' },
+    ],
   ])('judges %s', (_name, change, expected) => {
     const input = { ...request, header, now, skewMs: 30_000, replayCache: createReplayCache(), ...change };
     expect(verifyRequest(input)).toEqual(expected);
@@ -41,7 +51,10 @@ describe('signRequest and verifyRequest', () => {
     const replayCache = createReplayCache();
     const signed = signRequest({ ...request, now });
     expect(verifyRequest({ ...request, header: signed, now, replayCache })).toEqual({ ok: true });
-    expect(verifyRequest({ ...request, header: signed, now: now + 1000, replayCache })).toEqual({ ok: false, reason: 'replayed' });
+    expect(verifyRequest({ ...request, header: signed, now: now + 1000, replayCache })).toEqual({
+      ok: false,
+      reason: 'replayed',
+    });
   });
 
   it('does not remember nonces of requests with a bad signature', () => {
@@ -55,13 +68,22 @@ describe('signRequest and verifyRequest', () => {
   it('verifies every request it signs, and no request with a changed part (property)', () => {
     fc.assert(
       fc.property(
-        fc.record({ method: fc.constantFrom('GET', 'POST'), path: fc.webPath(), body: fc.string(), secret: fc.uint8Array({ minLength: 1 }) }),
+        fc.record({
+          method: fc.constantFrom('GET', 'POST'),
+          path: fc.webPath(),
+          body: fc.string(),
+          secret: fc.uint8Array({ minLength: 1 }),
+        }),
         fc.string({ minLength: 1 }),
         (parts, otherBody) => {
           const signed = signRequest({ ...parts, now });
-          expect(verifyRequest({ ...parts, header: signed, now, replayCache: createReplayCache() })).toEqual({ ok: true });
+          expect(verifyRequest({ ...parts, header: signed, now, replayCache: createReplayCache() })).toEqual({
+            ok: true,
+          });
           if (otherBody !== parts.body) {
-            expect(verifyRequest({ ...parts, body: otherBody, header: signed, now, replayCache: createReplayCache() })).toEqual({ ok: false, reason: 'bad-signature' });
+            expect(
+              verifyRequest({ ...parts, body: otherBody, header: signed, now, replayCache: createReplayCache() }),
+            ).toEqual({ ok: false, reason: 'bad-signature' });
           }
         },
       ),
@@ -92,18 +114,21 @@ describe('createReplayCache', () => {
 
   it('never holds more than its cap and never accepts a live nonce twice (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.nat(100)), { maxLength: 60 }), (events) => {
-        const cache = createReplayCache({ maxEntries: 3 });
-        const live = new Map<string, number>();
-        let time = 0;
-        for (const [nonce, step] of events) {
-          time += step;
-          const accepted = cache.remember(nonce, time + 50, time);
-          if ((live.get(nonce) ?? -1) > time) expect(accepted).toBe(false);
-          if (accepted) live.set(nonce, time + 50);
-          expect(cache.size).toBeLessThanOrEqual(3);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.nat(100)), { maxLength: 60 }),
+        (events) => {
+          const cache = createReplayCache({ maxEntries: 3 });
+          const live = new Map<string, number>();
+          let time = 0;
+          for (const [nonce, step] of events) {
+            time += step;
+            const accepted = cache.remember(nonce, time + 50, time);
+            if ((live.get(nonce) ?? -1) > time) expect(accepted).toBe(false);
+            if (accepted) live.set(nonce, time + 50);
+            expect(cache.size).toBeLessThanOrEqual(3);
+          }
+        },
+      ),
     );
   });
 });

@@ -25,7 +25,9 @@ describe('loadSecretFile', () => {
 
   it('warns when the group may read the file', async () => {
     const file = write('0123456789abcdef0123', 0o640);
-    expect((await loadSecretFile(file)).warnings).toEqual([`shared secret file ${file} is readable by its group (mode 0640)`]);
+    expect((await loadSecretFile(file)).warnings).toEqual([
+      `shared secret file ${file} is readable by its group (mode 0640)`,
+    ]);
   });
 
   it.each([

@@ -13,7 +13,8 @@ interface RawAnswer {
   body: string;
 }
 
-const isRaw = (answer: Answer): answer is RawAnswer => typeof answer === 'object' && typeof answer.status === 'number' && typeof answer.body === 'string';
+const isRaw = (answer: Answer): answer is RawAnswer =>
+  typeof answer === 'object' && typeof answer.status === 'number' && typeof answer.body === 'string';
 
 interface FakeRpc {
   readonly url: string;
@@ -76,7 +77,8 @@ const NODE = '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU';
 const TIMEOUT_MS = 2_000;
 
 /** A client over `urls` with a deadline no test here reaches. */
-const clientOf = (first: string, ...rest: string[]): SolanaRpc => createSolanaRpc({ endpoints: [first, ...rest], timeoutMs: TIMEOUT_MS });
+const clientOf = (first: string, ...rest: string[]): SolanaRpc =>
+  createSolanaRpc({ endpoints: [first, ...rest], timeoutMs: TIMEOUT_MS });
 
 describe('one endpoint', () => {
   it('reads the processed slot, asking with the processed commitment', async () => {
@@ -85,18 +87,24 @@ describe('one endpoint', () => {
     expect(node.params).toEqual([[{ commitment: 'processed' }]]);
   });
 
-  it('asks for the slot at the commitment a call names, and for the rest at the client\'s', async () => {
+  it("asks for the slot at the commitment a call names, and for the rest at the client's", async () => {
     const epoch = { epoch: 3, absoluteSlot: 1310, slotIndex: 10, slotsInEpoch: 432 };
     const node = await startRpc((method) => (method === 'getSlot' ? { result: 7 } : { result: epoch }));
     const rpc = createSolanaRpc({ endpoints: [node.url], timeoutMs: TIMEOUT_MS, commitment: 'confirmed' });
     await rpc.getSlot('finalized');
     await rpc.getSlot();
     await rpc.getEpochInfo();
-    expect(node.params).toEqual([[{ commitment: 'finalized' }], [{ commitment: 'confirmed' }], [{ commitment: 'confirmed' }]]);
+    expect(node.params).toEqual([
+      [{ commitment: 'finalized' }],
+      [{ commitment: 'confirmed' }],
+      [{ commitment: 'confirmed' }],
+    ]);
   });
 
   it('reads the identity and the version', async () => {
-    const node = await startRpc((method) => ({ result: method === 'getIdentity' ? { identity: 'Ident1111' } : { 'solana-core': '2.3.1', 'feature-set': 1 } }));
+    const node = await startRpc((method) => ({
+      result: method === 'getIdentity' ? { identity: 'Ident1111' } : { 'solana-core': '2.3.1', 'feature-set': 1 },
+    }));
     const rpc = clientOf(node.url);
     await expect(rpc.getIdentity()).resolves.toEqual({ ok: true, value: 'Ident1111', endpoint: node.url });
     await expect(rpc.getVersion()).resolves.toEqual({ ok: true, value: '2.3.1', endpoint: node.url });
@@ -115,14 +123,23 @@ describe('one endpoint', () => {
 
   it('gives the code of a method the node does not have', async () => {
     const node = await startRpc(() => ({ error: { code: -32601, message: 'Method not found' } }));
-    await expect(clientOf(node.url).getEpochInfo()).resolves.toMatchObject({ ok: false, reason: 'rpc_error', code: -32601 });
+    await expect(clientOf(node.url).getEpochInfo()).resolves.toMatchObject({
+      ok: false,
+      reason: 'rpc_error',
+      code: -32601,
+    });
   });
 
   it('answers within its deadline when the RPC accepts the request but never answers', async () => {
     const node = await startRpc(() => 'hang');
     const started = performance.now();
     const result = await createSolanaRpc({ endpoints: [node.url], timeoutMs: 150 }).getHealth();
-    expect(result).toEqual({ ok: false, reason: 'timeout', message: `getHealth on ${node.url}: no answer within 150 ms`, endpoint: node.url });
+    expect(result).toEqual({
+      ok: false,
+      reason: 'timeout',
+      message: `getHealth on ${node.url}: no answer within 150 ms`,
+      endpoint: node.url,
+    });
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
@@ -154,7 +171,9 @@ describe('one endpoint', () => {
     ['delinquent', true],
   ] as const)('finds a vote account listed as %s', async (list, delinquent) => {
     const entry = { votePubkey: VOTE, nodePubkey: NODE, lastVote: 900, rootSlot: 868, activatedStake: 5 };
-    const node = await startRpc(() => ({ result: { current: list === 'current' ? [entry] : [], delinquent: list === 'delinquent' ? [entry] : [] } }));
+    const node = await startRpc(() => ({
+      result: { current: list === 'current' ? [entry] : [], delinquent: list === 'delinquent' ? [entry] : [] },
+    }));
     const rpc = clientOf(node.url);
     await expect(rpc.getVoteAccount(VOTE)).resolves.toEqual({
       ok: true,
@@ -167,16 +186,25 @@ describe('one endpoint', () => {
 
   it('answers undefined for a vote account the cluster does not know', async () => {
     const node = await startRpc(() => ({ result: { current: [], delinquent: [] } }));
-    await expect(clientOf(node.url).getVoteAccount(VOTE)).resolves.toEqual({ ok: true, value: undefined, endpoint: node.url });
+    await expect(clientOf(node.url).getVoteAccount(VOTE)).resolves.toEqual({
+      ok: true,
+      value: undefined,
+      endpoint: node.url,
+    });
   });
 
   it('turns leader schedule indexes into absolute slots of the current epoch', async () => {
     const node = await startRpc((method) => {
-      if (method === 'getEpochInfo') return { result: { epoch: 3, absoluteSlot: 1310, slotIndex: 10, slotsInEpoch: 432 } };
+      if (method === 'getEpochInfo')
+        return { result: { epoch: 3, absoluteSlot: 1310, slotIndex: 10, slotsInEpoch: 432 } };
       if (method === 'getLeaderSchedule') return { result: { [NODE]: [12, 4, 5] } };
       return { error: { message: 'unexpected' } };
     });
-    await expect(clientOf(node.url).getLeaderSlots(NODE)).resolves.toEqual({ ok: true, value: [1304, 1305, 1312], endpoint: node.url });
+    await expect(clientOf(node.url).getLeaderSlots(NODE)).resolves.toEqual({
+      ok: true,
+      value: [1304, 1305, 1312],
+      endpoint: node.url,
+    });
   });
 
   it("reads the gossip table into core's gossip nodes, leaving out nodes without a gossip address", async () => {
@@ -243,16 +271,28 @@ describe('a list of endpoints', () => {
   });
 
   it('returns a JSON-RPC error as the answer, without trying the next endpoint', async () => {
-    const [a, b] = [await startRpc(() => ({ error: { code: -32005, message: 'Node is behind by 200 slots' } })), await startRpc(() => ({ result: 'ok' }))];
+    const [a, b] = [
+      await startRpc(() => ({ error: { code: -32005, message: 'Node is behind by 200 slots' } })),
+      await startRpc(() => ({ result: 'ok' })),
+    ];
     const rpc = clientOf(a.url, b.url);
-    await expect(rpc.getHealth()).resolves.toMatchObject({ ok: false, reason: 'rpc_error', code: -32005, endpoint: a.url });
+    await expect(rpc.getHealth()).resolves.toMatchObject({
+      ok: false,
+      reason: 'rpc_error',
+      code: -32005,
+      endpoint: a.url,
+    });
     await expect(rpc.getHealth()).resolves.toMatchObject({ ok: false, endpoint: a.url });
     expect(b.calls).toEqual([]);
   });
 
   it('returns a result of the wrong shape as malformed from the endpoint that sent it, without trying the next', async () => {
     const [a, b] = [await startRpc(() => ({ result: 'soon' })), await startRpc(() => ({ result: 2 }))];
-    await expect(clientOf(a.url, b.url).getSlot()).resolves.toMatchObject({ ok: false, reason: 'malformed', endpoint: a.url });
+    await expect(clientOf(a.url, b.url).getSlot()).resolves.toMatchObject({
+      ok: false,
+      reason: 'malformed',
+      endpoint: a.url,
+    });
     expect(b.calls).toEqual([]);
   });
 
@@ -260,7 +300,12 @@ describe('a list of endpoints', () => {
     const [a, b] = [await startRpc(() => 'hang'), await startRpc(() => ({ result: 2 }))];
     const rpc = createSolanaRpc({ endpoints: [a.url, b.url], timeoutMs: 200 });
     const started = performance.now();
-    await expect(rpc.getSlot()).resolves.toEqual({ ok: false, reason: 'timeout', message: `getSlot on ${a.url}: no answer within 200 ms`, endpoint: a.url });
+    await expect(rpc.getSlot()).resolves.toEqual({
+      ok: false,
+      reason: 'timeout',
+      message: `getSlot on ${a.url}: no answer within 200 ms`,
+      endpoint: a.url,
+    });
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(b.calls).toEqual([]);
     await expect(rpc.getSlot()).resolves.toEqual({ ok: true, value: 2, endpoint: b.url });

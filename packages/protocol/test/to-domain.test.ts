@@ -1,5 +1,10 @@
 import { DEFAULT_PLAN_TIMEOUTS, DEFAULT_VOTE_PROOF_RULES } from '@failover/core';
-import { toManagerMachineOptions, toNodeStatus, toUnreachableReason, resolveManagerConfigFile } from '@failover/protocol';
+import {
+  toManagerMachineOptions,
+  toNodeStatus,
+  toUnreachableReason,
+  resolveManagerConfigFile,
+} from '@failover/protocol';
 import type { AgentCallError, StatusResponse } from '@failover/protocol';
 
 const wire: StatusResponse = {
@@ -38,14 +43,21 @@ describe('toNodeStatus', () => {
   // Regression: process_healthy was read as the getHealth answer and is_healthy dropped, so an RPC-unhealthy passive looked healthy.
   it.each([
     ['getHealth fails while the process runs', { is_healthy: false }, { processHealthy: true, rpcHealthy: false }],
-    ['the agent sees a crash loop while getHealth answers', { process_healthy: false }, { processHealthy: false, rpcHealthy: true }],
+    [
+      'the agent sees a crash loop while getHealth answers',
+      { process_healthy: false },
+      { processHealthy: false, rpcHealthy: true },
+    ],
   ])('keeps the process check and getHealth apart when %s', (_name, fields, expected) => {
     expect(toNodeStatus({ ...wire, ...fields })).toMatchObject(expected);
   });
 
   // F3: a promotion that failed with its undo is reported distinctly, so the manager never takes it for a voter.
   it('carries the role unconfirmed to the domain, with is_active still true', () => {
-    expect(toNodeStatus({ ...wire, is_active: true, role: 'unconfirmed' })).toMatchObject({ isActive: true, role: 'unconfirmed' });
+    expect(toNodeStatus({ ...wire, is_active: true, role: 'unconfirmed' })).toMatchObject({
+      isActive: true,
+      role: 'unconfirmed',
+    });
   });
 
   it.each([0, -62135596800])('reads last_tower_backup %d (the Go zero time) as never', (value) => {
@@ -67,7 +79,14 @@ describe('toUnreachableReason', () => {
 describe('toManagerMachineOptions', () => {
   it('carries the config values core decides with', () => {
     const result = resolveManagerConfigFile({
-      raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' }, misses_before_failover: 3, slot_diff_threshold: 50, stale_vote_slot_threshold: 200, failover_cooldown: '1m' },
+      raw: {
+        validator1: { endpoint: 'http://a' },
+        validator2: { endpoint: 'http://b' },
+        misses_before_failover: 3,
+        slot_diff_threshold: 50,
+        stale_vote_slot_threshold: 200,
+        failover_cooldown: '1m',
+      },
       flags: { passive: 'http://a' },
     });
     if (!result.ok) throw new Error('config did not load');
@@ -83,15 +102,29 @@ describe('toManagerMachineOptions', () => {
 
   // Regression: the file's default stale_vote_slot_threshold was 150 and core's 128, so embedding core and running the manager proved differently.
   it('gives core the same proof threshold and step limits whether the file sets them or not', () => {
-    const result = resolveManagerConfigFile({ raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' } }, env: {} });
+    const result = resolveManagerConfigFile({
+      raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' } },
+      env: {},
+    });
     if (!result.ok) throw new Error('config did not load');
     const options = toManagerMachineOptions(result.config);
     expect(options.voteProof?.staleVoteSlotThreshold).toBe(DEFAULT_VOTE_PROOF_RULES.staleVoteSlotThreshold);
-    expect(options.planTimeouts).toEqual({ demoteMs: DEFAULT_PLAN_TIMEOUTS.demoteMs, promoteMs: DEFAULT_PLAN_TIMEOUTS.promoteMs });
+    expect(options.planTimeouts).toEqual({
+      demoteMs: DEFAULT_PLAN_TIMEOUTS.demoteMs,
+      promoteMs: DEFAULT_PLAN_TIMEOUTS.promoteMs,
+    });
   });
 
   it('maps demote_timeout and promote_timeout to the plan step limits', () => {
-    const result = resolveManagerConfigFile({ raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' }, demote_timeout: '15m', promote_timeout: '20m' }, env: {} });
+    const result = resolveManagerConfigFile({
+      raw: {
+        validator1: { endpoint: 'http://a' },
+        validator2: { endpoint: 'http://b' },
+        demote_timeout: '15m',
+        promote_timeout: '20m',
+      },
+      env: {},
+    });
     if (!result.ok) throw new Error('config did not load');
     expect(toManagerMachineOptions(result.config).planTimeouts).toEqual({ demoteMs: 900_000, promoteMs: 1_200_000 });
   });

@@ -47,7 +47,9 @@ export function readAgentLog(file: string): AgentLogLine[] {
 /** Every command that ended at or after `since`, in order. */
 export function commandRuns(lines: readonly AgentLogLine[], since: number): CommandRun[] {
   return lines
-    .filter((l) => l.time >= since && typeof l.fields['command'] === 'string' && typeof l.fields['duration_ms'] === 'number')
+    .filter(
+      (l) => l.time >= since && typeof l.fields['command'] === 'string' && typeof l.fields['duration_ms'] === 'number',
+    )
     .map((l) => ({
       command: l.fields['command'] as string,
       endedAt: l.time,

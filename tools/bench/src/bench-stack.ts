@@ -41,7 +41,8 @@ export function projectTiming(): DetectionTiming {
     return ms;
   };
   const misses: unknown = keys.misses_before_failover.default;
-  if (typeof misses !== 'number') throw new Error('the manager config schema has no default for misses_before_failover');
+  if (typeof misses !== 'number')
+    throw new Error('the manager config schema has no default for misses_before_failover');
   return {
     heartbeatMs: duration(keys.heartbeat_interval.default, 'heartbeat_interval'),
     misses,
@@ -52,7 +53,11 @@ export function projectTiming(): DetectionTiming {
 /** True when this project's detection defaults are the Go tool's. */
 export function defaultsMatchGoTool(): boolean {
   const ours = projectTiming();
-  return ours.heartbeatMs === GO_TOOL_TIMING.heartbeatMs && ours.misses === GO_TOOL_TIMING.misses && ours.requestTimeoutMs === GO_TOOL_TIMING.requestTimeoutMs;
+  return (
+    ours.heartbeatMs === GO_TOOL_TIMING.heartbeatMs &&
+    ours.misses === GO_TOOL_TIMING.misses &&
+    ours.requestTimeoutMs === GO_TOOL_TIMING.requestTimeoutMs
+  );
 }
 
 /** The profiles by name: the program's defaults, the Go tool's written out, and a documented fast one. */
@@ -60,12 +65,29 @@ export function timingProfile(name: TimingProfile['name']): TimingProfile {
   switch (name) {
     case 'default': {
       const t = projectTiming();
-      return { name, ...t, usesProgramDefaults: true, label: `project defaults (keys omitted): heartbeat ${t.heartbeatMs} ms × ${t.misses} misses, request timeout ${t.requestTimeoutMs} ms` };
+      return {
+        name,
+        ...t,
+        usesProgramDefaults: true,
+        label: `project defaults (keys omitted): heartbeat ${t.heartbeatMs} ms × ${t.misses} misses, request timeout ${t.requestTimeoutMs} ms`,
+      };
     }
     case 'go':
-      return { name, ...GO_TOOL_TIMING, usesProgramDefaults: false, label: 'Go tool defaults, written out: heartbeat 5000 ms × 5 misses, request timeout 5000 ms' };
+      return {
+        name,
+        ...GO_TOOL_TIMING,
+        usesProgramDefaults: false,
+        label: 'Go tool defaults, written out: heartbeat 5000 ms × 5 misses, request timeout 5000 ms',
+      };
     case 'fast':
-      return { name, heartbeatMs: 1000, misses: 3, requestTimeoutMs: 1000, usesProgramDefaults: false, label: 'fast profile: heartbeat 1000 ms × 3 misses, request timeout 1000 ms' };
+      return {
+        name,
+        heartbeatMs: 1000,
+        misses: 3,
+        requestTimeoutMs: 1000,
+        usesProgramDefaults: false,
+        label: 'fast profile: heartbeat 1000 ms × 3 misses, request timeout 1000 ms',
+      };
   }
 }
 
@@ -75,7 +97,14 @@ export function detectionBudgetMs(profile: DetectionTiming): number {
 }
 
 /** Keys a profile that uses the program's defaults leaves out of `manager-config.json`. */
-const TIMING_KEYS = ['heartbeat_interval', 'slot_check_interval', 'misses_before_failover', 'request_timeout', 'slot_diff_threshold', 'stale_vote_slot_threshold'];
+const TIMING_KEYS = [
+  'heartbeat_interval',
+  'slot_check_interval',
+  'misses_before_failover',
+  'request_timeout',
+  'slot_diff_threshold',
+  'stale_vote_slot_threshold',
+];
 
 /** Options of {@link startBenchStack}. */
 export interface BenchStackOptions {
@@ -130,7 +159,10 @@ export async function waitUntilSteady(stack: Stack, active: 0 | 1, timeoutMs: nu
       last = status.message;
     } else {
       const activeNode = status.nodes.find((n) => n.node === nodeId(active));
-      const voting = await stack.agents[active].validator.status().then((s) => s.voting, () => false);
+      const voting = await stack.agents[active].validator.status().then(
+        (s) => s.voting,
+        () => false,
+      );
       last = `state ${status.state}, hold ${status.hold ?? 'none'}, active ${status.active ?? 'unknown'}, healthy ${status.nodes.map((n) => `${n.node}=${n.healthy}`).join(' ')}, voting ${voting}`;
       const ready =
         status.state === 'monitoring' &&
@@ -143,7 +175,9 @@ export async function waitUntilSteady(stack: Stack, active: 0 | 1, timeoutMs: nu
     }
     await sleep(250);
   }
-  throw new Error(`the pair did not become steady with ${nodeId(active)} active within ${timeoutMs} ms (last: ${last})`);
+  throw new Error(
+    `the pair did not become steady with ${nodeId(active)} active within ${timeoutMs} ms (last: ${last})`,
+  );
 }
 
 /** The agent's JSON log lines so far. */

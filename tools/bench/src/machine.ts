@@ -46,7 +46,9 @@ export function describeBuilds(): string {
 
 /** Writes a benchmark's heading: its name, the machine and the load at the start. */
 export function printHeader(name: string, settings: string): void {
-  process.stdout.write(`\n## ${name}\n\n${settings}\nmachine: ${describeMachine()}\ncode: ${describeBuilds()}\nload average at start (1/5/15 min): ${describeLoad()}\n\n`);
+  process.stdout.write(
+    `\n## ${name}\n\n${settings}\nmachine: ${describeMachine()}\ncode: ${describeBuilds()}\nload average at start (1/5/15 min): ${describeLoad()}\n\n`,
+  );
 }
 
 /** Writes the load at the end, so a reader can tell whether other work ran meanwhile. */

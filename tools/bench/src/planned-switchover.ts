@@ -50,7 +50,11 @@ async function measureOne(stack: Stack, from: 0 | 1): Promise<SwitchoverSample> 
   const startSlot = await stack.cluster.slot();
   const requestedAt = Date.now();
   const lines: SwitchoverLine[] = [];
-  for await (const line of requestSwitchover(stack.manager.control, { reason: 'benchmark: planned switchover', wait_for_leader_gap_slots: 0 })) lines.push(line);
+  for await (const line of requestSwitchover(stack.manager.control, {
+    reason: 'benchmark: planned switchover',
+    wait_for_leader_gap_slots: 0,
+  }))
+    lines.push(line);
   const done = lines.find((l) => l.type === 'done');
   if (done?.type !== 'done' || done.outcome !== 'completed') {
     const refused = lines.find((l) => l.type === 'refused');
@@ -65,11 +69,16 @@ async function measureOne(stack: Stack, from: 0 | 1): Promise<SwitchoverSample> 
   }
   const demotion = demotionSince(agentLog(stack, oldActive), requestedAt);
   const promotion = promotionSince(agentLog(stack, newActive), requestedAt);
-  if (demotion === undefined || promotion === undefined) throw new Error(`the agents' logs lack the ${demotion === undefined ? 'demotion' : 'promotion'} of this switchover`);
+  if (demotion === undefined || promotion === undefined)
+    throw new Error(
+      `the agents' logs lack the ${demotion === undefined ? 'demotion' : 'promotion'} of this switchover`,
+    );
   // The first vote of the new active must land before the gap can be read.
   let handover;
   for (let i = 0; i < 50 && handover === undefined; i++) {
-    handover = (await stack.cluster.judge.gaps()).handovers.find((g) => g.fromValidator === oldActive.name && g.toValidator === newActive.name && (g.toSlot ?? 0) > startSlot);
+    handover = (await stack.cluster.judge.gaps()).handovers.find(
+      (g) => g.fromValidator === oldActive.name && g.toValidator === newActive.name && (g.toSlot ?? 0) > startSlot,
+    );
     if (handover === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const identityCommandsMs = demotion.removeIdentityMs + promotion.setIdentityMs;
@@ -89,7 +98,11 @@ async function measureOne(stack: Stack, from: 0 | 1): Promise<SwitchoverSample> 
 }
 
 /** Runs `runs` switchovers, alternating direction; prints one line per run. */
-export async function benchPlannedSwitchover(profile: TimingProfile, runs: number, slotMs: number): Promise<SwitchoverSample[]> {
+export async function benchPlannedSwitchover(
+  profile: TimingProfile,
+  runs: number,
+  slotMs: number,
+): Promise<SwitchoverSample[]> {
   const stack = await startBenchStack(profile, { slotMs });
   const samples: SwitchoverSample[] = [];
   try {
@@ -107,7 +120,9 @@ export async function benchPlannedSwitchover(profile: TimingProfile, runs: numbe
       active = active === 0 ? 1 : 0;
     }
     const violations = await stack.cluster.judge.violations();
-    process.stdout.write(`  judge: ${violations.length} violations over ${runs} switchovers${violations.length > 0 ? `: ${JSON.stringify(violations)}` : ''}\n`);
+    process.stdout.write(
+      `  judge: ${violations.length} violations over ${runs} switchovers${violations.length > 0 ? `: ${JSON.stringify(violations)}` : ''}\n`,
+    );
   } finally {
     await stack.stop();
   }
@@ -127,15 +142,44 @@ export function switchoverTable(samples: readonly SwitchoverSample[], slotMs: nu
   const table = markdownTable(
     ['quantity (ms unless noted)', 'median', 'p95', 'min', 'max'],
     [
-      row('**voting gap, slots** (judge)', samples.map((s) => s.gapSlots)),
-      row('voting gap, ms (judge)', samples.map((s) => s.gapMs)),
-      row('switchover total (manager, accepted → done)', samples.map((s) => s.totalMs)),
-      ...stepNames.map((step) => row(`  step: ${step}`, samples.map((s) => s.steps[step] ?? 0))),
-      row('  new active, by its agent: whole role change', samples.map((s) => s.agentPromoteMs)),
-      row('  new active, by its agent: tower restore', samples.map((s) => s.towerRestoreMs)),
-      row('identity commands (remove + set-identity)', samples.map((s) => s.identityCommandsMs)),
-      row('**orchestration overhead** (total − identity commands)', samples.map((s) => s.overheadMs)),
-      row('critical-path overhead (demote start → set-identity done − commands)', samples.map((s) => s.criticalOverheadMs)),
+      row(
+        '**voting gap, slots** (judge)',
+        samples.map((s) => s.gapSlots),
+      ),
+      row(
+        'voting gap, ms (judge)',
+        samples.map((s) => s.gapMs),
+      ),
+      row(
+        'switchover total (manager, accepted → done)',
+        samples.map((s) => s.totalMs),
+      ),
+      ...stepNames.map((step) =>
+        row(
+          `  step: ${step}`,
+          samples.map((s) => s.steps[step] ?? 0),
+        ),
+      ),
+      row(
+        '  new active, by its agent: whole role change',
+        samples.map((s) => s.agentPromoteMs),
+      ),
+      row(
+        '  new active, by its agent: tower restore',
+        samples.map((s) => s.towerRestoreMs),
+      ),
+      row(
+        'identity commands (remove + set-identity)',
+        samples.map((s) => s.identityCommandsMs),
+      ),
+      row(
+        '**orchestration overhead** (total − identity commands)',
+        samples.map((s) => s.overheadMs),
+      ),
+      row(
+        'critical-path overhead (demote start → set-identity done − commands)',
+        samples.map((s) => s.criticalOverheadMs),
+      ),
     ],
   );
   return (
@@ -147,13 +191,18 @@ export function switchoverTable(samples: readonly SwitchoverSample[], slotMs: nu
 
 /** Runs the benchmark from the command line. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const { values } = parseArgs({ args: [...argv], options: { runs: { type: 'string' }, profile: { type: 'string' }, 'slot-ms': { type: 'string' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { runs: { type: 'string' }, profile: { type: 'string' }, 'slot-ms': { type: 'string' } },
+  });
   const runs = Number(values.runs ?? 20);
   const slotMs = Number(values['slot-ms'] ?? 400);
   const name = values.profile ?? 'default';
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got '${values.runs}'`);
-  if (!Number.isInteger(slotMs) || slotMs < 20) throw new Error(`--slot-ms: expected an integer ≥ 20, got '${values['slot-ms']}'`);
-  if (name !== 'default' && name !== 'go' && name !== 'fast') throw new Error(`--profile: unknown profile '${name}' (default, go, fast)`);
+  if (!Number.isInteger(slotMs) || slotMs < 20)
+    throw new Error(`--slot-ms: expected an integer ≥ 20, got '${values['slot-ms']}'`);
+  if (name !== 'default' && name !== 'go' && name !== 'fast')
+    throw new Error(`--profile: unknown profile '${name}' (default, go, fast)`);
   const profile = timingProfile(name);
   printHeader('Planned switchover', `${profile.label}; ${runs} runs; ${slotMs} ms slots; wait_for_leader_gap_slots 0`);
   const samples = await benchPlannedSwitchover(profile, runs, slotMs);

@@ -58,7 +58,8 @@ export function readProc(pid: number): ProcSample {
 export function cpuPercent(first: ProcSample, last: ProcSample, includeChildren = false): number {
   const seconds = (last.at - first.at) / 1000;
   if (seconds <= 0) return Number.NaN;
-  const used = last.cpuSeconds - first.cpuSeconds + (includeChildren ? last.childCpuSeconds - first.childCpuSeconds : 0);
+  const used =
+    last.cpuSeconds - first.cpuSeconds + (includeChildren ? last.childCpuSeconds - first.childCpuSeconds : 0);
   return (100 * used) / seconds;
 }
 

@@ -20,7 +20,10 @@ export interface ProgramUsage {
 }
 
 /** Samples `programs` once per second for `seconds`. */
-export async function sampleUsage(programs: ReadonlyArray<{ name: string; process: ManagedProcess }>, seconds: number): Promise<ProgramUsage[]> {
+export async function sampleUsage(
+  programs: ReadonlyArray<{ name: string; process: ManagedProcess }>,
+  seconds: number,
+): Promise<ProgramUsage[]> {
   const usage = programs.map((p) => ({ name: p.name, pid: p.process.pid, samples: [] as ProcSample[] }));
   for (const u of usage) if (u.pid === undefined) throw new Error(`${u.name} is not running`);
   const end = Date.now() + seconds * 1000;
@@ -34,7 +37,14 @@ export async function sampleUsage(programs: ReadonlyArray<{ name: string; proces
 /** The table: RSS now and at peak, CPU of the process and with the commands it ran. */
 export function usageTable(usage: readonly ProgramUsage[]): string {
   return markdownTable(
-    ['program', 'RSS at end (MiB)', 'RSS max sampled (MiB)', 'peak RSS, VmHWM (MiB)', 'CPU % of one core', 'CPU % incl. commands it ran'],
+    [
+      'program',
+      'RSS at end (MiB)',
+      'RSS max sampled (MiB)',
+      'peak RSS, VmHWM (MiB)',
+      'CPU % of one core',
+      'CPU % incl. commands it ran',
+    ],
     usage.map((u) => {
       const first = u.samples[0]!;
       const last = u.samples.at(-1)!;
@@ -52,12 +62,18 @@ export function usageTable(usage: readonly ProgramUsage[]): string {
 
 /** Runs the benchmark from the command line. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const { values } = parseArgs({ args: [...argv], options: { seconds: { type: 'string' }, 'slot-ms': { type: 'string' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { seconds: { type: 'string' }, 'slot-ms': { type: 'string' } },
+  });
   const seconds = Number(values.seconds ?? 60);
   const slotMs = Number(values['slot-ms'] ?? 400);
   if (!(seconds >= 5)) throw new Error(`--seconds: expected a number ≥ 5, got '${values.seconds}'`);
   const profile = timingProfile('default');
-  printHeader('Agent and manager resource use', `${profile.label}; pair steady (v1 active, v2 passive); ${slotMs} ms slots; sampled every 1 s for ${seconds} s from /proc/PID/status and /proc/PID/stat`);
+  printHeader(
+    'Agent and manager resource use',
+    `${profile.label}; pair steady (v1 active, v2 passive); ${slotMs} ms slots; sampled every 1 s for ${seconds} s from /proc/PID/status and /proc/PID/stat`,
+  );
   const stack = await startBenchStack(profile, { slotMs });
   try {
     await waitUntilSteady(stack, 0, 120_000);
@@ -69,7 +85,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       ],
       seconds,
     );
-    process.stdout.write(`${usageTable(usage)}\n\ntarget: agent RSS ≤ 100 MB (10^6 bytes) at every sample: ${usage.slice(0, 2).every((u) => u.samples.every((s) => s.rssBytes <= 100e6)) ? 'met' : 'missed'}\n`);
+    process.stdout.write(
+      `${usageTable(usage)}\n\ntarget: agent RSS ≤ 100 MB (10^6 bytes) at every sample: ${usage.slice(0, 2).every((u) => u.samples.every((s) => s.rssBytes <= 100e6)) ? 'met' : 'missed'}\n`,
+    );
   } finally {
     await stack.stop();
   }

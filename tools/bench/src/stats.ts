@@ -27,7 +27,15 @@ export function percentile(values: readonly number[], p: number): number {
 /** Summarises `values`; every field is NaN for an empty list, so a missing measurement shows. */
 export function summarize(values: readonly number[]): Summary {
   if (values.length === 0) {
-    return { count: 0, min: Number.NaN, median: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+    return {
+      count: 0,
+      min: Number.NaN,
+      median: Number.NaN,
+      p95: Number.NaN,
+      p99: Number.NaN,
+      max: Number.NaN,
+      mean: Number.NaN,
+    };
   }
   return {
     count: values.length,

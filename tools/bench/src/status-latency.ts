@@ -33,19 +33,45 @@ export interface LatencyRun {
 
 function runLoadProcess(args: readonly string[]): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', LOAD_SCRIPT, ...args], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`the load generator failed: ${stderr.trim() || error.message}`));
-      else resolve(JSON.parse(stdout) as LoadResult);
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', LOAD_SCRIPT, ...args],
+      { cwd: REPO, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`the load generator failed: ${stderr.trim() || error.message}`));
+        else resolve(JSON.parse(stdout) as LoadResult);
+      },
+    );
   });
 }
 
-async function measure(stack: Stack, agent: StackAgent, endpoint: 'status' | 'health', rate: number, seconds: number): Promise<LatencyRun> {
+async function measure(
+  stack: Stack,
+  agent: StackAgent,
+  endpoint: 'status' | 'health',
+  rate: number,
+  seconds: number,
+): Promise<LatencyRun> {
   const pid = agent.process.pid;
   if (pid === undefined) throw new Error(`agent ${agent.name} is not running`);
   const before = readProc(pid);
-  const result = await runLoadProcess(['--url', agent.url, '--secret-file', stack.secretPath, '--endpoint', endpoint, '--rate', String(rate), '--seconds', String(seconds)]);
-  return { target: `${endpoint === 'status' ? 'POST /status' : 'GET /health'} → agent ${agent.name}`, result, agentCpuPercent: cpuPercent(before, readProc(pid)) };
+  const result = await runLoadProcess([
+    '--url',
+    agent.url,
+    '--secret-file',
+    stack.secretPath,
+    '--endpoint',
+    endpoint,
+    '--rate',
+    String(rate),
+    '--seconds',
+    String(seconds),
+  ]);
+  return {
+    target: `${endpoint === 'status' ? 'POST /status' : 'GET /health'} → agent ${agent.name}`,
+    result,
+    agentCpuPercent: cpuPercent(before, readProc(pid)),
+  };
 }
 
 /** The table: one row per run. */
@@ -71,7 +97,10 @@ export function latencyTable(runs: readonly LatencyRun[]): string {
 
 /** Runs the benchmark from the command line. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const { values } = parseArgs({ args: [...argv], options: { rate: { type: 'string' }, seconds: { type: 'string' }, 'slot-ms': { type: 'string' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { rate: { type: 'string' }, seconds: { type: 'string' }, 'slot-ms': { type: 'string' } },
+  });
   const rate = Number(values.rate ?? 200);
   const seconds = Number(values.seconds ?? 30);
   const slotMs = Number(values['slot-ms'] ?? 400);
@@ -94,7 +123,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     ] as const) {
       const run = await measure(stack, agent, endpoint, rate, seconds);
       runs.push(run);
-      if (run.result.failures.length > 0) process.stdout.write(`  ${run.target}: failures: ${run.result.failures.join(' | ')}\n`);
+      if (run.result.failures.length > 0)
+        process.stdout.write(`  ${run.target}: failures: ${run.result.failures.join(' | ')}\n`);
     }
     // The manager's own heartbeats share the agents with the load: a failover it started means
     // the load made an agent miss heartbeats, which an operator must know before polling /status hard.
@@ -105,7 +135,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const status = runs.filter((r) => r.target.startsWith('POST'));
   const worst = Math.max(...status.map((r) => summarize(r.result.latenciesMs).p99));
-  process.stdout.write(`${latencyTable(runs)}\n\ntarget: /status p99 ≤ 10 ms: worst p99 ${formatNumber(worst, 2)} ms: ${worst <= 10 ? 'met' : 'missed'}\n`);
+  process.stdout.write(
+    `${latencyTable(runs)}\n\ntarget: /status p99 ≤ 10 ms: worst p99 ${formatNumber(worst, 2)} ms: ${worst <= 10 ? 'met' : 'missed'}\n`,
+  );
   printFooter();
 }
 

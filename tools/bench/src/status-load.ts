@@ -27,7 +27,14 @@ export interface LoadResult {
   readonly elapsedMs: number;
 }
 
-async function runLoad(url: string, secret: Buffer, endpoint: 'status' | 'health', rate: number, seconds: number, maxInFlight: number): Promise<LoadResult> {
+async function runLoad(
+  url: string,
+  secret: Buffer,
+  endpoint: 'status' | 'health',
+  rate: number,
+  seconds: number,
+  maxInFlight: number,
+): Promise<LoadResult> {
   const client = createAgentClient({ baseUrl: url, secret, timeoutMs: 5_000 });
   const scheduled = Math.round(rate * seconds);
   const latenciesMs: number[] = [];
@@ -61,19 +68,43 @@ async function runLoad(url: string, secret: Buffer, endpoint: 'status' | 'health
     );
   }
   await Promise.all(pending);
-  return { scheduled, ok, failed, skipped, latenciesMs, failures: [...failures], elapsedMs: performance.now() - started };
+  return {
+    scheduled,
+    ok,
+    failed,
+    skipped,
+    latenciesMs,
+    failures: [...failures],
+    elapsedMs: performance.now() - started,
+  };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { url: { type: 'string' }, 'secret-file': { type: 'string' }, endpoint: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, 'max-in-flight': { type: 'string' } },
+    options: {
+      url: { type: 'string' },
+      'secret-file': { type: 'string' },
+      endpoint: { type: 'string' },
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
+      'max-in-flight': { type: 'string' },
+    },
   });
-  if (values.url === undefined || values['secret-file'] === undefined) throw new Error('--url and --secret-file are required');
+  if (values.url === undefined || values['secret-file'] === undefined)
+    throw new Error('--url and --secret-file are required');
   // The agents use the file's trimmed text as the HMAC key; so must we.
   const secret = Buffer.from(readFileSync(values['secret-file'], 'utf8').trim(), 'utf8');
   const endpoint = values.endpoint ?? 'status';
-  if (endpoint !== 'status' && endpoint !== 'health') throw new Error(`--endpoint: expected status or health, got '${endpoint}'`);
-  const result = await runLoad(values.url, secret, endpoint, Number(values.rate ?? 200), Number(values.seconds ?? 30), Number(values['max-in-flight'] ?? 100));
+  if (endpoint !== 'status' && endpoint !== 'health')
+    throw new Error(`--endpoint: expected status or health, got '${endpoint}'`);
+  const result = await runLoad(
+    values.url,
+    secret,
+    endpoint,
+    Number(values.rate ?? 200),
+    Number(values.seconds ?? 30),
+    Number(values['max-in-flight'] ?? 100),
+  );
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

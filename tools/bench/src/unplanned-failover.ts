@@ -12,7 +12,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Stack } from '@failover/e2e';
 import { toFailoverReport } from '@failover/e2e';
 import { demotionSince, promotionSince } from './agent-log';
-import { agentLog, defaultsMatchGoTool, detectionBudgetMs, startBenchStack, timingProfile, waitUntilSteady, type TimingProfile } from './bench-stack';
+import {
+  agentLog,
+  defaultsMatchGoTool,
+  detectionBudgetMs,
+  startBenchStack,
+  timingProfile,
+  waitUntilSteady,
+  type TimingProfile,
+} from './bench-stack';
 import { printFooter, printHeader } from './machine';
 import { formatMs, summarize } from './stats';
 import { markdownTable } from './table';
@@ -56,22 +64,35 @@ async function measureOne(stack: Stack, from: 0 | 1, profile: TimingProfile): Pr
   await oldActive.validator.crash();
 
   const bound = detectionBudgetMs(profile) + profile.requestTimeoutMs + 120_000;
-  const after = (event: string) => (line: { event: string | undefined; fields: Readonly<Record<string, unknown>>; time: number }) =>
-    line.event === event && (typeof line.fields['at'] === 'number' ? line.fields['at'] : line.time) >= crashAt;
-  const ended = await stack.manager.log.waitFor((line) => after('failover-complete')(line) || after('failover-failed')(line) || after('rolled-back')(line), bound);
+  const after =
+    (event: string) => (line: { event: string | undefined; fields: Readonly<Record<string, unknown>>; time: number }) =>
+      line.event === event && (typeof line.fields['at'] === 'number' ? line.fields['at'] : line.time) >= crashAt;
+  const ended = await stack.manager.log.waitFor(
+    (line) => after('failover-complete')(line) || after('failover-failed')(line) || after('rolled-back')(line),
+    bound,
+  );
   const report = ended === undefined ? undefined : toFailoverReport(ended);
-  if (report?.outcome !== 'failover-complete') throw new Error(`the failover after the crash of ${oldActive.name} did not complete: ${report?.message ?? 'no outcome within the bound'}`);
+  if (report?.outcome !== 'failover-complete')
+    throw new Error(
+      `the failover after the crash of ${oldActive.name} did not complete: ${report?.message ?? 'no outcome within the bound'}`,
+    );
   const started = stack.manager.log.all().find(after('failover-started'));
   if (started === undefined) throw new Error('no failover-started event after the crash');
   const startedAt = started.fields['at'] as number;
 
-  const firstVote = await pollFor(15_000, async () => (await stack.cluster.judge.votes()).find((v) => v.validator === newActive.name && v.landed && v.timeMs > crashAt));
+  const firstVote = await pollFor(15_000, async () =>
+    (await stack.cluster.judge.votes()).find((v) => v.validator === newActive.name && v.landed && v.timeMs > crashAt),
+  );
   if (firstVote === undefined) throw new Error(`${newActive.name} did not vote within 15 s of the failover`);
-  const handover = (await stack.cluster.judge.gaps()).handovers.find((g) => g.fromValidator === oldActive.name && g.toValidator === newActive.name && (g.toSlot ?? 0) > crashSlot);
+  const handover = (await stack.cluster.judge.gaps()).handovers.find(
+    (g) => g.fromValidator === oldActive.name && g.toValidator === newActive.name && (g.toSlot ?? 0) > crashSlot,
+  );
   const promotion = promotionSince(agentLog(stack, newActive), startedAt);
   const demotion = demotionSince(agentLog(stack, oldActive), startedAt);
-  if (promotion === undefined || demotion === undefined) throw new Error(`the agents' logs lack the ${promotion === undefined ? 'promotion' : 'demotion'} of this failover`);
-  const stepMs = (prefix: string): number => report.steps.filter((s) => s.step.startsWith(prefix)).reduce((sum, s) => sum + s.ms, 0);
+  if (promotion === undefined || demotion === undefined)
+    throw new Error(`the agents' logs lack the ${promotion === undefined ? 'promotion' : 'demotion'} of this failover`);
+  const stepMs = (prefix: string): number =>
+    report.steps.filter((s) => s.step.startsWith(prefix)).reduce((sum, s) => sum + s.ms, 0);
   return {
     from: oldActive.name,
     to: newActive.name,
@@ -98,7 +119,11 @@ async function measureOne(stack: Stack, from: 0 | 1, profile: TimingProfile): Pr
 const RUNS_PER_STACK = 4;
 
 /** Runs `runs` crashes with `profile`; prints one line per run and returns the samples. */
-export async function benchUnplannedFailover(profile: TimingProfile, runs: number, slotMs: number): Promise<FailoverSample[]> {
+export async function benchUnplannedFailover(
+  profile: TimingProfile,
+  runs: number,
+  slotMs: number,
+): Promise<FailoverSample[]> {
   const samples: FailoverSample[] = [];
   let violations = 0;
   for (let first = 1; first <= runs; first += RUNS_PER_STACK) {
@@ -170,22 +195,27 @@ async function pollFor<T>(timeoutMs: number, probe: () => Promise<T | undefined>
 export function failoverProfiles(requested: string | undefined): TimingProfile[] {
   const names = requested?.split(',') ?? (defaultsMatchGoTool() ? ['default', 'fast'] : ['default', 'go', 'fast']);
   return names.map((name) => {
-    if (name !== 'default' && name !== 'go' && name !== 'fast') throw new Error(`--profile: unknown profile '${name}' (default, go, fast)`);
+    if (name !== 'default' && name !== 'go' && name !== 'fast')
+      throw new Error(`--profile: unknown profile '${name}' (default, go, fast)`);
     return timingProfile(name);
   });
 }
 
 /** Runs the benchmark from the command line. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const { values } = parseArgs({ args: [...argv], options: { runs: { type: 'string' }, profile: { type: 'string' }, 'slot-ms': { type: 'string' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { runs: { type: 'string' }, profile: { type: 'string' }, 'slot-ms': { type: 'string' } },
+  });
   const runs = Number(values.runs ?? 20);
   const slotMs = Number(values['slot-ms'] ?? 400);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got '${values.runs}'`);
-  if (!Number.isInteger(slotMs) || slotMs < 20) throw new Error(`--slot-ms: expected an integer ≥ 20, got '${values['slot-ms']}'`);
+  if (!Number.isInteger(slotMs) || slotMs < 20)
+    throw new Error(`--slot-ms: expected an integer ≥ 20, got '${values['slot-ms']}'`);
   for (const profile of failoverProfiles(values.profile)) {
     printHeader(
       `Unplanned failover — ${profile.name}`,
-      `${profile.label}; ${runs} runs; ${slotMs} ms slots; the Go tool's defaults are 5000 ms × 5, request timeout 5000 ms (${defaultsMatchGoTool() ? 'the same as this project\'s' : 'different from this project\'s'})`,
+      `${profile.label}; ${runs} runs; ${slotMs} ms slots; the Go tool's defaults are 5000 ms × 5, request timeout 5000 ms (${defaultsMatchGoTool() ? "the same as this project's" : "different from this project's"})`,
     );
     const samples = await benchUnplannedFailover(profile, runs, slotMs);
     process.stdout.write(`\n${failoverTable(profile, samples)}\n`);

@@ -4,9 +4,15 @@ import path from 'node:path';
 import { demotionSince, promotionSince, readAgentLog } from '../src/agent-log';
 
 // Lines as failover-agent writes them with log_format json (shortened), from a crash failover.
-const line = (time: string, msg: string, fields: Record<string, unknown> = {}): string => JSON.stringify({ time: `2026-01-01T00:00:${time}Z`, level: 'info', msg, ...fields });
+const line = (time: string, msg: string, fields: Record<string, unknown> = {}): string =>
+  JSON.stringify({ time: `2026-01-01T00:00:${time}Z`, level: 'info', msg, ...fields });
 const command = (time: string, name: string, ms: number, exitCode: number): string =>
-  line(time, `${name} ${exitCode === 0 ? 'succeeded' : 'failed'}`, { command: name, exit_code: exitCode, duration_ms: ms, timed_out: false });
+  line(time, `${name} ${exitCode === 0 ? 'succeeded' : 'failed'}`, {
+    command: name,
+    exit_code: exitCode,
+    duration_ms: ms,
+    timed_out: false,
+  });
 
 const oldActive = [
   line('01.000', 'incoming request'),
@@ -41,7 +47,13 @@ describe('the agent log reader', () => {
 
   it('sums every failed identity removal and the restart fallback of a demotion', () => {
     const demotion = demotionSince(readAgentLog(path.join(dir, 'old.log')), since);
-    expect(demotion).toEqual({ startedAt: Date.parse('2026-01-01T00:00:10.254Z'), removeIdentityMs: 795, removeAttempts: 3, restartMs: 402, roleChangeMs: 1266 });
+    expect(demotion).toEqual({
+      startedAt: Date.parse('2026-01-01T00:00:10.254Z'),
+      removeIdentityMs: 795,
+      removeAttempts: 3,
+      restartMs: 402,
+      roleChangeMs: 1266,
+    });
   });
 
   it('splits a promotion into tower restore and set-identity, skipping lines that are not JSON', () => {

@@ -21,7 +21,10 @@ export interface ChaosArgs {
 }
 
 /** Outcome of parsing. */
-export type ParsedArgs = { readonly kind: 'run'; readonly args: ChaosArgs } | { readonly kind: 'help' } | { readonly kind: 'error'; readonly message: string };
+export type ParsedArgs =
+  | { readonly kind: 'run'; readonly args: ChaosArgs }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'error'; readonly message: string };
 
 /** Usage text. */
 export function usage(): string {
@@ -35,14 +38,15 @@ export function usage(): string {
     '  --keep-logs DIR   where the logs of failed trials go (default /tmp/failover-chaos)',
     `  --faults LIST     comma-separated fault classes (default all: ${FAULT_KINDS.join(',')})`,
     '  --window-ms MS    fault window per trial (default 12000)',
-    '  --request-timeout-ms MS  the manager\'s request_timeout (default 2500, see docs/chaos.md)',
+    "  --request-timeout-ms MS  the manager's request_timeout (default 2500, see docs/chaos.md)",
     '',
   ].join('\n');
 }
 
 const integer = (name: string, value: string | undefined, min: number, max: number): number | string => {
   const n = Number(value);
-  if (value === undefined || !/^\d+$/.test(value) || n < min || n > max) return `${name} needs an integer in ${min}..${max}, got ${value === undefined ? 'nothing' : `'${value}'`}`;
+  if (value === undefined || !/^\d+$/.test(value) || n < min || n > max)
+    return `${name} needs an integer in ${min}..${max}, got ${value === undefined ? 'nothing' : `'${value}'`}`;
   return n;
 };
 
@@ -100,7 +104,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       case '--faults': {
         const list = (value ?? '').split(',').filter((k) => k !== '');
         const unknown = list.find((k) => !(FAULT_KINDS as readonly string[]).includes(k));
-        if (list.length === 0 || unknown !== undefined) return { kind: 'error', message: `--faults: unknown fault class '${unknown ?? ''}' (have ${FAULT_KINDS.join(', ')})` };
+        if (list.length === 0 || unknown !== undefined)
+          return {
+            kind: 'error',
+            message: `--faults: unknown fault class '${unknown ?? ''}' (have ${FAULT_KINDS.join(', ')})`,
+          };
         kinds = list as FaultKind[];
         break;
       }

@@ -26,12 +26,26 @@ export function gapWindows(votes: readonly VoteRecord[], options: GapWindowOptio
     const after = landed[i] as VoteRecord;
     const slots = Math.max(0, after.tipSlot - before.tipSlot - 1);
     if (slots < minSlots || after.timeMs < options.sinceMs) continue;
-    gaps.push({ startMs: before.timeMs, endMs: after.timeMs, open: false, slots, fromValidator: before.validator, toValidator: after.validator });
+    gaps.push({
+      startMs: before.timeMs,
+      endMs: after.timeMs,
+      open: false,
+      slots,
+      fromValidator: before.validator,
+      toValidator: after.validator,
+    });
   }
   const last = landed[landed.length - 1];
   const openSlots = last === undefined ? 0 : options.now.slot - last.tipSlot - 1;
   if (last !== undefined && openSlots >= minSlots) {
-    gaps.push({ startMs: last.timeMs, endMs: options.now.timeMs, open: true, slots: openSlots, fromValidator: last.validator, toValidator: null });
+    gaps.push({
+      startMs: last.timeMs,
+      endMs: options.now.timeMs,
+      open: true,
+      slots: openSlots,
+      fromValidator: last.validator,
+      toValidator: null,
+    });
   }
   return gaps;
 }

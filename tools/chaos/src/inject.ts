@@ -31,7 +31,11 @@ async function resolve(stack: Stack, role: Role): Promise<string> {
 
 /** Injects `fault`; see the file comment. */
 export async function inject(stack: Stack, fault: Fault): Promise<Injected> {
-  const plain = (label: string, heal: () => Promise<unknown>, silences: Partial<Pick<Injected, 'silencesManager' | 'silencesTelegram'>> = {}): Injected => ({
+  const plain = (
+    label: string,
+    heal: () => Promise<unknown>,
+    silences: Partial<Pick<Injected, 'silencesManager' | 'silencesTelegram'>> = {},
+  ): Injected => ({
     label,
     silencesManager: silences.silencesManager ?? false,
     silencesTelegram: silences.silencesTelegram ?? false,
@@ -110,7 +114,9 @@ export async function inject(stack: Stack, fault: Fault): Promise<Injected> {
       const members = etcdOf(stack).members;
       const lost = fault.kind === 'etcd-member-loss' ? members.slice(0, 1) : members.slice(0, 2);
       await Promise.all(lost.map((m) => m.kill()));
-      return plain(`${fault.kind}(${lost.map((m) => m.name).join(',')})`, () => Promise.all(lost.map((m) => m.restart())));
+      return plain(`${fault.kind}(${lost.map((m) => m.name).join(',')})`, () =>
+        Promise.all(lost.map((m) => m.restart())),
+      );
     }
     case 'set-identity-slow': {
       const v = stack.cluster.validator(await resolve(stack, fault.target));

@@ -19,7 +19,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const args = parsed.args;
-  const settings = settingsFor(args.slotMs, args.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: args.requestTimeoutMs });
+  const settings = settingsFor(
+    args.slotMs,
+    args.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: args.requestTimeoutMs },
+  );
   process.stdout.write(`${formatHeader(budgetOf(settings), settings.slotMs)}\n`);
   const report = await runCampaign({
     settings,

@@ -22,7 +22,8 @@ export const MAX_SEED = 0xffff_ffff;
 
 /** Creates a PRNG from an unsigned 32-bit seed (mulberry32, Tommy Ettinger's constants). */
 export function createRng(seed: number): Rng {
-  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new RangeError(`seed ${seed} must be an integer in 0..${MAX_SEED}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
+    throw new RangeError(`seed ${seed} must be an integer in 0..${MAX_SEED}`);
   let state = seed >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -34,7 +35,8 @@ export function createRng(seed: number): Rng {
   return {
     next,
     int(min, max) {
-      if (!Number.isInteger(min) || !Number.isInteger(max) || max < min) throw new RangeError(`int(${min}, ${max}) needs integers with min <= max`);
+      if (!Number.isInteger(min) || !Number.isInteger(max) || max < min)
+        throw new RangeError(`int(${min}, ${max}) needs integers with min <= max`);
       return min + Math.floor(next() * (max - min + 1));
     },
     pick<T>(items: readonly T[]): T {

@@ -45,6 +45,8 @@ export function replayArgs(report: Pick<CampaignReport, 'settings' | 'kinds' | '
     String(report.settings.slotMs),
     ...(sameKinds ? [] : ['--faults', report.kinds.join(',')]),
     ...(report.windowMs === DEFAULT_WINDOW_MS ? [] : ['--window-ms', String(report.windowMs)]),
-    ...(report.settings.requestTimeoutMs === DEFAULT_REQUEST_TIMEOUT_MS ? [] : ['--request-timeout-ms', String(report.settings.requestTimeoutMs)]),
+    ...(report.settings.requestTimeoutMs === DEFAULT_REQUEST_TIMEOUT_MS
+      ? []
+      : ['--request-timeout-ms', String(report.settings.requestTimeoutMs)]),
   ];
 }

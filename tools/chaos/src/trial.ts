@@ -69,10 +69,14 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
     });
     const result = await observe(stack, schedule, options, log);
     const failed = !result.pass;
-    const logs = failed && options.keepLogsDir !== undefined ? keepLogs(stack, options.keepLogsDir, schedule.seed) : undefined;
+    const logs =
+      failed && options.keepLogsDir !== undefined ? keepLogs(stack, options.keepLogsDir, schedule.seed) : undefined;
     return { ...result, durationMs: Date.now() - started, logs };
   } catch (error) {
-    const logs = stack !== undefined && options.keepLogsDir !== undefined ? keepLogs(stack, options.keepLogsDir, schedule.seed) : undefined;
+    const logs =
+      stack !== undefined && options.keepLogsDir !== undefined
+        ? keepLogs(stack, options.keepLogsDir, schedule.seed)
+        : undefined;
     return {
       seed: schedule.seed,
       schedule: describeSchedule(schedule),
@@ -91,11 +95,20 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
   }
 }
 
-async function observe(stack: Stack, schedule: Schedule, options: TrialOptions, log: (line: string) => void): Promise<Omit<TrialResult, 'durationMs' | 'logs'>> {
+async function observe(
+  stack: Stack,
+  schedule: Schedule,
+  options: TrialOptions,
+  log: (line: string) => void,
+): Promise<Omit<TrialResult, 'durationMs' | 'logs'>> {
   const budget = budgetOf(options.settings);
   const cluster = stack.cluster;
   // Faults start once the active votes steadily and the manager's grace period is over.
-  await cluster.waitFor('the active to vote steadily', async () => (await cluster.judge.votes()).filter((v) => v.landed).length >= 10, { timeoutMs: 20_000 });
+  await cluster.waitFor(
+    'the active to vote steadily',
+    async () => (await cluster.judge.votes()).filter((v) => v.landed).length >= 10,
+    { timeoutMs: 20_000 },
+  );
   await sleep(options.settings.graceMs);
 
   const telegramMs: number[] = [];
@@ -142,18 +155,32 @@ async function observe(stack: Stack, schedule: Schedule, options: TrialOptions, 
   const healedAt = Date.now();
   // Settle: voting must resume within the budget of the heal; then keep watching, since a
   // machine that comes back with the staked identity votes only after its heal.
-  const resumed = await waitUntil(async () => (await cluster.judge.votes()).some((v) => v.landed && v.timeMs > healedAt), budget.totalMs);
+  const resumed = await waitUntil(
+    async () => (await cluster.judge.votes()).some((v) => v.landed && v.timeMs > healedAt),
+    budget.totalMs,
+  );
   await sleep(options.settleMs ?? 4000);
   while (telegram !== undefined && telegramMs.length < telegram.messages.length) telegramMs.push(Date.now());
   if (!resumed) notes.push(`no landed vote within ${budget.totalMs} ms of the final heal`);
 
-  const [violations, votes, slot] = await Promise.all([cluster.judge.violations(), cluster.judge.votes(), cluster.slot()]);
+  const [violations, votes, slot] = await Promise.all([
+    cluster.judge.violations(),
+    cluster.judge.votes(),
+    cluster.slot(),
+  ]);
   const gaps = gapWindows(votes, { sinceMs: windowStart, now: { slot, timeMs: Date.now() } });
   const reports = stack.manager.log.events().map((line) => ({ atMs: line.time, event: line.event ?? '' }));
   const verdict = judgeTrial({ violations, gaps, faults: spans, reports, telegramMs, budgetMs: budget.totalMs });
   const failovers = stack.manager.log.failovers();
   const outcomes = failovers.map((f) => `${f.outcome} ${f.from}→${f.to}`);
-  const held = [...new Set(stack.manager.log.events('blocked').filter((l) => l.time >= windowStart).map((l) => causeKind(l.fields['cause'])))];
+  const held = [
+    ...new Set(
+      stack.manager.log
+        .events('blocked')
+        .filter((l) => l.time >= windowStart)
+        .map((l) => causeKind(l.fields['cause'])),
+    ),
+  ];
   return {
     seed: schedule.seed,
     schedule: describeSchedule(schedule),
@@ -173,11 +200,19 @@ async function observe(stack: Stack, schedule: Schedule, options: TrialOptions, 
 }
 
 function causeKind(cause: unknown): string {
-  return typeof cause === 'object' && cause !== null && typeof (cause as { kind?: unknown }).kind === 'string' ? (cause as { kind: string }).kind : 'unknown';
+  return typeof cause === 'object' && cause !== null && typeof (cause as { kind?: unknown }).kind === 'string'
+    ? (cause as { kind: string }).kind
+    : 'unknown';
 }
 
 function spanOf(injected: Injected, appliedMs: number, healedMs: number): FaultSpan {
-  return { label: injected.label, appliedMs, healedMs, silencesManager: injected.silencesManager, silencesTelegram: injected.silencesTelegram };
+  return {
+    label: injected.label,
+    appliedMs,
+    healedMs,
+    silencesManager: injected.silencesManager,
+    silencesTelegram: injected.silencesTelegram,
+  };
 }
 
 async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

@@ -58,12 +58,7 @@ export interface TrialObservation {
 
 /** How a trial ended. */
 export type TrialOutcome =
-  | 'restored'
-  | 'blocked-and-notified'
-  | 'double-vote'
-  | 'lockout-violation'
-  | 'not-restored'
-  | 'silent-gap';
+  'restored' | 'blocked-and-notified' | 'double-vote' | 'lockout-violation' | 'not-restored' | 'silent-gap';
 
 /** The verdict: pass or fail, the outcome, and the reasons in words. */
 export interface TrialVerdict {
@@ -81,7 +76,10 @@ const TELEGRAM_SLACK_MS = 3_000;
 
 /** Decides a trial's verdict; see the file comment for the rules. */
 export function judgeTrial(observation: TrialObservation): TrialVerdict {
-  const longestGap = observation.gaps.reduce<GapWindow | null>((a, g) => (a === null || durationOf(g) > durationOf(a) ? g : a), null);
+  const longestGap = observation.gaps.reduce<GapWindow | null>(
+    (a, g) => (a === null || durationOf(g) > durationOf(a) ? g : a),
+    null,
+  );
   if (observation.violations.length > 0) {
     const doubleVote = observation.violations.some((v) => v.kind === 'double-vote');
     return {
@@ -105,13 +103,18 @@ export function judgeTrial(observation: TrialObservation): TrialVerdict {
         pass: false,
         outcome: 'not-restored',
         longestGap,
-        notes: [...notes, `${gap.open ? 'no vote yet' : 'voting resumed only'} ${since} (budget ${observation.budgetMs} ms; gap of ${ms} ms from ${gap.fromValidator})`],
+        notes: [
+          ...notes,
+          `${gap.open ? 'no vote yet' : 'voting resumed only'} ${since} (budget ${observation.budgetMs} ms; gap of ${ms} ms from ${gap.fromValidator})`,
+        ],
       };
     }
     const silent = silence(gap, observation, overlapping);
     if (silent !== undefined) return { pass: false, outcome: 'silent-gap', longestGap, notes: [...notes, silent] };
     blocked = true;
-    notes.push(`gap of ${ms} ms held by ${overlapping.map((f) => f.label).join(', ')}; reported, and resumed ${late} ms after the heal`);
+    notes.push(
+      `gap of ${ms} ms held by ${overlapping.map((f) => f.label).join(', ')}; reported, and resumed ${late} ms after the heal`,
+    );
   }
   return { pass: true, outcome: blocked ? 'blocked-and-notified' : 'restored', longestGap, notes };
 }
@@ -119,11 +122,15 @@ export function judgeTrial(observation: TrialObservation): TrialVerdict {
 /** Why a gap beyond the budget went unreported, or undefined when it was reported. */
 function silence(gap: GapWindow, observation: TrialObservation, overlapping: readonly FaultSpan[]): string | undefined {
   if (overlapping.some((f) => f.silencesManager)) return undefined;
-  const reports = observation.reports.filter((r) => REPORT_EVENTS.has(r.event) && r.atMs >= gap.startMs && r.atMs <= gap.endMs);
-  if (reports.length === 0) return `gap of ${durationOf(gap)} ms with no blocked, failed or unreachable report from the manager (L2)`;
+  const reports = observation.reports.filter(
+    (r) => REPORT_EVENTS.has(r.event) && r.atMs >= gap.startMs && r.atMs <= gap.endMs,
+  );
+  if (reports.length === 0)
+    return `gap of ${durationOf(gap)} ms with no blocked, failed or unreachable report from the manager (L2)`;
   const telegramDown = overlapping.some((f) => f.silencesTelegram);
   const delivered = observation.telegramMs.some((t) => t >= gap.startMs && t <= gap.endMs + TELEGRAM_SLACK_MS);
-  if (!telegramDown && !delivered) return `the manager logged ${reports.map((r) => r.event).join(', ')} but no message reached Telegram during the gap`;
+  if (!telegramDown && !delivered)
+    return `the manager logged ${reports.map((r) => r.event).join(', ')} but no message reached Telegram during the gap`;
   return undefined;
 }
 

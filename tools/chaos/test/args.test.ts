@@ -7,13 +7,35 @@ describe('the chaos command line', () => {
   it('runs 20 trials from base seed 1 on 100 ms slots over every fault class by default', () => {
     expect(parseArgs([])).toEqual({
       kind: 'run',
-      args: { trials: 20, baseSeed: 1, seed: undefined, slotMs: 100, json: undefined, keepLogs: '/tmp/failover-chaos', kinds: FAULT_KINDS, windowMs: DEFAULT_WINDOW_MS, requestTimeoutMs: undefined },
+      args: {
+        trials: 20,
+        baseSeed: 1,
+        seed: undefined,
+        slotMs: 100,
+        json: undefined,
+        keepLogs: '/tmp/failover-chaos',
+        kinds: FAULT_KINDS,
+        windowMs: DEFAULT_WINDOW_MS,
+        requestTimeoutMs: undefined,
+      },
     });
   });
 
   it('takes a seed to replay, a JSON file and a narrowed list of fault classes', () => {
-    const parsed = parseArgs(['--seed', '3186062026', '--json', 'out.json', '--faults', 'isolate-active,telegram-down', '--window-ms', '24000']);
-    expect(parsed).toMatchObject({ kind: 'run', args: { seed: 3186062026, json: 'out.json', kinds: ['isolate-active', 'telegram-down'], windowMs: 24000 } });
+    const parsed = parseArgs([
+      '--seed',
+      '3186062026',
+      '--json',
+      'out.json',
+      '--faults',
+      'isolate-active,telegram-down',
+      '--window-ms',
+      '24000',
+    ]);
+    expect(parsed).toMatchObject({
+      kind: 'run',
+      args: { seed: 3186062026, json: 'out.json', kinds: ['isolate-active', 'telegram-down'], windowMs: 24000 },
+    });
   });
 
   it.each([
@@ -32,11 +54,31 @@ describe('the chaos command line', () => {
 
 describe('the replay line of a failed trial', () => {
   it('is the seed alone when the run used the defaults', () => {
-    expect(replayArgs({ settings: settingsFor(100), kinds: FAULT_KINDS, windowMs: DEFAULT_WINDOW_MS }, 42)).toEqual(['--seed', '42', '--slot-ms', '100']);
+    expect(replayArgs({ settings: settingsFor(100), kinds: FAULT_KINDS, windowMs: DEFAULT_WINDOW_MS }, 42)).toEqual([
+      '--seed',
+      '42',
+      '--slot-ms',
+      '100',
+    ]);
   });
 
   it('carries whatever else fixed the schedule and the settings', () => {
-    const report = { settings: settingsFor(50, { requestTimeoutMs: 500 }), kinds: ['isolate-active' as const], windowMs: 24000 };
-    expect(replayArgs(report, 7)).toEqual(['--seed', '7', '--slot-ms', '50', '--faults', 'isolate-active', '--window-ms', '24000', '--request-timeout-ms', '500']);
+    const report = {
+      settings: settingsFor(50, { requestTimeoutMs: 500 }),
+      kinds: ['isolate-active' as const],
+      windowMs: 24000,
+    };
+    expect(replayArgs(report, 7)).toEqual([
+      '--seed',
+      '7',
+      '--slot-ms',
+      '50',
+      '--faults',
+      'isolate-active',
+      '--window-ms',
+      '24000',
+      '--request-timeout-ms',
+      '500',
+    ]);
   });
 });

@@ -25,9 +25,15 @@ describe('the fault campaign (CI batch)', () => {
   it.each(seedsOf({ trials: 20, baseSeed: BASE_SEED }).map((seed, index) => [index + 1, seed]))(
     'trial %i (seed %i) ends with no double vote, no lockout violation, and voting restored in budget',
     async (index, seed) => {
-      const result = await runTrial(planSchedule(seed, { kinds: KINDS }), { settings, keepLogsDir: '/tmp/failover-chaos' });
+      const result = await runTrial(planSchedule(seed, { kinds: KINDS }), {
+        settings,
+        keepLogsDir: '/tmp/failover-chaos',
+      });
       const row = formatRow(result, index - 1);
-      expect({ row, outcome: result.outcome }).toEqual({ row, outcome: expect.stringMatching(/^(restored|blocked-and-notified)$/) });
+      expect({ row, outcome: result.outcome }).toEqual({
+        row,
+        outcome: expect.stringMatching(/^(restored|blocked-and-notified)$/),
+      });
       expect(result.pass).toBe(true);
     },
     60_000 + 2 * budget.totalMs,

@@ -37,12 +37,18 @@ describe('the seeded schedule', () => {
   });
 
   it('reaches every fault class over a few hundred seeds', () => {
-    const seen = new Set(Array.from({ length: 300 }, (_, i) => planSchedule(trialSeed(1, i)).faults.map((f) => f.fault.kind)).flat());
+    const seen = new Set(
+      Array.from({ length: 300 }, (_, i) => planSchedule(trialSeed(1, i)).faults.map((f) => f.fault.kind)).flat(),
+    );
     expect([...seen].sort()).toEqual([...FAULT_KINDS].sort());
   });
 
   it('prints each fault with its target, start and heal', () => {
-    const lines = describeSchedule({ seed: 1, windowMs: 12000, faults: [{ fault: { kind: 'validator-kill', target: 'active' }, atMs: 1200, healAtMs: 5400 }] });
+    const lines = describeSchedule({
+      seed: 1,
+      windowMs: 12000,
+      faults: [{ fault: { kind: 'validator-kill', target: 'active' }, atMs: 1200, healAtMs: 5400 }],
+    });
     expect(lines).toEqual(['+1200ms validator-kill(active) healed +5400ms']);
   });
 });
@@ -50,14 +56,19 @@ describe('the seeded schedule', () => {
 describe('the PRNG', () => {
   it('stays inside the requested integer range', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 0xffffffff }), fc.integer({ min: -50, max: 50 }), fc.nat({ max: 100 }), (seed, min, span) => {
-        const rng = createRng(seed);
-        for (let i = 0; i < 20; i += 1) {
-          const n = rng.int(min, min + span);
-          expect(n).toBeGreaterThanOrEqual(min);
-          expect(n).toBeLessThanOrEqual(min + span);
-        }
-      }),
+      fc.property(
+        fc.nat({ max: 0xffffffff }),
+        fc.integer({ min: -50, max: 50 }),
+        fc.nat({ max: 100 }),
+        (seed, min, span) => {
+          const rng = createRng(seed);
+          for (let i = 0; i < 20; i += 1) {
+            const n = rng.int(min, min + span);
+            expect(n).toBeGreaterThanOrEqual(min);
+            expect(n).toBeLessThanOrEqual(min + span);
+          }
+        },
+      ),
     );
   });
 

@@ -15,6 +15,10 @@ const eslint = new ESLint({ cwd: repoRoot });
 const reports = [];
 for (const { filePath, code } of snippets) {
   const [result] = await eslint.lintText(code, { filePath: path.join(repoRoot, filePath) });
-  reports.push(result.messages.filter((m) => m.ruleId === 'no-restricted-imports' || m.fatal === true).map((m) => ({ line: m.line, message: m.message })));
+  reports.push(
+    result.messages
+      .filter((m) => m.ruleId === 'no-restricted-imports' || m.fatal === true)
+      .map((m) => ({ line: m.line, message: m.message })),
+  );
 }
 process.stdout.write(JSON.stringify(reports));

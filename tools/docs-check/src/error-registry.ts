@@ -63,7 +63,10 @@ export interface RegistryDiff {
 }
 
 /** Compares the codes the sources use with the codes the registry documents. */
-export function diffRegistry(sourceCodes: ReadonlyMap<string, readonly string[]>, documented: readonly string[]): RegistryDiff {
+export function diffRegistry(
+  sourceCodes: ReadonlyMap<string, readonly string[]>,
+  documented: readonly string[],
+): RegistryDiff {
   const known = new Set(documented);
   return {
     undocumented: [...sourceCodes].filter(([code]) => !known.has(code)).map(([code, files]) => ({ code, files })),

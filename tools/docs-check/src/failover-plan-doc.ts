@@ -36,7 +36,7 @@ export function documentedPlans(): { readonly title: string; readonly when: stri
     {
       title: 'Old active unreachable',
       when:
-        'The active\'s agent does not answer. It cannot be told to stop, so the plan starts with the proof that it stopped voting ' +
+        "The active's agent does not answer. It cannot be told to stop, so the plan starts with the proof that it stopped voting " +
         '(see [safety.md](safety.md#proof-that-an-unreachable-active-stopped-voting)); without proof the manager never gets this far.',
       plan: createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: false }),
     },
@@ -84,9 +84,14 @@ function seconds(ms: number): string {
 /** One agent step as a line, in the style of `describePlan`. */
 export function describeAgentStep(step: PlanStep<AgentAction>, index: number): string[] {
   const onFailure = step.onFailure === 'continue' ? 'warn and continue' : 'stop';
-  const lines = [`${index + 1}. ${step.action.kind} — ${step.attempts} attempt(s), ${seconds(step.timeoutMs)} each; on failure: ${onFailure}.`, `   Why: ${step.why}`];
+  const lines = [
+    `${index + 1}. ${step.action.kind} — ${step.attempts} attempt(s), ${seconds(step.timeoutMs)} each; on failure: ${onFailure}.`,
+    `   Why: ${step.why}`,
+  ];
   if (step.fallback !== undefined) {
-    lines.push(`   Fallback: ${step.fallback.action.kind} (${step.fallback.attempts} attempt(s), ${seconds(step.fallback.timeoutMs)}) — ${step.fallback.why}`);
+    lines.push(
+      `   Fallback: ${step.fallback.action.kind} (${step.fallback.attempts} attempt(s), ${seconds(step.fallback.timeoutMs)}) — ${step.fallback.why}`,
+    );
   }
   if (step.undo !== undefined && step.undo.length > 0) {
     const self = step.undoIfFailed === true ? ' (also when this step fails)' : '';
@@ -109,7 +114,11 @@ function timeoutTable(): string[] {
     ['promote', DEFAULT_PLAN_TIMEOUTS.promoteMs],
     ['verify voting', DEFAULT_PLAN_TIMEOUTS.verifyVotingMs],
   ];
-  return ['| step | time limit per attempt |', '|---|---|', ...rows.map(([name, ms]) => `| ${name} | ${seconds(ms)} |`)];
+  return [
+    '| step | time limit per attempt |',
+    '|---|---|',
+    ...rows.map(([name, ms]) => `| ${name} | ${seconds(ms)} |`),
+  ];
 }
 
 /** The whole page. Deterministic: the same core gives the same bytes. */
@@ -124,7 +133,7 @@ export function renderFailoverPlanDoc(): string {
     'built by `createFailoverPlan()` in `packages/core/src/failover-plan.ts` and printed here by `describePlan()`, so',
     'this page and the manager cannot disagree. Node names are examples: `validator1` is the old active.',
     '',
-    'How a step\'s failure is handled (`packages/core/src/step-sequence.ts`):',
+    "How a step's failure is handled (`packages/core/src/step-sequence.ts`):",
     '',
     '1. A failed attempt with attempts left is retried.',
     '2. A step out of attempts that says "stop" stops the plan, and the *undo* steps of every completed step run,',
@@ -134,7 +143,7 @@ export function renderFailoverPlanDoc(): string {
     '   - **aborted** — stopped before anything changed hands; the old active keeps the identity;',
     '   - **rolled back** — stopped, and every undo step succeeded;',
     '   - **failed** — an undo step failed, or its guard did not hold: a half-state. The manager records that it',
-    '     no longer knows who holds the identity, promotes nobody until the agents\' answers show it, and says so',
+    "     no longer knows who holds the identity, promotes nobody until the agents' answers show it, and says so",
     '     in the notification. An operator must look.',
     '',
     `Undo steps marked \`if ${OLD_ACTIVE_HEALTHY}\` run only when the old active was healthy in the latest heartbeat:`,
@@ -168,7 +177,7 @@ export function renderFailoverPlanDoc(): string {
     '',
     '## Time limits',
     '',
-    'The manager\'s per-attempt limits (`DEFAULT_PLAN_TIMEOUTS`); a verify step polls until its limit.',
+    "The manager's per-attempt limits (`DEFAULT_PLAN_TIMEOUTS`); a verify step polls until its limit.",
     '',
     ...timeoutTable(),
     '',

@@ -21,12 +21,23 @@ describe('finding codes in text', () => {
 
 describe('comparing sources with the registry', () => {
   it('names undocumented codes with the files that use them, and documented codes nobody uses', () => {
-    const diff = diffRegistry(new Map([['FAILOVER_A', ['packages/x/src/a.ts']], ['FAILOVER_B', ['packages/y/src/b.ts']]]), ['FAILOVER_A', 'FAILOVER_C']);
-    expect(diff).toEqual({ undocumented: [{ code: 'FAILOVER_B', files: ['packages/y/src/b.ts'] }], unused: ['FAILOVER_C'] });
+    const diff = diffRegistry(
+      new Map([
+        ['FAILOVER_A', ['packages/x/src/a.ts']],
+        ['FAILOVER_B', ['packages/y/src/b.ts']],
+      ]),
+      ['FAILOVER_A', 'FAILOVER_C'],
+    );
+    expect(diff).toEqual({
+      undocumented: [{ code: 'FAILOVER_B', files: ['packages/y/src/b.ts'] }],
+      unused: ['FAILOVER_C'],
+    });
   });
 
   it('reads only back-quoted codes from the registry page', () => {
-    expect(documentedCodes('| `FAILOVER_X` | when |\nFAILOVER_Y in prose, `FAILOVER_*` as a family')).toEqual(['FAILOVER_X']);
+    expect(documentedCodes('| `FAILOVER_X` | when |\nFAILOVER_Y in prose, `FAILOVER_*` as a family')).toEqual([
+      'FAILOVER_X',
+    ]);
   });
 });
 
@@ -38,7 +49,11 @@ describe(`${ERRORS_DOC_PATH}`, () => {
   });
 
   it.each([...sourceCodes.keys()].sort())('documents %s', (code) => {
-    expect({ code, documented: documented.includes(code), usedIn: sourceCodes.get(code) }).toEqual({ code, documented: true, usedIn: sourceCodes.get(code) });
+    expect({ code, documented: documented.includes(code), usedIn: sourceCodes.get(code) }).toEqual({
+      code,
+      documented: true,
+      usedIn: sourceCodes.get(code),
+    });
   });
 
   it.each(documented)('lists %s, which a package source still uses', (code) => {

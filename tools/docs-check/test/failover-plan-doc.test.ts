@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFailoverPlan, createFencePlan, describePlan } from '@failover/core';
-import { FAILOVER_PLAN_DOC_PATH, GENERATE_COMMAND, documentedPlans, renderFailoverPlanDoc } from '../src/failover-plan-doc';
+import {
+  FAILOVER_PLAN_DOC_PATH,
+  GENERATE_COMMAND,
+  documentedPlans,
+  renderFailoverPlanDoc,
+} from '../src/failover-plan-doc';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
@@ -27,7 +32,13 @@ describe('docs/failover-plan.md', () => {
   it('documents five distinct plans, each starting with what stops the old active voting or checks that nobody holds the identity', () => {
     const plans = documentedPlans().map(({ plan }) => plan);
     expect(new Set(plans.map((plan) => describePlan(plan).join('\n'))).size).toBe(5);
-    expect(plans.map((plan) => plan.steps[0]?.action.kind)).toEqual(['demote', 'prove-stopped-voting', 'demote', 'demote', 'verify-demotion']);
+    expect(plans.map((plan) => plan.steps[0]?.action.kind)).toEqual([
+      'demote',
+      'prove-stopped-voting',
+      'demote',
+      'demote',
+      'verify-demotion',
+    ]);
   });
 
   it('prints the fence plan, which never names the recorded holder as a step target', () => {

@@ -14,7 +14,10 @@ export interface DemoOptions {
 }
 
 /** The parsed command line: run with options, print help, or refuse with a message. */
-export type DemoArgs = { readonly kind: 'run'; readonly options: DemoOptions } | { readonly kind: 'help' } | { readonly kind: 'error'; readonly message: string };
+export type DemoArgs =
+  | { readonly kind: 'run'; readonly options: DemoOptions }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'error'; readonly message: string };
 
 /** Below this the simulator's processes cannot keep up on a small machine (its own floor is 10). */
 const MIN_SLOT_MS = 20;
@@ -48,7 +51,10 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   let keep = false;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? '';
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     switch (name) {
       case '-h':
       case '--help':
@@ -63,7 +69,10 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
         const value = inline ?? argv[++i];
         if (value === undefined) return { kind: 'error', message: '--slot-ms needs a value in ms, e.g. --slot-ms 400' };
         if (!/^\d+$/.test(value) || Number(value) < MIN_SLOT_MS) {
-          return { kind: 'error', message: `--slot-ms ${value}: must be a whole number of ms, at least ${MIN_SLOT_MS}` };
+          return {
+            kind: 'error',
+            message: `--slot-ms ${value}: must be a whole number of ms, at least ${MIN_SLOT_MS}`,
+          };
         }
         slotMs = Number(value);
         break;

@@ -29,7 +29,13 @@ const dash = (value: number | string | null): string => (value === null ? '-' : 
 
 /** `v1 validator1  active   staked   slot 819238  lag 1  last vote 819238  tower backup 2s ago` */
 export function renderNodeLine(sample: NodeSample, stakedPubkey: string): string {
-  const identity = !sample.up ? 'process down' : sample.identity === null ? '-' : sample.identity === stakedPubkey ? 'staked id' : 'unstaked id';
+  const identity = !sample.up
+    ? 'process down'
+    : sample.identity === null
+      ? '-'
+      : sample.identity === stakedPubkey
+        ? 'staked id'
+        : 'unstaked id';
   return [
     `${sample.name} ${sample.node}`,
     sample.role.padEnd(11),
@@ -78,16 +84,28 @@ export interface Verdict {
  * Pass only with no violation of either kind, a completed failover, and a closed handover gap
  * from the crashed validator to the other one.
  */
-export function decideVerdict(input: { violations: readonly Violation[]; gaps: VotingGaps; failover: FailoverReport | undefined; from: string; to: string }): Verdict {
-  const count = (kind: Violation['kind']): number => input.violations.filter((v) => v.kind === kind).reduce((sum, v) => sum + v.count, 0);
+export function decideVerdict(input: {
+  violations: readonly Violation[];
+  gaps: VotingGaps;
+  failover: FailoverReport | undefined;
+  from: string;
+  to: string;
+}): Verdict {
+  const count = (kind: Violation['kind']): number =>
+    input.violations.filter((v) => v.kind === kind).reduce((sum, v) => sum + v.count, 0);
   const doubleVotes = count('double-vote');
   const lockoutViolations = count('lockout-violation');
-  const gap = [...input.gaps.handovers].reverse().find((g) => g.fromValidator === input.from && g.toValidator === input.to && g.toSlot !== null) ?? null;
+  const gap =
+    [...input.gaps.handovers]
+      .reverse()
+      .find((g) => g.fromValidator === input.from && g.toValidator === input.to && g.toSlot !== null) ?? null;
   const problems: string[] = [];
   if (doubleVotes > 0) problems.push(`${doubleVotes} double vote(s): two machines voted with the staked identity`);
-  if (lockoutViolations > 0) problems.push(`${lockoutViolations} lockout violation(s): a vote below the previous holder's last vote`);
+  if (lockoutViolations > 0)
+    problems.push(`${lockoutViolations} lockout violation(s): a vote below the previous holder's last vote`);
   if (input.failover === undefined) problems.push('the manager reported no finished failover');
-  else if (input.failover.outcome !== 'failover-complete') problems.push(`the failover ended ${input.failover.outcome}`);
+  else if (input.failover.outcome !== 'failover-complete')
+    problems.push(`the failover ended ${input.failover.outcome}`);
   if (gap === null) problems.push(`voting did not resume on ${input.to}`);
   return { ok: problems.length === 0, doubleVotes, lockoutViolations, gap, problems };
 }
@@ -97,7 +115,10 @@ export function decideVerdict(input: { violations: readonly Violation[]; gaps: V
  * `verdict: PASS: 0 double votes, 0 lockout violations, voting gap 16 slots (1716 ms) v1 → v2`.
  */
 export function renderVerdict(verdict: Verdict, violations: readonly Violation[]): string[] {
-  const gap = verdict.gap === null ? 'voting gap still open' : `voting gap ${verdict.gap.slots} slots (${verdict.gap.ms} ms) ${verdict.gap.fromValidator} → ${verdict.gap.toValidator}`;
+  const gap =
+    verdict.gap === null
+      ? 'voting gap still open'
+      : `voting gap ${verdict.gap.slots} slots (${verdict.gap.ms} ms) ${verdict.gap.fromValidator} → ${verdict.gap.toValidator}`;
   return [
     `verdict: ${verdict.ok ? 'PASS' : 'FAIL'}: ${verdict.doubleVotes} double votes, ${verdict.lockoutViolations} lockout violations, ${gap}`,
     ...verdict.problems.map((p) => `  problem: ${p}`),

@@ -27,7 +27,16 @@ const MISSES = 3;
 /** One heartbeat per slot, but not faster than 100 ms: the agents answer within tens of ms. */
 const heartbeatOf = (options: DemoOptions): number => Math.max(100, options.slotMs);
 /** Events worth a line in the demo; the rest (status reports, start) stay in the manager's log. */
-const SHOWN_EVENTS = new Set(['failover-started', 'failover-complete', 'failover-failed', 'rolled-back', 'blocked', 'unblocked', 'unreachable', 'back-online']);
+const SHOWN_EVENTS = new Set([
+  'failover-started',
+  'failover-complete',
+  'failover-failed',
+  'rolled-back',
+  'blocked',
+  'unblocked',
+  'unreachable',
+  'back-online',
+]);
 
 /** Runs the demo with `argv` (without `node` and the script); resolves with the exit code. */
 export async function runDemo(argv: readonly string[], io: DemoIo = process): Promise<number> {
@@ -59,7 +68,13 @@ export async function runDemo(argv: readonly string[], io: DemoIo = process): Pr
   );
   let stack: Stack;
   try {
-    stack = await startStack({ slotMs: options.slotMs, towerStore: options.towerStore, heartbeatMs: heartbeatOf(options), misses: MISSES, keepDir: true });
+    stack = await startStack({
+      slotMs: options.slotMs,
+      towerStore: options.towerStore,
+      heartbeatMs: heartbeatOf(options),
+      misses: MISSES,
+      keepDir: true,
+    });
   } catch (error) {
     screen.line(`demo: the stack did not start: ${(error as Error).message}`);
     return 1;
@@ -85,11 +100,19 @@ export async function runDemo(argv: readonly string[], io: DemoIo = process): Pr
   return ok ? 0 : 1;
 }
 
-async function runScenario(stack: Stack, options: DemoOptions, say: (text: string) => void, screen: Screen, started: number): Promise<boolean> {
+async function runScenario(
+  stack: Stack,
+  options: DemoOptions,
+  say: (text: string) => void,
+  screen: Screen,
+  started: number,
+): Promise<boolean> {
   const { cluster, manager } = stack;
   const [active, passive] = stack.agents;
   const slotMs = options.slotMs;
-  say(`agents on ${active.url} (${active.name}) and ${passive.url} (${passive.name}); manager log: ${manager.process.logPath}`);
+  say(
+    `agents on ${active.url} (${active.name}) and ${passive.url} (${passive.name}); manager log: ${manager.process.logPath}`,
+  );
   const unsubscribe = manager.log.subscribe((line) => showEvent(line, say));
   const view = startLiveView(stack, screen, started);
   try {
@@ -97,9 +120,16 @@ async function runScenario(stack: Stack, options: DemoOptions, say: (text: strin
     const steadyMs = Math.max(3000, 20 * slotMs);
     let votingSince: number | undefined;
     const steady = await until(30_000, Math.max(100, slotMs), async () => {
-      const [status, validator] = await Promise.all([manager.status().catch(() => null), validatorStatus(active.validator)]);
+      const [status, validator] = await Promise.all([
+        manager.status().catch(() => null),
+        validatorStatus(active.validator),
+      ]);
       const node = status?.nodes.find((n) => n.node === 'validator1');
-      const voting = validator?.voting === true && status?.active === 'validator1' && status.state === 'monitoring' && node?.last_tower_backup != null;
+      const voting =
+        validator?.voting === true &&
+        status?.active === 'validator1' &&
+        status.state === 'monitoring' &&
+        node?.last_tower_backup != null;
       votingSince = voting ? (votingSince ?? Date.now()) : undefined;
       return votingSince !== undefined && Date.now() - votingSince >= steadyMs ? true : undefined;
     });
@@ -109,7 +139,9 @@ async function runScenario(stack: Stack, options: DemoOptions, say: (text: strin
     }
     const crashSlot = await cluster.slot();
     const crashAt = Date.now();
-    say(`${active.name} votes steadily; kill -9 ${active.validator.pid ?? '?'} (${active.name}, the active validator) at slot ${crashSlot}`);
+    say(
+      `${active.name} votes steadily; kill -9 ${active.validator.pid ?? '?'} (${active.name}, the active validator) at slot ${crashSlot}`,
+    );
     await active.validator.crash();
 
     const heartbeatMs = heartbeatOf(options);
@@ -124,7 +156,9 @@ async function runScenario(stack: Stack, options: DemoOptions, say: (text: strin
       return votes.find((v) => v.validator === passive.name && v.landed && v.timeMs > crashAt);
     });
     if (firstVote !== undefined) {
-      say(`${passive.name} voted with the staked identity at slot ${firstVote.slot}, ${firstVote.timeMs - crashAt} ms after the crash`);
+      say(
+        `${passive.name} voted with the staked identity at slot ${firstVote.slot}, ${firstVote.timeMs - crashAt} ms after the crash`,
+      );
       // Keep watching a while: the restarted old active must stay unstaked, and votes keep landing.
       await sleep(Math.max(3000, 25 * slotMs));
     } else {
@@ -160,7 +194,11 @@ function eventAt(line: ManagerLogLine): number {
 }
 
 /** Polls `probe` every `intervalMs` until it yields a value; undefined after `timeoutMs`. */
-async function until<T>(timeoutMs: number, intervalMs: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
+async function until<T>(
+  timeoutMs: number,
+  intervalMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = await probe();
@@ -182,11 +220,19 @@ function startLiveView(stack: Stack, screen: Screen, started: number): { stop():
   const loop = async (): Promise<void> => {
     while (running) {
       const tick = Date.now();
-      const [status, ...validators] = await Promise.all([stack.manager.status().catch(() => null), ...stack.agents.map((a) => validatorStatus(a.validator))]);
+      const [status, ...validators] = await Promise.all([
+        stack.manager.status().catch(() => null),
+        ...stack.agents.map((a) => validatorStatus(a.validator)),
+      ]);
       if (!running) return;
-      const samples = stack.agents.map((agent, i) => toSample(agent.name, i === 0 ? 'validator1' : 'validator2', status, validators[i] ?? null));
+      const samples = stack.agents.map((agent, i) =>
+        toSample(agent.name, i === 0 ? 'validator1' : 'validator2', status, validators[i] ?? null),
+      );
       const header = `${stamp(tick - started)}  cluster slot ${status?.cluster_slot ?? '?'}  manager: ${status === null ? 'not answering' : `${status.state}, active ${status.active ?? 'unknown'}`}`;
-      screen.view([header, ...samples.map((s) => `${stamp(tick - started)}  ${renderNodeLine(s, stack.cluster.stakedPubkey)}`)]);
+      screen.view([
+        header,
+        ...samples.map((s) => `${stamp(tick - started)}  ${renderNodeLine(s, stack.cluster.stakedPubkey)}`),
+      ]);
       await sleep(Math.max(0, 1000 - (Date.now() - tick)));
     }
   };
@@ -198,7 +244,12 @@ function startLiveView(stack: Stack, screen: Screen, started: number): { stop():
   };
 }
 
-function toSample(name: string, node: string, status: ControlStatus | null, validator: ValidatorStatus | null): NodeSample {
+function toSample(
+  name: string,
+  node: string,
+  status: ControlStatus | null,
+  validator: ValidatorStatus | null,
+): NodeSample {
   const seen = status?.nodes.find((n) => n.node === node);
   const now = Math.floor(Date.now() / 1000);
   return {

@@ -2,7 +2,14 @@ export * from './run';
 export { AGENT_BIN, MANAGER_BIN, startStack } from './stack';
 export type { Stack, StackAgent, StackManager, StackOptions } from './stack';
 export { agentConfig, managerConfig, shellQuote } from './stack-config';
-export type { AgentConfigInput, ManagedNode, ManagerConfigInput, SecureIdentityInput, TowerStoreChoice, ValidatorPaths } from './stack-config';
+export type {
+  AgentConfigInput,
+  ManagedNode,
+  ManagerConfigInput,
+  SecureIdentityInput,
+  TowerStoreChoice,
+  ValidatorPaths,
+} from './stack-config';
 export { startStackSecureIdentity } from './stack-secure';
 export type { StackSecureIdentity } from './stack-secure';
 export { ManagedProcess } from './managed-process';

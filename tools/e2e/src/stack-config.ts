@@ -7,10 +7,15 @@
 import type { SimValidator } from '@failover/solana-sim';
 
 /** Where the tower backups go: the embedded directory store or a real etcd. */
-export type TowerStoreChoice = { readonly kind: 'directory'; readonly dir: string } | { readonly kind: 'etcd'; readonly endpoints: readonly string[] };
+export type TowerStoreChoice =
+  | { readonly kind: 'directory'; readonly dir: string }
+  | { readonly kind: 'etcd'; readonly endpoints: readonly string[] };
 
 /** What an agent's config needs to know of its validator. */
-export type ValidatorPaths = Pick<SimValidator, 'ip' | 'rpcUrl' | 'processName' | 'ledgerDir' | 'identitySymlink' | 'stakedKeypairPath' | 'unstakedKeypairPath'>;
+export type ValidatorPaths = Pick<
+  SimValidator,
+  'ip' | 'rpcUrl' | 'processName' | 'ledgerDir' | 'identitySymlink' | 'stakedKeypairPath' | 'unstakedKeypairPath'
+>;
 
 /** What one agent's config is built from. */
 export interface AgentConfigInput {
@@ -154,7 +159,11 @@ export function managerConfig(input: ManagerConfigInput): Record<string, unknown
     log_format: 'json',
     ...(input.telegram === undefined
       ? {}
-      : { telegram_bot_token: input.telegram.token, telegram_chat_id: input.telegram.chatId, telegram_api_root: input.telegram.apiRoot }),
+      : {
+          telegram_bot_token: input.telegram.token,
+          telegram_chat_id: input.telegram.chatId,
+          telegram_api_root: input.telegram.apiRoot,
+        }),
     ...(secure === undefined
       ? {}
       : {

@@ -81,7 +81,9 @@ export async function startStackLinks(input: StackLinksInput): Promise<StackLink
     async isolate(name, mode = 'blackhole') {
       const own = of(name);
       const peerInbound = [...byName.entries()].filter(([other]) => other !== name).map(([, links]) => links.toPeer);
-      await Promise.all([own.fromManager, own.toPeer, ...own.toEtcd, own.toCluster, ...peerInbound].map((p) => p.cut(mode)));
+      await Promise.all(
+        [own.fromManager, own.toPeer, ...own.toEtcd, own.toCluster, ...peerInbound].map((p) => p.cut(mode)),
+      );
     },
     async healAll() {
       await Promise.all(started.filter((p) => p.mode !== undefined).map((p) => p.heal()));

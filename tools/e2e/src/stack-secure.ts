@@ -36,7 +36,10 @@ export async function startStackSecureIdentity(options: {
   let second: SshdHandle;
   try {
     // One client key for both hosts, as an operator's manager has: the first server's.
-    second = await startSshd({ listenHost: v2.ip, authorizedKeys: [readFileSync(`${first.clientKeyPath}.pub`, 'utf8').trim()] });
+    second = await startSshd({
+      listenHost: v2.ip,
+      authorizedKeys: [readFileSync(`${first.clientKeyPath}.pub`, 'utf8').trim()],
+    });
   } catch (error) {
     await first.stop();
     throw error;

@@ -12,7 +12,14 @@ import path from 'node:path';
 import { fetchControlStatus, type ControlTarget } from '@failover/manager';
 import { createAgentClient, type AgentClient, type ControlStatus } from '@failover/protocol';
 import { startCluster, type SimCluster, type SimValidator } from '@failover/solana-sim';
-import { freePort, startEtcd, startFakeTelegram, waitFor, type EtcdCluster, type FakeTelegram } from '@failover/testkit';
+import {
+  freePort,
+  startEtcd,
+  startFakeTelegram,
+  waitFor,
+  type EtcdCluster,
+  type FakeTelegram,
+} from '@failover/testkit';
 import { ManagedProcess } from './managed-process';
 import { ManagerLog } from './manager-log';
 import { startRestartService, type RestartService } from './restart-service';
@@ -195,7 +202,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const secret = Buffer.from(secretText, 'utf8');
     const restarter = startRestartService(path.join(dir, 'restart-requests'), cluster.validators);
     cleanups.push(() => restarter.stop());
-    const towerStore: TowerStoreChoice = etcd ? { kind: 'etcd', endpoints: etcd.endpoints } : { kind: 'directory', dir: path.join(dir, 'towers') };
+    const towerStore: TowerStoreChoice = etcd
+      ? { kind: 'etcd', endpoints: etcd.endpoints }
+      : { kind: 'directory', dir: path.join(dir, 'towers') };
 
     const validators = [cluster.validator('v1'), cluster.validator('v2')] as const;
     const listens = await Promise.all(validators.map(async (v) => `${v.ip}:${await freePort(v.ip)}`));
@@ -216,7 +225,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         listen: listens[i]!,
         peerUrl: links ? links.of(v.name).toPeer.url : `http://${listens[1 - i]}`,
         secretPath,
-        towerStore: links && towerStore.kind === 'etcd' ? { kind: 'etcd', endpoints: links.of(v.name).toEtcd.map((p) => p.url) } : towerStore,
+        towerStore:
+          links && towerStore.kind === 'etcd'
+            ? { kind: 'etcd', endpoints: links.of(v.name).toEtcd.map((p) => p.url) }
+            : towerStore,
         restartCommand: restarter.commandFor(v),
         isActiveOnStart: i === 0,
         dryRun: options.dryRun ?? false,
@@ -227,10 +239,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const configPath = path.join(dir, `${v.name}-validator-config.json`);
       writeJson(configPath, options.editAgentConfig ? options.editAgentConfig(config, v) : config);
       const agentEnv = links ? { ...env, SOLANA_SIM_RPC_URL: links.of(v.name).toCluster.url } : env;
-      const agentProcess = new ManagedProcess({ name: `agent ${v.name}`, script: AGENT_BIN, args: ['--config', configPath], env: agentEnv, logPath: path.join(logDir, `agent-${v.name}.log`) });
+      const agentProcess = new ManagedProcess({
+        name: `agent ${v.name}`,
+        script: AGENT_BIN,
+        args: ['--config', configPath],
+        env: agentEnv,
+        logPath: path.join(logDir, `agent-${v.name}.log`),
+      });
       cleanups.push(() => agentProcess.stop());
       const url = `http://${listens[i]}`;
-      return { name: v.name, validator: v, url, configPath, process: agentProcess, client: createAgentClient({ baseUrl: url, secret, timeoutMs: 2_000 }) };
+      return {
+        name: v.name,
+        validator: v,
+        url,
+        configPath,
+        process: agentProcess,
+        client: createAgentClient({ baseUrl: url, secret, timeoutMs: 2_000 }),
+      };
     };
     const agents = [makeAgent(validators[0], 0), makeAgent(validators[1], 1)] as const;
     for (const agent of agents) agent.process.start();
@@ -249,8 +274,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const controlPort = await freePort('127.0.0.1');
     const config = managerConfig({
       nodes: [
-        { endpoint: links?.of('v1').fromManager.url ?? agents[0].url, ip: validators[0].ip, ledgerPath: validators[0].ledgerDir },
-        { endpoint: links?.of('v2').fromManager.url ?? agents[1].url, ip: validators[1].ip, ledgerPath: validators[1].ledgerDir },
+        {
+          endpoint: links?.of('v1').fromManager.url ?? agents[0].url,
+          ip: validators[0].ip,
+          ledgerPath: validators[0].ledgerDir,
+        },
+        {
+          endpoint: links?.of('v2').fromManager.url ?? agents[1].url,
+          ip: validators[1].ip,
+          ledgerPath: validators[1].ledgerDir,
+        },
       ],
       clusterRpc: cluster.rpcUrl,
       stakedPubkey: cluster.stakedPubkey,
@@ -323,13 +356,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 async function waitForAgent(agent: StackAgent): Promise<void> {
-  await untilReady(agent.process, `agent ${agent.name} to answer GET ${agent.url}/health`, async () => (await agent.client.health()).ok);
+  await untilReady(
+    agent.process,
+    `agent ${agent.name} to answer GET ${agent.url}/health`,
+    async () => (await agent.client.health()).ok,
+  );
 }
 
 /** Polls `ready` until it holds; fails at once, naming the log, when the process exits instead. */
 async function untilReady(child: ManagedProcess, description: string, ready: () => Promise<boolean>): Promise<void> {
-  const outcome = await waitFor(async () => (!child.isRunning() ? 'exited' : (await ready()) || undefined), { description, timeoutMs: 15_000, intervalMs: 50 });
-  if (outcome === 'exited') throw new Error(`${child.name} exited (${JSON.stringify(child.lastExit)}) before ${description}; see ${child.logPath}`);
+  const outcome = await waitFor(async () => (!child.isRunning() ? 'exited' : (await ready()) || undefined), {
+    description,
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
+  if (outcome === 'exited')
+    throw new Error(
+      `${child.name} exited (${JSON.stringify(child.lastExit)}) before ${description}; see ${child.logPath}`,
+    );
 }
 
 function writeJson(file: string, value: unknown): void {

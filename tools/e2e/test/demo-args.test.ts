@@ -6,8 +6,16 @@ describe('the demo command line', () => {
   it.each<[string, string[], DemoArgs]>([
     ['runs on embedded defaults with no argument', [], { kind: 'run', options: defaults }],
     ['keeps towers in etcd with --etcd', ['--etcd'], { kind: 'run', options: { ...defaults, towerStore: 'etcd' } }],
-    ['takes the slot length as a separate value', ['--slot-ms', '50'], { kind: 'run', options: { ...defaults, slotMs: 50 } }],
-    ['takes the slot length after =', ['--slot-ms=120', '--keep'], { kind: 'run', options: { ...defaults, slotMs: 120, keep: true } }],
+    [
+      'takes the slot length as a separate value',
+      ['--slot-ms', '50'],
+      { kind: 'run', options: { ...defaults, slotMs: 50 } },
+    ],
+    [
+      'takes the slot length after =',
+      ['--slot-ms=120', '--keep'],
+      { kind: 'run', options: { ...defaults, slotMs: 120, keep: true } },
+    ],
     ['prints help with -h even after other flags', ['--etcd', '-h'], { kind: 'help' }],
     ['prints help with --help', ['--help'], { kind: 'help' }],
   ])('%s', (_name, argv, expected) => {

@@ -14,7 +14,10 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'failover-managed-'));
   // A stand-in for an agent: says hello, then serves until told to stop (SIGTERM ends it cleanly).
   program = path.join(dir, 'program.js');
-  writeFileSync(program, "console.log('hello ' + process.argv[2]); const t = setInterval(() => {}, 1000); process.on('SIGTERM', () => clearInterval(t));\n");
+  writeFileSync(
+    program,
+    "console.log('hello ' + process.argv[2]); const t = setInterval(() => {}, 1000); process.on('SIGTERM', () => clearInterval(t));\n",
+  );
 });
 
 afterEach(async () => {
@@ -23,7 +26,14 @@ afterEach(async () => {
 });
 
 function managed(onLine?: (line: string) => void): ManagedProcess {
-  const p = new ManagedProcess({ name: 'program', script: program, args: ['there'], env: process.env, logPath: path.join(dir, 'program.log'), ...(onLine ? { onLine } : {}) });
+  const p = new ManagedProcess({
+    name: 'program',
+    script: program,
+    args: ['there'],
+    env: process.env,
+    logPath: path.join(dir, 'program.log'),
+    ...(onLine ? { onLine } : {}),
+  });
   started.push(p);
   return p;
 }
@@ -92,11 +102,18 @@ describe('a managed program', () => {
         `p.start(); process.stdout.write('child-pid=' + String(p.pid) + '\\n');\n` +
         `const ready = setInterval(() => { try { statSync(${JSON.stringify(pidFile)}); clearInterval(ready); process.kill(process.pid, 'SIGKILL'); } catch { /* not yet */ } }, 20);\n`,
     );
-    const result = await run(process.execPath, ['--import', 'tsx', parent], { cwd: path.resolve(__dirname, '../../..') });
+    const result = await run(process.execPath, ['--import', 'tsx', parent], {
+      cwd: path.resolve(__dirname, '../../..'),
+    });
     const printed = /^child-pid=(\d+)$/m.exec(result.stdout)?.[1];
     const written = readFileSync(pidFile, 'utf8');
     // On failure, show everything the parent said rather than a bare mismatch.
-    expect({ killed: result.code === null, printed, stdout: JSON.stringify(result.stdout), stderr: result.stderr }).toMatchObject({ killed: true, printed: written });
+    expect({
+      killed: result.code === null,
+      printed,
+      stdout: JSON.stringify(result.stdout),
+      stderr: result.stderr,
+    }).toMatchObject({ killed: true, printed: written });
     const pid = Number(written);
     await waitFor(() => !alive(pid), { description: `program ${pid} to die with its parent`, timeoutMs: 5_000 });
     expect(() => execFileSync('kill', ['-0', String(pid)], { stdio: 'ignore' })).toThrow();

@@ -20,7 +20,11 @@ const completeLine = JSON.stringify({
 describe("reading the manager's JSON log", () => {
   it('parses a notified event with its fields and time', () => {
     const line = parseManagerLogLine(completeLine);
-    expect(line).toMatchObject({ level: 'info', event: 'failover-complete', time: Date.parse('2026-01-01T00:00:01.000Z') });
+    expect(line).toMatchObject({
+      level: 'info',
+      event: 'failover-complete',
+      time: Date.parse('2026-01-01T00:00:01.000Z'),
+    });
     expect(line?.fields['totalMs']).toBe(898);
   });
 
@@ -35,12 +39,25 @@ describe("reading the manager's JSON log", () => {
 
   it('turns the end of a failover into a report, keeping only well-formed steps', () => {
     const report = toFailoverReport(parseManagerLogLine(completeLine)!);
-    expect(report).toMatchObject({ outcome: 'failover-complete', from: 'validator1', to: 'validator2', totalMs: 898, at: 1767225601000 });
+    expect(report).toMatchObject({
+      outcome: 'failover-complete',
+      from: 'validator1',
+      to: 'validator2',
+      totalMs: 898,
+      at: 1767225601000,
+    });
     expect(report?.steps.map((s) => s.step)).toEqual(['demote validator1', 'promote validator2 (via agent)']);
   });
 
   it('does not take a failover that only started for a finished one', () => {
-    const line = parseManagerLogLine(JSON.stringify({ time: '2026-01-01T00:00:00.000Z', level: 'warn', msg: 'Failover started', event: 'failover-started' }))!;
+    const line = parseManagerLogLine(
+      JSON.stringify({
+        time: '2026-01-01T00:00:00.000Z',
+        level: 'warn',
+        msg: 'Failover started',
+        event: 'failover-started',
+      }),
+    )!;
     expect(toFailoverReport(line)).toBeUndefined();
   });
 

@@ -15,15 +15,27 @@ describe('the packed packages', () => {
   beforeAll(async () => {
     scratch = await mkdtemp(path.join(tmpdir(), 'failover-pack-'));
     for (const name of publishable) {
-      const packed = await run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: path.join(root, 'packages', name) });
+      const packed = await run('npm', ['pack', '--json', '--pack-destination', scratch], {
+        cwd: path.join(root, 'packages', name),
+      });
       expect(packed.code).toBe(0);
       const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
       tarballs[name] = path.join(scratch, info!.filename);
     }
-    await writeFile(path.join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', version: '1.0.0', private: true }));
+    await writeFile(
+      path.join(scratch, 'package.json'),
+      JSON.stringify({ name: 'scratch', version: '1.0.0', private: true }),
+    );
     const installed = await run(
       'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...publishable.map((name) => tarballs[name]!)],
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        ...publishable.map((name) => tarballs[name]!),
+      ],
       { cwd: scratch, timeoutMs: 240_000 },
     );
     expect(installed.stderr).not.toMatch(/ERR!/);
@@ -46,7 +58,14 @@ describe('the packed packages', () => {
   });
 
   it('loads @failover/core with require()', async () => {
-    const loaded = await run('node', ['-e', "const core = require('@failover/core'); process.stdout.write(core.encodeBase58(Uint8Array.from([0, 0, 1])));"], { cwd: scratch });
+    const loaded = await run(
+      'node',
+      [
+        '-e',
+        "const core = require('@failover/core'); process.stdout.write(core.encodeBase58(Uint8Array.from([0, 0, 1])));",
+      ],
+      { cwd: scratch },
+    );
     expect(loaded.stderr).toBe('');
     expect(loaded.stdout).toBe('112');
   });
@@ -54,7 +73,11 @@ describe('the packed packages', () => {
   it('loads @failover/core with import', async () => {
     const loaded = await run(
       'node',
-      ['--input-type=module', '-e', "import { encodeBase58 } from '@failover/core'; process.stdout.write(encodeBase58(Uint8Array.from([0, 0, 1])));"],
+      [
+        '--input-type=module',
+        '-e',
+        "import { encodeBase58 } from '@failover/core'; process.stdout.write(encodeBase58(Uint8Array.from([0, 0, 1])));",
+      ],
       { cwd: scratch },
     );
     expect(loaded.stderr).toBe('');
@@ -62,17 +85,32 @@ describe('the packed packages', () => {
   });
 
   it('loads @failover/protocol/server with require() and import, and the main entry without fastify', async () => {
-    const required = await run('node', ['-e', "process.stdout.write(String(require('@failover/protocol/server').SIGNED_JSON_BODY_LIMIT));"], { cwd: scratch });
+    const required = await run(
+      'node',
+      ['-e', "process.stdout.write(String(require('@failover/protocol/server').SIGNED_JSON_BODY_LIMIT));"],
+      { cwd: scratch },
+    );
     expect(required.stderr).toBe('');
     expect(required.stdout).toBe('16384');
     const imported = await run(
       'node',
-      ['--input-type=module', '-e', "import { SIGNED_JSON_BODY_LIMIT } from '@failover/protocol/server'; process.stdout.write(String(SIGNED_JSON_BODY_LIMIT));"],
+      [
+        '--input-type=module',
+        '-e',
+        "import { SIGNED_JSON_BODY_LIMIT } from '@failover/protocol/server'; process.stdout.write(String(SIGNED_JSON_BODY_LIMIT));",
+      ],
       { cwd: scratch },
     );
     expect(imported.stderr).toBe('');
     expect(imported.stdout).toBe('16384');
-    const main = await run('node', ['-e', "require('@failover/protocol'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('/node_modules/fastify/'))));"], { cwd: scratch });
+    const main = await run(
+      'node',
+      [
+        '-e',
+        "require('@failover/protocol'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('/node_modules/fastify/'))));",
+      ],
+      { cwd: scratch },
+    );
     expect(main.stderr).toBe('');
     expect(main.stdout).toBe('false');
   });

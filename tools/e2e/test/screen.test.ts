@@ -30,7 +30,9 @@ describe('the demo screen', () => {
     screen.line('event');
     screen.view(['c']);
     screen.clearView();
-    expect(out.text).toBe('a\nb\n' + '\x1b[2A\x1b[J' + 'event\n' + 'a\nb\n' + '\x1b[2A\x1b[J' + 'c\n' + '\x1b[1A\x1b[J');
+    expect(out.text).toBe(
+      'a\nb\n' + '\x1b[2A\x1b[J' + 'event\n' + 'a\nb\n' + '\x1b[2A\x1b[J' + 'c\n' + '\x1b[1A\x1b[J',
+    );
   });
 
   it('cuts view lines to the terminal width so a wrapped line cannot break the redraw', () => {

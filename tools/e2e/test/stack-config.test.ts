@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { resolveAgentConfigFile, resolveManagerConfigFile } from '@failover/protocol';
-import { agentConfig, managerConfig, shellQuote, type AgentConfigInput, type ManagerConfigInput } from '../src/stack-config';
+import {
+  agentConfig,
+  managerConfig,
+  shellQuote,
+  type AgentConfigInput,
+  type ManagerConfigInput,
+} from '../src/stack-config';
 
 const staked = '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU';
 
@@ -69,8 +75,12 @@ describe('the config files the stack writes', () => {
     expect(config['identity_change_command']).toBe(
       "agave-validator -l '/tmp/sim dir/v1/ledger' set-identity --require-tower '/tmp/sim dir/keys/staked-identity.json'",
     );
-    expect(config['identity_remove_command']).toBe("agave-validator -l '/tmp/sim dir/v1/ledger' set-identity '/tmp/sim dir/v1/unstaked-identity.json'");
-    expect(config['passive_identity_symlink_command']).toBe("ln -sf '/tmp/sim dir/v1/unstaked-identity.json' '/tmp/sim dir/v1/identity.json'");
+    expect(config['identity_remove_command']).toBe(
+      "agave-validator -l '/tmp/sim dir/v1/ledger' set-identity '/tmp/sim dir/v1/unstaked-identity.json'",
+    );
+    expect(config['passive_identity_symlink_command']).toBe(
+      "ln -sf '/tmp/sim dir/v1/unstaked-identity.json' '/tmp/sim dir/v1/identity.json'",
+    );
     expect(config['gossip_check_command']).toBe('solana -ut gossip | grep {validator_identity}');
     expect(config['tower_file_path']).toBe('/tmp/sim dir/v1/ledger/tower-1_9-{validator_identity}.bin');
   });
@@ -85,7 +95,11 @@ describe('the config files the stack writes', () => {
       authorizedVoterCommand: '/repo/bin/agave-validator --ledger {ledger} authorized-voter add',
       sshPorts: [2201, 2202] as const,
     };
-    for (const input of [managerInput, { ...managerInput, telegram: { token: '123:abc', chatId: '-100', apiRoot: 'http://127.0.0.1:9000' } }, { ...managerInput, secure }]) {
+    for (const input of [
+      managerInput,
+      { ...managerInput, telegram: { token: '123:abc', chatId: '-100', apiRoot: 'http://127.0.0.1:9000' } },
+      { ...managerInput, secure },
+    ]) {
       const result = resolveManagerConfigFile({ raw: managerConfig(input), env: {} });
       expect(result.ok ? [] : result.problems).toEqual([]);
     }
@@ -107,10 +121,13 @@ describe('the config files the stack writes', () => {
 describe('shellQuote', () => {
   it('makes bash read any string back as itself', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')), (value) => {
-        const echoed = execFileSync('bash', ['-c', `printf %s ${shellQuote(value)}`], { encoding: 'utf8' });
-        expect(echoed).toBe(value);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')),
+        (value) => {
+          const echoed = execFileSync('bash', ['-c', `printf %s ${shellQuote(value)}`], { encoding: 'utf8' });
+          expect(echoed).toBe(value);
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -11,7 +11,9 @@ async function main(): Promise<void> {
     slotMs,
   });
   try {
-    process.stdout.write(`${count} validators up in ${Date.now() - started} ms; sampling for ${seconds} s at ${slotMs} ms/slot\n`);
+    process.stdout.write(
+      `${count} validators up in ${Date.now() - started} ms; sampling for ${seconds} s at ${slotMs} ms/slot\n`,
+    );
     const lags: number[] = [];
     let worst = 0;
     const end = Date.now() + seconds * 1000;

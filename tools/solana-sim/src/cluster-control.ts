@@ -59,7 +59,8 @@ export function handleControl(state: ClusterState, method: string, params: unkno
     case 'fallBehind': {
       const name = stringParam(params, 0, 'validator');
       const slots = params[1];
-      if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 0) throw invalidParams('slots must be an integer >= 0');
+      if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 0)
+        throw invalidParams('slots must be an integer >= 0');
       state.behind.set(name, slots);
       distributeSlot(state);
       return true;

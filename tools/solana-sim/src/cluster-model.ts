@@ -115,12 +115,7 @@ export function createVoteAccounts(config: ClusterConfig, slot: number): Map<str
  * Lands a vote on its account: the vote program ignores a vote not newer than the last one
  * (agave vote_state: "VoteTooOld"), so only a newer slot moves `lastVote` and earns credits.
  */
-export function landVote(
-  config: ClusterConfig,
-  account: VoteAccountState,
-  slot: number,
-  root: number | null,
-): boolean {
+export function landVote(config: ClusterConfig, account: VoteAccountState, slot: number, root: number | null): boolean {
   if (slot <= account.lastVote) return false;
   account.lastVote = slot;
   account.rootSlot = root ?? Math.max(account.rootSlot, slot - ROOT_DISTANCE);

@@ -17,7 +17,12 @@ function applyGossipChange(state: ClusterState, change: (nodes: Map<string, Goss
   else setTimeout(() => change(state.gossip), state.config.gossipDelayMs).unref();
 }
 
-function onValidatorMessage(state: ClusterState, socket: net.Socket, message: ValidatorToCluster, nameRef: { name?: string }): void {
+function onValidatorMessage(
+  state: ClusterState,
+  socket: net.Socket,
+  message: ValidatorToCluster,
+  nameRef: { name?: string },
+): void {
   if (message.t === 'hello') {
     const node: GossipNode = { ...message };
     nameRef.name = message.name;
@@ -39,7 +44,14 @@ function onValidatorMessage(state: ClusterState, socket: net.Socket, message: Va
     return;
   }
   const landed = !isCutFromCluster(state, name) && !state.votesCut.has(name);
-  state.judge.record({ identity: message.identity, slot: message.slot, tipSlot: state.slot(), validator: name, timeMs: state.now(), landed });
+  state.judge.record({
+    identity: message.identity,
+    slot: message.slot,
+    tipSlot: state.slot(),
+    validator: name,
+    timeMs: state.now(),
+    landed,
+  });
   const account = state.accounts.get(message.identity);
   if (landed && account) landVote(state.config, account, message.slot, message.root);
 }
@@ -99,7 +111,10 @@ export async function runClusterProcess(config: ClusterConfig, rpcPort = 0): Pro
   await new Promise<void>((resolve) => server.listen(rpcPort, '127.0.0.1', resolve));
   await new Promise<void>((resolve) => link.listen(0, '127.0.0.1', resolve));
   scheduleTicks(state);
-  const ports = { rpcPort: (server.address() as net.AddressInfo).port, linkPort: (link.address() as net.AddressInfo).port };
+  const ports = {
+    rpcPort: (server.address() as net.AddressInfo).port,
+    linkPort: (link.address() as net.AddressInfo).port,
+  };
   if (process.send) {
     process.send({ ready: ports });
     process.on('disconnect', () => process.exit(0));

@@ -65,7 +65,11 @@ function clusterNodes(state: ClusterState): Record<string, unknown>[] {
   return nodes;
 }
 
-function voteAccounts(state: ClusterState, tip: number, config: unknown): { current: unknown[]; delinquent: unknown[] } {
+function voteAccounts(
+  state: ClusterState,
+  tip: number,
+  config: unknown,
+): { current: unknown[]; delinquent: unknown[] } {
   const options = (config ?? {}) as { votePubkey?: string; delinquentSlotDistance?: number };
   const current: unknown[] = [];
   const delinquent: unknown[] = [];
@@ -80,7 +84,7 @@ function voteAccounts(state: ClusterState, tip: number, config: unknown): { curr
 function schedule(state: ClusterState, tip: number, params: unknown[]): Record<string, number[]> | null {
   const [first, second] = params;
   const slotParam = typeof first === 'number' ? first : tip;
-  const options = (typeof first === 'object' && first !== null ? first : second ?? {}) as { identity?: string };
+  const options = (typeof first === 'object' && first !== null ? first : (second ?? {})) as { identity?: string };
   // Only the current epoch's schedule is known, as on a node that has not seen the next one.
   if (epochOf(state.config, slotParam).epoch !== epochOf(state.config, tip).epoch) return null;
   const full = leaderSchedule(state.config);

@@ -81,4 +81,3 @@ export function createClusterState(config: ClusterConfig, now: () => number = Da
   };
   return state;
 }
-

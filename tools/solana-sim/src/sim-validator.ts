@@ -110,16 +110,26 @@ export class SimValidator implements ValidatorLayout {
   async start(): Promise<void> {
     if (this.isRunning()) return;
     const args = [
-      '--name', this.name,
-      '--identity', this.identitySymlink,
-      '--ledger', this.ledgerDir,
-      '--rpc-bind-address', this.ip,
-      '--rpc-port', String(this.port),
-      '--cluster-link', String(this.launch.clusterLinkPort),
-      '--cluster-rpc', this.launch.clusterRpcUrl,
-      '--process-name', this.processName,
-      '--version-string', this.launch.version,
-      '--feature-set', String(this.launch.featureSet),
+      '--name',
+      this.name,
+      '--identity',
+      this.identitySymlink,
+      '--ledger',
+      this.ledgerDir,
+      '--rpc-bind-address',
+      this.ip,
+      '--rpc-port',
+      String(this.port),
+      '--cluster-link',
+      String(this.launch.clusterLinkPort),
+      '--cluster-rpc',
+      this.launch.clusterRpcUrl,
+      '--process-name',
+      this.processName,
+      '--version-string',
+      this.launch.version,
+      '--feature-set',
+      String(this.launch.featureSet),
       ...this.authorizedVoterPaths.flatMap((p) => ['--authorized-voter', p]),
     ];
     const { child, ready } = await spawnReady<{ rpcPort: number }>(`validator ${this.name}`, 'validator.js', args, {
@@ -195,7 +205,11 @@ export class SimValidator implements ValidatorLayout {
   private async admin(method: string, params: unknown[]): Promise<unknown> {
     let reply: { result?: unknown; error?: { message: string } };
     try {
-      reply = (await requestOverSocket(this.adminSocketPath, { jsonrpc: '2.0', id: 1, method, params }, 5000)) as typeof reply;
+      reply = (await requestOverSocket(
+        this.adminSocketPath,
+        { jsonrpc: '2.0', id: 1, method, params },
+        5000,
+      )) as typeof reply;
     } catch (err) {
       throw new SimControlError(this.name, `admin ${method} failed: ${(err as Error).message}`, { cause: err });
     }

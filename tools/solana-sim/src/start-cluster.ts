@@ -95,7 +95,11 @@ export interface SimCluster {
   heal(a: string, b: string): Promise<void>;
   readonly judge: SimJudge;
   /** Polls `probe` until it returns a value other than undefined/false, or times out. */
-  waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, options?: { timeoutMs?: number; intervalMs?: number }): Promise<T>;
+  waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined | false>,
+    options?: { timeoutMs?: number; intervalMs?: number },
+  ): Promise<T>;
   /** Kills every process of the cluster (also hung ones) and removes the directory. */
   stop(): Promise<void>;
 }
@@ -109,12 +113,18 @@ function checkOptions(options: StartClusterOptions): void {
   const names = new Set<string>();
   options.validators.forEach((v, i) => {
     if (!/^[A-Za-z0-9_-]+$/.test(v.name) || v.name === 'cluster') {
-      throw new SimOptionsError(`validators[${i}].name`, `'${v.name}' must be letters, digits, - or _ and not 'cluster'`);
+      throw new SimOptionsError(
+        `validators[${i}].name`,
+        `'${v.name}' must be letters, digits, - or _ and not 'cluster'`,
+      );
     }
     if (names.has(v.name)) throw new SimOptionsError(`validators[${i}].name`, `duplicate name '${v.name}'`);
     names.add(v.name);
     if (v.processName !== undefined && (v.processName.length === 0 || v.processName.length > 15)) {
-      throw new SimOptionsError(`validators[${i}].processName`, 'must be 1 to 15 characters (the kernel keeps 15 in /proc/PID/comm)');
+      throw new SimOptionsError(
+        `validators[${i}].processName`,
+        'must be 1 to 15 characters (the kernel keeps 15 in /proc/PID/comm)',
+      );
     }
   });
   const slotMs = options.slotMs ?? 400;
@@ -167,7 +177,11 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
   };
   try {
     const { child, ready } = await spawnReady<{ rpcPort: number; linkPort: number }>('cluster', 'cluster.js', [], {
-      env: { ...process.env, SOLANA_SIM_CLUSTER_CONFIG: JSON.stringify(config), SOLANA_SIM_RPC_PORT: String(options.rpcPort ?? 0) },
+      env: {
+        ...process.env,
+        SOLANA_SIM_CLUSTER_CONFIG: JSON.stringify(config),
+        SOLANA_SIM_RPC_PORT: String(options.rpcPort ?? 0),
+      },
       logFile: path.join(dir, 'cluster.log'),
       timeoutMs: startTimeoutMs,
     });
@@ -181,7 +195,14 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
         throw new SimControlError('cluster', `${method} failed: ${(err as Error).message}`, { cause: err });
       }
     };
-    const launch = { clusterLinkPort: ready.linkPort, clusterRpcUrl: rpcUrl, version, featureSet: config.featureSet, startTimeoutMs, control };
+    const launch = {
+      clusterLinkPort: ready.linkPort,
+      clusterRpcUrl: rpcUrl,
+      version,
+      featureSet: config.featureSet,
+      startTimeoutMs,
+      control,
+    };
     options.validators.forEach((v, i) => {
       const homeDir = path.join(dir, v.name);
       const ledgerDir = path.join(homeDir, 'ledger');

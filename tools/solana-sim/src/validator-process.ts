@@ -4,7 +4,14 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Keypair } from '@failover/core';
 import { parseKeypairJson } from '@failover/core';
-import { RpcFailure, callJsonRpc, commitmentOf, methodNotFound, serveJsonRpc, slotAtCommitment } from './internal/json-rpc';
+import {
+  RpcFailure,
+  callJsonRpc,
+  commitmentOf,
+  methodNotFound,
+  serveJsonRpc,
+  slotAtCommitment,
+} from './internal/json-rpc';
 import { onLines, sendLine } from './internal/lines';
 import type { ClusterToValidator, ValidatorToCluster } from './internal/link-protocol';
 import type { ValidatorFaults } from './validator-admin';
@@ -67,7 +74,13 @@ function readKeypair(file: string): Keypair {
 function localRpc(args: ValidatorArgs, voter: Voter, faults: ValidatorFaults) {
   // Calls the local node cannot answer by itself are served from the cluster, as a full RPC
   // node would (leader schedule, vote accounts, epoch info).
-  const forwarded = new Set(['getEpochInfo', 'getLeaderSchedule', 'getVoteAccounts', 'getClusterNodes', 'getHighestSnapshotSlot']);
+  const forwarded = new Set([
+    'getEpochInfo',
+    'getLeaderSchedule',
+    'getVoteAccounts',
+    'getClusterNodes',
+    'getHighestSnapshotSlot',
+  ]);
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     await serveJsonRpc(
       (method, params) => {
@@ -113,7 +126,11 @@ export async function runValidatorProcess(args: ValidatorArgs): Promise<void> {
   const voterKeys = args.authorizedVoterPaths.length > 0 ? args.authorizedVoterPaths.map(readKeypair) : [identity];
   for (const kp of voterKeys) voters.set(kp.pubkey, kp);
 
-  const link = net.createConnection({ host: '127.0.0.1', port: Number(args.clusterLink), localAddress: args.bindAddress });
+  const link = net.createConnection({
+    host: '127.0.0.1',
+    port: Number(args.clusterLink),
+    localAddress: args.bindAddress,
+  });
   link.setNoDelay(true);
   const send = (message: ValidatorToCluster): void => sendLine(link, message);
   const voter = new Voter(args.ledgerDir, identity, voters, send, log);

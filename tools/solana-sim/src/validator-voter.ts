@@ -101,7 +101,10 @@ export class Voter {
    * verifies (agave admin_rpc_service `set_identity_keypair`). Without it, a missing tower
    * means a fresh one; a present but bad one makes agave's replay stage exit the process.
    */
-  setIdentity(identity: Keypair, requireTower: boolean): AdminOutcome | { readonly ok: 'exit'; readonly message: string } {
+  setIdentity(
+    identity: Keypair,
+    requireTower: boolean,
+  ): AdminOutcome | { readonly ok: 'exit'; readonly message: string } {
     const load = loadTower(this.ledgerDir, identity.pubkey);
     if (requireTower && load.kind !== 'loaded') {
       const reason = load.kind === 'missing' ? 'IO Error: No such file or directory (os error 2)' : load.reason;

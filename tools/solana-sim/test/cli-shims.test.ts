@@ -26,15 +26,24 @@ describe('agave-validator set-identity', () => {
     const v2 = cluster.validator('v2');
     await cluster.waitFor('v1 voting', async () => (await v1.status()).lastVote !== null);
     const demote = await sh(`agave-validator -l ${v1.ledgerDir} set-identity ${v1.unstakedKeypairPath}`, cluster.env);
-    expect(demote).toMatchObject({ code: 0, stdout: `New validator identity path: ${fs.realpathSync(v1.unstakedKeypairPath)}\n` });
+    expect(demote).toMatchObject({
+      code: 0,
+      stdout: `New validator identity path: ${fs.realpathSync(v1.unstakedKeypairPath)}\n`,
+    });
     fs.copyFileSync(v1.towerPath(cluster.stakedPubkey), v2.towerPath(cluster.stakedPubkey));
-    const promote = await sh(`agave-validator -l ${v2.ledgerDir} set-identity --require-tower ${v2.stakedKeypairPath}`, cluster.env);
+    const promote = await sh(
+      `agave-validator -l ${v2.ledgerDir} set-identity --require-tower ${v2.stakedKeypairPath}`,
+      cluster.env,
+    );
     expect(promote.code).toBe(0);
     expect(await identityOf('v2')).toBe(cluster.stakedPubkey);
     // and back, with the Go tool's identity_change_command shape (double space included)
     await sh(`agave-validator  -l ${v2.ledgerDir} set-identity ${v2.unstakedKeypairPath}`, cluster.env);
     fs.copyFileSync(v2.towerPath(cluster.stakedPubkey), v1.towerPath(cluster.stakedPubkey));
-    const back = await sh(`agave-validator -l ${v1.ledgerDir} set-identity --require-tower ${v1.stakedKeypairPath}`, cluster.env);
+    const back = await sh(
+      `agave-validator -l ${v1.ledgerDir} set-identity --require-tower ${v1.stakedKeypairPath}`,
+      cluster.env,
+    );
     expect(back.code).toBe(0);
     expect(await identityOf('v1')).toBe(cluster.stakedPubkey);
   });
@@ -42,9 +51,14 @@ describe('agave-validator set-identity', () => {
   it('refuses --require-tower when the new identity has no tower file, and changes nothing', async () => {
     const v2 = cluster.validator('v2');
     fs.rmSync(v2.towerPath(cluster.stakedPubkey), { force: true });
-    const result = await sh(`agave-validator -l ${v2.ledgerDir} set-identity --require-tower ${v2.stakedKeypairPath}`, cluster.env);
+    const result = await sh(
+      `agave-validator -l ${v2.ledgerDir} set-identity --require-tower ${v2.stakedKeypairPath}`,
+      cluster.env,
+    );
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`set identity request failed: Unable to load tower file for identity ${cluster.stakedPubkey}`);
+    expect(result.stderr).toContain(
+      `set identity request failed: Unable to load tower file for identity ${cluster.stakedPubkey}`,
+    );
     expect(await identityOf('v2')).toBe(v2.unstakedPubkey);
   });
 
@@ -66,26 +80,51 @@ describe('agave-validator set-identity', () => {
     expect(removed).toMatchObject({ code: 0, stdout: 'All authorized voters removed\n' });
     const added = await sh(`agave-validator --ledger ${v2.ledgerDir} authorized-voter add`, cluster.env, staked);
     expect(added).toMatchObject({ code: 0, stdout: `Adding authorized voter: ${cluster.stakedPubkey}\n` });
-    const byPath = await sh(`agave-validator -l ${v2.ledgerDir} authorized-voter add ${v2.unstakedKeypairPath}`, cluster.env);
+    const byPath = await sh(
+      `agave-validator -l ${v2.ledgerDir} authorized-voter add ${v2.unstakedKeypairPath}`,
+      cluster.env,
+    );
     expect(byPath.code).toBe(0);
   });
 
   it.each([
-    { name: 'an unknown flag', args: 'set-identity --force KEY', message: "error: Found argument '--force' which wasn't expected" },
-    { name: 'two keypairs', args: 'set-identity KEY KEY', message: 'which wasn\'t expected' },
-    { name: 'a missing keypair file', args: 'set-identity /nonexistent.json', message: "error: Invalid value for '<KEYPAIR>': No such file or directory (os error 2)" },
-    { name: 'an unknown subcommand', args: 'set-identiti KEY', message: "error: The subcommand 'set-identiti' wasn't recognized" },
-    { name: 'a non-numeric idle time', args: 'wait-for-restart-window --min-idle-time two', message: "Invalid value for '--min-idle-time <VALUE>'" },
+    {
+      name: 'an unknown flag',
+      args: 'set-identity --force KEY',
+      message: "error: Found argument '--force' which wasn't expected",
+    },
+    { name: 'two keypairs', args: 'set-identity KEY KEY', message: "which wasn't expected" },
+    {
+      name: 'a missing keypair file',
+      args: 'set-identity /nonexistent.json',
+      message: "error: Invalid value for '<KEYPAIR>': No such file or directory (os error 2)",
+    },
+    {
+      name: 'an unknown subcommand',
+      args: 'set-identiti KEY',
+      message: "error: The subcommand 'set-identiti' wasn't recognized",
+    },
+    {
+      name: 'a non-numeric idle time',
+      args: 'wait-for-restart-window --min-idle-time two',
+      message: "Invalid value for '--min-idle-time <VALUE>'",
+    },
     { name: 'authorized-voter without a subcommand', args: 'authorized-voter', message: 'USAGE:' },
   ])('rejects $name with exit code 1', async ({ args, message }) => {
     const v1 = cluster.validator('v1');
-    const result = await sh(`agave-validator -l ${v1.ledgerDir} ${args.replaceAll('KEY', v1.unstakedKeypairPath)}`, cluster.env);
+    const result = await sh(
+      `agave-validator -l ${v1.ledgerDir} ${args.replaceAll('KEY', v1.unstakedKeypairPath)}`,
+      cluster.env,
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(message);
   });
 
   it('fails with the OS error when no validator runs on the ledger', async () => {
-    const result = await sh(`agave-validator -l ${path.join(cluster.dir, 'nowhere')} set-identity ${cluster.stakedKeypairPath}`, cluster.env);
+    const result = await sh(
+      `agave-validator -l ${path.join(cluster.dir, 'nowhere')} set-identity ${cluster.stakedKeypairPath}`,
+      cluster.env,
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('set identity request failed: No such file or directory (os error 2)');
   });
@@ -100,7 +139,10 @@ describe('agave-validator set-identity', () => {
 describe('agave-validator wait-for-restart-window', () => {
   it('reports ready for the guide line (--min-idle-time 2 --skip-new-snapshot-check)', async () => {
     const v1 = cluster.validator('v1');
-    const result = await sh(`agave-validator -l ${v1.ledgerDir} wait-for-restart-window --min-idle-time 2 --skip-new-snapshot-check`, cluster.env);
+    const result = await sh(
+      `agave-validator -l ${v1.ledgerDir} wait-for-restart-window --min-idle-time 2 --skip-new-snapshot-check`,
+      cluster.env,
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Minimum Idle Time: 300 slots (~2 minutes)');
     expect(result.stdout).toContain('Ready to restart');
@@ -108,9 +150,14 @@ describe('agave-validator wait-for-restart-window', () => {
 
   it('fails when no idle window that long exists in the epoch', async () => {
     const v1 = cluster.validator('v1');
-    const result = await sh(`agave-validator -l ${v1.ledgerDir} wait-for-restart-window --min-idle-time 60 --skip-new-snapshot-check`, cluster.env);
+    const result = await sh(
+      `agave-validator -l ${v1.ledgerDir} wait-for-restart-window --min-idle-time 60 --skip-new-snapshot-check`,
+      cluster.env,
+    );
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('failed to wait for restart window: Validator has no idle window of at least 9000 slots');
+    expect(result.stderr).toContain(
+      'failed to wait for restart window: Validator has no idle window of at least 9000 slots',
+    );
   });
 });
 
@@ -130,13 +177,17 @@ describe('solana gossip', () => {
   it('prints the header and node count like solana-cli', async () => {
     const result = await sh('solana -ut gossip', cluster.env);
     const lines = result.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^IP Address {6}\| Identity {37}\| Gossip \| TPU {3}\| RPC Address {11}\| Version \| Feature Set$/);
+    expect(lines[0]).toMatch(
+      /^IP Address {6}\| Identity {37}\| Gossip \| TPU {3}\| RPC Address {11}\| Version \| Feature Set$/,
+    );
     expect(lines.at(-1)).toBe('Nodes: 4');
   });
 
   it('rejects an unknown subcommand and a bad URL', async () => {
     expect((await sh('solana -ut gosip', cluster.env)).code).toBe(1);
-    expect((await sh('solana -u nonsense gossip', cluster.env)).stderr).toContain("Invalid value for '--url <URL_OR_MONIKER>'");
+    expect((await sh('solana -u nonsense gossip', cluster.env)).stderr).toContain(
+      "Invalid value for '--url <URL_OR_MONIKER>'",
+    );
   });
 });
 

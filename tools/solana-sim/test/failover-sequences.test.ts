@@ -32,7 +32,11 @@ describe('the judge on failover sequences', () => {
     expect(result.code).toBe(0);
     await c.waitFor('the passive voting too', async () => (await votesBy(c, 'passive')) >= 3);
     const violations = await c.judge.violations();
-    expect(violations.some((v) => v.kind === 'double-vote' && v.validators.includes('active') && v.validators.includes('passive'))).toBe(true);
+    expect(
+      violations.some(
+        (v) => v.kind === 'double-vote' && v.validators.includes('active') && v.validators.includes('passive'),
+      ),
+    ).toBe(true);
   });
 
   it('reports a lockout violation when the identity moves without the tower to a lagging validator', async () => {
@@ -42,7 +46,10 @@ describe('the judge on failover sequences', () => {
     // A passive a few slots behind is normal; only the tower stops it re-voting old slots.
     await passive.fallBehind(10);
     await sh(`agave-validator -l ${active.ledgerDir} set-identity ${active.unstakedKeypairPath}`, c.env);
-    const promote = await sh(`agave-validator -l ${passive.ledgerDir} set-identity ${passive.stakedKeypairPath}`, c.env);
+    const promote = await sh(
+      `agave-validator -l ${passive.ledgerDir} set-identity ${passive.stakedKeypairPath}`,
+      c.env,
+    );
     expect(promote.code).toBe(0);
     await c.waitFor('the passive voting', async () => (await votesBy(c, 'passive')) >= 1);
     const violations = await c.judge.violations();
@@ -77,7 +84,9 @@ describe('the judge on failover sequences', () => {
     // slots; at mainnet's 400 ms the same wall time is a handful.
     expect(handover?.slots).toBeGreaterThanOrEqual(10);
     expect(handover?.ms).toBeLessThan(10_000);
-    process.stdout.write(`guide sequence handover: ${handover?.slots} slots, ${handover?.ms} ms at ${SLOT_MS} ms/slot\n`);
+    process.stdout.write(
+      `guide sequence handover: ${handover?.slots} slots, ${handover?.ms} ms at ${SLOT_MS} ms/slot\n`,
+    );
     expect(fs.readlinkSync(passive.identitySymlink)).toBe(c.stakedKeypairPath);
   });
 

@@ -54,7 +54,12 @@ describe('judge', () => {
   ])('$name', ({ votes, kinds }) => {
     const judge = createJudge({ windowMs: 1200 });
     for (const v of votes) judge.record(v);
-    expect(judge.violations().map((v) => (v.kind === 'double-vote' ? `${v.kind}/${v.reason}` : v.kind)).sort()).toEqual([...kinds].sort());
+    expect(
+      judge
+        .violations()
+        .map((v) => (v.kind === 'double-vote' ? `${v.kind}/${v.reason}` : v.kind))
+        .sort(),
+    ).toEqual([...kinds].sort());
   });
 
   it('merges a long overlap into one finding with a count', () => {
@@ -75,7 +80,9 @@ describe('judge', () => {
     judge.record(vote('b', 6, 2000));
     judge.record(vote('b', 7, 2400));
     const gaps = judge.gaps(ID, { slot: 7, timeMs: 2400 });
-    expect(gaps.handovers).toEqual([{ fromSlot: 2, toSlot: 6, slots: 3, ms: 1600, fromValidator: 'a', toValidator: 'b' }]);
+    expect(gaps.handovers).toEqual([
+      { fromSlot: 2, toSlot: 6, slots: 3, ms: 1600, fromValidator: 'a', toValidator: 'b' },
+    ]);
     expect(gaps.largest?.slots).toBe(3);
     expect(gaps.votes).toBe(4);
   });
@@ -112,7 +119,10 @@ describe('judge', () => {
   it('always flags two machines voting on one slot, whatever else happened', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ who: fc.constantFrom('a', 'b'), slot: fc.integer({ min: 0, max: 1000 }), t: fc.nat(100_000) }), { maxLength: 50 }),
+        fc.array(
+          fc.record({ who: fc.constantFrom('a', 'b'), slot: fc.integer({ min: 0, max: 1000 }), t: fc.nat(100_000) }),
+          { maxLength: 50 },
+        ),
         fc.integer({ min: 0, max: 1000 }),
         (others, shared) => {
           const judge = createJudge({ windowMs: 1200 });

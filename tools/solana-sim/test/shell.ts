@@ -13,10 +13,15 @@ export interface ShellResult {
  */
 export async function sh(command: string, env: Record<string, string>, input?: string): Promise<ShellResult> {
   return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', command], { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      'bash',
+      ['-c', command],
+      { env: { ...process.env, ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
     child.stdin?.end(input ?? '');
   });
 }

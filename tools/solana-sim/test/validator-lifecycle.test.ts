@@ -13,7 +13,10 @@ const PROCESS_NAME = `simval${process.pid % 100000}`;
 
 beforeAll(async () => {
   cluster = await startCluster({
-    validators: [{ name: 'v1', processName: PROCESS_NAME }, { name: 'v2', processName: PROCESS_NAME }],
+    validators: [
+      { name: 'v1', processName: PROCESS_NAME },
+      { name: 'v2', processName: PROCESS_NAME },
+    ],
     slotMs: 20,
   });
 });
@@ -86,7 +89,10 @@ describe('a simulated validator', () => {
     const v2 = cluster.validator('v2');
     await v2.fallBehind(140);
     const behind = await cluster.waitFor('v2 behind', async () => {
-      const err = await callJsonRpc(v2.rpcUrl, 'getHealth').then(() => undefined, (e: RpcFailure) => e);
+      const err = await callJsonRpc(v2.rpcUrl, 'getHealth').then(
+        () => undefined,
+        (e: RpcFailure) => e,
+      );
       return err;
     });
     expect(behind).toMatchObject({ rpcCode: -32005, data: { numSlotsBehind: expect.any(Number) } });
@@ -94,7 +100,11 @@ describe('a simulated validator', () => {
     await v2.fallBehind(0);
     await cluster.waitFor('v2 healthy', async () => (await callJsonRpc(v2.rpcUrl, 'getHealth')) === 'ok');
     await v2.setRpcUnhealthy(true);
-    expect(await rpcError(v2.rpcUrl, 'getHealth')).toMatchObject({ rpcCode: -32005, message: 'Node is unhealthy', data: { numSlotsBehind: null } });
+    expect(await rpcError(v2.rpcUrl, 'getHealth')).toMatchObject({
+      rpcCode: -32005,
+      message: 'Node is unhealthy',
+      data: { numSlotsBehind: null },
+    });
     await v2.setRpcUnhealthy(false);
   });
 
@@ -115,7 +125,9 @@ describe('a simulated validator', () => {
   it('goes delinquent on the cluster when its votes stop landing, and recovers', async () => {
     const v1 = cluster.validator('v1');
     const delinquent = async (): Promise<boolean> => {
-      const accounts = (await callJsonRpc(cluster.rpcUrl, 'getVoteAccounts')) as { delinquent: { votePubkey: string }[] };
+      const accounts = (await callJsonRpc(cluster.rpcUrl, 'getVoteAccounts')) as {
+        delinquent: { votePubkey: string }[];
+      };
       return accounts.delinquent.some((a) => a.votePubkey === cluster.votePubkey);
     };
     await v1.cutVotes(true);
@@ -144,22 +156,43 @@ describe('the cluster RPC', () => {
     const processed = (await callJsonRpc(cluster.rpcUrl, 'getSlot', [{ commitment: 'processed' }])) as number;
     expect(processed - finalized).toBeGreaterThanOrEqual(32);
     const epoch = (await callJsonRpc(cluster.rpcUrl, 'getEpochInfo')) as Record<string, number>;
-    expect(Object.keys(epoch).sort()).toEqual(['absoluteSlot', 'blockHeight', 'epoch', 'slotIndex', 'slotsInEpoch', 'transactionCount']);
+    expect(Object.keys(epoch).sort()).toEqual([
+      'absoluteSlot',
+      'blockHeight',
+      'epoch',
+      'slotIndex',
+      'slotsInEpoch',
+      'transactionCount',
+    ]);
     const accounts = (await callJsonRpc(cluster.rpcUrl, 'getVoteAccounts')) as { current: Record<string, unknown>[] };
     const ours = accounts.current.find((a) => a['nodePubkey'] === cluster.stakedPubkey);
-    expect(ours).toMatchObject({ votePubkey: cluster.votePubkey, epochVoteAccount: true, lastVote: expect.any(Number), rootSlot: expect.any(Number) });
-    expect(ours?.['epochCredits']).toEqual(expect.arrayContaining([[expect.any(Number), expect.any(Number), expect.any(Number)]]));
+    expect(ours).toMatchObject({
+      votePubkey: cluster.votePubkey,
+      epochVoteAccount: true,
+      lastVote: expect.any(Number),
+      rootSlot: expect.any(Number),
+    });
+    expect(ours?.['epochCredits']).toEqual(
+      expect.arrayContaining([[expect.any(Number), expect.any(Number), expect.any(Number)]]),
+    );
   });
 
   it('gives the staked identity leader slots in groups of 4', async () => {
-    const schedule = (await callJsonRpc(cluster.rpcUrl, 'getLeaderSchedule', [null, { identity: cluster.stakedPubkey }])) as Record<string, number[]>;
+    const schedule = (await callJsonRpc(cluster.rpcUrl, 'getLeaderSchedule', [
+      null,
+      { identity: cluster.stakedPubkey },
+    ])) as Record<string, number[]>;
     const slots = schedule[cluster.stakedPubkey] ?? [];
     expect(slots.length % 4).toBe(0);
     expect(slots.length).toBeGreaterThan(0);
-    for (let i = 0; i < slots.length; i += 4) expect(slots.slice(i, i + 4)).toEqual([0, 1, 2, 3].map((k) => (slots[i] as number) + k));
+    for (let i = 0; i < slots.length; i += 4)
+      expect(slots.slice(i, i + 4)).toEqual([0, 1, 2, 3].map((k) => (slots[i] as number) + k));
   });
 
   it('refuses an unknown method as JSON-RPC does', async () => {
-    expect(await rpcError(cluster.rpcUrl, 'getNothing')).toMatchObject({ rpcCode: -32601, message: 'Method not found' });
+    expect(await rpcError(cluster.rpcUrl, 'getNothing')).toMatchObject({
+      rpcCode: -32601,
+      message: 'Method not found',
+    });
   });
 });

@@ -122,7 +122,13 @@ interface InternalMember extends EtcdMember {
   outputTail(): string;
 }
 
-function createMember(binary: string, plan: MemberPlan, dataDir: string, initialCluster: string, token: string): InternalMember {
+function createMember(
+  binary: string,
+  plan: MemberPlan,
+  dataDir: string,
+  initialCluster: string,
+  token: string,
+): InternalMember {
   const clientUrl = `http://127.0.0.1:${plan.clientPort}`;
   const peerUrl = `http://127.0.0.1:${plan.peerPort}`;
   const args = [
@@ -149,13 +155,14 @@ function createMember(binary: string, plan: MemberPlan, dataDir: string, initial
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ETCD_')));
     const started = spawnManaged(binary, args, env);
     proc = started;
-    const answered = await Promise.race([
-      waitListening(plan.clientPort, 10000),
-      started.exited.then(() => false),
-    ]);
+    const answered = await Promise.race([waitListening(plan.clientPort, 10000), started.exited.then(() => false)]);
     if (!answered) {
       await started.stop();
-      throw new ComponentStartError(component, started.hasExited() ? 'the process exited' : `nothing listening on ${clientUrl}`, started.outputTail());
+      throw new ComponentStartError(
+        component,
+        started.hasExited() ? 'the process exited' : `nothing listening on ${clientUrl}`,
+        started.outputTail(),
+      );
     }
   };
 
@@ -222,7 +229,8 @@ async function waitClusterHealthy(members: InternalMember[], timeoutMs: number):
   const pending = new Set(running);
   while (pending.size > 0) {
     const dead = [...pending].find((m) => !m.isRunning());
-    if (dead !== undefined) throw new ComponentStartError(`etcd member ${dead.name}`, 'the process exited', dead.outputTail());
+    if (dead !== undefined)
+      throw new ComponentStartError(`etcd member ${dead.name}`, 'the process exited', dead.outputTail());
     for (const member of [...pending]) {
       const health = await fetchHealth(member.clientUrl, 1000).catch(() => undefined);
       if (health?.healthy === true) pending.delete(member);

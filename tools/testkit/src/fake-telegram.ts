@@ -100,12 +100,16 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
         return reply.code(status).send(body);
       };
       if (downMode === '5xx') return answer(502, { ok: false, error_code: 502, description: 'Bad Gateway' });
-      if (request.params.token !== token) return answer(401, { ok: false, error_code: 401, description: 'Unauthorized' });
+      if (request.params.token !== token)
+        return answer(401, { ok: false, error_code: 401, description: 'Unauthorized' });
       const failure = failures.shift();
       if (failure !== undefined) return answer(failure.status, errorBody(failure));
       switch (method) {
         case 'getMe':
-          return answer(200, { ok: true, result: { id: BOT_ID, is_bot: true, first_name: 'Failover Test', username: 'failover_test_bot' } });
+          return answer(200, {
+            ok: true,
+            result: { id: BOT_ID, is_bot: true, first_name: 'Failover Test', username: 'failover_test_bot' },
+          });
         case 'sendMessage': {
           if (typeof params.text !== 'string' || params.text === '' || params.chat_id === undefined) {
             return answer(400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty' });
@@ -115,7 +119,12 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
           for (const wake of [...waiters]) wake();
           return answer(200, {
             ok: true,
-            result: { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: { id: message.chat_id, type: 'private' }, text: message.text },
+            result: {
+              message_id: nextMessageId++,
+              date: Math.floor(Date.now() / 1000),
+              chat: { id: message.chat_id, type: 'private' },
+              text: message.text,
+            },
           });
         }
         default:

@@ -79,7 +79,9 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
     await generateKey(hostKeyPath, 'failover-test-host');
     await generateKey(clientKeyPath, 'failover-test-client');
     const clientPublic = readFileSync(`${clientKeyPath}.pub`, 'utf8').trim();
-    writeFileSync(authorizedKeysPath, [clientPublic, ...(options.authorizedKeys ?? [])].join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(authorizedKeysPath, [clientPublic, ...(options.authorizedKeys ?? [])].join('\n') + '\n', {
+      mode: 0o600,
+    });
 
     if (process.getuid?.() === 0) {
       // sshd's privilege-separation chroot; Debian creates it from the systemd unit, which
@@ -93,13 +95,18 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
     const launch = async (): Promise<void> => {
       for (let attempt = 1; ; attempt += 1) {
         port = await freePort(host);
-        writeFileSync(configPath, sshdConfig({ host, port, hostKeyPath, authorizedKeysPath, pidFile: join(dir.path, 'sshd.pid'), user }), { mode: 0o600 });
+        writeFileSync(
+          configPath,
+          sshdConfig({ host, port, hostKeyPath, authorizedKeysPath, pidFile: join(dir.path, 'sshd.pid'), user }),
+          { mode: 0o600 },
+        );
         // -D: stay in the foreground so we own the process; -e: log to stderr, kept for errors.
         const started = spawnManaged(binary, ['-D', '-e', '-f', configPath, '-p', String(port)]);
         proc = started;
         if (await waitBanner(host, port, started)) return;
         await started.stop();
-        if (attempt >= 3) throw new ComponentStartError('sshd', `no SSH banner on ${host}:${port}`, started.outputTail());
+        if (attempt >= 3)
+          throw new ComponentStartError('sshd', `no SSH banner on ${host}:${port}`, started.outputTail());
       }
     };
     await launch();
@@ -148,7 +155,14 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
   }
 }
 
-function sshdConfig(c: { host: string; port: number; hostKeyPath: string; authorizedKeysPath: string; pidFile: string; user: string }): string {
+function sshdConfig(c: {
+  host: string;
+  port: number;
+  hostKeyPath: string;
+  authorizedKeysPath: string;
+  pidFile: string;
+  user: string;
+}): string {
   return [
     `Port ${c.port}`,
     `ListenAddress ${c.host}`,

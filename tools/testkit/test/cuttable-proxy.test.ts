@@ -116,6 +116,8 @@ describe('startCuttableProxy', () => {
   });
 
   it('rejects a target without a port', async () => {
-    await expect(startCuttableProxy({ target: 'localhost' })).rejects.toThrow(/FAILOVER_TESTKIT_ARGUMENT: proxy target "localhost"/);
+    await expect(startCuttableProxy({ target: 'localhost' })).rejects.toThrow(
+      /FAILOVER_TESTKIT_ARGUMENT: proxy target "localhost"/,
+    );
   });
 });

@@ -21,7 +21,9 @@ function isAlive(pid: number): boolean {
 }
 
 // Runs the fixture in its own Node process; resolves with what it leaked and a way to signal it.
-function runFixture(mode: 'exit' | 'wait' | 'stop'): Promise<{ leaked: Leaked; child: ReturnType<typeof spawn>; exited: Promise<void> }> {
+function runFixture(
+  mode: 'exit' | 'wait' | 'stop',
+): Promise<{ leaked: Leaked; child: ReturnType<typeof spawn>; exited: Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';

@@ -30,7 +30,10 @@ describe('tempDir', () => {
 describe('waitFor', () => {
   it('returns the first truthy value of the predicate', async () => {
     let calls = 0;
-    const value = await waitFor(() => (++calls >= 3 ? `after ${calls}` : false), { description: 'three calls', intervalMs: 1 });
+    const value = await waitFor(() => (++calls >= 3 ? `after ${calls}` : false), {
+      description: 'three calls',
+      intervalMs: 1,
+    });
     expect(value).toBe('after 3');
   });
 

@@ -72,7 +72,10 @@ describe('startSshd', () => {
   });
 
   it('delivers bytes written to the channel as the remote command stdin', async () => {
-    const result = await execOverSsh(sshd, 'wc -c', { knownHostsLine: sshd.knownHostsLine, stdin: Buffer.alloc(64, 7) });
+    const result = await execOverSsh(sshd, 'wc -c', {
+      knownHostsLine: sshd.knownHostsLine,
+      stdin: Buffer.alloc(64, 7),
+    });
     expect(result.stdout.trim()).toBe('64');
   });
 
@@ -108,7 +111,10 @@ it('authorizes extra public keys given in options', async () => {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyPath]);
   const sshd = await startSshd({ authorizedKeys: [readFileSync(`${keyPath}.pub`, 'utf8').trim()] });
   try {
-    const result = await execOverSsh(sshd, 'echo extra', { knownHostsLine: sshd.knownHostsLine, privateKey: readFileSync(keyPath) });
+    const result = await execOverSsh(sshd, 'echo extra', {
+      knownHostsLine: sshd.knownHostsLine,
+      privateKey: readFileSync(keyPath),
+    });
     expect(result.stdout).toBe('extra\n');
   } finally {
     await sshd.stop();
@@ -121,7 +127,10 @@ it('listens on another loopback address when asked, and names it in the known_ho
   try {
     expect(sshd.host).toBe('127.0.0.7');
     expect(sshd.knownHostsLine).toBe(`[127.0.0.7]:${sshd.port} ${sshd.hostKeyPublic}`);
-    await expect(execOverSsh(sshd, 'echo ok', { knownHostsLine: sshd.knownHostsLine })).resolves.toEqual({ stdout: 'ok\n', code: 0 });
+    await expect(execOverSsh(sshd, 'echo ok', { knownHostsLine: sshd.knownHostsLine })).resolves.toEqual({
+      stdout: 'ok\n',
+      code: 0,
+    });
   } finally {
     await sshd.stop();
   }

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../command-runner';
-import { sha256Hex, type BackupOutcome, type LatestOutcome, type TowerBackupMeta, type TowerStore } from './tower-store';
+import {
+  sha256Hex,
+  type BackupOutcome,
+  type LatestOutcome,
+  type TowerBackupMeta,
+  type TowerStore,
+} from './tower-store';
 
 /** Options of {@link createCommandTowerStore}. */
 export interface CommandTowerStoreOptions {
@@ -29,7 +35,11 @@ export function createCommandTowerStore(options: CommandTowerStoreOptions): Towe
       const result = await options.runner.run('tower_backup_command', options.backupCommand);
       if (!result.ok) {
         const why = result.timedOut ? 'timed out' : `exited with ${result.exitCode}`;
-        return { ok: false, reason: 'failed', error: `tower_backup_command ${why}: ${result.stderr.trim().slice(0, 300)}` };
+        return {
+          ok: false,
+          reason: 'failed',
+          error: `tower_backup_command ${why}: ${result.stderr.trim().slice(0, 300)}`,
+        };
       }
       return { ok: true, meta };
     },
@@ -45,7 +55,10 @@ export function createCommandTowerStore(options: CommandTowerStoreOptions): Towe
       try {
         bytes = await readFile(options.towerFile);
       } catch (error) {
-        return { ok: false, error: `tower_restore_command left no readable ${options.towerFile}: ${(error as Error).message}` };
+        return {
+          ok: false,
+          error: `tower_restore_command left no readable ${options.towerFile}: ${(error as Error).message}`,
+        };
       }
       // An empty file is what `etcdctl get … | base64 -d >` leaves when the key is missing.
       if (bytes.length === 0) return { ok: true, tower: null };

@@ -1,7 +1,15 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../internal/atomic-write';
-import { isNotOlder, parseMeta, serializeMeta, type BackupOutcome, type LatestOutcome, type TowerBackupMeta, type TowerStore } from './tower-store';
+import {
+  isNotOlder,
+  parseMeta,
+  serializeMeta,
+  type BackupOutcome,
+  type LatestOutcome,
+  type TowerBackupMeta,
+  type TowerStore,
+} from './tower-store';
 
 /** Options of {@link createDirectoryTowerStore}. */
 export interface DirectoryTowerStoreOptions {

@@ -1,5 +1,13 @@
 import type { Etcd3, IOptions } from 'etcd3';
-import { isNotOlder, parseMeta, serializeMeta, type BackupOutcome, type LatestOutcome, type TowerBackupMeta, type TowerStore } from './tower-store';
+import {
+  isNotOlder,
+  parseMeta,
+  serializeMeta,
+  type BackupOutcome,
+  type LatestOutcome,
+  type TowerBackupMeta,
+  type TowerStore,
+} from './tower-store';
 
 /** Options of {@link createEtcdTowerStore}. */
 export interface EtcdTowerStoreOptions {
@@ -51,7 +59,11 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
           dialTimeout: options.dialTimeoutMs ?? 2_000,
           // grpc-js backs reconnects off up to 120 s; a store that was down for a minute would then
           // leave backups stale for another two. Capped so backups resume within seconds.
-          grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000, ...options.clientOptions?.grpcOptions },
+          grpcOptions: {
+            'grpc.initial_reconnect_backoff_ms': 250,
+            'grpc.max_reconnect_backoff_ms': 2_000,
+            ...options.clientOptions?.grpcOptions,
+          },
           defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
         }),
     ));
@@ -108,7 +120,10 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
     try {
       const client = await connect();
       if (knownRevision === undefined || knownRevision === '0') {
-        const created = await client.if(keys.slot, 'Version', '==', 0).then(...puts(client, bytes, meta)).commit();
+        const created = await client
+          .if(keys.slot, 'Version', '==', 0)
+          .then(...puts(client, bytes, meta))
+          .commit();
         if (created.succeeded) {
           knownRevision = created.header.revision;
           return { ok: true, meta };
@@ -117,7 +132,10 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
       }
       let txn = client.if(keys.slot, 'Value', '<', padSlot((meta.lastVotedSlot ?? -1) + 1));
       if (knownRevision !== undefined) txn = txn.and(keys.slot, 'Mod', '==', Number(knownRevision));
-      const updated = await txn.then(...puts(client, bytes, meta)).else(client.get(keys.slot), client.get(keys.meta)).commit();
+      const updated = await txn
+        .then(...puts(client, bytes, meta))
+        .else(client.get(keys.slot), client.get(keys.meta))
+        .commit();
       if (updated.succeeded) {
         knownRevision = updated.header.revision;
         return { ok: true, meta };
@@ -125,7 +143,11 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
       const current = updated.responses[0]?.response_range?.kvs[0];
       const storedSlot = current ? Number(current.value.toString()) - 1 : null;
       if (current && !isNotOlder(meta.lastVotedSlot, storedSlot)) {
-        return { ok: false, reason: 'stale', error: `etcd holds a tower with last voted slot ${storedSlot}, newer than ${meta.lastVotedSlot}` };
+        return {
+          ok: false,
+          reason: 'stale',
+          error: `etcd holds a tower with last voted slot ${storedSlot}, newer than ${meta.lastVotedSlot}`,
+        };
       }
       // A write of ours whose answer was lost (a deadline, a cut link) still moved the
       // revision; it is no other holder, so it is adopted rather than taken for a fence.

@@ -1,4 +1,11 @@
-export type { BackupFailure, BackupOutcome, LatestOutcome, StoredTower, TowerBackupMeta, TowerStore } from './tower-store';
+export type {
+  BackupFailure,
+  BackupOutcome,
+  LatestOutcome,
+  StoredTower,
+  TowerBackupMeta,
+  TowerStore,
+} from './tower-store';
 export { sha256Hex } from './tower-store';
 export { createDirectoryTowerStore, type DirectoryTowerStoreOptions } from './directory-tower-store';
 export { createEtcdTowerStore, type EtcdTowerStoreOptions } from './etcd-tower-store';

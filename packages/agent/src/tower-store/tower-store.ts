@@ -41,8 +41,7 @@ export type BackupOutcome =
 
 /** The outcome of {@link TowerStore.latest}; `tower: null` means the store holds none. */
 export type LatestOutcome =
-  | { readonly ok: true; readonly tower: StoredTower | null }
-  | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly tower: StoredTower | null } | { readonly ok: false; readonly error: string };
 
 /** Where tower backups live; the agent verifies whatever comes back before using it. */
 export interface TowerStore {

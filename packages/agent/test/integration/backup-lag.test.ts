@@ -33,7 +33,14 @@ describe.each([400, 50])('tower backup lag at %i ms slots (etcd store)', (slotMs
       dir: dir.path,
       configure: (config) => {
         const { tower_backup_command: _b, tower_restore_command: _r, ...rest } = config;
-        return { ...rest, tower_store: 'etcd', etcd_endpoints: etcd!.endpoints, etcd_prefix: '/lag', manager_timeout: '10m', isolation_timeout: '0' };
+        return {
+          ...rest,
+          tower_store: 'etcd',
+          etcd_endpoints: etcd!.endpoints,
+          etcd_prefix: '/lag',
+          manager_timeout: '10m',
+          isolation_timeout: '0',
+        };
       },
     });
     const [a] = agents as [RunningAgent];
@@ -43,9 +50,13 @@ describe.each([400, 50])('tower backup lag at %i ms slots (etcd store)', (slotMs
     try {
       const until = Date.now() + 8_000;
       while (Date.now() < until) {
-        const [status, slot] = await Promise.all([c.validator('a').status(), client.get(`/lag/${c.stakedPubkey}/slot`).string()]);
+        const [status, slot] = await Promise.all([
+          c.validator('a').status(),
+          client.get(`/lag/${c.stakedPubkey}/slot`).string(),
+        ]);
         const backed = slot === null ? null : Number.parseInt(slot, 10);
-        if (status.lastVote !== null && backed !== null && Number.isFinite(backed)) lags.push(Math.max(0, status.lastVote - backed));
+        if (status.lastVote !== null && backed !== null && Number.isFinite(backed))
+          lags.push(Math.max(0, status.lastVote - backed));
         await new Promise((resolve) => setTimeout(resolve, 37));
       }
     } finally {
@@ -53,7 +64,9 @@ describe.each([400, 50])('tower backup lag at %i ms slots (etcd store)', (slotMs
     }
     lags.sort((x, y) => x - y);
     const pick = (q: number): number => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] ?? NaN;
-    process.stdout.write(`backup lag at ${slotMs} ms slots: ${lags.length} samples, p50 ${pick(0.5)} p95 ${pick(0.95)} max ${lags.at(-1)} slots\n`);
+    process.stdout.write(
+      `backup lag at ${slotMs} ms slots: ${lags.length} samples, p50 ${pick(0.5)} p95 ${pick(0.95)} max ${lags.at(-1)} slots\n`,
+    );
     expect(lags.length).toBeGreaterThan(20);
     expect(pick(0.5)).toBeLessThan(20);
   });

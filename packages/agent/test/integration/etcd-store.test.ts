@@ -28,7 +28,12 @@ describe('native etcd tower store', () => {
 
     const member = bed.etcd.members[0]!;
     await member.stop();
-    const failing = await statusUntil(a, 'the backup failure to show', (s) => s.ok && s.value.error?.includes('tower backup failed') && s.value, 20_000);
+    const failing = await statusUntil(
+      a,
+      'the backup failure to show',
+      (s) => s.ok && s.value.error?.includes('tower backup failed') && s.value,
+      20_000,
+    );
     expect(failing).toMatchObject({ is_active: true, process_running: true });
     expect(failing.error).toMatch(/etcd .*unavailable|unavailable/);
 
@@ -37,7 +42,11 @@ describe('native etcd tower store', () => {
     const resumed = await statusUntil(
       a,
       'backups to resume',
-      (s) => s.ok && s.value.error === undefined && (s.value.tower?.last_vote_slot ?? 0) > (first.tower?.last_vote_slot ?? 0) && s.value,
+      (s) =>
+        s.ok &&
+        s.value.error === undefined &&
+        (s.value.tower?.last_vote_slot ?? 0) > (first.tower?.last_vote_slot ?? 0) &&
+        s.value,
       30_000,
     );
     expect(resumed.last_tower_backup).toBeGreaterThanOrEqual(first.last_tower_backup);
@@ -48,8 +57,14 @@ describe('native etcd tower store', () => {
     const c = bed.cluster;
     const [a, b] = agents as [RunningAgent, RunningAgent];
     await statusUntil(a, 'a first backup', (s) => s.ok && s.value.tower !== undefined);
-    await expect(a.client.failover({ action: 'become_passive', reason: 'test' })).resolves.toMatchObject({ ok: true, value: { success: true } });
-    await expect(b.client.failover({ action: 'become_active', reason: 'test' })).resolves.toMatchObject({ ok: true, value: { success: true } });
+    await expect(a.client.failover({ action: 'become_passive', reason: 'test' })).resolves.toMatchObject({
+      ok: true,
+      value: { success: true },
+    });
+    await expect(b.client.failover({ action: 'become_active', reason: 'test' })).resolves.toMatchObject({
+      ok: true,
+      value: { success: true },
+    });
     expect(b.log()).toMatch(/restored .* from .* \(last voted slot \d+/);
     await c.waitFor('b to vote', async () => (await c.validator('b').status()).voting);
     expect(await c.judge.violations()).toEqual([]);
@@ -65,14 +80,30 @@ describe('native etcd tower store', () => {
     const member = bed.etcd.members[0]!;
     await member.stop();
 
-    await expect(a.client.failover({ action: 'become_passive', reason: 'test' })).resolves.toMatchObject({ ok: true, value: { success: true } });
-    const pending = await statusUntil(a, 'the pending final backup to show', (s) => s.ok && s.value.error?.includes('final tower backup pending') && s.value);
+    await expect(a.client.failover({ action: 'become_passive', reason: 'test' })).resolves.toMatchObject({
+      ok: true,
+      value: { success: true },
+    });
+    const pending = await statusUntil(
+      a,
+      'the pending final backup to show',
+      (s) => s.ok && s.value.error?.includes('final tower backup pending') && s.value,
+    );
     expect(pending.is_active).toBe(false);
     expect(existsSync(towerFile)).toBe(true);
 
     await member.restart();
     await bed.etcd.waitHealthy();
-    const landed = await statusUntil(a, 'the final backup to land', (s) => s.ok && s.value.error === undefined && (s.value.tower?.last_vote_slot ?? 0) > (first.tower?.last_vote_slot ?? 0) && s.value, 30_000);
+    const landed = await statusUntil(
+      a,
+      'the final backup to land',
+      (s) =>
+        s.ok &&
+        s.value.error === undefined &&
+        (s.value.tower?.last_vote_slot ?? 0) > (first.tower?.last_vote_slot ?? 0) &&
+        s.value,
+      30_000,
+    );
     expect(landed.last_tower_backup).toBeGreaterThanOrEqual(first.last_tower_backup);
     expect(existsSync(towerFile)).toBe(false);
     expect(a.log()).toContain('final tower backup landed; tower file removed');

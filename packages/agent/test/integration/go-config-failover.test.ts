@@ -13,10 +13,22 @@ describe("the Go tool's example validator-config.json", () => {
     const c = bed.cluster;
     const agents = await bed.startAgents();
     const [a, b] = agents as [RunningAgent, RunningAgent];
-    const statusA = await statusUntil(a, 'a to report its validator', (s) => s.ok && s.value.process_running && s.value);
+    const statusA = await statusUntil(
+      a,
+      'a to report its validator',
+      (s) => s.ok && s.value.process_running && s.value,
+    );
     expect(statusA).toMatchObject({ is_active: true, role: 'active', identity_pubkey: c.stakedPubkey, dry_run: false });
-    const statusB = await statusUntil(b, 'b to report its validator', (s) => s.ok && s.value.process_running && s.value);
-    expect(statusB).toMatchObject({ is_active: false, role: 'passive', identity_pubkey: c.validator('b').unstakedPubkey });
+    const statusB = await statusUntil(
+      b,
+      'b to report its validator',
+      (s) => s.ok && s.value.process_running && s.value,
+    );
+    expect(statusB).toMatchObject({
+      is_active: false,
+      role: 'passive',
+      identity_pubkey: c.validator('b').unstakedPubkey,
+    });
     expect(a.log()).toContain('starting as active');
     expect(b.log()).toContain('starting as passive');
     expect(a.log()).toContain('identity_change_command has no --require-tower');
@@ -44,7 +56,10 @@ describe("the Go tool's example validator-config.json", () => {
     const tower = decodeTower(readFileSync(vb.towerPath(c.stakedPubkey)), c.stakedPubkey);
     expect(tower.ok).toBe(true);
     const lastOnA = Math.max(...(await c.judge.votes()).filter((v) => v.validator === 'a').map((v) => v.slot));
-    await waitFor(async () => (await c.judge.votes()).some((v) => v.validator === 'b' && v.slot > lastOnA), { description: 'b to vote with the staked identity', timeoutMs: 15_000 });
+    await waitFor(async () => (await c.judge.votes()).some((v) => v.validator === 'b' && v.slot > lastOnA), {
+      description: 'b to vote with the staked identity',
+      timeoutMs: 15_000,
+    });
     expect(await c.judge.violations()).toEqual([]);
 
     await expect(b.client.status()).resolves.toMatchObject({ ok: true, value: { role: 'active', is_active: true } });
@@ -58,7 +73,10 @@ describe("the Go tool's example validator-config.json", () => {
     const va = c.validator('a');
     await va.failSetIdentity(true);
     const demoted = await a.client.failover({ action: 'become_passive', reason: 'test' });
-    expect(demoted).toMatchObject({ ok: true, value: { success: false, message: expect.stringContaining('could not become passive') } });
+    expect(demoted).toMatchObject({
+      ok: true,
+      value: { success: false, message: expect.stringContaining('could not become passive') },
+    });
     expect(demoted.ok && demoted.value.message).toContain('validator_restart_command');
     await expect(a.client.status()).resolves.toMatchObject({ ok: true, value: { role: 'active', is_active: true } });
     expect(await va.identity()).toBe(c.stakedPubkey);

@@ -18,11 +18,19 @@ afterEach(async () => {
   dir?.remove();
 });
 
-function startAgentProcess(configFile: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'support', 'run-agent.ts'), '--config', configFile], {
-    cwd: path.join(__dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startAgentProcess(configFile: string): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, '..', 'support', 'run-agent.ts'), '--config', configFile],
+    {
+      cwd: path.join(__dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   proc.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   proc.stderr?.on('data', (c: Buffer) => (output += c.toString()));
@@ -31,28 +39,35 @@ function startAgentProcess(configFile: string): { child: ChildProcess; output: (
 }
 
 describe('the failover-agent process', () => {
-  it.each([['SIGTERM'], ['SIGINT']] as const)('stops cleanly with exit code 0 on %s, and warns at start when running without authentication', async (signal) => {
-    dir = tempDir('agent-process');
-    const port = await freePort();
-    const configFile = path.join(dir.path, 'validator-config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        listen_addr: `127.0.0.1:${port}`,
-        local_rpc: `http://127.0.0.1:${await freePort()}`,
-        validator_identity: generateKeypair().pubkey,
-        ledger_path: dir.path,
-        tower_store_dir: path.join(dir.path, 'towers'),
-        insecure_no_auth: true,
-        local_ip: '127.0.0.1',
-      }),
-    );
-    const agent = startAgentProcess(configFile);
-    child = agent.child;
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok, { description: 'the agent to listen', timeoutMs: 30_000, intervalMs: 100 });
-    agent.child.kill(signal);
-    await expect(agent.exited).resolves.toBe(0);
-    expect(agent.output()).toContain('insecure_no_auth');
-    expect(agent.output()).toContain(`received ${signal}`);
-  });
+  it.each([['SIGTERM'], ['SIGINT']] as const)(
+    'stops cleanly with exit code 0 on %s, and warns at start when running without authentication',
+    async (signal) => {
+      dir = tempDir('agent-process');
+      const port = await freePort();
+      const configFile = path.join(dir.path, 'validator-config.json');
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          listen_addr: `127.0.0.1:${port}`,
+          local_rpc: `http://127.0.0.1:${await freePort()}`,
+          validator_identity: generateKeypair().pubkey,
+          ledger_path: dir.path,
+          tower_store_dir: path.join(dir.path, 'towers'),
+          insecure_no_auth: true,
+          local_ip: '127.0.0.1',
+        }),
+      );
+      const agent = startAgentProcess(configFile);
+      child = agent.child;
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok, {
+        description: 'the agent to listen',
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      agent.child.kill(signal);
+      await expect(agent.exited).resolves.toBe(0);
+      expect(agent.output()).toContain('insecure_no_auth');
+      expect(agent.output()).toContain(`received ${signal}`);
+    },
+  );
 });

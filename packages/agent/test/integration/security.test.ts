@@ -23,15 +23,48 @@ afterAll(async () => {
 
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
   fetch(`${agent!.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
-const signed = (path: string, body: string, now = Date.now()) => ({ [AUTH_HEADER]: signRequest({ secret: Buffer.from(SECRET), method: 'POST', path, body, now }) });
-const failoverBody = JSON.stringify({ action: 'become_passive', reason: 'attack', timestamp: Math.floor(Date.now() / 1000) });
+const signed = (path: string, body: string, now = Date.now()) => ({
+  [AUTH_HEADER]: signRequest({ secret: Buffer.from(SECRET), method: 'POST', path, body, now }),
+});
+const failoverBody = JSON.stringify({
+  action: 'become_passive',
+  reason: 'attack',
+  timestamp: Math.floor(Date.now() / 1000),
+});
 
 describe('a running agent on a real socket', () => {
   it.each([
     ['an unauthenticated request', () => post('/failover', failoverBody), 401, 'FAILOVER_AUTH_MISSING'],
-    ['a request signed with another secret', () => post('/failover', failoverBody, { [AUTH_HEADER]: signRequest({ secret: Buffer.from('not-the-secret-0123456789'), method: 'POST', path: '/failover', body: failoverBody, now: Date.now() }) }), 401, 'FAILOVER_AUTH_BAD_SIGNATURE'],
-    ['a body that is not JSON', () => post('/failover', '{"action":', signed('/failover', '{"action":')), 400, 'FAILOVER_BAD_REQUEST'],
-    ['an oversize body', () => { const big = JSON.stringify({ action: 'become_passive', reason: 'x'.repeat(40_000), timestamp: 1 }); return post('/failover', big, signed('/failover', big)); }, 413, 'FAILOVER_PAYLOAD_TOO_LARGE'],
+    [
+      'a request signed with another secret',
+      () =>
+        post('/failover', failoverBody, {
+          [AUTH_HEADER]: signRequest({
+            secret: Buffer.from('not-the-secret-0123456789'),
+            method: 'POST',
+            path: '/failover',
+            body: failoverBody,
+            now: Date.now(),
+          }),
+        }),
+      401,
+      'FAILOVER_AUTH_BAD_SIGNATURE',
+    ],
+    [
+      'a body that is not JSON',
+      () => post('/failover', '{"action":', signed('/failover', '{"action":')),
+      400,
+      'FAILOVER_BAD_REQUEST',
+    ],
+    [
+      'an oversize body',
+      () => {
+        const big = JSON.stringify({ action: 'become_passive', reason: 'x'.repeat(40_000), timestamp: 1 });
+        return post('/failover', big, signed('/failover', big));
+      },
+      413,
+      'FAILOVER_PAYLOAD_TOO_LARGE',
+    ],
   ])('refuses %s with a clear error and keeps the role', async (_case, send, status, code) => {
     const res = await send();
     expect(res.status).toBe(status);

@@ -6,7 +6,11 @@ jest.setTimeout(90_000);
 
 const bed = useSimBed('agent-watchdog');
 
-const shortTimeouts = (config: Record<string, unknown>): Record<string, unknown> => ({ ...config, manager_timeout: '1s', startup_grace_period: '1s' });
+const shortTimeouts = (config: Record<string, unknown>): Record<string, unknown> => ({
+  ...config,
+  manager_timeout: '1s',
+  startup_grace_period: '1s',
+});
 
 describe('watchdog (manager silent)', () => {
   it('steps down for real when the peer says it is active', async () => {
@@ -19,10 +23,23 @@ describe('watchdog (manager silent)', () => {
       peerUrl: (v, urls) => (v.name === 'a' ? (urls.get('b') ?? closed) : closed),
     });
     const [a, b] = agents as [RunningAgent, RunningAgent];
-    await expect(b.client.failover({ action: 'become_active', reason: 'rehearsal' })).resolves.toMatchObject({ ok: true, value: { success: true, dry_run: true } });
+    await expect(b.client.failover({ action: 'become_active', reason: 'rehearsal' })).resolves.toMatchObject({
+      ok: true,
+      value: { success: true, dry_run: true },
+    });
 
-    await waitFor(async () => (await c.validator('a').identity()) === c.validator('a').unstakedPubkey, { description: 'a to give up the staked identity', timeoutMs: 20_000, intervalMs: 100 });
-    await waitFor(async () => { const s = await a.client.status(); return s.ok && s.value.role === 'passive'; }, { description: 'a to settle passive', timeoutMs: 10_000 });
+    await waitFor(async () => (await c.validator('a').identity()) === c.validator('a').unstakedPubkey, {
+      description: 'a to give up the staked identity',
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+    await waitFor(
+      async () => {
+        const s = await a.client.status();
+        return s.ok && s.value.role === 'passive';
+      },
+      { description: 'a to settle passive', timeoutMs: 10_000 },
+    );
     expect(a.log()).toContain('manager silent and the peer is active; stepping down');
     expect(await c.judge.violations()).toEqual([]);
   });
@@ -32,7 +49,10 @@ describe('watchdog (manager silent)', () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const agents = await bed.startAgents({ configure: shortTimeouts, peerUrl: () => closed });
     const [a] = agents as [RunningAgent];
-    await waitFor(() => a.log().includes('peer is unreachable; staying active'), { description: 'a to ask its peer and stay', timeoutMs: 20_000 });
+    await waitFor(() => a.log().includes('peer is unreachable; staying active'), {
+      description: 'a to ask its peer and stay',
+      timeoutMs: 20_000,
+    });
     expect(await c.validator('a').identity()).toBe(c.stakedPubkey);
     expect((await c.validator('a').status()).voting).toBe(true);
   });

@@ -44,7 +44,12 @@ export interface Harness {
   rpc: { health: RpcResult<true>; slot: RpcResult<number>; identity: RpcResult<string>; hang: boolean };
   stepGate: Gate | undefined;
   /** Sends a signed request. */
-  signed(method: 'GET' | 'POST', url: string, body?: unknown, extra?: Partial<InjectOptions>): ReturnType<FastifyInstance['inject']>;
+  signed(
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    extra?: Partial<InjectOptions>,
+  ): ReturnType<FastifyInstance['inject']>;
   close(): Promise<void>;
 }
 
@@ -67,7 +72,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     exits: [] as string[],
     stopCommands: 0,
     dir,
-    rpc: { health: { ok: true, value: true, endpoint: RPC }, slot: { ok: true, value: 1234, endpoint: RPC }, identity: { ok: true, value: STAKED, endpoint: RPC }, hang: false },
+    rpc: {
+      health: { ok: true, value: true, endpoint: RPC },
+      slot: { ok: true, value: 1234, endpoint: RPC },
+      identity: { ok: true, value: STAKED, endpoint: RPC },
+      hang: false,
+    },
     stepGate: undefined as Gate | undefined,
   } as Harness;
   const role = createRoleRunner({
@@ -94,16 +104,34 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     clock: systemClock,
   });
   const hung: Array<() => void> = [];
-  const answer = <T>(pick: () => RpcResult<T>) => (): Promise<RpcResult<T>> =>
-    harness.rpc.hang ? new Promise((resolve) => hung.push(() => resolve({ ok: false, reason: 'timeout', message: 'stopped', endpoint: RPC }))) : Promise.resolve(pick());
+  const answer =
+    <T>(pick: () => RpcResult<T>) =>
+    (): Promise<RpcResult<T>> =>
+      harness.rpc.hang
+        ? new Promise((resolve) =>
+            hung.push(() => resolve({ ok: false, reason: 'timeout', message: 'stopped', endpoint: RPC })),
+          )
+        : Promise.resolve(pick());
   const localRpc: LocalRpc = {
     getHealth: answer(() => harness.rpc.health),
     getSlot: answer(() => harness.rpc.slot),
     getIdentity: answer(() => harness.rpc.identity),
     getVersion: answer(() => ({ ok: true, value: '2.3.0', endpoint: RPC })),
   };
-  const running: ProcessSnapshot = { running: true, pids: [42], uptimeSeconds: 600, recentRestarts: 0, crashLoop: false };
-  const sampler = createValidatorSampler({ probe: { probe: async () => running }, localRpc, clock: systemClock, intervalMs: SAMPLE_INTERVAL_MS, deadlineMs: SAMPLE_DEADLINE_MS });
+  const running: ProcessSnapshot = {
+    running: true,
+    pids: [42],
+    uptimeSeconds: 600,
+    recentRestarts: 0,
+    crashLoop: false,
+  };
+  const sampler = createValidatorSampler({
+    probe: { probe: async () => running },
+    localRpc,
+    clock: systemClock,
+    intervalMs: SAMPLE_INTERVAL_MS,
+    deadlineMs: SAMPLE_DEADLINE_MS,
+  });
   await sampler.start();
   const app = await buildApp({
     role,
@@ -119,7 +147,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ? {
           stopCommand: async () => {
             (harness as { stopCommands: number }).stopCommands++;
-            return { ok: true, exitCode: 0, stdout: '', stderr: '', durationMs: 0, timedOut: false, dryRun: false, command: 'systemctl stop failover-agent' };
+            return {
+              ok: true,
+              exitCode: 0,
+              stdout: '',
+              stderr: '',
+              durationMs: 0,
+              timedOut: false,
+              dryRun: false,
+              command: 'systemctl stop failover-agent',
+            };
           },
         }
       : {}),
@@ -130,7 +167,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     keeper,
     signed(method: 'GET' | 'POST', url: string, body?: unknown, extra: Partial<InjectOptions> = {}) {
       const payload = body === undefined ? '' : JSON.stringify(body);
-      const headers: Record<string, string> = { [AUTH_HEADER]: signRequest({ secret: SECRET, method, path: url, body: payload, now: Date.now() }) };
+      const headers: Record<string, string> = {
+        [AUTH_HEADER]: signRequest({ secret: SECRET, method, path: url, body: payload, now: Date.now() }),
+      };
       if (body !== undefined) headers['content-type'] = 'application/json';
       return app.inject({ method, url, headers, ...(body === undefined ? {} : { payload }), ...extra });
     },

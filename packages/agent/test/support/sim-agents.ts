@@ -25,7 +25,13 @@ export interface RunningAgent {
  * The Go tool's example `validator-config.json` with its placeholders pointed at one simulated
  * validator; every key and command template stays as the Go README has it.
  */
-export function goExampleConfig(v: SimValidator, cluster: SimCluster, listen: string, peerUrl: string, logFile: string): Record<string, unknown> {
+export function goExampleConfig(
+  v: SimValidator,
+  cluster: SimCluster,
+  listen: string,
+  peerUrl: string,
+  logFile: string,
+): Record<string, unknown> {
   const identityDir = path.dirname(v.identitySymlink);
   let text = readFileSync(path.join(__dirname, '..', 'fixtures', 'go-validator-config.json'), 'utf8');
   const swaps: Array<[string, string]> = [
@@ -82,7 +88,13 @@ export async function startAgents(options: StartAgentsOptions): Promise<RunningA
     for (const v of cluster.validators) {
       const peer = cluster.validators.find((other) => other !== v);
       const peerUrl = options.peerUrl ? options.peerUrl(v, urls) : (urls.get(peer?.name ?? '') ?? 'http://127.0.0.1:1');
-      const base = goExampleConfig(v, cluster, listens.get(v.name) ?? '', peerUrl, path.join(dir, `${v.name}-agent.log`));
+      const base = goExampleConfig(
+        v,
+        cluster,
+        listens.get(v.name) ?? '',
+        peerUrl,
+        path.join(dir, `${v.name}-agent.log`),
+      );
       const config = { ...(options.configure ? options.configure(base, v) : base), auth_secret_file: secretFile };
       const configFile = path.join(dir, `${v.name}-validator-config.json`);
       writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -95,7 +107,11 @@ export async function startAgents(options: StartAgentsOptions): Promise<RunningA
   return started;
 }
 
-async function startAgent(v: SimValidator, configFile: string, env: Record<string, string | undefined>): Promise<RunningAgent> {
+async function startAgent(
+  v: SimValidator,
+  configFile: string,
+  env: Record<string, string | undefined>,
+): Promise<RunningAgent> {
   const out = capture();
   const err = capture();
   let signal: (name: string) => void = () => undefined;
@@ -112,7 +128,8 @@ async function startAgent(v: SimValidator, configFile: string, env: Record<strin
     onListening: listening,
   });
   const first = await Promise.race([url, exited.then((code) => ({ code }))]);
-  if (typeof first !== 'string') throw new Error(`agent for ${v.name} exited with ${first.code}: ${err.text()}\n${out.text()}`);
+  if (typeof first !== 'string')
+    throw new Error(`agent for ${v.name} exited with ${first.code}: ${err.text()}\n${out.text()}`);
   let stopped: Promise<number> | undefined;
   return {
     name: v.name,
@@ -129,7 +146,12 @@ async function startAgent(v: SimValidator, configFile: string, env: Record<strin
 }
 
 /** Polls an agent's `/status` until `accept` holds. */
-export async function statusUntil<T>(agent: RunningAgent, description: string, accept: (s: Awaited<ReturnType<AgentClient['status']>>) => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+export async function statusUntil<T>(
+  agent: RunningAgent,
+  description: string,
+  accept: (s: Awaited<ReturnType<AgentClient['status']>>) => T | undefined | false,
+  timeoutMs = 15_000,
+): Promise<T> {
   let last: unknown;
   try {
     return await waitFor(
@@ -141,6 +163,8 @@ export async function statusUntil<T>(agent: RunningAgent, description: string, a
       { description, timeoutMs, intervalMs: 100 },
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}; last /status of ${agent.name}: ${JSON.stringify(last)}`, { cause: error });
+    throw new Error(`${(error as Error).message}; last /status of ${agent.name}: ${JSON.stringify(last)}`, {
+      cause: error,
+    });
   }
 }

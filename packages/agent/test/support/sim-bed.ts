@@ -62,7 +62,12 @@ export function useSimBed(name: string): SimBed {
     },
     async startAgents(options = {}) {
       const { cluster, etcd, dir } = now();
-      const started = await startAgents({ ...options, cluster, dir: dir.path, env: { ETCDCTL_ENDPOINTS: etcd.endpoints.join(','), ...options.env } });
+      const started = await startAgents({
+        ...options,
+        cluster,
+        dir: dir.path,
+        env: { ETCDCTL_ENDPOINTS: etcd.endpoints.join(','), ...options.env },
+      });
       agents.push(...started);
       return started;
     },

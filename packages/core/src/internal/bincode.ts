@@ -183,7 +183,10 @@ export class BincodeWriter {
 
   private integer(value: number, min: number, max: number, field: string, type: string): void {
     if (!Number.isSafeInteger(value) || value < min || value > max) {
-      throw this.fail(field, `${value} is not a ${type}${max === Number.MAX_SAFE_INTEGER ? ' within the safe integer range' : ''}`);
+      throw this.fail(
+        field,
+        `${value} is not a ${type}${max === Number.MAX_SAFE_INTEGER ? ' within the safe integer range' : ''}`,
+      );
     }
   }
 

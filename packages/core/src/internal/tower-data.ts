@@ -49,7 +49,11 @@ function readCompactLockouts(reader: BincodeReader, field: string): { root: numb
   let root: number | null = null;
   if (rawRoot !== NO_ROOT) {
     if (rawRoot > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new TowerDecodeError('FAILOVER_TOWER_INTEGER_RANGE', `${field}.root is ${rawRoot}, beyond the safe integer range`, rootOffset);
+      throw new TowerDecodeError(
+        'FAILOVER_TOWER_INTEGER_RANGE',
+        `${field}.root is ${rawRoot}, beyond the safe integer range`,
+        rootOffset,
+      );
     }
     root = Number(rawRoot);
   }
@@ -60,7 +64,11 @@ function readCompactLockouts(reader: BincodeReader, field: string): { root: numb
     const at = reader.position;
     slot += reader.varintU64(`${field}.lockout_offsets[${i}].offset`);
     if (!Number.isSafeInteger(slot)) {
-      throw new TowerDecodeError('FAILOVER_TOWER_INTEGER_RANGE', `${field}.lockouts[${i}] slot is beyond the safe integer range`, at);
+      throw new TowerDecodeError(
+        'FAILOVER_TOWER_INTEGER_RANGE',
+        `${field}.lockouts[${i}] slot is beyond the safe integer range`,
+        at,
+      );
     }
     lockouts.push({ slot, confirmationCount: reader.u8(`${field}.lockout_offsets[${i}].confirmation_count`) });
   }
@@ -75,16 +83,33 @@ function readLastVote(reader: BincodeReader): TowerLastVote {
     case 'vote': {
       const count = reader.length('last_vote.slots', 8);
       const slots = Array.from({ length: count }, (_, i) => reader.u64(`last_vote.slots[${i}]`));
-      return { kind, slots, hash: readKey(reader, 'last_vote.hash'), timestamp: readOptionalI64(reader, 'last_vote.timestamp') };
+      return {
+        kind,
+        slots,
+        hash: readKey(reader, 'last_vote.hash'),
+        timestamp: readOptionalI64(reader, 'last_vote.timestamp'),
+      };
     }
     case 'voteStateUpdate': {
       const lockouts = readLockouts(reader, 'last_vote.lockouts');
       const root = readOptionalU64(reader, 'last_vote.root');
-      return { kind, lockouts, root, hash: readKey(reader, 'last_vote.hash'), timestamp: readOptionalI64(reader, 'last_vote.timestamp') };
+      return {
+        kind,
+        lockouts,
+        root,
+        hash: readKey(reader, 'last_vote.hash'),
+        timestamp: readOptionalI64(reader, 'last_vote.timestamp'),
+      };
     }
     case 'compactVoteStateUpdate': {
       const { root, lockouts } = readCompactLockouts(reader, 'last_vote');
-      return { kind, lockouts, root, hash: readKey(reader, 'last_vote.hash'), timestamp: readOptionalI64(reader, 'last_vote.timestamp') };
+      return {
+        kind,
+        lockouts,
+        root,
+        hash: readKey(reader, 'last_vote.hash'),
+        timestamp: readOptionalI64(reader, 'last_vote.timestamp'),
+      };
     }
     case 'towerSync': {
       const { root, lockouts } = readCompactLockouts(reader, 'last_vote');
@@ -93,7 +118,11 @@ function readLastVote(reader: BincodeReader): TowerLastVote {
       return { kind, lockouts, root, hash, timestamp, blockId: readKey(reader, 'last_vote.block_id') };
     }
     default:
-      throw new TowerDecodeError('FAILOVER_TOWER_INVALID', `last_vote has unknown VoteTransaction variant ${index} (offset ${at})`, at);
+      throw new TowerDecodeError(
+        'FAILOVER_TOWER_INVALID',
+        `last_vote has unknown VoteTransaction variant ${index} (offset ${at})`,
+        at,
+      );
   }
 }
 
@@ -123,7 +152,17 @@ function readVoteState(reader: BincodeReader): TowerVoteState {
   }));
   const lastTimestamp = readTimestamp(reader, 'vote_state.last_timestamp');
   const priorVoters = { buf, idx, isEmpty };
-  return { nodePubkey, authorizedWithdrawer, commission, votes, rootSlot, authorizedVoters, priorVoters, epochCredits, lastTimestamp };
+  return {
+    nodePubkey,
+    authorizedWithdrawer,
+    commission,
+    votes,
+    rootSlot,
+    authorizedVoters,
+    priorVoters,
+    epochCredits,
+    lastTimestamp,
+  };
 }
 
 /** Reads a `Tower1_14_11` from the reader's position. */
@@ -160,7 +199,12 @@ function writeLockouts(writer: BincodeWriter, lockouts: readonly Lockout[], fiel
   });
 }
 
-function writeCompactLockouts(writer: BincodeWriter, root: number | null, lockouts: readonly Lockout[], field: string): void {
+function writeCompactLockouts(
+  writer: BincodeWriter,
+  root: number | null,
+  lockouts: readonly Lockout[],
+  field: string,
+): void {
   if (root === null) writer.u64Big(NO_ROOT);
   else writer.u64(root, `${field}.root`);
   writer.shortVecLength(lockouts.length, `${field}.lockouts length`);
@@ -168,7 +212,10 @@ function writeCompactLockouts(writer: BincodeWriter, root: number | null, lockou
   lockouts.forEach((lockout, i) => {
     // Offsets are unsigned: the compact form only exists for lockouts above the root, in order.
     if (lockout.slot < previous) {
-      throw new TowerEncodeError(`${field}.lockouts[${i}].slot`, `${lockout.slot} is below the previous slot ${previous}`);
+      throw new TowerEncodeError(
+        `${field}.lockouts[${i}].slot`,
+        `${lockout.slot} is below the previous slot ${previous}`,
+      );
     }
     writer.varintU64(lockout.slot - previous, `${field}.lockouts[${i}].slot`);
     writer.u8(lockout.confirmationCount, `${field}.lockouts[${i}].confirmationCount`);

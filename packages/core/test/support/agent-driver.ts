@@ -1,4 +1,13 @@
-import type { AgentEffect, AgentEvent, AgentMachineConfig, AgentResponse, AgentState, ObservedIdentity, PeerAnswer, StepResult } from '@failover/core';
+import type {
+  AgentEffect,
+  AgentEvent,
+  AgentMachineConfig,
+  AgentResponse,
+  AgentState,
+  ObservedIdentity,
+  PeerAnswer,
+  StepResult,
+} from '@failover/core';
 import { createAgentState, stepAgent } from '@failover/core';
 
 /** What the driver answers to the machine's probes, as the app would. */
@@ -23,7 +32,12 @@ export class AgentDriver {
   readonly world: DriverWorld = { identity: 'unstaked', peerReachable: false, clusterReachable: true };
 
   constructor(role: 'active' | 'passive', config: Partial<AgentMachineConfig> = {}) {
-    this.state = createAgentState(role, 0, { managerTimeoutMs: 30_000, startupGraceMs: 60_000, peerCheckIntervalMs: 10_000, ...config });
+    this.state = createAgentState(role, 0, {
+      managerTimeoutMs: 30_000,
+      startupGraceMs: 60_000,
+      peerCheckIntervalMs: 10_000,
+      ...config,
+    });
   }
 
   apply(event: AgentEvent): AgentEffect[] {
@@ -33,22 +47,50 @@ export class AgentDriver {
     const effects = [...out.effects];
     for (const effect of out.effects) {
       if (effect.kind === 'check-identity') {
-        effects.push(...this.apply({ type: 'identity-observed', token: effect.token, identity: this.world.identity, detail: null, at: event.at }));
+        effects.push(
+          ...this.apply({
+            type: 'identity-observed',
+            token: effect.token,
+            identity: this.world.identity,
+            detail: null,
+            at: event.at,
+          }),
+        );
       }
       if (effect.kind === 'probe-reachability') {
-        effects.push(...this.apply({ type: 'reachability', token: effect.token, peer: this.world.peerReachable, cluster: this.world.clusterReachable, at: event.at }));
+        effects.push(
+          ...this.apply({
+            type: 'reachability',
+            token: effect.token,
+            peer: this.world.peerReachable,
+            cluster: this.world.clusterReachable,
+            at: event.at,
+          }),
+        );
       }
     }
     return effects;
   }
 
-  request(type: 'become-active' | 'become-passive', requestId = 'r1', skipIdentity = false, minTowerSlot?: number): AgentEffect[] {
+  request(
+    type: 'become-active' | 'become-passive',
+    requestId = 'r1',
+    skipIdentity = false,
+    minTowerSlot?: number,
+  ): AgentEffect[] {
     if (type === 'become-passive') return this.apply({ type, requestId, at: this.now });
-    return this.apply({ type, requestId, skipIdentity, ...(minTowerSlot === undefined ? {} : { minTowerSlot }), at: this.now });
+    return this.apply({
+      type,
+      requestId,
+      skipIdentity,
+      ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
+      at: this.now,
+    });
   }
 
   answer(result: StepResult): AgentEffect[] {
-    if (this.state.status !== 'activating' && this.state.status !== 'deactivating') throw new Error('no role change running');
+    if (this.state.status !== 'activating' && this.state.status !== 'deactivating')
+      throw new Error('no role change running');
     this.now += 100;
     return this.apply({ type: 'step-result', token: this.state.transition.token, result, at: this.now });
   }
@@ -72,7 +114,9 @@ export class AgentDriver {
   }
 
   steps(): string[] {
-    return this.effects.flatMap((e) => (e.kind === 'run-step' ? [`${e.compensating ? 'undo:' : ''}${e.step.action.kind}`] : []));
+    return this.effects.flatMap((e) =>
+      e.kind === 'run-step' ? [`${e.compensating ? 'undo:' : ''}${e.step.action.kind}`] : [],
+    );
   }
 
   responses(): AgentResponse[] {

@@ -1,10 +1,22 @@
-import type { FailoverEvent, ManagerEffect, ManagerMachineOptions, ManagerState, NodeId, StepResult } from '@failover/core';
+import type {
+  FailoverEvent,
+  ManagerEffect,
+  ManagerMachineOptions,
+  ManagerState,
+  NodeId,
+  StepResult,
+} from '@failover/core';
 import { createManagerState, describeAction, stepManager } from '@failover/core';
 import type { ObservationInput } from './observations';
 import { observe } from './observations';
 
 /** Grace, cooldown and intervals short enough to write scenarios in seconds. */
-export const FAST: ManagerMachineOptions = { dryRun: false, startupGracePeriodMs: 10_000, cooldownMs: 60_000, missesBeforeFailover: 3 };
+export const FAST: ManagerMachineOptions = {
+  dryRun: false,
+  startupGracePeriodMs: 10_000,
+  cooldownMs: 60_000,
+  missesBeforeFailover: 3,
+};
 
 /** Feeds events to the manager machine the way the app does, and keeps every effect. */
 export class ManagerDriver {
@@ -50,16 +62,22 @@ export class ManagerDriver {
   runningStep(): Extract<ManagerEffect, { kind: 'run-step' }> | undefined {
     if (this.state.status !== 'failing-over') return undefined;
     const token = this.state.failover.token;
-    return this.effects.find((e): e is Extract<ManagerEffect, { kind: 'run-step' }> => e.kind === 'run-step' && e.token === token);
+    return this.effects.find(
+      (e): e is Extract<ManagerEffect, { kind: 'run-step' }> => e.kind === 'run-step' && e.token === token,
+    );
   }
 
   /** Labels of every step run so far, compensations prefixed with `undo:`. */
   stepsRun(): string[] {
-    return this.effects.flatMap((e) => (e.kind === 'run-step' ? [`${e.compensating ? 'undo:' : ''}${describeAction(e.step.action)}`] : []));
+    return this.effects.flatMap((e) =>
+      e.kind === 'run-step' ? [`${e.compensating ? 'undo:' : ''}${describeAction(e.step.action)}`] : [],
+    );
   }
 
   notified<T extends FailoverEvent['type']>(type: T): Extract<FailoverEvent, { type: T }>[] {
-    return this.effects.flatMap((e) => (e.kind === 'notify' && e.event.type === type ? [e.event as Extract<FailoverEvent, { type: T }>] : []));
+    return this.effects.flatMap((e) =>
+      e.kind === 'notify' && e.event.type === type ? [e.event as Extract<FailoverEvent, { type: T }>] : [],
+    );
   }
 
   failovers(): Extract<ManagerEffect, { kind: 'failover' }>[] {

@@ -13,13 +13,25 @@ import { PassThrough } from 'node:stream';
 import { createLogger } from '@failover/notifier';
 import { resolveManagerConfigFile } from '@failover/protocol';
 import { startCluster, type SimCluster, type SimValidator } from '@failover/solana-sim';
-import { freePort, startCuttableProxy, startEtcd, startFakeTelegram, waitFor, type CuttableProxy, type EtcdCluster, type FakeTelegram } from '@failover/testkit';
+import {
+  freePort,
+  startCuttableProxy,
+  startEtcd,
+  startFakeTelegram,
+  waitFor,
+  type CuttableProxy,
+  type EtcdCluster,
+  type FakeTelegram,
+} from '@failover/testkit';
 import { startManager, type ManagerHandle } from '../../src/start-manager';
 
 // The agent as an operator installs it: the package found by its name, its `failover-agent`
 // bin, and the built entry point that bin loads.
 const AGENT_PACKAGE_JSON = require.resolve('@failover/agent/package.json');
-const AGENT_PACKAGE = JSON.parse(readFileSync(AGENT_PACKAGE_JSON, 'utf8')) as { main: string; bin: { 'failover-agent': string } };
+const AGENT_PACKAGE = JSON.parse(readFileSync(AGENT_PACKAGE_JSON, 'utf8')) as {
+  main: string;
+  bin: { 'failover-agent': string };
+};
 const AGENT_BIN = join(dirname(AGENT_PACKAGE_JSON), AGENT_PACKAGE.bin['failover-agent']);
 const AGENT_DIST = join(dirname(AGENT_PACKAGE_JSON), AGENT_PACKAGE.main);
 
@@ -59,7 +71,8 @@ export interface RigOptions {
 
 /** Starts the rig; on any start-up failure everything already started is stopped. */
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
-  if (!existsSync(AGENT_DIST)) throw new Error(`the agent is not built (${AGENT_DIST}); run: npx nx run @failover/agent:build`);
+  if (!existsSync(AGENT_DIST))
+    throw new Error(`the agent is not built (${AGENT_DIST}); run: npx nx run @failover/agent:build`);
   const dir = mkdtempSync(join(tmpdir(), 'failover-rig-'));
   const stops: (() => Promise<void>)[] = [];
   const managers: ManagerHandle[] = [];
@@ -71,7 +84,12 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     const dump = process.env.RIG_DUMP;
     if (dump !== undefined) {
       const telegramLines = telegramForDump?.messages.map((m) => m.text) ?? [];
-      writeFileSync(dump, [...managerLog, '--- telegram', ...telegramLines, '--- agents', ...agentsForDump.map((a) => a.output)].join('\n'));
+      writeFileSync(
+        dump,
+        [...managerLog, '--- telegram', ...telegramLines, '--- agents', ...agentsForDump.map((a) => a.output)].join(
+          '\n',
+        ),
+      );
     }
     for (const manager of managers.splice(0)) await manager.stop('test over').catch(() => undefined);
     for (const stop of stops.reverse().splice(0)) await stop().catch(() => undefined);
@@ -98,7 +116,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 
     const ports = [await freePort('127.0.0.1'), await freePort('127.0.0.1')] as const;
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-    const proxy = options.proxyActive === true ? await startCuttableProxy({ target: `127.0.0.1:${ports[0]}` }) : undefined;
+    const proxy =
+      options.proxyActive === true ? await startCuttableProxy({ target: `127.0.0.1:${ports[0]}` }) : undefined;
     if (proxy !== undefined) stops.push(() => proxy.stop());
 
     const agents = [0, 1].map((i) => {
@@ -130,8 +149,17 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       };
       const configPath = join(dir, `agent-${v.name}.json`);
       writeFileSync(configPath, JSON.stringify(config, null, 2));
-      const child = spawn(process.execPath, [AGENT_BIN, '--config', configPath], { env: { ...process.env, ...cluster.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const agent: RigAgent = { validator: v, url: urls[i]!, managerUrl: i === 0 && proxy !== undefined ? proxy.url : urls[i]!, process: child, output: '' };
+      const child = spawn(process.execPath, [AGENT_BIN, '--config', configPath], {
+        env: { ...process.env, ...cluster.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const agent: RigAgent = {
+        validator: v,
+        url: urls[i]!,
+        managerUrl: i === 0 && proxy !== undefined ? proxy.url : urls[i]!,
+        process: child,
+        output: '',
+      };
       child.stdout?.on('data', (chunk: Buffer) => (agent.output += chunk.toString()));
       child.stderr?.on('data', (chunk: Buffer) => (agent.output += chunk.toString()));
       stops.push(() => stopChild(child));
@@ -139,7 +167,14 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     }) as [RigAgent, RigAgent];
     agentsForDump = agents;
     for (const agent of agents) {
-      await waitFor(async () => (await fetch(`${agent.url}/health`).then((r) => r.ok, () => false)) || undefined, { timeoutMs: 15_000, description: `agent of ${agent.validator.name} to answer /health\n${agent.output}` });
+      await waitFor(
+        async () =>
+          (await fetch(`${agent.url}/health`).then(
+            (r) => r.ok,
+            () => false,
+          )) || undefined,
+        { timeoutMs: 15_000, description: `agent of ${agent.validator.name} to answer /health\n${agent.output}` },
+      );
     }
     // Restart requests from validator_restart_command, served like systemd would.
     const restarter = setInterval(() => {
@@ -155,8 +190,16 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 
     const controlPort = await freePort('127.0.0.1');
     const managerConfig = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-      validator1: { endpoint: agents[0].managerUrl, ip: agents[0].validator.ip, ledger_path: agents[0].validator.ledgerDir },
-      validator2: { endpoint: agents[1].managerUrl, ip: agents[1].validator.ip, ledger_path: agents[1].validator.ledgerDir },
+      validator1: {
+        endpoint: agents[0].managerUrl,
+        ip: agents[0].validator.ip,
+        ledger_path: agents[0].validator.ledgerDir,
+      },
+      validator2: {
+        endpoint: agents[1].managerUrl,
+        ip: agents[1].validator.ip,
+        ledger_path: agents[1].validator.ledgerDir,
+      },
       cluster_rpc: cluster.rpcUrl,
       heartbeat_interval: '200ms',
       misses_before_failover: 3,

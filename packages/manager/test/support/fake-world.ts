@@ -116,12 +116,32 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
         };
       },
       async failover({ action, reason, skipIdentity, minTowerSlot }): Promise<FailoverCallResult> {
-        n.calls.push({ action, reason, skipIdentity, at: clock.now(), ...(minTowerSlot === undefined ? {} : { minTowerSlot }) });
+        n.calls.push({
+          action,
+          reason,
+          skipIdentity,
+          at: clock.now(),
+          ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
+        });
         if (!n.reachable) return { ok: false, detail: 'timeout', refusal: null };
         settle();
-        if (n.busy !== null) return { ok: false, detail: 'FAILOVER_BUSY (HTTP 409): a failover request is being executed', refusal: { kind: 'busy' } };
-        if (action === 'become_active' && minTowerSlot !== undefined && n.towerSlot !== undefined && (n.towerSlot === null || n.towerSlot < minTowerSlot)) {
-          return { ok: false, detail: 'FAILOVER_TOWER_STALE (HTTP 422): tower too old', refusal: { kind: 'stale-tower', towerSlot: n.towerSlot, lastVote: minTowerSlot } };
+        if (n.busy !== null)
+          return {
+            ok: false,
+            detail: 'FAILOVER_BUSY (HTTP 409): a failover request is being executed',
+            refusal: { kind: 'busy' },
+          };
+        if (
+          action === 'become_active' &&
+          minTowerSlot !== undefined &&
+          n.towerSlot !== undefined &&
+          (n.towerSlot === null || n.towerSlot < minTowerSlot)
+        ) {
+          return {
+            ok: false,
+            detail: 'FAILOVER_TOWER_STALE (HTTP 422): tower too old',
+            refusal: { kind: 'stale-tower', towerSlot: n.towerSlot, lastVote: minTowerSlot },
+          };
         }
         const failure = n.failing[action];
         if (failure !== undefined) {
@@ -145,11 +165,23 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
     const endpoint = 'http://cluster.invalid';
     const down = { ok: false, reason: 'unreachable', message: 'cluster RPC down', endpoint } as const;
     return {
-      getSlot: async (): Promise<RpcResult<number>> => (world.clusterDown ? down : { ok: true, value: slot(), endpoint }),
+      getSlot: async (): Promise<RpcResult<number>> =>
+        world.clusterDown ? down : { ok: true, value: slot(), endpoint },
       getVoteAccount: async () =>
         world.clusterDown
           ? down
-          : { ok: true, value: { votePubkey: VOTE, nodePubkey: STAKED, lastVote: world.lastVote, rootSlot: 0, delinquent: slot() - world.lastVote > 128, activatedStake: 1 }, endpoint },
+          : {
+              ok: true,
+              value: {
+                votePubkey: VOTE,
+                nodePubkey: STAKED,
+                lastVote: world.lastVote,
+                rootSlot: 0,
+                delinquent: slot() - world.lastVote > 128,
+                activatedStake: 1,
+              },
+              endpoint,
+            },
       getClusterNodes: async () => down,
       getEpochInfo: async () => down,
       getLeaderSlots: async () => ({ ok: true, value: [], endpoint }),

@@ -42,7 +42,8 @@ export function prepareFields(
 }
 
 function toPlain(value: unknown, withStacks: boolean, seen: WeakSet<object>, depth: number): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return value;
   if (value === undefined) return undefined;
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'function' || typeof value === 'symbol') return undefined;
@@ -62,7 +63,12 @@ function toPlain(value: unknown, withStacks: boolean, seen: WeakSet<object>, dep
   return out;
 }
 
-function errorToPlain(error: Error, withStacks: boolean, seen: WeakSet<object>, depth: number): Record<string, unknown> {
+function errorToPlain(
+  error: Error,
+  withStacks: boolean,
+  seen: WeakSet<object>,
+  depth: number,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { type: error.name, message: error.message };
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' || typeof code === 'number') out.code = code;
@@ -73,7 +79,12 @@ function errorToPlain(error: Error, withStacks: boolean, seen: WeakSet<object>, 
 
 /** `{"time":…,"level":…,"msg":…,…fields}` on one line. */
 export function renderJson(record: LogRecord): string {
-  return JSON.stringify({ time: new Date(record.time).toISOString(), level: record.level, msg: record.message, ...record.fields });
+  return JSON.stringify({
+    time: new Date(record.time).toISOString(),
+    level: record.level,
+    msg: record.message,
+    ...record.fields,
+  });
 }
 
 /** `2026-01-01T00:00:00.000Z INFO  message key=value key2="two words"` on one line. */

@@ -18,7 +18,11 @@ export function captureLogger(options: CreateLoggerOptions = {}): CapturedLogger
     },
   });
   const logger = createLogger({ format: 'json', level: 'trace', ...options, stream });
-  const lines = (): string[] => chunks.join('').split('\n').filter((line) => line !== '');
+  const lines = (): string[] =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line !== '');
   return {
     logger,
     lines,

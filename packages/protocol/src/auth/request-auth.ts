@@ -83,7 +83,8 @@ export function verifyRequest(input: VerifyInput): VerifyResult {
   if (Math.abs(input.now - timestamp) > skewMs) return { ok: false, reason: 'skew' };
   const expected = Buffer.from(mac(input, timestamp, nonce), 'hex');
   const given = Buffer.from(match[3] ?? '', 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'bad-signature' };
   if (!input.replayCache.remember(nonce, timestamp + skewMs, input.now)) return { ok: false, reason: 'replayed' };
   return { ok: true };
 }
@@ -91,7 +92,12 @@ export function verifyRequest(input: VerifyInput): VerifyResult {
 /** The wire error code for a verification failure. */
 export function verifyFailureCode(
   reason: VerifyFailure,
-): 'FAILOVER_AUTH_MISSING' | 'FAILOVER_AUTH_MALFORMED' | 'FAILOVER_AUTH_SKEW' | 'FAILOVER_AUTH_REPLAYED' | 'FAILOVER_AUTH_BAD_SIGNATURE' {
+):
+  | 'FAILOVER_AUTH_MISSING'
+  | 'FAILOVER_AUTH_MALFORMED'
+  | 'FAILOVER_AUTH_SKEW'
+  | 'FAILOVER_AUTH_REPLAYED'
+  | 'FAILOVER_AUTH_BAD_SIGNATURE' {
   switch (reason) {
     case 'missing':
       return 'FAILOVER_AUTH_MISSING';

@@ -49,10 +49,18 @@ export async function loadSecretFile(path: string): Promise<LoadedSecret> {
     throw new SecretFileError(path, 'unreadable', `cannot be read (${code ?? 'unknown error'})`, { cause: error });
   }
   const secret = Buffer.from(content.toString('utf8').trim(), 'utf8');
-  if (secret.length === 0) throw new SecretFileError(path, 'empty', 'is empty; put a random secret in it, e.g. openssl rand -hex 32');
+  if (secret.length === 0)
+    throw new SecretFileError(path, 'empty', 'is empty; put a random secret in it, e.g. openssl rand -hex 32');
   if (secret.length < MIN_SECRET_BYTES) {
-    throw new SecretFileError(path, 'too-short', `holds fewer than ${MIN_SECRET_BYTES} bytes; use e.g. openssl rand -hex 32`);
+    throw new SecretFileError(
+      path,
+      'too-short',
+      `holds fewer than ${MIN_SECRET_BYTES} bytes; use e.g. openssl rand -hex 32`,
+    );
   }
-  const warnings = (mode & 0o040) !== 0 ? [`shared secret file ${path} is readable by its group (mode ${mode.toString(8).padStart(4, '0')})`] : [];
+  const warnings =
+    (mode & 0o040) !== 0
+      ? [`shared secret file ${path} is readable by its group (mode ${mode.toString(8).padStart(4, '0')})`]
+      : [];
   return { secret, warnings };
 }

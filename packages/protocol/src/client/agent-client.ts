@@ -55,16 +55,23 @@ export type AgentCallError =
   | { readonly kind: 'invalid-response'; readonly url: string; readonly status: number; readonly message: string };
 
 /** The outcome of a call: the validated response, or why there is none. */
-export type AgentCallResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AgentCallError };
+export type AgentCallResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AgentCallError };
 
 type Response<N extends AgentRouteName> = Static<(typeof AGENT_ROUTES)[N]['response']>;
 
 /** A client of one agent. Wire timestamps are filled in from `now`. */
 export interface AgentClient {
   /** `POST /status`; `lastReceivedTimestamp` echoes the last answer's `timestamp`. */
-  status(request?: { lastReceivedTimestamp?: number }, options?: CallOptions): Promise<AgentCallResult<Response<'status'>>>;
+  status(
+    request?: { lastReceivedTimestamp?: number },
+    options?: CallOptions,
+  ): Promise<AgentCallResult<Response<'status'>>>;
   /** `POST /peer-status`, from the other agent's watchdog. */
-  peerStatus(request: { fromValidator: string }, options?: CallOptions): Promise<AgentCallResult<Response<'peerStatus'>>>;
+  peerStatus(
+    request: { fromValidator: string },
+    options?: CallOptions,
+  ): Promise<AgentCallResult<Response<'peerStatus'>>>;
   /** `POST /failover`. A `success: false` answer is a value, not an error: read `message`. */
   failover(
     request: { action: FailoverAction; reason: string; skipIdentity?: boolean; minTowerSlot?: number },
@@ -105,12 +112,17 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
     throw new AgentClientOptionsError('baseUrl', `must be http or https, got ${base.protocol}`);
   }
-  if (!(options.timeoutMs > 0)) throw new AgentClientOptionsError('timeoutMs', 'must be a positive number of milliseconds');
+  if (!(options.timeoutMs > 0))
+    throw new AgentClientOptionsError('timeoutMs', 'must be a positive number of milliseconds');
   const doFetch = options.fetch ?? globalThis.fetch;
   const clock = options.clock ?? systemClock;
   const prefix = base.href.replace(/\/$/, '');
 
-  async function call<N extends AgentRouteName>(name: N, body: object | undefined, callOptions: CallOptions = {}): Promise<AgentCallResult<Response<N>>> {
+  async function call<N extends AgentRouteName>(
+    name: N,
+    body: object | undefined,
+    callOptions: CallOptions = {},
+  ): Promise<AgentCallResult<Response<N>>> {
     const route = AGENT_ROUTES[name];
     const method = route.methods[0];
     const url = `${prefix}${route.path}`;
@@ -119,7 +131,13 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (options.secret !== undefined && route.auth) {
-      headers[AUTH_HEADER] = signRequest({ secret: options.secret, method, path: new URL(url).pathname, body: text, now: clock.now() });
+      headers[AUTH_HEADER] = signRequest({
+        secret: options.secret,
+        method,
+        path: new URL(url).pathname,
+        body: text,
+        now: clock.now(),
+      });
     }
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = callOptions.signal === undefined ? timeout : AbortSignal.any([timeout, callOptions.signal]);
@@ -152,16 +170,44 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     if (status >= 400) {
       if (Value.Check(ErrorEnvelopeSchema, json)) {
         const { code, message, details } = json.error;
-        return { ok: false, error: { kind: 'rejected', url, status, code, message, ...(details === undefined ? {} : { details }) } };
+        return {
+          ok: false,
+          error: { kind: 'rejected', url, status, code, message, ...(details === undefined ? {} : { details }) },
+        };
       }
       const excerpt = responseText.slice(0, 200).trim();
-      return { ok: false, error: { kind: 'rejected', url, status, code: 'FAILOVER_HTTP_ERROR', message: `HTTP ${status}${excerpt === '' ? '' : `: ${excerpt}`}` } };
+      return {
+        ok: false,
+        error: {
+          kind: 'rejected',
+          url,
+          status,
+          code: 'FAILOVER_HTTP_ERROR',
+          message: `HTTP ${status}${excerpt === '' ? '' : `: ${excerpt}`}`,
+        },
+      };
     }
     if (json === undefined) {
-      return { ok: false, error: { kind: 'invalid-response', url, status, message: `HTTP ${status} with a body that is not JSON (${contentType || 'no content type'})` } };
+      return {
+        ok: false,
+        error: {
+          kind: 'invalid-response',
+          url,
+          status,
+          message: `HTTP ${status} with a body that is not JSON (${contentType || 'no content type'})`,
+        },
+      };
     }
     if (!Value.Check(route.response, json)) {
-      return { ok: false, error: { kind: 'invalid-response', url, status, message: `answer does not match API v1: ${schemaProblems(route.response, json)}` } };
+      return {
+        ok: false,
+        error: {
+          kind: 'invalid-response',
+          url,
+          status,
+          message: `answer does not match API v1: ${schemaProblems(route.response, json)}`,
+        },
+      };
     }
     return { ok: true, value: json as Response<N> };
   }
@@ -172,10 +218,16 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     status: (request = {}, callOptions) =>
       call(
         'status',
-        { timestamp: seconds(), ...(request.lastReceivedTimestamp === undefined ? {} : { last_received_timestamp: request.lastReceivedTimestamp }) },
+        {
+          timestamp: seconds(),
+          ...(request.lastReceivedTimestamp === undefined
+            ? {}
+            : { last_received_timestamp: request.lastReceivedTimestamp }),
+        },
         callOptions,
       ),
-    peerStatus: (request, callOptions) => call('peerStatus', { from_validator: request.fromValidator, timestamp: seconds() }, callOptions),
+    peerStatus: (request, callOptions) =>
+      call('peerStatus', { from_validator: request.fromValidator, timestamp: seconds() }, callOptions),
     failover: (request, callOptions) =>
       call(
         'failover',

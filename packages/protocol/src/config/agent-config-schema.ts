@@ -20,8 +20,7 @@ export const SchemaKeySchema = Type.Optional(
 export const TowerStoreKindSchema = Type.Union(
   [Type.Literal('directory'), Type.Literal('etcd'), Type.Literal('command')],
   {
-    description:
-      'Tower backup store. Default: `command` when `tower_backup_command` is set, else `directory`.',
+    description: 'Tower backup store. Default: `command` when `tower_backup_command` is set, else `directory`.',
   },
 );
 
@@ -50,10 +49,15 @@ export const AgentConfigSchema = Type.Object(
       Type.String({ description: 'JSON-RPC URL of the local validator.', default: 'http://127.0.0.1:8899' }),
     ),
     process_name: Type.Optional(
-      Type.String({ description: 'Exact process name of the validator (as `pgrep -x` matches it).', default: 'agave-validator' }),
+      Type.String({
+        description: 'Exact process name of the validator (as `pgrep -x` matches it).',
+        default: 'agave-validator',
+      }),
     ),
     peer_endpoint: Type.Optional(
-      Type.String({ description: 'Base URL of the other validator\'s agent, asked by the watchdog when the manager is silent.' }),
+      Type.String({
+        description: "Base URL of the other validator's agent, asked by the watchdog when the manager is silent.",
+      }),
     ),
     is_active_on_start: Type.Optional(
       Type.Boolean({ description: 'Role to assume when gossip and the local identity cannot tell.', default: false }),
@@ -74,7 +78,9 @@ export const AgentConfigSchema = Type.Object(
       Type.String({ description: 'Shell command that switches the validator to the unstaked identity.' }),
     ),
     passive_identity_symlink_command: Type.Optional(
-      Type.String({ description: 'Shell command pointing the identity symlink at the unstaked key, so a restart comes up passive.' }),
+      Type.String({
+        description: 'Shell command pointing the identity symlink at the unstaked key, so a restart comes up passive.',
+      }),
     ),
     active_identity_symlink_command: Type.Optional(
       Type.String({ description: 'Shell command pointing the identity symlink at the staked key.' }),
@@ -86,34 +92,52 @@ export const AgentConfigSchema = Type.Object(
       Type.String({ description: 'Staked identity pubkey (base58); fills `{validator_identity}` in templates.' }),
     ),
     gossip_check_command: Type.Optional(
-      Type.String({ description: 'Shell command printing the gossip line of `{validator_identity}`; its first column is compared with `local_ip`.' }),
+      Type.String({
+        description:
+          'Shell command printing the gossip line of `{validator_identity}`; its first column is compared with `local_ip`.',
+      }),
     ),
     local_ip: Type.Optional(
-      Type.String({ description: 'This host\'s gossip IP; detected from the network interfaces when absent.' }),
+      Type.String({ description: "This host's gossip IP; detected from the network interfaces when absent." }),
     ),
     validator_restart_command: Type.Optional(
       Type.String({ description: 'Shell command restarting the validator, used when the identity cannot be removed.' }),
     ),
     agent_stop_command: Type.Optional(
-      Type.String({ description: 'Shell command stopping the agent service on `/shutdown`; else the agent exits by itself.' }),
+      Type.String({
+        description: 'Shell command stopping the agent service on `/shutdown`; else the agent exits by itself.',
+      }),
     ),
     identity_check_command: Type.Optional(
-      Type.String({ description: 'Shell command printing the current identity pubkey; `{local_rpc}` is replaced. Default: the local RPC `getIdentity`.' }),
+      Type.String({
+        description:
+          'Shell command printing the current identity pubkey; `{local_rpc}` is replaced. Default: the local RPC `getIdentity`.',
+      }),
     ),
     dry_run: Type.Optional(
       Type.Boolean({ description: 'Log commands as `would execute: …` instead of running them.', default: true }),
     ),
     log_file: Type.Optional(Type.String({ description: 'Log file path (rotated daily); logs go to stdout as well.' })),
     auth_secret_file: Type.Optional(
-      Type.String({ minLength: 1, description: 'File holding the shared secret that signs every API request (mode 0600).' }),
+      Type.String({
+        minLength: 1,
+        description: 'File holding the shared secret that signs every API request (mode 0600).',
+      }),
     ),
     insecure_no_auth: Type.Optional(
-      Type.Boolean({ description: 'Run without request authentication; the agent warns at every start.', default: false }),
+      Type.Boolean({
+        description: 'Run without request authentication; the agent warns at every start.',
+        default: false,
+      }),
     ),
     log_format: Type.Optional(LogFormatSchema),
     tower_store: Type.Optional(TowerStoreKindSchema),
     tower_store_dir: Type.Optional(
-      Type.String({ minLength: 1, description: 'Directory of the `directory` tower store.', default: '/var/lib/failover/towers' }),
+      Type.String({
+        minLength: 1,
+        description: 'Directory of the `directory` tower store.',
+        default: '/var/lib/failover/towers',
+      }),
     ),
     etcd_endpoints: Type.Optional(
       Type.Array(Type.String({ pattern: HTTP_URL_PATTERN }), {
@@ -125,7 +149,10 @@ export const AgentConfigSchema = Type.Object(
       Type.String({ pattern: '^/', description: 'Key prefix of the `etcd` tower store.', default: '/failover/tower' }),
     ),
     cluster_rpc: Type.Optional(
-      Type.String({ pattern: HTTP_URL_PATTERN, description: 'Cluster JSON-RPC URL, used to detect the role from `getClusterNodes` without a gossip command.' }),
+      Type.String({
+        pattern: HTTP_URL_PATTERN,
+        description: 'Cluster JSON-RPC URL, used to detect the role from `getClusterNodes` without a gossip command.',
+      }),
     ),
     command_timeout: Type.Optional(Duration('Time limit of each shell command.', '60s')),
     ledger_path: Type.Optional(

@@ -8,8 +8,7 @@ import type { ConfigProblem } from './problems';
 
 /** A parsed config file, or the one problem that stopped parsing. */
 export type ParsedConfigText =
-  | { readonly ok: true; readonly raw: unknown }
-  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+  { readonly ok: true; readonly raw: unknown } | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
 /** 1-based line and column of a character offset. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {

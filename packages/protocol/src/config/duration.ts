@@ -43,9 +43,7 @@ export function Duration(description: string, defaultValue?: string): TString {
 /** Whether a schema node is a duration built by {@link Duration}. */
 export function isDurationSchema(schema: unknown): boolean {
   return (
-    typeof schema === 'object' &&
-    schema !== null &&
-    (schema as { pattern?: unknown }).pattern === DURATION_PATTERN
+    typeof schema === 'object' && schema !== null && (schema as { pattern?: unknown }).pattern === DURATION_PATTERN
   );
 }
 

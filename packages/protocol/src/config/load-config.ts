@@ -59,10 +59,12 @@ function dropEmptyStrings(schema: SchemaNode, value: Record<string, unknown>): R
   const result: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
     const childSchema = schema.properties?.[key];
-    const isOpaqueString = childSchema?.[Kind] === 'String' && childSchema.minLength === undefined && childSchema.pattern === undefined;
+    const isOpaqueString =
+      childSchema?.[Kind] === 'String' && childSchema.minLength === undefined && childSchema.pattern === undefined;
     if (child === '' && isOpaqueString) continue;
     const isObject = typeof child === 'object' && child !== null && !Array.isArray(child);
-    result[key] = isObject && childSchema !== undefined ? dropEmptyStrings(childSchema, child as Record<string, unknown>) : child;
+    result[key] =
+      isObject && childSchema !== undefined ? dropEmptyStrings(childSchema, child as Record<string, unknown>) : child;
   }
   return result;
 }
@@ -75,13 +77,22 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function resolve<File, Config, Flags extends object>(kind: ConfigKind<File, Config>, input: ResolveInput<Flags>): ConfigResult<Config> {
+function resolve<File, Config, Flags extends object>(
+  kind: ConfigKind<File, Config>,
+  input: ResolveInput<Flags>,
+): ConfigResult<Config> {
   const raw = input.raw ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, problems: [{ path: '', message: 'the config must be a JSON object ({ ... })' }] };
   }
   const cleaned = dropEmptyStrings(kind.schema as SchemaNode, raw as Record<string, unknown>);
-  const overlaid = applyOverrides(cleaned, input.env ?? {}, kind.env, (input.flags ?? {}) as Record<string, string | number | boolean | undefined>, kind.flags);
+  const overlaid = applyOverrides(
+    cleaned,
+    input.env ?? {},
+    kind.env,
+    (input.flags ?? {}) as Record<string, string | number | boolean | undefined>,
+    kind.flags,
+  );
   const value = Value.Default(kind.schema, overlaid.value) as File;
   const problems = [...overlaid.problems];
   const reported = new Set(problems.map((problem) => problem.path));

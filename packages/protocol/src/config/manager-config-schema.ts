@@ -12,13 +12,18 @@ import { LogFormatSchema, SchemaKeySchema } from './agent-config-schema';
 /** One validator as the manager sees it (`validator1`, `validator2`). */
 export const ValidatorEndpointSchema = Type.Object(
   {
-    endpoint: Type.String({ description: 'Base URL of the validator\'s agent, e.g. `http://10.0.0.1:8080`.' }),
+    endpoint: Type.String({ description: "Base URL of the validator's agent, e.g. `http://10.0.0.1:8080`." }),
     ip: Type.Optional(Type.String({ description: 'Gossip IP of the validator, matched against the gossip table.' })),
     ledger_path: Type.Optional(
       Type.String({ description: 'Ledger directory on the validator; fills `{ledger}` in the SSH commands.' }),
     ),
     ssh_port: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 65535, description: 'SSH port of the validator (secure identity mode).', default: 22 }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 65535,
+        description: 'SSH port of the validator (secure identity mode).',
+        default: 22,
+      }),
     ),
   },
   { additionalProperties: false },
@@ -29,30 +34,54 @@ export const ManagerConfigSchema = Type.Object(
   {
     $schema: SchemaKeySchema,
     active_validator: Type.Optional(
-      Type.String({ description: 'Go tool compatibility: agent URL of the active validator, instead of detecting it.' }),
+      Type.String({
+        description: 'Go tool compatibility: agent URL of the active validator, instead of detecting it.',
+      }),
     ),
     passive_validator: Type.Optional(
-      Type.String({ description: 'Go tool compatibility: agent URL of the passive validator, instead of detecting it.' }),
+      Type.String({
+        description: 'Go tool compatibility: agent URL of the passive validator, instead of detecting it.',
+      }),
     ),
     validator1: Type.Optional(
-      Type.Object(ValidatorEndpointSchema.properties, { additionalProperties: false, description: 'The first validator: its agent, gossip IP and ledger.' }),
+      Type.Object(ValidatorEndpointSchema.properties, {
+        additionalProperties: false,
+        description: 'The first validator: its agent, gossip IP and ledger.',
+      }),
     ),
     validator2: Type.Optional(
-      Type.Object(ValidatorEndpointSchema.properties, { additionalProperties: false, description: 'The second validator: its agent, gossip IP and ledger.' }),
+      Type.Object(ValidatorEndpointSchema.properties, {
+        additionalProperties: false,
+        description: 'The second validator: its agent, gossip IP and ledger.',
+      }),
     ),
     gossip_check_command: Type.Optional(
-      Type.String({ description: 'Shell command printing the gossip line of the staked identity; its first column is the active validator\'s IP.' }),
+      Type.String({
+        description:
+          "Shell command printing the gossip line of the staked identity; its first column is the active validator's IP.",
+      }),
     ),
     cluster_rpc: Type.Optional(
-      Type.String({ description: 'Cluster JSON-RPC URL: network slot, gossip and vote accounts.', default: 'https://api.mainnet-beta.solana.com' }),
+      Type.String({
+        description: 'Cluster JSON-RPC URL: network slot, gossip and vote accounts.',
+        default: 'https://api.mainnet-beta.solana.com',
+      }),
     ),
     slot_check_interval: Type.Optional(Duration('How often the network slot is read from `cluster_rpc`.', '30s')),
     heartbeat_interval: Type.Optional(Duration('How often both agents are asked for their status.', '5s')),
     misses_before_failover: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Consecutive failed heartbeats of the active before a failover.', default: 5 }),
+      Type.Integer({
+        minimum: 1,
+        description: 'Consecutive failed heartbeats of the active before a failover.',
+        default: 5,
+      }),
     ),
     slot_diff_threshold: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Slots a validator may lag the network before it counts as unhealthy.', default: 100 }),
+      Type.Integer({
+        minimum: 1,
+        description: 'Slots a validator may lag the network before it counts as unhealthy.',
+        default: 100,
+      }),
     ),
     request_timeout: Type.Optional(Duration('Time limit of each request to an agent.', '5s')),
     dry_run: Type.Optional(
@@ -63,7 +92,9 @@ export const ManagerConfigSchema = Type.Object(
     ),
     log_file: Type.Optional(Type.String({ description: 'Log file path (rotated daily); logs go to stdout as well.' })),
     telegram_bot_token: Type.Optional(
-      Type.String({ description: 'Telegram bot token from @BotFather; notifications are off without it. Secret: never logged.' }),
+      Type.String({
+        description: 'Telegram bot token from @BotFather; notifications are off without it. Secret: never logged.',
+      }),
     ),
     telegram_chat_id: Type.Optional(
       Type.Union([Type.String(), Type.Integer()], {
@@ -71,7 +102,10 @@ export const ManagerConfigSchema = Type.Object(
       }),
     ),
     secure_identity_mode: Type.Optional(
-      Type.Boolean({ description: 'Keep the staked keypair only on the manager and push it over SSH on promotion.', default: false }),
+      Type.Boolean({
+        description: 'Keep the staked keypair only on the manager and push it over SSH on promotion.',
+        default: false,
+      }),
     ),
     identity_keypair_path: Type.Optional(
       Type.String({ description: 'Staked identity keypair on the manager (secure identity mode).' }),
@@ -81,38 +115,72 @@ export const ManagerConfigSchema = Type.Object(
       Type.String({ description: 'SSH private key for the validators; `~` is expanded (secure identity mode).' }),
     ),
     ssh_set_identity_command: Type.Optional(
-      Type.String({ description: 'Remote command reading the keypair on stdin, e.g. `agave-validator --ledger {ledger} set-identity --require-tower`.' }),
+      Type.String({
+        description:
+          'Remote command reading the keypair on stdin, e.g. `agave-validator --ledger {ledger} set-identity --require-tower`.',
+      }),
     ),
     ssh_authorized_voter_command: Type.Optional(
-      Type.String({ description: 'Remote command reading the keypair on stdin, e.g. `agave-validator --ledger {ledger} authorized-voter add`.' }),
+      Type.String({
+        description:
+          'Remote command reading the keypair on stdin, e.g. `agave-validator --ledger {ledger} authorized-voter add`.',
+      }),
     ),
     staked_identity_pubkey: Type.Optional(
       Type.String({ description: 'Staked identity pubkey (base58), compared with what each agent reports.' }),
     ),
     vote_account_pubkey: Type.Optional(
-      Type.String({ description: 'Vote account pubkey (base58), whose `lastVote` proves whether the old active still votes.' }),
+      Type.String({
+        description: 'Vote account pubkey (base58), whose `lastVote` proves whether the old active still votes.',
+      }),
     ),
     stale_vote_slot_threshold: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Slots behind the network after which the vote account counts as no longer voting.', default: 150 }),
+      Type.Integer({
+        minimum: 1,
+        description: 'Slots behind the network after which the vote account counts as no longer voting.',
+        default: 150,
+      }),
     ),
     auth_secret_file: Type.Optional(
-      Type.String({ minLength: 1, description: 'File holding the shared secret that signs requests to the agents (mode 0600).' }),
+      Type.String({
+        minLength: 1,
+        description: 'File holding the shared secret that signs requests to the agents (mode 0600).',
+      }),
     ),
     insecure_no_auth: Type.Optional(
-      Type.Boolean({ description: 'Talk to agents without request authentication; the manager warns at every start.', default: false }),
+      Type.Boolean({
+        description: 'Talk to agents without request authentication; the manager warns at every start.',
+        default: false,
+      }),
     ),
     log_format: Type.Optional(LogFormatSchema),
     known_hosts_path: Type.Optional(
-      Type.String({ minLength: 1, description: 'known_hosts file the validators\' SSH host keys are checked against.', default: '~/.ssh/known_hosts' }),
+      Type.String({
+        minLength: 1,
+        description: "known_hosts file the validators' SSH host keys are checked against.",
+        default: '~/.ssh/known_hosts',
+      }),
     ),
     ssh_trust_on_first_use: Type.Optional(
-      Type.Boolean({ description: 'Accept and record an unknown SSH host key once; a changed key is always refused.', default: false }),
+      Type.Boolean({
+        description: 'Accept and record an unknown SSH host key once; a changed key is always refused.',
+        default: false,
+      }),
     ),
     telegram_api_root: Type.Optional(
-      Type.String({ pattern: '^https?://[^\\s]*[^/\\s]$', description: 'Telegram Bot API root, without a trailing slash.', default: 'https://api.telegram.org' }),
+      Type.String({
+        pattern: '^https?://[^\\s]*[^/\\s]$',
+        description: 'Telegram Bot API root, without a trailing slash.',
+        default: 'https://api.telegram.org',
+      }),
     ),
     status_report_interval: Type.Optional(Duration('How often a status report is sent to Telegram.', '4h')),
-    failover_cooldown: Type.Optional(Duration('After a failover, how long no other automatic failover starts, so a flapping pair cannot bounce the identity.', '5m')),
+    failover_cooldown: Type.Optional(
+      Duration(
+        'After a failover, how long no other automatic failover starts, so a flapping pair cannot bounce the identity.',
+        '5m',
+      ),
+    ),
     control_listen: Type.Optional(
       Type.String({
         pattern: '^(127(\\.[0-9]{1,3}){3}|localhost|\\[::1\\]):[0-9]{1,5}$',
@@ -133,7 +201,12 @@ export const ManagerConfigSchema = Type.Object(
       ),
     ),
     wait_for_leader_gap_slots: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Planned switchover waits until the identity has no leader slot in this many upcoming slots; 0 does not wait.', default: 0 }),
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Planned switchover waits until the identity has no leader slot in this many upcoming slots; 0 does not wait.',
+        default: 0,
+      }),
     ),
   },
   { additionalProperties: false, title: 'failover manager config (manager-config.json)' },

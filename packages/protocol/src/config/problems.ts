@@ -16,8 +16,7 @@ export interface ConfigProblem {
 
 /** The loader's answer: a frozen domain config, or every problem found. */
 export type ConfigResult<T> =
-  | { readonly ok: true; readonly config: T }
-  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+  { readonly ok: true; readonly config: T } | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
 /** Turns a JSON Pointer into the dotted key an operator reads in the file (`validator1.endpoint`). */
 export function pointerToKey(path: string): string {

@@ -14,11 +14,17 @@ import type { ConfigProblem } from './problems';
 export function agentRuleProblems(file: AgentConfigFile): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (file.validator_identity === undefined) {
-    problems.push({ path: '/validator_identity', message: 'is required: the staked identity pubkey, whose tower the agent finds, verifies and backs up' });
+    problems.push({
+      path: '/validator_identity',
+      message: 'is required: the staked identity pubkey, whose tower the agent finds, verifies and backs up',
+    });
   }
   if (file.tower_file_path === undefined && file.ledger_path === undefined) {
     // The tower file is found in the ledger directory when its path is not given.
-    problems.push({ path: '/tower_file_path', message: 'is required when ledger_path is not set: the agent must know where the tower file is' });
+    problems.push({
+      path: '/tower_file_path',
+      message: 'is required when ledger_path is not set: the agent must know where the tower file is',
+    });
   }
   if (file.auth_secret_file !== undefined && file.insecure_no_auth === true) {
     problems.push({ path: '/insecure_no_auth', message: 'is true while auth_secret_file is set; choose one' });
@@ -28,17 +34,28 @@ export function agentRuleProblems(file: AgentConfigFile): ConfigProblem[] {
   }
   if (file.tower_store === 'command') {
     for (const key of ['tower_backup_command', 'tower_restore_command'] as const) {
-      if (file[key] === undefined) problems.push({ path: `/${key}`, message: 'is required when tower_store is "command"' });
+      if (file[key] === undefined)
+        problems.push({ path: `/${key}`, message: 'is required when tower_store is "command"' });
     }
   }
-  if (file.tower_store === undefined && file.tower_backup_command !== undefined && file.tower_restore_command === undefined) {
+  if (
+    file.tower_store === undefined &&
+    file.tower_backup_command !== undefined &&
+    file.tower_restore_command === undefined
+  ) {
     // A backup that can never be restored looks healthy until the first failover.
     problems.push({ path: '/tower_restore_command', message: 'is required when tower_backup_command is set' });
   }
   return problems;
 }
 
-const SECURE_MODE_KEYS = ['identity_keypair_path', 'ssh_user', 'ssh_key_path', 'ssh_set_identity_command', 'staked_identity_pubkey'] as const;
+const SECURE_MODE_KEYS = [
+  'identity_keypair_path',
+  'ssh_user',
+  'ssh_key_path',
+  'ssh_set_identity_command',
+  'staked_identity_pubkey',
+] as const;
 
 function validatorPairProblems(file: ManagerConfigFile): ConfigProblem[] {
   const hasPair = file.validator1 !== undefined || file.validator2 !== undefined;
@@ -49,15 +66,23 @@ function validatorPairProblems(file: ManagerConfigFile): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (hasPair) {
     for (const key of ['validator1', 'validator2'] as const) {
-      if (file[key] === undefined) problems.push({ path: `/${key}`, message: `is required when ${key === 'validator1' ? 'validator2' : 'validator1'} is set` });
+      if (file[key] === undefined)
+        problems.push({
+          path: `/${key}`,
+          message: `is required when ${key === 'validator1' ? 'validator2' : 'validator1'} is set`,
+        });
     }
     if (file.validator1 !== undefined && file.validator1.endpoint === file.validator2?.endpoint) {
-      problems.push({ path: '/validator2/endpoint', message: 'is the same as validator1.endpoint; the two validators must be different agents' });
+      problems.push({
+        path: '/validator2/endpoint',
+        message: 'is the same as validator1.endpoint; the two validators must be different agents',
+      });
     }
   }
   if (hasEndpoints && !hasPair) {
     for (const key of ['active_validator', 'passive_validator'] as const) {
-      if (file[key] === undefined) problems.push({ path: `/${key}`, message: 'is required when validator1/validator2 are not set' });
+      if (file[key] === undefined)
+        problems.push({ path: `/${key}`, message: 'is required when validator1/validator2 are not set' });
     }
   }
   if (hasPair && file.validator1 !== undefined && file.validator2 !== undefined) {
@@ -65,7 +90,10 @@ function validatorPairProblems(file: ManagerConfigFile): ConfigProblem[] {
     for (const key of ['active_validator', 'passive_validator'] as const) {
       const value = file[key];
       if (value !== undefined && !endpoints.includes(value)) {
-        problems.push({ path: `/${key}`, message: `"${value}" is neither validator1.endpoint nor validator2.endpoint` });
+        problems.push({
+          path: `/${key}`,
+          message: `"${value}" is neither validator1.endpoint nor validator2.endpoint`,
+        });
       }
     }
   }
@@ -84,10 +112,14 @@ export function managerRuleProblems(file: ManagerConfigFile): ConfigProblem[] {
   }
   if (file.secure_identity_mode === true) {
     if (file.validator1 === undefined && file.validator2 === undefined) {
-      problems.push({ path: '/validator1', message: 'is required when secure_identity_mode is true: its ledger_path fills {ledger}' });
+      problems.push({
+        path: '/validator1',
+        message: 'is required when secure_identity_mode is true: its ledger_path fills {ledger}',
+      });
     }
     for (const key of SECURE_MODE_KEYS) {
-      if (file[key] === undefined) problems.push({ path: `/${key}`, message: 'is required when secure_identity_mode is true' });
+      if (file[key] === undefined)
+        problems.push({ path: `/${key}`, message: 'is required when secure_identity_mode is true' });
     }
     for (const key of ['validator1', 'validator2'] as const) {
       const node = file[key];

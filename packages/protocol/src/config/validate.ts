@@ -11,7 +11,12 @@ import { durationNumberHint, isDurationSchema } from './duration';
 import { describeSource } from './problems';
 import type { ConfigProblem, ConfigSource } from './problems';
 
-type SchemaNode = TSchema & { properties?: Record<string, TSchema>; anyOf?: TSchema[]; const?: unknown; items?: TSchema };
+type SchemaNode = TSchema & {
+  properties?: Record<string, TSchema>;
+  anyOf?: TSchema[];
+  const?: unknown;
+  items?: TSchema;
+};
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

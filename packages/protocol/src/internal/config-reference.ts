@@ -24,7 +24,8 @@ type Node = TSchema & {
   pattern?: string;
 };
 
-const GENERATED = 'generated from the TypeBox schemas in packages/protocol — do not edit; run `npm run generate -w @failover/protocol`';
+const GENERATED =
+  'generated from the TypeBox schemas in packages/protocol — do not edit; run `npm run generate -w @failover/protocol`';
 
 /** Published JSON Schema files, by file name. */
 export function jsonSchemaFiles(): Record<string, string> {
@@ -38,7 +39,10 @@ export function jsonSchemaFiles(): Record<string, string> {
 
 function typeOf(schema: Node): string {
   if (isDurationSchema(schema)) return 'duration';
-  if (schema.anyOf !== undefined) return schema.anyOf.map((member) => (member.const !== undefined ? `\`"${String(member.const)}"\`` : typeOf(member))).join(' \\| ');
+  if (schema.anyOf !== undefined)
+    return schema.anyOf
+      .map((member) => (member.const !== undefined ? `\`"${String(member.const)}"\`` : typeOf(member)))
+      .join(' \\| ');
   if (schema.type === 'array') return schema.items === undefined ? 'array' : `${typeOf(schema.items)}[]`;
   if (schema.type === 'integer') {
     const range = schema.minimum !== undefined ? ` ≥ ${schema.minimum}` : '';
@@ -54,7 +58,9 @@ function table(schema: Node, prefix = ''): string[] {
     const required = schema.required?.includes(key) === true ? ' (required)' : '';
     const fallback = property.default === undefined ? '' : `\`${JSON.stringify(property.default)}\``;
     const description = (property.description ?? '').replace(/\|/g, '\\|');
-    rows.push(`| \`${prefix}${key}\`${required} | ${property.type === 'object' ? 'object' : typeOf(property)} | ${fallback} | ${description} |`);
+    rows.push(
+      `| \`${prefix}${key}\`${required} | ${property.type === 'object' ? 'object' : typeOf(property)} | ${fallback} | ${description} |`,
+    );
   }
   return rows;
 }
@@ -71,7 +77,7 @@ export function renderConfigReference(): string {
     '',
     `<!-- ${GENERATED} -->`,
     '',
-    'Both programs read a JSON file with the Go tool\'s snake_case keys; a Go tool config works unchanged.',
+    "Both programs read a JSON file with the Go tool's snake_case keys; a Go tool config works unchanged.",
     'Stages: file → env → flags (precedence flags > env > file > defaults) → validation → start.',
     'Every problem is reported at once with its key path, and the program exits with code 2.',
     '',
@@ -79,7 +85,7 @@ export function renderConfigReference(): string {
     '  A bare number is refused: the Go tool read `5` as five nanoseconds.',
     '- **Unknown keys** are refused, with the closest known key suggested. Compatibility keys that are',
     '  accepted: `$schema` (point it at `packages/protocol/schemas/<file>.schema.json` for editor completion),',
-    '  and in the manager file the Go tool\'s `active_validator` / `passive_validator`.',
+    "  and in the manager file the Go tool's `active_validator` / `passive_validator`.",
     '- **Empty strings** on the Go tool\'s keys mean "not set", as in the Go tool. Values the Go tool treated',
     '  as opaque (commands, paths, IPs, pubkeys) are not format-checked, so placeholders survive a migration;',
     '  new keys are checked strictly ("string (checked)").',

@@ -53,7 +53,8 @@ class Scanner {
     }
     for (;;) {
       this.skipSpace();
-      if (this.text[this.position] !== '"') this.fail(`unexpected ${this.describeHere()}; expected a double-quoted key`);
+      if (this.text[this.position] !== '"')
+        this.fail(`unexpected ${this.describeHere()}; expected a double-quoted key`);
       this.string();
       this.skipSpace();
       if (this.text[this.position] !== ':') this.fail(`unexpected ${this.describeHere()}; expected ':'`);
@@ -117,7 +118,8 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
   try {
     scanner.value();
     scanner.skipSpace();
-    if (scanner.position < text.length) scanner.fail(`unexpected ${scanner.describeHere()} after the end of the JSON value`);
+    if (scanner.position < text.length)
+      scanner.fail(`unexpected ${scanner.describeHere()} after the end of the JSON value`);
     return undefined;
   } catch (error) {
     const { offset } = error as { offset: number };

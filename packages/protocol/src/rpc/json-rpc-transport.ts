@@ -34,7 +34,9 @@ export interface JsonRpcTransport {
 type Endpoints = readonly [string, ...string[]];
 
 /** What one endpoint did with one call: `answered` when it sent a JSON-RPC response (a result or an error object). */
-type Exchange = { readonly answered: true; readonly result: RpcResult<unknown> } | { readonly answered: false; readonly result: RpcFailure };
+type Exchange =
+  | { readonly answered: true; readonly result: RpcResult<unknown> }
+  | { readonly answered: false; readonly result: RpcFailure };
 
 /** Creates the transport over `options.endpoints`, preferring the first until another answers. */
 export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRpcTransport {
@@ -53,7 +55,13 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
     if (endpoints[preferred] === endpoint) preferred = (preferred + 1) % endpoints.length;
   };
 
-  async function exchange(endpoint: string, method: string, params: readonly unknown[], signal: AbortSignal, timeoutMs: number): Promise<Exchange> {
+  async function exchange(
+    endpoint: string,
+    method: string,
+    params: readonly unknown[],
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<Exchange> {
     const fail = (reason: RpcFailureReason, detail: string, code?: number): RpcFailure => ({
       ok: false,
       reason,
@@ -75,7 +83,8 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
       statusOk = response.ok;
       text = await response.text();
     } catch (error) {
-      if (signal.aborted || isAbort(error)) return { answered: false, result: fail('timeout', `no answer within ${timeoutMs} ms`) };
+      if (signal.aborted || isAbort(error))
+        return { answered: false, result: fail('timeout', `no answer within ${timeoutMs} ms`) };
       return { answered: false, result: fail('unreachable', `unreachable (${describeFetchError(error)})`) };
     }
     let body: unknown;
@@ -84,7 +93,11 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
     } catch {
       return { answered: false, result: fail('malformed', `HTTP ${status} with a body that is not JSON`) };
     }
-    if (!isRecord(body)) return { answered: false, result: fail('malformed', `HTTP ${status} with a body that is not a JSON-RPC response`) };
+    if (!isRecord(body))
+      return {
+        answered: false,
+        result: fail('malformed', `HTTP ${status} with a body that is not a JSON-RPC response`),
+      };
     if (isRecord(body.error)) {
       const code = typeof body.error.code === 'number' ? body.error.code : undefined;
       const said = typeof body.error.message === 'string' ? body.error.message : JSON.stringify(body.error);
@@ -92,7 +105,8 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
     }
     // A proxy or load balancer in front of the node (429, 502, 503) said no; the node did not.
     if (!statusOk) return { answered: false, result: fail('rpc_error', `HTTP ${status} without a JSON-RPC error`) };
-    if (!('result' in body)) return { answered: false, result: fail('malformed', `HTTP ${status} with neither result nor error`) };
+    if (!('result' in body))
+      return { answered: false, result: fail('malformed', `HTTP ${status} with neither result nor error`) };
     return { answered: true, result: { ok: true, value: body.result, endpoint } };
   }
 
@@ -100,14 +114,19 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
     return {
       async call(method, params) {
         const signal = AbortSignal.timeout(timeoutMs);
-        const attempt = async (endpoint: string, later: readonly string[], earlier: string | undefined): Promise<RpcResult<unknown>> => {
+        const attempt = async (
+          endpoint: string,
+          later: readonly string[],
+          earlier: string | undefined,
+        ): Promise<RpcResult<unknown>> => {
           const tried = await exchange(endpoint, method, params, signal, timeoutMs);
           if (tried.answered) {
             answered(endpoint);
             return tried.result;
           }
           failed(endpoint);
-          const failure = earlier === undefined ? tried.result : { ...tried.result, message: `${earlier}; ${tried.result.message}` };
+          const failure =
+            earlier === undefined ? tried.result : { ...tried.result, message: `${earlier}; ${tried.result.message}` };
           const [next, ...after] = later;
           if (next === undefined || signal.aborted) return failure;
           return attempt(next, after, failure.message);

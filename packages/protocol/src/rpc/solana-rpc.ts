@@ -83,7 +83,10 @@ export interface SolanaRpc {
 export type LocalRpc = Pick<SolanaRpc, 'getHealth' | 'getSlot' | 'getIdentity' | 'getVersion'>;
 
 /** The calls the manager makes to the cluster's RPC; tests pass small fakes of it. */
-export type ClusterRpc = Pick<SolanaRpc, 'getSlot' | 'getEpochInfo' | 'getVoteAccount' | 'getClusterNodes' | 'getLeaderSlots'>;
+export type ClusterRpc = Pick<
+  SolanaRpc,
+  'getSlot' | 'getEpochInfo' | 'getVoteAccount' | 'getClusterNodes' | 'getLeaderSlots'
+>;
 
 /** Options of {@link createSolanaRpc}. */
 export interface SolanaRpcOptions {
@@ -98,7 +101,9 @@ export interface SolanaRpcOptions {
 }
 
 /** A check of a raw `result`: the value, or what is wrong with it. */
-type Check<T> = (result: unknown) => { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+type Check<T> = (
+  result: unknown,
+) => { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
 
 /** Creates the client over `options.endpoints`; see the module's doc for which endpoint a call goes to. */
 export function createSolanaRpc(options: SolanaRpcOptions): SolanaRpc {
@@ -107,40 +112,62 @@ export function createSolanaRpc(options: SolanaRpcOptions): SolanaRpc {
 }
 
 function clientOver(transport: JsonRpcTransport, commitment: Commitment): SolanaRpc {
-  async function call<T>(rpc: JsonRpcTransport, method: string, params: readonly unknown[], check: Check<T>): Promise<RpcResult<T>> {
+  async function call<T>(
+    rpc: JsonRpcTransport,
+    method: string,
+    params: readonly unknown[],
+    check: Check<T>,
+  ): Promise<RpcResult<T>> {
     const r = await rpc.call(method, params);
     if (!r.ok) return r;
     const checked = check(r.value);
     if (checked.ok) return { ok: true, value: checked.value, endpoint: r.endpoint };
-    return { ok: false, reason: 'malformed', message: `${method} on ${r.endpoint}: ${checked.problem}`, endpoint: r.endpoint };
+    return {
+      ok: false,
+      reason: 'malformed',
+      message: `${method} on ${r.endpoint}: ${checked.problem}`,
+      endpoint: r.endpoint,
+    };
   }
 
-  const getEpochInfo = (): Promise<RpcResult<EpochInfo>> => call(transport, 'getEpochInfo', [{ commitment }], checkEpochInfo);
+  const getEpochInfo = (): Promise<RpcResult<EpochInfo>> =>
+    call(transport, 'getEpochInfo', [{ commitment }], checkEpochInfo);
 
   return {
     // agave answers "ok", or the error -32005 "Node is behind by N slots" (rpc/src/rpc.rs).
-    getHealth: () => call(transport, 'getHealth', [], (r) => (r === 'ok' ? ok(true as const) : problem(`answered ${show(r)}, not "ok"`))),
+    getHealth: () =>
+      call(transport, 'getHealth', [], (r) =>
+        r === 'ok' ? ok(true as const) : problem(`answered ${show(r)}, not "ok"`),
+      ),
 
     getSlot: (at = commitment) =>
-      call(transport, 'getSlot', [{ commitment: at }], (r) => (isSlot(r) ? ok(r) : problem(`answered ${show(r)}, not a slot number`))),
+      call(transport, 'getSlot', [{ commitment: at }], (r) =>
+        isSlot(r) ? ok(r) : problem(`answered ${show(r)}, not a slot number`),
+      ),
 
     getIdentity: () =>
       call(transport, 'getIdentity', [], (r) => {
         const identity = isRecord(r) ? r.identity : undefined;
-        return typeof identity === 'string' && identity.length > 0 ? ok(identity) : problem(`answered ${show(r)}, without an identity`);
+        return typeof identity === 'string' && identity.length > 0
+          ? ok(identity)
+          : problem(`answered ${show(r)}, without an identity`);
       }),
 
     getVersion: () =>
       call(transport, 'getVersion', [], (r) => {
         const version = isRecord(r) ? r['solana-core'] : undefined;
-        return typeof version === 'string' ? ok(version) : problem(`answered ${show(r)}, without a solana-core version`);
+        return typeof version === 'string'
+          ? ok(version)
+          : problem(`answered ${show(r)}, without a solana-core version`);
       }),
 
     getEpochInfo,
 
     // keepUnstakedDelinquents: an account that lost its stake still tells us whether it votes.
     getVoteAccount: (votePubkey) =>
-      call(transport, 'getVoteAccounts', [{ votePubkey, commitment, keepUnstakedDelinquents: true }], (r) => checkVoteAccounts(r, votePubkey)),
+      call(transport, 'getVoteAccounts', [{ votePubkey, commitment, keepUnstakedDelinquents: true }], (r) =>
+        checkVoteAccounts(r, votePubkey),
+      ),
 
     getClusterNodes: () =>
       call(transport, 'getClusterNodes', [], (r) => {
@@ -158,7 +185,9 @@ function clientOver(transport: JsonRpcTransport, commitment: Commitment): Solana
       // get_leader_schedule); both must come from one node, or an epoch boundary between two
       // nodes shifts every slot.
       const firstSlot = epoch.value.absoluteSlot - epoch.value.slotIndex;
-      return call(transport.pin(epoch.endpoint), 'getLeaderSchedule', [null, { identity, commitment }], (r) => checkLeaderSchedule(r, identity, firstSlot));
+      return call(transport.pin(epoch.endpoint), 'getLeaderSchedule', [null, { identity, commitment }], (r) =>
+        checkLeaderSchedule(r, identity, firstSlot),
+      );
     },
 
     pin: () => clientOver(transport.pin(), commitment),
@@ -174,14 +203,16 @@ const checkEpochInfo: Check<EpochInfo> = (v) => {
 };
 
 function checkVoteAccounts(v: unknown, votePubkey: string): ReturnType<Check<VoteAccountInfo | undefined>> {
-  if (!isRecord(v) || !Array.isArray(v.current) || !Array.isArray(v.delinquent)) return problem('answered without current and delinquent lists');
+  if (!isRecord(v) || !Array.isArray(v.current) || !Array.isArray(v.delinquent))
+    return problem('answered without current and delinquent lists');
   for (const [list, delinquent] of [
     [v.current, false],
     [v.delinquent, true],
   ] as const) {
     for (const entry of list) {
       if (isRecord(entry) && entry.votePubkey === votePubkey) {
-        if (!isSlot(entry.lastVote) || typeof entry.nodePubkey !== 'string') return problem(`entry for ${votePubkey} has no lastVote or nodePubkey`);
+        if (!isSlot(entry.lastVote) || typeof entry.nodePubkey !== 'string')
+          return problem(`entry for ${votePubkey} has no lastVote or nodePubkey`);
         return ok({
           votePubkey,
           nodePubkey: entry.nodePubkey,
@@ -201,7 +232,8 @@ function checkLeaderSchedule(v: unknown, identity: string, firstSlot: number): R
   if (!isRecord(v)) return problem('answered with something other than an object');
   const indexes = v[identity];
   if (indexes === undefined) return ok([]);
-  if (!Array.isArray(indexes) || !indexes.every(isSlot)) return problem(`entry for ${identity} is not a list of slot indexes`);
+  if (!Array.isArray(indexes) || !indexes.every(isSlot))
+    return problem(`entry for ${identity} is not a list of slot indexes`);
   return ok(indexes.map((i) => firstSlot + i).sort((a, b) => a - b));
 }
 

@@ -65,9 +65,12 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
   const replayCache = createReplayCache();
   const bodies = new WeakMap<FastifyRequest, ParsedBody>();
 
-  app.decorateReply('sendError', function sendError(this: FastifyReply, code: WireErrorCode, message: string, details?: unknown): FastifyReply {
-    return this.code(WIRE_ERROR_CODES[code].status).send(errorEnvelope(code, message, clock.now(), details));
-  });
+  app.decorateReply(
+    'sendError',
+    function sendError(this: FastifyReply, code: WireErrorCode, message: string, details?: unknown): FastifyReply {
+      return this.code(WIRE_ERROR_CODES[code].status).send(errorEnvelope(code, message, clock.now(), details));
+    },
+  );
 
   // JSON is the only body type; any other is refused 415 before anything else looks at it.
   app.removeAllContentTypeParsers();
@@ -89,7 +92,9 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
 
   const isOpen = (request: FastifyRequest): boolean =>
     (options.openRoutes ?? []).some(
-      (route) => route.path === request.routeOptions.url && (route.method === request.method || (route.method === 'GET' && request.method === 'HEAD')),
+      (route) =>
+        route.path === request.routeOptions.url &&
+        (route.method === request.method || (route.method === 'GET' && request.method === 'HEAD')),
     );
 
   app.addHook('preValidation', async (request, reply) => {
@@ -125,7 +130,10 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error.validation) {
-      const details = error.validation.map((v) => ({ path: `${error.validationContext ?? 'body'}${v.instancePath}`, message: v.message }));
+      const details = error.validation.map((v) => ({
+        path: `${error.validationContext ?? 'body'}${v.instancePath}`,
+        message: v.message,
+      }));
       return reply.sendError('FAILOVER_BAD_REQUEST', error.message, details);
     }
     switch (error.code) {
@@ -144,7 +152,11 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
-    if (allowed.length > 0) return reply.sendError('FAILOVER_METHOD_NOT_ALLOWED', `${path} does not accept ${request.method}; use ${allowed.join(' or ')}`);
+    if (allowed.length > 0)
+      return reply.sendError(
+        'FAILOVER_METHOD_NOT_ALLOWED',
+        `${path} does not accept ${request.method}; use ${allowed.join(' or ')}`,
+      );
     return reply.sendError('FAILOVER_NOT_FOUND', `no endpoint ${request.method} ${path}`);
   });
 }

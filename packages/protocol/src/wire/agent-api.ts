@@ -55,10 +55,14 @@ export const StatusResponseSchema = Type.Object({
   process_running: Type.Boolean(),
   process_uptime: Type.Integer({ description: 'Seconds since the validator process started; 0 when not running.' }),
   process_healthy: Type.Boolean({
-    description: 'The validator process runs and is not restarting in a loop (crash loop). Says nothing about its RPC or slot.',
+    description:
+      'The validator process runs and is not restarting in a loop (crash loop). Says nothing about its RPC or slot.',
   }),
   validator_slot: Type.Integer({ minimum: 0 }),
-  network_slot: Type.Integer({ minimum: 0, description: 'Filled in by the manager from the cluster RPC; agents send 0.' }),
+  network_slot: Type.Integer({
+    minimum: 0,
+    description: 'Filled in by the manager from the cluster RPC; agents send 0.',
+  }),
   slot_diff: Type.Integer(),
   is_healthy: Type.Boolean({
     description:
@@ -66,7 +70,8 @@ export const StatusResponseSchema = Type.Object({
   }),
   is_active: Type.Boolean(),
   last_tower_backup: Type.Integer({
-    description: 'Unix seconds of the last tower backup. 0 or negative: never (the Go tool sent the zero time, -62135596800).',
+    description:
+      'Unix seconds of the last tower backup. 0 or negative: never (the Go tool sent the zero time, -62135596800).',
   }),
   error: Type.Optional(Type.String()),
   timestamp: UnixSecondsSchema,
@@ -114,7 +119,9 @@ export const FailoverRequestSchema = Type.Object({
   action: FailoverActionSchema,
   reason: Type.String({ maxLength: 1000 }),
   skip_identity: Type.Optional(
-    Type.Boolean({ description: 'Secure identity mode: restore the tower only; the manager sets the identity over SSH.' }),
+    Type.Boolean({
+      description: 'Secure identity mode: restore the tower only; the manager sets the identity over SSH.',
+    }),
   ),
   min_tower_slot: Type.Optional(
     Type.Integer({
@@ -180,7 +187,8 @@ export type HealthResponse = Static<typeof HealthResponseSchema>;
 export const TowerStaleDetailsSchema = Type.Object({
   min_tower_slot: Type.Integer({ minimum: 0, description: 'The floor the request asked for.' }),
   tower_last_vote_slot: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
-    description: 'Last voted slot of the newest tower found (backup or file on disk); null when the tower holds no vote.',
+    description:
+      'Last voted slot of the newest tower found (backup or file on disk); null when the tower holds no vote.',
   }),
 });
 /** `details` of a `FAILOVER_TOWER_STALE` answer. */

@@ -24,15 +24,22 @@ export const WIRE_ERROR_CODES = {
   FAILOVER_AUTH_MALFORMED: { status: 401, meaning: 'The x-failover-auth header is not `v1 t=…,n=…,s=…`.' },
   FAILOVER_AUTH_SKEW: { status: 401, meaning: "The request's time is outside the allowed clock skew." },
   FAILOVER_AUTH_REPLAYED: { status: 401, meaning: 'The nonce was already used (or the replay cache is full).' },
-  FAILOVER_AUTH_BAD_SIGNATURE: { status: 401, meaning: 'The signature does not match: wrong secret, or method, path or body changed.' },
+  FAILOVER_AUTH_BAD_SIGNATURE: {
+    status: 401,
+    meaning: 'The signature does not match: wrong secret, or method, path or body changed.',
+  },
   FAILOVER_IP_NOT_ALLOWED: { status: 403, meaning: 'The client IP is not in allowed_ips.' },
-  FAILOVER_BAD_REQUEST: { status: 400, meaning: 'The body is not JSON or does not match the schema; details lists each problem.' },
+  FAILOVER_BAD_REQUEST: {
+    status: 400,
+    meaning: 'The body is not JSON or does not match the schema; details lists each problem.',
+  },
   FAILOVER_NOT_FOUND: { status: 404, meaning: 'No such endpoint.' },
   FAILOVER_METHOD_NOT_ALLOWED: { status: 405, meaning: 'The endpoint exists but not for this method.' },
   FAILOVER_BUSY: { status: 409, meaning: 'Another failover request is being executed; retry after it ends.' },
   FAILOVER_TOWER_STALE: {
     status: 422,
-    meaning: 'become_active refused: the newest tower ends below the request\'s min_tower_slot (the vote account voted later); nothing was changed.',
+    meaning:
+      "become_active refused: the newest tower ends below the request's min_tower_slot (the vote account voted later); nothing was changed.",
   },
   FAILOVER_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body exceeds the size limit.' },
   FAILOVER_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },

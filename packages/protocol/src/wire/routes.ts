@@ -29,10 +29,34 @@ export interface AgentRoute {
 
 /** The agent API v1. */
 export const AGENT_ROUTES = {
-  status: { methods: ['POST', 'GET'], path: '/status', body: StatusRequestSchema, response: StatusResponseSchema, auth: true },
-  peerStatus: { methods: ['POST'], path: '/peer-status', body: PeerStatusRequestSchema, response: PeerStatusResponseSchema, auth: true },
-  failover: { methods: ['POST'], path: '/failover', body: FailoverRequestSchema, response: FailoverResponseSchema, auth: true },
-  shutdown: { methods: ['POST'], path: '/shutdown', body: ShutdownRequestSchema, response: ShutdownResponseSchema, auth: true },
+  status: {
+    methods: ['POST', 'GET'],
+    path: '/status',
+    body: StatusRequestSchema,
+    response: StatusResponseSchema,
+    auth: true,
+  },
+  peerStatus: {
+    methods: ['POST'],
+    path: '/peer-status',
+    body: PeerStatusRequestSchema,
+    response: PeerStatusResponseSchema,
+    auth: true,
+  },
+  failover: {
+    methods: ['POST'],
+    path: '/failover',
+    body: FailoverRequestSchema,
+    response: FailoverResponseSchema,
+    auth: true,
+  },
+  shutdown: {
+    methods: ['POST'],
+    path: '/shutdown',
+    body: ShutdownRequestSchema,
+    response: ShutdownResponseSchema,
+    auth: true,
+  },
   identity: { methods: ['GET'], path: '/identity', response: IdentityResponseSchema, auth: true },
   health: { methods: ['GET'], path: '/health', response: HealthResponseSchema, auth: false },
 } as const satisfies Record<string, AgentRoute>;

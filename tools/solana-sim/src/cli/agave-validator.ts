@@ -54,7 +54,9 @@ function checkKeypairFile(file: string, usage: string): string {
   try {
     parseKeypairJson(fs.readFileSync(file, 'utf8'), file);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ? osErrorText(err as NodeJS.ErrnoException) : (err as Error).message;
+    const reason = (err as NodeJS.ErrnoException).code
+      ? osErrorText(err as NodeJS.ErrnoException)
+      : (err as Error).message;
     throw new UsageError(`Invalid value for '<KEYPAIR>': ${reason}`, usage);
   }
   return fs.realpathSync(file);
@@ -68,7 +70,11 @@ async function keypairFromStdin(io: CliIo): Promise<Keypair> {
   }
 }
 
-function positionalAndFlags(args: readonly string[], flags: readonly string[], usage: string): { positional: string[]; set: Set<string> } {
+function positionalAndFlags(
+  args: readonly string[],
+  flags: readonly string[],
+  usage: string,
+): { positional: string[]; set: Set<string> } {
   const positional: string[] = [];
   const set = new Set<string>();
   for (const arg of args) {
@@ -92,7 +98,12 @@ async function setIdentity(ledger: string, args: readonly string[], io: CliIo): 
   } else {
     const keypair = await keypairFromStdin(io);
     io.stdout(`New validator identity: ${keypair.pubkey}\n`);
-    await admin(ledger, 'setIdentityFromBytes', [Array.from(keypair.secretKey), requireTower], 'set identity request failed');
+    await admin(
+      ledger,
+      'setIdentityFromBytes',
+      [Array.from(keypair.secretKey), requireTower],
+      'set identity request failed',
+    );
   }
   return 0;
 }
@@ -110,7 +121,12 @@ async function authorizedVoter(ledger: string, args: readonly string[], io: CliI
     } else {
       const keypair = await keypairFromStdin(io);
       io.stdout(`Adding authorized voter: ${keypair.pubkey}\n`);
-      await admin(ledger, 'addAuthorizedVoterFromBytes', [Array.from(keypair.secretKey)], 'add authorized voter request failed');
+      await admin(
+        ledger,
+        'addAuthorizedVoterFromBytes',
+        [Array.from(keypair.secretKey)],
+        'add authorized voter request failed',
+      );
     }
     return 0;
   }
@@ -122,18 +138,29 @@ async function authorizedVoter(ledger: string, args: readonly string[], io: CliI
   }
   if (sub === undefined) {
     // SubcommandRequiredElseHelp: clap prints the subcommand's help and fails.
-    io.stderr('agave-validator-authorized-voter\nAdjust the validator authorized voters\n\nUSAGE:\n    agave-validator authorized-voter <SUBCOMMAND>\n\nSUBCOMMANDS:\n    add           Add an authorized voter\n    remove-all    Remove all authorized voters\n');
+    io.stderr(
+      'agave-validator-authorized-voter\nAdjust the validator authorized voters\n\nUSAGE:\n    agave-validator authorized-voter <SUBCOMMAND>\n\nSUBCOMMANDS:\n    add           Add an authorized voter\n    remove-all    Remove all authorized voters\n',
+    );
     return 1;
   }
   throw new UsageError(`The subcommand '${sub}' wasn't recognized`, 'agave-validator authorized-voter <SUBCOMMAND>');
 }
 
 function parseRestartWindowArgs(args: readonly string[], usage: string): RestartWindowArgs & { force: boolean } {
-  const parsed = { minIdleTime: 10, maxDelinquentStake: 5, identity: undefined as string | undefined, skipNewSnapshotCheck: false, skipHealthCheck: false, force: false };
+  const parsed = {
+    minIdleTime: 10,
+    maxDelinquentStake: 5,
+    identity: undefined as string | undefined,
+    skipNewSnapshotCheck: false,
+    skipHealthCheck: false,
+    force: false,
+  };
   const number = (flag: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number => {
-    if (value === undefined) throw new UsageError(`The argument '${flag} <VALUE>' requires a value but none was supplied`, usage);
+    if (value === undefined)
+      throw new UsageError(`The argument '${flag} <VALUE>' requires a value but none was supplied`, usage);
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n > max) throw new UsageError(`Invalid value for '${flag} <VALUE>': invalid digit found in string`, usage);
+    if (!/^\d+$/.test(value) || n > max)
+      throw new UsageError(`Invalid value for '${flag} <VALUE>': invalid digit found in string`, usage);
     return n;
   };
   for (let i = 0; i < args.length; i += 1) {
@@ -159,7 +186,8 @@ export async function runAgaveValidator(argv: readonly string[], io: CliIo): Pro
       const arg = args[i] as string;
       if (arg === '-l' || arg === '--ledger') {
         const value = args[i + 1];
-        if (value === undefined) throw new UsageError(`The argument '--ledger <DIR>' requires a value but none was supplied`, TOP_USAGE);
+        if (value === undefined)
+          throw new UsageError(`The argument '--ledger <DIR>' requires a value but none was supplied`, TOP_USAGE);
         ledger = value;
         i += 1;
       } else if (arg === '-h' || arg === '--help') {
@@ -184,12 +212,16 @@ export async function runAgaveValidator(argv: readonly string[], io: CliIo): Pro
         return await authorizedVoter(ledger, rest, io);
       case 'wait-for-restart-window': {
         const parsed = parseRestartWindowArgs(rest, 'agave-validator wait-for-restart-window [FLAGS] [OPTIONS]');
-        return await waitForRestartWindow(parsed, io, (m, p) => admin(ledger, m, p, 'validator RPC address request failed'));
+        return await waitForRestartWindow(parsed, io, (m, p) =>
+          admin(ledger, m, p, 'validator RPC address request failed'),
+        );
       }
       case 'exit': {
         const parsed = parseRestartWindowArgs(rest, 'agave-validator exit [FLAGS] [OPTIONS]');
         if (!parsed.force) {
-          const code = await waitForRestartWindow(parsed, io, (m, p) => admin(ledger, m, p, 'validator RPC address request failed'));
+          const code = await waitForRestartWindow(parsed, io, (m, p) =>
+            admin(ledger, m, p, 'validator RPC address request failed'),
+          );
           if (code !== 0) return code;
         }
         await admin(ledger, 'exit', [], 'exit request failed');

@@ -65,13 +65,18 @@ async function start(args: string[], io: CliIo): Promise<number> {
   const dir = option(args, '--dir');
   if (args.length > 0) throw new Error(`unexpected argument '${args[0]}'`);
   const cluster = await startCluster({
-    validators: Array.from({ length: count }, (_, i) => ({ name: `v${i + 1}`, ...(processName ? { processName } : {}) })),
+    validators: Array.from({ length: count }, (_, i) => ({
+      name: `v${i + 1}`,
+      ...(processName ? { processName } : {}),
+    })),
     slotMs,
     gossipDelayMs,
     ...(dir ? { dir, keepDir: true } : {}),
   });
   io.stdout(`${JSON.stringify(describe(cluster), null, 2)}\n`);
-  io.stdout(`# shell set-up for the shims:\nexport PATH="${cluster.binDir}:$PATH" SOLANA_SIM_RPC_URL="${cluster.rpcUrl}"\n`);
+  io.stdout(
+    `# shell set-up for the shims:\nexport PATH="${cluster.binDir}:$PATH" SOLANA_SIM_RPC_URL="${cluster.rpcUrl}"\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -91,12 +96,19 @@ export async function runSolanaSim(argv: readonly string[], io: CliIo): Promise<
       const [kind, value] = args;
       if (!ledger || !kind) throw new Error('fault needs --ledger DIR and a fault');
       const patch =
-        kind === 'unhealthy' ? { unhealthy: onOff(value) }
-        : kind === 'fail-set-identity' ? { failSetIdentity: onOff(value) }
-        : kind === 'identity-delay' ? { identityDelayMs: Number(value) }
-        : undefined;
+        kind === 'unhealthy'
+          ? { unhealthy: onOff(value) }
+          : kind === 'fail-set-identity'
+            ? { failSetIdentity: onOff(value) }
+            : kind === 'identity-delay'
+              ? { identityDelayMs: Number(value) }
+              : undefined;
       if (!patch) throw new Error(`unknown fault '${kind}'`);
-      const reply = await requestOverSocket(`${ledger}/admin.rpc`, { jsonrpc: '2.0', id: 1, method: 'simFault', params: [patch] }, 5000);
+      const reply = await requestOverSocket(
+        `${ledger}/admin.rpc`,
+        { jsonrpc: '2.0', id: 1, method: 'simFault', params: [patch] },
+        5000,
+      );
       io.stdout(`${JSON.stringify(reply)}\n`);
       return 0;
     }

@@ -23,7 +23,7 @@ const MONIKERS: Record<string, string> = {
 /** Resolves `-u` the way solana-cli does, with the simulator's override for monikers. */
 export function resolveUrl(value: string | undefined, env: NodeJS.ProcessEnv): string {
   const override = env['SOLANA_SIM_RPC_URL'];
-  if (value === undefined) return override ?? MONIKERS['m'] as string;
+  if (value === undefined) return override ?? (MONIKERS['m'] as string);
   const moniker = MONIKERS[value];
   if (moniker !== undefined) return override ?? moniker;
   if (/^https?:\/\//.test(value)) return value;
@@ -79,7 +79,9 @@ export async function runSolana(argv: readonly string[], io: CliIo): Promise<num
       if (arg === '-u' || arg === '--url') url = args[++i];
       else if (arg === '--output') output = args[++i] ?? '';
       else if (arg === '-h' || arg === '--help') {
-        io.stdout(`solana-cli 2.2.16 (simulated)\n\nUSAGE:\n    ${USAGE}\n\nSUBCOMMANDS:\n    gossip    Show the current gossip network nodes\n`);
+        io.stdout(
+          `solana-cli 2.2.16 (simulated)\n\nUSAGE:\n    ${USAGE}\n\nSUBCOMMANDS:\n    gossip    Show the current gossip network nodes\n`,
+        );
         return 0;
       } else if (arg === '-V' || arg === '--version') {
         io.stdout('solana-cli 2.2.16 (src:00000000; feat:3294202862, client:Agave)\n');
@@ -92,7 +94,10 @@ export async function runSolana(argv: readonly string[], io: CliIo): Promise<num
     }
     const [command, ...extra] = rest;
     if (command !== 'gossip') {
-      throw new UsageError(command === undefined ? 'A subcommand is required' : `The subcommand '${command}' wasn't recognized`, USAGE);
+      throw new UsageError(
+        command === undefined ? 'A subcommand is required' : `The subcommand '${command}' wasn't recognized`,
+        USAGE,
+      );
     }
     if (extra.length > 0) throw unexpectedArgument(extra[0] as string, 'solana gossip [FLAGS] [OPTIONS]');
     if (!['display', 'json', 'json-compact'].includes(output)) {

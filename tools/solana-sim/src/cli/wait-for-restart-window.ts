@@ -57,10 +57,18 @@ export async function waitForRestartWindow(
     let lastStatus = '';
     for (;;) {
       const info = (await callJsonRpc(url, 'getEpochInfo', [{ commitment: 'processed' }])) as EpochInfo;
-      const healthy = args.skipHealthCheck || (await callJsonRpc(url, 'getHealth').then(() => true, () => false));
+      const healthy =
+        args.skipHealthCheck ||
+        (await callJsonRpc(url, 'getHealth').then(
+          () => true,
+          () => false,
+        ));
       if (epoch !== info.epoch) {
         const first = info.absoluteSlot - info.slotIndex;
-        const schedule = (await callJsonRpc(url, 'getLeaderSchedule', [first, { identity }])) as Record<string, number[]> | null;
+        const schedule = (await callJsonRpc(url, 'getLeaderSchedule', [first, { identity }])) as Record<
+          string,
+          number[]
+        > | null;
         if (schedule === null) return fail(`Unable to get leader schedule from slot ${first}`);
         leaderSlots = (schedule[identity] ?? []).map((i) => first + i).filter((s) => s > info.absoluteSlot);
         let start = info.absoluteSlot;
@@ -72,7 +80,9 @@ export async function waitForRestartWindow(
           start = slot;
         }
         if (leaderSlots.length > 0 && !anyWindow) {
-          return fail(`Validator has no idle window of at least ${minIdleSlots} slots. Largest idle window for epoch ${info.epoch} is ${largest} slots`);
+          return fail(
+            `Validator has no idle window of at least ${minIdleSlots} slots. Largest idle window for epoch ${info.epoch} is ${largest} slots`,
+          );
         }
         epoch = info.epoch;
       }
@@ -87,10 +97,16 @@ export async function waitForRestartWindow(
         } else if (args.skipNewSnapshotCheck) {
           break;
         } else {
-          const snapshot = (await callJsonRpc(url, 'getHighestSnapshotSlot')) as { full: number; incremental: number | null };
+          const snapshot = (await callJsonRpc(url, 'getHighestSnapshotSlot')) as {
+            full: number;
+            incremental: number | null;
+          };
           const snapshotSlot = snapshot.incremental ?? snapshot.full;
           restartSnapshot ??= snapshotSlot;
-          const accounts = (await callJsonRpc(url, 'getVoteAccounts')) as { current: { activatedStake: number }[]; delinquent: { activatedStake: number }[] };
+          const accounts = (await callJsonRpc(url, 'getVoteAccounts')) as {
+            current: { activatedStake: number }[];
+            delinquent: { activatedStake: number }[];
+          };
           const sum = (list: { activatedStake: number }[]): number => list.reduce((a, v) => a + v.activatedStake, 0);
           const delinquent = sum(accounts.delinquent) / (sum(accounts.current) + sum(accounts.delinquent));
           if (restartSnapshot === snapshotSlot && !another) status = 'Waiting for a new snapshot';

@@ -24,7 +24,12 @@ interface Reply {
 async function answer(handler: RpcHandler, call: unknown): Promise<Reply> {
   const request = call as { id?: unknown; method?: unknown; params?: unknown; jsonrpc?: unknown };
   const id = request?.id ?? null;
-  if (typeof request !== 'object' || request === null || request.jsonrpc !== '2.0' || typeof request.method !== 'string') {
+  if (
+    typeof request !== 'object' ||
+    request === null ||
+    request.jsonrpc !== '2.0' ||
+    typeof request.method !== 'string'
+  ) {
     return { jsonrpc: '2.0', id, error: { code: -32600, message: 'Invalid request' } };
   }
   const params = Array.isArray(request.params) ? request.params : request.params === undefined ? [] : [request.params];
@@ -32,7 +37,10 @@ async function answer(handler: RpcHandler, call: unknown): Promise<Reply> {
     return { jsonrpc: '2.0', id, result: await handler(request.method, params) };
   } catch (err) {
     if (err instanceof RpcFailure) {
-      const error = err.data === undefined ? { code: err.rpcCode, message: err.message } : { code: err.rpcCode, message: err.message, data: err.data };
+      const error =
+        err.data === undefined
+          ? { code: err.rpcCode, message: err.message }
+          : { code: err.rpcCode, message: err.message, data: err.data };
       return { jsonrpc: '2.0', id, error };
     }
     return { jsonrpc: '2.0', id, error: { code: -32603, message: `Internal error: ${(err as Error).message}` } };
@@ -76,7 +84,12 @@ export async function serveJsonRpc(handler: RpcHandler, req: IncomingMessage, re
 }
 
 /** Calls a JSON-RPC method over HTTP; resolves to the result or rejects with RpcFailure. */
-export async function callJsonRpc(url: string, method: string, params: unknown[] = [], timeoutMs = 5000): Promise<unknown> {
+export async function callJsonRpc(
+  url: string,
+  method: string,
+  params: unknown[] = [],
+  timeoutMs = 5000,
+): Promise<unknown> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

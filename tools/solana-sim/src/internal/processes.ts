@@ -60,7 +60,9 @@ export async function spawnReady<T>(
     }, options.timeoutMs);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      const tail = fs.existsSync(options.logFile) ? fs.readFileSync(options.logFile, 'utf8').split('\n').slice(-5).join('\n') : '';
+      const tail = fs.existsSync(options.logFile)
+        ? fs.readFileSync(options.logFile, 'utf8').split('\n').slice(-5).join('\n')
+        : '';
       reject(new SimStartError(label, `exited (${signal ?? code}) before ready: ${tail}`));
     });
     child.on('message', (message: { ready?: T }) => {
