@@ -10,7 +10,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # pipefail (set above) makes the pipeline fail when nx does, whatever tee returns.
 status=0
-npx nx run-many -t build lint typecheck test --exclude @failover/chaos --output-style=stream 2>&1 | tee "$log" || status=$?
+# Formatting of the whole tree, root files included (each package's lint checks its own too).
+npx prettier --check --log-level warn . 2>&1 | tee "$log" || status=$?
+npx nx run-many -t build lint typecheck test --exclude @failover/chaos --output-style=stream 2>&1 | tee -a "$log" || status=$?
 # The fault campaign runs alone: its liveness budget is about the system under test, not about
 # two cores shared with the other suites' processes.
 npx nx run-many -t lint typecheck test -p @failover/chaos --output-style=stream 2>&1 | tee -a "$log" || status=$?
