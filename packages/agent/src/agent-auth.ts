@@ -4,35 +4,19 @@
  * which must mask the secret from its first line on, and hands it to `createAgent`.
  */
 import type { Logger } from '@failover/core';
-import { loadSecretFile, type AgentConfig, type Secret } from '@failover/protocol';
+import { loadAuth, type AgentConfig, type LoadedAuth } from '@failover/protocol';
 import { AgentAuthMissingError } from './errors';
 
-/** The loaded authentication, with what to log about the secret file (never the secret). */
-export type AgentAuth =
-  | { readonly mode: 'secret'; readonly secret: Secret; readonly warnings: readonly string[] }
-  | { readonly mode: 'insecure' };
+/** The agent's loaded authentication. */
+export type AgentAuth = LoadedAuth;
 
 /**
  * Loads the authentication `config` chooses.
  * @throws {AgentAuthMissingError} when neither `auth_secret_file` nor `insecure_no_auth` is set
  * @throws {SecretFileError} when the secret file is missing, unreadable, too short or too open
  */
-export async function loadAgentAuth(config: AgentConfig): Promise<AgentAuth> {
-  switch (config.auth.mode) {
-    case 'secret-file': {
-      const loaded = await loadSecretFile(config.auth.secretFile);
-      return { mode: 'secret', secret: loaded.secret, warnings: loaded.warnings };
-    }
-    case 'insecure':
-      return { mode: 'insecure' };
-    case 'missing':
-      throw new AgentAuthMissingError();
-  }
-}
-
-/** The values the log and command output mask: the secret, as the text of its file. */
-export function secretsToRedact(auth: AgentAuth): string[] {
-  return auth.mode === 'secret' ? [Buffer.from(auth.secret).toString('utf8')] : [];
+export function loadAgentAuth(config: AgentConfig): Promise<AgentAuth> {
+  return loadAuth(config.auth, () => new AgentAuthMissingError());
 }
 
 /** Logs, at every start, what an operator must know about the authentication. */

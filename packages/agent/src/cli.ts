@@ -4,8 +4,8 @@
  */
 import { FailoverError } from '@failover/core';
 import { createLogger, type RootLogger } from '@failover/notifier';
-import { formatProblems, loadAgentConfig, type AgentConfig } from '@failover/protocol';
-import { loadAgentAuth, secretsToRedact, type AgentAuth } from './agent-auth';
+import { formatProblems, loadAgentConfig, secretsToRedact, type AgentConfig } from '@failover/protocol';
+import { loadAgentAuth, type AgentAuth } from './agent-auth';
 import { agentUsage, parseAgentArgs } from './cli-args';
 import { createAgent } from './create-agent';
 import { exampleConfigComments, exampleConfigJson } from './example-config';

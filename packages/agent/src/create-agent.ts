@@ -1,7 +1,6 @@
 import { isValidPubkey, type Clock, type Logger } from '@failover/core';
-import { systemClock, type AgentConfig } from '@failover/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { warnAboutAuth, secretsToRedact, type AgentAuth } from './agent-auth';
+import { warnAboutAuth, type AgentAuth } from './agent-auth';
 import { buildApp } from './app';
 import { createCommandRunner, type CommandRunner } from './command-runner';
 import { AgentIdentityError } from './errors';
@@ -16,7 +15,16 @@ import { createStepExecutor } from './role-steps';
 import { createTowerParts, type TowerParts } from './tower-parts';
 import type { TowerKeeper } from './tower-keeper';
 import { createTowerWatcher } from './tower-watcher';
-import { createSolanaRpc, type ClusterRpc, type LocalRpc, type RpcResult, type SolanaRpc } from '@failover/protocol';
+import {
+  createSolanaRpc,
+  secretsToRedact,
+  systemClock,
+  type AgentConfig,
+  type ClusterRpc,
+  type LocalRpc,
+  type RpcResult,
+  type SolanaRpc,
+} from '@failover/protocol';
 import { createValidatorSampler, type ValidatorSampler } from './validator-sampler';
 
 /** Options of {@link createAgent}. */

@@ -2,7 +2,8 @@ import { resolveAgentConfigFile, type AgentConfig } from '@failover/protocol';
 import { tempDir, type TempDir } from '@failover/testkit';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadAgentAuth, secretsToRedact, warnAboutAuth } from '../src/agent-auth';
+import { secretsToRedact } from '@failover/protocol';
+import { loadAgentAuth, warnAboutAuth } from '../src/agent-auth';
 import { recordingLogger } from './support/recording-logger';
 
 let dir: TempDir;

@@ -5,7 +5,14 @@
 import { NODE_IDS } from '@failover/core';
 import type { NodeId } from '@failover/core';
 import { createLogger, NotifierOptionError } from '@failover/notifier';
-import { formatProblems, loadManagerConfig, loadSecretFile, SecretFileError, systemClock } from '@failover/protocol';
+import {
+  formatProblems,
+  loadManagerConfig,
+  SecretFileError,
+  secretOf,
+  secretsToRedact,
+  systemClock,
+} from '@failover/protocol';
 import type { ManagerConfig, ManagerFlags, Secret } from '@failover/protocol';
 import { createAgentPort } from './agent-port';
 import { describeCallError } from './agent-port';
@@ -13,7 +20,7 @@ import { managerUsage, parseManagerArgs, type ParsedManagerArgs } from './cli-ar
 import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
 import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
 import { exampleConfigText } from './example-config';
-import { startManager } from './start-manager';
+import { loadManagerAuth, startManager } from './start-manager';
 import { renderStatusTable } from './status-view';
 import { MANAGER_VERSION } from './version';
 
@@ -93,20 +100,17 @@ async function loadConfig(args: Extract<ParsedManagerArgs, { ok: true }>, io: Ma
 }
 
 async function run(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
-  const secret = config.auth.mode === 'secret-file' ? (await loadSecretFile(config.auth.secretFile)).secret : undefined;
+  const auth = await loadManagerAuth(config);
   const logger = createLogger({
     format: config.logFormat,
     stream: io.stdout,
     ...(config.logFile === undefined ? {} : { file: config.logFile, rotate: 'daily' as const }),
-    redact: [
-      ...(config.telegram === undefined ? [] : [config.telegram.botToken]),
-      ...(secret === undefined ? [] : [Buffer.from(secret).toString('utf8')]),
-    ],
+    redact: [...(config.telegram === undefined ? [] : [config.telegram.botToken]), ...secretsToRedact(auth)],
   });
   try {
     let manager;
     try {
-      manager = await startManager({ config, logger, clock: systemClock });
+      manager = await startManager({ config, auth, logger, clock: systemClock });
     } catch (error) {
       if (error instanceof NotifierOptionError)
         throw new ManagerConfigError([`telegram_bot_token / telegram_chat_id: ${error.message}`]);
@@ -202,8 +206,7 @@ async function controlTarget(config: ManagerConfig): Promise<ControlTarget> {
 }
 
 async function clientSecret(config: ManagerConfig): Promise<Secret | undefined> {
-  if (config.auth.mode === 'missing') throw new NoAuthSecretError();
-  return config.auth.mode === 'secret-file' ? (await loadSecretFile(config.auth.secretFile)).secret : undefined;
+  return secretOf(await loadManagerAuth(config));
 }
 
 /** Refusals of an unsafe set-up found at start (secret file, keypair, SSH check): configuration problems, exit 2. */

@@ -6,7 +6,7 @@ export { main, MANAGER_EXIT, runManagerCli } from './cli';
 export type { ManagerCliIo } from './cli';
 export { managerUsage, parseManagerArgs } from './cli-args';
 export type { ManagerCommand, ParsedManagerArgs } from './cli-args';
-export { startManager } from './start-manager';
+export { loadManagerAuth, startManager } from './start-manager';
 export type { ManagerHandle, StartManagerOptions } from './start-manager';
 export { createMonitor } from './monitor';
 export type { FailoverProgress, Monitor, MonitorOptions, MonitorSnapshot } from './monitor';

@@ -8,8 +8,8 @@ import { requestTimeoutWarning } from '@failover/core';
 import type { Clock, FailoverEvent, Logger, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
 import type { AppLogger, Notifier } from '@failover/notifier';
-import { createSolanaRpc, loadSecretFile, systemClock, toManagerMachineOptions } from '@failover/protocol';
-import type { ManagerConfig, Secret } from '@failover/protocol';
+import { createSolanaRpc, loadAuth, secretOf, systemClock, toManagerMachineOptions } from '@failover/protocol';
+import type { LoadedAuth, ManagerConfig } from '@failover/protocol';
 import { createAgentPort, type AgentLink } from './agent-port';
 import { buildControlServer } from './control-server';
 import { ManagerConfigError, NoAuthSecretError } from './errors';
@@ -21,6 +21,8 @@ import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarg
 /** Options of {@link startManager}. */
 export interface StartManagerOptions {
   readonly config: ManagerConfig;
+  /** The authentication, loaded once at start (`loadManagerAuth`). */
+  readonly auth: LoadedAuth;
   /** The process logger (notifier's `createLogger`); every event is also logged through it. */
   readonly logger: AppLogger;
   /** @default systemClock */
@@ -46,7 +48,8 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
 
-  const secret = await loadSecret(config, logger);
+  warnAboutAuth(options.auth, logger);
+  const secret = secretOf(options.auth);
   const rpc = createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs: config.requestTimeoutMs });
   const endpoints = { validator1: config.validators[0].endpoint, validator2: config.validators[1].endpoint };
   const nodeIps = { validator1: nodeIpOf(config.validators[0]), validator2: nodeIpOf(config.validators[1]) };
@@ -161,23 +164,21 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   };
 }
 
-async function loadSecret(config: ManagerConfig, log: Logger): Promise<Secret | undefined> {
-  switch (config.auth.mode) {
-    case 'missing':
-      throw new NoAuthSecretError();
-    case 'insecure':
-      // At every start, on purpose: an unauthenticated manager is a standing risk.
-      log.warn(
-        {},
-        'insecure_no_auth is set: requests to the agents are not signed, and the control API accepts unsigned requests',
-      );
-      return undefined;
-    case 'secret-file': {
-      const loaded = await loadSecretFile(config.auth.secretFile);
-      for (const warning of loaded.warnings) log.warn({}, warning);
-      return loaded.secret;
-    }
+/** Loads the authentication the config chooses; the CLI does it once, before the logger, which masks the secret. */
+export function loadManagerAuth(config: ManagerConfig): Promise<LoadedAuth> {
+  return loadAuth(config.auth, () => new NoAuthSecretError());
+}
+
+function warnAboutAuth(auth: LoadedAuth, log: Logger): void {
+  if (auth.mode === 'secret') {
+    for (const warning of auth.warnings) log.warn({}, warning);
+    return;
   }
+  // At every start, on purpose: an unauthenticated manager is a standing risk.
+  log.warn(
+    {},
+    'insecure_no_auth is set: requests to the agents are not signed, and the control API accepts unsigned requests',
+  );
 }
 
 async function prepareSecureMode(

@@ -63,6 +63,8 @@ export type { Secret, SignedParts, VerifyFailure, VerifyInput, VerifyResult } fr
 export { createReplayCache } from './auth/replay-cache';
 export type { ReplayCache, ReplayCacheOptions } from './auth/replay-cache';
 export { loadSecretFile, MIN_SECRET_BYTES } from './auth/secret-file';
+export { loadAuth, secretOf, secretsToRedact } from './auth/load-auth';
+export type { LoadedAuth } from './auth/load-auth';
 export type { LoadedSecret } from './auth/secret-file';
 
 export { createAgentClient } from './client/agent-client';

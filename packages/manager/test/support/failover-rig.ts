@@ -23,7 +23,7 @@ import {
   type EtcdCluster,
   type FakeTelegram,
 } from '@failover/testkit';
-import { startManager, type ManagerHandle } from '../../src/start-manager';
+import { loadManagerAuth, startManager, type ManagerHandle } from '../../src/start-manager';
 
 // The agent as an operator installs it: the package found by its name, its `failover-agent`
 // bin, and the built entry point that bin loads.
@@ -236,7 +236,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
         const stream = new PassThrough();
         stream.on('data', (chunk: Buffer) => managerLog.push(chunk.toString().trimEnd()));
         const logger = createLogger({ stream, level: 'debug' });
-        const manager = await startManager({ config: resolved.config, logger });
+        const auth = await loadManagerAuth(resolved.config);
+        const manager = await startManager({ config: resolved.config, auth, logger });
         managers.push(manager);
         return manager;
       },
