@@ -1,7 +1,7 @@
 import { decodeTower, type Clock, type Logger, type TowerStale } from '@failover/core';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './internal/atomic-write';
+import { writeFileAtomic } from '@failover/protocol';
 import { sha256Hex, type BackupFailure, type TowerBackupMeta, type TowerStore } from './tower-store';
 
 /** The outcome of a backup attempt. */

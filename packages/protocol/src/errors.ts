@@ -50,8 +50,32 @@ export class AgentClientOptionsError extends ProtocolError {
   }
 }
 
+/** Thrown at start when the state directory cannot be created or written; names the directory. */
+export class StateDirError extends ProtocolError {
+  /** The directory at fault. */
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('FAILOVER_STATE_DIR', `state directory ${path} ${detail}`, options);
+    this.path = path;
+  }
+}
+
+/** Thrown when a state file is present but cannot be read, is not JSON, or is not of its schema. */
+export class StateFileError extends ProtocolError {
+  /** The file at fault. */
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('FAILOVER_STATE_FILE', `state file ${path} ${detail}`, options);
+    this.path = path;
+  }
+}
+
 /** Every code this package throws, for the documentation check. */
 export const PROTOCOL_ERROR_CODES: readonly string[] = [
   ...Object.values(SECRET_FILE_CODES),
   'FAILOVER_AGENT_CLIENT_OPTIONS',
+  'FAILOVER_STATE_DIR',
+  'FAILOVER_STATE_FILE',
 ];

@@ -2,7 +2,14 @@ export const PACKAGE_NAME = '@failover/protocol';
 
 export { systemClock, sleep } from './system-clock';
 
-export { ProtocolError, SecretFileError, AgentClientOptionsError, PROTOCOL_ERROR_CODES } from './errors';
+export {
+  ProtocolError,
+  SecretFileError,
+  AgentClientOptionsError,
+  StateDirError,
+  StateFileError,
+  PROTOCOL_ERROR_CODES,
+} from './errors';
 export type { SecretFileProblem } from './errors';
 
 export {
@@ -141,3 +148,9 @@ export {
   AGENT_DEFAULTED_KEYS,
   MANAGER_DEFAULTED_KEYS,
 } from './to-domain';
+
+export { writeFileAtomic } from './state/atomic-write';
+export { defaultStateDir, prepareStateDir } from './state/state-dir';
+export type { StateApp, StateDirContext } from './state/state-dir';
+export { durableJsonFile } from './state/durable-json-file';
+export type { DurableJsonFile } from './state/durable-json-file';

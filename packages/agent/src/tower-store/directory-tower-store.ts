@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../internal/atomic-write';
+import { writeFileAtomic } from '@failover/protocol';
 import {
   isNotOlder,
   parseMeta,

@@ -118,6 +118,13 @@ export const AgentConfigSchema = Type.Object(
       Type.Boolean({ description: 'Log commands as `would execute: …` instead of running them.', default: true }),
     ),
     log_file: Type.Optional(Type.String({ description: 'Log file path (rotated daily); logs go to stdout as well.' })),
+    state_dir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Directory for state that must survive a restart (the highest term it has obeyed). Default: $STATE_DIRECTORY (systemd StateDirectory=), else /var/lib/failover-agent as root, else ~/.local/state/failover-agent.',
+      }),
+    ),
     auth_secret_file: Type.Optional(
       Type.String({
         minLength: 1,

@@ -63,6 +63,8 @@ export interface AgentConfig {
   readonly localIp?: string;
   readonly dryRun: boolean;
   readonly logFile?: string;
+  /** `state_dir` as configured; the app resolves the default at start (`prepareStateDir`). */
+  readonly stateDir?: string;
   readonly logFormat: LogFormat;
   readonly auth: AuthSetting;
   readonly towerStore: TowerStoreSetting;
@@ -120,6 +122,8 @@ export interface ManagerConfig {
   readonly dryRun: boolean;
   readonly startupGracePeriodMs: number;
   readonly logFile?: string;
+  /** `state_dir` as configured; the app resolves the default at start (`prepareStateDir`). */
+  readonly stateDir?: string;
   readonly logFormat: LogFormat;
   readonly telegram?: TelegramConfig;
   readonly secureIdentity?: SecureIdentityConfig;

@@ -91,6 +91,13 @@ export const ManagerConfigSchema = Type.Object(
       Duration('After start, how long no failover is triggered, to let the operator check the setup.', '2m'),
     ),
     log_file: Type.Optional(Type.String({ description: 'Log file path (rotated daily); logs go to stdout as well.' })),
+    state_dir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Directory for state that must survive a restart (its term and journal). Default: $STATE_DIRECTORY (systemd StateDirectory=), else /var/lib/failover-manager as root, else ~/.local/state/failover-manager.',
+      }),
+    ),
     telegram_bot_token: Type.Optional(
       Type.String({
         description: 'Telegram bot token from @BotFather; notifications are off without it. Secret: never logged.',
