@@ -135,6 +135,8 @@ export function resumeInterrupted(state: ManagerState, observation: Observation)
     );
 
   const { run, inFlight } = replayed;
+  const demotedAt: Partial<Record<NodeId, number>> = {};
+  for (const step of journaled.steps) if (step.action.kind === 'demote') demotedAt[step.action.node] = step.startedAt;
   const label = describeAction(run.current.action);
   const allows = (guard: string): boolean =>
     guard === OLD_ACTIVE_HEALTHY && state.nodes[plan.from].health?.healthy === true;
@@ -167,19 +169,20 @@ export function resumeInterrupted(state: ManagerState, observation: Observation)
     const log: ManagerEffect = { kind: 'log', level: 'error', message: `resuming run ${journaled.id}: ${detail}` };
     if (next.kind === 'done')
       return finishFailover(base, info, at, [...timings, timing], next.result, [log], [...records, ...failed(detail)]);
-    const taken = { run: next.run, startedAt: at, timings: [...timings, timing], term: journaled.term };
+    const taken = { run: next.run, startedAt: at, timings: [...timings, timing], term: journaled.term, demotedAt };
     return takeUp(base, info, taken, at, [log], [...records, ...failed(detail)]);
   }
-  const taken = { run, startedAt: stepStartedAt(journaled.steps, run, at), timings, term: journaled.term };
+  const taken = { run, startedAt: stepStartedAt(journaled.steps, run, at), timings, term: journaled.term, demotedAt };
   return takeUp(base, info, taken, at, [], records);
 }
 
-/** Where a plan is taken up: its run, when its current step began, its timings so far, the term that began it. */
+/** Where a plan is taken up: its run, when its current step began, its timings so far, the term that began it, and when its demotions were sent. */
 interface TakenUp {
   readonly run: SequenceRun<FailoverAction>;
   readonly startedAt: number;
   readonly timings: readonly StepTiming[];
   readonly term: number;
+  readonly demotedAt: Partial<Record<NodeId, number>>;
 }
 
 /** Runs `run`'s current step as the plan's next, and says the plan was taken up. */
@@ -216,7 +219,7 @@ function takeUp(
         startedAt: info.startedAt,
         term,
       }),
-      { kind: 'failover', plan, reason },
+      { kind: 'failover', plan, reason, demotedAt: taken.demotedAt },
       ...startStep(state, info.id, token, run, at, records),
     ],
   };

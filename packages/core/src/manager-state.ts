@@ -146,8 +146,16 @@ export type SwitchoverAnswer =
 
 /** What the manager app does. */
 export type ManagerEffect =
-  /** A failover begins; informational, the steps follow as `run-step`. */
-  | { readonly kind: 'failover'; readonly plan: FailoverPlan; readonly reason: FailoverReason }
+  /**
+   * A failover begins, or is taken up after a restart; informational, the steps follow as
+   * `run-step`. `demotedAt`: for a plan taken up, when its demotions were sent, from the journal.
+   */
+  | {
+      readonly kind: 'failover';
+      readonly plan: FailoverPlan;
+      readonly reason: FailoverReason;
+      readonly demotedAt?: Readonly<Partial<Record<NodeId, number>>>;
+    }
   | {
       readonly kind: 'run-step';
       readonly token: number;
