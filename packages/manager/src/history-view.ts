@@ -26,7 +26,7 @@ export function renderHistory(journal: ManagerJournalState, location: string, la
     `holder: ${nodeText(journal.holder, 'given')}   last seen holding: ${nodeText(journal.lastHolder, 'recorded')}`,
     runs.length === 0
       ? 'no failover recorded'
-      : `${runs.length} of ${journal.runs.length} failovers kept, oldest first`,
+      : `showing ${runs.length} of the ${journal.runs.length} failovers kept, oldest first`,
   ];
   for (const run of runs) lines.push('', ...runLines(run));
   return `${lines.join('\n')}\n`;

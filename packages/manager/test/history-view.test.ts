@@ -72,7 +72,7 @@ describe('failover-manager history', () => {
     expect(renderHistory(journal, '/var/lib/failover-manager/journal.json', 1).split('\n')).toEqual([
       'journal: /var/lib/failover-manager/journal.json',
       'holder: validator2 (given in term 3, 2026-01-02T03:04:11.300Z)   last seen holding: validator2 (recorded in term 3, 2026-01-02T03:04:11.300Z)',
-      '1 of 2 failovers kept, oldest first',
+      'showing 1 of the 2 failovers kept, oldest first',
       '',
       'run 2  switchover validator1 → validator2  started 2026-01-02T03:04:05.000Z  completed in 6.3 s',
       '  term 2, taken up in term 3 at 2026-01-02T03:04:10.000Z',
