@@ -57,6 +57,21 @@ async function kill(manager: ManagerProcess): Promise<void> {
   expect(manager.process.signalCode).toBe('SIGKILL');
 }
 
+/**
+ * `history --json` once the journal holds the end of the last failover: the manager writes the
+ * end after the notification has gone out.
+ */
+async function endedHistory(r: Rig, ...args: string[]): Promise<unknown> {
+  return r.cluster.waitFor(
+    'the journal to hold the end of the failover',
+    async () => {
+      const document = JSON.parse((await history(r, '--json', ...args)).out) as { runs: { end: unknown }[] };
+      return document.runs[document.runs.length - 1]?.end != null ? document : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
+}
+
 async function expectFinishedOnValidator2(r: Rig): Promise<void> {
   const [, v2] = r.cluster.validators;
   await r.cluster.waitFor(
@@ -92,9 +107,8 @@ describe('a manager killed in the middle of a failover and started again', () =>
     r.spawnManager();
     await expectFinishedOnValidator2(r);
 
-    const json = await history(r, '--json');
-    expect(json.code).toBe(0);
-    expect(JSON.parse(json.out)).toMatchObject({
+    expect((await history(r, '--json')).code).toBe(0);
+    expect(await endedHistory(r)).toMatchObject({
       holder: { node: 'validator2', term: 2 },
       runs: [
         {
@@ -145,7 +159,7 @@ describe('a manager killed in the middle of a failover and started again', () =>
     const again = r.spawnManager();
     await expectFinishedOnValidator2(r);
     expect(again.output()).toMatch(/resuming switchover validator1 → validator2 \(run 1\) at promote validator2/);
-    const json = JSON.parse((await history(r, '--json', '--last', '1')).out) as {
+    const json = (await endedHistory(r, '--last', '1')) as {
       runs: { steps: { action: { kind: string; node: string }; term: number; finished: { ok: boolean } | null }[] }[];
     };
     expect(
