@@ -53,7 +53,12 @@ export type BlockCause =
   | { readonly kind: 'both-active' }
   | { readonly kind: 'no-active' }
   | { readonly kind: 'identity-elsewhere'; readonly ip: string }
-  | { readonly kind: 'dry-run'; readonly from: NodeId; readonly to: NodeId };
+  | { readonly kind: 'dry-run'; readonly from: NodeId; readonly to: NodeId }
+  /**
+   * The journal could not be written (`detail` says why): a step the manager cannot record is
+   * never executed, so nothing is acted on until the manager is restarted.
+   */
+  | { readonly kind: 'journal-unwritable'; readonly detail: string };
 
 /**
  * The identity of a cause for "report once": the kind and the node it concerns, not the
@@ -153,6 +158,22 @@ export type FailoverEvent =
   | { readonly type: 'activated'; readonly at: number; readonly node: NodeId; readonly previous: NodeId | null }
   /** `node` came back claiming the staked identity that `holder` holds by this manager's failover; it is being demoted. */
   | { readonly type: 'fence-started'; readonly at: number; readonly node: NodeId; readonly holder: NodeId }
+  /**
+   * A manager that started again took up the plan the journal found half done: `step` is the
+   * step it runs first (the one in flight when the manager stopped, or the next one), `startedAt`
+   * when the plan began and `term` the term of the manager that began it.
+   */
+  | {
+      readonly type: 'failover-resumed';
+      readonly at: number;
+      readonly plan: 'switchover' | 'fence' | 'recovery';
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly reason: FailoverReason;
+      readonly step: string;
+      readonly startedAt: number;
+      readonly term: number;
+    }
   /** A setting that makes failover unsafe or unreliable, found at start-up; `key` is its name in the config file. */
   | { readonly type: 'config-warning'; readonly at: number; readonly key: string; readonly message: string }
   /**

@@ -20,3 +20,5 @@ export * from './manager-config';
 export * from './manager-tracking';
 export * from './manager-state';
 export * from './manager-machine';
+export * from './manager-journal';
+export * from './manager-restore';

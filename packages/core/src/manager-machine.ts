@@ -9,10 +9,12 @@
  * hold with a {@link BlockCause}, reported once per cause. A node seen claiming the identity
  * that this manager gave to the other one is fenced: demoted at once by a plan of its own.
  * When nobody holds the identity after a known holder stepped down on its own, one node is
- * promoted by a recovery plan (`manager-recovery`).
+ * promoted by a recovery plan (`manager-recovery`). Each run and each step is journaled before it
+ * is acted on and once its outcome is known (`manager-journal`); a manager that starts again
+ * takes up what its journal holds (`manager-restore`).
  */
 import type { BlockCause, FailoverReason, StepTiming } from './events';
-import type { FailoverAction, FailoverPlan } from './failover-plan';
+import type { FailoverPlan } from './failover-plan';
 import {
   OLD_ACTIVE_HEALTHY,
   createFailoverPlan,
@@ -22,9 +24,20 @@ import {
 } from './failover-plan';
 import type { ManagerMachineOptions } from './manager-config';
 import { resolveManagerConfig } from './manager-config';
-import { finishFailover, holdFailover, notify, setHold } from './manager-outcomes';
+import type { JournalRecord } from './manager-journal';
+import {
+  abandonRun,
+  finishFailover,
+  holdFailover,
+  journal,
+  journaledPlan,
+  notify,
+  setHold,
+  startStep,
+} from './manager-outcomes';
 import type { RecoveryDecision } from './manager-recovery';
 import { decideRecovery, trackNobodyVoting } from './manager-recovery';
+import { resumeInterrupted } from './manager-restore';
 import type { RoleResolution } from './manager-roles';
 import { mayHoldIdentity, proveStoppedVoting, resolveRoles } from './manager-roles';
 import type {
@@ -38,7 +51,7 @@ import type {
   SwitchoverRefusal,
 } from './manager-state';
 import { freshTrack, summarize, trackNodes } from './manager-tracking';
-import type { SequenceRun, StepResult } from './step-sequence';
+import type { StepResult } from './step-sequence';
 import { advanceSequence, startSequence } from './step-sequence';
 import type { NodeId, Observation } from './types';
 import { otherNode } from './types';
@@ -59,6 +72,10 @@ export function createManagerState(options: ManagerMachineOptions, now: number):
     nextStatusReportAt: now + config.statusReportIntervalMs,
     lastObservation: null,
     token: 0,
+    term: 0,
+    runs: 0,
+    interrupted: null,
+    journalFailure: null,
   };
 }
 
@@ -71,6 +88,8 @@ export function stepManager(state: ManagerState, event: ManagerEvent): ManagerSt
       return onStepResult(state, event.token, event.result, event.at, event.refusal);
     case 'switchover-requested':
       return onSwitchover(state, event);
+    case 'journal-failed':
+      return onJournalFailed(state, event.detail, event.at);
     case 'config-changed':
       return {
         state: { ...state, config: resolveManagerConfig(event.options, state.config) },
@@ -113,6 +132,16 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   // The run of passive ticks is not counted either: between a demotion and a promotion both
   // nodes are passive by design.
   if (state.status === 'failing-over') return { state, effects };
+  if (state.journalFailure !== null) {
+    const held = setHold(state, { kind: 'journal-unwritable', detail: state.journalFailure }, at);
+    return { state: held.state, effects: [...effects, ...held.effects] };
+  }
+  // The plan a previous run of this manager stopped in the middle of comes first: it was
+  // decided then, and the pair may be half way through it.
+  if (state.interrupted !== null) {
+    const resumed = resumeInterrupted(state, observation);
+    return { state: resumed.state, effects: [...effects, ...resumed.effects] };
+  }
   state = {
     ...state,
     nobodyVoting: trackNobodyVoting(
@@ -134,9 +163,14 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   }
 
   const roles = rolesOf(state, observation);
+  const records: JournalRecord[] = [];
   // Only a holder seen claiming the identity is news; an unreachable one is active by
   // elimination and may not hold it at all.
   if (roles.kind === 'resolved' && observation.nodes[roles.active].reachable) {
+    // Journaled, so that a manager started after this holder stepped down still knows a
+    // holder existed and may recover a voter (`manager-recovery`).
+    if (state.lastHolder !== roles.active)
+      records.push({ kind: 'holder-seen', at, term: state.term, node: roles.active });
     if (roles.active !== state.active) {
       effects.push(
         state.active === null
@@ -162,7 +196,7 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
         fields: { reason: decision.reason },
       });
     }
-    return { state: held.state, effects: [...effects, ...held.effects] };
+    return withRecords({ state: held.state, effects: [...effects, ...held.effects] }, records);
   }
   // A stale tower is retried every tick under the same hold: the retry is news only when
   // it succeeds, or when something else holds the failover.
@@ -178,7 +212,42 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
         })
       : createFailoverPlan({ ...decision, secureMode: state.config.secureMode, timeouts: state.config.planTimeouts });
   const started = beginFailover(held.state, plan, decision.reason, at, retrying);
-  return { state: started.state, effects: [...effects, ...held.effects, ...started.effects] };
+  return withRecords({ state: started.state, effects: [...effects, ...held.effects, ...started.effects] }, records);
+}
+
+/**
+ * Adds records to the step's journal write: to the first one, which comes before any step is
+ * run, or as a write of their own at the end.
+ */
+function withRecords(step: ManagerStep, records: readonly JournalRecord[]): ManagerStep {
+  if (records.length === 0) return step;
+  const index = step.effects.findIndex((e) => e.kind === 'journal');
+  const first = step.effects[index];
+  if (first?.kind !== 'journal') return { state: step.state, effects: [...step.effects, journal(records)] };
+  const merged = journal([...records, ...first.records]);
+  return { state: step.state, effects: [...step.effects.slice(0, index), merged, ...step.effects.slice(index + 1)] };
+}
+
+/**
+ * The journal could not be written: the effects after the write were not executed. The run in
+ * flight, if any, is abandoned and every later decision is a hold until the manager restarts.
+ */
+function onJournalFailed(state: ManagerState, detail: string, at: number): ManagerStep {
+  const failed: ManagerState = { ...state, journalFailure: detail };
+  const ended = failed.status === 'failing-over' ? abandonRun(failed, failed.failover, detail, at) : null;
+  const held = setHold(ended?.state ?? failed, { kind: 'journal-unwritable', detail }, at);
+  return {
+    state: held.state,
+    effects: [
+      {
+        kind: 'log',
+        level: 'error',
+        message: `the journal could not be written: ${detail}; nothing is acted on until the manager is restarted`,
+      },
+      ...(ended?.effects ?? []),
+      ...held.effects,
+    ],
+  };
 }
 
 /**
@@ -275,18 +344,29 @@ function beginFailover(
             notify({ type: 'failover-started', at, from: plan.from, to: plan.to, reason }),
           ];
   head.push({ kind: 'failover', plan, reason });
+  const id = state.runs + 1;
   const info: RunInfo = {
+    id,
     plan,
     reason,
     startedAt: at,
     resumeCooldownUntil: state.status === 'cooldown' ? state.until : null,
   };
-  if (started.kind === 'done') return finishFailover(state, info, at, [], started.result, head);
+  const begun: JournalRecord = {
+    kind: 'run-started',
+    run: id,
+    at,
+    term: state.term,
+    plan: journaledPlan(plan),
+    reason,
+  };
+  if (started.kind === 'done')
+    return finishFailover({ ...state, runs: id }, info, at, [], started.result, head, [begun]);
   const token = state.token + 1;
   const failover: FailoverRun = { ...info, run: started.run, token, stepStartedAt: at, timings: [] };
   return {
-    state: { ...state, status: 'failing-over', failover, token },
-    effects: [...head, runStep(token, started.run)],
+    state: { ...state, status: 'failing-over', failover, token, runs: id },
+    effects: [...head, ...startStep(state, id, token, started.run, at, [begun])],
   };
 }
 
@@ -318,6 +398,14 @@ function onStepResult(
   const { failover } = state;
   const { run, plan } = failover;
   const effects: ManagerEffect[] = [];
+  const finished: JournalRecord = {
+    kind: 'step-finished',
+    run: failover.id,
+    at,
+    term: state.term,
+    ok: result.ok,
+    detail: result.ok ? null : result.detail,
+  };
   if (!result.ok) {
     effects.push({
       kind: 'log',
@@ -350,7 +438,7 @@ function onStepResult(
       towerSlot: refusal.towerSlot,
       lastVote: refusal.lastVote,
     };
-    return holdFailover(state, failover, cause, result.detail, [...failover.timings, timing], at, effects);
+    return holdFailover(state, failover, cause, result.detail, [...failover.timings, timing], at, effects, [finished]);
   }
   // An unknown guard is refused: a compensation nobody can vouch for is not run.
   const allows = (guard: string): boolean =>
@@ -370,7 +458,7 @@ function onStepResult(
         },
       ];
   if (next.kind === 'done') {
-    return finishFailover(state, failover, at, timings, next.result, effects);
+    return finishFailover(state, failover, at, timings, next.result, effects, [finished]);
   }
   const nextToken = state.token + 1;
   const updated: FailoverRun = {
@@ -382,7 +470,7 @@ function onStepResult(
   };
   return {
     state: { ...state, failover: updated, token: nextToken },
-    effects: [...effects, runStep(nextToken, next.run)],
+    effects: [...effects, ...startStep(state, failover.id, nextToken, next.run, at, [finished])],
   };
 }
 
@@ -402,7 +490,8 @@ function onSwitchover(
       { kind: 'switchover-answer', requestId: event.requestId, answer: { accepted: false, refusal } },
     ],
   });
-  if (state.status === 'failing-over') return refuse({ kind: 'busy' });
+  if (state.journalFailure !== null) return refuse({ kind: 'journal-unwritable', detail: state.journalFailure });
+  if (state.status === 'failing-over' || state.interrupted !== null) return refuse({ kind: 'busy' });
   const observation = state.lastObservation;
   if (observation === null) return refuse({ kind: 'no-observation' });
   const roles = rolesOf(state, observation);
@@ -435,8 +524,4 @@ function onSwitchover(
     answer: { accepted: true, plan },
   };
   return { state: started.state, effects: [answer, ...held.effects, ...started.effects] };
-}
-
-function runStep(token: number, run: SequenceRun<FailoverAction>): ManagerEffect {
-  return { kind: 'run-step', token, step: run.current, attempt: run.attempt, compensating: run.compensating };
 }

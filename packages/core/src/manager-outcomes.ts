@@ -1,14 +1,16 @@
 /**
- * How the manager machine ends a run and reports holds: who holds the identity afterwards,
- * the one notification that says so, and where the machine goes next. Split from
- * `manager-machine` so each file keeps one idea: there the decisions, here their endings.
+ * How the manager machine moves a run on and ends it: the journaled start of each step, who
+ * holds the identity afterwards, the one notification that says so, and where the machine goes
+ * next. Split from `manager-machine` so each file keeps one idea: there the decisions, here
+ * their endings.
  */
 import type { BlockCause, FailoverEvent, StepTiming } from './events';
-import type { FailoverAction } from './failover-plan';
+import type { FailoverAction, FailoverPlan } from './failover-plan';
 import { describeAction } from './failover-plan';
+import type { JournaledPlan, JournalRecord, RunOutcome } from './manager-journal';
 import type { ManagerCommon, ManagerEffect, ManagerState, ManagerStep, RunInfo, FailoverRun } from './manager-state';
 import type { NodeTrack } from './manager-tracking';
-import type { SequenceOutcome } from './step-sequence';
+import type { SequenceOutcome, SequenceRun } from './step-sequence';
 import type { NodeId } from './types';
 import { NODE_IDS } from './types';
 import { blockCauseKey } from './events';
@@ -40,7 +42,11 @@ export function setHold(
   return { state: { ...state, hold: cause }, effects, changed: true };
 }
 
-/** Ends a failover: who holds the identity now, one notification that says so, cooldown. */
+/**
+ * Ends a failover: who holds the identity now, one notification that says so, cooldown. The
+ * journal gets `records` (the last step's end), the run's end and the new holder, in one write
+ * after the news.
+ */
 export function finishFailover(
   state: ManagerState,
   info: RunInfo,
@@ -48,10 +54,11 @@ export function finishFailover(
   steps: readonly StepTiming[],
   result: SequenceOutcome<FailoverAction>,
   effects: readonly ManagerEffect[],
+  records: readonly JournalRecord[] = [],
 ): ManagerStep {
   const { plan, reason } = info;
   const { from, to } = plan;
-  if (plan.kind === 'fence') return finishFence(state, info, at, steps, result, effects);
+  if (plan.kind === 'fence') return finishFence(state, info, at, steps, result, effects, records);
   let active: NodeId | null;
   let holder: NodeId | null = state.holder;
   let lastHolder = state.lastHolder;
@@ -119,6 +126,11 @@ export function finishFailover(
     NodeTrack
   >;
   const level = event.type === 'failover-complete' ? 'info' : 'error';
+  const ended = runEnded(state, info, at, result.outcome, 'failure' in result ? result.failure.detail : null);
+  // A completed run, or a rollback that handed the identity back, gave it anew (a new term).
+  const gave = event.type === 'failover-complete' || event.type === 'rolled-back';
+  const holderRecords: JournalRecord[] =
+    gave || holder !== state.holder ? [{ kind: 'holder', at, term: state.term, node: holder }] : [];
   return {
     state: {
       ...withoutRun(state),
@@ -134,6 +146,7 @@ export function finishFailover(
       ...effects,
       { kind: 'log', level, message: `failover ${from} → ${to}: ${result.outcome}`, fields: { steps } },
       notify(event),
+      journal([...records, ended, ...holderRecords]),
     ],
   };
 }
@@ -146,6 +159,7 @@ function finishFence(
   steps: readonly StepTiming[],
   result: SequenceOutcome<FailoverAction>,
   effects: readonly ManagerEffect[],
+  records: readonly JournalRecord[],
 ): ManagerStep {
   const { from: node, to: holder } = info.plan;
   const ok = result.outcome === 'completed';
@@ -166,6 +180,7 @@ function finishFence(
       ...effects,
       { kind: 'log', level: ok ? 'warn' : 'error', message: `fence of ${node}: ${result.outcome}`, fields: { steps } },
       notify(event),
+      journal([...records, runEnded(state, info, at, result.outcome, failure?.detail ?? null)]),
     ],
   };
 }
@@ -182,6 +197,7 @@ export function holdFailover(
   steps: readonly StepTiming[],
   at: number,
   effects: readonly ManagerEffect[],
+  records: readonly JournalRecord[] = [],
 ): ManagerStep {
   const { plan, reason } = info;
   const answer: ManagerEffect[] =
@@ -208,6 +224,7 @@ export function holdFailover(
       { kind: 'log', level: 'error', message: `failover ${plan.from} → ${plan.to} held: ${detail}` },
       ...answer,
       ...held.effects,
+      journal([...records, runEnded(state, info, at, 'held', detail)]),
     ],
   };
 }
@@ -228,6 +245,105 @@ function withoutRun(state: ManagerState): ManagerCommon {
     ...common
   } = state as ManagerCommon & { failover?: FailoverRun; until?: number; status: string };
   return common;
+}
+
+/**
+ * The effects that run the current step of `run`: its start journaled (after `records`, in the
+ * same write), then the step. The step is executed only once the write is durable.
+ */
+export function startStep(
+  state: ManagerCommon,
+  id: number,
+  token: number,
+  run: SequenceRun<FailoverAction>,
+  at: number,
+  records: readonly JournalRecord[] = [],
+): ManagerEffect[] {
+  const started: JournalRecord = {
+    kind: 'step-started',
+    run: id,
+    at,
+    term: state.term,
+    action: run.current.action,
+    attempt: run.attempt,
+    compensating: run.compensating,
+  };
+  return [
+    journal([...records, started]),
+    { kind: 'run-step', token, step: run.current, attempt: run.attempt, compensating: run.compensating },
+  ];
+}
+
+/** What the journal keeps of a plan: the inputs its steps are built from. */
+export function journaledPlan(plan: FailoverPlan): JournaledPlan {
+  return {
+    kind: plan.kind,
+    from: plan.from,
+    to: plan.to,
+    fromReachable: plan.fromReachable,
+    secureMode: plan.secureMode,
+  };
+}
+
+/**
+ * Ends the run in memory when the journal cannot be written: the step it was about to record
+ * was not executed, and none will be. What the run did before stays as the journal on disk has
+ * it, for the next manager to take up. Nothing is journaled here, since nothing can be. A run
+ * that executed any step may have left a half-state: it is reported as failed, and nobody is
+ * known to hold the identity.
+ */
+export function abandonRun(state: ManagerState, failover: FailoverRun, cause: string, at: number): ManagerStep {
+  const { plan, reason, run, timings } = failover;
+  const step = describeAction(run.current.action);
+  const detail = `the journal could not be written (${cause}); ${step} was not executed, and nothing will be until the manager is restarted`;
+  const executed = timings.length > 0 || run.attempt > 1 || run.compensating;
+  const event: FailoverEvent =
+    plan.kind === 'fence'
+      ? {
+          type: 'fence-ended',
+          at,
+          node: plan.from,
+          holder: plan.to,
+          ok: false,
+          failedStep: step,
+          detail,
+          steps: timings,
+        }
+      : {
+          type: 'failover-failed',
+          at,
+          from: plan.from,
+          to: plan.to,
+          reason,
+          outcome: executed ? 'failed' : 'aborted',
+          failedStep: step,
+          detail,
+          steps: timings,
+        };
+  const lost = executed && plan.kind !== 'fence';
+  const ended = resume(state, failover, at);
+  return {
+    state: lost ? { ...ended, active: null, holder: null } : ended,
+    effects: [
+      { kind: 'log', level: 'error', message: `${plan.kind} ${plan.from} → ${plan.to} abandoned: ${detail}` },
+      notify(event),
+    ],
+  };
+}
+
+function runEnded(
+  state: ManagerState,
+  info: RunInfo,
+  at: number,
+  outcome: RunOutcome,
+  detail: string | null,
+): JournalRecord {
+  return { kind: 'run-ended', run: info.id, at, term: state.term, outcome, detail };
+}
+
+/** The effect that makes records durable before the next effect runs. */
+export function journal(records: readonly JournalRecord[]): ManagerEffect {
+  return { kind: 'journal', records };
 }
 
 /** The effect that hands an event to the notifier. */

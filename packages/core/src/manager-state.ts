@@ -6,12 +6,15 @@ import type { BlockCause, FailoverEvent, FailoverReason, StepTiming } from './ev
 import type { FailoverAction, FailoverPlan } from './failover-plan';
 import type { LogEffect } from './log-effect';
 import type { ManagerMachineConfig, ManagerMachineOptions } from './manager-config';
+import type { JournaledRun, JournalRecord } from './manager-journal';
 import type { NodeTrack } from './manager-tracking';
 import type { PlanStep, SequenceRun, StepResult } from './step-sequence';
 import type { NodeId, Observation } from './types';
 
 /** What a run keeps from its start to its end. */
 export interface RunInfo {
+  /** The run's id in the journal. */
+  readonly id: number;
   /** The plan being run. */
   readonly plan: FailoverPlan;
   /** Why it was started. */
@@ -64,6 +67,20 @@ export interface ManagerCommon {
   readonly lastObservation: Observation | null;
   /** The last token handed out. */
   readonly token: number;
+  /** The term this manager runs in; every journal record carries it. */
+  readonly term: number;
+  /** The id of the last run, this manager's or the journal's. */
+  readonly runs: number;
+  /**
+   * The run the journal found in flight at start, taken up at the first heartbeat
+   * (`manager-restore`); null once it was, and when there was none.
+   */
+  readonly interrupted: JournaledRun | null;
+  /**
+   * Why the journal could not be written, once it could not; from then on nothing is acted on
+   * until the manager is restarted, since a step it cannot record may not be executed.
+   */
+  readonly journalFailure: string | null;
 }
 
 /** A run of ticks in which nobody held the staked identity. */
@@ -97,7 +114,9 @@ export type ManagerEvent =
       readonly to: NodeId | null;
       readonly at: number;
     }
-  | { readonly type: 'config-changed'; readonly options: ManagerMachineOptions; readonly at: number };
+  | { readonly type: 'config-changed'; readonly options: ManagerMachineOptions; readonly at: number }
+  /** The records of a `journal` effect could not be made durable; the effects after it were not executed. */
+  | { readonly type: 'journal-failed'; readonly detail: string; readonly at: number };
 
 /**
  * A promotion the agent refused before changing anything: the newest tower it can restore
@@ -127,8 +146,16 @@ export type SwitchoverAnswer =
 
 /** What the manager app does. */
 export type ManagerEffect =
-  /** A failover begins; informational, the steps follow as `run-step`. */
-  | { readonly kind: 'failover'; readonly plan: FailoverPlan; readonly reason: FailoverReason }
+  /**
+   * A failover begins, or is taken up after a restart; informational, the steps follow as
+   * `run-step`. `demotedAt`: for a plan taken up, when its demotions were sent, from the journal.
+   */
+  | {
+      readonly kind: 'failover';
+      readonly plan: FailoverPlan;
+      readonly reason: FailoverReason;
+      readonly demotedAt?: Readonly<Partial<Record<NodeId, number>>>;
+    }
   | {
       readonly kind: 'run-step';
       readonly token: number;
@@ -137,6 +164,12 @@ export type ManagerEffect =
       readonly compensating: boolean;
     }
   | { readonly kind: 'notify'; readonly event: FailoverEvent }
+  /**
+   * Make these records durable before executing the next effect. When they cannot be, the
+   * effects after this one are dropped and `journal-failed` is dispatched. It comes right
+   * before the `run-step` it licenses, or last, after the news of an outcome.
+   */
+  | { readonly kind: 'journal'; readonly records: readonly JournalRecord[] }
   | { readonly kind: 'switchover-answer'; readonly requestId: string; readonly answer: SwitchoverAnswer }
   | LogEffect;
 

@@ -10,7 +10,7 @@ import type { ManagerFlags } from '@failover/protocol';
 
 /** What the user asked the program to do. */
 export type ManagerCommand =
-  'run' | 'status' | 'switchover' | 'help' | 'version' | 'generate-config' | 'shutdown-agent';
+  'run' | 'status' | 'switchover' | 'history' | 'help' | 'version' | 'generate-config' | 'shutdown-agent';
 
 /** The parsed command line, or why it could not be parsed. */
 export type ParsedManagerArgs =
@@ -24,8 +24,10 @@ export type ParsedManagerArgs =
       readonly reason: string | undefined;
       /** `switchover --to NODE`: the node to take the identity; needed when nobody holds it. */
       readonly to: NodeId | undefined;
-      /** `--json` for `status`: machine-readable output. */
+      /** `--json` for `status` and `history`: machine-readable output. */
       readonly json: boolean;
+      /** `history --last N`: how many failovers to show, the newest. */
+      readonly last: number | undefined;
     }
   | { readonly ok: false; readonly error: string };
 
@@ -57,12 +59,13 @@ export const MANAGER_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
     kind: 'string',
     help: 'switchover: validator1 or validator2, the node to take the identity (activates one when nobody holds it)',
   },
-  json: { kind: 'boolean', help: 'status: print JSON instead of a table' },
+  json: { kind: 'boolean', help: 'status, history: print JSON instead of a table' },
+  last: { kind: 'integer', help: 'history: show the last N failovers (default 10)' },
   help: { kind: 'boolean', help: 'Show this help' },
   version: { kind: 'boolean', help: 'Print the version' },
 };
 
-const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover']);
+const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover', 'history']);
 
 /** Switches that are commands of their own; the first one on wins. */
 const COMMAND_SWITCHES = [
@@ -125,7 +128,7 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
   if (positional.length > 1 || (first !== undefined && !SUBCOMMANDS.has(first as ManagerCommand))) {
     return {
       ok: false,
-      error: `unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status" and "switchover"`,
+      error: `unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status", "switchover" and "history"`,
     };
   }
   // The first switch that is on names the command, in this order; the ones after it are not read.
@@ -151,6 +154,12 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
     return { ok: false, error: '--to is a flag of the switchover subcommand' };
   const json = readSwitch(values.get('json') ?? false);
   if (json === undefined) return { ok: false, error: notASwitch('json', values.get('json')) };
+  const lastRaw = values.get('last');
+  const last = typeof lastRaw === 'string' && /^[1-9][0-9]*$/.test(lastRaw) ? Number(lastRaw) : undefined;
+  if (lastRaw !== undefined && last === undefined)
+    return { ok: false, error: `--last must be a whole number of 1 or more, got ${JSON.stringify(lastRaw)}` };
+  if (last !== undefined && command !== 'history')
+    return { ok: false, error: '--last is a flag of the history subcommand' };
   const config = values.get('config');
   return {
     ok: true,
@@ -160,6 +169,7 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
     reason: typeof reason === 'string' ? reason : undefined,
     to,
     json,
+    last,
   };
 }
 
@@ -169,6 +179,7 @@ export function managerUsage(): string {
     'Usage: failover-manager [flags]                  monitor both validators and fail over',
     '       failover-manager status [--json]          show both nodes, through the control API',
     '       failover-manager switchover --reason TEXT [--to NODE]  planned switchover, through the control API',
+    '       failover-manager history [--json] [--last N]  past failovers with their steps, from the journal',
     '',
     'Flags:',
   ];

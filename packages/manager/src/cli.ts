@@ -2,15 +2,20 @@
  * `failover-manager`: parses the command line, loads the config and runs the chosen
  * command; exits with a code of {@link MANAGER_EXIT}.
  */
-import { NODE_IDS } from '@failover/core';
+import path from 'node:path';
+import { EMPTY_JOURNAL, NODE_IDS } from '@failover/core';
 import type { NodeId } from '@failover/core';
 import { createLogger, NotifierOptionError } from '@failover/notifier';
 import {
+  defaultStateDir,
   formatProblems,
+  JOURNAL_FILE_NAME,
   loadManagerConfig,
   SecretFileError,
   secretOf,
   secretsToRedact,
+  StateDirError,
+  StateFileError,
   systemClock,
 } from '@failover/protocol';
 import type { ManagerConfig, ManagerFlags, Secret } from '@failover/protocol';
@@ -20,17 +25,19 @@ import { managerUsage, parseManagerArgs, type ParsedManagerArgs } from './cli-ar
 import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
 import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
 import { exampleConfigText } from './example-config';
+import { historyDocument, renderHistory } from './history-view';
+import { readJournalFile } from './journal';
 import { loadManagerAuth, startManager } from './start-manager';
 import { renderStatusTable } from './status-view';
 import { MANAGER_VERSION } from './version';
 
 /** Exit codes of `failover-manager`; docs/manager.md lists them under "Exit codes and errors". */
 export const MANAGER_EXIT = {
-  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, both agents shut down, or help, version or an example config printed. */
+  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, both agents shut down, the history printed, or help, version or an example config printed. */
   ok: 0,
-  /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the control API could not be reached, or the monitor failed while running. */
+  /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the control API could not be reached, the journal could not be read for the history, or the monitor failed while running. */
   failure: 1,
-  /** Bad command line or configuration (every problem listed with its key), or a start-up refusal such as no shared secret; nothing was started. */
+  /** Bad command line or configuration (every problem listed with its key), or a start-up refusal such as no shared secret or an unusable state directory or journal; nothing was started. */
   config: 2,
 } as const;
 
@@ -78,12 +85,14 @@ export async function runManagerCli(argv: readonly string[], io: ManagerCliIo = 
         return await printStatus(await loadConfig(args, io), args.json, io);
       case 'switchover':
         return await switchover(await loadConfig(args, io), args.reason ?? '', args.to, io);
+      case 'history':
+        return await printHistory(await loadConfig(args, io), args.json, args.last ?? 10, io);
       case 'run':
         return await run(await loadConfig(args, io), io);
     }
   } catch (error) {
     io.stderr.write(`failover-manager: ${(error as Error).message}\n`);
-    return error instanceof ManagerConfigError || error instanceof NoAuthSecretError || isStartupRefusal(error)
+    return error instanceof ManagerConfigError || error instanceof NoAuthSecretError || isStartupRefusal(error, args)
       ? MANAGER_EXIT.config
       : MANAGER_EXIT.failure;
   }
@@ -110,7 +119,7 @@ async function run(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
   try {
     let manager;
     try {
-      manager = await startManager({ config, auth, logger, clock: systemClock });
+      manager = await startManager({ config, auth, logger, clock: systemClock, env: io.env });
     } catch (error) {
       if (error instanceof NotifierOptionError)
         throw new ManagerConfigError([`telegram_bot_token / telegram_chat_id: ${error.message}`]);
@@ -148,6 +157,20 @@ async function shutdownAgents(config: ManagerConfig, io: ManagerCliIo): Promise<
 async function printStatus(config: ManagerConfig, json: boolean, io: ManagerCliIo): Promise<number> {
   const status = await fetchControlStatus(await controlTarget(config));
   io.stdout.write(json ? `${JSON.stringify(status, null, 2)}\n` : renderStatusTable(status));
+  return MANAGER_EXIT.ok;
+}
+
+/**
+ * Reads the journal file itself, not the control API: it works whether the manager runs or not.
+ * No journal yet is an empty history; a corrupt one is an error (exit 1).
+ */
+async function printHistory(config: ManagerConfig, json: boolean, last: number, io: ManagerCliIo): Promise<number> {
+  const dir = path.resolve(config.stateDir ?? defaultStateDir('failover-manager', { env: io.env }));
+  const file = path.join(dir, JOURNAL_FILE_NAME);
+  const journal = (await readJournalFile(file)) ?? EMPTY_JOURNAL;
+  io.stdout.write(
+    json ? `${JSON.stringify(historyDocument(journal, file, last), null, 2)}\n` : renderHistory(journal, file, last),
+  );
   return MANAGER_EXIT.ok;
 }
 
@@ -209,9 +232,14 @@ async function clientSecret(config: ManagerConfig): Promise<Secret | undefined> 
   return secretOf(await loadManagerAuth(config));
 }
 
-/** Refusals of an unsafe set-up found at start (secret file, keypair, SSH check): configuration problems, exit 2. */
-function isStartupRefusal(error: unknown): boolean {
+/**
+ * Refusals of an unsafe set-up found at start (secret file, state directory, term or journal file,
+ * keypair, SSH check): configuration problems, exit 2. For `history`, an unreadable journal is the
+ * command failing (exit 1).
+ */
+function isStartupRefusal(error: unknown, command: ParsedManagerArgs): boolean {
   if (error instanceof SecretFileError) return true;
+  if (error instanceof StateDirError || error instanceof StateFileError) return command.ok && command.command === 'run';
   return (
     error instanceof ManagerError &&
     ['FAILOVER_MANAGER_IDENTITY_MISMATCH', 'FAILOVER_MANAGER_SSH_CHECK'].includes(error.code)

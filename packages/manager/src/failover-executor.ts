@@ -365,6 +365,9 @@ async function verifyVoting(
   node: NodeId,
   deadline: number,
 ): Promise<StepResult> {
+  // A plan taken up after a restart at this step has no reading from before the promotion:
+  // the first one now is the mark a new vote must pass.
+  memory.lastVoteBeforePromotion ??= await currentLastVote(ctx);
   const started = ctx.clock.now();
   const logEvery = ctx.progressLogMs ?? 5_000;
   const notifyAfter = ctx.noVoteNotifyMs ?? 15_000;

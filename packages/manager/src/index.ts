@@ -9,6 +9,10 @@ export type { ManagerCommand, ParsedManagerArgs } from './cli-args';
 export { loadManagerAuth, startManager } from './start-manager';
 export type { ManagerHandle, StartManagerOptions } from './start-manager';
 export { createMonitor } from './monitor';
+export { createFileJournal, readJournalFile } from './journal';
+export type { ManagerJournal } from './journal';
+export { loadManagerTerm } from './manager-term';
+export { historyDocument, renderHistory } from './history-view';
 export type { FailoverProgress, Monitor, MonitorOptions, MonitorSnapshot } from './monitor';
 export { executeAction } from './failover-executor';
 export type {

@@ -1,19 +1,22 @@
 /**
  * The monitor loop: the imperative shell around core's manager machine. Each heartbeat it
  * observes both agents and the cluster, folds a `tick` into the machine and executes the
- * effects that come back (run a failover step, notify, log, answer a switchover). It makes
- * no decision of its own; one failover at a time holds because the machine has one state
- * and every event goes through `dispatch`, one at a time.
+ * effects that come back (journal, run a failover step, notify, log, answer a switchover). It
+ * makes no decision of its own; one failover at a time holds because the machine has one state
+ * and every event goes through `dispatch`, one at a time. A journal write is awaited before the
+ * next effect: a step is executed only once its start is durable.
  */
-import { createManagerState, describeAction, NODE_IDS, stepManager } from '@failover/core';
+import { createManagerState, describeAction, NODE_IDS, restoreManagerState, stepManager } from '@failover/core';
 import { reasonText } from '@failover/notifier';
 import type {
   Clock,
   FailoverEvent,
+  JournalRecord,
   Logger,
   ManagerEffect,
   ManagerEvent,
   ManagerMachineOptions,
+  ManagerRestore,
   ManagerState,
   NodeId,
   NodeObservation,
@@ -26,6 +29,7 @@ import type {
 import type { ClusterRpc } from '@failover/protocol';
 import { executeAction, type AgentPort, type ExecutorContext, type RunMemory } from './failover-executor';
 import type { GossipReader } from './gossip-source';
+import type { ManagerJournal } from './journal';
 
 /** Options of {@link createMonitor}. */
 export interface MonitorOptions {
@@ -46,6 +50,10 @@ export interface MonitorOptions {
     ExecutorContext,
     'stakedIdentityPubkey' | 'pusher' | 'pushTargets' | 'pollMs' | 'progressLogMs' | 'noVoteNotifyMs'
   >;
+  /** Where runs, steps and the holder are written before they are acted on. */
+  readonly journal: ManagerJournal;
+  /** This manager's term and what its journal held at start (`journal.load()`). */
+  readonly restore: ManagerRestore;
   /** Hands an event to the notifier; must not block (the notifier queues). */
   readonly notify: (event: FailoverEvent) => void;
   readonly log: Logger;
@@ -103,11 +111,14 @@ const FINAL_EVENTS = new Set<FailoverEvent['type']>([
 /** Builds the monitor; nothing runs until `start()` or `tick()`. */
 export function createMonitor(options: MonitorOptions): Monitor {
   const { clock, log } = options;
-  let state = createManagerState(options.machine, clock.now());
+  const restored = restoreManagerState(createManagerState(options.machine, clock.now()), options.restore);
+  let state = restored.state;
   let running = false;
   let timer: TimerHandle | undefined;
   let tickInFlight: Promise<void> | undefined;
   let stepInFlight: Promise<void> | undefined;
+  /** The end of the events dispatched so far, effects and journal writes included. */
+  let queue: Promise<void> = Promise.resolve();
   let requestCounter = 0;
   let clusterSlot: SlotObservation | null = null;
   let vote: VoteObservation | null = null;
@@ -134,13 +145,46 @@ export function createMonitor(options: MonitorOptions): Monitor {
     for (const listener of listeners) listener(progress);
   }
 
-  function dispatch(event: ManagerEvent): void {
-    const step = stepManager(state, event);
-    state = step.state;
-    for (const effect of step.effects) execute(effect);
+  /** Folds an event once the events before it are done, and executes its effects in order. */
+  function dispatch(event: ManagerEvent): Promise<void> {
+    const done = queue.then(async () => {
+      const step = stepManager(state, event);
+      state = step.state;
+      await executeAll(step.effects);
+    });
+    queue = done.catch((error: unknown) =>
+      log.error({}, `dispatch failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    return queue;
   }
 
-  function execute(effect: ManagerEffect): void {
+  async function executeAll(effects: readonly ManagerEffect[]): Promise<void> {
+    for (const effect of effects) {
+      if (effect.kind !== 'journal') {
+        execute(effect);
+        continue;
+      }
+      const failure = await write(effect.records);
+      if (failure === null) continue;
+      // Whatever came after the write (the step it was to license) is not executed.
+      const failed = stepManager(state, { type: 'journal-failed', detail: failure, at: clock.now() });
+      state = failed.state;
+      await executeAll(failed.effects);
+      return;
+    }
+  }
+
+  /** Makes the records durable; what went wrong when they could not be, else null. */
+  async function write(records: readonly JournalRecord[]): Promise<string | null> {
+    try {
+      await options.journal.append(records);
+      return null;
+    } catch (error) {
+      return `${options.journal.location}: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
+  function execute(effect: Exclude<ManagerEffect, { kind: 'journal' }>): void {
     switch (effect.kind) {
       case 'log':
         log[effect.level](effect.fields ?? {}, effect.message);
@@ -151,7 +195,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
         if (FINAL_EVENTS.has(effect.event.type)) memory = undefined;
         return;
       case 'failover':
-        memory = { reason: reasonText(effect.reason), demotedAt: {} };
+        memory = { reason: reasonText(effect.reason), demotedAt: { ...effect.demotedAt } };
         return;
       case 'switchover-answer': {
         const resolve = pendingAnswers.get(effect.requestId);
@@ -181,7 +225,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       `step ${label} (attempt ${effect.attempt} of ${effect.step.attempts})${effect.compensating ? ', undoing' : ''}`,
     );
     stepInFlight = executeAction(executorContext, runMemory, effect.step.action, effect.step.timeoutMs).then(
-      (executed) => {
+      async (executed) => {
         const at = clock.now();
         const { refusal, ...result } = executed;
         emit({
@@ -193,7 +237,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
           ...(result.ok ? {} : { detail: result.detail }),
         });
         stepInFlight = undefined;
-        dispatch({
+        await dispatch({
           type: 'step-result',
           token: effect.token,
           result,
@@ -246,7 +290,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const nodes = Object.fromEntries(entries) as Record<NodeId, NodeObservation>;
     const needProof = NODE_IDS.some((node) => !nodes[node].reachable);
     await observeCluster(clock.now(), needProof);
-    dispatch({ type: 'tick', observation: { at: clock.now(), nodes, clusterSlot, vote, gossip } });
+    await dispatch({ type: 'tick', observation: { at: clock.now(), nodes, clusterSlot, vote, gossip } });
   }
 
   function schedule(delayMs: number): void {
@@ -265,6 +309,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
     }, delayMs);
   }
 
+  for (const effect of restored.effects) if (effect.kind !== 'journal') execute(effect);
+
   return {
     start() {
       if (running) return;
@@ -277,17 +323,23 @@ export function createMonitor(options: MonitorOptions): Monitor {
       timer = undefined;
       await tickInFlight;
       await stepInFlight;
+      await queue;
     },
     tick,
     async idle() {
-      while (stepInFlight !== undefined) await stepInFlight;
+      for (;;) {
+        const pending = queue;
+        if (stepInFlight !== undefined) await stepInFlight;
+        else await pending;
+        if (stepInFlight === undefined && pending === queue) return;
+      }
     },
     snapshot: () => ({ state, observation: state.lastObservation }),
     requestSwitchover(reason, to) {
       const requestId = `switchover-${++requestCounter}`;
       return new Promise<SwitchoverAnswer>((resolve) => {
         pendingAnswers.set(requestId, resolve);
-        dispatch({ type: 'switchover-requested', requestId, reason, to, at: clock.now() });
+        void dispatch({ type: 'switchover-requested', requestId, reason, to, at: clock.now() });
       });
     },
     onProgress(listener) {

@@ -1,19 +1,29 @@
 /**
  * Start-up of the manager from a loaded config: the checks that refuse to run a manager that
- * could not act safely (no auth secret, wrong keypair, unreachable SSH), then the monitor,
- * the notifier and the control API. Everything is built here and torn down by `stop()`.
+ * could not act safely (no auth secret, a state directory or journal it cannot use, wrong
+ * keypair, unreachable SSH), then the monitor, the notifier and the control API. Everything is
+ * built here and torn down by `stop()`.
  */
 import type { AddressInfo } from 'node:net';
 import { requestTimeoutWarning } from '@failover/core';
 import type { Clock, FailoverEvent, Logger, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
 import type { AppLogger, Notifier } from '@failover/notifier';
-import { createSolanaRpc, loadAuth, secretOf, systemClock, toManagerMachineOptions } from '@failover/protocol';
+import {
+  createSolanaRpc,
+  loadAuth,
+  prepareStateDir,
+  secretOf,
+  systemClock,
+  toManagerMachineOptions,
+} from '@failover/protocol';
 import type { LoadedAuth, ManagerConfig } from '@failover/protocol';
 import { createAgentPort, type AgentLink } from './agent-port';
 import { buildControlServer } from './control-server';
 import { ManagerConfigError, NoAuthSecretError } from './errors';
 import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
+import { createFileJournal } from './journal';
+import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
 import { checkPushTargets, loadStakedKeypair } from './secure-identity';
 import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarget } from './ssh-identity-pusher';
@@ -27,6 +37,8 @@ export interface StartManagerOptions {
   readonly logger: AppLogger;
   /** @default systemClock */
   readonly clock?: Clock;
+  /** What the default state directory depends on (`STATE_DIRECTORY`, `XDG_STATE_HOME`). @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A running manager. */
@@ -49,6 +61,11 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   const clock = options.clock ?? systemClock;
 
   warnAboutAuth(options.auth, logger);
+  // Term and journal first: a manager that cannot record what it does must not start doing it.
+  const stateDir = await prepareStateDir('failover-manager', config.stateDir, { env: options.env ?? process.env });
+  const { term, sender } = await loadManagerTerm(stateDir);
+  const journal = createFileJournal(stateDir);
+  const journaled = await journal.load();
   const secret = secretOf(options.auth);
   const rpc = createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs: config.requestTimeoutMs });
   const endpoints = { validator1: config.validators[0].endpoint, validator2: config.validators[1].endpoint };
@@ -108,6 +125,8 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       pusher: secure?.pusher,
       pushTargets: secure?.targets,
     },
+    journal,
+    restore: { term, journal: journaled },
     notify: (event: FailoverEvent) => notifier.notify(event),
     log: logger,
   });
@@ -134,6 +153,9 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       gossip: gossip?.source ?? 'none',
       secure_identity_mode: secure !== undefined,
       control: `${address.address}:${address.port}`,
+      state_dir: stateDir,
+      term,
+      sender,
     },
     `monitoring ${endpoints.validator1} and ${endpoints.validator2}`,
   );

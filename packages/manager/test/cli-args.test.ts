@@ -46,6 +46,12 @@ describe('parseManagerArgs', () => {
       ['switchover', '--reason', 'first activation', '--to', 'validator2'],
       { command: 'switchover', to: 'validator2' },
     ],
+    ['the history subcommand', ['history', '--config', 'c.json'], { command: 'history', json: false, last: undefined }],
+    [
+      'a history of the last 3, as JSON',
+      ['history', '--json', '--last', '3'],
+      { command: 'history', json: true, last: 3 },
+    ],
   ])('reads %s', (_name, argv, expected) => {
     expect(parseManagerArgs(argv)).toMatchObject({ ok: true, ...expected });
   });
@@ -54,7 +60,11 @@ describe('parseManagerArgs', () => {
     ['an unknown flag', ['--intervall', '5s'], /unknown flag --intervall; did you mean --interval\?/],
     ['a flag without its value', ['--config'], /--config needs a value/],
     ['a non-boolean --help', ['--help=maybe'], /--help must be true or false/],
-    ['a stray argument', ['promote'], /unexpected argument "promote"/],
+    [
+      'a stray argument',
+      ['promote'],
+      /unexpected argument "promote"; subcommands are "status", "switchover" and "history"/,
+    ],
     ['a switchover without a reason', ['switchover'], /switchover needs --reason/],
     [
       'a switchover to an unknown node',
@@ -62,6 +72,8 @@ describe('parseManagerArgs', () => {
       /--to must be validator1 or validator2, got "validator3"/,
     ],
     ['--to outside a switchover', ['--to', 'validator1'], /--to is a flag of the switchover subcommand/],
+    ['a history of no failovers', ['history', '--last', '0'], /--last must be a whole number of 1 or more, got "0"/],
+    ['--last outside a history', ['status', '--last', '2'], /--last is a flag of the history subcommand/],
   ])('refuses %s with a usage error', (_name, argv, message) => {
     expect(parseManagerArgs(argv)).toEqual({ ok: false, error: expect.stringMatching(message) });
   });

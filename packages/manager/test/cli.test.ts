@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -122,6 +122,39 @@ describe('failover-manager', () => {
     const run = await cli(['--config', path]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('FAILOVER_SECRET_FILE_PERMISSIONS');
+  });
+
+  it('refuses to start on a corrupt journal, naming the file, and exits 2', async () => {
+    const state = join(dir, 'state');
+    mkdirSync(state);
+    writeFileSync(join(state, 'journal.json'), '{"version": 1, "holder"');
+    const path = configFile({
+      validator1: { endpoint: 'http://127.0.0.1:1' },
+      validator2: { endpoint: 'http://127.0.0.1:2' },
+      insecure_no_auth: true,
+      control_listen: '127.0.0.1:0',
+      state_dir: state,
+    });
+    const run = await cli(['--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`FAILOVER_STATE_FILE: state file ${join(state, 'journal.json')} is not valid JSON`);
+  });
+
+  it.each([
+    ['no journal yet: an empty history', undefined, 0, 'no failover recorded'],
+    ['a corrupt journal: an error', '[]', 1, 'FAILOVER_STATE_FILE'],
+  ])('prints the history from the journal file when there is %s', async (_name, content, code, text) => {
+    const state = join(dir, 'state');
+    mkdirSync(state);
+    if (content !== undefined) writeFileSync(join(state, 'journal.json'), content);
+    const path = configFile({
+      validator1: { endpoint: 'http://127.0.0.1:1' },
+      validator2: { endpoint: 'http://127.0.0.1:2' },
+      state_dir: state,
+    });
+    const run = await cli(['history', '--config', path]);
+    expect(run.code).toBe(code);
+    expect(run.stdout + run.stderr).toContain(text);
   });
 
   it('reports a manager that is not running when asked for status', async () => {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { EMPTY_JOURNAL } from '@failover/core';
 import { SimulatedClock, silentLogger } from '@failover/core/testing';
 import { AUTH_HEADER, signRequest, type SwitchoverLine } from '@failover/protocol';
 import { fetchControlStatus, requestSwitchover } from '../src/control-client';
@@ -7,6 +8,7 @@ import { buildControlServer } from '../src/control-server';
 import { ControlApiError } from '../src/errors';
 import { createMonitor, type Monitor } from '../src/monitor';
 import { renderStatusTable } from '../src/status-view';
+import { createMemoryJournal } from './support/memory-journal';
 import { createFakeWorld, SLOT_MS, STAKED, VOTE, type FakeWorld } from './support/fake-world';
 
 const secret = new TextEncoder().encode('a-control-secret-of-enough-length');
@@ -33,6 +35,8 @@ async function start(dryRun = false, pumped = false): Promise<{ world: FakeWorld
     heartbeatIntervalMs: 1000,
     slotCheckIntervalMs: 1000,
     executor: { stakedIdentityPubkey: STAKED, pusher: undefined, pushTargets: undefined, pollMs: 50 },
+    journal: createMemoryJournal(),
+    restore: { term: 1, journal: EMPTY_JOURNAL },
     notify: () => undefined,
     log: silentLogger,
   });

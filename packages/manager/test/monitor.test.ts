@@ -3,6 +3,7 @@ import { SimulatedClock } from '@failover/core/testing';
 import type { LogLevel } from '@failover/core';
 import { formatEvent, renderPlain } from '@failover/notifier';
 import { createMonitor, type FailoverProgress, type Monitor } from '../src/monitor';
+import { createMemoryJournal, type MemoryJournal } from './support/memory-journal';
 import { createFakeWorld, SLOT_MS, STAKED, VOTE, type FakeWorld } from './support/fake-world';
 
 const HEARTBEAT_MS = 1000;
@@ -10,6 +11,7 @@ const HEARTBEAT_MS = 1000;
 interface Harness {
   clock: SimulatedClock;
   world: FakeWorld;
+  journal: MemoryJournal;
   monitor: Monitor;
   events: FailoverEvent[];
   logs: { level: LogLevel; message: string }[];
@@ -18,9 +20,18 @@ interface Harness {
   beats(n: number): Promise<void>;
 }
 
-function harness(machine: ManagerMachineOptions = {}): Harness {
-  const clock = new SimulatedClock(1_000_000 * SLOT_MS);
-  const world = createFakeWorld(clock);
+/** The pair and the journal a monitor starts on: fresh ones, or those a stopped monitor left. */
+interface Setting {
+  readonly clock: SimulatedClock;
+  readonly world: FakeWorld;
+  readonly journal: MemoryJournal;
+  readonly term: number;
+}
+
+function harness(machine: ManagerMachineOptions = {}, setting?: Setting): Harness {
+  const clock = setting?.clock ?? new SimulatedClock(1_000_000 * SLOT_MS);
+  const world = setting?.world ?? createFakeWorld(clock);
+  const journal = setting?.journal ?? createMemoryJournal();
   const events: FailoverEvent[] = [];
   const logs: Harness['logs'] = [];
   const progress: FailoverProgress[] = [];
@@ -42,6 +53,8 @@ function harness(machine: ManagerMachineOptions = {}): Harness {
     heartbeatIntervalMs: HEARTBEAT_MS,
     slotCheckIntervalMs: HEARTBEAT_MS,
     executor: { stakedIdentityPubkey: STAKED, pusher: undefined, pushTargets: undefined, pollMs: 100 },
+    journal,
+    restore: { term: setting?.term ?? 1, journal: journal.state },
     notify: (event) => events.push(event),
     log: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') },
   });
@@ -57,6 +70,7 @@ function harness(machine: ManagerMachineOptions = {}): Harness {
   return {
     clock,
     world,
+    journal,
     monitor,
     events,
     logs,
@@ -357,5 +371,119 @@ describe('the monitor', () => {
     expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({ to: 'validator1' });
     expect(v1.active).toBe(true);
     expect(h.monitor.snapshot().state).toMatchObject({ active: 'validator1', holder: 'validator1' });
+  });
+});
+
+describe('the monitor and its journal', () => {
+  it('executes a step only once its start is written', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator1.processRunning = false;
+    await h.beats(2);
+    let release: () => void = () => undefined;
+    h.journal.gate = new Promise<void>((resolve) => (release = resolve));
+    const ticking = h.monitor.tick();
+    for (let i = 0; i < 100; i += 1) await Promise.resolve();
+    expect(types(h.events)).toContain('failover-started');
+    expect(failoverCalls(h.world)).toEqual([]);
+    h.journal.gate = undefined;
+    release();
+    await ticking;
+    await h.beats(3);
+    expect(failoverCalls(h.world)).toEqual(['validator1:become_passive', 'validator2:become_active']);
+    const started = h.journal.state.runs[0]?.steps.map((s) => `${s.action.kind} ${s.action.node}`);
+    expect(started).toEqual([
+      'demote validator1',
+      'verify-demotion validator1',
+      'final-tower-backup validator1',
+      'promote validator2',
+      'verify-voting validator2',
+    ]);
+    expect(h.journal.state).toMatchObject({
+      holder: { node: 'validator2', term: 1 },
+      runs: [{ end: { outcome: 'completed' } }],
+    });
+  });
+
+  it.each([
+    ['before the first step', undefined, [], 'aborted'],
+    ['after the demotion', 'demote validator1', ['validator1:become_passive'], 'failed'],
+  ])(
+    'executes nothing it could not journal (%s): the failover ends, and every later one is held with an alert',
+    async (_name, failAfter, calls, outcome) => {
+      const h = harness();
+      await h.beats(2);
+      const fail = (): void => void (h.journal.failWith = 'ENOSPC: no space left on device');
+      if (failAfter === undefined) fail();
+      h.monitor.onProgress((p) => {
+        if (p.type === 'step-finished' && p.step === failAfter) fail();
+      });
+      h.world.nodes.validator1.processRunning = false;
+      await h.beats(8);
+      expect(failoverCalls(h.world)).toEqual(calls);
+      expect(h.events.filter((e) => e.type === 'failover-failed')).toMatchObject([
+        { outcome, detail: expect.stringContaining('memory: ENOSPC: no space left on device') },
+      ]);
+      expect(h.events.filter((e) => e.type === 'blocked')).toMatchObject([{ cause: { kind: 'journal-unwritable' } }]);
+      expect(await h.monitor.requestSwitchover('try anyway', null)).toMatchObject({
+        accepted: false,
+        refusal: { kind: 'journal-unwritable' },
+      });
+    },
+  );
+
+  it('started again on the journal of a manager killed between the demotion and the promotion, promotes and knows the holder', async () => {
+    const first = harness();
+    await first.beats(2);
+    first.world.nodes.validator1.processRunning = false;
+    await first.beats(2);
+    first.journal.killedAt = (records) => records.some((r) => r.kind === 'step-started' && r.action.kind === 'promote');
+    await first.monitor.tick();
+    for (let i = 0; i < 1000 && !first.journal.killed; i += 1) await Promise.resolve();
+    expect(first.journal.killed).toBe(true);
+    expect(failoverCalls(first.world)).toEqual(['validator1:become_passive']);
+    expect(first.world.nodes.validator2.active).toBe(false);
+
+    const journal = createMemoryJournal(first.journal.state);
+    const second = harness({}, { clock: first.clock, world: first.world, journal, term: 2 });
+    await second.beats(3);
+    expect(failoverCalls(second.world)).toEqual(['validator1:become_passive', 'validator2:become_active']);
+    expect(second.events.find((e) => e.type === 'failover-resumed')).toMatchObject({
+      from: 'validator1',
+      to: 'validator2',
+      step: 'final tower backup validator1',
+      term: 1,
+    });
+    expect(second.events.find((e) => e.type === 'failover-complete')).toMatchObject({ to: 'validator2' });
+    expect(second.monitor.snapshot().state).toMatchObject({ holder: 'validator2', term: 2 });
+    expect(journal.state).toMatchObject({
+      holder: { node: 'validator2', term: 2 },
+      runs: [{ id: 1, term: 1, resumes: [{ term: 2 }], end: { outcome: 'completed', term: 2 } }],
+    });
+  });
+
+  it('started again to find the old active holding the identity again, does not promote but hands it back', async () => {
+    const first = harness();
+    await first.beats(2);
+    first.journal.killedAt = (records) => records.some((r) => r.kind === 'step-started' && r.action.kind === 'promote');
+    expect(await first.monitor.requestSwitchover('kernel upgrade', 'validator2')).toMatchObject({ accepted: true });
+    for (let i = 0; i < 1000 && !first.journal.killed; i += 1) await Promise.resolve();
+    expect(first.journal.killed).toBe(true);
+    // While no manager ran, validator1 was given the identity back by hand.
+    first.world.nodes.validator1.active = true;
+
+    const journal = createMemoryJournal(first.journal.state);
+    const second = harness({}, { clock: first.clock, world: first.world, journal, term: 2 });
+    await second.beats(3);
+    expect(failoverCalls(second.world)).toEqual(['validator1:become_passive', 'validator1:become_active']);
+    expect(second.events.find((e) => e.type === 'rolled-back')).toMatchObject({
+      failedStep: 'final tower backup validator1',
+      detail: 'validator1 claims the staked identity; final tower backup validator1 is not taken up (S1)',
+    });
+    expect([second.world.nodes.validator1.active, second.world.nodes.validator2.active]).toEqual([true, false]);
+    expect(journal.state).toMatchObject({
+      holder: { node: 'validator1', term: 2 },
+      runs: [{ end: { outcome: 'rolled-back' } }],
+    });
   });
 });

@@ -18,6 +18,9 @@ export interface FormatOptions {
   label?: string;
 }
 
+/** What each kind of plan is called in a title. */
+const RUN_NAMES = { switchover: 'Failover', fence: 'Fence', recovery: 'Recovery' } as const;
+
 /** The most steps listed in one message; a rollback that retried many times lists the first ones. */
 const MAX_STEPS = 20;
 
@@ -147,6 +150,17 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
       };
     case 'config-warning':
       return { icon: '⚠️', title: [`Configuration: ${cap(event.key, 60)}`], lines: [[cap(event.message)]] };
+    case 'failover-resumed':
+      return {
+        icon: '⏯',
+        title: [`${RUN_NAMES[event.plan]} taken up again after a manager restart`],
+        lines: [
+          route(event.from, event.to, name),
+          ['Reason: ', reasonText(event.reason, name)],
+          ['Continues with: ', { bold: cap(event.step, 80) }],
+          [`Started ${new Date(event.startedAt).toISOString()} by the manager of term ${event.term}.`],
+        ],
+      };
     case 'no-vote-yet':
       return {
         icon: '⏳',
@@ -264,6 +278,10 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
       return `gossip shows the staked identity at ${cap(cause.ip, 60)}, which is neither configured node`;
     case 'dry-run':
       return `dry run: would fail over ${name(cause.from)} → ${name(cause.to)}`;
+    case 'journal-unwritable':
+      return cap(
+        `the journal cannot be written (${cause.detail}); a step that cannot be recorded is never executed, so nothing is done until the manager is restarted with a writable state_dir`,
+      );
   }
 }
 

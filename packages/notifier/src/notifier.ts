@@ -84,6 +84,8 @@ const LEVEL_OF: Readonly<Record<FailoverEvent['type'], LogLevelName>> = {
   'config-warning': 'warn',
   // Nobody may be voting while this is true (L2).
   'no-vote-yet': 'error',
+  // A plan was half done when the manager stopped; the pair may be in between.
+  'failover-resumed': 'warn',
 };
 
 /** A sink writing each event as one structured line: the event's fields plus its wording. */

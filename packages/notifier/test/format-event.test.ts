@@ -28,6 +28,7 @@ const titles: Array<[FailoverEvent['type'], string, boolean]> = [
   ['fence-ended', '🛡 <b>validator1 no longer holds the staked identity</b>', true],
   ['config-warning', '⚠️ <b>Configuration: request_timeout</b>', true],
   ['no-vote-yet', '⏳ <b>validator2 took the identity but no vote has landed after <code>15.0 s</code></b>', true],
+  ['failover-resumed', '⏯ <b>Failover taken up again after a manager restart</b>', true],
 ];
 
 describe('formatEvent', () => {
@@ -97,6 +98,30 @@ describe('formatEvent', () => {
     };
     expect(renderPlain(formatEvent(event))).toBe(
       'Failover blocked; the passive validator2 is unhealthy: not yet assessed',
+    );
+  });
+
+  it('says which step a failover taken up after a restart continues with, and when and by which term it began', () => {
+    const event = everyEvent.find((e) => e.type === 'failover-resumed')!;
+    expect(renderPlain(formatEvent(event))).toBe(
+      [
+        'Failover taken up again after a manager restart',
+        'validator1 → validator2',
+        'Reason: validator1 unhealthy after 3 missed checks: validator process not running',
+        'Continues with: promote validator2 (via agent)',
+        `Started ${new Date(AT - 30_000).toISOString()} by the manager of term 6.`,
+      ].join('; '),
+    );
+  });
+
+  it('says nothing is done until a restart when the journal cannot be written', () => {
+    const event: FailoverEvent = {
+      type: 'blocked',
+      at: AT,
+      cause: { kind: 'journal-unwritable', detail: 'ENOSPC: no space left on device' },
+    };
+    expect(renderPlain(formatEvent(event))).toBe(
+      'Failover blocked; the journal cannot be written (ENOSPC: no space left on device); a step that cannot be recorded is never executed, so nothing is done until the manager is restarted with a writable state_dir',
     );
   });
 

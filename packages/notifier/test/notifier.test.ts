@@ -18,6 +18,7 @@ const levels: Array<[FailoverEvent['type'], string]> = [
   ['back-online', 'info'],
   ['status-report', 'info'],
   ['activated', 'info'],
+  ['failover-resumed', 'warn'],
 ];
 
 describe('createNotifier', () => {

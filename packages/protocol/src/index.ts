@@ -62,6 +62,16 @@ export type {
   SwitchoverRequest,
   SwitchoverLine,
 } from './wire/control-api';
+export {
+  JOURNAL_FILE_NAME,
+  JournalActionSchema,
+  JournalReasonSchema,
+  JournalRunSchema,
+  ManagerJournalFileSchema,
+  toJournalFile,
+  toJournalState,
+} from './wire/journal';
+export type { JournalRun, ManagerJournalFile } from './wire/journal';
 export { AGENT_ROUTES } from './wire/routes';
 export type { AgentRoute, AgentRouteName } from './wire/routes';
 

@@ -52,7 +52,8 @@ export function documentedPlans(): { readonly title: string; readonly when: stri
       when:
         'After the manager gave the identity to `validator2`, `validator1` answers again and claims it (a host that was paused ' +
         'or cut off during the failover was never demoted). It is demoted at once, even in cooldown; `validator2` is never ' +
-        'contacted. Without a holder recorded by this manager (e.g. after a restart) two claimants stay a `both-active` hold.',
+        'contacted. The holder is the one in the manager’s journal, so it survives a restart; without one (none given yet, or ' +
+        'lost in a failed failover) two claimants stay a `both-active` hold.',
       plan: createFencePlan({ node: 'validator1', holder: 'validator2' }),
     },
     {

@@ -122,6 +122,8 @@ export interface ManagerConfigInput {
   readonly startupGraceMs: number;
   readonly cooldownMs: number;
   readonly dryRun: boolean;
+  /** The manager's `state_dir` (term and journal), inside the stack's directory. */
+  readonly stateDir: string;
   readonly telegram?: { readonly token: string; readonly chatId: string; readonly apiRoot: string };
   /** Secure identity mode: the manager pushes the staked keypair over SSH. */
   readonly secure?: SecureIdentityInput;
@@ -156,6 +158,7 @@ export function managerConfig(input: ManagerConfigInput): Record<string, unknown
     vote_account_pubkey: input.votePubkey,
     stale_vote_slot_threshold: input.staleVoteSlots,
     control_listen: input.controlListen,
+    state_dir: input.stateDir,
     log_format: 'json',
     ...(input.telegram === undefined
       ? {}

@@ -298,6 +298,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       startupGraceMs: options.graceMs ?? 1000,
       cooldownMs: options.cooldownMs ?? 30_000,
       dryRun: options.dryRun ?? false,
+      stateDir: path.join(dir, 'manager-state'),
       ...(telegram ? { telegram: { token: telegram.token, chatId: '-1001234567890', apiRoot: telegram.apiRoot } } : {}),
       ...(secure ? { secure: secure.config } : {}),
     });

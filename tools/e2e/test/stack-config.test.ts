@@ -52,6 +52,7 @@ const managerInput: ManagerConfigInput = {
   startupGraceMs: 1000,
   cooldownMs: 30_000,
   dryRun: false,
+  stateDir: '/tmp/stack/manager-state',
 };
 
 describe('the config files the stack writes', () => {

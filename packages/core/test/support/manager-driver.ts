@@ -1,12 +1,21 @@
 import type {
   FailoverEvent,
+  JournalRecord,
   ManagerEffect,
+  ManagerJournalState,
   ManagerMachineOptions,
   ManagerState,
   NodeId,
   StepResult,
 } from '@failover/core';
-import { createManagerState, describeAction, stepManager } from '@failover/core';
+import {
+  EMPTY_JOURNAL,
+  applyJournalRecords,
+  createManagerState,
+  describeAction,
+  restoreManagerState,
+  stepManager,
+} from '@failover/core';
 import type { ObservationInput } from './observations';
 import { observe } from './observations';
 
@@ -24,9 +33,39 @@ export class ManagerDriver {
   readonly effects: ManagerEffect[] = [];
   now: number;
 
-  constructor(options: ManagerMachineOptions = FAST, start = 0) {
-    this.state = createManagerState(options, start);
+  /** What the journal held when this manager started. */
+  private readonly startJournal: ManagerJournalState;
+
+  constructor(
+    options: ManagerMachineOptions = FAST,
+    start = 0,
+    restore?: { term: number; journal: ManagerJournalState },
+  ) {
     this.now = start;
+    this.startJournal = restore?.journal ?? EMPTY_JOURNAL;
+    const fresh = createManagerState(options, start);
+    if (restore === undefined) {
+      this.state = fresh;
+    } else {
+      const restored = restoreManagerState(fresh, restore);
+      this.state = restored.state;
+      this.effects.push(...restored.effects);
+    }
+  }
+
+  /** Every record this manager wrote, in order. */
+  records(): JournalRecord[] {
+    return this.effects.flatMap((e) => (e.kind === 'journal' ? [...e.records] : []));
+  }
+
+  /** The journal as this manager left it. */
+  journal(): ManagerJournalState {
+    return applyJournalRecords(this.startJournal, this.records());
+  }
+
+  /** A manager started `ms` after this one stopped, on its journal, in the next term. */
+  restart(options: ManagerMachineOptions = FAST, ms = 5_000): ManagerDriver {
+    return new ManagerDriver(options, this.now + ms, { term: this.state.term + 1, journal: this.journal() });
   }
 
   /** One heartbeat `ms` after the previous event. */

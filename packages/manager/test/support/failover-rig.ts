@@ -2,8 +2,9 @@
  * The whole system on one machine for the manager's integration tests: the simulated
  * cluster with two validators, a real etcd for towers, two real agents (the built
  * `failover-agent` bin, as operators run it), the fake Telegram Bot API, and the manager
- * started in-process from a config file object. `stop()` tears everything down, also after a
- * failed test.
+ * started in-process from a config file object, or as a process of its own that a test may
+ * kill. Every manager gets the rig's own `state_dir`. `stop()` tears everything down, also
+ * after a failed test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '@failover/notifier';
-import { resolveManagerConfigFile } from '@failover/protocol';
+import { resolveManagerConfigFile, secretOf } from '@failover/protocol';
 import { startCluster, type SimCluster, type SimValidator } from '@failover/solana-sim';
 import {
   freePort,
@@ -23,6 +24,7 @@ import {
   type EtcdCluster,
   type FakeTelegram,
 } from '@failover/testkit';
+import type { ControlTarget } from '../../src/control-client';
 import { loadManagerAuth, startManager, type ManagerHandle } from '../../src/start-manager';
 
 // The agent as an operator installs it: the package found by its name, its `failover-agent`
@@ -34,6 +36,19 @@ const AGENT_PACKAGE = JSON.parse(readFileSync(AGENT_PACKAGE_JSON, 'utf8')) as {
 };
 const AGENT_BIN = join(dirname(AGENT_PACKAGE_JSON), AGENT_PACKAGE.bin['failover-agent']);
 const AGENT_DIST = join(dirname(AGENT_PACKAGE_JSON), AGENT_PACKAGE.main);
+// The manager from its sources, resolved through the workspace's source paths: a test that kills
+// it runs the code under test, never a stale build.
+const MANAGER_BIN = join(__dirname, 'manager-bin.ts');
+const SOURCE_PATHS = join(__dirname, '..', '..', '..', '..', 'tsconfig.base.json');
+
+/** The manager run as its own process (`failover-manager --config FILE`). */
+export interface ManagerProcess {
+  readonly process: ChildProcess;
+  /** What it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves when it has exited. */
+  readonly exited: Promise<void>;
+}
 
 export interface RigAgent {
   readonly validator: SimValidator;
@@ -53,10 +68,20 @@ export interface Rig {
   readonly agents: readonly [RigAgent, RigAgent];
   /** Between the manager and validator1's agent, when `proxyActive` was set. */
   readonly proxy: CuttableProxy | undefined;
+  /** Between the manager and validator2's agent, when `proxyPassive` was set. */
+  readonly passiveProxy: CuttableProxy | undefined;
+  /** The manager's state directory, shared by every manager the rig starts. */
+  readonly stateDir: string;
+  /** The manager's control API, as `failover-manager status` reaches it. */
+  control(): Promise<ControlTarget>;
   /** The manager config file object for this rig; `overrides` replace top-level keys. */
   managerConfig(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** Starts the manager in-process; its log lines are kept in `managerLog`. */
   startManager(overrides?: Record<string, unknown>): Promise<ManagerHandle>;
+  /** Writes the config to `manager-config.json` and runs the manager as a process of its own. */
+  spawnManager(overrides?: Record<string, unknown>): ManagerProcess;
+  /** The path of the config file `spawnManager` wrote last. */
+  readonly managerConfigPath: string;
   readonly managerLog: string[];
   stop(): Promise<void>;
 }
@@ -65,6 +90,8 @@ export interface RigOptions {
   readonly slotMs?: number;
   /** Put a cuttable proxy between the manager and validator1's agent. */
   readonly proxyActive?: boolean;
+  /** Put a cuttable proxy between the manager and validator2's agent. */
+  readonly proxyPassive?: boolean;
   /** Dry-run agents. @default false */
   readonly agentDryRun?: boolean;
 }
@@ -119,6 +146,10 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     const proxy =
       options.proxyActive === true ? await startCuttableProxy({ target: `127.0.0.1:${ports[0]}` }) : undefined;
     if (proxy !== undefined) stops.push(() => proxy.stop());
+    const passiveProxy =
+      options.proxyPassive === true ? await startCuttableProxy({ target: `127.0.0.1:${ports[1]}` }) : undefined;
+    if (passiveProxy !== undefined) stops.push(() => passiveProxy.stop());
+    const viaProxy = [proxy, passiveProxy] as const;
 
     const agents = [0, 1].map((i) => {
       const v = cluster.validators[i]!;
@@ -156,7 +187,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       const agent: RigAgent = {
         validator: v,
         url: urls[i]!,
-        managerUrl: i === 0 && proxy !== undefined ? proxy.url : urls[i]!,
+        managerUrl: viaProxy[i]?.url ?? urls[i]!,
         process: child,
         output: '',
       };
@@ -189,6 +220,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     stops.push(async () => clearInterval(restarter));
 
     const controlPort = await freePort('127.0.0.1');
+    const stateDir = join(dir, 'manager-state');
+    const managerConfigPath = join(dir, 'manager-config.json');
     const managerConfig = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
       validator1: {
         endpoint: agents[0].managerUrl,
@@ -217,8 +250,14 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       telegram_chat_id: '-1001234',
       telegram_api_root: telegram.apiRoot,
       control_listen: `127.0.0.1:${controlPort}`,
+      state_dir: stateDir,
       ...overrides,
     });
+    const resolveConfig = (overrides: Record<string, unknown> = {}) => {
+      const resolved = resolveManagerConfigFile({ raw: managerConfig(overrides), env: {} });
+      if (!resolved.ok) throw new Error(`rig manager config: ${JSON.stringify(resolved.problems)}`);
+      return resolved.config;
+    };
 
     return {
       dir,
@@ -228,18 +267,46 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       secretPath,
       agents,
       proxy,
+      passiveProxy,
+      stateDir,
       managerConfig,
+      managerConfigPath,
       managerLog,
+      async control() {
+        const secret = secretOf(await loadManagerAuth(resolveConfig()));
+        return { host: '127.0.0.1', port: controlPort, secret, timeoutMs: 2_000 };
+      },
       async startManager(overrides) {
-        const resolved = resolveManagerConfigFile({ raw: managerConfig(overrides), env: {} });
-        if (!resolved.ok) throw new Error(`rig manager config: ${JSON.stringify(resolved.problems)}`);
+        const config = resolveConfig(overrides);
         const stream = new PassThrough();
         stream.on('data', (chunk: Buffer) => managerLog.push(chunk.toString().trimEnd()));
         const logger = createLogger({ stream, level: 'debug' });
-        const auth = await loadManagerAuth(resolved.config);
-        const manager = await startManager({ config: resolved.config, auth, logger });
+        const auth = await loadManagerAuth(config);
+        const manager = await startManager({ config, auth, logger });
         managers.push(manager);
         return manager;
+      },
+      spawnManager(overrides) {
+        resolveConfig(overrides);
+        writeFileSync(managerConfigPath, JSON.stringify(managerConfig(overrides), null, 2));
+        const child = spawn(process.execPath, ['--import', 'tsx', MANAGER_BIN, '--config', managerConfigPath], {
+          env: { ...process.env, TSX_TSCONFIG_PATH: SOURCE_PATHS },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        const keep = (chunk: Buffer): void => {
+          output += chunk.toString();
+        };
+        child.stdout?.on('data', keep);
+        child.stderr?.on('data', keep);
+        const exited = new Promise<void>((resolveExit) =>
+          child.once('exit', () => {
+            managerLog.push(output);
+            resolveExit();
+          }),
+        );
+        stops.push(() => stopChild(child));
+        return { process: child, output: () => output, exited };
       },
       stop: stopAll,
     };

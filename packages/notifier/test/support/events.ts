@@ -95,4 +95,15 @@ export const everyEvent: FailoverEvent[] = [
     message: 'request_timeout is 500 ms, below the 1000 ms floor',
   },
   { type: 'no-vote-yet', at: AT, node: 'validator2', waitedMs: 15_000, detail: 'no new vote yet (lastVote 120)' },
+  {
+    type: 'failover-resumed',
+    at: AT,
+    plan: 'switchover',
+    from: 'validator1',
+    to: 'validator2',
+    reason: crashReason,
+    step: 'promote validator2 (via agent)',
+    startedAt: AT - 30_000,
+    term: 6,
+  },
 ];
