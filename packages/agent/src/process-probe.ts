@@ -103,7 +103,10 @@ async function findProcesses(procRoot: string, name: string): Promise<FoundProce
           if (cmdline === undefined || argv0Name(cmdline) !== name) return;
         }
         const stat = await readOptional(path.join(dir, 'stat'));
-        const startTicks = stat === undefined ? undefined : parseStartTicks(stat);
+        // A killed validator stays in /proc as a zombie until its parent reaps it; it votes no
+        // more, and counting it as running hid a crash behind "RPC unreachable".
+        if (stat === undefined || isExited(stat)) return;
+        const startTicks = parseStartTicks(stat);
         if (startTicks !== undefined) found.push({ pid, startTicks });
       }),
   );
@@ -118,6 +121,13 @@ function commMatches(comm: string, name: string): boolean {
 export function argv0Name(cmdline: string): string {
   const argv0 = cmdline.split('\0')[0] ?? '';
   return path.basename(argv0);
+}
+
+/** True when field 3 (state) of /proc/PID/stat says the process has exited: zombie (Z) or dead (X). */
+export function isExited(stat: string): boolean {
+  const close = stat.lastIndexOf(')');
+  const state = close < 0 ? undefined : stat[close + 2];
+  return state === 'Z' || state === 'X';
 }
 
 /**

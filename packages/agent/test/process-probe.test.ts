@@ -1,10 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { SimulatedClock } from '@failover/core/testing';
 import { systemClock } from '@failover/protocol';
 import {
   argv0Name,
   createProcessProbe,
+  isExited,
   parseStartTicks,
   type ProcessSnapshot,
   type ValidatorProbe,
@@ -36,6 +40,23 @@ async function probeUntil(probe: ValidatorProbe, accept: (s: ProcessSnapshot) =>
     const snapshot = await probe.probe();
     if (accept(snapshot)) return snapshot;
     if (Date.now() > deadline) throw new Error(`probe never matched; last ${JSON.stringify(snapshot)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The pid of a zombie whose /proc/PID/comm is `name`. */
+async function waitForZombie(name: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+      try {
+        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trimEnd() !== name) continue;
+        if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) return Number(entry);
+      } catch {
+        // gone between readdir and read
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no zombie named ${name} appeared`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -80,6 +101,28 @@ describe('process probe', () => {
     expect((await sameFirst15.probe()).running).toBe(false);
   });
 
+  // Regression: a killed validator not yet reaped by its parent was reported as running, so a
+  // crash looked like "RPC unreachable" until the zombie went.
+  it('reports a process that exited but is not yet reaped (a zombie) as not running', async () => {
+    const name = uniqueName('fo-');
+    const dir = mkdtempSync(path.join(tmpdir(), 'failover-zombie-'));
+    const program = path.join(dir, name);
+    copyFileSync('/bin/true', program);
+    // `exec sleep` replaces the shell with a parent that never waits: the exited child stays a zombie.
+    const parent = spawn('sh', ['-c', `${program} & exec sleep 30`], { stdio: 'ignore' });
+    children.push(parent);
+    try {
+      await probeUntil(createProcessProbe({ processName: 'sleep', clock: systemClock }), (s) =>
+        s.pids.includes(parent.pid ?? -1),
+      );
+      const zombie = await waitForZombie(name);
+      expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
+      expect((await createProcessProbe({ processName: name, clock: systemClock }).probe()).running).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('lists several matching PIDs, oldest first', async () => {
     const name = uniqueName('fo-');
     const first = spawnNamed(name);
@@ -120,6 +163,14 @@ describe('/proc parsing', () => {
     ],
   ])('reads starttime from stat with %s', (_case, stat) => {
     expect(parseStartTicks(stat)).toBe(987654);
+  });
+
+  it.each([
+    ['a zombie', '1234 (agave-validator) Z 1 1234 1234 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 40 0 987654 0 0 0', true],
+    ['a dead process', '1234 (a (b) c) X 1 1234 1234 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 40 0 987654 0 0 0', true],
+    ['a sleeping process', '1234 (a) Z) S 1 1234 1234 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 40 0 987654 1000 10 0', false],
+  ])('tells from the state field whether %s has exited', (_case, stat, exited) => {
+    expect(isExited(stat)).toBe(exited);
   });
 
   it('refuses a stat line without a name field', () => {
