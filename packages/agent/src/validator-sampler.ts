@@ -75,15 +75,17 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
   const sampleOnce = async (): Promise<void> => {
     const startedAt = clock.now();
     inFlightStarts.add(startedAt);
-    const [process, health, slot, identity] = await Promise.all([
-      options.probe.probe().then(
-        (snapshot) => ({ ok: true as const, snapshot }),
-        (error: unknown) => ({ ok: false as const, error: `process probe failed: ${(error as Error).message}` }),
-      ),
+    const [health, slot, identity] = await Promise.all([
       localRpc.getHealth(),
       localRpc.getSlot(),
       localRpc.getIdentity(),
     ]);
+    // The process is read after its RPC answered: a validator killed during the sample then
+    // shows as down, the cause, rather than as running with an unreachable RPC.
+    const process = await options.probe.probe().then(
+      (snapshot) => ({ ok: true as const, snapshot }),
+      (error: unknown) => ({ ok: false as const, error: `process probe failed: ${(error as Error).message}` }),
+    );
     inFlightStarts.delete(startedAt);
     // A loop sample begun before a refresh may finish after it; it must not replace the newer view.
     if (latest === null || startedAt >= latest.startedAt)

@@ -42,6 +42,26 @@ async function settle(): Promise<void> {
 }
 
 describe('background validator probe', () => {
+  // Regression: the process was read before the RPC answered, so a validator killed during a
+  // sample showed as running with an unreachable RPC, and the crash was reported as an RPC fault.
+  it('reads the process after the RPC, so a validator that died during the sample shows as down', async () => {
+    let killed = false;
+    const unreachable = (): Promise<RpcResult<never>> => {
+      killed = true;
+      return Promise.resolve({ ok: false, reason: 'unreachable', message: 'ECONNRESET', endpoint: RPC });
+    };
+    const sampler = createValidatorSampler({
+      probe: { probe: async () => (killed ? { ...running, running: false, pids: [] } : running) },
+      localRpc: { getHealth: unreachable, getSlot: unreachable, getIdentity: unreachable, getVersion: unreachable },
+      clock: new SimulatedClock(1_000),
+      intervalMs: 400,
+      deadlineMs: 1_000,
+    });
+    await sampler.start();
+    expect(sampler.view().sample?.process).toEqual({ ok: true, snapshot: expect.objectContaining({ running: false }) });
+    await sampler.stop();
+  });
+
   it('has the first sample in when start() resolves, and refreshes every interval', async () => {
     const clock = new SimulatedClock(1_000);
     const validator = scriptedRpc();
