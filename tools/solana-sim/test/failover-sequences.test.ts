@@ -43,14 +43,24 @@ describe('the judge on failover sequences', () => {
     const c = await start();
     const active = c.validator('active');
     const passive = c.validator('passive');
-    // A passive a few slots behind is normal; only the tower stops it re-voting old slots.
-    await passive.fallBehind(10);
+    // Only the tower stops a lagging passive re-voting old slots. The passive is held still
+    // while the active votes well past it, and let on by one slot only once it holds the
+    // identity: its first vote then falls below the active's last whatever the two CLI runs
+    // cost on a loaded host (a fixed lag of 10 slots did not outlast them, and nothing was
+    // reported).
+    await passive.fallBehind(1_000_000);
+    const heldAt = (await passive.status()).slot;
+    await c.waitFor('the active voting 40 slots past the held passive', async () => {
+      const slots = (await c.judge.votes(c.stakedPubkey)).filter((v) => v.validator === 'active').map((v) => v.slot);
+      return Math.max(...slots) >= heldAt + 40;
+    });
     await sh(`agave-validator -l ${active.ledgerDir} set-identity ${active.unstakedKeypairPath}`, c.env);
     const promote = await sh(
       `agave-validator -l ${passive.ledgerDir} set-identity ${passive.stakedKeypairPath}`,
       c.env,
     );
     expect(promote.code).toBe(0);
+    await passive.fallBehind((await c.slot()) - heldAt - 1);
     await c.waitFor('the passive voting', async () => (await votesBy(c, 'passive')) >= 1);
     const violations = await c.judge.violations();
     expect(violations).toContainEqual(
