@@ -20,3 +20,4 @@ export * from './manager-config';
 export * from './manager-tracking';
 export * from './manager-state';
 export * from './manager-machine';
+export * from './fencing';
