@@ -18,6 +18,9 @@ const levels: Array<[FailoverEvent['type'], string]> = [
   ['back-online', 'info'],
   ['status-report', 'info'],
   ['activated', 'info'],
+  ['deposed', 'error'],
+  ['other-manager', 'error'],
+  ['node-name-conflict', 'error'],
 ];
 
 describe('createNotifier', () => {

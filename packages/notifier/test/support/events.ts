@@ -95,4 +95,21 @@ export const everyEvent: FailoverEvent[] = [
     message: 'request_timeout is 500 ms, below the 1000 ms floor',
   },
   { type: 'no-vote-yet', at: AT, node: 'validator2', waitedMs: 15_000, detail: 'no new vote yet (lastVote 120)' },
+  {
+    type: 'deposed',
+    at: AT,
+    node: 'validator1',
+    term: 4,
+    sender: 'manager-aaaaaaaaaaaaaaaa',
+    highestTerm: 5,
+    highestSender: 'manager-bbbbbbbbbbbbbbbb',
+  },
+  {
+    type: 'other-manager',
+    at: AT,
+    node: 'validator2',
+    self: 'manager-aaaaaaaaaaaaaaaa',
+    senders: [{ sender: 'manager-bbbbbbbbbbbbbbbb', term: 5 }],
+  },
+  { type: 'node-name-conflict', at: AT, name: 'fra-1' },
 ];
