@@ -8,15 +8,20 @@ import { createLogger, NotifierOptionError } from '@failover/notifier';
 import {
   formatProblems,
   loadManagerConfig,
+  prepareStateDir,
   SecretFileError,
   secretOf,
   secretsToRedact,
+  StateDirError,
+  StateFileError,
   systemClock,
 } from '@failover/protocol';
 import type { ManagerConfig, ManagerFlags, Secret } from '@failover/protocol';
 import { createAgentPort } from './agent-port';
 import { describeCallError } from './agent-port';
 import { managerUsage, parseManagerArgs, type ParsedManagerArgs } from './cli-args';
+import { createManagerFence } from './manager-fence';
+import { currentManagerTerm } from './manager-term';
 import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
 import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
 import { exampleConfigText } from './example-config';
@@ -126,11 +131,22 @@ async function run(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
 
 async function shutdownAgents(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
   const secret = await clientSecret(config);
+  // The running manager's term, not a new one: a shutdown must not depose the manager beside it.
+  const stateDir = await prepareStateDir('failover-manager', config.stateDir, { env: io.env });
+  const fence = createManagerFence({ ...(await currentManagerTerm(stateDir)), now: () => systemClock.now() });
   let failures = 0;
   await Promise.all(
     NODE_IDS.map(async (node, index) => {
-      const endpoint = config.validators[index === 0 ? 0 : 1].endpoint;
-      const port = createAgentPort({ endpoint, secret, requestTimeoutMs: config.requestTimeoutMs, clock: systemClock });
+      const { endpoint, nodeName } = config.validators[index === 0 ? 0 : 1];
+      const port = createAgentPort({
+        node,
+        endpoint,
+        ...(nodeName === undefined ? {} : { nodeName }),
+        secret,
+        requestTimeoutMs: config.requestTimeoutMs,
+        clock: systemClock,
+        fence,
+      });
       const answer = await port.client.shutdown({ reason: 'failover-manager --shutdown-agent' });
       if (answer.ok && answer.value.success) {
         io.stdout.write(`${node} (${endpoint}): ${answer.value.message}\n`);
@@ -209,9 +225,10 @@ async function clientSecret(config: ManagerConfig): Promise<Secret | undefined> 
   return secretOf(await loadManagerAuth(config));
 }
 
-/** Refusals of an unsafe set-up found at start (secret file, keypair, SSH check): configuration problems, exit 2. */
+/** Refusals of an unsafe set-up found at start (secret file, state directory, keypair, SSH check): configuration problems, exit 2. */
 function isStartupRefusal(error: unknown): boolean {
-  if (error instanceof SecretFileError) return true;
+  if (error instanceof SecretFileError || error instanceof StateDirError || error instanceof StateFileError)
+    return true;
   return (
     error instanceof ManagerError &&
     ['FAILOVER_MANAGER_IDENTITY_MISMATCH', 'FAILOVER_MANAGER_SSH_CHECK'].includes(error.code)

@@ -22,6 +22,10 @@ export type {
 } from './failover-executor';
 export { createAgentPort, describeCallError } from './agent-port';
 export type { AgentLink, AgentPortOptions } from './agent-port';
+export { createManagerFence } from './manager-fence';
+export type { Deposition, FenceReport, ManagerFence, ManagerFenceOptions } from './manager-fence';
+export { currentManagerTerm, loadManagerTerm, MANAGER_TERM_FILE } from './manager-term';
+export type { ManagerTerm } from './manager-term';
 export { createCommandGossipReader, createRpcGossipReader, holderOf, nodeIpOf } from './gossip-source';
 export type { CommandGossipOptions, GossipReader, GossipReading, NodeIps } from './gossip-source';
 export { createSshIdentityPusher, expandHome, shellQuote } from './ssh-identity-pusher';

@@ -8,12 +8,21 @@ import { requestTimeoutWarning } from '@failover/core';
 import type { Clock, FailoverEvent, Logger, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
 import type { AppLogger, Notifier } from '@failover/notifier';
-import { createSolanaRpc, loadAuth, secretOf, systemClock, toManagerMachineOptions } from '@failover/protocol';
+import {
+  createSolanaRpc,
+  loadAuth,
+  prepareStateDir,
+  secretOf,
+  systemClock,
+  toManagerMachineOptions,
+} from '@failover/protocol';
 import type { LoadedAuth, ManagerConfig } from '@failover/protocol';
 import { createAgentPort, type AgentLink } from './agent-port';
 import { buildControlServer } from './control-server';
 import { ManagerConfigError, NoAuthSecretError } from './errors';
 import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
+import { createManagerFence, type ManagerFence } from './manager-fence';
+import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
 import { checkPushTargets, loadStakedKeypair } from './secure-identity';
 import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarget } from './ssh-identity-pusher';
@@ -33,6 +42,8 @@ export interface StartManagerOptions {
 export interface ManagerHandle {
   readonly monitor: Monitor;
   readonly notifier: Notifier;
+  /** This run's term, sender id and standing. */
+  readonly fence: ManagerFence;
   /** Where the control API listens. */
   readonly control: { readonly host: string; readonly port: number };
   /** Stops monitoring, says so, and waits for notifications to go out. */
@@ -55,32 +66,10 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   const nodeIps = { validator1: nodeIpOf(config.validators[0]), validator2: nodeIpOf(config.validators[1]) };
   const secure = await prepareSecureMode(config, logger);
 
-  const agents: Record<NodeId, AgentLink> = {
-    validator1: createAgentPort({
-      endpoint: endpoints.validator1,
-      secret,
-      requestTimeoutMs: config.requestTimeoutMs,
-      clock,
-    }),
-    validator2: createAgentPort({
-      endpoint: endpoints.validator2,
-      secret,
-      requestTimeoutMs: config.requestTimeoutMs,
-      clock,
-    }),
-  };
-  const gossip: GossipReader | undefined =
-    config.gossipCheckCommand !== undefined
-      ? createCommandGossipReader({
-          command: config.gossipCheckCommand,
-          stakedIdentityPubkey: config.stakedIdentityPubkey,
-          nodeIps,
-          clock,
-        })
-      : config.stakedIdentityPubkey !== undefined
-        ? createRpcGossipReader({ rpc, stakedIdentityPubkey: config.stakedIdentityPubkey, nodeIps, clock })
-        : undefined;
-
+  // A new term before the first request: the agents then refuse every late request of the runs before.
+  const stateDir = await prepareStateDir('failover-manager', config.stateDir, { env: process.env });
+  const term = await loadManagerTerm(stateDir);
+  logger.info({ term: term.term, sender: term.sender, state_dir: stateDir }, `term ${term.term} as ${term.sender}`);
   const telegram =
     config.telegram === undefined
       ? []
@@ -93,6 +82,34 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
           }),
         ];
   const notifier = createNotifier({ logger, sinks: telegram });
+  const fence = createManagerFence({
+    ...term,
+    now: () => clock.now(),
+    log: logger,
+    notify: (event) => notifier.notify(event),
+  });
+  const port = (node: NodeId, index: 0 | 1): AgentLink =>
+    createAgentPort({
+      node,
+      endpoint: endpoints[node],
+      ...(config.validators[index].nodeName === undefined ? {} : { nodeName: config.validators[index].nodeName }),
+      secret,
+      requestTimeoutMs: config.requestTimeoutMs,
+      clock,
+      fence,
+    });
+  const agents: Record<NodeId, AgentLink> = { validator1: port('validator1', 0), validator2: port('validator2', 1) };
+  const gossip: GossipReader | undefined =
+    config.gossipCheckCommand !== undefined
+      ? createCommandGossipReader({
+          command: config.gossipCheckCommand,
+          stakedIdentityPubkey: config.stakedIdentityPubkey,
+          nodeIps,
+          clock,
+        })
+      : config.stakedIdentityPubkey !== undefined
+        ? createRpcGossipReader({ rpc, stakedIdentityPubkey: config.stakedIdentityPubkey, nodeIps, clock })
+        : undefined;
 
   const monitor = createMonitor({
     machine: toManagerMachineOptions(config),
@@ -110,6 +127,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     },
     notify: (event: FailoverEvent) => notifier.notify(event),
     log: logger,
+    standDown: () => fence.deposed() !== null,
   });
 
   const control = await buildControlServer({
@@ -122,6 +140,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     rpc,
     stakedIdentityPubkey: config.stakedIdentityPubkey,
     defaultLeaderGapSlots: config.waitForLeaderGapSlots,
+    fence: () => fence.view(),
   });
   await control.listen({ host: config.controlListen.host, port: config.controlListen.port });
   const address = control.server.address() as AddressInfo;
@@ -153,6 +172,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   return {
     monitor,
     notifier,
+    fence,
     control: { host: address.address, port: address.port },
     async stop(reason) {
       await monitor.stop();

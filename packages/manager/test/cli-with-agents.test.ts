@@ -24,7 +24,8 @@ function io(stopSignal: Promise<string>): { io: ManagerCliIo; out: () => string 
 
 /**
  * The Go tool's example manager-config.json with its values pointed at this rig: the same
- * keys, plus only the auth key (required) and the Bot API root of the fake Telegram.
+ * keys, plus only the auth key (required), the Bot API root of the fake Telegram and a state
+ * directory of the rig's own.
  */
 function goConfig(r: Rig): string {
   const example = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'go-manager-config.json'), 'utf8')) as Record<
@@ -52,6 +53,7 @@ function goConfig(r: Rig): string {
     log_file: join(r.dir, 'manager.log'),
     auth_secret_file: r.secretPath,
     telegram_api_root: r.telegram.apiRoot,
+    state_dir: join(r.dir, 'manager-state'),
   };
   const path = join(r.dir, 'manager-config.json');
   writeFileSync(path, JSON.stringify(config, null, 2));

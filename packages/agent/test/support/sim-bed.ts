@@ -22,6 +22,11 @@ export interface SimBed {
 export function useSimBed(name: string): SimBed {
   let current: { cluster: SimCluster; etcd: EtcdCluster; dir: TempDir } | undefined;
   let agents: RunningAgent[] = [];
+  // A restarted agent is a new one; it is stopped after the test like the first.
+  const track = (agent: RunningAgent): RunningAgent => {
+    agents.push(agent);
+    return { ...agent, restart: async () => track(await agent.restart()) };
+  };
   const now = (): NonNullable<typeof current> => {
     if (current === undefined) throw new Error(`the ${name} bed is used outside a test`);
     return current;
@@ -68,8 +73,7 @@ export function useSimBed(name: string): SimBed {
         dir: dir.path,
         env: { ETCDCTL_ENDPOINTS: etcd.endpoints.join(','), ...options.env },
       });
-      agents.push(...started);
-      return started;
+      return started.map(track);
     },
   };
 }
