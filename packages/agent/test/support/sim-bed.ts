@@ -35,13 +35,21 @@ export function useSimBed(name: string): SimBed {
   beforeEach(async () => {
     const tag = randomBytes(3).toString('hex');
     const dir = tempDir(name);
-    const etcd = await startEtcd();
+    const etcd = await startEtcd().catch((error: unknown) => {
+      dir.remove();
+      throw error;
+    });
     const cluster = await startCluster({
       validators: [
         { name: 'a', processName: `sim-${tag}-a` },
         { name: 'b', processName: `sim-${tag}-b` },
       ],
       slotMs: 50,
+    }).catch(async (error: unknown) => {
+      // afterEach sees no bed when this one did not start: what did start is stopped here.
+      await etcd.stop();
+      dir.remove();
+      throw error;
     });
     current = { cluster, etcd, dir };
   });
