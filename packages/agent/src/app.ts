@@ -8,7 +8,8 @@ import {
   type TowerStaleDetails,
 } from '@failover/protocol';
 import { signedJsonPlugin } from '@failover/protocol/server';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AgentFence } from './agent-fence';
 import type { CommandResult } from './command-runner';
 import { holdsIdentity, type RoleRunner } from './role-runner';
 import { buildStatus } from './status-report';
@@ -31,6 +32,10 @@ export interface AgentAppOptions {
   /** The validator's current identity (local RPC or `identity_check_command`). */
   readonly currentIdentity: () => Promise<RpcResult<string>>;
   readonly auth: AppAuth;
+  /** The name this agent answers to; a request for another node is refused (412 `FAILOVER_WRONG_NODE`). */
+  readonly node: string;
+  /** Judges the term (and, after a restart, the nonce) of every role- or tower-changing request before it is obeyed. */
+  readonly fence: AgentFence;
   /** `allowed_ips`; empty allows every address (authentication still applies). */
   readonly allowedIps: readonly string[];
   readonly dryRun: boolean;
@@ -50,8 +55,9 @@ const FRESH_SAMPLE_WAIT_MS = 200;
 /**
  * Builds the agent's fastify app without listening (fastify's testing guide: `inject()` in
  * tests, `listen()` only in `main`). Every route but `GET /health` is authenticated with
- * the protocol's HMAC scheme before its body is even validated, so an unauthenticated caller
- * learns nothing about the schemas.
+ * the protocol's HMAC scheme, and must name this node, before its body is even validated, so
+ * an unauthenticated caller learns nothing about the schemas. A role- or tower-changing
+ * request (`/failover`, `/shutdown`) is obeyed only once the fence has admitted its term.
  */
 export async function buildApp(options: AgentAppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
@@ -64,6 +70,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
 
   await app.register(signedJsonPlugin, {
     auth: options.auth,
+    node: options.node,
     clock,
     openRoutes: Object.values(AGENT_ROUTES)
       .filter((route) => !route.auth)
@@ -82,17 +89,44 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     401: ErrorEnvelopeSchema,
     403: ErrorEnvelopeSchema,
     409: ErrorEnvelopeSchema,
+    412: ErrorEnvelopeSchema,
     422: ErrorEnvelopeSchema,
     500: ErrorEnvelopeSchema,
   };
   const seconds = (): number => Math.floor(now() / 1000);
+
+  /**
+   * Admits a changing request or answers its refusal; true when it may be obeyed. The body's
+   * term and sender are required by the route's schema, so a request without them never
+   * gets here (400).
+   */
+  const admit = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    body: { term: number; sender: string },
+  ): Promise<boolean> => {
+    const claim = { term: body.term, sender: body.sender };
+    options.fence.note(claim);
+    const auth = request.failoverAuth;
+    const admission = await options.fence.admit({
+      claim,
+      ...(auth === null ? {} : { nonce: { value: auth.nonce, expiresAt: auth.expiresAt } }),
+    });
+    if (admission.admitted) return true;
+    if (admission.code === 'FAILOVER_STALE_TERM')
+      await reply.sendError(admission.code, admission.message, admission.details);
+    else await reply.sendError(admission.code, admission.message);
+    return false;
+  };
 
   app.get(AGENT_ROUTES.health.path, { schema: { response: { 200: AGENT_ROUTES.health.response } } }, async () => ({
     status: 'ok' as const,
     agent_version: AGENT_VERSION,
   }));
 
-  const status = async () => {
+  const status = async (request: FastifyRequest<{ Body: { term?: number; sender?: string } | undefined }>) => {
+    const { term, sender } = request.body ?? {};
+    if (term !== undefined && sender !== undefined) options.fence.note({ term, sender });
     options.role.heartbeat();
     // Backup on each manager ping while active, in the background: /status answers at once.
     if (holdsIdentity(options.role.role())) void options.keeper.backupIfChanged();
@@ -104,6 +138,11 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       ...(options.pendingFinalBackup ? { pendingFinalBackup: options.pendingFinalBackup } : {}),
       dryRun: options.dryRun,
       agentVersion: AGENT_VERSION,
+      fencing: () => ({
+        node: options.node,
+        highest: options.fence.highest(),
+        senders: options.fence.recentSenders(),
+      }),
       clock,
     });
   };
@@ -133,11 +172,12 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     { schema: { body: AGENT_ROUTES.failover.body, response: { 200: AGENT_ROUTES.failover.response, ...errors } } },
     async (request, reply) => {
       options.role.heartbeat();
-      const { action, reason, skip_identity: skipIdentity, min_tower_slot: minTowerSlot } = request.body;
+      const { action, reason, skip_identity: skipIdentity, min_tower_slot: minTowerSlot, term, sender } = request.body;
       request.log.info(
-        { action, reason, skip_identity: skipIdentity ?? false, min_tower_slot: minTowerSlot },
+        { action, reason, skip_identity: skipIdentity ?? false, min_tower_slot: minTowerSlot, term, sender },
         'failover requested',
       );
+      if (!(await admit(request, reply, request.body))) return reply;
       // min_tower_slot is a floor for taking the identity; a demotion has nothing to restore.
       const answer = await options.role.request(
         action,
@@ -168,8 +208,9 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     AGENT_ROUTES.shutdown.path,
     { schema: { body: AGENT_ROUTES.shutdown.body, response: { 200: AGENT_ROUTES.shutdown.response, ...errors } } },
     async (request, reply) => {
-      const { reason } = request.body;
-      request.log.warn({ reason }, 'shutdown requested');
+      const { reason, term, sender } = request.body;
+      request.log.warn({ reason, term, sender }, 'shutdown requested');
+      if (!(await admit(request, reply, request.body))) return reply;
       reply.raw.once('finish', () => {
         if (options.stopCommand) void options.stopCommand();
         else options.exit(`shutdown requested: ${reason}`);

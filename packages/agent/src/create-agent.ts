@@ -1,11 +1,13 @@
 import { isValidPubkey, type Clock, type Logger } from '@failover/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { warnAboutAuth, type AgentAuth } from './agent-auth';
+import { openAgentFence, type AgentFence } from './agent-fence';
 import { buildApp } from './app';
 import { createCommandRunner, type CommandRunner } from './command-runner';
 import { AgentIdentityError } from './errors';
 import { createSymlinkReader } from './identity-symlink';
 import { detectLocalIp } from './local-ip';
+import { resolveNodeName } from './node-name';
 import { createPeerAsker, noPeer } from './peer-client';
 import { createProcessProbe, type ValidatorProbe } from './process-probe';
 import { detectStartRole, type StartRole } from './role-detection';
@@ -17,6 +19,7 @@ import type { TowerKeeper } from './tower-keeper';
 import { createTowerWatcher } from './tower-watcher';
 import {
   createSolanaRpc,
+  prepareStateDir,
   secretsToRedact,
   systemClock,
   type AgentConfig,
@@ -39,7 +42,7 @@ export interface CreateAgentOptions {
   readonly exit: (reason: string) => void;
   /** @default systemClock */
   readonly clock?: Clock;
-  /** Environment of the configured commands. @default process.env */
+  /** Environment of the configured commands, and where the default state directory is read from. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where to find processes. @default '/proc' */
   readonly procRoot?: string;
@@ -65,6 +68,10 @@ export interface Agent {
   readonly sampler: ValidatorSampler;
   /** The role at start-up and what decided it. */
   readonly startRole: StartRole;
+  /** The name this agent answers to. */
+  readonly node: string;
+  /** The highest term obeyed, the nonces of obeyed changes and the recent senders. */
+  readonly fence: AgentFence;
   /** Starts the watchdog. */
   start(): void;
   /** Stops the watchdog, waits for a running role change, closes the app and the store. */
@@ -87,15 +94,25 @@ interface RpcClients {
 }
 
 /**
- * Wires an agent from its loaded config and authentication: commands, the tower store and
- * keeper, the role at start-up, the role machine, the background probe and the HTTP app, in
- * that order. The config loader has already refused a config without the staked identity or
- * the tower's location; a staked identity that is not a pubkey is refused here, with an
- * error that says what to set.
+ * Wires an agent from its loaded config and authentication: the state directory with the
+ * node name and the fence, commands, the tower store and keeper, the role at start-up, the
+ * role machine, the background probe and the HTTP app, in that order. The config loader has
+ * already refused a config without the staked identity or the tower's location; a staked
+ * identity that is not a pubkey is refused here, with an error that says what to set, and a
+ * state directory that cannot be written or a state file that cannot be read stop the agent
+ * before it serves anything.
  */
 export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const wiring = startWiring(options);
   const { config, clock, log } = wiring;
+  const stateDir = await prepareStateDir('failover-agent', config.stateDir, { env: options.env ?? process.env });
+  const node = await resolveNodeName({ configured: config.nodeName, stateDir });
+  const fence = await openAgentFence({ stateDir, clock, logger: log });
+  const highest = fence.highest();
+  log.info(
+    { node_name: node.name, state_dir: stateDir, highest_term: highest?.term ?? null },
+    `node name ${node.name} (${NODE_NAME_SOURCES[node.source]}); ${highest === null ? 'no term obeyed yet' : `obeys term ${highest.term} of ${highest.sender} and above`}`,
+  );
   const runner = createCommandRunnerFor(wiring, options);
   const roleLink = createRoleLink();
   const tower = createTowerParts({ config, identity: wiring.identity, runner, roleLink, clock, logger: log });
@@ -141,6 +158,8 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     pendingFinalBackup: () => tower.finalBackupRetry.pending(),
     currentIdentity,
     auth: options.auth,
+    node: node.name,
+    fence,
     allowedIps: config.allowedIps,
     dryRun: config.dryRun,
     ...(stopTemplate ? { stopCommand: () => runner.run('agent_stop_command', stopTemplate) } : {}),
@@ -158,6 +177,8 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     probe,
     sampler,
     startRole,
+    node: node.name,
+    fence,
     start() {
       role.start();
       watcher.start();
@@ -172,6 +193,12 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     },
   };
 }
+
+const NODE_NAME_SOURCES = {
+  config: 'node_name',
+  state: 'kept in node.json',
+  generated: 'generated now, kept in node.json',
+} as const;
 
 /** Checks the staked identity's form and says at start what an operator must know. */
 function startWiring(options: CreateAgentOptions): Wiring {

@@ -3,6 +3,16 @@ export { buildApp, type AgentAppOptions, type AppAuth } from './app';
 export { createAgent, type Agent, type CreateAgentOptions } from './create-agent';
 export { loadAgentAuth, type AgentAuth } from './agent-auth';
 export {
+  openAgentFence,
+  REPLAY_FILE,
+  TERM_FILE,
+  type AgentFence,
+  type AgentFenceOptions,
+  type Admission,
+  type ChangingRequest,
+} from './agent-fence';
+export { NODE_FILE, resolveNodeName, type NodeName, type NodeNameOptions } from './node-name';
+export {
   AgentError,
   AgentAuthMissingError,
   AgentIdentityError,

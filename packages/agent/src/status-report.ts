@@ -1,4 +1,4 @@
-import type { Clock, Role } from '@failover/core';
+import type { Clock, Role, SenderSighting, TermClaim } from '@failover/core';
 import type { StatusResponse } from '@failover/protocol';
 import type { TowerKeeper } from './tower-keeper';
 import type { ValidatorSampler } from './validator-sampler';
@@ -15,6 +15,12 @@ export interface StatusSources {
   readonly pendingFinalBackup?: () => string | null;
   readonly dryRun: boolean;
   readonly agentVersion: string;
+  /** The node name, the highest term obeyed and the recent senders, for `/status`. */
+  readonly fencing?: () => {
+    readonly node: string;
+    readonly highest: TermClaim | null;
+    readonly senders: readonly SenderSighting[];
+  };
   readonly clock: Clock;
 }
 
@@ -71,5 +77,24 @@ export function buildStatus(sources: StatusSources): StatusResponse {
     agent_version: sources.agentVersion,
     dry_run: sources.dryRun,
     ...(ageMs === null ? {} : { probe_age_ms: Math.max(0, Math.round(ageMs)) }),
+    ...fencingFields(sources),
+  };
+}
+
+function fencingFields(
+  sources: StatusSources,
+): Pick<StatusResponse, 'node_name' | 'highest_term' | 'highest_term_sender' | 'recent_senders'> {
+  const fencing = sources.fencing?.();
+  if (fencing === undefined) return {};
+  return {
+    node_name: fencing.node,
+    ...(fencing.highest === null
+      ? {}
+      : { highest_term: fencing.highest.term, highest_term_sender: fencing.highest.sender }),
+    recent_senders: fencing.senders.map((s) => ({
+      sender: s.sender,
+      term: s.term,
+      last_seen: Math.floor(s.lastSeenAt / 1000),
+    })),
   };
 }

@@ -1,7 +1,18 @@
-import { AUTH_HEADER, signRequest } from '@failover/protocol';
+import { AUTH_HEADER, NODE_HEADER, signRequest } from '@failover/protocol';
 import { SIGNED_JSON_BODY_LIMIT } from '@failover/protocol/server';
 import { waitFor } from '@failover/testkit';
-import { gate, now, RPC, SAMPLE_DEADLINE_MS, SECRET, STAKED, startHarness, type Harness } from './support/app-harness';
+import {
+  gate,
+  NODE,
+  now,
+  RPC,
+  SAMPLE_DEADLINE_MS,
+  SECRET,
+  STAKED,
+  startHarness,
+  TERM,
+  type Harness,
+} from './support/app-harness';
 import { AGENT_VERSION } from '../src/version';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +27,7 @@ const become = (action: 'become_active' | 'become_passive', extra: Record<string
   action,
   reason: 'test',
   timestamp: now(),
+  ...TERM,
   ...extra,
 });
 
@@ -37,6 +49,7 @@ describe('authentication', () => {
           secret: Buffer.from('another-secret-of-enough-length'),
           method: 'POST',
           path: '/failover',
+          node: NODE,
           body,
           now: Date.now(),
         }),
@@ -46,7 +59,15 @@ describe('authentication', () => {
     [
       'a signature over another path',
       (body) => ({
-        [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/status', body, now: Date.now() }),
+        [AUTH_HEADER]: signRequest({
+          secret: SECRET,
+          method: 'POST',
+          path: '/status',
+          node: NODE,
+          body,
+          now: Date.now(),
+        }),
+        [NODE_HEADER]: NODE,
       }),
       'FAILOVER_AUTH_BAD_SIGNATURE',
     ],
@@ -57,6 +78,7 @@ describe('authentication', () => {
           secret: SECRET,
           method: 'POST',
           path: '/failover',
+          node: NODE,
           body,
           now: Date.now() - 120_000,
         }),
@@ -71,7 +93,7 @@ describe('authentication', () => {
       method: 'POST',
       url: '/failover',
       payload: body,
-      headers: { 'content-type': 'application/json', ...headers(body) },
+      headers: { 'content-type': 'application/json', [NODE_HEADER]: NODE, ...headers(body) },
     });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ error: { code } });
@@ -84,7 +106,15 @@ describe('authentication', () => {
     const payload = JSON.stringify({ timestamp: now() });
     const headers = {
       'content-type': 'application/json',
-      [AUTH_HEADER]: signRequest({ secret: SECRET, method: 'POST', path: '/status', body: payload, now: Date.now() }),
+      [NODE_HEADER]: NODE,
+      [AUTH_HEADER]: signRequest({
+        secret: SECRET,
+        method: 'POST',
+        path: '/status',
+        node: NODE,
+        body: payload,
+        now: Date.now(),
+      }),
     };
     expect((await h.app.inject({ method: 'POST', url: '/status', payload, headers })).statusCode).toBe(200);
     const replay = await h.app.inject({ method: 'POST', url: '/status', payload, headers });
@@ -115,10 +145,122 @@ describe('authentication', () => {
     expect(h.role.lastHeartbeatAt()).not.toBeNull();
   });
 
-  it('serves without a signature when insecure_no_auth is set', async () => {
-    h = await startHarness({ auth: { mode: 'insecure' } });
-    const res = await h.app.inject({ method: 'POST', url: '/status', payload: { timestamp: now() } });
+  it('serves without a signature when insecure_no_auth is set, still only for its own node', async () => {
+    h = await startHarness({ auth: { mode: 'insecure' }, initialRole: 'active' });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/status',
+      payload: { timestamp: now() },
+      headers: { [NODE_HEADER]: NODE },
+    });
     expect(res.statusCode).toBe(200);
+    for (const headers of [{ [NODE_HEADER]: 'the-other-node' }, {}]) {
+      const refused = await h.app.inject({
+        method: 'POST',
+        url: '/failover',
+        payload: become('become_passive'),
+        headers,
+      });
+      expect(refused.statusCode).toBe(412);
+      expect(refused.json()).toMatchObject({ error: { code: 'FAILOVER_WRONG_NODE' } });
+    }
+    expect(h.role.role()).toBe('active');
+  });
+});
+
+describe('node names and terms', () => {
+  it('refuses 412 a request signed for another node, and changes nothing', async () => {
+    h = await startHarness({ initialRole: 'active' });
+    const payload = JSON.stringify(become('become_passive'));
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/failover',
+      payload,
+      headers: {
+        'content-type': 'application/json',
+        [NODE_HEADER]: 'the-other-node',
+        [AUTH_HEADER]: signRequest({
+          secret: SECRET,
+          method: 'POST',
+          path: '/failover',
+          node: 'the-other-node',
+          body: payload,
+          now: Date.now(),
+        }),
+      },
+    });
+    expect(res.statusCode).toBe(412);
+    expect(res.json()).toMatchObject({
+      error: { code: 'FAILOVER_WRONG_NODE', details: { node_name: NODE, requested_node: 'the-other-node' } },
+    });
+    expect(h.steps).toEqual([]);
+    expect(h.role.role()).toBe('active');
+  });
+
+  it.each([
+    ['/failover', become('become_passive', { term: undefined, sender: undefined })],
+    ['/shutdown', { reason: 'maintenance', timestamp: now() }],
+  ])('refuses %s without a term 400, and changes nothing', async (url, body) => {
+    h = await startHarness({ initialRole: 'active' });
+    const res = await h.signed('POST', url, body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { code: 'FAILOVER_BAD_REQUEST', message: /term/ } });
+    expect(h.steps).toEqual([]);
+    expect(h.exits).toEqual([]);
+  });
+
+  it('refuses 409 FAILOVER_STALE_TERM a term below the highest obeyed, and changes nothing', async () => {
+    h = await startHarness({ initialRole: 'active' });
+    expect((await h.signed('POST', '/failover', become('become_active'))).json()).toMatchObject({ success: true });
+    const res = await h.signed('POST', '/failover', become('become_passive', { term: TERM.term - 1 }));
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({
+      error: {
+        code: 'FAILOVER_STALE_TERM',
+        details: {
+          term: TERM.term - 1,
+          sender: TERM.sender,
+          highest_term: TERM.term,
+          highest_term_sender: TERM.sender,
+        },
+      },
+    });
+    expect(h.steps).toEqual([]);
+    expect(h.role.role()).toBe('active');
+  });
+
+  it('refuses the same term from a second sender, and obeys a higher one', async () => {
+    h = await startHarness({ initialRole: 'active' });
+    await h.signed('POST', '/failover', become('become_active'));
+    const second = await h.signed(
+      'POST',
+      '/failover',
+      become('become_passive', { sender: 'manager-ffffffffffffffff' }),
+    );
+    expect(second.json()).toMatchObject({ error: { code: 'FAILOVER_STALE_TERM' } });
+    const higher = await h.signed('POST', '/shutdown', {
+      reason: 'new leader',
+      timestamp: now(),
+      term: TERM.term + 1,
+      sender: 'manager-ffffffffffffffff',
+    });
+    expect(higher.json()).toMatchObject({ success: true });
+    expect(h.fence.highest()).toEqual({ term: TERM.term + 1, sender: 'manager-ffffffffffffffff' });
+  });
+
+  it('reports its node name, the highest term and every recent sender in /status', async () => {
+    h = await startHarness({ initialRole: 'active' });
+    const before = await h.signed('GET', '/status');
+    expect(before.json()).toMatchObject({ node_name: NODE, recent_senders: [] });
+    expect(before.json()).not.toHaveProperty('highest_term');
+    await h.signed('POST', '/failover', become('become_active'));
+    await h.signed('POST', '/status', { timestamp: now(), term: 3, sender: 'manager-ffffffffffffffff' });
+    const after = (await h.signed('GET', '/status')).json();
+    expect(after).toMatchObject({ node_name: NODE, highest_term: TERM.term, highest_term_sender: TERM.sender });
+    expect(after.recent_senders).toEqual([
+      { sender: TERM.sender, term: TERM.term, last_seen: expect.any(Number) },
+      { sender: 'manager-ffffffffffffffff', term: 3, last_seen: expect.any(Number) },
+    ]);
   });
 });
 
@@ -140,14 +282,14 @@ describe('malformed requests', () => {
     ],
     [
       'a wrong type',
-      JSON.stringify({ action: 'become_active', reason: 'x', timestamp: '1700000000' }),
+      JSON.stringify({ action: 'become_active', reason: 'x', timestamp: '1700000000', ...TERM }),
       400,
       'FAILOVER_BAD_REQUEST',
       /timestamp must be integer/,
     ],
     [
       'an unknown action',
-      JSON.stringify({ action: 'become_leader', reason: 'x', timestamp: 1 }),
+      JSON.stringify({ action: 'become_leader', reason: 'x', timestamp: 1, ...TERM }),
       400,
       'FAILOVER_BAD_REQUEST',
       /action/,
@@ -170,9 +312,11 @@ describe('malformed requests', () => {
           secret: SECRET,
           method: 'POST',
           path: '/failover',
+          node: NODE,
           body: payload,
           now: Date.now(),
         }),
+        [NODE_HEADER]: NODE,
       };
       const res = await h.app.inject({ method: 'POST', url: '/failover', payload, headers });
       expect(res.statusCode).toBe(status);
@@ -309,7 +453,7 @@ describe('/peer-status and /identity', () => {
 describe('/shutdown', () => {
   it('answers first, then exits gracefully when no agent_stop_command is configured', async () => {
     h = await startHarness();
-    const res = await h.signed('POST', '/shutdown', { reason: 'maintenance', timestamp: now() });
+    const res = await h.signed('POST', '/shutdown', { reason: 'maintenance', timestamp: now(), ...TERM });
     expect(res.json()).toMatchObject({ success: true, message: 'stopping' });
     await waitFor(() => h?.exits.length === 1, { description: 'exit to be called' });
     expect(h.exits).toEqual(['shutdown requested: maintenance']);
@@ -317,7 +461,7 @@ describe('/shutdown', () => {
 
   it('runs agent_stop_command instead of exiting when configured', async () => {
     h = await startHarness({ stopCommand: true });
-    await h.signed('POST', '/shutdown', { reason: 'maintenance', timestamp: now() });
+    await h.signed('POST', '/shutdown', { reason: 'maintenance', timestamp: now(), ...TERM });
     await waitFor(() => h?.stopCommands === 1, { description: 'the stop command to run' });
     expect(h.exits).toEqual([]);
   });

@@ -187,6 +187,36 @@ export type FailoverEvent =
       readonly waitedMs: number;
       readonly detail: string;
     }
+  /**
+   * This manager stood down for the rest of its run: `node`'s agent obeys `highestTerm` of
+   * `highestSender`, which this manager's `term` does not reach (or equals, from another
+   * sender). It sends no more commands.
+   */
+  | {
+      readonly type: 'deposed';
+      readonly at: number;
+      readonly node: NodeId;
+      readonly term: number;
+      readonly sender: string;
+      readonly highestTerm: number;
+      readonly highestSender: string;
+    }
+  /**
+   * `node`'s agent heard, within its window, from senders other than this manager (`self`):
+   * two managers talk to the pair. The agents obey only the highest term.
+   */
+  | {
+      readonly type: 'other-manager';
+      readonly at: number;
+      readonly node: NodeId;
+      readonly self: string;
+      readonly senders: readonly { readonly sender: string; readonly term: number }[];
+    }
+  /**
+   * Both agents answer to the node name `name`: a request signed for one would be obeyed by
+   * the other, so this manager commands neither.
+   */
+  | { readonly type: 'node-name-conflict'; readonly at: number; readonly name: string }
   /** The fence of `node` ended: `ok` when it no longer holds the identity; otherwise `failedStep` and `detail` say where it stopped. */
   | {
       readonly type: 'fence-ended';

@@ -22,3 +22,4 @@ export * from './manager-state';
 export * from './manager-machine';
 export * from './manager-journal';
 export * from './manager-restore';
+export * from './fencing';

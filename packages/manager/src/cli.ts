@@ -11,6 +11,7 @@ import {
   formatProblems,
   JOURNAL_FILE_NAME,
   loadManagerConfig,
+  prepareStateDir,
   SecretFileError,
   secretOf,
   secretsToRedact,
@@ -22,6 +23,8 @@ import type { ManagerConfig, ManagerFlags, Secret } from '@failover/protocol';
 import { createAgentPort } from './agent-port';
 import { describeCallError } from './agent-port';
 import { managerUsage, parseManagerArgs, type ParsedManagerArgs } from './cli-args';
+import { createManagerFence } from './manager-fence';
+import { currentManagerTerm } from './manager-term';
 import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
 import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
 import { exampleConfigText } from './example-config';
@@ -135,11 +138,22 @@ async function run(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
 
 async function shutdownAgents(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
   const secret = await clientSecret(config);
+  // The running manager's term, not a new one: a shutdown must not depose the manager beside it.
+  const stateDir = await prepareStateDir('failover-manager', config.stateDir, { env: io.env });
+  const fence = createManagerFence({ ...(await currentManagerTerm(stateDir)), now: () => systemClock.now() });
   let failures = 0;
   await Promise.all(
     NODE_IDS.map(async (node, index) => {
-      const endpoint = config.validators[index === 0 ? 0 : 1].endpoint;
-      const port = createAgentPort({ endpoint, secret, requestTimeoutMs: config.requestTimeoutMs, clock: systemClock });
+      const { endpoint, nodeName } = config.validators[index === 0 ? 0 : 1];
+      const port = createAgentPort({
+        node,
+        endpoint,
+        ...(nodeName === undefined ? {} : { nodeName }),
+        secret,
+        requestTimeoutMs: config.requestTimeoutMs,
+        clock: systemClock,
+        fence,
+      });
       const answer = await port.client.shutdown({ reason: 'failover-manager --shutdown-agent' });
       if (answer.ok && answer.value.success) {
         io.stdout.write(`${node} (${endpoint}): ${answer.value.message}\n`);

@@ -4,7 +4,9 @@
  */
 import {
   AUTH_HEADER,
+  CONTROL_API_NODE,
   CONTROL_PATHS,
+  NODE_HEADER,
   ControlStatusSchema,
   ErrorEnvelopeSchema,
   signRequest,
@@ -63,12 +65,13 @@ async function post(
   signal: AbortSignal | undefined,
 ): Promise<Response> {
   const text = JSON.stringify(body);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', [NODE_HEADER]: CONTROL_API_NODE };
   if (target.secret !== undefined)
     headers[AUTH_HEADER] = signRequest({
       secret: target.secret,
       method: 'POST',
       path,
+      node: CONTROL_API_NODE,
       body: text,
       now: systemClock.now(),
     });

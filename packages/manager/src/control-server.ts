@@ -12,6 +12,7 @@ import type { Clock, FailoverEvent, NodeId } from '@failover/core';
 import { describeAction } from '@failover/core';
 import { refusalText } from '@failover/notifier';
 import {
+  CONTROL_API_NODE,
   CONTROL_PATHS,
   ControlStatusRequestSchema,
   ControlStatusSchema,
@@ -40,6 +41,8 @@ export interface ControlServerOptions {
   readonly defaultLeaderGapSlots: number;
   /** How long a switchover may wait for its window. @default 120000 */
   readonly maxWindowWaitMs?: number;
+  /** This manager's term, sender id and why it stood down, for the status answer. @default not reported */
+  readonly fence?: () => { readonly term: number; readonly sender: string; readonly deposed: string | null };
 }
 
 const FINAL: Partial<Record<FailoverEvent['type'], 'completed' | 'rolled-back' | 'failed'>> = {
@@ -61,6 +64,7 @@ export async function buildControlServer(options: ControlServerOptions): Promise
 
   await app.register(signedJsonPlugin, {
     auth: options.secret === undefined ? { mode: 'insecure' } : { mode: 'secret', secret: options.secret },
+    node: CONTROL_API_NODE,
     clock,
     serverName: 'manager',
   });
@@ -73,7 +77,10 @@ export async function buildControlServer(options: ControlServerOptions): Promise
         response: { 200: ControlStatusSchema, 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema },
       },
     },
-    async () => toControlStatus(options.monitor.snapshot(), options.endpoints, options.dryRun, clock.now()),
+    async () => ({
+      ...toControlStatus(options.monitor.snapshot(), options.endpoints, options.dryRun, clock.now()),
+      ...options.fence?.(),
+    }),
   );
 
   app.post(CONTROL_PATHS.switchover, { schema: { body: SwitchoverRequestSchema } }, async (request, reply) => {

@@ -11,7 +11,6 @@ export type { ManagerHandle, StartManagerOptions } from './start-manager';
 export { createMonitor } from './monitor';
 export { createFileJournal, readJournalFile } from './journal';
 export type { ManagerJournal } from './journal';
-export { loadManagerTerm } from './manager-term';
 export { historyDocument, renderHistory } from './history-view';
 export type { FailoverProgress, Monitor, MonitorOptions, MonitorSnapshot } from './monitor';
 export { executeAction } from './failover-executor';
@@ -26,6 +25,10 @@ export type {
 } from './failover-executor';
 export { createAgentPort, describeCallError } from './agent-port';
 export type { AgentLink, AgentPortOptions } from './agent-port';
+export { createManagerFence } from './manager-fence';
+export type { Deposition, FenceReport, ManagerFence, ManagerFenceOptions } from './manager-fence';
+export { currentManagerTerm, loadManagerTerm, MANAGER_TERM_FILE } from './manager-term';
+export type { ManagerTerm } from './manager-term';
 export { createCommandGossipReader, createRpcGossipReader, holderOf, nodeIpOf } from './gossip-source';
 export type { CommandGossipOptions, GossipReader, GossipReading, NodeIps } from './gossip-source';
 export { createSshIdentityPusher, expandHome, shellQuote } from './ssh-identity-pusher';

@@ -1,30 +1,54 @@
 /**
- * The manager's term when it runs alone (no election): a counter in `<state_dir>/manager-term.json`
- * raised at every start and on disk before the manager sends anything, so the requests of an
- * earlier run carry a lower term than this one's. The sender id is drawn once and then kept, so
- * the agents see one manager across its restarts.
+ * The manager's own term, without an election: a counter in `<state_dir>/manager-term.json`,
+ * raised by one and written (atomically, fsynced) at every start before anything is sent, so
+ * that every request of this run carries a term above every request of an earlier run. An
+ * agent that has obeyed this run refuses the late requests of the runs before it. The sender
+ * id, `manager-<16 hex digits>`, is drawn at the first start and kept: agents tell two
+ * managers apart by it.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { durableJsonFile, SENDER_PATTERN } from '@failover/protocol';
 import { Type } from '@sinclair/typebox';
-import { durableJsonFile } from '@failover/protocol';
 
-const ManagerTermFileSchema = Type.Object({
-  term: Type.Integer({ minimum: 0 }),
-  sender: Type.String({ minLength: 1 }),
+/** The file of the manager's term, in its state directory. */
+export const MANAGER_TERM_FILE = 'manager-term.json';
+
+const ManagerTermSchema = Type.Object({
+  term: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  sender: Type.String({ pattern: SENDER_PATTERN }),
 });
 
+/** A manager's term and sender id, as stamped on its requests. */
+export interface ManagerTerm {
+  readonly term: number;
+  readonly sender: string;
+}
+
+function termFile(stateDir: string) {
+  return durableJsonFile(path.join(stateDir, MANAGER_TERM_FILE), ManagerTermSchema);
+}
+
 /**
- * Reads the term file, raises the term by one, writes it (atomically, fsynced) and returns it.
- * @throws StateFileError when the file is present but corrupt: a term that fell back to zero would let an earlier run's requests through
+ * Takes this run's term: reads `manager-term.json` (none yet: term 0 and a new sender id),
+ * raises the term by one and writes it before returning.
+ * @throws StateFileError when the file is present but unreadable or not a term
  */
 export async function loadManagerTerm(stateDir: string): Promise<{ term: number; sender: string }> {
-  const file = durableJsonFile(path.join(stateDir, 'manager-term.json'), ManagerTermFileSchema);
-  const previous = await file.read();
-  const next = {
-    term: (previous?.term ?? 0) + 1,
-    sender: previous?.sender ?? `manager-${randomBytes(8).toString('hex')}`,
-  };
+  const file = termFile(stateDir);
+  const kept = await file.read();
+  const next = { term: (kept?.term ?? 0) + 1, sender: kept?.sender ?? `manager-${randomBytes(8).toString('hex')}` };
   await file.write(next);
   return next;
+}
+
+/**
+ * The term of the manager's current run, without taking a new one: what a one-shot command
+ * (`--shutdown-agent`) stamps, so that a manager running beside it keeps its authority. With
+ * no file yet it takes the first term, as a start would.
+ * @throws StateFileError when the file is present but unreadable or not a term
+ */
+export async function currentManagerTerm(stateDir: string): Promise<ManagerTerm> {
+  const kept = await termFile(stateDir).read();
+  return kept ?? loadManagerTerm(stateDir);
 }

@@ -57,6 +57,8 @@ export interface MonitorOptions {
   /** Hands an event to the notifier; must not block (the notifier queues). */
   readonly notify: (event: FailoverEvent) => void;
   readonly log: Logger;
+  /** True once this manager stood down (an agent obeys a higher term): no heartbeat is observed or decided on after. @default never */
+  readonly standDown?: () => boolean;
 }
 
 /** Progress of a failover, for the control API's switchover output. */
@@ -284,6 +286,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   }
 
   async function tick(): Promise<void> {
+    if (options.standDown?.() === true) return;
     const entries = await Promise.all(
       NODE_IDS.map(async (node): Promise<[NodeId, NodeObservation]> => [node, await options.agents[node].status()]),
     );

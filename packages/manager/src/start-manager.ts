@@ -23,6 +23,7 @@ import { buildControlServer } from './control-server';
 import { ManagerConfigError, NoAuthSecretError } from './errors';
 import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
 import { createFileJournal } from './journal';
+import { createManagerFence, type ManagerFence } from './manager-fence';
 import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
 import { checkPushTargets, loadStakedKeypair } from './secure-identity';
@@ -45,6 +46,8 @@ export interface StartManagerOptions {
 export interface ManagerHandle {
   readonly monitor: Monitor;
   readonly notifier: Notifier;
+  /** This run's term, sender id and standing. */
+  readonly fence: ManagerFence;
   /** Where the control API listens. */
   readonly control: { readonly host: string; readonly port: number };
   /** Stops monitoring, says so, and waits for notifications to go out. */
@@ -62,8 +65,10 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
 
   warnAboutAuth(options.auth, logger);
   // Term and journal first: a manager that cannot record what it does must not start doing it.
+  // A new term before the first request: the agents then refuse every late request of the runs before.
   const stateDir = await prepareStateDir('failover-manager', config.stateDir, { env: options.env ?? process.env });
-  const { term, sender } = await loadManagerTerm(stateDir);
+  const term = await loadManagerTerm(stateDir);
+  logger.info({ term: term.term, sender: term.sender, state_dir: stateDir }, `term ${term.term} as ${term.sender}`);
   const journal = createFileJournal(stateDir);
   const journaled = await journal.load();
   const secret = secretOf(options.auth);
@@ -71,32 +76,6 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   const endpoints = { validator1: config.validators[0].endpoint, validator2: config.validators[1].endpoint };
   const nodeIps = { validator1: nodeIpOf(config.validators[0]), validator2: nodeIpOf(config.validators[1]) };
   const secure = await prepareSecureMode(config, logger);
-
-  const agents: Record<NodeId, AgentLink> = {
-    validator1: createAgentPort({
-      endpoint: endpoints.validator1,
-      secret,
-      requestTimeoutMs: config.requestTimeoutMs,
-      clock,
-    }),
-    validator2: createAgentPort({
-      endpoint: endpoints.validator2,
-      secret,
-      requestTimeoutMs: config.requestTimeoutMs,
-      clock,
-    }),
-  };
-  const gossip: GossipReader | undefined =
-    config.gossipCheckCommand !== undefined
-      ? createCommandGossipReader({
-          command: config.gossipCheckCommand,
-          stakedIdentityPubkey: config.stakedIdentityPubkey,
-          nodeIps,
-          clock,
-        })
-      : config.stakedIdentityPubkey !== undefined
-        ? createRpcGossipReader({ rpc, stakedIdentityPubkey: config.stakedIdentityPubkey, nodeIps, clock })
-        : undefined;
 
   const telegram =
     config.telegram === undefined
@@ -110,6 +89,34 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
           }),
         ];
   const notifier = createNotifier({ logger, sinks: telegram });
+  const fence = createManagerFence({
+    ...term,
+    now: () => clock.now(),
+    log: logger,
+    notify: (event) => notifier.notify(event),
+  });
+  const port = (node: NodeId, index: 0 | 1): AgentLink =>
+    createAgentPort({
+      node,
+      endpoint: endpoints[node],
+      ...(config.validators[index].nodeName === undefined ? {} : { nodeName: config.validators[index].nodeName }),
+      secret,
+      requestTimeoutMs: config.requestTimeoutMs,
+      clock,
+      fence,
+    });
+  const agents: Record<NodeId, AgentLink> = { validator1: port('validator1', 0), validator2: port('validator2', 1) };
+  const gossip: GossipReader | undefined =
+    config.gossipCheckCommand !== undefined
+      ? createCommandGossipReader({
+          command: config.gossipCheckCommand,
+          stakedIdentityPubkey: config.stakedIdentityPubkey,
+          nodeIps,
+          clock,
+        })
+      : config.stakedIdentityPubkey !== undefined
+        ? createRpcGossipReader({ rpc, stakedIdentityPubkey: config.stakedIdentityPubkey, nodeIps, clock })
+        : undefined;
 
   const monitor = createMonitor({
     machine: toManagerMachineOptions(config),
@@ -126,9 +133,10 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       pushTargets: secure?.targets,
     },
     journal,
-    restore: { term, journal: journaled },
+    restore: { term: term.term, journal: journaled },
     notify: (event: FailoverEvent) => notifier.notify(event),
     log: logger,
+    standDown: () => fence.deposed() !== null,
   });
 
   const control = await buildControlServer({
@@ -141,6 +149,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     rpc,
     stakedIdentityPubkey: config.stakedIdentityPubkey,
     defaultLeaderGapSlots: config.waitForLeaderGapSlots,
+    fence: () => fence.view(),
   });
   await control.listen({ host: config.controlListen.host, port: config.controlListen.port });
   const address = control.server.address() as AddressInfo;
@@ -154,8 +163,8 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       secure_identity_mode: secure !== undefined,
       control: `${address.address}:${address.port}`,
       state_dir: stateDir,
-      term,
-      sender,
+      term: term.term,
+      sender: term.sender,
     },
     `monitoring ${endpoints.validator1} and ${endpoints.validator2}`,
   );
@@ -175,6 +184,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   return {
     monitor,
     notifier,
+    fence,
     control: { host: address.address, port: address.port },
     async stop(reason) {
       await monitor.stop();

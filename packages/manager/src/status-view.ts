@@ -77,6 +77,8 @@ export function renderStatusTable(status: ControlStatus): string {
     '',
     `state: ${status.state}${status.dry_run ? ' (dry run)' : ''}   active: ${status.active ?? 'unknown'}   cluster slot: ${slot}`,
     ...(status.hold === null ? [] : [`held back: ${status.hold}`]),
+    ...(status.term === undefined ? [] : [`term: ${status.term} (${status.sender ?? 'unknown sender'})`]),
+    ...(status.deposed ? [`STOOD DOWN: ${status.deposed}`] : []),
     '',
   ].join('\n');
 }

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { EMPTY_JOURNAL } from '@failover/core';
 import { SimulatedClock, silentLogger } from '@failover/core/testing';
-import { AUTH_HEADER, signRequest, type SwitchoverLine } from '@failover/protocol';
+import { AUTH_HEADER, CONTROL_API_NODE, NODE_HEADER, signRequest, type SwitchoverLine } from '@failover/protocol';
 import { fetchControlStatus, requestSwitchover } from '../src/control-client';
 import { buildControlServer } from '../src/control-server';
 import { ControlApiError } from '../src/errors';
@@ -99,7 +99,7 @@ describe('the control API', () => {
     const { port } = await start();
     const body = '{}';
     const sign = (key: Uint8Array): string =>
-      signRequest({ secret: key, method: 'POST', path: '/v1/status', body, now: Date.now() });
+      signRequest({ secret: key, method: 'POST', path: '/v1/status', node: CONTROL_API_NODE, body, now: Date.now() });
     const auth: Record<string, string> =
       headers[AUTH_HEADER] === 'valid'
         ? { [AUTH_HEADER]: sign(secret) }
@@ -108,7 +108,7 @@ describe('the control API', () => {
           : {};
     const response = await fetch(`http://127.0.0.1:${port}/v1/status`, {
       method: 'POST',
-      headers: { 'content-type': type, ...auth },
+      headers: { 'content-type': type, [NODE_HEADER]: CONTROL_API_NODE, ...auth },
       body,
     });
     expect(response.status).toBe(status);
@@ -120,10 +120,10 @@ describe('the control API', () => {
     ['an unknown path', '/v1/nope', '{}', 404, 'FAILOVER_NOT_FOUND', /^no endpoint POST \/v1\/nope$/],
   ])('answers %s in the error envelope', async (_name, path, body, status, code, message) => {
     const { port } = await start();
-    const auth = signRequest({ secret, method: 'POST', path, body, now: Date.now() });
+    const auth = signRequest({ secret, method: 'POST', path, node: CONTROL_API_NODE, body, now: Date.now() });
     const response = await fetch(`http://127.0.0.1:${port}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [AUTH_HEADER]: auth },
+      headers: { 'content-type': 'application/json', [NODE_HEADER]: CONTROL_API_NODE, [AUTH_HEADER]: auth },
       body,
     });
     expect(response.status).toBe(status);

@@ -170,6 +170,35 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
         ],
         lines: [[cap(event.detail)], ['Still waiting; the failover fails if no vote lands in its time limit.']],
       };
+    case 'deposed':
+      return {
+        icon: '🛑',
+        title: [`This manager stood down: ${name(event.node)} obeys a newer manager`],
+        lines: [
+          [cap(deposedText(event))],
+          [
+            'It sends no more commands. If it should command, restart it: a restart takes a higher term. Otherwise stop it.',
+          ],
+        ],
+      };
+    case 'other-manager':
+      return {
+        icon: '👥',
+        title: [`Two managers talk to ${name(event.node)}`],
+        lines: [
+          ['This manager: ', { code: cap(event.self, 140) }],
+          ...event.senders
+            .slice(0, MAX_STEPS)
+            .map((s): Span[] => ['Also: ', { code: cap(s.sender, 140) }, ` at term ${s.term}`]),
+          ['The agents obey only the highest term. Stop the manager that should not run.'],
+        ],
+      };
+    case 'node-name-conflict':
+      return {
+        icon: '🚨',
+        title: [`Both agents answer to the node name `, { code: cap(event.name, 70) }],
+        lines: [[cap(nodeNameConflictText(event.name))]],
+      };
     case 'fence-ended':
       return event.ok
         ? {
@@ -224,6 +253,29 @@ export function reasonText(reason: FailoverReason, name: (node: NodeId) => strin
     );
   const why = reason.reasons.map(healthText).join(', ');
   return cap(`${name(reason.node)} unhealthy after ${reason.misses} missed checks${why === '' ? '' : `: ${why}`}`);
+}
+
+/**
+ * Why a manager stood down, in words; `failover-manager status` shows the same words. `term`
+ * equal to `highestTerm` means another sender took that term first.
+ */
+export function deposedText(deposed: {
+  readonly node: NodeId;
+  readonly term: number;
+  readonly sender: string;
+  readonly highestTerm: number;
+  readonly highestSender: string;
+}): string {
+  const why =
+    deposed.term < deposed.highestTerm
+      ? `its term ${deposed.term} is below term ${deposed.highestTerm}`
+      : `its term ${deposed.term} was taken first`;
+  return `${deposed.node} obeys term ${deposed.highestTerm} of ${deposed.highestSender}; this manager (${deposed.sender}) sends no commands: ${why}`;
+}
+
+/** Why a manager refuses to command when both agents answer to one node name, with the way out. */
+export function nodeNameConflictText(name: string): string {
+  return `both agents answer to ${name}, so a request signed for one would be obeyed by the other; no command is sent to either. Give each agent its own node_name in validator-config.json (or remove node.json from one agent's state_dir), restart it, and restart this manager.`;
 }
 
 /** A broken health rule in a few words; the manager's status answer and table use the same words. */

@@ -11,7 +11,17 @@ export type {
   LoggerLevel,
   RootLogger,
 } from './logger';
-export { causeText, duration, formatEvent, healthText, isCritical, reasonText, refusalText } from './format-event';
+export {
+  causeText,
+  deposedText,
+  duration,
+  formatEvent,
+  healthText,
+  isCritical,
+  nodeNameConflictText,
+  reasonText,
+  refusalText,
+} from './format-event';
 export type { FormatOptions } from './format-event';
 export { escapeHtml, renderHtml, renderPlain } from './message-doc';
 export type { MessageDoc, Span } from './message-doc';

@@ -86,6 +86,11 @@ const LEVEL_OF: Readonly<Record<FailoverEvent['type'], LogLevelName>> = {
   'no-vote-yet': 'error',
   // A plan was half done when the manager stopped; the pair may be in between.
   'failover-resumed': 'warn',
+  // A manager that can no longer command is as serious as one that failed to.
+  deposed: 'error',
+  // Two managers: at most one may act, and only terms keep it so.
+  'other-manager': 'error',
+  'node-name-conflict': 'error',
 };
 
 /** A sink writing each event as one structured line: the event's fields plus its wording. */

@@ -29,6 +29,9 @@ const titles: Array<[FailoverEvent['type'], string, boolean]> = [
   ['config-warning', '⚠️ <b>Configuration: request_timeout</b>', true],
   ['no-vote-yet', '⏳ <b>validator2 took the identity but no vote has landed after <code>15.0 s</code></b>', true],
   ['failover-resumed', '⏯ <b>Failover taken up again after a manager restart</b>', true],
+  ['deposed', '🛑 <b>This manager stood down: validator1 obeys a newer manager</b>', true],
+  ['other-manager', '👥 <b>Two managers talk to validator2</b>', true],
+  ['node-name-conflict', '🚨 <b>Both agents answer to the node name <code>fra-1</code></b>', true],
 ];
 
 describe('formatEvent', () => {
@@ -123,6 +126,21 @@ describe('formatEvent', () => {
     expect(renderPlain(formatEvent(event))).toBe(
       'Failover blocked; the journal cannot be written (ENOSPC: no space left on device); a step that cannot be recorded is never executed, so nothing is done until the manager is restarted with a writable state_dir',
     );
+  });
+
+  it('says why a manager stood down and what to do, with both terms', () => {
+    const event = everyEvent.find((e) => e.type === 'deposed')!;
+    expect(renderPlain(formatEvent(event))).toContain(
+      'validator1 obeys term 5 of manager-bbbbbbbbbbbbbbbb; this manager (manager-aaaaaaaaaaaaaaaa) sends no commands: its term 4 is below term 5',
+    );
+    expect(renderPlain(formatEvent(event))).toContain('restart it: a restart takes a higher term');
+  });
+
+  it('names both managers when two talk to one agent', () => {
+    const text = renderPlain(formatEvent(everyEvent.find((e) => e.type === 'other-manager')!));
+    expect(text).toContain('This manager: manager-aaaaaaaaaaaaaaaa');
+    expect(text).toContain('Also: manager-bbbbbbbbbbbbbbbb at term 5');
+    expect(text).toContain('The agents obey only the highest term');
   });
 
   it('tells the operator to stop a node by hand when a fence could not demote it', () => {

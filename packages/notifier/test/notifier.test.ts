@@ -19,6 +19,9 @@ const levels: Array<[FailoverEvent['type'], string]> = [
   ['status-report', 'info'],
   ['activated', 'info'],
   ['failover-resumed', 'warn'],
+  ['deposed', 'error'],
+  ['other-manager', 'error'],
+  ['node-name-conflict', 'error'],
 ];
 
 describe('createNotifier', () => {

@@ -14,6 +14,14 @@ export type { SecretFileProblem } from './errors';
 
 export {
   UnixSecondsSchema,
+  NODE_NAME_PATTERN,
+  NodeNameSchema,
+  SENDER_PATTERN,
+  SenderSchema,
+  TermSchema,
+  SenderSightingSchema,
+  StaleTermDetailsSchema,
+  WrongNodeDetailsSchema,
   StatusRequestSchema,
   StatusResponseSchema,
   AgentRoleSchema,
@@ -44,10 +52,14 @@ export type {
   IdentityResponse,
   HealthResponse,
   TowerStaleDetails,
+  StaleTermDetails,
+  WrongNodeDetails,
+  WireSenderSighting,
 } from './wire/agent-api';
 export { ErrorEnvelopeSchema, WIRE_ERROR_CODES, errorEnvelope } from './wire/error-envelope';
 export type { ErrorEnvelope, WireErrorCode } from './wire/error-envelope';
 export {
+  CONTROL_API_NODE,
   CONTROL_PATHS,
   ControlNodeSchema,
   ControlStatusSchema,
@@ -75,8 +87,19 @@ export type { JournalRun, ManagerJournalFile } from './wire/journal';
 export { AGENT_ROUTES } from './wire/routes';
 export type { AgentRoute, AgentRouteName } from './wire/routes';
 
-export { AUTH_HEADER, DEFAULT_SKEW_MS, signRequest, verifyRequest, verifyFailureCode } from './auth/request-auth';
+export {
+  AUTH_HEADER,
+  NODE_HEADER,
+  DEFAULT_SKEW_MS,
+  bodyDigest,
+  createNonce,
+  signRequest,
+  verifyRequest,
+  verifyFailureCode,
+} from './auth/request-auth';
 export type { Secret, SignedParts, VerifyFailure, VerifyInput, VerifyResult } from './auth/request-auth';
+export { RESPONSE_AUTH_HEADER, signResponse, verifyResponse } from './auth/response-auth';
+export type { ResponseVerifyFailure, ResponseVerifyResult, SignedResponse } from './auth/response-auth';
 export { createReplayCache } from './auth/replay-cache';
 export type { ReplayCache, ReplayCacheOptions } from './auth/replay-cache';
 export { loadSecretFile, MIN_SECRET_BYTES } from './auth/secret-file';

@@ -146,6 +146,7 @@ export function toAgentConfig(input: AgentConfigFile): AgentConfig {
     startupGracePeriodMs: ms(file.startup_grace_period),
     isolationTimeoutMs: ms(file.isolation_timeout),
     ...optional('identitySymlinkPath', file.identity_symlink_path),
+    ...optional('nodeName', file.node_name),
   };
 }
 
@@ -166,6 +167,7 @@ function validators(file: ManagerFile): {
       ...optional('ip', entry?.ip),
       ...optional('ledgerPath', entry?.ledger_path),
       sshPort: entry?.ssh_port ?? 22,
+      ...optional('nodeName', entry?.node_name),
     };
   };
   const nodes = [
@@ -291,6 +293,9 @@ export function toUnreachableReason(error: AgentCallError): UnreachableReason {
     case 'rejected':
       return 'rejected';
     case 'invalid-response':
+      return 'error';
+    // An answer that is not the agent's says nothing about the agent: no better than none.
+    case 'forged-response':
       return 'error';
   }
 }

@@ -5,15 +5,20 @@ import { SimulatedClock } from '@failover/core/testing';
 import { Value } from '@sinclair/typebox/value';
 import {
   AUTH_HEADER,
+  NODE_HEADER,
+  RESPONSE_AUTH_HEADER,
   TowerStaleDetailsSchema,
   createAgentClient,
   createReplayCache,
   errorEnvelope,
+  signResponse,
   verifyRequest,
 } from '@failover/protocol';
 import type { StatusResponse } from '@failover/protocol';
 
 const secret = Buffer.from('client-test-secret-0123456789');
+const NODE = 'fra-1';
+const fence = () => ({ term: 7, sender: 'manager-0123456789abcdef' });
 const status: StatusResponse = {
   process_running: true,
   process_uptime: 600,
@@ -43,6 +48,25 @@ function json(response: ServerResponse, code: number, body: unknown): void {
   response.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
+/** Answers as an agent named `node` does: its name in a header, and the answer signed for the request's nonce. */
+function signedJson(
+  request: IncomingMessage,
+  response: ServerResponse,
+  code: number,
+  body: unknown,
+  node = NODE,
+): void {
+  const text = JSON.stringify(body);
+  const nonce = /,n=([^,]+),/.exec(String(request.headers[AUTH_HEADER]))?.[1] ?? '';
+  response
+    .writeHead(code, {
+      'content-type': 'application/json',
+      [NODE_HEADER]: node,
+      [RESPONSE_AUTH_HEADER]: signResponse({ secret, status: code, nonce, node, body: text }),
+    })
+    .end(text);
+}
+
 describe('createAgentClient against a real HTTP server', () => {
   let server: Server | undefined;
   afterEach(async () => {
@@ -60,18 +84,19 @@ describe('createAgentClient against a real HTTP server', () => {
         secret,
         method: request.method ?? '',
         path: request.url ?? '',
+        node: request.headers[NODE_HEADER] as string,
         body,
         header: request.headers[AUTH_HEADER] as string | undefined,
         now: Date.now(),
         replayCache: createReplayCache(),
       });
-      json(response, 200, status);
+      signedJson(request, response, 200, status);
     });
     server = started.server;
-    const client = createAgentClient({ baseUrl: `${started.url}/`, secret, timeoutMs: 2000 });
+    const client = createAgentClient({ baseUrl: `${started.url}/`, secret, timeoutMs: 2000, node: NODE });
     const result = await client.status({ lastReceivedTimestamp: 1_699_999_995 });
     expect(result).toEqual({ ok: true, value: status });
-    expect(seen.verdict).toEqual({ ok: true });
+    expect(seen.verdict).toMatchObject({ ok: true });
     expect(seen.method).toBe('POST');
     expect(JSON.parse(seen.body ?? '')).toEqual({
       timestamp: expect.any(Number),
@@ -79,11 +104,16 @@ describe('createAgentClient against a real HTTP server', () => {
     });
   });
 
-  it('sends the Go field names for a failover and returns success: false as a value', async () => {
+  it('sends the Go field names and the term for a failover, and returns success: false as a value', async () => {
     let received: unknown;
-    const started = await startServer((_request, body, response) => {
+    const started = await startServer((request, body, response) => {
       received = JSON.parse(body);
-      json(response, 200, { success: false, message: 'identity_remove_command failed', dry_run: false, timestamp: 1 });
+      signedJson(request, response, 200, {
+        success: false,
+        message: 'identity_remove_command failed',
+        dry_run: false,
+        timestamp: 1,
+      });
     });
     server = started.server;
     const client = createAgentClient({
@@ -91,6 +121,8 @@ describe('createAgentClient against a real HTTP server', () => {
       secret,
       timeoutMs: 2000,
       clock: new SimulatedClock(1_700_000_000_000),
+      node: NODE,
+      fence,
     });
     const result = await client.failover({ action: 'become_active', reason: 'active unhealthy', skipIdentity: true });
     expect(received).toEqual({
@@ -98,6 +130,8 @@ describe('createAgentClient against a real HTTP server', () => {
       reason: 'active unhealthy',
       skip_identity: true,
       timestamp: 1_700_000_000,
+      term: 7,
+      sender: 'manager-0123456789abcdef',
     });
     expect(result).toEqual({
       ok: true,
@@ -108,9 +142,10 @@ describe('createAgentClient against a real HTTP server', () => {
   it('sends min_tower_slot with become_active and hands a FAILOVER_TOWER_STALE refusal back with its slots', async () => {
     let received: unknown;
     const details = { min_tower_slot: 5000, tower_last_vote_slot: 4980 };
-    const started = await startServer((_request, body, response) => {
+    const started = await startServer((request, body, response) => {
       received = JSON.parse(body);
-      json(
+      signedJson(
+        request,
         response,
         422,
         errorEnvelope('FAILOVER_TOWER_STALE', 'tower ends at slot 4980, below 5000', Date.now(), details),
@@ -122,6 +157,8 @@ describe('createAgentClient against a real HTTP server', () => {
       secret,
       timeoutMs: 2000,
       clock: new SimulatedClock(1_700_000_000_000),
+      node: NODE,
+      fence,
     });
     const result = await client.failover({ action: 'become_active', reason: 'active unreachable', minTowerSlot: 5000 });
     expect(received).toEqual({
@@ -129,6 +166,8 @@ describe('createAgentClient against a real HTTP server', () => {
       reason: 'active unreachable',
       min_tower_slot: 5000,
       timestamp: 1_700_000_000,
+      term: 7,
+      sender: 'manager-0123456789abcdef',
     });
     expect(result).toMatchObject({
       ok: false,
@@ -164,12 +203,12 @@ describe('createAgentClient against a real HTTP server', () => {
     expect(result).toMatchObject({ ok: false, error: { kind: 'timeout', timeoutMs: 150 } });
   });
 
-  it('reports rejected with the envelope code, message and HTTP status', async () => {
+  it('reports rejected with the envelope code, message and HTTP status, also for a refusal the agent could not sign', async () => {
     const started = await startServer((_request, _body, response) =>
       json(response, 401, errorEnvelope('FAILOVER_AUTH_REPLAYED', 'nonce already used', Date.now())),
     );
     server = started.server;
-    const result = await createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000 }).shutdown({
+    const result = await createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, node: NODE }).shutdown({
       reason: 'maintenance',
     });
     expect(result).toMatchObject({
@@ -219,6 +258,123 @@ describe('createAgentClient against a real HTTP server', () => {
     const result = await createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000 }).health();
     expect(result).toEqual({ ok: true, value: { status: 'ok' } });
     expect(header).toBeUndefined();
+  });
+
+  it('learns the node from the signed 412 to a request that names none, sends again, and names it from then on', async () => {
+    const named: (string | undefined)[] = [];
+    const started = await startServer((request, _body, response) => {
+      const node = request.headers[NODE_HEADER] as string | undefined;
+      named.push(node);
+      if (node === NODE) signedJson(request, response, 200, status);
+      else
+        signedJson(
+          request,
+          response,
+          412,
+          errorEnvelope('FAILOVER_WRONG_NODE', 'names no node', Date.now(), {
+            node_name: NODE,
+            requested_node: null,
+          }),
+        );
+    });
+    server = started.server;
+    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000 });
+    expect(client.node()).toBeUndefined();
+    await expect(client.status()).resolves.toEqual({ ok: true, value: status });
+    await expect(client.status()).resolves.toEqual({ ok: true, value: status });
+    expect(named).toEqual([undefined, NODE, NODE]);
+    expect(client.node()).toBe(NODE);
+  });
+
+  it('keeps the node it learned: a later answer from another node is a refusal, not a new name', async () => {
+    let node = NODE;
+    const started = await startServer((request, _body, response) => {
+      const asked = request.headers[NODE_HEADER] as string | undefined;
+      if (asked === node) signedJson(request, response, 200, status, node);
+      else
+        signedJson(
+          request,
+          response,
+          412,
+          errorEnvelope('FAILOVER_WRONG_NODE', `this is ${node}`, Date.now(), {
+            node_name: node,
+            requested_node: asked ?? null,
+          }),
+          node,
+        );
+    });
+    server = started.server;
+    const client = createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000 });
+    await expect(client.status()).resolves.toMatchObject({ ok: true });
+    node = 'fra-2';
+    await expect(client.status()).resolves.toMatchObject({
+      ok: false,
+      error: { kind: 'rejected', status: 412, code: 'FAILOVER_WRONG_NODE' },
+    });
+    expect(client.node()).toBe(NODE);
+  });
+
+  it.each<[string, (request: IncomingMessage, response: ServerResponse) => void]>([
+    ['an answer without a signature', (_request, response) => json(response, 200, status)],
+    [
+      'a forged body under a genuine signature',
+      (request, response) => {
+        const text = JSON.stringify(status);
+        const nonce = /,n=([^,]+),/.exec(String(request.headers[AUTH_HEADER]))?.[1] ?? '';
+        response
+          .writeHead(200, {
+            'content-type': 'application/json',
+            [NODE_HEADER]: NODE,
+            [RESPONSE_AUTH_HEADER]: signResponse({ secret, status: 200, nonce, node: NODE, body: text }),
+          })
+          .end(JSON.stringify({ ...status, process_running: false }));
+      },
+    ],
+    [
+      'the signed answer to another request',
+      (_request, response) => {
+        const text = JSON.stringify(status);
+        const nonce = 'a-nonce-the-client-never-sent';
+        response
+          .writeHead(200, {
+            'content-type': 'application/json',
+            [NODE_HEADER]: NODE,
+            [RESPONSE_AUTH_HEADER]: signResponse({ secret, status: 200, nonce, node: NODE, body: text }),
+          })
+          .end(text);
+      },
+    ],
+    [
+      'an unsigned stale-term refusal',
+      (_request, response) => json(response, 409, errorEnvelope('FAILOVER_STALE_TERM', 'stale', Date.now())),
+    ],
+  ])('reports forged-response for %s', async (_case, answer) => {
+    const started = await startServer((request, _body, response) => answer(request, response));
+    server = started.server;
+    const result = await createAgentClient({ baseUrl: started.url, secret, timeoutMs: 2000, node: NODE }).status();
+    expect(result).toMatchObject({ ok: false, error: { kind: 'forged-response' } });
+  });
+
+  it('with insecure_no_auth names the node in its header and learns it from the answer', async () => {
+    const named: (string | undefined)[] = [];
+    const started = await startServer((request, _body, response) => {
+      const node = request.headers[NODE_HEADER] as string | undefined;
+      named.push(node);
+      const body =
+        node === NODE
+          ? status
+          : errorEnvelope('FAILOVER_WRONG_NODE', 'names no node', Date.now(), {
+              node_name: NODE,
+              requested_node: null,
+            });
+      response
+        .writeHead(node === NODE ? 200 : 412, { 'content-type': 'application/json', [NODE_HEADER]: NODE })
+        .end(JSON.stringify(body));
+    });
+    server = started.server;
+    const client = createAgentClient({ baseUrl: started.url, timeoutMs: 2000, fence });
+    await expect(client.status()).resolves.toEqual({ ok: true, value: status });
+    expect(named).toEqual([undefined, NODE]);
   });
 
   it.each([

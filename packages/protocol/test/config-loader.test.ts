@@ -190,6 +190,19 @@ describe('problems', () => {
     ['a Telegram token without a chat', { telegram_chat_id: undefined }, ['/telegram_chat_id']],
     ['the same agent twice', { validator2: { endpoint: 'http://AGENT_1_IP:8080' } }, ['/validator2/endpoint']],
     [
+      'one node name for both agents',
+      {
+        validator1: { endpoint: 'http://AGENT_1_IP:8080', node_name: 'fra-1' },
+        validator2: { endpoint: 'http://AGENT_2_IP:8080', node_name: 'fra-1' },
+      },
+      ['/validator2/node_name'],
+    ],
+    [
+      'a node name that is no header-safe label',
+      { validator1: { endpoint: 'http://AGENT_1_IP:8080', node_name: 'fra 1' } },
+      ['/validator1/node_name'],
+    ],
+    [
       'both a secret file and insecure_no_auth',
       { auth_secret_file: '/etc/failover/secret', insecure_no_auth: true },
       ['/insecure_no_auth'],
@@ -216,6 +229,25 @@ describe('problems', () => {
     const problems = problemsOf(resolveAgentConfigFile({ raw: { ...goAgent, ...change } }));
     expect(problems).toEqual([{ path, message }]);
     expect(formatProblems(problems)).toBe(`${path.slice(1)}: ${message}`);
+  });
+
+  it('takes node_name for the agent and for each validator of the manager', () => {
+    expect(configOf(resolveAgentConfigFile({ raw: { ...agentNeeds, node_name: 'fra-1.example' } })).nodeName).toBe(
+      'fra-1.example',
+    );
+    expect(problemsOf(resolveAgentConfigFile({ raw: { ...agentNeeds, node_name: '-fra' } }))).toMatchObject([
+      { path: '/node_name' },
+    ]);
+    const manager = configOf(
+      resolveManagerConfigFile({
+        raw: {
+          ...goManager,
+          validator1: { endpoint: 'http://AGENT_1_IP:8080', node_name: 'fra-1' },
+          validator2: { endpoint: 'http://AGENT_2_IP:8080', node_name: 'fra-2' },
+        },
+      }),
+    );
+    expect(manager.validators.map((v) => v.nodeName)).toEqual(['fra-1', 'fra-2']);
   });
 
   it('finds the tower file in the ledger directory when tower_file_path is not set', () => {

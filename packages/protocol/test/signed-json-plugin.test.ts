@@ -1,11 +1,19 @@
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import { SimulatedClock } from '@failover/core/testing';
-import { AUTH_HEADER, DEFAULT_SKEW_MS, signRequest } from '@failover/protocol';
+import {
+  AUTH_HEADER,
+  DEFAULT_SKEW_MS,
+  NODE_HEADER,
+  RESPONSE_AUTH_HEADER,
+  signRequest,
+  verifyResponse,
+} from '@failover/protocol';
 import { SIGNED_JSON_BODY_LIMIT, signedJsonPlugin, type SignedJsonPluginOptions } from '@failover/protocol/server';
 
 const secret = Buffer.from('a-shared-secret-of-enough-length');
 const START = 1_700_000_000_000;
+const NODE = 'node-a';
 
 let app: FastifyInstance | undefined;
 let clock: SimulatedClock;
@@ -26,6 +34,7 @@ async function build(options: Partial<SignedJsonPluginOptions> = {}): Promise<Fa
   const server = Fastify({ logger: false, ajv: { customOptions: { coerceTypes: false } } });
   await server.register(signedJsonPlugin, {
     auth: { mode: 'secret', secret },
+    node: NODE,
     clock,
     openRoutes: [{ method: 'GET', path: '/open' }],
     serverName: 'test',
@@ -45,25 +54,34 @@ async function build(options: Partial<SignedJsonPluginOptions> = {}): Promise<Fa
   return server;
 }
 
-/** A request signed at the simulated time. */
+/** A request for `node` signed at the simulated time. */
 function signed(
   method: 'GET' | 'POST',
   url: string,
   payload?: string,
   extra: Record<string, string> = {},
+  node = NODE,
 ): InjectOptions {
-  const header = signRequest({ secret, method, path: url, body: payload ?? '', now: clock.now() });
+  const header = signRequest({ secret, method, path: url, node, body: payload ?? '', now: clock.now(), nonce: NONCE });
   return {
     method,
     url,
     headers: {
       [AUTH_HEADER]: header,
+      ...(node === '' ? {} : { [NODE_HEADER]: node }),
       ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
       ...extra,
     },
     ...(payload === undefined ? {} : { payload }),
   };
 }
+
+let nonces = 0;
+/** A fresh nonce per request, so a test can check the answer's MAC against it. */
+let NONCE = '';
+beforeEach(() => {
+  NONCE = `nonce-${String(++nonces).padStart(12, '0')}`;
+});
 
 describe('signedJsonPlugin', () => {
   it('serves a signed JSON request', async () => {
@@ -84,16 +102,51 @@ describe('signedJsonPlugin', () => {
           secret: Buffer.from('another-secret-of-enough-length'),
           method: 'POST',
           path: '/echo',
+          node: NODE,
           body: '{"n":7}',
           now: START,
         }),
+        [NODE_HEADER]: NODE,
       },
       'FAILOVER_AUTH_BAD_SIGNATURE',
     ],
     [
       'a signature over another body',
-      { [AUTH_HEADER]: signRequest({ secret, method: 'POST', path: '/echo', body: '{"n":8}', now: START }) },
+      {
+        [AUTH_HEADER]: signRequest({ secret, method: 'POST', path: '/echo', node: NODE, body: '{"n":8}', now: START }),
+        [NODE_HEADER]: NODE,
+      },
       'FAILOVER_AUTH_BAD_SIGNATURE',
+    ],
+    [
+      'a node header changed after signing',
+      {
+        [AUTH_HEADER]: signRequest({
+          secret,
+          method: 'POST',
+          path: '/echo',
+          node: 'node-b',
+          body: '{"n":7}',
+          now: START,
+        }),
+        [NODE_HEADER]: NODE,
+      },
+      'FAILOVER_AUTH_BAD_SIGNATURE',
+    ],
+    [
+      'a v1 signature, which does not cover the node',
+      {
+        [AUTH_HEADER]: signRequest({
+          secret,
+          method: 'POST',
+          path: '/echo',
+          node: NODE,
+          body: '{"n":7}',
+          now: START,
+        }).replace(/^v2/, 'v1'),
+        [NODE_HEADER]: NODE,
+      },
+      'FAILOVER_AUTH_OLD_VERSION',
     ],
   ])(
     'refuses a request with %s in the error envelope, without calling the route',
@@ -110,6 +163,70 @@ describe('signedJsonPlugin', () => {
       expect(handled).toEqual([]);
     },
   );
+
+  // Regression: a request signed for one agent was served by the other, which shares the secret.
+  it('refuses 412 a request signed for another node, without calling the route, naming itself in a signed answer', async () => {
+    const server = await build();
+    const res = await server.inject(signed('POST', '/echo', '{"n":7}', {}, 'node-b'));
+    expect(res.statusCode).toBe(412);
+    expect(res.json()).toEqual({
+      error: {
+        code: 'FAILOVER_WRONG_NODE',
+        message: 'this is node-a, not node-b',
+        details: { node_name: NODE, requested_node: 'node-b' },
+      },
+      timestamp: START / 1000,
+    });
+    expect(res.headers[NODE_HEADER]).toBe(NODE);
+    const verdict = verifyResponse({
+      secret,
+      header: res.headers[RESPONSE_AUTH_HEADER] as string,
+      status: 412,
+      nonce: NONCE,
+      node: NODE,
+      body: res.body,
+    });
+    expect(verdict).toEqual({ ok: true });
+    expect(handled).toEqual([]);
+  });
+
+  it('refuses 412 a request that names no node, with its own name in the details', async () => {
+    const server = await build();
+    const res = await server.inject(signed('POST', '/echo', '{"n":7}', {}, ''));
+    expect(res.statusCode).toBe(412);
+    expect(res.json()).toMatchObject({
+      error: { code: 'FAILOVER_WRONG_NODE', details: { node_name: NODE, requested_node: null } },
+    });
+    expect(handled).toEqual([]);
+  });
+
+  it.each([
+    ['a success', '{"n":7}', 200],
+    ["a route's refusal", '{"n":-1}', 409],
+    ['a schema mismatch', '{"n":"7"}', 400],
+  ])('signs its answer to an authenticated request: %s', async (_case, payload, status) => {
+    const server = await build();
+    const res = await server.inject(signed('POST', '/echo', payload));
+    expect(res.statusCode).toBe(status);
+    expect(res.headers[NODE_HEADER]).toBe(NODE);
+    const answer = { secret, status, nonce: NONCE, node: NODE, body: res.body };
+    const header = res.headers[RESPONSE_AUTH_HEADER] as string;
+    expect(verifyResponse({ ...answer, header })).toEqual({ ok: true });
+    expect(verifyResponse({ ...answer, header, body: `${res.body} ` })).toMatchObject({ ok: false });
+  });
+
+  it('does not sign a refusal of an unauthenticated request, nor an open route', async () => {
+    const server = await build();
+    const refused = await server.inject({
+      method: 'POST',
+      url: '/echo',
+      payload: '{"n":7}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers[RESPONSE_AUTH_HEADER]).toBeUndefined();
+    expect((await server.inject({ method: 'GET', url: '/open' })).headers[RESPONSE_AUTH_HEADER]).toBeUndefined();
+  });
 
   it('refuses a replayed request', async () => {
     const server = await build();
@@ -246,25 +363,40 @@ describe('signedJsonPlugin', () => {
 
   it('serves unsigned requests in insecure mode, still checking the body', async () => {
     const server = await build({ auth: { mode: 'insecure' } });
-    expect(
-      (
-        await server.inject({
-          method: 'POST',
-          url: '/echo',
-          payload: '{"n":7}',
-          headers: { 'content-type': 'application/json' },
-        })
-      ).statusCode,
-    ).toBe(200);
+    const served = await server.inject({
+      method: 'POST',
+      url: '/echo',
+      payload: '{"n":7}',
+      headers: { 'content-type': 'application/json', [NODE_HEADER]: NODE },
+    });
+    expect(served.statusCode).toBe(200);
+    expect(served.headers[NODE_HEADER]).toBe(NODE);
+    expect(served.headers[RESPONSE_AUTH_HEADER]).toBeUndefined();
     const broken = await server.inject({
       method: 'POST',
       url: '/echo',
       payload: '[',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', [NODE_HEADER]: NODE },
     });
     expect(broken.json()).toMatchObject({
       error: { code: 'FAILOVER_BAD_REQUEST', message: expect.stringMatching(/^body:1:2: invalid JSON/) },
     });
+  });
+
+  it.each([
+    ['another node', { [NODE_HEADER]: 'node-b' }],
+    ['no node', {}],
+  ])('still refuses a request for %s in insecure mode', async (_case, headers: Record<string, string>) => {
+    const server = await build({ auth: { mode: 'insecure' } });
+    const res = await server.inject({
+      method: 'POST',
+      url: '/echo',
+      payload: '{"n":7}',
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+    expect(res.statusCode).toBe(412);
+    expect(res.json()).toMatchObject({ error: { code: 'FAILOVER_WRONG_NODE', details: { node_name: NODE } } });
+    expect(handled).toEqual([]);
   });
 
   it("lets a route answer in the envelope with reply.sendError, stamped with the clock's time", async () => {

@@ -25,6 +25,8 @@ export interface AgentConfigInput {
   readonly listen: string;
   readonly peerUrl: string;
   readonly secretPath: string;
+  /** `state_dir`: the stack's own, never the default under /var/lib (stacks run side by side on one host). */
+  readonly stateDir: string;
   readonly towerStore: TowerStoreChoice;
   /** Shell command standing in for `systemctl restart solana`. */
   readonly restartCommand: string;
@@ -79,6 +81,7 @@ export function agentConfig(input: AgentConfigInput): Record<string, unknown> {
     ledger_path: v.ledgerDir,
     dry_run: input.dryRun,
     auth_secret_file: input.secretPath,
+    state_dir: input.stateDir,
     startup_grace_period: `${input.startupGraceMs}ms`,
     ...(input.isolationTimeoutMs === undefined ? {} : { isolation_timeout: `${input.isolationTimeoutMs}ms` }),
     ...store,
@@ -113,6 +116,8 @@ export interface ManagerConfigInput {
   readonly stakedPubkey: string;
   readonly votePubkey: string;
   readonly secretPath: string;
+  /** `state_dir`: the stack's own, never the default under /var/lib. */
+  readonly stateDir: string;
   readonly controlListen: string;
   readonly heartbeatMs: number;
   readonly misses: number;
@@ -122,8 +127,6 @@ export interface ManagerConfigInput {
   readonly startupGraceMs: number;
   readonly cooldownMs: number;
   readonly dryRun: boolean;
-  /** The manager's `state_dir` (term and journal), inside the stack's directory. */
-  readonly stateDir: string;
   readonly telegram?: { readonly token: string; readonly chatId: string; readonly apiRoot: string };
   /** Secure identity mode: the manager pushes the staked keypair over SSH. */
   readonly secure?: SecureIdentityInput;

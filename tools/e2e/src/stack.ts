@@ -225,6 +225,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         listen: listens[i]!,
         peerUrl: links ? links.of(v.name).toPeer.url : `http://${listens[1 - i]}`,
         secretPath,
+        stateDir: path.join(dir, 'state', v.name),
         towerStore:
           links && towerStore.kind === 'etcd'
             ? { kind: 'etcd', endpoints: links.of(v.name).toEtcd.map((p) => p.url) }
@@ -289,6 +290,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stakedPubkey: cluster.stakedPubkey,
       votePubkey: cluster.votePubkey,
       secretPath,
+      stateDir: path.join(dir, 'state', 'manager'),
       controlListen: `127.0.0.1:${controlPort}`,
       heartbeatMs,
       misses: options.misses ?? 3,
@@ -298,7 +300,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       startupGraceMs: options.graceMs ?? 1000,
       cooldownMs: options.cooldownMs ?? 30_000,
       dryRun: options.dryRun ?? false,
-      stateDir: path.join(dir, 'manager-state'),
       ...(telegram ? { telegram: { token: telegram.token, chatId: '-1001234567890', apiRoot: telegram.apiRoot } } : {}),
       ...(secure ? { secure: secure.config } : {}),
     });

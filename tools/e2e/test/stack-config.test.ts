@@ -25,6 +25,7 @@ const agentInput = (overrides: Partial<AgentConfigInput> = {}): AgentConfigInput
   listen: '127.0.0.2:8080',
   peerUrl: 'http://127.0.0.3:8080',
   secretPath: '/tmp/stack/auth-secret',
+  stateDir: '/tmp/stack/state/v1',
   towerStore: { kind: 'directory', dir: '/tmp/stack/towers' },
   restartCommand: 'touch /tmp/stack/restart-v1',
   isActiveOnStart: true,
@@ -43,6 +44,7 @@ const managerInput: ManagerConfigInput = {
   stakedPubkey: staked,
   votePubkey: '8xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU',
   secretPath: '/tmp/stack/auth-secret',
+  stateDir: '/tmp/stack/state/manager',
   controlListen: '127.0.0.1:8079',
   heartbeatMs: 400,
   misses: 3,
@@ -52,7 +54,6 @@ const managerInput: ManagerConfigInput = {
   startupGraceMs: 1000,
   cooldownMs: 30_000,
   dryRun: false,
-  stateDir: '/tmp/stack/manager-state',
 };
 
 describe('the config files the stack writes', () => {

@@ -53,6 +53,7 @@ describe('the failover-agent process', () => {
           validator_identity: generateKeypair().pubkey,
           ledger_path: dir.path,
           tower_store_dir: path.join(dir.path, 'towers'),
+          state_dir: path.join(dir.path, 'state'),
           insecure_no_auth: true,
           local_ip: '127.0.0.1',
         }),

@@ -1,4 +1,4 @@
-import { AUTH_HEADER, signRequest } from '@failover/protocol';
+import { AUTH_HEADER, NODE_HEADER, signRequest } from '@failover/protocol';
 import { startCluster, type SimCluster } from '@failover/solana-sim';
 import { tempDir, type TempDir } from '@failover/testkit';
 import { SECRET, startAgents, type RunningAgent } from '../support/sim-agents';
@@ -13,6 +13,8 @@ beforeAll(async () => {
   dir = tempDir('agent-security');
   cluster = await startCluster({ validators: [{ name: 'a', processName: 'sim-validat-a' }], slotMs: 50 });
   [agent] = await startAgents({ cluster, dir: dir.path });
+  // The test client learns the agent's node name from its first signed answer.
+  await agent!.client.status();
 });
 
 afterAll(async () => {
@@ -23,13 +25,19 @@ afterAll(async () => {
 
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
   fetch(`${agent!.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
-const signed = (path: string, body: string, now = Date.now()) => ({
-  [AUTH_HEADER]: signRequest({ secret: Buffer.from(SECRET), method: 'POST', path, body, now }),
-});
+const signed = (path: string, body: string, now = Date.now()) => {
+  const node = agent!.client.node() ?? '';
+  return {
+    [NODE_HEADER]: node,
+    [AUTH_HEADER]: signRequest({ secret: Buffer.from(SECRET), method: 'POST', path, node, body, now }),
+  };
+};
 const failoverBody = JSON.stringify({
   action: 'become_passive',
   reason: 'attack',
   timestamp: Math.floor(Date.now() / 1000),
+  term: 1,
+  sender: 'manager-attacker',
 });
 
 describe('a running agent on a real socket', () => {
@@ -39,10 +47,12 @@ describe('a running agent on a real socket', () => {
       'a request signed with another secret',
       () =>
         post('/failover', failoverBody, {
+          [NODE_HEADER]: agent!.client.node() ?? '',
           [AUTH_HEADER]: signRequest({
             secret: Buffer.from('not-the-secret-0123456789'),
             method: 'POST',
             path: '/failover',
+            node: agent!.client.node() ?? '',
             body: failoverBody,
             now: Date.now(),
           }),

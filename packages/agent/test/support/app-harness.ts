@@ -1,8 +1,10 @@
 import type { StepResult } from '@failover/core';
-import { AUTH_HEADER, signRequest, systemClock, type LocalRpc, type RpcResult } from '@failover/protocol';
+import { AUTH_HEADER, NODE_HEADER, signRequest, systemClock, type LocalRpc, type RpcResult } from '@failover/protocol';
 import { tempDir, type TempDir } from '@failover/testkit';
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { openAgentFence, type AgentFence } from '../../src/agent-fence';
 import { buildApp, type AgentAppOptions } from '../../src/app';
 import type { ProcessSnapshot } from '../../src/process-probe';
 import { createRoleRunner, type RoleRunner } from '../../src/role-runner';
@@ -12,6 +14,10 @@ import { createValidatorSampler } from '../../src/validator-sampler';
 import { recordingLogger } from './recording-logger';
 
 export const SECRET = Buffer.from('0123456789abcdef0123456789abcdef');
+/** The node name of the agent under test. */
+export const NODE = 'agent-under-test';
+/** The term and sender the harness's manager stamps on changing requests. */
+export const TERM = { term: 5, sender: 'manager-0123456789abcdef' } as const;
 export const STAKED = 'Stake11111111111111111111111111111111111111';
 /** The URL the stubbed validator RPC's results name. */
 export const RPC = 'http://127.0.0.1:8899';
@@ -34,6 +40,7 @@ export interface Harness {
   readonly app: FastifyInstance;
   readonly role: RoleRunner;
   readonly keeper: TowerKeeper;
+  readonly fence: AgentFence;
   readonly steps: string[];
   /** Reasons `exit` was called with. */
   readonly exits: string[];
@@ -43,7 +50,7 @@ export interface Harness {
   /** What the validator's RPC answers; with `hang` its calls never return, like a frozen (SIGSTOP) validator's. */
   rpc: { health: RpcResult<true>; slot: RpcResult<number>; identity: RpcResult<string>; hang: boolean };
   stepGate: Gate | undefined;
-  /** Sends a signed request. */
+  /** Sends a signed request for {@link NODE}. */
   signed(
     method: 'GET' | 'POST',
     url: string,
@@ -61,6 +68,8 @@ export interface HarnessOptions {
   readonly failStep?: string;
   /** Configure `agent_stop_command`. */
   readonly stopCommand?: boolean;
+  /** The state directory of the fence; a test restarting the app passes the first one's. @default a temp dir */
+  readonly stateDir?: string;
 }
 
 /** The real app and role runner, with the validator's side (steps, RPC, /proc) stubbed as data. */
@@ -133,12 +142,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     deadlineMs: SAMPLE_DEADLINE_MS,
   });
   await sampler.start();
+  const stateDir = options.stateDir ?? path.join(dir.path, 'state');
+  mkdirSync(stateDir, { recursive: true });
+  const fence = await openAgentFence({ stateDir, clock: systemClock, logger: recordingLogger() });
   const app = await buildApp({
     role,
     keeper,
     sampler,
     currentIdentity: localRpc.getIdentity,
     auth: options.auth ?? { mode: 'secret', secret: SECRET },
+    node: NODE,
+    fence,
     allowedIps: options.allowedIps ?? [],
     dryRun: options.dryRun ?? false,
     exit: (reason) => harness.exits.push(reason),
@@ -165,10 +179,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     app,
     role,
     keeper,
+    fence,
     signed(method: 'GET' | 'POST', url: string, body?: unknown, extra: Partial<InjectOptions> = {}) {
       const payload = body === undefined ? '' : JSON.stringify(body);
       const headers: Record<string, string> = {
-        [AUTH_HEADER]: signRequest({ secret: SECRET, method, path: url, body: payload, now: Date.now() }),
+        [NODE_HEADER]: NODE,
+        [AUTH_HEADER]: signRequest({ secret: SECRET, method, path: url, node: NODE, body: payload, now: Date.now() }),
       };
       if (body !== undefined) headers['content-type'] = 'application/json';
       return app.inject({ method, url, headers, ...(body === undefined ? {} : { payload }), ...extra });

@@ -7,6 +7,8 @@ import { runAgentCli } from '../../src/cli';
 import { capture } from './capture';
 
 export const SECRET = 'integration-secret-0123456789abcdef';
+/** The term and sender the test clients stamp on role changes, as a manager at its first start would. */
+export const TEST_TERM = { term: 1, sender: 'manager-integration-test' } as const;
 
 /** One `failover-agent` running in this process through its real command line. */
 export interface RunningAgent {
@@ -19,6 +21,8 @@ export interface RunningAgent {
   log(): string;
   /** Stops it as SIGTERM would; resolves with the exit code. */
   stop(): Promise<number>;
+  /** Stops it and starts it again from the same config file and state directory. */
+  restart(): Promise<RunningAgent>;
 }
 
 /**
@@ -95,7 +99,9 @@ export async function startAgents(options: StartAgentsOptions): Promise<RunningA
         peerUrl,
         path.join(dir, `${v.name}-agent.log`),
       );
-      const config = { ...(options.configure ? options.configure(base, v) : base), auth_secret_file: secretFile };
+      // Each agent its own state directory: the state of one must never be the other's.
+      const withAuth = { ...base, auth_secret_file: secretFile, state_dir: path.join(dir, `${v.name}-state`) };
+      const config = options.configure ? options.configure(withAuth, v) : withAuth;
       const configFile = path.join(dir, `${v.name}-validator-config.json`);
       writeFileSync(configFile, JSON.stringify(config, null, 2));
       started.push(await startAgent(v, configFile, env));
@@ -131,16 +137,26 @@ async function startAgent(
   if (typeof first !== 'string')
     throw new Error(`agent for ${v.name} exited with ${first.code}: ${err.text()}\n${out.text()}`);
   let stopped: Promise<number> | undefined;
+  const stop = (): Promise<number> => {
+    stopped ??= (signal('SIGTERM'), exited);
+    return stopped;
+  };
   return {
     name: v.name,
     url: first,
     validator: v,
     configFile,
-    client: createAgentClient({ baseUrl: first, secret: Buffer.from(SECRET), timeoutMs: 10_000 }),
+    client: createAgentClient({
+      baseUrl: first,
+      secret: Buffer.from(SECRET),
+      timeoutMs: 10_000,
+      fence: () => TEST_TERM,
+    }),
     log: () => `${out.text()}${err.text()}`,
-    stop: () => {
-      stopped ??= (signal('SIGTERM'), exited);
-      return stopped;
+    stop,
+    async restart() {
+      await stop();
+      return startAgent(v, configFile, env);
     },
   };
 }

@@ -22,6 +22,11 @@ export interface SimBed {
 export function useSimBed(name: string): SimBed {
   let current: { cluster: SimCluster; etcd: EtcdCluster; dir: TempDir } | undefined;
   let agents: RunningAgent[] = [];
+  // A restarted agent is a new one; it is stopped after the test like the first.
+  const track = (agent: RunningAgent): RunningAgent => {
+    agents.push(agent);
+    return { ...agent, restart: async () => track(await agent.restart()) };
+  };
   const now = (): NonNullable<typeof current> => {
     if (current === undefined) throw new Error(`the ${name} bed is used outside a test`);
     return current;
@@ -30,13 +35,21 @@ export function useSimBed(name: string): SimBed {
   beforeEach(async () => {
     const tag = randomBytes(3).toString('hex');
     const dir = tempDir(name);
-    const etcd = await startEtcd();
+    const etcd = await startEtcd().catch((error: unknown) => {
+      dir.remove();
+      throw error;
+    });
     const cluster = await startCluster({
       validators: [
         { name: 'a', processName: `sim-${tag}-a` },
         { name: 'b', processName: `sim-${tag}-b` },
       ],
       slotMs: 50,
+    }).catch(async (error: unknown) => {
+      // afterEach sees no bed when this one did not start: what did start is stopped here.
+      await etcd.stop();
+      dir.remove();
+      throw error;
     });
     current = { cluster, etcd, dir };
   });
@@ -68,8 +81,7 @@ export function useSimBed(name: string): SimBed {
         dir: dir.path,
         env: { ETCDCTL_ENDPOINTS: etcd.endpoints.join(','), ...options.env },
       });
-      agents.push(...started);
-      return started;
+      return started.map(track);
     },
   };
 }

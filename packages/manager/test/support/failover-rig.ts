@@ -177,6 +177,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
         tower_store: 'etcd',
         etcd_endpoints: etcd.endpoints,
         startup_grace_period: '0s',
+        // Never the default /var/lib path: suites run in parallel, and a shared term would couple them.
+        state_dir: join(dir, `state-${v.name}`),
       };
       const configPath = join(dir, `agent-${v.name}.json`);
       writeFileSync(configPath, JSON.stringify(config, null, 2));

@@ -106,4 +106,21 @@ export const everyEvent: FailoverEvent[] = [
     startedAt: AT - 30_000,
     term: 6,
   },
+  {
+    type: 'deposed',
+    at: AT,
+    node: 'validator1',
+    term: 4,
+    sender: 'manager-aaaaaaaaaaaaaaaa',
+    highestTerm: 5,
+    highestSender: 'manager-bbbbbbbbbbbbbbbb',
+  },
+  {
+    type: 'other-manager',
+    at: AT,
+    node: 'validator2',
+    self: 'manager-aaaaaaaaaaaaaaaa',
+    senders: [{ sender: 'manager-bbbbbbbbbbbbbbbb', term: 5 }],
+  },
+  { type: 'node-name-conflict', at: AT, name: 'fra-1' },
 ];

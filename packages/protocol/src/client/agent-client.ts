@@ -1,22 +1,29 @@
 /**
- * A typed client of the agent API v1. Each call is signed (when a secret is given), bounded
- * by its own timeout, and its answer checked against the route's schema. Failures are
- * values that say what happened, because the manager decides differently on each:
- * `unreachable` (nothing listens, no route, DNS), `timeout` (connected or not, no answer in
- * time: the agent may be hung), `rejected` (the agent answered 4xx/5xx), `invalid-response`
- * (an answer that is not what v1 promises).
+ * A typed client of the agent API v1. Each call names the node it is for and is signed (when
+ * a secret is given), bounded by its own timeout, and its answer's signature and schema are
+ * checked. Failures are values that say what happened, because the manager decides
+ * differently on each: `unreachable` (nothing listens, no route, DNS), `timeout` (connected or
+ * not, no answer in time: the agent may be hung), `rejected` (the agent answered 4xx/5xx),
+ * `invalid-response` (an answer that is not what v1 promises), `forged-response` (an answer
+ * without the agent's signature: someone on the path wrote it).
+ *
+ * The node: the configured one, or else the one the agent names in its first signed answer.
+ * Not knowing it yet, the client names none; the agent refuses such a request (412) without
+ * acting and names itself in its signed answer; the client keeps that name for its life and
+ * sends the request again. A later answer from another node is never taken as a new name.
  */
 import type { Clock } from '@failover/core';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { AUTH_HEADER, signRequest } from '../auth/request-auth';
+import { AUTH_HEADER, NODE_HEADER, createNonce, signRequest } from '../auth/request-auth';
 import type { Secret } from '../auth/request-auth';
+import { RESPONSE_AUTH_HEADER, verifyResponse } from '../auth/response-auth';
 import { AgentClientOptionsError } from '../errors';
 import { systemClock } from '../system-clock';
 import { ErrorEnvelopeSchema } from '../wire/error-envelope';
 import { AGENT_ROUTES } from '../wire/routes';
 import type { AgentRouteName } from '../wire/routes';
-import type { FailoverAction } from '../wire/agent-api';
+import { NODE_NAME_PATTERN, type FailoverAction } from '../wire/agent-api';
 
 /** Options of {@link createAgentClient}. */
 export interface AgentClientOptions {
@@ -30,6 +37,17 @@ export interface AgentClientOptions {
   readonly fetch?: typeof fetch;
   /** Time of signatures and wire timestamps. @default systemClock */
   readonly clock?: Clock;
+  /**
+   * The node the agent at `baseUrl` is (its `node_name`). @default learned from the agent's
+   * first signed answer, and kept for the client's life
+   */
+  readonly node?: string;
+  /**
+   * The sender's term and id, stamped on every role- or tower-changing request (`/failover`,
+   * `/shutdown`) and on `/status`, so that an agent obeys only the highest term and can tell
+   * two senders apart. @default none: changing requests go without, and agents refuse them
+   */
+  readonly fence?: () => { readonly term: number; readonly sender: string };
 }
 
 /** Per-call options. */
@@ -52,7 +70,9 @@ export type AgentCallError =
       readonly message: string;
       readonly details?: unknown;
     }
-  | { readonly kind: 'invalid-response'; readonly url: string; readonly status: number; readonly message: string };
+  | { readonly kind: 'invalid-response'; readonly url: string; readonly status: number; readonly message: string }
+  /** The answer lacks the agent's signature, or it does not verify: not the agent's answer. */
+  | { readonly kind: 'forged-response'; readonly url: string; readonly status: number; readonly message: string };
 
 /** The outcome of a call: the validated response, or why there is none. */
 export type AgentCallResult<T> =
@@ -83,7 +103,21 @@ export interface AgentClient {
   identity(options?: CallOptions): Promise<AgentCallResult<Response<'identity'>>>;
   /** `GET /health`; also accepts the Go agent's plain-text `OK`. */
   health(options?: CallOptions): Promise<AgentCallResult<Response<'health'>>>;
+  /** The node this client addresses: the configured one, the one learned, or undefined before either. */
+  node(): string | undefined;
 }
+
+/**
+ * Refusals an agent gives before it has authenticated the request (a bad signature, an
+ * address not allowed, a body it cannot read): it cannot sign them. They are taken unsigned,
+ * as `rejected`, and never teach the node.
+ */
+const UNSIGNED_REFUSALS = new Set([400, 401, 403, 404, 405, 413, 415]);
+
+const NODE_NAME = new RegExp(NODE_NAME_PATTERN);
+
+/** One attempt's outcome: the result, or the node just learned from a 412 to a request that named none. */
+type Attempt<T> = { readonly result: AgentCallResult<T> } | { readonly retryAs: string };
 
 function errorCode(error: unknown): string | undefined {
   for (let current: unknown = error, depth = 0; current !== undefined && depth < 5; depth++) {
@@ -118,46 +152,116 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
   const clock = options.clock ?? systemClock;
   const prefix = base.href.replace(/\/$/, '');
 
+  let node = options.node;
+
   async function call<N extends AgentRouteName>(
     name: N,
     body: object | undefined,
     callOptions: CallOptions = {},
   ): Promise<AgentCallResult<Response<N>>> {
+    const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = callOptions.signal === undefined ? timeout : AbortSignal.any([timeout, callOptions.signal]);
+    // A request that named no node is refused without effect; the second names the node learned.
+    for (let named = node; ;) {
+      const outcome = await attempt(name, body, named, { signal, timeout, timeoutMs });
+      if ('result' in outcome) return outcome.result;
+      named = outcome.retryAs;
+    }
+  }
+
+  async function attempt<N extends AgentRouteName>(
+    name: N,
+    body: object | undefined,
+    named: string | undefined,
+    limits: { readonly signal: AbortSignal; readonly timeout: AbortSignal; readonly timeoutMs: number },
+  ): Promise<Attempt<Response<N>>> {
     const route = AGENT_ROUTES[name];
     const method = route.methods[0];
     const url = `${prefix}${route.path}`;
-    const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs;
+    const { signal, timeout, timeoutMs } = limits;
     const text = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    const nonce = createNonce();
+    if (route.auth && named !== undefined) headers[NODE_HEADER] = named;
     if (options.secret !== undefined && route.auth) {
       headers[AUTH_HEADER] = signRequest({
         secret: options.secret,
         method,
         path: new URL(url).pathname,
+        node: named ?? '',
         body: text,
         now: clock.now(),
+        nonce,
       });
     }
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = callOptions.signal === undefined ? timeout : AbortSignal.any([timeout, callOptions.signal]);
     let status: number;
     let responseText: string;
     let contentType: string;
+    let answeredBy: string | undefined;
+    let signature: string | undefined;
     try {
       const response = await doFetch(url, { method, headers, ...(body === undefined ? {} : { body: text }), signal });
       status = response.status;
       contentType = response.headers.get('content-type') ?? '';
+      answeredBy = response.headers.get(NODE_HEADER) ?? undefined;
+      signature = response.headers.get(RESPONSE_AUTH_HEADER) ?? undefined;
       responseText = await response.text();
     } catch (error) {
       if (signal.aborted) {
         const message = timeout.aborted ? `no answer from ${url} within ${timeoutMs} ms` : `call to ${url} was aborted`;
-        return { ok: false, error: { kind: 'timeout', url, timeoutMs, message } };
+        return { result: { ok: false, error: { kind: 'timeout', url, timeoutMs, message } } };
       }
       // ECONNREFUSED, EHOSTUNREACH, ENOTFOUND, ECONNRESET, TLS failures: no answer came back.
       const code = errorCode(error) ?? 'UNKNOWN';
-      return { ok: false, error: { kind: 'unreachable', url, code, message: `cannot reach ${url} (${code})` } };
+      return {
+        result: { ok: false, error: { kind: 'unreachable', url, code, message: `cannot reach ${url} (${code})` } },
+      };
     }
+    if (route.auth) {
+      const unsigned = options.secret !== undefined && signature === undefined && UNSIGNED_REFUSALS.has(status);
+      if (options.secret !== undefined && !unsigned) {
+        const verdict = verifyResponse({
+          secret: options.secret,
+          header: signature,
+          status,
+          nonce,
+          node: answeredBy ?? '',
+          body: responseText,
+        });
+        if (!verdict.ok) {
+          const why = verdict.reason === 'missing' ? 'carries no signature' : 'has a signature that does not verify';
+          return {
+            result: {
+              ok: false,
+              error: { kind: 'forged-response', url, status, message: `the HTTP ${status} answer from ${url} ${why}` },
+            },
+          };
+        }
+      }
+      // Unsigned answers (insecure_no_auth) are all there is to learn from; a refusal the agent
+      // could not sign never teaches anything.
+      if (!unsigned && answeredBy !== undefined && NODE_NAME.test(answeredBy)) {
+        if (node === undefined) node = answeredBy;
+        if (named === undefined && status === 412 && answeredBy === node) return { retryAs: node };
+        if (answeredBy !== node && status !== 412) {
+          const message = `${url} answered as node ${answeredBy}, not ${node}`;
+          return { result: { ok: false, error: { kind: 'invalid-response', url, status, message } } };
+        }
+      }
+    }
+    return { result: judgeAnswer(name, url, status, contentType, responseText) };
+  }
+
+  function judgeAnswer<N extends AgentRouteName>(
+    name: N,
+    url: string,
+    status: number,
+    contentType: string,
+    responseText: string,
+  ): AgentCallResult<Response<N>> {
+    const route = AGENT_ROUTES[name];
     let json: unknown;
     try {
       json = JSON.parse(responseText);
@@ -213,6 +317,10 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
   }
 
   const seconds = (): number => Math.floor(clock.now() / 1000);
+  const term = (): { term?: number; sender?: string } => {
+    const claim = options.fence?.();
+    return claim === undefined ? {} : { term: claim.term, sender: claim.sender };
+  };
 
   return {
     status: (request = {}, callOptions) =>
@@ -223,6 +331,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           ...(request.lastReceivedTimestamp === undefined
             ? {}
             : { last_received_timestamp: request.lastReceivedTimestamp }),
+          ...term(),
         },
         callOptions,
       ),
@@ -237,11 +346,14 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           ...(request.skipIdentity === undefined ? {} : { skip_identity: request.skipIdentity }),
           ...(request.minTowerSlot === undefined ? {} : { min_tower_slot: request.minTowerSlot }),
           timestamp: seconds(),
+          ...term(),
         },
         callOptions,
       ),
-    shutdown: (request, callOptions) => call('shutdown', { reason: request.reason, timestamp: seconds() }, callOptions),
+    shutdown: (request, callOptions) =>
+      call('shutdown', { reason: request.reason, timestamp: seconds(), ...term() }, callOptions),
     identity: (callOptions) => call('identity', undefined, callOptions),
     health: (callOptions) => call('health', undefined, callOptions),
+    node: () => node,
   };
 }

@@ -9,6 +9,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
+import { NODE_NAME_PATTERN } from '../wire/agent-api';
 import { Duration } from './duration';
 
 /** The `$schema` compatibility key: lets an editor find the JSON Schema of the file. */
@@ -122,7 +123,14 @@ export const AgentConfigSchema = Type.Object(
       Type.String({
         minLength: 1,
         description:
-          'Directory for state that must survive a restart (the highest term it has obeyed). Default: $STATE_DIRECTORY (systemd StateDirectory=), else /var/lib/failover-agent as root, else ~/.local/state/failover-agent.',
+          'Directory for state that must survive a restart (its node name, the highest term it has obeyed, the nonces of role changes it has obeyed). Default: $STATE_DIRECTORY (systemd StateDirectory=), else /var/lib/failover-agent as root, else ~/.local/state/failover-agent.',
+      }),
+    ),
+    node_name: Type.Optional(
+      Type.String({
+        pattern: NODE_NAME_PATTERN,
+        description:
+          'The name this agent answers to: every signed request names the node it is for, and an agent refuses one for another node. Letters, digits, `.`, `_`, `-`; up to 63. Default: generated once (the host name and a random suffix) and kept in `state_dir`/node.json.',
       }),
     ),
     auth_secret_file: Type.Optional(

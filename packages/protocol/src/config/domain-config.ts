@@ -76,6 +76,8 @@ export interface AgentConfig {
   readonly isolationTimeoutMs: number;
   /** `identity_symlink_path`: the symlink the validator starts from. */
   readonly identitySymlinkPath?: string;
+  /** `node_name` as configured; absent, the agent generates one at first start and keeps it in its state directory. */
+  readonly nodeName?: string;
 }
 
 /** One validator as the manager knows it. */
@@ -86,6 +88,8 @@ export interface ValidatorNodeConfig {
   readonly ip?: string;
   readonly ledgerPath?: string;
   readonly sshPort: number;
+  /** The agent's `node_name`; absent, learned from its first signed answer. */
+  readonly nodeName?: string;
 }
 
 /** Telegram notifications; present only when both token and chat id are configured. */

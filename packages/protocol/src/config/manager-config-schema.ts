@@ -6,6 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
+import { NODE_NAME_PATTERN } from '../wire/agent-api';
 import { Duration } from './duration';
 import { LogFormatSchema, SchemaKeySchema } from './agent-config-schema';
 
@@ -23,6 +24,13 @@ export const ValidatorEndpointSchema = Type.Object(
         maximum: 65535,
         description: 'SSH port of the validator (secure identity mode).',
         default: 22,
+      }),
+    ),
+    node_name: Type.Optional(
+      Type.String({
+        pattern: NODE_NAME_PATTERN,
+        description:
+          "The agent's `node_name`, named in every request to it. Default: learned from the agent's first signed answer; with both names learned alike, the manager refuses to command either.",
       }),
     ),
   },

@@ -78,6 +78,14 @@ function validatorPairProblems(file: ManagerConfigFile): ConfigProblem[] {
         message: 'is the same as validator1.endpoint; the two validators must be different agents',
       });
     }
+    const name = file.validator1?.node_name;
+    if (name !== undefined && name === file.validator2?.node_name) {
+      // A request signed for one would then be valid at the other (docs/fencing.md).
+      problems.push({
+        path: '/validator2/node_name',
+        message: 'is the same as validator1.node_name; each agent must have its own name',
+      });
+    }
   }
   if (hasEndpoints && !hasPair) {
     for (const key of ['active_validator', 'passive_validator'] as const) {

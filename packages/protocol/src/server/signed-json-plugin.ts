@@ -2,14 +2,25 @@
  * The shell both signed JSON servers share (the agent's API and the manager's control API):
  * JSON bodies only, each kept as its exact text for the signature; the HMAC and replay check
  * before a body is validated, so an unauthenticated caller learns nothing about the schemas;
- * and every error, fastify's own included, answered in the error envelope.
+ * a request that names another node refused before anything else looks at it; every answer
+ * to an authenticated request signed; and every error, fastify's own included, answered in
+ * the error envelope.
  */
 import type { Clock } from '@failover/core';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parseConfigText } from '../config/config-file';
 import { createReplayCache } from '../auth/replay-cache';
-import { AUTH_HEADER, DEFAULT_SKEW_MS, verifyFailureCode, verifyRequest, type Secret } from '../auth/request-auth';
+import {
+  AUTH_HEADER,
+  DEFAULT_SKEW_MS,
+  NODE_HEADER,
+  verifyFailureCode,
+  verifyRequest,
+  type Secret,
+} from '../auth/request-auth';
+import { RESPONSE_AUTH_HEADER, signResponse } from '../auth/response-auth';
 import { errorEnvelope, WIRE_ERROR_CODES, type WireErrorCode } from '../wire/error-envelope';
+import type { WrongNodeDetails } from '../wire/agent-api';
 
 /** Largest accepted request body, 16 KiB; the biggest legitimate one is under 2 KiB. */
 export const SIGNED_JSON_BODY_LIMIT = 16_384;
@@ -27,6 +38,11 @@ export interface OpenRoute {
 /** Options of {@link signedJsonPlugin}. */
 export interface SignedJsonPluginOptions {
   readonly auth: SignedJsonAuth;
+  /**
+   * The node this server is: a signed route answers only requests that name it in
+   * `x-failover-node` (412 `FAILOVER_WRONG_NODE` otherwise), and every answer names it.
+   */
+  readonly node: string;
   /** Time for the skew check and the envelopes' timestamps. */
   readonly clock: Clock;
   /** Routes that need no signature. @default none */
@@ -41,10 +57,27 @@ export interface SignedJsonPluginOptions {
   readonly serverName: string;
 }
 
+/** What the plugin verified of a signed request. */
+export interface VerifiedAuth {
+  /** The request's nonce; its answer's MAC is bound to it. */
+  readonly nonce: string;
+  /** The request's signed time, Unix ms. */
+  readonly timestamp: number;
+  /** Until when (Unix ms) the request's signature is accepted, so its nonce must be remembered. */
+  readonly expiresAt: number;
+}
+
 declare module 'fastify' {
   interface FastifyReply {
     /** Answers with the error envelope of `code` and its HTTP status (added by `signedJsonPlugin`). */
     sendError(code: WireErrorCode, message: string, details?: unknown): FastifyReply;
+  }
+  interface FastifyRequest {
+    /**
+     * The verified signature of a signed route's request (added by `signedJsonPlugin`); null
+     * on open routes and with `insecure_no_auth`.
+     */
+    failoverAuth: VerifiedAuth | null;
   }
 }
 
@@ -64,6 +97,11 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
   const allowedIps = (options.allowedIps ?? []).map(normalizeIp);
   const replayCache = createReplayCache();
   const bodies = new WeakMap<FastifyRequest, ParsedBody>();
+  // Requests whose signature held (or that passed without one under insecure_no_auth): only
+  // their answers are signed, since only they prove who asked.
+  const authenticated = new WeakSet<FastifyRequest>();
+
+  app.decorateRequest('failoverAuth', null);
 
   app.decorateReply(
     'sendError',
@@ -106,16 +144,18 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
       return;
     }
     const body = bodies.get(request);
+    const named = firstHeader(request.headers[NODE_HEADER]);
+    const skewMs = options.skewMs ?? DEFAULT_SKEW_MS;
     if (options.auth.mode === 'secret') {
-      const header = request.headers[AUTH_HEADER];
       const verdict = verifyRequest({
         secret: options.auth.secret,
-        header: Array.isArray(header) ? header[0] : header,
+        header: firstHeader(request.headers[AUTH_HEADER]),
         method: request.method,
         path: request.url,
+        node: named ?? '',
         body: body?.raw ?? '',
         now: clock.now(),
-        skewMs: options.skewMs ?? DEFAULT_SKEW_MS,
+        skewMs,
         replayCache,
       });
       if (!verdict.ok) {
@@ -124,8 +164,45 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
         await reply.sendError(code, WIRE_ERROR_CODES[code].meaning);
         return;
       }
+      request.failoverAuth = {
+        nonce: verdict.nonce,
+        timestamp: verdict.timestamp,
+        expiresAt: verdict.timestamp + skewMs,
+      };
+    }
+    authenticated.add(request);
+    if (named !== options.node) {
+      // A client that does not know the node yet names none and learns it from this answer.
+      if (named === undefined || named === '') request.log.debug({ ip, path: request.url }, 'request names no node');
+      else request.log.warn({ ip, path: request.url, node: named }, 'refused a request for another node');
+      const details: WrongNodeDetails = { node_name: options.node, requested_node: named || null };
+      await reply.sendError(
+        'FAILOVER_WRONG_NODE',
+        named ? `this is ${options.node}, not ${named}` : `the request names no node; this is ${options.node}`,
+        details,
+      );
+      return;
     }
     if (body?.error !== undefined) await reply.sendError('FAILOVER_BAD_REQUEST', body.error);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!authenticated.has(request)) return payload;
+    void reply.header(NODE_HEADER, options.node);
+    const nonce = request.failoverAuth?.nonce;
+    // A streamed answer (the control API's switchover) cannot be signed before it is sent.
+    if (options.auth.mode !== 'secret' || nonce === undefined) return payload;
+    if (payload !== null && payload !== undefined && typeof payload !== 'string' && !Buffer.isBuffer(payload))
+      return payload;
+    const signature = signResponse({
+      secret: options.auth.secret,
+      status: reply.statusCode,
+      nonce,
+      node: options.node,
+      body: payload ?? '',
+    });
+    void reply.header(RESPONSE_AUTH_HEADER, signature);
+    return payload;
   });
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
@@ -173,6 +250,10 @@ export const signedJsonPlugin: FastifyPluginAsync<SignedJsonPluginOptions> = Obj
   [Symbol.for('skip-override')]: true,
   [Symbol.for('fastify.display-name')]: 'failover-signed-json',
 });
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) is `10.0.0.1` for allowed_ips. */
 function normalizeIp(ip: string): string {

@@ -12,9 +12,38 @@ import type { Static } from '@sinclair/typebox';
 /** Integer Unix time in seconds (Go `time.Now().Unix()`). */
 export const UnixSecondsSchema = Type.Integer({ description: 'Unix time in seconds.' });
 
+/**
+ * The form of a node name (`node_name`): what an agent knows itself by, and what a signed
+ * request names in `x-failover-node`. Letters, digits, `.`, `_` and `-`, 1 to 63 characters,
+ * starting with a letter or digit, so it is a safe header value and a hostname-like label.
+ */
+export const NODE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
+
+/** A node name; see {@link NODE_NAME_PATTERN}. */
+export const NodeNameSchema = Type.String({ pattern: NODE_NAME_PATTERN });
+
+/** The form of a sender id: a manager's stable id (`manager-<hex>`), or an election candidate's. */
+export const SENDER_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
+
+/** A sender's term: its election revision, or the counter it raises at every start. */
+export const TermSchema = Type.Integer({
+  minimum: 1,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description:
+    "The sender's term. An agent refuses a role- or tower-changing request whose term is below the highest it has obeyed (409 `FAILOVER_STALE_TERM`), or equal to it from another sender.",
+});
+
+/** Who sends a term. */
+export const SenderSchema = Type.String({
+  pattern: SENDER_PATTERN,
+  description: "The sender's stable id, e.g. `manager-3f9c0a7b21d4e865`.",
+});
+
 /** Body of `POST /status` (a `GET /status` has none). */
 export const StatusRequestSchema = Type.Object({
   timestamp: UnixSecondsSchema,
+  term: Type.Optional(TermSchema),
+  sender: Type.Optional(SenderSchema),
   last_received_timestamp: Type.Optional(
     Type.Integer({
       description:
@@ -49,6 +78,15 @@ export const TowerInfoSchema = Type.Object({
 });
 /** The tower the agent holds or last backed up (wire form; core's `TowerInfo` is the domain form). */
 export type WireTowerInfo = Static<typeof TowerInfoSchema>;
+
+/** One sender in the `recent_senders` of `/status`. */
+export const SenderSightingSchema = Type.Object({
+  sender: Type.String(),
+  term: Type.Integer({ minimum: 1, description: 'The term of its latest request.' }),
+  last_seen: UnixSecondsSchema,
+});
+/** One sender in `recent_senders`. */
+export type WireSenderSighting = Static<typeof SenderSightingSchema>;
 
 /** Response of `/status`: the Go tool's fields, then new optional ones. */
 export const StatusResponseSchema = Type.Object({
@@ -85,6 +123,17 @@ export const StatusResponseSchema = Type.Object({
       minimum: 0,
       description:
         "Age of the agent's background probe of the validator (process and local RPC) this answer is built from; `/status` never waits on the validator.",
+    }),
+  ),
+  node_name: Type.Optional(Type.String({ description: 'The node name this agent answers to (`node_name`).' })),
+  highest_term: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'The highest term this agent has obeyed; absent before the first.' }),
+  ),
+  highest_term_sender: Type.Optional(Type.String({ description: 'Who sent `highest_term`.' })),
+  recent_senders: Type.Optional(
+    Type.Array(SenderSightingSchema, {
+      description:
+        'Every sender that stamped a request with its term within the last minute. Two or more: two managers talk to this agent, and it obeys only the highest term.',
     }),
   ),
 });
@@ -131,6 +180,8 @@ export const FailoverRequestSchema = Type.Object({
     }),
   ),
   timestamp: UnixSecondsSchema,
+  term: TermSchema,
+  sender: SenderSchema,
 });
 /** Body of `POST /failover`. */
 export type FailoverRequest = Static<typeof FailoverRequestSchema>;
@@ -149,6 +200,8 @@ export type FailoverResponse = Static<typeof FailoverResponseSchema>;
 export const ShutdownRequestSchema = Type.Object({
   reason: Type.String({ maxLength: 1000 }),
   timestamp: UnixSecondsSchema,
+  term: TermSchema,
+  sender: SenderSchema,
 });
 /** Body of `POST /shutdown`. */
 export type ShutdownRequest = Static<typeof ShutdownRequestSchema>;
@@ -193,3 +246,29 @@ export const TowerStaleDetailsSchema = Type.Object({
 });
 /** `details` of a `FAILOVER_TOWER_STALE` answer. */
 export type TowerStaleDetails = Static<typeof TowerStaleDetailsSchema>;
+
+/**
+ * `details` of a 409 `FAILOVER_STALE_TERM` answer: the request's term is below the highest
+ * the agent has obeyed, or equal to it from another sender; nothing was done.
+ */
+export const StaleTermDetailsSchema = Type.Object({
+  term: Type.Integer({ description: "The request's term." }),
+  sender: Type.String({ description: "The request's sender." }),
+  highest_term: Type.Integer({ description: 'The highest term the agent has obeyed.' }),
+  highest_term_sender: Type.String({ description: 'Who sent it.' }),
+});
+/** `details` of a `FAILOVER_STALE_TERM` answer. */
+export type StaleTermDetails = Static<typeof StaleTermDetailsSchema>;
+
+/**
+ * `details` of a 412 `FAILOVER_WRONG_NODE` answer: the request names another node than the
+ * one that received it (or none); nothing was done.
+ */
+export const WrongNodeDetailsSchema = Type.Object({
+  node_name: Type.String({ description: 'The node that received the request.' }),
+  requested_node: Type.Union([Type.String(), Type.Null()], {
+    description: 'The node the request names; null when it names none.',
+  }),
+});
+/** `details` of a `FAILOVER_WRONG_NODE` answer. */
+export type WrongNodeDetails = Static<typeof WrongNodeDetailsSchema>;

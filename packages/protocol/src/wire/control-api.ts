@@ -9,6 +9,12 @@ import type { Static } from '@sinclair/typebox';
 /** Paths of the control API. */
 export const CONTROL_PATHS = { status: '/v1/status', switchover: '/v1/switchover' } as const;
 
+/**
+ * The node name the control API answers to: its requests are signed like the agents' (the
+ * MAC covers the node), and this one name keeps a control request from being valid at an agent.
+ */
+export const CONTROL_API_NODE = 'failover-manager-control';
+
 const NodeIdSchema = Type.Union([Type.Literal('validator1'), Type.Literal('validator2')]);
 
 /** One validator as the manager last saw it. */
@@ -38,6 +44,13 @@ export const ControlStatusSchema = Type.Object({
   cluster_slot_age_ms: Type.Union([Type.Integer(), Type.Null()]),
   nodes: Type.Array(ControlNodeSchema),
   timestamp: Type.Integer({ description: 'Unix seconds' }),
+  term: Type.Optional(Type.Integer({ description: "This manager's term, sent with every command" })),
+  sender: Type.Optional(Type.String({ description: "This manager's sender id" })),
+  deposed: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], {
+      description: 'Why this manager sends no more commands (an agent obeys a higher term); null while it may command',
+    }),
+  ),
 });
 /** Answer of `POST /v1/status`. */
 export type ControlStatus = Static<typeof ControlStatusSchema>;

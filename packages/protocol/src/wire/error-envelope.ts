@@ -21,7 +21,11 @@ export type ErrorEnvelope = Static<typeof ErrorEnvelopeSchema>;
 /** Codes a server puts in the error envelope, with the HTTP status each goes with. */
 export const WIRE_ERROR_CODES = {
   FAILOVER_AUTH_MISSING: { status: 401, meaning: 'The request has no x-failover-auth header.' },
-  FAILOVER_AUTH_MALFORMED: { status: 401, meaning: 'The x-failover-auth header is not `v1 t=…,n=…,s=…`.' },
+  FAILOVER_AUTH_MALFORMED: { status: 401, meaning: 'The x-failover-auth header is not `v2 t=…,n=…,s=…`.' },
+  FAILOVER_AUTH_OLD_VERSION: {
+    status: 401,
+    meaning: 'The x-failover-auth header is v1, which does not cover the node; the sender must be upgraded.',
+  },
   FAILOVER_AUTH_SKEW: { status: 401, meaning: "The request's time is outside the allowed clock skew." },
   FAILOVER_AUTH_REPLAYED: { status: 401, meaning: 'The nonce was already used (or the replay cache is full).' },
   FAILOVER_AUTH_BAD_SIGNATURE: {
@@ -29,6 +33,12 @@ export const WIRE_ERROR_CODES = {
     meaning: 'The signature does not match: wrong secret, or method, path or body changed.',
   },
   FAILOVER_IP_NOT_ALLOWED: { status: 403, meaning: 'The client IP is not in allowed_ips.' },
+  // Not 421 Misdirected Request: fetch (undici) sends a request answered 421 again by itself,
+  // and the second copy is a replay.
+  FAILOVER_WRONG_NODE: {
+    status: 412,
+    meaning: 'The request names another node in x-failover-node, or none; nothing was done.',
+  },
   FAILOVER_BAD_REQUEST: {
     status: 400,
     meaning: 'The body is not JSON or does not match the schema; details lists each problem.',
@@ -36,6 +46,11 @@ export const WIRE_ERROR_CODES = {
   FAILOVER_NOT_FOUND: { status: 404, meaning: 'No such endpoint.' },
   FAILOVER_METHOD_NOT_ALLOWED: { status: 405, meaning: 'The endpoint exists but not for this method.' },
   FAILOVER_BUSY: { status: 409, meaning: 'Another failover request is being executed; retry after it ends.' },
+  FAILOVER_STALE_TERM: {
+    status: 409,
+    meaning:
+      "The request's term is below the highest this agent has obeyed, or equal to it from another sender: a stale or second manager; nothing was done.",
+  },
   FAILOVER_TOWER_STALE: {
     status: 422,
     meaning:
