@@ -61,11 +61,15 @@ describe('manager terms against real agents', () => {
     expect(second.fence.claim()).toEqual({ term: firstTerm.term + 1, sender: firstTerm.sender });
     await r.cluster.waitFor(
       'the second run to see validator1 active',
-      async () => second.monitor.snapshot().state.active === 'validator1' || undefined,
+      // The journal names the holder at once; the switchover needs a heartbeat's observation too.
+      async () => {
+        const { state, observation } = second.monitor.snapshot();
+        return (state.active === 'validator1' && observation !== null) || undefined;
+      },
       { timeoutMs: 15_000 },
     );
     const answer = await second.monitor.requestSwitchover('maintenance', 'validator2');
-    expect(answer.accepted).toBe(true);
+    expect(answer).toMatchObject({ accepted: true });
     await r.cluster.waitFor(
       'the switchover to complete',
       async () => r.telegram.messages.find((m) => m.text.includes('Failover complete')),
