@@ -259,8 +259,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       };
     };
     const agents = [makeAgent(validators[0], 0), makeAgent(validators[1], 1)] as const;
-    for (const agent of agents) agent.process.start();
-    await Promise.all(agents.map((agent) => waitForAgent(agent)));
+    // The order operators are told to follow: the passive's agent first, then the active's. The
+    // active's isolation watchdog runs from its start, and with the passive's agent already
+    // answering it is not cut off while the rest of the stack comes up.
+    const [active, passive] = agents;
+    passive.process.start();
+    await waitForAgent(passive);
+    active.process.start();
+    await waitForAgent(active);
 
     let secure: StackSecureIdentity | undefined;
     if (options.secureMode) {

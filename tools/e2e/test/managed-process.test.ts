@@ -12,11 +12,12 @@ const started: ManagedProcess[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'failover-managed-'));
-  // A stand-in for an agent: says hello, then serves until told to stop (SIGTERM ends it cleanly).
+  // A stand-in for an agent: serves until told to stop (SIGTERM ends it cleanly), and says hello
+  // once its SIGTERM handler is in place, so a test that waits for the line can rely on it.
   program = path.join(dir, 'program.js');
   writeFileSync(
     program,
-    "console.log('hello ' + process.argv[2]); const t = setInterval(() => {}, 1000); process.on('SIGTERM', () => clearInterval(t));\n",
+    "const t = setInterval(() => {}, 1000); process.on('SIGTERM', () => clearInterval(t)); console.log('hello ' + process.argv[2]);\n",
   );
 });
 
