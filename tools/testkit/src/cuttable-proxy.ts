@@ -1,6 +1,7 @@
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { TestkitArgumentError } from './errors';
+import { abortSocket } from './internal/abort-socket';
 
 /**
  * How a cut behaves at the socket level:
@@ -57,7 +58,7 @@ export async function startCuttableProxy(options: CuttableProxyOptions): Promise
     pair.client.pipe(upstream);
     upstream.pipe(pair.client);
     // One side failing ends the other, so the far party sees the close a real link would show.
-    upstream.on('error', () => pair.client.resetAndDestroy());
+    upstream.on('error', () => abortSocket(pair.client));
     upstream.on('close', () => pair.client.destroy());
     pair.client.on('close', () => upstream.destroy());
     pair.client.resume();
@@ -78,13 +79,13 @@ export async function startCuttableProxy(options: CuttableProxyOptions): Promise
   };
 
   const reset = (pair: Pair): void => {
-    pair.client.resetAndDestroy();
-    pair.upstream?.resetAndDestroy();
+    abortSocket(pair.client);
+    if (pair.upstream !== undefined) abortSocket(pair.upstream);
   };
 
   const onConnection = (client: Socket): void => {
     if (mode === 'reset') {
-      client.resetAndDestroy();
+      abortSocket(client);
       return;
     }
     client.setNoDelay(true);
