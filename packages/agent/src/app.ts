@@ -54,7 +54,7 @@ const FRESH_SAMPLE_WAIT_MS = 200;
 
 /**
  * Builds the agent's fastify app without listening (fastify's testing guide: `inject()` in
- * tests, `listen()` only in `main`). Every route but `GET /health` is authenticated with
+ * tests, `listen()` only in `main`). Every route but `GET /health`, `/active` and `/passive` is authenticated with
  * the protocol's HMAC scheme, and must name this node, before its body is even validated, so
  * an unauthenticated caller learns nothing about the schemas. A role- or tower-changing
  * request (`/failover`, `/shutdown`) is obeyed only once the fence has admitted its term.
@@ -123,6 +123,25 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     status: 'ok' as const,
     agent_version: AGENT_VERSION,
   }));
+
+  // Role checks for load balancers and monitors (Patroni's /primary and /replica): the status
+  // code is the answer. Active means holding the identity, as the manager counts it (S1);
+  // passive means a settled passive, not one in the middle of a change.
+  const roleChecks = {
+    active: () => holdsIdentity(options.role.role()),
+    passive: () => options.role.role() === 'passive',
+  };
+  for (const [name, holds] of Object.entries(roleChecks) as Array<['active' | 'passive', () => boolean]>) {
+    const route = AGENT_ROUTES[name];
+    app.get(
+      route.path,
+      { schema: { response: { 200: route.response, 503: route.response } } },
+      async (_request, reply) => {
+        const ok = holds();
+        return reply.code(ok ? 200 : 503).send({ role_check: name, ok });
+      },
+    );
+  }
 
   const status = async (request: FastifyRequest<{ Body: { term?: number; sender?: string } | undefined }>) => {
     const { term, sender } = request.body ?? {};

@@ -39,6 +39,27 @@ describe('authentication', () => {
     expect(res.json()).toEqual({ status: 'ok', agent_version: AGENT_VERSION });
   });
 
+  it('answers the role checks without authentication: /active only on a holder, /passive only on a settled passive', async () => {
+    h = await startHarness({ initialRole: 'passive' });
+    const codes = async (): Promise<[number, number]> => {
+      const [active, passive] = await Promise.all(
+        ['/active', '/passive'].map((url) => h!.app.inject({ method: 'GET', url })),
+      );
+      return [active!.statusCode, passive!.statusCode];
+    };
+    expect(await codes()).toEqual([503, 200]);
+    expect((await h.app.inject({ method: 'GET', url: '/passive' })).json()).toEqual({
+      role_check: 'passive',
+      ok: true,
+    });
+    await h.signed('POST', '/failover', become('become_active'));
+    expect(await codes()).toEqual([200, 503]);
+    expect((await h.app.inject({ method: 'GET', url: '/passive' })).json()).toEqual({
+      role_check: 'passive',
+      ok: false,
+    });
+  });
+
   const refusals: Array<[string, (body: string) => Record<string, string>, string]> = [
     ['no header', () => ({}), 'FAILOVER_AUTH_MISSING'],
     ['a malformed header', () => ({ [AUTH_HEADER]: 'Bearer abc' }), 'FAILOVER_AUTH_MALFORMED'],

@@ -35,6 +35,7 @@ export {
   ShutdownResponseSchema,
   IdentityResponseSchema,
   HealthResponseSchema,
+  RoleCheckResponseSchema,
   TowerStaleDetailsSchema,
 } from './wire/agent-api';
 export type {
@@ -51,6 +52,7 @@ export type {
   ShutdownResponse,
   IdentityResponse,
   HealthResponse,
+  RoleCheckResponse,
   TowerStaleDetails,
   StaleTermDetails,
   WrongNodeDetails,

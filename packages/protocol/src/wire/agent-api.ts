@@ -233,6 +233,18 @@ export const HealthResponseSchema = Type.Object({
 export type HealthResponse = Static<typeof HealthResponseSchema>;
 
 /**
+ * Response of `GET /active` and `GET /passive` (unauthenticated, for load balancers and
+ * monitors): 200 with `ok: true` when the node is in the role asked about, 503 with `ok: false`
+ * otherwise. It tells nothing else.
+ */
+export const RoleCheckResponseSchema = Type.Object({
+  role_check: Type.Union([Type.Literal('active'), Type.Literal('passive')]),
+  ok: Type.Boolean(),
+});
+/** Response of `GET /active` and `GET /passive`. */
+export type RoleCheckResponse = Static<typeof RoleCheckResponseSchema>;
+
+/**
  * `details` of a 422 `FAILOVER_TOWER_STALE` answer to `become_active`: the newest tower the
  * agent could restore ends below the requested `min_tower_slot`, so it refused to take the
  * identity and changed nothing.

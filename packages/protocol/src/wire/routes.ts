@@ -10,6 +10,7 @@ import {
   IdentityResponseSchema,
   PeerStatusRequestSchema,
   PeerStatusResponseSchema,
+  RoleCheckResponseSchema,
   ShutdownRequestSchema,
   ShutdownResponseSchema,
   StatusRequestSchema,
@@ -23,7 +24,7 @@ export interface AgentRoute {
   /** Schema of the JSON body; absent for routes without a body. */
   readonly body?: TSchema;
   readonly response: TSchema;
-  /** Whether the request must carry the HMAC header. Only `GET /health` is open. */
+  /** Whether the request must carry the HMAC header. Only `GET /health`, `/active` and `/passive` are open. */
   readonly auth: boolean;
 }
 
@@ -59,6 +60,8 @@ export const AGENT_ROUTES = {
   },
   identity: { methods: ['GET'], path: '/identity', response: IdentityResponseSchema, auth: true },
   health: { methods: ['GET'], path: '/health', response: HealthResponseSchema, auth: false },
+  active: { methods: ['GET'], path: '/active', response: RoleCheckResponseSchema, auth: false },
+  passive: { methods: ['GET'], path: '/passive', response: RoleCheckResponseSchema, auth: false },
 } as const satisfies Record<string, AgentRoute>;
 
 /** Name of an agent route (`status`, `peerStatus`, ...). */
