@@ -12,7 +12,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { AgentFence } from './agent-fence';
 import type { CommandResult } from './command-runner';
 import { holdsIdentity, type RoleRunner } from './role-runner';
-import { buildStatus } from './status-report';
+import { createAgentMetrics } from './metrics';
+import { buildStatus, type StatusSources } from './status-report';
 import type { TowerKeeper } from './tower-keeper';
 import type { RpcResult } from '@failover/protocol';
 import type { ValidatorSampler } from './validator-sampler';
@@ -47,6 +48,8 @@ export interface AgentAppOptions {
   readonly loggerInstance?: FastifyBaseLogger;
   /** Time of the signature check and of every timestamp the API answers with. @default systemClock */
   readonly clock?: Clock;
+  /** Whether `/metrics` adds the process and Node.js metrics (the bin does). @default false */
+  readonly processMetrics?: boolean;
 }
 
 // Well under the shortest request_timeout a manager is tuned to (1 s) with the role change itself.
@@ -54,7 +57,7 @@ const FRESH_SAMPLE_WAIT_MS = 200;
 
 /**
  * Builds the agent's fastify app without listening (fastify's testing guide: `inject()` in
- * tests, `listen()` only in `main`). Every route but `GET /health`, `/active` and `/passive` is authenticated with
+ * tests, `listen()` only in `main`). Every route but `GET /health`, `/active`, `/passive` and `/metrics` is authenticated with
  * the protocol's HMAC scheme, and must name this node, before its body is even validated, so
  * an unauthenticated caller learns nothing about the schemas. A role- or tower-changing
  * request (`/failover`, `/shutdown`) is obeyed only once the fence has admitted its term.
@@ -143,28 +146,34 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     );
   }
 
+  const statusSources: StatusSources = {
+    sampler: options.sampler,
+    keeper: options.keeper,
+    role: options.role.role,
+    alert: options.role.alert,
+    ...(options.pendingFinalBackup ? { pendingFinalBackup: options.pendingFinalBackup } : {}),
+    dryRun: options.dryRun,
+    agentVersion: AGENT_VERSION,
+    fencing: () => ({
+      node: options.node,
+      highest: options.fence.highest(),
+      senders: options.fence.recentSenders(),
+    }),
+    clock,
+  };
   const status = async (request: FastifyRequest<{ Body: { term?: number; sender?: string } | undefined }>) => {
     const { term, sender } = request.body ?? {};
     if (term !== undefined && sender !== undefined) options.fence.note({ term, sender });
     options.role.heartbeat();
     // Backup on each manager ping while active, in the background: /status answers at once.
     if (holdsIdentity(options.role.role())) void options.keeper.backupIfChanged();
-    return buildStatus({
-      sampler: options.sampler,
-      keeper: options.keeper,
-      role: options.role.role,
-      alert: options.role.alert,
-      ...(options.pendingFinalBackup ? { pendingFinalBackup: options.pendingFinalBackup } : {}),
-      dryRun: options.dryRun,
-      agentVersion: AGENT_VERSION,
-      fencing: () => ({
-        node: options.node,
-        highest: options.fence.highest(),
-        senders: options.fence.recentSenders(),
-      }),
-      clock,
-    });
+    return buildStatus(statusSources);
   };
+  const metrics = createAgentMetrics(statusSources, { processMetrics: options.processMetrics ?? false });
+  app.get(AGENT_ROUTES.metrics.path, async (_request, reply) =>
+    reply.type(metrics.contentType).send(await metrics.metrics()),
+  );
+
   app.post(
     AGENT_ROUTES.status.path,
     { schema: { body: AGENT_ROUTES.status.body, response: { 200: AGENT_ROUTES.status.response, ...errors } } },

@@ -166,6 +166,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     exit: options.exit,
     loggerInstance: options.logger,
     clock,
+    processMetrics: true,
   });
 
   // The first probe is in before anything can ask /status.

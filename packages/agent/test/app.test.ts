@@ -60,6 +60,44 @@ describe('authentication', () => {
     });
   });
 
+  it('serves Prometheus metrics without authentication, read from the same sources as /status', async () => {
+    h = await startHarness({ initialRole: 'passive' });
+    const scrape = async (): Promise<Map<string, number>> => {
+      const res = await h!.app.inject({ method: 'GET', url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+      const samples = new Map<string, number>();
+      for (const line of res.body.split('\n')) {
+        const match = /^(failover_agent_[a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+        if (match) samples.set(match[1]!, Number(match[2]));
+      }
+      return samples;
+    };
+    // A probe that is overdue (a loaded host) reads as "slot unknown": wait for a fresh one.
+    await waitFor(async () => (await scrape()).get('failover_agent_validator_slot') === 1234, {
+      description: 'a fresh probe to reach the metrics',
+    });
+    const before = await scrape();
+    expect(before.get(`failover_agent_build_info{version="${AGENT_VERSION}"}`)).toBe(1);
+    expect(before.get('failover_agent_role{role="passive"}')).toBe(1);
+    expect(before.get('failover_agent_role{role="active"}')).toBe(0);
+    expect(before.get('failover_agent_holds_identity')).toBe(0);
+    expect(before.get('failover_agent_highest_term')).toBe(0);
+    expect(before.get('failover_agent_tower_backup_timestamp_seconds')).toBe(0);
+
+    await h.signed('POST', '/failover', become('become_active'));
+    h.rpc.slot = { ok: true, value: 1300, endpoint: RPC };
+    await h.signed('GET', '/status');
+    await waitFor(async () => (await scrape()).get('failover_agent_validator_slot') === 1300, {
+      description: 'the next probe to reach the metrics',
+    });
+    const after = await scrape();
+    expect(after.get('failover_agent_role{role="active"}')).toBe(1);
+    expect(after.get('failover_agent_role{role="passive"}')).toBe(0);
+    expect(after.get('failover_agent_holds_identity')).toBe(1);
+    expect(after.get('failover_agent_highest_term')).toBe(TERM.term);
+  });
+
   const refusals: Array<[string, (body: string) => Record<string, string>, string]> = [
     ['no header', () => ({}), 'FAILOVER_AUTH_MISSING'],
     ['a malformed header', () => ({ [AUTH_HEADER]: 'Bearer abc' }), 'FAILOVER_AUTH_MALFORMED'],

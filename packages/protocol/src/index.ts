@@ -36,6 +36,7 @@ export {
   IdentityResponseSchema,
   HealthResponseSchema,
   RoleCheckResponseSchema,
+  MetricsResponseSchema,
   TowerStaleDetailsSchema,
 } from './wire/agent-api';
 export type {

@@ -232,6 +232,9 @@ export const HealthResponseSchema = Type.Object({
 /** Response of `GET /health`. */
 export type HealthResponse = Static<typeof HealthResponseSchema>;
 
+/** Response of `GET /metrics`: Prometheus text exposition format (unauthenticated). */
+export const MetricsResponseSchema = Type.String({ description: 'Prometheus text exposition format.' });
+
 /**
  * Response of `GET /active` and `GET /passive` (unauthenticated, for load balancers and
  * monitors): 200 with `ok: true` when the node is in the role asked about, 503 with `ok: false`

@@ -8,6 +8,7 @@ import {
   FailoverResponseSchema,
   HealthResponseSchema,
   IdentityResponseSchema,
+  MetricsResponseSchema,
   PeerStatusRequestSchema,
   PeerStatusResponseSchema,
   RoleCheckResponseSchema,
@@ -24,7 +25,7 @@ export interface AgentRoute {
   /** Schema of the JSON body; absent for routes without a body. */
   readonly body?: TSchema;
   readonly response: TSchema;
-  /** Whether the request must carry the HMAC header. Only `GET /health`, `/active` and `/passive` are open. */
+  /** Whether the request must carry the HMAC header. Only `GET /health`, `/active`, `/passive` and `/metrics` are open. */
   readonly auth: boolean;
 }
 
@@ -62,6 +63,7 @@ export const AGENT_ROUTES = {
   health: { methods: ['GET'], path: '/health', response: HealthResponseSchema, auth: false },
   active: { methods: ['GET'], path: '/active', response: RoleCheckResponseSchema, auth: false },
   passive: { methods: ['GET'], path: '/passive', response: RoleCheckResponseSchema, auth: false },
+  metrics: { methods: ['GET'], path: '/metrics', response: MetricsResponseSchema, auth: false },
 } as const satisfies Record<string, AgentRoute>;
 
 /** Name of an agent route (`status`, `peerStatus`, ...). */
