@@ -63,6 +63,7 @@ export {
   CONTROL_PATHS,
   ControlNodeSchema,
   ControlStatusSchema,
+  ControlElectionSchema,
   ControlStatusRequestSchema,
   SwitchoverRequestSchema,
   SwitchoverLineSchema,
@@ -70,6 +71,7 @@ export {
 export type {
   ControlNode,
   ControlStatus,
+  ControlElection,
   ControlStatusRequest,
   SwitchoverRequest,
   SwitchoverLine,
@@ -152,6 +154,7 @@ export type {
   AgentConfig,
   AgentCommands,
   AuthSetting,
+  ElectionConfig,
   LogFormat,
   ManagerConfig,
   SecureIdentityConfig,
@@ -171,7 +174,7 @@ export {
 } from './config/load-config';
 export type { ResolveInput, LoadInput } from './config/load-config';
 export { validateConfigValue } from './config/validate';
-export { agentRuleProblems, managerRuleProblems } from './config/rules';
+export { agentRuleProblems, managerRuleProblems, ELECTION_TTL_LIMITS_MS } from './config/rules';
 export {
   toAgentConfig,
   toManagerConfig,
