@@ -46,6 +46,7 @@ export interface HaCoordinatorOptions {
     readonly journaled: Awaited<ReturnType<ManagerJournal['load']>>;
     readonly authority: () => string | null;
     readonly notify: (event: FailoverEvent) => void;
+    readonly log: Logger;
   }) => LeaderRun;
   /** Hands an event to the notifier. */
   readonly notify: (event: FailoverEvent) => void;
@@ -119,6 +120,7 @@ export function createHaCoordinator(options: HaCoordinatorOptions): HaCoordinato
       journal,
       journaled,
       authority: notLeading,
+      log: retiredAware(log, term, () => notLeading() !== null),
       notify(event) {
         if (notLeading() !== null) {
           log.info({ event: event.type }, `not notified, this manager no longer leads: ${event.type}`);
@@ -176,4 +178,18 @@ export function createHaCoordinator(options: HaCoordinatorOptions): HaCoordinato
     view: () => election.view(),
     fence: () => lastFence,
   };
+}
+
+/**
+ * The log of one leadership: once it is over, what its winding-down monitor still says ("nothing
+ * is acted on until the manager is restarted") is about that leadership only, and says so.
+ */
+function retiredAware(log: Logger, term: number, retired: () => boolean): Logger {
+  const line =
+    (level: keyof Logger) =>
+    (fields: Readonly<Record<string, unknown>>, message: string): void => {
+      if (!retired()) return log[level](fields, message);
+      log[level]({ ...fields, former_term: term }, `former leadership (term ${term}), no longer acting: ${message}`);
+    };
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }

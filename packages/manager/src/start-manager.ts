@@ -124,12 +124,14 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     readonly journaled: ManagerJournalState;
     readonly authority?: () => string | null;
     readonly notify: (event: FailoverEvent) => void;
+    readonly log?: Logger;
   }): LeaderRun => {
+    const log = run.log ?? logger;
     const fence = createManagerFence({
       term: run.term,
       sender: term.sender,
       now: () => clock.now(),
-      log: logger,
+      log,
       notify: run.notify,
       ...(run.authority === undefined ? {} : { authority: run.authority }),
     });
@@ -161,7 +163,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       journal: run.journal,
       restore: { term: run.term, journal: run.journaled },
       notify: run.notify,
-      log: logger,
+      log,
       standDown: () => fence.deposed() !== null,
       startedAt,
     });
