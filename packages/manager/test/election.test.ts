@@ -2,7 +2,7 @@ import { StateFileError, systemClock } from '@failover/protocol';
 import { silentLogger } from '@failover/core/testing';
 import { startEtcd, waitFor, type EtcdCluster } from '@failover/testkit';
 import { createElection, type Election, type LeaderGuard } from '../src/election';
-import { createEtcdJournal, journalKey } from '../src/etcd-journal';
+import { createEtcdJournal, fetchEtcdJournal, journalKey } from '../src/etcd-journal';
 
 // A real etcd; each election renews its own 2 s lease.
 jest.setTimeout(60_000);
@@ -143,6 +143,10 @@ describe('the journal in etcd', () => {
     expect((await bJournal.load()).holder).toMatchObject({ node: 'validator1', term: a.led[0]!.term });
     await bJournal.append([{ kind: 'holder', at: 3, term: b.led[0]!.term, node: 'validator2' }]);
     expect((await bJournal.load()).holder).toMatchObject({ node: 'validator2', term: b.led[0]!.term });
+    // What `failover-manager history` reads, with a client of its own.
+    const fetched = await fetchEtcdJournal({ endpoints: etcd.endpoints, prefix, leaseTtlMs: 2_000 });
+    expect(fetched.location).toBe(`etcd key ${prefix}/journal`);
+    expect(fetched.journal?.holder).toMatchObject({ node: 'validator2', term: b.led[0]!.term });
   });
 
   it('refuses to read a journal key that does not hold a journal, instead of starting from nothing', async () => {
