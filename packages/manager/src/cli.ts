@@ -29,6 +29,7 @@ import { fetchControlStatus, requestSwitchover, type ControlTarget } from './con
 import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
 import { exampleConfigText } from './example-config';
 import { historyDocument, renderHistory } from './history-view';
+import { fetchEtcdJournal } from './etcd-journal';
 import { readJournalFile } from './journal';
 import { loadManagerAuth, startManager } from './start-manager';
 import { renderStatusTable } from './status-view';
@@ -175,10 +176,21 @@ async function printStatus(config: ManagerConfig, json: boolean, io: ManagerCliI
 }
 
 /**
- * Reads the journal file itself, not the control API: it works whether the manager runs or not.
- * No journal yet is an empty history; a corrupt one is an error (exit 1).
+ * Reads the journal itself (the file, or etcd with the election), not the control API: it works
+ * whether the manager runs or not. No journal yet is an empty history; a corrupt one is an error (exit 1).
  */
 async function printHistory(config: ManagerConfig, json: boolean, last: number, io: ManagerCliIo): Promise<number> {
+  if (config.election !== undefined) {
+    // Highly available managers keep one journal, in etcd.
+    const { location, journal } = await fetchEtcdJournal(config.election);
+    const read = journal ?? EMPTY_JOURNAL;
+    io.stdout.write(
+      json
+        ? `${JSON.stringify(historyDocument(read, location, last), null, 2)}\n`
+        : renderHistory(read, location, last),
+    );
+    return MANAGER_EXIT.ok;
+  }
   const dir = path.resolve(config.stateDir ?? defaultStateDir('failover-manager', { env: io.env }));
   const file = path.join(dir, JOURNAL_FILE_NAME);
   const journal = (await readJournalFile(file)) ?? EMPTY_JOURNAL;

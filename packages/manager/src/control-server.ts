@@ -19,7 +19,7 @@ import {
   ErrorEnvelopeSchema,
   SwitchoverRequestSchema,
 } from '@failover/protocol';
-import type { ClusterRpc, SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
+import type { ClusterRpc, ControlElection, SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
 import { signedJsonPlugin } from '@failover/protocol/server';
 import type { FailoverProgress, Monitor } from './monitor';
 import { toControlStatus } from './status-view';
@@ -43,6 +43,10 @@ export interface ControlServerOptions {
   readonly maxWindowWaitMs?: number;
   /** This manager's term, sender id and why it stood down, for the status answer. @default not reported */
   readonly fence?: () => { readonly term: number; readonly sender: string; readonly deposed: string | null };
+  /** Highly available managers: why this one does not command (it follows), null while it leads. @default always leads */
+  readonly following?: () => string | null;
+  /** Highly available managers: who leads and who follows, for the status answer. @default not reported */
+  readonly election?: () => ControlElection;
 }
 
 const FINAL: Partial<Record<FailoverEvent['type'], 'completed' | 'rolled-back' | 'failed'>> = {
@@ -80,6 +84,7 @@ export async function buildControlServer(options: ControlServerOptions): Promise
     async () => ({
       ...toControlStatus(options.monitor.snapshot(), options.endpoints, options.dryRun, clock.now()),
       ...options.fence?.(),
+      ...(options.election === undefined ? {} : { election: options.election() }),
     }),
   );
 
@@ -95,6 +100,11 @@ export async function buildControlServer(options: ControlServerOptions): Promise
   });
 
   async function runSwitchover(body: SwitchoverRequest, write: (line: SwitchoverLine) => void): Promise<void> {
+    const following = options.following?.() ?? null;
+    if (following !== null) {
+      write({ type: 'refused', at: clock.now(), refusal: 'not-leader', detail: `${following}; ask the leader` });
+      return;
+    }
     const gapSlots = body.wait_for_leader_gap_slots ?? options.defaultLeaderGapSlots;
     write({
       type: 'waiting',

@@ -24,6 +24,12 @@ export interface ManagerFenceOptions {
   readonly notify?: (event: FailoverEvent) => void;
   /** How long a second manager stays reported after an agent last listed it. @default 60_000 */
   readonly otherManagerWindowMs?: number;
+  /**
+   * Why this manager may not command at this moment, checked before every command; null while it
+   * may. Highly available managers: not the leader, or past the leader's own deadline.
+   * @default always may
+   */
+  readonly authority?: () => string | null;
 }
 
 /** What an agent's signed `/status` says about fencing. */
@@ -96,6 +102,8 @@ export function createManagerFence(options: ManagerFenceOptions): ManagerFence {
   return {
     claim: () => own,
     blocked() {
+      const unauthorized = options.authority?.() ?? null;
+      if (unauthorized !== null) return unauthorized;
       if (deposition !== null) return deposedText({ ...deposedFields(deposition), term: own.term, sender: own.sender });
       const shared = conflict();
       return shared === null ? null : nodeNameConflictText(shared);

@@ -52,3 +52,16 @@ export async function currentManagerTerm(stateDir: string): Promise<ManagerTerm>
   const kept = await termFile(stateDir).read();
   return kept ?? loadManagerTerm(stateDir);
 }
+
+/**
+ * Raises the local counter to `claim.term` (never lowers it): a leader elected in etcd records its
+ * term here, so that the same manager started later without the election counts on above every
+ * term the agents obeyed from it.
+ * @throws StateFileError when the file is present but unreadable or not a term
+ */
+export async function recordManagerTerm(stateDir: string, claim: ManagerTerm): Promise<void> {
+  const file = termFile(stateDir);
+  const kept = await file.read();
+  if (kept !== undefined && kept.term >= claim.term) return;
+  await file.write({ term: claim.term, sender: claim.sender });
+}

@@ -59,6 +59,8 @@ export interface MonitorOptions {
   readonly log: Logger;
   /** True once this manager stood down (an agent obeys a higher term): no heartbeat is observed or decided on after. @default never */
   readonly standDown?: () => boolean;
+  /** When the manager started, which the start-up grace period counts from; a leader elected later is not a new start. @default now */
+  readonly startedAt?: number;
 }
 
 /** Progress of a failover, for the control API's switchover output. */
@@ -113,7 +115,10 @@ const FINAL_EVENTS = new Set<FailoverEvent['type']>([
 /** Builds the monitor; nothing runs until `start()` or `tick()`. */
 export function createMonitor(options: MonitorOptions): Monitor {
   const { clock, log } = options;
-  const restored = restoreManagerState(createManagerState(options.machine, clock.now()), options.restore);
+  const restored = restoreManagerState(
+    createManagerState(options.machine, options.startedAt ?? clock.now()),
+    options.restore,
+  );
   let state = restored.state;
   let running = false;
   let timer: TimerHandle | undefined;

@@ -5,8 +5,8 @@
  * built here and torn down by `stop()`.
  */
 import type { AddressInfo } from 'node:net';
-import { requestTimeoutWarning } from '@failover/core';
-import type { Clock, FailoverEvent, Logger, NodeId } from '@failover/core';
+import { createManagerState, requestTimeoutWarning } from '@failover/core';
+import type { Clock, FailoverEvent, Logger, ManagerJournalState, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
 import type { AppLogger, Notifier } from '@failover/notifier';
 import {
@@ -17,17 +17,26 @@ import {
   systemClock,
   toManagerMachineOptions,
 } from '@failover/protocol';
-import type { LoadedAuth, ManagerConfig } from '@failover/protocol';
+import type { ControlElection, LoadedAuth, ManagerConfig } from '@failover/protocol';
 import { createAgentPort, type AgentLink } from './agent-port';
 import { buildControlServer } from './control-server';
 import { ManagerConfigError, NoAuthSecretError } from './errors';
 import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
-import { createFileJournal } from './journal';
+import type { ElectionView } from './election';
+import { createHaCoordinator, type LeaderRun } from './ha-coordinator';
+import { createFileJournal, type ManagerJournal } from './journal';
 import { createManagerFence, type ManagerFence } from './manager-fence';
 import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
 import { checkPushTargets, loadStakedKeypair } from './secure-identity';
 import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarget } from './ssh-identity-pusher';
+
+/** Milliseconds that only move forward: the leader's deadline must not move with a wall clock stepped back. */
+const monotonicClock: Clock = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /** Options of {@link startManager}. */
 export interface StartManagerOptions {
@@ -46,7 +55,7 @@ export interface StartManagerOptions {
 export interface ManagerHandle {
   readonly monitor: Monitor;
   readonly notifier: Notifier;
-  /** This run's term, sender id and standing. */
+  /** This run's term, sender id and standing; with the election, the current or last leadership's. */
   readonly fence: ManagerFence;
   /** Where the control API listens. */
   readonly control: { readonly host: string; readonly port: number };
@@ -62,6 +71,7 @@ export interface ManagerHandle {
 export async function startManager(options: StartManagerOptions): Promise<ManagerHandle> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
 
   warnAboutAuth(options.auth, logger);
   // Term and journal first: a manager that cannot record what it does must not start doing it.
@@ -69,8 +79,14 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   const stateDir = await prepareStateDir('failover-manager', config.stateDir, { env: options.env ?? process.env });
   const term = await loadManagerTerm(stateDir);
   logger.info({ term: term.term, sender: term.sender, state_dir: stateDir }, `term ${term.term} as ${term.sender}`);
-  const journal = createFileJournal(stateDir);
-  const journaled = await journal.load();
+  // With the election, the term and the journal come from etcd once this manager is elected.
+  const local =
+    config.election === undefined
+      ? await (async () => {
+          const journal = createFileJournal(stateDir);
+          return { journal, journaled: await journal.load() };
+        })()
+      : undefined;
   const secret = secretOf(options.auth);
   const rpc = createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs: config.requestTimeoutMs });
   const endpoints = { validator1: config.validators[0].endpoint, validator2: config.validators[1].endpoint };
@@ -89,23 +105,6 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
           }),
         ];
   const notifier = createNotifier({ logger, sinks: telegram });
-  const fence = createManagerFence({
-    ...term,
-    now: () => clock.now(),
-    log: logger,
-    notify: (event) => notifier.notify(event),
-  });
-  const port = (node: NodeId, index: 0 | 1): AgentLink =>
-    createAgentPort({
-      node,
-      endpoint: endpoints[node],
-      ...(config.validators[index].nodeName === undefined ? {} : { nodeName: config.validators[index].nodeName }),
-      secret,
-      requestTimeoutMs: config.requestTimeoutMs,
-      clock,
-      fence,
-    });
-  const agents: Record<NodeId, AgentLink> = { validator1: port('validator1', 0), validator2: port('validator2', 1) };
   const gossip: GossipReader | undefined =
     config.gossipCheckCommand !== undefined
       ? createCommandGossipReader({
@@ -118,27 +117,89 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
         ? createRpcGossipReader({ rpc, stakedIdentityPubkey: config.stakedIdentityPubkey, nodeIps, clock })
         : undefined;
 
-  const monitor = createMonitor({
-    machine: toManagerMachineOptions(config),
-    clock,
-    agents,
-    rpc,
-    gossip,
-    voteAccountPubkey: config.voteAccountPubkey,
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    slotCheckIntervalMs: config.slotCheckIntervalMs,
-    executor: {
-      stakedIdentityPubkey: config.stakedIdentityPubkey,
-      pusher: secure?.pusher,
-      pushTargets: secure?.targets,
-    },
-    journal,
-    restore: { term: term.term, journal: journaled },
-    notify: (event: FailoverEvent) => notifier.notify(event),
-    log: logger,
-    standDown: () => fence.deposed() !== null,
-  });
+  /** The fence, agent ports and monitor of one term: the whole run, or one leadership. */
+  const buildRun = (run: {
+    readonly term: number;
+    readonly journal: ManagerJournal;
+    readonly journaled: ManagerJournalState;
+    readonly authority?: () => string | null;
+    readonly notify: (event: FailoverEvent) => void;
+    readonly log?: Logger;
+  }): LeaderRun => {
+    const log = run.log ?? logger;
+    const fence = createManagerFence({
+      term: run.term,
+      sender: term.sender,
+      now: () => clock.now(),
+      log,
+      notify: run.notify,
+      ...(run.authority === undefined ? {} : { authority: run.authority }),
+    });
+    const port = (node: NodeId, index: 0 | 1): AgentLink =>
+      createAgentPort({
+        node,
+        endpoint: endpoints[node],
+        ...(config.validators[index].nodeName === undefined ? {} : { nodeName: config.validators[index].nodeName }),
+        secret,
+        requestTimeoutMs: config.requestTimeoutMs,
+        clock,
+        fence,
+      });
+    const agents: Record<NodeId, AgentLink> = { validator1: port('validator1', 0), validator2: port('validator2', 1) };
+    const monitor = createMonitor({
+      machine: toManagerMachineOptions(config),
+      clock,
+      agents,
+      rpc,
+      gossip,
+      voteAccountPubkey: config.voteAccountPubkey,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      slotCheckIntervalMs: config.slotCheckIntervalMs,
+      executor: {
+        stakedIdentityPubkey: config.stakedIdentityPubkey,
+        pusher: secure === undefined ? undefined : fencedPusher(secure.pusher, fence),
+        pushTargets: secure?.targets,
+      },
+      journal: run.journal,
+      restore: { term: run.term, journal: run.journaled },
+      notify: run.notify,
+      log,
+      standDown: () => fence.deposed() !== null,
+      startedAt,
+    });
+    return { fence, monitor };
+  };
 
+  const notify = (event: FailoverEvent): void => notifier.notify(event);
+  const single = local === undefined ? undefined : buildRun({ term: term.term, ...local, notify });
+  let controlAddress = '';
+  const ha =
+    config.election === undefined
+      ? undefined
+      : createHaCoordinator({
+          config: config.election,
+          sender: term.sender,
+          localTerm: term.term,
+          stateDir,
+          control: () => controlAddress,
+          electionClock: monotonicClock,
+          log: logger,
+          idleSnapshot: () => ({
+            state: createManagerState(toManagerMachineOptions(config), startedAt),
+            observation: null,
+          }),
+          buildRun,
+          notify,
+        });
+  // A follower's standing: it commands nothing until elected.
+  const standby = createManagerFence({
+    ...term,
+    now: () => clock.now(),
+    authority: () => ha?.following() ?? null,
+  });
+  const currentFence = (): ManagerFence => single?.fence ?? ha?.fence() ?? standby;
+  const monitor = single?.monitor ?? ha?.monitor;
+  if (monitor === undefined) throw new RangeError('a manager runs either with the election or without it');
   const control = await buildControlServer({
     monitor,
     secret,
@@ -149,10 +210,12 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     rpc,
     stakedIdentityPubkey: config.stakedIdentityPubkey,
     defaultLeaderGapSlots: config.waitForLeaderGapSlots,
-    fence: () => fence.view(),
+    fence: () => currentFence().view(),
+    ...(ha === undefined ? {} : { following: () => ha.following(), election: () => electionStatus(ha.view()) }),
   });
   await control.listen({ host: config.controlListen.host, port: config.controlListen.port });
   const address = control.server.address() as AddressInfo;
+  controlAddress = `${address.address}:${address.port}`;
 
   logger.info(
     {
@@ -163,10 +226,18 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       secure_identity_mode: secure !== undefined,
       control: `${address.address}:${address.port}`,
       state_dir: stateDir,
-      term: term.term,
       sender: term.sender,
+      ...(config.election === undefined
+        ? { term: term.term }
+        : {
+            etcd: config.election.endpoints.join(','),
+            etcd_prefix: config.election.prefix,
+            lease_ttl_ms: config.election.leaseTtlMs,
+          }),
     },
-    `monitoring ${endpoints.validator1} and ${endpoints.validator2}`,
+    config.election === undefined
+      ? `monitoring ${endpoints.validator1} and ${endpoints.validator2}`
+      : `following until elected (etcd ${config.election.endpoints.join(',')}, prefix ${config.election.prefix}); the leader monitors ${endpoints.validator1} and ${endpoints.validator2}`,
   );
   if (config.dryRun)
     logger.warn(
@@ -184,7 +255,9 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   return {
     monitor,
     notifier,
-    fence,
+    get fence() {
+      return currentFence();
+    },
     control: { host: address.address, port: address.port },
     async stop(reason) {
       await monitor.stop();
@@ -244,4 +317,34 @@ async function prepareSecureMode(
     `secure identity mode: ${keypair.pubkey} will be pushed over SSH; both validators reachable with their ledgers`,
   );
   return { pusher, targets };
+}
+
+/** The election as the control API's status shows it. */
+function electionStatus(view: ElectionView): ControlElection {
+  const member = (m: { sender: string; host: string; control: string }) => ({
+    sender: m.sender,
+    host: m.host,
+    control: m.control,
+  });
+  return {
+    role: view.role,
+    leader: view.leader === null ? null : { ...member(view.leader), term: view.leader.term },
+    followers: view.followers.map(member),
+    lease_ttl_ms: view.leaseTtlMs,
+  };
+}
+
+/**
+ * The identity push of secure mode, behind the fence as the agents' commands are: a manager that
+ * stood down, or no longer leads, pushes nothing.
+ */
+function fencedPusher(pusher: IdentityPusher, fence: ManagerFence): IdentityPusher {
+  return {
+    validate: (target) => pusher.validate(target),
+    async pushIdentity(target) {
+      const blocked = fence.blocked(target.name === 'validator2' ? 'validator2' : 'validator1');
+      if (blocked !== null) return { ok: false, stage: 'connect', message: `not sent: ${blocked}`, commands: [] };
+      return pusher.pushIdentity(target);
+    },
+  };
 }

@@ -79,8 +79,23 @@ export function renderStatusTable(status: ControlStatus): string {
     ...(status.hold === null ? [] : [`held back: ${status.hold}`]),
     ...(status.term === undefined ? [] : [`term: ${status.term} (${status.sender ?? 'unknown sender'})`]),
     ...(status.deposed ? [`STOOD DOWN: ${status.deposed}`] : []),
+    ...(status.election === undefined ? [] : electionLines(status.election)),
     '',
   ].join('\n');
+}
+
+/** Highly available managers: this one's standing, the leader and the followers. */
+function electionLines(election: NonNullable<ControlStatus['election']>): string[] {
+  const leader = election.leader;
+  return [
+    `election: this manager ${election.role === 'leader' ? 'LEADS' : 'follows'} (lease ${election.lease_ttl_ms / 1000} s)`,
+    leader === null
+      ? 'leader: none right now'
+      : `leader: ${leader.sender} on ${leader.host}, control ${leader.control}, term ${leader.term ?? 'unknown'}`,
+    ...(election.followers.length === 0
+      ? ['followers: none']
+      : election.followers.map((f) => `follower: ${f.sender} on ${f.host}, control ${f.control}`)),
+  ];
 }
 
 function shorten(pubkey: string): string {

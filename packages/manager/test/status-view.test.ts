@@ -44,3 +44,21 @@ describe('the status view', () => {
     expect(status.hold).toBe('the passive validator2 is unhealthy: not yet assessed');
   });
 });
+
+describe('the status view of highly available managers', () => {
+  it('names this manager’s standing, the leader with its term, and the followers', () => {
+    const status = {
+      ...toControlStatus({ state: heldBy({ kind: 'no-active' }), observation: null }, ENDPOINTS, false, 0),
+      election: {
+        role: 'follower' as const,
+        leader: { sender: 'manager-aaaa', host: 'mgr-1', control: '127.0.0.1:8079', term: 41 },
+        followers: [{ sender: 'manager-bbbb', host: 'mgr-2', control: '127.0.0.1:8079' }],
+        lease_ttl_ms: 10_000,
+      },
+    };
+    const table = renderStatusTable(status);
+    expect(table).toContain('election: this manager follows (lease 10 s)');
+    expect(table).toContain('leader: manager-aaaa on mgr-1, control 127.0.0.1:8079, term 41');
+    expect(table).toContain('follower: manager-bbbb on mgr-2, control 127.0.0.1:8079');
+  });
+});

@@ -66,6 +66,7 @@ export {
   CONTROL_PATHS,
   ControlNodeSchema,
   ControlStatusSchema,
+  ControlElectionSchema,
   ControlStatusRequestSchema,
   SwitchoverRequestSchema,
   SwitchoverLineSchema,
@@ -73,6 +74,7 @@ export {
 export type {
   ControlNode,
   ControlStatus,
+  ControlElection,
   ControlStatusRequest,
   SwitchoverRequest,
   SwitchoverLine,
@@ -155,6 +157,7 @@ export type {
   AgentConfig,
   AgentCommands,
   AuthSetting,
+  ElectionConfig,
   LogFormat,
   ManagerConfig,
   SecureIdentityConfig,
@@ -174,7 +177,7 @@ export {
 } from './config/load-config';
 export type { ResolveInput, LoadInput } from './config/load-config';
 export { validateConfigValue } from './config/validate';
-export { agentRuleProblems, managerRuleProblems } from './config/rules';
+export { agentRuleProblems, managerRuleProblems, ELECTION_TTL_LIMITS_MS } from './config/rules';
 export {
   toAgentConfig,
   toManagerConfig,

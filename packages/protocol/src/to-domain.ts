@@ -240,6 +240,16 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
     waitForLeaderGapSlots: file.wait_for_leader_gap_slots,
     demoteTimeoutMs: ms(file.demote_timeout),
     promoteTimeoutMs: ms(file.promote_timeout),
+    ...optional(
+      'election',
+      file.etcd_endpoints === undefined
+        ? undefined
+        : {
+            endpoints: [...file.etcd_endpoints],
+            prefix: file.etcd_prefix ?? '/failover/manager',
+            leaseTtlMs: ms(file.election_lease_ttl ?? '10s'),
+          },
+    ),
   };
 }
 

@@ -256,6 +256,72 @@ describe('problems', () => {
     expect(config.towerFilePath).toBe('/mnt/ledger/tower-1_9-IDENTITY.bin');
   });
 
+  it('runs one manager with its term and journal in state_dir when no etcd_endpoints are set (a Go config)', () => {
+    expect(configOf(resolveManagerConfigFile({ raw: goManager })).election).toBeUndefined();
+  });
+
+  it('takes the election from etcd_endpoints, with the default prefix and a 10 s lease', () => {
+    const config = configOf(
+      resolveManagerConfigFile({
+        raw: { ...goManager, etcd_endpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'] },
+      }),
+    );
+    expect(config.election).toEqual({
+      endpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'],
+      prefix: '/failover/manager',
+      leaseTtlMs: 10_000,
+    });
+    const tuned = configOf(
+      resolveManagerConfigFile({
+        raw: { ...goManager, etcd_endpoints: ['http://e:2379'], etcd_prefix: '/pair-a', election_lease_ttl: '15s' },
+      }),
+    );
+    expect(tuned.election).toEqual({ endpoints: ['http://e:2379'], prefix: '/pair-a', leaseTtlMs: 15_000 });
+  });
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'a lease TTL that is not whole seconds',
+      { etcd_endpoints: ['http://e:2379'], election_lease_ttl: '2500ms' },
+      '/election_lease_ttl',
+      'is "2500ms"; it must be a whole number of seconds from 2s to 5m (etcd leases count in seconds)',
+    ],
+    [
+      'a lease TTL too short to renew',
+      { etcd_endpoints: ['http://e:2379'], election_lease_ttl: '1s' },
+      '/election_lease_ttl',
+      'is "1s"; it must be a whole number of seconds from 2s to 5m (etcd leases count in seconds)',
+    ],
+    [
+      'an election prefix without endpoints',
+      { etcd_prefix: '/pair-a' },
+      '/etcd_prefix',
+      'has no effect without etcd_endpoints; set both or neither',
+    ],
+    [
+      'a lease TTL without endpoints',
+      { election_lease_ttl: '10s' },
+      '/election_lease_ttl',
+      'has no effect without etcd_endpoints; set both or neither',
+    ],
+  ])('refuses a manager config with %s, at its path', (_name, change, path, message) => {
+    expect(problemsOf(resolveManagerConfigFile({ raw: { ...goManager, ...change } }))).toEqual([{ path, message }]);
+  });
+
+  it('refuses an empty endpoint list, a URL without its scheme, a prefix not starting with a slash, and an unknown election key', () => {
+    const problems = problemsOf(
+      resolveManagerConfigFile({
+        raw: { ...goManager, etcd_endpoints: [], etcd_prefix: 'failover', election_ttl: '5s' },
+      }),
+    );
+    expect(problems.map((p) => p.path).sort()).toEqual(['/election_ttl', '/etcd_endpoints', '/etcd_prefix']);
+    expect(
+      problemsOf(resolveManagerConfigFile({ raw: { ...goManager, etcd_endpoints: ['10.0.0.1:2379'] } })).map(
+        (p) => p.path,
+      ),
+    ).toEqual(['/etcd_endpoints/0']);
+  });
+
   it('refuses a config with no validators at all', () => {
     expect(problemsOf(resolveManagerConfigFile({})).map((problem) => problem.path)).toEqual(['/validator1']);
   });

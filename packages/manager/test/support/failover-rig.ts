@@ -80,7 +80,7 @@ export interface Rig {
   startManager(overrides?: Record<string, unknown>): Promise<ManagerHandle>;
   /** Writes the config to `manager-config.json` and runs the manager as a process of its own. */
   spawnManager(overrides?: Record<string, unknown>): ManagerProcess;
-  /** The path of the config file `spawnManager` wrote last. */
+  /** The path of the config file `spawnManager` wrote last; each spawn writes a file of its own. */
   readonly managerConfigPath: string;
   readonly managerLog: string[];
   stop(): Promise<void>;
@@ -94,6 +94,8 @@ export interface RigOptions {
   readonly proxyPassive?: boolean;
   /** Dry-run agents. @default false */
   readonly agentDryRun?: boolean;
+  /** Members of the rig's etcd (towers, and the managers' election when a test configures one). @default 1 */
+  readonly etcdMembers?: 1 | 3;
 }
 
 /** Starts the rig; on any start-up failure everything already started is stopped. */
@@ -133,7 +135,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       slotMs: options.slotMs ?? 100,
     });
     stops.push(() => cluster.stop());
-    const etcd = await startEtcd();
+    const etcd = await startEtcd({ members: options.etcdMembers ?? 1 });
     stops.push(() => etcd.stop());
     const telegram = await startFakeTelegram();
     telegramForDump = telegram;
@@ -223,7 +225,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 
     const controlPort = await freePort('127.0.0.1');
     const stateDir = join(dir, 'manager-state');
-    const managerConfigPath = join(dir, 'manager-config.json');
+    let managerConfigPath = join(dir, 'manager-config.json');
+    let spawned = 0;
     const managerConfig = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
       validator1: {
         endpoint: agents[0].managerUrl,
@@ -272,7 +275,9 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       passiveProxy,
       stateDir,
       managerConfig,
-      managerConfigPath,
+      get managerConfigPath() {
+        return managerConfigPath;
+      },
       managerLog,
       async control() {
         const secret = secretOf(await loadManagerAuth(resolveConfig()));
@@ -290,6 +295,9 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       },
       spawnManager(overrides) {
         resolveConfig(overrides);
+        spawned += 1;
+        // A file per spawn: a manager still starting must not read the next one's config.
+        managerConfigPath = join(dir, spawned === 1 ? 'manager-config.json' : `manager-config-${spawned}.json`);
         writeFileSync(managerConfigPath, JSON.stringify(managerConfig(overrides), null, 2));
         const child = spawn(process.execPath, ['--import', 'tsx', MANAGER_BIN, '--config', managerConfigPath], {
           env: { ...process.env, TSX_TSCONFIG_PATH: SOURCE_PATHS },

@@ -143,4 +143,16 @@ export interface ManagerConfig {
   readonly demoteTimeoutMs: number;
   /** `promote_timeout`: each promotion attempt's limit; longer than the agent's worst `become_active`. */
   readonly promoteTimeoutMs: number;
+  /** Highly available managers (`etcd_endpoints`); absent: one manager, term and journal in `state_dir`. */
+  readonly election?: ElectionConfig;
+}
+
+/** Where highly available managers elect their leader and keep their journal. */
+export interface ElectionConfig {
+  /** `etcd_endpoints`. */
+  readonly endpoints: readonly string[];
+  /** `etcd_prefix`, without a trailing slash. @default '/failover/manager' */
+  readonly prefix: string;
+  /** `election_lease_ttl`, whole seconds. @default 10_000 */
+  readonly leaseTtlMs: number;
 }

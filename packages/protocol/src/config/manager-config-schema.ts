@@ -106,6 +106,25 @@ export const ManagerConfigSchema = Type.Object(
           'Directory for state that must survive a restart (its term and journal). Default: $STATE_DIRECTORY (systemd StateDirectory=), else /var/lib/failover-manager as root, else ~/.local/state/failover-manager.',
       }),
     ),
+    etcd_endpoints: Type.Optional(
+      Type.Array(Type.String({ pattern: '^https?://[^\\s]+$' }), {
+        minItems: 1,
+        description:
+          'etcd client URLs, e.g. `["http://10.0.0.1:2379"]`. Set, the manager runs highly available: managers started with the same `etcd_endpoints` and `etcd_prefix` elect one leader, which alone commands the agents, with its election as its term; the journal is kept in etcd. Not set: one manager, its term and journal in `state_dir`.',
+      }),
+    ),
+    etcd_prefix: Type.Optional(
+      Type.String({
+        pattern: '^/[^\\s]*[^/\\s]$',
+        description:
+          'Key prefix of the election, the manager list, the term and the journal in etcd; one per validator pair. Default: `/failover/manager`. Needs `etcd_endpoints`.',
+      }),
+    ),
+    election_lease_ttl: Type.Optional(
+      Duration(
+        "Lease of the leader's key in etcd, whole seconds from 2s to 5m: a leader that cannot renew it stops commanding within 3/4 of it, and a follower takes over within it. Default: `10s`. Needs `etcd_endpoints`.",
+      ),
+    ),
     telegram_bot_token: Type.Optional(
       Type.String({
         description: 'Telegram bot token from @BotFather; notifications are off without it. Secret: never logged.',

@@ -5,6 +5,7 @@
  */
 import type { AgentConfigFile } from './agent-config-schema';
 import type { ManagerConfigFile } from './manager-config-schema';
+import { parseDuration } from './duration';
 import type { ConfigProblem } from './problems';
 
 /**
@@ -108,9 +109,32 @@ function validatorPairProblems(file: ManagerConfigFile): ConfigProblem[] {
   return problems;
 }
 
+/** The lease TTL's bounds: etcd counts leases in whole seconds; below 2 s a keepalive has no room to be late. */
+export const ELECTION_TTL_LIMITS_MS = { min: 2_000, max: 300_000 } as const;
+
+function electionProblems(file: ManagerConfigFile): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (file.etcd_endpoints === undefined) {
+    // Without endpoints there is no election: a prefix or TTL alone would be silently ignored.
+    for (const key of ['etcd_prefix', 'election_lease_ttl'] as const) {
+      if (file[key] !== undefined)
+        problems.push({ path: `/${key}`, message: 'has no effect without etcd_endpoints; set both or neither' });
+    }
+  }
+  const ttl = file.election_lease_ttl === undefined ? undefined : parseDuration(file.election_lease_ttl);
+  if (ttl !== undefined && (ttl % 1000 !== 0 || ttl < ELECTION_TTL_LIMITS_MS.min || ttl > ELECTION_TTL_LIMITS_MS.max)) {
+    problems.push({
+      path: '/election_lease_ttl',
+      message: `is "${file.election_lease_ttl}"; it must be a whole number of seconds from 2s to 5m (etcd leases count in seconds)`,
+    });
+  }
+  return problems;
+}
+
 /** Cross-key problems of a manager config. */
 export function managerRuleProblems(file: ManagerConfigFile): ConfigProblem[] {
   const problems = validatorPairProblems(file);
+  problems.push(...electionProblems(file));
   if (file.auth_secret_file !== undefined && file.insecure_no_auth === true) {
     problems.push({ path: '/insecure_no_auth', message: 'is true while auth_secret_file is set; choose one' });
   }

@@ -34,6 +34,31 @@ export const ControlNodeSchema = Type.Object({
 /** One validator in the status answer. */
 export type ControlNode = Static<typeof ControlNodeSchema>;
 
+const ControlMemberSchema = Type.Object({
+  sender: Type.String({ description: "The manager's sender id" }),
+  host: Type.String({ description: 'Its host name' }),
+  control: Type.String({ description: 'Its control API, `host:port`' }),
+});
+
+/** Highly available managers: who leads and who follows, as this manager last read it from etcd. */
+export const ControlElectionSchema = Type.Object({
+  role: Type.Union([Type.Literal('leader'), Type.Literal('follower')], { description: "This manager's own standing" }),
+  leader: Type.Union(
+    [
+      Type.Object({
+        ...ControlMemberSchema.properties,
+        term: Type.Union([Type.Integer(), Type.Null()], { description: 'The term the leader recorded' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'null while no manager leads' },
+  ),
+  followers: Type.Array(ControlMemberSchema, { description: 'The other managers registered' }),
+  lease_ttl_ms: Type.Integer({ description: '`election_lease_ttl`' }),
+});
+/** Who leads and who follows. */
+export type ControlElection = Static<typeof ControlElectionSchema>;
+
 /** Answer of `POST /v1/status`. */
 export const ControlStatusSchema = Type.Object({
   dry_run: Type.Boolean(),
@@ -51,6 +76,7 @@ export const ControlStatusSchema = Type.Object({
       description: 'Why this manager sends no more commands (an agent obeys a higher term); null while it may command',
     }),
   ),
+  election: Type.Optional(ControlElectionSchema),
 });
 /** Answer of `POST /v1/status`. */
 export type ControlStatus = Static<typeof ControlStatusSchema>;
