@@ -115,7 +115,22 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   );
   const runner = createCommandRunnerFor(wiring, options);
   const roleLink = createRoleLink();
-  const tower = createTowerParts({ config, identity: wiring.identity, runner, roleLink, clock, logger: log });
+  const tower = createTowerParts({
+    config,
+    identity: wiring.identity,
+    node: node.name,
+    runner,
+    roleLink,
+    clock,
+    logger: log,
+  });
+  // Before any backup: a backup another agent writes from now on then fences this one's next.
+  const revision = await tower.store.readRevision();
+  if (!revision.ok)
+    log.warn(
+      { store: tower.store.describe() },
+      `cannot read the tower store at start (${revision.error}); the first backup reads it instead`,
+    );
   const rpc = createRpcClients(config, options.rpcTimeoutMs ?? 2_000);
   const currentIdentity = identityReader(config, runner, rpc.local);
   const startRole = await decideStartRole(wiring, runner, rpc, currentIdentity);

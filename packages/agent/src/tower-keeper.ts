@@ -46,7 +46,8 @@ export interface TowerKeeper {
   /**
    * Fetches, verifies and installs the latest backup, or keeps the newer tower on disk. With
    * `minTowerSlot`, refuses (`FAILOVER_TOWER_STALE`) before writing anything when the tower it
-   * would install ends below that slot.
+   * would install ends below that slot; and when the store cannot be read, keeps the tower on
+   * disk if it verifies and reaches that slot (`FAILOVER_TOWER_STORE_UNAVAILABLE` otherwise).
    */
   restore(minTowerSlot?: number): Promise<RestoreReport>;
   /** Deletes the tower file so a stale tower can never be picked up later. */
@@ -150,6 +151,41 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
     else await rm(towerFile, { force: true });
   };
 
+  /**
+   * The store cannot be read: the tower on disk is taken when it verifies and reaches the floor.
+   * The vote account's last vote is then the proof that no backup can hold a later vote (the
+   * same proof a restored backup must meet), and a planned switchover that ran into an etcd
+   * outage hands the identity back to the old active, whose tower stayed on disk when its final
+   * backup failed, instead of leaving nobody voting. Without a floor nothing says how old the
+   * local tower is, so the restore is refused as before.
+   */
+  const restoreWithoutStore = async (
+    disk: DiskTower | undefined,
+    storeError: string,
+    minTowerSlot: number | undefined,
+  ): Promise<RestoreReport> => {
+    const unreadable = `cannot read the tower backup from ${store.describe()}: ${storeError}`;
+    await putBack(disk);
+    if (minTowerSlot === undefined) {
+      return {
+        ok: false,
+        code: 'FAILOVER_TOWER_STORE_UNAVAILABLE',
+        error: `${unreadable}; no min_tower_slot to judge ${towerFile} by`,
+      };
+    }
+    if (disk?.valid !== true || (disk.lastVotedSlot ?? -1) < minTowerSlot) {
+      const local = !disk
+        ? `there is no ${towerFile}`
+        : disk.valid
+          ? `${towerFile} ends at slot ${disk.lastVotedSlot ?? 'none'}, below min_tower_slot ${minTowerSlot}`
+          : `${towerFile} does not verify for ${identity}`;
+      return { ok: false, code: 'FAILOVER_TOWER_STORE_UNAVAILABLE', error: `${unreadable}, and ${local}` };
+    }
+    const detail = `kept ${towerFile} (last voted slot ${disk.lastVotedSlot}, at or above min_tower_slot ${minTowerSlot}): ${unreadable}`;
+    logger.warn({ min_tower_slot: minTowerSlot, tower_last_vote_slot: disk.lastVotedSlot }, detail);
+    return { ok: true, action: 'kept-disk', lastVotedSlot: disk.lastVotedSlot, detail };
+  };
+
   return {
     backupIfChanged() {
       if (inFlight) return Promise.resolve({ status: 'in-flight' });
@@ -173,12 +209,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
     async restore(minTowerSlot?: number): Promise<RestoreReport> {
       const disk = await readDisk();
       const latest = await store.latest();
-      if (!latest.ok)
-        return {
-          ok: false,
-          code: 'FAILOVER_TOWER_STORE_UNAVAILABLE',
-          error: `cannot read the tower backup from ${store.describe()}: ${latest.error}`,
-        };
+      if (!latest.ok) return restoreWithoutStore(disk, latest.error, minTowerSlot);
       if (!latest.tower) {
         if (options.dryRun)
           return {

@@ -1,6 +1,5 @@
 import type { Clock, Logger } from '@failover/core';
 import type { AgentConfig } from '@failover/protocol';
-import { hostname } from 'node:os';
 import type { CommandRunner } from './command-runner';
 import { createFinalBackupRetry, type FinalBackupRetry } from './final-backup-retry';
 import type { RoleLink } from './role-link';
@@ -17,6 +16,8 @@ export interface TowerPartsOptions {
   readonly config: AgentConfig;
   /** The staked identity, checked as a pubkey. */
   readonly identity: string;
+  /** The agent's node name: who took each backup, and how the etcd store tells its own writes from another holder's. */
+  readonly node: string;
   /** Runs the `command` store's backup and restore commands. */
   readonly runner: CommandRunner;
   /** The role runner, attached once it is built: fences go to it, and retries read its role. */
@@ -40,7 +41,7 @@ export function createTowerParts(options: TowerPartsOptions): TowerParts {
     towerFile: config.towerFilePath,
     identity,
     store,
-    source: `${hostname()} ${config.listenAddr}`,
+    source: options.node,
     dryRun: config.dryRun,
     logger,
     clock,

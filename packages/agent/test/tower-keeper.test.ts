@@ -213,6 +213,47 @@ describe('restore', () => {
     });
   });
 
+  describe('when the store cannot be read', () => {
+    // A directory store whose directory is a file: every read fails, as etcd's do in an outage.
+    const brokenStore = (): TowerStore => {
+      const notADirectory = path.join(dir.path, 'not-a-directory');
+      writeFileSync(notADirectory, '');
+      return createDirectoryTowerStore({ directory: notADirectory, identity: staked.pubkey });
+    };
+
+    // Regression: restore failed on the store error before it looked at the tower on disk, so a
+    // switchover during an etcd outage could not hand the identity back to the old active.
+    it('keeps the valid tower on disk that reaches min_tower_slot', async () => {
+      const disk = towerBytes(staked, 450);
+      writeFileSync(towerFile, disk);
+      await expect(keeper(brokenStore()).restore(450)).resolves.toMatchObject({
+        ok: true,
+        action: 'kept-disk',
+        lastVotedSlot: 450,
+        detail: expect.stringContaining('at or above min_tower_slot 450'),
+      });
+      expect(readFileSync(towerFile)).toEqual(disk);
+    });
+
+    it.each([
+      ['there is no floor to judge it by', 450, undefined, /no min_tower_slot/],
+      ['it ends below min_tower_slot', 449, 450, /ends at slot 449, below min_tower_slot 450/],
+      ['there is no tower on disk', null, 450, /there is no /],
+    ])('refuses when %s', async (_case, diskSlot, floor, why) => {
+      if (diskSlot !== null) writeFileSync(towerFile, towerBytes(staked, diskSlot));
+      const report = await keeper(brokenStore()).restore(floor);
+      expect(report).toMatchObject({ ok: false, code: 'FAILOVER_TOWER_STORE_UNAVAILABLE' });
+      expect(report.ok ? '' : report.error).toMatch(why);
+    });
+
+    it('refuses a tower on disk that does not verify for the identity', async () => {
+      writeFileSync(towerFile, towerBytes(other, 999));
+      const report = await keeper(brokenStore()).restore(450);
+      expect(report).toMatchObject({ ok: false, code: 'FAILOVER_TOWER_STORE_UNAVAILABLE' });
+      expect(report.ok ? '' : report.error).toMatch(/does not verify/);
+    });
+  });
+
   it('puts the previous file back when a command-restored tower is refused', async () => {
     const disk = towerBytes(staked, 450);
     writeFileSync(towerFile, disk);

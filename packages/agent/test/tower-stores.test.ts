@@ -186,6 +186,62 @@ describe('etcd store (real etcd)', () => {
     await expect(newHolder.latest()).resolves.toMatchObject({ ok: true, tower: { bytes: t2 } });
   });
 
+  // Regression: a lower slot than the new holder's came back `stale`, so the resumed old active never stepped down.
+  it("fences the resumed old active's backup of a lower slot once the new holder has written since", async () => {
+    const oldHolder = open();
+    const newHolder = open();
+    const t10 = Buffer.from('t10');
+    await expect(oldHolder.backup(t10, metaFor(t10, 10, 'node-a'))).resolves.toMatchObject({ ok: true });
+    await newHolder.latest();
+    const t20 = Buffer.from('t20');
+    await expect(newHolder.backup(t20, metaFor(t20, 20, 'node-b'))).resolves.toMatchObject({ ok: true });
+    const t15 = Buffer.from('t15');
+    const late = await oldHolder.backup(t15, metaFor(t15, 15, 'node-a'));
+    expect(late).toMatchObject({ ok: false, reason: 'fenced' });
+    expect(late.ok ? '' : late.error).toContain('node-b');
+    await expect(newHolder.latest()).resolves.toMatchObject({ ok: true, tower: { bytes: t20 } });
+  });
+
+  // Regression: an agent that had not read the keys wrote with the slot check alone, never fenced.
+  it('fences the first backup of a freshly started agent when another agent wrote after its start', async () => {
+    const holder = open();
+    const t20 = Buffer.from('t20');
+    await holder.backup(t20, metaFor(t20, 20, 'node-b'));
+    const restarted = open();
+    await expect(restarted.readRevision()).resolves.toEqual({ ok: true });
+    const t21 = Buffer.from('t21');
+    await expect(holder.backup(t21, metaFor(t21, 21, 'node-b'))).resolves.toMatchObject({ ok: true });
+    const t30 = Buffer.from('t30');
+    await expect(restarted.backup(t30, metaFor(t30, 30, 'node-a'))).resolves.toMatchObject({
+      ok: false,
+      reason: 'fenced',
+    });
+    await expect(open().latest()).resolves.toMatchObject({ ok: true, tower: { bytes: t21 } });
+  });
+
+  it("fences a freshly started agent's backup below another agent's tower, and lets one above it through", async () => {
+    const holder = open();
+    const t20 = Buffer.from('t20');
+    await holder.backup(t20, metaFor(t20, 20, 'node-b'));
+    const t15 = Buffer.from('t15');
+    await expect(open().backup(t15, metaFor(t15, 15, 'node-a'))).resolves.toMatchObject({
+      ok: false,
+      reason: 'fenced',
+    });
+    // A holder restarted between its restore and its first backup: the store holds the old
+    // holder's tower, older than its own.
+    const t25 = Buffer.from('t25');
+    await expect(open().backup(t25, metaFor(t25, 25, 'node-a'))).resolves.toMatchObject({ ok: true });
+  });
+
+  it('calls a backup below its own earlier one stale, not fenced', async () => {
+    const store = open();
+    const t20 = Buffer.from('t20');
+    await store.backup(t20, metaFor(t20, 20, 'node-a'));
+    const t15 = Buffer.from('t15');
+    await expect(store.backup(t15, metaFor(t15, 15, 'node-a'))).resolves.toMatchObject({ ok: false, reason: 'stale' });
+  });
+
   // A write whose answer was lost still lands; taking it for another holder's would make the
   // active step down on a fence of its own making.
   it.each([

@@ -122,7 +122,23 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
   const secureMode = input.secureMode ?? false;
   const t = { ...DEFAULT_PLAN_TIMEOUTS, ...input.timeouts };
 
+  // In secure mode the identity goes back over SSH, which carries no tower, while the demotion
+  // removed the old active's tower file: its agent restores the tower first, or set-identity
+  // --require-tower fails (and without the flag the node would vote from an empty tower).
+  const restoreOldTower: PlanStep<FailoverAction>[] = secureMode
+    ? [
+        step(
+          { kind: 'restore-tower', node: from },
+          2,
+          t.restoreTowerMs,
+          'stop',
+          'The demotion removed the tower file; restore and verify it before the identity goes back over SSH (S2).',
+          { guard: OLD_ACTIVE_HEALTHY },
+        ),
+      ]
+    : [];
   const rollBackToOld: PlanStep<FailoverAction>[] = [
+    ...restoreOldTower,
     step(
       { kind: 'promote', node: from, via: secureMode ? 'ssh' : 'agent' },
       2,

@@ -66,6 +66,16 @@ describe('createFailoverPlan', () => {
     ]);
   });
 
+  // Regression: the SSH rollback handed the identity back with no tower file on the old active.
+  it("in secure mode restores the old active's tower before handing the identity back over SSH", () => {
+    const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, secureMode: true });
+    expect(plan.steps[0]?.undo?.map((s) => [describeAction(s.action), s.guard])).toEqual([
+      ['restore tower validator1', OLD_ACTIVE_HEALTHY],
+      ['promote validator1 (identity over SSH)', OLD_ACTIVE_HEALTHY],
+      ['verify voting validator1', undefined],
+    ]);
+  });
+
   it('applies given timeouts and keeps the defaults for the rest', () => {
     const plan = createFailoverPlan({
       from: 'validator1',

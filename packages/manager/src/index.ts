@@ -48,7 +48,7 @@ export type {
 } from './ssh-identity-pusher';
 export { checkHostKey, knownHostName, readKnownHosts, recordHostKey } from './known-hosts';
 export type { HostKeyVerdict } from './known-hosts';
-export { checkPushTargets, loadStakedKeypair } from './secure-identity';
+export { checkPushTargets, loadStakedKeypair, requireTowerWarning } from './secure-identity';
 export type { StakedKeypair } from './secure-identity';
 export { buildControlServer } from './control-server';
 export type { ControlServerOptions } from './control-server';

@@ -38,3 +38,14 @@ export async function checkPushTargets(pusher: IdentityPusher, targets: readonly
     if (!result.ok) throw new SecureModeCheckError(target.name, `${result.stage}: ${result.message}`);
   }
 }
+
+/**
+ * The start-up warning for an SSH `set-identity` template without `--require-tower`, or null
+ * when it has the flag. Without it the validator takes the identity whatever tower it has, or
+ * none: a failover or rollback whose tower restore went wrong would then vote from an empty
+ * tower (S2) instead of failing where everyone can see it.
+ */
+export function requireTowerWarning(setIdentityCommand: string): string | null {
+  if (/(^|\s)--require-tower(\s|=|$)/.test(setIdentityCommand)) return null;
+  return 'ssh_set_identity_command has no --require-tower: the validator would take the staked identity without the restored tower, and vote from an empty one if the restore went wrong; add --require-tower';
+}

@@ -28,7 +28,7 @@ import { createFileJournal, type ManagerJournal } from './journal';
 import { createManagerFence, type ManagerFence } from './manager-fence';
 import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
-import { checkPushTargets, loadStakedKeypair } from './secure-identity';
+import { checkPushTargets, loadStakedKeypair, requireTowerWarning } from './secure-identity';
 import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarget } from './ssh-identity-pusher';
 
 /** Milliseconds that only move forward: the leader's deadline must not move with a wall clock stepped back. */
@@ -249,6 +249,17 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   if (timeoutWarning !== null) {
     logger.warn({ request_timeout_ms: config.requestTimeoutMs }, timeoutWarning);
     notifier.notify({ type: 'config-warning', at: clock.now(), key: 'request_timeout', message: timeoutWarning });
+  }
+  const towerWarning =
+    config.secureIdentity === undefined ? null : requireTowerWarning(config.secureIdentity.setIdentityCommand);
+  if (towerWarning !== null) {
+    logger.warn({}, towerWarning);
+    notifier.notify({
+      type: 'config-warning',
+      at: clock.now(),
+      key: 'ssh_set_identity_command',
+      message: towerWarning,
+    });
   }
   monitor.start();
 

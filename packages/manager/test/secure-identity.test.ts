@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeypair, keypairToJson, KeypairFormatError } from '@failover/core';
 import { IdentityMismatchError, SecureModeCheckError } from '../src/errors';
-import { checkPushTargets, loadStakedKeypair } from '../src/secure-identity';
+import { checkPushTargets, loadStakedKeypair, requireTowerWarning } from '../src/secure-identity';
 import type { IdentityPusher, PushTarget, SshResult } from '../src/ssh-identity-pusher';
 
 let dir: string;
@@ -71,5 +71,18 @@ describe('checkPushTargets', () => {
     expect(error).toBeInstanceOf(SecureModeCheckError);
     expect((error as SecureModeCheckError).validator).toBe('validator2');
     expect((error as Error).message).toContain('host_key: key differs');
+  });
+});
+
+describe('requireTowerWarning', () => {
+  it.each([
+    ['agave-validator --ledger {ledger} set-identity --require-tower', false],
+    ['agave-validator --ledger {ledger} set-identity --require-tower ', false],
+    ['fdctl set-identity --config /etc/fd.toml --require-tower -', false],
+    ['agave-validator --ledger {ledger} set-identity', true],
+    ['agave-validator --ledger {ledger} set-identity --require-towers', true],
+  ])('for %j warns: %s', (command, warns) => {
+    const warning = requireTowerWarning(command);
+    expect(warning === null ? false : /ssh_set_identity_command has no --require-tower/.test(warning)).toBe(warns);
   });
 });

@@ -44,6 +44,9 @@ export function createCommandTowerStore(options: CommandTowerStoreOptions): Towe
       return { ok: true, meta };
     },
 
+    // The commands carry bytes only; they say nothing about who wrote last.
+    readRevision: () => Promise.resolve({ ok: true }),
+
     async latest(): Promise<LatestOutcome> {
       const result = await options.runner.run('tower_restore_command', options.restoreCommand);
       if (!result.ok) {

@@ -49,6 +49,8 @@ export function createDirectoryTowerStore(options: DirectoryTowerStoreOptions): 
     kind: 'directory',
     describe: () => `directory ${options.directory}`,
     latest: read,
+    // One host's directory: no other agent writes it, so there is nothing to fence on.
+    readRevision: () => Promise.resolve({ ok: true }),
     async backup(bytes: Buffer, meta: TowerBackupMeta): Promise<BackupOutcome> {
       const current = await read();
       if (current.ok && current.tower && !isNotOlder(meta.lastVotedSlot, current.tower.meta.lastVotedSlot)) {

@@ -1,10 +1,10 @@
 import type { Etcd3, IOptions } from 'etcd3';
 import {
-  isNotOlder,
   parseMeta,
   serializeMeta,
   type BackupOutcome,
   type LatestOutcome,
+  type RevisionOutcome,
   type TowerBackupMeta,
   type TowerStore,
 } from './tower-store';
@@ -40,10 +40,14 @@ const padSlot = (slot: number | null): string => String((slot ?? -1) + 1).padSta
  * Tower backups in etcd: three keys under `<prefix>/<identity>/` (`bytes`,
  * `meta` with sha256 / slot / source / time, `slot`) always written in one transaction.
  *
- * Two fences guard the write. A backup never replaces one with a higher last voted slot
- * (checked by etcd itself, not read-then-write). And once this agent has read or written the
- * keys, it writes only if nobody else has since (the `slot` key's mod revision), so an agent
- * that lost its role without knowing it cannot overwrite the new holder's backups.
+ * Two fences guard the write, both checked by etcd in the same transaction, never read then
+ * written. A backup never replaces one with a higher last voted slot. And an agent writes only
+ * if nobody has written since it last read or wrote the keys (the `slot` key's mod revision):
+ * it reads them at its start (`readRevision`), before a restore, and before its first write
+ * when neither read could be made, so no write of an agent is ever blind. When a write is
+ * refused, the stored `source` (the writer's node name) says why: another agent's tower,
+ * written since or newer than ours, is another holder's, so the write is `fenced` and the
+ * agent steps down; only a newer tower of our own makes it `stale`.
  */
 export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore {
   const callTimeoutMs = options.callTimeoutMs ?? 2_000;
@@ -105,6 +109,15 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
       }
     },
 
+    async readRevision(): Promise<RevisionOutcome> {
+      try {
+        await readSlotRevision(await connect());
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, error: `etcd ${options.endpoints.join(',')}: ${(error as Error).message}` };
+      }
+    },
+
     async backup(bytes: Buffer, meta: TowerBackupMeta): Promise<BackupOutcome> {
       return write(bytes, meta, true);
     },
@@ -116,10 +129,19 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
     },
   };
 
+  /** Notes the `slot` key's mod revision ('0' when there is none) as the last one this agent saw. */
+  async function readSlotRevision(client: Etcd3): Promise<void> {
+    const range = await client.get(keys.slot).exec();
+    knownRevision = range.kvs[0]?.mod_revision ?? '0';
+  }
+
   async function write(bytes: Buffer, meta: TowerBackupMeta, mayAdopt: boolean): Promise<BackupOutcome> {
     try {
       const client = await connect();
-      if (knownRevision === undefined || knownRevision === '0') {
+      // Neither the start nor a restore could read the keys: read them now, so that this write
+      // too is refused when another agent writes in between.
+      if (knownRevision === undefined) await readSlotRevision(client);
+      if (knownRevision === '0') {
         const created = await client
           .if(keys.slot, 'Version', '==', 0)
           .then(...puts(client, bytes, meta))
@@ -128,11 +150,11 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
           knownRevision = created.header.revision;
           return { ok: true, meta };
         }
-        if (knownRevision === '0') return fenced();
+        return fenced('another agent created the tower keys since this agent found none');
       }
-      let txn = client.if(keys.slot, 'Value', '<', padSlot((meta.lastVotedSlot ?? -1) + 1));
-      if (knownRevision !== undefined) txn = txn.and(keys.slot, 'Mod', '==', Number(knownRevision));
-      const updated = await txn
+      const updated = await client
+        .if(keys.slot, 'Value', '<', padSlot((meta.lastVotedSlot ?? -1) + 1))
+        .and(keys.slot, 'Mod', '==', Number(knownRevision))
         .then(...puts(client, bytes, meta))
         .else(client.get(keys.slot), client.get(keys.meta))
         .commit();
@@ -141,22 +163,33 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
         return { ok: true, meta };
       }
       const current = updated.responses[0]?.response_range?.kvs[0];
-      const storedSlot = current ? Number(current.value.toString()) - 1 : null;
-      if (current && !isNotOlder(meta.lastVotedSlot, storedSlot)) {
-        return {
-          ok: false,
-          reason: 'stale',
-          error: `etcd holds a tower with last voted slot ${storedSlot}, newer than ${meta.lastVotedSlot}`,
-        };
-      }
-      // A write of ours whose answer was lost (a deadline, a cut link) still moved the
-      // revision; it is no other holder, so it is adopted rather than taken for a fence.
+      if (!current) return fenced('the tower keys were deleted since this agent last read them');
       const storedMeta = updated.responses[1]?.response_range?.kvs[0];
-      if (mayAdopt && current && storedMeta && parseStoredMeta(storedMeta.value)?.source === meta.source) {
-        knownRevision = current.mod_revision;
-        return write(bytes, meta, false);
+      const writer = storedMeta ? parseStoredMeta(storedMeta.value)?.source : undefined;
+      const storedSlot = Number(current.value.toString()) - 1;
+      if (current.mod_revision !== knownRevision) {
+        // A write of ours whose answer was lost (a deadline, a cut link) still moved the
+        // revision; it is no other holder, so it is adopted rather than taken for a fence.
+        if (mayAdopt && writer === meta.source) {
+          knownRevision = current.mod_revision;
+          return write(bytes, meta, false);
+        }
+        return fenced(
+          `${writer ?? 'another agent'} wrote a tower with last voted slot ${storedSlot} since this agent last read or wrote one`,
+        );
       }
-      return fenced();
+      // Nobody wrote since; the slot comparison refused it. A newer tower of another agent's
+      // means that agent voted with the identity after the votes we would store: it holds it.
+      if (writer !== meta.source) {
+        return fenced(
+          `${writer ?? 'another agent'} holds a newer tower (last voted slot ${storedSlot}) than this agent's (${meta.lastVotedSlot ?? 'none'})`,
+        );
+      }
+      return {
+        ok: false,
+        reason: 'stale',
+        error: `etcd holds this agent's own tower with last voted slot ${storedSlot}, newer than ${meta.lastVotedSlot ?? 'none'}`,
+      };
     } catch (error) {
       return unavailable(error);
     }
@@ -170,11 +203,11 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
     }
   }
 
-  function fenced(): BackupOutcome {
+  function fenced(detail: string): BackupOutcome {
     return {
       ok: false,
       reason: 'fenced',
-      error: `${keys.slot} was written by someone else since this agent last read it; not overwriting another holder's tower`,
+      error: `${keys.slot}: ${detail}; not overwriting another holder's tower`,
     };
   }
 }

@@ -2,6 +2,7 @@ export type {
   BackupFailure,
   BackupOutcome,
   LatestOutcome,
+  RevisionOutcome,
   StoredTower,
   TowerBackupMeta,
   TowerStore,

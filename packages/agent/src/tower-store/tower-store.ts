@@ -11,7 +11,11 @@ export interface TowerBackupMeta {
   readonly sha256: string;
   /** Last voted slot in the tower, null for a tower without votes or an opaque file. */
   readonly lastVotedSlot: number | null;
-  /** Who took the backup (the agent's host name and listen address). */
+  /**
+   * Who took the backup: the agent's node name (`node_name`, or the one kept in its state
+   * directory), stable across restarts and never shared by two agents. The etcd store tells its
+   * own writes from another holder's by it.
+   */
   readonly source: string;
   /** When the backup was taken, ISO 8601. */
   readonly takenAt: string;
@@ -25,9 +29,12 @@ export interface StoredTower {
 
 /** Why a backup was not stored. */
 export type BackupFailure =
-  /** The store holds a tower with a higher last voted slot; an older one never replaces it. */
+  /** The store holds a tower of this agent's own with a higher last voted slot; an older one never replaces it. */
   | 'stale'
-  /** Someone else wrote the key since this agent last read or wrote it. */
+  /**
+   * Another agent wrote the tower since this one last read or wrote it, or holds a newer one:
+   * another machine was given the identity, and this one must step down.
+   */
   | 'fenced'
   /** The store could not be reached or did not answer in time. */
   | 'unavailable'
@@ -43,6 +50,9 @@ export type BackupOutcome =
 export type LatestOutcome =
   { readonly ok: true; readonly tower: StoredTower | null } | { readonly ok: false; readonly error: string };
 
+/** The outcome of {@link TowerStore.readRevision}. */
+export type RevisionOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
 /** Where tower backups live; the agent verifies whatever comes back before using it. */
 export interface TowerStore {
   /** `directory`, `etcd` or `command`. */
@@ -51,6 +61,11 @@ export interface TowerStore {
   backup(bytes: Buffer, meta: TowerBackupMeta): Promise<BackupOutcome>;
   /** The most recent backup, unverified. */
   latest(): Promise<LatestOutcome>;
+  /**
+   * Notes what the store holds now, at the agent's start, so that a backup another agent writes
+   * from here on fences this agent's next one. A store that cannot fence has nothing to read.
+   */
+  readRevision(): Promise<RevisionOutcome>;
   /** Where the backups go, for logs and `/status` (no credentials). */
   describe(): string;
   /** Releases connections. */
