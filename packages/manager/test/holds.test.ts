@@ -73,9 +73,15 @@ describe('failovers held back, with real agents', () => {
     );
     expect(blocked.text).toContain('validator2 is unhealthy');
     expect(blocked.text.toLowerCase()).toContain(wording);
-    // The crashed active is reported as down, not as lagging behind another validator's process.
-    expect(manager.monitor.snapshot().state.nodes.validator1.health?.reasons.map((x) => x.kind)).toContain(
-      'process-down',
+    // The crashed active is reported as down, not as lagging behind another validator's process. The
+    // failover may be decided on the heartbeat that first saw its RPC fail, before a probe saw the
+    // process gone: the next heartbeats must say it.
+    await r.cluster.waitFor(
+      'the manager to report v1 process-down',
+      async () =>
+        manager.monitor.snapshot().state.nodes.validator1.health?.reasons.some((x) => x.kind === 'process-down') ||
+        undefined,
+      { timeoutMs: 5_000, intervalMs: 100 },
     );
     const seen = manager.monitor.snapshot().state.nodes.validator1.misses;
     await r.cluster.waitFor(
