@@ -9,6 +9,9 @@
  *   no longer be accepted, in `replay.json`. The in-memory replay cache of the signed server
  *   is empty after a restart; this file is what refuses a captured `become_passive` replayed
  *   to the agent that just restarted. Reads (`/status`) are not kept: they change nothing.
+ * - **Heartbeats.** A signed `/status` of a higher term raises the floor too, though it changes
+ *   nothing else: a new leader's first heartbeat fences the deposed one at this agent before
+ *   the new one has any command to send.
  * - **Senders.** Who stamped requests with a term lately (status included): two senders
  *   within the window are two managers, reported in `/status` and the log.
  */
@@ -84,6 +87,11 @@ export interface AgentFence {
    * @throws when a state file cannot be written; the request must then not be obeyed
    */
   admit(request: ChangingRequest): Promise<Admission>;
+  /**
+   * Takes the term of a signed heartbeat: a term above the highest becomes the highest (on disk
+   * before this resolves); anything else changes nothing. No request is judged.
+   */
+  adopt(claim: TermClaim): Promise<void>;
   /** The highest term obeyed so far; null before the first. */
   highest(): TermClaim | null;
   /** The senders heard from within the window, most recent last. */
@@ -145,15 +153,30 @@ export async function openAgentFence(options: AgentFenceOptions): Promise<AgentF
         nonces: [...nonces].map(([value, expiresAt]) => ({ nonce: value, expires_at: expiresAt })),
       });
     }
-    if (verdict.raises) {
-      await termFile.write({ term: claim.term, sender: claim.sender, obeyed_at: now });
-      logger.info(
-        { term: claim.term, sender: claim.sender, previous_term: highest?.term ?? null },
-        `obeying term ${claim.term} of ${claim.sender}`,
-      );
-      highest = claim;
-    }
+    if (verdict.raises) await raise(claim, now, `obeying term ${claim.term} of ${claim.sender}`);
     return { admitted: true };
+  }
+
+  async function raise(claim: TermClaim, now: number, message: string): Promise<void> {
+    await termFile.write({ term: claim.term, sender: claim.sender, obeyed_at: now });
+    logger.info({ term: claim.term, sender: claim.sender, previous_term: highest?.term ?? null }, message);
+    highest = claim;
+  }
+
+  async function adopt(claim: TermClaim): Promise<void> {
+    if (highest !== null && claim.term <= highest.term) return;
+    await raise(
+      claim,
+      clock.now(),
+      `term ${claim.term} of ${claim.sender} came with a heartbeat; lower terms are refused from now on`,
+    );
+  }
+
+  // One at a time: a judgement and a raise never interleave their reads and writes of the term.
+  function serially<T>(work: () => Promise<T>): Promise<T> {
+    const result = queue.then(work);
+    queue = result.catch(() => undefined);
+    return result;
   }
 
   return {
@@ -169,11 +192,8 @@ export async function openAgentFence(options: AgentFenceOptions): Promise<AgentF
         );
       }
     },
-    admit(request) {
-      const result = queue.then(() => judge(request));
-      queue = result.catch(() => undefined);
-      return result;
-    },
+    admit: (request) => serially(() => judge(request)),
+    adopt: (claim) => serially(() => adopt(claim)),
     highest: () => highest,
     recentSenders: () => recentSenders(senders, clock.now(), windowMs),
   };

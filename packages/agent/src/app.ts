@@ -163,7 +163,10 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
   };
   const status = async (request: FastifyRequest<{ Body: { term?: number; sender?: string } | undefined }>) => {
     const { term, sender } = request.body ?? {};
-    if (term !== undefined && sender !== undefined) options.fence.note({ term, sender });
+    if (term !== undefined && sender !== undefined) {
+      options.fence.note({ term, sender });
+      await options.fence.adopt({ term, sender });
+    }
     options.role.heartbeat();
     // Backup on each manager ping while active, in the background: /status answers at once.
     if (holdsIdentity(options.role.role())) void options.keeper.backupIfChanged();

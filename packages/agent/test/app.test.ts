@@ -307,6 +307,27 @@ describe('node names and terms', () => {
     expect(h.fence.highest()).toEqual({ term: TERM.term + 1, sender: 'manager-ffffffffffffffff' });
   });
 
+  // Regression: a new leader's term reached an agent only with its first command there, so a
+  // deposed leader's command sent before that (or delivered late) was still obeyed by it.
+  it('takes a higher term from a signed heartbeat: the lower term is refused before the new one commands', async () => {
+    h = await startHarness({ initialRole: 'active' });
+    const newLeader = { term: TERM.term + 4, sender: 'manager-ffffffffffffffff' };
+    await h.signed('POST', '/status', { timestamp: now(), ...newLeader });
+    expect(h.fence.highest()).toEqual(newLeader);
+    const late = await h.signed('POST', '/failover', become('become_passive'));
+    expect(late.statusCode).toBe(409);
+    expect(late.json()).toMatchObject({
+      error: { code: 'FAILOVER_STALE_TERM', details: { highest_term: newLeader.term } },
+    });
+    expect(h.steps).toEqual([]);
+    // A lower heartbeat lowers nothing, and the new leader's own command is obeyed.
+    await h.signed('POST', '/status', { timestamp: now(), ...TERM });
+    expect(h.fence.highest()).toEqual(newLeader);
+    expect((await h.signed('POST', '/failover', become('become_passive', newLeader))).json()).toMatchObject({
+      success: true,
+    });
+  });
+
   it('reports its node name, the highest term and every recent sender in /status', async () => {
     h = await startHarness({ initialRole: 'active' });
     const before = await h.signed('GET', '/status');
