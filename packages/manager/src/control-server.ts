@@ -5,6 +5,7 @@
  * answers), and checks the shared secret with the same HMAC as the agents.
  */
 import { PassThrough } from 'node:stream';
+import type { Registry } from 'prom-client';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -47,6 +48,8 @@ export interface ControlServerOptions {
   readonly following?: () => string | null;
   /** Highly available managers: who leads and who follows, for the status answer. @default not reported */
   readonly election?: () => ControlElection;
+  /** Served at `GET /metrics` without a signature. @default no `/metrics` */
+  readonly metrics?: Registry;
 }
 
 const FINAL: Partial<Record<FailoverEvent['type'], 'completed' | 'rolled-back' | 'failed'>> = {
@@ -71,7 +74,14 @@ export async function buildControlServer(options: ControlServerOptions): Promise
     node: CONTROL_API_NODE,
     clock,
     serverName: 'manager',
+    ...(options.metrics === undefined ? {} : { openRoutes: [{ method: 'GET', path: CONTROL_PATHS.metrics }] }),
   });
+
+  const { metrics } = options;
+  if (metrics !== undefined)
+    app.get(CONTROL_PATHS.metrics, async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.metrics()),
+    );
 
   app.post(
     CONTROL_PATHS.status,

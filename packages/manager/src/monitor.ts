@@ -61,6 +61,8 @@ export interface MonitorOptions {
   readonly standDown?: () => boolean;
   /** When the manager started, which the start-up grace period counts from; a leader elected later is not a new start. @default now */
   readonly startedAt?: number;
+  /** Hears every heartbeat's observation before it is decided on (the metrics' round trips). @default nobody */
+  readonly onObservation?: (observation: Observation) => void;
 }
 
 /** Progress of a failover, for the control API's switchover output. */
@@ -298,7 +300,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const nodes = Object.fromEntries(entries) as Record<NodeId, NodeObservation>;
     const needProof = NODE_IDS.some((node) => !nodes[node].reachable);
     await observeCluster(clock.now(), needProof);
-    await dispatch({ type: 'tick', observation: { at: clock.now(), nodes, clusterSlot, vote, gossip } });
+    const observation: Observation = { at: clock.now(), nodes, clusterSlot, vote, gossip };
+    options.onObservation?.(observation);
+    await dispatch({ type: 'tick', observation });
   }
 
   function schedule(delayMs: number): void {

@@ -28,6 +28,7 @@ import { createFileJournal, type ManagerJournal } from './journal';
 import { createManagerFence, type ManagerFence } from './manager-fence';
 import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
+import { createManagerMetrics } from './metrics';
 import { checkPushTargets, loadStakedKeypair, requireTowerWarning } from './secure-identity';
 import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarget } from './ssh-identity-pusher';
 
@@ -105,6 +106,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
           }),
         ];
   const notifier = createNotifier({ logger, sinks: telegram });
+  const metrics = createManagerMetrics({ processMetrics: true });
   const gossip: GossipReader | undefined =
     config.gossipCheckCommand !== undefined
       ? createCommandGossipReader({
@@ -166,11 +168,15 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       log,
       standDown: () => fence.deposed() !== null,
       startedAt,
+      onObservation: (observation) => metrics.observeTick(observation),
     });
     return { fence, monitor };
   };
 
-  const notify = (event: FailoverEvent): void => notifier.notify(event);
+  const notify = (event: FailoverEvent): void => {
+    metrics.observeEvent(event);
+    notifier.notify(event);
+  };
   const single = local === undefined ? undefined : buildRun({ term: term.term, ...local, notify });
   let controlAddress = '';
   const ha =
@@ -200,6 +206,12 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   const currentFence = (): ManagerFence => single?.fence ?? ha?.fence() ?? standby;
   const monitor = single?.monitor ?? ha?.monitor;
   if (monitor === undefined) throw new RangeError('a manager runs either with the election or without it');
+  metrics.readStateFrom({
+    snapshot: () => monitor.snapshot(),
+    fence: () => currentFence().view(),
+    ...(ha === undefined ? {} : { following: () => ha.following() }),
+    dryRun: config.dryRun,
+  });
   const control = await buildControlServer({
     monitor,
     secret,
@@ -212,6 +224,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     defaultLeaderGapSlots: config.waitForLeaderGapSlots,
     fence: () => currentFence().view(),
     ...(ha === undefined ? {} : { following: () => ha.following(), election: () => electionStatus(ha.view()) }),
+    metrics: metrics.registry,
   });
   await control.listen({ host: config.controlListen.host, port: config.controlListen.port });
   const address = control.server.address() as AddressInfo;

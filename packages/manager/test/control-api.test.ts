@@ -6,6 +6,7 @@ import { AUTH_HEADER, CONTROL_API_NODE, NODE_HEADER, signRequest, type Switchove
 import { fetchControlStatus, requestSwitchover } from '../src/control-client';
 import { buildControlServer } from '../src/control-server';
 import { ControlApiError } from '../src/errors';
+import { createManagerMetrics, type ManagerMetrics } from '../src/metrics';
 import { createMonitor, type Monitor } from '../src/monitor';
 import { renderStatusTable } from '../src/status-view';
 import { createMemoryJournal } from './support/memory-journal';
@@ -22,7 +23,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(dryRun = false, pumped = false): Promise<{ world: FakeWorld; monitor: Monitor; port: number }> {
+async function start(
+  dryRun = false,
+  pumped = false,
+  metrics?: ManagerMetrics,
+): Promise<{ world: FakeWorld; monitor: Monitor; port: number }> {
   const clock = new SimulatedClock(Date.now());
   const world = createFakeWorld(clock);
   const monitor = createMonitor({
@@ -37,8 +42,14 @@ async function start(dryRun = false, pumped = false): Promise<{ world: FakeWorld
     executor: { stakedIdentityPubkey: STAKED, pusher: undefined, pushTargets: undefined, pollMs: 50 },
     journal: createMemoryJournal(),
     restore: { term: 1, journal: EMPTY_JOURNAL },
-    notify: () => undefined,
+    notify: (event) => metrics?.observeEvent(event),
     log: silentLogger,
+    ...(metrics === undefined ? {} : { onObservation: (observation) => metrics.observeTick(observation) }),
+  });
+  metrics?.readStateFrom({
+    snapshot: () => monitor.snapshot(),
+    fence: () => ({ term: 7, deposed: null }),
+    dryRun,
   });
   await monitor.tick();
   server = await buildControlServer({
@@ -50,6 +61,7 @@ async function start(dryRun = false, pumped = false): Promise<{ world: FakeWorld
     rpc: world.rpc,
     stakedIdentityPubkey: STAKED,
     defaultLeaderGapSlots: 0,
+    ...(metrics === undefined ? {} : { metrics: metrics.registry }),
   });
   await server.listen({ host: '127.0.0.1', port: 0 });
   // For switchovers, simulated time runs ~25x faster than real time so slot boundaries come
@@ -65,6 +77,26 @@ async function collect(lines: AsyncIterable<SwitchoverLine>): Promise<Switchover
 }
 
 describe('the control API', () => {
+  it('serves Prometheus metrics without a signature, from the monitor it commands', async () => {
+    const { port } = await start(false, false, createManagerMetrics());
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const body = await res.text();
+    for (const line of [
+      'failover_manager_term 7',
+      'failover_manager_commanding 1',
+      'failover_manager_state{state="monitoring"} 1',
+      'failover_manager_node_active{node="validator1"} 1',
+      'failover_manager_node_active{node="validator2"} 0',
+      'failover_manager_node_reachable{node="validator2"} 1',
+      'failover_manager_heartbeat_seconds_count{node="validator1"} 1',
+    ])
+      expect(body.split('\n')).toContain(line);
+    // Only /metrics is open: the status still needs a signature.
+    expect((await fetch(`http://127.0.0.1:${port}/v1/status`, { method: 'POST' })).status).toBe(401);
+  });
+
   it('answers status with both nodes, which the CLI prints as a table', async () => {
     const { port } = await start();
     const status = await fetchControlStatus({ host: '127.0.0.1', port, secret });

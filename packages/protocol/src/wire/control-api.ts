@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 
 /** Paths of the control API. */
-export const CONTROL_PATHS = { status: '/v1/status', switchover: '/v1/switchover' } as const;
+export const CONTROL_PATHS = { status: '/v1/status', switchover: '/v1/switchover', metrics: '/metrics' } as const;
 
 /**
  * The node name the control API answers to: its requests are signed like the agents' (the

@@ -1,0 +1,65 @@
+import type { FailoverEvent } from '@failover/core';
+import { createManagerMetrics } from '../src/metrics';
+
+const reason = { kind: 'unhealthy', node: 'validator1', misses: 3, reasons: [{ kind: 'process-down' }] } as const;
+const steps = [
+  { step: 'demote validator1', ms: 120, attempts: 1, ok: true, compensating: false },
+  { step: 'promote validator2', ms: 900, attempts: 2, ok: true, compensating: false },
+];
+
+async function samples(events: readonly FailoverEvent[]): Promise<string[]> {
+  const metrics = createManagerMetrics();
+  for (const event of events) metrics.observeEvent(event);
+  return (await metrics.registry.metrics()).split('\n');
+}
+
+describe('the manager metrics', () => {
+  it('count failovers by reason and outcome, and time the completed ones and their steps', async () => {
+    const lines = await samples([
+      {
+        type: 'failover-complete',
+        at: 1,
+        from: 'validator1',
+        to: 'validator2',
+        reason,
+        steps,
+        totalMs: 1500,
+        warnings: [],
+      },
+      {
+        type: 'rolled-back',
+        at: 2,
+        from: 'validator2',
+        to: 'validator1',
+        reason: { kind: 'switchover', text: 'upgrade' },
+        failedStep: 'promote validator1',
+        detail: 'refused',
+        steps: [{ step: 'promote validator1', ms: 50, attempts: 1, ok: false, compensating: false }],
+      },
+    ]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'failover_manager_failovers_total{reason="unhealthy",outcome="complete"} 1',
+        'failover_manager_failovers_total{reason="switchover",outcome="rolled-back"} 1',
+        'failover_manager_failover_duration_seconds_bucket{le="2"} 1',
+        'failover_manager_failover_duration_seconds_bucket{le="1"} 0',
+        'failover_manager_step_duration_seconds_count{step="promote validator2",ok="true"} 1',
+        'failover_manager_step_duration_seconds_count{step="promote validator1",ok="false"} 1',
+      ]),
+    );
+  });
+
+  it('count holds by cause and unreachable agents by node and reason', async () => {
+    const lines = await samples([
+      { type: 'blocked', at: 1, cause: { kind: 'no-active' } },
+      { type: 'blocked', at: 2, cause: { kind: 'no-active' } },
+      { type: 'unreachable', at: 3, node: 'validator2', reason: 'timeout', detail: 'no answer in 1 s' },
+    ]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'failover_manager_blocks_total{cause="no-active"} 2',
+        'failover_manager_unreachable_total{node="validator2",reason="timeout"} 1',
+      ]),
+    );
+  });
+});
