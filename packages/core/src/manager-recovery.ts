@@ -8,6 +8,7 @@
  * before: a pair that never had one under this manager (a fresh install whose operator has
  * not activated anyone yet) is the operator's call (`failover-manager switchover --to`).
  */
+import { towerFloorGate } from './cluster-evidence';
 import type { BlockCause, FailoverReason } from './events';
 import { mayHoldIdentity } from './manager-roles';
 import type { ManagerState, NobodyVoting } from './manager-state';
@@ -71,6 +72,8 @@ export function decideRecovery(state: ManagerState, observation: Observation): R
       cause: { kind: 'passive-unhealthy', node: last, reasons: state.nodes[last].health?.reasons ?? [] },
       reason,
     };
+  const floor = towerFloorGate(state.config, observation, node);
+  if (floor !== null) return { kind: 'hold', cause: floor, reason };
   if (state.config.dryRun) return { kind: 'hold', cause: { kind: 'dry-run', from: last, to: node }, reason };
   return { kind: 'recover', node, reason };
 }

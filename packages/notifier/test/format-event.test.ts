@@ -93,6 +93,23 @@ describe('formatEvent', () => {
     expect(text).toContain('copy its tower file to the tower store');
   });
 
+  it('says a promotion is refused without a tower floor, why, and what the operator can do', () => {
+    const event: FailoverEvent = {
+      type: 'blocked',
+      at: AT,
+      cause: {
+        kind: 'no-tower-floor',
+        node: 'validator2',
+        detail: 'vote_account_pubkey is not set (docs/safety.md, "The tower floor")',
+      },
+    };
+    const text = renderPlain(formatEvent(event));
+    expect(text).toContain(
+      'refusing to promote validator2: no tower floor (vote_account_pubkey is not set (docs/safety.md, "The tower floor"))',
+    );
+    expect(text).toContain('set vote_account_pubkey');
+  });
+
   it('says a passive is not yet assessed instead of listing no reasons', () => {
     const event: FailoverEvent = {
       type: 'blocked',

@@ -313,6 +313,7 @@ export function toManagerMachineOptions(config: ManagerConfig): ManagerMachineOp
     statusReportIntervalMs: config.statusReportIntervalMs,
     health: { slotDiffThreshold: config.slotDiffThreshold },
     voteProof: { staleVoteSlotThreshold: config.staleVoteSlotThreshold },
+    voteAccountConfigured: config.voteAccountPubkey !== undefined,
     planTimeouts: { demoteMs: config.demoteTimeoutMs, promoteMs: config.promoteTimeoutMs },
   };
 }
