@@ -123,6 +123,7 @@ export type {
   EpochInfo,
   LocalRpc,
   SolanaRpc,
+  SlotAndVoteAccount,
   SolanaRpcOptions,
   VoteAccountInfo,
 } from './rpc/solana-rpc';
