@@ -72,7 +72,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
   const journal = createFileJournal(stateDir);
   const journaled = await journal.load();
   const secret = secretOf(options.auth);
-  const rpc = createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs: config.requestTimeoutMs });
+  const rpc = createSolanaRpc({ endpoints: config.clusterRpc, timeoutMs: config.requestTimeoutMs });
   const endpoints = { validator1: config.validators[0].endpoint, validator2: config.validators[1].endpoint };
   const nodeIps = { validator1: nodeIpOf(config.validators[0]), validator2: nodeIpOf(config.validators[1]) };
   const secure = await prepareSecureMode(config, logger);
