@@ -157,6 +157,10 @@ async function callFailover(
   const { action } = request;
   for (;;) {
     const answer = await ctx.agents[node].failover(request, Math.max(1, deadline - ctx.clock.now()));
+    // An agent in dry run answers success and changes nothing; taken as done, a demotion
+    // would leave the old active voting beside the new one.
+    if (answer.ok && answer.dryRun)
+      return { ok: false, detail: `${action} on ${node}: its agent runs in dry run and changed nothing` };
     if (answer.ok)
       return answer.success ? { ok: true } : { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
     const detail = `${action} to ${node}: ${answer.detail}`;
@@ -273,8 +277,11 @@ async function checkDemoted(ctx: ExecutorContext, node: NodeId): Promise<StepRes
   }
   if (ctx.gossip !== undefined) {
     const gossip = await ctx.gossip.read();
+    // Unread gossip is no evidence the identity moved: the step polls until it can be read.
+    if (!gossip.ok)
+      return { ok: false, detail: `gossip could not be read to confirm ${node} let go: ${gossip.detail}` };
     // Gossip keeps the old entry for a while after set-identity; the step polls until it moves.
-    if (gossip.ok && gossip.value.holder === node)
+    if (gossip.value.holder === node)
       return { ok: false, detail: `gossip still places the staked identity at ${node} (${gossip.value.ip})` };
   }
   return { ok: true };

@@ -3,6 +3,7 @@ import { SimulatedClock } from '@failover/core/testing';
 import type { ClusterRpc } from '@failover/protocol';
 import { createEvidenceReader } from '../src/cluster-evidence';
 import { executeAction, type ExecutedStep, type ExecutorContext } from '../src/failover-executor';
+import type { GossipReader } from '../src/gossip-source';
 import { createFakeWorld, SLOT_MS, STAKED, VOTE, type FakeWorld } from './support/fake-world';
 
 interface Setup {
@@ -92,5 +93,39 @@ describe('the tower floor of a promotion (S2)', () => {
     expect(result).toMatchObject({ ok: false, refusal: { kind: 'no-tower-floor' } });
     expect(result.ok ? '' : result.detail).toContain('1 of 2 cluster RPC endpoints gave the slot and the vote account');
     expect(s.world.nodes.validator2.calls).toEqual([]);
+  });
+});
+
+describe('what the executor takes as done', () => {
+  // Regression: an agent in dry run answered success to become_passive and the demotion counted as done.
+  it('does not take the success of an agent in dry run for a demotion', async () => {
+    const s = setup();
+    const agent = s.world.agents.validator1;
+    const dryRunAgent = {
+      status: () => agent.status(),
+      failover: async () => ({ ok: true as const, success: true, message: 'dry run', dryRun: true }),
+    };
+    const ctx = { ...s.ctx, agents: { ...s.world.agents, validator1: dryRunAgent } };
+    const result = await run({ ...s, ctx }, { kind: 'demote', node: 'validator1' });
+    expect(result).toEqual({
+      ok: false,
+      detail: 'become_passive on validator1: its agent runs in dry run and changed nothing',
+    });
+  });
+
+  // Regression: gossip that could not be read let a demotion count as verified.
+  it('does not verify a demotion while gossip cannot be read', async () => {
+    const unreadable: GossipReader = {
+      source: 'getClusterNodes',
+      read: async () => ({ ok: false, detail: 'getClusterNodes on http://cluster.invalid: timeout' }),
+    };
+    const s = setup({ gossip: unreadable });
+    s.world.nodes.validator1.active = false;
+    const result = await run(s, { kind: 'verify-demotion', node: 'validator1' }, 2_000);
+    expect(result).toEqual({
+      ok: false,
+      detail:
+        'gossip could not be read to confirm validator1 let go: getClusterNodes on http://cluster.invalid: timeout',
+    });
   });
 });
