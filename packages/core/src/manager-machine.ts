@@ -514,13 +514,24 @@ function onSwitchover(
   const gate = gatePromotion(state, observation, from, to);
   if (gate !== null) return refuse(gate);
   if (state.config.dryRun) return refuse({ kind: 'dry-run', from, to });
-  const plan = createFailoverPlan({
-    from,
-    to,
-    fromReachable: observation.nodes[from].reachable,
-    secureMode: state.config.secureMode,
-    timeouts: state.config.planTimeouts,
-  });
+  // With nobody holding the identity there is nothing to demote and no final backup to take:
+  // the named node is promoted as in a recovery, whose undo takes the identity off it again
+  // and never hands it to the node the operator did not name.
+  const plan =
+    roles.kind === 'resolved'
+      ? createFailoverPlan({
+          from,
+          to,
+          fromReachable: observation.nodes[from].reachable,
+          secureMode: state.config.secureMode,
+          timeouts: state.config.planTimeouts,
+        })
+      : createRecoveryPlan({
+          node: to,
+          lastHolder: state.lastHolder ?? from,
+          secureMode: state.config.secureMode,
+          timeouts: state.config.planTimeouts,
+        });
   const held = setHold(state, null, event.at);
   const started = beginFailover(held.state, plan, { kind: 'switchover', text: event.reason }, event.at);
   const answer: ManagerEffect = {

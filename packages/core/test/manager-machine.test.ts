@@ -290,7 +290,7 @@ describe('manager machine: planned switchover', () => {
     const d = started();
     d.tick({ v1: up(status()) });
     d.switchover('validator1');
-    expect(d.failovers()[0]?.plan).toMatchObject({ from: 'validator2', to: 'validator1', fromReachable: true });
+    expect(d.failovers()[0]?.plan).toMatchObject({ kind: 'recovery', to: 'validator1' });
   });
 });
 

@@ -115,11 +115,24 @@ describe('manager machine: when no recovery is allowed', () => {
     expect(d.state.lastHolder).toBeNull();
   });
 
-  it('lets the operator name the node to activate in that case', () => {
+  // Regression: the switchover demoted the other node and waited for a final backup it never had; its failure rolled back by promoting the node not named.
+  it('lets the operator name the node to activate in that case, and promotes no other node', () => {
     const d = new ManagerDriver(FAST);
     for (let i = 0; i < 3; i++) d.tick(bothPassive);
     d.switchover('validator2');
-    expect(d.failovers()[0]?.plan).toMatchObject({ kind: 'switchover', to: 'validator2' });
+    expect(d.failovers()[0]?.plan).toMatchObject({ kind: 'recovery', to: 'validator2' });
+    d.answer({ ok: true });
+    for (let i = 0; i < 3; i++) d.answer({ ok: false, detail: 'set-identity failed' });
+    while (d.state.status === 'failing-over') d.answer({ ok: true });
+    expect(d.stepsRun()).toEqual([
+      'verify demotion validator1',
+      'promote validator2 (via agent)',
+      'promote validator2 (via agent)',
+      'promote validator2 (via agent)',
+      'undo:demote validator2',
+      'undo:verify demotion validator2',
+    ]);
+    expect(d.stepsRun().some((step) => step.includes('validator1') && !step.startsWith('verify demotion'))).toBe(false);
   });
 
   it('holds in dry run and logs what it would do, once', () => {
