@@ -110,6 +110,17 @@ describe('formatEvent', () => {
     expect(text).toContain('set vote_account_pubkey');
   });
 
+  it('says both nodes are passive while the vote account still votes, and that another machine may vote', () => {
+    const event: FailoverEvent = {
+      type: 'blocked',
+      at: AT,
+      cause: { kind: 'votes-without-holder', lastVote: 5000, clusterSlot: 5010 },
+    };
+    expect(renderPlain(formatEvent(event))).toBe(
+      'Failover blocked; both nodes report passive, yet the vote account voted at slot 5000 (cluster slot 5010); another machine may be voting with the staked identity. Promoting nobody until its votes stop; check where the identity runs.',
+    );
+  });
+
   it('says a passive is not yet assessed instead of listing no reasons', () => {
     const event: FailoverEvent = {
       type: 'blocked',
