@@ -376,9 +376,9 @@ function createRoleRunnerFor(wiring: Wiring, options: CreateAgentOptions, parts:
     probeReachability: async () => {
       const [peer, clusterSlot] = await Promise.all([
         askPeer(),
-        cluster ? cluster.getSlot() : Promise.resolve({ ok: false }),
+        cluster ? cluster.getSlot() : Promise.resolve({ ok: false as const }),
       ]);
-      return { peer: peer.answer !== 'unreachable', cluster: clusterSlot.ok };
+      return { peer: peer.answer !== 'unreachable', clusterSlot: clusterSlot.ok ? clusterSlot.value : null };
     },
     logger: log,
     watchdogIntervalMs,

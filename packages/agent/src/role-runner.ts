@@ -30,8 +30,8 @@ export type PeerAsker = () => Promise<{ readonly answer: PeerAnswer; readonly de
 /** Reads what identity the validator runs; `unknown` when it does not say. */
 export type IdentityChecker = () => Promise<{ readonly identity: ObservedIdentity; readonly detail: string | null }>;
 
-/** Asks whether the peer agent and the cluster RPC answer at all. */
-export type ReachabilityProbe = () => Promise<{ readonly peer: boolean; readonly cluster: boolean }>;
+/** Asks whether the peer agent answers, and the slot the cluster RPC answers `getSlot` with (null: none). */
+export type ReachabilityProbe = () => Promise<{ readonly peer: boolean; readonly clusterSlot: number | null }>;
 
 /** Options of {@link createRoleRunner}. */
 export interface RoleRunnerOptions {
@@ -137,9 +137,10 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
         return;
       case 'probe-reachability':
         void options.probeReachability().then(
-          ({ peer, cluster }) =>
-            dispatch({ type: 'reachability', token: effect.token, peer, cluster, at: clock.now() }),
-          () => dispatch({ type: 'reachability', token: effect.token, peer: false, cluster: false, at: clock.now() }),
+          ({ peer, clusterSlot }) =>
+            dispatch({ type: 'reachability', token: effect.token, peer, clusterSlot, at: clock.now() }),
+          () =>
+            dispatch({ type: 'reachability', token: effect.token, peer: false, clusterSlot: null, at: clock.now() }),
         );
         return;
     }

@@ -45,7 +45,7 @@ describe('invariants', () => {
               }),
             askPeer: async () => ({ answer: 'active', detail: null }),
             checkIdentity: async () => ({ identity: 'unknown', detail: null }),
-            probeReachability: async () => ({ peer: true, cluster: true }),
+            probeReachability: async () => ({ peer: true, clusterSlot: null }),
             logger: silentLogger,
             watchdogIntervalMs: 1_000,
           });

@@ -27,6 +27,8 @@ function setup(
   let questions = 0;
   const log = recordingLogger();
   const world: Setup['world'] = { identity: 'unstaked', cluster: true };
+  /** The cluster slot a probe reads: it advances with every probe while the cluster answers. */
+  let clusterSlot = 5_000;
   const runner = createRoleRunner({
     initialRole,
     clock,
@@ -40,7 +42,10 @@ function setup(
       return { answer: peer, detail: peer === 'unreachable' ? 'ECONNREFUSED' : null };
     },
     checkIdentity: async () => ({ identity: world.identity, detail: null }),
-    probeReachability: async () => ({ peer: peer !== 'unreachable', cluster: world.cluster }),
+    probeReachability: async () => ({
+      peer: peer !== 'unreachable',
+      clusterSlot: world.cluster ? (clusterSlot += 1) : null,
+    }),
     logger: log,
     watchdogIntervalMs: 1_000,
   });

@@ -78,7 +78,12 @@ function probeIntervalMs(state: AgentState): number {
   return Math.max(250, Math.floor(state.config.isolationTimeoutMs / 4));
 }
 
-/** Records who answered a reachability probe. */
+/**
+ * Records who answered a reachability probe. The cluster RPC counts as heard only when its
+ * slot moved past the last one it gave: `cluster_rpc` is often the node's own RPC, which a
+ * node cut off from the cluster still answers, with a slot that no longer advances, and an
+ * answer alone would keep the cut-off active holding the identity.
+ */
 export function onReachability(state: AgentState, event: Extract<AgentEvent, { type: 'reachability' }>): AgentStep {
   if (event.token !== state.reachabilityProbe) {
     return {
@@ -88,13 +93,19 @@ export function onReachability(state: AgentState, event: Extract<AgentEvent, { t
       ],
     };
   }
+  const advanced =
+    event.clusterSlot !== null && state.lastClusterSlot !== null && event.clusterSlot > state.lastClusterSlot;
   return {
     state: {
       ...state,
       reachabilityProbe: null,
       nextReachabilityProbeAt: event.at + probeIntervalMs(state),
       lastPeerContactAt: event.peer ? event.at : state.lastPeerContactAt,
-      lastClusterContactAt: event.cluster ? event.at : state.lastClusterContactAt,
+      lastClusterContactAt: advanced ? event.at : state.lastClusterContactAt,
+      lastClusterSlot:
+        event.clusterSlot === null
+          ? state.lastClusterSlot
+          : Math.max(event.clusterSlot, state.lastClusterSlot ?? event.clusterSlot),
     },
     effects: [],
   };
@@ -104,8 +115,8 @@ export function onReachability(state: AgentState, event: Extract<AgentEvent, { t
  * Self-fencing of an isolated active. The manager may promote past an unreachable active once
  * the cluster shows its votes stale; if this node is cut off from everything, its validator
  * would resume voting beside the new active when the network heals. So an active node that for
- * `isolationTimeoutMs` heard neither the manager, nor its peer, nor the cluster RPC demotes its
- * own validator. Hearing any of them keeps it active: the Go tool's rule (manager silent, peer
+ * `isolationTimeoutMs` heard neither the manager, nor its peer, nor a cluster slot advance demotes
+ * its own validator. Hearing any of them keeps it active: the Go tool's rule (manager silent, peer
  * unreachable, cluster reachable → stay) is unchanged. While the manager is silent the peer
  * and the cluster are probed every quarter of the timeout.
  */
@@ -122,7 +133,7 @@ export function onIsolation(state: AgentState, at: number): AgentStep {
     state.lastClusterContactAt ?? 0,
   );
   if (at - heard >= limit) {
-    const message = `isolated: no manager, peer or cluster RPC answer for ${Math.round((at - heard) / 1000)}s; demoting the validator so it cannot vote beside a new active when the network heals`;
+    const message = `isolated: no manager, peer or advancing cluster slot for ${Math.round((at - heard) / 1000)}s; demoting the validator so it cannot vote beside a new active when the network heals`;
     return beginTransition(
       { ...state, reachabilityProbe: null, alert: { message, at } },
       becomePassiveSteps(state.config.stepTimeouts),

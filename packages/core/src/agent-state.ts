@@ -104,8 +104,10 @@ export interface AgentCommon {
   readonly token: number;
   /** Last answer from the peer agent (any answer: it proves a working link), null when none. */
   readonly lastPeerContactAt: number | null;
-  /** Last answer from the cluster RPC, null when none. */
+  /** Last answer from the cluster RPC with a slot past the one before it, null when none. */
   readonly lastClusterContactAt: number | null;
+  /** The highest slot the cluster RPC answered a reachability probe with, null before the first. */
+  readonly lastClusterSlot: number | null;
   /** The pending reachability probe's token, null when none is pending. */
   readonly reachabilityProbe: number | null;
   /** No reachability probe before this instant. */
@@ -177,12 +179,15 @@ export type AgentEvent =
       readonly detail: string | null;
       readonly at: number;
     }
-  /** The answer to a `probe-reachability` effect: whether the peer agent and the cluster RPC answered. */
+  /**
+   * The answer to a `probe-reachability` effect: whether the peer agent answered, and the slot
+   * the cluster RPC answered `getSlot` with (null: no answer).
+   */
   | {
       readonly type: 'reachability';
       readonly token: number;
       readonly peer: boolean;
-      readonly cluster: boolean;
+      readonly clusterSlot: number | null;
       readonly at: number;
     }
   /**
@@ -266,6 +271,7 @@ export function createAgentState(
     token: 0,
     lastPeerContactAt: null,
     lastClusterContactAt: null,
+    lastClusterSlot: null,
     reachabilityProbe: null,
     nextReachabilityProbeAt: now,
     identityQuestion: null,

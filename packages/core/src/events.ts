@@ -50,6 +50,18 @@ export type BlockCause =
       readonly towerSlot: number | null;
       readonly lastVote: number;
     }
+  /**
+   * No tower floor for a promotion of `node` (`detail` says why: `vote_account_pubkey` unset,
+   * or the vote account unreadable): nothing is promoted without one (S2). Re-checked every
+   * heartbeat.
+   */
+  | { readonly kind: 'no-tower-floor'; readonly node: NodeId; readonly detail: string }
+  /**
+   * Both nodes report passive, yet the vote account voted at `lastVote`, less than the stale
+   * threshold behind `clusterSlot`: something may still vote with the identity, so nobody is
+   * promoted until the votes are stale.
+   */
+  | { readonly kind: 'votes-without-holder'; readonly lastVote: number; readonly clusterSlot: number }
   | { readonly kind: 'both-active' }
   | { readonly kind: 'no-active' }
   | { readonly kind: 'identity-elsewhere'; readonly ip: string }

@@ -16,6 +16,7 @@ export * from './agent-plan';
 export * from './agent-machine';
 export * from './gossip';
 export * from './manager-roles';
+export * from './cluster-evidence';
 export * from './manager-config';
 export * from './manager-tracking';
 export * from './manager-state';

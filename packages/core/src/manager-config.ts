@@ -59,6 +59,12 @@ export interface ManagerMachineConfig {
    * @default 60000
    */
   readonly gossipMaxAgeMs: number;
+  /**
+   * A vote account is configured (`vote_account_pubkey`). Without one nothing gives the tower
+   * floor, so outside dry run every promotion is refused (`no-tower-floor`).
+   * @default true
+   */
+  readonly voteAccountConfigured: boolean;
   /** The health rules' limits. @default DEFAULT_HEALTH_THRESHOLDS */
   readonly health: HealthThresholds;
   /** The "stopped voting" proof's limits. @default DEFAULT_VOTE_PROOF_RULES */
@@ -78,6 +84,7 @@ export const DEFAULT_MANAGER_MACHINE_CONFIG: ManagerMachineConfig = {
   initialActive: null,
   statusReportIntervalMs: 4 * 60 * 60 * 1000,
   gossipMaxAgeMs: 60_000,
+  voteAccountConfigured: true,
   health: DEFAULT_HEALTH_THRESHOLDS,
   voteProof: DEFAULT_VOTE_PROOF_RULES,
   planTimeouts: {},

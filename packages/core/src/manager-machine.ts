@@ -36,6 +36,7 @@ import {
   startStep,
 } from './manager-outcomes';
 import type { RecoveryDecision } from './manager-recovery';
+import { towerFloorGate } from './cluster-evidence';
 import { decideRecovery, trackNobodyVoting } from './manager-recovery';
 import { resumeInterrupted } from './manager-restore';
 import type { RoleResolution } from './manager-roles';
@@ -47,7 +48,7 @@ import type {
   ManagerState,
   ManagerStep,
   RunInfo,
-  StaleTowerRefusal,
+  StepRefusal,
   SwitchoverRefusal,
 } from './manager-state';
 import { freshTrack, summarize, trackNodes } from './manager-tracking';
@@ -279,7 +280,11 @@ function decide(state: ManagerState, observation: Observation, roles: RoleResolu
   if (roles.kind === 'unknown') return { kind: 'none' };
   const { active, passive } = roles;
   const track = state.nodes[active];
-  if (track.misses < state.config.missesBeforeFailover) return { kind: 'none' };
+  // Without a vote account nothing is ever promoted: held from the first tick, so the alert
+  // and the status say so before a failover is needed.
+  const standing = state.config.voteAccountConfigured ? null : towerFloorGate(state.config, observation, passive);
+  if (track.misses < state.config.missesBeforeFailover)
+    return standing === null ? { kind: 'none' } : { kind: 'hold', cause: standing, reason: null };
   const reason: FailoverReason = {
     kind: 'unhealthy',
     node: active,
@@ -297,7 +302,8 @@ function decide(state: ManagerState, observation: Observation, roles: RoleResolu
 
 /**
  * The gates every promotion passes, automatic or requested: the target is reachable and
- * healthy now, and an unreachable old active is proven to have stopped voting.
+ * healthy now, an unreachable old active is proven to have stopped voting, and outside dry run
+ * the vote account gives the tower floor.
  */
 function gatePromotion(state: ManagerState, observation: Observation, from: NodeId, to: NodeId): BlockCause | null {
   const target = observation.nodes[to];
@@ -309,7 +315,7 @@ function gatePromotion(state: ManagerState, observation: Observation, from: Node
     const proof = proveStoppedVoting(observation, from, state.config.voteProof);
     if (!proof.proven) return proof.cause;
   }
-  return null;
+  return towerFloorGate(state.config, observation, to);
 }
 
 function beginFailover(
@@ -380,7 +386,7 @@ function onStepResult(
   token: number,
   result: StepResult,
   at: number,
-  refusal: StaleTowerRefusal | undefined,
+  refusal: StepRefusal | undefined,
 ): ManagerStep {
   if (state.status !== 'failing-over' || token !== state.failover.token) {
     return {
@@ -417,11 +423,12 @@ function onStepResult(
   const action = run.current.action;
   // Past an unreachable old active, or while nobody holds the identity, a refused stale tower
   // is a hold, not a failure: nothing changed hands, nobody else can vote, and a later backup
-  // may carry the missing votes.
+  // may carry the missing votes. A promotion without a floor was never sent: it holds too, in
+  // every plan, since a rollback would need the same floor it lacks.
   if (
     !result.ok &&
     refusal !== undefined &&
-    (!plan.fromReachable || plan.kind === 'recovery') &&
+    (!plan.fromReachable || plan.kind === 'recovery' || refusal.kind === 'no-tower-floor') &&
     !run.compensating &&
     (action.kind === 'promote' || action.kind === 'restore-tower')
   ) {
@@ -432,12 +439,10 @@ function onStepResult(
       ok: false,
       compensating: false,
     };
-    const cause: BlockCause = {
-      kind: 'stale-tower',
-      node: action.node,
-      towerSlot: refusal.towerSlot,
-      lastVote: refusal.lastVote,
-    };
+    const cause: BlockCause =
+      refusal.kind === 'stale-tower'
+        ? { kind: 'stale-tower', node: action.node, towerSlot: refusal.towerSlot, lastVote: refusal.lastVote }
+        : { kind: 'no-tower-floor', node: action.node, detail: refusal.detail };
     return holdFailover(state, failover, cause, result.detail, [...failover.timings, timing], at, effects, [finished]);
   }
   // An unknown guard is refused: a compensation nobody can vouch for is not run.
@@ -509,13 +514,24 @@ function onSwitchover(
   const gate = gatePromotion(state, observation, from, to);
   if (gate !== null) return refuse(gate);
   if (state.config.dryRun) return refuse({ kind: 'dry-run', from, to });
-  const plan = createFailoverPlan({
-    from,
-    to,
-    fromReachable: observation.nodes[from].reachable,
-    secureMode: state.config.secureMode,
-    timeouts: state.config.planTimeouts,
-  });
+  // With nobody holding the identity there is nothing to demote and no final backup to take:
+  // the named node is promoted as in a recovery, whose undo takes the identity off it again
+  // and never hands it to the node the operator did not name.
+  const plan =
+    roles.kind === 'resolved'
+      ? createFailoverPlan({
+          from,
+          to,
+          fromReachable: observation.nodes[from].reachable,
+          secureMode: state.config.secureMode,
+          timeouts: state.config.planTimeouts,
+        })
+      : createRecoveryPlan({
+          node: to,
+          lastHolder: state.lastHolder ?? from,
+          secureMode: state.config.secureMode,
+          timeouts: state.config.planTimeouts,
+        });
   const held = setHold(state, null, event.at);
   const started = beginFailover(held.state, plan, { kind: 'switchover', text: event.reason }, event.at);
   const answer: ManagerEffect = {

@@ -8,8 +8,9 @@
  * before: a pair that never had one under this manager (a fresh install whose operator has
  * not activated anyone yet) is the operator's call (`failover-manager switchover --to`).
  */
+import { towerFloorGate } from './cluster-evidence';
 import type { BlockCause, FailoverReason } from './events';
-import { mayHoldIdentity } from './manager-roles';
+import { mayHoldIdentity, proveStoppedVoting } from './manager-roles';
 import type { ManagerState, NobodyVoting } from './manager-state';
 import type { NodeId, NodeObservation, Observation } from './types';
 import { NODE_IDS, otherNode } from './types';
@@ -21,11 +22,17 @@ export type RecoveryDecision =
 
 /**
  * A node confirmed not to hold the identity: it answers, its agent reports the settled role
- * `passive` (not a role change, not `unconfirmed`, not a Go agent that reports no role), and
- * no sign of {@link mayHoldIdentity} is present.
+ * `passive` (not a role change, not `unconfirmed`, not a Go agent that reports no role), its
+ * validator reports an identity (an unknown one may be the staked one), and no sign of
+ * {@link mayHoldIdentity} is present.
  */
 function isSettledPassive(seen: NodeObservation, stakedIdentityPubkey: string | null): boolean {
-  return seen.reachable && seen.status.role === 'passive' && !mayHoldIdentity(seen.status, stakedIdentityPubkey);
+  return (
+    seen.reachable &&
+    seen.status.role === 'passive' &&
+    seen.status.identityPubkey !== undefined &&
+    !mayHoldIdentity(seen.status, stakedIdentityPubkey)
+  );
 }
 
 /**
@@ -51,8 +58,10 @@ export function trackNobodyVoting(
 /**
  * The gates of a recovery, in order; the first that fails names the cause. Until the run of
  * passive ticks is long enough, and always without a known holder, the cause is `no-active`,
- * as it was before recoveries existed. The node to promote is the last holder when healthy —
- * its tower on disk and its backups are the newest — else the other one when healthy.
+ * as it was before recoveries existed. The vote account must show no vote for the stale
+ * threshold, as for a promotion past an unreachable active. The node to promote is the last
+ * holder when healthy — its tower on disk and its backups are the newest — else the other one
+ * when healthy.
  */
 export function decideRecovery(state: ManagerState, observation: Observation): RecoveryDecision {
   const noActive: RecoveryDecision = { kind: 'hold', cause: { kind: 'no-active' }, reason: null };
@@ -71,6 +80,19 @@ export function decideRecovery(state: ManagerState, observation: Observation): R
       cause: { kind: 'passive-unhealthy', node: last, reasons: state.nodes[last].health?.reasons ?? [] },
       reason,
     };
+  // Both nodes passive says nothing of a third machine: the vote account must have stopped too.
+  const votes = proveStoppedVoting(observation, last, state.config.voteProof);
+  if (!votes.proven)
+    return {
+      kind: 'hold',
+      cause:
+        votes.cause.kind === 'old-active-still-voting'
+          ? { kind: 'votes-without-holder', lastVote: votes.cause.lastVote, clusterSlot: votes.cause.clusterSlot }
+          : { kind: 'no-tower-floor', node, detail: votes.cause.detail },
+      reason,
+    };
+  const floor = towerFloorGate(state.config, observation, node);
+  if (floor !== null) return { kind: 'hold', cause: floor, reason };
   if (state.config.dryRun) return { kind: 'hold', cause: { kind: 'dry-run', from: last, to: node }, reason };
   return { kind: 'recover', node, reason };
 }

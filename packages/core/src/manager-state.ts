@@ -105,7 +105,7 @@ export type ManagerEvent =
       readonly token: number;
       readonly result: StepResult;
       readonly at: number;
-      readonly refusal?: StaleTowerRefusal;
+      readonly refusal?: StepRefusal;
     }
   | {
       readonly type: 'switchover-requested';
@@ -131,6 +131,20 @@ export interface StaleTowerRefusal {
   /** The vote account's `lastVote` the manager asked the tower to reach. */
   readonly lastVote: number;
 }
+
+/**
+ * A promotion not even asked for: the executor could not read a tower floor for it from the
+ * cluster RPC, after retries (`detail` says why). Nothing was sent to the node.
+ */
+export interface NoTowerFloorRefusal {
+  /** The refusal's kind. */
+  readonly kind: 'no-tower-floor';
+  /** Why no floor could be read. */
+  readonly detail: string;
+}
+
+/** A promotion refused before anything changed, which holds the run instead of failing it. */
+export type StepRefusal = StaleTowerRefusal | NoTowerFloorRefusal;
 
 /** Why a switchover request was refused. */
 export type SwitchoverRefusal =

@@ -143,7 +143,28 @@ describe('isolation self-fencing', () => {
       'final-tower-backup',
       'remove-tower-file',
     ]);
-    expect(d.logs('error')[0]).toMatch(/isolated: no manager, peer or cluster RPC answer for 20s/);
+    expect(d.logs('error')[0]).toMatch(/isolated: no manager, peer or advancing cluster slot for 20s/);
+  });
+
+  // Regression: cluster_rpc pointing at the node's own RPC answered a cut-off node with its stalled slot, which counted as contact.
+  it('steps down when the cluster RPC answers but its slot no longer advances', () => {
+    const d = new AgentDriver('active', { isolationTimeoutMs: 20_000 });
+    d.apply({ type: 'manager-heartbeat', at: 0 });
+    d.world.clusterStalledAt = 5_000;
+    tickUntil(d, 19_000);
+    expect(d.state.status).toBe('active');
+    d.tick(20_000);
+    expect(d.state.status).toBe('deactivating');
+  });
+
+  it('counts a cluster slot that moves again as contact', () => {
+    const d = new AgentDriver('active', { isolationTimeoutMs: 20_000 });
+    d.apply({ type: 'manager-heartbeat', at: 0 });
+    d.world.clusterStalledAt = 1_010;
+    tickUntil(d, 10_000);
+    d.world.clusterStalledAt = null;
+    tickUntil(d, 120_000);
+    expect(d.state.status).toBe('active');
   });
 
   // Regression: a demotion that failed after minutes left the node isolated at once, since no probe runs during a role change.
@@ -303,7 +324,11 @@ describe('guard invariants', () => {
       identity: fc.constantFrom<ObservedIdentity>('staked', 'unstaked', 'unknown'),
       stale: fc.boolean(),
     }),
-    fc.record({ type: fc.constant('reachability' as const), peer: fc.boolean(), cluster: fc.boolean() }),
+    fc.record({
+      type: fc.constant('reachability' as const),
+      peer: fc.boolean(),
+      clusterSlot: fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: null }),
+    }),
   );
 
   it('starts a demotion on its own only from a settled passive (stray identity) or a settled active (watchdog, isolation)', () => {
@@ -343,7 +368,7 @@ describe('guard invariants', () => {
                 type: item.type,
                 token: state.reachabilityProbe ?? 0,
                 peer: item.peer,
-                cluster: item.cluster,
+                clusterSlot: item.clusterSlot,
                 at: now,
               };
             } else event = { type: item.type, at: now };

@@ -228,6 +228,12 @@ describe('manager machine invariants: fencing a second claimant (S1)', () => {
   });
 });
 
+/** A recovery the machine started on its own (not a switchover an operator named a node for). */
+function recoveryOf(effects: readonly ManagerEffect[]): Extract<ManagerEffect, { kind: 'failover' }> | undefined {
+  const started = runOf(effects);
+  return started?.plan.kind === 'recovery' && started.reason.kind === 'no-voter' ? started : undefined;
+}
+
 describe('manager machine invariants: recovering a voter when nobody holds the identity', () => {
   /** The tick confirms nobody may hold the identity: both answer as settled passives, no claim, no gossip entry. */
   function nobodyHolds(observation: Observation): boolean {
@@ -244,8 +250,8 @@ describe('manager machine invariants: recovering a voter when nobody holds the i
         play(config, script, (before, event, _after, effects) => {
           if (event.type === 'tick' && before.status !== 'failing-over')
             streak = nobodyHolds(event.observation) ? streak + 1 : 0;
-          const started = runOf(effects);
-          if (started?.plan.kind !== 'recovery') return;
+          const started = recoveryOf(effects);
+          if (started === undefined) return;
           expect(event.type).toBe('tick');
           if (event.type === 'tick') expect(nobodyHolds(event.observation)).toBe(true);
           expect(streak).toBeGreaterThanOrEqual(before.config.missesBeforeFailover);
@@ -260,8 +266,8 @@ describe('manager machine invariants: recovering a voter when nobody holds the i
     fc.assert(
       fc.property(configArb, scriptArb, (config, script) => {
         play(config, script, (before, _event, after, effects) => {
-          const started = runOf(effects);
-          if (started?.plan.kind !== 'recovery') return;
+          const started = recoveryOf(effects);
+          if (started === undefined) return;
           expect(before.lastHolder).not.toBeNull();
           expect(started.plan.from).toBe(before.lastHolder);
           expect(after.nodes[started.plan.to].health?.healthy).toBe(true);
@@ -281,12 +287,33 @@ describe('manager machine invariants: recovering a voter when nobody holds the i
     fc.assert(
       fc.property(configArb, scriptArb, (config, script) => {
         play(config, script, (before, event, _after, effects) => {
-          if (runOf(effects)?.plan.kind !== 'recovery') return;
+          if (recoveryOf(effects) === undefined) return;
           // Regression: a cooldown that has run out by the tick is over; the machine leaves it on
           // that tick, so only a cooldown still in effect forbids the recovery.
           const at = event.type === 'tick' ? event.observation.at : event.at;
           expect(before.status === 'cooldown' && at < before.until).toBe(false);
           expect(before.status).not.toBe('failing-over');
+        });
+      }),
+      runs,
+    );
+  });
+});
+
+describe('manager machine invariants: a switchover that names a node while nobody holds the identity', () => {
+  it('promotes the named node only, and never demotes or promotes the other one', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (_before, event, _after, effects) => {
+          const started = runOf(effects);
+          if (started?.plan.kind !== 'recovery' || started.reason.kind !== 'switchover') return;
+          expect(event).toMatchObject({ type: 'switchover-requested', to: started.plan.to });
+          const other = started.plan.to === 'validator1' ? 'validator2' : 'validator1';
+          const actions = started.plan.steps.flatMap((step) => [
+            step.action,
+            ...(step.undo ?? []).map((undo) => undo.action),
+          ]);
+          expect(actions.filter((a) => a.node === other).map((a) => a.kind)).toEqual(['verify-demotion']);
         });
       }),
       runs,

@@ -290,7 +290,7 @@ describe('manager machine: planned switchover', () => {
     const d = started();
     d.tick({ v1: up(status()) });
     d.switchover('validator1');
-    expect(d.failovers()[0]?.plan).toMatchObject({ from: 'validator2', to: 'validator1', fromReachable: true });
+    expect(d.failovers()[0]?.plan).toMatchObject({ kind: 'recovery', to: 'validator1' });
   });
 });
 
@@ -466,5 +466,76 @@ describe('manager machine: a stale tower past an unreachable old active (S2)', (
       expect.objectContaining({ outcome: 'aborted', failedStep: 'promote validator2 (via agent)' }),
     ]);
     expect(d.state.hold).toMatchObject({ kind: 'stale-tower' });
+  });
+});
+
+describe('manager machine: the tower floor is mandatory outside dry run (S2)', () => {
+  it('holds an automatic failover while the vote account cannot be read, and fails over once it can', () => {
+    const d = started();
+    for (let i = 0; i < 4; i++) d.tick({ v1: crashed, lastVote: null });
+    expect(d.failovers()).toHaveLength(0);
+    expect(d.notified('blocked').map((e) => e.cause)).toEqual([
+      {
+        kind: 'no-tower-floor',
+        node: 'validator2',
+        detail: 'the vote account has not been read from the cluster RPC',
+      },
+    ]);
+    d.tick({ v1: crashed });
+    expect(d.failovers()).toHaveLength(1);
+  });
+
+  it('says at the first heartbeat that nothing can be promoted when no vote account is configured', () => {
+    const d = new ManagerDriver({ ...FAST, voteAccountConfigured: false });
+    d.tick();
+    expect(d.notified('blocked').map((e) => e.cause)).toEqual([
+      {
+        kind: 'no-tower-floor',
+        node: 'validator2',
+        detail: 'vote_account_pubkey is not set (docs/safety.md, "The tower floor")',
+      },
+    ]);
+    expect(d.state.hold).toMatchObject({ kind: 'no-tower-floor' });
+  });
+
+  it('keeps quiet about a missing vote account in dry run', () => {
+    const d = new ManagerDriver({ ...FAST, dryRun: true, voteAccountConfigured: false });
+    d.tick();
+    expect(d.notified('blocked')).toEqual([]);
+  });
+
+  it('refuses every promotion, switchover included, when no vote account is configured', () => {
+    const d = started({ ...FAST, voteAccountConfigured: false });
+    for (let i = 0; i < 4; i++) d.tick({ v1: crashed });
+    expect(d.failovers()).toHaveLength(0);
+    expect(d.state.hold).toMatchObject({ kind: 'no-tower-floor', node: 'validator2' });
+    d.switchover();
+    expect(d.failovers()).toHaveLength(0);
+  });
+
+  it('holds a planned switchover whose promotion found no floor instead of rolling back without one', () => {
+    const d = started();
+    d.switchover();
+    d.answer({ ok: true });
+    d.answer({ ok: true });
+    d.answer({ ok: true });
+    const step = d.runningStep();
+    expect(step?.step.action).toEqual({ kind: 'promote', node: 'validator2', via: 'agent' });
+    d.now += 1_000;
+    d.apply({
+      type: 'step-result',
+      token: step!.token,
+      result: { ok: false, detail: 'no tower floor' },
+      at: d.now,
+      refusal: { kind: 'no-tower-floor', detail: 'getVoteAccounts failed 3 times' },
+    });
+    expect(d.stepsRun().filter((s) => s.startsWith('undo:'))).toEqual([]);
+    expect(d.state.status).toBe('monitoring');
+    expect(d.state.hold).toEqual({
+      kind: 'no-tower-floor',
+      node: 'validator2',
+      detail: 'getVoteAccounts failed 3 times',
+    });
+    expect(d.notified('failover-failed')).toEqual([expect.objectContaining({ outcome: 'aborted' })]);
   });
 });

@@ -2,8 +2,9 @@ import type { NodeObservation, Observation } from '@failover/core';
 import { STAKED, down, status, up } from './support/observations';
 import { FAST, ManagerDriver } from './support/manager-driver';
 
-const passive = up(status());
-const bothPassive = { v1: passive, v2: passive };
+const passive = up(status({ validatorSlot: 1200 }));
+/** Both nodes passive, the cluster 201 slots past the vote account's last vote: nobody votes. */
+const bothPassive = { v1: passive, v2: passive, slot: 1200 };
 const lagging = up(status({ validatorSlot: 500 }));
 const refusal = { kind: 'stale-tower', towerSlot: 990, lastVote: 999 } as const;
 
@@ -52,7 +53,7 @@ describe('manager machine: nobody votes after the active stepped down on its own
 
   it('promotes the other node when the last holder is unhealthy', () => {
     const d = steppedDown();
-    for (let i = 0; i < 3; i++) d.tick({ v1: lagging, v2: passive });
+    for (let i = 0; i < 3; i++) d.tick({ v1: lagging, v2: passive, slot: 1200 });
     expect(d.failovers()[0]?.plan).toMatchObject({ kind: 'recovery', from: 'validator1', to: 'validator2' });
     d.completeAll();
     expect(d.stepsRun()).toEqual([
@@ -105,6 +106,38 @@ describe('manager machine: nobody votes after the active stepped down on its own
   });
 });
 
+describe('manager machine: evidence a recovery needs besides two passives', () => {
+  // Regression: two passive answers were enough, though the vote account still showed votes from somewhere.
+  it('holds while the vote account still votes, and says another machine may vote', () => {
+    const d = steppedDown();
+    for (let i = 0; i < 5; i++) d.tick({ v1: passive, v2: passive, slot: 1100, lastVote: 1090 });
+    expect(d.failovers()).toHaveLength(0);
+    expect(d.notified('blocked').at(-1)?.cause).toEqual({
+      kind: 'votes-without-holder',
+      lastVote: 1090,
+      clusterSlot: 1100,
+    });
+    d.tick(bothPassive);
+    expect(d.failovers()).toHaveLength(1);
+  });
+
+  it('holds while the vote account cannot be read', () => {
+    const d = steppedDown();
+    for (let i = 0; i < 5; i++) d.tick({ ...bothPassive, lastVote: null });
+    expect(d.failovers()).toHaveLength(0);
+    expect(d.state.hold).toMatchObject({ kind: 'no-tower-floor', node: 'validator1' });
+  });
+
+  // Regression: a passive whose validator did not say which identity it runs counted as not holding it.
+  it('does not take a node whose validator reports no identity for a passive', () => {
+    const d = steppedDown();
+    const { identityPubkey: _unknown, ...silent } = status({ validatorSlot: 1200 });
+    for (let i = 0; i < 6; i++) d.tick({ ...bothPassive, v2: up(silent) });
+    expect(d.failovers()).toHaveLength(0);
+    expect(d.state.nobodyVoting).toBeNull();
+  });
+});
+
 describe('manager machine: when no recovery is allowed', () => {
   // A fresh install: nobody has been activated yet; which node votes first is the operator's call.
   it('never promotes on its own when no holder was ever seen, even with --active given', () => {
@@ -115,11 +148,24 @@ describe('manager machine: when no recovery is allowed', () => {
     expect(d.state.lastHolder).toBeNull();
   });
 
-  it('lets the operator name the node to activate in that case', () => {
+  // Regression: the switchover demoted the other node and waited for a final backup it never had; its failure rolled back by promoting the node not named.
+  it('lets the operator name the node to activate in that case, and promotes no other node', () => {
     const d = new ManagerDriver(FAST);
     for (let i = 0; i < 3; i++) d.tick(bothPassive);
     d.switchover('validator2');
-    expect(d.failovers()[0]?.plan).toMatchObject({ kind: 'switchover', to: 'validator2' });
+    expect(d.failovers()[0]?.plan).toMatchObject({ kind: 'recovery', to: 'validator2' });
+    d.answer({ ok: true });
+    for (let i = 0; i < 3; i++) d.answer({ ok: false, detail: 'set-identity failed' });
+    while (d.state.status === 'failing-over') d.answer({ ok: true });
+    expect(d.stepsRun()).toEqual([
+      'verify demotion validator1',
+      'promote validator2 (via agent)',
+      'promote validator2 (via agent)',
+      'promote validator2 (via agent)',
+      'undo:demote validator2',
+      'undo:verify demotion validator2',
+    ]);
+    expect(d.stepsRun().some((step) => step.includes('validator1') && !step.startsWith('verify demotion'))).toBe(false);
   });
 
   it('holds in dry run and logs what it would do, once', () => {

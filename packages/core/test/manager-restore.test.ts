@@ -6,7 +6,8 @@ import { STAKED, activeStatus, down, status, up } from './support/observations';
 const OPTIONS: ManagerMachineOptions = { ...FAST, stakedIdentityPubkey: STAKED };
 const passive = up(status());
 const active = up(activeStatus());
-const bothPassive = { v1: passive, v2: passive };
+/** Both passive, the cluster 201 slots past the vote account's last vote: nobody votes. */
+const bothPassive = { v1: up(status({ validatorSlot: 1200 })), v2: up(status({ validatorSlot: 1200 })), slot: 1200 };
 
 /** A switchover validator1 → validator2, answered ok up to (not including) the step named `stopAt`, or to its end. */
 function switchoverUntil(stopAt?: string): ManagerDriver {

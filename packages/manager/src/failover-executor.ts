@@ -13,10 +13,12 @@ import type {
   NodeObservation,
   Observation,
   StaleTowerRefusal,
+  StepRefusal,
   StepResult,
   VoteProofRules,
 } from '@failover/core';
-import { sleep, type ClusterRpc } from '@failover/protocol';
+import { sleep } from '@failover/protocol';
+import type { EvidenceReader } from './cluster-evidence';
 import type { GossipReader } from './gossip-source';
 import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';
 
@@ -50,12 +52,13 @@ export interface AgentPort {
 }
 
 /** A step's result, with the refusal that turns a failed promotion into a hold. */
-export type ExecutedStep = StepResult & { readonly refusal?: StaleTowerRefusal };
+export type ExecutedStep = StepResult & { readonly refusal?: StepRefusal };
 
 /** Everything the executor acts on. */
 export interface ExecutorContext {
   readonly agents: Readonly<Record<NodeId, AgentPort>>;
-  readonly rpc: ClusterRpc;
+  /** The slot and the vote account, from every `cluster_rpc` endpoint, combined. */
+  readonly evidence: EvidenceReader;
   readonly clock: Clock;
   /** Where gossip places the staked identity; undefined when neither gossip source is available. */
   readonly gossip: GossipReader | undefined;
@@ -78,6 +81,10 @@ export interface ExecutorContext {
   readonly progressLogMs?: number;
   /** `verify voting` notifies once when no vote has landed after this long. @default 15000 */
   readonly noVoteNotifyMs?: number;
+  /** Reads of the tower floor before a promotion is refused for want of one. @default 3 */
+  readonly floorAttempts?: number;
+  /** The wait between two reads of the tower floor. @default 1000 */
+  readonly floorRetryMs?: number;
 }
 
 /** What the executor remembers across the steps of one run. */
@@ -114,18 +121,16 @@ export async function executeAction(
         return await proveStopped(ctx, action.node);
       case 'final-tower-backup':
         return await pollUntil(ctx, deadline, () => checkFinalBackup(ctx, memory, action.node));
-      case 'restore-tower':
+      case 'restore-tower': {
+        const floor = await readTowerFloor(ctx, deadline);
+        if (!floor.ok) return floor;
         return await callFailover(
           ctx,
           action.node,
-          {
-            action: 'become_active',
-            reason: memory.reason,
-            skipIdentity: true,
-            ...towerFloor(await currentLastVote(ctx)),
-          },
+          { action: 'become_active', reason: memory.reason, skipIdentity: true, minTowerSlot: floor.slot },
           deadline,
         );
+      }
       case 'promote':
         return await promote(ctx, memory, action.node, action.via, deadline);
       case 'verify-voting':
@@ -152,6 +157,10 @@ async function callFailover(
   const { action } = request;
   for (;;) {
     const answer = await ctx.agents[node].failover(request, Math.max(1, deadline - ctx.clock.now()));
+    // An agent in dry run answers success and changes nothing; taken as done, a demotion
+    // would leave the old active voting beside the new one.
+    if (answer.ok && answer.dryRun)
+      return { ok: false, detail: `${action} on ${node}: its agent runs in dry run and changed nothing` };
     if (answer.ok)
       return answer.success ? { ok: true } : { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
     const detail = `${action} to ${node}: ${answer.detail}`;
@@ -172,9 +181,25 @@ async function checkSettled(ctx: ExecutorContext, node: NodeId): Promise<StepRes
     : { ok: true };
 }
 
-/** The `min_tower_slot` of a `become_active`, when the vote account could be read. */
-function towerFloor(lastVote: number | undefined): { minTowerSlot?: number } {
-  return lastVote === undefined ? {} : { minTowerSlot: lastVote };
+/**
+ * The `min_tower_slot` of a `become_active`: the vote account's `lastVote`, retried a few
+ * times within the step's deadline. Without it no promotion is sent: an agent given no floor
+ * restores any validly signed tower, however old (S2). The refusal holds the run.
+ */
+async function readTowerFloor(
+  ctx: ExecutorContext,
+  deadline: number,
+): Promise<{ readonly ok: true; readonly slot: number } | (ExecutedStep & { readonly ok: false })> {
+  const attempts = ctx.floorAttempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    const evidence = await ctx.evidence.read();
+    if (evidence.floor !== null) return { ok: true, slot: evidence.floor };
+    if (attempt >= attempts || ctx.clock.now() >= deadline) {
+      const detail = `no tower floor after ${attempt} reads of the vote account: ${evidence.shortfall ?? 'no vote account reading'}`;
+      return { ok: false, detail, refusal: { kind: 'no-tower-floor', detail } };
+    }
+    await sleep(ctx.clock, Math.min(ctx.floorRetryMs ?? 1_000, Math.max(0, deadline - ctx.clock.now())));
+  }
 }
 
 async function promote(
@@ -184,23 +209,22 @@ async function promote(
   via: 'agent' | 'ssh',
   deadline: number,
 ): Promise<ExecutedStep> {
-  memory.lastVoteBeforePromotion = await currentLastVote(ctx);
   // The vote account's last vote is the floor of the tower the new active may start from:
   // past an unreachable old active it is the only account of votes no backup may hold (S2).
+  // An SSH push follows the restore-tower step, which carried the floor.
   let promoted: ExecutedStep;
   if (via === 'agent') {
+    const floor = await readTowerFloor(ctx, deadline);
+    if (!floor.ok) return floor;
+    memory.lastVoteBeforePromotion = floor.slot;
     promoted = await callFailover(
       ctx,
       node,
-      {
-        action: 'become_active',
-        reason: memory.reason,
-        skipIdentity: false,
-        ...towerFloor(memory.lastVoteBeforePromotion),
-      },
+      { action: 'become_active', reason: memory.reason, skipIdentity: false, minTowerSlot: floor.slot },
       deadline,
     );
   } else {
+    memory.lastVoteBeforePromotion = await currentLastVote(ctx);
     const target = ctx.pushTargets?.[node];
     if (ctx.pusher === undefined || target === undefined) {
       return { ok: false, detail: `secure identity mode is not configured for ${node}` };
@@ -253,8 +277,11 @@ async function checkDemoted(ctx: ExecutorContext, node: NodeId): Promise<StepRes
   }
   if (ctx.gossip !== undefined) {
     const gossip = await ctx.gossip.read();
+    // Unread gossip is no evidence the identity moved: the step polls until it can be read.
+    if (!gossip.ok)
+      return { ok: false, detail: `gossip could not be read to confirm ${node} let go: ${gossip.detail}` };
     // Gossip keeps the old entry for a while after set-identity; the step polls until it moves.
-    if (gossip.ok && gossip.value.holder === node)
+    if (gossip.value.holder === node)
       return { ok: false, detail: `gossip still places the staked identity at ${node} (${gossip.value.ip})` };
   }
   return { ok: true };
@@ -262,8 +289,9 @@ async function checkDemoted(ctx: ExecutorContext, node: NodeId): Promise<StepRes
 
 /**
  * The old active cannot be asked, so the cluster must show it stopped. The vote account and
- * the slot are read afresh, together, and core's proof rule judges them: no vote account
- * configured, or no answer, is no proof and no promotion (S1 over L1).
+ * the slot are read afresh, in one request per endpoint, combined across the endpoints, and
+ * core's proof rule judges them: no vote account configured, too few endpoints answering, or
+ * one endpoint that sees a recent vote, is no proof and no promotion (S1 over L1).
  */
 async function proveStopped(ctx: ExecutorContext, node: NodeId): Promise<StepResult> {
   const base = ctx.lastObservation();
@@ -274,16 +302,12 @@ async function proveStopped(ctx: ExecutorContext, node: NodeId): Promise<StepRes
     };
   }
   if (base === null) return { ok: false, detail: 'nothing observed yet' };
-  const [slot, vote] = await Promise.all([ctx.rpc.getSlot(), ctx.rpc.getVoteAccount(ctx.voteAccountPubkey)]);
-  const at = ctx.clock.now();
+  const evidence = await ctx.evidence.read();
   const observation: Observation = {
     ...base,
-    at,
-    clusterSlot: slot.ok ? { slot: slot.value, observedAt: at } : null,
-    vote:
-      vote.ok && vote.value !== undefined
-        ? { lastVote: vote.value.lastVote, delinquent: vote.value.delinquent, observedAt: at }
-        : null,
+    at: ctx.clock.now(),
+    clusterSlot: evidence.clusterSlot,
+    vote: evidence.vote,
   };
   const proof = proveStoppedVoting(observation, node, ctx.voteProof);
   if (proof.proven) return { ok: true };
@@ -295,7 +319,7 @@ async function proveStopped(ctx: ExecutorContext, node: NodeId): Promise<StepRes
       }
     : {
         ok: false,
-        detail: `no proof that ${node} stopped voting: ${cause.detail}${slot.ok ? '' : ` (${slot.message})`}${vote.ok ? '' : ` (${vote.message})`}`,
+        detail: `no proof that ${node} stopped voting: ${cause.detail}${evidence.shortfall === null ? '' : ` (${evidence.shortfall})`}`,
       };
 }
 
@@ -392,10 +416,10 @@ async function verifyVoting(
   });
 }
 
+/** The highest `lastVote` the endpoints agree on now; undefined without one. */
 async function currentLastVote(ctx: ExecutorContext): Promise<number | undefined> {
   if (ctx.voteAccountPubkey === undefined) return undefined;
-  const vote = await ctx.rpc.getVoteAccount(ctx.voteAccountPubkey);
-  return vote.ok && vote.value !== undefined ? vote.value.lastVote : undefined;
+  return (await ctx.evidence.read()).floor ?? undefined;
 }
 
 // What a verify step waits for usually comes within tens of ms (the agent answers a role

@@ -27,6 +27,7 @@ import type {
   VoteObservation,
 } from '@failover/core';
 import type { ClusterRpc } from '@failover/protocol';
+import { createEvidenceReader } from './cluster-evidence';
 import { executeAction, type AgentPort, type ExecutorContext, type RunMemory } from './failover-executor';
 import type { GossipReader } from './gossip-source';
 import type { ManagerJournal } from './journal';
@@ -38,6 +39,11 @@ export interface MonitorOptions {
   readonly clock: Clock;
   readonly agents: Readonly<Record<NodeId, AgentPort>>;
   readonly rpc: ClusterRpc;
+  /**
+   * One client per `cluster_rpc` endpoint, each bound to it alone: the slot and the vote
+   * account are read from each and combined. @default [rpc]
+   */
+  readonly witnesses?: readonly [ClusterRpc, ...ClusterRpc[]];
   /** Where gossip places the staked identity; undefined when no source is configured. */
   readonly gossip: GossipReader | undefined;
   readonly voteAccountPubkey: string | undefined;
@@ -48,7 +54,14 @@ export interface MonitorOptions {
   /** The executor's settings besides what the monitor owns. */
   readonly executor: Pick<
     ExecutorContext,
-    'stakedIdentityPubkey' | 'pusher' | 'pushTargets' | 'pollMs' | 'progressLogMs' | 'noVoteNotifyMs'
+    | 'stakedIdentityPubkey'
+    | 'pusher'
+    | 'pushTargets'
+    | 'pollMs'
+    | 'progressLogMs'
+    | 'noVoteNotifyMs'
+    | 'floorAttempts'
+    | 'floorRetryMs'
   >;
   /** Where runs, steps and the holder are written before they are acted on. */
   readonly journal: ManagerJournal;
@@ -138,11 +151,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const pendingAnswers = new Map<string, (answer: SwitchoverAnswer) => void>();
   const listeners = new Set<(progress: FailoverProgress) => void>();
 
+  const evidence = createEvidenceReader({
+    witnesses: options.witnesses ?? [options.rpc],
+    voteAccountPubkey: options.voteAccountPubkey,
+    clock,
+  });
+  let voteFailing = false;
   const executorContext: ExecutorContext = {
     ...options.executor,
     progress: { log, notify: options.notify },
     agents: options.agents,
-    rpc: options.rpc,
+    evidence,
     clock,
     gossip: options.gossip,
     voteAccountPubkey: options.voteAccountPubkey,
@@ -262,31 +281,25 @@ export function createMonitor(options: MonitorOptions): Monitor {
     // the cluster is read every slot_check_interval.
     if (!needProof && now - lastClusterReadAt < options.slotCheckIntervalMs) return;
     lastClusterReadAt = now;
-    const [slot, voteAccount, gossipReading] = await Promise.all([
-      options.rpc.getSlot(),
-      options.voteAccountPubkey === undefined
-        ? Promise.resolve(undefined)
-        : options.rpc.getVoteAccount(options.voteAccountPubkey),
-      options.gossip?.read(),
-    ]);
-    const at = clock.now();
-    if (slot.ok) {
-      clusterSlot = { slot: slot.value, observedAt: at };
+    const [round, gossipReading] = await Promise.all([evidence.read(), options.gossip?.read()]);
+    if (round.clusterSlot !== null) {
+      clusterSlot = round.clusterSlot;
       if (clusterSlotFailing) log.info({}, 'cluster slot readable again');
       clusterSlotFailing = false;
     } else if (!clusterSlotFailing) {
       // Reported once; until it recovers the old reading ages and core stops using it for lag.
       log.warn(
         {},
-        `cluster slot unavailable (${slot.reason}): ${slot.message}; the lag rule is suspended while the slot is stale`,
+        `cluster slot unavailable: ${round.shortfall ?? 'no endpoint answered'}; the lag rule is suspended while the slot is stale`,
       );
       clusterSlotFailing = true;
     }
-    if (voteAccount?.ok === true && voteAccount.value !== undefined) {
-      vote = { lastVote: voteAccount.value.lastVote, delinquent: voteAccount.value.delinquent, observedAt: at };
-    } else if (voteAccount !== undefined && !voteAccount.ok) {
-      log.debug({}, `vote account unavailable: ${voteAccount.message}`);
-    }
+    if (round.vote !== null) vote = round.vote;
+    // Said once, and once when it recovers: without a vote reading there is no proof and no tower floor.
+    const voteMissing = round.vote === null && options.voteAccountPubkey !== undefined;
+    if (voteMissing && !voteFailing) log.warn({}, `vote account evidence unavailable: ${round.shortfall ?? ''}`);
+    if (!voteMissing && voteFailing) log.info({}, 'vote account readable again');
+    voteFailing = voteMissing;
     if (gossipReading?.ok === true) gossip = gossipReading.value;
     else if (gossipReading !== undefined && !gossipReading.ok)
       log.debug({}, `gossip unavailable: ${gossipReading.detail}`);

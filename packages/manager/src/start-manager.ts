@@ -89,7 +89,12 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
         })()
       : undefined;
   const secret = secretOf(options.auth);
-  const rpc = createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs: config.requestTimeoutMs });
+  const rpc = createSolanaRpc({ endpoints: config.clusterRpc, timeoutMs: config.requestTimeoutMs });
+  // Each endpoint on its own: the proof and the floor count them as independent witnesses.
+  const [firstRpc, ...moreRpc] = config.clusterRpc.map((url) =>
+    createSolanaRpc({ endpoints: [url], timeoutMs: config.requestTimeoutMs }),
+  );
+  const witnesses = [firstRpc ?? rpc, ...moreRpc] as const;
   const endpoints = { validator1: config.validators[0].endpoint, validator2: config.validators[1].endpoint };
   const nodeIps = { validator1: nodeIpOf(config.validators[0]), validator2: nodeIpOf(config.validators[1]) };
   const secure = await prepareSecureMode(config, logger);
@@ -153,6 +158,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       clock,
       agents,
       rpc,
+      witnesses,
       gossip,
       voteAccountPubkey: config.voteAccountPubkey,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -256,6 +262,16 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     logger.warn(
       {},
       'dry run: failovers are decided and reported, never executed (set dry_run: false or --dry-run=false)',
+    );
+  if (config.voteAccountPubkey === undefined)
+    logger[config.dryRun ? 'warn' : 'error'](
+      { key: 'vote_account_pubkey' },
+      `vote_account_pubkey is not set: nothing gives a promotion its tower floor (min_tower_slot), so ${config.dryRun ? 'once dry_run is off ' : ''}every promotion is refused; set it (docs/safety.md, "The tower floor")`,
+    );
+  if (config.clusterRpc.length > 1)
+    logger.info(
+      { cluster_rpc: config.clusterRpc.length },
+      `${config.clusterRpc.length} cluster RPC endpoints: promotions need two of them answering and agreeing`,
     );
   notifier.notify({ type: 'started', at: clock.now(), dryRun: config.dryRun });
   const timeoutWarning = requestTimeoutWarning(config.requestTimeoutMs);

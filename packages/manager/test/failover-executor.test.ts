@@ -1,6 +1,6 @@
 import type { NodeObservation, NodeStatus } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
-import type { ClusterRpc } from '@failover/protocol';
+import type { EvidenceReader } from '../src/cluster-evidence';
 import { executeAction, type ExecutorContext, type RunMemory } from '../src/failover-executor';
 
 const STAKED = 'Stake11111111111111111111111111111111111111';
@@ -36,7 +36,7 @@ async function verifyDemotionPolls(
   };
   const ctx: ExecutorContext = {
     agents: { validator1: agent, validator2: agent },
-    rpc: {} as ClusterRpc,
+    evidence: {} as EvidenceReader,
     clock,
     gossip: undefined,
     stakedIdentityPubkey: STAKED,

@@ -60,6 +60,7 @@ describe('createRpcGossipReader', () => {
       getSlot: async () => unused,
       getEpochInfo: async () => unused,
       getVoteAccount: async () => unused,
+      getSlotAndVoteAccount: async () => unused,
       getLeaderSlots: async () => unused,
     };
   }

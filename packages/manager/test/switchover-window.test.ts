@@ -48,6 +48,7 @@ describe('waitForSwitchoverWindow', () => {
       getLeaderSlots: async () => ({ ok: true, value: leaderSlots, endpoint }),
       getEpochInfo: async () => unavailable,
       getVoteAccount: async () => unavailable,
+      getSlotAndVoteAccount: async () => unavailable,
       getClusterNodes: async () => unavailable,
     };
   }

@@ -322,6 +322,11 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
     case 'stale-tower':
       // Numbers and capped names only, so the operator's way out is never cut off.
       return `the newest tower backup ends at ${cause.towerSlot === null ? 'no vote at all' : `slot ${cause.towerSlot}`} but the vote account voted at slot ${cause.lastVote}; refusing to promote ${name(cause.node)}, which could vote against its lockouts. Retrying every heartbeat: a later backup may arrive. To go on, bring the old active back so its tower is backed up, or copy its tower file to the tower store.`;
+    case 'no-tower-floor':
+      // The detail alone is capped, so the operator's way out is never cut off.
+      return `refusing to promote ${name(cause.node)}: no tower floor (${cap(cause.detail, 200)}). Without the vote account's last vote an older signed tower could be restored and vote against its lockouts. Re-checked every heartbeat; set vote_account_pubkey, or make the cluster RPC endpoints answer getVoteAccounts.`;
+    case 'votes-without-holder':
+      return `both nodes report passive, yet the vote account voted at slot ${cause.lastVote} (cluster slot ${cause.clusterSlot}); another machine may be voting with the staked identity. Promoting nobody until its votes stop; check where the identity runs.`;
     case 'both-active':
       return 'both nodes report active; refusing to act until one steps down';
     case 'no-active':

@@ -93,6 +93,34 @@ describe('formatEvent', () => {
     expect(text).toContain('copy its tower file to the tower store');
   });
 
+  it('says a promotion is refused without a tower floor, why, and what the operator can do', () => {
+    const event: FailoverEvent = {
+      type: 'blocked',
+      at: AT,
+      cause: {
+        kind: 'no-tower-floor',
+        node: 'validator2',
+        detail: 'vote_account_pubkey is not set (docs/safety.md, "The tower floor")',
+      },
+    };
+    const text = renderPlain(formatEvent(event));
+    expect(text).toContain(
+      'refusing to promote validator2: no tower floor (vote_account_pubkey is not set (docs/safety.md, "The tower floor"))',
+    );
+    expect(text).toContain('set vote_account_pubkey');
+  });
+
+  it('says both nodes are passive while the vote account still votes, and that another machine may vote', () => {
+    const event: FailoverEvent = {
+      type: 'blocked',
+      at: AT,
+      cause: { kind: 'votes-without-holder', lastVote: 5000, clusterSlot: 5010 },
+    };
+    expect(renderPlain(formatEvent(event))).toBe(
+      'Failover blocked; both nodes report passive, yet the vote account voted at slot 5000 (cluster slot 5010); another machine may be voting with the staked identity. Promoting nobody until its votes stop; check where the identity runs.',
+    );
+  });
+
   it('says a passive is not yet assessed instead of listing no reasons', () => {
     const event: FailoverEvent = {
       type: 'blocked',

@@ -128,6 +128,7 @@ export type {
   EpochInfo,
   LocalRpc,
   SolanaRpc,
+  SlotAndVoteAccount,
   SolanaRpcOptions,
   VoteAccountInfo,
 } from './rpc/solana-rpc';

@@ -189,6 +189,12 @@ function validators(file: ManagerFile): {
   return { nodes, ...optional('initialActive', initialActive) };
 }
 
+/** A list the schema holds to at least one entry. */
+function toEndpointList(list: readonly string[]): readonly [string, ...string[]] {
+  const [first, ...rest] = list;
+  return [present(first, '/cluster_rpc/0'), ...rest];
+}
+
 function controlListen(text: string): { host: string; port: number } {
   const split = text.lastIndexOf(':');
   return { host: text.slice(0, split).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(split + 1)) };
@@ -217,7 +223,7 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
     validators: nodes,
     ...optional('initialActive', initialActive),
     ...optional('gossipCheckCommand', file.gossip_check_command),
-    clusterRpc: file.cluster_rpc,
+    clusterRpc: typeof file.cluster_rpc === 'string' ? [file.cluster_rpc] : toEndpointList(file.cluster_rpc),
     slotCheckIntervalMs: ms(file.slot_check_interval),
     heartbeatIntervalMs: ms(file.heartbeat_interval),
     missesBeforeFailover: file.misses_before_failover,
@@ -323,6 +329,7 @@ export function toManagerMachineOptions(config: ManagerConfig): ManagerMachineOp
     statusReportIntervalMs: config.statusReportIntervalMs,
     health: { slotDiffThreshold: config.slotDiffThreshold },
     voteProof: { staleVoteSlotThreshold: config.staleVoteSlotThreshold },
+    voteAccountConfigured: config.voteAccountPubkey !== undefined,
     planTimeouts: { demoteMs: config.demoteTimeoutMs, promoteMs: config.promoteTimeoutMs },
   };
 }

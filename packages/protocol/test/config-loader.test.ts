@@ -250,6 +250,31 @@ describe('problems', () => {
     expect(manager.validators.map((v) => v.nodeName)).toEqual(['fra-1', 'fra-2']);
   });
 
+  it('reads cluster_rpc as one URL, as the Go tool wrote it, or as a list of independent endpoints', () => {
+    expect(configOf(resolveManagerConfigFile({ raw: goManager })).clusterRpc).toEqual([
+      'https://api.testnet.solana.com',
+    ]);
+    const list = ['https://rpc-a.example', 'https://rpc-b.example'];
+    expect(configOf(resolveManagerConfigFile({ raw: { ...goManager, cluster_rpc: list } })).clusterRpc).toEqual(list);
+    expect(problemsOf(resolveManagerConfigFile({ raw: { ...goManager, cluster_rpc: [] } }))).toMatchObject([
+      { path: '/cluster_rpc' },
+    ]);
+    expect(configOf(resolveManagerConfigFile({ raw: { ...goManager, cluster_rpc: '' } })).clusterRpc).toEqual([
+      'https://api.mainnet-beta.solana.com',
+    ]);
+  });
+
+  it('refuses an endpoint listed twice in cluster_rpc, which would count as two witnesses', () => {
+    const raw = { ...goManager, cluster_rpc: ['https://rpc-a.example', 'https://rpc-a.example'] };
+    expect(problemsOf(resolveManagerConfigFile({ raw }))).toEqual([
+      {
+        path: '/cluster_rpc/1',
+        message:
+          'repeats "https://rpc-a.example"; list each endpoint once, since two answers of one endpoint are not two witnesses',
+      },
+    ]);
+  });
+
   it('finds the tower file in the ledger directory when tower_file_path is not set', () => {
     const { tower_file_path: _t, ...rest } = goAgent;
     const config = configOf(resolveAgentConfigFile({ raw: { ...rest, ledger_path: '/mnt/ledger' } }));

@@ -22,6 +22,8 @@ interface FakeRpc {
   readonly calls: string[];
   /** Every call's params, in order. */
   readonly params: unknown[][];
+  /** The calls of each HTTP request: 1, or the size of a batch. */
+  readonly requests: number[];
   answer: (method: string, params: unknown[]) => Answer;
 }
 
@@ -30,12 +32,28 @@ const servers: Server[] = [];
 async function startRpc(answer: FakeRpc['answer']): Promise<FakeRpc> {
   const calls: string[] = [];
   const params: unknown[][] = [];
+  const requests: number[] = [];
   const fake: { answer: FakeRpc['answer'] } = { answer };
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
     req.on('end', () => {
-      const body = JSON.parse(raw) as { id: number; method: string; params: unknown[] };
+      const parsed = JSON.parse(raw) as unknown;
+      if (Array.isArray(parsed)) {
+        // A batch: one HTTP request, one response per call, in reverse order as a node may send them.
+        const batch = parsed as { id: number; method: string; params: unknown[] }[];
+        requests.push(batch.length);
+        const replies = batch.map((call) => {
+          calls.push(call.method);
+          params.push(call.params);
+          return { jsonrpc: '2.0', id: call.id, ...(fake.answer(call.method, call.params) as Record<string, unknown>) };
+        });
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(replies.reverse()));
+        return;
+      }
+      const body = parsed as { id: number; method: string; params: unknown[] };
+      requests.push(1);
       calls.push(body.method);
       params.push(body.params);
       const reply = fake.answer(body.method, body.params);
@@ -51,7 +69,7 @@ async function startRpc(answer: FakeRpc['answer']): Promise<FakeRpc> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return Object.assign(fake, { url, calls, params }) as FakeRpc;
+  return Object.assign(fake, { url, calls, params, requests }) as FakeRpc;
 }
 
 /** A loopback URL nothing listens on. */
@@ -190,6 +208,48 @@ describe('one endpoint', () => {
       ok: true,
       value: undefined,
       endpoint: node.url,
+    });
+  });
+
+  // Regression: two requests behind a load balancer could be answered by two backends.
+  it('reads the slot and the vote account in one batch request, so one backend answers both', async () => {
+    const node = await startRpc((method) =>
+      method === 'getSlot'
+        ? { result: 1200 }
+        : {
+            result: {
+              current: [{ votePubkey: VOTE, nodePubkey: NODE, lastVote: 1190, rootSlot: 1159, activatedStake: 5 }],
+              delinquent: [],
+            },
+          },
+    );
+    await expect(clientOf(node.url).getSlotAndVoteAccount(VOTE)).resolves.toEqual({
+      ok: true,
+      value: {
+        slot: 1200,
+        vote: {
+          votePubkey: VOTE,
+          nodePubkey: NODE,
+          lastVote: 1190,
+          rootSlot: 1159,
+          delinquent: false,
+          activatedStake: 5,
+        },
+      },
+      endpoint: node.url,
+    });
+    expect(node.requests).toEqual([2]);
+    expect(node.calls).toEqual(['getSlot', 'getVoteAccounts']);
+  });
+
+  it('fails the whole batch when one of its calls is answered with an error', async () => {
+    const node = await startRpc((method) =>
+      method === 'getSlot' ? { result: 1200 } : { error: { code: -32005, message: 'Node is behind' } },
+    );
+    await expect(clientOf(node.url).getSlotAndVoteAccount(VOTE)).resolves.toMatchObject({
+      ok: false,
+      reason: 'rpc_error',
+      code: -32005,
     });
   });
 

@@ -65,6 +65,17 @@ export function handleControl(state: ClusterState, method: string, params: unkno
       distributeSlot(state);
       return true;
     }
+    case 'freezeBackendVotes': {
+      const name = stringParam(params, 0, 'backend');
+      const frozenVotes =
+        params[1] === true
+          ? new Map(
+              [...state.accounts.values()].map((a) => [a.nodePubkey, { lastVote: a.lastVote, rootSlot: a.rootSlot }]),
+            )
+          : null;
+      state.backends.set(name, { frozenVotes });
+      return true;
+    }
     case 'cutVotes': {
       const name = stringParam(params, 0, 'validator');
       if (params[1] === true) state.votesCut.add(name);

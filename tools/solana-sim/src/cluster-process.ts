@@ -90,17 +90,20 @@ function scheduleTicks(state: ClusterState): void {
 }
 
 /**
- * Runs the cluster: JSON-RPC on `/` (Solana methods) and `/sim` (faults and the judge) on one
+ * Runs the cluster: JSON-RPC on `/` and on `/backend/<name>` (Solana methods; see
+ * `RpcBackend`) and `/sim` (faults and the judge) on one
  * loopback HTTP port, and the validator link on another. Reports both ports to the parent over
  * IPC and exits when the parent goes away, so a crashed test run leaves no cluster behind.
  */
 export async function runClusterProcess(config: ClusterConfig, rpcPort = 0): Promise<void> {
   const state = createClusterState(config);
   const server = http.createServer((req, res) => {
+    const backend = /^\/backend\/([A-Za-z0-9_-]+)$/.exec(req.url ?? '')?.[1];
     const handler =
       req.url === '/sim'
         ? (method: string, params: unknown[]) => handleControl(state, method, params)
-        : (method: string, params: unknown[]) => handleClusterRpc(state, method, params);
+        : (method: string, params: unknown[]) =>
+            handleClusterRpc(state, method, params, backend === undefined ? undefined : state.backends.get(backend));
     if (req.method !== 'POST') {
       res.writeHead(405).end();
       return;

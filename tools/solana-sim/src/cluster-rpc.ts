@@ -1,4 +1,4 @@
-import type { ClusterState } from './cluster-state';
+import type { ClusterState, RpcBackend } from './cluster-state';
 import { contactInfo, epochOf, isDelinquent, leaderSchedule, voteAccountInfo } from './cluster-model';
 import { commitmentOf, methodNotFound, slotAtCommitment } from './internal/json-rpc';
 
@@ -7,7 +7,12 @@ import { commitmentOf, methodNotFound, slotAtCommitment } from './internal/json-
  * against the RPC docs: getSlot, getEpochInfo, getClusterNodes, getVoteAccounts,
  * getLeaderSchedule, getHealth, getIdentity, getVersion).
  */
-export function handleClusterRpc(state: ClusterState, method: string, params: unknown[]): unknown {
+export function handleClusterRpc(
+  state: ClusterState,
+  method: string,
+  params: unknown[],
+  backend: RpcBackend | undefined = undefined,
+): unknown {
   const tip = state.slot();
   switch (method) {
     case 'getSlot':
@@ -23,7 +28,7 @@ export function handleClusterRpc(state: ClusterState, method: string, params: un
     case 'getClusterNodes':
       return clusterNodes(state);
     case 'getVoteAccounts':
-      return voteAccounts(state, tip, params[0]);
+      return voteAccounts(state, tip, params[0], backend);
     case 'getLeaderSchedule':
       return schedule(state, tip, params);
     case 'getHighestSnapshotSlot':
@@ -69,11 +74,14 @@ function voteAccounts(
   state: ClusterState,
   tip: number,
   config: unknown,
+  backend: RpcBackend | undefined,
 ): { current: unknown[]; delinquent: unknown[] } {
   const options = (config ?? {}) as { votePubkey?: string; delinquentSlotDistance?: number };
   const current: unknown[] = [];
   const delinquent: unknown[] = [];
-  for (const account of state.accounts.values()) {
+  for (const live of state.accounts.values()) {
+    const frozen = backend?.frozenVotes?.get(live.nodePubkey);
+    const account = frozen === undefined ? live : { ...live, ...frozen };
     if (options.votePubkey !== undefined && options.votePubkey !== account.votePubkey) continue;
     const bucket = isDelinquent(account, tip, options.delinquentSlotDistance) ? delinquent : current;
     bucket.push(voteAccountInfo(account));

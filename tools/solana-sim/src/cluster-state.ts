@@ -14,6 +14,17 @@ export interface LinkedValidator {
   sentSlot: number;
 }
 
+/**
+ * One RPC backend on `/backend/<name>`, for tests of readers that must not trust one endpoint:
+ * it answers like `/`, except that once its votes are frozen, `getVoteAccounts` reports every
+ * account's last vote as it was then while its slot keeps advancing (a backend whose view of
+ * the vote accounts stopped, behind a load balancer or on its own).
+ */
+export interface RpcBackend {
+  /** Each account's `lastVote` and `rootSlot` when frozen, by identity; null: it follows the cluster. */
+  frozenVotes: Map<string, { readonly lastVote: number; readonly rootSlot: number }> | null;
+}
+
 /** Everything the cluster process holds; read by the RPC and control handlers. */
 export interface ClusterState {
   readonly config: ClusterConfig;
@@ -27,6 +38,8 @@ export interface ClusterState {
   readonly votesCut: Set<string>;
   /** Cut links, as sorted "a|b" pairs of party names ('cluster' or a validator name). */
   readonly cuts: Set<string>;
+  /** RPC backends by name; one that was never configured follows the cluster. */
+  readonly backends: Map<string, RpcBackend>;
   readonly ticks: { count: number; maxLateMs: number; totalLateMs: number };
   now(): number;
   slot(): number;
@@ -75,6 +88,7 @@ export function createClusterState(config: ClusterConfig, now: () => number = Da
     behind: new Map(),
     votesCut: new Set(),
     cuts: new Set(),
+    backends: new Map(),
     ticks: { count: 0, maxLateMs: 0, totalLateMs: 0 },
     now,
     slot: () => slotAt(config, startMs, now()),

@@ -93,6 +93,10 @@ export interface SimCluster {
   /** Cuts the link between a validator and 'cluster': no slots in, no votes out. */
   cut(a: string, b: string): Promise<void>;
   heal(a: string, b: string): Promise<void>;
+  /** The URL of the named RPC backend: it answers like `rpcUrl` until its votes are frozen. */
+  backendUrl(name: string): string;
+  /** Freezes (or thaws) what the named backend reports as every account's last vote; its slot keeps advancing. */
+  freezeBackendVotes(name: string, frozen: boolean): Promise<void>;
   readonly judge: SimJudge;
   /** Polls `probe` until it returns a value other than undefined/false, or times out. */
   waitFor<T>(
@@ -274,6 +278,8 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
       status: async () => (await control('status', [])) as ClusterStatus,
       cut: async (a, b) => void (await control('cut', [a, b])),
       heal: async (a, b) => void (await control('heal', [a, b])),
+      backendUrl: (name) => `${rpcUrl}/backend/${name}`,
+      freezeBackendVotes: async (name, frozen) => void (await control('freezeBackendVotes', [name, frozen])),
       judge: {
         violations: async () => (await control('violations', [])) as Violation[],
         gaps: async (identity = staked.pubkey) => (await control('gaps', [identity])) as VotingGaps,

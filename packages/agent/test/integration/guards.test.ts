@@ -156,7 +156,7 @@ describe('isolation self-fencing', () => {
       timeoutMs: 20_000,
       intervalMs: 100,
     });
-    expect(a.log()).toMatch(/isolated: no manager, peer or cluster RPC answer for \ds/);
+    expect(a.log()).toMatch(/isolated: no manager, peer or advancing cluster slot for \ds/);
     expect(readlinkSync(va.identitySymlink)).toBe(va.unstakedKeypairPath);
   });
 });

@@ -76,6 +76,8 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = tempDir('agent-app');
   const steps: string[] = [];
+  /** The cluster slot a reachability probe reads; it advances with every probe. */
+  let clusterSlot = 5_000;
   const harness = {
     steps,
     exits: [] as string[],
@@ -100,7 +102,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     askPeer: async () => ({ answer: 'unreachable', detail: null }),
     checkIdentity: async () => ({ identity: 'unknown', detail: null }),
-    probeReachability: async () => ({ peer: false, cluster: true }),
+    probeReachability: async () => ({ peer: false, clusterSlot: (clusterSlot += 1) }),
     logger: recordingLogger(),
   });
   const keeper = createTowerKeeper({

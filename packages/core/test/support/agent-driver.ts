@@ -16,8 +16,10 @@ export interface DriverWorld {
   identity: ObservedIdentity;
   /** Whether the peer agent answers a reachability probe. */
   peerReachable: boolean;
-  /** Whether the cluster RPC answers a reachability probe. */
+  /** Whether the cluster RPC answers a reachability probe, with a slot that advances 1 per 400 ms. */
   clusterReachable: boolean;
+  /** The cluster RPC answers, but always with this slot (a stalled node's own RPC); null: it advances. */
+  clusterStalledAt: number | null;
 }
 
 /**
@@ -29,7 +31,12 @@ export class AgentDriver {
   state: AgentState;
   readonly effects: AgentEffect[] = [];
   now = 0;
-  readonly world: DriverWorld = { identity: 'unstaked', peerReachable: false, clusterReachable: true };
+  readonly world: DriverWorld = {
+    identity: 'unstaked',
+    peerReachable: false,
+    clusterReachable: true,
+    clusterStalledAt: null,
+  };
 
   constructor(role: 'active' | 'passive', config: Partial<AgentMachineConfig> = {}) {
     this.state = createAgentState(role, 0, {
@@ -63,7 +70,9 @@ export class AgentDriver {
             type: 'reachability',
             token: effect.token,
             peer: this.world.peerReachable,
-            cluster: this.world.clusterReachable,
+            clusterSlot: !this.world.clusterReachable
+              ? null
+              : (this.world.clusterStalledAt ?? 1_000 + Math.floor(event.at / 400)),
             at: event.at,
           }),
         );

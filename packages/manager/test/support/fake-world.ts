@@ -6,7 +6,7 @@
  */
 import type { NodeId, NodeObservation } from '@failover/core';
 import type { SimulatedClock } from '@failover/core/testing';
-import type { ClusterRpc, RpcResult } from '@failover/protocol';
+import type { ClusterRpc, RpcResult, VoteAccountInfo } from '@failover/protocol';
 import type { AgentPort, FailoverCallResult } from '../../src/failover-executor';
 
 export const STAKED = 'Stake11111111111111111111111111111111111111';
@@ -164,24 +164,20 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
   function cluster(): ClusterRpc {
     const endpoint = 'http://cluster.invalid';
     const down = { ok: false, reason: 'unreachable', message: 'cluster RPC down', endpoint } as const;
+    const account = (): VoteAccountInfo => ({
+      votePubkey: VOTE,
+      nodePubkey: STAKED,
+      lastVote: world.lastVote,
+      rootSlot: 0,
+      delinquent: slot() - world.lastVote > 128,
+      activatedStake: 1,
+    });
     return {
       getSlot: async (): Promise<RpcResult<number>> =>
         world.clusterDown ? down : { ok: true, value: slot(), endpoint },
-      getVoteAccount: async () =>
-        world.clusterDown
-          ? down
-          : {
-              ok: true,
-              value: {
-                votePubkey: VOTE,
-                nodePubkey: STAKED,
-                lastVote: world.lastVote,
-                rootSlot: 0,
-                delinquent: slot() - world.lastVote > 128,
-                activatedStake: 1,
-              },
-              endpoint,
-            },
+      getVoteAccount: async () => (world.clusterDown ? down : { ok: true, value: account(), endpoint }),
+      getSlotAndVoteAccount: async () =>
+        world.clusterDown ? down : { ok: true, value: { slot: slot(), vote: account() }, endpoint },
       getClusterNodes: async () => down,
       getEpochInfo: async () => down,
       getLeaderSlots: async () => ({ ok: true, value: [], endpoint }),

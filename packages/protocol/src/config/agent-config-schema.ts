@@ -178,7 +178,7 @@ export const AgentConfigSchema = Type.Object(
     ),
     isolation_timeout: Type.Optional(
       Duration(
-        "An active agent that hears neither the manager, nor its peer, nor `cluster_rpc` for this long demotes its own validator, so it cannot vote beside a new active when its network heals. Keep it below the manager's proof window (`stale_vote_slot_threshold` slots, about 60s); `0` turns it off. Without `cluster_rpc`, a silent manager and an unreachable peer are enough.",
+        "An active agent that hears neither the manager, nor its peer, nor an advancing `cluster_rpc` slot for this long demotes its own validator, so it cannot vote beside a new active when its network heals. Keep it below the manager's proof window (`stale_vote_slot_threshold` slots, about 60s); `0` turns it off. Without `cluster_rpc`, a silent manager and an unreachable peer are enough.",
         '20s',
       ),
     ),

@@ -117,7 +117,8 @@ export interface ManagerConfig {
   /** Set by `active_validator`/`--active`/`ACTIVE_VALIDATOR`; absent means detect the roles. */
   readonly initialActive?: 'validator1' | 'validator2';
   readonly gossipCheckCommand?: string;
-  readonly clusterRpc: string;
+  /** `cluster_rpc`, a single URL read as a list of one: independent endpoints, in order of preference. */
+  readonly clusterRpc: readonly [string, ...string[]];
   readonly slotCheckIntervalMs: number;
   readonly heartbeatIntervalMs: number;
   readonly missesBeforeFailover: number;

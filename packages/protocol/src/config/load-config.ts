@@ -59,14 +59,18 @@ function dropEmptyStrings(schema: SchemaNode, value: Record<string, unknown>): R
   const result: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
     const childSchema = schema.properties?.[key];
-    const isOpaqueString =
-      childSchema?.[Kind] === 'String' && childSchema.minLength === undefined && childSchema.pattern === undefined;
-    if (child === '' && isOpaqueString) continue;
+    if (child === '' && childSchema !== undefined && acceptsOpaqueString(childSchema)) continue;
     const isObject = typeof child === 'object' && child !== null && !Array.isArray(child);
     result[key] =
       isObject && childSchema !== undefined ? dropEmptyStrings(childSchema, child as Record<string, unknown>) : child;
   }
   return result;
+}
+
+/** A string without a format check, or a union with one (`cluster_rpc`: a URL or a list). */
+function acceptsOpaqueString(schema: SchemaNode): boolean {
+  if (schema[Kind] === 'Union') return ((schema.anyOf ?? []) as SchemaNode[]).some(acceptsOpaqueString);
+  return schema[Kind] === 'String' && schema.minLength === undefined && schema.pattern === undefined;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -70,12 +70,15 @@ export const ManagerConfigSchema = Type.Object(
       }),
     ),
     cluster_rpc: Type.Optional(
-      Type.String({
-        description: 'Cluster JSON-RPC URL: network slot, gossip and vote accounts.',
+      Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], {
+        description:
+          'Cluster JSON-RPC URL, or a list of independent ones: network slot, gossip and vote accounts. With two or more, two must answer and agree before the manager promotes (docs/safety.md).',
         default: 'https://api.mainnet-beta.solana.com',
       }),
     ),
-    slot_check_interval: Type.Optional(Duration('How often the network slot is read from `cluster_rpc`.', '30s')),
+    slot_check_interval: Type.Optional(
+      Duration('How often the network slot and the vote account are read from `cluster_rpc`.', '30s'),
+    ),
     heartbeat_interval: Type.Optional(Duration('How often both agents are asked for their status.', '5s')),
     misses_before_failover: Type.Optional(
       Type.Integer({

@@ -138,6 +138,16 @@ export function managerRuleProblems(file: ManagerConfigFile): ConfigProblem[] {
   if (file.auth_secret_file !== undefined && file.insecure_no_auth === true) {
     problems.push({ path: '/insecure_no_auth', message: 'is true while auth_secret_file is set; choose one' });
   }
+  if (Array.isArray(file.cluster_rpc)) {
+    // One endpoint listed twice would count as two agreeing witnesses of the vote account.
+    file.cluster_rpc.forEach((url, index, list) => {
+      if (list.indexOf(url) !== index)
+        problems.push({
+          path: `/cluster_rpc/${index}`,
+          message: `repeats "${url}"; list each endpoint once, since two answers of one endpoint are not two witnesses`,
+        });
+    });
+  }
   if ((file.telegram_bot_token === undefined) !== (file.telegram_chat_id === undefined)) {
     const missing = file.telegram_bot_token === undefined ? 'telegram_bot_token' : 'telegram_chat_id';
     problems.push({ path: `/${missing}`, message: 'is required when the other Telegram key is set' });

@@ -22,12 +22,24 @@ export interface JsonRpcTransport {
   /** One call, moving on past endpoints that fail in transport; the raw result of the one that answered. */
   call(method: string, params: readonly unknown[]): Promise<RpcResult<unknown>>;
   /**
+   * Several calls in one JSON-RPC batch, one HTTP request, so that one endpoint (and behind a
+   * load balancer, one backend) answers them all; the raw results in the order of `calls`. An
+   * error object in any answer is the failure of the whole batch.
+   */
+  batch(calls: readonly BatchCall[]): Promise<RpcResult<readonly unknown[]>>;
+  /**
    * A transport whose calls all go to `endpoint` (default: the one preferred now), never
    * moving on; what they learn still moves the preference of this one.
    */
   pin(endpoint?: string): JsonRpcTransport;
   /** The same endpoints and preference, with another deadline per call. */
   withDeadline(timeoutMs: number): JsonRpcTransport;
+}
+
+/** One call of a {@link JsonRpcTransport.batch}. */
+export interface BatchCall {
+  readonly method: string;
+  readonly params: readonly unknown[];
 }
 
 /** A non-empty list of endpoint URLs. */
@@ -57,15 +69,16 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
 
   async function exchange(
     endpoint: string,
-    method: string,
-    params: readonly unknown[],
+    label: string,
+    payload: unknown,
     signal: AbortSignal,
     timeoutMs: number,
+    interpret: Interpret,
   ): Promise<Exchange> {
-    const fail = (reason: RpcFailureReason, detail: string, code?: number): RpcFailure => ({
+    const fail: Answer['fail'] = (reason, detail, code) => ({
       ok: false,
       reason,
-      message: `${method} on ${endpoint}: ${detail}`,
+      message: `${label} on ${endpoint}: ${detail}`,
       endpoint,
       ...(code === undefined ? {} : { code }),
     });
@@ -76,7 +89,7 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
       const response = await doFetch(endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+        body: JSON.stringify(payload),
         signal,
       });
       status = response.status;
@@ -93,46 +106,41 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
     } catch {
       return { answered: false, result: fail('malformed', `HTTP ${status} with a body that is not JSON`) };
     }
-    if (!isRecord(body))
-      return {
-        answered: false,
-        result: fail('malformed', `HTTP ${status} with a body that is not a JSON-RPC response`),
-      };
-    if (isRecord(body.error)) {
-      const code = typeof body.error.code === 'number' ? body.error.code : undefined;
-      const said = typeof body.error.message === 'string' ? body.error.message : JSON.stringify(body.error);
-      return { answered: true, result: fail('rpc_error', code === undefined ? said : `${said} (code ${code})`, code) };
-    }
-    // A proxy or load balancer in front of the node (429, 502, 503) said no; the node did not.
-    if (!statusOk) return { answered: false, result: fail('rpc_error', `HTTP ${status} without a JSON-RPC error`) };
-    if (!('result' in body))
-      return { answered: false, result: fail('malformed', `HTTP ${status} with neither result nor error`) };
-    return { answered: true, result: { ok: true, value: body.result, endpoint } };
+    return interpret({ body, status, statusOk, endpoint, fail });
   }
 
   function over(order: () => Endpoints, timeoutMs: number): JsonRpcTransport {
+    /** Sends `payload` to the endpoints in order until one answers, within one deadline. */
+    async function send<T>(label: string, payload: unknown, interpret: Interpret): Promise<RpcResult<T>> {
+      const signal = AbortSignal.timeout(timeoutMs);
+      const attempt = async (
+        endpoint: string,
+        later: readonly string[],
+        earlier: string | undefined,
+      ): Promise<RpcResult<T>> => {
+        const tried = await exchange(endpoint, label, payload, signal, timeoutMs, interpret);
+        if (tried.answered) {
+          answered(endpoint);
+          return tried.result as RpcResult<T>;
+        }
+        failed(endpoint);
+        const failure =
+          earlier === undefined ? tried.result : { ...tried.result, message: `${earlier}; ${tried.result.message}` };
+        const [next, ...after] = later;
+        if (next === undefined || signal.aborted) return failure;
+        return attempt(next, after, failure.message);
+      };
+      const [first, ...rest] = order();
+      return attempt(first, rest, undefined);
+    }
     return {
-      async call(method, params) {
-        const signal = AbortSignal.timeout(timeoutMs);
-        const attempt = async (
-          endpoint: string,
-          later: readonly string[],
-          earlier: string | undefined,
-        ): Promise<RpcResult<unknown>> => {
-          const tried = await exchange(endpoint, method, params, signal, timeoutMs);
-          if (tried.answered) {
-            answered(endpoint);
-            return tried.result;
-          }
-          failed(endpoint);
-          const failure =
-            earlier === undefined ? tried.result : { ...tried.result, message: `${earlier}; ${tried.result.message}` };
-          const [next, ...after] = later;
-          if (next === undefined || signal.aborted) return failure;
-          return attempt(next, after, failure.message);
-        };
-        const [first, ...rest] = order();
-        return attempt(first, rest, undefined);
+      call(method, params) {
+        return send(method, { jsonrpc: '2.0', id: nextId++, method, params }, single);
+      },
+      batch(calls) {
+        const ids = calls.map(() => nextId++);
+        const payload = calls.map((c, i) => ({ jsonrpc: '2.0', id: ids[i], method: c.method, params: c.params }));
+        return send(calls.map((c) => c.method).join('+'), payload, (answer) => batched(answer, ids));
       },
       pin(endpoint = order()[0]) {
         return over(() => [endpoint], timeoutMs);
@@ -144,6 +152,59 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
   }
 
   return over(() => rotate(endpoints, preferred), options.timeoutMs);
+}
+
+/** What an endpoint sent back, and how to report a failure of it. */
+interface Answer {
+  readonly body: unknown;
+  readonly status: number;
+  readonly statusOk: boolean;
+  readonly endpoint: string;
+  readonly fail: (reason: RpcFailureReason, detail: string, code?: number) => RpcFailure;
+}
+
+/** Reads a parsed body as the answer to one request. */
+type Interpret = (answer: Answer) => Exchange;
+
+/** One JSON-RPC response: a result or an error object is the endpoint's answer. */
+function single({ body, status, statusOk, endpoint, fail }: Answer): Exchange {
+  if (!isRecord(body))
+    return {
+      answered: false,
+      result: fail('malformed', `HTTP ${status} with a body that is not a JSON-RPC response`),
+    };
+  if (isRecord(body.error)) {
+    const code = typeof body.error.code === 'number' ? body.error.code : undefined;
+    const said = typeof body.error.message === 'string' ? body.error.message : JSON.stringify(body.error);
+    return { answered: true, result: fail('rpc_error', code === undefined ? said : `${said} (code ${code})`, code) };
+  }
+  // A proxy or load balancer in front of the node (429, 502, 503) said no; the node did not.
+  if (!statusOk) return { answered: false, result: fail('rpc_error', `HTTP ${status} without a JSON-RPC error`) };
+  if (!('result' in body))
+    return { answered: false, result: fail('malformed', `HTTP ${status} with neither result nor error`) };
+  return { answered: true, result: { ok: true, value: body.result, endpoint } };
+}
+
+/** A batch response: one response per id, in any order; the results in the order of `ids`. */
+function batched(answer: Answer, ids: readonly number[]): Exchange {
+  const { body, status, endpoint, fail } = answer;
+  if (!Array.isArray(body)) {
+    // A node that refuses batches answers with one error object.
+    const one = single(answer);
+    return one.answered && one.result.ok
+      ? { answered: false, result: fail('malformed', `HTTP ${status} with one response to a batch`) }
+      : one;
+  }
+  const values: unknown[] = [];
+  for (const id of ids) {
+    const found = body.find((entry) => isRecord(entry) && entry.id === id);
+    if (found === undefined)
+      return { answered: false, result: fail('malformed', `HTTP ${status} without the response of request ${id}`) };
+    const one = single({ ...answer, body: found });
+    if (!one.result.ok) return one;
+    values.push(one.result.value);
+  }
+  return { answered: true, result: { ok: true, value: values, endpoint } };
 }
 
 /** `list` from `start` on, then the ones before it. */

@@ -41,6 +41,13 @@ export interface VoteAccountInfo {
   readonly activatedStake: number;
 }
 
+/** The cluster slot and one vote account, read in one request from one endpoint. */
+export interface SlotAndVoteAccount {
+  readonly slot: number;
+  /** `undefined` when the endpoint does not know the account at all. */
+  readonly vote: VoteAccountInfo | undefined;
+}
+
 /** Where the cluster is inside the current epoch, from `getEpochInfo`. */
 export interface EpochInfo {
   readonly epoch: number;
@@ -63,6 +70,12 @@ export interface SolanaRpc {
   getEpochInfo(): Promise<RpcResult<EpochInfo>>;
   /** `getVoteAccounts` for one account; `undefined` when the cluster does not know it at all. */
   getVoteAccount(votePubkey: string): Promise<RpcResult<VoteAccountInfo | undefined>>;
+  /**
+   * `getSlot` and `getVoteAccounts` for one account in one JSON-RPC batch, so one endpoint,
+   * and behind a load balancer one backend, answers both: a slot and a vote from two backends
+   * that see the chain differently would make a gap that is not there.
+   */
+  getSlotAndVoteAccount(votePubkey: string): Promise<RpcResult<SlotAndVoteAccount>>;
   /** `getClusterNodes`, parsed by core into the same shape as `solana gossip` lines; nodes without a gossip address are left out. */
   getClusterNodes(): Promise<RpcResult<readonly GossipNode[]>>;
   /** Absolute leader slots of `identity` in the current epoch, ascending; the schedule comes from the endpoint that gave the epoch. */
@@ -85,7 +98,7 @@ export type LocalRpc = Pick<SolanaRpc, 'getHealth' | 'getSlot' | 'getIdentity' |
 /** The calls the manager makes to the cluster's RPC; tests pass small fakes of it. */
 export type ClusterRpc = Pick<
   SolanaRpc,
-  'getSlot' | 'getEpochInfo' | 'getVoteAccount' | 'getClusterNodes' | 'getLeaderSlots'
+  'getSlot' | 'getEpochInfo' | 'getVoteAccount' | 'getSlotAndVoteAccount' | 'getClusterNodes' | 'getLeaderSlots'
 >;
 
 /** Options of {@link createSolanaRpc}. */
@@ -168,6 +181,25 @@ function clientOver(transport: JsonRpcTransport, commitment: Commitment): Solana
       call(transport, 'getVoteAccounts', [{ votePubkey, commitment, keepUnstakedDelinquents: true }], (r) =>
         checkVoteAccounts(r, votePubkey),
       ),
+
+    async getSlotAndVoteAccount(votePubkey) {
+      const r = await transport.batch([
+        { method: 'getSlot', params: [{ commitment }] },
+        { method: 'getVoteAccounts', params: [{ votePubkey, commitment, keepUnstakedDelinquents: true }] },
+      ]);
+      if (!r.ok) return r;
+      const [slot, accounts] = r.value;
+      const malformed = (problem: string): RpcResult<SlotAndVoteAccount> => ({
+        ok: false,
+        reason: 'malformed',
+        message: `getSlot+getVoteAccounts on ${r.endpoint}: ${problem}`,
+        endpoint: r.endpoint,
+      });
+      if (!isSlot(slot)) return malformed(`getSlot answered ${show(slot)}, not a slot number`);
+      const vote = checkVoteAccounts(accounts, votePubkey);
+      if (!vote.ok) return malformed(vote.problem);
+      return { ok: true, value: { slot, vote: vote.value }, endpoint: r.endpoint };
+    },
 
     getClusterNodes: () =>
       call(transport, 'getClusterNodes', [], (r) => {
