@@ -23,3 +23,4 @@ export * from './manager-machine';
 export * from './manager-journal';
 export * from './manager-restore';
 export * from './fencing';
+export * from './host-fence';
