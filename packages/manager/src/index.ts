@@ -14,6 +14,8 @@ export type { ManagerJournal } from './journal';
 export { historyDocument, renderHistory } from './history-view';
 export type { FailoverProgress, Monitor, MonitorOptions, MonitorSnapshot } from './monitor';
 export { executeAction } from './failover-executor';
+export { proveHostFenced, runFenceCommand } from './host-fence';
+export type { FenceCommand, FenceCommandResult, HostFence } from './host-fence';
 export type {
   AgentPort,
   ExecutedStep,

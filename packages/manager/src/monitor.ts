@@ -29,6 +29,7 @@ import type {
 import type { ClusterRpc } from '@failover/protocol';
 import { executeAction, type AgentPort, type ExecutorContext, type RunMemory } from './failover-executor';
 import type { GossipReader } from './gossip-source';
+import type { HostFence } from './host-fence';
 import type { ManagerJournal } from './journal';
 
 /** Options of {@link createMonitor}. */
@@ -50,6 +51,8 @@ export interface MonitorOptions {
     ExecutorContext,
     'stakedIdentityPubkey' | 'pusher' | 'pushTargets' | 'pollMs' | 'progressLogMs' | 'noVoteNotifyMs'
   >;
+  /** `guard_bound` and `fence_command`; the monitor adds when each agent was last heard. */
+  readonly hostFence?: Omit<HostFence, 'silentSince'>;
   /** Where runs, steps and the holder are written before they are acted on. */
   readonly journal: ManagerJournal;
   /** This manager's term and what its journal held at start (`journal.load()`). */
@@ -131,6 +134,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const pendingAnswers = new Map<string, (answer: SwitchoverAnswer) => void>();
   const listeners = new Set<(progress: FailoverProgress) => void>();
 
+  // When each agent last answered; the start until then, which is never later than the truth.
+  const heardAt: Record<NodeId, number> = { validator1: clock.now(), validator2: clock.now() };
   const executorContext: ExecutorContext = {
     ...options.executor,
     progress: { log, notify: options.notify },
@@ -141,6 +146,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     voteAccountPubkey: options.voteAccountPubkey,
     voteProof: state.config.voteProof,
     lastObservation: () => state.lastObservation,
+    ...(options.hostFence ? { hostFence: { ...options.hostFence, silentSince: (node) => heardAt[node] } } : {}),
   };
 
   function emit(progress: FailoverProgress): void {
@@ -291,6 +297,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       NODE_IDS.map(async (node): Promise<[NodeId, NodeObservation]> => [node, await options.agents[node].status()]),
     );
     const nodes = Object.fromEntries(entries) as Record<NodeId, NodeObservation>;
+    for (const node of NODE_IDS) if (answered(nodes[node])) heardAt[node] = clock.now();
     const needProof = NODE_IDS.some((node) => !nodes[node].reachable);
     await observeCluster(clock.now(), needProof);
     await dispatch({ type: 'tick', observation: { at: clock.now(), nodes, clusterSlot, vote, gossip } });
@@ -350,4 +357,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return () => listeners.delete(listener);
     },
   };
+}
+
+/**
+ * Whether the agent itself answered: a refused signature or a malformed answer still came from
+ * a live process at its address, which may be the agent; only silence starts the guard's bound.
+ */
+function answered(observation: NodeObservation): boolean {
+  return observation.reachable || observation.reason === 'rejected' || observation.reason === 'error';
 }

@@ -24,6 +24,7 @@ import { ManagerConfigError, NoAuthSecretError } from './errors';
 import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
 import { createFileJournal } from './journal';
 import { createManagerFence, type ManagerFence } from './manager-fence';
+import type { HostFence } from './host-fence';
 import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
 import { checkPushTargets, loadStakedKeypair } from './secure-identity';
@@ -127,6 +128,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     voteAccountPubkey: config.voteAccountPubkey,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     slotCheckIntervalMs: config.slotCheckIntervalMs,
+    hostFence: hostFenceOf(config),
     executor: {
       stakedIdentityPubkey: config.stakedIdentityPubkey,
       pusher: secure?.pusher,
@@ -244,4 +246,18 @@ async function prepareSecureMode(
     `secure identity mode: ${keypair.pubkey} will be pushed over SSH; both validators reachable with their ledgers`,
   );
   return { pusher, targets };
+}
+
+/** `guard_bound` and, when configured, `fence_command` with each node's placeholders. */
+function hostFenceOf(config: ManagerConfig): Omit<HostFence, 'silentSince'> {
+  const command = config.fenceCommand;
+  if (command === undefined) return { guardBoundMs: config.guardBoundMs };
+  const placeholders = (node: NodeId): Record<string, string> => {
+    const v = config.validators.find((candidate) => candidate.name === node) ?? config.validators[0];
+    return { node, node_name: v.nodeName ?? node, ip: nodeIpOf(v) ?? '', endpoint: v.endpoint };
+  };
+  return {
+    guardBoundMs: config.guardBoundMs,
+    fenceCommand: { argv: command, timeoutMs: config.fenceTimeoutMs, placeholders },
+  };
 }
