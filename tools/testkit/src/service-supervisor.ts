@@ -143,7 +143,7 @@ export async function startSupervisedService(options: SupervisedServiceOptions):
     notReady = reject;
   });
   // A test that never awaits readiness must not see an unhandled rejection.
-  ready.catch(() => undefined);
+  void ready.catch(() => undefined);
   const expire = (why: ServiceResult): void => {
     if (result !== null || main.hasExited()) return;
     result = why;
