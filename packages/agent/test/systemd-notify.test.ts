@@ -42,8 +42,14 @@ describe('createServiceNotifier', () => {
     now = 500;
     notifier.alive();
     now = 1_000;
-    notifier.alive();
-    await waitFor(() => lines().length === 2, { description: 'one WATCHDOG=1', timeoutMs: 5_000 });
+    // Asked every poll: a ping is skipped while the previous notifier run has not ended.
+    await waitFor(
+      () => {
+        notifier.alive();
+        return lines().length === 2;
+      },
+      { description: 'one WATCHDOG=1', timeoutMs: 5_000 },
+    );
     now = 1_500;
     notifier.alive();
     await new Promise((resolve) => setTimeout(resolve, 200));

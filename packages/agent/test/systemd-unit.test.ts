@@ -43,13 +43,15 @@ describe('failover-agent.service', () => {
     expect(keys.get('ExecStopPost')).toBe(`/usr/local/bin/failover-agent guard --config ${config}`);
   });
 
-  it("fits the manager's default guard_bound: watchdog or stop, then guard_kill_after, with 5 s to spare", () => {
+  it("fits the manager's default guard_bound: the agent gone, then the guard within its stop timeout", () => {
     const bound = parseDuration(ManagerConfigSchema.properties.guard_bound.default as string) ?? NaN;
     const killAfter = parseDuration(AgentConfigSchema.properties.guard_kill_after.default as string) ?? NaN;
     const stop = seconds(keys.get('TimeoutStopSec'));
-    const detect = Math.max(seconds(keys.get('WatchdogSec')), stop);
-    expect(detect + killAfter + 5_000).toBeLessThanOrEqual(bound);
-    // The guard runs within the stop timeout, which also limits ExecStopPost.
+    // A hang is seen after WatchdogSec; a stop that hangs is killed after TimeoutStopSec.
+    const gone = Math.max(seconds(keys.get('WatchdogSec')), stop);
+    // The guard itself is killed after TimeoutStopSec (ExecStopPost shares it).
+    expect(gone + stop).toBeLessThanOrEqual(bound);
+    // Its start, its wait and the kill fit in that limit.
     expect(killAfter + 5_000).toBeLessThanOrEqual(stop);
   });
 
@@ -84,7 +86,9 @@ describe('failover-agent.service', () => {
         unit.split('/usr/local/bin/failover-agent').join(bin).replace('WatchdogSec=10s', 'WatchdogSec=ten'),
       );
       const result = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
-      expect(`${result.stdout}${result.stderr}`).toContain('WatchdogSec');
+      expect(`${result.stdout}${result.stderr}`).toMatch(
+        /failover-agent\.service:\d+: Failed to parse sec value, ignoring: ten/,
+      );
     },
   );
 });

@@ -82,7 +82,7 @@ export interface StackOptions {
   /**
    * Runs each agent as `failover-agent.service` does: under a watchdog, with the host guard as
    * `ExecStopPost=` (`GuardedProcess`); `guardBoundMs` then defaults to what the unit's times
-   * give (docs/agent.md): max(watchdog, stop timeout) + `guard_kill_after` + 5 s.
+   * give (docs/agent.md): max(watchdog, stop timeout) + stop timeout.
    */
   readonly hostGuard?: StackHostGuard;
   /**
@@ -134,14 +134,14 @@ export interface StackHostGuard {
   readonly killAfterMs: number;
 }
 
-/** `TimeoutStopSec=` for a guard that may take `killAfterMs` and a few seconds to kill and check. */
+/** `TimeoutStopSec=`: as the unit, 10 s beyond `guard_kill_after` for the guard's start and the kill. */
 export function guardStopTimeoutMs(guard: StackHostGuard): number {
-  return guard.killAfterMs + 5_000;
+  return guard.killAfterMs + 10_000;
 }
 
 /** The manager's `guard_bound` that covers the unit's times, as docs/agent.md gives it. */
 export function guardBoundFor(guard: StackHostGuard): number {
-  return Math.max(guard.watchdogMs, guardStopTimeoutMs(guard)) + guard.killAfterMs + 5_000;
+  return Math.max(guard.watchdogMs, guardStopTimeoutMs(guard)) + guardStopTimeoutMs(guard);
 }
 
 /** The manager of the stack. */

@@ -16,11 +16,13 @@ jest.setTimeout(90_000);
 
 const bed = useSimBed('agent-host-guard');
 
-// As the unit's WatchdogSec and the config's guard_kill_after, shortened for the test.
+// As the unit's WatchdogSec, guard_kill_after and TimeoutStopSec, shortened for the test; the
+// stop timeout leaves the guard as much room beyond guard_kill_after as the unit does (10s).
 const WATCHDOG_MS = 4_000;
 const GUARD_KILL_AFTER_MS = 3_000;
-// What the manager's guard_bound must cover: the watchdog, the guard's wait, the kill and its check.
-const BOUND_MS = WATCHDOG_MS + GUARD_KILL_AFTER_MS + 5_000;
+const STOP_TIMEOUT_MS = GUARD_KILL_AFTER_MS + 10_000;
+// What the manager's guard_bound must cover (docs/agent.md): the agent gone, then the guard.
+const BOUND_MS = Math.max(WATCHDOG_MS, STOP_TIMEOUT_MS) + STOP_TIMEOUT_MS;
 
 let service: SupervisedService | undefined;
 afterEach(async () => {
@@ -81,7 +83,7 @@ async function startGuardedAgent(guard = true): Promise<SupervisedService> {
       ETCDCTL_ENDPOINTS: bed.etcd.endpoints.join(','),
     },
     watchdogMs: WATCHDOG_MS,
-    stopTimeoutMs: GUARD_KILL_AFTER_MS + 5_000,
+    stopTimeoutMs: STOP_TIMEOUT_MS,
   });
   await service.ready;
   expect(await v.identity()).toBe(c.stakedPubkey);

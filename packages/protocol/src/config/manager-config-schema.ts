@@ -158,7 +158,7 @@ export const ManagerConfigSchema = Type.Object(
     ),
     guard_bound: Type.Optional(
       Duration(
-        "Time after an agent was last heard by which its host guard (the agent's systemd unit: watchdog and `failover-agent guard` on stop) has removed the staked identity or killed the validator. Promoting past an unreachable old active needs the vote account's proof and this long since its agent last answered, or `fence_command` exiting 0. At least the unit's `max(WatchdogSec, TimeoutStopSec)` plus the agent's `guard_kill_after` plus a few seconds.",
+        "Time after an agent was last heard by which its host guard (the agent's systemd unit: watchdog and `failover-agent guard` on stop) has removed the staked identity or killed the validator. Promoting past an unreachable old active needs the vote account's proof and this long since its agent last answered, or `fence_command` exiting 0. At least the unit's `max(WatchdogSec, TimeoutStopSec)` (until the agent is gone) plus `TimeoutStopSec` (the guard's own limit, which must exceed the agent's `guard_kill_after` by the guard's start and the kill).",
         '45s',
       ),
     ),
