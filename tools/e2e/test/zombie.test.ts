@@ -23,9 +23,22 @@ async function untilActive(s: Stack, node: 'validator1' | 'validator2'): Promise
   );
 }
 
-/** v1's validator frozen, then its agent SIGKILLed (the guard, when there is one, has run when this returns). */
+/**
+ * v1's validator frozen, then, once its agent has backed up the frozen validator's last tower,
+ * the agent SIGKILLed (the guard, when there is one, has run when this returns). Killed before
+ * that backup, the tower floor holds the promotion and nobody votes, which is S2, not this case.
+ */
 async function makeZombie(s: Stack): Promise<void> {
   s.cluster.validator('v1').hang();
+  const lastVote = Math.max(...(await s.cluster.judge.votes()).filter((v) => v.validator === 'v1').map((v) => v.slot));
+  await s.cluster.waitFor(
+    "v1's agent to back up the frozen validator's last tower",
+    async () => {
+      const status = await s.agent('v1').client.status();
+      return (status.ok && (status.value.tower?.last_vote_slot ?? 0) >= lastVote) || undefined;
+    },
+    { timeoutMs: 15_000 },
+  );
   await s.agent('v1').process.kill();
 }
 
@@ -34,7 +47,14 @@ async function promotedPastV1(s: Stack): Promise<void> {
     (line) => ['failover-complete', 'failover-failed', 'rolled-back'].includes(line.event ?? ''),
     90_000,
   );
-  expect(ended?.event).toBe('failover-complete');
+  if (ended?.event !== 'failover-complete') {
+    // Says what the manager did instead, from its own log.
+    const said = s.manager.log
+      .all()
+      .slice(-15)
+      .map((l) => JSON.stringify(l));
+    throw new Error(`no failover-complete; the manager's last lines:\n${said.join('\n')}`);
+  }
   await s.cluster.waitFor('v2 to vote', async () => (await s.cluster.validator('v2').status()).voting || undefined, {
     timeoutMs: 15_000,
   });
