@@ -6,8 +6,8 @@
  */
 import type { AgentFlags } from '@failover/protocol';
 
-/** What the command line asks for. */
-export type AgentCommand = 'run' | 'help' | 'version' | 'generate-config';
+/** What the command line asks for; `guard` is the host guard systemd runs when the agent stops. */
+export type AgentCommand = 'run' | 'guard' | 'help' | 'version' | 'generate-config';
 
 /** The parsed command line, or why it could not be parsed. */
 export type ParsedAgentArgs =
@@ -52,7 +52,8 @@ export const AGENT_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
  */
 export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
   const values: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
+  const guard = argv[0] === 'guard';
+  for (let i = guard ? 1 : 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const match = /^--?([a-z-]+)(?:=(.*))?$/s.exec(arg);
     if (!match) return { ok: false, error: `unexpected argument "${arg}"` };
@@ -77,7 +78,9 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
       ? 'version'
       : isOn('generate-config')
         ? 'generate-config'
-        : 'run';
+        : guard
+          ? 'guard'
+          : 'run';
   const configPath = typeof values.config === 'string' ? values.config : undefined;
   return { ok: true, command, configPath, flags: flags as AgentFlags };
 }
@@ -89,9 +92,12 @@ export function agentUsage(): string {
   );
   return [
     'Usage: failover-agent [--config validator-config.json] [flags]',
+    '       failover-agent guard --config validator-config.json',
     '',
     'Runs beside a Solana validator: answers the failover manager, keeps the tower backed up,',
     'and moves the staked identity on request. Starts in dry-run unless dry_run is false.',
+    '`guard` is the host guard the systemd unit runs when the agent stops, crashes or hangs:',
+    'it removes the staked identity, or kills the validator after guard_kill_after.',
     '',
     'Flags:',
     ...lines,

@@ -4,12 +4,24 @@
  */
 import { FailoverError } from '@failover/core';
 import { createLogger, type RootLogger } from '@failover/notifier';
-import { formatProblems, loadAgentConfig, secretsToRedact, type AgentConfig } from '@failover/protocol';
+import {
+  createSolanaRpc,
+  formatProblems,
+  loadAgentConfig,
+  secretsToRedact,
+  systemClock,
+  type AgentConfig,
+} from '@failover/protocol';
 import { loadAgentAuth, type AgentAuth } from './agent-auth';
 import { agentUsage, parseAgentArgs } from './cli-args';
+import { configPlaceholders, createCommandRunner } from './command-runner';
 import { createAgent } from './create-agent';
 import { exampleConfigComments, exampleConfigJson } from './example-config';
+import { runHostGuard } from './host-guard';
+import { identityReader } from './identity-reader';
 import { parseListenAddress } from './listen-address';
+import { createProcessProbe } from './process-probe';
+import { createServiceNotifier } from './systemd-notify';
 import { AGENT_VERSION } from './version';
 
 /** Exit codes of `failover-agent`; docs/agent.md lists them under "Exit codes". */
@@ -71,6 +83,7 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = proc
       io.stderr.write(exampleConfigComments());
       return AGENT_EXIT.ok;
     case 'run':
+    case 'guard':
       break;
   }
 
@@ -86,6 +99,7 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = proc
     return AGENT_EXIT.config;
   }
   const { config } = loaded;
+  if (args.command === 'guard') return guard(config, io);
   let auth: AgentAuth;
   try {
     auth = await loadAgentAuth(config);
@@ -108,16 +122,76 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = proc
   }
 }
 
+/**
+ * `failover-agent guard`: the unit's `ExecStopPost=`. It needs no secret and no state: it must
+ * work whatever stopped the agent. Exit 0 when the validator no longer holds the staked
+ * identity (or in dry-run), 1 when it may.
+ */
+async function guard(config: AgentConfig, io: AgentCliIo): Promise<number> {
+  const logger = createLogger({
+    level: 'info',
+    format: config.logFormat,
+    ...(config.logFile ? { file: config.logFile, rotate: 'daily' as const } : {}),
+    stream: io.stdout,
+  });
+  try {
+    logger.warn(
+      {
+        service_result: io.env.SERVICE_RESULT ?? null,
+        exit_code: io.env.EXIT_CODE ?? null,
+        exit_status: io.env.EXIT_STATUS ?? null,
+      },
+      'host guard: the agent stopped; taking the staked identity off this validator',
+    );
+    const runner = createCommandRunner({
+      placeholders: configPlaceholders(config),
+      dryRun: config.dryRun,
+      timeoutMs: config.commandTimeoutMs,
+      logger,
+      env: io.env,
+    });
+    const outcome = await runHostGuard({
+      config,
+      runner,
+      probe: createProcessProbe({ processName: config.processName, clock: systemClock }),
+      currentIdentity: identityReader(
+        config,
+        runner,
+        createSolanaRpc({ endpoints: [config.localRpc], timeoutMs: GUARD_RPC_TIMEOUT_MS }),
+      ),
+      clock: systemClock,
+      logger,
+    });
+    const fields = { outcome: outcome.status, ...('how' in outcome ? { how: outcome.how } : {}) };
+    if (outcome.status === 'failed') {
+      logger.error(fields, `host guard failed: ${outcome.detail}; the validator may still hold the staked identity`);
+      io.stderr.write(`failover-agent guard: ${outcome.detail}\n`);
+      return AGENT_EXIT.failure;
+    }
+    logger.info(
+      fields,
+      `host guard: ${outcome.status}${'how' in outcome ? ` (${outcome.how})` : ''}: ${outcome.detail}`,
+    );
+    return AGENT_EXIT.ok;
+  } finally {
+    await logger.close();
+  }
+}
+
+// Each identity read of the guard; a frozen validator must not eat guard_kill_after in one call.
+const GUARD_RPC_TIMEOUT_MS = 1_000;
+
 async function serve(config: AgentConfig, auth: AgentAuth, logger: RootLogger, io: AgentCliIo): Promise<number> {
   let stop: (reason: string) => void = () => undefined;
   const stopped = new Promise<string>((resolve) => (stop = resolve));
   const unsubscribe = io.onStopSignal((signal) => stop(`received ${signal}`));
+  const notifier = createServiceNotifier({ env: io.env, logger });
   try {
     let agent;
     let listenOn;
     try {
       listenOn = parseListenAddress(config.listenAddr);
-      agent = await createAgent({ config, auth, logger, exit: stop, env: io.env });
+      agent = await createAgent({ config, auth, logger, exit: stop, env: io.env, onLoopTurn: () => notifier.alive() });
     } catch (error) {
       if (!(error instanceof FailoverError)) throw error;
       logger.error({ code: error.code }, error.message);
@@ -132,8 +206,10 @@ async function serve(config: AgentConfig, auth: AgentAuth, logger: RootLogger, i
         `failover-agent listening on ${url}`,
       );
       io.onListening?.(url);
+      notifier.ready();
       const reason = await stopped;
       logger.info({ reason }, 'stopping');
+      notifier.stopping();
       return AGENT_EXIT.ok;
     } finally {
       await agent.close();

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from '@failover/core';
+import type { AgentConfig } from '@failover/protocol';
 import { redactSecrets } from './internal/redact';
 
 /** The outcome of one configured command; a failure is a value, never an exception. */
@@ -72,6 +73,17 @@ export function resolvePlaceholders(template: string, placeholders: Readonly<Rec
   return template.replace(/\{([a-z_]+)\}/g, (whole, name: string) =>
     Object.prototype.hasOwnProperty.call(placeholders, name) ? (placeholders[name] as string) : whole,
   );
+}
+
+/** The placeholders of the agent's command templates, from its config only. */
+export function configPlaceholders(config: AgentConfig): Record<string, string> {
+  const placeholders: Record<string, string> = {
+    validator_identity: config.validatorIdentity,
+    local_rpc: config.localRpc,
+    tower_file: config.towerFilePath,
+  };
+  if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
+  return placeholders;
 }
 
 /** Creates the runner the agent uses for every configured command. */

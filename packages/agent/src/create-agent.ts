@@ -3,8 +3,9 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { warnAboutAuth, type AgentAuth } from './agent-auth';
 import { openAgentFence, type AgentFence } from './agent-fence';
 import { buildApp } from './app';
-import { createCommandRunner, type CommandRunner } from './command-runner';
+import { configPlaceholders, createCommandRunner, type CommandRunner } from './command-runner';
 import { AgentIdentityError } from './errors';
+import { identityReader } from './identity-reader';
 import { createSymlinkReader } from './identity-symlink';
 import { detectLocalIp } from './local-ip';
 import { resolveNodeName } from './node-name';
@@ -24,7 +25,6 @@ import {
   systemClock,
   type AgentConfig,
   type ClusterRpc,
-  type LocalRpc,
   type RpcResult,
   type SolanaRpc,
 } from '@failover/protocol';
@@ -56,6 +56,11 @@ export interface CreateAgentOptions {
   readonly watchdogIntervalMs?: number;
   /** Pause between identity confirmations. @default 250 */
   readonly confirmBackoffMs?: number;
+  /**
+   * Called after each turn of the watchdog loop; the CLI feeds systemd's watchdog from it, so
+   * a hung loop stops the pings and systemd kills the agent and runs its host guard.
+   */
+  readonly onLoopTurn?: () => void;
 }
 
 /** A wired agent, not yet listening. */
@@ -244,14 +249,8 @@ function startWiring(options: CreateAgentOptions): Wiring {
 /** The runner of every configured command, with the config's placeholders and the secret masked. */
 function createCommandRunnerFor(wiring: Wiring, options: CreateAgentOptions): CommandRunner {
   const { config } = wiring;
-  const placeholders: Record<string, string> = {
-    validator_identity: wiring.identity,
-    local_rpc: config.localRpc,
-    tower_file: config.towerFilePath,
-  };
-  if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
   return createCommandRunner({
-    placeholders,
+    placeholders: configPlaceholders(config),
     dryRun: config.dryRun,
     timeoutMs: config.commandTimeoutMs,
     secrets: secretsToRedact(options.auth),
@@ -265,28 +264,6 @@ function createRpcClients(config: AgentConfig, timeoutMs: number): RpcClients {
     local: createSolanaRpc({ endpoints: [config.localRpc], timeoutMs }),
     cluster: config.clusterRpc ? createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs }) : undefined,
   };
-}
-
-/** The validator's identity now: `identity_check_command` when configured, else the local RPC. */
-function identityReader(
-  config: AgentConfig,
-  runner: CommandRunner,
-  localRpc: LocalRpc,
-): () => Promise<RpcResult<string>> {
-  const check = config.commands.identityCheck;
-  if (check === undefined) return () => localRpc.getIdentity();
-  return () =>
-    runner.run('identity_check_command', check, { readOnly: true }).then((result) => {
-      const pubkey = result.stdout.split(/\s+/).find(isValidPubkey);
-      // The command stands where the local RPC would; its results name it as their source.
-      if (result.ok && pubkey !== undefined) return { ok: true, value: pubkey, endpoint: 'identity_check_command' };
-      return {
-        ok: false,
-        reason: 'malformed',
-        message: `identity_check_command printed no pubkey (exit ${result.exitCode})`,
-        endpoint: 'identity_check_command',
-      };
-    });
 }
 
 /** Decides the role at start-up and logs it with the validator's version. */
@@ -382,6 +359,7 @@ function createRoleRunnerFor(wiring: Wiring, options: CreateAgentOptions, parts:
     },
     logger: log,
     watchdogIntervalMs,
+    ...(options.onLoopTurn ? { onTick: options.onLoopTurn } : {}),
   });
 }
 

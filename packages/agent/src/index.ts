@@ -20,6 +20,7 @@ export {
   AGENT_ERROR_CODES,
 } from './errors';
 export {
+  configPlaceholders,
   createCommandRunner,
   resolvePlaceholders,
   type CommandResult,
@@ -52,6 +53,13 @@ export {
   type PeerAsker,
 } from './role-runner';
 export { createStepExecutor, type StepExecutorOptions } from './role-steps';
+export { runHostGuard, type HostGuardOptions, type HostGuardOutcome } from './host-guard';
+export {
+  createServiceNotifier,
+  noServiceNotifier,
+  type ServiceNotifier,
+  type ServiceNotifierOptions,
+} from './systemd-notify';
 export { createPeerAsker, type PeerAskerOptions } from './peer-client';
 export { parseListenAddress } from './listen-address';
 export { agentUsage, parseAgentArgs, type AgentCommand, type ParsedAgentArgs } from './cli-args';

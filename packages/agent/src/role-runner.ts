@@ -45,6 +45,8 @@ export interface RoleRunnerOptions {
   readonly logger: Logger;
   /** How often the watchdog looks at the manager's silence. @default 1_000 */
   readonly watchdogIntervalMs?: number;
+  /** Called after each watchdog tick: the loop's proof of progress, fed to systemd's watchdog. */
+  readonly onTick?: () => void;
 }
 
 /** The agent's role, driven by the core machine; this only executes what the machine decides. */
@@ -184,6 +186,7 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
   const tick = (): void => {
     if (!running) return;
     dispatch({ type: 'watchdog-tick', at: clock.now() });
+    options.onTick?.();
     watchdog = clock.setTimeout(tick, intervalMs);
   };
 

@@ -25,3 +25,4 @@ export * from './manager-journal';
 export * from './manager-restore';
 export * from './fencing';
 export * from './manager-leadership';
+export * from './host-fence';

@@ -20,6 +20,7 @@ import type {
 import { sleep } from '@failover/protocol';
 import type { EvidenceReader } from './cluster-evidence';
 import type { GossipReader } from './gossip-source';
+import { proveHostFenced, type HostFence } from './host-fence';
 import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';
 
 /** A refusal of `POST /failover` the executor acts on rather than just reports. */
@@ -68,6 +69,8 @@ export interface ExecutorContext {
   readonly voteProof: VoteProofRules;
   /** The monitor's latest observation, the base a fresh proof reading is laid over. */
   readonly lastObservation: () => Observation | null;
+  /** `guard_bound` and `fence_command`: what fences an unreachable old active besides the vote proof. */
+  readonly hostFence?: HostFence;
   /** Secure identity mode: the pusher and where each node is reached over SSH. */
   readonly pusher: IdentityPusher | undefined;
   readonly pushTargets: Readonly<Record<NodeId, PushTarget>> | undefined;
@@ -118,7 +121,13 @@ export async function executeAction(
       case 'verify-demotion':
         return await pollUntil(ctx, deadline, () => checkDemoted(ctx, action.node));
       case 'prove-stopped-voting':
-        return await proveStopped(ctx, action.node);
+        return await proveHostFenced(
+          ctx.hostFence,
+          action.node,
+          deadline,
+          { clock: ctx.clock, log: ctx.progress?.log },
+          () => proveStopped(ctx, action.node),
+        );
       case 'final-tower-backup':
         return await pollUntil(ctx, deadline, () => checkFinalBackup(ctx, memory, action.node));
       case 'restore-tower': {

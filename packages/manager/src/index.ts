@@ -20,6 +20,8 @@ export type { HaCoordinator, HaCoordinatorOptions, LeaderRun } from './ha-coordi
 export { historyDocument, renderHistory } from './history-view';
 export type { FailoverProgress, Monitor, MonitorOptions, MonitorSnapshot } from './monitor';
 export { executeAction } from './failover-executor';
+export { proveHostFenced, runFenceCommand } from './host-fence';
+export type { FenceCommand, FenceCommandResult, HostFence } from './host-fence';
 export type {
   AgentPort,
   ExecutedStep,

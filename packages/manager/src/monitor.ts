@@ -30,6 +30,7 @@ import type { ClusterRpc } from '@failover/protocol';
 import { createEvidenceReader } from './cluster-evidence';
 import { executeAction, type AgentPort, type ExecutorContext, type RunMemory } from './failover-executor';
 import type { GossipReader } from './gossip-source';
+import type { HostFence } from './host-fence';
 import type { ManagerJournal } from './journal';
 
 /** Options of {@link createMonitor}. */
@@ -63,6 +64,8 @@ export interface MonitorOptions {
     | 'floorAttempts'
     | 'floorRetryMs'
   >;
+  /** `guard_bound` and `fence_command`; the monitor adds when each agent was last heard. */
+  readonly hostFence?: Omit<HostFence, 'silentSince'>;
   /** Where runs, steps and the holder are written before they are acted on. */
   readonly journal: ManagerJournal;
   /** This manager's term and what its journal held at start (`journal.load()`). */
@@ -157,6 +160,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
     clock,
   });
   let voteFailing = false;
+  // When each agent last answered; the start until then, which is never later than the truth.
+  const heardAt: Record<NodeId, number> = { validator1: clock.now(), validator2: clock.now() };
   const executorContext: ExecutorContext = {
     ...options.executor,
     progress: { log, notify: options.notify },
@@ -167,6 +172,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     voteAccountPubkey: options.voteAccountPubkey,
     voteProof: state.config.voteProof,
     lastObservation: () => state.lastObservation,
+    ...(options.hostFence ? { hostFence: { ...options.hostFence, silentSince: (node) => heardAt[node] } } : {}),
   };
 
   function emit(progress: FailoverProgress): void {
@@ -311,6 +317,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       NODE_IDS.map(async (node): Promise<[NodeId, NodeObservation]> => [node, await options.agents[node].status()]),
     );
     const nodes = Object.fromEntries(entries) as Record<NodeId, NodeObservation>;
+    for (const node of NODE_IDS) if (answered(nodes[node])) heardAt[node] = clock.now();
     const needProof = NODE_IDS.some((node) => !nodes[node].reachable);
     await observeCluster(clock.now(), needProof);
     const observation: Observation = { at: clock.now(), nodes, clusterSlot, vote, gossip };
@@ -372,4 +379,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return () => listeners.delete(listener);
     },
   };
+}
+
+/**
+ * Whether the agent itself answered: a refused signature or a malformed answer still came from
+ * a live process at its address, which may be the agent; only silence starts the guard's bound.
+ */
+function answered(observation: NodeObservation): boolean {
+  return observation.reachable || observation.reason === 'rejected' || observation.reason === 'error';
 }

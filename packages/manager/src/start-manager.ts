@@ -26,6 +26,7 @@ import type { ElectionView } from './election';
 import { createHaCoordinator, type LeaderRun } from './ha-coordinator';
 import { createFileJournal, type ManagerJournal } from './journal';
 import { createManagerFence, type ManagerFence } from './manager-fence';
+import type { HostFence } from './host-fence';
 import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
 import { createManagerMetrics } from './metrics';
@@ -163,6 +164,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       voteAccountPubkey: config.voteAccountPubkey,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       slotCheckIntervalMs: config.slotCheckIntervalMs,
+      hostFence: hostFenceOf(config),
       executor: {
         stakedIdentityPubkey: config.stakedIdentityPubkey,
         pusher: secure === undefined ? undefined : fencedPusher(secure.pusher, fence),
@@ -386,5 +388,19 @@ function fencedPusher(pusher: IdentityPusher, fence: ManagerFence): IdentityPush
       if (blocked !== null) return { ok: false, stage: 'connect', message: `not sent: ${blocked}`, commands: [] };
       return pusher.pushIdentity(target);
     },
+  };
+}
+
+/** `guard_bound` and, when configured, `fence_command` with each node's placeholders. */
+function hostFenceOf(config: ManagerConfig): Omit<HostFence, 'silentSince'> {
+  const command = config.fenceCommand;
+  if (command === undefined) return { guardBoundMs: config.guardBoundMs };
+  const placeholders = (node: NodeId): Record<string, string> => {
+    const v = config.validators.find((candidate) => candidate.name === node) ?? config.validators[0];
+    return { node, node_name: v.nodeName ?? node, ip: nodeIpOf(v) ?? '', endpoint: v.endpoint };
+  };
+  return {
+    guardBoundMs: config.guardBoundMs,
+    fenceCommand: { argv: command, timeoutMs: config.fenceTimeoutMs, placeholders },
   };
 }

@@ -33,6 +33,7 @@ export const AGENT_DEFAULTED_KEYS = [
   'command_timeout',
   'startup_grace_period',
   'isolation_timeout',
+  'guard_kill_after',
 ] as const;
 
 /** Keys of the manager file that always hold a value once defaults are applied. */
@@ -58,6 +59,8 @@ export const MANAGER_DEFAULTED_KEYS = [
   'wait_for_leader_gap_slots',
   'demote_timeout',
   'promote_timeout',
+  'guard_bound',
+  'fence_timeout',
 ] as const;
 
 type Defaulted<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> };
@@ -145,6 +148,7 @@ export function toAgentConfig(input: AgentConfigFile): AgentConfig {
     ...optional('ledgerPath', file.ledger_path),
     startupGracePeriodMs: ms(file.startup_grace_period),
     isolationTimeoutMs: ms(file.isolation_timeout),
+    guardKillAfterMs: ms(file.guard_kill_after),
     ...optional('identitySymlinkPath', file.identity_symlink_path),
     ...optional('nodeName', file.node_name),
   };
@@ -256,6 +260,9 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
             leaseTtlMs: ms(file.election_lease_ttl ?? '10s'),
           },
     ),
+    guardBoundMs: ms(file.guard_bound),
+    ...optional('fenceCommand', file.fence_command),
+    fenceTimeoutMs: ms(file.fence_timeout),
   };
 }
 
@@ -316,6 +323,9 @@ export function toUnreachableReason(error: AgentCallError): UnreachableReason {
   }
 }
 
+// Reading the slot and the vote account, twice, within the proof step's limit.
+const PROOF_READ_ALLOWANCE_MS = 10_000;
+
 /** The settings of core's manager machine that come from `manager-config.json`. */
 export function toManagerMachineOptions(config: ManagerConfig): ManagerMachineOptions {
   return {
@@ -330,6 +340,11 @@ export function toManagerMachineOptions(config: ManagerConfig): ManagerMachineOp
     health: { slotDiffThreshold: config.slotDiffThreshold },
     voteProof: { staleVoteSlotThreshold: config.staleVoteSlotThreshold },
     voteAccountConfigured: config.voteAccountPubkey !== undefined,
-    planTimeouts: { demoteMs: config.demoteTimeoutMs, promoteMs: config.promoteTimeoutMs },
+    planTimeouts: {
+      demoteMs: config.demoteTimeoutMs,
+      promoteMs: config.promoteTimeoutMs,
+      // The proof may run the fence command, then wait out the guard's bound (manager host-fence).
+      proveStoppedVotingMs: config.fenceTimeoutMs + config.guardBoundMs + PROOF_READ_ALLOWANCE_MS,
+    },
   };
 }

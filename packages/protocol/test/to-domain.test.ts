@@ -112,6 +112,8 @@ describe('toManagerMachineOptions', () => {
     expect(options.planTimeouts).toEqual({
       demoteMs: DEFAULT_PLAN_TIMEOUTS.demoteMs,
       promoteMs: DEFAULT_PLAN_TIMEOUTS.promoteMs,
+      // fence_timeout 60s + guard_bound 45s + 10s to read the proof.
+      proveStoppedVotingMs: 115_000,
     });
   });
 
@@ -126,6 +128,40 @@ describe('toManagerMachineOptions', () => {
       env: {},
     });
     if (!result.ok) throw new Error('config did not load');
-    expect(toManagerMachineOptions(result.config).planTimeouts).toEqual({ demoteMs: 900_000, promoteMs: 1_200_000 });
+    expect(toManagerMachineOptions(result.config).planTimeouts).toMatchObject({
+      demoteMs: 900_000,
+      promoteMs: 1_200_000,
+    });
+  });
+
+  it('gives the proof step time to run fence_command and wait out guard_bound', () => {
+    const result = resolveManagerConfigFile({
+      raw: {
+        validator1: { endpoint: 'http://a' },
+        validator2: { endpoint: 'http://b' },
+        guard_bound: '30s',
+        fence_command: ['ipmitool', '-H', '{ip}', 'chassis', 'power', 'off'],
+        fence_timeout: '20s',
+      },
+      env: {},
+    });
+    if (!result.ok) throw new Error('config did not load');
+    expect(result.config).toMatchObject({
+      guardBoundMs: 30_000,
+      fenceCommand: ['ipmitool', '-H', '{ip}', 'chassis', 'power', 'off'],
+      fenceTimeoutMs: 20_000,
+    });
+    expect(toManagerMachineOptions(result.config).planTimeouts?.proveStoppedVotingMs).toBe(60_000);
+  });
+
+  it('refuses an empty fence_command or a shell string, with its key', () => {
+    for (const fence_command of [[], 'ipmitool power off']) {
+      const result = resolveManagerConfigFile({
+        raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' }, fence_command },
+        env: {},
+      });
+      expect(result.ok).toBe(false);
+      expect(JSON.stringify(!result.ok && result.problems)).toContain('fence_command');
+    }
   });
 });

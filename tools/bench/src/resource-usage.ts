@@ -21,7 +21,7 @@ export interface ProgramUsage {
 
 /** Samples `programs` once per second for `seconds`. */
 export async function sampleUsage(
-  programs: ReadonlyArray<{ name: string; process: ManagedProcess }>,
+  programs: ReadonlyArray<{ name: string; process: Pick<ManagedProcess, 'pid'> }>,
   seconds: number,
 ): Promise<ProgramUsage[]> {
   const usage = programs.map((p) => ({ name: p.name, pid: p.process.pid, samples: [] as ProcSample[] }));

@@ -1,6 +1,6 @@
 export * from './run';
-export { AGENT_BIN, MANAGER_BIN, startStack } from './stack';
-export type { Stack, StackAgent, StackManager, StackOptions } from './stack';
+export { AGENT_BIN, MANAGER_BIN, guardBoundFor, guardStopTimeoutMs, startStack } from './stack';
+export type { Stack, StackAgent, StackHostGuard, StackManager, StackOptions } from './stack';
 export { agentConfig, managerConfig, shellQuote } from './stack-config';
 export type {
   AgentConfigInput,
@@ -12,6 +12,8 @@ export type {
 } from './stack-config';
 export { startStackSecureIdentity } from './stack-secure';
 export type { StackSecureIdentity } from './stack-secure';
+export { GuardedProcess } from './guarded-process';
+export type { GuardedProcessOptions } from './guarded-process';
 export { ManagedProcess } from './managed-process';
 export type { ManagedProcessOptions, ProcessExit } from './managed-process';
 export { ManagerLog, parseManagerLogLine, toFailoverReport } from './manager-log';

@@ -40,6 +40,8 @@ export interface AgentConfigInput {
    * promotes past a node that resumes voting when its network heals. Absent: the agent's 20s.
    */
   readonly isolationTimeoutMs?: number;
+  /** `guard_kill_after`, for the host guard; absent: the agent's 10s. */
+  readonly guardKillAfterMs?: number;
 }
 
 /** Quotes a path for bash: the templates run through `bash -c`, and temp dirs are not ours to trust. */
@@ -84,6 +86,7 @@ export function agentConfig(input: AgentConfigInput): Record<string, unknown> {
     state_dir: input.stateDir,
     startup_grace_period: `${input.startupGraceMs}ms`,
     ...(input.isolationTimeoutMs === undefined ? {} : { isolation_timeout: `${input.isolationTimeoutMs}ms` }),
+    ...(input.guardKillAfterMs === undefined ? {} : { guard_kill_after: `${input.guardKillAfterMs}ms` }),
     ...store,
   };
 }
@@ -124,6 +127,8 @@ export interface ManagerConfigInput {
   readonly requestTimeoutMs: number;
   readonly slotThreshold: number;
   readonly staleVoteSlots: number;
+  /** `guard_bound`: by then what guards an unreachable agent's host has acted. */
+  readonly guardBoundMs: number;
   readonly startupGraceMs: number;
   readonly cooldownMs: number;
   readonly dryRun: boolean;
@@ -160,6 +165,7 @@ export function managerConfig(input: ManagerConfigInput): Record<string, unknown
     staked_identity_pubkey: input.stakedPubkey,
     vote_account_pubkey: input.votePubkey,
     stale_vote_slot_threshold: input.staleVoteSlots,
+    guard_bound: `${input.guardBoundMs}ms`,
     control_listen: input.controlListen,
     state_dir: input.stateDir,
     log_format: 'json',

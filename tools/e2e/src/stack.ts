@@ -25,6 +25,7 @@ import { ManagerLog } from './manager-log';
 import { startRestartService, type RestartService } from './restart-service';
 import { startStackSecureIdentity, type StackSecureIdentity } from './stack-secure';
 import { startStackLinks, type StackLinks } from './stack-links';
+import { GuardedProcess } from './guarded-process';
 import { agentConfig, managerConfig, type TowerStoreChoice } from './stack-config';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -73,6 +74,18 @@ export interface StackOptions {
    */
   readonly isolationTimeoutMs?: number;
   /**
+   * Manager `guard_bound`. The stack's agents run without systemd, so no host guard acts for
+   * them; the rule that takes the identity off a cut-off active within a bound is their
+   * `isolation_timeout`. @default isolationTimeoutMs
+   */
+  readonly guardBoundMs?: number;
+  /**
+   * Runs each agent as `failover-agent.service` does: under a watchdog, with the host guard as
+   * `ExecStopPost=` (`GuardedProcess`); `guardBoundMs` then defaults to what the unit's times
+   * give (docs/agent.md): max(watchdog, stop timeout) + stop timeout.
+   */
+  readonly hostGuard?: StackHostGuard;
+  /**
    * Secure identity mode: a real sshd on each validator's IP (`stack.secure`), and the
    * manager pushes the staked keypair over SSH on promotion; @default false
    */
@@ -104,13 +117,31 @@ export interface StackAgent {
   /** `http://<validator ip>:<port>`. */
   readonly url: string;
   readonly configPath: string;
-  /** The `failover-agent` process (kill, SIGSTOP, restart for faults). */
-  readonly process: ManagedProcess;
+  /** The `failover-agent` process (kill, SIGSTOP, restart for faults); under its unit with `hostGuard`. */
+  readonly process: ManagedProcess | GuardedProcess;
   /**
    * A signed client. Mind that an authenticated `/status` counts as a manager heartbeat for
    * the agent's watchdog: watch the stack through `manager.status()` instead.
    */
   readonly client: AgentClient;
+}
+
+/** The unit's times for agents run under the host guard. */
+export interface StackHostGuard {
+  /** `WatchdogSec=`. */
+  readonly watchdogMs: number;
+  /** The agents' `guard_kill_after`. */
+  readonly killAfterMs: number;
+}
+
+/** `TimeoutStopSec=`: as the unit, 10 s beyond `guard_kill_after` for the guard's start and the kill. */
+export function guardStopTimeoutMs(guard: StackHostGuard): number {
+  return guard.killAfterMs + 10_000;
+}
+
+/** The manager's `guard_bound` that covers the unit's times, as docs/agent.md gives it. */
+export function guardBoundFor(guard: StackHostGuard): number {
+  return Math.max(guard.watchdogMs, guardStopTimeoutMs(guard)) + guardStopTimeoutMs(guard);
 }
 
 /** The manager of the stack. */
@@ -236,17 +267,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         managerTimeoutMs: options.agentManagerTimeoutMs ?? 10_000,
         startupGraceMs: options.agentManagerTimeoutMs ?? 10_000,
         isolationTimeoutMs,
+        ...(options.hostGuard ? { guardKillAfterMs: options.hostGuard.killAfterMs } : {}),
       });
       const configPath = path.join(dir, `${v.name}-validator-config.json`);
       writeJson(configPath, options.editAgentConfig ? options.editAgentConfig(config, v) : config);
       const agentEnv = links ? { ...env, SOLANA_SIM_RPC_URL: links.of(v.name).toCluster.url } : env;
-      const agentProcess = new ManagedProcess({
-        name: `agent ${v.name}`,
-        script: AGENT_BIN,
-        args: ['--config', configPath],
-        env: agentEnv,
-        logPath: path.join(logDir, `agent-${v.name}.log`),
-      });
+      const agentLog = path.join(logDir, `agent-${v.name}.log`);
+      const guard = options.hostGuard;
+      const agentProcess = guard
+        ? new GuardedProcess({
+            name: `agent ${v.name}`,
+            script: AGENT_BIN,
+            configPath,
+            env: agentEnv,
+            logPath: agentLog,
+            watchdogMs: guard.watchdogMs,
+            stopTimeoutMs: guardStopTimeoutMs(guard),
+          })
+        : new ManagedProcess({
+            name: `agent ${v.name}`,
+            script: AGENT_BIN,
+            args: ['--config', configPath],
+            env: agentEnv,
+            logPath: agentLog,
+          });
       cleanups.push(() => agentProcess.stop());
       const url = `http://${listens[i]}`;
       return {
@@ -303,6 +347,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       requestTimeoutMs: options.requestTimeoutMs ?? Math.max(500, heartbeatMs),
       slotThreshold: options.slotThreshold ?? 50,
       staleVoteSlots,
+      guardBoundMs:
+        options.guardBoundMs ??
+        (options.hostGuard ? Math.max(isolationTimeoutMs, guardBoundFor(options.hostGuard)) : isolationTimeoutMs),
       startupGraceMs: options.graceMs ?? 1000,
       cooldownMs: options.cooldownMs ?? 30_000,
       dryRun: options.dryRun ?? false,
@@ -372,7 +419,11 @@ async function waitForAgent(agent: StackAgent): Promise<void> {
 }
 
 /** Polls `ready` until it holds; fails at once, naming the log, when the process exits instead. */
-async function untilReady(child: ManagedProcess, description: string, ready: () => Promise<boolean>): Promise<void> {
+async function untilReady(
+  child: ManagedProcess | GuardedProcess,
+  description: string,
+  ready: () => Promise<boolean>,
+): Promise<void> {
   const outcome = await waitFor(async () => (!child.isRunning() ? 'exited' : (await ready()) || undefined), {
     description,
     timeoutMs: 15_000,

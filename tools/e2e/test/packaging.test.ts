@@ -57,6 +57,11 @@ describe('the packed packages', () => {
     }
   });
 
+  it("ships the agent's systemd unit, the host guard's home", async () => {
+    const listed = await run('tar', ['-tzf', tarballs.agent!]);
+    expect(listed.stdout.trim().split('\n')).toContain('package/systemd/failover-agent.service');
+  });
+
   it('loads @failover/core with require()', async () => {
     const loaded = await run(
       'node',

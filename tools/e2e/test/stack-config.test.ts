@@ -51,6 +51,7 @@ const managerInput: ManagerConfigInput = {
   requestTimeoutMs: 500,
   slotThreshold: 50,
   staleVoteSlots: 16,
+  guardBoundMs: 2_000,
   startupGraceMs: 1000,
   cooldownMs: 30_000,
   dryRun: false,

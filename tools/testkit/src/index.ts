@@ -12,3 +12,11 @@ export type { DownMode, FakeTelegram, InjectedFailure, RecordedCall, RecordedMes
 export { startCuttableProxy } from './cuttable-proxy';
 export type { CutMode, CuttableProxy, CuttableProxyOptions } from './cuttable-proxy';
 export { ComponentStartError, TestkitArgumentError, TestkitError, WaitTimeoutError } from './errors';
+export { startSupervisedService } from './service-supervisor';
+export type {
+  ServiceCommand,
+  ServiceResult,
+  ServiceRun,
+  SupervisedService,
+  SupervisedServiceOptions,
+} from './service-supervisor';

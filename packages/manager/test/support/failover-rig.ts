@@ -251,6 +251,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       staked_identity_pubkey: cluster.stakedPubkey,
       vote_account_pubkey: cluster.votePubkey,
       stale_vote_slot_threshold: 40,
+      // The rig's agents run without the host guard: the bound is the proof window's, not a guard's.
+      guard_bound: '2s',
       telegram_bot_token: telegram.token,
       telegram_chat_id: '-1001234',
       telegram_api_root: telegram.apiRoot,

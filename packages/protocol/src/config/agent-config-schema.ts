@@ -182,6 +182,12 @@ export const AgentConfigSchema = Type.Object(
         '20s',
       ),
     ),
+    guard_kill_after: Type.Optional(
+      Duration(
+        "`failover-agent guard` (run by the systemd unit when the agent stops, crashes or hangs) kills the validator when removing the staked identity has not succeeded within this time. Keep it below the unit's `TimeoutStopSec`.",
+        '10s',
+      ),
+    ),
     identity_symlink_path: Type.Optional(
       Type.String({
         minLength: 1,

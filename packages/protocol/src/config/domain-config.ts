@@ -74,6 +74,8 @@ export interface AgentConfig {
   readonly startupGracePeriodMs: number;
   /** `isolation_timeout`: an active heard by nobody this long demotes itself; 0 is off. */
   readonly isolationTimeoutMs: number;
+  /** `guard_kill_after`: the host guard kills the validator when the identity is not removed by then. */
+  readonly guardKillAfterMs: number;
   /** `identity_symlink_path`: the symlink the validator starts from. */
   readonly identitySymlinkPath?: string;
   /** `node_name` as configured; absent, the agent generates one at first start and keeps it in its state directory. */
@@ -144,6 +146,12 @@ export interface ManagerConfig {
   readonly demoteTimeoutMs: number;
   /** `promote_timeout`: each promotion attempt's limit; longer than the agent's worst `become_active`. */
   readonly promoteTimeoutMs: number;
+  /** `guard_bound`: by this long after an agent was last heard, its host guard has acted. */
+  readonly guardBoundMs: number;
+  /** `fence_command`: argv template that powers off an unreachable old active. */
+  readonly fenceCommand?: readonly string[];
+  /** `fence_timeout`: the fence command's time limit. */
+  readonly fenceTimeoutMs: number;
   /** Highly available managers (`etcd_endpoints`); absent: one manager, term and journal in `state_dir`. */
   readonly election?: ElectionConfig;
 }

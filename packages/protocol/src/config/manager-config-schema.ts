@@ -178,6 +178,20 @@ export const ManagerConfigSchema = Type.Object(
         default: 150,
       }),
     ),
+    guard_bound: Type.Optional(
+      Duration(
+        "Time after an agent was last heard by which its host guard (the agent's systemd unit: watchdog and `failover-agent guard` on stop) has removed the staked identity or killed the validator. Promoting past an unreachable old active needs the vote account's proof and this long since its agent last answered, or `fence_command` exiting 0. At least the unit's `max(WatchdogSec, TimeoutStopSec)` (until the agent is gone) plus `TimeoutStopSec` (the guard's own limit, which must exceed the agent's `guard_kill_after` by the guard's start and the kill).",
+        '45s',
+      ),
+    ),
+    fence_command: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description:
+          'Command (argv, run without a shell) that powers off an unreachable old active before the passive is promoted, e.g. IPMI or a cloud API; `{node}` (validator1, validator2), `{node_name}`, `{ip}` and `{endpoint}` are replaced in each element. Exit 0 is proof enough to promote.',
+      }),
+    ),
+    fence_timeout: Type.Optional(Duration('Time limit of `fence_command`; it is killed after it.', '60s')),
     auth_secret_file: Type.Optional(
       Type.String({
         minLength: 1,
