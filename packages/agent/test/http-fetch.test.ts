@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createSolanaRpc } from '@failover/protocol';
 import { freePort } from '@failover/testkit';
 import { createHttpFetch, type HttpFetch } from '../src/internal/http-fetch';
 
@@ -85,6 +86,32 @@ describe('the agent’s fetch over node:http', () => {
     const first = await (await client.fetch(url)).text();
     const second = await (await client.fetch(url)).text();
     expect([first, second, connections]).toEqual(['c1', 'c2', 2]);
+  });
+
+  it('gives the protocol’s RPC client the failures it tells apart: unreachable, timeout, malformed, an answer', async () => {
+    // The shared client reads the reason from what fetch throws; node:http must throw the same.
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const hanging = await listen(http.createServer(() => undefined));
+    const answering = await listen(
+      http.createServer((req, res) => {
+        const body = req.url === '/junk' ? 'not json' : '{"jsonrpc":"2.0","id":1,"result":42}';
+        req.resume();
+        req.on('end', () => res.end(body));
+      }),
+    );
+    const slot = (endpoint: string) =>
+      createSolanaRpc({ endpoints: [endpoint], timeoutMs: 300, fetch: client.fetch }).getSlot();
+    const [refused, silent, junk, ok] = await Promise.all([
+      slot(closed),
+      slot(hanging),
+      slot(`${answering}/junk`),
+      slot(answering),
+    ]);
+    expect(refused).toMatchObject({ ok: false, reason: 'unreachable' });
+    expect(refused.ok ? '' : refused.message).toContain('ECONNREFUSED');
+    expect(silent).toMatchObject({ ok: false, reason: 'timeout' });
+    expect(junk).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(ok).toMatchObject({ ok: true, value: 42 });
   });
 
   it('never loads undici, which the global fetch would', async () => {
