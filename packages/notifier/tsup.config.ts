@@ -9,4 +9,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   sourcemap: true,
+  // logger.ts loads its rotating file transport on demand with createRequire(__filename).
+  shims: true,
 });

@@ -7,6 +7,7 @@ import { configPlaceholders, createCommandRunner, type CommandRunner } from './c
 import { AgentIdentityError } from './errors';
 import { identityReader } from './identity-reader';
 import { createSymlinkReader } from './identity-symlink';
+import { createHttpFetch, type HttpFetch } from './internal/http-fetch';
 import { detectLocalIp } from './local-ip';
 import { resolveNodeName } from './node-name';
 import { createPeerAsker, noPeer } from './peer-client';
@@ -90,6 +91,8 @@ interface Wiring {
   readonly identity: string;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Every client's HTTP: node:http instead of the global fetch, which loads undici. */
+  readonly http: HttpFetch;
 }
 
 /** The validator's local RPC and, when configured, the cluster's. */
@@ -136,7 +139,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       { store: tower.store.describe() },
       `cannot read the tower store at start (${revision.error}); the first backup reads it instead`,
     );
-  const rpc = createRpcClients(config, options.rpcTimeoutMs ?? 2_000);
+  const rpc = createRpcClients(wiring, options.rpcTimeoutMs ?? 2_000);
   const currentIdentity = identityReader(config, runner, rpc.local);
   const startRole = await decideStartRole(wiring, runner, rpc, currentIdentity);
   const probe = createProcessProbe({
@@ -150,6 +153,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
         secret: options.auth.mode === 'secret' ? options.auth.secret : undefined,
         self: config.listenAddr,
         clock,
+        fetch: wiring.http.fetch,
       })
     : noPeer;
   const role = createRoleRunnerFor(wiring, options, { startRole, runner, tower, probe, currentIdentity, askPeer, rpc });
@@ -211,6 +215,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       await sampler.stop();
       await app.close();
       await tower.store.close();
+      wiring.http.close();
     },
   };
 }
@@ -243,7 +248,13 @@ function startWiring(options: CreateAgentOptions): Wiring {
       { dry_run: true },
       'dry-run: commands are logged as "would execute", no tower is written or removed; set dry_run: false to act',
     );
-  return { config, identity: config.validatorIdentity, clock: options.clock ?? systemClock, log };
+  return {
+    config,
+    identity: config.validatorIdentity,
+    clock: options.clock ?? systemClock,
+    log,
+    http: createHttpFetch(),
+  };
 }
 
 /** The runner of every configured command, with the config's placeholders and the secret masked. */
@@ -259,10 +270,11 @@ function createCommandRunnerFor(wiring: Wiring, options: CreateAgentOptions): Co
   });
 }
 
-function createRpcClients(config: AgentConfig, timeoutMs: number): RpcClients {
+function createRpcClients({ config, http }: Wiring, timeoutMs: number): RpcClients {
+  const fetch = http.fetch;
   return {
-    local: createSolanaRpc({ endpoints: [config.localRpc], timeoutMs }),
-    cluster: config.clusterRpc ? createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs }) : undefined,
+    local: createSolanaRpc({ endpoints: [config.localRpc], timeoutMs, fetch }),
+    cluster: config.clusterRpc ? createSolanaRpc({ endpoints: [config.clusterRpc], timeoutMs, fetch }) : undefined,
   };
 }
 

@@ -14,6 +14,8 @@ export interface PeerAskerOptions {
   readonly timeoutMs?: number;
   /** For signatures and wire timestamps. */
   readonly clock: Clock;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
 }
 
 /**
@@ -27,6 +29,7 @@ export function createPeerAsker(options: PeerAskerOptions): PeerAsker {
     secret: options.secret,
     timeoutMs: options.timeoutMs ?? 3_000,
     clock: options.clock,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
   return async () => {
     const result = await client.peerStatus({ fromValidator: options.self });

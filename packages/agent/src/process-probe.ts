@@ -1,6 +1,7 @@
 import type { Clock } from '@failover/core';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { readProcFile } from './internal/read-proc-file';
 
 /** What the probe found for the validator process at one moment. */
 export interface ProcessSnapshot {
@@ -152,10 +153,9 @@ async function uptimeOf(procRoot: string, proc: FoundProcess): Promise<number> {
   return Math.max(0, Math.floor(sinceBoot - proc.startTicks / TICKS_PER_SECOND));
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+// comm holds at most 16 bytes, stat and uptime one line; of cmdline only argv[0], a path, is used.
+const READ_LIMITS: Readonly<Record<string, number>> = { comm: 64, cmdline: 4096 };
+
+function readOptional(file: string): Promise<string | undefined> {
+  return readProcFile(file, READ_LIMITS[path.basename(file)] ?? 1024);
 }

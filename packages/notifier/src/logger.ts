@@ -1,8 +1,9 @@
+import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Clock, Logger } from '@failover/core';
 import { systemClock } from '@failover/protocol';
 import winston from 'winston';
-import DailyRotateFile from 'winston-daily-rotate-file';
+import type DailyRotateFile from 'winston-daily-rotate-file';
 import { LoggerOptionError } from './errors';
 import { prepareFields, renderJson, renderText } from './internal/log-line';
 import type { Serializer } from './internal/log-line';
@@ -226,14 +227,23 @@ function checkLevel(level: string, option: string): LoggerLevel {
   );
 }
 
+/** The DailyRotateFile transports made here; the class itself is not loaded to test against. */
+const rotating = new WeakSet<winston.transport>();
+
 // winston's 'finish' on a DailyRotateFile transport only means the line reached the
 // transport; the rotating file stream behind it still buffers until it is ended itself.
 function endRotatingStream(transport: winston.transport): Promise<void> {
-  const stream =
-    transport instanceof DailyRotateFile
-      ? (transport as unknown as { logStream?: NodeJS.WritableStream }).logStream
-      : undefined;
+  const stream = rotating.has(transport)
+    ? (transport as unknown as { logStream?: NodeJS.WritableStream }).logStream
+    : undefined;
   return new Promise((resolve) => (stream === undefined ? resolve() : stream.end(() => resolve())));
+}
+
+// Loaded when a logger first asks for daily rotation, not with this module: it and the file
+// rotator it loads are memory that a process logging only to stdout (journald) never needs.
+// A synchronous require keeps createLogger synchronous, so no line can come before the file.
+function loadDailyRotateFile(): typeof DailyRotateFile {
+  return createRequire(__filename)('winston-daily-rotate-file') as typeof DailyRotateFile;
 }
 
 function fileTransport(file: string, rotate: 'none' | 'daily', maxFiles: string): winston.transport {
@@ -242,7 +252,8 @@ function fileTransport(file: string, rotate: 'none' | 'daily', maxFiles: string)
     throw new LoggerOptionError('rotate', `must be "none" or "daily", got ${JSON.stringify(rotate)}`);
   const ext = extname(file);
   const name = basename(file, ext);
-  return new DailyRotateFile({
+  const DailyRotateFile = loadDailyRotateFile();
+  const transport = new DailyRotateFile({
     dirname: dirname(file),
     filename: `${name}-%DATE%${ext}`,
     datePattern: 'YYYY-MM-DD',
@@ -252,4 +263,6 @@ function fileTransport(file: string, rotate: 'none' | 'daily', maxFiles: string)
     symlinkName: basename(file),
     auditFile: join(dirname(file), `.${name}-audit.json`),
   });
+  rotating.add(transport);
+  return transport;
 }

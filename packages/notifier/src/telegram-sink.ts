@@ -1,6 +1,6 @@
 import type { Clock, FailoverEvent } from '@failover/core';
 import { sleep, systemClock } from '@failover/protocol';
-import { Api, GrammyError, HttpError } from 'grammy';
+import type * as GrammyModule from 'grammy';
 import { NotifierOptionError } from './errors';
 import { formatEvent, isCritical } from './format-event';
 import type { FormatOptions } from './format-event';
@@ -64,23 +64,32 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
   const clock = options.clock ?? systemClock;
   const redact = createRedactor([token]);
   const log = options.logger.child({ component: 'notifier', sink: 'telegram' });
-  const api = new Api(token, {
-    apiRoot: options.apiRoot ?? 'https://api.telegram.org',
-    timeoutSeconds: Math.max(1, Math.ceil((options.requestTimeoutMs ?? 10000) / 1000)),
-  });
+  // grammy (with node-fetch and its URL polyfills, 3 MB of heap) is loaded with the first
+  // message: a process that never notifies through Telegram, such as the agent, never pays for it.
+  let connecting: Promise<Telegram> | undefined;
+  const connect = (): Promise<Telegram> =>
+    (connecting ??= import('grammy').then((grammy) => ({
+      grammy,
+      api: new grammy.Api(token, {
+        apiRoot: options.apiRoot ?? 'https://api.telegram.org',
+        timeoutSeconds: Math.max(1, Math.ceil((options.requestTimeoutMs ?? 10000) / 1000)),
+      }),
+    })));
 
   const queue: Pending[] = [];
   const abort = new AbortController();
   // grammy types its signal with the abort-controller shim; Node's native signal is what it uses.
-  const signal = abort.signal as unknown as Parameters<typeof api.sendMessage>[3];
+  const signal = abort.signal as unknown as Parameters<GrammyModule.Api['sendMessage']>[3];
   const idleWaiters = new Set<() => void>();
   let pumping: Promise<void> | undefined;
   let closed = false;
 
   const send = async (item: Pending): Promise<void> => {
     for (let attempt = 1; !closed; attempt += 1) {
+      let telegram: Telegram | undefined;
       try {
-        await api.sendMessage(
+        telegram = await connect();
+        await telegram.api.sendMessage(
           chatId,
           item.html,
           { parse_mode: 'HTML', link_preview_options: { is_disabled: true } },
@@ -91,7 +100,7 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
         return;
       } catch (error) {
         if (closed) return;
-        const failure = classify(error, redact);
+        const failure = classify(error, redact, telegram);
         if (!failure.retry || attempt >= maxAttempts) {
           log.error(
             { event: item.type, attempts: attempt, error: failure.description },
@@ -163,8 +172,15 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
   };
 }
 
-function classify(error: unknown, redact: Redactor): Failure {
-  if (error instanceof GrammyError) {
+/** grammy once loaded, and the client made with it. */
+interface Telegram {
+  readonly grammy: typeof GrammyModule;
+  readonly api: GrammyModule.Api;
+}
+
+// Without `telegram`, grammy did not load, so the error cannot be one of its own.
+function classify(error: unknown, redact: Redactor, telegram: Telegram | undefined): Failure {
+  if (telegram !== undefined && error instanceof telegram.grammy.GrammyError) {
     const description = redact(`Telegram answered ${error.error_code}: ${error.description}`);
     if (error.error_code === 429) {
       const retryAfter = error.parameters.retry_after;
@@ -174,7 +190,7 @@ function classify(error: unknown, redact: Redactor): Failure {
     // request will fail the same way.
     return error.error_code >= 500 ? { retry: true, description } : { retry: false, description };
   }
-  if (error instanceof HttpError) {
+  if (telegram !== undefined && error instanceof telegram.grammy.HttpError) {
     // The inner error's message holds the request URL, and the URL holds the token.
     const inner = error.error instanceof Error ? error.error.message : String(error.error);
     return { retry: true, description: redact(`network error: ${inner}`) };

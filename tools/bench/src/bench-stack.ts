@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ManagerConfigSchema, parseDuration } from '@failover/protocol';
-import { startStack, type Stack, type StackAgent } from '@failover/e2e';
+import { shellQuote, startStack, type Stack, type StackAgent } from '@failover/e2e';
 import { readAgentLog, type AgentLogLine } from './agent-log';
 
 /** The manager keys that decide how fast a failure is detected. */
@@ -115,6 +115,36 @@ export interface BenchStackOptions {
    * cooldown plays no part in a single failover's timing. @default 5000
    */
   readonly cooldownMs?: number;
+  /**
+   * Where the agents back their towers up: the embedded directory, a real etcd started with the
+   * stack, or `command` (the Go tool's `tower_backup_command` / `tower_restore_command`, here
+   * `cp` into the stack's directory, as an operator's `etcdctl` script would move the bytes).
+   * @default 'directory'
+   */
+  readonly towerStore?: BenchTowerStore;
+}
+
+/** The tower stores an agent can be configured with. */
+export const BENCH_TOWER_STORES = ['directory', 'etcd', 'command'] as const;
+
+/** One of {@link BENCH_TOWER_STORES}. */
+export type BenchTowerStore = (typeof BENCH_TOWER_STORES)[number];
+
+/**
+ * The Go tool's command store over a shared directory: the backup writes a temporary file and
+ * renames it, so a restore never copies half a tower.
+ */
+export function commandTowerStoreConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const { tower_store_dir: dir, ...rest } = config;
+  if (typeof dir !== 'string') throw new Error('the stack config has no tower_store_dir to keep command backups in');
+  const stored = shellQuote(path.join(dir, 'tower.bin'));
+  const partial = shellQuote(path.join(dir, 'tower.bin.partial'));
+  return {
+    ...rest,
+    tower_store: 'command',
+    tower_backup_command: `mkdir -p ${shellQuote(dir)} && cp {tower_file} ${partial} && mv ${partial} ${stored}`,
+    tower_restore_command: `cp ${stored} {tower_file}`,
+  };
 }
 
 /** Starts the stack with `profile`; agents log JSON so their command timings can be read back. */
@@ -132,7 +162,11 @@ export async function startBenchStack(profile: TimingProfile, options: BenchStac
     cooldownMs: options.cooldownMs ?? 5000,
     // The agent's own default (30 s), so its watchdog never steps in during a measured run.
     agentManagerTimeoutMs: 30_000,
-    editAgentConfig: (config) => ({ ...config, log_format: 'json' }),
+    towerStore: options.towerStore === 'etcd' ? 'etcd' : 'directory',
+    editAgentConfig: (config) => {
+      const json = { ...config, log_format: 'json' };
+      return options.towerStore === 'command' ? commandTowerStoreConfig(json) : json;
+    },
     editManagerConfig: (config) => {
       if (!profile.usesProgramDefaults) return config;
       return Object.fromEntries(Object.entries(config).filter(([key]) => !TIMING_KEYS.includes(key)));

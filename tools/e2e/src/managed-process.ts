@@ -4,12 +4,22 @@
  * fault campaign needs, and which never outlives the process that started it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** Makes a child die with its parent; see the file's comment. */
 const EXIT_WITH_PARENT = path.join(__dirname, 'exit-with-parent.cjs');
+
+/**
+ * The Node.js options in a script's `#!/usr/bin/env -S node …` line: started from its bin, as
+ * a service runs it, the program has them, so a stack that starts it with `node` passes them too.
+ */
+export function shebangNodeOptions(script: string): string[] {
+  const firstLine = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!\/usr\/bin\/env -S node((?:\s+-\S+)*)\s*$/.exec(firstLine);
+  return match?.[1] === undefined ? [] : match[1].trim().split(/\s+/).filter(Boolean);
+}
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -84,7 +94,8 @@ export class ManagedProcess {
     installExitHook();
     const log = openSync(this.options.logPath, 'a', 0o600);
     const pipeStdout = this.options.onLine !== undefined;
-    const child = spawn(process.execPath, ['--require', EXIT_WITH_PARENT, this.options.script, ...this.options.args], {
+    const nodeOptions = [...shebangNodeOptions(this.options.script), '--require', EXIT_WITH_PARENT];
+    const child = spawn(process.execPath, [...nodeOptions, this.options.script, ...this.options.args], {
       env: this.options.env,
       stdio: ['ignore', pipeStdout ? 'pipe' : log, log, 'ipc'],
     });

@@ -119,4 +119,15 @@ describe('a managed program', () => {
     await waitFor(() => !alive(pid), { description: `program ${pid} to die with its parent`, timeoutMs: 5_000 });
     expect(() => execFileSync('kill', ['-0', String(pid)], { stdio: 'ignore' })).toThrow();
   });
+
+  it('runs a script with the Node.js options of its #!/usr/bin/env -S node line, as its bin would', async () => {
+    writeFileSync(
+      program,
+      "#!/usr/bin/env -S node --max-semi-space-size=1\nconsole.log(process.execArgv.filter((a) => !a.endsWith('.cjs') && a !== '--require').join(' '));\n",
+    );
+    const lines: string[] = [];
+    managed((line) => lines.push(line)).start();
+    await waitFor(() => lines.length > 0, { description: 'the program’s options' });
+    expect(lines[0]).toBe('--max-semi-space-size=1');
+  });
 });
