@@ -224,6 +224,10 @@ async function twoManagersRacing(
     run.manager(second);
     run.instant(`second-manager(term ${second.term}, at ${s.step}+${s.offsetMs}ms)`, secondAt);
     run.switchover('first manager', await answer);
+    const promotions = manager.log
+      .all()
+      .filter((l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !l.msg.includes('undoing'));
+    run.note(`the first manager tried the promotion of ${to} ${promotions.length} time(s)`);
     if (s.secondSwitches) {
       const holder = await holderOf(ctx.stack);
       const target = holder === undefined ? to : other(holder);
