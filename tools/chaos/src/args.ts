@@ -4,7 +4,8 @@
  * classes), `--window-ms MS`, `--request-timeout-ms MS`. Parsing is pure and names the bad argument.
  */
 import { MAX_SEED } from './prng';
-import { DEFAULT_WINDOW_MS, FAULT_KINDS, type FaultKind } from './schedule';
+import { FENCING_KINDS } from './fencing-plans';
+import { CHAOS_CLASSES, DEFAULT_WINDOW_MS, FAULT_KINDS, type ChaosClass } from './schedule';
 
 /** Parsed options. */
 export interface ChaosArgs {
@@ -14,7 +15,7 @@ export interface ChaosArgs {
   readonly slotMs: number;
   readonly json: string | undefined;
   readonly keepLogs: string;
-  readonly kinds: readonly FaultKind[];
+  readonly kinds: readonly ChaosClass[];
   readonly windowMs: number;
   /** Manager `request_timeout`, to reproduce a finding under other settings. */
   readonly requestTimeoutMs: number | undefined;
@@ -36,7 +37,8 @@ export function usage(): string {
     '  --slot-ms MS      slot duration of the simulated cluster (default 100)',
     '  --json FILE       also write the results as JSON',
     '  --keep-logs DIR   where the logs of failed trials go (default /tmp/failover-chaos)',
-    `  --faults LIST     comma-separated fault classes (default all: ${FAULT_KINDS.join(',')})`,
+    `  --faults LIST     comma-separated classes (default every fault class: ${FAULT_KINDS.join(',')});`,
+    `                    the fencing classes (${FENCING_KINDS.join(',')}) only when named, 'fencing' for all five`,
     '  --window-ms MS    fault window per trial (default 12000)',
     "  --request-timeout-ms MS  the manager's request_timeout (default 2500, see docs/chaos.md)",
     '',
@@ -58,7 +60,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let slotMs = 100;
   let json: string | undefined;
   let keepLogs = '/tmp/failover-chaos';
-  let kinds: readonly FaultKind[] = FAULT_KINDS;
+  let kinds: readonly ChaosClass[] = FAULT_KINDS;
   let windowMs = DEFAULT_WINDOW_MS;
   let requestTimeoutMs: number | undefined;
   for (let i = 0; i < argv.length; i += 1) {
@@ -102,14 +104,17 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         else keepLogs = value;
         break;
       case '--faults': {
-        const list = (value ?? '').split(',').filter((k) => k !== '');
-        const unknown = list.find((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+        const list = (value ?? '')
+          .split(',')
+          .filter((k) => k !== '')
+          .flatMap((k) => (k === 'fencing' ? FENCING_KINDS : [k]));
+        const unknown = list.find((k) => !(CHAOS_CLASSES as readonly string[]).includes(k));
         if (list.length === 0 || unknown !== undefined)
           return {
             kind: 'error',
-            message: `--faults: unknown fault class '${unknown ?? ''}' (have ${FAULT_KINDS.join(', ')})`,
+            message: `--faults: unknown fault class '${unknown ?? ''}' (have ${CHAOS_CLASSES.join(', ')}, fencing)`,
           };
-        kinds = list as FaultKind[];
+        kinds = [...new Set(list)] as ChaosClass[];
         break;
       }
       default:

@@ -3,7 +3,7 @@
  * 2-core machine), each seeded from the base seed and its index, and the table of results.
  */
 import { trialSeed } from './prng';
-import { DEFAULT_WINDOW_MS, FAULT_KINDS, planSchedule, type FaultKind } from './schedule';
+import { DEFAULT_WINDOW_MS, FAULT_KINDS, planSchedule, type ChaosClass } from './schedule';
 import { budgetOf, type Budget, type CampaignSettings } from './settings';
 import { runTrial, type TrialResult } from './trial';
 
@@ -16,8 +16,8 @@ export interface CampaignOptions {
   readonly baseSeed?: number;
   /** Replay exactly this trial seed, alone. */
   readonly seed?: number;
-  /** Fault classes drawn from; @default all */
-  readonly kinds?: readonly FaultKind[];
+  /** Classes drawn from; @default every fault class */
+  readonly kinds?: readonly ChaosClass[];
   /** Fault window per trial; @default {@link DEFAULT_WINDOW_MS} */
   readonly windowMs?: number;
   readonly keepLogsDir?: string;
@@ -31,7 +31,7 @@ export interface CampaignReport {
   readonly baseSeed: number | null;
   readonly settings: CampaignSettings;
   /** Fault classes drawn from, and the fault window: with the seed they fix each schedule. */
-  readonly kinds: readonly FaultKind[];
+  readonly kinds: readonly ChaosClass[];
   readonly windowMs: number;
   readonly budget: Budget;
   readonly trials: readonly TrialResult[];

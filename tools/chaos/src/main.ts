@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs, usage } from './args';
 import { runCampaign } from './campaign';
-import { formatHeader, formatRow, formatSummary } from './report';
+import { formatClassTable, formatHeader, formatRow, formatSummary } from './report';
 import { budgetOf, settingsFor } from './settings';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -35,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log: (line) => process.stderr.write(`${line}\n`),
     onTrial: (result, index) => process.stdout.write(`${formatRow(result, index)}\n`),
   });
-  process.stdout.write(`${formatSummary(report)}\n`);
+  process.stdout.write(`${formatSummary(report)}\n${formatClassTable(report.trials)}\n`);
   if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
   return report.failed === 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 /**
  * The campaign's table: one row per trial (trial, seed, faults, verdict, voting gap in slots
- * and ms, notes), a header with the budget, and a summary line naming the seeds to replay.
+ * and ms, time to a voter, notes), a header with the budget, a summary line naming the seeds to
+ * replay, and the numbers of each class.
  */
 import type { CampaignReport } from './campaign';
 import { DEFAULT_WINDOW_MS, FAULT_KINDS } from './schedule';
@@ -12,7 +13,7 @@ import type { TrialResult } from './trial';
 export function formatHeader(budget: Budget, slotMs: number): string {
   return (
     `budget ${budget.totalMs} ms = detection ${budget.detectionMs} + proof ${budget.proofMs} + failover allowance ${budget.allowanceMs} (slots of ${slotMs} ms)\n` +
-    `${'trial'.padEnd(6)}${'seed'.padEnd(12)}${'verdict'.padEnd(27)}${'gap'.padEnd(16)}faults / notes`
+    `${'trial'.padEnd(6)}${'seed'.padEnd(12)}${'verdict'.padEnd(27)}${'gap'.padEnd(16)}${'voter'.padEnd(9)}faults / notes`
   );
 }
 
@@ -20,10 +21,17 @@ export function formatHeader(budget: Budget, slotMs: number): string {
 export function formatRow(result: TrialResult, index: number): string {
   const verdict = `${result.pass ? 'PASS' : 'FAIL'} ${result.outcome}`;
   const gap = `${result.gapSlots} sl/${result.gapMs} ms`;
-  const faults = result.injected.length > 0 ? result.injected.join(' + ') : result.schedule.join('; ');
-  const head = `${String(index + 1).padEnd(6)}${String(result.seed).padEnd(12)}${verdict.padEnd(27)}${gap.padEnd(16)}${faults}`;
+  // A fencing trial names its class and parameters first, then what it did.
+  const faults =
+    result.class !== 'faults'
+      ? [...result.schedule, ...result.injected].join(' + ')
+      : result.injected.length > 0
+        ? result.injected.join(' + ')
+        : result.schedule.join('; ');
+  const voter = result.timeToVoterMs === null ? 'none' : `${(result.timeToVoterMs / 1000).toFixed(1)} s`;
+  const head = `${String(index + 1).padEnd(6)}${String(result.seed).padEnd(12)}${verdict.padEnd(27)}${gap.padEnd(16)}${voter.padEnd(9)}${faults}`;
   const notes = [...result.notes, ...(result.logs ? [`logs: ${result.logs}`] : [])];
-  return [head, ...notes.map((n) => `${' '.repeat(61)}- ${n}`)].join('\n');
+  return [head, ...notes.map((n) => `${' '.repeat(70)}- ${n}`)].join('\n');
 }
 
 /** The closing line: counts, time, and the replay command of each failed seed. */
@@ -49,4 +57,55 @@ export function replayArgs(report: Pick<CampaignReport, 'settings' | 'kinds' | '
       ? []
       : ['--request-timeout-ms', String(report.settings.requestTimeoutMs)]),
   ];
+}
+
+/** The numbers of one class of a run. */
+export interface ClassNumbers {
+  readonly class: string;
+  readonly trials: number;
+  readonly passed: number;
+  /** Trials in which the judge saw a double vote. */
+  readonly doubleVotes: number;
+  /** Trials in which the judge saw a lockout violation (and no double vote). */
+  readonly lockoutViolations: number;
+  /** Time to a voter over the trials that had one: median and largest, in ms. */
+  readonly voterMedianMs: number | null;
+  readonly voterMaxMs: number | null;
+  /** Trials that ended with nobody voting. */
+  readonly noVoter: number;
+}
+
+/** Per class, in order of first appearance: trials, passes, violations, time to a voter. */
+export function classNumbers(trials: readonly TrialResult[]): ClassNumbers[] {
+  const classes = [...new Set(trials.map((t) => t.class))];
+  return classes.map((cls) => {
+    const own = trials.filter((t) => t.class === cls);
+    const times = own
+      .map((t) => t.timeToVoterMs)
+      .filter((ms): ms is number => ms !== null)
+      .sort((a, b) => a - b);
+    return {
+      class: cls,
+      trials: own.length,
+      passed: own.filter((t) => t.pass).length,
+      doubleVotes: own.filter((t) => t.outcome === 'double-vote').length,
+      lockoutViolations: own.filter((t) => t.outcome === 'lockout-violation').length,
+      voterMedianMs: times.length === 0 ? null : (times[Math.floor((times.length - 1) / 2)] as number),
+      voterMaxMs: times.length === 0 ? null : (times[times.length - 1] as number),
+      noVoter: own.length - times.length,
+    };
+  });
+}
+
+/** {@link classNumbers} as a table. */
+export function formatClassTable(trials: readonly TrialResult[]): string {
+  const seconds = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
+  const rows = classNumbers(trials).map(
+    (n) =>
+      `${n.class.padEnd(24)}${String(n.trials).padEnd(8)}${String(n.passed).padEnd(8)}${String(n.doubleVotes).padEnd(8)}${String(n.lockoutViolations).padEnd(10)}${seconds(n.voterMedianMs).padEnd(10)}${seconds(n.voterMaxMs).padEnd(10)}${n.noVoter}`,
+  );
+  return [
+    `${'class'.padEnd(24)}${'trials'.padEnd(8)}${'passed'.padEnd(8)}${'double'.padEnd(8)}${'lockout'.padEnd(10)}${'voter p50'.padEnd(10)}${'voter max'.padEnd(10)}no voter`,
+    ...rows,
+  ].join('\n');
 }

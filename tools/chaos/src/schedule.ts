@@ -4,6 +4,7 @@
  * be read and replayed. Targets are roles (`active`, `passive`), resolved to a machine when
  * the fault is injected, because which machine is active depends on the faults before it.
  */
+import { FENCING_KINDS, describeScenario, planFencing, type FencingKind, type FencingScenario } from './fencing-plans';
 import { createRng } from './prng';
 
 /** Which node a fault hits, by its role at the moment of injection. */
@@ -51,6 +52,21 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'telegram-down',
 ];
 
+/**
+ * Every class a run can draw from: the faults above, injected at random times, and the
+ * scripted fencing classes (`fencing-plans.ts`), each a trial of its own. A new class is a
+ * name in one of the two lists and its case where that list is handled.
+ */
+export type ChaosClass = FaultKind | FencingKind;
+
+/** Every class, faults first. */
+export const CHAOS_CLASSES: readonly ChaosClass[] = [...FAULT_KINDS, ...FENCING_KINDS];
+
+/** Whether `kind` is a scripted fencing class. */
+export function isFencingKind(kind: string): kind is FencingKind {
+  return (FENCING_KINDS as readonly string[]).includes(kind);
+}
+
 /** Faults that happen at one instant and need no heal. */
 const INSTANT: ReadonlySet<FaultKind> = new Set(['validator-restart']);
 
@@ -69,6 +85,8 @@ export interface Schedule {
   readonly faults: readonly ScheduledFault[];
   /** Everything still faulted is healed at this ms of the window. */
   readonly windowMs: number;
+  /** A fencing class's script, instead of faults. */
+  readonly scenario?: FencingScenario;
 }
 
 /** Length of a trial's fault window unless given. */
@@ -78,17 +96,28 @@ export const DEFAULT_WINDOW_MS = 12_000;
 export interface ScheduleOptions {
   /** Length of the fault window; @default {@link DEFAULT_WINDOW_MS} */
   readonly windowMs?: number;
-  /** Fault classes to draw from; @default {@link FAULT_KINDS} */
-  readonly kinds?: readonly FaultKind[];
+  /** Classes to draw from; @default {@link FAULT_KINDS} */
+  readonly kinds?: readonly ChaosClass[];
   /** Most faults per trial (at least one); @default 3 */
   readonly maxFaults?: number;
 }
 
-/** Draws a trial's schedule from its seed: 1 to `maxFaults` faults, in time order. */
+/**
+ * Draws a trial's schedule from its seed: 1 to `maxFaults` faults, in time order. With
+ * fencing classes among `kinds`, the seed first picks one class of `kinds`: a fencing class is
+ * the trial's script, alone; a fault class draws the faults as without fencing classes. A list
+ * of fault classes only draws exactly as before fencing classes existed, so their seeds replay.
+ */
 export function planSchedule(seed: number, options: ScheduleOptions = {}): Schedule {
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
-  const kinds = options.kinds ?? FAULT_KINDS;
-  if (kinds.length === 0) throw new RangeError('the campaign needs at least one fault class');
+  const all = options.kinds ?? FAULT_KINDS;
+  if (all.length === 0) throw new RangeError('the campaign needs at least one fault class');
+  const kinds = all.filter((k): k is FaultKind => !isFencingKind(k));
+  if (kinds.length < all.length) {
+    const rng = createRng(seed);
+    const picked = rng.pick(all);
+    if (isFencingKind(picked)) return { seed, faults: [], windowMs, scenario: planFencing(picked, rng) };
+  }
   const rng = createRng(seed);
   const count = rng.int(1, Math.max(1, options.maxFaults ?? 3));
   const faults: ScheduledFault[] = [];
@@ -131,6 +160,7 @@ export function describeFault(fault: Fault): string {
 
 /** The schedule as lines, e.g. `+1200ms validator-kill(active) healed +5400ms`. */
 export function describeSchedule(schedule: Schedule): string[] {
+  if (schedule.scenario !== undefined) return [describeScenario(schedule.scenario)];
   return schedule.faults.map(
     (s) => `+${s.atMs}ms ${describeFault(s.fault)}${s.healAtMs === null ? ' (instant)' : ` healed +${s.healAtMs}ms`}`,
   );

@@ -1,15 +1,19 @@
 /**
  * One trial: a fresh stack (simulated cluster, two agents, the manager, a 3-member etcd as the
  * tower store, the fake Telegram, every link through a cuttable proxy), the seed's schedule of
- * faults, a heal of everything, a settling period, then the verdict. The stack is always
- * stopped; the logs of a failed trial are kept for the finding.
+ * faults — or a fencing class's script, with a recorder on the manager's path to each agent —
+ * a heal of everything, a settling period, then the verdict. The stack is always stopped; the
+ * logs of a failed trial are kept for the finding.
  */
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startStack, type Stack } from '@failover/e2e';
+import { startStack, type ManagerLog, type Stack } from '@failover/e2e';
+import { lowerTermsObeyed, termExchanges, timeToVoter } from './fencing-checks';
+import { runFencing, type FencingContext } from './fencing-runs';
 import { gapWindows } from './gap-windows';
 import { inject, type Injected } from './inject';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy';
 import { describeFault, describeSchedule, type Schedule } from './schedule';
 import { budgetOf, type CampaignSettings } from './settings';
 import { judgeTrial, type FaultSpan, type TrialVerdict } from './verdict';
@@ -28,6 +32,8 @@ export interface TrialOptions {
 /** The result of one trial, as the table and the JSON show it. */
 export interface TrialResult {
   readonly seed: number;
+  /** The fencing class of the trial, or `faults`. */
+  readonly class: string;
   readonly schedule: readonly string[];
   /** Faults as injected, with their resolved targets. */
   readonly injected: readonly string[];
@@ -35,6 +41,11 @@ export interface TrialResult {
   readonly outcome: TrialVerdict['outcome'] | 'harness-error';
   readonly gapSlots: number;
   readonly gapMs: number;
+  /**
+   * From the first fault (a fencing class: its fault, e.g. the kill) until the staked identity
+   * had a voter again, from the judge's votes; null when nobody voted at the end.
+   */
+  readonly timeToVoterMs: number | null;
   readonly failovers: number;
   readonly notes: readonly string[];
   readonly durationMs: number;
@@ -50,8 +61,18 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
   const started = Date.now();
   log(`seed ${schedule.seed}: ${describeSchedule(schedule).join('; ')}`);
   const s = options.settings;
+  const cls = classOf(schedule);
   let stack: Stack | undefined;
+  const deferred: Array<() => Promise<void>> = [];
+  // A fencing trial puts a recorder on the manager's path to each agent.
+  const recorders = new Map<string, RecordingProxy>();
   try {
+    if (schedule.scenario !== undefined)
+      for (const agent of ['v1', 'v2']) {
+        const recorder = await startRecordingProxy(agent);
+        recorders.set(agent, recorder);
+        deferred.push(() => recorder.stop());
+      }
     stack = await startStack({
       slotMs: s.slotMs,
       towerStore: 'etcd',
@@ -66,8 +87,15 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
       cooldownMs: s.cooldownMs,
       agentManagerTimeoutMs: s.agentManagerTimeoutMs,
       editAgentConfig: (config) => ({ ...config, command_timeout: `${s.commandTimeoutMs}ms` }),
+      ...(recorders.size > 0 ? { editManagerConfig: (config) => throughRecorders(config, recorders) } : {}),
     });
-    const result = await observe(stack, schedule, options, log);
+    const context: FencingContext = {
+      stack,
+      recorders,
+      log,
+      defer: (cleanup) => deferred.push(cleanup),
+    };
+    const result = await observe(context, schedule, options);
     const failed = !result.pass;
     const logs =
       failed && options.keepLogsDir !== undefined ? keepLogs(stack, options.keepLogsDir, schedule.seed) : undefined;
@@ -79,28 +107,65 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
         : undefined;
     return {
       seed: schedule.seed,
+      class: cls,
       schedule: describeSchedule(schedule),
       injected: [],
       pass: false,
       outcome: 'harness-error',
       gapSlots: 0,
       gapMs: 0,
+      timeToVoterMs: null,
       failovers: 0,
       notes: [(error as Error).message],
       durationMs: Date.now() - started,
       logs,
     };
   } finally {
+    for (const cleanup of deferred.reverse()) await cleanup().catch(() => undefined);
     await stack?.stop();
   }
 }
 
+/** The class a trial is counted under: its fencing class, or `faults` for a schedule of faults. */
+export function classOf(schedule: Schedule): string {
+  return schedule.scenario?.kind ?? 'faults';
+}
+
+/** The manager's config with each agent's endpoint behind its recorder. */
+function throughRecorders(
+  config: Record<string, unknown>,
+  recorders: ReadonlyMap<string, RecordingProxy>,
+): Record<string, unknown> {
+  const edited = { ...config };
+  for (const [agent, key] of [
+    ['v1', 'validator1'],
+    ['v2', 'validator2'],
+  ] as const) {
+    const node = config[key] as Record<string, unknown>;
+    const recorder = recorders.get(agent)!;
+    recorder.target = String(node['endpoint']);
+    edited[key] = { ...node, endpoint: recorder.url };
+  }
+  return edited;
+}
+
+/** What happened in the fault window, faults or a fencing script alike. */
+interface WindowRecord {
+  readonly windowStart: number;
+  readonly spans: readonly FaultSpan[];
+  readonly injected: readonly string[];
+  readonly notes: readonly string[];
+  readonly failures: readonly string[];
+  readonly sinceMs: number;
+  readonly otherManagers: readonly ManagerLog[];
+}
+
 async function observe(
-  stack: Stack,
+  context: FencingContext,
   schedule: Schedule,
   options: TrialOptions,
-  log: (line: string) => void,
 ): Promise<Omit<TrialResult, 'durationMs' | 'logs'>> {
+  const { stack, log } = context;
   const budget = budgetOf(options.settings);
   const cluster = stack.cluster;
   // Faults start once the active votes steadily and the manager's grace period is over.
@@ -116,41 +181,21 @@ async function observe(
   const sampler = setInterval(() => {
     while (telegram !== undefined && telegramMs.length < telegram.messages.length) telegramMs.push(Date.now());
   }, POLL_MS);
-  const notes: string[] = [];
-  const spans: FaultSpan[] = [];
-  const injected: string[] = [];
-  const windowStart = Date.now();
+  let window: WindowRecord;
   try {
-    const live: Array<{ injected: Injected; appliedMs: number; healAtMs: number | null }> = [];
-    const healDue = async (untilMs: number): Promise<void> => {
-      for (const entry of [...live].sort((a, b) => (a.healAtMs ?? 0) - (b.healAtMs ?? 0))) {
-        if (entry.healAtMs === null || entry.healAtMs > untilMs) continue;
-        await sleep(Math.max(0, windowStart + entry.healAtMs - Date.now()));
-        const problem = await entry.injected.heal();
-        if (problem !== undefined) notes.push(problem);
-        spans.push(spanOf(entry.injected, entry.appliedMs, Date.now()));
-        live.splice(live.indexOf(entry), 1);
-      }
-    };
-    for (const planned of schedule.faults) {
-      await healDue(planned.atMs);
-      await sleep(Math.max(0, windowStart + planned.atMs - Date.now()));
-      try {
-        const done = await inject(stack, planned.fault);
-        const appliedMs = Date.now();
-        injected.push(done.label);
-        log(`  +${appliedMs - windowStart}ms ${done.label}`);
-        if (planned.healAtMs === null) spans.push(spanOf(done, appliedMs, appliedMs));
-        else live.push({ injected: done, appliedMs, healAtMs: planned.healAtMs });
-      } catch (error) {
-        notes.push(`${describeFault(planned.fault)} not injected: ${(error as Error).message}`);
-      }
+    if (schedule.scenario === undefined) {
+      window = await runFaults(stack, schedule, log);
+    } else {
+      const windowStart = Date.now();
+      const run = await runFencing(schedule.scenario, context);
+      for (const label of run.injected) log(`  ${label}`);
+      const terms = termExchanges([...context.recorders.values()].flatMap((r) => r.exchanges));
+      window = { windowStart, ...run, failures: [...run.failures, ...lowerTermsObeyed(terms)] };
     }
-    await healDue(schedule.windowMs);
-    log(`  +${Date.now() - windowStart}ms healed`);
   } finally {
     clearInterval(sampler);
   }
+  const { windowStart, spans, injected, notes } = window;
 
   const healedAt = Date.now();
   // Settle: voting must resume within the budget of the heal; then keep watching, since a
@@ -161,41 +206,99 @@ async function observe(
   );
   await sleep(options.settleMs ?? 4000);
   while (telegram !== undefined && telegramMs.length < telegram.messages.length) telegramMs.push(Date.now());
-  if (!resumed) notes.push(`no landed vote within ${budget.totalMs} ms of the final heal`);
+  const settleNotes = resumed ? [] : [`no landed vote within ${budget.totalMs} ms of the final heal`];
 
   const [violations, votes, slot] = await Promise.all([
     cluster.judge.violations(),
     cluster.judge.votes(),
     cluster.slot(),
   ]);
-  const gaps = gapWindows(votes, { sinceMs: windowStart, now: { slot, timeMs: Date.now() } });
-  const reports = stack.manager.log.events().map((line) => ({ atMs: line.time, event: line.event ?? '' }));
-  const verdict = judgeTrial({ violations, gaps, faults: spans, reports, telegramMs, budgetMs: budget.totalMs });
-  const failovers = stack.manager.log.failovers();
+  const now = { slot, timeMs: Date.now() };
+  const gaps = gapWindows(votes, { sinceMs: windowStart, now });
+  const managerLogs = [stack.manager.log, ...window.otherManagers];
+  const reports = managerLogs.flatMap((l) => l.events().map((line) => ({ atMs: line.time, event: line.event ?? '' })));
+  const verdict = judgeTrial({
+    violations,
+    gaps,
+    faults: spans,
+    reports,
+    telegramMs,
+    budgetMs: budget.totalMs,
+    failedChecks: window.failures,
+  });
+  const failovers = managerLogs.flatMap((l) => l.failovers());
   const outcomes = failovers.map((f) => `${f.outcome} ${f.from}→${f.to}`);
   const held = [
     ...new Set(
-      stack.manager.log
-        .events('blocked')
+      managerLogs
+        .flatMap((l) => l.events('blocked'))
         .filter((l) => l.time >= windowStart)
         .map((l) => causeKind(l.fields['cause'])),
     ),
   ];
   return {
     seed: schedule.seed,
+    class: classOf(schedule),
     schedule: describeSchedule(schedule),
     injected,
     pass: verdict.pass,
     outcome: verdict.outcome,
     gapSlots: verdict.longestGap?.slots ?? 0,
     gapMs: verdict.longestGap === null ? 0 : verdict.longestGap.endMs - verdict.longestGap.startMs,
+    timeToVoterMs: timeToVoter(votes, { sinceMs: window.sinceMs, now }),
     failovers: failovers.filter((f) => f.outcome === 'failover-complete').length,
     notes: [
       ...verdict.notes,
       ...notes,
+      ...settleNotes,
       ...(outcomes.length > 0 ? [`manager: ${outcomes.join(', ')}`] : []),
       ...(held.length > 0 ? [`manager held a failover: ${held.join(', ')}`] : []),
     ],
+  };
+}
+
+/** Injects the schedule's faults at their times and heals each when due. */
+async function runFaults(stack: Stack, schedule: Schedule, log: (line: string) => void): Promise<WindowRecord> {
+  const notes: string[] = [];
+  const spans: FaultSpan[] = [];
+  const injected: string[] = [];
+  const windowStart = Date.now();
+  const live: Array<{ injected: Injected; appliedMs: number; healAtMs: number | null }> = [];
+  const healDue = async (untilMs: number): Promise<void> => {
+    for (const entry of [...live].sort((a, b) => (a.healAtMs ?? 0) - (b.healAtMs ?? 0))) {
+      if (entry.healAtMs === null || entry.healAtMs > untilMs) continue;
+      await sleep(Math.max(0, windowStart + entry.healAtMs - Date.now()));
+      const problem = await entry.injected.heal();
+      if (problem !== undefined) notes.push(problem);
+      spans.push(spanOf(entry.injected, entry.appliedMs, Date.now()));
+      live.splice(live.indexOf(entry), 1);
+    }
+  };
+  for (const planned of schedule.faults) {
+    await healDue(planned.atMs);
+    await sleep(Math.max(0, windowStart + planned.atMs - Date.now()));
+    try {
+      const done = await inject(stack, planned.fault);
+      const appliedMs = Date.now();
+      injected.push(done.label);
+      log(`  +${appliedMs - windowStart}ms ${done.label}`);
+      if (planned.healAtMs === null) spans.push(spanOf(done, appliedMs, appliedMs));
+      else live.push({ injected: done, appliedMs, healAtMs: planned.healAtMs });
+    } catch (error) {
+      notes.push(`${describeFault(planned.fault)} not injected: ${(error as Error).message}`);
+    }
+  }
+  await healDue(schedule.windowMs);
+  log(`  +${Date.now() - windowStart}ms healed`);
+  const firstFault = spans.reduce((first, span) => Math.min(first, span.appliedMs), Infinity);
+  return {
+    windowStart,
+    spans,
+    injected,
+    notes,
+    failures: [],
+    sinceMs: Number.isFinite(firstFault) ? firstFault : windowStart,
+    otherManagers: [],
   };
 }
 

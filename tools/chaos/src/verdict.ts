@@ -5,6 +5,8 @@
  *
  * The rules (docs/chaos.md):
  * - any double vote or lockout violation fails the trial; nothing excuses one;
+ * - so does a failed check of a fencing class (a replay not refused with its code, an agent
+ *   obeying a lower term after a higher one);
  * - a gap no longer than the budget is a restoration in time;
  * - a longer gap is acceptable only while faults forbade a promotion (S1 over L1: no proof
  *   that the old active stopped, no healthy passive, no manager), so it must end within the
@@ -54,11 +56,19 @@ export interface TrialObservation {
   /** Arrival times of the messages the fake Telegram accepted. */
   readonly telegramMs: readonly number[];
   readonly budgetMs: number;
+  /** Checks of a fencing class that failed, in words; @default none */
+  readonly failedChecks?: readonly string[];
 }
 
 /** How a trial ended. */
 export type TrialOutcome =
-  'restored' | 'blocked-and-notified' | 'double-vote' | 'lockout-violation' | 'not-restored' | 'silent-gap';
+  | 'restored'
+  | 'blocked-and-notified'
+  | 'double-vote'
+  | 'lockout-violation'
+  | 'check-failed'
+  | 'not-restored'
+  | 'silent-gap';
 
 /** The verdict: pass or fail, the outcome, and the reasons in words. */
 export interface TrialVerdict {
@@ -89,6 +99,8 @@ export function judgeTrial(observation: TrialObservation): TrialVerdict {
       notes: observation.violations.map(describeViolation),
     };
   }
+  const failedChecks = observation.failedChecks ?? [];
+  if (failedChecks.length > 0) return { pass: false, outcome: 'check-failed', longestGap, notes: [...failedChecks] };
   const notes: string[] = [];
   let blocked = false;
   for (const gap of observation.gaps) {

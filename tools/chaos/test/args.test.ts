@@ -1,4 +1,5 @@
 import { parseArgs } from '../src/args';
+import { FENCING_KINDS } from '../src/fencing-plans';
 import { replayArgs } from '../src/report';
 import { DEFAULT_WINDOW_MS, FAULT_KINDS } from '../src/schedule';
 import { settingsFor } from '../src/settings';
@@ -36,6 +37,14 @@ describe('the chaos command line', () => {
       kind: 'run',
       args: { seed: 3186062026, json: 'out.json', kinds: ['isolate-active', 'telegram-down'], windowMs: 24000 },
     });
+  });
+
+  it("takes fencing classes by name, and 'fencing' for all of them", () => {
+    expect(parseArgs(['--faults', 'manager-frozen,validator-kill'])).toMatchObject({
+      kind: 'run',
+      args: { kinds: ['manager-frozen', 'validator-kill'] },
+    });
+    expect(parseArgs(['--faults', 'fencing'])).toMatchObject({ kind: 'run', args: { kinds: [...FENCING_KINDS] } });
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { createRng, trialSeed } from '../src/prng';
-import { FAULT_KINDS, describeSchedule, planSchedule } from '../src/schedule';
+import { FENCING_KINDS, SWITCHOVER_STEPS } from '../src/fencing-plans';
+import { CHAOS_CLASSES, FAULT_KINDS, describeSchedule, planSchedule } from '../src/schedule';
 
 describe('the seeded schedule', () => {
   it('is the same schedule for the same seed, so a failing seed replays exactly', () => {
@@ -50,6 +51,62 @@ describe('the seeded schedule', () => {
       faults: [{ fault: { kind: 'validator-kill', target: 'active' }, atMs: 1200, healAtMs: 5400 }],
     });
     expect(lines).toEqual(['+1200ms validator-kill(active) healed +5400ms']);
+  });
+});
+
+describe('the schedule of the fencing classes', () => {
+  it('draws a fault schedule exactly as before when no fencing class is among the kinds', () => {
+    // Seeds of findings printed before fencing classes existed must still replay.
+    expect(planSchedule(3186062026, { kinds: ['isolate-active'], windowMs: 24000 }).faults).toEqual([
+      { fault: { kind: 'isolate-active' }, atMs: expect.any(Number), healAtMs: expect.any(Number) },
+    ]);
+    fc.assert(
+      fc.property(fc.nat({ max: 0xffffffff }), (seed) => {
+        expect(planSchedule(seed).scenario).toBeUndefined();
+      }),
+    );
+  });
+
+  it('is a fencing script alone, with no faults, when the seed picks a fencing class', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 0xffffffff }), fc.constantFrom(...FENCING_KINDS), (seed, kind) => {
+        const schedule = planSchedule(seed, { kinds: [kind] });
+        expect(schedule.faults).toEqual([]);
+        expect(schedule.scenario?.kind).toBe(kind);
+        expect(planSchedule(seed, { kinds: [kind] })).toEqual(schedule);
+      }),
+    );
+  });
+
+  it('draws fault trials and fencing trials from a mixed list', () => {
+    const schedules = Array.from({ length: 200 }, (_, i) => planSchedule(trialSeed(7, i), { kinds: CHAOS_CLASSES }));
+    const fencing = schedules.filter((s) => s.scenario !== undefined);
+    expect(fencing.length).toBeGreaterThan(20);
+    expect(schedules.length - fencing.length).toBeGreaterThan(100);
+  });
+
+  it.each(['manager-killed-at-step', 'two-managers-racing', 'manager-frozen'] as const)(
+    'reaches every step of a switchover for %s over a hundred seeds',
+    (kind) => {
+      const steps = new Set(
+        Array.from({ length: 100 }, (_, i) => {
+          const scenario = planSchedule(trialSeed(1, i), { kinds: [kind] }).scenario;
+          return scenario !== undefined && 'step' in scenario ? scenario.step : undefined;
+        }),
+      );
+      expect([...steps].sort()).toEqual([...SWITCHOVER_STEPS].sort());
+    },
+  );
+
+  it('prints the script with its drawn parameters', () => {
+    expect(
+      describeSchedule({
+        seed: 1,
+        windowMs: 12000,
+        faults: [],
+        scenario: { kind: 'manager-killed-at-step', step: 'promote', offsetMs: 150, downMs: 2300 },
+      }),
+    ).toEqual(['manager-killed-at-step(promote+150ms, down 2300ms)']);
   });
 });
 

@@ -54,6 +54,18 @@ describe('the verdict of a trial', () => {
     ],
     ['a double vote, whatever else happened', { violations: [doubleVote], gaps: [gap(0, 100)] }, false, 'double-vote'],
     ['a lockout violation', { violations: [lockout] }, false, 'lockout-violation'],
+    [
+      'a failed check of a fencing class, with voting restored',
+      { failedChecks: ['the replay was answered 200'], gaps: [gap(1000, 2000)] },
+      false,
+      'check-failed',
+    ],
+    [
+      'a double vote and a failed check: the double vote is the outcome',
+      { violations: [doubleVote], failedChecks: ['the replay was answered 200'] },
+      false,
+      'double-vote',
+    ],
     ['a long gap with no fault in effect', { gaps: [gap(1000, 30_000)] }, false, 'not-restored'],
     [
       'a long gap held by a fault, reported and delivered, ending soon after the heal',

@@ -1,0 +1,507 @@
+/**
+ * The scripts of the fencing classes (`fencing-plans.ts`), run against a live stack whose
+ * manager reaches each agent through a {@link RecordingProxy}. Each script drives one
+ * switchover through the manager's control API and does its fault at the moment the manager's
+ * log names: the step it starts, as an operator's `journalctl` would show it. What is judged
+ * — double votes, lockout violations, whether voting came back — is the simulator's; the
+ * scripts add what only the wire shows (the code a replay was refused with).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MANAGER_BIN, ManagedProcess, ManagerLog, type ManagerLogLine, type Stack } from '@failover/e2e';
+import { fetchControlStatus, requestSwitchover, type ControlTarget } from '@failover/manager';
+import { freePort, waitFor } from '@failover/testkit';
+import type { FencingScenario, SwitchoverStep } from './fencing-plans';
+import { jsonBody, replay, type Exchange, type RecordingProxy } from './recording-proxy';
+import type { FaultSpan } from './verdict';
+
+/** What a script is given. */
+export interface FencingContext {
+  readonly stack: Stack;
+  /** The recorder in front of each agent (`v1`, `v2`), on the path of every manager. */
+  readonly recorders: ReadonlyMap<string, RecordingProxy>;
+  readonly log: (line: string) => void;
+  /** Runs `cleanup` before the stack stops, however the trial ends. */
+  readonly defer: (cleanup: () => Promise<void>) => void;
+}
+
+/** What a script did and saw. */
+export interface FencingRun {
+  /** The faults as done, e.g. `manager-kill(at promote+150ms)`. */
+  readonly injected: readonly string[];
+  readonly spans: readonly FaultSpan[];
+  readonly notes: readonly string[];
+  /** Checks of the class that failed (the judge's verdict comes on top). */
+  readonly failures: readonly string[];
+  /** When the fault began: time to a voter counts from here. */
+  readonly sinceMs: number;
+  /** Managers started besides the stack's: their reports count as the manager's. */
+  readonly otherManagers: readonly ManagerLog[];
+}
+
+/** A manager started beside the stack's, on the same config; see {@link startSecondManager}. */
+export interface SecondManager {
+  readonly process: ManagedProcess;
+  readonly log: ManagerLog;
+  readonly control: ControlTarget;
+  readonly term: number;
+}
+
+/** How a switchover asked through the control API went. */
+interface SwitchoverResult {
+  readonly accepted: boolean;
+  readonly outcome: string | undefined;
+  readonly refusal: string | undefined;
+  readonly error: string | undefined;
+}
+
+/** Events that end a failover in the manager's log. */
+const FAILOVER_ENDS: ReadonlySet<string> = new Set(['failover-complete', 'rolled-back', 'failover-failed']);
+
+/** A step the script waits for must start within this. */
+const STEP_TIMEOUT_MS = 60_000;
+
+/** The manager's name of an agent's node. */
+const nodeId = (agent: string): 'validator1' | 'validator2' => (agent === 'v1' ? 'validator1' : 'validator2');
+const other = (agent: string): string => (agent === 'v1' ? 'v2' : 'v1');
+
+/** Runs the script of `scenario`; see the file comment. */
+export async function runFencing(scenario: FencingScenario, ctx: FencingContext): Promise<FencingRun> {
+  switch (scenario.kind) {
+    case 'replay-other-node':
+      return replayOtherNode(scenario, ctx);
+    case 'replay-after-restart':
+      return replayAfterRestart(scenario, ctx);
+    case 'manager-killed-at-step':
+      return managerKilledAtStep(scenario, ctx);
+    case 'two-managers-racing':
+      return twoManagersRacing(scenario, ctx);
+    case 'manager-frozen':
+      return managerFrozen(scenario, ctx);
+  }
+}
+
+async function replayOtherNode(
+  s: Extract<FencingScenario, { kind: 'replay-other-node' }>,
+  ctx: FencingContext,
+): Promise<FencingRun> {
+  const run = new RunRecord();
+  const from = await holderOrFirst(ctx.stack);
+  const to = other(from);
+  // become_active goes to the new active and is replayed at the old one; become_passive the other way.
+  const capturedAt = s.request === 'become_active' ? to : from;
+  const replayedAt = other(capturedAt);
+  const started = Date.now();
+  const answer = switchover(ctx.stack.manager.control, to, 'chaos: replay-other-node');
+  const captured = await capture(ctx, capturedAt, s.request, started);
+  if (captured === undefined) {
+    run.fail(`no ${s.request} for ${capturedAt} seen on the wire`);
+  } else {
+    await sleep(s.delayMs);
+    const at = Date.now();
+    run.since(at);
+    run.instant(`replay(${s.request} for ${capturedAt} → ${replayedAt})`, at);
+    await replay(captured, ctx.stack.agent(replayedAt).url).then(
+      (got) =>
+        run.expectRefusal(
+          `the ${s.request} for ${capturedAt} replayed to ${replayedAt}`,
+          got,
+          412,
+          'FAILOVER_WRONG_NODE',
+        ),
+      (error: Error) => run.fail(`replay to ${replayedAt} failed: ${error.message}`),
+    );
+  }
+  run.switchover('switchover', await answer);
+  return run.done(started);
+}
+
+async function replayAfterRestart(
+  s: Extract<FencingScenario, { kind: 'replay-after-restart' }>,
+  ctx: FencingContext,
+): Promise<FencingRun> {
+  const run = new RunRecord();
+  const first = await holderOrFirst(ctx.stack);
+  const second = other(first);
+  const control = ctx.stack.manager.control;
+  const started = Date.now();
+  const there = switchover(control, second, 'chaos: replay-after-restart, there');
+  const captured = await capture(ctx, second, 'become_active', started);
+  const outcome = await there;
+  run.switchover(`switchover to ${second}`, outcome);
+  if (captured === undefined || outcome.outcome !== 'completed') {
+    run.fail(`the switchover to ${second} did not complete with a captured become_active; nothing to replay`);
+    return run.done(started);
+  }
+  // Back again: the captured promotion would now make a second voter of the passive.
+  run.switchover(`switchover back to ${first}`, await switchoverAccepted(control, first, 'chaos: back', 20_000));
+  const agent = ctx.stack.agent(second);
+  const downAt = Date.now();
+  if (s.signal === 'SIGKILL') await agent.process.kill();
+  else await agent.process.stop();
+  agent.process.start();
+  await waitFor(async () => (await agent.client.health()).ok || undefined, {
+    description: `agent ${second} to answer /health after its restart`,
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
+  run.span(`agent-restart(${second},${s.signal})`, downAt, Date.now(), false);
+  await sleep(s.delayMs);
+  const at = Date.now();
+  run.since(at);
+  run.instant(`replay(become_active for ${second} → ${second} after its restart)`, at);
+  const age = at - captured.sentMs;
+  if (age >= 30_000) run.fail(`the replay came ${age} ms after the capture, past the 30 s signature window`);
+  await replay(captured, agent.url).then(
+    (got) =>
+      run.expectRefusal(
+        `the become_active replayed to ${second} after its restart`,
+        got,
+        401,
+        'FAILOVER_AUTH_REPLAYED',
+      ),
+    (error: Error) => run.fail(`replay to ${second} failed: ${error.message}`),
+  );
+  return run.done(started);
+}
+
+async function managerKilledAtStep(
+  s: Extract<FencingScenario, { kind: 'manager-killed-at-step' }>,
+  ctx: FencingContext,
+): Promise<FencingRun> {
+  const run = new RunRecord();
+  const manager = ctx.stack.manager;
+  const from = await holderOrFirst(ctx.stack);
+  const to = other(from);
+  const started = Date.now();
+  const answer = switchover(manager.control, to, 'chaos: manager-killed-at-step');
+  if (!(await reachStep(manager.log, s.step, from, to, started, s.offsetMs, run, answer))) return run.done(started);
+  const killedAt = Date.now();
+  await manager.process.kill();
+  run.since(killedAt);
+  await answer;
+  await sleep(s.downMs);
+  await manager.start();
+  const restartedAt = Date.now();
+  run.span(`manager-kill(at ${s.step}+${s.offsetMs}ms, down ${restartedAt - killedAt}ms)`, killedAt, restartedAt, true);
+  const end = await manager.log.waitFor((l) => l.time >= started && FAILOVER_ENDS.has(l.event ?? ''), 90_000);
+  if (end === undefined) run.fail(`the failover did not end within 90 s of the manager's restart`);
+  else if (end.time < killedAt) run.note(`the failover had ended (${end.event}) before the kill`);
+  else if (end.event === 'failover-failed') run.fail(`after the restart the failover ended failed: ${end.msg}`);
+  else run.note(`after the restart: ${end.event} ${String(end.fields['from'])}→${String(end.fields['to'])}`);
+  return run.done(started);
+}
+
+async function twoManagersRacing(
+  s: Extract<FencingScenario, { kind: 'two-managers-racing' }>,
+  ctx: FencingContext,
+): Promise<FencingRun> {
+  const run = new RunRecord();
+  const manager = ctx.stack.manager;
+  const from = await holderOrFirst(ctx.stack);
+  const to = other(from);
+  const passive = ctx.stack.cluster.validator(to);
+  // The promotion fails once: set-identity fails until the manager tries the promotion again.
+  await passive.failSetIdentity(true);
+  const started = Date.now();
+  const answer = switchover(manager.control, to, 'chaos: two-managers-racing');
+  const healed = Promise.race([
+    manager.log.waitFor(
+      (l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !/attempt 1 of/.test(l.msg),
+      STEP_TIMEOUT_MS,
+    ),
+    answer,
+  ])
+    .then(() => passive.failSetIdentity(false))
+    .catch(() => undefined);
+  try {
+    if (!(await reachStep(manager.log, s.step, from, to, started, s.offsetMs, run, answer))) return run.done(started);
+    const secondAt = Date.now();
+    run.since(secondAt);
+    const second = await startSecondManager(ctx);
+    run.manager(second);
+    run.instant(`second-manager(term ${second.term}, at ${s.step}+${s.offsetMs}ms)`, secondAt);
+    run.switchover('first manager', await answer);
+    const promotions = manager.log
+      .all()
+      .filter((l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !l.msg.includes('undoing'));
+    run.note(`the first manager tried the promotion of ${to} ${promotions.length} time(s)`);
+    if (s.secondSwitches) {
+      const holder = await holderOf(ctx.stack);
+      const target = holder === undefined ? to : other(holder);
+      run.switchover(
+        `second manager's switchover to ${target}`,
+        await switchoverAccepted(second.control, target, 'chaos: second manager', 30_000),
+      );
+    }
+    run.span('two-managers-racing', started, Date.now(), false);
+  } finally {
+    await healed;
+  }
+  return run.done(started);
+}
+
+async function managerFrozen(
+  s: Extract<FencingScenario, { kind: 'manager-frozen' }>,
+  ctx: FencingContext,
+): Promise<FencingRun> {
+  const run = new RunRecord();
+  const manager = ctx.stack.manager;
+  const from = await holderOrFirst(ctx.stack);
+  const to = other(from);
+  const started = Date.now();
+  // Its answer comes only after SIGCONT.
+  const answer = switchover(manager.control, to, 'chaos: manager-frozen');
+  if (!(await reachStep(manager.log, s.step, from, to, started, s.offsetMs, run, answer))) return run.done(started);
+  const frozenAt = Date.now();
+  manager.process.signal('SIGSTOP');
+  run.since(frozenAt);
+  let contAt = frozenAt;
+  try {
+    const second = await startSecondManager(ctx);
+    run.manager(second);
+    // The second manager hands the identity on: away from whoever holds it now, else to the
+    // node the frozen manager was promoting.
+    const holder = await holderOf(ctx.stack);
+    const target = holder === undefined ? to : other(holder);
+    const takeover = switchoverAccepted(second.control, target, 'chaos: takeover', s.frozenMs);
+    await sleep(Math.max(0, frozenAt + s.frozenMs - Date.now()));
+    manager.process.signal('SIGCONT');
+    contAt = Date.now();
+    run.switchover(`second manager (term ${second.term}) switchover to ${target}`, await takeover);
+  } finally {
+    if (contAt === frozenAt) {
+      manager.process.signal('SIGCONT');
+      contAt = Date.now();
+    }
+  }
+  run.span(`manager-stop(at ${s.step}+${s.offsetMs}ms, ${contAt - frozenAt}ms)`, frozenAt, contAt, true);
+  // What the continued manager sends now is late; give it time to send it. Whether an agent
+  // obeyed one after it obeyed the second manager is checked for every fencing trial.
+  await sleep(4_000);
+  const sender = firstSender(ctx.stack);
+  const lateFromFirst = [...ctx.recorders.values()]
+    .flatMap((r) => r.exchanges)
+    .filter((e) => e.sentMs >= contAt && e.path === '/failover')
+    .filter((e) => jsonBody(e)?.['sender'] === sender);
+  run.note(
+    lateFromFirst.length === 0
+      ? 'the continued manager sent no role change'
+      : `the continued manager's late role changes: ${lateFromFirst.map((e) => `${e.agent} ${e.status ?? 'no answer'} ${e.code ?? ''}`.trim()).join(', ')}`,
+  );
+  return run.done(started);
+}
+
+/**
+ * Starts a second `failover-manager` on the stack manager's config — the same agents, through
+ * the same recorders, the same secret — with its own state directory and control port, as a
+ * second host would have. Its term file holds the first manager's current term, so it starts
+ * one above it.
+ */
+export async function startSecondManager(ctx: FencingContext): Promise<SecondManager> {
+  const stack = ctx.stack;
+  const config = JSON.parse(readFileSync(stack.manager.configPath, 'utf8')) as Record<string, unknown>;
+  const firstTerm = readTerm(stack);
+  const stateDir = path.join(stack.dir, 'state', 'manager-b');
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  writeFileSync(
+    path.join(stateDir, 'manager-term.json'),
+    `${JSON.stringify({ term: firstTerm.term, sender: `manager-${randomBytes(8).toString('hex')}` })}\n`,
+    { mode: 0o600 },
+  );
+  const port = await freePort('127.0.0.1');
+  const configPath = path.join(stack.dir, 'manager-b-config.json');
+  writeFileSync(
+    configPath,
+    `${JSON.stringify({ ...config, state_dir: stateDir, control_listen: `127.0.0.1:${port}` }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
+  const log = new ManagerLog();
+  const process2 = new ManagedProcess({
+    name: 'second manager',
+    script: MANAGER_BIN,
+    args: ['--config', configPath],
+    env: { ...process.env, ...stack.cluster.env },
+    logPath: path.join(stack.logDir, 'manager-b.log'),
+    onLine: (line) => log.push(line),
+  });
+  ctx.defer(() => process2.stop());
+  process2.start();
+  const control: ControlTarget = { ...stack.manager.control, port };
+  await waitFor(async () => (await fetchControlStatus(control)).term ?? undefined, {
+    description: `the second manager's control API on 127.0.0.1:${port}`,
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
+  return { process: process2, log, control, term: firstTerm.term + 1 };
+}
+
+function readTerm(stack: Stack): { term: number; sender: string } {
+  const config = JSON.parse(readFileSync(stack.manager.configPath, 'utf8')) as { state_dir: string };
+  return JSON.parse(readFileSync(path.join(config.state_dir, 'manager-term.json'), 'utf8')) as {
+    term: number;
+    sender: string;
+  };
+}
+
+function firstSender(stack: Stack): string {
+  return readTerm(stack).sender;
+}
+
+/** The machine holding the staked identity in the cluster's view, undefined when none does. */
+async function holderOf(stack: Stack): Promise<string | undefined> {
+  const status = await stack.cluster.status();
+  return status.validators.find((v) => v.identity === stack.cluster.stakedPubkey)?.name;
+}
+
+async function holderOrFirst(stack: Stack): Promise<string> {
+  return (await holderOf(stack)) ?? 'v1';
+}
+
+/** The first request `action` to `agent` seen on the wire since `sinceMs`. */
+async function capture(
+  ctx: FencingContext,
+  agent: string,
+  action: string,
+  sinceMs: number,
+): Promise<Exchange | undefined> {
+  const recorder = ctx.recorders.get(agent);
+  if (recorder === undefined) throw new Error(`no recorder in front of agent ${agent}`);
+  return waitFor(
+    () =>
+      recorder.exchanges.find(
+        (e) => e.sentMs >= sinceMs && e.path === '/failover' && jsonBody(e)?.['action'] === action,
+      ),
+    { description: `a ${action} to ${agent} on the wire`, timeoutMs: STEP_TIMEOUT_MS, intervalMs: 10 },
+  ).catch(() => undefined);
+}
+
+/**
+ * Waits until the manager's log says it starts `step` (not an undo) of the switchover `from` →
+ * `to`, then `offsetMs` more. A switchover that ends without that step (refused, or rolled back
+ * before it) is noted, and the fault follows at once. False, with the failure recorded, when
+ * the step neither starts nor the switchover ends in time.
+ */
+async function reachStep(
+  log: ManagerLog,
+  step: SwitchoverStep,
+  from: string,
+  to: string,
+  sinceMs: number,
+  offsetMs: number,
+  run: RunRecord,
+  ended: Promise<SwitchoverResult>,
+): Promise<boolean> {
+  const node = nodeId(step === 'promote' || step === 'verify-voting' ? to : from);
+  // The label the manager logs: `describeAction` in core, e.g. `final tower backup validator1`.
+  const prefix = `step ${step.replace(/-/g, ' ')} ${node}`;
+  const matches = (l: ManagerLogLine): boolean =>
+    l.time >= sinceMs - 1_000 && l.msg.startsWith(prefix) && !l.msg.includes('undoing');
+  const line = await Promise.race([log.waitFor(matches, STEP_TIMEOUT_MS), ended]);
+  if (line === undefined) {
+    run.fail(`the manager never started '${prefix}'`);
+    return false;
+  }
+  if ('accepted' in line && !log.all().some(matches)) {
+    run.note(`the switchover ended (${describeResult(line)}) before '${prefix}'`);
+    return true;
+  }
+  await sleep(offsetMs);
+  return true;
+}
+
+/** Asks for a switchover to `to` and reads the answer to its end; never throws. */
+async function switchover(control: ControlTarget, to: string, reason: string): Promise<SwitchoverResult> {
+  let accepted = false;
+  let outcome: string | undefined;
+  let refusal: string | undefined;
+  try {
+    for await (const line of requestSwitchover(control, { reason, to: nodeId(to) })) {
+      if (line.type === 'accepted') accepted = true;
+      else if (line.type === 'refused') refusal = `${line.refusal}: ${line.detail}`;
+      else if (line.type === 'done') outcome = line.outcome;
+    }
+  } catch (error) {
+    return { accepted, outcome, refusal, error: (error as Error).message };
+  }
+  return { accepted, outcome, refusal, error: undefined };
+}
+
+/** {@link switchover}, asked again every 500 ms while it is refused, for up to `timeoutMs`. */
+async function switchoverAccepted(
+  control: ControlTarget,
+  to: string,
+  reason: string,
+  timeoutMs: number,
+): Promise<SwitchoverResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await switchover(control, to, reason);
+    if (result.accepted || Date.now() + 500 >= deadline) return result;
+    await sleep(500);
+  }
+}
+
+function describeResult(result: SwitchoverResult): string {
+  if (result.outcome !== undefined) return result.outcome;
+  if (result.refusal !== undefined) return `refused (${result.refusal})`;
+  return result.error !== undefined ? `no answer (${result.error})` : 'no outcome';
+}
+
+/** What a script collects as it goes. */
+class RunRecord {
+  private readonly injectedList: string[] = [];
+  private readonly spanList: FaultSpan[] = [];
+  private readonly noteList: string[] = [];
+  private readonly failureList: string[] = [];
+  private readonly managers: ManagerLog[] = [];
+  private sinceMs: number | undefined;
+
+  since(atMs: number): void {
+    this.sinceMs ??= atMs;
+  }
+
+  span(label: string, appliedMs: number, healedMs: number, silencesManager: boolean): void {
+    this.injectedList.push(label);
+    this.spanList.push({ label, appliedMs, healedMs, silencesManager, silencesTelegram: false });
+  }
+
+  instant(label: string, atMs: number): void {
+    this.span(label, atMs, atMs, false);
+  }
+
+  manager(second: SecondManager): void {
+    this.managers.push(second.log);
+  }
+
+  note(text: string): void {
+    this.noteList.push(text);
+  }
+
+  fail(text: string): void {
+    this.failureList.push(text);
+  }
+
+  switchover(what: string, result: SwitchoverResult): void {
+    this.note(`${what}: ${describeResult(result)}`);
+  }
+
+  expectRefusal(what: string, got: { status: number; code: string | undefined }, status: number, code: string): void {
+    const answer = `${got.status} ${got.code ?? '(no error code)'}`;
+    if (got.status === status && got.code === code) this.note(`${what}: refused, ${answer}`);
+    else this.fail(`${what} was answered ${answer}, not ${status} ${code}`);
+  }
+
+  done(startedMs: number): FencingRun {
+    return {
+      injected: this.injectedList,
+      spans: this.spanList,
+      notes: this.noteList,
+      failures: this.failureList,
+      sinceMs: this.sinceMs ?? startedMs,
+      otherManagers: this.managers,
+    };
+  }
+}
