@@ -208,8 +208,13 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
             (r) => r.ok,
             () => false,
           )) || undefined,
-        { timeoutMs: 15_000, description: `agent of ${agent.validator.name} to answer /health\n${agent.output}` },
-      );
+        { timeoutMs: 15_000, description: `agent of ${agent.validator.name} to answer /health` },
+      ).catch((error: unknown) => {
+        // What the agent printed until the wait ended, not until it began.
+        throw new Error(`${String(error)}\n--- agent ${agent.validator.name} output:\n${agent.output}`, {
+          cause: error,
+        });
+      });
     }
     // Restart requests from validator_restart_command, served like systemd would.
     const restarter = setInterval(() => {
