@@ -203,11 +203,19 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     agentsForDump = agents;
     for (const agent of agents) {
       await waitFor(
-        async () =>
-          (await fetch(`${agent.url}/health`).then(
-            (r) => r.ok,
-            () => false,
-          )) || undefined,
+        async () => {
+          // An agent that exited (its address taken, a config it refused) will never answer.
+          if (agent.process.exitCode !== null || agent.process.signalCode !== null)
+            throw new Error(
+              `agent ${agent.validator.name} exited (${agent.process.exitCode ?? agent.process.signalCode})`,
+            );
+          return (
+            (await fetch(`${agent.url}/health`).then(
+              (r) => r.ok,
+              () => false,
+            )) || undefined
+          );
+        },
         { timeoutMs: 15_000, description: `agent of ${agent.validator.name} to answer /health` },
       ).catch((error: unknown) => {
         // What the agent printed until the wait ended, not until it began.
