@@ -219,6 +219,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     fence: () => currentFence().view(),
     ...(ha === undefined ? {} : { following: () => ha.following() }),
     dryRun: config.dryRun,
+    notifier: () => notifier.stats(),
   });
   const control = await buildControlServer({
     monitor,
