@@ -199,9 +199,11 @@ function toEndpointList(list: readonly string[]): readonly [string, ...string[]]
   return [present(first, '/cluster_rpc/0'), ...rest];
 }
 
-function controlListen(text: string): { host: string; port: number } {
+/** `host:port`, `[v6]:port` or `:port` (every interface), as the schema's pattern lets through. */
+function listenAddress(text: string): { host: string; port: number } {
   const split = text.lastIndexOf(':');
-  return { host: text.slice(0, split).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(split + 1)) };
+  const host = text.slice(0, split).replace(/^\[(.*)\]$/, '$1');
+  return { host: host === '' ? '0.0.0.0' : host, port: Number(text.slice(split + 1)) };
 }
 
 /** Maps a validated, defaulted, rule-checked `manager-config.json` to the manager's {@link ManagerConfig}. */
@@ -246,7 +248,8 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
     auth: auth(file),
     statusReportIntervalMs: ms(file.status_report_interval),
     failoverCooldownMs: ms(file.failover_cooldown),
-    controlListen: controlListen(file.control_listen),
+    controlListen: listenAddress(file.control_listen),
+    ...(file.metrics_listen === undefined ? {} : { metricsListen: listenAddress(file.metrics_listen) }),
     waitForLeaderGapSlots: file.wait_for_leader_gap_slots,
     demoteTimeoutMs: ms(file.demote_timeout),
     promoteTimeoutMs: ms(file.promote_timeout),

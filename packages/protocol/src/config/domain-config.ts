@@ -141,6 +141,8 @@ export interface ManagerConfig {
   readonly statusReportIntervalMs: number;
   readonly failoverCooldownMs: number;
   readonly controlListen: { readonly host: string; readonly port: number };
+  /** `metrics_listen`: a second address serving only `/metrics`. */
+  readonly metricsListen?: { readonly host: string; readonly port: number };
   readonly waitForLeaderGapSlots: number;
   /** `demote_timeout`: each demotion attempt's limit; longer than the agent's worst `become_passive`. */
   readonly demoteTimeoutMs: number;

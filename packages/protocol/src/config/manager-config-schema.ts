@@ -239,6 +239,13 @@ export const ManagerConfigSchema = Type.Object(
         default: '127.0.0.1:8079',
       }),
     ),
+    metrics_listen: Type.Optional(
+      Type.String({
+        pattern: '^(\\[[^\\]]+\\]|[^:\\[\\]]*):[0-9]{1,5}$',
+        description:
+          'Also serve `GET /metrics` (and nothing else) on this `host:port` (`:port` listens on every interface), for a Prometheus on another host; the control API stays on `control_listen`. Unset: `/metrics` only on `control_listen`.',
+      }),
+    ),
     demote_timeout: Type.Optional(
       Duration(
         "Time limit of each attempt to demote a validator (the agent's `become_passive`). Must exceed the agent's worst case, 7 × its `command_timeout` + 3m25s (10m25s at the default 60s): a shorter limit gives up while the agent is still demoting.",

@@ -148,6 +148,22 @@ export function managerRuleProblems(file: ManagerConfigFile): ConfigProblem[] {
         });
     });
   }
+  for (const key of ['control_listen', 'metrics_listen'] as const) {
+    const address = file[key];
+    const port = address === undefined ? undefined : Number(address.slice(address.lastIndexOf(':') + 1));
+    if (port !== undefined && (port < 1 || port > 65_535))
+      problems.push({ path: `/${key}`, message: `has port ${port}; a port is 1 to 65535` });
+  }
+  if (
+    file.metrics_listen !== undefined &&
+    file.control_listen !== undefined &&
+    file.metrics_listen === file.control_listen
+  ) {
+    problems.push({
+      path: '/metrics_listen',
+      message: 'is the control_listen address; /metrics is served there already, so leave metrics_listen out',
+    });
+  }
   if ((file.telegram_bot_token === undefined) !== (file.telegram_chat_id === undefined)) {
     const missing = file.telegram_bot_token === undefined ? 'telegram_bot_token' : 'telegram_chat_id';
     problems.push({ path: `/${missing}`, message: 'is required when the other Telegram key is set' });
