@@ -13,6 +13,7 @@ import type { AppLogger, Notifier } from '@failover/notifier';
 import {
   createSolanaRpc,
   loadAuth,
+  loadEtcdAccess,
   prepareStateDir,
   secretOf,
   systemClock,
@@ -196,6 +197,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       ? undefined
       : createHaCoordinator({
           config: config.election,
+          etcdSecurity: await loadEtcdAccess(config.election.access ?? {}),
           sender: term.sender,
           localTerm: term.term,
           stateDir,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { resolveManagerConfigFile } from '@failover/protocol';
-import { freePort, waitFor } from '@failover/testkit';
+import { freePort, startEtcd, waitFor } from '@failover/testkit';
 import { MANAGER_EXIT, runManagerCli } from '../src/cli';
 import { exampleConfigText } from '../src/example-config';
 import { MANAGER_VERSION } from '../src/version';
@@ -225,6 +225,33 @@ describe('failover-manager', () => {
       );
     } finally {
       await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('reads the history from an etcd that wants TLS and a client certificate, with the keys that name them', async () => {
+    const etcd = await startEtcd({ tls: true });
+    try {
+      const certs = etcd.certificates!;
+      const base = {
+        validator1: { endpoint: 'http://127.0.0.1:1' },
+        validator2: { endpoint: 'http://127.0.0.1:2' },
+        etcd_endpoints: etcd.endpoints,
+        etcd_ca_file: certs.caFile,
+      };
+      const withCert = configFile({
+        ...base,
+        etcd_cert_file: certs.clientCertFile,
+        etcd_key_file: certs.clientKeyFile,
+      });
+      const run = await cli(['history', '--config', withCert]);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(run.stdout).toContain('no failover recorded');
+      // Without the client certificate etcd refuses the connection: an error, not an empty history.
+      const refused = await cli(['history', '--config', configFile(base)]);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).not.toContain('no failover recorded');
+    } finally {
+      await etcd.stop();
     }
   });
 });

@@ -11,6 +11,7 @@ import type { AgentConfigFile } from './config/agent-config-schema';
 import type {
   AgentConfig,
   AuthSetting,
+  EtcdAccess,
   ManagerConfig,
   TowerStoreSetting,
   ValidatorNodeConfig,
@@ -88,7 +89,12 @@ function auth(file: { auth_secret_file?: string; insecure_no_auth?: boolean }): 
 function towerStore(file: AgentFile): TowerStoreSetting {
   const kind = file.tower_store ?? (file.tower_backup_command === undefined ? 'directory' : 'command');
   if (kind === 'etcd')
-    return { kind, endpoints: present(file.etcd_endpoints, '/etcd_endpoints'), prefix: file.etcd_prefix };
+    return {
+      kind,
+      endpoints: present(file.etcd_endpoints, '/etcd_endpoints'),
+      prefix: file.etcd_prefix,
+      access: etcdAccess(file),
+    };
   if (kind === 'command') {
     return {
       kind,
@@ -199,6 +205,19 @@ function toEndpointList(list: readonly string[]): readonly [string, ...string[]]
   return [present(first, '/cluster_rpc/0'), ...rest];
 }
 
+/** The etcd TLS and user keys; the rules have checked that pairs come in pairs. */
+function etcdAccess(file: AgentConfigFile | ManagerConfigFile): EtcdAccess {
+  return {
+    ...optional('caFile', file.etcd_ca_file),
+    ...(file.etcd_cert_file === undefined || file.etcd_key_file === undefined
+      ? {}
+      : { clientCert: { certFile: file.etcd_cert_file, keyFile: file.etcd_key_file } }),
+    ...(file.etcd_username === undefined || file.etcd_password_file === undefined
+      ? {}
+      : { user: { username: file.etcd_username, passwordFile: file.etcd_password_file } }),
+  };
+}
+
 /** `host:port`, `[v6]:port` or `:port` (every interface), as the schema's pattern lets through. */
 function listenAddress(text: string): { host: string; port: number } {
   const split = text.lastIndexOf(':');
@@ -261,6 +280,7 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
             endpoints: [...file.etcd_endpoints],
             prefix: file.etcd_prefix ?? '/failover/manager',
             leaseTtlMs: ms(file.election_lease_ttl ?? '10s'),
+            access: etcdAccess(file),
           },
     ),
     guardBoundMs: ms(file.guard_bound),
