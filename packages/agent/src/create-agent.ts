@@ -21,6 +21,7 @@ import type { TowerKeeper } from './tower-keeper';
 import { createTowerWatcher } from './tower-watcher';
 import {
   createSolanaRpc,
+  loadEtcdAccess,
   prepareStateDir,
   secretsToRedact,
   systemClock,
@@ -131,6 +132,9 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     roleLink,
     clock,
     logger: log,
+    ...(config.towerStore.kind === 'etcd'
+      ? { etcdSecurity: await loadEtcdAccess(config.towerStore.access ?? {}) }
+      : {}),
   });
   // Before any backup: a backup another agent writes from now on then fences this one's next.
   const revision = await tower.store.readRevision();

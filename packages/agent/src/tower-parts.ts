@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@failover/core';
-import type { AgentConfig } from '@failover/protocol';
+import type { AgentConfig, EtcdClientSecurity } from '@failover/protocol';
 import type { CommandRunner } from './command-runner';
 import { createFinalBackupRetry, type FinalBackupRetry } from './final-backup-retry';
 import type { RoleLink } from './role-link';
@@ -24,6 +24,8 @@ export interface TowerPartsOptions {
   readonly roleLink: RoleLink;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** TLS and user of the `etcd` store, loaded at start (`loadEtcdAccess`). @default plain text, no user */
+  readonly etcdSecurity?: EtcdClientSecurity;
 }
 
 /** The tower side of one agent: where backups go, who takes them, and the retry of a failed final one. */
@@ -36,7 +38,7 @@ export interface TowerParts {
 /** Builds the configured tower store, the keeper of the tower file, and the final-backup retry. */
 export function createTowerParts(options: TowerPartsOptions): TowerParts {
   const { config, identity, roleLink, clock, logger } = options;
-  const store = createStore(config, identity, options.runner);
+  const store = createStore(config, identity, options.runner, options.etcdSecurity ?? {});
   const keeper = createTowerKeeper({
     towerFile: config.towerFilePath,
     identity,
@@ -51,13 +53,23 @@ export function createTowerParts(options: TowerPartsOptions): TowerParts {
   return { store, keeper, finalBackupRetry };
 }
 
-function createStore(config: AgentConfig, identity: string, runner: CommandRunner): TowerStore {
+function createStore(
+  config: AgentConfig,
+  identity: string,
+  runner: CommandRunner,
+  etcdSecurity: EtcdClientSecurity,
+): TowerStore {
   const setting = config.towerStore;
   switch (setting.kind) {
     case 'directory':
       return createDirectoryTowerStore({ directory: setting.dir, identity });
     case 'etcd':
-      return createEtcdTowerStore({ endpoints: setting.endpoints, prefix: setting.prefix, identity });
+      return createEtcdTowerStore({
+        endpoints: setting.endpoints,
+        prefix: setting.prefix,
+        identity,
+        clientOptions: etcdSecurity,
+      });
     case 'command':
       return createCommandTowerStore({
         runner,

@@ -1,4 +1,5 @@
 import { startEtcd, tempDir, waitFor, type EtcdCluster, type TempDir } from '@failover/testkit';
+import { loadEtcdAccess, resolveAgentConfigFile } from '@failover/protocol';
 import { Etcd3 } from 'etcd3';
 import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -294,5 +295,61 @@ describe('etcd store (real etcd)', () => {
       intervalMs: 200,
     });
     await expect(open().latest()).resolves.toMatchObject({ ok: true, tower: { bytes: c } });
+  });
+});
+
+describe('etcd store over TLS with client certificates (real etcd)', () => {
+  let etcd: EtcdCluster | undefined;
+  const stores: TowerStore[] = [];
+  beforeAll(async () => {
+    etcd = await startEtcd({ tls: true });
+  });
+  afterAll(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+    await etcd?.stop();
+  });
+
+  /** A store connected as the agent does: from the config's keys, through `loadEtcdAccess`. */
+  async function openFrom(keys: Record<string, unknown>): Promise<TowerStore> {
+    const resolved = resolveAgentConfigFile({
+      raw: {
+        validator_identity: identity,
+        ledger_path: dir.path,
+        tower_store: 'etcd',
+        etcd_endpoints: etcd!.endpoints,
+        ...keys,
+      },
+    });
+    if (!resolved.ok) throw new Error(JSON.stringify(resolved.problems));
+    const setting = resolved.config.towerStore;
+    if (setting.kind !== 'etcd') throw new Error(`tower store ${setting.kind}`);
+    const store = createEtcdTowerStore({
+      endpoints: setting.endpoints,
+      identity,
+      callTimeoutMs: 1_000,
+      dialTimeoutMs: 1_000,
+      clientOptions: await loadEtcdAccess(setting.access ?? {}),
+    });
+    stores.push(store);
+    return store;
+  }
+
+  it('backs up and reads back with the CA and a client certificate from the config', async () => {
+    const certs = etcd!.certificates!;
+    const store = await openFrom({
+      etcd_ca_file: certs.caFile,
+      etcd_cert_file: certs.clientCertFile,
+      etcd_key_file: certs.clientKeyFile,
+    });
+    const bytes = Buffer.from('tower over tls');
+    await expect(store.backup(bytes, metaFor(bytes, 42))).resolves.toMatchObject({ ok: true });
+    await expect(store.latest()).resolves.toMatchObject({ ok: true, tower: { bytes } });
+  });
+
+  it('is refused by etcd without a client certificate, as unavailable, with the reason', async () => {
+    const store = await openFrom({ etcd_ca_file: etcd!.certificates!.caFile });
+    const bytes = Buffer.from('no certificate');
+    const outcome = await store.backup(bytes, metaFor(bytes, 43));
+    expect(outcome).toMatchObject({ ok: false, reason: 'unavailable' });
   });
 });

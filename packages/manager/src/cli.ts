@@ -13,6 +13,7 @@ import {
   loadManagerConfig,
   prepareStateDir,
   SecretFileError,
+  EtcdAccessError,
   secretOf,
   secretsToRedact,
   StateDirError,
@@ -264,11 +265,11 @@ async function clientSecret(config: ManagerConfig): Promise<Secret | undefined> 
  * command failing (exit 1).
  */
 function isStartupRefusal(error: unknown, command: ParsedManagerArgs): boolean {
-  if (error instanceof SecretFileError) return true;
+  if (error instanceof SecretFileError || error instanceof EtcdAccessError) return true;
   if (error instanceof StateDirError || error instanceof StateFileError) return command.ok && command.command === 'run';
   return (
     error instanceof ManagerError &&
-    ['FAILOVER_MANAGER_IDENTITY_MISMATCH', 'FAILOVER_MANAGER_SSH_CHECK'].includes(error.code)
+    ['FAILOVER_MANAGER_IDENTITY_MISMATCH', 'FAILOVER_MANAGER_SSH_CHECK', 'FAILOVER_MANAGER_LISTEN'].includes(error.code)
   );
 }
 

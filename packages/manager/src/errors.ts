@@ -63,6 +63,31 @@ export class SecureModeCheckError extends ManagerError {
   }
 }
 
+/** Thrown at start when `control_listen` or `metrics_listen` cannot be listened on (in use, not an address of this host). */
+export class ManagerListenError extends ManagerError {
+  /** The config key whose address failed. */
+  readonly key: 'control_listen' | 'metrics_listen';
+
+  constructor(key: 'control_listen' | 'metrics_listen', address: string, cause: unknown) {
+    const detail = (cause as NodeJS.ErrnoException | undefined)?.code ?? (cause as Error | undefined)?.message;
+    super('FAILOVER_MANAGER_LISTEN', `cannot listen on ${key} ${address}: ${describeListenFailure(detail)}`);
+    this.key = key;
+  }
+}
+
+function describeListenFailure(code: string | undefined): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'the port is in use (another manager, or another program)';
+    case 'EADDRNOTAVAIL':
+      return 'the host is not an address of this machine';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need privileges)';
+    default:
+      return code ?? 'unknown error';
+  }
+}
+
 /** Thrown by the `status` and `switchover` subcommands when the control API refuses or cannot be reached. */
 export class ControlApiError extends ManagerError {
   /** HTTP status of the refusal; undefined when the manager could not be reached. */

@@ -8,7 +8,13 @@
 import type { Etcd3 } from 'etcd3';
 import { EMPTY_JOURNAL, applyJournalRecords } from '@failover/core';
 import type { ManagerJournalState } from '@failover/core';
-import { ManagerJournalFileSchema, StateFileError, toJournalFile, toJournalState } from '@failover/protocol';
+import {
+  ManagerJournalFileSchema,
+  StateFileError,
+  loadEtcdAccess,
+  toJournalFile,
+  toJournalState,
+} from '@failover/protocol';
 import type { ElectionConfig } from '@failover/protocol';
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -98,8 +104,10 @@ export async function fetchEtcdJournal(
   config: ElectionConfig,
   callTimeoutMs = 5_000,
 ): Promise<{ location: string; journal: ManagerJournalState | undefined }> {
+  const security = await loadEtcdAccess(config.access ?? {});
   const { Etcd3 } = await import('etcd3');
   const client = new Etcd3({
+    ...security,
     hosts: [...config.endpoints],
     dialTimeout: callTimeoutMs,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),

@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import type { Clock, FailoverEvent, Logger, SwitchoverAnswer } from '@failover/core';
-import type { ElectionConfig } from '@failover/protocol';
+import type { ElectionConfig, EtcdClientSecurity } from '@failover/protocol';
 import { createElection, type Election, type ElectionView, type LeaderGuard } from './election';
 import { createEtcdJournal } from './etcd-journal';
 import type { ManagerJournal } from './journal';
@@ -25,6 +25,8 @@ export interface LeaderRun {
 /** Options of {@link createHaCoordinator}. */
 export interface HaCoordinatorOptions {
   readonly config: ElectionConfig;
+  /** TLS and user of the etcd connection, loaded at start (`loadEtcdAccess`). @default plain text, no user */
+  readonly etcdSecurity?: EtcdClientSecurity;
   readonly sender: string;
   /** This manager's local term, raised for this start. */
   readonly localTerm: number;
@@ -76,6 +78,7 @@ export function createHaCoordinator(options: HaCoordinatorOptions): HaCoordinato
 
   const election: Election = createElection({
     config: options.config,
+    ...(options.etcdSecurity === undefined ? {} : { clientOptions: options.etcdSecurity }),
     self: () => ({ sender: options.sender, host: hostname(), control: options.control() }),
     localTerm: options.localTerm,
     clock: options.electionClock,

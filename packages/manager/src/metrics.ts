@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { NODE_IDS, type FailoverEvent, type Observation } from '@failover/core';
+import type { SinkReport } from '@failover/notifier';
 import type { MonitorSnapshot } from './monitor';
 import { MANAGER_VERSION } from './version';
 
@@ -12,6 +13,8 @@ export interface ManagerMetricsSources {
   /** Highly available managers: why this one follows, null while it leads. @default always leads */
   readonly following?: () => string | null;
   readonly dryRun: boolean;
+  /** The notifier's queueing sinks (Telegram). @default none */
+  readonly notifier?: () => readonly SinkReport[];
 }
 
 /** Options of {@link createManagerMetrics}. */
@@ -207,6 +210,7 @@ function registerStateGauges(registers: Registry[], sources: ManagerMetricsSourc
     const cluster = sources.snapshot().observation?.clusterSlot ?? null;
     return slot === null || cluster === null ? null : Math.max(0, cluster.slot - slot);
   });
+  registerNotifierMetrics(registers, sources.notifier ?? (() => []));
   new Gauge({
     name: 'failover_manager_vote_lag_slots',
     help: "Slots between the cluster slot and the vote account's last vote; absent until both were read.",
@@ -217,6 +221,44 @@ function registerStateGauges(registers: Registry[], sources: ManagerMetricsSourc
       const cluster = observation?.clusterSlot ?? null;
       const vote = observation?.vote ?? null;
       if (cluster !== null && vote !== null) this.set(Math.max(0, cluster.slot - vote.lastVote));
+    },
+  });
+}
+
+const SINK_OUTCOMES = ['delivered', 'failed', 'dropped'] as const;
+
+/** The notifier's sinks, read at scrape time: what waits, and what became of what was sent. */
+function registerNotifierMetrics(registers: Registry[], reports: () => readonly SinkReport[]): void {
+  new Gauge({
+    name: 'failover_notifier_queue_depth',
+    help: 'Notifications waiting in a sink, the one being sent included.',
+    labelNames: ['sink'],
+    registers,
+    collect() {
+      this.reset();
+      for (const report of reports()) this.set({ sink: report.sink }, report.queued);
+    },
+  });
+  // The sinks keep the totals; each scrape copies them.
+  new Counter({
+    name: 'failover_notifier_messages_total',
+    help: 'Notifications a sink finished with, by outcome: delivered, failed (given up after its attempts) or dropped unsent.',
+    labelNames: ['sink', 'outcome'],
+    registers,
+    collect() {
+      this.reset();
+      for (const report of reports())
+        for (const outcome of SINK_OUTCOMES) this.inc({ sink: report.sink, outcome }, report[outcome]);
+    },
+  });
+  new Counter({
+    name: 'failover_notifier_send_failures_total',
+    help: 'Attempts to send a notification that failed, retried ones included.',
+    labelNames: ['sink'],
+    registers,
+    collect() {
+      this.reset();
+      for (const report of reports()) this.inc({ sink: report.sink }, report.failedAttempts);
     },
   });
 }

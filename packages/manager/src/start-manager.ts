@@ -5,6 +5,7 @@
  * built here and torn down by `stop()`.
  */
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { createManagerState, requestTimeoutWarning } from '@failover/core';
 import type { Clock, FailoverEvent, Logger, ManagerJournalState, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
@@ -12,6 +13,7 @@ import type { AppLogger, Notifier } from '@failover/notifier';
 import {
   createSolanaRpc,
   loadAuth,
+  loadEtcdAccess,
   prepareStateDir,
   secretOf,
   systemClock,
@@ -20,7 +22,7 @@ import {
 import type { ControlElection, LoadedAuth, ManagerConfig } from '@failover/protocol';
 import { createAgentPort, type AgentLink } from './agent-port';
 import { buildControlServer } from './control-server';
-import { ManagerConfigError, NoAuthSecretError } from './errors';
+import { ManagerConfigError, ManagerListenError, NoAuthSecretError } from './errors';
 import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
 import type { ElectionView } from './election';
 import { createHaCoordinator, type LeaderRun } from './ha-coordinator';
@@ -30,6 +32,7 @@ import type { HostFence } from './host-fence';
 import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
 import { createManagerMetrics } from './metrics';
+import { buildMetricsServer } from './metrics-server';
 import { checkPushTargets, loadStakedKeypair, requireTowerWarning } from './secure-identity';
 import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarget } from './ssh-identity-pusher';
 
@@ -61,6 +64,8 @@ export interface ManagerHandle {
   readonly fence: ManagerFence;
   /** Where the control API listens. */
   readonly control: { readonly host: string; readonly port: number };
+  /** Where `metrics_listen` serves `/metrics`, when set. */
+  readonly metrics?: string;
   /** Stops monitoring, says so, and waits for notifications to go out. */
   stop(reason: string): Promise<void>;
 }
@@ -192,6 +197,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       ? undefined
       : createHaCoordinator({
           config: config.election,
+          etcdSecurity: await loadEtcdAccess(config.election.access ?? {}),
           sender: term.sender,
           localTerm: term.term,
           stateDir,
@@ -219,6 +225,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     fence: () => currentFence().view(),
     ...(ha === undefined ? {} : { following: () => ha.following() }),
     dryRun: config.dryRun,
+    notifier: () => notifier.stats(),
   });
   const control = await buildControlServer({
     monitor,
@@ -234,9 +241,19 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     ...(ha === undefined ? {} : { following: () => ha.following(), election: () => electionStatus(ha.view()) }),
     metrics: metrics.registry,
   });
-  await control.listen({ host: config.controlListen.host, port: config.controlListen.port });
+  await control.listen({ host: config.controlListen.host, port: config.controlListen.port }).catch((error: unknown) => {
+    throw new ManagerListenError('control_listen', `${config.controlListen.host}:${config.controlListen.port}`, error);
+  });
   const address = control.server.address() as AddressInfo;
   controlAddress = `${address.address}:${address.port}`;
+  const metricsServer =
+    config.metricsListen === undefined
+      ? undefined
+      : await listenMetrics(
+          await buildMetricsServer({ registry: metrics.registry, loggerInstance: logger }),
+          config.metricsListen,
+          control,
+        );
 
   logger.info(
     {
@@ -246,6 +263,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       gossip: gossip?.source ?? 'none',
       secure_identity_mode: secure !== undefined,
       control: `${address.address}:${address.port}`,
+      ...(metricsServer === undefined ? {} : { metrics: metricsServer.address }),
       state_dir: stateDir,
       sender: term.sender,
       ...(config.election === undefined
@@ -301,14 +319,35 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       return currentFence();
     },
     control: { host: address.address, port: address.port },
+    ...(metricsServer === undefined ? {} : { metrics: metricsServer.address }),
     async stop(reason) {
       await monitor.stop();
       await control.close();
+      await metricsServer?.server.close();
       notifier.notify({ type: 'stopped', at: clock.now(), reason });
       await notifier.flush(5_000);
       await notifier.close();
     },
   };
+}
+
+/**
+ * Listens on `metrics_listen`; a failure closes the control API already listening, so a manager
+ * that cannot start leaves no port behind.
+ */
+async function listenMetrics(
+  server: FastifyInstance,
+  at: { readonly host: string; readonly port: number },
+  control: FastifyInstance,
+): Promise<{ readonly server: FastifyInstance; readonly address: string }> {
+  try {
+    await server.listen({ host: at.host, port: at.port });
+  } catch (error) {
+    await control.close();
+    throw new ManagerListenError('metrics_listen', `${at.host}:${at.port}`, error);
+  }
+  const bound = server.server.address() as AddressInfo;
+  return { server, address: `${bound.address}:${bound.port}` };
 }
 
 /** Loads the authentication the config chooses; the CLI does it once, before the logger, which masks the secret. */

@@ -1,8 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { resolveManagerConfigFile } from '@failover/protocol';
+import { freePort, startEtcd, waitFor } from '@failover/testkit';
 import { MANAGER_EXIT, runManagerCli } from '../src/cli';
 import { exampleConfigText } from '../src/example-config';
 import { MANAGER_VERSION } from '../src/version';
@@ -13,14 +15,18 @@ interface Run {
   stderr: string;
 }
 
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<Run> {
+async function cli(
+  argv: string[],
+  env: Record<string, string> = {},
+  stopSignal: Promise<string> = Promise.resolve('test'),
+): Promise<Run> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runManagerCli(argv, { stdout, stderr, env, stopSignal: Promise.resolve('test') });
+  const code = await runManagerCli(argv, { stdout, stderr, env, stopSignal });
   return { code, stdout: out, stderr: err };
 }
 
@@ -167,5 +173,85 @@ describe('failover-manager', () => {
     const run = await cli(['status', '--config', path]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('FAILOVER_MANAGER_CONTROL: cannot reach');
+  });
+
+  it('serves /metrics and nothing else on metrics_listen, beside the control API on control_listen', async () => {
+    const [controlPort, metricsPort] = [await freePort(), await freePort()];
+    let stop: (reason: string) => void = () => undefined;
+    const path = configFile({
+      validator1: { endpoint: 'http://127.0.0.1:1' },
+      validator2: { endpoint: 'http://127.0.0.1:2' },
+      insecure_no_auth: true,
+      control_listen: `127.0.0.1:${controlPort}`,
+      metrics_listen: `127.0.0.1:${metricsPort}`,
+      state_dir: join(dir, 'state'),
+    });
+    const running = cli(['--config', path], {}, new Promise((resolve) => (stop = resolve)));
+    try {
+      const scrape = await waitFor(() => fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined), {
+        description: 'the metrics address to answer',
+        timeoutMs: 10_000,
+      });
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toContain('failover_manager_build_info{version=');
+      const control = await fetch(`http://127.0.0.1:${metricsPort}/v1/status`, { method: 'POST', body: '{}' });
+      expect(control.status).toBe(404);
+      expect(await control.text()).toContain('only GET /metrics is served here');
+    } finally {
+      stop('test');
+    }
+    const run = await running;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`127.0.0.1:${metricsPort}`);
+  });
+
+  it('refuses to start, naming the key, when metrics_listen is in use, and exits 2', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const path = configFile({
+        validator1: { endpoint: 'http://127.0.0.1:1' },
+        validator2: { endpoint: 'http://127.0.0.1:2' },
+        insecure_no_auth: true,
+        control_listen: `127.0.0.1:${await freePort()}`,
+        metrics_listen: `127.0.0.1:${port}`,
+        state_dir: join(dir, 'state'),
+      });
+      const run = await cli(['--config', path]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        `FAILOVER_MANAGER_LISTEN: cannot listen on metrics_listen 127.0.0.1:${port}: the port is in use`,
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('reads the history from an etcd that wants TLS and a client certificate, with the keys that name them', async () => {
+    const etcd = await startEtcd({ tls: true });
+    try {
+      const certs = etcd.certificates!;
+      const base = {
+        validator1: { endpoint: 'http://127.0.0.1:1' },
+        validator2: { endpoint: 'http://127.0.0.1:2' },
+        etcd_endpoints: etcd.endpoints,
+        etcd_ca_file: certs.caFile,
+      };
+      const withCert = configFile({
+        ...base,
+        etcd_cert_file: certs.clientCertFile,
+        etcd_key_file: certs.clientKeyFile,
+      });
+      const run = await cli(['history', '--config', withCert]);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(run.stdout).toContain('no failover recorded');
+      // Without the client certificate etcd refuses the connection: an error, not an empty history.
+      const refused = await cli(['history', '--config', configFile(base)]);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).not.toContain('no failover recorded');
+    } finally {
+      await etcd.stop();
+    }
   });
 });

@@ -1,4 +1,8 @@
+import { PassThrough } from 'node:stream';
 import type { FailoverEvent } from '@failover/core';
+import { createManagerState } from '@failover/core';
+import { createLogger, createNotifier, createTelegramSink } from '@failover/notifier';
+import { startFakeTelegram } from '@failover/testkit';
 import { createManagerMetrics } from '../src/metrics';
 
 const reason = { kind: 'unhealthy', node: 'validator1', misses: 3, reasons: [{ kind: 'process-down' }] } as const;
@@ -61,5 +65,45 @@ describe('the manager metrics', () => {
         'failover_manager_unreachable_total{node="validator2",reason="timeout"} 1',
       ]),
     );
+  });
+
+  it('report each Telegram sink: what waits, what was delivered, given up or dropped, and the failed attempts', async () => {
+    const telegram = await startFakeTelegram();
+    const logger = createLogger({ stream: new PassThrough(), level: 'error' });
+    const sink = createTelegramSink({
+      token: telegram.token,
+      chatId: 42,
+      apiRoot: telegram.apiRoot,
+      logger,
+      retryBaseMs: 10,
+    });
+    const notifier = createNotifier({ logger, sinks: [sink] });
+    try {
+      const metrics = createManagerMetrics();
+      metrics.readStateFrom({
+        snapshot: () => ({ state: createManagerState({}, 0), observation: null }),
+        fence: () => ({ term: 1, deposed: null }),
+        dryRun: false,
+        notifier: () => notifier.stats(),
+      });
+      // One 502 before the first message gets through, then two delivered.
+      telegram.failNext(1, { status: 502 });
+      notifier.notify({ type: 'blocked', at: 1, cause: { kind: 'no-active' } });
+      notifier.notify({ type: 'unreachable', at: 2, node: 'validator2', reason: 'timeout', detail: 'no answer' });
+      await notifier.flush(5000);
+      expect((await metrics.registry.metrics()).split('\n')).toEqual(
+        expect.arrayContaining([
+          'failover_notifier_queue_depth{sink="telegram"} 0',
+          'failover_notifier_messages_total{sink="telegram",outcome="delivered"} 2',
+          'failover_notifier_messages_total{sink="telegram",outcome="failed"} 0',
+          'failover_notifier_messages_total{sink="telegram",outcome="dropped"} 0',
+          'failover_notifier_send_failures_total{sink="telegram"} 1',
+        ]),
+      );
+      expect(telegram.messages).toHaveLength(2);
+    } finally {
+      await notifier.close();
+      await telegram.stop();
+    }
   });
 });

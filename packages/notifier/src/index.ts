@@ -26,6 +26,6 @@ export type { FormatOptions } from './format-event';
 export { escapeHtml, renderHtml, renderPlain } from './message-doc';
 export type { MessageDoc, Span } from './message-doc';
 export { createLogSink, createNotifier } from './notifier';
-export type { CreateNotifierOptions, NotificationSink, Notifier } from './notifier';
+export type { CreateNotifierOptions, NotificationSink, Notifier, SinkReport, SinkStats } from './notifier';
 export { createTelegramSink } from './telegram-sink';
 export type { TelegramSinkOptions } from './telegram-sink';

@@ -15,6 +15,27 @@ export interface Notifier {
   flush(timeoutMs: number): Promise<void>;
   /** Stops every sink; queued messages not yet delivered are dropped (and logged). Call `flush` first to wait for them. */
   close(): Promise<void>;
+  /** What each queueing sink holds and has done since it was made, for metrics; sinks that keep no queue are left out. */
+  stats(): readonly SinkReport[];
+}
+
+/** Counts a queueing sink keeps from its start; every count only grows but `queued`. */
+export interface SinkStats {
+  /** Messages waiting, the one in flight included. */
+  readonly queued: number;
+  /** Messages the destination accepted. */
+  readonly delivered: number;
+  /** Messages given up after their last attempt. */
+  readonly failed: number;
+  /** Messages dropped unsent: pushed out of a full queue, or left in it when the sink closed. */
+  readonly dropped: number;
+  /** Attempts that failed, retried ones included. */
+  readonly failedAttempts: number;
+}
+
+/** {@link SinkStats} of one sink, named. */
+export interface SinkReport extends SinkStats {
+  readonly sink: string;
 }
 
 /** One destination of notifications. The same no-block, no-throw contract as {@link Notifier}. */
@@ -24,6 +45,8 @@ export interface NotificationSink {
   deliver(event: FailoverEvent): void;
   flush(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
+  /** A sink with a queue says what it holds and has done. */
+  stats?(): SinkStats;
 }
 
 /** Options of {@link createNotifier}. */
@@ -60,6 +83,9 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     },
     async close(): Promise<void> {
       await Promise.all(sinks.map((sink) => sink.close().catch((error: unknown) => report(sink, 'close', error))));
+    },
+    stats(): readonly SinkReport[] {
+      return sinks.flatMap((sink) => (sink.stats === undefined ? [] : [{ sink: sink.name, ...sink.stats() }]));
     },
   };
 }

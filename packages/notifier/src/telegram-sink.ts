@@ -6,7 +6,7 @@ import { formatEvent, isCritical } from './format-event';
 import type { FormatOptions } from './format-event';
 import { renderHtml } from './message-doc';
 import type { AppLogger } from './logger';
-import type { NotificationSink } from './notifier';
+import type { NotificationSink, SinkStats } from './notifier';
 import { createRedactor } from './redact';
 import type { Redactor } from './redact';
 
@@ -83,6 +83,8 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
   const idleWaiters = new Set<() => void>();
   let pumping: Promise<void> | undefined;
   let closed = false;
+  let inFlight = 0;
+  const counts = { delivered: 0, failed: 0, dropped: 0, failedAttempts: 0 };
 
   const send = async (item: Pending): Promise<void> => {
     for (let attempt = 1; !closed; attempt += 1) {
@@ -95,13 +97,16 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
           { parse_mode: 'HTML', link_preview_options: { is_disabled: true } },
           signal,
         );
+        counts.delivered += 1;
         if (attempt > 1)
           log.info({ event: item.type, attempts: attempt }, 'telegram notification delivered after retrying');
         return;
       } catch (error) {
-        if (closed) return;
+        if (closed) break;
+        counts.failedAttempts += 1;
         const failure = classify(error, redact, telegram);
         if (!failure.retry || attempt >= maxAttempts) {
+          counts.failed += 1;
           log.error(
             { event: item.type, attempts: attempt, error: failure.description },
             'telegram notification given up',
@@ -117,10 +122,16 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
         await sleep(clock, waitMs, abort.signal);
       }
     }
+    // Closed before the message got through.
+    counts.dropped += 1;
   };
 
   const pump = async (): Promise<void> => {
-    for (let item = queue.shift(); item !== undefined && !closed; item = queue.shift()) await send(item);
+    for (let item = queue.shift(); item !== undefined && !closed; item = queue.shift()) {
+      inFlight = 1;
+      await send(item);
+      inFlight = 0;
+    }
     pumping = undefined;
     for (const wake of [...idleWaiters]) wake();
   };
@@ -141,6 +152,7 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
         const index = queue.findIndex((p) => !p.critical);
         // All critical: the oldest goes; newer news about the same identity supersedes it.
         const [dropped] = queue.splice(index === -1 ? 0 : index, 1);
+        counts.dropped += 1;
         log.warn(
           { event: dropped?.type, critical: dropped?.critical, queueSize },
           'telegram queue full; dropped the oldest notification',
@@ -166,8 +178,12 @@ export function createTelegramSink(options: TelegramSinkOptions): NotificationSi
       closed = true;
       abort.abort();
       if (queue.length > 0) log.warn({ dropped: queue.length }, 'telegram sink closed with undelivered notifications');
+      counts.dropped += queue.length;
       queue.length = 0;
       await pumping;
+    },
+    stats(): SinkStats {
+      return { queued: queue.length + inFlight, ...counts };
     },
   };
 }

@@ -128,6 +128,7 @@ describe('the Telegram sink against a local Bot API', () => {
       }),
     ]);
     expect(telegram.messages).toEqual([]);
+    expect(sink?.stats?.()).toEqual({ queued: 0, delivered: 0, failed: 1, dropped: 0, failedAttempts: 3 });
   });
 
   it('gives up at once on an error retrying cannot fix', async () => {
@@ -160,6 +161,8 @@ describe('the Telegram sink against a local Bot API', () => {
         critical: false,
       }),
     );
+    await s.flush(3000);
+    expect(s.stats?.()).toEqual({ queued: 0, delivered: 3, failed: 0, dropped: 1, failedAttempts: 1 });
   });
 
   it('flush resolves once the queue is delivered', async () => {
@@ -176,6 +179,8 @@ describe('the Telegram sink against a local Bot API', () => {
     s.deliver(complete);
     s.deliver(status);
     await retryScheduled();
+    // The message waiting for its retry counts as queued.
+    expect(s.stats?.()).toEqual({ queued: 2, delivered: 0, failed: 0, dropped: 0, failedAttempts: 1 });
     await s.close();
     await telegram.setDown(false);
     s.deliver(complete);
@@ -185,6 +190,8 @@ describe('the Telegram sink against a local Bot API', () => {
       expect.objectContaining({ msg: 'telegram sink closed with undelivered notifications', dropped: 1 }),
     );
     expect(telegram.messages).toEqual([]);
+    // The one waiting in the queue and the one waiting for its retry.
+    expect(s.stats?.()).toMatchObject({ queued: 0, delivered: 0, dropped: 2 });
   });
 
   it.each([

@@ -39,6 +39,20 @@ export class SecretFileError extends ProtocolError {
   }
 }
 
+/** Thrown when a file named by an etcd TLS or user key cannot be used; names the key and the path, never the content. */
+export class EtcdAccessError extends ProtocolError {
+  /** The config key, e.g. `etcd_key_file`. */
+  readonly key: string;
+  /** The file. */
+  readonly path: string;
+
+  constructor(key: string, path: string, detail: string, options?: { cause?: unknown }) {
+    super('FAILOVER_ETCD_ACCESS', `${key} ${path} ${detail}`, options);
+    this.key = key;
+    this.path = path;
+  }
+}
+
 /** Thrown when an agent client is created with options it cannot work with (bad URL, timeout). */
 export class AgentClientOptionsError extends ProtocolError {
   /** The option at fault, e.g. `baseUrl`. */

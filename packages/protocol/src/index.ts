@@ -5,6 +5,7 @@ export { systemClock, sleep } from './system-clock';
 export {
   ProtocolError,
   SecretFileError,
+  EtcdAccessError,
   AgentClientOptionsError,
   StateDirError,
   StateFileError,
@@ -108,6 +109,8 @@ export type { ResponseVerifyFailure, ResponseVerifyResult, SignedResponse } from
 export { createReplayCache } from './auth/replay-cache';
 export type { ReplayCache, ReplayCacheOptions } from './auth/replay-cache';
 export { loadSecretFile, MIN_SECRET_BYTES } from './auth/secret-file';
+export { loadEtcdAccess } from './config/etcd-access';
+export type { EtcdClientSecurity } from './config/etcd-access';
 export { loadAuth, secretOf, secretsToRedact } from './auth/load-auth';
 export type { LoadedAuth } from './auth/load-auth';
 export type { LoadedSecret } from './auth/secret-file';
@@ -164,6 +167,7 @@ export type {
   SecureIdentityConfig,
   TelegramConfig,
   TowerStoreSetting,
+  EtcdAccess,
   ValidatorNodeConfig,
 } from './config/domain-config';
 export { AGENT_ENV, MANAGER_ENV, AGENT_FLAGS, MANAGER_FLAGS, applyOverrides } from './config/overrides';

@@ -11,6 +11,7 @@ import type { AgentConfigFile } from './config/agent-config-schema';
 import type {
   AgentConfig,
   AuthSetting,
+  EtcdAccess,
   ManagerConfig,
   TowerStoreSetting,
   ValidatorNodeConfig,
@@ -88,7 +89,12 @@ function auth(file: { auth_secret_file?: string; insecure_no_auth?: boolean }): 
 function towerStore(file: AgentFile): TowerStoreSetting {
   const kind = file.tower_store ?? (file.tower_backup_command === undefined ? 'directory' : 'command');
   if (kind === 'etcd')
-    return { kind, endpoints: present(file.etcd_endpoints, '/etcd_endpoints'), prefix: file.etcd_prefix };
+    return {
+      kind,
+      endpoints: present(file.etcd_endpoints, '/etcd_endpoints'),
+      prefix: file.etcd_prefix,
+      access: etcdAccess(file),
+    };
   if (kind === 'command') {
     return {
       kind,
@@ -199,9 +205,24 @@ function toEndpointList(list: readonly string[]): readonly [string, ...string[]]
   return [present(first, '/cluster_rpc/0'), ...rest];
 }
 
-function controlListen(text: string): { host: string; port: number } {
+/** The etcd TLS and user keys; the rules have checked that pairs come in pairs. */
+function etcdAccess(file: AgentConfigFile | ManagerConfigFile): EtcdAccess {
+  return {
+    ...optional('caFile', file.etcd_ca_file),
+    ...(file.etcd_cert_file === undefined || file.etcd_key_file === undefined
+      ? {}
+      : { clientCert: { certFile: file.etcd_cert_file, keyFile: file.etcd_key_file } }),
+    ...(file.etcd_username === undefined || file.etcd_password_file === undefined
+      ? {}
+      : { user: { username: file.etcd_username, passwordFile: file.etcd_password_file } }),
+  };
+}
+
+/** `host:port`, `[v6]:port` or `:port` (every interface), as the schema's pattern lets through. */
+function listenAddress(text: string): { host: string; port: number } {
   const split = text.lastIndexOf(':');
-  return { host: text.slice(0, split).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(split + 1)) };
+  const host = text.slice(0, split).replace(/^\[(.*)\]$/, '$1');
+  return { host: host === '' ? '0.0.0.0' : host, port: Number(text.slice(split + 1)) };
 }
 
 /** Maps a validated, defaulted, rule-checked `manager-config.json` to the manager's {@link ManagerConfig}. */
@@ -246,7 +267,8 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
     auth: auth(file),
     statusReportIntervalMs: ms(file.status_report_interval),
     failoverCooldownMs: ms(file.failover_cooldown),
-    controlListen: controlListen(file.control_listen),
+    controlListen: listenAddress(file.control_listen),
+    ...(file.metrics_listen === undefined ? {} : { metricsListen: listenAddress(file.metrics_listen) }),
     waitForLeaderGapSlots: file.wait_for_leader_gap_slots,
     demoteTimeoutMs: ms(file.demote_timeout),
     promoteTimeoutMs: ms(file.promote_timeout),
@@ -258,6 +280,7 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
             endpoints: [...file.etcd_endpoints],
             prefix: file.etcd_prefix ?? '/failover/manager',
             leaseTtlMs: ms(file.election_lease_ttl ?? '10s'),
+            access: etcdAccess(file),
           },
     ),
     guardBoundMs: ms(file.guard_bound),

@@ -275,6 +275,31 @@ describe('problems', () => {
     ]);
   });
 
+  it('takes metrics_listen as host:port, or :port for every interface, and no metrics address without it', () => {
+    expect(configOf(resolveManagerConfigFile({ raw: goManager })).metricsListen).toBeUndefined();
+    expect(
+      configOf(resolveManagerConfigFile({ raw: { ...goManager, metrics_listen: ':9100' } })).metricsListen,
+    ).toEqual({ host: '0.0.0.0', port: 9100 });
+    expect(
+      configOf(resolveManagerConfigFile({ raw: { ...goManager, metrics_listen: '[::1]:9100' } })).metricsListen,
+    ).toEqual({ host: '::1', port: 9100 });
+  });
+
+  it.each([
+    ['a port past 65535', { metrics_listen: ':70000' }, '/metrics_listen', 'has port 70000; a port is 1 to 65535'],
+    ['no port', { metrics_listen: '10.0.0.5' }, '/metrics_listen', 'must match pattern'],
+    [
+      'the control address again',
+      { metrics_listen: '127.0.0.1:8079', control_listen: '127.0.0.1:8079' },
+      '/metrics_listen',
+      'is the control_listen address',
+    ],
+    ['a control port past 65535', { control_listen: '127.0.0.1:99999' }, '/control_listen', 'has port 99999'],
+  ])('refuses %s in metrics_listen or control_listen, naming the key', (_name, keys, path, message) => {
+    const problems = problemsOf(resolveManagerConfigFile({ raw: { ...goManager, ...keys } }));
+    expect(problems).toEqual([expect.objectContaining({ path, message: expect.stringContaining(message) })]);
+  });
+
   it('finds the tower file in the ledger directory when tower_file_path is not set', () => {
     const { tower_file_path: _t, ...rest } = goAgent;
     const config = configOf(resolveAgentConfigFile({ raw: { ...rest, ledger_path: '/mnt/ledger' } }));

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -5,6 +7,8 @@ import { ComponentStartError } from './errors';
 import { freePort } from './free-port';
 import { spawnManaged } from './internal/managed-process';
 import type { ManagedProcess } from './internal/managed-process';
+import { makeTestCertificates } from './test-ca';
+import type { TestCertificates } from './test-ca';
 import { tempDir } from './temp-dir';
 
 /** Options of {@link startEtcd}. */
@@ -15,6 +19,11 @@ export interface StartEtcdOptions {
   binary?: string;
   /** How long to wait for the cluster to report healthy. @default 15000 */
   startTimeoutMs?: number;
+  /**
+   * Clients connect over TLS (`https://` URLs) and must present a certificate of the cluster's
+   * own throwaway CA (`--client-cert-auth`); peers stay plain text. @default false
+   */
+  tls?: boolean;
 }
 
 /** One etcd member of a test cluster. */
@@ -45,6 +54,8 @@ export interface EtcdCluster {
   /** Every member's client URL, for `new Etcd3({ hosts: endpoints })`. */
   readonly endpoints: string[];
   readonly members: EtcdMember[];
+  /** With `tls`: the CA the members' certificates chain to, and a client certificate it signed. */
+  readonly certificates?: TestCertificates;
   /** Resolves once every running member reports `/health` true (a leader and quorum). */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /**
@@ -95,12 +106,17 @@ async function startEtcdOnce(options: StartEtcdOptions): Promise<EtcdCluster> {
   }
   const initialCluster = plans.map((p) => `${p.name}=http://127.0.0.1:${p.peerPort}`).join(',');
   const token = `failover-test-${process.pid}-${plans[0]?.clientPort ?? 0}`;
+  const certificates = options.tls === true ? await makeTestCertificates(dir.path) : undefined;
 
-  const members = plans.map((plan) => createMember(binary, plan, join(dir.path, plan.name), initialCluster, token));
+  const members = plans.map((plan) =>
+    createMember(binary, plan, join(dir.path, plan.name), initialCluster, token, certificates),
+  );
+  const health = healthProbe(certificates);
   const cluster: EtcdCluster = {
     endpoints: members.map((m) => m.clientUrl),
     members,
-    waitHealthy: (timeoutMs = startTimeoutMs) => waitClusterHealthy(members, timeoutMs),
+    ...(certificates === undefined ? {} : { certificates }),
+    waitHealthy: (timeoutMs = startTimeoutMs) => waitClusterHealthy(members, timeoutMs, health),
     async stop(): Promise<void> {
       await Promise.all(members.map((m) => m.kill()));
       dir.remove();
@@ -128,8 +144,9 @@ function createMember(
   dataDir: string,
   initialCluster: string,
   token: string,
+  certificates: TestCertificates | undefined,
 ): InternalMember {
-  const clientUrl = `http://127.0.0.1:${plan.clientPort}`;
+  const clientUrl = `${certificates === undefined ? 'http' : 'https'}://127.0.0.1:${plan.clientPort}`;
   const peerUrl = `http://127.0.0.1:${plan.peerPort}`;
   const args = [
     `--name=${plan.name}`,
@@ -146,6 +163,14 @@ function createMember(
     '--logger=zap',
     '--log-outputs=stderr',
     '--log-level=warn',
+    ...(certificates === undefined
+      ? []
+      : [
+          `--cert-file=${certificates.serverCertFile}`,
+          `--key-file=${certificates.serverKeyFile}`,
+          `--trusted-ca-file=${certificates.caFile}`,
+          '--client-cert-auth',
+        ]),
   ];
   let proc: ManagedProcess | undefined;
   const component = `etcd member ${plan.name}`;
@@ -195,10 +220,43 @@ function createMember(
   return member;
 }
 
-async function fetchHealth(clientUrl: string, timeoutMs: number): Promise<{ status: number; healthy: boolean }> {
-  const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-  const body = (await response.json().catch(() => ({}))) as { health?: unknown };
-  return { status: response.status, healthy: body.health === 'true' || body.health === true };
+/** Asks a member's `/health`; true when it has a leader and quorum. */
+type HealthProbe = (clientUrl: string, timeoutMs: number) => Promise<boolean>;
+
+function healthProbe(certificates: TestCertificates | undefined): HealthProbe {
+  if (certificates === undefined)
+    return async (clientUrl, timeoutMs) => {
+      const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+      return isHealthy(await response.text());
+    };
+  // The global fetch cannot present a client certificate; node:https can.
+  const tls = {
+    ca: readFileSync(certificates.caFile),
+    cert: readFileSync(certificates.clientCertFile),
+    key: readFileSync(certificates.clientKeyFile),
+  };
+  return (clientUrl, timeoutMs) =>
+    new Promise((resolve, reject) => {
+      const req = request(`${clientUrl}/health`, { ...tls, timeout: timeoutMs }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(isHealthy(body)));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end();
+    });
+}
+
+function isHealthy(body: string): boolean {
+  try {
+    const { health } = JSON.parse(body) as { health?: unknown };
+    return health === 'true' || health === true;
+  } catch {
+    return false;
+  }
 }
 
 // etcd binds its client port at once but answers HTTP only after joining the raft group, which
@@ -223,7 +281,7 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function waitClusterHealthy(members: InternalMember[], timeoutMs: number): Promise<void> {
+async function waitClusterHealthy(members: InternalMember[], timeoutMs: number, health: HealthProbe): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const running = members.filter((m) => m.isRunning());
   const pending = new Set(running);
@@ -232,8 +290,7 @@ async function waitClusterHealthy(members: InternalMember[], timeoutMs: number):
     if (dead !== undefined)
       throw new ComponentStartError(`etcd member ${dead.name}`, 'the process exited', dead.outputTail());
     for (const member of [...pending]) {
-      const health = await fetchHealth(member.clientUrl, 1000).catch(() => undefined);
-      if (health?.healthy === true) pending.delete(member);
+      if (await health(member.clientUrl, 1000).catch(() => false)) pending.delete(member);
     }
     if (pending.size === 0) return;
     if (Date.now() >= deadline) {

@@ -4,6 +4,8 @@ export type { TempDir } from './temp-dir';
 export { waitFor } from './wait-for';
 export type { WaitForOptions } from './wait-for';
 export { startEtcd } from './etcd';
+export { makeTestCertificates } from './test-ca';
+export type { TestCertificates } from './test-ca';
 export type { EtcdCluster, EtcdMember, StartEtcdOptions } from './etcd';
 export { startSshd } from './sshd';
 export type { SshdHandle, StartSshdOptions } from './sshd';

@@ -11,6 +11,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { NODE_NAME_PATTERN } from '../wire/agent-api';
 import { Duration } from './duration';
+import { EtcdAccessKeys } from './etcd-access-schema';
 
 /** The `$schema` compatibility key: lets an editor find the JSON Schema of the file. */
 export const SchemaKeySchema = Type.Optional(
@@ -163,6 +164,7 @@ export const AgentConfigSchema = Type.Object(
     etcd_prefix: Type.Optional(
       Type.String({ pattern: '^/', description: 'Key prefix of the `etcd` tower store.', default: '/failover/tower' }),
     ),
+    ...EtcdAccessKeys,
     cluster_rpc: Type.Optional(
       Type.String({
         pattern: HTTP_URL_PATTERN,

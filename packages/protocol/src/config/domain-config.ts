@@ -17,10 +17,26 @@ export type AuthSetting =
   | { readonly mode: 'insecure' }
   | { readonly mode: 'missing' };
 
+/** How a program connects to etcd: `etcd_ca_file` … `etcd_password_file`, each absent when not set. */
+export interface EtcdAccess {
+  /** `etcd_ca_file`: the CA of the members' certificates; set, the connection is TLS. */
+  readonly caFile?: string;
+  /** `etcd_cert_file` and `etcd_key_file`: the client certificate and its key. */
+  readonly clientCert?: { readonly certFile: string; readonly keyFile: string };
+  /** `etcd_username` and `etcd_password_file`. */
+  readonly user?: { readonly username: string; readonly passwordFile: string };
+}
+
 /** Where the agent keeps tower backups. */
 export type TowerStoreSetting =
   | { readonly kind: 'directory'; readonly dir: string }
-  | { readonly kind: 'etcd'; readonly endpoints: readonly string[]; readonly prefix: string }
+  | {
+      readonly kind: 'etcd';
+      readonly endpoints: readonly string[];
+      readonly prefix: string;
+      /** TLS and user of the connection. @default plain text, no user */
+      readonly access?: EtcdAccess;
+    }
   | { readonly kind: 'command'; readonly backupCommand: string; readonly restoreCommand: string };
 
 /** The agent's shell command templates, each absent when not configured. */
@@ -141,6 +157,8 @@ export interface ManagerConfig {
   readonly statusReportIntervalMs: number;
   readonly failoverCooldownMs: number;
   readonly controlListen: { readonly host: string; readonly port: number };
+  /** `metrics_listen`: a second address serving only `/metrics`. */
+  readonly metricsListen?: { readonly host: string; readonly port: number };
   readonly waitForLeaderGapSlots: number;
   /** `demote_timeout`: each demotion attempt's limit; longer than the agent's worst `become_passive`. */
   readonly demoteTimeoutMs: number;
@@ -164,4 +182,6 @@ export interface ElectionConfig {
   readonly prefix: string;
   /** `election_lease_ttl`, whole seconds. @default 10_000 */
   readonly leaseTtlMs: number;
+  /** TLS and user of the connection. @default plain text, no user */
+  readonly access?: EtcdAccess;
 }

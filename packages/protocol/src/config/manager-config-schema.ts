@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { NODE_NAME_PATTERN } from '../wire/agent-api';
 import { Duration } from './duration';
+import { EtcdAccessKeys } from './etcd-access-schema';
 import { LogFormatSchema, SchemaKeySchema } from './agent-config-schema';
 
 /** One validator as the manager sees it (`validator1`, `validator2`). */
@@ -128,6 +129,7 @@ export const ManagerConfigSchema = Type.Object(
         "Lease of the leader's key in etcd, whole seconds from 2s to 5m: a leader that cannot renew it stops commanding within 3/4 of it, and a follower takes over within it. Default: `10s`. Needs `etcd_endpoints`.",
       ),
     ),
+    ...EtcdAccessKeys,
     telegram_bot_token: Type.Optional(
       Type.String({
         description: 'Telegram bot token from @BotFather; notifications are off without it. Secret: never logged.',
@@ -237,6 +239,13 @@ export const ManagerConfigSchema = Type.Object(
         pattern: '^(127(\\.[0-9]{1,3}){3}|localhost|\\[::1\\]):[0-9]{1,5}$',
         description: 'Loopback `host:port` of the control API used by `failover-manager status` and `switchover`.',
         default: '127.0.0.1:8079',
+      }),
+    ),
+    metrics_listen: Type.Optional(
+      Type.String({
+        pattern: '^(\\[[^\\]]+\\]|[^:\\[\\]]*):[0-9]{1,5}$',
+        description:
+          'Also serve `GET /metrics` (and nothing else) on this `host:port` (`:port` listens on every interface), for a Prometheus on another host; the control API stays on `control_listen`. Unset: `/metrics` only on `control_listen`.',
       }),
     ),
     demote_timeout: Type.Optional(

@@ -33,6 +33,7 @@ export function agentRuleProblems(file: AgentConfigFile): ConfigProblem[] {
   if (file.tower_store === 'etcd' && file.etcd_endpoints === undefined) {
     problems.push({ path: '/etcd_endpoints', message: 'is required when tower_store is "etcd"' });
   }
+  problems.push(...etcdAccessProblems(file));
   if (file.tower_store === 'command') {
     for (const key of ['tower_backup_command', 'tower_restore_command'] as const) {
       if (file[key] === undefined)
@@ -109,6 +110,61 @@ function validatorPairProblems(file: ManagerConfigFile): ConfigProblem[] {
   return problems;
 }
 
+/** The keys of both files that secure the connection to etcd. */
+type EtcdAccessFile = Pick<
+  AgentConfigFile & ManagerConfigFile,
+  'etcd_endpoints' | 'etcd_ca_file' | 'etcd_cert_file' | 'etcd_key_file' | 'etcd_username' | 'etcd_password_file'
+>;
+
+const ETCD_ACCESS_KEYS = [
+  'etcd_ca_file',
+  'etcd_cert_file',
+  'etcd_key_file',
+  'etcd_username',
+  'etcd_password_file',
+] as const;
+
+/** TLS and user keys: in pairs, with endpoints, and never TLS files beside a plain-text endpoint. */
+function etcdAccessProblems(file: EtcdAccessFile): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const endpoints = file.etcd_endpoints;
+  if (endpoints === undefined) {
+    for (const key of ETCD_ACCESS_KEYS)
+      if (file[key] !== undefined)
+        problems.push({ path: `/${key}`, message: 'has no effect without etcd_endpoints; set both or neither' });
+    return problems;
+  }
+  for (const [a, b] of [
+    ['etcd_cert_file', 'etcd_key_file'],
+    ['etcd_username', 'etcd_password_file'],
+  ] as const) {
+    if ((file[a] === undefined) !== (file[b] === undefined)) {
+      const missing = file[a] === undefined ? a : b;
+      problems.push({ path: `/${missing}`, message: `is required when ${missing === a ? b : a} is set` });
+    }
+  }
+  if (file.etcd_cert_file !== undefined && file.etcd_ca_file === undefined)
+    problems.push({
+      path: '/etcd_ca_file',
+      message: 'is required when etcd_cert_file is set: the CA that signed the etcd members’ certificates',
+    });
+  const tls = file.etcd_ca_file !== undefined || file.etcd_cert_file !== undefined;
+  const secure = endpoints.map((url) => url.startsWith('https://'));
+  endpoints.forEach((url, index) => {
+    if (tls && !secure[index])
+      problems.push({
+        path: `/etcd_endpoints/${index}`,
+        message: `is "${url}", plain text, while etcd TLS files are set; use https://`,
+      });
+  });
+  if (!tls && secure.includes(true) && secure.includes(false))
+    problems.push({
+      path: '/etcd_endpoints',
+      message: 'mixes http:// and https:// members; one etcd cluster speaks one of them',
+    });
+  return problems;
+}
+
 /** The lease TTL's bounds: etcd counts leases in whole seconds; below 2 s a keepalive has no room to be late. */
 export const ELECTION_TTL_LIMITS_MS = { min: 2_000, max: 300_000 } as const;
 
@@ -135,6 +191,7 @@ function electionProblems(file: ManagerConfigFile): ConfigProblem[] {
 export function managerRuleProblems(file: ManagerConfigFile): ConfigProblem[] {
   const problems = validatorPairProblems(file);
   problems.push(...electionProblems(file));
+  problems.push(...etcdAccessProblems(file));
   if (file.auth_secret_file !== undefined && file.insecure_no_auth === true) {
     problems.push({ path: '/insecure_no_auth', message: 'is true while auth_secret_file is set; choose one' });
   }
@@ -146,6 +203,22 @@ export function managerRuleProblems(file: ManagerConfigFile): ConfigProblem[] {
           path: `/cluster_rpc/${index}`,
           message: `repeats "${url}"; list each endpoint once, since two answers of one endpoint are not two witnesses`,
         });
+    });
+  }
+  for (const key of ['control_listen', 'metrics_listen'] as const) {
+    const address = file[key];
+    const port = address === undefined ? undefined : Number(address.slice(address.lastIndexOf(':') + 1));
+    if (port !== undefined && (port < 1 || port > 65_535))
+      problems.push({ path: `/${key}`, message: `has port ${port}; a port is 1 to 65535` });
+  }
+  if (
+    file.metrics_listen !== undefined &&
+    file.control_listen !== undefined &&
+    file.metrics_listen === file.control_listen
+  ) {
+    problems.push({
+      path: '/metrics_listen',
+      message: 'is the control_listen address; /metrics is served there already, so leave metrics_listen out',
     });
   }
   if ((file.telegram_bot_token === undefined) !== (file.telegram_chat_id === undefined)) {
