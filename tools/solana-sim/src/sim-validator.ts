@@ -27,6 +27,8 @@ export interface ValidatorLayout {
   readonly unstakedKeypairPath: string;
   readonly unstakedPubkey: string;
   readonly authorizedVoterPaths: readonly string[];
+  /** The Alpenglow genesis it migrates on ('cluster', or 'other' for a node on another chain). */
+  readonly alpenglowGenesis: string;
 }
 
 /** How a validator reaches the cluster, and what it reports as its software. */
@@ -55,6 +57,7 @@ export class SimValidator implements ValidatorLayout {
   readonly unstakedKeypairPath: string;
   readonly unstakedPubkey: string;
   readonly authorizedVoterPaths: readonly string[];
+  readonly alpenglowGenesis: string;
   private child: ChildProcess | undefined;
   private port = 0;
 
@@ -73,6 +76,7 @@ export class SimValidator implements ValidatorLayout {
     this.unstakedKeypairPath = layout.unstakedKeypairPath;
     this.unstakedPubkey = layout.unstakedPubkey;
     this.authorizedVoterPaths = layout.authorizedVoterPaths;
+    this.alpenglowGenesis = layout.alpenglowGenesis;
     this.port = rpcPort;
   }
 
@@ -130,6 +134,8 @@ export class SimValidator implements ValidatorLayout {
       this.launch.version,
       '--feature-set',
       String(this.launch.featureSet),
+      '--alpenglow-genesis',
+      this.alpenglowGenesis,
       ...this.authorizedVoterPaths.flatMap((p) => ['--authorized-voter', p]),
     ];
     const { child, ready } = await spawnReady<{ rpcPort: number }>(`validator ${this.name}`, 'validator.js', args, {
