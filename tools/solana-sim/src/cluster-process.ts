@@ -31,6 +31,7 @@ function onValidatorMessage(
     const welcome: ClusterToValidator = {
       t: 'welcome',
       voting: state.config.voting.map((v) => v.identity),
+      votePubkeys: Object.fromEntries(state.config.voting.map((v) => [v.identity, v.votePubkey])),
       voteAccounts: state.accounts.size,
     };
     sendLine(socket, welcome);

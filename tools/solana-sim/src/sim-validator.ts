@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { towerFileName } from '@failover/core';
+import { towerFileName, voteHistoryFileName } from '@failover/core';
 import { SimControlError } from './errors';
 import { callJsonRpc } from './internal/json-rpc';
 import { requestOverSocket } from './internal/lines';
@@ -103,6 +103,11 @@ export class SimValidator implements ValidatorLayout {
   /** Path of the tower file of `pubkey` in this validator's ledger. */
   towerPath(pubkey: string): string {
     return path.join(this.ledgerDir, towerFileName(pubkey));
+  }
+
+  /** Path of the Alpenglow vote-history file of `pubkey` in this validator's ledger. */
+  voteHistoryPath(pubkey: string): string {
+    return path.join(this.ledgerDir, voteHistoryFileName(pubkey));
   }
 
   /** Whether the process is running (a hung process counts as running). */

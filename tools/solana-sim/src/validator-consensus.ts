@@ -1,18 +1,20 @@
 import type { AgGenesisCert } from './alpenglow';
 import { genesisCertificate } from './alpenglow';
-import type { SlotMessage } from './internal/link-protocol';
+import type { SlotMessage, WelcomeMessage } from './internal/link-protocol';
+import type { VoterConsensus } from './validator-voter';
 
 /**
  * A validator's own view of the cluster's consensus, from the slots it replays: whether it has
  * switched to Alpenglow (and on which genesis), the finalized slots it has seen, and which vote
  * accounts have landed Alpenglow votes.
  */
-export class ConsensusView {
+export class ConsensusView implements VoterConsensus {
   private genesisSlot: number | null = null;
   private finalized: number | null = null;
   private firstFinalized: number | null = null;
   private alpenglowVoted = new Set<string>();
   private voteAccounts = 0;
+  private votePubkeys: Readonly<Record<string, string>> = {};
 
   /**
    * @param genesis the chain this node migrates on: 'cluster', or another name for a node that
@@ -20,9 +22,10 @@ export class ConsensusView {
    */
   constructor(private readonly genesis: string) {}
 
-  /** The cluster's welcome: how many vote accounts sign a certificate. */
-  onWelcome(voteAccounts: number): void {
-    this.voteAccounts = voteAccounts;
+  /** The cluster's welcome: the vote accounts, and how many sign a certificate. */
+  onWelcome(welcome: WelcomeMessage): void {
+    this.voteAccounts = welcome.voteAccounts;
+    this.votePubkeys = welcome.votePubkeys;
   }
 
   /** A replayed slot's news. */
@@ -33,9 +36,17 @@ export class ConsensusView {
     this.alpenglowVoted = new Set(message.alpenglowVoted);
   }
 
+  isAlpenglowSlot(slot: number): boolean {
+    return this.genesisSlot !== null && slot >= this.genesisSlot;
+  }
+
+  alpenglowVoteAccountOf(identity: string): string | undefined {
+    return this.alpenglowVoted.has(identity) ? this.votePubkeys[identity] : undefined;
+  }
+
   /** Whether this node has replayed the switch to Alpenglow. */
   hasMigrated(localSlot: number): boolean {
-    return this.genesisSlot !== null && localSlot >= this.genesisSlot;
+    return this.isAlpenglowSlot(localSlot);
   }
 
   /**
@@ -67,10 +78,5 @@ export class ConsensusView {
   genesisCert(localSlot: number): AgGenesisCert | null {
     if (this.genesisSlot === null || !this.hasMigrated(localSlot)) return null;
     return genesisCertificate(this.genesisSlot, this.genesis, this.voteAccounts);
-  }
-
-  /** Whether the vote account of `identity` has landed Alpenglow votes. */
-  hasAlpenglowVotes(identity: string): boolean {
-    return this.alpenglowVoted.has(identity);
   }
 }

@@ -154,9 +154,9 @@ export async function runValidatorProcess(args: ValidatorArgs): Promise<void> {
   });
   link.setNoDelay(true);
   const send = (message: ValidatorToCluster): void => sendLine(link, message);
-  const voter = new Voter(args.ledgerDir, identity, voters, send, log);
-  const faults: ValidatorFaults = { unhealthy: false, identityDelayMs: 0, failSetIdentity: false };
   const consensus = new ConsensusView(args.alpenglowGenesis);
+  const voter = new Voter(args.ledgerDir, identity, voters, send, log, consensus);
+  const faults: ValidatorFaults = { unhealthy: false, identityDelayMs: 0, failSetIdentity: false };
 
   const rpc = http.createServer((req, res) => {
     localRpc(args, voter, faults, consensus)(req, res).catch(() => res.destroy());
@@ -183,7 +183,7 @@ export async function runValidatorProcess(args: ValidatorArgs): Promise<void> {
   onLines(link, (messages) => {
     for (const m of messages as ClusterToValidator[]) {
       if (m.t === 'welcome') {
-        consensus.onWelcome(m.voteAccounts);
+        consensus.onWelcome(m);
         voter.onWelcome(m.voting);
       } else if (!pendingSlot || m.slot > pendingSlot.slot) pendingSlot = m;
     }

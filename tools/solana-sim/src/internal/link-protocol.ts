@@ -33,6 +33,8 @@ export interface VoteMessage {
 export interface WelcomeMessage {
   readonly t: 'welcome';
   readonly voting: readonly string[];
+  /** The vote account of each identity in `voting`. */
+  readonly votePubkeys: Readonly<Record<string, string>>;
   /** How many vote accounts the cluster has (the signers of its certificates). */
   readonly voteAccounts: number;
 }
