@@ -5,7 +5,14 @@ import { slotAt } from './cluster-model';
 import { handleClusterRpc } from './cluster-rpc';
 import { handleControl } from './cluster-control';
 import type { ClusterState } from './cluster-state';
-import { countVote, createClusterState, distributeSlot, isAlpenglowSlot, isCutFromCluster } from './cluster-state';
+import {
+  alpenglowVotedIdentities,
+  countVote,
+  createClusterState,
+  distributeSlot,
+  isAlpenglowSlot,
+  isCutFromCluster,
+} from './cluster-state';
 import { serveJsonRpc } from './internal/json-rpc';
 import { onLines, sendLine } from './internal/lines';
 import type { ClusterToValidator, ValidatorToCluster } from './internal/link-protocol';
@@ -33,6 +40,7 @@ function onValidatorMessage(
       voting: state.config.voting.map((v) => v.identity),
       votePubkeys: Object.fromEntries(state.config.voting.map((v) => [v.identity, v.votePubkey])),
       voteAccounts: state.accounts.size,
+      alpenglowVoted: alpenglowVotedIdentities(state),
     };
     sendLine(socket, welcome);
     distributeSlot(state);

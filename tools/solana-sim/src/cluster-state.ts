@@ -144,14 +144,19 @@ function certifyVotes(state: ClusterState, tip: number): void {
   }
 }
 
+/** The watched identities whose vote account has landed Alpenglow votes. */
+export function alpenglowVotedIdentities(state: ClusterState): string[] {
+  return state.config.voting
+    .filter((v) => state.accounts.get(v.identity)?.hasAlpenglowVotes === true)
+    .map((v) => v.identity);
+}
+
 /** Sends each linked validator the newest slot it has "replayed" (tip minus its lag). */
 export function distributeSlot(state: ClusterState): void {
   const tip = state.slot();
   const finalized = finalizedSlot(state);
   const genesis = genesisSlot(state);
-  const alpenglowVoted = state.config.voting
-    .filter((v) => state.accounts.get(v.identity)?.hasAlpenglowVotes === true)
-    .map((v) => v.identity);
+  const alpenglowVoted = alpenglowVotedIdentities(state);
   for (const [name, linked] of state.linked) {
     if (isCutFromCluster(state, name)) continue;
     const slot = Math.max(linked.sentSlot, tip - (state.behind.get(name) ?? 0));

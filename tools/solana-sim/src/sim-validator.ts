@@ -29,6 +29,8 @@ export interface ValidatorLayout {
   readonly authorizedVoterPaths: readonly string[];
   /** The Alpenglow genesis it migrates on ('cluster', or 'other' for a node on another chain). */
   readonly alpenglowGenesis: string;
+  /** False: started with --do-not-require-vote-history. */
+  readonly requireVoteHistory: boolean;
 }
 
 /** How a validator reaches the cluster, and what it reports as its software. */
@@ -58,6 +60,7 @@ export class SimValidator implements ValidatorLayout {
   readonly unstakedPubkey: string;
   readonly authorizedVoterPaths: readonly string[];
   readonly alpenglowGenesis: string;
+  readonly requireVoteHistory: boolean;
   private child: ChildProcess | undefined;
   private port = 0;
 
@@ -77,6 +80,7 @@ export class SimValidator implements ValidatorLayout {
     this.unstakedPubkey = layout.unstakedPubkey;
     this.authorizedVoterPaths = layout.authorizedVoterPaths;
     this.alpenglowGenesis = layout.alpenglowGenesis;
+    this.requireVoteHistory = layout.requireVoteHistory;
     this.port = rpcPort;
   }
 
@@ -141,6 +145,8 @@ export class SimValidator implements ValidatorLayout {
       String(this.launch.featureSet),
       '--alpenglow-genesis',
       this.alpenglowGenesis,
+      '--require-vote-history',
+      String(this.requireVoteHistory),
       ...this.authorizedVoterPaths.flatMap((p) => ['--authorized-voter', p]),
     ];
     const { child, ready } = await spawnReady<{ rpcPort: number }>(`validator ${this.name}`, 'validator.js', args, {

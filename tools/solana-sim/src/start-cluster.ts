@@ -40,6 +40,13 @@ export interface ValidatorOptions {
    * @default 'cluster'
    */
   readonly alpenglowGenesis?: 'cluster' | 'other';
+  /**
+   * false: started with `--do-not-require-vote-history`. Otherwise, as agave 4.2, a validator
+   * whose staked identity's vote account has landed Alpenglow votes exits at start when the vote
+   * history does not load.
+   * @default true
+   */
+  readonly requireVoteHistory?: boolean;
 }
 
 /** Options of {@link startCluster}. */
@@ -309,6 +316,7 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
             unstakedPubkey: unstaked.pubkey,
             authorizedVoterPaths: (v.authorizedVoter ?? 'staked') === 'staked' ? [stakedKeypairPath] : [],
             alpenglowGenesis: v.alpenglowGenesis ?? 'cluster',
+            requireVoteHistory: v.requireVoteHistory ?? true,
           },
           launch,
           v.rpcPort ?? 0,

@@ -26,6 +26,7 @@ export class ConsensusView implements VoterConsensus {
   onWelcome(welcome: WelcomeMessage): void {
     this.voteAccounts = welcome.voteAccounts;
     this.votePubkeys = welcome.votePubkeys;
+    this.alpenglowVoted = new Set(welcome.alpenglowVoted);
   }
 
   /** A replayed slot's news. */

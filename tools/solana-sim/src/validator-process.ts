@@ -35,6 +35,8 @@ export interface ValidatorArgs {
   readonly featureSet: number;
   /** The Alpenglow genesis this node migrates on ('cluster' unless a test puts it on another). */
   readonly alpenglowGenesis: string;
+  /** False: started with --do-not-require-vote-history. */
+  readonly requireVoteHistory: boolean;
 }
 
 /** agave's DEFAULT_HEALTH_CHECK_SLOT_DISTANCE: further behind than this is unhealthy. */
@@ -67,6 +69,7 @@ export function parseValidatorArgs(argv: readonly string[]): ValidatorArgs {
     version: one('--version-string'),
     featureSet: Number(one('--feature-set')),
     alpenglowGenesis: values.get('--alpenglow-genesis')?.[0] ?? 'cluster',
+    requireVoteHistory: values.get('--require-vote-history')?.[0] !== 'false',
   };
 }
 
@@ -184,7 +187,8 @@ export async function runValidatorProcess(args: ValidatorArgs): Promise<void> {
     for (const m of messages as ClusterToValidator[]) {
       if (m.t === 'welcome') {
         consensus.onWelcome(m);
-        voter.onWelcome(m.voting);
+        const refusal = voter.onWelcome(m.voting, args.requireVoteHistory);
+        if (refusal !== null) exit(1, refusal);
       } else if (!pendingSlot || m.slot > pendingSlot.slot) pendingSlot = m;
     }
     // After a stall (SIGSTOP, a loaded machine) only the newest slot is voted on, as a

@@ -77,17 +77,35 @@ export class Voter {
     private readonly consensus: VoterConsensus,
   ) {}
 
-  /** The cluster named the identities that own vote accounts; restore the tower if ours does. */
-  onWelcome(voting: readonly string[]): void {
+  /**
+   * The cluster named the identities that own vote accounts; restore the tower and vote history
+   * if ours does. Answers why the validator must not start, as agave 4.2 refuses to start a
+   * staked identity without its vote history once its vote account has landed Alpenglow votes
+   * (unless `requireVoteHistory` is false: --do-not-require-vote-history); else null.
+   */
+  onWelcome(voting: readonly string[], requireVoteHistory: boolean): string | null {
     this.voting = new Set(voting);
     if (this.tower === null && this.voting.has(this.identity.pubkey)) {
       const load = loadTower(this.ledgerDir, this.identity.pubkey);
       // agave validator.rs: a failed restore at start-up is logged and a tower rebuilt.
       if (load.kind === 'invalid') this.log(`Rebuilding a new tower due to failed tower restore: ${load.reason}`);
       const history = loadVoteHistory(this.ledgerDir, this.identity.pubkey);
+      const refusal = requireVoteHistory ? this.voteHistoryRefusal(this.identity.pubkey, history) : null;
+      if (refusal !== null) return refusal;
       if (history.kind === 'invalid') this.log(`Starting a new vote history: ${history.reason}`);
       this.adopt(load, history);
     }
+    return null;
+  }
+
+  private voteHistoryRefusal(pubkey: string, history: VoteHistoryLoad): string | null {
+    const voteAccount = this.consensus.alpenglowVoteAccountOf(pubkey);
+    if (voteAccount === undefined || history.kind === 'loaded') return null;
+    return (
+      `Unable to load vote history file for identity ${pubkey}: ${voteHistoryLoadError(history)}. ` +
+      `The vote account ${voteAccount} has prior Alpenglow votes. Ensure the vote history file is present or ` +
+      `(dangerous) use --do-not-require-vote-history if you know what you're doing`
+    );
   }
 
   /** A new replayed slot: vote on it when allowed. */
@@ -149,16 +167,8 @@ export class Voter {
       return { ok: false, message: `Unable to load tower file for identity ${identity.pubkey}: ${reason}` };
     }
     const history = loadVoteHistory(this.ledgerDir, identity.pubkey);
-    const voteAccount = this.consensus.alpenglowVoteAccountOf(identity.pubkey);
-    if (requireVoteHistory && voteAccount !== undefined && history.kind !== 'loaded') {
-      return {
-        ok: false,
-        message:
-          `Unable to load vote history file for identity ${identity.pubkey}: ${voteHistoryLoadError(history)}. ` +
-          `The vote account ${voteAccount} has prior Alpenglow votes. Ensure the vote history file is present or ` +
-          `(dangerous) use --do-not-require-vote-history if you know what you're doing`,
-      };
-    }
+    const refusal = requireVoteHistory ? this.voteHistoryRefusal(identity.pubkey, history) : null;
+    if (refusal !== null) return { ok: false, message: refusal };
     if (history.kind === 'invalid') this.log(`Starting a new vote history: ${history.reason}`);
     if (load.kind === 'invalid') {
       return {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { decodeVoteHistory, generateKeypair } from '@failover/core';
+import path from 'node:path';
+import { createVoteHistory, decodeVoteHistory, generateKeypair } from '@failover/core';
 import type { SimCluster } from '../src';
 import { startCluster } from '../src';
-import { saveVoteHistory, recordAlpenglowVote } from '../src/validator-vote-history';
-import { createVoteHistory } from '@failover/core';
+import { recordAlpenglowVote, saveVoteHistory } from '../src/validator-vote-history';
 import { sh } from './shell';
 
 // Vote-history files under Alpenglow: written on every vote in agave's format, required by
@@ -90,6 +90,21 @@ describe('vote history under Alpenglow', () => {
     const demote = await sh(`agave-validator -l ${active.ledgerDir} set-identity ${active.unstakedKeypairPath}`, c.env);
     expect(demote.code).toBe(0);
     expect(await c.judge.violations()).toEqual([]);
+  });
+
+  it('makes a staked validator exit at start without its vote history', async () => {
+    const c = await start();
+    const active = c.validator('active');
+    await active.crash();
+    fs.rmSync(active.voteHistoryPath(c.stakedPubkey));
+    // It may exit before or after it reported ready; either way it does not keep running.
+    await active.start().catch((err: Error) => expect(err.message).toContain('Unable to load vote history file'));
+    await c.waitFor('the validator exiting', async () => !active.isRunning());
+    const log = fs.readFileSync(path.join(active.homeDir, 'validator.log'), 'utf8');
+    expect(log).toContain(
+      `Unable to load vote history file for identity ${c.stakedPubkey}: IO Error: No such file or directory (os error 2). ` +
+        `The vote account ${c.votePubkey} has prior Alpenglow votes.`,
+    );
   });
 
   it('lets a new holder with the copied vote history vote only past it: no double vote', async () => {

@@ -37,6 +37,8 @@ export interface WelcomeMessage {
   readonly votePubkeys: Readonly<Record<string, string>>;
   /** How many vote accounts the cluster has (the signers of its certificates). */
   readonly voteAccounts: number;
+  /** Identities whose vote account has landed Alpenglow votes. */
+  readonly alpenglowVoted: readonly string[];
 }
 
 /** Cluster → validator: the slot this validator has replayed, the cluster's tip and consensus. */
