@@ -154,6 +154,8 @@ export function alpenglowVotedIdentities(state: ClusterState): string[] {
 /** Sends each linked validator the newest slot it has "replayed" (tip minus its lag). */
 export function distributeSlot(state: ClusterState): void {
   const tip = state.slot();
+  // The block at the tip carries its reward certificates before validators replay it.
+  if (!state.consensus.standstill) certifyVotes(state, tip);
   const finalized = finalizedSlot(state);
   const genesis = genesisSlot(state);
   const alpenglowVoted = alpenglowVotedIdentities(state);
@@ -172,7 +174,6 @@ export function distributeSlot(state: ClusterState): void {
     };
     sendLine(linked.socket, message);
   }
-  if (!state.consensus.standstill) certifyVotes(state, tip);
 }
 
 /** Creates the cluster's state for a config; the first slot starts now. */

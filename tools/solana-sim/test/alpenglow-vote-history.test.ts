@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createVoteHistory, decodeVoteHistory, generateKeypair } from '@failover/core';
 import type { SimCluster } from '../src';
 import { startCluster } from '../src';
+import { callJsonRpc } from '../src/internal/json-rpc';
 import { recordAlpenglowVote, saveVoteHistory } from '../src/validator-vote-history';
 import { sh } from './shell';
 
@@ -24,20 +25,14 @@ async function start(): Promise<SimCluster> {
     slotMs: SLOT_MS,
   });
   const c = cluster;
-  // set-identity requires the vote history once an Alpenglow vote of the account has landed.
+  // set-identity requires the vote history once an Alpenglow vote of the account has landed;
+  // vote accounts start at the first slot and only reward certificates move them on.
+  const first = await c.slot();
   await c.waitFor('an Alpenglow vote landing', async () => {
-    const accounts = (await fetch(c.rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'getVoteAccounts',
-        params: [{ votePubkey: c.votePubkey }],
-      }),
-    }).then((r) => r.json())) as { result: { current: { lastVote: number }[] } };
-    const genesis = (await c.status()).consensus.genesisSlot ?? Infinity;
-    return (accounts.result.current[0]?.lastVote ?? 0) >= genesis;
+    const accounts = (await callJsonRpc(c.rpcUrl, 'getVoteAccounts', [{ votePubkey: c.votePubkey }])) as {
+      current: { lastVote: number }[];
+    };
+    return (accounts.current[0]?.lastVote ?? 0) > first;
   });
   return c;
 }
