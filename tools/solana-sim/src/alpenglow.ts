@@ -82,8 +82,8 @@ export function featureAccountInfo(
     executable: false,
     lamports: FEATURE_ACCOUNT_LAMPORTS,
     owner: FEATURE_PROGRAM_ID,
-    // u64::MAX, as agave reports for rent-exempt accounts (JSON readers see it as a double).
-    rentEpoch: 18_446_744_073_709_551_615,
+    // agave reports u64::MAX for rent-exempt accounts; a JSON reader parses it to this double.
+    rentEpoch: 2 ** 64,
     space: data.length,
   };
 }
