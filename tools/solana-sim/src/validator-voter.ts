@@ -151,8 +151,8 @@ export class Voter {
 
   /**
    * set-identity. With `requireTower`, refuse unless the new identity's tower file loads and
-   * verifies (agave admin_rpc_service `set_identity_keypair`). With `requireVoteHistory` (the
-   * default, as agave's and Firedancer's CLIs), refuse unless the vote history loads and verifies once the identity's vote account
+   * verifies (agave admin_rpc_service `set_identity_keypair`). With `requireVoteHistory` (agave's
+   * default), refuse unless the vote history loads and verifies once the identity's vote account
    * has landed Alpenglow votes. Without them, a missing tower or vote history means a fresh one;
    * a present but bad tower makes agave's replay stage exit the process.
    */
