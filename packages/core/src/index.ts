@@ -26,3 +26,4 @@ export * from './manager-restore';
 export * from './fencing';
 export * from './manager-leadership';
 export * from './host-fence';
+export * from './vote-history-codec';
