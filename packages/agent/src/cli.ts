@@ -6,16 +6,21 @@ import { FailoverError } from '@failover/core';
 import { createLogger, type RootLogger } from '@failover/notifier';
 import {
   createSolanaRpc,
+  doctorExitCode,
+  doctorReport,
   formatProblems,
   loadAgentConfig,
   secretsToRedact,
+  renderDoctorTable,
   systemClock,
   type AgentConfig,
+  type AgentFlags,
 } from '@failover/protocol';
 import { loadAgentAuth, type AgentAuth } from './agent-auth';
 import { agentUsage, parseAgentArgs } from './cli-args';
 import { configPlaceholders, createCommandRunner } from './command-runner';
 import { createAgent } from './create-agent';
+import { runAgentDoctor } from './doctor';
 import { exampleConfigComments, exampleConfigJson } from './example-config';
 import { runHostGuard } from './host-guard';
 import { identityReader } from './identity-reader';
@@ -82,6 +87,8 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = proc
       io.stdout.write(exampleConfigJson());
       io.stderr.write(exampleConfigComments());
       return AGENT_EXIT.ok;
+    case 'doctor':
+      return doctor(args.configPath, args.flags, args.doctor?.unitFile, args.doctor?.json === true, io);
     case 'run':
     case 'guard':
       break;
@@ -176,6 +183,26 @@ async function guard(config: AgentConfig, io: AgentCliIo): Promise<number> {
   } finally {
     await logger.close();
   }
+}
+
+/** `failover-agent doctor`: the install's checks as a table or JSON; exit 1 when one failed. */
+async function doctor(
+  configPath: string | undefined,
+  flags: AgentFlags,
+  unitFile: string | undefined,
+  json: boolean,
+  io: AgentCliIo,
+): Promise<number> {
+  const rows = await runAgentDoctor({
+    ...(configPath === undefined ? {} : { configPath }),
+    flags,
+    env: io.env,
+    ...(unitFile === undefined ? {} : { unitFile }),
+  });
+  io.stdout.write(
+    json ? `${JSON.stringify(doctorReport('failover-agent', rows), null, 2)}\n` : renderDoctorTable(rows),
+  );
+  return doctorExitCode(rows) === 0 ? AGENT_EXIT.ok : AGENT_EXIT.failure;
 }
 
 // Each identity read of the guard; a frozen validator must not eat guard_kill_after in one call.
