@@ -8,10 +8,13 @@ import type { NodeId } from '@failover/core';
 import { createLogger, NotifierOptionError } from '@failover/notifier';
 import {
   defaultStateDir,
+  doctorExitCode,
+  doctorReport,
   formatProblems,
   JOURNAL_FILE_NAME,
   loadManagerConfig,
   prepareStateDir,
+  renderDoctorTable,
   SecretFileError,
   secretOf,
   secretsToRedact,
@@ -23,6 +26,7 @@ import type { ManagerConfig, ManagerFlags, Secret } from '@failover/protocol';
 import { createAgentPort } from './agent-port';
 import { describeCallError } from './agent-port';
 import { managerUsage, parseManagerArgs, type ParsedManagerArgs } from './cli-args';
+import { runManagerDoctor } from './doctor';
 import { createManagerFence } from './manager-fence';
 import { currentManagerTerm } from './manager-term';
 import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
@@ -91,6 +95,8 @@ export async function runManagerCli(argv: readonly string[], io: ManagerCliIo = 
         return await switchover(await loadConfig(args, io), args.reason ?? '', args.to, io);
       case 'history':
         return await printHistory(await loadConfig(args, io), args.json, args.last ?? 10, io);
+      case 'doctor':
+        return await doctor(args, io);
       case 'run':
         return await run(await loadConfig(args, io), io);
     }
@@ -110,6 +116,19 @@ async function loadConfig(args: Extract<ParsedManagerArgs, { ok: true }>, io: Ma
   });
   if (!result.ok) throw new ManagerConfigError(formatProblems(result.problems).split('\n'));
   return result.config;
+}
+
+/** `failover-manager doctor`: the install's checks as a table or JSON; exit 1 when one failed. */
+async function doctor(args: Extract<ParsedManagerArgs, { ok: true }>, io: ManagerCliIo): Promise<number> {
+  const rows = await runManagerDoctor({
+    ...(args.configPath === undefined ? {} : { configPath: args.configPath }),
+    flags: args.flags,
+    env: io.env,
+  });
+  io.stdout.write(
+    args.json ? `${JSON.stringify(doctorReport('failover-manager', rows), null, 2)}\n` : renderDoctorTable(rows),
+  );
+  return doctorExitCode(rows) === 0 ? MANAGER_EXIT.ok : MANAGER_EXIT.failure;
 }
 
 async function run(config: ManagerConfig, io: ManagerCliIo): Promise<number> {
