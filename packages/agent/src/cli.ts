@@ -31,9 +31,9 @@ import { AGENT_VERSION } from './version';
 
 /** Exit codes of `failover-agent`; docs/agent.md lists them under "Exit codes". */
 export const AGENT_EXIT = {
-  /** Stopped on SIGTERM or SIGINT, or on `POST /shutdown` without `agent_stop_command`; or help, version or an example config printed. */
+  /** Stopped on SIGTERM or SIGINT, or on `POST /shutdown` without `agent_stop_command`; or help, version or an example config printed; or `doctor` found no failed check. */
   ok: 0,
-  /** The agent failed after its configuration was accepted: its API could not listen, or it failed while running. */
+  /** The agent failed after its configuration was accepted: its API could not listen, or it failed while running; or a `doctor` check failed. */
   failure: 1,
   /** Bad command line or configuration (every problem listed with its key), or a start-up refusal such as no shared secret; nothing was started. */
   config: 2,

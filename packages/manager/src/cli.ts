@@ -41,9 +41,9 @@ import { MANAGER_VERSION } from './version';
 
 /** Exit codes of `failover-manager`; docs/manager.md lists them under "Exit codes and errors". */
 export const MANAGER_EXIT = {
-  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, both agents shut down, the history printed, or help, version or an example config printed. */
+  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, both agents shut down, the history printed, `doctor` found no failed check, or help, version or an example config printed. */
   ok: 0,
-  /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the control API could not be reached, the journal could not be read for the history, or the monitor failed while running. */
+  /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the control API could not be reached, the journal could not be read for the history, a `doctor` check failed, or the monitor failed while running. */
   failure: 1,
   /** Bad command line or configuration (every problem listed with its key), or a start-up refusal such as no shared secret or an unusable state directory or journal; nothing was started. */
   config: 2,
