@@ -6,8 +6,11 @@
  */
 import type { AgentFlags } from '@failover/protocol';
 
-/** What the command line asks for; `guard` is the host guard systemd runs when the agent stops. */
-export type AgentCommand = 'run' | 'guard' | 'help' | 'version' | 'generate-config';
+/**
+ * What the command line asks for; `guard` is the host guard systemd runs when the agent stops,
+ * `doctor` checks the install.
+ */
+export type AgentCommand = 'run' | 'guard' | 'doctor' | 'help' | 'version' | 'generate-config';
 
 /** The parsed command line, or why it could not be parsed. */
 export type ParsedAgentArgs =
@@ -16,6 +19,8 @@ export type ParsedAgentArgs =
       readonly command: AgentCommand;
       readonly configPath: string | undefined;
       readonly flags: AgentFlags;
+      /** `doctor --unit FILE --json`; present for `doctor` only. */
+      readonly doctor?: { readonly unitFile: string | undefined; readonly json: boolean };
     }
   | { readonly ok: false; readonly error: string };
 
@@ -44,7 +49,11 @@ export const AGENT_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'generate-config': { boolean: true, help: 'Print an example validator-config.json and exit' },
   help: { boolean: true, help: 'Show this help' },
   version: { boolean: true, help: 'Print the version' },
+  unit: { help: 'doctor: the systemd unit to check for the host guard' },
+  json: { boolean: true, help: 'doctor: print the checks as one JSON document' },
 };
+
+const DOCTOR_FLAGS = new Set(['unit', 'json']);
 
 /**
  * Parses argv as Go's `flag` package does: `-x` or `--x`, `--x=v` or `--x v`, booleans as
@@ -52,14 +61,15 @@ export const AGENT_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
  */
 export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
   const values: Record<string, string | boolean> = {};
-  const guard = argv[0] === 'guard';
-  for (let i = guard ? 1 : 0; i < argv.length; i++) {
+  const sub = argv[0] === 'guard' || argv[0] === 'doctor' ? argv[0] : undefined;
+  for (let i = sub === undefined ? 0 : 1; i < argv.length; i++) {
     const arg = argv[i] as string;
     const match = /^--?([a-z-]+)(?:=(.*))?$/s.exec(arg);
     if (!match) return { ok: false, error: `unexpected argument "${arg}"` };
     const name = match[1] as string;
     const spec = AGENT_CLI_FLAGS[name];
     if (!spec) return { ok: false, error: `unknown flag -${name.length > 1 ? '-' : ''}${name}` };
+    if (DOCTOR_FLAGS.has(name) && sub !== 'doctor') return { ok: false, error: `flag --${name} is for doctor only` };
     if (match[2] !== undefined) values[name] = match[2];
     else if (spec.boolean) values[name] = true;
     else {
@@ -78,11 +88,11 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
       ? 'version'
       : isOn('generate-config')
         ? 'generate-config'
-        : guard
-          ? 'guard'
-          : 'run';
+        : (sub ?? 'run');
   const configPath = typeof values.config === 'string' ? values.config : undefined;
-  return { ok: true, command, configPath, flags: flags as AgentFlags };
+  if (command !== 'doctor') return { ok: true, command, configPath, flags: flags as AgentFlags };
+  const unitFile = typeof values.unit === 'string' ? values.unit : undefined;
+  return { ok: true, command, configPath, flags: flags as AgentFlags, doctor: { unitFile, json: isOn('json') } };
 }
 
 /** The `--help` text. */
@@ -93,11 +103,14 @@ export function agentUsage(): string {
   return [
     'Usage: failover-agent [--config validator-config.json] [flags]',
     '       failover-agent guard --config validator-config.json',
+    '       failover-agent doctor --config validator-config.json [--unit FILE] [--json]',
     '',
     'Runs beside a Solana validator: answers the failover manager, keeps the tower backed up,',
     'and moves the staked identity on request. Starts in dry-run unless dry_run is false.',
     '`guard` is the host guard the systemd unit runs when the agent stops, crashes or hangs:',
     'it removes the staked identity, or kills the validator after guard_kill_after.',
+    '`doctor` checks the install without changing anything: a pass/warn/fail row per check;',
+    'exit 0 when nothing failed, 1 when a check failed.',
     '',
     'Flags:',
     ...lines,

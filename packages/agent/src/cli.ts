@@ -6,16 +6,21 @@ import { FailoverError } from '@failover/core';
 import { createLogger, type RootLogger } from '@failover/notifier';
 import {
   createSolanaRpc,
+  doctorExitCode,
+  doctorReport,
   formatProblems,
   loadAgentConfig,
   secretsToRedact,
+  renderDoctorTable,
   systemClock,
   type AgentConfig,
+  type AgentFlags,
 } from '@failover/protocol';
 import { loadAgentAuth, type AgentAuth } from './agent-auth';
 import { agentUsage, parseAgentArgs } from './cli-args';
 import { configPlaceholders, createCommandRunner } from './command-runner';
 import { createAgent } from './create-agent';
+import { runAgentDoctor } from './doctor';
 import { exampleConfigComments, exampleConfigJson } from './example-config';
 import { runHostGuard } from './host-guard';
 import { identityReader } from './identity-reader';
@@ -26,9 +31,9 @@ import { AGENT_VERSION } from './version';
 
 /** Exit codes of `failover-agent`; docs/agent.md lists them under "Exit codes". */
 export const AGENT_EXIT = {
-  /** Stopped on SIGTERM or SIGINT, or on `POST /shutdown` without `agent_stop_command`; or help, version or an example config printed. */
+  /** Stopped on SIGTERM or SIGINT, or on `POST /shutdown` without `agent_stop_command`; or help, version or an example config printed; or `doctor` found no failed check. */
   ok: 0,
-  /** The agent failed after its configuration was accepted: its API could not listen, or it failed while running. */
+  /** The agent failed after its configuration was accepted: its API could not listen, or it failed while running; or a `doctor` check failed. */
   failure: 1,
   /** Bad command line or configuration (every problem listed with its key), or a start-up refusal such as no shared secret; nothing was started. */
   config: 2,
@@ -82,6 +87,8 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = proc
       io.stdout.write(exampleConfigJson());
       io.stderr.write(exampleConfigComments());
       return AGENT_EXIT.ok;
+    case 'doctor':
+      return doctor(args.configPath, args.flags, args.doctor?.unitFile, args.doctor?.json === true, io);
     case 'run':
     case 'guard':
       break;
@@ -176,6 +183,26 @@ async function guard(config: AgentConfig, io: AgentCliIo): Promise<number> {
   } finally {
     await logger.close();
   }
+}
+
+/** `failover-agent doctor`: the install's checks as a table or JSON; exit 1 when one failed. */
+async function doctor(
+  configPath: string | undefined,
+  flags: AgentFlags,
+  unitFile: string | undefined,
+  json: boolean,
+  io: AgentCliIo,
+): Promise<number> {
+  const rows = await runAgentDoctor({
+    ...(configPath === undefined ? {} : { configPath }),
+    flags,
+    env: io.env,
+    ...(unitFile === undefined ? {} : { unitFile }),
+  });
+  io.stdout.write(
+    json ? `${JSON.stringify(doctorReport('failover-agent', rows), null, 2)}\n` : renderDoctorTable(rows),
+  );
+  return doctorExitCode(rows) === 0 ? AGENT_EXIT.ok : AGENT_EXIT.failure;
 }
 
 // Each identity read of the guard; a frozen validator must not eat guard_kill_after in one call.

@@ -10,7 +10,7 @@ import type { ManagerFlags } from '@failover/protocol';
 
 /** What the user asked the program to do. */
 export type ManagerCommand =
-  'run' | 'status' | 'switchover' | 'history' | 'help' | 'version' | 'generate-config' | 'shutdown-agent';
+  'run' | 'status' | 'switchover' | 'history' | 'doctor' | 'help' | 'version' | 'generate-config' | 'shutdown-agent';
 
 /** The parsed command line, or why it could not be parsed. */
 export type ParsedManagerArgs =
@@ -24,7 +24,7 @@ export type ParsedManagerArgs =
       readonly reason: string | undefined;
       /** `switchover --to NODE`: the node to take the identity; needed when nobody holds it. */
       readonly to: NodeId | undefined;
-      /** `--json` for `status` and `history`: machine-readable output. */
+      /** `--json` for `status`, `history` and `doctor`: machine-readable output. */
       readonly json: boolean;
       /** `history --last N`: how many failovers to show, the newest. */
       readonly last: number | undefined;
@@ -59,13 +59,13 @@ export const MANAGER_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
     kind: 'string',
     help: 'switchover: validator1 or validator2, the node to take the identity (activates one when nobody holds it)',
   },
-  json: { kind: 'boolean', help: 'status, history: print JSON instead of a table' },
+  json: { kind: 'boolean', help: 'status, history, doctor: print JSON instead of a table' },
   last: { kind: 'integer', help: 'history: show the last N failovers (default 10)' },
   help: { kind: 'boolean', help: 'Show this help' },
   version: { kind: 'boolean', help: 'Print the version' },
 };
 
-const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover', 'history']);
+const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover', 'history', 'doctor']);
 
 /** Switches that are commands of their own; the first one on wins. */
 const COMMAND_SWITCHES = [
@@ -128,7 +128,7 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
   if (positional.length > 1 || (first !== undefined && !SUBCOMMANDS.has(first as ManagerCommand))) {
     return {
       ok: false,
-      error: `unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status", "switchover" and "history"`,
+      error: `unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status", "switchover", "history" and "doctor"`,
     };
   }
   // The first switch that is on names the command, in this order; the ones after it are not read.
@@ -180,6 +180,7 @@ export function managerUsage(): string {
     '       failover-manager status [--json]          show both nodes, through the control API',
     '       failover-manager switchover --reason TEXT [--to NODE]  planned switchover, through the control API',
     '       failover-manager history [--json] [--last N]  past failovers with their steps, from the journal',
+    '       failover-manager doctor [--json]          check the install without changing anything; exit 1 when a check failed',
     '',
     'Flags:',
   ];

@@ -8,10 +8,13 @@ import type { NodeId } from '@failover/core';
 import { createLogger, NotifierOptionError } from '@failover/notifier';
 import {
   defaultStateDir,
+  doctorExitCode,
+  doctorReport,
   formatProblems,
   JOURNAL_FILE_NAME,
   loadManagerConfig,
   prepareStateDir,
+  renderDoctorTable,
   SecretFileError,
   EtcdAccessError,
   secretOf,
@@ -24,6 +27,7 @@ import type { ManagerConfig, ManagerFlags, Secret } from '@failover/protocol';
 import { createAgentPort } from './agent-port';
 import { describeCallError } from './agent-port';
 import { managerUsage, parseManagerArgs, type ParsedManagerArgs } from './cli-args';
+import { runManagerDoctor } from './doctor';
 import { createManagerFence } from './manager-fence';
 import { currentManagerTerm } from './manager-term';
 import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
@@ -38,9 +42,9 @@ import { MANAGER_VERSION } from './version';
 
 /** Exit codes of `failover-manager`; docs/manager.md lists them under "Exit codes and errors". */
 export const MANAGER_EXIT = {
-  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, both agents shut down, the history printed, or help, version or an example config printed. */
+  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, both agents shut down, the history printed, `doctor` found no failed check, or help, version or an example config printed. */
   ok: 0,
-  /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the control API could not be reached, the journal could not be read for the history, or the monitor failed while running. */
+  /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the control API could not be reached, the journal could not be read for the history, a `doctor` check failed, or the monitor failed while running. */
   failure: 1,
   /** Bad command line or configuration (every problem listed with its key), or a start-up refusal such as no shared secret or an unusable state directory or journal; nothing was started. */
   config: 2,
@@ -92,6 +96,8 @@ export async function runManagerCli(argv: readonly string[], io: ManagerCliIo = 
         return await switchover(await loadConfig(args, io), args.reason ?? '', args.to, io);
       case 'history':
         return await printHistory(await loadConfig(args, io), args.json, args.last ?? 10, io);
+      case 'doctor':
+        return await doctor(args, io);
       case 'run':
         return await run(await loadConfig(args, io), io);
     }
@@ -111,6 +117,19 @@ async function loadConfig(args: Extract<ParsedManagerArgs, { ok: true }>, io: Ma
   });
   if (!result.ok) throw new ManagerConfigError(formatProblems(result.problems).split('\n'));
   return result.config;
+}
+
+/** `failover-manager doctor`: the install's checks as a table or JSON; exit 1 when one failed. */
+async function doctor(args: Extract<ParsedManagerArgs, { ok: true }>, io: ManagerCliIo): Promise<number> {
+  const rows = await runManagerDoctor({
+    ...(args.configPath === undefined ? {} : { configPath: args.configPath }),
+    flags: args.flags,
+    env: io.env,
+  });
+  io.stdout.write(
+    args.json ? `${JSON.stringify(doctorReport('failover-manager', rows), null, 2)}\n` : renderDoctorTable(rows),
+  );
+  return doctorExitCode(rows) === 0 ? MANAGER_EXIT.ok : MANAGER_EXIT.failure;
 }
 
 async function run(config: ManagerConfig, io: ManagerCliIo): Promise<number> {

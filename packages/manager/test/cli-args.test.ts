@@ -47,6 +47,7 @@ describe('parseManagerArgs', () => {
       { command: 'switchover', to: 'validator2' },
     ],
     ['the history subcommand', ['history', '--config', 'c.json'], { command: 'history', json: false, last: undefined }],
+    ['the doctor subcommand', ['doctor', '--config', 'c.json', '--json'], { command: 'doctor', json: true }],
     [
       'a history of the last 3, as JSON',
       ['history', '--json', '--last', '3'],
@@ -63,7 +64,7 @@ describe('parseManagerArgs', () => {
     [
       'a stray argument',
       ['promote'],
-      /unexpected argument "promote"; subcommands are "status", "switchover" and "history"/,
+      /unexpected argument "promote"; subcommands are "status", "switchover", "history" and "doctor"/,
     ],
     ['a switchover without a reason', ['switchover'], /switchover needs --reason/],
     [

@@ -90,6 +90,17 @@ export {
   toJournalState,
 } from './wire/journal';
 export type { JournalRun, ManagerJournalFile } from './wire/journal';
+export {
+  DoctorVerdictSchema,
+  DoctorRowSchema,
+  DoctorReportSchema,
+  doctorRow,
+  overallVerdict,
+  doctorExitCode,
+  doctorReport,
+  renderDoctorTable,
+} from './wire/doctor-report';
+export type { DoctorVerdict, DoctorRow, DoctorReport } from './wire/doctor-report';
 export { AGENT_ROUTES } from './wire/routes';
 export type { AgentRoute, AgentRouteName } from './wire/routes';
 
