@@ -10,36 +10,26 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MANAGER_BIN, ManagedProcess, ManagerLog, type ManagerLogLine, type Stack } from '@failover/e2e';
-import { fetchControlStatus, requestSwitchover, type ControlTarget } from '@failover/manager';
+import { MANAGER_BIN, ManagedProcess, ManagerLog, type Stack } from '@failover/e2e';
+import { fetchControlStatus, type ControlTarget } from '@failover/manager';
 import { freePort, waitFor } from '@failover/testkit';
-import type { FencingScenario, SwitchoverStep } from './fencing-plans';
-import { jsonBody, replay, type Exchange, type RecordingProxy } from './recording-proxy';
-import type { FaultSpan } from './verdict';
-
-/** What a script is given. */
-export interface FencingContext {
-  readonly stack: Stack;
-  /** The recorder in front of each agent (`v1`, `v2`), on the path of every manager. */
-  readonly recorders: ReadonlyMap<string, RecordingProxy>;
-  readonly log: (line: string) => void;
-  /** Runs `cleanup` before the stack stops, however the trial ends. */
-  readonly defer: (cleanup: () => Promise<void>) => void;
-}
-
-/** What a script did and saw. */
-export interface FencingRun {
-  /** The faults as done, e.g. `manager-kill(at promote+150ms)`. */
-  readonly injected: readonly string[];
-  readonly spans: readonly FaultSpan[];
-  readonly notes: readonly string[];
-  /** Checks of the class that failed (the judge's verdict comes on top). */
-  readonly failures: readonly string[];
-  /** When the fault began: time to a voter counts from here. */
-  readonly sinceMs: number;
-  /** Managers started besides the stack's: their reports count as the manager's. */
-  readonly otherManagers: readonly ManagerLog[];
-}
+import type { FencingScenario } from './fencing-plans';
+import { jsonBody, replay, type Exchange } from './recording-proxy';
+import {
+  FAILOVER_ENDS,
+  RunRecord,
+  STEP_TIMEOUT_MS,
+  holderOf,
+  holderOrFirst,
+  injectWhen,
+  nodeId,
+  other,
+  stepStarted,
+  switchover,
+  switchoverAccepted,
+  type ScriptContext,
+  type ScriptRun,
+} from './script-kit';
 
 /** A manager started beside the stack's, on the same config; see {@link startSecondManager}. */
 export interface SecondManager {
@@ -49,26 +39,8 @@ export interface SecondManager {
   readonly term: number;
 }
 
-/** How a switchover asked through the control API went. */
-interface SwitchoverResult {
-  readonly accepted: boolean;
-  readonly outcome: string | undefined;
-  readonly refusal: string | undefined;
-  readonly error: string | undefined;
-}
-
-/** Events that end a failover in the manager's log. */
-const FAILOVER_ENDS: ReadonlySet<string> = new Set(['failover-complete', 'rolled-back', 'failover-failed']);
-
-/** A step the script waits for must start within this. */
-const STEP_TIMEOUT_MS = 60_000;
-
-/** The manager's name of an agent's node. */
-const nodeId = (agent: string): 'validator1' | 'validator2' => (agent === 'v1' ? 'validator1' : 'validator2');
-const other = (agent: string): string => (agent === 'v1' ? 'v2' : 'v1');
-
 /** Runs the script of `scenario`; see the file comment. */
-export async function runFencing(scenario: FencingScenario, ctx: FencingContext): Promise<FencingRun> {
+export async function runFencing(scenario: FencingScenario, ctx: ScriptContext): Promise<ScriptRun> {
   switch (scenario.kind) {
     case 'replay-other-node':
       return replayOtherNode(scenario, ctx);
@@ -85,8 +57,8 @@ export async function runFencing(scenario: FencingScenario, ctx: FencingContext)
 
 async function replayOtherNode(
   s: Extract<FencingScenario, { kind: 'replay-other-node' }>,
-  ctx: FencingContext,
-): Promise<FencingRun> {
+  ctx: ScriptContext,
+): Promise<ScriptRun> {
   const run = new RunRecord();
   const from = await holderOrFirst(ctx.stack);
   const to = other(from);
@@ -95,15 +67,9 @@ async function replayOtherNode(
   const replayedAt = other(capturedAt);
   const started = Date.now();
   const answer = switchover(ctx.stack.manager.control, to, 'chaos: replay-other-node');
-  const captured = await capture(ctx, capturedAt, s.request, started);
-  if (captured === undefined) {
-    run.fail(`no ${s.request} for ${capturedAt} seen on the wire`);
-  } else {
-    await sleep(s.delayMs);
-    const at = Date.now();
-    run.since(at);
+  const replayed = await injectWhen(run, capture(ctx, capturedAt, s.request, started), s.delayMs, (captured, at) => {
     run.instant(`replay(${s.request} for ${capturedAt} → ${replayedAt})`, at);
-    await replay(captured, ctx.stack.agent(replayedAt).url).then(
+    return replay(captured, ctx.stack.agent(replayedAt).url).then(
       (got) =>
         run.expectRefusal(
           `the ${s.request} for ${capturedAt} replayed to ${replayedAt}`,
@@ -113,15 +79,16 @@ async function replayOtherNode(
         ),
       (error: Error) => run.fail(`replay to ${replayedAt} failed: ${error.message}`),
     );
-  }
+  });
+  if (replayed === undefined) run.fail(`no ${s.request} for ${capturedAt} seen on the wire`);
   run.switchover('switchover', await answer);
   return run.done(started);
 }
 
 async function replayAfterRestart(
   s: Extract<FencingScenario, { kind: 'replay-after-restart' }>,
-  ctx: FencingContext,
-): Promise<FencingRun> {
+  ctx: ScriptContext,
+): Promise<ScriptRun> {
   const run = new RunRecord();
   const first = await holderOrFirst(ctx.stack);
   const second = other(first);
@@ -138,57 +105,63 @@ async function replayAfterRestart(
   // Back again: the captured promotion would now make a second voter of the passive.
   run.switchover(`switchover back to ${first}`, await switchoverAccepted(control, first, 'chaos: back', 20_000));
   const agent = ctx.stack.agent(second);
-  const downAt = Date.now();
-  if (s.signal === 'SIGKILL') await agent.process.kill();
-  else await agent.process.stop();
-  agent.process.start();
-  await waitFor(async () => (await agent.client.health()).ok || undefined, {
-    description: `agent ${second} to answer /health after its restart`,
-    timeoutMs: 15_000,
-    intervalMs: 50,
+  const restarted = async (): Promise<Exchange> => {
+    const downAt = Date.now();
+    if (s.signal === 'SIGKILL') await agent.process.kill();
+    else await agent.process.stop();
+    agent.process.start();
+    await waitFor(async () => (await agent.client.health()).ok || undefined, {
+      description: `agent ${second} to answer /health after its restart`,
+      timeoutMs: 15_000,
+      intervalMs: 50,
+    });
+    run.span(`agent-restart(${second},${s.signal})`, downAt, Date.now(), false);
+    return captured;
+  };
+  await injectWhen(run, restarted(), s.delayMs, (request, at) => {
+    run.instant(`replay(become_active for ${second} → ${second} after its restart)`, at);
+    const age = at - request.sentMs;
+    if (age >= 30_000) run.fail(`the replay came ${age} ms after the capture, past the 30 s signature window`);
+    return replay(request, agent.url).then(
+      (got) =>
+        run.expectRefusal(
+          `the become_active replayed to ${second} after its restart`,
+          got,
+          401,
+          'FAILOVER_AUTH_REPLAYED',
+        ),
+      (error: Error) => run.fail(`replay to ${second} failed: ${error.message}`),
+    );
   });
-  run.span(`agent-restart(${second},${s.signal})`, downAt, Date.now(), false);
-  await sleep(s.delayMs);
-  const at = Date.now();
-  run.since(at);
-  run.instant(`replay(become_active for ${second} → ${second} after its restart)`, at);
-  const age = at - captured.sentMs;
-  if (age >= 30_000) run.fail(`the replay came ${age} ms after the capture, past the 30 s signature window`);
-  await replay(captured, agent.url).then(
-    (got) =>
-      run.expectRefusal(
-        `the become_active replayed to ${second} after its restart`,
-        got,
-        401,
-        'FAILOVER_AUTH_REPLAYED',
-      ),
-    (error: Error) => run.fail(`replay to ${second} failed: ${error.message}`),
-  );
   return run.done(started);
 }
 
 async function managerKilledAtStep(
   s: Extract<FencingScenario, { kind: 'manager-killed-at-step' }>,
-  ctx: FencingContext,
-): Promise<FencingRun> {
+  ctx: ScriptContext,
+): Promise<ScriptRun> {
   const run = new RunRecord();
   const manager = ctx.stack.manager;
   const from = await holderOrFirst(ctx.stack);
   const to = other(from);
   const started = Date.now();
   const answer = switchover(manager.control, to, 'chaos: manager-killed-at-step');
-  if (!(await reachStep(manager.log, s.step, from, to, started, s.offsetMs, run, answer))) return run.done(started);
-  const killedAt = Date.now();
-  await manager.process.kill();
-  run.since(killedAt);
+  const reached = stepStarted(manager.log, s.step, from, to, started, run, answer);
+  const killed = await injectWhen(run, reached, s.offsetMs, () => manager.process.kill());
+  if (killed === undefined) return run.done(started);
   await answer;
   await sleep(s.downMs);
   await manager.start();
   const restartedAt = Date.now();
-  run.span(`manager-kill(at ${s.step}+${s.offsetMs}ms, down ${restartedAt - killedAt}ms)`, killedAt, restartedAt, true);
+  run.span(
+    `manager-kill(at ${s.step}+${s.offsetMs}ms, down ${restartedAt - killed.atMs}ms)`,
+    killed.atMs,
+    restartedAt,
+    true,
+  );
   const end = await manager.log.waitFor((l) => l.time >= started && FAILOVER_ENDS.has(l.event ?? ''), 90_000);
   if (end === undefined) run.fail(`the failover did not end within 90 s of the manager's restart`);
-  else if (end.time < killedAt) run.note(`the failover had ended (${end.event}) before the kill`);
+  else if (end.time < killed.atMs) run.note(`the failover had ended (${end.event}) before the kill`);
   else if (end.event === 'failover-failed') run.fail(`after the restart the failover ended failed: ${end.msg}`);
   else run.note(`after the restart: ${end.event} ${String(end.fields['from'])}→${String(end.fields['to'])}`);
   return run.done(started);
@@ -196,8 +169,8 @@ async function managerKilledAtStep(
 
 async function twoManagersRacing(
   s: Extract<FencingScenario, { kind: 'two-managers-racing' }>,
-  ctx: FencingContext,
-): Promise<FencingRun> {
+  ctx: ScriptContext,
+): Promise<ScriptRun> {
   const run = new RunRecord();
   const manager = ctx.stack.manager;
   const from = await holderOrFirst(ctx.stack);
@@ -217,12 +190,12 @@ async function twoManagersRacing(
     .then(() => passive.failSetIdentity(false))
     .catch(() => undefined);
   try {
-    if (!(await reachStep(manager.log, s.step, from, to, started, s.offsetMs, run, answer))) return run.done(started);
-    const secondAt = Date.now();
-    run.since(secondAt);
-    const second = await startSecondManager(ctx);
-    run.manager(second);
-    run.instant(`second-manager(term ${second.term}, at ${s.step}+${s.offsetMs}ms)`, secondAt);
+    const reached = stepStarted(manager.log, s.step, from, to, started, run, answer);
+    const started2 = await injectWhen(run, reached, s.offsetMs, () => startSecondManager(ctx));
+    if (started2 === undefined) return run.done(started);
+    const second = started2.value;
+    run.manager(second.log);
+    run.instant(`second-manager(term ${second.term}, at ${s.step}+${s.offsetMs}ms)`, started2.atMs);
     run.switchover('first manager', await answer);
     const promotions = manager.log
       .all()
@@ -245,8 +218,8 @@ async function twoManagersRacing(
 
 async function managerFrozen(
   s: Extract<FencingScenario, { kind: 'manager-frozen' }>,
-  ctx: FencingContext,
-): Promise<FencingRun> {
+  ctx: ScriptContext,
+): Promise<ScriptRun> {
   const run = new RunRecord();
   const manager = ctx.stack.manager;
   const from = await holderOrFirst(ctx.stack);
@@ -254,14 +227,14 @@ async function managerFrozen(
   const started = Date.now();
   // Its answer comes only after SIGCONT.
   const answer = switchover(manager.control, to, 'chaos: manager-frozen');
-  if (!(await reachStep(manager.log, s.step, from, to, started, s.offsetMs, run, answer))) return run.done(started);
-  const frozenAt = Date.now();
-  manager.process.signal('SIGSTOP');
-  run.since(frozenAt);
+  const reached = stepStarted(manager.log, s.step, from, to, started, run, answer);
+  const frozen = await injectWhen(run, reached, s.offsetMs, async () => manager.process.signal('SIGSTOP'));
+  if (frozen === undefined) return run.done(started);
+  const frozenAt = frozen.atMs;
   let contAt = frozenAt;
   try {
     const second = await startSecondManager(ctx);
-    run.manager(second);
+    run.manager(second.log);
     // The second manager hands the identity on: away from whoever holds it now, else to the
     // node the frozen manager was promoting.
     const holder = await holderOf(ctx.stack);
@@ -300,7 +273,7 @@ async function managerFrozen(
  * second host would have. Its term file holds the first manager's current term, so it starts
  * one above it.
  */
-export async function startSecondManager(ctx: FencingContext): Promise<SecondManager> {
+export async function startSecondManager(ctx: ScriptContext): Promise<SecondManager> {
   const stack = ctx.stack;
   const config = JSON.parse(readFileSync(stack.manager.configPath, 'utf8')) as Record<string, unknown>;
   const firstTerm = readTerm(stack);
@@ -350,19 +323,9 @@ function firstSender(stack: Stack): string {
   return readTerm(stack).sender;
 }
 
-/** The machine holding the staked identity in the cluster's view, undefined when none does. */
-async function holderOf(stack: Stack): Promise<string | undefined> {
-  const status = await stack.cluster.status();
-  return status.validators.find((v) => v.identity === stack.cluster.stakedPubkey)?.name;
-}
-
-async function holderOrFirst(stack: Stack): Promise<string> {
-  return (await holderOf(stack)) ?? 'v1';
-}
-
 /** The first request `action` to `agent` seen on the wire since `sinceMs`. */
 async function capture(
-  ctx: FencingContext,
+  ctx: ScriptContext,
   agent: string,
   action: string,
   sinceMs: number,
@@ -376,132 +339,4 @@ async function capture(
       ),
     { description: `a ${action} to ${agent} on the wire`, timeoutMs: STEP_TIMEOUT_MS, intervalMs: 10 },
   ).catch(() => undefined);
-}
-
-/**
- * Waits until the manager's log says it starts `step` (not an undo) of the switchover `from` →
- * `to`, then `offsetMs` more. A switchover that ends without that step (refused, or rolled back
- * before it) is noted, and the fault follows at once. False, with the failure recorded, when
- * the step neither starts nor the switchover ends in time.
- */
-async function reachStep(
-  log: ManagerLog,
-  step: SwitchoverStep,
-  from: string,
-  to: string,
-  sinceMs: number,
-  offsetMs: number,
-  run: RunRecord,
-  ended: Promise<SwitchoverResult>,
-): Promise<boolean> {
-  const node = nodeId(step === 'promote' || step === 'verify-voting' ? to : from);
-  // The label the manager logs: `describeAction` in core, e.g. `final tower backup validator1`.
-  const prefix = `step ${step.replace(/-/g, ' ')} ${node}`;
-  const matches = (l: ManagerLogLine): boolean =>
-    l.time >= sinceMs - 1_000 && l.msg.startsWith(prefix) && !l.msg.includes('undoing');
-  const line = await Promise.race([log.waitFor(matches, STEP_TIMEOUT_MS), ended]);
-  if (line === undefined) {
-    run.fail(`the manager never started '${prefix}'`);
-    return false;
-  }
-  if ('accepted' in line && !log.all().some(matches)) {
-    run.note(`the switchover ended (${describeResult(line)}) before '${prefix}'`);
-    return true;
-  }
-  await sleep(offsetMs);
-  return true;
-}
-
-/** Asks for a switchover to `to` and reads the answer to its end; never throws. */
-async function switchover(control: ControlTarget, to: string, reason: string): Promise<SwitchoverResult> {
-  let accepted = false;
-  let outcome: string | undefined;
-  let refusal: string | undefined;
-  try {
-    for await (const line of requestSwitchover(control, { reason, to: nodeId(to) })) {
-      if (line.type === 'accepted') accepted = true;
-      else if (line.type === 'refused') refusal = `${line.refusal}: ${line.detail}`;
-      else if (line.type === 'done') outcome = line.outcome;
-    }
-  } catch (error) {
-    return { accepted, outcome, refusal, error: (error as Error).message };
-  }
-  return { accepted, outcome, refusal, error: undefined };
-}
-
-/** {@link switchover}, asked again every 500 ms while it is refused, for up to `timeoutMs`. */
-async function switchoverAccepted(
-  control: ControlTarget,
-  to: string,
-  reason: string,
-  timeoutMs: number,
-): Promise<SwitchoverResult> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await switchover(control, to, reason);
-    if (result.accepted || Date.now() + 500 >= deadline) return result;
-    await sleep(500);
-  }
-}
-
-function describeResult(result: SwitchoverResult): string {
-  if (result.outcome !== undefined) return result.outcome;
-  if (result.refusal !== undefined) return `refused (${result.refusal})`;
-  return result.error !== undefined ? `no answer (${result.error})` : 'no outcome';
-}
-
-/** What a script collects as it goes. */
-class RunRecord {
-  private readonly injectedList: string[] = [];
-  private readonly spanList: FaultSpan[] = [];
-  private readonly noteList: string[] = [];
-  private readonly failureList: string[] = [];
-  private readonly managers: ManagerLog[] = [];
-  private sinceMs: number | undefined;
-
-  since(atMs: number): void {
-    this.sinceMs ??= atMs;
-  }
-
-  span(label: string, appliedMs: number, healedMs: number, silencesManager: boolean): void {
-    this.injectedList.push(label);
-    this.spanList.push({ label, appliedMs, healedMs, silencesManager, silencesTelegram: false });
-  }
-
-  instant(label: string, atMs: number): void {
-    this.span(label, atMs, atMs, false);
-  }
-
-  manager(second: SecondManager): void {
-    this.managers.push(second.log);
-  }
-
-  note(text: string): void {
-    this.noteList.push(text);
-  }
-
-  fail(text: string): void {
-    this.failureList.push(text);
-  }
-
-  switchover(what: string, result: SwitchoverResult): void {
-    this.note(`${what}: ${describeResult(result)}`);
-  }
-
-  expectRefusal(what: string, got: { status: number; code: string | undefined }, status: number, code: string): void {
-    const answer = `${got.status} ${got.code ?? '(no error code)'}`;
-    if (got.status === status && got.code === code) this.note(`${what}: refused, ${answer}`);
-    else this.fail(`${what} was answered ${answer}, not ${status} ${code}`);
-  }
-
-  done(startedMs: number): FencingRun {
-    return {
-      injected: this.injectedList,
-      spans: this.spanList,
-      notes: this.noteList,
-      failures: this.failureList,
-      sinceMs: this.sinceMs ?? startedMs,
-      otherManagers: this.managers,
-    };
-  }
 }

@@ -10,11 +10,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startStack, type ManagerLog, type Stack } from '@failover/e2e';
 import { lowerTermsObeyed, termExchanges, timeToVoter } from './fencing-checks';
-import { runFencing, type FencingContext } from './fencing-runs';
+import { runFencing } from './fencing-runs';
 import { gapWindows } from './gap-windows';
 import { inject, type Injected } from './inject';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy';
 import { describeFault, describeSchedule, type Schedule } from './schedule';
+import type { ScriptContext } from './script-kit';
 import { budgetOf, type CampaignSettings } from './settings';
 import { judgeTrial, type FaultSpan, type TrialVerdict } from './verdict';
 
@@ -89,7 +90,7 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
       editAgentConfig: (config) => ({ ...config, command_timeout: `${s.commandTimeoutMs}ms` }),
       ...(recorders.size > 0 ? { editManagerConfig: (config) => throughRecorders(config, recorders) } : {}),
     });
-    const context: FencingContext = {
+    const context: ScriptContext = {
       stack,
       recorders,
       log,
@@ -161,7 +162,7 @@ interface WindowRecord {
 }
 
 async function observe(
-  context: FencingContext,
+  context: ScriptContext,
   schedule: Schedule,
   options: TrialOptions,
 ): Promise<Omit<TrialResult, 'durationMs' | 'logs'>> {
