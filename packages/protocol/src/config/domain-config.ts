@@ -21,7 +21,15 @@ export type AuthSetting =
 export type TowerStoreSetting =
   | { readonly kind: 'directory'; readonly dir: string }
   | { readonly kind: 'etcd'; readonly endpoints: readonly string[]; readonly prefix: string }
-  | { readonly kind: 'command'; readonly backupCommand: string; readonly restoreCommand: string };
+  | {
+      readonly kind: 'command';
+      readonly backupCommand: string;
+      readonly restoreCommand: string;
+      /** `vote_history_backup_command`; absent in a Go config, which carries no vote history. */
+      readonly voteHistoryBackupCommand?: string;
+      /** `vote_history_restore_command`, set together with the backup command. */
+      readonly voteHistoryRestoreCommand?: string;
+    };
 
 /** The agent's shell command templates, each absent when not configured. */
 export interface AgentCommands {
@@ -58,6 +66,11 @@ export interface AgentConfig {
    * `<ledger_path>/tower-1_9-<validator_identity>.bin`.
    */
   readonly towerFilePath: string;
+  /**
+   * The Alpenglow vote-history file agave keeps beside the tower:
+   * `<directory of towerFilePath>/vote_history-<validator_identity>.bin`.
+   */
+  readonly voteHistoryFilePath: string;
   /** The staked identity pubkey; required at load, its form is checked where it is used. */
   readonly validatorIdentity: string;
   readonly localIp?: string;
