@@ -203,17 +203,35 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     { schema: { body: AGENT_ROUTES.failover.body, response: { 200: AGENT_ROUTES.failover.response, ...errors } } },
     async (request, reply) => {
       options.role.heartbeat();
-      const { action, reason, skip_identity: skipIdentity, min_tower_slot: minTowerSlot, term, sender } = request.body;
+      const {
+        action,
+        reason,
+        skip_identity: skipIdentity,
+        min_tower_slot: minTowerSlot,
+        min_vote_history_slot: minVoteHistorySlot,
+        term,
+        sender,
+      } = request.body;
       request.log.info(
-        { action, reason, skip_identity: skipIdentity ?? false, min_tower_slot: minTowerSlot, term, sender },
+        {
+          action,
+          reason,
+          skip_identity: skipIdentity ?? false,
+          min_tower_slot: minTowerSlot,
+          min_vote_history_slot: minVoteHistorySlot,
+          term,
+          sender,
+        },
         'failover requested',
       );
       if (!(await admit(request, reply, request.body))) return reply;
-      // min_tower_slot is a floor for taking the identity; a demotion has nothing to restore.
+      // The floors are for taking the identity; a demotion has nothing to restore.
+      const promoting = action === 'become_active';
       const answer = await options.role.request(
         action,
         skipIdentity ?? false,
-        action === 'become_active' ? minTowerSlot : undefined,
+        promoting ? minTowerSlot : undefined,
+        promoting ? minVoteHistorySlot : undefined,
       );
       if (answer.result === 'busy') return reply.sendError('FAILOVER_BUSY', answer.message);
       if (answer.result === 'tower-stale') {

@@ -81,6 +81,7 @@ export function configPlaceholders(config: AgentConfig): Record<string, string> 
     validator_identity: config.validatorIdentity,
     local_rpc: config.localRpc,
     tower_file: config.towerFilePath,
+    vote_history_file: config.voteHistoryFilePath,
   };
   if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
   return placeholders;

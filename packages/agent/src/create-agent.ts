@@ -137,12 +137,14 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       : {}),
   });
   // Before any backup: a backup another agent writes from now on then fences this one's next.
-  const revision = await tower.store.readRevision();
-  if (!revision.ok)
-    log.warn(
-      { store: tower.store.describe() },
-      `cannot read the tower store at start (${revision.error}); the first backup reads it instead`,
-    );
+  for (const store of [tower.store, tower.voteHistoryStore]) {
+    const revision = await store.readRevision();
+    if (!revision.ok)
+      log.warn(
+        { store: store.describe() },
+        `cannot read the store at start (${revision.error}); the first backup reads it instead`,
+      );
+  }
   const rpc = createRpcClients(wiring, options.rpcTimeoutMs ?? 2_000);
   const currentIdentity = identityReader(config, runner, rpc.local);
   const startRole = await decideStartRole(wiring, runner, rpc, currentIdentity);
@@ -163,13 +165,23 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const role = createRoleRunnerFor(wiring, options, { startRole, runner, tower, probe, currentIdentity, askPeer, rpc });
   roleLink.attach(role);
 
-  const watcher = createTowerWatcher({
-    towerFile: config.towerFilePath,
-    isActive: () => holdsIdentity(role.role()),
-    backup: () => tower.keeper.backupNext(),
-    clock,
-    logger: log,
-  });
+  const watchers = [
+    createTowerWatcher({
+      towerFile: config.towerFilePath,
+      isActive: () => holdsIdentity(role.role()),
+      backup: () => tower.keeper.backupNext(),
+      clock,
+      logger: log,
+    }),
+    // agave's votor also renames a complete file into place (vote_history_storage.rs).
+    createTowerWatcher({
+      towerFile: config.voteHistoryFilePath,
+      isActive: () => holdsIdentity(role.role()),
+      backup: () => tower.voteHistoryKeeper.backupNext(),
+      clock,
+      logger: log,
+    }),
+  ];
   const sampler = createValidatorSampler({
     probe,
     // The probe answers /status within its own deadline, shorter than a command's.
@@ -210,15 +222,16 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     fence,
     start() {
       role.start();
-      watcher.start();
+      for (const watcher of watchers) watcher.start();
     },
     async close() {
-      await watcher.stop();
+      await Promise.all(watchers.map((watcher) => watcher.stop()));
       await role.stop();
       await tower.finalBackupRetry.stop();
       await sampler.stop();
       await app.close();
       await tower.store.close();
+      await tower.voteHistoryStore.close();
       wiring.http.close();
     },
   };

@@ -35,7 +35,12 @@ export {
   type ValidatorProbe,
 } from './process-probe';
 export {
+  TOWER_FILE,
+  VOTE_HISTORY_FILE,
+  combineKeepers,
   createTowerKeeper,
+  type FileKeeper,
+  type KeptFile,
   type TowerKeeper,
   type TowerKeeperOptions,
   type BackupReport,

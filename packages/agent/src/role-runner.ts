@@ -57,6 +57,7 @@ export interface RoleRunner {
     action: 'become_active' | 'become_passive',
     skipIdentity: boolean,
     minTowerSlot?: number,
+    minVoteHistorySlot?: number,
   ): Promise<AgentResponse>;
   /** What a guard did lately (stray staked identity, isolation), for `/status`; null when nothing. */
   alert(): string | null;
@@ -192,7 +193,7 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
 
   return {
     role: () => state.status,
-    request(action, skipIdentity, minTowerSlot) {
+    request(action, skipIdentity, minTowerSlot, minVoteHistorySlot) {
       const requestId = String(++nextRequestId);
       const answered = new Promise<AgentResponse>((resolve) => waiting.set(requestId, resolve));
       const at = clock.now();
@@ -203,6 +204,7 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
               requestId,
               skipIdentity,
               ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
+              ...(minVoteHistorySlot === undefined ? {} : { minVoteHistorySlot }),
               at,
             }
           : { type: 'become-passive', requestId, at },

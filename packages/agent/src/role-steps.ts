@@ -182,7 +182,7 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
         return removed.ok ? { ok: true } : { ok: false, detail: removed.error ?? 'cannot remove the tower file' };
       }
       case 'restore-tower': {
-        const restored = await keeper.restore(step.action.minTowerSlot);
+        const restored = await keeper.restore(step.action.minTowerSlot, step.action.minVoteHistorySlot);
         if (restored.ok) return { ok: true };
         const detail = `${restored.code}: ${restored.error}`;
         return restored.towerStale ? { ok: false, detail, towerStale: restored.towerStale } : { ok: false, detail };

@@ -1,6 +1,6 @@
 import type { Clock, Role, SenderSighting, TermClaim } from '@failover/core';
 import type { StatusResponse } from '@failover/protocol';
-import type { TowerKeeper } from './tower-keeper';
+import type { TowerKeeper, TowerState } from './tower-keeper';
 import type { ValidatorSampler } from './validator-sampler';
 
 /** What a status answer is built from. */
@@ -52,6 +52,8 @@ export function buildStatus(sources: StatusSources): StatusResponse {
   const pendingFinal = sources.pendingFinalBackup?.() ?? null;
   if (pendingFinal !== null) problems.push(pendingFinal);
   else if (tower.lastError) problems.push(`tower backup failed: ${tower.lastError.message}`);
+  const history = tower.voteHistory;
+  if (history?.lastError) problems.push(`vote history backup failed: ${history.lastError.message}`);
   const role = sources.role();
   const backedUpAt = tower.lastBackupAt === null ? 0 : Math.floor(tower.lastBackupAt / 1000);
   const last = tower.lastBackup;
@@ -74,10 +76,24 @@ export function buildStatus(sources: StatusSources): StatusResponse {
     ...(last && last.lastVotedSlot !== null
       ? { tower: { last_vote_slot: last.lastVotedSlot, sha256: last.sha256, backed_up_at: backedUpAt } }
       : {}),
+    ...voteHistoryField(history),
     agent_version: sources.agentVersion,
     dry_run: sources.dryRun,
     ...(ageMs === null ? {} : { probe_age_ms: Math.max(0, Math.round(ageMs)) }),
     ...fencingFields(sources),
+  };
+}
+
+/** The vote history last backed up, beside the tower; absent while none was (TowerBFT). */
+function voteHistoryField(history: TowerState | undefined): Pick<StatusResponse, 'vote_history'> {
+  const last = history?.lastBackup;
+  if (!history || !last || last.lastVotedSlot === null || history.lastBackupAt === null) return {};
+  return {
+    vote_history: {
+      newest_slot: last.lastVotedSlot,
+      sha256: last.sha256,
+      backed_up_at: Math.floor(history.lastBackupAt / 1000),
+    },
   };
 }
 

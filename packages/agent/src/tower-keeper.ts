@@ -1,8 +1,63 @@
-import { decodeTower, type Clock, type Logger, type TowerStale } from '@failover/core';
+import { decodeTower, decodeVoteHistory, type Clock, type Logger, type TowerStale } from '@failover/core';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '@failover/protocol';
 import { sha256Hex, type BackupFailure, type TowerBackupMeta, type TowerStore } from './tower-store';
+
+/**
+ * What a keeper keeps. A tower is required for every promotion. A vote history (Alpenglow,
+ * `vote_history-<identity>.bin`) is carried when the ledger has one, and TowerBFT ledgers
+ * never do; but once one was backed up, or a floor asks for one, it is required like the
+ * tower, since unlike a tower it cannot be rebuilt from the vote account.
+ */
+export interface KeptFile {
+  readonly kind: 'tower' | 'vote-history';
+  /** How messages name it. */
+  readonly label: string;
+  /** Prefix of its refusal codes. */
+  readonly code: 'FAILOVER_TOWER' | 'FAILOVER_VOTE_HISTORY';
+  /** The `/failover` request key of its floor. */
+  readonly floor: 'min_tower_slot' | 'min_vote_history_slot';
+  /** How messages name the slot backups are ordered by. */
+  readonly slotName: string;
+  /** Verifies the bytes as this identity's; `slot` is the one backups are ordered by. */
+  decode(
+    bytes: Uint8Array,
+    identity: string,
+  ):
+    | { readonly ok: true; readonly slot: number | null }
+    | { readonly ok: false; readonly code: string; readonly message: string };
+}
+
+/** The TowerBFT tower, ordered by its last voted slot. */
+export const TOWER_FILE: KeptFile = {
+  kind: 'tower',
+  label: 'tower',
+  code: 'FAILOVER_TOWER',
+  floor: 'min_tower_slot',
+  slotName: 'last voted slot',
+  decode(bytes, identity) {
+    const decoded = decodeTower(bytes, identity);
+    return decoded.ok
+      ? { ok: true, slot: decoded.lastVotedSlot }
+      : { ok: false, code: decoded.error.code, message: decoded.error.message };
+  },
+};
+
+/** The Alpenglow vote history, ordered by the newest slot it records. */
+export const VOTE_HISTORY_FILE: KeptFile = {
+  kind: 'vote-history',
+  label: 'vote history',
+  code: 'FAILOVER_VOTE_HISTORY',
+  floor: 'min_vote_history_slot',
+  slotName: 'newest slot',
+  decode(bytes, identity) {
+    const decoded = decodeVoteHistory(bytes, identity);
+    return decoded.ok
+      ? { ok: true, slot: decoded.newestSlot }
+      : { ok: false, code: decoded.error.code, message: decoded.error.message };
+  },
+};
 
 /** The outcome of a backup attempt. */
 export type BackupReport =
@@ -15,13 +70,14 @@ export type BackupReport =
 export type RestoreReport =
   | {
       readonly ok: true;
-      readonly action: 'restored' | 'kept-disk' | 'dry-run';
+      /** `none`: a vote history that neither the store nor the ledger holds (TowerBFT). */
+      readonly action: 'restored' | 'kept-disk' | 'dry-run' | 'none';
       readonly lastVotedSlot: number | null;
       readonly detail: string;
     }
   | { readonly ok: false; readonly code: string; readonly error: string; readonly towerStale?: TowerStale };
 
-/** What `/status` shows about the tower. */
+/** What `/status` shows about the tower (and the vote history beside it). */
 export interface TowerState {
   /** The last backup that reached the store. */
   readonly lastBackup: TowerBackupMeta | null;
@@ -30,10 +86,12 @@ export interface TowerState {
   /** The last backup failure since the last success, if any. */
   readonly lastError: { readonly message: string; readonly at: number } | null;
   readonly store: string;
+  /** The vote history's own state, when the keeper carries one beside the tower. */
+  readonly voteHistory?: TowerState;
 }
 
-/** Keeps the tower file: backups while active, restore before activation, removal after. */
-export interface TowerKeeper {
+/** Keeps one file (a tower or a vote history): backups while active, restore before activation, removal after. */
+export interface FileKeeper {
   /** Backs the tower up unless one is in flight or the file has not changed since the last. */
   backupIfChanged(): Promise<BackupReport>;
   /** Like `backupIfChanged`, but waits for a backup in flight instead of skipping. */
@@ -55,10 +113,18 @@ export interface TowerKeeper {
   state(): TowerState;
 }
 
+/** Keeps what a promotion needs from the ledger: the tower, and the vote history when there is one. */
+export interface TowerKeeper extends FileKeeper {
+  /** Restores the tower, then the vote history (see {@link KeptFile}), each against its own floor. */
+  restore(minTowerSlot?: number, minVoteHistorySlot?: number): Promise<RestoreReport>;
+}
+
 /** Options of {@link createTowerKeeper}. */
 export interface TowerKeeperOptions {
-  /** Full path of the tower file (`tower_file_path` with placeholders resolved). */
+  /** Full path of the kept file (`tower_file_path` with placeholders resolved, or the vote history's). */
   readonly towerFile: string;
+  /** What the file is. @default TOWER_FILE */
+  readonly file?: KeptFile;
   /** The staked identity whose tower this is. */
   readonly identity: string;
   readonly store: TowerStore;
@@ -81,9 +147,11 @@ interface DiskTower {
   readonly valid: boolean;
 }
 
-/** Creates the tower keeper for one staked identity and one store. */
-export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
+/** Creates the keeper of one file (the tower, unless `file` says otherwise) for one staked identity and one store. */
+export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
   const { logger, store, towerFile, identity } = options;
+  const file = options.file ?? TOWER_FILE;
+  const { label, code, floor, slotName } = file;
   const { clock } = options;
   let inFlight: Promise<BackupReport> | undefined;
   let lastBackup: TowerBackupMeta | null = null;
@@ -97,8 +165,8 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
     } catch {
       return undefined;
     }
-    const decoded = decodeTower(bytes, identity);
-    return { bytes, valid: decoded.ok, lastVotedSlot: decoded.ok ? decoded.lastVotedSlot : null };
+    const decoded = file.decode(bytes, identity);
+    return { bytes, valid: decoded.ok, lastVotedSlot: decoded.ok ? decoded.slot : null };
   };
 
   const runBackup = async (force: boolean, quiet = false): Promise<BackupReport> => {
@@ -119,22 +187,22 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
     };
     if (options.dryRun) {
       logger.info(
-        { tower_sha256: sha256, last_voted_slot: disk.lastVotedSlot, dry_run: true },
+        { sha256, slot: disk.lastVotedSlot, dry_run: true },
         `would back up ${towerFile} to ${store.describe()}`,
       );
       return { status: 'dry-run' };
     }
     const outcome = await store.backup(disk.bytes, meta);
     if (!outcome.ok) {
-      const failed = fail(`tower backup to ${store.describe()} failed (${outcome.reason}): ${outcome.error}`, quiet);
+      const failed = fail(`${label} backup to ${store.describe()} failed (${outcome.reason}): ${outcome.error}`, quiet);
       if (outcome.reason === 'fenced') options.onFenced?.(outcome.error);
       return { ...failed, reason: outcome.reason };
     }
     lastBackup = meta;
     lastBackupAt = clock.now();
-    if (lastError) logger.info({ store: store.describe() }, 'tower backups resumed');
+    if (lastError) logger.info({ store: store.describe() }, `${label} backups resumed`);
     lastError = null;
-    logger.debug({ last_voted_slot: meta.lastVotedSlot, tower_sha256: sha256 }, 'tower backed up');
+    logger.debug({ slot: meta.lastVotedSlot, sha256 }, `${label} backed up`);
     return { status: 'stored', meta };
   };
 
@@ -152,6 +220,9 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
   };
 
   /**
+   * The store cannot be read (or, for a vote history, holds none): the file on disk is taken
+   * when it verifies and reaches the floor. A vote history that neither the store nor the
+   * ledger holds, with no floor asking for one, is nothing to carry: a TowerBFT ledger.
    * The store cannot be read: the tower on disk is taken when it verifies and reaches the floor.
    * The vote account's last vote is then the proof that no backup can hold a later vote (the
    * same proof a restored backup must meet), and a planned switchover that ran into an etcd
@@ -161,28 +232,27 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
    */
   const restoreWithoutStore = async (
     disk: DiskTower | undefined,
-    storeError: string,
-    minTowerSlot: number | undefined,
+    problem: string,
+    refusal: string,
+    minSlot: number | undefined,
   ): Promise<RestoreReport> => {
-    const unreadable = `cannot read the tower backup from ${store.describe()}: ${storeError}`;
     await putBack(disk);
-    if (minTowerSlot === undefined) {
-      return {
-        ok: false,
-        code: 'FAILOVER_TOWER_STORE_UNAVAILABLE',
-        error: `${unreadable}; no min_tower_slot to judge ${towerFile} by`,
-      };
+    if (file.kind === 'vote-history' && !disk && minSlot === undefined) {
+      return { ok: true, action: 'none', lastVotedSlot: null, detail: `${problem}, and there is no ${towerFile}` };
     }
-    if (disk?.valid !== true || (disk.lastVotedSlot ?? -1) < minTowerSlot) {
+    if (minSlot === undefined) {
+      return { ok: false, code: refusal, error: `${problem}; no ${floor} to judge ${towerFile} by` };
+    }
+    if (disk?.valid !== true || (disk.lastVotedSlot ?? -1) < minSlot) {
       const local = !disk
         ? `there is no ${towerFile}`
         : disk.valid
-          ? `${towerFile} ends at slot ${disk.lastVotedSlot ?? 'none'}, below min_tower_slot ${minTowerSlot}`
+          ? `${towerFile} ends at slot ${disk.lastVotedSlot ?? 'none'}, below ${floor} ${minSlot}`
           : `${towerFile} does not verify for ${identity}`;
-      return { ok: false, code: 'FAILOVER_TOWER_STORE_UNAVAILABLE', error: `${unreadable}, and ${local}` };
+      return { ok: false, code: refusal, error: `${problem}, and ${local}` };
     }
-    const detail = `kept ${towerFile} (last voted slot ${disk.lastVotedSlot}, at or above min_tower_slot ${minTowerSlot}): ${unreadable}`;
-    logger.warn({ min_tower_slot: minTowerSlot, tower_last_vote_slot: disk.lastVotedSlot }, detail);
+    const detail = `kept ${towerFile} (${slotName} ${disk.lastVotedSlot}, at or above ${floor} ${minSlot}): ${problem}`;
+    logger.warn({ [floor]: minSlot, slot: disk.lastVotedSlot }, detail);
     return { ok: true, action: 'kept-disk', lastVotedSlot: disk.lastVotedSlot, detail };
   };
 
@@ -206,23 +276,30 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
       return runBackup(false, quiet);
     },
 
-    async restore(minTowerSlot?: number): Promise<RestoreReport> {
+    async restore(minSlot?: number): Promise<RestoreReport> {
       const disk = await readDisk();
       const latest = await store.latest();
-      if (!latest.ok) return restoreWithoutStore(disk, latest.error, minTowerSlot);
+      if (!latest.ok) {
+        const problem = `cannot read the ${label} backup from ${store.describe()}: ${latest.error}`;
+        return restoreWithoutStore(disk, problem, `${code}_STORE_UNAVAILABLE`, minSlot);
+      }
       if (!latest.tower) {
         if (options.dryRun)
           return {
             ok: true,
             action: 'dry-run',
             lastVotedSlot: null,
-            detail: `no tower backup in ${store.describe()} (dry-run: nothing restored)`,
+            detail: `no ${label} backup in ${store.describe()} (dry-run: nothing restored)`,
           };
+        if (file.kind === 'vote-history') {
+          const problem = `no ${label} backup for ${identity} in ${store.describe()}`;
+          return restoreWithoutStore(disk, problem, `${code}_NO_BACKUP`, minSlot);
+        }
         await putBack(disk);
         return {
           ok: false,
-          code: 'FAILOVER_TOWER_NO_BACKUP',
-          error: `no tower backup for ${identity} in ${store.describe()}; refusing to take the identity without one`,
+          code: `${code}_NO_BACKUP`,
+          error: `no ${label} backup for ${identity} in ${store.describe()}; refusing to take the identity without one`,
         };
       }
       const { bytes, meta } = latest.tower;
@@ -233,52 +310,50 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
       };
       if (sha256Hex(bytes) !== meta.sha256) {
         return refuse(
-          'FAILOVER_TOWER_CHECKSUM',
-          `tower backup for ${identity} does not match its sha256 ${meta.sha256}; refusing to restore`,
+          `${code}_CHECKSUM`,
+          `${label} backup for ${identity} does not match its sha256 ${meta.sha256}; refusing to restore`,
         );
       }
-      const decoded = decodeTower(bytes, identity);
-      if (!decoded.ok) return refuse(decoded.error.code, `${decoded.error.message}; refusing to restore`);
-      if (meta.lastVotedSlot !== null && meta.lastVotedSlot !== decoded.lastVotedSlot) {
+      const decoded = file.decode(bytes, identity);
+      if (!decoded.ok) return refuse(decoded.code, `${decoded.message}; refusing to restore`);
+      if (meta.lastVotedSlot !== null && meta.lastVotedSlot !== decoded.slot) {
         return refuse(
-          'FAILOVER_TOWER_METADATA',
-          `tower backup says last voted slot ${meta.lastVotedSlot} but the tower holds ${decoded.lastVotedSlot}; refusing to restore`,
+          `${code}_METADATA`,
+          `${label} backup says ${slotName} ${meta.lastVotedSlot} but the ${label} holds ${decoded.slot}; refusing to restore`,
         );
       }
-      const keepDisk = disk?.valid === true && (disk.lastVotedSlot ?? -1) > (decoded.lastVotedSlot ?? -1);
-      const newest = keepDisk ? (disk?.lastVotedSlot ?? null) : decoded.lastVotedSlot;
-      if (minTowerSlot !== undefined && (newest ?? -1) < minTowerSlot) {
-        // The vote account voted after every tower we have: taking the identity from this one
-        // could vote against lockouts it already committed to (S2). Nothing is written.
-        const towerStale: TowerStale = { minTowerSlot, towerLastVoteSlot: newest };
-        const error = `the newest tower for ${identity} (${keepDisk ? towerFile : `backup from ${meta.source}`}) ends at slot ${newest ?? 'none'}, below min_tower_slot ${minTowerSlot}; refusing to take the identity`;
+      const keepDisk = disk?.valid === true && (disk.lastVotedSlot ?? -1) > (decoded.slot ?? -1);
+      const newest = keepDisk ? (disk?.lastVotedSlot ?? null) : decoded.slot;
+      if (minSlot !== undefined && (newest ?? -1) < minSlot) {
+        // The identity voted after every copy we have: taking it from this one could vote
+        // against what it already committed to (S2). Nothing is written.
+        const error = `the newest ${label} for ${identity} (${keepDisk ? towerFile : `backup from ${meta.source}`}) ends at slot ${newest ?? 'none'}, below ${floor} ${minSlot}; refusing to take the identity`;
         await putBack(disk);
-        logger.error(
-          { code: 'FAILOVER_TOWER_STALE', min_tower_slot: minTowerSlot, tower_last_vote_slot: newest },
-          error,
-        );
-        return { ok: false, code: 'FAILOVER_TOWER_STALE', error, towerStale };
+        logger.error({ code: `${code}_STALE`, [floor]: minSlot, slot: newest }, error);
+        if (file.kind === 'vote-history') return { ok: false, code: `${code}_STALE`, error };
+        const towerStale: TowerStale = { minTowerSlot: minSlot, towerLastVoteSlot: newest };
+        return { ok: false, code: `${code}_STALE`, error, towerStale };
       }
       if (keepDisk && disk) {
-        // The tower on disk already holds later votes: replacing it would forget lockouts.
+        // The file on disk already holds later votes: replacing it would forget them.
         await putBack(disk);
-        const detail = `kept ${towerFile}: it has last voted slot ${disk.lastVotedSlot}, newer than the backup's ${decoded.lastVotedSlot}`;
+        const detail = `kept ${towerFile}: it has ${slotName} ${disk.lastVotedSlot}, newer than the backup's ${decoded.slot}`;
         logger.warn({ backup_source: meta.source }, detail);
         return { ok: true, action: 'kept-disk', lastVotedSlot: disk.lastVotedSlot, detail };
       }
       if (options.dryRun) {
-        const detail = `would write ${towerFile} (last voted slot ${decoded.lastVotedSlot}, sha256 ${meta.sha256})`;
+        const detail = `would write ${towerFile} (${slotName} ${decoded.slot}, sha256 ${meta.sha256})`;
         logger.info({ dry_run: true }, detail);
-        return { ok: true, action: 'dry-run', lastVotedSlot: decoded.lastVotedSlot, detail };
+        return { ok: true, action: 'dry-run', lastVotedSlot: decoded.slot, detail };
       }
       try {
         await writeFileAtomic(towerFile, bytes);
       } catch (error) {
-        return refuse('FAILOVER_TOWER_WRITE', `cannot write ${towerFile}: ${(error as Error).message}`);
+        return refuse(`${code}_WRITE`, `cannot write ${towerFile}: ${(error as Error).message}`);
       }
-      const detail = `restored ${towerFile} from ${meta.source} (last voted slot ${decoded.lastVotedSlot}, taken ${meta.takenAt})`;
-      logger.info({ tower_sha256: meta.sha256 }, detail);
-      return { ok: true, action: 'restored', lastVotedSlot: decoded.lastVotedSlot, detail };
+      const detail = `restored ${towerFile} from ${meta.source} (${slotName} ${decoded.slot}, taken ${meta.takenAt})`;
+      logger.info({ sha256: meta.sha256 }, detail);
+      return { ok: true, action: 'restored', lastVotedSlot: decoded.slot, detail };
     },
 
     async removeTowerFile() {
@@ -295,5 +370,43 @@ export function createTowerKeeper(options: TowerKeeperOptions): TowerKeeper {
     },
 
     state: () => ({ lastBackup, lastBackupAt, lastError, store: store.describe() }),
+  };
+}
+
+/**
+ * The tower and the vote history kept as one: every backup covers both, a restore installs the
+ * tower and then the vote history, and a demotion removes both. A vote history that is not in
+ * the ledger has nothing to back up ('no-tower' from its keeper), which is every TowerBFT
+ * cluster: the answers are then the tower's alone, as before vote histories existed.
+ */
+export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper): TowerKeeper {
+  const both = async (run: (keeper: FileKeeper) => Promise<BackupReport>): Promise<BackupReport> => {
+    const [towerReport, historyReport] = await Promise.all([run(tower), run(voteHistory)]);
+    if (towerReport.status !== 'failed' && historyReport.status === 'failed') return historyReport;
+    return towerReport;
+  };
+  return {
+    backupIfChanged: () => both((keeper) => keeper.backupIfChanged()),
+    backupNext: () => both((keeper) => keeper.backupNext()),
+    finalBackup: (quiet) => both((keeper) => keeper.finalBackup(quiet)),
+
+    async restore(minTowerSlot?: number, minVoteHistorySlot?: number): Promise<RestoreReport> {
+      const towerReport = await tower.restore(minTowerSlot);
+      if (!towerReport.ok) return towerReport;
+      // The tower is installed first; a vote history refused after it leaves the validator on
+      // its unstaked identity all the same, since the step fails before set-identity.
+      const historyReport = await voteHistory.restore(minVoteHistorySlot);
+      if (!historyReport.ok) return historyReport;
+      if (historyReport.action === 'none') return towerReport;
+      return { ...towerReport, detail: `${towerReport.detail}; ${historyReport.detail}` };
+    },
+
+    async removeTowerFile() {
+      const removed = await Promise.all([tower.removeTowerFile(), voteHistory.removeTowerFile()]);
+      const errors = removed.flatMap((r) => (r.ok ? [] : [r.error ?? 'cannot remove']));
+      return errors.length === 0 ? { ok: true } : { ok: false, error: errors.join('; ') };
+    },
+
+    state: () => ({ ...tower.state(), voteHistory: voteHistory.state() }),
   };
 }

@@ -90,7 +90,7 @@ function onRequest(
       : `${event.type} requested`;
   const steps =
     event.type === 'become-active'
-      ? becomeActiveSteps(event.skipIdentity, state.config.stepTimeouts, event.minTowerSlot)
+      ? becomeActiveSteps(event.skipIdentity, state.config.stepTimeouts, event.minTowerSlot, event.minVoteHistorySlot)
       : becomePassiveSteps(state.config.stepTimeouts);
   const status = event.type === 'become-active' ? 'activating' : 'deactivating';
   return beginTransition(

@@ -26,8 +26,10 @@ export type AgentAction =
    * Fetch the tower, verify sha256, pubkey and signature, refuse an older one, write it
    * atomically. With `minTowerSlot`, refuse before writing anything unless the tower to be
    * restored (backup, or the newer tower already on disk) voted at that slot or later (S2).
+   * The Alpenglow vote history, when one was backed up or is on disk, is restored and verified
+   * the same way, against `minVoteHistorySlot` when given.
    */
-  | { readonly kind: 'restore-tower'; readonly minTowerSlot?: number }
+  | { readonly kind: 'restore-tower'; readonly minTowerSlot?: number; readonly minVoteHistorySlot?: number }
   /** `identity_change_command`: `set-identity --require-tower` to the staked keypair. */
   | { readonly kind: 'set-identity' }
   /** `active_identity_symlink_command`: a restart now comes up staked. */
@@ -118,10 +120,15 @@ export function becomeActiveSteps(
   skipIdentity: boolean,
   timeouts: Partial<AgentStepTimeouts> = {},
   minTowerSlot?: number,
+  minVoteHistorySlot?: number,
 ): PlanStep<AgentAction>[] {
   const t = { ...DEFAULT_AGENT_STEP_TIMEOUTS, ...timeouts };
   const restore: PlanStep<AgentAction> = {
-    action: minTowerSlot === undefined ? { kind: 'restore-tower' } : { kind: 'restore-tower', minTowerSlot },
+    action: {
+      kind: 'restore-tower',
+      ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
+      ...(minVoteHistorySlot === undefined ? {} : { minVoteHistorySlot }),
+    },
     attempts: 2,
     timeoutMs: t.towerMs,
     onFailure: 'stop',

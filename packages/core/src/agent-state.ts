@@ -150,6 +150,8 @@ export type AgentEvent =
       readonly skipIdentity: boolean;
       /** The request's `min_tower_slot`: the tower restored must reach it. */
       readonly minTowerSlot?: number;
+      /** The request's `min_vote_history_slot`: the vote history restored must reach it. */
+      readonly minVoteHistorySlot?: number;
       readonly at: number;
     }
   | { readonly type: 'become-passive'; readonly requestId: string; readonly at: number }

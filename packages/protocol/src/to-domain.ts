@@ -3,7 +3,7 @@
  * values. Inputs have passed their schema check and, for configs, have defaults applied and
  * passed the cross-key rules (`config/rules.ts`), so a key the rules require is present.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ManagerMachineOptions, NodeStatus, UnreachableReason } from '@failover/core';
 import type { AgentCallError } from './client/agent-client';
 import { parseDuration } from './config/duration';
@@ -100,6 +100,8 @@ function towerStore(file: AgentFile): TowerStoreSetting {
       kind,
       backupCommand: present(file.tower_backup_command, '/tower_backup_command'),
       restoreCommand: present(file.tower_restore_command, '/tower_restore_command'),
+      ...optional('voteHistoryBackupCommand', file.vote_history_backup_command),
+      ...optional('voteHistoryRestoreCommand', file.vote_history_restore_command),
     };
   }
   return { kind, dir: file.tower_store_dir };
@@ -141,6 +143,8 @@ export function toAgentConfig(input: AgentConfigFile): AgentConfig {
       ...optional('gossipCheck', file.gossip_check_command),
     },
     towerFilePath: towerFilePath(file, identity),
+    // agave's votor keeps `vote_history-<identity>.bin` in the ledger, beside the tower.
+    voteHistoryFilePath: join(dirname(towerFilePath(file, identity)), `vote_history-${identity}.bin`),
     validatorIdentity: identity,
     ...optional('localIp', file.local_ip),
     dryRun: file.dry_run,

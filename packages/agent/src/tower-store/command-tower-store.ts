@@ -18,6 +18,11 @@ export interface CommandTowerStoreOptions {
   /** Where the restore command leaves the tower (the config's `tower_file_path`, resolved). */
   readonly towerFile: string;
   readonly runner: CommandRunner;
+  /**
+   * The config keys of the two commands, for logs and errors: the vote history's store names
+   * `vote_history_backup_command` / `vote_history_restore_command`. @default the tower's
+   */
+  readonly keys?: { readonly backup: string; readonly restore: string };
 }
 
 /**
@@ -27,18 +32,19 @@ export interface CommandTowerStoreOptions {
  * file when it is refused.
  */
 export function createCommandTowerStore(options: CommandTowerStoreOptions): TowerStore {
+  const keys = options.keys ?? { backup: 'tower_backup_command', restore: 'tower_restore_command' };
   return {
     kind: 'command',
-    describe: () => 'tower_backup_command / tower_restore_command',
+    describe: () => `${keys.backup} / ${keys.restore}`,
 
     async backup(_bytes: Buffer, meta: TowerBackupMeta): Promise<BackupOutcome> {
-      const result = await options.runner.run('tower_backup_command', options.backupCommand);
+      const result = await options.runner.run(keys.backup, options.backupCommand);
       if (!result.ok) {
         const why = result.timedOut ? 'timed out' : `exited with ${result.exitCode}`;
         return {
           ok: false,
           reason: 'failed',
-          error: `tower_backup_command ${why}: ${result.stderr.trim().slice(0, 300)}`,
+          error: `${keys.backup} ${why}: ${result.stderr.trim().slice(0, 300)}`,
         };
       }
       return { ok: true, meta };
@@ -48,10 +54,10 @@ export function createCommandTowerStore(options: CommandTowerStoreOptions): Towe
     readRevision: () => Promise.resolve({ ok: true }),
 
     async latest(): Promise<LatestOutcome> {
-      const result = await options.runner.run('tower_restore_command', options.restoreCommand);
+      const result = await options.runner.run(keys.restore, options.restoreCommand);
       if (!result.ok) {
         const why = result.timedOut ? 'timed out' : `exited with ${result.exitCode}`;
-        return { ok: false, error: `tower_restore_command ${why}: ${result.stderr.trim().slice(0, 300)}` };
+        return { ok: false, error: `${keys.restore} ${why}: ${result.stderr.trim().slice(0, 300)}` };
       }
       if (result.dryRun) return { ok: true, tower: null };
       let bytes: Buffer;
@@ -60,7 +66,7 @@ export function createCommandTowerStore(options: CommandTowerStoreOptions): Towe
       } catch (error) {
         return {
           ok: false,
-          error: `tower_restore_command left no readable ${options.towerFile}: ${(error as Error).message}`,
+          error: `${keys.restore} left no readable ${options.towerFile}: ${(error as Error).message}`,
         };
       }
       // An empty file is what `etcdctl get … | base64 -d >` leaves when the key is missing.
@@ -69,12 +75,34 @@ export function createCommandTowerStore(options: CommandTowerStoreOptions): Towe
         fileName: path.basename(options.towerFile),
         sha256: sha256Hex(bytes),
         lastVotedSlot: null,
-        source: 'tower_restore_command',
+        source: keys.restore,
         takenAt: new Date().toISOString(),
       };
       return { ok: true, tower: { bytes, meta } };
     },
 
+    close: async () => undefined,
+  };
+}
+
+/**
+ * The vote history's store of a `command` config without `vote_history_backup_command`: a Go
+ * config, whose TowerBFT ledger has no vote history to carry. Nothing was ever stored, and a
+ * vote history that does appear fails every backup loudly instead of going uncarried in silence.
+ */
+export function createUncarriedVoteHistoryStore(): TowerStore {
+  const missing = 'vote_history_backup_command / vote_history_restore_command are not set';
+  return {
+    kind: 'command',
+    describe: () => `no vote history store (${missing})`,
+    backup: () =>
+      Promise.resolve({
+        ok: false,
+        reason: 'failed',
+        error: `the ledger has a vote history but ${missing}; it is not carried to the other validator`,
+      }),
+    latest: () => Promise.resolve({ ok: true, tower: null }),
+    readRevision: () => Promise.resolve({ ok: true }),
     close: async () => undefined,
   };
 }

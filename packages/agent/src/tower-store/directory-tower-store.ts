@@ -6,6 +6,7 @@ import {
   parseMeta,
   serializeMeta,
   type BackupOutcome,
+  type KeptFileKind,
   type LatestOutcome,
   type TowerBackupMeta,
   type TowerStore,
@@ -17,6 +18,8 @@ export interface DirectoryTowerStoreOptions {
   readonly directory: string;
   /** Staked identity the backups belong to; one backup file per identity. */
   readonly identity: string;
+  /** The file carried: `tower-backup-<identity>.json` or `vote-history-backup-<identity>.json`. @default 'tower' */
+  readonly file?: KeptFileKind;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface DirectoryTowerStoreOptions {
  * metadata and the bytes together so that one atomic rename replaces both.
  */
 export function createDirectoryTowerStore(options: DirectoryTowerStoreOptions): TowerStore {
-  const file = path.join(options.directory, `tower-backup-${options.identity}.json`);
+  const file = path.join(options.directory, `${options.file ?? 'tower'}-backup-${options.identity}.json`);
 
   const read = async (): Promise<LatestOutcome> => {
     let raw: string;
@@ -41,7 +44,7 @@ export function createDirectoryTowerStore(options: DirectoryTowerStoreOptions): 
       return { ok: false, error: `${file} is not valid JSON` };
     }
     const meta = parseMeta(parsed.meta);
-    if (!meta || typeof parsed.bytes_base64 !== 'string') return { ok: false, error: `${file} is not a tower backup` };
+    if (!meta || typeof parsed.bytes_base64 !== 'string') return { ok: false, error: `${file} is not a backup` };
     return { ok: true, tower: { meta, bytes: Buffer.from(parsed.bytes_base64, 'base64') } };
   };
 
@@ -57,7 +60,7 @@ export function createDirectoryTowerStore(options: DirectoryTowerStoreOptions): 
         return {
           ok: false,
           reason: 'stale',
-          error: `stored tower has last voted slot ${current.tower.meta.lastVotedSlot}, newer than ${meta.lastVotedSlot}`,
+          error: `stored backup has slot ${current.tower.meta.lastVotedSlot}, newer than ${meta.lastVotedSlot}`,
         };
       }
       try {

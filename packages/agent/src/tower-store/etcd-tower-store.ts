@@ -3,6 +3,7 @@ import {
   parseMeta,
   serializeMeta,
   type BackupOutcome,
+  type KeptFileKind,
   type LatestOutcome,
   type RevisionOutcome,
   type TowerBackupMeta,
@@ -20,6 +21,11 @@ export interface EtcdTowerStoreOptions {
   readonly prefix?: string;
   /** Staked identity pubkey; one key set per identity. */
   readonly identity: string;
+  /**
+   * The file carried: the tower under `<prefix>/<identity>/`, the vote history under
+   * `<prefix>/vote-history/<identity>/` (never under the tower's keys' prefix). @default 'tower'
+   */
+  readonly file?: KeptFileKind;
   /**
    * Deadline of every unary call. etcd3 sets none by default, and a `get()` during a partition
    * was measured to hang for 20 s+. @default 2_000
@@ -71,7 +77,9 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
           defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
         }),
     ));
-  const base = `${(options.prefix ?? '/failover/tower').replace(/\/+$/, '')}/${options.identity}/`;
+  const prefix = (options.prefix ?? '/failover/tower').replace(/\/+$/, '');
+  const base =
+    options.file === 'vote-history' ? `${prefix}/vote-history/${options.identity}/` : `${prefix}/${options.identity}/`;
   const keys = { bytes: `${base}bytes`, meta: `${base}meta`, slot: `${base}slot` };
   let knownRevision: string | undefined;
 

@@ -1,6 +1,7 @@
 export type {
   BackupFailure,
   BackupOutcome,
+  KeptFileKind,
   LatestOutcome,
   RevisionOutcome,
   StoredTower,
@@ -10,4 +11,8 @@ export type {
 export { sha256Hex } from './tower-store';
 export { createDirectoryTowerStore, type DirectoryTowerStoreOptions } from './directory-tower-store';
 export { createEtcdTowerStore, type EtcdTowerStoreOptions } from './etcd-tower-store';
-export { createCommandTowerStore, type CommandTowerStoreOptions } from './command-tower-store';
+export {
+  createCommandTowerStore,
+  createUncarriedVoteHistoryStore,
+  type CommandTowerStoreOptions,
+} from './command-tower-store';

@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
 
 /**
- * What travels with a tower backup. The store is generic over which file it carries: today the
- * tower (`tower-1_9-<pubkey>.bin`); Agave 4.2's vote history would be another `fileName`.
+ * What travels with a backup. A store carries one file: the tower (`tower-1_9-<pubkey>.bin`),
+ * or, in a second store of the same kind, Alpenglow's vote history (`vote_history-<pubkey>.bin`).
  */
 export interface TowerBackupMeta {
   /** File name inside the ledger directory, e.g. `tower-1_9-<pubkey>.bin`. */
   readonly fileName: string;
   /** Lowercase hex sha256 of the bytes. */
   readonly sha256: string;
-  /** Last voted slot in the tower, null for a tower without votes or an opaque file. */
+  /**
+   * Last voted slot in the tower (a vote history's newest slot), null for a tower without
+   * votes or an opaque file. Backups are ordered by it.
+   */
   readonly lastVotedSlot: number | null;
   /**
    * Who took the backup: the agent's node name (`node_name`, or the one kept in its state
@@ -52,6 +55,9 @@ export type LatestOutcome =
 
 /** The outcome of {@link TowerStore.readRevision}. */
 export type RevisionOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+/** Which file a store carries. */
+export type KeptFileKind = 'tower' | 'vote-history';
 
 /** Where tower backups live; the agent verifies whatever comes back before using it. */
 export interface TowerStore {

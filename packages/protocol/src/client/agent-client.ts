@@ -94,7 +94,13 @@ export interface AgentClient {
   ): Promise<AgentCallResult<Response<'peerStatus'>>>;
   /** `POST /failover`. A `success: false` answer is a value, not an error: read `message`. */
   failover(
-    request: { action: FailoverAction; reason: string; skipIdentity?: boolean; minTowerSlot?: number },
+    request: {
+      action: FailoverAction;
+      reason: string;
+      skipIdentity?: boolean;
+      minTowerSlot?: number;
+      minVoteHistorySlot?: number;
+    },
     options?: CallOptions,
   ): Promise<AgentCallResult<Response<'failover'>>>;
   /** `POST /shutdown`. */
@@ -345,6 +351,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           reason: request.reason,
           ...(request.skipIdentity === undefined ? {} : { skip_identity: request.skipIdentity }),
           ...(request.minTowerSlot === undefined ? {} : { min_tower_slot: request.minTowerSlot }),
+          ...(request.minVoteHistorySlot === undefined ? {} : { min_vote_history_slot: request.minVoteHistorySlot }),
           timestamp: seconds(),
           ...term(),
         },

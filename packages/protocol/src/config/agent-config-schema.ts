@@ -73,6 +73,18 @@ export const AgentConfigSchema = Type.Object(
     tower_restore_command: Type.Optional(
       Type.String({ description: 'Shell command that restores the tower file before taking the staked identity.' }),
     ),
+    vote_history_backup_command: Type.Optional(
+      Type.String({
+        description:
+          'Shell command that backs up the Alpenglow vote history (`{vote_history_file}`), beside `tower_backup_command`; same placeholders. `command` store only.',
+      }),
+    ),
+    vote_history_restore_command: Type.Optional(
+      Type.String({
+        description:
+          'Shell command that restores the vote history to `{vote_history_file}` before taking the staked identity; leaves the file empty or absent when no vote history was backed up. `command` store only.',
+      }),
+    ),
     identity_change_command: Type.Optional(
       Type.String({ description: 'Shell command that switches the validator to the staked identity.' }),
     ),

@@ -37,7 +37,15 @@ export type TowerStoreSetting =
       /** TLS and user of the connection. @default plain text, no user */
       readonly access?: EtcdAccess;
     }
-  | { readonly kind: 'command'; readonly backupCommand: string; readonly restoreCommand: string };
+  | {
+      readonly kind: 'command';
+      readonly backupCommand: string;
+      readonly restoreCommand: string;
+      /** `vote_history_backup_command`; absent in a Go config, which carries no vote history. */
+      readonly voteHistoryBackupCommand?: string;
+      /** `vote_history_restore_command`, set together with the backup command. */
+      readonly voteHistoryRestoreCommand?: string;
+    };
 
 /** The agent's shell command templates, each absent when not configured. */
 export interface AgentCommands {
@@ -74,6 +82,11 @@ export interface AgentConfig {
    * `<ledger_path>/tower-1_9-<validator_identity>.bin`.
    */
   readonly towerFilePath: string;
+  /**
+   * The Alpenglow vote-history file agave keeps beside the tower:
+   * `<directory of towerFilePath>/vote_history-<validator_identity>.bin`.
+   */
+  readonly voteHistoryFilePath: string;
   /** The staked identity pubkey; required at load, its form is checked where it is used. */
   readonly validatorIdentity: string;
   readonly localIp?: string;

@@ -40,6 +40,7 @@ export function agentRuleProblems(file: AgentConfigFile): ConfigProblem[] {
         problems.push({ path: `/${key}`, message: 'is required when tower_store is "command"' });
     }
   }
+  problems.push(...voteHistoryCommandProblems(file));
   if (
     file.tower_store === undefined &&
     file.tower_backup_command !== undefined &&
@@ -49,6 +50,28 @@ export function agentRuleProblems(file: AgentConfigFile): ConfigProblem[] {
     problems.push({ path: '/tower_restore_command', message: 'is required when tower_backup_command is set' });
   }
   return problems;
+}
+
+const VOTE_HISTORY_COMMANDS = ['vote_history_backup_command', 'vote_history_restore_command'] as const;
+
+/**
+ * The vote-history commands come as a pair and only with the `command` store: one without the
+ * other backs up what can never come back, or restores what was never stored.
+ */
+function voteHistoryCommandProblems(file: AgentConfigFile): ConfigProblem[] {
+  const set = VOTE_HISTORY_COMMANDS.filter((key) => file[key] !== undefined);
+  if (set.length === 0) return [];
+  const commandStore =
+    file.tower_store === 'command' || (file.tower_store === undefined && file.tower_backup_command !== undefined);
+  if (!commandStore) {
+    return set.map((key) => ({
+      path: `/${key}`,
+      message:
+        'is set but the tower store is not "command"; the directory and etcd stores carry the vote history themselves',
+    }));
+  }
+  const missing = VOTE_HISTORY_COMMANDS.filter((key) => file[key] === undefined);
+  return missing.map((key) => ({ path: `/${key}`, message: `is required when ${set.join(' and ')} is set` }));
 }
 
 const SECURE_MODE_KEYS = [

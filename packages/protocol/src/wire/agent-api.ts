@@ -79,6 +79,21 @@ export const TowerInfoSchema = Type.Object({
 /** The tower the agent holds or last backed up (wire form; core's `TowerInfo` is the domain form). */
 export type WireTowerInfo = Static<typeof TowerInfoSchema>;
 
+/**
+ * The Alpenglow vote history the agent last backed up (`vote_history-<identity>.bin`), beside
+ * `tower` in `/status`; absent while none was (a TowerBFT cluster has none).
+ */
+export const VoteHistoryInfoSchema = Type.Object({
+  newest_slot: Type.Integer({
+    minimum: 0,
+    description: 'The newest slot the vote history records a vote in (or its root, when higher).',
+  }),
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  backed_up_at: UnixSecondsSchema,
+});
+/** The vote history the agent last backed up (wire form). */
+export type WireVoteHistoryInfo = Static<typeof VoteHistoryInfoSchema>;
+
 /** One sender in the `recent_senders` of `/status`. */
 export const SenderSightingSchema = Type.Object({
   sender: Type.String(),
@@ -116,6 +131,7 @@ export const StatusResponseSchema = Type.Object({
   identity_pubkey: Type.Optional(Type.String({ description: 'Identity the validator currently runs with (base58).' })),
   role: Type.Optional(AgentRoleSchema),
   tower: Type.Optional(TowerInfoSchema),
+  vote_history: Type.Optional(VoteHistoryInfoSchema),
   agent_version: Type.Optional(Type.String()),
   dry_run: Type.Optional(Type.Boolean()),
   probe_age_ms: Type.Optional(
@@ -177,6 +193,13 @@ export const FailoverRequestSchema = Type.Object({
       minimum: 0,
       description:
         "`become_active` only: the staked vote account's `lastVote` as the manager read it from the cluster. The agent must take the identity only with a tower whose last voted slot is at least this; otherwise it refuses with 422 `FAILOVER_TOWER_STALE` and changes nothing (S2). Absent: no floor (the Go tool's request).",
+    }),
+  ),
+  min_vote_history_slot: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        '`become_active` only, on an Alpenglow cluster: the agent must take the identity only with a vote history (`vote_history-<identity>.bin`) whose newest slot is at least this; otherwise the restore step fails with `FAILOVER_VOTE_HISTORY_STALE` before the identity is set. Absent: no floor, and a ledger without a vote history carries none (TowerBFT).',
     }),
   ),
   timestamp: UnixSecondsSchema,
