@@ -5,6 +5,8 @@
  * counts as holding it, and a missing or stale reading is never proof.
  */
 import type { BlockCause } from './events';
+import type { ConsensusVeto } from './phase-evidence';
+import { voteEvidenceVeto } from './phase-evidence';
 import type { NodeId, NodeStatus, Observation } from './types';
 import { NODE_IDS, otherNode } from './types';
 
@@ -126,12 +128,18 @@ export type VoteProof =
   | { readonly proven: true; readonly lastVote: number; readonly clusterSlot: number }
   | {
       readonly proven: false;
-      readonly cause: Extract<BlockCause, { kind: 'old-active-still-voting' | 'no-vote-proof' }>;
+      readonly cause: Extract<BlockCause, { kind: 'old-active-still-voting' | 'no-vote-proof' }> | ConsensusVeto;
     };
 
-/** Checks the fail-closed proof rule of DESIGN §2 for an unreachable old active. */
+/**
+ * Checks the fail-closed proof rule of DESIGN §2 for an unreachable old active. The consensus
+ * phase may veto it first (`phase-evidence.ts`); under Alpenglow the slot arithmetic is the
+ * tower's, on the same one-endpoint sample: processed slot − `lastVote` above the threshold.
+ */
 export function proveStoppedVoting(observation: Observation, node: NodeId, rules: VoteProofRules): VoteProof {
   const { vote, clusterSlot, at } = observation;
+  const veto = voteEvidenceVeto(observation);
+  if (veto !== null) return { proven: false, cause: veto };
   const noProof = (detail: string): VoteProof => ({ proven: false, cause: { kind: 'no-vote-proof', node, detail } });
   if (vote === null) return noProof('the vote account has not been read from the cluster RPC');
   if (clusterSlot === null) return noProof('the cluster slot has not been read from the cluster RPC');
