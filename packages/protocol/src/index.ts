@@ -25,6 +25,7 @@ export {
   StatusRequestSchema,
   StatusResponseSchema,
   AgentRoleSchema,
+  AlpenglowGenesisSchema,
   TowerInfoSchema,
   PeerStatusRequestSchema,
   PeerStatusResponseSchema,
@@ -125,6 +126,8 @@ export { createSolanaRpc } from './rpc/solana-rpc';
 export type {
   ClusterRpc,
   Commitment,
+  ConsensusRpc,
+  ConsensusSlots,
   EpochInfo,
   LocalRpc,
   SolanaRpc,
