@@ -132,14 +132,13 @@ export type VoteProof =
     };
 
 /**
- * Checks the fail-closed proof rule of DESIGN §2 for an unreachable old active. The consensus
- * phase may veto it first (`phase-evidence.ts`); under Alpenglow the slot arithmetic is the
- * tower's, on the same one-endpoint sample: processed slot − `lastVote` above the threshold.
+ * Checks the fail-closed proof rule of DESIGN §2 for an unreachable old active. Once the
+ * readings are there and fresh, the consensus phase may veto them (`phase-evidence.ts`); under
+ * Alpenglow the slot arithmetic is the tower's, on the same one-endpoint sample: processed slot
+ * − `lastVote` above the threshold.
  */
 export function proveStoppedVoting(observation: Observation, node: NodeId, rules: VoteProofRules): VoteProof {
   const { vote, clusterSlot, at } = observation;
-  const veto = voteEvidenceVeto(observation);
-  if (veto !== null) return { proven: false, cause: veto };
   const noProof = (detail: string): VoteProof => ({ proven: false, cause: { kind: 'no-vote-proof', node, detail } });
   if (vote === null) return noProof('the vote account has not been read from the cluster RPC');
   if (clusterSlot === null) return noProof('the cluster slot has not been read from the cluster RPC');
@@ -151,6 +150,9 @@ export function proveStoppedVoting(observation: Observation, node: NodeId, rules
   ) {
     return noProof('the cluster slot and the vote account were not read together');
   }
+  // After the readings' own checks, so an unreadable cluster is `no-vote-proof` in every phase.
+  const veto = voteEvidenceVeto(observation);
+  if (veto !== null) return { proven: false, cause: veto };
   const behind = clusterSlot.slot - vote.lastVote;
   if (behind < rules.staleVoteSlotThreshold) {
     return {
