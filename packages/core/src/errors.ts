@@ -136,6 +136,68 @@ export class TowerDecodeError extends FailoverError {
   }
 }
 
+/**
+ * Thrown when asked to sign a vote history with a keypair other than its node identity; agave
+ * refuses the same (`SavedVoteHistory::new`, `VoteHistoryError::WrongVoteHistory`).
+ */
+export class VoteHistorySignerMismatchError extends FailoverError {
+  /** The vote history's node pubkey. */
+  readonly voteHistoryPubkey: string;
+  /** The pubkey of the keypair offered for signing. */
+  readonly signerPubkey: string;
+
+  constructor(voteHistoryPubkey: string, signerPubkey: string) {
+    super(
+      'FAILOVER_VOTE_HISTORY_SIGNER_MISMATCH',
+      `vote history for ${voteHistoryPubkey} cannot be signed by ${signerPubkey}; refusing to write it`,
+    );
+    this.voteHistoryPubkey = voteHistoryPubkey;
+    this.signerPubkey = signerPubkey;
+  }
+}
+
+/** Thrown when a vote-history value cannot be encoded (out-of-range slot, wrong-length block id). */
+export class VoteHistoryEncodeError extends FailoverError {
+  /** Path of the offending field, e.g. `votesCast[2].votes[0].blockId`. */
+  readonly field: string;
+
+  constructor(field: string, problem: string) {
+    super('FAILOVER_VOTE_HISTORY_ENCODE', `cannot encode vote history field ${field}: ${problem}`);
+    this.field = field;
+  }
+}
+
+/** The stable codes a vote-history file can fail to decode with. */
+export type VoteHistoryDecodeCode =
+  | 'FAILOVER_VOTE_HISTORY_TRUNCATED'
+  | 'FAILOVER_VOTE_HISTORY_VARIANT'
+  | 'FAILOVER_VOTE_HISTORY_SIGNATURE'
+  | 'FAILOVER_VOTE_HISTORY_WRONG_PUBKEY'
+  | 'FAILOVER_VOTE_HISTORY_TRAILING_BYTES'
+  | 'FAILOVER_VOTE_HISTORY_INTEGER_RANGE'
+  | 'FAILOVER_VOTE_HISTORY_INVALID';
+
+/**
+ * Describes why a vote-history file was refused; `decodeVoteHistory` returns it.
+ * - `FAILOVER_VOTE_HISTORY_TRUNCATED`: the file ends before a field does;
+ * - `FAILOVER_VOTE_HISTORY_VARIANT`: not a `SavedVoteHistoryVersions` variant this decoder knows;
+ * - `FAILOVER_VOTE_HISTORY_SIGNATURE`: the signature does not verify against the identity;
+ * - `FAILOVER_VOTE_HISTORY_WRONG_PUBKEY`: a valid vote history, but of another identity;
+ * - `FAILOVER_VOTE_HISTORY_TRAILING_BYTES`: bytes after the end of the vote history;
+ * - `FAILOVER_VOTE_HISTORY_INTEGER_RANGE`: a u64 beyond `Number.MAX_SAFE_INTEGER`;
+ * - `FAILOVER_VOTE_HISTORY_INVALID`: a malformed value (an unknown vote kind).
+ */
+export class VoteHistoryDecodeError extends FailoverError {
+  declare readonly code: VoteHistoryDecodeCode;
+  /** Byte offset in the file where decoding stopped. */
+  readonly offset: number | undefined;
+
+  constructor(code: VoteHistoryDecodeCode, message: string, offset?: number) {
+    super(code, message);
+    this.offset = offset;
+  }
+}
+
 /** Thrown when a `getClusterNodes` RPC result does not have the documented shape. */
 export class ClusterNodesFormatError extends FailoverError {
   /** JSON path of the offending value, e.g. `result[3].gossip`. */

@@ -28,3 +28,4 @@ export * from './manager-restore';
 export * from './fencing';
 export * from './manager-leadership';
 export * from './host-fence';
+export * from './vote-history-codec';

@@ -1,5 +1,15 @@
+import type { ConsensusPhase } from './alpenglow';
+import { speaksAlpenglow } from './alpenglow';
 import type { ClusterState } from './cluster-state';
-import { CLUSTER_PARTY, cutKey, distributeSlot } from './cluster-state';
+import {
+  CLUSTER_PARTY,
+  cutKey,
+  distributeSlot,
+  finalizedSlot,
+  genesisSlot,
+  phaseOf,
+  setStandstill,
+} from './cluster-state';
 import { invalidParams, methodNotFound } from './internal/json-rpc';
 
 /** A snapshot of the cluster for tests, the CLI and the benchmark. */
@@ -15,11 +25,28 @@ export interface ClusterStatus {
     readonly votesCut: boolean;
   }[];
   readonly cuts: readonly string[];
+  readonly consensus: {
+    readonly phase: ConsensusPhase;
+    /** Slot the Alpenglow feature activated at, or null. */
+    readonly activationSlot: number | null;
+    /** Slot of the switch to Alpenglow (activation + migration slots), or null. */
+    readonly genesisSlot: number | null;
+    readonly finalizedSlot: number;
+    readonly standstill: boolean;
+    /** Vote pubkeys excluded by VAT. */
+    readonly vatExcluded: readonly string[];
+  };
 }
 
 function stringParam(params: unknown[], index: number, what: string): string {
   const value = params[index];
   if (typeof value !== 'string' || value === '') throw invalidParams(`${what} must be a non-empty string`);
+  return value;
+}
+
+function onParam(params: unknown[], index: number, what: string): boolean {
+  const value = params[index];
+  if (typeof value !== 'boolean') throw invalidParams(`${what} must be true or false`);
   return value;
 }
 
@@ -36,7 +63,8 @@ function parties(params: unknown[]): [string, string] {
 
 /**
  * The simulator's own JSON-RPC methods on `/sim`: faults carried by the cluster (lag, votes not
- * landing, network cuts) and the judge's verdicts.
+ * landing, network cuts, a standstill, a VAT exclusion), Alpenglow's activation and the judge's
+ * verdicts.
  */
 export function handleControl(state: ClusterState, method: string, params: unknown[]): unknown {
   switch (method) {
@@ -76,6 +104,20 @@ export function handleControl(state: ClusterState, method: string, params: unkno
       state.backends.set(name, { frozenVotes });
       return true;
     }
+    case 'standstill':
+      setStandstill(state, onParam(params, 0, 'standstill'));
+      distributeSlot(state);
+      return true;
+    case 'vatExclude': {
+      const votePubkey = stringParam(params, 0, 'vote account');
+      const known = [...state.accounts.values()].some((a) => a.votePubkey === votePubkey);
+      if (!known) throw invalidParams(`no vote account ${votePubkey} in this cluster`);
+      if (onParam(params, 1, 'excluded')) state.consensus.vatExcluded.add(votePubkey);
+      else state.consensus.vatExcluded.delete(votePubkey);
+      return true;
+    }
+    case 'alpenglowActivate':
+      return activateAlpenglow(state);
     case 'cutVotes': {
       const name = stringParam(params, 0, 'validator');
       if (params[1] === true) state.votesCut.add(name);
@@ -85,6 +127,21 @@ export function handleControl(state: ClusterState, method: string, params: unkno
     default:
       throw methodNotFound();
   }
+}
+
+/** Creates the Alpenglow feature account, activated at the current slot; answers that slot. */
+function activateAlpenglow(state: ClusterState): number {
+  if (state.consensus.activationSlot !== null) {
+    throw invalidParams(`the Alpenglow feature is already activated at slot ${state.consensus.activationSlot}`);
+  }
+  if (!speaksAlpenglow(state.config.version)) {
+    throw invalidParams(
+      `the cluster reports agave ${state.config.version}, which predates Alpenglow; start it with version 4.3.0 or later`,
+    );
+  }
+  state.consensus.activationSlot = state.slot();
+  distributeSlot(state);
+  return state.consensus.activationSlot;
 }
 
 function status(state: ClusterState): ClusterStatus {
@@ -105,5 +162,13 @@ function status(state: ClusterState): ClusterStatus {
       votesCut: state.votesCut.has(name),
     })),
     cuts: [...state.cuts],
+    consensus: {
+      phase: phaseOf(state),
+      activationSlot: state.consensus.activationSlot,
+      genesisSlot: genesisSlot(state),
+      finalizedSlot: finalizedSlot(state),
+      standstill: state.consensus.standstill !== null,
+      vatExcluded: [...state.consensus.vatExcluded],
+    },
   };
 }

@@ -29,6 +29,12 @@ export interface ClusterConfig {
   readonly version: string;
   readonly featureSet: number;
   readonly shredVersion: number;
+  /** Slot the Alpenglow feature activates at; null: not activated (until `alpenglowActivate`). */
+  readonly alpenglowActivationSlot: number | null;
+  /** Slots from activation to the switch to Alpenglow. */
+  readonly migrationSlots: number;
+  /** In Alpenglow, a vote moves `lastVote` when a block carries its reward certificate, this many slots later. */
+  readonly rewardCertLagSlots: number;
 }
 
 /** A validator process's entry in gossip. */
@@ -50,6 +56,10 @@ export interface VoteAccountState {
   lastVote: number;
   rootSlot: number;
   readonly credits: Map<number, number>;
+  /** Alpenglow votes received and not yet carried by a reward certificate, oldest first. */
+  readonly uncertified: number[];
+  /** Whether an Alpenglow vote of this account has landed (agave then requires the vote history file). */
+  hasAlpenglowVotes: boolean;
 }
 
 /** agave rpc: a vote account more than this many slots behind the tip is delinquent. */
@@ -106,6 +116,8 @@ export function createVoteAccounts(config: ClusterConfig, slot: number): Map<str
       lastVote: slot,
       rootSlot: Math.max(0, slot - ROOT_DISTANCE),
       credits: new Map(),
+      uncertified: [],
+      hasAlpenglowVotes: false,
     });
   }
   return accounts;
@@ -125,7 +137,7 @@ export function landVote(config: ClusterConfig, account: VoteAccountState, slot:
 }
 
 /** getVoteAccounts' entry shape for one account (agave rpc RpcVoteAccountInfo). */
-export function voteAccountInfo(account: VoteAccountState): Record<string, unknown> {
+export function voteAccountInfo(account: VoteAccountState, epochVoteAccount = true): Record<string, unknown> {
   const epochs = [...account.credits.keys()].sort((a, b) => a - b).slice(-5);
   let total = 0;
   const epochCredits = epochs.map((epoch) => {
@@ -137,7 +149,7 @@ export function voteAccountInfo(account: VoteAccountState): Record<string, unkno
     votePubkey: account.votePubkey,
     nodePubkey: account.nodePubkey,
     activatedStake: account.stakeLamports,
-    epochVoteAccount: true,
+    epochVoteAccount,
     commission: 5,
     lastVote: account.lastVote,
     epochCredits,

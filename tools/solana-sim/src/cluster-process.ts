@@ -1,11 +1,18 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { ClusterConfig, GossipNode } from './cluster-model';
-import { landVote } from './cluster-model';
+import { slotAt } from './cluster-model';
 import { handleClusterRpc } from './cluster-rpc';
 import { handleControl } from './cluster-control';
 import type { ClusterState } from './cluster-state';
-import { createClusterState, distributeSlot, isCutFromCluster } from './cluster-state';
+import {
+  alpenglowVotedIdentities,
+  countVote,
+  createClusterState,
+  distributeSlot,
+  isAlpenglowSlot,
+  isCutFromCluster,
+} from './cluster-state';
 import { serveJsonRpc } from './internal/json-rpc';
 import { onLines, sendLine } from './internal/lines';
 import type { ClusterToValidator, ValidatorToCluster } from './internal/link-protocol';
@@ -28,7 +35,14 @@ function onValidatorMessage(
     nameRef.name = message.name;
     state.linked.set(message.name, { socket, node, sentSlot: 0 });
     applyGossipChange(state, (g) => g.set(message.name, { ...node }));
-    sendLine(socket, { t: 'welcome', voting: state.config.voting.map((v) => v.identity) } satisfies ClusterToValidator);
+    const welcome: ClusterToValidator = {
+      t: 'welcome',
+      voting: state.config.voting.map((v) => v.identity),
+      votePubkeys: Object.fromEntries(state.config.voting.map((v) => [v.identity, v.votePubkey])),
+      voteAccounts: state.accounts.size,
+      alpenglowVoted: alpenglowVotedIdentities(state),
+    };
+    sendLine(socket, welcome);
     distributeSlot(state);
     return;
   }
@@ -51,9 +65,10 @@ function onValidatorMessage(
     validator: name,
     timeMs: state.now(),
     landed,
+    consensus: isAlpenglowSlot(state, message.slot) ? 'alpenglow' : 'tower',
   });
   const account = state.accounts.get(message.identity);
-  if (landed && account) landVote(state.config, account, message.slot, message.root);
+  if (landed && account) countVote(state, account, message.slot, message.root);
 }
 
 function acceptLink(state: ClusterState, socket: net.Socket): void {
@@ -75,18 +90,20 @@ function acceptLink(state: ClusterState, socket: net.Socket): void {
 }
 
 function scheduleTicks(state: ClusterState): void {
-  let next = state.slot() + 1;
+  // Ticks follow the wall clock's slot boundaries; the tip itself may stand still (standstill).
+  const clockSlot = (): number => slotAt(state.config, state.startMs, state.now());
+  const dueOf = (slot: number): number => state.startMs + (slot - state.config.startSlot) * state.config.slotMs;
+  let next = clockSlot() + 1;
   const tick = (): void => {
-    const due = state.startMs + (next - state.config.startSlot) * state.config.slotMs;
-    const late = Math.max(0, state.now() - due);
+    const late = Math.max(0, state.now() - dueOf(next));
     state.ticks.count += 1;
     state.ticks.totalLateMs += late;
     state.ticks.maxLateMs = Math.max(state.ticks.maxLateMs, late);
     distributeSlot(state);
-    next = state.slot() + 1;
-    setTimeout(tick, Math.max(0, state.startMs + (next - state.config.startSlot) * state.config.slotMs - state.now()));
+    next = clockSlot() + 1;
+    setTimeout(tick, Math.max(0, dueOf(next) - state.now()));
   };
-  setTimeout(tick, Math.max(0, state.startMs + (next - state.config.startSlot) * state.config.slotMs - state.now()));
+  setTimeout(tick, Math.max(0, dueOf(next) - state.now()));
 }
 
 /**

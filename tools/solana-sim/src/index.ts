@@ -9,3 +9,12 @@ export { DELINQUENT_SLOT_DISTANCE, leaderSchedule } from './cluster-model';
 export type { ClusterConfig } from './cluster-model';
 export { formatGossipLine } from './cli/solana';
 export { SimControlError, SimError, SimOptionsError, SimStartError, SimTimeoutError } from './errors';
+export {
+  ALPENGLOW_FEATURE_ID,
+  DEFAULT_MIGRATION_SLOTS,
+  DEFAULT_REWARD_CERT_LAG_SLOTS,
+  FEATURE_PROGRAM_ID,
+  featureAccountData,
+  genesisCertificate,
+} from './alpenglow';
+export type { AgGenesisCert, ConsensusPhase } from './alpenglow';

@@ -16,6 +16,11 @@ export interface VoteRecord {
   readonly timeMs: number;
   /** False when the vote was cast but dropped on the way (votes cut, network cut). */
   readonly landed: boolean;
+  /**
+   * The consensus the vote was cast under; @default 'tower'. An Alpenglow vote has no lockout:
+   * the only double vote is a second machine voting the same slot.
+   */
+  readonly consensus?: 'tower' | 'alpenglow';
 }
 
 /**
@@ -26,8 +31,9 @@ export type Violation =
   | {
       readonly kind: 'double-vote';
       /**
-       * `same-slot`: both machines voted on one slot; `overlapping-time`: one machine kept voting
-       * (consecutive votes less than the window apart) across a vote of the other.
+       * `same-slot`: both machines voted on one slot (the one rule for Alpenglow votes);
+       * `overlapping-time`: one machine kept voting (consecutive tower votes less than the window
+       * apart) across a vote of the other.
        */
       readonly reason: 'same-slot' | 'overlapping-time';
       readonly identity: string;
@@ -133,6 +139,9 @@ export function createJudge(options: JudgeOptions): Judge {
 
   const record = (vote: VoteRecord): void => {
     const book = bookOf(vote.identity);
+    // Alpenglow votes per slot with no lockouts: equivocation is two votes for one slot; a new
+    // holder voting slots the old one skipped, above or below its last vote, is not one.
+    const isTower = (vote.consensus ?? 'tower') === 'tower';
     const sameSlot = book.slotVoters.get(vote.slot) ?? new Set<string>();
     const previous = book.lastByValidator.get(vote.validator);
     let highestOther: VoteRecord | undefined;
@@ -141,7 +150,10 @@ export function createJudge(options: JudgeOptions): Judge {
       if (!highestOther || last.slot > highestOther.slot) highestOther = last;
       const reason = sameSlot.has(other)
         ? 'same-slot'
-        : previous !== undefined && last.timeMs >= previous.timeMs && vote.timeMs - previous.timeMs < options.windowMs
+        : isTower &&
+            previous !== undefined &&
+            last.timeMs >= previous.timeMs &&
+            vote.timeMs - previous.timeMs < options.windowMs
           ? 'overlapping-time'
           : undefined;
       if (reason) {
@@ -164,7 +176,7 @@ export function createJudge(options: JudgeOptions): Judge {
     }
     // agave refuses to vote at or below its tower's last vote; a new holder without that tower
     // can, and that is the lockout violation S2 exists to prevent.
-    if (highestOther && vote.slot <= highestOther.slot) {
+    if (isTower && highestOther && vote.slot <= highestOther.slot) {
       flag(
         `lockout|${vote.identity}|${highestOther.validator}|${vote.validator}`,
         {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { towerFileName } from '@failover/core';
+import { towerFileName, voteHistoryFileName } from '@failover/core';
 import { SimControlError } from './errors';
 import { callJsonRpc } from './internal/json-rpc';
 import { requestOverSocket } from './internal/lines';
@@ -27,6 +27,10 @@ export interface ValidatorLayout {
   readonly unstakedKeypairPath: string;
   readonly unstakedPubkey: string;
   readonly authorizedVoterPaths: readonly string[];
+  /** The Alpenglow genesis it migrates on ('cluster', or 'other' for a node on another chain). */
+  readonly alpenglowGenesis: string;
+  /** False: started with --do-not-require-vote-history. */
+  readonly requireVoteHistory: boolean;
 }
 
 /** How a validator reaches the cluster, and what it reports as its software. */
@@ -55,6 +59,8 @@ export class SimValidator implements ValidatorLayout {
   readonly unstakedKeypairPath: string;
   readonly unstakedPubkey: string;
   readonly authorizedVoterPaths: readonly string[];
+  readonly alpenglowGenesis: string;
+  readonly requireVoteHistory: boolean;
   private child: ChildProcess | undefined;
   private port = 0;
 
@@ -73,6 +79,8 @@ export class SimValidator implements ValidatorLayout {
     this.unstakedKeypairPath = layout.unstakedKeypairPath;
     this.unstakedPubkey = layout.unstakedPubkey;
     this.authorizedVoterPaths = layout.authorizedVoterPaths;
+    this.alpenglowGenesis = layout.alpenglowGenesis;
+    this.requireVoteHistory = layout.requireVoteHistory;
     this.port = rpcPort;
   }
 
@@ -99,6 +107,11 @@ export class SimValidator implements ValidatorLayout {
   /** Path of the tower file of `pubkey` in this validator's ledger. */
   towerPath(pubkey: string): string {
     return path.join(this.ledgerDir, towerFileName(pubkey));
+  }
+
+  /** Path of the Alpenglow vote-history file of `pubkey` in this validator's ledger. */
+  voteHistoryPath(pubkey: string): string {
+    return path.join(this.ledgerDir, voteHistoryFileName(pubkey));
   }
 
   /** Whether the process is running (a hung process counts as running). */
@@ -130,6 +143,10 @@ export class SimValidator implements ValidatorLayout {
       this.launch.version,
       '--feature-set',
       String(this.launch.featureSet),
+      '--alpenglow-genesis',
+      this.alpenglowGenesis,
+      '--require-vote-history',
+      String(this.requireVoteHistory),
       ...this.authorizedVoterPaths.flatMap((p) => ['--authorized-voter', p]),
     ];
     const { child, ready } = await spawnReady<{ rpcPort: number }>(`validator ${this.name}`, 'validator.js', args, {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Keypair } from '@failover/core';
 import { generateKeypair, keypairToJson } from '@failover/core';
+import { DEFAULT_MIGRATION_SLOTS, DEFAULT_REWARD_CERT_LAG_SLOTS } from './alpenglow';
 import type { ClusterConfig } from './cluster-model';
 import type { ClusterStatus } from './cluster-control';
 import { SimControlError, SimOptionsError, SimTimeoutError } from './errors';
@@ -33,6 +34,19 @@ export interface ValidatorOptions {
   readonly authorizedVoter?: 'staked' | 'none';
   /** Local RPC port; @default 0 (a free port, kept across restarts) */
   readonly rpcPort?: number;
+  /**
+   * The Alpenglow genesis this validator migrates on: 'other' is a node that switched on another
+   * chain — its getAgGenesisCert names another block than the cluster's.
+   * @default 'cluster'
+   */
+  readonly alpenglowGenesis?: 'cluster' | 'other';
+  /**
+   * false: started with `--do-not-require-vote-history`. Otherwise, as agave 4.2, a validator
+   * whose staked identity's vote account has landed Alpenglow votes exits at start when the vote
+   * history does not load.
+   * @default true
+   */
+  readonly requireVoteHistory?: boolean;
 }
 
 /** Options of {@link startCluster}. */
@@ -58,8 +72,25 @@ export interface StartClusterOptions {
   readonly keepDir?: boolean;
   /** Port of the cluster RPC; @default 0 (free) */
   readonly rpcPort?: number;
-  /** Reported agave version; @default '2.2.16' */
+  /**
+   * Reported agave version; getAgGenesisCert exists from 4.3 on (older answers "Method not found").
+   * @default '4.3.0' when `consensus` is 'alpenglow' or `alpenglowActivationSlot` is set, else '2.2.16'
+   */
   readonly version?: string;
+  /**
+   * 'alpenglow': the cluster has already switched when it starts (the feature activated
+   * `migrationSlots` before the first slot unless `alpenglowActivationSlot` says when).
+   * 'tower': TowerBFT until the feature activates (`alpenglowActivationSlot`, or the
+   * `alpenglowActivate` control) and the migration window has passed.
+   * @default 'tower'
+   */
+  readonly consensus?: 'tower' | 'alpenglow';
+  /** Absolute slot the Alpenglow feature activates at; @default none (tower) or see `consensus` */
+  readonly alpenglowActivationSlot?: number;
+  /** Slots from activation to the switch to Alpenglow; @default 5000 */
+  readonly migrationSlots?: number;
+  /** In Alpenglow, slots between a vote and the block whose reward certificate moves `lastVote`; @default 8 */
+  readonly rewardCertLagSlots?: number;
   /** Per-process start deadline in ms; @default 15000 */
   readonly startTimeoutMs?: number;
 }
@@ -97,6 +128,18 @@ export interface SimCluster {
   backendUrl(name: string): string;
   /** Freezes (or thaws) what the named backend reports as every account's last vote; its slot keeps advancing. */
   freezeBackendVotes(name: string, frozen: boolean): Promise<void>;
+  /**
+   * A standstill: finalization and every vote account's `lastVote` stop; the tip goes on a few
+   * slots, then stops too, and resumes from there when the standstill ends.
+   */
+  standstill(on: boolean): Promise<void>;
+  /**
+   * VAT exclusion of a vote account (admission ticket not paid, outside the top vote accounts):
+   * listed delinquent with `epochVoteAccount: false`, its votes not counted.
+   */
+  vatExclude(votePubkey: string, excluded: boolean): Promise<void>;
+  /** Creates the Alpenglow feature account, activated at the current slot; resolves to that slot. */
+  activateAlpenglow(): Promise<number>;
   readonly judge: SimJudge;
   /** Polls `probe` until it returns a value other than undefined/false, or times out. */
   waitFor<T>(
@@ -133,6 +176,41 @@ function checkOptions(options: StartClusterOptions): void {
   });
   const slotMs = options.slotMs ?? 400;
   if (!Number.isInteger(slotMs) || slotMs < 10) throw new SimOptionsError('slotMs', 'must be an integer >= 10');
+  if (options.consensus !== undefined && options.consensus !== 'tower' && options.consensus !== 'alpenglow') {
+    throw new SimOptionsError('consensus', `must be 'tower' or 'alpenglow', got '${String(options.consensus)}'`);
+  }
+  for (const key of ['alpenglowActivationSlot', 'migrationSlots', 'rewardCertLagSlots'] as const) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+      throw new SimOptionsError(key, 'must be an integer >= 0');
+    }
+  }
+  options.validators.forEach((v, i) => {
+    if (v.alpenglowGenesis !== undefined && v.alpenglowGenesis !== 'cluster' && v.alpenglowGenesis !== 'other') {
+      throw new SimOptionsError(`validators[${i}].alpenglowGenesis`, "must be 'cluster' or 'other'");
+    }
+  });
+}
+
+/** The activation slot the options ask for, checked against the phase the cluster must start in. */
+function activationSlotOf(options: StartClusterOptions, startSlot: number, migrationSlots: number): number | null {
+  const given = options.alpenglowActivationSlot;
+  if ((options.consensus ?? 'tower') === 'tower') {
+    if (given !== undefined && given + migrationSlots <= startSlot) {
+      throw new SimOptionsError(
+        'alpenglowActivationSlot',
+        `${given} + ${migrationSlots} migration slots is at or before the first slot ${startSlot}: use consensus 'alpenglow'`,
+      );
+    }
+    return given ?? null;
+  }
+  if (given !== undefined && given + migrationSlots > startSlot) {
+    throw new SimOptionsError(
+      'alpenglowActivationSlot',
+      `consensus 'alpenglow' starts switched, but ${given} + ${migrationSlots} migration slots is after the first slot ${startSlot}`,
+    );
+  }
+  return given ?? Math.max(0, startSlot - migrationSlots);
 }
 
 /**
@@ -152,10 +230,13 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
   const stakedKeypairPath = path.join(keysDir, 'staked-identity.json');
   writeKey(stakedKeypairPath, staked);
   writeKey(path.join(keysDir, 'vote-account.json'), vote);
-  const version = options.version ?? '2.2.16';
+  const startSlot = (options.startEpoch ?? 100) * slotsPerEpoch;
+  const migrationSlots = options.migrationSlots ?? DEFAULT_MIGRATION_SLOTS;
+  const alpenglowActivationSlot = activationSlotOf(options, startSlot, migrationSlots);
+  const version = options.version ?? (alpenglowActivationSlot === null ? '2.2.16' : '4.3.0');
   const config: ClusterConfig = {
     slotMs,
-    startSlot: (options.startEpoch ?? 100) * slotsPerEpoch,
+    startSlot,
     slotsPerEpoch,
     leaderIntervalSlots: options.leaderIntervalSlots ?? 2048,
     gossipDelayMs: options.gossipDelayMs ?? 0,
@@ -171,6 +252,9 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
     version,
     featureSet: 3_294_202_862,
     shredVersion: 50_093,
+    alpenglowActivationSlot,
+    migrationSlots,
+    rewardCertLagSlots: options.rewardCertLagSlots ?? DEFAULT_REWARD_CERT_LAG_SLOTS,
   };
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   const children: ChildProcess[] = [];
@@ -231,6 +315,8 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
             unstakedKeypairPath,
             unstakedPubkey: unstaked.pubkey,
             authorizedVoterPaths: (v.authorizedVoter ?? 'staked') === 'staked' ? [stakedKeypairPath] : [],
+            alpenglowGenesis: v.alpenglowGenesis ?? 'cluster',
+            requireVoteHistory: v.requireVoteHistory ?? true,
           },
           launch,
           v.rpcPort ?? 0,
@@ -280,6 +366,9 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
       heal: async (a, b) => void (await control('heal', [a, b])),
       backendUrl: (name) => `${rpcUrl}/backend/${name}`,
       freezeBackendVotes: async (name, frozen) => void (await control('freezeBackendVotes', [name, frozen])),
+      standstill: async (on) => void (await control('standstill', [on])),
+      vatExclude: async (votePubkey, excluded) => void (await control('vatExclude', [votePubkey, excluded])),
+      activateAlpenglow: async () => (await control('alpenglowActivate', [])) as number,
       judge: {
         violations: async () => (await control('violations', [])) as Violation[],
         gaps: async (identity = staked.pubkey) => (await control('gaps', [identity])) as VotingGaps,

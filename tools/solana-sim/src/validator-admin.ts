@@ -49,10 +49,15 @@ function keypairFromPath(file: unknown, what: string): Keypair {
   }
 }
 
-async function setIdentity(ctx: AdminContext, identity: Keypair, requireTower: boolean): Promise<AdminOutcome> {
+async function setIdentity(
+  ctx: AdminContext,
+  identity: Keypair,
+  requireTower: boolean,
+  requireVoteHistory: boolean,
+): Promise<AdminOutcome> {
   if (ctx.faults.identityDelayMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.identityDelayMs));
   if (ctx.faults.failSetIdentity) return { ok: false, message: 'set-identity failed (simulated fault)' };
-  const outcome = ctx.voter.setIdentity(identity, requireTower);
+  const outcome = ctx.voter.setIdentity(identity, requireTower, requireVoteHistory);
   if (outcome.ok === 'exit') {
     ctx.exit(1, outcome.message);
     return { ok: false, message: outcome.message };
@@ -67,10 +72,20 @@ async function dispatch(ctx: AdminContext, method: string, params: unknown[]): P
     return null;
   };
   switch (method) {
+    // params: keypair, require_tower, require_vote_history (agave's default: required).
     case 'setIdentity':
-      return outcome(await setIdentity(ctx, keypairFromPath(params[0], 'identity keypair'), params[1] === true));
+      return outcome(
+        await setIdentity(ctx, keypairFromPath(params[0], 'identity keypair'), params[1] === true, params[2] !== false),
+      );
     case 'setIdentityFromBytes':
-      return outcome(await setIdentity(ctx, keypairFromBytes(params[0], 'identity keypair'), params[1] === true));
+      return outcome(
+        await setIdentity(
+          ctx,
+          keypairFromBytes(params[0], 'identity keypair'),
+          params[1] === true,
+          params[2] !== false,
+        ),
+      );
     case 'addAuthorizedVoter':
       return outcome(ctx.voter.addAuthorizedVoter(keypairFromPath(params[0], 'authorized voter keypair')));
     case 'addAuthorizedVoterFromBytes':

@@ -13,7 +13,9 @@ import {
   slotAtCommitment,
 } from './internal/json-rpc';
 import { onLines, sendLine } from './internal/lines';
-import type { ClusterToValidator, ValidatorToCluster } from './internal/link-protocol';
+import type { ClusterToValidator, SlotMessage, ValidatorToCluster } from './internal/link-protocol';
+import { speaksAlpenglow } from './alpenglow';
+import { ConsensusView } from './validator-consensus';
 import type { ValidatorFaults } from './validator-admin';
 import { serveAdmin } from './validator-admin';
 import { Voter } from './validator-voter';
@@ -31,6 +33,10 @@ export interface ValidatorArgs {
   readonly authorizedVoterPaths: readonly string[];
   readonly version: string;
   readonly featureSet: number;
+  /** The Alpenglow genesis this node migrates on ('cluster' unless a test puts it on another). */
+  readonly alpenglowGenesis: string;
+  /** False: started with --do-not-require-vote-history. */
+  readonly requireVoteHistory: boolean;
 }
 
 /** agave's DEFAULT_HEALTH_CHECK_SLOT_DISTANCE: further behind than this is unhealthy. */
@@ -62,6 +68,8 @@ export function parseValidatorArgs(argv: readonly string[]): ValidatorArgs {
     authorizedVoterPaths: values.get('--authorized-voter') ?? [],
     version: one('--version-string'),
     featureSet: Number(one('--feature-set')),
+    alpenglowGenesis: values.get('--alpenglow-genesis')?.[0] ?? 'cluster',
+    requireVoteHistory: values.get('--require-vote-history')?.[0] !== 'false',
   };
 }
 
@@ -71,7 +79,19 @@ function readKeypair(file: string): Keypair {
   return parseKeypairJson(fs.readFileSync(file, 'utf8'), file);
 }
 
-function localRpc(args: ValidatorArgs, voter: Voter, faults: ValidatorFaults) {
+/** getHealth under Alpenglow: against the highest finalized slot, unknown until one is seen. */
+function alpenglowHealth(voter: Voter, consensus: ConsensusView): 'ok' {
+  if (!consensus.hasSeenFinalization(voter.localSlot)) {
+    throw new RpcFailure(-32005, 'Node is unhealthy', { numSlotsBehind: null });
+  }
+  const behind = consensus.finalizedBehind(voter.localSlot);
+  if (behind > HEALTH_CHECK_SLOT_DISTANCE) {
+    throw new RpcFailure(-32005, `Node is behind by ${behind} slots`, { numSlotsBehind: behind });
+  }
+  return 'ok';
+}
+
+function localRpc(args: ValidatorArgs, voter: Voter, faults: ValidatorFaults, consensus: ConsensusView) {
   // Calls the local node cannot answer by itself are served from the cluster, as a full RPC
   // node would (leader schedule, vote accounts, epoch info).
   const forwarded = new Set([
@@ -87,6 +107,7 @@ function localRpc(args: ValidatorArgs, voter: Voter, faults: ValidatorFaults) {
         switch (method) {
           case 'getHealth': {
             if (faults.unhealthy) throw new RpcFailure(-32005, 'Node is unhealthy', { numSlotsBehind: null });
+            if (consensus.hasMigrated(voter.localSlot)) return alpenglowHealth(voter, consensus);
             const behind = voter.clusterSlot - voter.localSlot;
             if (behind > HEALTH_CHECK_SLOT_DISTANCE) {
               throw new RpcFailure(-32005, `Node is behind by ${behind} slots`, { numSlotsBehind: behind });
@@ -94,7 +115,10 @@ function localRpc(args: ValidatorArgs, voter: Voter, faults: ValidatorFaults) {
             return 'ok';
           }
           case 'getSlot':
-            return slotAtCommitment(voter.localSlot, commitmentOf(params, 0));
+            return slotAtCommitment(voter.localSlot, commitmentOf(params, 0), consensus.finalizedSlot(voter.localSlot));
+          case 'getAgGenesisCert':
+            if (!speaksAlpenglow(args.version)) throw methodNotFound();
+            return consensus.genesisCert(voter.localSlot);
           case 'getIdentity':
             return { identity: voter.identity.pubkey };
           case 'getVersion':
@@ -133,11 +157,12 @@ export async function runValidatorProcess(args: ValidatorArgs): Promise<void> {
   });
   link.setNoDelay(true);
   const send = (message: ValidatorToCluster): void => sendLine(link, message);
-  const voter = new Voter(args.ledgerDir, identity, voters, send, log);
+  const consensus = new ConsensusView(args.alpenglowGenesis);
+  const voter = new Voter(args.ledgerDir, identity, voters, send, log, consensus);
   const faults: ValidatorFaults = { unhealthy: false, identityDelayMs: 0, failSetIdentity: false };
 
   const rpc = http.createServer((req, res) => {
-    localRpc(args, voter, faults)(req, res).catch(() => res.destroy());
+    localRpc(args, voter, faults, consensus)(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     rpc.once('error', reject);
@@ -157,15 +182,19 @@ export async function runValidatorProcess(args: ValidatorArgs): Promise<void> {
     exit,
   });
 
-  let pendingSlot: { slot: number; clusterSlot: number } | null = null;
+  let pendingSlot: SlotMessage | null = null;
   onLines(link, (messages) => {
     for (const m of messages as ClusterToValidator[]) {
-      if (m.t === 'welcome') voter.onWelcome(m.voting);
-      else if (!pendingSlot || m.slot > pendingSlot.slot) pendingSlot = { slot: m.slot, clusterSlot: m.clusterSlot };
+      if (m.t === 'welcome') {
+        consensus.onWelcome(m);
+        const refusal = voter.onWelcome(m.voting, args.requireVoteHistory);
+        if (refusal !== null) exit(1, refusal);
+      } else if (!pendingSlot || m.slot > pendingSlot.slot) pendingSlot = m;
     }
     // After a stall (SIGSTOP, a loaded machine) only the newest slot is voted on, as a
     // validator that catches up votes on the tip rather than every slot it replayed.
     if (pendingSlot) {
+      consensus.onSlot(pendingSlot);
       voter.onSlot(pendingSlot.slot, pendingSlot.clusterSlot);
       pendingSlot = null;
     }

@@ -8,6 +8,10 @@ function vote(validator: string, slot: number, timeMs: number, landed = true, ti
   return { identity: ID, slot, tipSlot, validator, timeMs, landed };
 }
 
+function agVote(validator: string, slot: number, timeMs: number, landed = true): VoteRecord {
+  return { ...vote(validator, slot, timeMs, landed), consensus: 'alpenglow' };
+}
+
 describe('judge', () => {
   it.each([
     {
@@ -60,6 +64,78 @@ describe('judge', () => {
         .map((v) => (v.kind === 'double-vote' ? `${v.kind}/${v.reason}` : v.kind))
         .sort(),
     ).toEqual([...kinds].sort());
+  });
+
+  it.each([
+    {
+      name: 'two machines voting one slot in Alpenglow is a double vote',
+      votes: [agVote('a', 10, 0), agVote('b', 10, 5000)],
+      kinds: ['double-vote/same-slot'],
+    },
+    {
+      name: 'an Alpenglow vote that did not land still counts',
+      votes: [agVote('a', 10, 0), agVote('b', 10, 100, false)],
+      kinds: ['double-vote/same-slot'],
+    },
+    {
+      // Alpenglow has no lockouts: a new holder may vote slots the old one never voted, even below its last.
+      name: 'a new holder voting below the old holder’s last vote, on other slots, is clean in Alpenglow',
+      votes: [agVote('a', 10, 0), agVote('a', 12, 400), agVote('b', 11, 2000), agVote('b', 13, 2400)],
+      kinds: [],
+    },
+    {
+      name: 'two machines alternating on different slots inside the window is clean in Alpenglow',
+      votes: [agVote('a', 10, 0), agVote('b', 11, 100), agVote('a', 12, 400)],
+      kinds: [],
+    },
+    {
+      name: 'one machine voting the same slot twice (notarize, then finalize) is clean',
+      votes: [agVote('a', 10, 0), agVote('a', 10, 50), agVote('a', 11, 400)],
+      kinds: [],
+    },
+    {
+      name: 'the tower rules still hold for tower votes before the switch',
+      votes: [vote('a', 10, 0), vote('b', 8, 2000), agVote('b', 20, 4000)],
+      kinds: ['lockout-violation'],
+    },
+  ])('$name', ({ votes, kinds }) => {
+    const judge = createJudge({ windowMs: 1200 });
+    for (const v of votes) judge.record(v);
+    expect(
+      judge
+        .violations()
+        .map((v) => (v.kind === 'double-vote' ? `${v.kind}/${v.reason}` : v.kind))
+        .sort(),
+    ).toEqual([...kinds].sort());
+  });
+
+  it('always flags two machines voting one slot in Alpenglow, whatever else happened', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ who: fc.constantFrom('a', 'b'), slot: fc.integer({ min: 0, max: 1000 }), t: fc.nat(100_000) }),
+          { maxLength: 50 },
+        ),
+        fc.integer({ min: 0, max: 1000 }),
+        (others, shared) => {
+          const judge = createJudge({ windowMs: 1200 });
+          for (const o of others) judge.record(agVote(o.who, o.slot, o.t));
+          judge.record(agVote('a', shared, 200_000));
+          judge.record(agVote('b', shared, 300_000));
+          return judge.violations().some((v) => v.kind === 'double-vote' && v.reason === 'same-slot');
+        },
+      ),
+    );
+  });
+
+  it('never flags two machines in Alpenglow that never share a slot', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 1000 }), { maxLength: 100 }), (slots) => {
+        const judge = createJudge({ windowMs: 1200 });
+        slots.forEach((slot, i) => judge.record(agVote(i % 2 === 0 ? 'a' : 'b', slot, i * 10)));
+        return judge.violations().length === 0;
+      }),
+    );
   });
 
   it('merges a long overlap into one finding with a count', () => {

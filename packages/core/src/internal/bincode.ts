@@ -7,8 +7,18 @@
  * bincode 1.x defaults (what agave's `bincode::serialize`/`deserialize` use): u32 enum
  * variant index; usize, u64 and sequence/map lengths as u64 LE; `Option` and `bool` as one
  * byte 0/1 (any other value is an error); f64 as IEEE-754 LE; fixed arrays without length.
+ * The vote-history file (wincode, bincode-compatible by default) is read with the same reader.
  */
 import { TowerDecodeError } from '../errors';
+
+/** The ways a read can fail; the reader's owner turns each into its own error code. */
+export type BincodeFailure = 'TRUNCATED' | 'INVALID' | 'INTEGER_RANGE';
+
+/** Builds the error a failed read throws. */
+export type BincodeErrorFactory = (failure: BincodeFailure, message: string, offset: number) => Error;
+
+const towerError: BincodeErrorFactory = (failure, message, offset) =>
+  new TowerDecodeError(`FAILOVER_TOWER_${failure}`, message, offset);
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -17,10 +27,14 @@ export class BincodeReader {
   private readonly view: DataView;
   private offset = 0;
 
-  /** @param base offset of `input` inside the file, so errors report file offsets. */
+  /**
+   * @param base offset of `input` inside the file, so errors report file offsets.
+   * @param error builds the thrown errors; tower decode errors by default.
+   */
   constructor(
     private readonly input: Uint8Array,
     private readonly base = 0,
+    private readonly error: BincodeErrorFactory = towerError,
   ) {
     this.view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   }
@@ -30,6 +44,11 @@ export class BincodeReader {
     return this.offset;
   }
 
+  /** Offset of the next byte in the file, for errors the caller raises. */
+  get fileOffset(): number {
+    return this.base + this.offset;
+  }
+
   /** Bytes left to read. */
   get remaining(): number {
     return this.input.length - this.offset;
@@ -37,8 +56,8 @@ export class BincodeReader {
 
   private need(count: number, field: string): number {
     if (this.remaining < count) {
-      throw new TowerDecodeError(
-        'FAILOVER_TOWER_TRUNCATED',
+      throw this.error(
+        'TRUNCATED',
         `truncated at byte ${this.base + this.input.length} reading ${field} (needs ${count} bytes at offset ${this.base + this.offset})`,
         this.base + this.offset,
       );
@@ -64,12 +83,12 @@ export class BincodeReader {
   /** A u64 that must fit a JS number exactly (slots, epochs, credits, lengths). */
   u64(field: string): number {
     const at = this.base + this.offset;
-    return toSafeNumber(this.u64Big(field), field, at);
+    return this.toSafeNumber(this.u64Big(field), field, at);
   }
 
   i64(field: string): number {
     const at = this.need(8, field);
-    return toSafeNumber(this.view.getBigInt64(at, true), field, this.base + at);
+    return this.toSafeNumber(this.view.getBigInt64(at, true), field, this.base + at);
   }
 
   f64(field: string): number {
@@ -79,7 +98,7 @@ export class BincodeReader {
   bool(field: string): boolean {
     const at = this.base + this.offset;
     const tag = this.u8(field);
-    if (tag > 1) throw invalid(`${field} has bool tag ${tag}`, at);
+    if (tag > 1) throw this.invalid(`${field} has bool tag ${tag}`, at);
     return tag === 1;
   }
 
@@ -87,7 +106,7 @@ export class BincodeReader {
   optionTag(field: string): boolean {
     const at = this.base + this.offset;
     const tag = this.u8(field);
-    if (tag > 1) throw invalid(`${field} has option tag ${tag}`, at);
+    if (tag > 1) throw this.invalid(`${field} has option tag ${tag}`, at);
     return tag === 1;
   }
 
@@ -104,8 +123,8 @@ export class BincodeReader {
     const at = this.base + this.offset;
     const length = this.u64(`${field} length`);
     if (length * minElementSize > this.remaining) {
-      throw new TowerDecodeError(
-        'FAILOVER_TOWER_TRUNCATED',
+      throw this.error(
+        'TRUNCATED',
         `truncated at byte ${this.base + this.input.length} reading ${field}: ` +
           `length ${length} at offset ${at} exceeds the remaining ${this.remaining} bytes`,
         at,
@@ -122,12 +141,12 @@ export class BincodeReader {
       const byte = this.u8(`${field} length`);
       value |= (byte & 0x7f) << (7 * i);
       if ((byte & 0x80) === 0) {
-        if (byte === 0 && i > 0) throw invalid(`${field} length is not minimally encoded`, at);
-        if (value > 0xffff) throw invalid(`${field} length exceeds u16`, at);
+        if (byte === 0 && i > 0) throw this.invalid(`${field} length is not minimally encoded`, at);
+        if (value > 0xffff) throw this.invalid(`${field} length exceeds u16`, at);
         return value;
       }
     }
-    throw invalid(`${field} length is longer than 3 bytes`, at);
+    throw this.invalid(`${field} length is longer than 3 bytes`, at);
   }
 
   /** `solana-serde-varint` u64: LEB128, canonical; must also fit a JS number. */
@@ -138,28 +157,29 @@ export class BincodeReader {
       const byte = this.u8(field);
       value |= BigInt(byte & 0x7f) << BigInt(7 * i);
       if ((byte & 0x80) === 0) {
-        if (byte === 0 && i > 0) throw invalid(`${field} varint is not minimally encoded`, at);
-        if (value > U64_MAX) throw invalid(`${field} varint overflows u64`, at);
-        return toSafeNumber(value, field, at);
+        if (byte === 0 && i > 0) throw this.invalid(`${field} varint is not minimally encoded`, at);
+        if (value > U64_MAX) throw this.invalid(`${field} varint overflows u64`, at);
+        return this.toSafeNumber(value, field, at);
       }
     }
-    throw invalid(`${field} varint is longer than 10 bytes`, at);
+    throw this.invalid(`${field} varint is longer than 10 bytes`, at);
   }
-}
 
-function invalid(message: string, offset: number): TowerDecodeError {
-  return new TowerDecodeError('FAILOVER_TOWER_INVALID', `${message} (offset ${offset})`, offset);
-}
-
-function toSafeNumber(value: bigint, field: string, offset: number): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new TowerDecodeError(
-      'FAILOVER_TOWER_INTEGER_RANGE',
-      `${field} at offset ${offset} is ${value}, beyond the safe integer range of this decoder`,
-      offset,
-    );
+  /** The error for a malformed value (a bad tag, a non-canonical length), naming its offset. */
+  invalid(message: string, offset: number): Error {
+    return this.error('INVALID', `${message} (offset ${offset})`, offset);
   }
-  return Number(value);
+
+  private toSafeNumber(value: bigint, field: string, offset: number): number {
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw this.error(
+        'INTEGER_RANGE',
+        `${field} at offset ${offset} is ${value}, beyond the safe integer range of this decoder`,
+        offset,
+      );
+    }
+    return Number(value);
+  }
 }
 
 /** Appends bincode values; integer writers reject values the on-disk type cannot hold. */

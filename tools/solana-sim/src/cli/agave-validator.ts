@@ -12,6 +12,7 @@ import type { RestartWindowArgs } from './wait-for-restart-window';
  * The `agave-validator` admin subcommands the failover system runs, with agave's argument
  * rules, messages and exit codes (validator/src/commands/{set_identity,authorized_voter,
  * wait_for_restart_window}). They reach the validator over `LEDGER/admin.rpc`, as agave does.
+ * `set-identity --do-not-require-vote-history` is agave 4.2's opt-out of the vote-history check.
  */
 
 const VERSION = 'agave-validator 2.2.16 (src:00000000; feat:3294202862, client:Agave)';
@@ -88,20 +89,21 @@ function positionalAndFlags(
 
 async function setIdentity(ledger: string, args: readonly string[], io: CliIo): Promise<number> {
   const usage = 'agave-validator set-identity [FLAGS] [KEYPAIR]';
-  const { positional, set } = positionalAndFlags(args, ['--require-tower'], usage);
+  const { positional, set } = positionalAndFlags(args, ['--require-tower', '--do-not-require-vote-history'], usage);
   const requireTower = set.has('--require-tower');
+  const requireVoteHistory = !set.has('--do-not-require-vote-history');
   const file = positional[0];
   if (file !== undefined) {
     const resolved = checkKeypairFile(file, usage);
     io.stdout(`New validator identity path: ${resolved}\n`);
-    await admin(ledger, 'setIdentity', [resolved, requireTower], 'set identity request failed');
+    await admin(ledger, 'setIdentity', [resolved, requireTower, requireVoteHistory], 'set identity request failed');
   } else {
     const keypair = await keypairFromStdin(io);
     io.stdout(`New validator identity: ${keypair.pubkey}\n`);
     await admin(
       ledger,
       'setIdentityFromBytes',
-      [Array.from(keypair.secretKey), requireTower],
+      [Array.from(keypair.secretKey), requireTower, requireVoteHistory],
       'set identity request failed',
     );
   }

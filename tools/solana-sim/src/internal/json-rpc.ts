@@ -112,9 +112,10 @@ export function commitmentOf(params: unknown[], index: number): string | undefin
 
 /**
  * The slot seen at a commitment level, from the processed tip. Real RPC defaults to finalized;
- * confirmed trails by a slot, finalized by the 32 slots a vote needs to root.
+ * confirmed trails by a slot; finalized is `finalized` when the caller knows it (Alpenglow, a
+ * standstill), else the 32 slots a tower vote needs to root.
  */
-export function slotAtCommitment(processed: number, commitment: string | undefined): number {
+export function slotAtCommitment(processed: number, commitment: string | undefined, finalized?: number): number {
   switch (commitment ?? 'finalized') {
     case 'processed':
     case 'recent':
@@ -126,7 +127,7 @@ export function slotAtCommitment(processed: number, commitment: string | undefin
     case 'finalized':
     case 'max':
     case 'root':
-      return Math.max(0, processed - 32);
+      return finalized ?? Math.max(0, processed - 32);
     default:
       throw new RpcFailure(-32602, `Invalid params: unknown variant \`${commitment}\``);
   }

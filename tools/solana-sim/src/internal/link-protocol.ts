@@ -33,13 +33,25 @@ export interface VoteMessage {
 export interface WelcomeMessage {
   readonly t: 'welcome';
   readonly voting: readonly string[];
+  /** The vote account of each identity in `voting`. */
+  readonly votePubkeys: Readonly<Record<string, string>>;
+  /** How many vote accounts the cluster has (the signers of its certificates). */
+  readonly voteAccounts: number;
+  /** Identities whose vote account has landed Alpenglow votes. */
+  readonly alpenglowVoted: readonly string[];
 }
 
-/** Cluster → validator: the slot this validator has replayed, and the cluster's tip. */
+/** Cluster → validator: the slot this validator has replayed, the cluster's tip and consensus. */
 export interface SlotMessage {
   readonly t: 'slot';
   readonly slot: number;
   readonly clusterSlot: number;
+  /** The cluster's highest finalized slot. */
+  readonly finalizedSlot: number;
+  /** The slot of the switch to Alpenglow, once the feature is active; else null. */
+  readonly genesisSlot: number | null;
+  /** Identities whose vote account has landed Alpenglow votes. */
+  readonly alpenglowVoted: readonly string[];
 }
 
 /** Anything a validator sends. */
