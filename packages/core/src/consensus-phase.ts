@@ -158,11 +158,12 @@ export function advanceConsensus(
       phase: 'alpenglow',
       detail: `Alpenglow genesis certificate seen for slot ${genesis.slot}`,
     };
-  if (reading === null || at - reading.observedAt > rules.maxAgeMs) {
-    const age = observedAt === null ? 'never read' : `last read ${at - observedAt} ms ago`;
-    return { ...base, phase: 'unknown', detail: `the consensus phase could not be read (${age})` };
-  }
-  return { ...base, ...phaseOf(reading, rules) };
+  if (reading !== null) return { ...base, ...phaseOf(reading, rules) };
+  // No reading this tick: the last one holds while it is fresh enough.
+  if (previous.observedAt !== null && at - previous.observedAt <= rules.maxAgeMs)
+    return { ...base, phase: previous.phase, detail: previous.detail };
+  const age = previous.observedAt === null ? 'never read' : `last read ${at - previous.observedAt} ms ago`;
+  return { ...base, phase: 'unknown', detail: `the consensus phase could not be read (${age})` };
 }
 
 function phaseOf(reading: ConsensusReading, rules: ConsensusRules): Pick<ConsensusView, 'phase' | 'detail'> {
