@@ -182,10 +182,12 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       logger: log,
     }),
   ];
+  // The probe answers /status within its own deadline, shorter than a command's.
+  const probeRpc = rpc.local.withDeadline(options.statusProbeDeadlineMs ?? 1_000);
   const sampler = createValidatorSampler({
     probe,
-    // The probe answers /status within its own deadline, shorter than a command's.
-    localRpc: rpc.local.withDeadline(options.statusProbeDeadlineMs ?? 1_000),
+    localRpc: probeRpc,
+    genesisRpc: probeRpc,
     clock,
     ...(options.statusProbeIntervalMs === undefined ? {} : { intervalMs: options.statusProbeIntervalMs }),
     ...(options.statusProbeDeadlineMs === undefined ? {} : { deadlineMs: options.statusProbeDeadlineMs }),

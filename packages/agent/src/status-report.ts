@@ -1,5 +1,5 @@
-import type { Clock, Role, SenderSighting, TermClaim } from '@failover/core';
-import type { StatusResponse } from '@failover/protocol';
+import type { AlpenglowGenesis, Clock, Role, SenderSighting, TermClaim } from '@failover/core';
+import type { RpcResult, StatusResponse } from '@failover/protocol';
 import type { TowerKeeper, TowerState } from './tower-keeper';
 import type { ValidatorSampler } from './validator-sampler';
 
@@ -77,6 +77,7 @@ export function buildStatus(sources: StatusSources): StatusResponse {
       ? { tower: { last_vote_slot: last.lastVotedSlot, sha256: last.sha256, backed_up_at: backedUpAt } }
       : {}),
     ...voteHistoryField(history),
+    ...genesisField(fresh?.genesis),
     agent_version: sources.agentVersion,
     dry_run: sources.dryRun,
     ...(ageMs === null ? {} : { probe_age_ms: Math.max(0, Math.round(ageMs)) }),
@@ -96,6 +97,22 @@ function voteHistoryField(history: TowerState | undefined): Pick<StatusResponse,
     },
   };
 }
+
+/**
+ * The validator's Alpenglow genesis for `/status`: null when it answered null or predates
+ * `getAgGenesisCert` (-32601: it cannot have migrated); absent when it could not be asked.
+ */
+function genesisField(
+  genesis: RpcResult<AlpenglowGenesis | null> | undefined,
+): Pick<StatusResponse, 'ag_genesis_cert'> {
+  if (genesis === undefined) return {};
+  if (!genesis.ok) return genesis.code === METHOD_NOT_FOUND ? { ag_genesis_cert: null } : {};
+  const value = genesis.value;
+  return { ag_genesis_cert: value === null ? null : { slot: value.slot, block_id: value.blockId } };
+}
+
+/** JSON-RPC "method not found". */
+const METHOD_NOT_FOUND = -32601;
 
 function fencingFields(
   sources: StatusSources,

@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '@failover/core';
-import type { LocalRpc, RpcResult } from '@failover/protocol';
+import type { AlpenglowGenesis, Clock, TimerHandle } from '@failover/core';
+import type { LocalRpc, RpcResult, SolanaRpc } from '@failover/protocol';
 import type { ProcessSnapshot, ValidatorProbe } from './process-probe';
 
 /** One probe of the validator: its process and its local RPC, read together. */
@@ -13,6 +13,8 @@ export interface ValidatorSample {
   readonly health: RpcResult<true>;
   readonly slot: RpcResult<number>;
   readonly identity: RpcResult<string>;
+  /** `getAgGenesisCert`: the validator's Alpenglow genesis; absent when not asked. */
+  readonly genesis?: RpcResult<AlpenglowGenesis | null>;
 }
 
 /** What `/status` reads: the latest finished sample, its age, and whether the next one is overdue. */
@@ -46,6 +48,11 @@ export interface ValidatorSamplerOptions {
   /** The validator's local RPC; its calls end at the client's own deadline, and a sample still waiting past `deadlineMs` reads as overdue. */
   readonly localRpc: LocalRpc;
   readonly clock: Clock;
+  /**
+   * Asks the validator's `getAgGenesisCert` in each sample, for the manager's Alpenglow
+   * eligibility rule. @default not asked
+   */
+  readonly genesisRpc?: Pick<SolanaRpc, 'getAgGenesisCert'>;
   /** From the start of one sample to the start of the next. @default 400 */
   readonly intervalMs?: number;
   /** A sample's answers are due within this; later, its readings count as failed. @default 1000 */
@@ -75,10 +82,11 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
   const sampleOnce = async (): Promise<void> => {
     const startedAt = clock.now();
     inFlightStarts.add(startedAt);
-    const [health, slot, identity] = await Promise.all([
+    const [health, slot, identity, genesis] = await Promise.all([
       localRpc.getHealth(),
       localRpc.getSlot(),
       localRpc.getIdentity(),
+      options.genesisRpc?.getAgGenesisCert(),
     ]);
     // The process is read after its RPC answered: a validator killed during the sample then
     // shows as down, the cause, rather than as running with an unreachable RPC.
@@ -89,7 +97,15 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
     inFlightStarts.delete(startedAt);
     // A loop sample begun before a refresh may finish after it; it must not replace the newer view.
     if (latest === null || startedAt >= latest.startedAt)
-      latest = { startedAt, finishedAt: clock.now(), process, health, slot, identity };
+      latest = {
+        startedAt,
+        finishedAt: clock.now(),
+        process,
+        health,
+        slot,
+        identity,
+        ...(genesis === undefined ? {} : { genesis }),
+      };
   };
 
   const loop = (): void => {

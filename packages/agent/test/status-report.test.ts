@@ -53,6 +53,21 @@ describe('status answer', () => {
     });
   });
 
+  it("reports the validator's Alpenglow genesis, null when it has not migrated or predates getAgGenesisCert", () => {
+    const genesis = (result: ValidatorSample['genesis']) =>
+      buildStatus(sources(fresh(sample(healthy, result === undefined ? {} : { genesis: result })))).ag_genesis_cert;
+    expect(genesis({ ok: true, value: { slot: 7000, blockId: 'Block1' }, endpoint: RPC })).toEqual({
+      slot: 7000,
+      block_id: 'Block1',
+    });
+    expect(genesis({ ok: true, value: null, endpoint: RPC })).toBeNull();
+    expect(
+      genesis({ ok: false, reason: 'rpc_error', message: 'Method not found', code: -32601, endpoint: RPC }),
+    ).toBeNull();
+    expect(genesis({ ok: false, reason: 'timeout', message: 'no answer', endpoint: RPC })).toBeUndefined();
+    expect(genesis(undefined)).toBeUndefined();
+  });
+
   it('marks a crash-looping validator unhealthy and says why', () => {
     const status = buildStatus(
       sources(fresh(sample({ ...healthy, uptimeSeconds: 3, recentRestarts: 3, crashLoop: true }))),

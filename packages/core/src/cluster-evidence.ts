@@ -19,6 +19,8 @@ export type ClusterSample =
       readonly slot: number;
       readonly lastVote: number;
       readonly delinquent: boolean;
+      /** The endpoint's `epochVoteAccount` for the account; absent when it gave none. */
+      readonly epochVoteAccount?: boolean;
       /** When the request was answered. */
       readonly at: number;
     }
@@ -84,7 +86,13 @@ export function combineClusterSamples(samples: readonly ClusterSample[], endpoin
   );
   return {
     clusterSlot: { slot: nearest.slot, observedAt: nearest.at },
-    vote: { lastVote: nearest.lastVote, delinquent: nearest.delinquent, observedAt: nearest.at },
+    vote: {
+      lastVote: nearest.lastVote,
+      delinquent: nearest.delinquent,
+      // Any endpoint that excludes the account vetoes a proof: the safe direction.
+      ...(answered.some((s) => s.epochVoteAccount === false) ? { excluded: true as const } : {}),
+      observedAt: nearest.at,
+    },
     floor: Math.max(...answered.map((s) => s.lastVote)),
     shortfall: null,
   };

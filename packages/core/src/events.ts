@@ -62,6 +62,18 @@ export type BlockCause =
    * promoted until the votes are stale.
    */
   | { readonly kind: 'votes-without-holder'; readonly lastVote: number; readonly clusterSlot: number }
+  /**
+   * Consensus vetoes (docs/safety.md, "Alpenglow"). `migrating`: the cluster is migrating to
+   * Alpenglow, or its phase is unknown, and `lastVote` stalls for everyone, so vote evidence
+   * proves nothing.
+   */
+  | { readonly kind: 'migrating'; readonly phase: 'migrating' | 'unknown'; readonly detail: string }
+  /** Under Alpenglow the cluster is not finalizing: every vote account's `lastVote` is frozen. */
+  | { readonly kind: 'standstill'; readonly detail: string }
+  /** Under Alpenglow the vote account is not eligible to vote this epoch (VAT): no failover can fix it. */
+  | { readonly kind: 'vote-account-excluded'; readonly detail: string }
+  /** Under Alpenglow `node` has not migrated, or is on another Alpenglow genesis: it is not promoted. */
+  | { readonly kind: 'local-not-migrated'; readonly node: NodeId; readonly detail: string }
   | { readonly kind: 'both-active' }
   | { readonly kind: 'no-active' }
   | { readonly kind: 'identity-elsewhere'; readonly ip: string }

@@ -17,6 +17,8 @@ export * from './agent-machine';
 export * from './gossip';
 export * from './manager-roles';
 export * from './cluster-evidence';
+export * from './consensus-phase';
+export * from './phase-evidence';
 export * from './manager-config';
 export * from './manager-tracking';
 export * from './manager-state';

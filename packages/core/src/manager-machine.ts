@@ -41,6 +41,7 @@ import { decideRecovery, trackNobodyVoting } from './manager-recovery';
 import { resumeInterrupted } from './manager-restore';
 import type { RoleResolution } from './manager-roles';
 import { mayHoldIdentity, proveStoppedVoting, resolveRoles } from './manager-roles';
+import { alpenglowVeto, promotionEligibility } from './phase-evidence';
 import type {
   FailoverRun,
   ManagerEffect,
@@ -294,6 +295,10 @@ function decide(state: ManagerState, observation: Observation, roles: RoleResolu
   const graceEnds = state.startedAt + state.config.startupGracePeriodMs;
   if (observation.at < graceEnds) return { kind: 'hold', cause: { kind: 'startup-grace', until: graceEnds }, reason };
   if (state.status === 'cooldown') return { kind: 'hold', cause: { kind: 'cooldown', until: state.until }, reason };
+  // Under Alpenglow a standstill or an excluded vote account stalls every node alike: no
+  // failover fixes either, and a promotion on them would flap.
+  const veto = alpenglowVeto(observation);
+  if (veto !== null) return { kind: 'hold', cause: veto, reason };
   const gate = gatePromotion(state, observation, active, passive);
   if (gate !== null) return { kind: 'hold', cause: gate, reason };
   if (state.config.dryRun) return { kind: 'hold', cause: { kind: 'dry-run', from: active, to: passive }, reason };
@@ -303,7 +308,8 @@ function decide(state: ManagerState, observation: Observation, roles: RoleResolu
 /**
  * The gates every promotion passes, automatic or requested: the target is reachable and
  * healthy now, an unreachable old active is proven to have stopped voting, and outside dry run
- * the vote account gives the tower floor.
+ * the vote account gives the tower floor. Under Alpenglow the target must be on the cluster's
+ * Alpenglow genesis, and the phase may veto the vote proof (`phase-evidence.ts`).
  */
 function gatePromotion(state: ManagerState, observation: Observation, from: NodeId, to: NodeId): BlockCause | null {
   const target = observation.nodes[to];
@@ -311,6 +317,8 @@ function gatePromotion(state: ManagerState, observation: Observation, from: Node
   const health = state.nodes[to].health;
   if (health === null || !health.healthy)
     return { kind: 'passive-unhealthy', node: to, reasons: health?.reasons ?? [] };
+  const eligibility = promotionEligibility(observation, to);
+  if (eligibility !== null) return eligibility;
   if (!observation.nodes[from].reachable) {
     const proof = proveStoppedVoting(observation, from, state.config.voteProof);
     if (!proof.proven) return proof.cause;

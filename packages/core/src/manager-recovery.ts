@@ -11,6 +11,7 @@
 import { towerFloorGate } from './cluster-evidence';
 import type { BlockCause, FailoverReason } from './events';
 import { mayHoldIdentity, proveStoppedVoting } from './manager-roles';
+import { promotionEligibility } from './phase-evidence';
 import type { ManagerState, NobodyVoting } from './manager-state';
 import type { NodeId, NodeObservation, Observation } from './types';
 import { NODE_IDS, otherNode } from './types';
@@ -88,9 +89,13 @@ export function decideRecovery(state: ManagerState, observation: Observation): R
       cause:
         votes.cause.kind === 'old-active-still-voting'
           ? { kind: 'votes-without-holder', lastVote: votes.cause.lastVote, clusterSlot: votes.cause.clusterSlot }
-          : { kind: 'no-tower-floor', node, detail: votes.cause.detail },
+          : votes.cause.kind === 'no-vote-proof'
+            ? { kind: 'no-tower-floor', node, detail: votes.cause.detail }
+            : votes.cause,
       reason,
     };
+  const eligibility = promotionEligibility(observation, node);
+  if (eligibility !== null) return { kind: 'hold', cause: eligibility, reason };
   const floor = towerFloorGate(state.config, observation, node);
   if (floor !== null) return { kind: 'hold', cause: floor, reason };
   if (state.config.dryRun) return { kind: 'hold', cause: { kind: 'dry-run', from: last, to: node }, reason };

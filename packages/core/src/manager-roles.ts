@@ -5,6 +5,8 @@
  * counts as holding it, and a missing or stale reading is never proof.
  */
 import type { BlockCause } from './events';
+import type { ConsensusVeto } from './phase-evidence';
+import { voteEvidenceVeto } from './phase-evidence';
 import type { NodeId, NodeStatus, Observation } from './types';
 import { NODE_IDS, otherNode } from './types';
 
@@ -126,10 +128,15 @@ export type VoteProof =
   | { readonly proven: true; readonly lastVote: number; readonly clusterSlot: number }
   | {
       readonly proven: false;
-      readonly cause: Extract<BlockCause, { kind: 'old-active-still-voting' | 'no-vote-proof' }>;
+      readonly cause: Extract<BlockCause, { kind: 'old-active-still-voting' | 'no-vote-proof' }> | ConsensusVeto;
     };
 
-/** Checks the fail-closed proof rule of DESIGN §2 for an unreachable old active. */
+/**
+ * Checks the fail-closed proof rule of DESIGN §2 for an unreachable old active. Once the
+ * readings are there and fresh, the consensus phase may veto them (`phase-evidence.ts`); under
+ * Alpenglow the slot arithmetic is the tower's, on the same one-endpoint sample: processed slot
+ * − `lastVote` above the threshold.
+ */
 export function proveStoppedVoting(observation: Observation, node: NodeId, rules: VoteProofRules): VoteProof {
   const { vote, clusterSlot, at } = observation;
   const noProof = (detail: string): VoteProof => ({ proven: false, cause: { kind: 'no-vote-proof', node, detail } });
@@ -143,6 +150,9 @@ export function proveStoppedVoting(observation: Observation, node: NodeId, rules
   ) {
     return noProof('the cluster slot and the vote account were not read together');
   }
+  // After the readings' own checks, so an unreadable cluster is `no-vote-proof` in every phase.
+  const veto = voteEvidenceVeto(observation);
+  if (veto !== null) return { proven: false, cause: veto };
   const behind = clusterSlot.slot - vote.lastVote;
   if (behind < rules.staleVoteSlotThreshold) {
     return {

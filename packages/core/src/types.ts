@@ -5,6 +5,7 @@
  * protocol package maps the snake_case wire (the Go tool's field names) onto these types in
  * one place, so nothing else ever sees a wire shape.
  */
+import type { AlpenglowGenesis, ConsensusView } from './consensus-phase';
 
 /** The two validators a manager watches, named as in `manager-config.json`. */
 export type NodeId = 'validator1' | 'validator2';
@@ -69,6 +70,12 @@ export interface NodeStatus {
   readonly role?: Role;
   /** The last tower backup. */
   readonly tower?: TowerInfo;
+  /**
+   * The Alpenglow genesis the validator's own RPC answers `getAgGenesisCert` with: null when
+   * it has not migrated (or its RPC predates Alpenglow); absent when the agent could not tell
+   * or does not report it.
+   */
+  readonly alpenglowGenesis?: AlpenglowGenesis | null;
   /** Agent software version. */
   readonly agentVersion?: string;
   /** What the agent could not find out, e.g. a timed-out RPC call. */
@@ -99,6 +106,11 @@ export interface VoteObservation {
   readonly lastVote: number;
   /** The cluster counts the account as delinquent. */
   readonly delinquent: boolean;
+  /**
+   * Some endpoint reports the account not eligible to vote this epoch (`epochVoteAccount:
+   * false`: Alpenglow's vote admission ticket); absent otherwise.
+   */
+  readonly excluded?: true;
   /** When it was read. */
   readonly observedAt: number;
 }
@@ -128,6 +140,8 @@ export interface Observation {
   readonly vote: VoteObservation | null;
   /** The gossip entry of the staked identity. */
   readonly gossip: GossipObservation | null;
+  /** The cluster's consensus phase; absent means TowerBFT, as before phases were read. */
+  readonly consensus?: ConsensusView;
 }
 
 /** Why a node is not healthy; one entry per broken rule. */

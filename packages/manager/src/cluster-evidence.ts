@@ -42,7 +42,15 @@ export function createEvidenceReader(options: EvidenceReaderOptions): EvidenceRe
         slot,
         at,
       };
-    return { ok: true, endpoint: read.endpoint, slot, lastVote: vote.lastVote, delinquent: vote.delinquent, at };
+    return {
+      ok: true,
+      endpoint: read.endpoint,
+      slot,
+      lastVote: vote.lastVote,
+      delinquent: vote.delinquent,
+      ...(vote.epochVoteAccount === undefined ? {} : { epochVoteAccount: vote.epochVoteAccount }),
+      at,
+    };
   }
 
   return {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { NODE_IDS, type FailoverEvent, type Observation } from '@failover/core';
+import { CONSENSUS_VETO_KINDS, NODE_IDS, isConsensusVeto, type FailoverEvent, type Observation } from '@failover/core';
 import type { SinkReport } from '@failover/notifier';
 import type { MonitorSnapshot } from './monitor';
 import { MANAGER_VERSION } from './version';
@@ -38,6 +38,7 @@ export interface ManagerMetrics {
 }
 
 const STATES = ['monitoring', 'failing-over', 'cooldown'] as const;
+const PHASES = ['tower', 'migrating', 'alpenglow', 'unknown'] as const;
 
 /**
  * The manager's metrics (names in docs/metrics.md). Counters and histograms count the events
@@ -80,6 +81,14 @@ export function createManagerMetrics(options: ManagerMetricsOptions = {}): Manag
     labelNames: ['cause'],
     registers,
   });
+  const vetoes = new Counter({
+    name: 'failover_manager_consensus_vetoes_total',
+    help: 'Failovers held back by the consensus phase (migrating, standstill, vote-account-excluded, local-not-migrated), by cause; each veto counted once, when it began.',
+    labelNames: ['cause'],
+    registers,
+  });
+  // Every cause at 0 from the start, so an alert on an increase sees the first veto.
+  for (const cause of CONSENSUS_VETO_KINDS) vetoes.inc({ cause }, 0);
   const unreachable = new Counter({
     name: 'failover_manager_unreachable_total',
     help: 'Times a node stopped answering, by why.',
@@ -115,6 +124,7 @@ export function createManagerMetrics(options: ManagerMetricsOptions = {}): Manag
         }
         case 'blocked':
           blocks.inc({ cause: event.cause.kind });
+          if (isConsensusVeto(event.cause)) vetoes.inc({ cause: event.cause.kind });
           return;
         case 'unreachable':
           unreachable.inc({ node: event.node, reason: event.reason });
@@ -166,6 +176,18 @@ function registerStateGauges(registers: Registry[], sources: ManagerMetricsSourc
     collect() {
       const current = state().status;
       for (const name of STATES) this.set({ state: name }, name === current ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'failover_manager_consensus_phase',
+    help: "The cluster's consensus phase as the manager last read it (tower, migrating, alpenglow, unknown): 1 for the current one; no series before the first heartbeat or without a phase reader.",
+    labelNames: ['phase'],
+    registers,
+    collect() {
+      this.reset();
+      const current = state().lastObservation?.consensus?.phase;
+      if (current === undefined) return;
+      for (const phase of PHASES) this.set({ phase }, phase === current ? 1 : 0);
     },
   });
   new Gauge({

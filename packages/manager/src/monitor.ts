@@ -10,6 +10,7 @@ import { createManagerState, describeAction, NODE_IDS, restoreManagerState, step
 import { reasonText } from '@failover/notifier';
 import type {
   Clock,
+  ConsensusView,
   FailoverEvent,
   JournalRecord,
   Logger,
@@ -28,6 +29,7 @@ import type {
 } from '@failover/core';
 import type { ClusterRpc } from '@failover/protocol';
 import { createEvidenceReader } from './cluster-evidence';
+import type { ConsensusReader } from './consensus-reader';
 import { executeAction, type AgentPort, type ExecutorContext, type RunMemory } from './failover-executor';
 import type { GossipReader } from './gossip-source';
 import type { HostFence } from './host-fence';
@@ -77,6 +79,11 @@ export interface MonitorOptions {
   readonly standDown?: () => boolean;
   /** When the manager started, which the start-up grace period counts from; a leader elected later is not a new start. @default now */
   readonly startedAt?: number;
+  /**
+   * Reads the consensus phase every heartbeat (`consensus_phase`); without it observations carry
+   * no phase, which core judges as TowerBFT. @default none
+   */
+  readonly consensus?: ConsensusReader;
   /** Hears every heartbeat's observation before it is decided on (the metrics' round trips). @default nobody */
   readonly onObservation?: (observation: Observation) => void;
 }
@@ -311,6 +318,19 @@ export function createMonitor(options: MonitorOptions): Monitor {
       log.debug({}, `gossip unavailable: ${gossipReading.detail}`);
   }
 
+  /** The phase as of now; a change of phase is logged once. */
+  async function readConsensus(): Promise<ConsensusView | undefined> {
+    if (options.consensus === undefined) return undefined;
+    const before = options.consensus.current();
+    const view = await options.consensus.read();
+    if (view.phase !== before.phase)
+      log[view.phase === 'unknown' ? 'warn' : 'info'](
+        { phase: view.phase },
+        `consensus phase ${before.phase} → ${view.phase}: ${view.detail}`,
+      );
+    return view;
+  }
+
   async function tick(): Promise<void> {
     if (options.standDown?.() === true) return;
     const entries = await Promise.all(
@@ -319,8 +339,15 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const nodes = Object.fromEntries(entries) as Record<NodeId, NodeObservation>;
     for (const node of NODE_IDS) if (answered(nodes[node])) heardAt[node] = clock.now();
     const needProof = NODE_IDS.some((node) => !nodes[node].reachable);
-    await observeCluster(clock.now(), needProof);
-    const observation: Observation = { at: clock.now(), nodes, clusterSlot, vote, gossip };
+    const [consensus] = await Promise.all([readConsensus(), observeCluster(clock.now(), needProof)]);
+    const observation: Observation = {
+      at: clock.now(),
+      nodes,
+      clusterSlot,
+      vote,
+      gossip,
+      ...(consensus === undefined ? {} : { consensus }),
+    };
     options.onObservation?.(observation);
     await dispatch({ type: 'tick', observation });
   }

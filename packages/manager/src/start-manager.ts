@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createManagerState, requestTimeoutWarning } from '@failover/core';
+import { DEFAULT_CONSENSUS_RULES, createManagerState, requestTimeoutWarning } from '@failover/core';
 import type { Clock, FailoverEvent, Logger, ManagerJournalState, NodeId } from '@failover/core';
 import { createNotifier, createTelegramSink } from '@failover/notifier';
 import type { AppLogger, Notifier } from '@failover/notifier';
@@ -31,6 +31,7 @@ import { createManagerFence, type ManagerFence } from './manager-fence';
 import type { HostFence } from './host-fence';
 import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
+import { createConsensusReader } from './consensus-reader';
 import { createManagerMetrics } from './metrics';
 import { buildMetricsServer } from './metrics-server';
 import { checkPushTargets, loadStakedKeypair, requireTowerWarning } from './secure-identity';
@@ -181,6 +182,20 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       log,
       standDown: () => fence.deposed() !== null,
       startedAt,
+      consensus: createConsensusReader({
+        rpc: () => rpc.pin(),
+        rules: {
+          ...DEFAULT_CONSENSUS_RULES,
+          setting: config.consensusPhase,
+          migrationSlots: config.alpenglowMigrationSlots,
+          standstillTrailSlots: config.staleVoteSlotThreshold,
+          // The phase is read every heartbeat: a window and an age that hold a few readings, so
+          // the finalized slot can be seen to advance and one slow answer is not a phase lost.
+          standstillWindowMs: Math.max(DEFAULT_CONSENSUS_RULES.standstillWindowMs, 3 * config.heartbeatIntervalMs),
+          maxAgeMs: Math.max(DEFAULT_CONSENSUS_RULES.maxAgeMs, 3 * config.heartbeatIntervalMs),
+        },
+        clock,
+      }),
       onObservation: (observation) => metrics.observeTick(observation),
     });
     return { fence, monitor };

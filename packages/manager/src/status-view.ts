@@ -3,7 +3,7 @@
  * and that answer as a table for people. Health reasons and holds are in the notifier's
  * words, so the status and the notifications say the same thing.
  */
-import { NODE_IDS } from '@failover/core';
+import { NODE_IDS, otherNode, promotionEligibility, voteEvidenceVeto } from '@failover/core';
 import type { NodeId } from '@failover/core';
 import { causeText, healthText } from '@failover/notifier';
 import type { ControlNode, ControlStatus } from '@failover/protocol';
@@ -46,7 +46,19 @@ export function toControlStatus(
     cluster_slot_age_ms: clusterSlot === null ? null : Math.max(0, now - clusterSlot.observedAt),
     nodes,
     timestamp: Math.floor(now / 1000),
+    ...(observation?.consensus === undefined ? {} : { consensus: consensusOf(observation, state.active) }),
   };
+}
+
+/** The phase and what it vetoes now, whether or not a failover is wanted. */
+function consensusOf(
+  observation: NonNullable<MonitorSnapshot['observation']>,
+  active: NodeId | null,
+): NonNullable<ControlStatus['consensus']> {
+  const { phase, detail } = observation.consensus ?? { phase: 'tower', detail: '' };
+  const veto =
+    voteEvidenceVeto(observation) ?? (active === null ? null : promotionEligibility(observation, otherNode(active)));
+  return { phase, detail, veto: veto === null ? null : causeText(veto) };
 }
 
 /** The status answer as a table, one row per validator, then the manager's state. */
@@ -76,6 +88,12 @@ export function renderStatusTable(status: ControlStatus): string {
     ...rows.map(line),
     '',
     `state: ${status.state}${status.dry_run ? ' (dry run)' : ''}   active: ${status.active ?? 'unknown'}   cluster slot: ${slot}`,
+    ...(status.consensus === undefined
+      ? []
+      : [
+          `consensus: ${status.consensus.phase} (${status.consensus.detail})`,
+          ...(status.consensus.veto === null ? [] : [`veto: ${status.consensus.veto}`]),
+        ]),
     ...(status.hold === null ? [] : [`held back: ${status.hold}`]),
     ...(status.term === undefined ? [] : [`term: ${status.term} (${status.sender ?? 'unknown sender'})`]),
     ...(status.deposed ? [`STOOD DOWN: ${status.deposed}`] : []),

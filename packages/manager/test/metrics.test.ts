@@ -106,4 +106,22 @@ describe('the manager metrics', () => {
       await telegram.stop();
     }
   });
+
+  it('count consensus vetoes by cause, every cause present from the start', async () => {
+    const lines = await samples([
+      { type: 'blocked', at: 1, cause: { kind: 'standstill', detail: 'finalized slot 900 stopped' } },
+      { type: 'blocked', at: 2, cause: { kind: 'local-not-migrated', node: 'validator2', detail: 'null' } },
+      { type: 'blocked', at: 3, cause: { kind: 'no-active' } },
+    ]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'failover_manager_consensus_vetoes_total{cause="standstill"} 1',
+        'failover_manager_consensus_vetoes_total{cause="local-not-migrated"} 1',
+        'failover_manager_consensus_vetoes_total{cause="migrating"} 0',
+        'failover_manager_consensus_vetoes_total{cause="vote-account-excluded"} 0',
+        'failover_manager_blocks_total{cause="standstill"} 1',
+      ]),
+    );
+    expect(lines.filter((l) => l.startsWith('failover_manager_consensus_vetoes_total{cause="no-active"'))).toEqual([]);
+  });
 });

@@ -1,5 +1,13 @@
 import { createManagerState } from '@failover/core';
-import type { BlockCause, HealthReason, ManagerState } from '@failover/core';
+import type {
+  AlpenglowGenesis,
+  BlockCause,
+  ConsensusView,
+  HealthReason,
+  ManagerState,
+  NodeObservation,
+  Observation,
+} from '@failover/core';
 import { renderStatusTable, toControlStatus } from '../src/status-view';
 
 const ENDPOINTS = { validator1: 'http://10.0.0.1:8080', validator2: 'http://10.0.0.2:8080' };
@@ -42,6 +50,76 @@ describe('the status view', () => {
       0,
     );
     expect(status.hold).toBe('the passive validator2 is unhealthy: not yet assessed');
+  });
+});
+
+describe('the status view of the consensus phase', () => {
+  const passive = (alpenglowGenesis: AlpenglowGenesis | null): NodeObservation => ({
+    reachable: true,
+    latencyMs: 3,
+    status: {
+      processRunning: true,
+      processUptimeSec: 10,
+      processHealthy: true,
+      validatorSlot: 1000,
+      networkSlot: 0,
+      slotDiff: 0,
+      rpcHealthy: true,
+      isActive: false,
+      lastTowerBackup: null,
+      alpenglowGenesis,
+      timestamp: 0,
+    },
+  });
+  const observation = (consensus: ConsensusView, v2: NodeObservation): Observation => ({
+    at: 0,
+    nodes: { validator1: { reachable: false, reason: 'timeout', detail: 'no answer' }, validator2: v2 },
+    clusterSlot: null,
+    vote: null,
+    gossip: null,
+    consensus,
+  });
+  const alpenglow: ConsensusView = {
+    phase: 'alpenglow',
+    detail: 'Alpenglow genesis certificate seen for slot 7000',
+    genesis: { slot: 7000, blockId: 'Block1' },
+    finalization: null,
+    standstill: null,
+    observedAt: 0,
+  };
+
+  it('shows the phase, and a standstill as a veto whether or not a failover is wanted', () => {
+    const state = heldBy({ kind: 'no-active' });
+    const still = { ...alpenglow, standstill: 'the finalized slot 900 has not advanced for 12000 ms' };
+    const status = toControlStatus(
+      { state, observation: observation(still, passive(alpenglow.genesis)) },
+      ENDPOINTS,
+      false,
+      0,
+    );
+    expect(status.consensus).toMatchObject({
+      phase: 'alpenglow',
+      veto: expect.stringMatching(/^Alpenglow standstill/),
+    });
+    const table = renderStatusTable(status);
+    expect(table).toContain('consensus: alpenglow (Alpenglow genesis certificate seen for slot 7000)');
+    expect(table).toContain('veto: Alpenglow standstill: the finalized slot 900 has not advanced for 12000 ms.');
+  });
+
+  it('shows a passive that has not migrated as a veto', () => {
+    const status = toControlStatus(
+      { state: heldBy({ kind: 'no-active' }), observation: observation(alpenglow, passive(null)) },
+      ENDPOINTS,
+      false,
+      0,
+    );
+    expect(status.consensus?.veto).toMatch(/^refusing to promote validator2 under Alpenglow/);
+  });
+
+  it('says nothing of a phase the manager does not read', () => {
+    expect(
+      toControlStatus({ state: heldBy({ kind: 'no-active' }), observation: null }, ENDPOINTS, false, 0).consensus,
+    ).toBeUndefined();
   });
 });
 

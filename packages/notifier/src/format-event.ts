@@ -327,6 +327,15 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
       return `refusing to promote ${name(cause.node)}: no tower floor (${cap(cause.detail, 200)}). Without the vote account's last vote an older signed tower could be restored and vote against its lockouts. Re-checked every heartbeat; set vote_account_pubkey, or make the cluster RPC endpoints answer getVoteAccounts.`;
     case 'votes-without-holder':
       return `both nodes report passive, yet the vote account voted at slot ${cause.lastVote} (cluster slot ${cause.clusterSlot}); another machine may be voting with the staked identity. Promoting nobody until its votes stop; check where the identity runs.`;
+    // The details alone are capped, so the operator's way out is never cut off.
+    case 'migrating':
+      return `consensus phase ${cause.phase}: vote evidence proves nothing while the cluster migrates to Alpenglow (${cap(cause.detail, 200)}). No promotion past an unreachable active; a reachable one is still demoted first. Re-checked every heartbeat.`;
+    case 'standstill':
+      return `Alpenglow standstill: ${cap(cause.detail, 200)}. Every vote account's last vote is frozen and a new voter could not vote either, so no failover until the cluster finalizes again.`;
+    case 'vote-account-excluded':
+      return `the vote account may not vote this epoch (${cap(cause.detail, 200)}); no failover can fix that. Check its admission ticket (VAT) and its stake rank.`;
+    case 'local-not-migrated':
+      return `refusing to promote ${name(cause.node)} under Alpenglow: ${cap(cause.detail, 300)}. Bring its validator onto the cluster's Alpenglow genesis first.`;
     case 'both-active':
       return 'both nodes report active; refusing to act until one steps down';
     case 'no-active':

@@ -121,6 +121,40 @@ describe('formatEvent', () => {
     );
   });
 
+  const vetoes: [string, FailoverEvent & { type: 'blocked' }, string][] = [
+    [
+      'migrating',
+      { type: 'blocked', at: AT, cause: { kind: 'migrating', phase: 'unknown', detail: 'never read' } },
+      'Failover blocked; consensus phase unknown: vote evidence proves nothing while the cluster migrates to Alpenglow (never read). No promotion past an unreachable active; a reachable one is still demoted first. Re-checked every heartbeat.',
+    ],
+    [
+      'standstill',
+      {
+        type: 'blocked',
+        at: AT,
+        cause: { kind: 'standstill', detail: 'the finalized slot 900 has not advanced for 12000 ms' },
+      },
+      "Failover blocked; Alpenglow standstill: the finalized slot 900 has not advanced for 12000 ms. Every vote account's last vote is frozen and a new voter could not vote either, so no failover until the cluster finalizes again.",
+    ],
+    [
+      'vote-account-excluded',
+      { type: 'blocked', at: AT, cause: { kind: 'vote-account-excluded', detail: 'epochVoteAccount false' } },
+      'Failover blocked; the vote account may not vote this epoch (epochVoteAccount false); no failover can fix that. Check its admission ticket (VAT) and its stake rank.',
+    ],
+    [
+      'local-not-migrated',
+      {
+        type: 'blocked',
+        at: AT,
+        cause: { kind: 'local-not-migrated', node: 'validator2', detail: 'it has not migrated' },
+      },
+      "Failover blocked; refusing to promote validator2 under Alpenglow: it has not migrated. Bring its validator onto the cluster's Alpenglow genesis first.",
+    ],
+  ];
+  it.each(vetoes)('words the %s veto with what the operator can do', (_kind, event, text) => {
+    expect(renderPlain(formatEvent(event))).toBe(text);
+  });
+
   it('says a passive is not yet assessed instead of listing no reasons', () => {
     const event: FailoverEvent = {
       type: 'blocked',

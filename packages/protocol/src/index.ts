@@ -26,6 +26,7 @@ export {
   StatusRequestSchema,
   StatusResponseSchema,
   AgentRoleSchema,
+  AlpenglowGenesisSchema,
   TowerInfoSchema,
   PeerStatusRequestSchema,
   PeerStatusResponseSchema,
@@ -139,6 +140,8 @@ export { createSolanaRpc } from './rpc/solana-rpc';
 export type {
   ClusterRpc,
   Commitment,
+  ConsensusRpc,
+  ConsensusSlots,
   EpochInfo,
   LocalRpc,
   SolanaRpc,

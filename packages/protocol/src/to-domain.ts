@@ -62,6 +62,8 @@ export const MANAGER_DEFAULTED_KEYS = [
   'promote_timeout',
   'guard_bound',
   'fence_timeout',
+  'consensus_phase',
+  'alpenglow_migration_slots',
 ] as const;
 
 type Defaulted<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> };
@@ -290,6 +292,8 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
     guardBoundMs: ms(file.guard_bound),
     ...optional('fenceCommand', file.fence_command),
     fenceTimeoutMs: ms(file.fence_timeout),
+    consensusPhase: file.consensus_phase,
+    alpenglowMigrationSlots: file.alpenglow_migration_slots,
   };
 }
 
@@ -326,6 +330,14 @@ export function toNodeStatus(wire: StatusResponse): NodeStatus {
             sha256: wire.tower.sha256,
             backedUpAt: secondsToMs(wire.tower.backed_up_at),
           },
+    ),
+    ...optional(
+      'alpenglowGenesis',
+      wire.ag_genesis_cert === undefined
+        ? undefined
+        : wire.ag_genesis_cert === null
+          ? null
+          : { slot: wire.ag_genesis_cert.slot, blockId: wire.ag_genesis_cert.block_id },
     ),
     ...optional('agentVersion', wire.agent_version),
     ...optional('error', wire.error),

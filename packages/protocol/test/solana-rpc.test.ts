@@ -418,3 +418,78 @@ describe('a list of endpoints', () => {
     expect(b.calls).toEqual([]);
   });
 });
+
+describe('the consensus phase calls', () => {
+  const FEATURE = 'A1pengvuM6JEcyNuTnMqepBKhwHE3N6PmUrdATGawhJS';
+  const blockId = Array.from({ length: 32 }, (_, i) => i);
+
+  it('reads a genesis certificate as its block, null before the switch, and names -32601 of an older RPC', async () => {
+    const cert = {
+      block: { slot: 7000, block_id: blockId },
+      signature: { signature: Array.from({ length: 192 }, () => 1), bitmap: [1] },
+    };
+    const switched = await startRpc(() => ({ result: cert }));
+    await expect(clientOf(switched.url).getAgGenesisCert()).resolves.toMatchObject({
+      ok: true,
+      value: { slot: 7000, blockId: expect.any(String) },
+    });
+    const before = await startRpc(() => ({ result: null }));
+    await expect(clientOf(before.url).getAgGenesisCert()).resolves.toMatchObject({ ok: true, value: null });
+    const older = await startRpc(() => ({ error: { code: -32601, message: 'Method not found' } }));
+    await expect(clientOf(older.url).getAgGenesisCert()).resolves.toMatchObject({ ok: false, code: -32601 });
+    const odd = await startRpc(() => ({ result: { block: { slot: 7000, block_id: [1, 2] } } }));
+    await expect(clientOf(odd.url).getAgGenesisCert()).resolves.toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
+  it('decodes the feature account: absent, pending, activated', async () => {
+    const data = (bytes: number[]): unknown => ({
+      context: { slot: 10 },
+      value: {
+        data: [Buffer.from(bytes).toString('base64'), 'base64'],
+        owner: 'Feature111111111111111111111111111111111111',
+        lamports: 1,
+        executable: false,
+        rentEpoch: 0,
+        space: 9,
+      },
+    });
+    const answers = [
+      { context: { slot: 10 }, value: null },
+      data([0, 0, 0, 0, 0, 0, 0, 0, 0]),
+      data([1, 0x10, 0x27, 0, 0, 0, 0, 0, 0]),
+    ];
+    const node = await startRpc(() => ({ result: answers.shift() }));
+    const rpc = clientOf(node.url);
+    await expect(rpc.getFeature(FEATURE)).resolves.toMatchObject({ ok: true, value: { kind: 'absent' } });
+    await expect(rpc.getFeature(FEATURE)).resolves.toMatchObject({ ok: true, value: { kind: 'pending' } });
+    await expect(rpc.getFeature(FEATURE)).resolves.toMatchObject({
+      ok: true,
+      value: { kind: 'activated', activatedAt: 10_000 },
+    });
+    expect(node.params[0]).toEqual([FEATURE, { encoding: 'base64', commitment: 'processed' }]);
+  });
+
+  it('reads the processed and finalized slots in one batch', async () => {
+    const node = await startRpc((_method, params) => ({
+      result: (params[0] as { commitment: string }).commitment === 'finalized' ? 1198 : 1200,
+    }));
+    await expect(clientOf(node.url).getConsensusSlots()).resolves.toMatchObject({
+      ok: true,
+      value: { processed: 1200, finalized: 1198 },
+    });
+    expect(node.requests).toEqual([2]);
+  });
+
+  it('passes on epochVoteAccount of a vote account', async () => {
+    const node = await startRpc(() => ({
+      result: {
+        current: [],
+        delinquent: [{ votePubkey: VOTE, nodePubkey: NODE, lastVote: 1000, epochVoteAccount: false }],
+      },
+    }));
+    await expect(clientOf(node.url).getVoteAccount(VOTE)).resolves.toMatchObject({
+      ok: true,
+      value: { delinquent: true, epochVoteAccount: false },
+    });
+  });
+});

@@ -63,6 +63,16 @@ describe('toNodeStatus', () => {
   it.each([0, -62135596800])('reads last_tower_backup %d (the Go zero time) as never', (value) => {
     expect(toNodeStatus({ ...wire, last_tower_backup: value }).lastTowerBackup).toBeNull();
   });
+
+  it("carries the validator's Alpenglow genesis, null when it has not migrated, absent when not reported", () => {
+    const blockId = '4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi';
+    expect(toNodeStatus({ ...wire, ag_genesis_cert: { slot: 7000, block_id: blockId } }).alpenglowGenesis).toEqual({
+      slot: 7000,
+      blockId,
+    });
+    expect(toNodeStatus({ ...wire, ag_genesis_cert: null }).alpenglowGenesis).toBeNull();
+    expect('alpenglowGenesis' in toNodeStatus(wire)).toBe(false);
+  });
 });
 
 describe('toUnreachableReason', () => {

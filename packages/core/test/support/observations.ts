@@ -1,4 +1,4 @@
-import type { NodeObservation, NodeStatus, Observation } from '@failover/core';
+import type { ConsensusView, NodeObservation, NodeStatus, Observation } from '@failover/core';
 
 export const STAKED = 'StakedIdentity1111111111111111111111111111111';
 export const UNSTAKED = 'Unstaked11111111111111111111111111111111111';
@@ -43,6 +43,10 @@ export interface ObservationInput {
   /** Vote account lastVote read at `at`; null for "not read". */
   readonly lastVote?: number | null;
   readonly gossip?: Observation['gossip'];
+  /** The consensus phase; absent: TowerBFT, as before phases were read. */
+  readonly consensus?: ConsensusView;
+  /** The vote account is excluded from voting this epoch (`epochVoteAccount: false`). */
+  readonly excluded?: boolean;
 }
 
 /**
@@ -56,7 +60,11 @@ export function observe(input: ObservationInput): Observation {
     at: input.at,
     nodes: { validator1: input.v1 ?? up(activeStatus()), validator2: input.v2 ?? up(status()) },
     clusterSlot: slot === null ? null : { slot, observedAt: input.at },
-    vote: lastVote === null ? null : { lastVote, delinquent: false, observedAt: input.at },
+    vote:
+      lastVote === null
+        ? null
+        : { lastVote, delinquent: false, ...(input.excluded === true ? { excluded: true } : {}), observedAt: input.at },
     gossip: input.gossip ?? null,
+    ...(input.consensus === undefined ? {} : { consensus: input.consensus }),
   };
 }

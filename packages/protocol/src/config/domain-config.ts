@@ -3,6 +3,7 @@
  * groups present only when complete, choices as discriminated unions. Produced once at
  * start-up by the loader (`toAgentConfig`, `toManagerConfig`) and frozen.
  */
+import type { ConsensusPhaseSetting } from '@failover/core';
 
 /** Log line format of both programs. */
 export type LogFormat = 'text' | 'json';
@@ -183,6 +184,10 @@ export interface ManagerConfig {
   readonly fenceCommand?: readonly string[];
   /** `fence_timeout`: the fence command's time limit. */
   readonly fenceTimeoutMs: number;
+  /** `consensus_phase`: read the consensus phase from the cluster (`auto`) or take it as given. */
+  readonly consensusPhase: ConsensusPhaseSetting;
+  /** `alpenglow_migration_slots`: the migration window's length after the feature's activation. */
+  readonly alpenglowMigrationSlots: number;
   /** Highly available managers (`etcd_endpoints`); absent: one manager, term and journal in `state_dir`. */
   readonly election?: ElectionConfig;
 }

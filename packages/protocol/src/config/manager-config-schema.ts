@@ -180,6 +180,21 @@ export const ManagerConfigSchema = Type.Object(
         default: 150,
       }),
     ),
+    consensus_phase: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('tower'), Type.Literal('alpenglow')], {
+        description:
+          'The cluster\'s consensus, which decides what vote evidence proves (docs/safety.md, "Alpenglow"): `auto` reads it every heartbeat from `cluster_rpc` (the Alpenglow feature account and `getAgGenesisCert`); `tower` or `alpenglow` take it as given.',
+        default: 'auto',
+      }),
+    ),
+    alpenglow_migration_slots: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Slots from the Alpenglow feature activation to the end of the migration window, during which vote evidence proves nothing.',
+        default: 5000,
+      }),
+    ),
     guard_bound: Type.Optional(
       Duration(
         "Time after an agent was last heard by which its host guard (the agent's systemd unit: watchdog and `failover-agent guard` on stop) has removed the staked identity or killed the validator. Promoting past an unreachable old active needs the vote account's proof and this long since its agent last answered, or `fence_command` exiting 0. At least the unit's `max(WatchdogSec, TimeoutStopSec)` (until the agent is gone) plus `TimeoutStopSec` (the guard's own limit, which must exceed the agent's `guard_kill_after` by the guard's start and the kill).",

@@ -20,8 +20,8 @@
  * Results name the endpoint that answered. `pin()` gives a client whose calls all go to the
  * endpoint preferred at that moment, for readings that must come from one node.
  */
-import { fromClusterNodes } from '@failover/core';
-import type { GossipNode } from '@failover/core';
+import { alpenglowGenesisOf, decodeFeatureAccount, fromClusterNodes } from '@failover/core';
+import type { AlpenglowGenesis, FeatureReading, GossipNode } from '@failover/core';
 import { createJsonRpcTransport, isRecord, type JsonRpcTransport } from './json-rpc-transport';
 import type { RpcResult } from './rpc-result';
 
@@ -39,6 +39,14 @@ export interface VoteAccountInfo {
   readonly delinquent: boolean;
   /** Lamports; 0 when the node reports none. */
   readonly activatedStake: number;
+  /** `epochVoteAccount`: false when the account may not vote this epoch (Alpenglow's VAT); absent when not reported. */
+  readonly epochVoteAccount?: boolean;
+}
+
+/** The processed and finalized slots, read in one request from one endpoint. */
+export interface ConsensusSlots {
+  readonly processed: number;
+  readonly finalized: number;
 }
 
 /** The cluster slot and one vote account, read in one request from one endpoint. */
@@ -78,6 +86,15 @@ export interface SolanaRpc {
   getSlotAndVoteAccount(votePubkey: string): Promise<RpcResult<SlotAndVoteAccount>>;
   /** `getClusterNodes`, parsed by core into the same shape as `solana gossip` lines; nodes without a gossip address are left out. */
   getClusterNodes(): Promise<RpcResult<readonly GossipNode[]>>;
+  /**
+   * `getAgGenesisCert`: the block of the node's Alpenglow genesis certificate, or null before
+   * the switch. An RPC that predates Alpenglow answers the error -32601 (`code` of the failure).
+   */
+  getAgGenesisCert(): Promise<RpcResult<AlpenglowGenesis | null>>;
+  /** `getAccountInfo` of a feature gate's account, decoded: absent, pending, or activated at a slot. */
+  getFeature(featureId: string): Promise<RpcResult<FeatureReading>>;
+  /** `getSlot` processed and finalized in one JSON-RPC batch, so one endpoint answers both. */
+  getConsensusSlots(): Promise<RpcResult<ConsensusSlots>>;
   /** Absolute leader slots of `identity` in the current epoch, ascending; the schedule comes from the endpoint that gave the epoch. */
   getLeaderSlots(identity: string): Promise<RpcResult<readonly number[]>>;
   /**
@@ -100,6 +117,9 @@ export type ClusterRpc = Pick<
   SolanaRpc,
   'getSlot' | 'getEpochInfo' | 'getVoteAccount' | 'getSlotAndVoteAccount' | 'getClusterNodes' | 'getLeaderSlots'
 >;
+
+/** The calls the manager makes to read the consensus phase (`consensus-phase.ts` in core). */
+export type ConsensusRpc = Pick<SolanaRpc, 'getAgGenesisCert' | 'getFeature' | 'getConsensusSlots'>;
 
 /** Options of {@link createSolanaRpc}. */
 export interface SolanaRpcOptions {
@@ -201,6 +221,28 @@ function clientOver(transport: JsonRpcTransport, commitment: Commitment): Solana
       return { ok: true, value: { slot, vote: vote.value }, endpoint: r.endpoint };
     },
 
+    getAgGenesisCert: () => call(transport, 'getAgGenesisCert', [], checkGenesisCert),
+
+    getFeature: (featureId) =>
+      call(transport, 'getAccountInfo', [featureId, { encoding: 'base64', commitment }], checkFeatureAccount),
+
+    async getConsensusSlots() {
+      const r = await transport.batch([
+        { method: 'getSlot', params: [{ commitment: 'processed' }] },
+        { method: 'getSlot', params: [{ commitment: 'finalized' }] },
+      ]);
+      if (!r.ok) return r;
+      const [processed, finalized] = r.value;
+      if (!isSlot(processed) || !isSlot(finalized))
+        return {
+          ok: false,
+          reason: 'malformed',
+          message: `getSlot processed+finalized on ${r.endpoint}: answered ${show(processed)} and ${show(finalized)}, not slot numbers`,
+          endpoint: r.endpoint,
+        };
+      return { ok: true, value: { processed, finalized }, endpoint: r.endpoint };
+    },
+
     getClusterNodes: () =>
       call(transport, 'getClusterNodes', [], (r) => {
         try {
@@ -252,12 +294,34 @@ function checkVoteAccounts(v: unknown, votePubkey: string): ReturnType<Check<Vot
           rootSlot: isSlot(entry.rootSlot) ? entry.rootSlot : 0,
           delinquent,
           activatedStake: typeof entry.activatedStake === 'number' ? entry.activatedStake : 0,
+          ...(typeof entry.epochVoteAccount === 'boolean' ? { epochVoteAccount: entry.epochVoteAccount } : {}),
         });
       }
     }
   }
   return ok(undefined);
 }
+
+// agave's JSON of its genesis certificate: {block: {slot, block_id: [32 numbers]}, signature: {...}}.
+const checkGenesisCert: Check<AlpenglowGenesis | null> = (v) => {
+  if (v === null) return ok(null);
+  const block = isRecord(v) ? v.block : undefined;
+  const slot = isRecord(block) ? block.slot : undefined;
+  const id = isRecord(block) ? block.block_id : undefined;
+  if (!isSlot(slot) || !Array.isArray(id) || id.length !== 32 || !id.every((b) => isSlot(b) && b <= 255))
+    return problem(`answered ${show(v)}, not null or a certificate with block.slot and a 32-byte block.block_id`);
+  return ok(alpenglowGenesisOf(slot, id));
+};
+
+const checkFeatureAccount: Check<FeatureReading> = (v) => {
+  if (!isRecord(v) || !('value' in v)) return problem(`answered ${show(v)}, without a value`);
+  if (v.value === null) return ok({ kind: 'absent' });
+  const data = isRecord(v.value) ? v.value.data : undefined;
+  if (!Array.isArray(data) || typeof data[0] !== 'string' || data[1] !== 'base64')
+    return problem(`answered ${show(v.value)}, without base64 data`);
+  const feature = decodeFeatureAccount(Buffer.from(data[0], 'base64'));
+  return typeof feature === 'string' ? problem(feature) : ok(feature);
+};
 
 function checkLeaderSchedule(v: unknown, identity: string, firstSlot: number): ReturnType<Check<readonly number[]>> {
   if (v === null) return ok([]);

@@ -93,6 +93,11 @@ export const VoteHistoryInfoSchema = Type.Object({
 });
 /** The vote history the agent last backed up (wire form). */
 export type WireVoteHistoryInfo = Static<typeof VoteHistoryInfoSchema>;
+/** The block an Alpenglow genesis certificate certifies. */
+export const AlpenglowGenesisSchema = Type.Object({
+  slot: Type.Integer({ minimum: 0 }),
+  block_id: Type.String({ minLength: 32, maxLength: 44, description: 'The block id, base58.' }),
+});
 
 /** One sender in the `recent_senders` of `/status`. */
 export const SenderSightingSchema = Type.Object({
@@ -132,6 +137,12 @@ export const StatusResponseSchema = Type.Object({
   role: Type.Optional(AgentRoleSchema),
   tower: Type.Optional(TowerInfoSchema),
   vote_history: Type.Optional(VoteHistoryInfoSchema),
+  ag_genesis_cert: Type.Optional(
+    Type.Union([AlpenglowGenesisSchema, Type.Null()], {
+      description:
+        "What the validator's own RPC answers `getAgGenesisCert` with: the block of its Alpenglow genesis certificate, or null when it has not migrated (or its RPC predates Alpenglow). Absent when the agent could not read it. Under Alpenglow the manager promotes only a node on the cluster's genesis.",
+    }),
+  ),
   agent_version: Type.Optional(Type.String()),
   dry_run: Type.Optional(Type.Boolean()),
   probe_age_ms: Type.Optional(

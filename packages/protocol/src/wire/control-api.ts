@@ -77,6 +77,21 @@ export const ControlStatusSchema = Type.Object({
     }),
   ),
   election: Type.Optional(ControlElectionSchema),
+  consensus: Type.Optional(
+    Type.Object({
+      phase: Type.Union([
+        Type.Literal('tower'),
+        Type.Literal('migrating'),
+        Type.Literal('alpenglow'),
+        Type.Literal('unknown'),
+      ]),
+      detail: Type.String({ description: 'Why this phase' }),
+      veto: Type.Union([Type.String(), Type.Null()], {
+        description:
+          'What the phase vetoes now (migrating, standstill, vote account excluded, passive not migrated), in the notifier words; null when nothing',
+      }),
+    }),
+  ),
 });
 /** Answer of `POST /v1/status`. */
 export type ControlStatus = Static<typeof ControlStatusSchema>;
