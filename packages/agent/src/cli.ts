@@ -10,7 +10,9 @@ import {
   loadAgentConfig,
   secretsToRedact,
   systemClock,
+  VALIDATOR_CLIENTS,
   type AgentConfig,
+  type ValidatorClient,
 } from '@failover/protocol';
 import { loadAgentAuth, type AgentAuth } from './agent-auth';
 import { agentUsage, parseAgentArgs } from './cli-args';
@@ -43,6 +45,10 @@ export interface AgentCliIo {
   readonly onStopSignal: (stop: (signal: string) => void) => () => void;
   /** Told the URL the API listens on, once it does. */
   readonly onListening?: (url: string) => void;
+}
+
+function isValidatorClient(value: string): value is ValidatorClient {
+  return (VALIDATOR_CLIENTS as readonly string[]).includes(value);
 }
 
 const processIo: AgentCliIo = {
@@ -78,10 +84,16 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = proc
     case 'version':
       io.stdout.write(`failover-agent ${AGENT_VERSION}\n`);
       return AGENT_EXIT.ok;
-    case 'generate-config':
-      io.stdout.write(exampleConfigJson());
+    case 'generate-config': {
+      const client = args.flags.client ?? 'agave';
+      if (!isValidatorClient(client)) {
+        io.stderr.write(`failover-agent: --client is "${client}"; it must be one of ${VALIDATOR_CLIENTS.join(', ')}\n`);
+        return AGENT_EXIT.config;
+      }
+      io.stdout.write(exampleConfigJson(client));
       io.stderr.write(exampleConfigComments());
       return AGENT_EXIT.ok;
+    }
     case 'run':
     case 'guard':
       break;

@@ -83,6 +83,7 @@ export function configPlaceholders(config: AgentConfig): Record<string, string> 
     tower_file: config.towerFilePath,
   };
   if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
+  if (config.fdConfig) placeholders.fd_config = config.fdConfig;
   return placeholders;
 }
 
