@@ -23,6 +23,8 @@ export interface ValidatorLayout {
   readonly homeDir: string;
   readonly ledgerDir: string;
   readonly identitySymlink: string;
+  /** A Firedancer config TOML naming this validator, for `fdctl`/`firedancer --config`. */
+  readonly fdConfigPath: string;
   readonly stakedKeypairPath: string;
   readonly unstakedKeypairPath: string;
   readonly unstakedPubkey: string;
@@ -51,6 +53,7 @@ export class SimValidator implements ValidatorLayout {
   readonly homeDir: string;
   readonly ledgerDir: string;
   readonly identitySymlink: string;
+  readonly fdConfigPath: string;
   readonly stakedKeypairPath: string;
   readonly unstakedKeypairPath: string;
   readonly unstakedPubkey: string;
@@ -69,6 +72,7 @@ export class SimValidator implements ValidatorLayout {
     this.homeDir = layout.homeDir;
     this.ledgerDir = layout.ledgerDir;
     this.identitySymlink = layout.identitySymlink;
+    this.fdConfigPath = layout.fdConfigPath;
     this.stakedKeypairPath = layout.stakedKeypairPath;
     this.unstakedKeypairPath = layout.unstakedKeypairPath;
     this.unstakedPubkey = layout.unstakedPubkey;
