@@ -13,6 +13,8 @@ export interface ValidatorStatus {
   readonly slot: number;
   readonly clusterSlot: number;
   readonly lastVote: number | null;
+  /** Firedancer's key switch lock is held: a switch is under way or was abandoned part way. */
+  readonly keySwitchLocked: boolean;
 }
 
 /** Where one simulated validator lives and how it is started. */
@@ -193,6 +195,14 @@ export class SimValidator implements ValidatorLayout {
   /** set-identity fails without changing anything. */
   async failSetIdentity(fail: boolean): Promise<void> {
     await this.admin('simFault', [{ failSetIdentity: fail }]);
+  }
+
+  /**
+   * Leaves Firedancer's key switch locked, as an `fdctl set-identity` killed part way does:
+   * every later switch fails until one passes `--force`.
+   */
+  async abandonKeySwitch(): Promise<void> {
+    await this.admin('simFault', [{ keySwitchLocked: true }]);
   }
 
   /** Identity, voting state, slots, as the process reports them. */

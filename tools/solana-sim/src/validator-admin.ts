@@ -153,6 +153,8 @@ async function dispatch(
       if (typeof patch.unhealthy === 'boolean') ctx.faults.unhealthy = patch.unhealthy;
       if (typeof patch.identityDelayMs === 'number') ctx.faults.identityDelayMs = patch.identityDelayMs;
       if (typeof patch.failSetIdentity === 'boolean') ctx.faults.failSetIdentity = patch.failSetIdentity;
+      const lock = (params[0] ?? {}) as { keySwitchLocked?: unknown };
+      if (typeof lock.keySwitchLocked === 'boolean') ctx.keySwitch.locked = lock.keySwitchLocked;
       return { ...ctx.faults };
     }
     case 'simStatus':
@@ -162,6 +164,7 @@ async function dispatch(
         slot: ctx.voter.localSlot,
         clusterSlot: ctx.voter.clusterSlot,
         lastVote: ctx.voter.lastVote,
+        keySwitchLocked: ctx.keySwitch.locked,
       };
     default:
       throw Object.assign(new Error('Method not found'), { rpcCode: -32601 });

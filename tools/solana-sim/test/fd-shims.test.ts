@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { SimCluster } from '../src';
 import { startCluster } from '../src';
@@ -77,24 +78,29 @@ describe('fdctl set-identity and get-identity', () => {
 
   it('leaves the key switch locked when killed part way, refuses the next switch, and --force resets it', async () => {
     const f2 = cluster.validator('f2');
-    await f2.setIdentityDelay(5_000);
-    const killed = await sh(
-      `timeout -s KILL 0.5 fdctl set-identity --config ${f2.fdConfigPath} ${f2.unstakedKeypairPath}`,
-      cluster.env,
-    );
-    expect(killed.code).toBe(137);
+    await f2.setIdentityDelay(30_000);
+    const switching = spawn('fdctl', ['set-identity', '--config', f2.fdConfigPath, f2.unstakedKeypairPath], {
+      env: { ...process.env, ...cluster.env },
+      stdio: 'ignore',
+    });
+    const killed = new Promise((resolve) => switching.once('exit', (_code, signal) => resolve(signal)));
+    await cluster.waitFor('the switch under way', async () => (await f2.status()).keySwitchLocked);
+    switching.kill('SIGKILL');
+    await expect(killed).resolves.toBe('SIGKILL');
     await f2.setIdentityDelay(0);
 
     const refused = await sh(`fdctl set-identity --config ${f2.fdConfigPath} ${f2.unstakedKeypairPath}`, cluster.env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('already in the process of switching keys');
     expect(refused.stderr).toContain('--force');
+    expect(await f2.status()).toMatchObject({ keySwitchLocked: true, identity: f2.unstakedPubkey });
 
     const forced = await sh(
       `fdctl set-identity --config ${f2.fdConfigPath} --force ${f2.unstakedKeypairPath}`,
       cluster.env,
     );
     expect(forced.code).toBe(0);
+    expect((await f2.status()).keySwitchLocked).toBe(false);
     const after = await sh(`fdctl set-identity --config ${f2.fdConfigPath} ${f2.unstakedKeypairPath}`, cluster.env);
     expect(after.code).toBe(0);
     expect(await f2.identity()).toBe(f2.unstakedPubkey);
