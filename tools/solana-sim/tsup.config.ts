@@ -18,6 +18,8 @@ export default defineConfig([
       cluster: 'src/entries/cluster.ts',
       validator: 'src/entries/validator.ts',
       'cli/agave-validator': 'src/cli/agave-validator.ts',
+      'cli/fdctl': 'src/cli/fdctl.ts',
+      'cli/firedancer': 'src/cli/firedancer.ts',
       'cli/solana': 'src/cli/solana.ts',
       'cli/solana-keygen': 'src/cli/solana-keygen.ts',
       'cli/solana-sim': 'src/cli/solana-sim.ts',

@@ -37,7 +37,11 @@ export const AGENT_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
   listen: { config: true, help: 'Listen address, host:port or :port (default :8080)' },
   rpc: { config: true, help: 'Local validator RPC URL (default http://127.0.0.1:8899)' },
   peer: { config: true, help: "The other validator's agent URL" },
-  process: { config: true, help: 'Validator process name (default agave-validator)' },
+  process: { config: true, help: 'Validator process name (default: per --client)' },
+  client: {
+    config: true,
+    help: 'Validator client: agave, frankendancer or firedancer (default agave); with --generate-config, the example is for it',
+  },
   active: { boolean: true, config: true, help: 'Start as active when detection cannot tell' },
   'dry-run': {
     boolean: true,

@@ -13,8 +13,10 @@ import {
   secretsToRedact,
   renderDoctorTable,
   systemClock,
+  VALIDATOR_CLIENTS,
   type AgentConfig,
   type AgentFlags,
+  type ValidatorClient,
 } from '@failover/protocol';
 import { loadAgentAuth, type AgentAuth } from './agent-auth';
 import { agentUsage, parseAgentArgs } from './cli-args';
@@ -50,6 +52,10 @@ export interface AgentCliIo {
   readonly onListening?: (url: string) => void;
 }
 
+function isValidatorClient(value: string): value is ValidatorClient {
+  return (VALIDATOR_CLIENTS as readonly string[]).includes(value);
+}
+
 const processIo: AgentCliIo = {
   stdout: process.stdout,
   stderr: process.stderr,
@@ -83,10 +89,16 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = proc
     case 'version':
       io.stdout.write(`failover-agent ${AGENT_VERSION}\n`);
       return AGENT_EXIT.ok;
-    case 'generate-config':
-      io.stdout.write(exampleConfigJson());
+    case 'generate-config': {
+      const client = args.flags.client ?? 'agave';
+      if (!isValidatorClient(client)) {
+        io.stderr.write(`failover-agent: --client is "${client}"; it must be one of ${VALIDATOR_CLIENTS.join(', ')}\n`);
+        return AGENT_EXIT.config;
+      }
+      io.stdout.write(exampleConfigJson(client));
       io.stderr.write(exampleConfigComments());
       return AGENT_EXIT.ok;
+    }
     case 'doctor':
       return doctor(args.configPath, args.flags, args.doctor?.unitFile, args.doctor?.json === true, io);
     case 'run':

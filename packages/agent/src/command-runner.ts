@@ -84,6 +84,7 @@ export function configPlaceholders(config: AgentConfig): Record<string, string> 
     vote_history_file: config.voteHistoryFilePath,
   };
   if (config.ledgerPath) placeholders.ledger = config.ledgerPath;
+  if (config.fdConfig) placeholders.fd_config = config.fdConfig;
   return placeholders;
 }
 

@@ -254,7 +254,13 @@ function startWiring(options: CreateAgentOptions): Wiring {
   // migrated file with placeholders still loads for reading.
   if (!isValidPubkey(config.validatorIdentity)) throw new AgentIdentityError(config.validatorIdentity);
   const change = config.commands.identityChange;
-  if (change !== undefined && !change.includes('--require-tower')) {
+  if (config.validatorClient === 'firedancer') {
+    // `firedancer set-identity` has no --require-tower: the restored tower's check is the agent's alone.
+    log.info(
+      { validator_client: config.validatorClient },
+      'firedancer set-identity cannot refuse the staked identity without a tower; the agent verifies the restored tower before it runs',
+    );
+  } else if (change !== undefined && !change.includes('--require-tower')) {
     // The Go README's example omits it; without it agave takes the identity even when the
     // restored tower is missing or unreadable, and votes from an empty tower (S2).
     log.warn(

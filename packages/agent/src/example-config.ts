@@ -1,4 +1,4 @@
-import { AgentConfigSchema } from '@failover/protocol';
+import { AgentConfigSchema, type ValidatorClient } from '@failover/protocol';
 
 /**
  * The `--generate-config` example: the Go tool's keys with placeholders to replace, and the
@@ -29,9 +29,27 @@ const EXAMPLE: Record<string, unknown> = {
   etcd_prefix: '/failover/mainnet',
 };
 
-/** The example config, as JSON that `--config` accepts once the placeholders are replaced. */
-export function exampleConfigJson(): string {
-  return `${JSON.stringify(EXAMPLE, null, 2)}\n`;
+/**
+ * The Firedancer clients' example: the profile supplies the identity commands from the two
+ * keypair paths and the config TOML, so the example names those instead of commands.
+ */
+function firedancerExample(client: 'frankendancer' | 'firedancer'): Record<string, unknown> {
+  const replaced = new Set(['identity_change_command', 'identity_remove_command', 'process_name']);
+  const rest = Object.fromEntries(Object.entries(EXAMPLE).filter(([key]) => !replaced.has(key)));
+  return {
+    validator_client: client,
+    fd_config: '/home/firedancer/config.toml',
+    staked_keypair_path: '/home/sol/staked-identity.json',
+    unstaked_keypair_path: '/home/sol/unstaked-identity.json',
+    ...rest,
+    validator_restart_command: `sudo systemctl restart ${client}`,
+  };
+}
+
+/** The example config for a validator client, as JSON that `--config` accepts once the placeholders are replaced. */
+export function exampleConfigJson(client: ValidatorClient = 'agave'): string {
+  const example = client === 'agave' ? EXAMPLE : firedancerExample(client);
+  return `${JSON.stringify(example, null, 2)}\n`;
 }
 
 /** One `# key: description` line per config key, from the schema's own descriptions. */

@@ -1,4 +1,5 @@
 import {
+  isValidPubkey,
   judgeUnstaked,
   type AgentAction,
   type Clock,
@@ -63,6 +64,51 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
       return { ok: false, detail: `${label} is not configured` };
     }
     return fromCommand(label, await runner.run(label, template, { timeoutMs }));
+  };
+
+  // Frankendancer's key switch is driven by the CLI process itself: one killed at its time
+  // limit or cancelled leaves the validator's switch lock held, and every later set-identity
+  // fails until one runs with --force (firedancer src/app/shared/commands/set_identity.c).
+  // The lock is the validator's, whichever direction left it: the next identity command
+  // after such a failure, and only that one, runs with --force.
+  let switchLeftHalfDone = false;
+
+  const switchIdentity = async (
+    label: string,
+    template: string | undefined,
+    forceTemplate: string | undefined,
+    wantStaked: boolean,
+    timeoutMs: number,
+  ): Promise<StepResult> => {
+    if (template === undefined) return { ok: false, detail: `${label} is not configured` };
+    const force = switchLeftHalfDone && forceTemplate !== undefined;
+    switchLeftHalfDone = false;
+    if (force) logger.warn({ command: label }, `the last key switch was left half done; ${label} runs with --force`);
+    const result = await runner.run(label, force ? (forceTemplate as string) : template, { timeoutMs });
+    if (!result.ok) {
+      switchLeftHalfDone = result.timedOut || HALF_DONE_SWITCH.test(result.stderr);
+      return fromCommand(label, result);
+    }
+    return readBack(label, wantStaked, timeoutMs);
+  };
+
+  // The client's own get-identity, straight after its set-identity: the switch counts only
+  // when the validator names the expected key.
+  const readBack = async (after: string, wantStaked: boolean, timeoutMs: number): Promise<StepResult> => {
+    const template = commands.identityReadback;
+    if (template === undefined || options.dryRun) return { ok: true };
+    const result = await runner.run('get-identity', template, { readOnly: true, timeoutMs });
+    const pubkey = result.ok ? result.stdout.split(/\s+/).find(isValidPubkey) : undefined;
+    if (pubkey === undefined) {
+      const why = result.ok ? 'get-identity printed no pubkey' : commandFailure('get-identity', result);
+      return { ok: false, detail: `${after} ran, but ${why}` };
+    }
+    const expected = wantStaked ? pubkey === options.stakedIdentity : pubkey !== options.stakedIdentity;
+    if (expected) return { ok: true };
+    return {
+      ok: false,
+      detail: `${after} ran, but get-identity reads back ${pubkey}, ${wantStaked ? `not the staked identity ${options.stakedIdentity}` : 'still the staked identity'}`,
+    };
   };
 
   const confirm = async (attempt: number, wantStaked: boolean): Promise<StepResult> => {
@@ -133,7 +179,13 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
           'the validator process is not running, so set-identity has no admin socket to talk to; identity_remove_command not run',
       };
     }
-    return command('identity_remove_command', commands.identityRemove, timeoutMs, false);
+    return switchIdentity(
+      'identity_remove_command',
+      commands.identityRemove,
+      commands.identityRemoveForce,
+      false,
+      timeoutMs,
+    );
   };
 
   // The file then holds the only copy of the last votes: removing it would lose them (S2). A
@@ -157,7 +209,13 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
       case 'remove-identity':
         return removeIdentity(t);
       case 'set-identity':
-        return command('identity_change_command', commands.identityChange, t, false);
+        return switchIdentity(
+          'identity_change_command',
+          commands.identityChange,
+          commands.identityChangeForce,
+          true,
+          t,
+        );
       case 'restart-validator':
         return command('validator_restart_command', commands.validatorRestart, t, false);
       case 'confirm-unstaked':
@@ -191,11 +249,17 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
   };
 }
 
+/** Firedancer's refusal while a key switch is under way or was abandoned (set_identity.c). */
+const HALF_DONE_SWITCH = /already in the process of switching keys/;
+
 function fromCommand(label: string, result: CommandResult): StepResult {
-  if (result.ok) return { ok: true };
+  return result.ok ? { ok: true } : { ok: false, detail: commandFailure(label, result) };
+}
+
+function commandFailure(label: string, result: CommandResult): string {
   const why = result.timedOut
     ? `timed out after ${result.durationMs} ms`
     : `exited with ${result.exitCode ?? 'a signal'}`;
   const stderr = result.stderr.trim().slice(-300);
-  return { ok: false, detail: `${label} ${why}${stderr ? `: ${stderr}` : ''}` };
+  return `${label} ${why}${stderr ? `: ${stderr}` : ''}`;
 }

@@ -157,6 +157,7 @@ export {
   LogFormatSchema,
   SchemaKeySchema,
   TowerStoreKindSchema,
+  ValidatorClientSchema,
 } from './config/agent-config-schema';
 export type { AgentConfigFile } from './config/agent-config-schema';
 export { ManagerConfigSchema, ValidatorEndpointSchema } from './config/manager-config-schema';
@@ -184,6 +185,14 @@ export type {
   EtcdAccess,
   ValidatorNodeConfig,
 } from './config/domain-config';
+export {
+  CLIENT_PROCESS_NAMES,
+  VALIDATOR_CLIENTS,
+  profileCommands,
+  profileReadback,
+  shellQuote,
+} from './config/client-profiles';
+export type { ProfileCommands, ProfileInputs, ValidatorClient } from './config/client-profiles';
 export { AGENT_ENV, MANAGER_ENV, AGENT_FLAGS, MANAGER_FLAGS, applyOverrides } from './config/overrides';
 export type { AgentFlags, ManagerFlags, OverrideSpec, Overlaid } from './config/overrides';
 export { parseConfigText, readConfigFile, lineColumn } from './config/config-file';

@@ -6,6 +6,8 @@
 import { dirname, join } from 'node:path';
 import type { ManagerMachineOptions, NodeStatus, UnreachableReason } from '@failover/core';
 import type { AgentCallError } from './client/agent-client';
+import { CLIENT_PROCESS_NAMES, profileCommands, profileReadback } from './config/client-profiles';
+import type { ProfileCommands } from './config/client-profiles';
 import { parseDuration } from './config/duration';
 import type { AgentConfigFile } from './config/agent-config-schema';
 import type {
@@ -23,7 +25,7 @@ import type { StatusResponse } from './wire/agent-api';
 export const AGENT_DEFAULTED_KEYS = [
   'listen_addr',
   'local_rpc',
-  'process_name',
+  'validator_client',
   'is_active_on_start',
   'manager_timeout',
   'dry_run',
@@ -122,21 +124,42 @@ function towerFilePath(file: AgentFile, identity: string): string {
   return join(present(file.ledger_path, '/tower_file_path'), `tower-1_9-${identity}.bin`);
 }
 
+/** The profile's commands, when both keypair paths are configured (the rules require both or neither). */
+function profile(file: AgentFile): ProfileCommands | undefined {
+  if (file.staked_keypair_path === undefined || file.unstaked_keypair_path === undefined) return undefined;
+  return profileCommands(file.validator_client, {
+    stakedKeypairPath: file.staked_keypair_path,
+    unstakedKeypairPath: file.unstaked_keypair_path,
+    ...optional('ledgerPath', file.ledger_path),
+    ...optional('fdConfig', file.fd_config),
+  });
+}
+
 /** Maps a validated, defaulted, rule-checked `validator-config.json` to the agent's {@link AgentConfig}. */
 export function toAgentConfig(input: AgentConfigFile): AgentConfig {
   const file = input as AgentFile;
   const identity = present(file.validator_identity, '/validator_identity');
+  const client = file.validator_client;
+  const byProfile = profile(file);
+  // A command the operator wrote is run as written: the profile's --force variant is not its own.
+  const change = file.identity_change_command === undefined ? byProfile : undefined;
+  const remove = file.identity_remove_command === undefined ? byProfile : undefined;
   return {
     listenAddr: file.listen_addr,
     allowedIps: file.allowed_ips ?? [],
     localRpc: file.local_rpc,
-    processName: file.process_name,
+    validatorClient: client,
+    ...optional('fdConfig', file.fd_config),
+    processName: file.process_name ?? CLIENT_PROCESS_NAMES[client],
     ...optional('peerEndpoint', file.peer_endpoint),
     isActiveOnStart: file.is_active_on_start,
     managerTimeoutMs: ms(file.manager_timeout),
     commands: {
-      ...optional('identityChange', file.identity_change_command),
-      ...optional('identityRemove', file.identity_remove_command),
+      ...optional('identityChange', file.identity_change_command ?? change?.identityChange),
+      ...optional('identityRemove', file.identity_remove_command ?? remove?.identityRemove),
+      ...optional('identityChangeForce', change?.identityChangeForce),
+      ...optional('identityRemoveForce', remove?.identityRemoveForce),
+      ...optional('identityReadback', profileReadback(client, file.fd_config)),
       ...optional('activeIdentitySymlink', file.active_identity_symlink_command),
       ...optional('passiveIdentitySymlink', file.passive_identity_symlink_command),
       ...optional('validatorRestart', file.validator_restart_command),

@@ -13,6 +13,8 @@ export interface ValidatorStatus {
   readonly slot: number;
   readonly clusterSlot: number;
   readonly lastVote: number | null;
+  /** Firedancer's key switch lock is held: a switch is under way or was abandoned part way. */
+  readonly keySwitchLocked: boolean;
 }
 
 /** Where one simulated validator lives and how it is started. */
@@ -23,6 +25,8 @@ export interface ValidatorLayout {
   readonly homeDir: string;
   readonly ledgerDir: string;
   readonly identitySymlink: string;
+  /** A Firedancer config TOML naming this validator, for `fdctl`/`firedancer --config`. */
+  readonly fdConfigPath: string;
   readonly stakedKeypairPath: string;
   readonly unstakedKeypairPath: string;
   readonly unstakedPubkey: string;
@@ -55,6 +59,7 @@ export class SimValidator implements ValidatorLayout {
   readonly homeDir: string;
   readonly ledgerDir: string;
   readonly identitySymlink: string;
+  readonly fdConfigPath: string;
   readonly stakedKeypairPath: string;
   readonly unstakedKeypairPath: string;
   readonly unstakedPubkey: string;
@@ -75,6 +80,7 @@ export class SimValidator implements ValidatorLayout {
     this.homeDir = layout.homeDir;
     this.ledgerDir = layout.ledgerDir;
     this.identitySymlink = layout.identitySymlink;
+    this.fdConfigPath = layout.fdConfigPath;
     this.stakedKeypairPath = layout.stakedKeypairPath;
     this.unstakedKeypairPath = layout.unstakedKeypairPath;
     this.unstakedPubkey = layout.unstakedPubkey;
@@ -206,6 +212,14 @@ export class SimValidator implements ValidatorLayout {
   /** set-identity fails without changing anything. */
   async failSetIdentity(fail: boolean): Promise<void> {
     await this.admin('simFault', [{ failSetIdentity: fail }]);
+  }
+
+  /**
+   * Leaves Firedancer's key switch locked, as an `fdctl set-identity` killed part way does:
+   * every later switch fails until one passes `--force`.
+   */
+  async abandonKeySwitch(): Promise<void> {
+    await this.admin('simFault', [{ keySwitchLocked: true }]);
   }
 
   /** Identity, voting state, slots, as the process reports them. */

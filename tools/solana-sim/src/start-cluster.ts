@@ -19,7 +19,11 @@ export interface ValidatorOptions {
   readonly name: string;
   /** Loopback address to bind; @default 127.0.0.(2 + index) */
   readonly ip?: string;
-  /** Process name as `pgrep -x` sees it (at most 15 characters); @default 'agave-validator' */
+  /**
+   * Process name as `pgrep -x` sees it (at most 15 characters): `fdctl` or `firedancer` for a
+   * Frankendancer or Firedancer validator, which the `fdctl`/`firedancer` shims then reach
+   * through its `fdConfigPath`. @default 'agave-validator'
+   */
   readonly processName?: string;
   /**
    * What `identity.json` points at when the process first starts.
@@ -153,6 +157,14 @@ export interface SimCluster {
 
 function writeKey(file: string, keypair: Keypair): void {
   fs.writeFileSync(file, keypairToJson(keypair), { mode: 0o600 });
+}
+
+/**
+ * The part of a Firedancer config TOML the `fdctl`/`firedancer` shims read: the instance name
+ * and the ledger, whose admin socket stands for the validator's shared memory.
+ */
+function firedancerConfigToml(name: string, ledgerDir: string): string {
+  return `# simulated validator ${name}\nname = ${JSON.stringify(name)}\n\n[ledger]\n    path = ${JSON.stringify(ledgerDir)}\n`;
 }
 
 function checkOptions(options: StartClusterOptions): void {
@@ -302,6 +314,8 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
       const target = choice === 'staked' ? stakedKeypairPath : choice === 'unstaked' ? unstakedKeypairPath : choice;
       const identitySymlink = path.join(homeDir, 'identity.json');
       fs.symlinkSync(target, identitySymlink);
+      const fdConfigPath = path.join(homeDir, 'config.toml');
+      fs.writeFileSync(fdConfigPath, firedancerConfigToml(v.name, ledgerDir));
       validators.push(
         new SimValidator(
           {
@@ -311,6 +325,7 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
             homeDir,
             ledgerDir,
             identitySymlink,
+            fdConfigPath,
             stakedKeypairPath,
             unstakedKeypairPath,
             unstakedPubkey: unstaked.pubkey,
@@ -346,6 +361,8 @@ export async function startCluster(options: StartClusterOptions): Promise<SimClu
       env: {
         PATH: `${binDir()}${path.delimiter}${process.env['PATH'] ?? ''}`,
         SOLANA_SIM_RPC_URL: rpcUrl,
+        // Where `firedancer` looks for running validators when it is given no --config.
+        SOLANA_SIM_DIR: dir,
         // wait-for-restart-window polls every 5 s on a real cluster; scale it to the slot.
         SOLANA_SIM_POLL_MS: String(Math.max(50, slotMs)),
       },

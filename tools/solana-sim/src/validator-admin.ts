@@ -15,10 +15,16 @@ export interface ValidatorFaults {
   failSetIdentity: boolean;
 }
 
+/** Firedancer's key switch lock (set_identity.c): held from a switch's start until it completes. */
+export interface KeySwitch {
+  locked: boolean;
+}
+
 /** What the admin handlers need from the running validator. */
 export interface AdminContext {
   readonly voter: Voter;
   readonly faults: ValidatorFaults;
+  readonly keySwitch: KeySwitch;
   readonly rpcAddress: string;
   /** Tells the cluster (gossip) about the new identity. */
   announceIdentity(pubkey: string): void;
@@ -66,7 +72,57 @@ async function setIdentity(
   return outcome;
 }
 
-async function dispatch(ctx: AdminContext, method: string, params: unknown[]): Promise<unknown> {
+/** Firedancer's refusal while its key switch lock is held (src/app/shared/commands/set_identity.c). */
+export const KEY_SWITCH_LOCKED =
+  'Cannot set-identity because Firedancer is already in the process of switching keys. If you are not currently ' +
+  'changing the identity, it might be because an identity change was abandoned. To recover, run the `set-identity` ' +
+  'command again with the `--force` argument.';
+
+function sleepUnlessCancelled(ms: number, cancelled: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    cancelled.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      cancelled.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/**
+ * `fdctl`/`firedancer set-identity`. Unlike agave's admin RPC, Firedancer's switch is driven
+ * step by step by the CLI process: one that goes away part way (killed, Ctrl+C) leaves the
+ * lock held and the old key in place, and every later switch fails until one passes `force`.
+ * The simulator does not produce blocks, so there is no in-progress leader slot to wait for.
+ */
+async function fdSetIdentity(
+  ctx: AdminContext,
+  identity: Keypair,
+  options: { requireTower: boolean; force: boolean },
+  cancelled: AbortSignal,
+): Promise<AdminOutcome> {
+  if (ctx.keySwitch.locked && !options.force) return { ok: false, message: KEY_SWITCH_LOCKED };
+  ctx.keySwitch.locked = true;
+  if (ctx.faults.identityDelayMs > 0) await sleepUnlessCancelled(ctx.faults.identityDelayMs, cancelled);
+  if (cancelled.aborted) return { ok: false, message: 'set-identity abandoned part way; the key switch stays locked' };
+  ctx.keySwitch.locked = false;
+  if (ctx.faults.failSetIdentity) return { ok: false, message: 'set-identity failed (simulated fault)' };
+  const outcome = ctx.voter.setIdentity(identity, options.requireTower);
+  if (outcome.ok === 'exit') {
+    ctx.exit(1, outcome.message);
+    return { ok: false, message: outcome.message };
+  }
+  if (outcome.ok) ctx.announceIdentity(identity.pubkey);
+  return outcome;
+}
+
+async function dispatch(
+  ctx: AdminContext,
+  method: string,
+  params: unknown[],
+  cancelled: AbortSignal,
+): Promise<unknown> {
   const outcome = (o: AdminOutcome): null => {
     if (!o.ok) throw Object.assign(new Error(o.message), { rpcCode: INVALID_PARAMS });
     return null;
@@ -86,6 +142,15 @@ async function dispatch(ctx: AdminContext, method: string, params: unknown[]): P
           params[2] !== false,
         ),
       );
+    case 'fdSetIdentity':
+      return outcome(
+        await fdSetIdentity(
+          ctx,
+          keypairFromBytes(params[0], 'identity keypair'),
+          { requireTower: params[1] === true, force: params[2] === true },
+          cancelled,
+        ),
+      );
     case 'addAuthorizedVoter':
       return outcome(ctx.voter.addAuthorizedVoter(keypairFromPath(params[0], 'authorized voter keypair')));
     case 'addAuthorizedVoterFromBytes':
@@ -103,6 +168,8 @@ async function dispatch(ctx: AdminContext, method: string, params: unknown[]): P
       if (typeof patch.unhealthy === 'boolean') ctx.faults.unhealthy = patch.unhealthy;
       if (typeof patch.identityDelayMs === 'number') ctx.faults.identityDelayMs = patch.identityDelayMs;
       if (typeof patch.failSetIdentity === 'boolean') ctx.faults.failSetIdentity = patch.failSetIdentity;
+      const lock = (params[0] ?? {}) as { keySwitchLocked?: unknown };
+      if (typeof lock.keySwitchLocked === 'boolean') ctx.keySwitch.locked = lock.keySwitchLocked;
       return { ...ctx.faults };
     }
     case 'simStatus':
@@ -112,6 +179,7 @@ async function dispatch(ctx: AdminContext, method: string, params: unknown[]): P
         slot: ctx.voter.localSlot,
         clusterSlot: ctx.voter.clusterSlot,
         lastVote: ctx.voter.lastVote,
+        keySwitchLocked: ctx.keySwitch.locked,
       };
     default:
       throw Object.assign(new Error('Method not found'), { rpcCode: -32601 });
@@ -127,12 +195,15 @@ export async function serveAdmin(socketPath: string, ctx: AdminContext): Promise
   fs.rmSync(socketPath, { force: true });
   const server = net.createServer((socket) => {
     socket.on('error', () => socket.destroy());
+    // A client that goes away abandons what it started (Firedancer's CLI-driven key switch).
+    const gone = new AbortController();
+    socket.once('close', () => gone.abort());
     onLines(socket, (messages) => {
       for (const message of messages) {
         const request = message as AdminRequest;
         const id = request.id ?? null;
         const params = Array.isArray(request.params) ? request.params : [];
-        dispatch(ctx, String(request.method), params).then(
+        dispatch(ctx, String(request.method), params, gone.signal).then(
           (result) => sendLine(socket, { jsonrpc: '2.0', id, result }),
           (err: Error & { rpcCode?: number }) =>
             sendLine(socket, { jsonrpc: '2.0', id, error: { code: err.rpcCode ?? -32603, message: err.message } }),

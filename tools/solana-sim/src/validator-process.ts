@@ -177,6 +177,7 @@ export async function runValidatorProcess(args: ValidatorArgs): Promise<void> {
   await serveAdmin(path.join(args.ledgerDir, 'admin.rpc'), {
     voter,
     faults,
+    keySwitch: { locked: false },
     rpcAddress: `${args.bindAddress}:${rpcPort}`,
     announceIdentity: (pubkey) => send({ t: 'identity', identity: pubkey }),
     exit,

@@ -32,6 +32,16 @@ export const LogFormatSchema = Type.Union([Type.Literal('text'), Type.Literal('j
   default: 'text',
 });
 
+/** `validator_client`: whose identity commands, read-back and process name the agent uses by default. */
+export const ValidatorClientSchema = Type.Union(
+  [Type.Literal('agave'), Type.Literal('frankendancer'), Type.Literal('firedancer')],
+  {
+    description:
+      'The validator client: `agave`, `frankendancer` (`fdctl`) or `firedancer`. It picks the default `process_name` and, with `staked_keypair_path` and `unstaked_keypair_path`, the identity commands; `frankendancer` and `firedancer` also read the identity back with their `get-identity` after each switch. Command keys that are set win over the profile.',
+    default: 'agave',
+  },
+);
+
 /** An http(s) URL without spaces; used only on new keys, never on keys the Go tool had. */
 export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
 
@@ -52,8 +62,8 @@ export const AgentConfigSchema = Type.Object(
     ),
     process_name: Type.Optional(
       Type.String({
-        description: 'Exact process name of the validator (as `pgrep -x` matches it).',
-        default: 'agave-validator',
+        description:
+          'Exact process name of the validator (as `pgrep -x` matches it). Default: per `validator_client`, `agave-validator`, `fdctl` or `firedancer`.',
       }),
     ),
     peer_endpoint: Type.Optional(
@@ -207,6 +217,27 @@ export const AgentConfigSchema = Type.Object(
         minLength: 1,
         description:
           'The identity symlink the validator starts from (e.g. `/home/solana/identity.json`). Lets a demotion be confirmed while the validator is down: not running, and the symlink names a keypair other than the staked one.',
+      }),
+    ),
+    validator_client: Type.Optional(ValidatorClientSchema),
+    fd_config: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'The config TOML the Frankendancer or Firedancer validator was started with; fills `{fd_config}`. Required with `validator_client: frankendancer` (`fdctl set-identity` without it may leave tiles on the old key); optional with `firedancer`, which otherwise finds the running validator itself.',
+      }),
+    ),
+    staked_keypair_path: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'The staked identity keypair file on this host. With `unstaked_keypair_path`, the profile of `validator_client` supplies `identity_change_command` and `identity_remove_command` when they are not set.',
+      }),
+    ),
+    unstaked_keypair_path: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'The unstaked identity keypair file this validator falls back to (see `staked_keypair_path`).',
       }),
     ),
   },

@@ -5,6 +5,8 @@
  */
 import type { ConsensusPhaseSetting } from '@failover/core';
 
+import type { ValidatorClient } from './client-profiles';
+
 /** Log line format of both programs. */
 export type LogFormat = 'text' | 'json';
 
@@ -50,10 +52,19 @@ export type TowerStoreSetting =
 
 /** The agent's shell command templates, each absent when not configured. */
 export interface AgentCommands {
-  /** `identity_change_command`: switch to the staked identity. */
+  /** `identity_change_command`, else the `validator_client` profile's: switch to the staked identity. */
   readonly identityChange?: string;
-  /** `identity_remove_command`: switch to the unstaked identity. */
+  /** `identity_remove_command`, else the profile's: switch to the unstaked identity. */
   readonly identityRemove?: string;
+  /**
+   * The profile's `identityChange` with `--force` (Frankendancer), run once when the first attempt
+   * timed out or found a key switch left half done; absent when `identity_change_command` is set.
+   */
+  readonly identityChangeForce?: string;
+  /** The profile's `identityRemove` with `--force`; absent when `identity_remove_command` is set. */
+  readonly identityRemoveForce?: string;
+  /** The client's `get-identity`, run after each identity step; it must print the expected pubkey. */
+  readonly identityReadback?: string;
   /** `active_identity_symlink_command`. */
   readonly activeIdentitySymlink?: string;
   /** `passive_identity_symlink_command`. */
@@ -73,6 +84,11 @@ export interface AgentConfig {
   readonly listenAddr: string;
   readonly allowedIps: readonly string[];
   readonly localRpc: string;
+  /** `validator_client`. @default 'agave' */
+  readonly validatorClient: ValidatorClient;
+  /** `fd_config`: the Firedancer config TOML; fills `{fd_config}`. */
+  readonly fdConfig?: string;
+  /** `process_name`, else the client's (`agave-validator`, `fdctl`, `firedancer`). */
   readonly processName: string;
   readonly peerEndpoint?: string;
   readonly isActiveOnStart: boolean;

@@ -41,6 +41,7 @@ export interface AgentFlags {
   readonly rpc?: string;
   readonly peer?: string;
   readonly process?: string;
+  readonly client?: string;
   readonly active?: boolean | string;
   readonly 'dry-run'?: boolean | string;
   readonly 'log-file'?: string;
@@ -66,6 +67,7 @@ export const AGENT_FLAGS: readonly OverrideSpec[] = [
   { name: '--rpc', key: 'local_rpc', type: 'string' },
   { name: '--peer', key: 'peer_endpoint', type: 'string' },
   { name: '--process', key: 'process_name', type: 'string' },
+  { name: '--client', key: 'validator_client', type: 'string' },
   { name: '--active', key: 'is_active_on_start', type: 'boolean' },
   { name: '--dry-run', key: 'dry_run', type: 'boolean' },
   { name: '--log-file', key: 'log_file', type: 'string' },

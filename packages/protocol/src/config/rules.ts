@@ -49,6 +49,38 @@ export function agentRuleProblems(file: AgentConfigFile): ConfigProblem[] {
     // A backup that can never be restored looks healthy until the first failover.
     problems.push({ path: '/tower_restore_command', message: 'is required when tower_backup_command is set' });
   }
+  problems.push(...clientProfileProblems(file));
+  return problems;
+}
+
+/** What `validator_client` and the keypair paths need to build commands that can work. */
+function clientProfileProblems(file: AgentConfigFile): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const client = file.validator_client ?? 'agave';
+  if (client === 'frankendancer' && file.fd_config === undefined) {
+    problems.push({
+      path: '/fd_config',
+      message:
+        'is required when validator_client is "frankendancer": fdctl set-identity and get-identity need the config TOML the validator was started with',
+    });
+  }
+  if ((file.staked_keypair_path === undefined) !== (file.unstaked_keypair_path === undefined)) {
+    const missing = file.staked_keypair_path === undefined ? 'staked_keypair_path' : 'unstaked_keypair_path';
+    problems.push({
+      path: `/${missing}`,
+      message: 'is required when the other keypair path is set: the profile switches between the two',
+    });
+  }
+  const profileCommandsUsed =
+    file.staked_keypair_path !== undefined &&
+    (file.identity_change_command === undefined || file.identity_remove_command === undefined);
+  if (client === 'agave' && profileCommandsUsed && file.ledger_path === undefined) {
+    problems.push({
+      path: '/ledger_path',
+      message:
+        'is required when the agave profile supplies the identity commands: agave-validator -l LEDGER set-identity reaches the validator through its ledger',
+    });
+  }
   return problems;
 }
 
