@@ -82,7 +82,12 @@ export type BlockCause =
    * The journal could not be written (`detail` says why): a step the manager cannot record is
    * never executed, so nothing is acted on until the manager is restarted.
    */
-  | { readonly kind: 'journal-unwritable'; readonly detail: string };
+  | { readonly kind: 'journal-unwritable'; readonly detail: string }
+  /**
+   * An operator paused the manager for maintenance (`reason`, until `until`, null: until resumed):
+   * no automatic failover and no recovery start until it is resumed or expires.
+   */
+  | { readonly kind: 'paused'; readonly reason: string; readonly until: number | null };
 
 /**
  * The identity of a cause for "report once": the kind and the node it concerns, not the
@@ -241,6 +246,19 @@ export type FailoverEvent =
    * the other, so this manager commands neither.
    */
   | { readonly type: 'node-name-conflict'; readonly at: number; readonly name: string }
+  /** An operator paused automatic failover for maintenance (`reason`), until `until` (null: until resumed). */
+  | { readonly type: 'paused'; readonly at: number; readonly reason: string; readonly until: number | null }
+  /**
+   * Automatic failover is armed again: an operator resumed it (`text`, when given) or the pause
+   * given a duration expired. `pausedAt` is when the pause began.
+   */
+  | {
+      readonly type: 'resumed';
+      readonly at: number;
+      readonly reason: 'operator' | 'expired';
+      readonly text: string | null;
+      readonly pausedAt: number;
+    }
   /** The fence of `node` ended: `ok` when it no longer holds the identity; otherwise `failedStep` and `detail` say where it stopped. */
   | {
       readonly type: 'fence-ended';

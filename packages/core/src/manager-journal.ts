@@ -60,7 +60,29 @@ export type JournalRecord =
   /** A run gave the identity to `node` (null: a failed run left nobody known to hold it). */
   | { readonly kind: 'holder'; readonly at: number; readonly term: number; readonly node: NodeId | null }
   /** `node` was seen holding the identity (a claim in a heartbeat). */
-  | { readonly kind: 'holder-seen'; readonly at: number; readonly term: number; readonly node: NodeId };
+  | { readonly kind: 'holder-seen'; readonly at: number; readonly term: number; readonly node: NodeId }
+  /** An operator paused automatic failover for maintenance, until `until` (null: until resumed). */
+  | {
+      readonly kind: 'paused';
+      readonly at: number;
+      readonly term: number;
+      readonly reason: string;
+      readonly until: number | null;
+    }
+  /** The pause ended: an operator resumed, or the pause given a duration expired. */
+  | { readonly kind: 'resumed'; readonly at: number; readonly term: number; readonly reason: 'operator' | 'expired' };
+
+/** A maintenance pause as the journal keeps it: why, since when, by which term, and until when. */
+export interface JournaledPause {
+  /** The operator's reason. */
+  readonly reason: string;
+  /** When it began. */
+  readonly at: number;
+  /** The term of the manager that recorded it. */
+  readonly term: number;
+  /** When it expires by itself; null: only a resume ends it. */
+  readonly until: number | null;
+}
 
 /** A node with the term and instant it was recorded in. */
 export interface JournaledNode {
@@ -121,10 +143,12 @@ export interface ManagerJournalState {
   readonly lastHolder: JournaledNode | null;
   /** Runs, oldest first: the last {@link JOURNAL_KEEP_RUNS} that ended, and the one in flight. */
   readonly runs: readonly JournaledRun[];
+  /** The maintenance pause in force; null when automatic failover is armed. */
+  readonly pause: JournaledPause | null;
 }
 
 /** A journal nothing was written to. */
-export const EMPTY_JOURNAL: ManagerJournalState = { holder: null, lastHolder: null, runs: [] };
+export const EMPTY_JOURNAL: ManagerJournalState = { holder: null, lastHolder: null, runs: [], pause: null };
 
 /**
  * Ended runs kept in full; older ones are dropped, so the journal stays small enough to be
@@ -161,6 +185,10 @@ function applyRecord(journal: ManagerJournalState, record: JournalRecord, keepRu
     }
     case 'holder-seen':
       return { ...journal, lastHolder: { node: record.node, term: record.term, at: record.at } };
+    case 'paused':
+      return { ...journal, pause: { reason: record.reason, at: record.at, term: record.term, until: record.until } };
+    case 'resumed':
+      return { ...journal, pause: null };
     case 'run-started': {
       const run: JournaledRun = {
         id: record.run,

@@ -11,7 +11,8 @@
  * When nobody holds the identity after a known holder stepped down on its own, one node is
  * promoted by a recovery plan (`manager-recovery`). Each run and each step is journaled before it
  * is acted on and once its outcome is known (`manager-journal`); a manager that starts again
- * takes up what its journal holds (`manager-restore`).
+ * takes up what its journal holds (`manager-restore`). An operator's pause (`manager-pause`) turns
+ * every wanted failover and recovery into a hold; the fence and a half-done plan still run.
  */
 import type { BlockCause, FailoverReason, StepTiming } from './events';
 import type { FailoverPlan } from './failover-plan';
@@ -38,6 +39,7 @@ import {
 import type { RecoveryDecision } from './manager-recovery';
 import { towerFloorGate } from './cluster-evidence';
 import { decideRecovery, trackNobodyVoting } from './manager-recovery';
+import { expirePause, pausedCause, requestPause, requestResume } from './manager-pause';
 import { resumeInterrupted } from './manager-restore';
 import type { RoleResolution } from './manager-roles';
 import { mayHoldIdentity, proveStoppedVoting, resolveRoles } from './manager-roles';
@@ -78,6 +80,7 @@ export function createManagerState(options: ManagerMachineOptions, now: number):
     runs: 0,
     interrupted: null,
     journalFailure: null,
+    pause: null,
   };
 }
 
@@ -90,6 +93,10 @@ export function stepManager(state: ManagerState, event: ManagerEvent): ManagerSt
       return onStepResult(state, event.token, event.result, event.at, event.refusal);
     case 'switchover-requested':
       return onSwitchover(state, event);
+    case 'pause-requested':
+      return requestPause(state, event);
+    case 'resume-requested':
+      return requestResume(state, event);
     case 'journal-failed':
       return onJournalFailed(state, event.detail, event.at);
     case 'config-changed':
@@ -130,6 +137,12 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
     effects.push(notify({ type: 'status-report', at, active: state.active, nodes: summarize(state.nodes) }));
     state = { ...state, nextStatusReportAt: at + state.config.statusReportIntervalMs };
   }
+  // A pause given a duration ends on time, a failover in flight or not.
+  const expired = state.journalFailure === null ? expirePause(state, at) : null;
+  if (expired !== null) {
+    state = expired.state;
+    effects.push(...expired.effects);
+  }
   // Claims seen mid-failover are the plan's own transitions; the outcome decides `active`.
   // The run of passive ticks is not counted either: between a demotion and a promotion both
   // nodes are passive by design.
@@ -139,7 +152,8 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
     return { state: held.state, effects: [...effects, ...held.effects] };
   }
   // The plan a previous run of this manager stopped in the middle of comes first: it was
-  // decided then, and the pair may be half way through it.
+  // decided then, and the pair may be half way through it. A pause does not hold it: stopping
+  // between a demotion and a promotion would leave nobody voting (L2).
   if (state.interrupted !== null) {
     const resumed = resumeInterrupted(state, observation);
     return { state: resumed.state, effects: [...effects, ...resumed.effects] };
@@ -155,7 +169,8 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   };
 
   // Before anything else: a second claimant next to the recorded holder is fenced even in
-  // cooldown, since a returning old active is most likely right after a failover.
+  // cooldown, since a returning old active is most likely right after a failover, and even
+  // while paused: two voters with one identity outrank an operator's pause (S1).
   const intruder = fenceTarget(state, observation);
   if (intruder !== null && state.holder !== null) {
     const held = setHold(state, null, at);
@@ -187,7 +202,7 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
     state = { ...state, status: 'monitoring' };
   }
 
-  const decision = decide(state, observation, roles);
+  const decision = whilePaused(state, decide(state, observation, roles));
   if (decision.kind === 'hold' || decision.kind === 'none') {
     const held = setHold(state, decision.kind === 'hold' ? decision.cause : null, at);
     if (decision.kind === 'hold' && decision.cause.kind === 'dry-run' && held.changed) {
@@ -270,6 +285,20 @@ function rolesOf(state: ManagerState, observation: Observation): RoleResolution 
     stakedIdentityPubkey: state.config.stakedIdentityPubkey,
     gossipMaxAgeMs: state.config.gossipMaxAgeMs,
   });
+}
+
+/**
+ * While paused, a failover or a recovery the gates would start, or a dry run would report, is a
+ * hold with the pause as its cause. Other holds keep their own cause: they say what would stop a
+ * failover with or without the pause.
+ */
+function whilePaused(state: ManagerState, decision: Decision): Decision {
+  if (state.pause === null) return decision;
+  if (decision.kind === 'failover' || decision.kind === 'recover')
+    return { kind: 'hold', cause: pausedCause(state.pause), reason: decision.reason };
+  if (decision.kind === 'hold' && decision.cause.kind === 'dry-run')
+    return { kind: 'hold', cause: pausedCause(state.pause), reason: decision.reason };
+  return decision;
 }
 
 /** The gates of DESIGN §2, in order; the first that fails names the cause. */
@@ -505,6 +534,9 @@ function onSwitchover(
   });
   if (state.journalFailure !== null) return refuse({ kind: 'journal-unwritable', detail: state.journalFailure });
   if (state.status === 'failing-over' || state.interrupted !== null) return refuse({ kind: 'busy' });
+  // While paused only an operator who names the node moves the identity: "switch over" alone
+  // could be a habit from before the maintenance began.
+  if (state.pause !== null && event.to === null) return refuse({ kind: 'paused-needs-to' });
   const observation = state.lastObservation;
   if (observation === null) return refuse({ kind: 'no-observation' });
   const roles = rolesOf(state, observation);

@@ -34,7 +34,7 @@ export function setHold(
     effects.push(notify({ type: 'blocked', at, cause }));
     effects.push({
       kind: 'log',
-      level: cause.kind === 'dry-run' || cause.kind === 'startup-grace' ? 'warn' : 'error',
+      level: cause.kind === 'dry-run' || cause.kind === 'startup-grace' || cause.kind === 'paused' ? 'warn' : 'error',
       message: `failover blocked: ${cause.kind}`,
       fields: { cause },
     });

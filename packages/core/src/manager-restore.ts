@@ -5,7 +5,8 @@
  *
  * 1. The holder this manager gave the identity to, and the node last seen holding it, are taken
  *    from the journal: a fence stays licensed, and a pair whose holder stepped down while the
- *    manager was away is recovered (`manager-recovery`) instead of held as "never had one".
+ *    manager was away is recovered (`manager-recovery`) instead of held as "never had one". An
+ *    operator's pause is taken from it too: a restart or a new leader does not end maintenance.
  * 2. The plan in flight is rebuilt from its journaled inputs and its journaled step results are
  *    replayed through the step sequencer; at the first heartbeat it is taken up where it
  *    stopped. A step the manager did not see end is run again: every step is idempotent (an
@@ -69,6 +70,7 @@ export function restoreManagerState(state: ManagerState, restore: ManagerRestore
     lastHolder,
     active: state.active ?? lastHolder,
     interrupted,
+    pause: journal.pause,
   };
   const effects: ManagerEffect[] = [
     {
@@ -81,6 +83,15 @@ export function restoreManagerState(state: ManagerState, restore: ManagerRestore
       fields: { term, runs: journal.runs.length },
     },
   ];
+  if (journal.pause !== null) {
+    const { pause } = journal;
+    effects.push({
+      kind: 'log',
+      level: 'warn',
+      message: `journal: paused since ${new Date(pause.at).toISOString()} (${pause.reason}), ${pause.until === null ? 'until resumed' : `until ${new Date(pause.until).toISOString()}`}; no automatic failover or recovery`,
+      fields: { pausedInTerm: pause.term },
+    });
+  }
   if (interrupted !== null) {
     effects.push({
       kind: 'log',

@@ -6,7 +6,7 @@ import type { BlockCause, FailoverEvent, FailoverReason, StepTiming } from './ev
 import type { FailoverAction, FailoverPlan } from './failover-plan';
 import type { LogEffect } from './log-effect';
 import type { ManagerMachineConfig, ManagerMachineOptions } from './manager-config';
-import type { JournaledRun, JournalRecord } from './manager-journal';
+import type { JournaledPause, JournaledRun, JournalRecord } from './manager-journal';
 import type { NodeTrack } from './manager-tracking';
 import type { PlanStep, SequenceRun, StepResult } from './step-sequence';
 import type { NodeId, Observation } from './types';
@@ -81,6 +81,12 @@ export interface ManagerCommon {
    * until the manager is restarted, since a step it cannot record may not be executed.
    */
   readonly journalFailure: string | null;
+  /**
+   * The maintenance pause in force, from an operator's `pause` or the journal at start; null when
+   * automatic failover is armed. While it holds, nothing automatic is started: no failover, no
+   * recovery. A fence and a plan a previous run left half done still run (`manager-machine`).
+   */
+  readonly pause: JournaledPause | null;
 }
 
 /** A run of ticks in which nobody held the staked identity. */
@@ -112,6 +118,21 @@ export type ManagerEvent =
       readonly requestId: string;
       readonly reason: string;
       readonly to: NodeId | null;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'pause-requested';
+      readonly requestId: string;
+      readonly reason: string;
+      /** How long the pause lasts; null: until resumed. */
+      readonly forMs: number | null;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'resume-requested';
+      readonly requestId: string;
+      /** The operator's words, when given. */
+      readonly reason: string | null;
       readonly at: number;
     }
   | { readonly type: 'config-changed'; readonly options: ManagerMachineOptions; readonly at: number }
@@ -151,12 +172,28 @@ export type SwitchoverRefusal =
   | BlockCause
   | { readonly kind: 'busy' }
   | { readonly kind: 'no-observation' }
-  | { readonly kind: 'already-active'; readonly node: NodeId };
+  | { readonly kind: 'already-active'; readonly node: NodeId }
+  /** The manager is paused: a planned switchover must name the node to take the identity. */
+  | { readonly kind: 'paused-needs-to' };
 
 /** The answer to a switchover request. */
 export type SwitchoverAnswer =
   | { readonly accepted: true; readonly plan: FailoverPlan }
   | { readonly accepted: false; readonly refusal: SwitchoverRefusal };
+
+/** Why a pause or resume request was refused. */
+export type PauseRefusal =
+  | { readonly kind: 'journal-unwritable'; readonly detail: string }
+  /** A resume while nothing is paused. */
+  | { readonly kind: 'not-paused' };
+
+/**
+ * The answer to a pause or resume request, given once the pause or its end is journaled:
+ * `pause` is the pause now in force (null after a resume), `ended` the one a resume ended.
+ */
+export type PauseAnswer =
+  | { readonly accepted: true; readonly pause: JournaledPause | null; readonly ended: JournaledPause | null }
+  | { readonly accepted: false; readonly refusal: PauseRefusal };
 
 /** What the manager app does. */
 export type ManagerEffect =
@@ -185,6 +222,8 @@ export type ManagerEffect =
    */
   | { readonly kind: 'journal'; readonly records: readonly JournalRecord[] }
   | { readonly kind: 'switchover-answer'; readonly requestId: string; readonly answer: SwitchoverAnswer }
+  /** Comes after the `journal` effect that records the pause or its end: given only once that is durable. */
+  | { readonly kind: 'pause-answer'; readonly requestId: string; readonly answer: PauseAnswer }
   | LogEffect;
 
 /** A new state and the effects to execute, in order. */

@@ -130,4 +130,14 @@ describe('the journal', () => {
     ]);
     expect(journal.runs.map((run) => run.id)).toEqual([1, 4]);
   });
+
+  it('keeps the pause in force: a new pause replaces it, a resume ends it', () => {
+    const paused = applyJournalRecords(EMPTY_JOURNAL, [
+      { kind: 'paused', at: 10, term: 1, reason: 'kernel upgrade', until: null },
+      { kind: 'paused', at: 20, term: 2, reason: 'disk swap', until: 80 },
+    ]);
+    expect(paused.pause).toEqual({ reason: 'disk swap', at: 20, term: 2, until: 80 });
+    expect(applyJournalRecords(paused, [{ kind: 'resumed', at: 30, term: 2, reason: 'operator' }]).pause).toBeNull();
+    expect(EMPTY_JOURNAL.pause).toBeNull();
+  });
 });

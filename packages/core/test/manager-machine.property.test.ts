@@ -45,6 +45,20 @@ describe('manager machine invariants', () => {
     );
   });
 
+  it('while paused starts nothing on its own but a fence, and no switchover that names no node', () => {
+    fc.assert(
+      fc.property(configArb, scriptArb, (config, script) => {
+        play(config, script, (_before, event, after, effects) => {
+          const started = runOf(effects);
+          if (after.pause === null || started === undefined) return;
+          if (event.type === 'switchover-requested') expect(event.to).not.toBeNull();
+          else expect(started.plan.kind).toBe('fence');
+        });
+      }),
+      runs,
+    );
+  });
+
   it('never targets an unreachable or unhealthy node', () => {
     fc.assert(
       fc.property(configArb, scriptArb, (config, script) => {

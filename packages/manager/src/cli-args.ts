@@ -6,11 +6,22 @@
  * throws: a bad command line is a value that the CLI reports with exit code 2.
  */
 import type { NodeId } from '@failover/core';
+import { parseDuration } from '@failover/protocol';
 import type { ManagerFlags } from '@failover/protocol';
 
 /** What the user asked the program to do. */
 export type ManagerCommand =
-  'run' | 'status' | 'switchover' | 'history' | 'doctor' | 'help' | 'version' | 'generate-config' | 'shutdown-agent';
+  | 'run'
+  | 'status'
+  | 'switchover'
+  | 'pause'
+  | 'resume'
+  | 'history'
+  | 'doctor'
+  | 'help'
+  | 'version'
+  | 'generate-config'
+  | 'shutdown-agent';
 
 /** The parsed command line, or why it could not be parsed. */
 export type ParsedManagerArgs =
@@ -20,8 +31,10 @@ export type ParsedManagerArgs =
       readonly configPath: string | undefined;
       /** Flags that set config keys, raw as typed; the config loader converts and checks them. */
       readonly flags: ManagerFlags;
-      /** `switchover --reason TEXT`. */
+      /** `switchover --reason TEXT`, `pause --reason TEXT`, `resume --reason TEXT`. */
       readonly reason: string | undefined;
+      /** `pause --for DURATION`, in milliseconds: the pause ends by itself after it. */
+      readonly forMs: number | undefined;
       /** `switchover --to NODE`: the node to take the identity; needed when nobody holds it. */
       readonly to: NodeId | undefined;
       /** `--json` for `status`, `history` and `doctor`: machine-readable output. */
@@ -54,7 +67,8 @@ export const MANAGER_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'log-file': { kind: 'string', config: true, help: 'Also log to this file (rotated daily)' },
   'log-format': { kind: 'string', config: true, help: 'Log line format: text or json (default text)' },
   'generate-config': { kind: 'boolean', help: 'Print an example manager-config.json and exit' },
-  reason: { kind: 'string', help: 'switchover: why the switchover is made (logged and notified)' },
+  reason: { kind: 'string', help: 'switchover, pause, resume: why (logged and notified)' },
+  for: { kind: 'duration', help: 'pause: end the pause by itself after this long (1s to 30 days, e.g. 2h)' },
   to: {
     kind: 'string',
     help: 'switchover: validator1 or validator2, the node to take the identity (activates one when nobody holds it)',
@@ -65,7 +79,10 @@ export const MANAGER_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
   version: { kind: 'boolean', help: 'Print the version' },
 };
 
-const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover', 'history', 'doctor']);
+const SUBCOMMANDS = new Set<ManagerCommand>(['status', 'switchover', 'pause', 'resume', 'history', 'doctor']);
+
+/** The longest pause `--for` accepts: longer maintenance is a pause without an end. */
+const MAX_PAUSE_MS = 30 * 24 * 3600 * 1000;
 
 /** Switches that are commands of their own; the first one on wins. */
 const COMMAND_SWITCHES = [
@@ -128,7 +145,7 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
   if (positional.length > 1 || (first !== undefined && !SUBCOMMANDS.has(first as ManagerCommand))) {
     return {
       ok: false,
-      error: `unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status", "switchover", "history" and "doctor"`,
+      error: `unexpected argument ${JSON.stringify(first !== undefined && SUBCOMMANDS.has(first as ManagerCommand) ? positional[1] : first)}; subcommands are "status", "switchover", "pause", "resume", "history" and "doctor"`,
     };
   }
   // The first switch that is on names the command, in this order; the ones after it are not read.
@@ -146,6 +163,21 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
   if (command === 'switchover' && (typeof reason !== 'string' || reason.trim() === '')) {
     return { ok: false, error: 'switchover needs --reason TEXT (it is logged and sent with the notification)' };
   }
+  if (command === 'pause' && (typeof reason !== 'string' || reason.trim() === '')) {
+    return { ok: false, error: 'pause needs --reason TEXT (it is logged, notified and shown in status)' };
+  }
+  if (command === 'resume' && typeof reason === 'string' && reason.trim() === '') {
+    return { ok: false, error: 'resume --reason must not be empty' };
+  }
+  const forRaw = values.get('for');
+  if (forRaw !== undefined && command !== 'pause')
+    return { ok: false, error: '--for is a flag of the pause subcommand' };
+  const forMs = typeof forRaw === 'string' ? parseDuration(forRaw) : undefined;
+  if (forRaw !== undefined && (forMs === undefined || forMs < 1000 || forMs > MAX_PAUSE_MS || !Number.isInteger(forMs)))
+    return {
+      ok: false,
+      error: `--for must be a duration from 1s to 30 days such as 90m or 2h, got ${JSON.stringify(forRaw)}`,
+    };
   const to = values.get('to');
   if (to !== undefined && to !== 'validator1' && to !== 'validator2') {
     return { ok: false, error: `--to must be validator1 or validator2, got ${JSON.stringify(to)}` };
@@ -167,6 +199,7 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
     configPath: typeof config === 'string' ? config : undefined,
     flags: flags as ManagerFlags,
     reason: typeof reason === 'string' ? reason : undefined,
+    forMs,
     to,
     json,
     last,
@@ -179,6 +212,8 @@ export function managerUsage(): string {
     'Usage: failover-manager [flags]                  monitor both validators and fail over',
     '       failover-manager status [--json]          show both nodes, through the control API',
     '       failover-manager switchover --reason TEXT [--to NODE]  planned switchover, through the control API',
+    '       failover-manager pause --reason TEXT [--for DURATION]  maintenance: no automatic failover until resumed',
+    '       failover-manager resume [--reason TEXT]   arm automatic failover again after a pause',
     '       failover-manager history [--json] [--last N]  past failovers with their steps, from the journal',
     '       failover-manager doctor [--json]          check the install without changing anything; exit 1 when a check failed',
     '',

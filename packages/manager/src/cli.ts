@@ -30,21 +30,27 @@ import { managerUsage, parseManagerArgs, type ParsedManagerArgs } from './cli-ar
 import { runManagerDoctor } from './doctor';
 import { createManagerFence } from './manager-fence';
 import { currentManagerTerm } from './manager-term';
-import { fetchControlStatus, requestSwitchover, type ControlTarget } from './control-client';
+import {
+  fetchControlStatus,
+  requestPause,
+  requestResume,
+  requestSwitchover,
+  type ControlTarget,
+} from './control-client';
 import { ManagerConfigError, ManagerError, NoAuthSecretError, UsageError } from './errors';
 import { exampleConfigText } from './example-config';
 import { historyDocument, renderHistory } from './history-view';
 import { fetchEtcdJournal } from './etcd-journal';
 import { readJournalFile } from './journal';
 import { loadManagerAuth, startManager } from './start-manager';
-import { renderStatusTable } from './status-view';
+import { pauseText, renderStatusTable } from './status-view';
 import { MANAGER_VERSION } from './version';
 
 /** Exit codes of `failover-manager`; docs/manager.md lists them under "Exit codes and errors". */
 export const MANAGER_EXIT = {
-  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, both agents shut down, the history printed, `doctor` found no failed check, or help, version or an example config printed. */
+  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, the manager paused or resumed, both agents shut down, the history printed, `doctor` found no failed check, or help, version or an example config printed. */
   ok: 0,
-  /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the control API could not be reached, the journal could not be read for the history, a `doctor` check failed, or the monitor failed while running. */
+  /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the pause or resume was refused, the control API could not be reached, the journal could not be read for the history, a `doctor` check failed, or the monitor failed while running. */
   failure: 1,
   /** Bad command line or configuration (every problem listed with its key), or a start-up refusal such as no shared secret or an unusable state directory or journal; nothing was started. */
   config: 2,
@@ -94,6 +100,9 @@ export async function runManagerCli(argv: readonly string[], io: ManagerCliIo = 
         return await printStatus(await loadConfig(args, io), args.json, io);
       case 'switchover':
         return await switchover(await loadConfig(args, io), args.reason ?? '', args.to, io);
+      case 'pause':
+      case 'resume':
+        return await pauseOrResume(await loadConfig(args, io), args, io);
       case 'history':
         return await printHistory(await loadConfig(args, io), args.json, args.last ?? 10, io);
       case 'doctor':
@@ -268,6 +277,37 @@ async function switchover(
     }
   }
   return ok ? MANAGER_EXIT.ok : MANAGER_EXIT.failure;
+}
+
+/** `pause` and `resume`: exit 0 once the manager journaled the change, 1 when it refused. */
+async function pauseOrResume(
+  config: ManagerConfig,
+  args: Extract<ParsedManagerArgs, { ok: true }>,
+  io: ManagerCliIo,
+): Promise<number> {
+  const target = await controlTarget(config);
+  const reason = args.reason?.trim();
+  const answer =
+    args.command === 'pause'
+      ? await requestPause(target, {
+          reason: reason ?? '',
+          ...(args.forMs === undefined ? {} : { for_ms: args.forMs }),
+        })
+      : await requestResume(target, reason === undefined ? {} : { reason });
+  switch (answer.outcome) {
+    case 'paused':
+      io.stdout.write(
+        `paused: ${pauseText(answer.pause)}; no automatic failover or recovery. End it with: failover-manager resume\n`,
+      );
+      if (answer.replaced !== null) io.stdout.write(`it replaces the pause ${pauseText(answer.replaced)}\n`);
+      return MANAGER_EXIT.ok;
+    case 'resumed':
+      io.stdout.write(`resumed: automatic failover armed again (it was paused: ${pauseText(answer.ended)})\n`);
+      return MANAGER_EXIT.ok;
+    case 'refused':
+      io.stderr.write(`refused (${answer.refusal}): ${answer.detail}\n`);
+      return MANAGER_EXIT.failure;
+  }
 }
 
 async function controlTarget(config: ManagerConfig): Promise<ControlTarget> {

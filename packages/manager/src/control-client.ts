@@ -1,5 +1,5 @@
 /**
- * The client side of the control API, used by `failover-manager status` and `switchover`:
+ * The client side of the control API, used by `failover-manager status`, `switchover`, `pause` and `resume`:
  * signed JSON requests to the manager on loopback.
  */
 import {
@@ -9,11 +9,19 @@ import {
   NODE_HEADER,
   ControlStatusSchema,
   ErrorEnvelopeSchema,
+  PauseAnswerSchema,
   signRequest,
   systemClock,
   type Secret,
 } from '@failover/protocol';
-import type { ControlStatus, SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
+import type {
+  ControlStatus,
+  PauseAnswerBody,
+  PauseRequest,
+  ResumeRequest,
+  SwitchoverLine,
+  SwitchoverRequest,
+} from '@failover/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { ControlApiError } from './errors';
 
@@ -33,6 +41,24 @@ export async function fetchControlStatus(target: ControlTarget): Promise<Control
   const body: unknown = await response.json().catch(() => undefined);
   if (!Value.Check(ControlStatusSchema, body))
     throw new ControlApiError(`the manager's status answer does not match the control API`, response.status);
+  return body;
+}
+
+/** Pauses automatic failover; resolves once the manager journaled the pause, or refused it. */
+export async function requestPause(target: ControlTarget, request: PauseRequest): Promise<PauseAnswerBody> {
+  return pauseCall(target, CONTROL_PATHS.pause, request);
+}
+
+/** Ends the pause; resolves once the manager journaled its end, or refused it. */
+export async function requestResume(target: ControlTarget, request: ResumeRequest): Promise<PauseAnswerBody> {
+  return pauseCall(target, CONTROL_PATHS.resume, request);
+}
+
+async function pauseCall(target: ControlTarget, path: string, request: object): Promise<PauseAnswerBody> {
+  const response = await post(target, path, request, AbortSignal.timeout(target.timeoutMs ?? 10_000));
+  const body: unknown = await response.json().catch(() => undefined);
+  if (!Value.Check(PauseAnswerSchema, body))
+    throw new ControlApiError(`the manager's answer to ${path} does not match the control API`, response.status);
   return body;
 }
 

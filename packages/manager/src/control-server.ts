@@ -1,5 +1,5 @@
 /**
- * The control API behind `failover-manager status` and `switchover`. It listens on loopback
+ * The control API behind `failover-manager status`, `switchover`, `pause` and `resume`. It listens on loopback
  * only (the config schema refuses anything else), accepts only `application/json` bodies (a
  * browser page cannot send those cross-origin without a preflight, which this server never
  * answers), and checks the shared secret with the same HMAC as the agents.
@@ -9,21 +9,30 @@ import type { Registry } from 'prom-client';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Clock, FailoverEvent, NodeId } from '@failover/core';
+import type { Clock, FailoverEvent, NodeId, PauseAnswer } from '@failover/core';
 import { describeAction } from '@failover/core';
-import { refusalText } from '@failover/notifier';
+import { causeText, refusalText } from '@failover/notifier';
 import {
   CONTROL_API_NODE,
   CONTROL_PATHS,
   ControlStatusRequestSchema,
   ControlStatusSchema,
   ErrorEnvelopeSchema,
+  PauseAnswerSchema,
+  PauseRequestSchema,
+  ResumeRequestSchema,
   SwitchoverRequestSchema,
 } from '@failover/protocol';
-import type { ClusterRpc, ControlElection, SwitchoverLine, SwitchoverRequest } from '@failover/protocol';
+import type {
+  ClusterRpc,
+  ControlElection,
+  PauseAnswerBody,
+  SwitchoverLine,
+  SwitchoverRequest,
+} from '@failover/protocol';
 import { signedJsonPlugin } from '@failover/protocol/server';
 import type { FailoverProgress, Monitor } from './monitor';
-import { toControlStatus } from './status-view';
+import { toControlPause, toControlStatus } from './status-view';
 import { waitForSwitchoverWindow } from './switchover-window';
 
 /** Options of {@link buildControlServer}. */
@@ -107,6 +116,29 @@ export async function buildControlServer(options: ControlServerOptions): Promise
     void reply.type('application/x-ndjson').send(stream);
     void runSwitchover(request.body, write).finally(() => stream.end());
     return reply;
+  });
+
+  const pauseSchema = {
+    response: { 200: PauseAnswerSchema, 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema },
+  } as const;
+  // A follower refuses as it refuses a switchover: only the leader's journal holds the pause.
+  const notLeader = (): PauseAnswerBody | null => {
+    const following = options.following?.() ?? null;
+    return following === null
+      ? null
+      : { outcome: 'refused', refusal: 'not-leader', detail: `${following}; ask the leader` };
+  };
+  app.post(CONTROL_PATHS.pause, { schema: { body: PauseRequestSchema, ...pauseSchema } }, async (request) => {
+    const refused = notLeader();
+    if (refused !== null) return refused;
+    request.log.warn({ reason: request.body.reason, for_ms: request.body.for_ms }, 'pause requested');
+    return toPauseBody(await options.monitor.requestPause(request.body.reason, request.body.for_ms ?? null));
+  });
+  app.post(CONTROL_PATHS.resume, { schema: { body: ResumeRequestSchema, ...pauseSchema } }, async (request) => {
+    const refused = notLeader();
+    if (refused !== null) return refused;
+    request.log.warn({ reason: request.body.reason }, 'resume requested');
+    return toPauseBody(await options.monitor.requestResume(request.body.reason ?? null));
   });
 
   async function runSwitchover(body: SwitchoverRequest, write: (line: SwitchoverLine) => void): Promise<void> {
@@ -207,4 +239,24 @@ export async function buildControlServer(options: ControlServerOptions): Promise
   }
 
   return app;
+}
+
+/** The machine's answer to a pause or resume as the control API sends it. */
+function toPauseBody(answer: PauseAnswer): PauseAnswerBody {
+  if (!answer.accepted) {
+    const { refusal } = answer;
+    return {
+      outcome: 'refused',
+      refusal: refusal.kind,
+      detail: refusal.kind === 'not-paused' ? 'the manager is not paused' : causeText(refusal),
+    };
+  }
+  if (answer.pause !== null)
+    return {
+      outcome: 'paused',
+      pause: toControlPause(answer.pause),
+      replaced: answer.ended === null ? null : toControlPause(answer.ended),
+    };
+  if (answer.ended === null) throw new RangeError('a resume that ended no pause was accepted');
+  return { outcome: 'resumed', ended: toControlPause(answer.ended) };
 }

@@ -7,7 +7,7 @@
  * the monitor is stopped in the background. A follower serves `status` and refuses switchovers.
  */
 import { hostname } from 'node:os';
-import type { Clock, FailoverEvent, Logger, SwitchoverAnswer } from '@failover/core';
+import type { Clock, FailoverEvent, Logger, PauseAnswer, SwitchoverAnswer } from '@failover/core';
 import type { ElectionConfig, EtcdClientSecurity } from '@failover/protocol';
 import { createElection, type Election, type ElectionView, type LeaderGuard } from './election';
 import { createEtcdJournal } from './etcd-journal';
@@ -66,6 +66,12 @@ export interface HaCoordinator {
   /** The current or last leadership's fence, for `status`. */
   fence(): ManagerFence | undefined;
 }
+
+/** A pause or resume asked of a manager that does not lead: its journal refuses every write. */
+const NOT_LEADING: PauseAnswer = {
+  accepted: false,
+  refusal: { kind: 'journal-unwritable', detail: 'this manager does not lead: only the leader writes the journal' },
+};
 
 /** Creates the coordinator; `monitor.start()` starts campaigning, `monitor.stop()` gives the lease up. */
 export function createHaCoordinator(options: HaCoordinatorOptions): HaCoordinator {
@@ -157,6 +163,12 @@ export function createHaCoordinator(options: HaCoordinatorOptions): HaCoordinato
       return current === undefined
         ? Promise.resolve({ accepted: false, refusal: { kind: 'no-observation' } })
         : current.monitor.requestSwitchover(reason, to);
+    },
+    requestPause(reason, forMs): Promise<PauseAnswer> {
+      return current === undefined ? Promise.resolve(NOT_LEADING) : current.monitor.requestPause(reason, forMs);
+    },
+    requestResume(reason): Promise<PauseAnswer> {
+      return current === undefined ? Promise.resolve(NOT_LEADING) : current.monitor.requestResume(reason);
     },
     onProgress(listener) {
       listeners.add(listener);

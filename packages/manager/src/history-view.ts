@@ -1,6 +1,6 @@
 /**
  * What `failover-manager history` prints: the journal's holder and its last runs, each with every
- * attempt of every step, its time and its outcome. Read from the journal file itself, so it works
+ * attempt of every step, its time and its outcome, and the maintenance pause in force. Read from the journal file itself, so it works
  * whether the manager runs or not. Reasons and durations are the notifier's words, step names
  * core's, so the history says what the notifications said.
  */
@@ -24,6 +24,11 @@ export function renderHistory(journal: ManagerJournalState, location: string, la
   const lines = [
     `journal: ${location}`,
     `holder: ${nodeText(journal.holder, 'given')}   last seen holding: ${nodeText(journal.lastHolder, 'recorded')}`,
+    ...(journal.pause === null
+      ? []
+      : [
+          `PAUSED: ${journal.pause.reason} (since ${iso(journal.pause.at)} in term ${journal.pause.term}, ${journal.pause.until === null ? 'until resumed' : `until ${iso(journal.pause.until)}`}); no automatic failover or recovery`,
+        ]),
     runs.length === 0
       ? 'no failover recorded'
       : `showing ${runs.length} of the ${journal.runs.length} failovers kept, oldest first`,

@@ -54,7 +54,7 @@ export { checkPushTargets, loadStakedKeypair, requireTowerWarning } from './secu
 export type { StakedKeypair } from './secure-identity';
 export { buildControlServer } from './control-server';
 export type { ControlServerOptions } from './control-server';
-export { fetchControlStatus, requestSwitchover } from './control-client';
+export { fetchControlStatus, requestPause, requestResume, requestSwitchover } from './control-client';
 export type { ControlTarget } from './control-client';
 export { renderStatusTable, toControlStatus } from './status-view';
 export { firstLeaderGap, waitForSwitchoverWindow } from './switchover-window';

@@ -153,6 +153,14 @@ function registerStateGauges(registers: Registry[], sources: ManagerMetricsSourc
     },
   });
   new Gauge({
+    name: 'failover_manager_paused',
+    help: 'Whether an operator paused automatic failover for maintenance (failover-manager pause).',
+    registers,
+    collect() {
+      this.set(state().pause === null ? 0 : 1);
+    },
+  });
+  new Gauge({
     name: 'failover_manager_term',
     help: "This manager's term: its local counter, or its election's while it leads.",
     registers,

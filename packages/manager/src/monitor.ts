@@ -22,6 +22,7 @@ import type {
   NodeId,
   NodeObservation,
   Observation,
+  PauseAnswer,
   SlotObservation,
   SwitchoverAnswer,
   TimerHandle,
@@ -126,6 +127,13 @@ export interface Monitor {
   snapshot(): MonitorSnapshot;
   /** Asks the machine for a planned switchover; progress arrives through `onProgress`. */
   requestSwitchover(reason: string, to: NodeId | null): Promise<SwitchoverAnswer>;
+  /**
+   * Pauses automatic failover for maintenance (`forMs`: ends by itself after it; null: until
+   * resumed); the answer comes once the pause is journaled.
+   */
+  requestPause(reason: string, forMs: number | null): Promise<PauseAnswer>;
+  /** Ends the pause; the answer comes once its end is journaled. */
+  requestResume(reason: string | null): Promise<PauseAnswer>;
   /** Listens to failover progress; returns the function that stops listening. */
   onProgress(listener: (progress: FailoverProgress) => void): () => void;
 }
@@ -159,6 +167,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let clusterSlotFailing = false;
   let memory: RunMemory | undefined;
   const pendingAnswers = new Map<string, (answer: SwitchoverAnswer) => void>();
+  const pauseAnswers = new Map<string, (answer: PauseAnswer) => void>();
   const listeners = new Set<(progress: FailoverProgress) => void>();
 
   const evidence = createEvidenceReader({
@@ -244,10 +253,33 @@ export function createMonitor(options: MonitorOptions): Monitor {
         resolve?.(effect.answer);
         return;
       }
+      case 'pause-answer': {
+        const resolve = pauseAnswers.get(effect.requestId);
+        pauseAnswers.delete(effect.requestId);
+        resolve?.(effect.answer);
+        return;
+      }
       case 'run-step':
         runStep(effect);
         return;
     }
+  }
+
+  /**
+   * Dispatches a pause or resume request and resolves with its answer. The answer comes after the
+   * journal write: when the write fails, the effects after it, the answer among them, are dropped,
+   * and the request is answered here with the failure.
+   */
+  function askPause(event: (requestId: string) => ManagerEvent): Promise<PauseAnswer> {
+    const requestId = `pause-${++requestCounter}`;
+    return new Promise<PauseAnswer>((resolve) => {
+      pauseAnswers.set(requestId, resolve);
+      void dispatch(event(requestId)).then(() => {
+        if (!pauseAnswers.delete(requestId)) return;
+        const detail = state.journalFailure ?? 'the request could not be handled; see the manager log';
+        resolve({ accepted: false, refusal: { kind: 'journal-unwritable', detail } });
+      });
+    });
   }
 
   function runStep(effect: Extract<ManagerEffect, { kind: 'run-step' }>): void {
@@ -400,6 +432,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
         pendingAnswers.set(requestId, resolve);
         void dispatch({ type: 'switchover-requested', requestId, reason, to, at: clock.now() });
       });
+    },
+    requestPause(reason, forMs) {
+      return askPause((requestId) => ({ type: 'pause-requested', requestId, reason, forMs, at: clock.now() }));
+    },
+    requestResume(reason) {
+      return askPause((requestId) => ({ type: 'resume-requested', requestId, reason, at: clock.now() }));
     },
     onProgress(listener) {
       listeners.add(listener);

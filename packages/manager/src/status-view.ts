@@ -4,9 +4,9 @@
  * words, so the status and the notifications say the same thing.
  */
 import { NODE_IDS, otherNode, promotionEligibility, voteEvidenceVeto } from '@failover/core';
-import type { NodeId } from '@failover/core';
+import type { JournaledPause, NodeId } from '@failover/core';
 import { causeText, healthText } from '@failover/notifier';
-import type { ControlNode, ControlStatus } from '@failover/protocol';
+import type { ControlNode, ControlPause, ControlStatus } from '@failover/protocol';
 import type { MonitorSnapshot } from './monitor';
 
 /** Builds the status answer from a monitor snapshot. */
@@ -42,6 +42,7 @@ export function toControlStatus(
     state: state.status,
     active: state.active,
     hold: state.hold === null ? null : causeText(state.hold),
+    paused: state.pause === null ? null : toControlPause(state.pause),
     cluster_slot: clusterSlot?.slot ?? null,
     cluster_slot_age_ms: clusterSlot === null ? null : Math.max(0, now - clusterSlot.observedAt),
     nodes,
@@ -59,6 +60,17 @@ function consensusOf(
   const veto =
     voteEvidenceVeto(observation) ?? (active === null ? null : promotionEligibility(observation, otherNode(active)));
   return { phase, detail, veto: veto === null ? null : causeText(veto) };
+}
+
+/** A maintenance pause as the control API shows it. */
+export function toControlPause(pause: JournaledPause): ControlPause {
+  return { reason: pause.reason, since: pause.at, until: pause.until, term: pause.term };
+}
+
+/** A pause in one line: why, since when, until when. */
+export function pauseText(pause: ControlPause): string {
+  const until = pause.until === null ? 'until resumed' : `until ${new Date(pause.until).toISOString()}`;
+  return `${pause.reason} (since ${new Date(pause.since).toISOString()}, ${until})`;
 }
 
 /** The status answer as a table, one row per validator, then the manager's state. */
@@ -88,6 +100,7 @@ export function renderStatusTable(status: ControlStatus): string {
     ...rows.map(line),
     '',
     `state: ${status.state}${status.dry_run ? ' (dry run)' : ''}   active: ${status.active ?? 'unknown'}   cluster slot: ${slot}`,
+    ...(status.paused == null ? [] : [`PAUSED: ${pauseText(status.paused)}; no automatic failover or recovery`]),
     ...(status.consensus === undefined
       ? []
       : [

@@ -53,6 +53,14 @@ describe('parseManagerArgs', () => {
       ['history', '--json', '--last', '3'],
       { command: 'history', json: true, last: 3 },
     ],
+    ['a pause until resumed', ['pause', '--reason', 'kernel upgrade'], { command: 'pause', forMs: undefined }],
+    [
+      'a pause for 90 minutes',
+      ['pause', '--reason', 'disk swap', '--for', '90m'],
+      { command: 'pause', reason: 'disk swap', forMs: 5_400_000 },
+    ],
+    ['a resume', ['resume'], { command: 'resume', reason: undefined }],
+    ['a resume with a reason', ['resume', '--reason', 'done'], { command: 'resume', reason: 'done' }],
   ])('reads %s', (_name, argv, expected) => {
     expect(parseManagerArgs(argv)).toMatchObject({ ok: true, ...expected });
   });
@@ -64,7 +72,7 @@ describe('parseManagerArgs', () => {
     [
       'a stray argument',
       ['promote'],
-      /unexpected argument "promote"; subcommands are "status", "switchover", "history" and "doctor"/,
+      /unexpected argument "promote"; subcommands are "status", "switchover", "pause", "resume", "history" and "doctor"/,
     ],
     ['a switchover without a reason', ['switchover'], /switchover needs --reason/],
     [
@@ -75,6 +83,25 @@ describe('parseManagerArgs', () => {
     ['--to outside a switchover', ['--to', 'validator1'], /--to is a flag of the switchover subcommand/],
     ['a history of no failovers', ['history', '--last', '0'], /--last must be a whole number of 1 or more, got "0"/],
     ['--last outside a history', ['status', '--last', '2'], /--last is a flag of the history subcommand/],
+    ['a pause without a reason', ['pause', '--for', '1h'], /pause needs --reason TEXT/],
+    ['a pause with a blank reason', ['pause', '--reason', ' '], /pause needs --reason TEXT/],
+    [
+      'a pause for no time',
+      ['pause', '--reason', 'x', '--for', '0'],
+      /--for must be a duration from 1s to 30 days .*got "0"/,
+    ],
+    [
+      'a pause for an hour spelled out',
+      ['pause', '--reason', 'x', '--for', 'an hour'],
+      /--for must be a duration .*got "an hour"/,
+    ],
+    [
+      'a pause longer than 30 days',
+      ['pause', '--reason', 'x', '--for', '800h'],
+      /--for must be a duration from 1s to 30 days/,
+    ],
+    ['--for outside a pause', ['resume', '--for', '1h'], /--for is a flag of the pause subcommand/],
+    ['a resume with an empty reason', ['resume', '--reason='], /resume --reason must not be empty/],
   ])('refuses %s with a usage error', (_name, argv, message) => {
     expect(parseManagerArgs(argv)).toEqual({ ok: false, error: expect.stringMatching(message) });
   });

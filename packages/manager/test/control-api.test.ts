@@ -3,13 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import { EMPTY_JOURNAL } from '@failover/core';
 import { SimulatedClock, silentLogger } from '@failover/core/testing';
 import { AUTH_HEADER, CONTROL_API_NODE, NODE_HEADER, signRequest, type SwitchoverLine } from '@failover/protocol';
-import { fetchControlStatus, requestSwitchover } from '../src/control-client';
+import { fetchControlStatus, requestPause, requestResume, requestSwitchover } from '../src/control-client';
 import { buildControlServer } from '../src/control-server';
 import { ControlApiError } from '../src/errors';
 import { createManagerMetrics, type ManagerMetrics } from '../src/metrics';
 import { createMonitor, type Monitor } from '../src/monitor';
 import { renderStatusTable } from '../src/status-view';
-import { createMemoryJournal } from './support/memory-journal';
+import { createMemoryJournal, type MemoryJournal } from './support/memory-journal';
 import { createFakeWorld, SLOT_MS, STAKED, VOTE, type FakeWorld } from './support/fake-world';
 
 const secret = new TextEncoder().encode('a-control-secret-of-enough-length');
@@ -27,9 +27,11 @@ async function start(
   dryRun = false,
   pumped = false,
   metrics?: ManagerMetrics,
-): Promise<{ world: FakeWorld; monitor: Monitor; port: number }> {
+  following?: () => string | null,
+): Promise<{ world: FakeWorld; monitor: Monitor; port: number; journal: MemoryJournal }> {
   const clock = new SimulatedClock(Date.now());
   const world = createFakeWorld(clock);
+  const journal = createMemoryJournal();
   const monitor = createMonitor({
     machine: { dryRun, startupGracePeriodMs: 0, stakedIdentityPubkey: STAKED },
     clock,
@@ -40,7 +42,7 @@ async function start(
     heartbeatIntervalMs: 1000,
     slotCheckIntervalMs: 1000,
     executor: { stakedIdentityPubkey: STAKED, pusher: undefined, pushTargets: undefined, pollMs: 50 },
-    journal: createMemoryJournal(),
+    journal,
     restore: { term: 1, journal: EMPTY_JOURNAL },
     notify: (event) => metrics?.observeEvent(event),
     log: silentLogger,
@@ -62,12 +64,13 @@ async function start(
     stakedIdentityPubkey: STAKED,
     defaultLeaderGapSlots: 0,
     ...(metrics === undefined ? {} : { metrics: metrics.registry }),
+    ...(following === undefined ? {} : { following }),
   });
   await server.listen({ host: '127.0.0.1', port: 0 });
   // For switchovers, simulated time runs ~25x faster than real time so slot boundaries come
   // quickly; the other tests keep it still so signatures stay within the allowed skew.
   if (pumped) pump = setInterval(() => world.advance(SLOT_MS / 8), 2);
-  return { world, monitor, port: (server.server.address() as AddressInfo).port };
+  return { world, monitor, port: (server.server.address() as AddressInfo).port, journal };
 }
 
 async function collect(lines: AsyncIterable<SwitchoverLine>): Promise<SwitchoverLine[]> {
@@ -197,5 +200,66 @@ describe('the control API', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'refused', refusal: 'dry-run' });
     expect(world.nodes.validator1.calls).toEqual([]);
     expect(world.nodes.validator2.calls).toEqual([]);
+  });
+
+  it('pauses and resumes: journaled, shown in status and the metrics, and a switchover must name its node meanwhile', async () => {
+    const metrics = createManagerMetrics();
+    const { port, journal, world } = await start(false, true, metrics);
+    const target = { host: '127.0.0.1', port, secret };
+    const paused = await requestPause(target, { reason: 'kernel upgrade', for_ms: 3_600_000 });
+    expect(paused).toMatchObject({ outcome: 'paused', pause: { reason: 'kernel upgrade', term: 1 }, replaced: null });
+    if (paused.outcome !== 'paused') throw new Error('not paused');
+    expect(paused.pause.until).toBe(paused.pause.since + 3_600_000);
+    expect(journal.state.pause).toMatchObject({ reason: 'kernel upgrade' });
+
+    const status = await fetchControlStatus(target);
+    expect(status.paused).toEqual(paused.pause);
+    expect(renderStatusTable(status)).toMatch(/^PAUSED: kernel upgrade \(since .*, until .*\); no automatic failover/m);
+    const scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(scraped.split('\n')).toContain('failover_manager_paused 1');
+
+    const refused = await collect(requestSwitchover(target, { reason: 'habit' }));
+    expect(refused.at(-1)).toMatchObject({ type: 'refused', refusal: 'paused-needs-to' });
+    expect(world.nodes.validator1.calls).toEqual([]);
+
+    expect(await requestResume(target, { reason: 'done' })).toMatchObject({
+      outcome: 'resumed',
+      ended: { reason: 'kernel upgrade' },
+    });
+    expect(journal.state.pause).toBeNull();
+    expect((await fetchControlStatus(target)).paused).toBeNull();
+    expect(await requestResume(target, {})).toEqual({
+      outcome: 'refused',
+      refusal: 'not-paused',
+      detail: 'the manager is not paused',
+    });
+  });
+
+  it('refuses a pause it cannot journal, and a follower refuses pause and resume as not the leader', async () => {
+    const { port, journal, monitor } = await start();
+    journal.failWith = 'EROFS: read-only file system';
+    const refused = await requestPause({ host: '127.0.0.1', port, secret }, { reason: 'upgrade' });
+    expect(refused).toMatchObject({ outcome: 'refused', refusal: 'journal-unwritable' });
+    expect(refused.outcome === 'refused' ? refused.detail : '').toContain('EROFS');
+    expect(journal.state.pause).toBeNull();
+    await monitor.idle();
+    await server?.close();
+
+    const follower = await start(false, false, undefined, () => 'this manager follows; the leader is m2');
+    const target = { host: '127.0.0.1', port: follower.port, secret };
+    for (const answer of [await requestPause(target, { reason: 'upgrade' }), await requestResume(target, {})])
+      expect(answer).toEqual({
+        outcome: 'refused',
+        refusal: 'not-leader',
+        detail: 'this manager follows; the leader is m2; ask the leader',
+      });
+    expect(follower.journal.state.pause).toBeNull();
+  });
+
+  it('refuses a pause without a reason or with a duration under a second, naming the field', async () => {
+    const { port } = await start();
+    const target = { host: '127.0.0.1', port, secret };
+    await expect(requestPause(target, { reason: '' })).rejects.toThrow(/reason/);
+    await expect(requestPause(target, { reason: 'x', for_ms: 10 })).rejects.toThrow(/for_ms/);
   });
 });

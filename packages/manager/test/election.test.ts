@@ -127,7 +127,7 @@ describe('the journal in etcd', () => {
       guard: () => a.led[0]!.guard,
       onFenced: (detail) => fenced.push(detail),
     });
-    expect(await aJournal.load()).toEqual({ holder: null, lastHolder: null, runs: [] });
+    expect(await aJournal.load()).toEqual({ holder: null, lastHolder: null, runs: [], pause: null });
     await aJournal.append([{ kind: 'holder', at: 1, term: a.led[0]!.term, node: 'validator1' }]);
 
     b.election.start();

@@ -100,6 +100,21 @@ describe('failover-manager history', () => {
     expect(document.runs[0]).toMatchObject({ resumes: [{ term: 3 }], end: { outcome: 'completed' } });
   });
 
+  it('shows the maintenance pause the journal holds, in the text and the JSON', () => {
+    const paused = applyJournalRecords(EMPTY_JOURNAL, [
+      { kind: 'paused', at: Date.UTC(2026, 0, 2), term: 4, reason: 'kernel upgrade', until: null },
+    ]);
+    expect(renderHistory(paused, 'j', 10).split('\n')[2]).toBe(
+      'PAUSED: kernel upgrade (since 2026-01-02T00:00:00.000Z in term 4, until resumed); no automatic failover or recovery',
+    );
+    expect(historyDocument(paused, 'j', 10).pause).toEqual({
+      reason: 'kernel upgrade',
+      at: Date.UTC(2026, 0, 2),
+      term: 4,
+      until: null,
+    });
+  });
+
   it('says so when no failover is recorded', () => {
     expect(renderHistory(EMPTY_JOURNAL, 'j', 10)).toBe(
       'journal: j\nholder: none   last seen holding: none\nno failover recorded\n',

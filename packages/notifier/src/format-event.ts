@@ -199,6 +199,32 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
         title: [`Both agents answer to the node name `, { code: cap(event.name, 70) }],
         lines: [[cap(nodeNameConflictText(event.name))]],
       };
+    case 'paused':
+      return {
+        icon: '⏸',
+        title: ['Automatic failover paused for maintenance'],
+        lines: [
+          ['Reason: ', cap(event.reason)],
+          [
+            event.until === null
+              ? 'Until resumed: '
+              : `Until ${new Date(event.until).toISOString()}, or until resumed: `,
+            { code: 'failover-manager resume' },
+          ],
+          [
+            'Alerts and status go on. A validator that fails is not replaced; a second holder of the identity is still demoted.',
+          ],
+        ],
+      };
+    case 'resumed':
+      return {
+        icon: '▶️',
+        title: [event.reason === 'expired' ? 'Maintenance pause expired' : 'Automatic failover resumed'],
+        lines: [
+          ...(event.text === null ? [] : [['Reason: ', cap(event.text)] as Span[]]),
+          [`Paused since ${new Date(event.pausedAt).toISOString()}; automatic failover is armed again.`],
+        ],
+      };
     case 'fence-ended':
       return event.ok
         ? {
@@ -344,6 +370,8 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
       return `gossip shows the staked identity at ${cap(cause.ip, 60)}, which is neither configured node`;
     case 'dry-run':
       return `dry run: would fail over ${name(cause.from)} → ${name(cause.to)}`;
+    case 'paused':
+      return `paused for maintenance (${cap(cause.reason, 200)}) ${cause.until === null ? 'until resumed' : `until ${new Date(cause.until).toISOString()}`}: no automatic failover or recovery; resume with failover-manager resume`;
     case 'journal-unwritable':
       return cap(
         `the journal cannot be written (${cause.detail}); a step that cannot be recorded is never executed, so nothing is done until the manager is restarted with a writable state_dir`,
@@ -360,6 +388,8 @@ export function refusalText(refusal: SwitchoverRefusal, name: (node: NodeId) => 
       return 'no heartbeat has been observed yet';
     case 'already-active':
       return `${name(refusal.node)} already holds the identity`;
+    case 'paused-needs-to':
+      return 'the manager is paused for maintenance: a switchover must name the node to take the identity (--to validator1 or --to validator2)';
     default:
       return causeText(refusal, name);
   }

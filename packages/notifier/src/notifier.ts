@@ -117,6 +117,9 @@ const LEVEL_OF: Readonly<Record<FailoverEvent['type'], LogLevelName>> = {
   // Two managers: at most one may act, and only terms keep it so.
   'other-manager': 'error',
   'node-name-conflict': 'error',
+  // Nothing fails over until it ends: an operator's choice, but one that must be seen.
+  paused: 'warn',
+  resumed: 'info',
 };
 
 /** A sink writing each event as one structured line: the event's fields plus its wording. */

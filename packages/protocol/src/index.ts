@@ -72,6 +72,10 @@ export {
   ControlStatusRequestSchema,
   SwitchoverRequestSchema,
   SwitchoverLineSchema,
+  ControlPauseSchema,
+  PauseRequestSchema,
+  ResumeRequestSchema,
+  PauseAnswerSchema,
 } from './wire/control-api';
 export type {
   ControlNode,
@@ -80,12 +84,17 @@ export type {
   ControlStatusRequest,
   SwitchoverRequest,
   SwitchoverLine,
+  ControlPause,
+  PauseRequest,
+  ResumeRequest,
+  PauseAnswerBody,
 } from './wire/control-api';
 export {
   JOURNAL_FILE_NAME,
   JournalActionSchema,
   JournalReasonSchema,
   JournalRunSchema,
+  JournalPauseSchema,
   ManagerJournalFileSchema,
   toJournalFile,
   toJournalState,

@@ -80,6 +80,20 @@ describe('the journal file', () => {
     expect(file.runs[0]).toMatchObject({ plan: { from_reachable: false, secure_mode: true }, started_at: 10 });
   });
 
+  it('keeps a maintenance pause, and reads a file written before pauses existed as not paused', () => {
+    const journal = {
+      ...journalWith({ kind: 'switchover', text: 'x' }),
+      pause: { reason: 'kernel upgrade', at: 5, term: 2, until: 65 },
+    };
+    const file = toJournalFile(journal);
+    expect(Value.Check(ManagerJournalFileSchema, file)).toBe(true);
+    expect(file.pause).toEqual({ reason: 'kernel upgrade', at: 5, term: 2, until: 65 });
+    expect(toJournalState(file)).toEqual(journal);
+    const { pause: _pause, ...older } = file;
+    expect(Value.Check(ManagerJournalFileSchema, older)).toBe(true);
+    expect(toJournalState(older).pause).toBeNull();
+  });
+
   it('is written whole and read back, and a file of another shape is refused, not read as empty', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'journal-'));
     try {

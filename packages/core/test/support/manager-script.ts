@@ -1,7 +1,7 @@
 /**
  * Random scripts for the manager machine's property tests: ticks drawn from node archetypes,
- * step results (some stale, some refused for a stale tower), switchover requests and dry-run
- * changes, and the player that folds them.
+ * step results (some stale, some refused for a stale tower), switchover requests, dry-run
+ * changes, pauses and resumes, and the player that folds them.
  */
 import fc from 'fast-check';
 import type { ManagerEffect, ManagerEvent, ManagerState, NodeObservation, Observation } from '@failover/core';
@@ -66,12 +66,19 @@ const switchoverArb = fc.record({
   to: fc.constantFrom(null, 'validator1' as const, 'validator2' as const),
 });
 const dryRunArb = fc.record({ kind: fc.constant('dry-run' as const), dryRun: fc.boolean() });
+const pauseArb = fc.record({
+  kind: fc.constant('pause' as const),
+  forMs: fc.option(fc.integer({ min: 1_000, max: 60_000 }), { freq: 2 }),
+});
+const resumeArb = fc.record({ kind: fc.constant('resume' as const) });
 export const scriptArb = fc.array(
   fc.oneof(
     { weight: 6, arbitrary: tickArb },
     { weight: 4, arbitrary: resultArb },
     { weight: 1, arbitrary: switchoverArb },
     { weight: 1, arbitrary: dryRunArb },
+    { weight: 1, arbitrary: pauseArb },
+    { weight: 1, arbitrary: resumeArb },
   ),
   {
     minLength: 10,
@@ -133,6 +140,10 @@ export function play(
           };
     } else if (item.kind === 'switchover') {
       event = { type: 'switchover-requested', requestId: 'r', reason: 'planned', to: item.to, at: now };
+    } else if (item.kind === 'pause') {
+      event = { type: 'pause-requested', requestId: 'p', reason: 'maintenance', forMs: item.forMs, at: now };
+    } else if (item.kind === 'resume') {
+      event = { type: 'resume-requested', requestId: 'p', reason: null, at: now };
     } else {
       event = { type: 'config-changed', options: { dryRun: item.dryRun }, at: now };
     }

@@ -7,7 +7,13 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 
 /** Paths of the control API. */
-export const CONTROL_PATHS = { status: '/v1/status', switchover: '/v1/switchover', metrics: '/metrics' } as const;
+export const CONTROL_PATHS = {
+  status: '/v1/status',
+  switchover: '/v1/switchover',
+  pause: '/v1/pause',
+  resume: '/v1/resume',
+  metrics: '/metrics',
+} as const;
 
 /**
  * The node name the control API answers to: its requests are signed like the agents' (the
@@ -59,12 +65,25 @@ export const ControlElectionSchema = Type.Object({
 /** Who leads and who follows. */
 export type ControlElection = Static<typeof ControlElectionSchema>;
 
+/** A maintenance pause: no automatic failover or recovery while it holds. */
+export const ControlPauseSchema = Type.Object({
+  reason: Type.String({ description: "The operator's reason" }),
+  since: Type.Number({ description: 'Unix milliseconds' }),
+  until: Type.Union([Type.Number(), Type.Null()], { description: 'Unix milliseconds; null: until resumed' }),
+  term: Type.Integer({ description: 'The term of the manager that paused' }),
+});
+/** A maintenance pause. */
+export type ControlPause = Static<typeof ControlPauseSchema>;
+
 /** Answer of `POST /v1/status`. */
 export const ControlStatusSchema = Type.Object({
   dry_run: Type.Boolean(),
   state: Type.Union([Type.Literal('monitoring'), Type.Literal('failing-over'), Type.Literal('cooldown')]),
   active: Type.Union([Type.String(), Type.Null()]),
   hold: Type.Union([Type.String(), Type.Null()], { description: 'What holds a failover back, if anything' }),
+  paused: Type.Optional(
+    Type.Union([ControlPauseSchema, Type.Null()], { description: 'The maintenance pause in force; null when none' }),
+  ),
   cluster_slot: Type.Union([Type.Integer(), Type.Null()]),
   cluster_slot_age_ms: Type.Union([Type.Integer(), Type.Null()]),
   nodes: Type.Array(ControlNodeSchema),
@@ -112,6 +131,43 @@ export const SwitchoverRequestSchema = Type.Object(
 );
 /** Body of `POST /v1/switchover`. */
 export type SwitchoverRequest = Static<typeof SwitchoverRequestSchema>;
+
+/** Body of `POST /v1/pause`. */
+export const PauseRequestSchema = Type.Object(
+  {
+    reason: Type.String({ minLength: 1, maxLength: 1000 }),
+    for_ms: Type.Optional(
+      Type.Integer({ minimum: 1000, maximum: 30 * 24 * 3600 * 1000, description: 'Ends by itself after this long' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** Body of `POST /v1/pause`. */
+export type PauseRequest = Static<typeof PauseRequestSchema>;
+
+/** Body of `POST /v1/resume`. */
+export const ResumeRequestSchema = Type.Object(
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })) },
+  { additionalProperties: false },
+);
+/** Body of `POST /v1/resume`. */
+export type ResumeRequest = Static<typeof ResumeRequestSchema>;
+
+/**
+ * Answer of `POST /v1/pause` and `POST /v1/resume`, given once the pause or its end is in the
+ * journal. `refused` names why (`not-leader`, `not-paused`, `journal-unwritable`) in `refusal`.
+ */
+export const PauseAnswerSchema = Type.Union([
+  Type.Object({
+    outcome: Type.Literal('paused'),
+    pause: ControlPauseSchema,
+    replaced: Type.Union([ControlPauseSchema, Type.Null()], { description: 'The pause this one replaced' }),
+  }),
+  Type.Object({ outcome: Type.Literal('resumed'), ended: ControlPauseSchema }),
+  Type.Object({ outcome: Type.Literal('refused'), refusal: Type.String(), detail: Type.String() }),
+]);
+/** Answer of `POST /v1/pause` and `POST /v1/resume`. */
+export type PauseAnswerBody = Static<typeof PauseAnswerSchema>;
 
 const at = Type.Number({ description: 'Unix milliseconds' });
 

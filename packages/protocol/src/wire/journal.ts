@@ -122,12 +122,25 @@ export const JournalRunSchema = Type.Object({
 
 const NodeRecordSchema = Type.Union([Type.Object({ node: NodeIdSchema, term, at }), Type.Null()]);
 
+/** An operator's maintenance pause. */
+export const JournalPauseSchema = Type.Object({
+  reason: Type.String(),
+  at,
+  term,
+  until: Type.Union([at, Type.Null({ description: 'Until resumed' })]),
+});
+
 /** The whole journal file. */
 export const ManagerJournalFileSchema = Type.Object({
   version: Type.Literal(1),
   holder: NodeRecordSchema,
   last_holder: NodeRecordSchema,
   runs: Type.Array(JournalRunSchema, { description: 'Oldest first' }),
+  pause: Type.Optional(
+    Type.Union([JournalPauseSchema, Type.Null()], {
+      description: 'The maintenance pause in force; null or absent when automatic failover is armed',
+    }),
+  ),
 });
 /** The whole journal file. */
 export type ManagerJournalFile = Static<typeof ManagerJournalFileSchema>;
@@ -142,6 +155,7 @@ export function toJournalState(file: ManagerJournalFile): ManagerJournalState {
   return {
     holder: file.holder,
     lastHolder: file.last_holder,
+    pause: file.pause ?? null,
     runs: file.runs.map((run): JournaledRun => ({
       id: run.id,
       term: run.term,
@@ -176,6 +190,7 @@ export function toJournalFile(state: ManagerJournalState): ManagerJournalFile {
     version: 1,
     holder: node(state.holder),
     last_holder: node(state.lastHolder),
+    pause: state.pause === null ? null : { ...state.pause },
     runs: state.runs.map((run): JournalRun => ({
       id: run.id,
       term: run.term,
