@@ -1,2 +1,3 @@
 export * from './failover-plan-doc';
 export * from './error-registry';
+export * from './dashboard';
