@@ -287,7 +287,7 @@ describe('problems', () => {
 
   it.each([
     ['a port past 65535', { metrics_listen: ':70000' }, '/metrics_listen', 'has port 70000; a port is 1 to 65535'],
-    ['no port', { metrics_listen: '10.0.0.5' }, '/metrics_listen', 'must match pattern'],
+    ['no port', { metrics_listen: '10.0.0.5' }, '/metrics_listen', 'does not match the expected form'],
     [
       'the control address again',
       { metrics_listen: '127.0.0.1:8079', control_listen: '127.0.0.1:8079' },
@@ -320,13 +320,14 @@ describe('problems', () => {
       endpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'],
       prefix: '/failover/manager',
       leaseTtlMs: 10_000,
+      access: {},
     });
     const tuned = configOf(
       resolveManagerConfigFile({
         raw: { ...goManager, etcd_endpoints: ['http://e:2379'], etcd_prefix: '/pair-a', election_lease_ttl: '15s' },
       }),
     );
-    expect(tuned.election).toEqual({ endpoints: ['http://e:2379'], prefix: '/pair-a', leaseTtlMs: 15_000 });
+    expect(tuned.election).toEqual({ endpoints: ['http://e:2379'], prefix: '/pair-a', leaseTtlMs: 15_000, access: {} });
   });
 
   it.each<[string, Record<string, unknown>, string, string]>([
