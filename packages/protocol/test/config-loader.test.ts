@@ -286,7 +286,7 @@ describe('problems', () => {
   });
 
   it.each([
-    ['a port past 65535', { metrics_listen: ':70000' }, '/metrics_listen', 'has port 70000; a port is 1 to 65535'],
+    ['a port past 65535', { metrics_listen: ':70000' }, '/metrics_listen', 'has port 70000; a port is at most 65535'],
     ['no port', { metrics_listen: '10.0.0.5' }, '/metrics_listen', 'does not match the expected form'],
     [
       'the control address again',
