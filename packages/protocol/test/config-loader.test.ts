@@ -64,6 +64,15 @@ describe('the Go tool example configs', () => {
     expect(config.secureIdentity?.setIdentityCommand).toBe('agave-validator --ledger {ledger} set-identity');
   });
 
+  it("neither changes nor freezes the caller's object, so it can be resolved again", () => {
+    const raw = { ...agentNeeds, tower_store: 'etcd', etcd_endpoints: ['http://10.0.0.1:2379'] };
+    const before = JSON.stringify(raw);
+    configOf(resolveAgentConfigFile({ raw }));
+    expect(JSON.stringify(raw)).toBe(before);
+    expect(Object.isFrozen(raw.etcd_endpoints)).toBe(false);
+    expect(configOf(resolveAgentConfigFile({ raw })).towerStore).toMatchObject({ endpoints: ['http://10.0.0.1:2379'] });
+  });
+
   it('returns a frozen config', () => {
     const config = configOf(resolveManagerConfigFile({ raw: goManager }));
     expect(Object.isFrozen(config)).toBe(true);
