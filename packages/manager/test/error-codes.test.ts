@@ -24,6 +24,11 @@ describe('manager error codes', () => {
       new errors.IdentityMismatchError('/k.json', 'A', 'B'),
       new errors.SecureModeCheckError('validator1', 'x'),
       new errors.ControlApiError('x'),
+      new errors.ManagerListenError(
+        'metrics_listen',
+        '0.0.0.0:9100',
+        Object.assign(new Error('x'), { code: 'EADDRINUSE' }),
+      ),
     ];
     for (const error of samples) {
       expect(error).toBeInstanceOf(errors.ManagerError);

@@ -64,6 +64,15 @@ describe('the Go tool example configs', () => {
     expect(config.secureIdentity?.setIdentityCommand).toBe('agave-validator --ledger {ledger} set-identity');
   });
 
+  it("neither changes nor freezes the caller's object, so it can be resolved again", () => {
+    const raw = { ...agentNeeds, tower_store: 'etcd', etcd_endpoints: ['http://10.0.0.1:2379'] };
+    const before = JSON.stringify(raw);
+    configOf(resolveAgentConfigFile({ raw }));
+    expect(JSON.stringify(raw)).toBe(before);
+    expect(Object.isFrozen(raw.etcd_endpoints)).toBe(false);
+    expect(configOf(resolveAgentConfigFile({ raw })).towerStore).toMatchObject({ endpoints: ['http://10.0.0.1:2379'] });
+  });
+
   it('returns a frozen config', () => {
     const config = configOf(resolveManagerConfigFile({ raw: goManager }));
     expect(Object.isFrozen(config)).toBe(true);
@@ -286,8 +295,8 @@ describe('problems', () => {
   });
 
   it.each([
-    ['a port past 65535', { metrics_listen: ':70000' }, '/metrics_listen', 'has port 70000; a port is 1 to 65535'],
-    ['no port', { metrics_listen: '10.0.0.5' }, '/metrics_listen', 'must match pattern'],
+    ['a port past 65535', { metrics_listen: ':70000' }, '/metrics_listen', 'has port 70000; a port is at most 65535'],
+    ['no port', { metrics_listen: '10.0.0.5' }, '/metrics_listen', 'does not match the expected form'],
     [
       'the control address again',
       { metrics_listen: '127.0.0.1:8079', control_listen: '127.0.0.1:8079' },
@@ -320,13 +329,14 @@ describe('problems', () => {
       endpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'],
       prefix: '/failover/manager',
       leaseTtlMs: 10_000,
+      access: {},
     });
     const tuned = configOf(
       resolveManagerConfigFile({
         raw: { ...goManager, etcd_endpoints: ['http://e:2379'], etcd_prefix: '/pair-a', election_lease_ttl: '15s' },
       }),
     );
-    expect(tuned.election).toEqual({ endpoints: ['http://e:2379'], prefix: '/pair-a', leaseTtlMs: 15_000 });
+    expect(tuned.election).toEqual({ endpoints: ['http://e:2379'], prefix: '/pair-a', leaseTtlMs: 15_000, access: {} });
   });
 
   it.each<[string, Record<string, unknown>, string, string]>([

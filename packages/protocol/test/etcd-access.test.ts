@@ -42,7 +42,7 @@ describe('loadEtcdAccess', () => {
     [
       'a CA file that is no certificate',
       (d) => ({ caFile: writeIn(d, 'ca.crt', 'hello', 0o644) }),
-      'etcd_ca_file {dir}/ca.crt holds no PEM certificate',
+      'etcd_ca_file {dir}/ca.crt holds no PEM certificate (no "-----BEGIN ... CERTIFICATE-----" line)',
     ],
     [
       'a key other users can read',

@@ -97,7 +97,9 @@ function resolve<File, Config, Flags extends object>(
     (input.flags ?? {}) as Record<string, string | number | boolean | undefined>,
     kind.flags,
   );
-  const value = Value.Default(kind.schema, overlaid.value) as File;
+  // A copy: defaults are written into the value, and the config made from it is frozen; neither
+  // may reach the caller's object (a test resolving one raw object twice met a frozen array).
+  const value = Value.Default(kind.schema, Value.Clone(overlaid.value)) as File;
   const problems = [...overlaid.problems];
   const reported = new Set(problems.map((problem) => problem.path));
   for (const problem of [...validateConfigValue(kind.schema, value, overlaid.sources), ...kind.rules(value)]) {

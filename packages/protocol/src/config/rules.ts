@@ -263,8 +263,9 @@ export function managerRuleProblems(file: ManagerConfigFile): ConfigProblem[] {
   for (const key of ['control_listen', 'metrics_listen'] as const) {
     const address = file[key];
     const port = address === undefined ? undefined : Number(address.slice(address.lastIndexOf(':') + 1));
-    if (port !== undefined && (port < 1 || port > 65_535))
-      problems.push({ path: `/${key}`, message: `has port ${port}; a port is 1 to 65535` });
+    // Port 0 asks the system for a free one, which tests and one-off runs use.
+    if (port !== undefined && port > 65_535)
+      problems.push({ path: `/${key}`, message: `has port ${port}; a port is at most 65535` });
   }
   if (
     file.metrics_listen !== undefined &&
