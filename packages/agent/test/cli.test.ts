@@ -70,6 +70,30 @@ describe('command line', () => {
     expect(cli.err.text()).toContain('# manager_timeout:');
   });
 
+  it.each(['frankendancer', 'firedancer'] as const)(
+    'generates a %s example that the loader accepts, its commands from the profile',
+    async (client) => {
+      const cli = io();
+      await expect(runAgentCli(['--generate-config', '--client', client], cli)).resolves.toBe(0);
+      const file = path.join(dir.path, `${client}.json`);
+      writeFileSync(file, cli.out.text());
+      const loaded = await loadAgentConfig({ file, env: {} });
+      expect(loaded).toMatchObject({
+        ok: true,
+        config: { validatorClient: client, processName: client === 'frankendancer' ? 'fdctl' : 'firedancer' },
+      });
+      expect(loaded.ok && loaded.config.commands.identityChange).toMatch(
+        client === 'frankendancer' ? /^fdctl set-identity --config \S+ --require-tower / : /^firedancer set-identity /,
+      );
+    },
+  );
+
+  it('refuses --generate-config for an unknown client with exit code 2', async () => {
+    const cli = io();
+    await expect(runAgentCli(['--generate-config', '--client', 'jito'], cli)).resolves.toBe(2);
+    expect(cli.err.text()).toContain('--client is "jito"; it must be one of agave, frankendancer, firedancer');
+  });
+
   it('lists every problem of an invalid config and exits 2', async () => {
     const file = path.join(dir.path, 'validator-config.json');
     writeFileSync(
