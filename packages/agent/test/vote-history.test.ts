@@ -255,14 +255,16 @@ describe('an Alpenglow ledger, etcd store (real etcd)', () => {
     const client = new Etcd3({ hosts: etcd?.endpoints ?? [] });
     const keys = await client.getAll().prefix('/failover/vh/').keys();
     client.close();
-    expect(keys.sort()).toEqual([
-      `/failover/vh/${staked.pubkey}/bytes`,
-      `/failover/vh/${staked.pubkey}/meta`,
-      `/failover/vh/${staked.pubkey}/slot`,
-      `/failover/vh/vote-history/${staked.pubkey}/bytes`,
-      `/failover/vh/vote-history/${staked.pubkey}/meta`,
-      `/failover/vh/vote-history/${staked.pubkey}/slot`,
-    ]);
+    expect(keys.sort()).toEqual(
+      [
+        `/failover/vh/${staked.pubkey}/bytes`,
+        `/failover/vh/${staked.pubkey}/meta`,
+        `/failover/vh/${staked.pubkey}/slot`,
+        `/failover/vh/vote-history/${staked.pubkey}/bytes`,
+        `/failover/vh/vote-history/${staked.pubkey}/meta`,
+        `/failover/vh/vote-history/${staked.pubkey}/slot`,
+      ].sort(),
+    );
 
     await a.keeper.removeTowerFile();
     await expect(parts(config, 'agent-b').keeper.restore(100, 140)).resolves.toMatchObject({ ok: true });
