@@ -14,8 +14,15 @@ export interface KeptFile {
   readonly kind: 'tower' | 'vote-history';
   /** How messages name it. */
   readonly label: string;
-  /** Prefix of its refusal codes. */
-  readonly code: 'FAILOVER_TOWER' | 'FAILOVER_VOTE_HISTORY';
+  /** Its restore refusal codes (docs/errors.md). */
+  readonly codes: {
+    readonly storeUnavailable: string;
+    readonly noBackup: string;
+    readonly checksum: string;
+    readonly metadata: string;
+    readonly stale: string;
+    readonly write: string;
+  };
   /** The `/failover` request key of its floor. */
   readonly floor: 'min_tower_slot' | 'min_vote_history_slot';
   /** How messages name the slot backups are ordered by. */
@@ -33,7 +40,14 @@ export interface KeptFile {
 export const TOWER_FILE: KeptFile = {
   kind: 'tower',
   label: 'tower',
-  code: 'FAILOVER_TOWER',
+  codes: {
+    storeUnavailable: 'FAILOVER_TOWER_STORE_UNAVAILABLE',
+    noBackup: 'FAILOVER_TOWER_NO_BACKUP',
+    checksum: 'FAILOVER_TOWER_CHECKSUM',
+    metadata: 'FAILOVER_TOWER_METADATA',
+    stale: 'FAILOVER_TOWER_STALE',
+    write: 'FAILOVER_TOWER_WRITE',
+  },
   floor: 'min_tower_slot',
   slotName: 'last voted slot',
   decode(bytes, identity) {
@@ -48,7 +62,14 @@ export const TOWER_FILE: KeptFile = {
 export const VOTE_HISTORY_FILE: KeptFile = {
   kind: 'vote-history',
   label: 'vote history',
-  code: 'FAILOVER_VOTE_HISTORY',
+  codes: {
+    storeUnavailable: 'FAILOVER_VOTE_HISTORY_STORE_UNAVAILABLE',
+    noBackup: 'FAILOVER_VOTE_HISTORY_NO_BACKUP',
+    checksum: 'FAILOVER_VOTE_HISTORY_CHECKSUM',
+    metadata: 'FAILOVER_VOTE_HISTORY_METADATA',
+    stale: 'FAILOVER_VOTE_HISTORY_STALE',
+    write: 'FAILOVER_VOTE_HISTORY_WRITE',
+  },
   floor: 'min_vote_history_slot',
   slotName: 'newest slot',
   decode(bytes, identity) {
@@ -151,7 +172,7 @@ interface DiskTower {
 export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
   const { logger, store, towerFile, identity } = options;
   const file = options.file ?? TOWER_FILE;
-  const { label, code, floor, slotName } = file;
+  const { label, codes, floor, slotName } = file;
   const { clock } = options;
   let inFlight: Promise<BackupReport> | undefined;
   let lastBackup: TowerBackupMeta | null = null;
@@ -221,14 +242,13 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
 
   /**
    * The store cannot be read (or, for a vote history, holds none): the file on disk is taken
-   * when it verifies and reaches the floor. A vote history that neither the store nor the
-   * ledger holds, with no floor asking for one, is nothing to carry: a TowerBFT ledger.
-   * The store cannot be read: the tower on disk is taken when it verifies and reaches the floor.
-   * The vote account's last vote is then the proof that no backup can hold a later vote (the
-   * same proof a restored backup must meet), and a planned switchover that ran into an etcd
-   * outage hands the identity back to the old active, whose tower stayed on disk when its final
-   * backup failed, instead of leaving nobody voting. Without a floor nothing says how old the
-   * local tower is, so the restore is refused as before.
+   * when it verifies and reaches the floor. The vote account's last vote is then the proof that
+   * no backup can hold a later vote (the same proof a restored backup must meet), and a planned
+   * switchover that ran into an etcd outage hands the identity back to the old active, whose
+   * tower stayed on disk when its final backup failed, instead of leaving nobody voting.
+   * Without a floor nothing says how old the local file is, so the restore is refused. A vote
+   * history that neither the store nor the ledger holds, with no floor asking for one, is
+   * nothing to carry: a TowerBFT ledger.
    */
   const restoreWithoutStore = async (
     disk: DiskTower | undefined,
@@ -281,7 +301,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       const latest = await store.latest();
       if (!latest.ok) {
         const problem = `cannot read the ${label} backup from ${store.describe()}: ${latest.error}`;
-        return restoreWithoutStore(disk, problem, `${code}_STORE_UNAVAILABLE`, minSlot);
+        return restoreWithoutStore(disk, problem, codes.storeUnavailable, minSlot);
       }
       if (!latest.tower) {
         if (options.dryRun)
@@ -293,12 +313,12 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
           };
         if (file.kind === 'vote-history') {
           const problem = `no ${label} backup for ${identity} in ${store.describe()}`;
-          return restoreWithoutStore(disk, problem, `${code}_NO_BACKUP`, minSlot);
+          return restoreWithoutStore(disk, problem, codes.noBackup, minSlot);
         }
         await putBack(disk);
         return {
           ok: false,
-          code: `${code}_NO_BACKUP`,
+          code: codes.noBackup,
           error: `no ${label} backup for ${identity} in ${store.describe()}; refusing to take the identity without one`,
         };
       }
@@ -310,7 +330,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       };
       if (sha256Hex(bytes) !== meta.sha256) {
         return refuse(
-          `${code}_CHECKSUM`,
+          codes.checksum,
           `${label} backup for ${identity} does not match its sha256 ${meta.sha256}; refusing to restore`,
         );
       }
@@ -318,7 +338,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       if (!decoded.ok) return refuse(decoded.code, `${decoded.message}; refusing to restore`);
       if (meta.lastVotedSlot !== null && meta.lastVotedSlot !== decoded.slot) {
         return refuse(
-          `${code}_METADATA`,
+          codes.metadata,
           `${label} backup says ${slotName} ${meta.lastVotedSlot} but the ${label} holds ${decoded.slot}; refusing to restore`,
         );
       }
@@ -329,10 +349,10 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
         // against what it already committed to (S2). Nothing is written.
         const error = `the newest ${label} for ${identity} (${keepDisk ? towerFile : `backup from ${meta.source}`}) ends at slot ${newest ?? 'none'}, below ${floor} ${minSlot}; refusing to take the identity`;
         await putBack(disk);
-        logger.error({ code: `${code}_STALE`, [floor]: minSlot, slot: newest }, error);
-        if (file.kind === 'vote-history') return { ok: false, code: `${code}_STALE`, error };
+        logger.error({ code: codes.stale, [floor]: minSlot, slot: newest }, error);
+        if (file.kind === 'vote-history') return { ok: false, code: codes.stale, error };
         const towerStale: TowerStale = { minTowerSlot: minSlot, towerLastVoteSlot: newest };
-        return { ok: false, code: `${code}_STALE`, error, towerStale };
+        return { ok: false, code: codes.stale, error, towerStale };
       }
       if (keepDisk && disk) {
         // The file on disk already holds later votes: replacing it would forget them.
@@ -349,7 +369,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       try {
         await writeFileAtomic(towerFile, bytes);
       } catch (error) {
-        return refuse(`${code}_WRITE`, `cannot write ${towerFile}: ${(error as Error).message}`);
+        return refuse(codes.write, `cannot write ${towerFile}: ${(error as Error).message}`);
       }
       const detail = `restored ${towerFile} from ${meta.source} (${slotName} ${decoded.slot}, taken ${meta.takenAt})`;
       logger.info({ sha256: meta.sha256 }, detail);

@@ -190,6 +190,22 @@ describe('role-change steps', () => {
     expect(floors).toEqual([900]);
   });
 
+  it('passes min_vote_history_slot to the restore beside min_tower_slot', async () => {
+    const floors: Array<Array<number | undefined>> = [];
+    const { run } = executor({
+      restore: async (...floor) => {
+        floors.push(floor);
+        return { ok: false, code: 'FAILOVER_VOTE_HISTORY_STALE', error: 'ends at 140' };
+      },
+    });
+    const restore: PlanStep<AgentAction> = {
+      ...step('restore-tower'),
+      action: { kind: 'restore-tower', minTowerSlot: 900, minVoteHistorySlot: 905 },
+    };
+    await expect(run(restore, 1)).resolves.toEqual({ ok: false, detail: 'FAILOVER_VOTE_HISTORY_STALE: ends at 140' });
+    expect(floors).toEqual([[900, 905]]);
+  });
+
   it('reports a refused restore with its code', async () => {
     const { run } = executor({});
     await expect(run(step('restore-tower'), 1)).resolves.toEqual({

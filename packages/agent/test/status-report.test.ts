@@ -144,6 +144,21 @@ describe('status answer', () => {
     });
   });
 
+  it('reports the vote history beside the tower, and its backup failure', () => {
+    const backup = { fileName: 'v.bin', sha256: 'b'.repeat(64), lastVotedSlot: 884, source: 's', takenAt: '' };
+    const voteHistory: TowerState = {
+      lastBackup: backup,
+      lastBackupAt: 1_699_999_995_000,
+      lastError: { message: 'not signed by the identity', at: NOW },
+      store: 'directory /x',
+    };
+    expect(buildStatus(sources(fresh(sample(healthy)), { voteHistory }))).toMatchObject({
+      vote_history: { newest_slot: 884, sha256: 'b'.repeat(64), backed_up_at: 1_699_999_995 },
+      error: 'vote history backup failed: not signed by the identity',
+    });
+    expect(buildStatus(sources(fresh(sample(healthy))))).not.toHaveProperty('vote_history');
+  });
+
   it("says a demotion's final tower backup is pending, instead of a bare backup failure, until it lands (F4)", () => {
     const lastError = { message: 'etcd unavailable', at: NOW };
     const status = buildStatus({

@@ -243,8 +243,13 @@ describe('an Alpenglow ledger, etcd store (real etcd)', () => {
   });
 
   it('keeps the vote history under its own keys and moves it from one agent to the other', async () => {
-    const config = { tower_store: 'etcd', etcd_endpoints: etcd?.endpoints ?? [], etcd_prefix: '/failover/vh' };
-    const a = parts(config);
+    // A fresh list per agent: a loaded config is frozen, and its defaults are filled in place.
+    const config = (): Record<string, unknown> => ({
+      tower_store: 'etcd',
+      etcd_endpoints: [...(etcd?.endpoints ?? [])],
+      etcd_prefix: '/failover/vh',
+    });
+    const a = parts(config());
     await a.store.readRevision();
     await a.voteHistoryStore.readRevision();
     writeFileSync(towerFile, towerBytes(staked, 100));
@@ -255,17 +260,19 @@ describe('an Alpenglow ledger, etcd store (real etcd)', () => {
     const client = new Etcd3({ hosts: etcd?.endpoints ?? [] });
     const keys = await client.getAll().prefix('/failover/vh/').keys();
     client.close();
-    expect(keys.sort()).toEqual([
-      `/failover/vh/${staked.pubkey}/bytes`,
-      `/failover/vh/${staked.pubkey}/meta`,
-      `/failover/vh/${staked.pubkey}/slot`,
-      `/failover/vh/vote-history/${staked.pubkey}/bytes`,
-      `/failover/vh/vote-history/${staked.pubkey}/meta`,
-      `/failover/vh/vote-history/${staked.pubkey}/slot`,
-    ]);
+    expect(keys.sort()).toEqual(
+      [
+        `/failover/vh/${staked.pubkey}/bytes`,
+        `/failover/vh/${staked.pubkey}/meta`,
+        `/failover/vh/${staked.pubkey}/slot`,
+        `/failover/vh/vote-history/${staked.pubkey}/bytes`,
+        `/failover/vh/vote-history/${staked.pubkey}/meta`,
+        `/failover/vh/vote-history/${staked.pubkey}/slot`,
+      ].sort(),
+    );
 
     await a.keeper.removeTowerFile();
-    await expect(parts(config, 'agent-b').keeper.restore(100, 140)).resolves.toMatchObject({ ok: true });
+    await expect(parts(config(), 'agent-b').keeper.restore(100, 140)).resolves.toMatchObject({ ok: true });
     expect(readFileSync(historyFile)).toEqual(history);
   });
 });

@@ -240,6 +240,48 @@ describe('problems', () => {
     expect(formatProblems(problems)).toBe(`${path.slice(1)}: ${message}`);
   });
 
+  it('finds the vote history beside the tower and carries it with a second pair of commands', () => {
+    const config = configOf(
+      resolveAgentConfigFile({
+        raw: {
+          ...goAgent,
+          vote_history_backup_command: 'backup {vote_history_file}',
+          vote_history_restore_command: 'restore {vote_history_file}',
+        },
+      }),
+    );
+    expect(config.voteHistoryFilePath).toBe('LEDGER_PATH/vote_history-IDENTITY.bin');
+    expect(config.towerStore).toMatchObject({
+      kind: 'command',
+      voteHistoryBackupCommand: 'backup {vote_history_file}',
+      voteHistoryRestoreCommand: 'restore {vote_history_file}',
+    });
+  });
+
+  it.each([
+    [
+      'one vote-history command without the other',
+      { ...goAgent, vote_history_backup_command: 'x' },
+      [{ path: '/vote_history_restore_command', message: 'is required when vote_history_backup_command is set' }],
+    ],
+    [
+      'a vote-history command with a store that carries the file itself',
+      {
+        ...agentNeeds,
+        tower_store: 'directory',
+        vote_history_backup_command: 'x',
+        vote_history_restore_command: 'y',
+      },
+      ['/vote_history_backup_command', '/vote_history_restore_command'].map((key) => ({
+        path: key,
+        message:
+          'is set but the tower store is not "command"; the directory and etcd stores carry the vote history themselves',
+      })),
+    ],
+  ])('refuses %s', (_name, raw, problems) => {
+    expect(problemsOf(resolveAgentConfigFile({ raw }))).toEqual(problems);
+  });
+
   it('takes node_name for the agent and for each validator of the manager', () => {
     expect(configOf(resolveAgentConfigFile({ raw: { ...agentNeeds, node_name: 'fra-1.example' } })).nodeName).toBe(
       'fra-1.example',
