@@ -302,6 +302,7 @@ describe('signedJsonPlugin', () => {
     expect(deep.json()).toMatchObject({
       error: { code: 'FAILOVER_BAD_REQUEST', details: [{ path: 'body/n', message: 'must be integer' }] },
     });
+    NONCE = `nonce-${String(++nonces).padStart(12, '0')}`;
     const broken = await server.inject(signed('POST', '/echo', `{"n":${'['.repeat(depth)}${']'.repeat(depth - 1)}}`));
     expect(broken.statusCode).toBe(400);
     expect(broken.json()).toMatchObject({
