@@ -328,7 +328,12 @@ function isStartupRefusal(error: unknown, command: ParsedManagerArgs): boolean {
   if (error instanceof StateDirError || error instanceof StateFileError) return command.ok && command.command === 'run';
   return (
     error instanceof ManagerError &&
-    ['FAILOVER_MANAGER_IDENTITY_MISMATCH', 'FAILOVER_MANAGER_SSH_CHECK', 'FAILOVER_MANAGER_LISTEN'].includes(error.code)
+    [
+      'FAILOVER_MANAGER_IDENTITY_MISMATCH',
+      'FAILOVER_MANAGER_KEYPAIR_PERMISSIONS',
+      'FAILOVER_MANAGER_SSH_CHECK',
+      'FAILOVER_MANAGER_LISTEN',
+    ].includes(error.code)
   );
 }
 

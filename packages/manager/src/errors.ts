@@ -52,6 +52,28 @@ export class IdentityMismatchError extends ManagerError {
   }
 }
 
+/**
+ * Thrown at start in secure identity mode when the staked keypair file may be read or changed by
+ * its group or other users: whoever can read it can vote with the stake. Refused as ssh refuses
+ * a private key others can read.
+ */
+export class KeypairPermissionsError extends ManagerError {
+  /** The keypair file that was refused. */
+  readonly path: string;
+  /** Its permission bits, e.g. 0o644. */
+  readonly mode: number;
+
+  constructor(path: string, mode: number) {
+    const octal = mode.toString(8).padStart(4, '0');
+    super(
+      'FAILOVER_MANAGER_KEYPAIR_PERMISSIONS',
+      `identity_keypair_path ${path} has mode ${octal}: its group or other users can read or change the staked identity; refusing to start. Run: chmod 600 ${path}`,
+    );
+    this.path = path;
+    this.mode = mode;
+  }
+}
+
 /** Thrown at start in secure identity mode when a validator cannot receive the identity over SSH. */
 export class SecureModeCheckError extends ManagerError {
   /** The validator that failed the check, e.g. `validator2`. */

@@ -64,6 +64,7 @@ export { MANAGER_VERSION } from './version';
 export {
   ControlApiError,
   IdentityMismatchError,
+  KeypairPermissionsError,
   ManagerConfigError,
   ManagerError,
   NoAuthSecretError,

@@ -4,9 +4,9 @@
  * would discover a wrong key or an unreachable host only during a failover would leave
  * nobody voting.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { parseKeypairJson } from '@failover/core';
-import { IdentityMismatchError, SecureModeCheckError } from './errors';
+import { IdentityMismatchError, KeypairPermissionsError, SecureModeCheckError } from './errors';
 import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';
 
 /** The staked keypair as the pusher forwards it; the text never leaves this process except over SSH. */
@@ -16,12 +16,22 @@ export interface StakedKeypair {
 }
 
 /**
- * Reads the staked keypair and checks it is `expectedPubkey`.
+ * Reads the staked keypair and checks it is `expectedPubkey`. Its mode is read from the file
+ * opened, so the file checked is the file read.
+ * @throws {KeypairPermissionsError} when its group or other users have any permission on it
  * @throws {KeypairFormatError} (from core) when the file is not a Solana keypair
  * @throws {IdentityMismatchError} when it is another identity
  */
 export async function loadStakedKeypair(path: string, expectedPubkey: string): Promise<StakedKeypair> {
-  const text = await readFile(path, 'utf8');
+  const file = await open(path, 'r');
+  let text: string;
+  try {
+    const mode = (await file.stat()).mode & 0o777;
+    if ((mode & 0o077) !== 0) throw new KeypairPermissionsError(path, mode);
+    text = await file.readFile('utf8');
+  } finally {
+    await file.close();
+  }
   const keypair = parseKeypairJson(text, path);
   if (keypair.pubkey !== expectedPubkey) throw new IdentityMismatchError(path, keypair.pubkey, expectedPubkey);
   return { pubkey: keypair.pubkey, json: text.trim() };

@@ -22,6 +22,7 @@ describe('manager error codes', () => {
       new errors.ManagerConfigError(['a: b']),
       new errors.NoAuthSecretError(),
       new errors.IdentityMismatchError('/k.json', 'A', 'B'),
+      new errors.KeypairPermissionsError('/k.json', 0o644),
       new errors.SecureModeCheckError('validator1', 'x'),
       new errors.ControlApiError('x'),
       new errors.ManagerListenError(

@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeypair, keypairToJson, KeypairFormatError } from '@failover/core';
-import { IdentityMismatchError, SecureModeCheckError } from '../src/errors';
+import { IdentityMismatchError, KeypairPermissionsError, SecureModeCheckError } from '../src/errors';
 import { checkPushTargets, loadStakedKeypair, requireTowerWarning } from '../src/secure-identity';
 import type { IdentityPusher, PushTarget, SshResult } from '../src/ssh-identity-pusher';
 
@@ -18,7 +18,7 @@ describe('loadStakedKeypair', () => {
   it('accepts the keypair of the staked identity', async () => {
     const keypair = generateKeypair();
     const path = join(dir, 'identity.json');
-    await writeFile(path, keypairToJson(keypair) + '\n');
+    await writeFile(path, keypairToJson(keypair) + '\n', { mode: 0o600 });
     await expect(loadStakedKeypair(path, keypair.pubkey)).resolves.toEqual({
       pubkey: keypair.pubkey,
       json: keypairToJson(keypair),
@@ -29,7 +29,7 @@ describe('loadStakedKeypair', () => {
     const keypair = generateKeypair();
     const staked = generateKeypair();
     const path = join(dir, 'identity.json');
-    await writeFile(path, keypairToJson(keypair));
+    await writeFile(path, keypairToJson(keypair), { mode: 0o600 });
     const error = await loadStakedKeypair(path, staked.pubkey).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IdentityMismatchError);
     expect((error as Error).message).toMatch(/^FAILOVER_MANAGER_IDENTITY_MISMATCH: /);
@@ -40,9 +40,37 @@ describe('loadStakedKeypair', () => {
 
   it('refuses a file that is not a keypair, naming the file', async () => {
     const path = join(dir, 'identity.json');
-    await writeFile(path, '[1,2,3]');
+    await writeFile(path, '[1,2,3]', { mode: 0o600 });
     await expect(loadStakedKeypair(path, generateKeypair().pubkey)).rejects.toThrow(KeypairFormatError);
     await expect(loadStakedKeypair(path, generateKeypair().pubkey)).rejects.toThrow(path);
+  });
+});
+
+describe('loadStakedKeypair and the mode of the keypair file', () => {
+  it.each([0o644, 0o640, 0o604, 0o620, 0o660])(
+    'refuses a file of mode %o before reading it, naming the path, the mode and the fix',
+    async (mode) => {
+      const keypair = generateKeypair();
+      const path = join(dir, 'identity.json');
+      await writeFile(path, keypairToJson(keypair));
+      await chmod(path, mode);
+      const error = await loadStakedKeypair(path, keypair.pubkey).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KeypairPermissionsError);
+      const message = (error as Error).message;
+      expect(message).toMatch(/^FAILOVER_MANAGER_KEYPAIR_PERMISSIONS: /);
+      expect(message).toContain(path);
+      expect(message).toContain(`mode 0${mode.toString(8)}`);
+      expect(message).toContain(`chmod 600 ${path}`);
+      expect(message).not.toContain(keypairToJson(keypair).slice(1, 20));
+    },
+  );
+
+  it.each([0o600, 0o400])('accepts a file of mode %o', async (mode) => {
+    const keypair = generateKeypair();
+    const path = join(dir, 'identity.json');
+    await writeFile(path, keypairToJson(keypair));
+    await chmod(path, mode);
+    await expect(loadStakedKeypair(path, keypair.pubkey)).resolves.toMatchObject({ pubkey: keypair.pubkey });
   });
 });
 

@@ -136,7 +136,7 @@ export { loadAuth, secretOf, secretsToRedact } from './auth/load-auth';
 export type { LoadedAuth } from './auth/load-auth';
 export type { LoadedSecret } from './auth/secret-file';
 
-export { createAgentClient } from './client/agent-client';
+export { AGENT_RESPONSE_BODY_LIMIT, createAgentClient } from './client/agent-client';
 export type {
   AgentClient,
   AgentClientOptions,
@@ -146,6 +146,7 @@ export type {
 } from './client/agent-client';
 
 export { createSolanaRpc } from './rpc/solana-rpc';
+export { RPC_RESPONSE_BODY_LIMIT } from './rpc/json-rpc-transport';
 export type {
   ClusterRpc,
   Commitment,

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SimulatedClock } from '@failover/core/testing';
 import { Value } from '@sinclair/typebox/value';
 import {
+  AGENT_RESPONSE_BODY_LIMIT,
   AUTH_HEADER,
   NODE_HEADER,
   RESPONSE_AUTH_HEADER,
@@ -15,6 +16,7 @@ import {
   verifyRequest,
 } from '@failover/protocol';
 import type { StatusResponse } from '@failover/protocol';
+import { sendEndlessBody, type EndlessBody } from './support/endless-body';
 
 const secret = Buffer.from('client-test-secret-0123456789');
 const NODE = 'fra-1';
@@ -201,6 +203,29 @@ describe('createAgentClient against a real HTTP server', () => {
     const client = createAgentClient({ baseUrl: started.url, timeoutMs: 5000 });
     const result = await client.status({}, { timeoutMs: 150 });
     expect(result).toMatchObject({ ok: false, error: { kind: 'timeout', timeoutMs: 150 } });
+  });
+
+  it('stops reading an answer past its body limit and reports it, naming the agent, long before the deadline', async () => {
+    let endless: EndlessBody | undefined;
+    const started = await startServer((_request, _body, response) => {
+      endless = sendEndlessBody(response);
+    });
+    server = started.server;
+    const client = createAgentClient({ baseUrl: started.url, timeoutMs: 20_000, node: NODE });
+    const began = performance.now();
+    const result = await client.status();
+    expect(performance.now() - began).toBeLessThan(10_000);
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        kind: 'invalid-response',
+        url: `${started.url}/status`,
+        status: 200,
+        message: `the HTTP 200 answer from ${started.url}/status (node ${NODE}) is larger than ${AGENT_RESPONSE_BODY_LIMIT} bytes; stopped reading it there`,
+      },
+    });
+    // The connection was dropped: the agent's side saw it close.
+    expect(await endless?.closed).toBeGreaterThan(AGENT_RESPONSE_BODY_LIMIT);
   });
 
   it('reports rejected with the envelope code, message and HTTP status, also for a refusal the agent could not sign', async () => {

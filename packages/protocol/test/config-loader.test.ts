@@ -526,6 +526,17 @@ describe('loading from disk', () => {
     expect(problem?.message).not.toContain('SECRET');
   });
 
+  it('reads a file nested 100 000 levels deep without exhausting the stack, and says where one breaks', async () => {
+    const depth = 100_000;
+    const file = join(dir, 'manager-config.json');
+    writeFileSync(file, `{"x":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    const [problem] = problemsOf(await loadManagerConfig({ file, env: {} }));
+    expect(problem?.message).not.toMatch(/invalid JSON|call stack/);
+    writeFileSync(file, `{"x":${'['.repeat(depth)}${']'.repeat(depth - 1)}}`);
+    const [broken] = problemsOf(await loadManagerConfig({ file, env: {} }));
+    expect(broken?.message).toBe(`${file}:1:${5 + 2 * depth}: invalid JSON: unexpected '}'; expected ',' or ']'`);
+  });
+
   it('says when the file cannot be read', async () => {
     if (process.getuid?.() === 0) return; // root reads any file
     const file = join(dir, 'locked.json');

@@ -294,6 +294,41 @@ describe('signedJsonPlugin', () => {
     expect(handled).toEqual([]);
   });
 
+  it('parses a signed body nested deeper than a recursive walk could go, and judges it by its schema', async () => {
+    const server = await build();
+    const depth = 7_000;
+    const deep = await server.inject(signed('POST', '/echo', `{"n":${'['.repeat(depth)}${']'.repeat(depth)}}`));
+    expect(deep.statusCode).toBe(400);
+    expect(deep.json()).toMatchObject({
+      error: { code: 'FAILOVER_BAD_REQUEST', details: [{ path: 'body/n', message: 'must be integer' }] },
+    });
+    NONCE = `nonce-${String(++nonces).padStart(12, '0')}`;
+    const broken = await server.inject(signed('POST', '/echo', `{"n":${'['.repeat(depth)}${']'.repeat(depth - 1)}}`));
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json()).toMatchObject({
+      error: {
+        code: 'FAILOVER_BAD_REQUEST',
+        message: `body:1:${5 + 2 * depth}: invalid JSON: unexpected '}'; expected ',' or ']'`,
+      },
+    });
+    expect(handled).toEqual([]);
+  });
+
+  it('refuses an unsigned body 401 without parsing it, however it is nested or broken', async () => {
+    const server = await build();
+    for (const payload of ['['.repeat(16_000), `{"n":${'['.repeat(7_000)}${']'.repeat(7_000)}}`, '{"n": 7,']) {
+      const res = await server.inject({
+        method: 'POST',
+        url: '/echo',
+        payload,
+        headers: { 'content-type': 'application/json', [NODE_HEADER]: NODE },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: 'FAILOVER_AUTH_MISSING' } });
+    }
+    expect(handled).toEqual([]);
+  });
+
   it('answers a schema mismatch 400 with each problem and its path, taking values as sent', async () => {
     const server = await build();
     const res = await server.inject(signed('POST', '/echo', '{"n":"7"}'));

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeypair } from '@failover/core';
-import { createSolanaRpc, type SolanaRpc } from '@failover/protocol';
+import { RPC_RESPONSE_BODY_LIMIT, createSolanaRpc, type SolanaRpc } from '@failover/protocol';
+import { sendEndlessBody, type EndlessBody } from './support/endless-body';
 
 /** What a fake node does with one call: a raw HTTP answer, the members of a JSON-RPC response (`result`, `error`), or nothing ever. */
 type Answer = RawAnswer | Record<string, unknown> | 'hang';
@@ -159,6 +160,29 @@ describe('one endpoint', () => {
       endpoint: node.url,
     });
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('stops reading an answer past its body limit and reports it as malformed, naming the endpoint', async () => {
+    let endless: EndlessBody | undefined;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        endless = sendEndlessBody(res);
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const began = performance.now();
+    const result = await createSolanaRpc({ endpoints: [url], timeoutMs: 20_000 }).getSlot();
+    expect(performance.now() - began).toBeLessThan(15_000);
+    expect(result).toEqual({
+      ok: false,
+      reason: 'malformed',
+      message: `getSlot on ${url}: HTTP 200 with a body larger than ${RPC_RESPONSE_BODY_LIMIT} bytes; stopped reading it there`,
+      endpoint: url,
+    });
+    expect(await endless?.closed).toBeGreaterThan(RPC_RESPONSE_BODY_LIMIT);
   });
 
   it('tells an unreachable RPC apart from a bad answer', async () => {

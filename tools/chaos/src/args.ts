@@ -1,10 +1,11 @@
 /**
  * The command line of `npm run chaos`: `--trials N`, `--base-seed S`, `--seed S` (replay one
  * trial), `--slot-ms MS`, `--json FILE`, `--keep-logs DIR`, `--faults a,b` (restrict the
- * classes), `--window-ms MS`, `--request-timeout-ms MS`. Parsing is pure and names the bad argument.
+ * classes; `fencing` and `guard` name the scripted classes of each kind), `--window-ms MS`, `--request-timeout-ms MS`. Parsing is pure and names the bad argument.
  */
 import { MAX_SEED } from './prng';
 import { FENCING_KINDS } from './fencing-plans';
+import { GUARD_KINDS } from './guard-plans';
 import { CHAOS_CLASSES, DEFAULT_WINDOW_MS, FAULT_KINDS, type ChaosClass } from './schedule';
 
 /** Parsed options. */
@@ -38,7 +39,8 @@ export function usage(): string {
     '  --json FILE       also write the results as JSON',
     '  --keep-logs DIR   where the logs of failed trials go (default /tmp/failover-chaos)',
     `  --faults LIST     comma-separated classes (default every fault class: ${FAULT_KINDS.join(',')});`,
-    `                    the fencing classes (${FENCING_KINDS.join(',')}) only when named, 'fencing' for all five`,
+    `                    the fencing classes (${FENCING_KINDS.join(',')}) only when named, 'fencing' for all five;`,
+    `                    the classes of issue 11 (${GUARD_KINDS.join(',')}) only when named, 'guard' for all five`,
     '  --window-ms MS    fault window per trial (default 12000)',
     "  --request-timeout-ms MS  the manager's request_timeout (default 2500, see docs/chaos.md)",
     '',
@@ -107,12 +109,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         const list = (value ?? '')
           .split(',')
           .filter((k) => k !== '')
-          .flatMap((k) => (k === 'fencing' ? FENCING_KINDS : [k]));
+          .flatMap((k) => (k === 'fencing' ? FENCING_KINDS : k === 'guard' ? GUARD_KINDS : [k]));
         const unknown = list.find((k) => !(CHAOS_CLASSES as readonly string[]).includes(k));
         if (list.length === 0 || unknown !== undefined)
           return {
             kind: 'error',
-            message: `--faults: unknown fault class '${unknown ?? ''}' (have ${CHAOS_CLASSES.join(', ')}, fencing)`,
+            message: `--faults: unknown fault class '${unknown ?? ''}' (have ${CHAOS_CLASSES.join(', ')}, fencing, guard)`,
           };
         kinds = [...new Set(list)] as ChaosClass[];
         break;

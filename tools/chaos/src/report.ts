@@ -62,6 +62,8 @@ export function replayArgs(report: Pick<CampaignReport, 'settings' | 'kinds' | '
 /** The numbers of one class of a run. */
 export interface ClassNumbers {
   readonly class: string;
+  /** A control class: its trials pass when the judge finds the double vote they are expected to show. */
+  readonly control: boolean;
   readonly trials: number;
   readonly passed: number;
   /** Trials in which the judge saw a double vote. */
@@ -86,6 +88,7 @@ export function classNumbers(trials: readonly TrialResult[]): ClassNumbers[] {
       .sort((a, b) => a - b);
     return {
       class: cls,
+      control: own.some((t) => t.control),
       trials: own.length,
       passed: own.filter((t) => t.pass).length,
       doubleVotes: own.filter((t) => t.outcome === 'double-vote').length,
@@ -102,10 +105,10 @@ export function formatClassTable(trials: readonly TrialResult[]): string {
   const seconds = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
   const rows = classNumbers(trials).map(
     (n) =>
-      `${n.class.padEnd(24)}${String(n.trials).padEnd(8)}${String(n.passed).padEnd(8)}${String(n.doubleVotes).padEnd(8)}${String(n.lockoutViolations).padEnd(10)}${seconds(n.voterMedianMs).padEnd(10)}${seconds(n.voterMaxMs).padEnd(10)}${n.noVoter}`,
+      `${(n.control ? `${n.class} (control)` : n.class).padEnd(28)}${String(n.trials).padEnd(8)}${String(n.passed).padEnd(8)}${String(n.doubleVotes).padEnd(8)}${String(n.lockoutViolations).padEnd(10)}${seconds(n.voterMedianMs).padEnd(10)}${seconds(n.voterMaxMs).padEnd(10)}${n.noVoter}`,
   );
   return [
-    `${'class'.padEnd(24)}${'trials'.padEnd(8)}${'passed'.padEnd(8)}${'double'.padEnd(8)}${'lockout'.padEnd(10)}${'voter p50'.padEnd(10)}${'voter max'.padEnd(10)}no voter`,
+    `${'class'.padEnd(28)}${'trials'.padEnd(8)}${'passed'.padEnd(8)}${'double'.padEnd(8)}${'lockout'.padEnd(10)}${'voter p50'.padEnd(10)}${'voter max'.padEnd(10)}no voter`,
     ...rows,
   ].join('\n');
 }

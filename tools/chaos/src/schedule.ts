@@ -5,6 +5,7 @@
  * the fault is injected, because which machine is active depends on the faults before it.
  */
 import { FENCING_KINDS, describeScenario, planFencing, type FencingKind, type FencingScenario } from './fencing-plans';
+import { GUARD_KINDS, describeGuard, planGuard, type GuardKind, type GuardScenario } from './guard-plans';
 import { createRng } from './prng';
 
 /** Which node a fault hits, by its role at the moment of injection. */
@@ -54,17 +55,31 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 
 /**
  * Every class a run can draw from: the faults above, injected at random times, and the
- * scripted fencing classes (`fencing-plans.ts`), each a trial of its own. A new class is a
- * name in one of the two lists and its case where that list is handled.
+ * scripted classes — the fencing classes (`fencing-plans.ts`) and those of issue 11
+ * (`guard-plans.ts`) — each a trial of its own. A new class is a name in one of the lists and
+ * its case where that list is handled.
  */
-export type ChaosClass = FaultKind | FencingKind;
+export type ChaosClass = FaultKind | FencingKind | GuardKind;
 
 /** Every class, faults first. */
-export const CHAOS_CLASSES: readonly ChaosClass[] = [...FAULT_KINDS, ...FENCING_KINDS];
+export const CHAOS_CLASSES: readonly ChaosClass[] = [...FAULT_KINDS, ...FENCING_KINDS, ...GUARD_KINDS];
+
+/** A scripted class's script and parameters. */
+export type Scenario = FencingScenario | GuardScenario;
 
 /** Whether `kind` is a scripted fencing class. */
 export function isFencingKind(kind: string): kind is FencingKind {
   return (FENCING_KINDS as readonly string[]).includes(kind);
+}
+
+/** Whether `kind` is a scripted class of issue 11. */
+export function isGuardKind(kind: string): kind is GuardKind {
+  return (GUARD_KINDS as readonly string[]).includes(kind);
+}
+
+/** Whether `scenario` is a script of issue 11's classes. */
+export function isGuardScenario(scenario: Scenario): scenario is GuardScenario {
+  return isGuardKind(scenario.kind);
 }
 
 /** Faults that happen at one instant and need no heal. */
@@ -85,8 +100,8 @@ export interface Schedule {
   readonly faults: readonly ScheduledFault[];
   /** Everything still faulted is healed at this ms of the window. */
   readonly windowMs: number;
-  /** A fencing class's script, instead of faults. */
-  readonly scenario?: FencingScenario;
+  /** A scripted class's script, instead of faults. */
+  readonly scenario?: Scenario;
 }
 
 /** Length of a trial's fault window unless given. */
@@ -104,19 +119,21 @@ export interface ScheduleOptions {
 
 /**
  * Draws a trial's schedule from its seed: 1 to `maxFaults` faults, in time order. With
- * fencing classes among `kinds`, the seed first picks one class of `kinds`: a fencing class is
- * the trial's script, alone; a fault class draws the faults as without fencing classes. A list
- * of fault classes only draws exactly as before fencing classes existed, so their seeds replay.
+ * scripted classes among `kinds`, the seed first picks one class of `kinds`: a scripted class
+ * is the trial's script, alone; a fault class draws the faults as without scripted classes. A
+ * list of fault classes only draws exactly as before scripted classes existed, so their seeds
+ * replay.
  */
 export function planSchedule(seed: number, options: ScheduleOptions = {}): Schedule {
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const all = options.kinds ?? FAULT_KINDS;
   if (all.length === 0) throw new RangeError('the campaign needs at least one fault class');
-  const kinds = all.filter((k): k is FaultKind => !isFencingKind(k));
+  const kinds = all.filter((k): k is FaultKind => !isFencingKind(k) && !isGuardKind(k));
   if (kinds.length < all.length) {
     const rng = createRng(seed);
     const picked = rng.pick(all);
     if (isFencingKind(picked)) return { seed, faults: [], windowMs, scenario: planFencing(picked, rng) };
+    if (isGuardKind(picked)) return { seed, faults: [], windowMs, scenario: planGuard(picked, rng) };
   }
   const rng = createRng(seed);
   const count = rng.int(1, Math.max(1, options.maxFaults ?? 3));
@@ -160,7 +177,8 @@ export function describeFault(fault: Fault): string {
 
 /** The schedule as lines, e.g. `+1200ms validator-kill(active) healed +5400ms`. */
 export function describeSchedule(schedule: Schedule): string[] {
-  if (schedule.scenario !== undefined) return [describeScenario(schedule.scenario)];
+  const scenario = schedule.scenario;
+  if (scenario !== undefined) return [isGuardScenario(scenario) ? describeGuard(scenario) : describeScenario(scenario)];
   return schedule.faults.map(
     (s) => `+${s.atMs}ms ${describeFault(s.fault)}${s.healAtMs === null ? ' (instant)' : ` healed +${s.healAtMs}ms`}`,
   );

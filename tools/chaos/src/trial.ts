@@ -1,20 +1,22 @@
 /**
  * One trial: a fresh stack (simulated cluster, two agents, the manager, a 3-member etcd as the
  * tower store, the fake Telegram, every link through a cuttable proxy), the seed's schedule of
- * faults — or a fencing class's script, with a recorder on the manager's path to each agent —
+ * faults — or a scripted class's script, with a recorder on the manager's path to each agent —
  * a heal of everything, a settling period, then the verdict. The stack is always stopped; the
  * logs of a failed trial are kept for the finding.
  */
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startStack, type ManagerLog, type Stack } from '@failover/e2e';
+import { startStack, type ManagerLog, type Stack, type StackOptions } from '@failover/e2e';
 import { lowerTermsObeyed, termExchanges, timeToVoter } from './fencing-checks';
 import { runFencing } from './fencing-runs';
 import { gapWindows } from './gap-windows';
+import { CONTROL_KINDS } from './guard-plans';
+import { guardStackOptions, runGuard } from './guard-runs';
 import { inject, type Injected } from './inject';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy';
-import { describeFault, describeSchedule, type Schedule } from './schedule';
+import { describeFault, describeSchedule, isGuardScenario, type Schedule } from './schedule';
 import type { ScriptContext } from './script-kit';
 import { budgetOf, type CampaignSettings } from './settings';
 import { judgeTrial, type FaultSpan, type TrialVerdict } from './verdict';
@@ -33,8 +35,13 @@ export interface TrialOptions {
 /** The result of one trial, as the table and the JSON show it. */
 export interface TrialResult {
   readonly seed: number;
-  /** The fencing class of the trial, or `faults`. */
+  /** The scripted class of the trial, or `faults`. */
   readonly class: string;
+  /**
+   * A control trial (`zombie-unguarded`): the judge is expected to find a double vote, and the
+   * trial passes when it does.
+   */
+  readonly control: boolean;
   readonly schedule: readonly string[];
   /** Faults as injected, with their resolved targets. */
   readonly injected: readonly string[];
@@ -63,12 +70,16 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
   log(`seed ${schedule.seed}: ${describeSchedule(schedule).join('; ')}`);
   const s = options.settings;
   const cls = classOf(schedule);
+  const control = CONTROL_KINDS.has(cls);
+  const scenario = schedule.scenario;
+  const own: Pick<StackOptions, 'hostGuard' | 'editManagerConfig'> =
+    scenario !== undefined && isGuardScenario(scenario) ? guardStackOptions(scenario) : {};
   let stack: Stack | undefined;
   const deferred: Array<() => Promise<void>> = [];
   // A fencing trial puts a recorder on the manager's path to each agent.
   const recorders = new Map<string, RecordingProxy>();
   try {
-    if (schedule.scenario !== undefined)
+    if (scenario !== undefined)
       for (const agent of ['v1', 'v2']) {
         const recorder = await startRecordingProxy(agent);
         recorders.set(agent, recorder);
@@ -88,7 +99,11 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
       cooldownMs: s.cooldownMs,
       agentManagerTimeoutMs: s.agentManagerTimeoutMs,
       editAgentConfig: (config) => ({ ...config, command_timeout: `${s.commandTimeoutMs}ms` }),
-      ...(recorders.size > 0 ? { editManagerConfig: (config) => throughRecorders(config, recorders) } : {}),
+      ...(own.hostGuard !== undefined ? { hostGuard: own.hostGuard } : {}),
+      editManagerConfig: (config) => {
+        const edited = own.editManagerConfig?.(config) ?? config;
+        return recorders.size > 0 ? throughRecorders(edited, recorders) : edited;
+      },
     });
     const context: ScriptContext = {
       stack,
@@ -109,6 +124,7 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
     return {
       seed: schedule.seed,
       class: cls,
+      control,
       schedule: describeSchedule(schedule),
       injected: [],
       pass: false,
@@ -127,7 +143,7 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
   }
 }
 
-/** The class a trial is counted under: its fencing class, or `faults` for a schedule of faults. */
+/** The class a trial is counted under: its scripted class, or `faults` for a schedule of faults. */
 export function classOf(schedule: Schedule): string {
   return schedule.scenario?.kind ?? 'faults';
 }
@@ -188,7 +204,8 @@ async function observe(
       window = await runFaults(stack, schedule, log);
     } else {
       const windowStart = Date.now();
-      const run = await runFencing(schedule.scenario, context);
+      const scenario = schedule.scenario;
+      const run = isGuardScenario(scenario) ? await runGuard(scenario, context) : await runFencing(scenario, context);
       for (const label of run.injected) log(`  ${label}`);
       const terms = termExchanges([...context.recorders.values()].flatMap((r) => r.exchanges));
       window = { windowStart, ...run, failures: [...run.failures, ...lowerTermsObeyed(terms)] };
@@ -227,6 +244,16 @@ async function observe(
     budgetMs: budget.totalMs,
     failedChecks: window.failures,
   });
+  // A control trial reproduces the failure the host guard prevents: it passes on a double vote.
+  const control = CONTROL_KINDS.has(classOf(schedule));
+  const pass = control ? verdict.outcome === 'double-vote' && window.failures.length === 0 : verdict.pass;
+  const controlNotes = control
+    ? [
+        verdict.outcome === 'double-vote'
+          ? 'control: without the host guard the judge found the double vote, as expected'
+          : 'control: without the host guard the judge was expected to find a double vote and found none',
+      ]
+    : [];
   const failovers = managerLogs.flatMap((l) => l.failovers());
   const outcomes = failovers.map((f) => `${f.outcome} ${f.from}→${f.to}`);
   const held = [
@@ -240,15 +267,17 @@ async function observe(
   return {
     seed: schedule.seed,
     class: classOf(schedule),
+    control,
     schedule: describeSchedule(schedule),
     injected,
-    pass: verdict.pass,
+    pass,
     outcome: verdict.outcome,
     gapSlots: verdict.longestGap?.slots ?? 0,
     gapMs: verdict.longestGap === null ? 0 : verdict.longestGap.endMs - verdict.longestGap.startMs,
     timeToVoterMs: timeToVoter(votes, { sinceMs: window.sinceMs, now }),
     failovers: failovers.filter((f) => f.outcome === 'failover-complete').length,
     notes: [
+      ...controlNotes,
       ...verdict.notes,
       ...notes,
       ...settleNotes,

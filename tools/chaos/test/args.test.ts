@@ -1,5 +1,6 @@
 import { parseArgs } from '../src/args';
 import { FENCING_KINDS } from '../src/fencing-plans';
+import { GUARD_KINDS } from '../src/guard-plans';
 import { replayArgs } from '../src/report';
 import { DEFAULT_WINDOW_MS, FAULT_KINDS } from '../src/schedule';
 import { settingsFor } from '../src/settings';
@@ -45,6 +46,14 @@ describe('the chaos command line', () => {
       args: { kinds: ['manager-frozen', 'validator-kill'] },
     });
     expect(parseArgs(['--faults', 'fencing'])).toMatchObject({ kind: 'run', args: { kinds: [...FENCING_KINDS] } });
+  });
+
+  it("takes the classes of issue 11 by name, and 'guard' for all of them", () => {
+    expect(parseArgs(['--faults', 'zombie,rpc-disagree'])).toMatchObject({
+      kind: 'run',
+      args: { kinds: ['zombie', 'rpc-disagree'] },
+    });
+    expect(parseArgs(['--faults', 'guard'])).toMatchObject({ kind: 'run', args: { kinds: [...GUARD_KINDS] } });
   });
 
   it.each([

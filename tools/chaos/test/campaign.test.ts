@@ -1,15 +1,17 @@
 /**
- * The campaign's CI batch: 20 seeded trials of random faults and one trial of each fencing
- * class against the whole system (real agent and manager processes, simulated cluster, 3-member
+ * The campaign's CI batch: 20 seeded trials of random faults and one trial of each scripted
+ * class (fencing, and issue 11's) against the whole system (real agent and manager processes, simulated cluster, 3-member
  * etcd, fake Telegram, cuttable links). About 20 s per trial on the 2-core CI machine, so about
  * 9 minutes. Each trial must show no double vote, no lockout violation, no failed check of its
  * class, and voting restored within the budget (or held, reported, and restored after the
- * heal). A failure prints the seed; `npm run chaos -w @failover/chaos -- --seed S` (with
- * `--faults CLASS` for a fencing trial) replays it with the same schedule.
+ * heal). The control class `zombie-unguarded` must instead show the double vote the host guard
+ * prevents. A failure prints the seed; `npm run chaos -w @failover/chaos -- --seed S` (with
+ * `--faults CLASS` for a scripted trial) replays it with the same schedule.
  */
 import { seedsOf } from '../src/campaign';
 import { formatRow } from '../src/report';
 import { FENCING_KINDS } from '../src/fencing-plans';
+import { GUARD_KINDS } from '../src/guard-plans';
 import { planSchedule, FAULT_KINDS, type ChaosClass } from '../src/schedule';
 import { budgetOf, settingsFor } from '../src/settings';
 import { runTrial } from '../src/trial';
@@ -28,7 +30,7 @@ async function expectPass(index: number, seed: number, kinds: readonly ChaosClas
   const row = formatRow(result, index - 1);
   expect({ row, outcome: result.outcome }).toEqual({
     row,
-    outcome: expect.stringMatching(/^(restored|blocked-and-notified)$/),
+    outcome: result.control ? 'double-vote' : expect.stringMatching(/^(restored|blocked-and-notified)$/),
   });
   expect(result.pass).toBe(true);
 }
@@ -50,5 +52,14 @@ describe('the fault campaign (CI batch)', () => {
     '%s (seed %i) ends with no double vote, no lockout violation, its checks passed, and voting restored',
     (kind, seed) => expectPass(21 + FENCING_KINDS.indexOf(kind), seed, [kind]),
     120_000 + 2 * budget.totalMs,
+  );
+
+  // One trial per class of issue 11; the zombie without the host guard must show its double vote.
+  it.each(
+    GUARD_KINDS.map((kind, index) => [kind, seedsOf({ trials: GUARD_KINDS.length, baseSeed: BASE_SEED + 2 })[index]!]),
+  )(
+    '%s (seed %i) ends as its class expects, judged by the simulator',
+    (kind, seed) => expectPass(21 + FENCING_KINDS.length + GUARD_KINDS.indexOf(kind), seed, [kind]),
+    240_000 + 2 * budget.totalMs,
   );
 });

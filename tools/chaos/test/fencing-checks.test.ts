@@ -146,12 +146,18 @@ describe('the recording proxy', () => {
 });
 
 describe('the numbers of each class', () => {
-  const trial = (cls: string, outcome: TrialResult['outcome'], timeToVoterMs: number | null): TrialResult => ({
+  const trial = (
+    cls: string,
+    outcome: TrialResult['outcome'],
+    timeToVoterMs: number | null,
+    control = false,
+  ): TrialResult => ({
     seed: 1,
     class: cls,
+    control,
     schedule: [],
     injected: [],
-    pass: outcome === 'restored',
+    pass: control ? outcome === 'double-vote' : outcome === 'restored',
     outcome,
     gapSlots: 0,
     gapMs: 0,
@@ -169,10 +175,12 @@ describe('the numbers of each class', () => {
         trial('manager-frozen', 'restored', 1000),
         trial('manager-frozen', 'double-vote', 2000),
         trial('replay-other-node', 'not-restored', null),
+        trial('zombie-unguarded', 'double-vote', 9000, true),
       ]),
     ).toEqual([
       {
         class: 'manager-frozen',
+        control: false,
         trials: 3,
         passed: 2,
         doubleVotes: 1,
@@ -183,6 +191,7 @@ describe('the numbers of each class', () => {
       },
       {
         class: 'replay-other-node',
+        control: false,
         trials: 1,
         passed: 0,
         doubleVotes: 0,
@@ -190,6 +199,17 @@ describe('the numbers of each class', () => {
         voterMedianMs: null,
         voterMaxMs: null,
         noVoter: 1,
+      },
+      {
+        class: 'zombie-unguarded',
+        control: true,
+        trials: 1,
+        passed: 1,
+        doubleVotes: 1,
+        lockoutViolations: 0,
+        voterMedianMs: 9000,
+        voterMaxMs: 9000,
+        noVoter: 0,
       },
     ]);
   });

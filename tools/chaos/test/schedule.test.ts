@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { createRng, trialSeed } from '../src/prng';
 import { FENCING_KINDS, SWITCHOVER_STEPS } from '../src/fencing-plans';
+import { GUARD_KINDS } from '../src/guard-plans';
 import { CHAOS_CLASSES, FAULT_KINDS, describeSchedule, planSchedule } from '../src/schedule';
 
 describe('the seeded schedule', () => {
@@ -107,6 +108,43 @@ describe('the schedule of the fencing classes', () => {
         scenario: { kind: 'manager-killed-at-step', step: 'promote', offsetMs: 150, downMs: 2300 },
       }),
     ).toEqual(['manager-killed-at-step(promote+150ms, down 2300ms)']);
+  });
+});
+
+describe('the schedule of the classes of issue 11', () => {
+  it('is a script alone, with no faults, drawn the same from the same seed', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 0xffffffff }), fc.constantFrom(...GUARD_KINDS), (seed, kind) => {
+        const schedule = planSchedule(seed, { kinds: [kind] });
+        expect(schedule.faults).toEqual([]);
+        expect(schedule.scenario?.kind).toBe(kind);
+        expect(planSchedule(seed, { kinds: [kind] })).toEqual(schedule);
+      }),
+    );
+  });
+
+  it('draws both variants of rpc-disagree and of etcd-outage-switchover over a hundred seeds', () => {
+    const drawn = (kind: 'rpc-disagree' | 'etcd-outage-switchover'): Set<string> =>
+      new Set(
+        Array.from({ length: 100 }, (_, i) => {
+          const s = planSchedule(trialSeed(1, i), { kinds: [kind] }).scenario;
+          if (s?.kind === 'rpc-disagree') return `${s.fault}/${s.staleFirst}`;
+          return s?.kind === 'etcd-outage-switchover' ? `${s.how}/${s.step}` : '';
+        }),
+      );
+    expect(drawn('rpc-disagree').size).toBe(4);
+    expect(drawn('etcd-outage-switchover').size).toBe(8);
+  });
+
+  it('prints the script with its drawn parameters', () => {
+    expect(
+      describeSchedule({
+        seed: 1,
+        windowMs: 12000,
+        faults: [],
+        scenario: { kind: 'rpc-disagree', staleFirst: true, fault: 'validator-kill', lastsMs: 7000 },
+      }),
+    ).toEqual(['rpc-disagree(stale first, validator-kill 7000ms)']);
   });
 });
 

@@ -19,6 +19,7 @@ import { AUTH_HEADER, NODE_HEADER, createNonce, signRequest } from '../auth/requ
 import type { Secret } from '../auth/request-auth';
 import { RESPONSE_AUTH_HEADER, verifyResponse } from '../auth/response-auth';
 import { AgentClientOptionsError } from '../errors';
+import { readCappedText } from '../internal/read-body';
 import { systemClock } from '../system-clock';
 import { ErrorEnvelopeSchema } from '../wire/error-envelope';
 import { AGENT_ROUTES } from '../wire/routes';
@@ -49,6 +50,12 @@ export interface AgentClientOptions {
    */
   readonly fence?: () => { readonly term: number; readonly sender: string };
 }
+
+/**
+ * Largest answer body read from an agent, 1 MiB; its largest answer (`/status`) is under 2 KiB.
+ * A longer body is cut off there and reported as `invalid-response`.
+ */
+export const AGENT_RESPONSE_BODY_LIMIT = 1_048_576;
 
 /** Per-call options. */
 export interface CallOptions {
@@ -213,7 +220,13 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
       contentType = response.headers.get('content-type') ?? '';
       answeredBy = response.headers.get(NODE_HEADER) ?? undefined;
       signature = response.headers.get(RESPONSE_AUTH_HEADER) ?? undefined;
-      responseText = await response.text();
+      const read = await readCappedText(response, AGENT_RESPONSE_BODY_LIMIT);
+      if (read === undefined) {
+        const who = named === undefined ? url : `${url} (node ${named})`;
+        const message = `the HTTP ${status} answer from ${who} is larger than ${AGENT_RESPONSE_BODY_LIMIT} bytes; stopped reading it there`;
+        return { result: { ok: false, error: { kind: 'invalid-response', url, status, message } } };
+      }
+      responseText = read;
     } catch (error) {
       if (signal.aborted) {
         const message = timeout.aborted ? `no answer from ${url} within ${timeoutMs} ms` : `call to ${url} was aborted`;

@@ -28,11 +28,58 @@ class Scanner {
     return char === undefined ? 'end of input' : char === '\n' ? 'a line break' : `'${char}'`;
   }
 
+  /**
+   * One JSON value, containers included, without recursion: the open containers are a stack of
+   * their own, so no nesting depth can exhaust the call stack.
+   */
   value(): void {
+    const open: ('object' | 'array')[] = [];
+    for (;;) {
+      this.skipSpace();
+      const char = this.text[this.position];
+      if (char === '{' || char === '[') {
+        this.position++;
+        this.skipSpace();
+        const close = char === '{' ? '}' : ']';
+        if (this.text[this.position] === close) this.position++;
+        else {
+          open.push(char === '{' ? 'object' : 'array');
+          if (char === '{') this.key();
+          continue;
+        }
+      } else this.scalar();
+      // A value ended: close what it ends, or go on to the next member.
+      for (;;) {
+        const container = open[open.length - 1];
+        if (container === undefined) return;
+        this.skipSpace();
+        const next = this.text[this.position];
+        const close = container === 'object' ? '}' : ']';
+        if (next === close) {
+          this.position++;
+          open.pop();
+          continue;
+        }
+        if (next !== ',') this.fail(`unexpected ${this.describeHere()}; expected ',' or '${close}'`);
+        this.position++;
+        if (container === 'object') this.key();
+        break;
+      }
+    }
+  }
+
+  /** A member's key and its colon. */
+  key(): void {
     this.skipSpace();
+    if (this.text[this.position] !== '"') this.fail(`unexpected ${this.describeHere()}; expected a double-quoted key`);
+    this.string();
+    this.skipSpace();
+    if (this.text[this.position] !== ':') this.fail(`unexpected ${this.describeHere()}; expected ':'`);
+    this.position++;
+  }
+
+  scalar(): void {
     const char = this.text[this.position];
-    if (char === '{') return this.object();
-    if (char === '[') return this.array();
     if (char === '"') return this.string();
     if (char !== undefined && /[-0-9]/.test(char)) return this.number();
     for (const word of ['true', 'false', 'null']) {
@@ -42,53 +89,6 @@ class Scanner {
       }
     }
     this.fail(`unexpected ${this.describeHere()}; expected a value`);
-  }
-
-  object(): void {
-    this.position++;
-    this.skipSpace();
-    if (this.text[this.position] === '}') {
-      this.position++;
-      return;
-    }
-    for (;;) {
-      this.skipSpace();
-      if (this.text[this.position] !== '"')
-        this.fail(`unexpected ${this.describeHere()}; expected a double-quoted key`);
-      this.string();
-      this.skipSpace();
-      if (this.text[this.position] !== ':') this.fail(`unexpected ${this.describeHere()}; expected ':'`);
-      this.position++;
-      this.value();
-      this.skipSpace();
-      const next = this.text[this.position];
-      this.position++;
-      if (next === '}') return;
-      if (next !== ',') {
-        this.position--;
-        this.fail(`unexpected ${this.describeHere()}; expected ',' or '}'`);
-      }
-    }
-  }
-
-  array(): void {
-    this.position++;
-    this.skipSpace();
-    if (this.text[this.position] === ']') {
-      this.position++;
-      return;
-    }
-    for (;;) {
-      this.value();
-      this.skipSpace();
-      const next = this.text[this.position];
-      this.position++;
-      if (next === ']') return;
-      if (next !== ',') {
-        this.position--;
-        this.fail(`unexpected ${this.describeHere()}; expected ',' or ']'`);
-      }
-    }
   }
 
   string(): void {

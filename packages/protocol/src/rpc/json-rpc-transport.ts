@@ -5,7 +5,14 @@
  * on to the next endpoint within the same deadline. A JSON-RPC response, a result or an
  * error object, is the endpoint's answer and ends the call.
  */
+import { readCappedText } from '../internal/read-body';
 import type { RpcFailure, RpcFailureReason, RpcResult } from './rpc-result';
+
+/**
+ * Largest JSON-RPC answer body read, 32 MiB: mainnet's `getClusterNodes`, the largest answer
+ * asked for, is a few MiB. A longer body is cut off there and the answer is `malformed`.
+ */
+export const RPC_RESPONSE_BODY_LIMIT = 33_554_432;
 
 /** Options of {@link createJsonRpcTransport}. */
 export interface JsonRpcTransportOptions {
@@ -84,7 +91,7 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
     });
     let status: number;
     let statusOk: boolean;
-    let text: string;
+    let text: string | undefined;
     try {
       const response = await doFetch(endpoint, {
         method: 'POST',
@@ -94,11 +101,15 @@ export function createJsonRpcTransport(options: JsonRpcTransportOptions): JsonRp
       });
       status = response.status;
       statusOk = response.ok;
-      text = await response.text();
+      text = await readCappedText(response, RPC_RESPONSE_BODY_LIMIT);
     } catch (error) {
       if (signal.aborted || isAbort(error))
         return { answered: false, result: fail('timeout', `no answer within ${timeoutMs} ms`) };
       return { answered: false, result: fail('unreachable', `unreachable (${describeFetchError(error)})`) };
+    }
+    if (text === undefined) {
+      const detail = `HTTP ${status} with a body larger than ${RPC_RESPONSE_BODY_LIMIT} bytes; stopped reading it there`;
+      return { answered: false, result: fail('malformed', detail) };
     }
     let body: unknown;
     try {

@@ -1,7 +1,8 @@
 /**
  * The shell both signed JSON servers share (the agent's API and the manager's control API):
  * JSON bodies only, each kept as its exact text for the signature; the HMAC and replay check
- * before a body is validated, so an unauthenticated caller learns nothing about the schemas;
+ * before a body is even parsed, so an unauthenticated caller neither learns anything about the
+ * schemas nor makes the server walk what it sent;
  * a request that names another node refused before anything else looks at it; every answer
  * to an authenticated request signed; and every error, fastify's own included, answered in
  * the error envelope.
@@ -84,19 +85,13 @@ declare module 'fastify' {
 /** Methods a route of ours can have; a path that has any of them answers the others 405. */
 const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
-interface ParsedBody {
-  /** The exact text the signature covers. */
-  readonly raw: string;
-  /** Why the text is not JSON; answered only once the request is authenticated. */
-  readonly error?: string;
-}
-
 async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions): Promise<void> {
   const { clock } = options;
   const bodyLimit = options.bodyLimit ?? SIGNED_JSON_BODY_LIMIT;
   const allowedIps = (options.allowedIps ?? []).map(normalizeIp);
   const replayCache = createReplayCache();
-  const bodies = new WeakMap<FastifyRequest, ParsedBody>();
+  // Each body's exact text, which the signature covers; parsed only once the request is authenticated.
+  const bodies = new WeakMap<FastifyRequest, string>();
   // Requests whose signature held (or that passed without one under insecure_no_auth): only
   // their answers are signed, since only they prove who asked.
   const authenticated = new WeakSet<FastifyRequest>();
@@ -113,20 +108,23 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
   // JSON is the only body type; any other is refused 415 before anything else looks at it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
-    const raw = body as string;
-    if (raw.trim() === '') {
-      bodies.set(request, { raw });
-      return done(null, undefined);
-    }
+    bodies.set(request, body as string);
+    done(null, undefined);
+  });
+
+  /** Parses the body into `request.body`; false, with the 400 sent, when it is not JSON. */
+  const parseBody = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
+    const raw = bodies.get(request);
+    if (raw === undefined || raw.trim() === '') return true;
     // The protocol's parser says where the syntax breaks without quoting the body back.
     const parsed = parseConfigText(raw, 'body');
     if (parsed.ok) {
-      bodies.set(request, { raw });
-      return done(null, parsed.raw);
+      request.body = parsed.raw;
+      return true;
     }
-    bodies.set(request, { raw, error: parsed.problems.map((p) => p.message).join('; ') });
-    done(null, undefined);
-  });
+    await reply.sendError('FAILOVER_BAD_REQUEST', parsed.problems.map((p) => p.message).join('; '));
+    return false;
+  };
 
   const isOpen = (request: FastifyRequest): boolean =>
     (options.openRoutes ?? []).some(
@@ -137,7 +135,11 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
 
   app.addHook('preValidation', async (request, reply) => {
     // Unknown paths and methods answer 404/405 to anyone: the API's paths are documented.
-    if (request.is404 || isOpen(request)) return;
+    if (request.is404) return;
+    if (isOpen(request)) {
+      await parseBody(request, reply);
+      return;
+    }
     const ip = normalizeIp(request.ip);
     if (allowedIps.length > 0 && !allowedIps.includes(ip)) {
       await reply.sendError('FAILOVER_IP_NOT_ALLOWED', `client ${ip} is not in allowed_ips`);
@@ -153,7 +155,7 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
         method: request.method,
         path: request.url,
         node: named ?? '',
-        body: body?.raw ?? '',
+        body: body ?? '',
         now: clock.now(),
         skewMs,
         replayCache,
@@ -183,7 +185,7 @@ async function signedJson(app: FastifyInstance, options: SignedJsonPluginOptions
       );
       return;
     }
-    if (body?.error !== undefined) await reply.sendError('FAILOVER_BAD_REQUEST', body.error);
+    await parseBody(request, reply);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
