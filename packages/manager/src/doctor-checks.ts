@@ -159,6 +159,8 @@ export async function fetchHostKey(host: string, port: number, timeoutMs = SSH_T
       if (key !== undefined) resolve(key);
       else reject(error);
     });
+    // Refusing the key may end the connection without an error; a promise settles only once.
+    client.once('close', () => (key !== undefined ? resolve(key) : reject(new Error('connection closed'))));
     client.connect({
       host,
       port,

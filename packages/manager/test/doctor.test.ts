@@ -119,7 +119,14 @@ describe('failover-manager doctor', () => {
     ],
     [
       'one agent that answers for both validators',
-      () => ({ ...healthy, validator2: { ...(healthy.validator1 as object) } }),
+      // Another name for validator1's address: the config refuses one endpoint listed twice.
+      () => ({
+        ...healthy,
+        validator2: {
+          ...(healthy.validator2 as object),
+          endpoint: rig.agents[0].managerUrl.replace('127.0.0.1', 'localhost'),
+        },
+      }),
       ['node names'],
       /both answer as/,
     ],

@@ -39,7 +39,7 @@ export type DoctorReport = Static<typeof DoctorReportSchema>;
 
 /** Builds a row; the detail is kept to one line. */
 export function doctorRow(check: string, verdict: DoctorVerdict, detail: string): DoctorRow {
-  return { check, verdict, detail: detail.replace(/\s*\n\s*/g, '; ').trim() };
+  return { check, verdict, detail: detail.trim().replace(/\s*\n\s*/g, '; ') };
 }
 
 /** The worst verdict of `rows`: `fail` over `warn` over `pass`; no rows is `pass`. */
