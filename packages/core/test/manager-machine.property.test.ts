@@ -146,6 +146,9 @@ describe('manager machine invariants', () => {
             ) {
               // A finished failover forgets the hold; what holds the next one is news again.
               current = null;
+            } else if (e.event.type === 'resumed' && current === 'paused') {
+              // The resume says the pause's hold is over; no `unblocked` on top.
+              current = null;
             }
           }
         });

@@ -39,6 +39,8 @@ export type ParsedManagerArgs =
       readonly to: NodeId | undefined;
       /** `--json` for `status`, `history` and `doctor`: machine-readable output. */
       readonly json: boolean;
+      /** `status --watch`: refresh until stopped. */
+      readonly watch: boolean;
       /** `history --last N`: how many failovers to show, the newest. */
       readonly last: number | undefined;
     }
@@ -74,6 +76,10 @@ export const MANAGER_CLI_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'switchover: validator1 or validator2, the node to take the identity (activates one when nobody holds it)',
   },
   json: { kind: 'boolean', help: 'status, history, doctor: print JSON instead of a table' },
+  watch: {
+    kind: 'boolean',
+    help: 'status: refresh every heartbeat (at least 1s) until stopped; a table redrawn on a terminal, a line per refresh when piped',
+  },
   last: { kind: 'integer', help: 'history: show the last N failovers (default 10)' },
   help: { kind: 'boolean', help: 'Show this help' },
   version: { kind: 'boolean', help: 'Print the version' },
@@ -186,6 +192,9 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
     return { ok: false, error: '--to is a flag of the switchover subcommand' };
   const json = readSwitch(values.get('json') ?? false);
   if (json === undefined) return { ok: false, error: notASwitch('json', values.get('json')) };
+  const watch = readSwitch(values.get('watch') ?? false);
+  if (watch === undefined) return { ok: false, error: notASwitch('watch', values.get('watch')) };
+  if (watch && command !== 'status') return { ok: false, error: '--watch is a flag of the status subcommand' };
   const lastRaw = values.get('last');
   const last = typeof lastRaw === 'string' && /^[1-9][0-9]*$/.test(lastRaw) ? Number(lastRaw) : undefined;
   if (lastRaw !== undefined && last === undefined)
@@ -202,6 +211,7 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
     forMs,
     to,
     json,
+    watch,
     last,
   };
 }
@@ -210,7 +220,7 @@ export function parseManagerArgs(argv: readonly string[]): ParsedManagerArgs {
 export function managerUsage(): string {
   const lines = [
     'Usage: failover-manager [flags]                  monitor both validators and fail over',
-    '       failover-manager status [--json]          show both nodes, through the control API',
+    '       failover-manager status [--json] [--watch]  show both nodes, through the control API',
     '       failover-manager switchover --reason TEXT [--to NODE]  planned switchover, through the control API',
     '       failover-manager pause --reason TEXT [--for DURATION]  maintenance: no automatic failover until resumed',
     '       failover-manager resume [--reason TEXT]   arm automatic failover again after a pause',

@@ -44,11 +44,12 @@ import { fetchEtcdJournal } from './etcd-journal';
 import { readJournalFile } from './journal';
 import { loadManagerAuth, startManager } from './start-manager';
 import { pauseText, renderStatusTable } from './status-view';
+import { watchStatus } from './status-watch';
 import { MANAGER_VERSION } from './version';
 
 /** Exit codes of `failover-manager`; docs/manager.md lists them under "Exit codes and errors". */
 export const MANAGER_EXIT = {
-  /** Done: the monitor stopped on SIGTERM or SIGINT, the switchover completed, the manager paused or resumed, both agents shut down, the history printed, `doctor` found no failed check, or help, version or an example config printed. */
+  /** Done: the monitor or `status --watch` stopped on SIGTERM or SIGINT, the switchover completed, the manager paused or resumed, both agents shut down, the history printed, `doctor` found no failed check, or help, version or an example config printed. */
   ok: 0,
   /** The command failed: an agent did not shut down, the switchover was refused or did not complete, the pause or resume was refused, the control API could not be reached, the journal could not be read for the history, a `doctor` check failed, or the monitor failed while running. */
   failure: 1,
@@ -97,7 +98,7 @@ export async function runManagerCli(argv: readonly string[], io: ManagerCliIo = 
       case 'shutdown-agent':
         return await shutdownAgents(await loadConfig(args, io), io);
       case 'status':
-        return await printStatus(await loadConfig(args, io), args.json, io);
+        return await printStatus(await loadConfig(args, io), args, io);
       case 'switchover':
         return await switchover(await loadConfig(args, io), args.reason ?? '', args.to, io);
       case 'pause':
@@ -198,9 +199,25 @@ async function shutdownAgents(config: ManagerConfig, io: ManagerCliIo): Promise<
   return failures === 0 ? MANAGER_EXIT.ok : MANAGER_EXIT.failure;
 }
 
-async function printStatus(config: ManagerConfig, json: boolean, io: ManagerCliIo): Promise<number> {
-  const status = await fetchControlStatus(await controlTarget(config));
-  io.stdout.write(json ? `${JSON.stringify(status, null, 2)}\n` : renderStatusTable(status));
+async function printStatus(
+  config: ManagerConfig,
+  args: Extract<ParsedManagerArgs, { ok: true }>,
+  io: ManagerCliIo,
+): Promise<number> {
+  const target = await controlTarget(config);
+  if (args.watch) {
+    await watchStatus({
+      fetch: () => fetchControlStatus(target),
+      out: io.stdout,
+      tty: (io.stdout as { isTTY?: boolean }).isTTY === true,
+      json: args.json,
+      intervalMs: Math.max(1000, config.heartbeatIntervalMs),
+      stop: io.stopSignal,
+    });
+    return MANAGER_EXIT.ok;
+  }
+  const status = await fetchControlStatus(target);
+  io.stdout.write(args.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatusTable(status));
   return MANAGER_EXIT.ok;
 }
 

@@ -53,6 +53,7 @@ describe('parseManagerArgs', () => {
       ['history', '--json', '--last', '3'],
       { command: 'history', json: true, last: 3 },
     ],
+    ['a status that watches', ['status', '--watch', '--json'], { command: 'status', watch: true, json: true }],
     ['a pause until resumed', ['pause', '--reason', 'kernel upgrade'], { command: 'pause', forMs: undefined }],
     [
       'a pause for 90 minutes',
@@ -100,6 +101,7 @@ describe('parseManagerArgs', () => {
       ['pause', '--reason', 'x', '--for', '800h'],
       /--for must be a duration from 1s to 30 days/,
     ],
+    ['--watch outside status', ['history', '--watch'], /--watch is a flag of the status subcommand/],
     ['--for outside a pause', ['resume', '--for', '1h'], /--for is a flag of the pause subcommand/],
     ['a resume with an empty reason', ['resume', '--reason='], /resume --reason must not be empty/],
   ])('refuses %s with a usage error', (_name, argv, message) => {

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAgentClient, type ControlStatus } from '@failover/protocol';
 import { freePort } from '@failover/testkit';
-import { fetchControlStatus, requestSwitchover, type ControlTarget } from '../src/control-client';
+import {
+  fetchControlStatus,
+  requestPause,
+  requestResume,
+  requestSwitchover,
+  type ControlTarget,
+} from '../src/control-client';
 import { startRig, type ManagerProcess, type Rig } from './support/failover-rig';
 
 // Real agents, simulator, a 3-member etcd, the fake Bot API and three managers, each a process
@@ -125,6 +131,43 @@ describe('three managers on a 3-member etcd', () => {
     const refused = await switchover(follower.control, 'validator1');
     expect(refused.join('\n')).toContain('"refusal":"not-leader"');
     expect(refused.join('\n')).toContain(after.sender!);
+  });
+
+  it('a pause made at the leader holds at the next leader, which reads it from the etcd journal, until resumed there', async () => {
+    rig = await startRig({ etcdMembers: 3 });
+    const r = rig;
+    const [v1, v2] = r.cluster.validators;
+    await r.cluster.waitFor('v1 to vote', async () => (await v1!.status()).voting || undefined, { timeoutMs: 15_000 });
+    const managers = await startManagers(r);
+    const leader = await oneLeader(r, managers, 'one leader');
+    await leaderWatching(r, leader);
+
+    const rest = managers.filter((m) => m !== leader);
+    expect(await requestPause(rest[0]!.control, { reason: 'ha maintenance' })).toMatchObject({
+      outcome: 'refused',
+      refusal: 'not-leader',
+    });
+    expect(await requestPause(leader.control, { reason: 'ha maintenance' })).toMatchObject({ outcome: 'paused' });
+
+    leader.process.process.kill('SIGKILL');
+    const next = await oneLeader(r, rest, 'a new leader');
+    await leaderWatching(r, next);
+    expect((await statusOf(next))?.paused).toMatchObject({ reason: 'ha maintenance' });
+
+    await v1!.crash();
+    await r.cluster.waitFor(
+      `the new leader to hold for the pause\n${next.process.output().slice(-3000)}`,
+      async () => (await statusOf(next))?.hold?.startsWith('paused for maintenance (ha maintenance)') || undefined,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(r.telegram.messages.filter((m) => m.text.includes('Failover started'))).toEqual([]);
+    expect(await v2!.identity()).not.toBe(r.cluster.stakedPubkey);
+
+    expect(await requestResume(next.control, {})).toMatchObject({ outcome: 'resumed' });
+    await r.cluster.waitFor('v2 to vote', async () => (await v2!.status()).voting || undefined, { timeoutMs: 60_000 });
+    expect(await v2!.identity()).toBe(r.cluster.stakedPubkey);
+    expect(await r.cluster.judge.violations()).toEqual([]);
   });
 
   it('a leader frozen past its lease during a promotion: the next leader finishes the failover, and the continued one is obeyed by no agent', async () => {

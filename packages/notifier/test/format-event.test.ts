@@ -32,6 +32,8 @@ const titles: Array<[FailoverEvent['type'], string, boolean]> = [
   ['deposed', '🛑 <b>This manager stood down: validator1 obeys a newer manager</b>', true],
   ['other-manager', '👥 <b>Two managers talk to validator2</b>', true],
   ['node-name-conflict', '🚨 <b>Both agents answer to the node name <code>fra-1</code></b>', true],
+  ['paused', '⏸ <b>Automatic failover paused for maintenance</b>', true],
+  ['resumed', '▶️ <b>Maintenance pause expired</b>', true],
 ];
 
 describe('formatEvent', () => {
@@ -70,6 +72,25 @@ describe('formatEvent', () => {
     expect(text).toContain(
       `nobody was voting: fra-1 stepped down on its own; both nodes passive since ${new Date(AT - 600).toISOString()} (3 checks)`,
     );
+  });
+
+  it('says what a pause holds back, what still runs, and how to end it', () => {
+    const event = everyEvent.find((e) => e.type === 'paused')!;
+    expect(renderPlain(formatEvent(event))).toBe(
+      `Automatic failover paused for maintenance; Reason: kernel upgrade; Until ${new Date(AT + 7_200_000).toISOString()}, or until resumed: failover-manager resume; Alerts and status go on. A validator that fails is not replaced; a second holder of the identity is still demoted.`,
+    );
+  });
+
+  it('words a failover held by a pause, and a switchover refused while paused without a node', () => {
+    const blocked: FailoverEvent = {
+      type: 'blocked',
+      at: AT,
+      cause: { kind: 'paused', reason: 'kernel upgrade', until: null },
+    };
+    expect(renderPlain(formatEvent(blocked))).toBe(
+      'Failover blocked; paused for maintenance (kernel upgrade) until resumed: no automatic failover or recovery; resume with failover-manager resume',
+    );
+    expect(refusalText({ kind: 'paused-needs-to' })).toMatch(/must name the node .*--to validator1/);
   });
 
   it('says why a failover is blocked when the old active still votes', () => {

@@ -22,6 +22,8 @@ const levels: Array<[FailoverEvent['type'], string]> = [
   ['deposed', 'error'],
   ['other-manager', 'error'],
   ['node-name-conflict', 'error'],
+  ['paused', 'warn'],
+  ['resumed', 'info'],
 ];
 
 describe('createNotifier', () => {

@@ -123,4 +123,6 @@ export const everyEvent: FailoverEvent[] = [
     senders: [{ sender: 'manager-bbbbbbbbbbbbbbbb', term: 5 }],
   },
   { type: 'node-name-conflict', at: AT, name: 'fra-1' },
+  { type: 'paused', at: AT, reason: 'kernel upgrade', until: AT + 7_200_000 },
+  { type: 'resumed', at: AT, reason: 'expired', text: null, pausedAt: AT - 7_200_000 },
 ];
