@@ -97,9 +97,7 @@ function resolve<File, Config, Flags extends object>(
     (input.flags ?? {}) as Record<string, string | number | boolean | undefined>,
     kind.flags,
   );
-  // A copy: defaults are written into the value, and the config made from it is frozen; neither
-  // may reach the caller's object (a test resolving one raw object twice met a frozen array).
-  const value = Value.Default(kind.schema, Value.Clone(overlaid.value)) as File;
+  const value = Value.Default(kind.schema, overlaid.value) as File;
   const problems = [...overlaid.problems];
   const reported = new Set(problems.map((problem) => problem.path));
   for (const problem of [...validateConfigValue(kind.schema, value, overlaid.sources), ...kind.rules(value)]) {
@@ -107,7 +105,10 @@ function resolve<File, Config, Flags extends object>(
     reported.add(problem.path);
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: deepFreeze(kind.toDomain(value)) };
+  // Frozen as a copy: the domain config shares arrays with the caller's object (etcd_endpoints,
+  // fence_command), which freezing in place froze for the caller too. Copied only once the file
+  // checked out, so a deeply nested unknown key never reaches a recursive copy.
+  return { ok: true, config: deepFreeze(structuredClone(kind.toDomain(value))) };
 }
 
 const AGENT: ConfigKind<AgentConfigFile, AgentConfig> = {
