@@ -60,12 +60,14 @@ describe('the election in etcd', () => {
     expect(leader.election.mayCommand()).toBe(true);
     expect(follower.election.mayCommand()).toBe(false);
     expect(follower.election.guard()).toBeNull();
+    // The leader key and the term are two writes: a follower may read the key before the term.
     await waitFor(
       async () =>
         (follower.election.view().leader?.sender === leader.election.view().leader?.sender &&
+          follower.election.view().leader?.term === leader.led[0]!.term &&
           leader.election.view().followers.length === 1) ||
         undefined,
-      { timeoutMs: 5_000, description: 'both views to agree' },
+      { timeoutMs: 5_000, description: 'both views to agree, the term included' },
     );
     expect(follower.election.view()).toMatchObject({ role: 'follower', leader: { term: leader.led[0]!.term } });
   });
