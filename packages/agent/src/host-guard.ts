@@ -75,7 +75,12 @@ export async function runHostGuard(options: HostGuardOptions): Promise<HostGuard
   const outOfTime = new Promise<null>((resolve) => {
     timer = clock.setTimeout(() => resolve(null), remaining());
   });
-  const removed = await Promise.race([removeIdentity(options, deadline).catch(() => null), outOfTime]);
+  // A removal that throws is not the end of the guard: it kills the validator instead, and says why.
+  const failed = (error: unknown): null => {
+    logger.error({ err: error }, `removing the staked identity failed: ${(error as Error).message}`);
+    return null;
+  };
+  const removed = await Promise.race([removeIdentity(options, deadline).catch(failed), outOfTime]);
   if (timer !== undefined) clock.clearTimeout(timer);
   if (removed !== null) return removed;
   logger.error(
