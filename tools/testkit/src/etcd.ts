@@ -7,6 +7,7 @@ import { ComponentStartError } from './errors';
 import { freePort } from './free-port';
 import { spawnManaged } from './internal/managed-process';
 import type { ManagedProcess } from './internal/managed-process';
+import { waitStopped } from './internal/process-state';
 import { makeTestCertificates } from './test-ca';
 import type { TestCertificates } from './test-ca';
 import { tempDir } from './temp-dir';
@@ -38,8 +39,11 @@ export interface EtcdMember {
   stop(): Promise<void>;
   /** SIGKILL, as a crash; resolves once the process is gone. */
   kill(): Promise<void>;
-  /** SIGSTOP: the member hangs with its sockets open (peers and clients see silence, not refusal). */
-  pause(): void;
+  /**
+   * SIGSTOP: the member hangs with its sockets open (peers and clients see silence, not refusal).
+   * Resolves once every thread of it has stopped, so that nothing sent afterwards is answered.
+   */
+  pause(): Promise<void>;
   /** SIGCONT after `pause()`. */
   resume(): void;
   /**
@@ -206,8 +210,10 @@ function createMember(
     async kill(): Promise<void> {
       await proc?.kill();
     },
-    pause(): void {
-      proc?.signal('SIGSTOP');
+    async pause(): Promise<void> {
+      if (proc === undefined || proc.hasExited()) return;
+      proc.signal('SIGSTOP');
+      await waitStopped(proc.pid, component);
     },
     resume(): void {
       proc?.signal('SIGCONT');

@@ -44,7 +44,7 @@ describe('startEtcd with one member', () => {
   it('hangs while paused and answers again after resume', async () => {
     const member = cluster.members[0]!;
     const probe = client(cluster.endpoints, 300);
-    member.pause();
+    await member.pause();
     try {
       await expect(probe.get('/test/key').string()).rejects.toThrow();
     } finally {
