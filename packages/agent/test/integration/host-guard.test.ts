@@ -6,9 +6,8 @@ import {
   type ServiceCommand,
   type SupervisedService,
 } from '@failover/testkit';
-import { realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { goExampleConfig, SECRET } from '../support/sim-agents';
 import { useSimBed } from '../support/sim-bed';
 
@@ -31,17 +30,20 @@ afterEach(async () => {
   service = undefined;
 });
 
-/** `failover-agent ARGS` from sources, as the unit runs the bin. */
+// The built bin, as the unit runs it (nx builds the package before its tests). From sources,
+// tsx compiled the agent at every start: on a busy CI host that alone could take most of the
+// stop timeout the guard is measured against.
+const AGENT_BIN = path.join(__dirname, '..', '..', 'bin', 'failover-agent.js');
+
+beforeAll(() => {
+  if (!existsSync(path.join(__dirname, '..', '..', 'dist', 'index.js'))) {
+    throw new Error('packages/agent/dist is missing: build it first (npx nx build @failover/agent)');
+  }
+});
+
+/** `failover-agent ARGS` from the built bin, as the unit runs it. */
 function agentCommand(...args: string[]): ServiceCommand {
-  return {
-    command: process.execPath,
-    args: [
-      '--import',
-      pathToFileURL(require.resolve('tsx')).href,
-      path.join(__dirname, '..', 'support', 'run-agent.ts'),
-      ...args,
-    ],
-  };
+  return { command: process.execPath, args: [AGENT_BIN, ...args] };
 }
 
 /**
