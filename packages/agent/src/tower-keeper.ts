@@ -129,13 +129,18 @@ export interface FileKeeper {
    * disk if it verifies and reaches that slot (`FAILOVER_TOWER_STORE_UNAVAILABLE` otherwise).
    */
   restore(minTowerSlot?: number): Promise<RestoreReport>;
+  /**
+   * Puts the file back as the last restore found it, when that restore wrote it: what a restore
+   * installed is taken back when the other file of the pair is refused.
+   */
+  undoRestore(): Promise<{ readonly ok: boolean; readonly error?: string }>;
   /** Deletes the tower file so a stale tower can never be picked up later. */
   removeTowerFile(): Promise<{ readonly ok: boolean; readonly error?: string }>;
   state(): TowerState;
 }
 
 /** Keeps what a promotion needs from the ledger: the tower, and the vote history when there is one. */
-export interface TowerKeeper extends FileKeeper {
+export interface TowerKeeper extends Omit<FileKeeper, 'undoRestore'> {
   /** Restores the tower, then the vote history (see {@link KeptFile}), each against its own floor. */
   restore(minTowerSlot?: number, minVoteHistorySlot?: number): Promise<RestoreReport>;
 }
@@ -178,6 +183,8 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
   let lastBackup: TowerBackupMeta | null = null;
   let lastBackupAt: number | null = null;
   let lastError: TowerState['lastError'] = null;
+  /** The file as the last restore found it, while what that restore wrote is in place. */
+  let replaced: { readonly disk: DiskTower | undefined } | undefined;
 
   const readDisk = async (): Promise<DiskTower | undefined> => {
     let bytes: Buffer;
@@ -297,6 +304,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
     },
 
     async restore(minSlot?: number): Promise<RestoreReport> {
+      replaced = undefined;
       const disk = await readDisk();
       const latest = await store.latest();
       if (!latest.ok) {
@@ -371,9 +379,29 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       } catch (error) {
         return refuse(codes.write, `cannot write ${towerFile}: ${(error as Error).message}`);
       }
+      replaced = { disk };
       const detail = `restored ${towerFile} from ${meta.source} (${slotName} ${decoded.slot}, taken ${meta.takenAt})`;
       logger.info({ sha256: meta.sha256 }, detail);
       return { ok: true, action: 'restored', lastVotedSlot: decoded.slot, detail };
+    },
+
+    async undoRestore() {
+      const before = replaced;
+      replaced = undefined;
+      if (before === undefined) return { ok: true };
+      try {
+        if (before.disk) await writeFileAtomic(towerFile, before.disk.bytes);
+        else await rm(towerFile, { force: true });
+      } catch (error) {
+        const message = `cannot put ${towerFile} back as it was before the restore: ${(error as Error).message}`;
+        logger.error({}, message);
+        return { ok: false, error: message };
+      }
+      logger.warn(
+        {},
+        before.disk ? `put back ${towerFile} as it was before the restore` : `removed the restored ${towerFile}`,
+      );
+      return { ok: true };
     },
 
     async removeTowerFile() {
@@ -394,8 +422,8 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
 }
 
 /**
- * The tower and the vote history kept as one: every backup covers both, a restore installs the
- * tower and then the vote history, and a demotion removes both. A vote history that is not in
+ * The tower and the vote history kept as one: every backup covers both, a restore installs both
+ * or neither (the tower first, taken back when the vote history is refused), and a demotion removes both. A vote history that is not in
  * the ledger has nothing to back up ('no-tower' from its keeper), which is every TowerBFT
  * cluster: the answers are then the tower's alone, as before vote histories existed.
  */
@@ -413,10 +441,13 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper): Towe
     async restore(minTowerSlot?: number, minVoteHistorySlot?: number): Promise<RestoreReport> {
       const towerReport = await tower.restore(minTowerSlot);
       if (!towerReport.ok) return towerReport;
-      // The tower is installed first; a vote history refused after it leaves the validator on
-      // its unstaked identity all the same, since the step fails before set-identity.
       const historyReport = await voteHistory.restore(minVoteHistorySlot);
-      if (!historyReport.ok) return historyReport;
+      if (!historyReport.ok) {
+        // The step fails before set-identity; the ledger is left as it was, not holding a tower
+        // restored for a promotion that did not happen.
+        const undone = await tower.undoRestore();
+        return undone.ok ? historyReport : { ...historyReport, error: `${historyReport.error}; ${undone.error}` };
+      }
       if (historyReport.action === 'none') return towerReport;
       return { ...towerReport, detail: `${towerReport.detail}; ${historyReport.detail}` };
     },

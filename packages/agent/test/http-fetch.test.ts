@@ -3,8 +3,8 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createSolanaRpc } from '@failover/protocol';
-import { freePort } from '@failover/testkit';
+import { AGENT_RESPONSE_BODY_LIMIT, createAgentClient, createSolanaRpc, readCappedText } from '@failover/protocol';
+import { freePort, sendEndlessBody, type EndlessBody } from '@failover/testkit';
 import { createHttpFetch, type HttpFetch } from '../src/internal/http-fetch';
 
 const run = promisify(execFile);
@@ -112,6 +112,34 @@ describe('the agent’s fetch over node:http', () => {
     expect(silent).toMatchObject({ ok: false, reason: 'timeout' });
     expect(junk).toMatchObject({ ok: false, reason: 'malformed' });
     expect(ok).toMatchObject({ ok: true, value: 42 });
+  });
+
+  // Regression: the body was read to its end before the client's cap was checked, so an
+  // endless answer was held in memory until the call's deadline.
+  it('stops reading an endless body at the agent client’s cap and drops the connection, before the deadline', async () => {
+    let endless: EndlessBody | undefined;
+    const url = await listen(
+      http.createServer((req, res) => {
+        req.resume();
+        endless = sendEndlessBody(res);
+      }),
+    );
+    const peer = createAgentClient({ baseUrl: url, timeoutMs: 2_000, fetch: client.fetch });
+    const answer = await peer.status();
+    expect(answer).toMatchObject({ ok: false, error: { kind: 'invalid-response', status: 200 } });
+    expect(answer.ok ? '' : answer.error.message).toContain(`larger than ${AGENT_RESPONSE_BODY_LIMIT} bytes`);
+    expect(await endless?.closed).toBeGreaterThan(AGENT_RESPONSE_BODY_LIMIT);
+  });
+
+  it('reads a body of many chunks in full, through the protocol’s capped read and as text, over one kept-alive connection', async () => {
+    const big = 'x'.repeat(1_000_000);
+    let connections = 0;
+    const server = http.createServer((req, res) => res.end(big));
+    server.on('connection', () => connections++);
+    const url = await listen(server);
+    const streamed = (await readCappedText(await client.fetch(url), 2_000_000)) ?? '';
+    const read = await (await client.fetch(url)).text();
+    expect([streamed.length, read.length, connections]).toEqual([1_000_000, 1_000_000, 1]);
   });
 
   it('never loads undici, which the global fetch would', async () => {

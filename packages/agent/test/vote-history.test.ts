@@ -1,7 +1,7 @@
 import { resolveAgentConfigFile, systemClock, type AgentConfig } from '@failover/protocol';
 import { startEtcd, tempDir, type EtcdCluster, type TempDir } from '@failover/testkit';
 import { Etcd3 } from 'etcd3';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { configPlaceholders, createCommandRunner } from '../src/command-runner';
 import { createRoleLink } from '../src/role-link';
@@ -167,6 +167,20 @@ describe('an Alpenglow ledger, directory store', () => {
     expect(existsSync(historyFile)).toBe(false);
   });
 
+  // Regression: the tower was installed before the vote history was refused, and stayed.
+  it.each([
+    ['an older tower', () => towerBytes(staked, 90)],
+    ['no tower', () => undefined],
+  ])('installs neither file when the vote history is refused, leaving %s on disk as it was', async (_case, before) => {
+    await backedUp(voteHistoryBytes(staked, 140), 140);
+    const onDisk = before();
+    if (onDisk) writeFileSync(towerFile, onDisk);
+    const report = await parts().keeper.restore(100, 141);
+    expect(report).toMatchObject({ ok: false, code: 'FAILOVER_VOTE_HISTORY_STALE' });
+    expect(existsSync(towerFile) ? readFileSync(towerFile) : undefined).toEqual(onDisk);
+    expect(existsSync(historyFile)).toBe(false);
+  });
+
   it('refuses when a floor asks for a vote history and none was backed up', async () => {
     writeFileSync(towerFile, towerBytes(staked, 100));
     await parts().keeper.finalBackup();
@@ -218,6 +232,21 @@ describe('an Alpenglow ledger, command store', () => {
     await a.keeper.removeTowerFile();
     await expect(parts(config, 'agent-b').keeper.restore(100, 140)).resolves.toMatchObject({ ok: true });
     expect(readFileSync(historyFile)).toEqual(history);
+  });
+
+  it('puts back the tower its restore command wrote into the ledger when the vote history is refused', async () => {
+    const config = commands();
+    const a = parts(config);
+    writeFileSync(towerFile, towerBytes(staked, 100));
+    writeFileSync(historyFile, voteHistoryBytes(staked, 140));
+    await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'stored' });
+    const older = towerBytes(staked, 90);
+    writeFileSync(towerFile, older);
+    rmSync(historyFile);
+    const report = await parts(config, 'agent-b').keeper.restore(100, 141);
+    expect(report).toMatchObject({ ok: false, code: 'FAILOVER_VOTE_HISTORY_STALE' });
+    expect(readFileSync(towerFile)).toEqual(older);
+    expect(existsSync(historyFile)).toBe(false);
   });
 
   it('without vote-history commands (a Go config) fails backups of a vote history loudly, and is unchanged without one', async () => {

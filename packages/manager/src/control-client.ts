@@ -10,6 +10,7 @@ import {
   ControlStatusSchema,
   ErrorEnvelopeSchema,
   PauseAnswerSchema,
+  readCappedText,
   signRequest,
   systemClock,
   type Secret,
@@ -35,10 +36,17 @@ export interface ControlTarget {
   readonly timeoutMs?: number;
 }
 
+/**
+ * The largest answer, and the longest switchover progress line, read from the control API in
+ * bytes. Its answers are a few kilobytes; anything on the port that sends more (not the
+ * manager, or a broken one) is cut off there instead of being held in memory.
+ */
+export const CONTROL_ANSWER_BODY_LIMIT = 1_048_576;
+
 /** Asks the running manager for its view of both nodes. */
 export async function fetchControlStatus(target: ControlTarget): Promise<ControlStatus> {
   const response = await post(target, CONTROL_PATHS.status, {}, AbortSignal.timeout(target.timeoutMs ?? 10_000));
-  const body: unknown = await response.json().catch(() => undefined);
+  const body = await readJson(response, CONTROL_PATHS.status);
   if (!Value.Check(ControlStatusSchema, body))
     throw new ControlApiError(`the manager's status answer does not match the control API`, response.status);
   return body;
@@ -56,7 +64,7 @@ export async function requestResume(target: ControlTarget, request: ResumeReques
 
 async function pauseCall(target: ControlTarget, path: string, request: object): Promise<PauseAnswerBody> {
   const response = await post(target, path, request, AbortSignal.timeout(target.timeoutMs ?? 10_000));
-  const body: unknown = await response.json().catch(() => undefined);
+  const body = await readJson(response, path);
   if (!Value.Check(PauseAnswerSchema, body))
     throw new ControlApiError(`the manager's answer to ${path} does not match the control API`, response.status);
   return body;
@@ -72,15 +80,46 @@ export async function* requestSwitchover(
     throw new ControlApiError('the manager answered the switchover without a body', response.status);
   const decoder = new TextDecoder();
   let pending = '';
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    pending += decoder.decode(chunk, { stream: true });
-    let newline = pending.indexOf('\n');
-    while (newline !== -1) {
-      const line = pending.slice(0, newline).trim();
-      pending = pending.slice(newline + 1);
-      if (line !== '') yield JSON.parse(line) as SwitchoverLine;
-      newline = pending.indexOf('\n');
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      pending += decoder.decode(value, { stream: true });
+      let newline = pending.indexOf('\n');
+      while (newline !== -1) {
+        const line = pending.slice(0, newline).trim();
+        pending = pending.slice(newline + 1);
+        if (line !== '') yield JSON.parse(line) as SwitchoverLine;
+        newline = pending.indexOf('\n');
+      }
+      if (Buffer.byteLength(pending) > CONTROL_ANSWER_BODY_LIMIT)
+        throw new ControlApiError(
+          `a progress line of the switchover answer is longer than ${CONTROL_ANSWER_BODY_LIMIT} bytes; stopped reading it there`,
+          response.status,
+        );
     }
+  } finally {
+    // Drops the connection when the read stopped early (a refusal above, or the caller stopped iterating).
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/**
+ * The answer's body as JSON, read up to {@link CONTROL_ANSWER_BODY_LIMIT}; undefined when it is
+ * not JSON or the connection failed while it was read.
+ */
+async function readJson(response: Response, path: string): Promise<unknown> {
+  const text = await readCappedText(response, CONTROL_ANSWER_BODY_LIMIT).catch(() => '');
+  if (text === undefined)
+    throw new ControlApiError(
+      `the manager's answer to ${path} is larger than ${CONTROL_ANSWER_BODY_LIMIT} bytes; stopped reading it there`,
+      response.status,
+    );
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
@@ -117,7 +156,7 @@ async function post(
     );
   }
   if (response.status >= 400) {
-    const envelope: unknown = await response.json().catch(() => undefined);
+    const envelope = await readJson(response, path);
     const message = Value.Check(ErrorEnvelopeSchema, envelope)
       ? `${envelope.error.code}: ${envelope.error.message}`
       : `HTTP ${response.status}`;

@@ -137,6 +137,7 @@ export type { LoadedAuth } from './auth/load-auth';
 export type { LoadedSecret } from './auth/secret-file';
 
 export { AGENT_RESPONSE_BODY_LIMIT, createAgentClient } from './client/agent-client';
+export { readCappedText } from './client/read-body';
 export type {
   AgentClient,
   AgentClientOptions,

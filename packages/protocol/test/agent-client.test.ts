@@ -16,7 +16,7 @@ import {
   verifyRequest,
 } from '@failover/protocol';
 import type { StatusResponse } from '@failover/protocol';
-import { sendEndlessBody, type EndlessBody } from './support/endless-body';
+import { sendEndlessBody, type EndlessBody } from '@failover/testkit';
 
 const secret = Buffer.from('client-test-secret-0123456789');
 const NODE = 'fra-1';

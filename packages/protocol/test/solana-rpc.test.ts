@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeypair } from '@failover/core';
 import { RPC_RESPONSE_BODY_LIMIT, createSolanaRpc, type SolanaRpc } from '@failover/protocol';
-import { sendEndlessBody, type EndlessBody } from './support/endless-body';
+import { sendEndlessBody, type EndlessBody } from '@failover/testkit';
 
 /** What a fake node does with one call: a raw HTTP answer, the members of a JSON-RPC response (`result`, `error`), or nothing ever. */
 type Answer = RawAnswer | Record<string, unknown> | 'hang';

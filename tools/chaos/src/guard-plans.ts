@@ -24,9 +24,6 @@ export type GuardKind = (typeof GUARD_KINDS)[number];
  */
 export const CONTROL_KINDS: ReadonlySet<string> = new Set<GuardKind>(['zombie-unguarded']);
 
-/** Steps of a switchover at which a stale tower is written into etcd. */
-const STALE_TOWER_STEPS = ['demote', 'final-tower-backup', 'promote'] as const satisfies readonly SwitchoverStep[];
-
 /** Steps of a switchover at which etcd goes down. */
 const OUTAGE_STEPS = [
   'demote',
@@ -45,15 +42,12 @@ export type GuardScenario =
    */
   | { readonly kind: 'zombie' | 'zombie-unguarded'; readonly thawAfterMs: number }
   /**
-   * The tower in etcd is read; `ageMs` later, `offsetMs` into `step` of a switchover, it is
-   * written back over the newer one, validly signed and older than the vote account's last vote.
+   * The tower in etcd is read; `ageMs` later a switchover is asked for, and while its promotion
+   * is held on the way to the new holder's agent (after the final tower backup, before the
+   * restore) the old tower is written back over the newer one: validly signed, and older than
+   * the vote account's last vote.
    */
-  | {
-      readonly kind: 'stale-tower-in-etcd';
-      readonly ageMs: number;
-      readonly step: (typeof STALE_TOWER_STEPS)[number];
-      readonly offsetMs: number;
-    }
+  | { readonly kind: 'stale-tower-in-etcd'; readonly ageMs: number }
   /**
    * The manager's `cluster_rpc` lists two backends, one whose view of the vote accounts is
    * frozen (`staleFirst`: it is listed first); then for `lastsMs` the manager loses the active
@@ -84,7 +78,7 @@ export function planGuard(kind: GuardKind, rng: Rng): GuardScenario {
     case 'zombie-unguarded':
       return { kind, thawAfterMs: rng.int(0, 30) * 100 };
     case 'stale-tower-in-etcd':
-      return { kind, ageMs: rng.int(20, 80) * 100, step: rng.pick(STALE_TOWER_STEPS), offsetMs: rng.int(0, 8) * 50 };
+      return { kind, ageMs: rng.int(20, 80) * 100 };
     case 'rpc-disagree':
       return {
         kind,
@@ -110,7 +104,7 @@ export function describeGuard(s: GuardScenario): string {
     case 'zombie-unguarded':
       return `${s.kind}(thaw +${s.thawAfterMs}ms)`;
     case 'stale-tower-in-etcd':
-      return `${s.kind}(${s.ageMs}ms old, at ${s.step}+${s.offsetMs}ms)`;
+      return `${s.kind}(${s.ageMs}ms old, before the restore)`;
     case 'rpc-disagree':
       return `${s.kind}(stale ${s.staleFirst ? 'first' : 'second'}, ${s.fault} ${s.lastsMs}ms)`;
     case 'etcd-outage-switchover':

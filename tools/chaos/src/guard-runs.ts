@@ -9,6 +9,7 @@ import type { Stack, StackHostGuard, StackOptions } from '@failover/e2e';
 import { waitFor } from '@failover/testkit';
 import type { GuardScenario } from './guard-plans';
 import { inject, type Injected } from './inject';
+import { jsonBody, type Exchange } from './recording-proxy';
 import {
   FAILOVER_ENDS,
   RunRecord,
@@ -125,6 +126,16 @@ async function zombie(
   return run.done(started);
 }
 
+/**
+ * The moment is the one the floor exists for: the manager has seen the final tower backup land
+ * and sent the promotion, and the new holder's agent has not yet read the store. The promotion
+ * is held at the recorder in front of that agent while the old tower is written over the final
+ * backup, then released; the agent must refuse it (422 `FAILOVER_TOWER_STALE`), and the trial
+ * fails when it does not, or when the promotion never came. Every copy of the last votes is
+ * then gone from where a restore looks (the old active removed its tower file once its final
+ * backup landed), so nobody may take the identity: the manager holds, and an operator puts the
+ * newest tower back into the store (docs/safety.md), which ends the fault.
+ */
 async function staleTowerInEtcd(
   s: Extract<GuardScenario, { kind: 'stale-tower-in-etcd' }>,
   ctx: ScriptContext,
@@ -133,6 +144,8 @@ async function staleTowerInEtcd(
   const { stack } = ctx;
   const from = await holderOrFirst(stack);
   const to = other(from);
+  const recorder = ctx.recorders.get(to);
+  if (recorder === undefined) throw new Error(`stale-tower-in-etcd needs a recorder in front of agent ${to}`);
   const towers = new EtcdTowerKeys(stack);
   const old = await towers.read();
   if (old.length === 0) {
@@ -141,21 +154,56 @@ async function staleTowerInEtcd(
   }
   await sleep(s.ageMs);
   const started = Date.now();
+  const promotion = recorder.holdNext((e) => e.path === '/failover' && jsonBody(e)?.['action'] === 'become_active');
+  ctx.defer(() => {
+    promotion.release();
+    return Promise.resolve();
+  });
   const answer = switchover(stack.manager.control, to, 'chaos: stale-tower-in-etcd');
-  const reached = stepStarted(stack.manager.log, s.step, from, to, started, run, answer);
-  const written = await injectWhen(run, reached, s.offsetMs, async (_found, at) => {
-    const newer = await towers.slot();
-    await towers.write(old);
-    run.instant(`stale-tower(slot ${towerSlot(old)} over ${newer ?? 'none'}, at ${s.step}+${s.offsetMs}ms)`, at);
+  let promoted: Exchange | undefined;
+  const arrived = Promise.race([
+    promotion.arrived.then((exchange) => (promoted = exchange)),
+    answer.then((result) => {
+      if (promoted === undefined)
+        run.fail(`the switchover ended (${describeResult(result)}) before the promotion of ${to} reached its agent`);
+      return undefined;
+    }),
+  ]);
+  const written = await injectWhen(run, arrived, 0, async (exchange) => {
+    try {
+      const finalBackup = await towers.read();
+      await towers.write(old);
+      return { exchange, finalBackup };
+    } finally {
+      promotion.release();
+    }
   });
   const result = await answer;
   run.switchover('switchover', result);
-  if (written !== undefined) {
-    const refusal = stack.manager.log
-      .all()
-      .find((l) => l.time >= written.atMs && /FAILOVER_TOWER_STALE|below the floor/.test(JSON.stringify(l)));
-    run.note(refusal === undefined ? 'no promotion was refused as below the floor' : `refused: ${refusal.msg}`);
-  }
+  if (written === undefined) return run.done(started);
+  const { exchange, finalBackup } = written.value;
+  const [staleSlot, finalSlot] = [towerSlot(old), towerSlot(finalBackup)];
+  const label = `stale-tower(slot ${staleSlot ?? 'none'} over the final backup's ${finalSlot ?? 'none'})`;
+  if ((finalSlot ?? -1) <= (staleSlot ?? -1))
+    run.fail(`etcd held no tower newer than the stale one (slot ${staleSlot ?? 'none'}) when the promotion came`);
+  run.expectRefusal(
+    `the promotion of ${to} over the stale tower`,
+    { status: exchange.status ?? 0, code: exchange.code },
+    422,
+    'FAILOVER_TOWER_STALE',
+  );
+  const rollback = ctx.recorders
+    .get(from)
+    ?.exchanges.find((e) => e.sentMs >= written.atMs && jsonBody(e)?.['action'] === 'become_active');
+  if (rollback !== undefined)
+    run.note(`the promotion back onto ${from}: ${rollback.status ?? 'no answer'} ${rollback.code ?? ''}`.trimEnd());
+  const held = await stack.manager.log.waitFor(
+    (l) => l.time >= written.atMs && l.event === 'blocked' && JSON.stringify(l.fields).includes('"kind":"stale-tower"'),
+    60_000,
+  );
+  run.note(held === undefined ? 'the manager held no promotion as stale-tower within 60 s' : `held: ${held.msg}`);
+  await towers.write(finalBackup);
+  run.span(label, written.atMs, Date.now(), false);
   return run.done(started);
 }
 
@@ -243,11 +291,6 @@ class EtcdTowerKeys {
     const end = `${this.prefix.slice(0, -1)}${String.fromCharCode(this.prefix.charCodeAt(this.prefix.length - 1) + 1)}`;
     const body = (await this.call('range', { key: b64(this.prefix), range_end: b64(end) })) as { kvs?: EtcdKv[] };
     return (body.kvs ?? []).map(({ key, value }) => ({ key, value }));
-  }
-
-  /** The last voted slot of the stored tower, from its `slot` key. */
-  async slot(): Promise<number | undefined> {
-    return towerSlot(await this.read());
   }
 
   /** Puts `kvs` back in one transaction, so no restore reads half of them. */

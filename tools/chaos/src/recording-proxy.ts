@@ -3,9 +3,17 @@
  * it was signed (method, path, headers, body bytes) and the agent's answer — so a trial can
  * replay a captured request elsewhere, as anyone on the path could, and check from the wire
  * which term each agent obeyed. It forwards byte for byte and adds nothing; a request whose
- * sender went away after sending it is still delivered, as the network would.
+ * sender went away after sending it is still delivered, as the network would. A trial can hold
+ * one request at the proxy ({@link RecordingProxy.holdNext}), to act between the manager sending
+ * it and the agent acting on it.
  */
-import { request as httpRequest, createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import {
+  request as httpRequest,
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request through the proxy and what the agent answered. */
@@ -33,7 +41,26 @@ export interface RecordingProxy {
   /** Where requests go, `http://host:port`; set before the first request arrives. */
   target: string | undefined;
   readonly exchanges: readonly Exchange[];
+  /**
+   * Holds the next request that `accept` matches at the proxy, recorded but not yet forwarded,
+   * until it is released; the requests after it pass.
+   */
+  holdNext(accept: (exchange: Exchange) => boolean): HeldRequest;
   stop(): Promise<void>;
+}
+
+/** A request held by {@link RecordingProxy.holdNext}. */
+export interface HeldRequest {
+  /** Resolves with the request once it arrived and is held. */
+  readonly arrived: Promise<Exchange>;
+  /** Forwards the held request to the agent; released before a request came, the hold is dropped. */
+  release(): void;
+}
+
+interface Hold {
+  readonly accept: (exchange: Exchange) => boolean;
+  readonly held: (exchange: Exchange) => void;
+  readonly released: Promise<void>;
 }
 
 /** What a replayed request was answered. */
@@ -46,6 +73,7 @@ export interface ReplayAnswer {
 export async function startRecordingProxy(agent: string): Promise<RecordingProxy> {
   const exchanges: Exchange[] = [];
   const state: { target: string | undefined } = { target: undefined };
+  const holds: Hold[] = [];
   const server = createServer((req, res) => {
     void readBody(req).then(
       (body) => {
@@ -61,32 +89,38 @@ export async function startRecordingProxy(agent: string): Promise<RecordingProxy
           code: undefined,
         };
         exchanges.push(exchange);
-        if (state.target === undefined) {
-          res.destroy();
-          return;
-        }
-        const upstream = httpRequest(
-          new URL(exchange.path, state.target),
-          { method: exchange.method, headers: req.headers },
-          (answer) => {
-            void readBody(answer).then(
-              (answerBody) => {
-                exchange.answeredMs = Date.now();
-                exchange.status = answer.statusCode;
-                exchange.code = errorCode(answerBody);
-                res.writeHead(answer.statusCode ?? 502, answer.headers);
-                res.end(answerBody);
-              },
-              () => res.destroy(),
-            );
-          },
-        );
-        upstream.on('error', () => res.destroy());
-        upstream.end(body);
+        const hold = holds.findIndex((h) => h.accept(exchange));
+        const gate = hold === -1 ? undefined : holds.splice(hold, 1)[0];
+        gate?.held(exchange);
+        return (gate?.released ?? Promise.resolve()).then(() => forward(exchange, res));
       },
       () => res.destroy(),
     );
   });
+  const forward = (exchange: Exchange, res: ServerResponse): void => {
+    if (state.target === undefined) {
+      res.destroy();
+      return;
+    }
+    const upstream = httpRequest(
+      new URL(exchange.path, state.target),
+      { method: exchange.method, headers: exchange.headers },
+      (answer) => {
+        void readBody(answer).then(
+          (answerBody) => {
+            exchange.answeredMs = Date.now();
+            exchange.status = answer.statusCode;
+            exchange.code = errorCode(answerBody);
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(answerBody);
+          },
+          () => res.destroy(),
+        );
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    upstream.end(exchange.body);
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -102,6 +136,21 @@ export async function startRecordingProxy(agent: string): Promise<RecordingProxy
       state.target = value;
     },
     exchanges,
+    holdNext(accept) {
+      let held!: (exchange: Exchange) => void;
+      let release!: () => void;
+      const arrived = new Promise<Exchange>((resolve) => (held = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.push({ accept, held, released });
+      return {
+        arrived,
+        release: () => {
+          const waiting = holds.findIndex((h) => h.released === released);
+          if (waiting !== -1) holds.splice(waiting, 1);
+          release();
+        },
+      };
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

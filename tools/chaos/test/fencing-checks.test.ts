@@ -145,6 +145,52 @@ describe('the recording proxy', () => {
   });
 });
 
+describe('a request held at the recording proxy', () => {
+  let agent: Server;
+  let seen: string[];
+  let recorder: RecordingProxy;
+
+  beforeEach(async () => {
+    seen = [];
+    agent = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push(req.url ?? '');
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
+    recorder = await startRecordingProxy('v2');
+    recorder.target = `http://127.0.0.1:${(agent.address() as AddressInfo).port}`;
+  });
+
+  afterEach(async () => {
+    await recorder.stop();
+    await new Promise<void>((resolve) => agent.close(() => resolve()));
+  });
+
+  it('reaches the agent only once released, while the requests after it pass', async () => {
+    const held = recorder.holdNext((exchange) => exchange.path === '/failover');
+    const failover = fetch(`${recorder.url}/failover`, { method: 'POST', body: '{}' });
+    expect((await held.arrived).path).toBe('/failover');
+    expect((await fetch(`${recorder.url}/status`, { method: 'POST', body: '{}' })).status).toBe(200);
+    expect(seen).toEqual(['/status']);
+    held.release();
+    expect((await failover).status).toBe(200);
+    expect(seen).toEqual(['/status', '/failover']);
+    expect(recorder.exchanges.map((e) => [e.path, e.status])).toEqual([
+      ['/failover', 200],
+      ['/status', 200],
+    ]);
+  });
+
+  it('holds nothing once released before a request came', async () => {
+    recorder.holdNext(() => true).release();
+    expect((await fetch(`${recorder.url}/failover`, { method: 'POST', body: '{}' })).status).toBe(200);
+    expect(seen).toEqual(['/failover']);
+  });
+});
+
 describe('the numbers of each class', () => {
   const trial = (
     cls: string,

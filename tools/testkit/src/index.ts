@@ -11,6 +11,8 @@ export { startSshd } from './sshd';
 export type { SshdHandle, StartSshdOptions } from './sshd';
 export { startFakeTelegram } from './fake-telegram';
 export type { DownMode, FakeTelegram, InjectedFailure, RecordedCall, RecordedMessage } from './fake-telegram';
+export { sendEndlessBody } from './endless-body';
+export type { EndlessBody } from './endless-body';
 export { startCuttableProxy } from './cuttable-proxy';
 export type { CutMode, CuttableProxy, CuttableProxyOptions } from './cuttable-proxy';
 export { ComponentStartError, TestkitArgumentError, TestkitError, WaitTimeoutError } from './errors';

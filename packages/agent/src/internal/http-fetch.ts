@@ -5,6 +5,8 @@ interface HttpAnswer {
   readonly status: number;
   readonly ok: boolean;
   readonly headers: { get(name: string): string | null };
+  /** The body as it arrives, so that a client can stop reading it past a cap. */
+  readonly body: ReadableStream<Uint8Array>;
   text(): Promise<string>;
 }
 
@@ -46,9 +48,10 @@ interface Transport {
  * more resident memory than through node:http, and peaks up to 40 MB higher
  * (docs/benchmarks.md, "Agent memory"). The agent sends small JSON requests to a few
  * endpoints; node:http, loaded for its server anyway, does that. Only what the protocol's clients use is implemented: a method, headers as a plain
- * object, a string body and a signal; the status, a header and the body as text. Like fetch, a
- * network failure rejects with a `TypeError` whose `cause` is the socket error, and an abort
- * with the signal's `AbortError`.
+ * object, a string body and a signal; the status, a header and the body as a stream or as text. Like fetch, the
+ * answer comes with its headers and the body is read as the caller pulls it, so a client's cap
+ * on the body's size stops the read there; a network failure rejects with a `TypeError` whose
+ * `cause` is the socket error, and an abort with the signal's `AbortError`.
  */
 export function createHttpFetch(): HttpFetch {
   const plain: Transport = { request: http.request, agent: new http.Agent({ keepAlive: true }) };
@@ -86,6 +89,7 @@ function exchange(
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const body = init.body;
+    let answered = false;
     const req = request(
       url,
       {
@@ -98,25 +102,21 @@ function exchange(
         ...(init.signal === undefined ? {} : { signal: init.signal }),
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          resolve({
-            status,
-            ok: status >= 200 && status < 300,
-            headers: { get: (name) => headerValue(res.headers[name.toLowerCase()]) },
-            text: () => Promise.resolve(text),
-          });
-        });
-        res.on('error', (error) => reject(failed(error)));
-        res.on('close', () => {
-          if (!res.complete) reject(failed(new Error('the connection closed before the answer was complete')));
+        answered = true;
+        const status = res.statusCode ?? 0;
+        const stream = bodyOf(res);
+        resolve({
+          status,
+          ok: status >= 200 && status < 300,
+          headers: { get: (name) => headerValue(res.headers[name.toLowerCase()]) },
+          body: stream,
+          text: () => readText(stream),
         });
       },
     );
     req.on('error', (error: NodeJS.ErrnoException) => {
+      // A failure after the answer began is the body's, reported by its stream.
+      if (answered) return;
       // A kept-alive connection the server closed while idle fails on its next use; the
       // request never reached the server, so it is sent once more on a fresh connection, as
       // Node's documentation advises for requests safe to repeat (these clients only read).
@@ -128,6 +128,43 @@ function exchange(
     });
     req.end(body);
   });
+}
+
+/**
+ * The answer's body, pulled chunk by chunk: nothing more is read off the socket than the reader
+ * asked for, and cancelling the stream destroys the answer, which drops its connection.
+ */
+function bodyOf(res: http.IncomingMessage): ReadableStream<Uint8Array> {
+  const chunks: AsyncIterator<Buffer> = res[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done === true) {
+            if (res.complete) controller.close();
+            else controller.error(failed(new Error('the connection closed before the answer was complete')));
+          } else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+        } catch (error) {
+          controller.error(failed(error as Error));
+        }
+      },
+      cancel() {
+        res.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+async function readText(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString('utf8');
+    chunks.push(value);
+  }
 }
 
 function failed(error: Error): Error {

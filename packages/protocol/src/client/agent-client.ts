@@ -19,7 +19,7 @@ import { AUTH_HEADER, NODE_HEADER, createNonce, signRequest } from '../auth/requ
 import type { Secret } from '../auth/request-auth';
 import { RESPONSE_AUTH_HEADER, verifyResponse } from '../auth/response-auth';
 import { AgentClientOptionsError } from '../errors';
-import { readCappedText } from '../internal/read-body';
+import { readCappedText } from './read-body';
 import { systemClock } from '../system-clock';
 import { ErrorEnvelopeSchema } from '../wire/error-envelope';
 import { AGENT_ROUTES } from '../wire/routes';

@@ -5,7 +5,7 @@
  * on to the next endpoint within the same deadline. A JSON-RPC response, a result or an
  * error object, is the endpoint's answer and ends the call.
  */
-import { readCappedText } from '../internal/read-body';
+import { readCappedText } from '../client/read-body';
 import type { RpcFailure, RpcFailureReason, RpcResult } from './rpc-result';
 
 /**

@@ -4,8 +4,8 @@
  * call's deadline.
  */
 
-/** What is read of an answer: fetch's `Response`, or the subset the agent's own fetch gives (text only). */
-type Answer = Pick<Response, 'headers' | 'text'> & { readonly body?: ReadableStream<Uint8Array> | null };
+/** What is read of an answer: fetch's `Response`, or the subset the agent's own fetch gives. */
+type Answer = Pick<Response, 'headers' | 'body'>;
 
 /**
  * The body as text (UTF-8, as `Response.text()` decodes it), or undefined when it is larger
@@ -14,10 +14,8 @@ type Answer = Pick<Response, 'headers' | 'text'> & { readonly body?: ReadableStr
  */
 export async function readCappedText(answer: Answer, limit: number): Promise<string | undefined> {
   const body = answer.body;
-  if (body === undefined || body === null) {
-    const text = await answer.text();
-    return Buffer.byteLength(text) > limit ? undefined : text;
-  }
+  // fetch gives no stream for an answer without a body (a 204, or to a HEAD request).
+  if (body === null) return '';
   if (Number(answer.headers.get('content-length') ?? 0) > limit) {
     await body.cancel().catch(() => undefined);
     return undefined;

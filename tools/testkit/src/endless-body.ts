@@ -8,10 +8,10 @@ export interface EndlessBody {
 }
 
 /**
- * Answers 200 with a JSON body that never ends: 64 KiB of spaces after another, as fast as
+ * Answers `status` with a JSON body that never ends: 64 KiB of spaces after another, as fast as
  * the client reads them, until the client drops the connection.
  */
-export function sendEndlessBody(response: ServerResponse): EndlessBody {
+export function sendEndlessBody(response: ServerResponse, status = 200): EndlessBody {
   let sent = 0;
   const chunk = Buffer.alloc(65_536, 0x20);
   const closed = new Promise<number>((resolve) => response.on('close', () => resolve(sent)));
@@ -21,7 +21,7 @@ export function sendEndlessBody(response: ServerResponse): EndlessBody {
       if (!response.write(chunk)) return;
     }
   };
-  response.writeHead(200, { 'content-type': 'application/json' });
+  response.writeHead(status, { 'content-type': 'application/json' });
   response.write('{"pad":"');
   response.on('drain', pump);
   pump();
