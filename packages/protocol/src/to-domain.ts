@@ -58,6 +58,7 @@ export const MANAGER_DEFAULTED_KEYS = [
   'known_hosts_path',
   'ssh_trust_on_first_use',
   'telegram_api_root',
+  'telegram_commands',
   'status_report_interval',
   'failover_cooldown',
   'control_listen',
@@ -280,7 +281,12 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
   const { nodes, initialActive } = validators(file);
   const telegram =
     file.telegram_bot_token !== undefined && file.telegram_chat_id !== undefined
-      ? { botToken: file.telegram_bot_token, chatId: String(file.telegram_chat_id), apiRoot: file.telegram_api_root }
+      ? {
+          botToken: file.telegram_bot_token,
+          chatId: String(file.telegram_chat_id),
+          apiRoot: file.telegram_api_root,
+          commands: file.telegram_commands,
+        }
       : undefined;
   const secureIdentity = file.secure_identity_mode
     ? {

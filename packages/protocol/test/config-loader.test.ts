@@ -48,7 +48,12 @@ describe('the Go tool example configs', () => {
       'http://AGENT_2_IP:8080',
     ]);
     expect(config.heartbeatIntervalMs).toBe(5000);
-    expect(config.telegram).toEqual({ botToken: 'BOT_TOKEN', chatId: '-CHAT_ID', apiRoot: 'https://api.telegram.org' });
+    expect(config.telegram).toEqual({
+      botToken: 'BOT_TOKEN',
+      chatId: '-CHAT_ID',
+      apiRoot: 'https://api.telegram.org',
+      commands: true,
+    });
   });
 
   it('accepts the example manager config with the secure identity fragment added', () => {

@@ -157,6 +157,8 @@ export interface TelegramConfig {
   readonly botToken: string;
   readonly chatId: string;
   readonly apiRoot: string;
+  /** `telegram_commands`: answer `/status` and `/history` from `chatId`. @default true */
+  readonly commands: boolean;
 }
 
 /** Secure identity mode: the staked keypair stays on the manager and is pushed over SSH. */
