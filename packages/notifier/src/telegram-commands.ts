@@ -42,7 +42,7 @@ export interface TelegramCommands {
   stop(): Promise<void>;
 }
 
-// Telegram refuses longer messages; `<pre>` and the cut notice fit in the margin.
+// Telegram refuses messages over 4096 characters; `<pre>` fits in the margin.
 const MAX_TEXT = 4000;
 const COMMAND = /^\/([a-z]+)(?:@[A-Za-z0-9_]+)?(?:\s|$)/;
 
@@ -80,8 +80,7 @@ export function createTelegramCommands(options: TelegramCommandsOptions): Telegr
     } catch (error) {
       text = `/${command} failed: ${error instanceof Error ? error.message : String(error)}`;
     }
-    const cut = text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}\n… (cut)` : text;
-    await api.sendMessage(chatId, `<pre>${escapeHtml(redact(cut))}</pre>`, { parse_mode: 'HTML' }, signal);
+    await api.sendMessage(chatId, `<pre>${fitted(redact(text))}</pre>`, { parse_mode: 'HTML' }, signal);
     log.info({ chat_id: chatId, command }, `answered /${command}`);
   };
 
@@ -168,6 +167,23 @@ export function createTelegramCommands(options: TelegramCommandsOptions): Telegr
     },
   };
 }
+
+/**
+ * The text escaped for HTML, cut so that the escaped form fits Telegram's limit: cutting the
+ * escaped form could split an entity (`&amp;`), which Telegram refuses.
+ */
+function fitted(text: string): string {
+  let kept = text;
+  let escaped = escapeHtml(kept);
+  if (escaped.length <= MAX_TEXT) return escaped;
+  while (escaped.length > MAX_TEXT - CUT_NOTICE.length) {
+    kept = kept.slice(0, Math.floor(kept.length * 0.9));
+    escaped = escapeHtml(kept);
+  }
+  return `${escaped}${CUT_NOTICE}`;
+}
+
+const CUT_NOTICE = '\n… (cut)';
 
 function describe(error: unknown, grammy: typeof GrammyModule, redact: (text: string) => string): string {
   if (error instanceof grammy.GrammyError) return redact(`Telegram answered ${error.error_code}: ${error.description}`);

@@ -74,6 +74,14 @@ describe('Telegram commands against a local Bot API', () => {
     expect(captured.lines().join('\n')).not.toContain('my-password-123');
   });
 
+  it('cuts a long answer to what Telegram takes, never inside an escaped character', async () => {
+    start({ answer: async () => 'a&b'.repeat(2_000) });
+    telegram.sendUpdate({ chatId: CHAT, text: '/history' });
+    const { text } = await answerIn(CHAT, 0);
+    expect(text.length).toBeLessThanOrEqual(4096);
+    expect(text).toMatch(/^<pre>(a&amp;b)+a?(&amp;)?\n… \(cut\)<\/pre>$/);
+  });
+
   it('tells the allowed chat which commands exist when it sends another', async () => {
     start();
     telegram.sendUpdate({ chatId: CHAT, text: '/switchover now' });
