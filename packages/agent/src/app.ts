@@ -232,6 +232,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         skipIdentity ?? false,
         promoting ? minTowerSlot : undefined,
         promoting ? minVoteHistorySlot : undefined,
+        { reason, term },
       );
       if (answer.result === 'busy') return reply.sendError('FAILOVER_BUSY', answer.message);
       if (answer.result === 'tower-stale') {
@@ -249,7 +250,13 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         answer.result === 'ok'
           ? [answer.message, ...answer.warnings.map((w) => `warning: ${w}`)].join('; ')
           : `${answer.message}: ${answer.detail}`;
-      return { success: answer.result === 'ok', message, dry_run: options.dryRun, timestamp: seconds() };
+      return {
+        success: answer.result === 'ok',
+        message,
+        ...(answer.result === 'ok' && answer.warnings.length > 0 ? { warnings: [...answer.warnings] } : {}),
+        dry_run: options.dryRun,
+        timestamp: seconds(),
+      };
     },
   );
 

@@ -38,6 +38,12 @@ export interface RunOptions {
    * dry-run, where the role at start-up must still be detected.
    */
   readonly readOnly?: boolean;
+  /**
+   * Variables added to the command's environment (a hook's description of the change). Values
+   * reach the command only as environment, never in its command line, so nothing in them is
+   * parsed by the shell.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Options of {@link createCommandRunner}. */
@@ -114,7 +120,7 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
         };
       }
       logger.info({ command: label }, `executing: ${shown}`);
-      const raw = await execute(shell, resolved, limit, options.env ?? process.env);
+      const raw = await execute(shell, resolved, limit, { ...(options.env ?? process.env), ...runOptions.env });
       const result: CommandResult = {
         ...raw,
         stdout: redactSecrets(raw.stdout, secrets),

@@ -162,7 +162,16 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
         fetch: wiring.http.fetch,
       })
     : noPeer;
-  const role = createRoleRunnerFor(wiring, options, { startRole, runner, tower, probe, currentIdentity, askPeer, rpc });
+  const role = createRoleRunnerFor(wiring, options, {
+    startRole,
+    runner,
+    tower,
+    probe,
+    currentIdentity,
+    askPeer,
+    rpc,
+    node: node.name,
+  });
   roleLink.attach(role);
 
   const watchers = [
@@ -346,6 +355,8 @@ interface RoleParts {
   readonly currentIdentity: () => Promise<RpcResult<string>>;
   readonly askPeer: PeerAsker;
   readonly rpc: RpcClients;
+  /** This agent's node name, told to the hooks. */
+  readonly node: string;
 }
 
 /** The role runner: core's agent machine, with the steps, checks and watchdog of this agent. */
@@ -365,9 +376,12 @@ function createRoleRunnerFor(wiring: Wiring, options: CreateAgentOptions, parts:
       stepTimeouts: { commandMs: config.commandTimeoutMs },
       isolationTimeoutMs: config.isolationTimeoutMs,
       tickIntervalMs: watchdogIntervalMs,
+      hooks: config.hooks,
     },
     executeStep: createStepExecutor({
       commands: config.commands,
+      hooks: config.hooks,
+      node: parts.node,
       runner: parts.runner,
       keeper: parts.tower.keeper,
       stakedIdentity: wiring.identity,

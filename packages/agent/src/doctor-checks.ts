@@ -234,7 +234,9 @@ function askVersion(
 
 /**
  * One command template, without running it: every `{…}` placeholder is one the agent fills,
- * and its binary is found (on `PATH` unless it names a path) and answers `--version`.
+ * and its binary is found (on `PATH` unless it names a path) and answers `--version`. A hook's
+ * binary is only found, never run: an operator's script need not know `--version`, and may act
+ * whatever its arguments.
  */
 export async function checkCommand(
   key: string,
@@ -242,6 +244,7 @@ export async function checkCommand(
   placeholders: Readonly<Record<string, string>>,
   env: Readonly<Record<string, string | undefined>>,
   timeoutMs = VERSION_TIMEOUT_MS,
+  askForVersion = true,
 ): Promise<DoctorRow> {
   const unknown = unknownPlaceholders(template, placeholders);
   if (unknown.length > 0) {
@@ -263,6 +266,7 @@ export async function checkCommand(
       'fail',
       binary.includes('/') ? `${binary} is not an executable file` : `${binary} is not on PATH`,
     );
+  if (!askForVersion) return doctorRow(key, 'pass', `${file} found (not run)`);
   const answer = await askVersion(file, env, timeoutMs);
   if (!answer.ok) return doctorRow(key, 'fail', `${file} ${answer.why}`);
   return doctorRow(key, 'pass', `${file}: ${answer.line || 'answers --version'}`);
@@ -286,4 +290,11 @@ export function commandTemplates(config: AgentConfig): Array<[key: string, templ
     all.push(['tower_restore_command', config.towerStore.restoreCommand]);
   }
   return all.filter((entry): entry is [string, string] => entry[1] !== undefined);
+}
+
+/** The hooks of `config`, by their config path (`hooks.pre_promote`). */
+export function hookTemplates(config: AgentConfig): Array<[key: string, template: string]> {
+  return Object.entries(config.hooks).flatMap(([name, hook]) =>
+    hook === undefined ? [] : [[`hooks.${name}`, hook.command] as [string, string]],
+  );
 }

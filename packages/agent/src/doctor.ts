@@ -18,6 +18,8 @@ import {
   checkSecretFile,
   checkTowerFile,
   commandTemplates,
+  hookTemplates,
+  VERSION_TIMEOUT_MS,
 } from './doctor-checks';
 import { checkHostGuard, checkLocalIdentity, checkPeerClock, checkTowerStore, UNIT_DIRS } from './doctor-probes';
 
@@ -62,6 +64,8 @@ export async function runAgentDoctor(options: AgentDoctorOptions): Promise<Docto
   rows.push(await checkTowerFile(config, local.holdsIdentity, now()));
   for (const [key, template] of commandTemplates(config))
     rows.push(await checkCommand(key, template, placeholders, options.env));
+  for (const [key, template] of hookTemplates(config))
+    rows.push(await checkCommand(key, template, placeholders, options.env, VERSION_TIMEOUT_MS, false));
   rows.push(await checkTowerStore(config.towerStore));
   rows.push(await checkHostGuard(options.unitFile, options.unitDirs ?? UNIT_DIRS));
   rows.push(await checkPeerClock(config.peerEndpoint, now));

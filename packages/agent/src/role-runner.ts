@@ -1,6 +1,7 @@
 import {
   createAgentState,
   stepAgent,
+  stepName,
   type AgentAction,
   type AgentEffect,
   type AgentEvent,
@@ -12,6 +13,7 @@ import {
   type ObservedIdentity,
   type PeerAnswer,
   type PlanStep,
+  type RequestContext,
   type Role,
   type StepResult,
   type TimerHandle,
@@ -58,6 +60,7 @@ export interface RoleRunner {
     skipIdentity: boolean,
     minTowerSlot?: number,
     minVoteHistorySlot?: number,
+    context?: RequestContext,
   ): Promise<AgentResponse>;
   /** What a guard did lately (stray staked identity, isolation), for `/status`; null when nothing. */
   alert(): string | null;
@@ -163,13 +166,13 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
     let timer: TimerHandle | undefined;
     const timedOut = new Promise<StepOutcome>((resolve) => {
       timer = clock.setTimeout(
-        () => resolve({ ok: false, detail: `${step.action.kind} timed out after ${step.timeoutMs} ms` }),
+        () => resolve({ ok: false, detail: `${stepName(step.action)} timed out after ${step.timeoutMs} ms` }),
         step.timeoutMs,
       );
     });
     const execution = options.executeStep(step, attempt).catch((error: unknown): StepOutcome => ({
       ok: false,
-      detail: `${step.action.kind} threw: ${(error as Error).message}`,
+      detail: `${stepName(step.action)} threw: ${(error as Error).message}`,
     }));
     void execution.finally(finished);
     const result = await Promise.race([execution, timedOut]);
@@ -193,10 +196,11 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
 
   return {
     role: () => state.status,
-    request(action, skipIdentity, minTowerSlot, minVoteHistorySlot) {
+    request(action, skipIdentity, minTowerSlot, minVoteHistorySlot, context) {
       const requestId = String(++nextRequestId);
       const answered = new Promise<AgentResponse>((resolve) => waiting.set(requestId, resolve));
       const at = clock.now();
+      const told = context === undefined ? {} : { context };
       dispatch(
         action === 'become_active'
           ? {
@@ -205,9 +209,10 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
               skipIdentity,
               ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
               ...(minVoteHistorySlot === undefined ? {} : { minVoteHistorySlot }),
+              ...told,
               at,
             }
-          : { type: 'become-passive', requestId, at },
+          : { type: 'become-passive', requestId, ...told, at },
       );
       return answered;
     },

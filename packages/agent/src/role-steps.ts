@@ -7,9 +7,10 @@ import {
   type PlanStep,
   type StepResult,
 } from '@failover/core';
-import { sleep, type AgentCommands, type RpcResult } from '@failover/protocol';
+import { sleep, type AgentCommands, type AgentHookConfigs, type RpcResult } from '@failover/protocol';
 import type { CommandResult, CommandRunner } from './command-runner';
 import type { FinalBackupRetry } from './final-backup-retry';
+import { hookEnvironment } from './hook-env';
 import type { ValidatorProbe } from './process-probe';
 import type { StepExecutor, StepOutcome } from './role-runner';
 import type { TowerKeeper } from './tower-keeper';
@@ -17,6 +18,10 @@ import type { TowerKeeper } from './tower-keeper';
 /** Options of {@link createStepExecutor}. */
 export interface StepExecutorOptions {
   readonly commands: AgentCommands;
+  /** The operator's hooks around role changes. @default {} */
+  readonly hooks?: AgentHookConfigs;
+  /** This agent's node name, told to the hooks. */
+  readonly node: string;
   readonly runner: CommandRunner;
   readonly keeper: TowerKeeper;
   /** The staked identity pubkey. */
@@ -238,6 +243,13 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
         options.finalBackupRetry?.cancel();
         const removed = await keeper.removeTowerFile();
         return removed.ok ? { ok: true } : { ok: false, detail: removed.error ?? 'cannot remove the tower file' };
+      }
+      case 'hook': {
+        const { hook } = step.action;
+        const template = options.hooks?.[hook]?.command;
+        if (template === undefined) return { ok: false, detail: `${hook} is not configured` };
+        const env = hookEnvironment(step.action, { node: options.node, identity: options.stakedIdentity });
+        return fromCommand(hook, await runner.run(hook, template, { timeoutMs: t, env }));
       }
       case 'restore-tower': {
         const restored = await keeper.restore(step.action.minTowerSlot, step.action.minVoteHistorySlot);

@@ -47,6 +47,21 @@ describe('command runner', () => {
     expect(logger.text()).toContain(`would execute: touch ${marker} /mnt/ledger`);
   });
 
+  it('adds per-call variables to the environment without putting them on the command line', async () => {
+    const logger = recordingLogger();
+    const runner = createCommandRunner({
+      placeholders,
+      dryRun: false,
+      logger,
+      env: { PATH: process.env.PATH, BASE: 'kept' },
+    });
+    const result = await runner.run('hook', 'printf "%s|%s" "$BASE" "$FAILOVER_REASON"', {
+      env: { FAILOVER_REASON: '$(echo injected)' },
+    });
+    expect(result).toMatchObject({ ok: true, stdout: 'kept|$(echo injected)' });
+    expect(logger.text()).toContain('executing: printf "%s|%s" "$BASE" "$FAILOVER_REASON"');
+  });
+
   it('kills the whole process group when the timeout passes', async () => {
     const pidFile = path.join(dir, 'pid');
     const runner = createCommandRunner({ placeholders, dryRun: false, timeoutMs: 300, logger: recordingLogger() });

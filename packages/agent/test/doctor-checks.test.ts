@@ -1,9 +1,9 @@
 import { tempDir, type TempDir } from '@failover/testkit';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { binaryOf, jsonPathsOf, unknownPlaceholders } from '../src/doctor-checks';
+import { binaryOf, checkCommand, jsonPathsOf, unknownPlaceholders } from '../src/doctor-checks';
 import { checkHostGuard, checkPeerClock } from '../src/doctor-probes';
 
 let dir: TempDir;
@@ -27,6 +27,23 @@ describe('command templates', () => {
     expect(unknownPlaceholders('grep {validator_identity} ${home} {a,b} {ledger} {ledger}', filled)).toEqual([
       'ledger',
     ]);
+  });
+
+  it('finds the binary of a hook but never runs it', async () => {
+    const marker = path.join(dir.path, 'ran');
+    const hook = path.join(dir.path, 'pre-promote.sh');
+    writeFileSync(hook, `#!/bin/sh\ntouch ${marker}\nexit 1\n`, { mode: 0o755 });
+    const env = { PATH: process.env.PATH };
+    await expect(
+      checkCommand('hooks.pre_promote', `${hook} {validator_identity}`, { validator_identity: 'X' }, env, 1_000, false),
+    ).resolves.toMatchObject({
+      verdict: 'pass',
+      detail: `${hook} found (not run)`,
+    });
+    expect(existsSync(marker)).toBe(false);
+    await expect(checkCommand('hooks.post_demote', `${hook} {ledger}`, {}, env, 1_000, false)).resolves.toMatchObject({
+      verdict: 'fail',
+    });
   });
 
   it('finds the keypair files a command names, quoted or not', () => {

@@ -56,6 +56,7 @@ function executor(answer: (template: string) => Outcome, dryRun = false) {
     runner,
     keeper: {} as TowerKeeper,
     stakedIdentity: STAKED,
+    node: 'validator-a',
     currentIdentity: async () => ({ ok: true, value: STAKED, endpoint: 'rpc' }),
     probe: { probe: async () => ({ running: true, pids: [], uptimeSeconds: 0, recentRestarts: 0, crashLoop: false }) },
     symlinkPubkey: async () => null,

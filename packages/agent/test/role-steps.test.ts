@@ -79,6 +79,7 @@ function executor(options: ExecutorOptions) {
     runner,
     keeper,
     stakedIdentity: STAKED,
+    node: 'validator-a',
     currentIdentity: async () => options.identity ?? { ok: true, value: STAKED, endpoint: RPC },
     probe: {
       probe: async () => {

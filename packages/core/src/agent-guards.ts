@@ -5,7 +5,7 @@
  * holder (S1), and end a role change that outlived its deadline. Each is a pure fold of a
  * watchdog tick or of the answer to a probe the machine asked for.
  */
-import { becomePassiveSteps, demoteStrayIdentitySteps } from './agent-plan';
+import { becomePassiveSteps, demoteStrayIdentitySteps, stepName } from './agent-plan';
 import type { AgentEvent, AgentState, AgentStep } from './agent-state';
 import { beginTransition, continueTransition, finish } from './agent-transition';
 import { advanceSequence } from './step-sequence';
@@ -194,7 +194,7 @@ export function onDeadline(state: AgentState, at: number): AgentStep {
   const { transition } = state;
   const { run } = transition;
   if (at < transition.deadlineAt || run.compensating) return { state, effects: [] };
-  const detail = `deadline of ${Math.round((transition.deadlineAt - transition.startedAt) / 1000)}s passed during ${run.current.action.kind}`;
+  const detail = `deadline of ${Math.round((transition.deadlineAt - transition.startedAt) / 1000)}s passed during ${stepName(run.current.action)}`;
   const log = {
     kind: 'log',
     level: 'error',

@@ -96,7 +96,13 @@ function onRequest(
   return beginTransition(
     { ...state, alert: null },
     steps,
-    { requestId: event.requestId, origin: 'request', status },
+    {
+      requestId: event.requestId,
+      origin: 'request',
+      status,
+      ...(event.context === undefined ? {} : { request: event.context }),
+      skipIdentity: event.type === 'become-active' && event.skipIdentity,
+    },
     event.at,
     why,
   );

@@ -3,6 +3,7 @@
  * `step-sequence` for how failures are handled). Each step maps to one configured command or
  * one local check; the app resolves templates, honours dry-run and reports each result.
  */
+import type { HookAction } from './agent-hooks';
 import type { PlanStep } from './step-sequence';
 
 /** One thing the agent app does during a role change. */
@@ -35,7 +36,14 @@ export type AgentAction =
   /** `active_identity_symlink_command`: a restart now comes up staked. */
   | { readonly kind: 'active-symlink' }
   /** Local `getIdentity` answers with the staked identity. */
-  | { readonly kind: 'confirm-identity' };
+  | { readonly kind: 'confirm-identity' }
+  /** One of the operator's hooks (`pre_promote`, `post_demote`, …); see `agent-hooks`. */
+  | HookAction;
+
+/** A step's name in answers and logs: the hook's own name (`pre_promote`) for a hook. */
+export function stepName(action: AgentAction): string {
+  return action.kind === 'hook' ? action.hook : action.kind;
+}
 
 /** Per-step time limits of the agent's role changes. */
 export interface AgentStepTimeouts {

@@ -2,6 +2,7 @@
  * The agent machine's settings, state, events, answers and effects: the data `stepAgent`
  * folds. Split from the machine so the transitions and the guards can share it.
  */
+import type { AgentHooks } from './agent-hooks';
 import type { AgentAction, AgentStepTimeouts, RoleChangeDeadlines } from './agent-plan';
 import type { LogEffect } from './log-effect';
 import type { PlanStep, SequenceRun, StepResult } from './step-sequence';
@@ -28,8 +29,13 @@ export interface AgentMachineConfig {
   readonly peerCheckIntervalMs: number;
   /** Time limits of the role-change steps. @default DEFAULT_AGENT_STEP_TIMEOUTS */
   readonly stepTimeouts: Partial<AgentStepTimeouts>;
-  /** Overall limits of each role change. @default roleChangeDeadlines(stepTimeouts) */
+  /**
+   * Overall limits of each role change, before its hooks; the time limits of the hooks a change
+   * runs are added to it. @default roleChangeDeadlines(stepTimeouts)
+   */
   readonly deadlines?: RoleChangeDeadlines;
+  /** The operator's hooks around role changes (`agent-hooks`). @default {} */
+  readonly hooks: AgentHooks;
   /**
    * While passive, how often the validator's identity is checked; a staked answer is demoted
    * at once (S3).
@@ -59,6 +65,7 @@ export const DEFAULT_AGENT_MACHINE_CONFIG: AgentMachineConfig = {
   startupGraceMs: 60_000,
   peerCheckIntervalMs: 10_000,
   stepTimeouts: {},
+  hooks: {},
   identityCheckIntervalMs: 1_000,
   isolationTimeoutMs: 20_000,
   tickIntervalMs: 1_000,
@@ -152,9 +159,17 @@ export type AgentEvent =
       readonly minTowerSlot?: number;
       /** The request's `min_vote_history_slot`: the vote history restored must reach it. */
       readonly minVoteHistorySlot?: number;
+      /** The request's `reason` and the asking manager's term, told to the hooks. */
+      readonly context?: RequestContext;
       readonly at: number;
     }
-  | { readonly type: 'become-passive'; readonly requestId: string; readonly at: number }
+  | {
+      readonly type: 'become-passive';
+      readonly requestId: string;
+      /** The request's `reason` and the asking manager's term, told to the hooks. */
+      readonly context?: RequestContext;
+      readonly at: number;
+    }
   | {
       readonly type: 'step-result';
       readonly token: number;
@@ -197,6 +212,14 @@ export type AgentEvent =
    * this one last read or wrote it, so another machine was given the identity.
    */
   | { readonly type: 'tower-fenced'; readonly detail: string; readonly at: number };
+
+/** What a role-change request says about itself, for the hooks. */
+export interface RequestContext {
+  /** The request's `reason`. */
+  readonly reason: string;
+  /** The term of the manager that asked; null when the request carried none. */
+  readonly term: number | null;
+}
 
 /** The validator's identity as the app read it: `unknown` when it did not answer. */
 export type ObservedIdentity = 'staked' | 'unstaked' | 'unknown';

@@ -3,12 +3,14 @@
  * request, the watchdog or a guard started it, ends here, in the role that cannot produce a
  * second voter when it did not complete.
  */
-import { roleChangeDeadlines } from './agent-plan';
+import { hookTimeMs, withHooks } from './agent-hooks';
+import { roleChangeDeadlines, stepName } from './agent-plan';
 import type { AgentAction } from './agent-plan';
 import type {
   AgentCommon,
   AgentEffect,
   AgentResponse,
+  RequestContext,
   AgentState,
   AgentStep,
   AgentTransition,
@@ -26,6 +28,10 @@ export interface TransitionCause {
   readonly origin: TransitionOrigin;
   /** `activating` towards active, `deactivating` towards passive. */
   readonly status: 'activating' | 'deactivating';
+  /** A manager's request: what it says about itself; absent for a change the machine started. */
+  readonly request?: RequestContext;
+  /** `become_active` with `skip_identity`: the identity arrives over SSH after the change, so no post hook. */
+  readonly skipIdentity?: boolean;
 }
 
 /**
@@ -40,7 +46,19 @@ export function beginTransition(
   why: string,
 ): AgentStep {
   const { requestId, origin, status } = cause;
-  const started = startSequence(steps);
+  const hooked = withHooks(
+    steps,
+    state.config.hooks,
+    {
+      from: state.status,
+      to: status === 'activating' ? 'active' : 'passive',
+      origin,
+      reason: cause.request?.reason ?? null,
+      term: cause.request?.term ?? null,
+    },
+    { pre: origin === 'request', post: cause.skipIdentity !== true },
+  );
+  const started = startSequence(hooked);
   const level = origin === 'stray-identity' || origin === 'isolation' || origin === 'fenced' ? 'error' : 'info';
   const log: AgentEffect = { kind: 'log', level, message: `${status}: ${why}`, fields: { requestId } };
   const quiet = { ...state, identityQuestion: null };
@@ -49,7 +67,8 @@ export function beginTransition(
   }
   const token = state.token + 1;
   const deadlines = state.config.deadlines ?? roleChangeDeadlines(state.config.stepTimeouts);
-  const deadlineAt = at + (status === 'activating' ? deadlines.becomeActiveMs : deadlines.becomePassiveMs);
+  const deadlineAt =
+    at + (status === 'activating' ? deadlines.becomeActiveMs : deadlines.becomePassiveMs) + hookTimeMs(hooked);
   const transition: AgentTransition = { requestId, origin, deadlineAt, run: started.run, token, startedAt: at };
   return { state: { ...quiet, status, transition, token }, effects: [log, runStep(token, started.run)] };
 }
@@ -84,7 +103,7 @@ export function onStepResult(state: AgentState, token: number, result: StepResul
     effects.push({
       kind: 'log',
       level: 'warn',
-      message: `step ${action.kind} failed (attempt ${transition.run.attempt})`,
+      message: `step ${stepName(action)} failed (attempt ${transition.run.attempt})`,
       fields: { detail: result.detail },
     });
   }
@@ -133,7 +152,7 @@ export function onTowerStale(state: AgentState, token: number, stale: TowerStale
     state.status !== 'activating' ||
     token !== state.transition.token ||
     state.transition.run.current.action.kind !== 'restore-tower' ||
-    state.transition.run.completed.length > 0
+    state.transition.run.completed.some((step) => step.action.kind !== 'hook')
   ) {
     return onStepResult(state, token, { ok: false, detail: `FAILOVER_TOWER_STALE: ${detail}` }, at);
   }
@@ -167,18 +186,20 @@ export function finish(
   let response: AgentResponse;
   if (result.outcome === 'completed') {
     role = target;
-    const warnings = result.warnings.map((w) => `${w.step.action.kind}: ${w.detail}`);
+    const warnings = result.warnings.map((w) => `${stepName(w.step.action)}: ${w.detail}`);
     response = { result: 'ok', changed: true, role, message: `now ${target}`, warnings };
   } else {
     const { step, detail } = result.failure;
     const undone = result.outcome === 'rolled-back' || result.outcome === 'aborted';
     role = status === 'activating' ? (undone ? 'passive' : 'unconfirmed') : 'active';
     const what =
-      status === 'activating'
-        ? undone
-          ? `could not become active (${step.action.kind} failed); still passive`
-          : `could not become active and could not undo (${result.outcome === 'failed' ? result.compensation.step.action.kind : step.action.kind} failed); may hold the staked identity, unconfirmed`
-        : `could not become passive (${step.action.kind} failed); the staked identity may still be loaded, still active`;
+      step.action.kind === 'hook' && result.outcome === 'aborted'
+        ? `${step.action.hook} failed and must succeed; nothing was changed, still ${role}`
+        : status === 'activating'
+          ? undone
+            ? `could not become active (${step.action.kind} failed); still passive`
+            : `could not become active and could not undo (${result.outcome === 'failed' ? result.compensation.step.action.kind : step.action.kind} failed); may hold the staked identity, unconfirmed`
+          : `could not become passive (${step.action.kind} failed); the staked identity may still be loaded, still active`;
     response = { result: 'failed', role, message: what, step: step.action.kind, detail };
   }
   const { transition: _ended, ...common } = state as AgentCommon & { transition?: AgentTransition };

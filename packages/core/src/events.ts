@@ -203,6 +203,18 @@ export type FailoverEvent =
       readonly startedAt: number;
       readonly term: number;
     }
+  /**
+   * `node`'s agent completed a role change of a failover, but something failed along the way
+   * without stopping it: a post hook, a hook that need not succeed, a step it continued past.
+   * The change stands; `warnings` are the agent's own words.
+   */
+  | {
+      readonly type: 'role-change-warning';
+      readonly at: number;
+      readonly node: NodeId;
+      readonly action: 'become_active' | 'become_passive';
+      readonly warnings: readonly string[];
+    }
   /** A setting that makes failover unsafe or unreliable, found at start-up; `key` is its name in the config file. */
   | { readonly type: 'config-warning'; readonly at: number; readonly key: string; readonly message: string }
   /**

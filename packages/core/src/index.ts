@@ -12,6 +12,7 @@ export * from './logger';
 export * from './health';
 export * from './step-sequence';
 export * from './failover-plan';
+export * from './agent-hooks';
 export * from './agent-plan';
 export * from './agent-machine';
 export * from './gossip';

@@ -81,6 +81,7 @@ export function createManagerState(options: ManagerMachineOptions, now: number):
     interrupted: null,
     journalFailure: null,
     pause: null,
+    pauseBefore: null,
   };
 }
 
@@ -98,7 +99,7 @@ export function stepManager(state: ManagerState, event: ManagerEvent): ManagerSt
     case 'resume-requested':
       return requestResume(state, event);
     case 'journal-failed':
-      return onJournalFailed(state, event.detail, event.at);
+      return onJournalFailed(state, event.detail, event.records, event.at);
     case 'config-changed':
       return {
         state: { ...state, config: resolveManagerConfig(event.options, state.config) },
@@ -249,8 +250,20 @@ function withRecords(step: ManagerStep, records: readonly JournalRecord[]): Mana
  * The journal could not be written: the effects after the write were not executed. The run in
  * flight, if any, is abandoned and every later decision is a hold until the manager restarts.
  */
-function onJournalFailed(state: ManagerState, detail: string, at: number): ManagerStep {
-  const failed: ManagerState = { ...state, journalFailure: detail };
+function onJournalFailed(
+  state: ManagerState,
+  detail: string,
+  records: readonly JournalRecord[],
+  at: number,
+): ManagerStep {
+  // A pause or resume whose record was not written is not in force: the journal, which a
+  // restart reads, still holds the pause before it, and so does the status.
+  const pauseLost = records.some((record) => record.kind === 'paused' || record.kind === 'resumed');
+  const failed: ManagerState = {
+    ...state,
+    journalFailure: detail,
+    ...(pauseLost ? { pause: state.pauseBefore } : {}),
+  };
   const ended = failed.status === 'failing-over' ? abandonRun(failed, failed.failover, detail, at) : null;
   const held = setHold(ended?.state ?? failed, { kind: 'journal-unwritable', detail }, at);
   return {

@@ -46,7 +46,7 @@ export function requestPause(
   const hold = state.hold?.kind === 'paused' ? pausedCause(pause) : state.hold;
   const answer: PauseAnswer = { accepted: true, pause, ended: state.pause };
   return {
-    state: { ...state, pause, hold },
+    state: { ...state, pause, pauseBefore: state.pause, hold },
     effects: [
       journal([{ kind: 'paused', at: event.at, term: state.term, reason: pause.reason, until: pause.until }]),
       {
@@ -98,7 +98,7 @@ function endPause(
 ): ManagerStep {
   const hold = state.hold?.kind === 'paused' ? null : state.hold;
   return {
-    state: { ...state, pause: null, hold },
+    state: { ...state, pause: null, pauseBefore: pause, hold },
     effects: [
       journal([{ kind: 'resumed', at, term: state.term, reason }]),
       {

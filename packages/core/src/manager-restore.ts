@@ -71,6 +71,7 @@ export function restoreManagerState(state: ManagerState, restore: ManagerRestore
     active: state.active ?? lastHolder,
     interrupted,
     pause: journal.pause,
+    pauseBefore: journal.pause,
   };
   const effects: ManagerEffect[] = [
     {

@@ -87,6 +87,11 @@ export interface ManagerCommon {
    * recovery. A fence and a plan a previous run left half done still run (`manager-machine`).
    */
   readonly pause: JournaledPause | null;
+  /**
+   * The pause in force before the last pause or resume: what the journal still holds when that
+   * change could not be written, and so what is in force after a `journal-failed` for it.
+   */
+  readonly pauseBefore: JournaledPause | null;
 }
 
 /** A run of ticks in which nobody held the staked identity. */
@@ -137,7 +142,13 @@ export type ManagerEvent =
     }
   | { readonly type: 'config-changed'; readonly options: ManagerMachineOptions; readonly at: number }
   /** The records of a `journal` effect could not be made durable; the effects after it were not executed. */
-  | { readonly type: 'journal-failed'; readonly detail: string; readonly at: number };
+  | {
+      readonly type: 'journal-failed';
+      readonly detail: string;
+      /** The records that were not written: the journal holds what it held before them. */
+      readonly records: readonly JournalRecord[];
+      readonly at: number;
+    };
 
 /**
  * A promotion the agent refused before changing anything: the newest tower it can restore

@@ -190,10 +190,27 @@ describe('maintenance mode: ending', () => {
   it('refuses a pause and a resume while the journal cannot be written', () => {
     const d = started();
     pause(d);
-    d.apply({ type: 'journal-failed', detail: 'ENOSPC', at: d.now });
+    d.apply({ type: 'journal-failed', detail: 'ENOSPC', records: [], at: d.now });
     const refusal = { kind: 'journal-unwritable', detail: 'ENOSPC' };
     expect(answerOf(pause(d))).toEqual({ accepted: false, refusal });
     expect(answerOf(resume(d))).toEqual({ accepted: false, refusal });
+  });
+
+  // Regression: a pause refused because the journal could not be written still showed as in force until a restart.
+  it('keeps the pause the journal holds when the write of a pause or a resume fails', () => {
+    const d = started();
+    const effects = pause(d);
+    const records = effects.flatMap((e) => (e.kind === 'journal' ? e.records : []));
+    d.apply({ type: 'journal-failed', detail: 'ENOSPC', records, at: d.now });
+    expect(d.state.pause).toBeNull();
+
+    const e = started();
+    pause(e);
+    const inForce = e.state.pause;
+    const resumed = resume(e);
+    const resumeRecords = resumed.flatMap((x) => (x.kind === 'journal' ? x.records : []));
+    e.apply({ type: 'journal-failed', detail: 'ENOSPC', records: resumeRecords, at: e.now });
+    expect(e.state.pause).toEqual(inForce);
   });
 
   it('survives a restart: the new manager reads the pause from its journal and holds', () => {

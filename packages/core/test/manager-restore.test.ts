@@ -101,7 +101,7 @@ describe('the manager writes before it acts', () => {
 
   it('abandons the run when the journal cannot be written, alerts, and acts on nothing until restarted', () => {
     const d = switchoverUntil('promote validator2 (via agent)');
-    const effects = d.apply({ type: 'journal-failed', detail: 'ENOSPC', at: d.now });
+    const effects = d.apply({ type: 'journal-failed', detail: 'ENOSPC', records: [], at: d.now });
     expect(kinds(effects)).toEqual(['log', 'log', 'notify:failover-failed', 'notify:blocked', 'log']);
     expect(d.notified('failover-failed')[0]).toMatchObject({
       outcome: 'failed',

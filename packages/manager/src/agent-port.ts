@@ -79,7 +79,13 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
         if (stale !== null) fence.refused(node, stale);
         return { ok: false, detail: describeCallError(answer.error), refusal: refusalOf(answer.error, minTowerSlot) };
       }
-      return { ok: true, success: answer.value.success, message: answer.value.message, dryRun: answer.value.dry_run };
+      return {
+        ok: true,
+        success: answer.value.success,
+        message: answer.value.message,
+        dryRun: answer.value.dry_run,
+        warnings: answer.value.warnings ?? [],
+      };
     },
   };
 }

@@ -32,7 +32,14 @@ export type FailoverRefusal =
 
 /** The answer of an agent to `POST /failover`. */
 export type FailoverCallResult =
-  | { readonly ok: true; readonly success: boolean; readonly message: string; readonly dryRun: boolean }
+  | {
+      readonly ok: true;
+      readonly success: boolean;
+      readonly message: string;
+      readonly dryRun: boolean;
+      /** What failed without stopping a completed change (a post hook, say); none when absent. */
+      readonly warnings?: readonly string[];
+    }
   | { readonly ok: false; readonly detail: string; readonly refusal: FailoverRefusal | null };
 
 /** A `POST /failover` request in domain terms. */
@@ -170,14 +177,33 @@ async function callFailover(
     // would leave the old active voting beside the new one.
     if (answer.ok && answer.dryRun)
       return { ok: false, detail: `${action} on ${node}: its agent runs in dry run and changed nothing` };
-    if (answer.ok)
-      return answer.success ? { ok: true } : { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
+    if (answer.ok && answer.success) {
+      reportWarnings(ctx, node, action, answer.warnings ?? []);
+      return { ok: true };
+    }
+    if (answer.ok) return { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
     const detail = `${action} to ${node}: ${answer.detail}`;
     if (answer.refusal?.kind === 'stale-tower') return { ok: false, detail, refusal: answer.refusal };
     if (answer.refusal?.kind !== 'busy') return { ok: false, detail };
     const settled = await pollUntil(ctx, deadline, () => checkSettled(ctx, node));
     if (!settled.ok) return { ok: false, detail: `${detail}; ${settled.detail}` };
   }
+}
+
+/**
+ * A role change that completed with warnings stands, but what failed along the way (a
+ * `post_promote` hook, a final backup retried in the background) is notified, and so logged,
+ * never lost in the agent's answer.
+ */
+function reportWarnings(
+  ctx: ExecutorContext,
+  node: NodeId,
+  action: FailoverCall['action'],
+  warnings: readonly string[],
+): void {
+  if (warnings.length === 0 || ctx.progress === undefined) return;
+  // The notifier's log sink writes the line; notifying is logging it.
+  ctx.progress.notify({ type: 'role-change-warning', at: ctx.clock.now(), node, action, warnings });
 }
 
 /** The agent's role is no longer in the middle of a change. */

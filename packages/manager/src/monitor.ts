@@ -217,7 +217,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
       const failure = await write(effect.records);
       if (failure === null) continue;
       // Whatever came after the write (the step it was to license) is not executed.
-      const failed = stepManager(state, { type: 'journal-failed', detail: failure, at: clock.now() });
+      const failed = stepManager(state, {
+        type: 'journal-failed',
+        detail: failure,
+        records: effect.records,
+        at: clock.now(),
+      });
       state = failed.state;
       await executeAll(failed.effects);
       return;

@@ -21,6 +21,7 @@ import {
 } from '@failover/protocol';
 import type { ControlElection, LoadedAuth, ManagerConfig } from '@failover/protocol';
 import { createAgentPort, type AgentLink } from './agent-port';
+import { createBotCommands } from './bot-commands';
 import { buildControlServer } from './control-server';
 import { ManagerConfigError, ManagerListenError, NoAuthSecretError } from './errors';
 import { createCommandGossipReader, createRpcGossipReader, nodeIpOf, type GossipReader } from './gossip-source';
@@ -34,6 +35,7 @@ import { createMonitor, type Monitor } from './monitor';
 import { createConsensusReader } from './consensus-reader';
 import { createManagerMetrics } from './metrics';
 import { buildMetricsServer } from './metrics-server';
+import { toControlStatus } from './status-view';
 import { checkPushTargets, loadStakedKeypair, requireTowerWarning } from './secure-identity';
 import { createSshIdentityPusher, expandHome, type IdentityPusher, type PushTarget } from './ssh-identity-pusher';
 
@@ -326,6 +328,18 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     });
   }
   monitor.start();
+  const botCommands = createBotCommands({
+    config,
+    logger,
+    status: () => ({
+      ...toControlStatus(monitor.snapshot(), endpoints, config.dryRun, clock.now()),
+      ...currentFence().view(),
+      ...(ha === undefined ? {} : { election: electionStatus(ha.view()) }),
+    }),
+    journalFile: local?.journal.location,
+    leads: () => ha === undefined || ha.following() === null,
+  });
+  botCommands?.start();
 
   return {
     monitor,
@@ -336,6 +350,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     control: { host: address.address, port: address.port },
     ...(metricsServer === undefined ? {} : { metrics: metricsServer.address }),
     async stop(reason) {
+      await botCommands?.stop();
       await monitor.stop();
       await control.close();
       await metricsServer?.server.close();

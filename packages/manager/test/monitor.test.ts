@@ -439,6 +439,19 @@ describe('the monitor and its journal', () => {
     },
   );
 
+  // Regression: a pause refused because the journal could not be written still showed as PAUSED until a restart.
+  it('refuses a pause it cannot journal and does not show it in force', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.journal.failWith = 'EROFS: read-only file system';
+    expect(await h.monitor.requestPause('kernel upgrade', null)).toMatchObject({
+      accepted: false,
+      refusal: { kind: 'journal-unwritable', detail: expect.stringContaining('EROFS') },
+    });
+    expect(h.monitor.snapshot().state.pause).toBeNull();
+    expect(h.events.filter((e) => e.type === 'paused')).toEqual([]);
+  });
+
   it('started again on the journal of a manager killed between the demotion and the promotion, promotes and knows the holder', async () => {
     const first = harness();
     await first.beats(2);

@@ -148,6 +148,14 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
           [`Only ${name(event.node)} is touched; ${name(event.holder)} keeps voting.`],
         ],
       };
+    case 'role-change-warning':
+      return {
+        icon: '⚠️',
+        title: [
+          `${name(event.node)} ${event.action === 'become_active' ? 'became active' : 'became passive'} with warnings`,
+        ],
+        lines: [...event.warnings.slice(0, 5).map((warning) => [cap(warning)]), ['The role change stands.']],
+      };
     case 'config-warning':
       return { icon: '⚠️', title: [`Configuration: ${cap(event.key, 60)}`], lines: [[cap(event.message)]] };
     case 'failover-resumed':

@@ -27,5 +27,7 @@ export { escapeHtml, renderHtml, renderPlain } from './message-doc';
 export type { MessageDoc, Span } from './message-doc';
 export { createLogSink, createNotifier } from './notifier';
 export type { CreateNotifierOptions, NotificationSink, Notifier, SinkReport, SinkStats } from './notifier';
+export { createTelegramCommands } from './telegram-commands';
+export type { TelegramCommand, TelegramCommands, TelegramCommandsOptions } from './telegram-commands';
 export { createTelegramSink } from './telegram-sink';
 export type { TelegramSinkOptions } from './telegram-sink';

@@ -108,6 +108,8 @@ const LEVEL_OF: Readonly<Record<FailoverEvent['type'], LogLevelName>> = {
   'fence-started': 'error',
   'fence-ended': 'warn',
   'config-warning': 'warn',
+  // The change stands; what failed beside it (a hook) needs a look, not an emergency.
+  'role-change-warning': 'warn',
   // Nobody may be voting while this is true (L2).
   'no-vote-yet': 'error',
   // A plan was half done when the manager stopped; the pair may be in between.

@@ -27,6 +27,7 @@ const titles: Array<[FailoverEvent['type'], string, boolean]> = [
   ['fence-started', '🚨 <b>validator1 came back holding the staked identity — demoting it now</b>', true],
   ['fence-ended', '🛡 <b>validator1 no longer holds the staked identity</b>', true],
   ['config-warning', '⚠️ <b>Configuration: request_timeout</b>', true],
+  ['role-change-warning', '⚠️ <b>validator2 became active with warnings</b>', true],
   ['no-vote-yet', '⏳ <b>validator2 took the identity but no vote has landed after <code>15.0 s</code></b>', true],
   ['failover-resumed', '⏯ <b>Failover taken up again after a manager restart</b>', true],
   ['deposed', '🛑 <b>This manager stood down: validator1 obeys a newer manager</b>', true],

@@ -164,7 +164,11 @@ export type { RpcFailure, RpcFailureReason, RpcResult } from './rpc/rpc-result';
 
 export {
   AgentConfigSchema,
+  AgentHooksSchema,
+  DEFAULT_HOOK_TIMEOUT,
   HTTP_URL_PATTERN,
+  HookSchema,
+  VetoHookSchema,
   LogFormatSchema,
   SchemaKeySchema,
   TowerStoreKindSchema,
@@ -186,6 +190,8 @@ export type { ConfigProblem, ConfigResult, ConfigSource } from './config/problem
 export type {
   AgentConfig,
   AgentCommands,
+  AgentHookConfig,
+  AgentHookConfigs,
   AuthSetting,
   ElectionConfig,
   LogFormat,

@@ -4,14 +4,16 @@
  * passed the cross-key rules (`config/rules.ts`), so a key the rules require is present.
  */
 import { dirname, join } from 'node:path';
-import type { ManagerMachineOptions, NodeStatus, UnreachableReason } from '@failover/core';
+import type { HookName, ManagerMachineOptions, NodeStatus, UnreachableReason } from '@failover/core';
 import type { AgentCallError } from './client/agent-client';
 import { CLIENT_PROCESS_NAMES, profileCommands, profileReadback } from './config/client-profiles';
 import type { ProfileCommands } from './config/client-profiles';
 import { parseDuration } from './config/duration';
-import type { AgentConfigFile } from './config/agent-config-schema';
+import { DEFAULT_HOOK_TIMEOUT, type AgentConfigFile } from './config/agent-config-schema';
 import type {
   AgentConfig,
+  AgentHookConfig,
+  AgentHookConfigs,
   AuthSetting,
   EtcdAccess,
   ManagerConfig,
@@ -56,6 +58,7 @@ export const MANAGER_DEFAULTED_KEYS = [
   'known_hosts_path',
   'ssh_trust_on_first_use',
   'telegram_api_root',
+  'telegram_commands',
   'status_report_interval',
   'failover_cooldown',
   'control_listen',
@@ -186,8 +189,26 @@ export function toAgentConfig(input: AgentConfigFile): AgentConfig {
     guardKillAfterMs: ms(file.guard_kill_after),
     ...optional('identitySymlinkPath', file.identity_symlink_path),
     ...optional('nodeName', file.node_name),
+    hooks: hooks(file.hooks),
   };
 }
+
+/** `hooks`, each with its time limit and, for a pre hook, whether it must succeed. */
+function hooks(file: AgentConfigFile['hooks']): AgentHookConfigs {
+  const out: Partial<Record<HookName, AgentHookConfig>> = {};
+  for (const name of HOOK_NAMES) {
+    const hook = file?.[name];
+    if (hook === undefined) continue;
+    out[name] = {
+      command: hook.command,
+      mustSucceed: 'must_succeed' in hook ? hook.must_succeed === true : false,
+      timeoutMs: ms(hook.timeout ?? DEFAULT_HOOK_TIMEOUT),
+    };
+  }
+  return out;
+}
+
+const HOOK_NAMES: readonly HookName[] = ['pre_promote', 'post_promote', 'pre_demote', 'post_demote'];
 
 function validators(file: ManagerFile): {
   nodes: readonly [ValidatorNodeConfig, ValidatorNodeConfig];
@@ -260,7 +281,12 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
   const { nodes, initialActive } = validators(file);
   const telegram =
     file.telegram_bot_token !== undefined && file.telegram_chat_id !== undefined
-      ? { botToken: file.telegram_bot_token, chatId: String(file.telegram_chat_id), apiRoot: file.telegram_api_root }
+      ? {
+          botToken: file.telegram_bot_token,
+          chatId: String(file.telegram_chat_id),
+          apiRoot: file.telegram_api_root,
+          commands: file.telegram_commands,
+        }
       : undefined;
   const secureIdentity = file.secure_identity_mode
     ? {

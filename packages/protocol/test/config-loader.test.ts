@@ -48,7 +48,12 @@ describe('the Go tool example configs', () => {
       'http://AGENT_2_IP:8080',
     ]);
     expect(config.heartbeatIntervalMs).toBe(5000);
-    expect(config.telegram).toEqual({ botToken: 'BOT_TOKEN', chatId: '-CHAT_ID', apiRoot: 'https://api.telegram.org' });
+    expect(config.telegram).toEqual({
+      botToken: 'BOT_TOKEN',
+      chatId: '-CHAT_ID',
+      apiRoot: 'https://api.telegram.org',
+      commands: true,
+    });
   });
 
   it('accepts the example manager config with the secure identity fragment added', () => {
@@ -545,5 +550,51 @@ describe('loading from disk', () => {
     expect(problemsOf(await loadAgentConfig({ file, env: {} }))[0]?.message).toBe(
       `config file ${file} is not readable by this user`,
     );
+  });
+});
+
+describe('hooks', () => {
+  it('takes the four hooks with their time limits, must_succeed on pre_promote only, off by default', () => {
+    const config = configOf(
+      resolveAgentConfigFile({
+        raw: {
+          ...goAgent,
+          hooks: {
+            pre_promote: { command: '/usr/local/bin/drain.sh', must_succeed: true, timeout: '10s' },
+            post_promote: { command: '/usr/local/bin/dns.sh {validator_identity}' },
+            pre_demote: { command: 'logger demoting' },
+            post_demote: { command: 'logger demoted', timeout: '500ms' },
+          },
+        },
+      }),
+    );
+    expect(config.hooks).toEqual({
+      pre_promote: { command: '/usr/local/bin/drain.sh', mustSucceed: true, timeoutMs: 10_000 },
+      post_promote: { command: '/usr/local/bin/dns.sh {validator_identity}', mustSucceed: false, timeoutMs: 30_000 },
+      pre_demote: { command: 'logger demoting', mustSucceed: false, timeoutMs: 30_000 },
+      post_demote: { command: 'logger demoted', mustSucceed: false, timeoutMs: 500 },
+    });
+    expect(configOf(resolveAgentConfigFile({ raw: goAgent })).hooks).toEqual({});
+  });
+
+  it.each([
+    ['an unknown hook', { pre_failover: { command: 'x' } }, '/hooks/pre_failover', 'unknown key "pre_failover"'],
+    [
+      'must_succeed on a post hook',
+      { post_promote: { command: 'x', must_succeed: true } },
+      '/hooks/post_promote/must_succeed',
+      'unknown key "must_succeed"',
+    ],
+    [
+      'must_succeed on pre_demote',
+      { pre_demote: { command: 'x', must_succeed: true } },
+      '/hooks/pre_demote/must_succeed',
+      'unknown key "must_succeed"',
+    ],
+    ['a hook without its command', { pre_promote: { must_succeed: true } }, '/hooks/pre_promote/command', ''],
+    ['a bare-number time limit', { pre_demote: { command: 'x', timeout: 5 } }, '/hooks/pre_demote/timeout', ''],
+  ])('refuses %s with its path', (_case, hooks, path, message) => {
+    const problems = problemsOf(resolveAgentConfigFile({ raw: { ...goAgent, hooks } }));
+    expect(problems).toEqual([expect.objectContaining({ path, message: expect.stringContaining(message) })]);
   });
 });

@@ -31,6 +31,15 @@ export interface InjectedFailure {
   description?: string;
 }
 
+/** A message a user sends the bot, for {@link FakeTelegram.sendUpdate}. */
+export interface InjectedMessage {
+  /** The chat it is sent in; the bot's answer goes to the same chat. */
+  chatId: number | string;
+  text: string;
+  /** @default the chat id, as in a private chat */
+  fromId?: number;
+}
+
 /** How the fake is "down": no TCP listener at all, or an HTTP 502 from a broken gateway. */
 export type DownMode = 'refuse' | '5xx';
 
@@ -48,6 +57,13 @@ export interface FakeTelegram {
   failNext(n: number, failure: InjectedFailure): void;
   /** Down: `refuse` closes the listener (connection refused), `5xx` answers 502. @default mode 'refuse' */
   setDown(down: boolean, mode?: DownMode): Promise<void>;
+  /**
+   * Queues a message from a user, served by `getUpdates` (long polling, as the real API: a poll
+   * with `timeout` waits for it); resolves with its `update_id`.
+   */
+  sendUpdate(message: InjectedMessage): number;
+  /** How many `getUpdates` long polls are waiting for a message now. */
+  pollers(): number;
   /** Resolves with the messages once at least `n` were accepted; rejects after `timeoutMs`. */
   waitForMessages(n: number, timeoutMs?: number): Promise<RecordedMessage[]>;
   stop(): Promise<void>;
@@ -57,8 +73,9 @@ const BOT_ID = 7000000001;
 
 /**
  * Starts a fake Telegram Bot API on a free loopback port: `POST /bot<token>/<method>` answers
- * `{ ok: true, result }` for `getMe` and `sendMessage` (recorded), and the real API's error
- * shape `{ ok: false, error_code, description, parameters? }` otherwise.
+ * `{ ok: true, result }` for `getMe`, `sendMessage` (recorded) and `getUpdates` (the messages
+ * queued with `sendUpdate`), and the real API's error shape
+ * `{ ok: false, error_code, description, parameters? }` otherwise.
  */
 export async function startFakeTelegram(): Promise<FakeTelegram> {
   // A token of the real shape (`<bot id>:<35 chars>`), random so that a test asserting "the
@@ -70,6 +87,11 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
   const waiters = new Set<() => void>();
   let downMode: DownMode | undefined;
   let nextMessageId = 1;
+  // Updates not yet confirmed by a getUpdates with a higher offset, and the polls waiting for one.
+  const updates: Array<{ update_id: number; message: Record<string, unknown> }> = [];
+  const pollers = new Set<() => void>();
+  let nextUpdateId = 1;
+  let stopped = false;
 
   let httpServer: Server | undefined;
   const sockets = new Set<Socket>();
@@ -110,6 +132,14 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
             ok: true,
             result: { id: BOT_ID, is_bot: true, first_name: 'Failover Test', username: 'failover_test_bot' },
           });
+        case 'getUpdates': {
+          const offset = Number(params.offset ?? 0);
+          // A poll with an offset confirms every update before it, as the real API does.
+          while (updates.length > 0 && (updates[0]?.update_id ?? 0) < offset) updates.shift();
+          const timeoutMs = Math.min(Number(params.timeout ?? 0), 50) * 1000;
+          if (updates.length === 0 && timeoutMs > 0 && !stopped) await waitForUpdate(timeoutMs);
+          return answer(200, { ok: true, result: updates.filter((u) => u.update_id >= offset) });
+        }
         case 'sendMessage': {
           if (typeof params.text !== 'string' || params.text === '' || params.chat_id === undefined) {
             return answer(400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty' });
@@ -132,6 +162,18 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
       }
     },
   );
+
+  function waitForUpdate(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        pollers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      pollers.add(done);
+    });
+  }
 
   await app.ready();
   const server = httpServer;
@@ -162,6 +204,26 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
         await listen(server, port);
       }
     },
+    sendUpdate(message: InjectedMessage): number {
+      const updateId = nextUpdateId++;
+      const chatId = typeof message.chatId === 'string' ? Number(message.chatId) : message.chatId;
+      updates.push({
+        update_id: updateId,
+        message: {
+          message_id: nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' },
+          from: { id: message.fromId ?? Math.abs(chatId), is_bot: false, first_name: 'Operator' },
+          text: message.text,
+          ...(message.text.startsWith('/')
+            ? { entities: [{ type: 'bot_command', offset: 0, length: message.text.split(/\s/)[0]?.length ?? 0 }] }
+            : {}),
+        },
+      });
+      for (const wake of [...pollers]) wake();
+      return updateId;
+    },
+    pollers: () => pollers.size,
     waitForMessages(n: number, timeoutMs = 5000): Promise<RecordedMessage[]> {
       return new Promise((resolve, reject) => {
         const check = (): void => {
@@ -179,6 +241,8 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
       });
     },
     async stop(): Promise<void> {
+      stopped = true;
+      for (const wake of [...pollers]) wake();
       for (const socket of sockets) socket.destroy();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.close();

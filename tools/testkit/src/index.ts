@@ -10,7 +10,14 @@ export type { EtcdCluster, EtcdMember, StartEtcdOptions } from './etcd';
 export { startSshd } from './sshd';
 export type { SshdHandle, StartSshdOptions } from './sshd';
 export { startFakeTelegram } from './fake-telegram';
-export type { DownMode, FakeTelegram, InjectedFailure, RecordedCall, RecordedMessage } from './fake-telegram';
+export type {
+  DownMode,
+  FakeTelegram,
+  InjectedFailure,
+  InjectedMessage,
+  RecordedCall,
+  RecordedMessage,
+} from './fake-telegram';
 export { sendEndlessBody } from './endless-body';
 export type { EndlessBody } from './endless-body';
 export { startCuttableProxy } from './cuttable-proxy';

@@ -1,5 +1,5 @@
 import { Api, GrammyError, HttpError } from 'grammy';
-import { startFakeTelegram } from '@failover/testkit';
+import { startFakeTelegram, waitFor } from '@failover/testkit';
 import type { FakeTelegram } from '@failover/testkit';
 
 describe('startFakeTelegram, driven by grammy', () => {
@@ -27,6 +27,29 @@ describe('startFakeTelegram, driven by grammy', () => {
     await expect(telegram.waitForMessages(1, 1000)).resolves.toEqual([
       { chat_id: -100123, text: '<b>hi</b>', parse_mode: 'HTML' },
     ]);
+  });
+
+  it('serves queued messages to getUpdates, and forgets them once a later offset confirms them', async () => {
+    const first = telegram.sendUpdate({ chatId: -100123, text: '/status' });
+    const updates = await api.getUpdates({ timeout: 0 });
+    expect(updates).toMatchObject([
+      {
+        update_id: first,
+        message: {
+          chat: { id: -100123 },
+          text: '/status',
+          entities: [{ type: 'bot_command', offset: 0, length: 7 }],
+        },
+      },
+    ]);
+    expect(await api.getUpdates({ offset: first + 1, timeout: 0 })).toEqual([]);
+  });
+
+  it('holds a long poll until a message comes', async () => {
+    const polled = api.getUpdates({ timeout: 30 });
+    await waitFor(() => telegram.pollers() === 1, { description: 'the poll to wait' });
+    telegram.sendUpdate({ chatId: 42, text: '/history' });
+    await expect(polled).resolves.toMatchObject([{ message: { chat: { id: 42, type: 'private' }, text: '/history' } }]);
   });
 
   it('rejects a wrong token with 401 like the real API', async () => {

@@ -8,7 +8,7 @@ import type {
   PeerAnswer,
   StepResult,
 } from '@failover/core';
-import { createAgentState, stepAgent } from '@failover/core';
+import { createAgentState, stepAgent, stepName } from '@failover/core';
 
 /** What the driver answers to the machine's probes, as the app would. */
 export interface DriverWorld {
@@ -104,11 +104,11 @@ export class AgentDriver {
     return this.apply({ type: 'step-result', token: this.state.transition.token, result, at: this.now });
   }
 
-  /** Answers each step in turn from a script keyed by step kind (default ok) until the change ends. */
+  /** Answers each step in turn from a script keyed by step name (default ok) until the change ends. */
   runAll(script: Record<string, StepResult[]> = {}): void {
     while (this.state.status === 'activating' || this.state.status === 'deactivating') {
-      const kind = this.state.transition.run.current.action.kind;
-      this.answer(script[kind]?.shift() ?? { ok: true });
+      const name = stepName(this.state.transition.run.current.action);
+      this.answer(script[name]?.shift() ?? { ok: true });
     }
   }
 
@@ -124,7 +124,7 @@ export class AgentDriver {
 
   steps(): string[] {
     return this.effects.flatMap((e) =>
-      e.kind === 'run-step' ? [`${e.compensating ? 'undo:' : ''}${e.step.action.kind}`] : [],
+      e.kind === 'run-step' ? [`${e.compensating ? 'undo:' : ''}${stepName(e.step.action)}`] : [],
     );
   }
 

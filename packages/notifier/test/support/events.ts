@@ -96,6 +96,13 @@ export const everyEvent: FailoverEvent[] = [
   },
   { type: 'no-vote-yet', at: AT, node: 'validator2', waitedMs: 15_000, detail: 'no new vote yet (lastVote 120)' },
   {
+    type: 'role-change-warning',
+    at: AT,
+    node: 'validator2',
+    action: 'become_active',
+    warnings: ['post_promote: post_promote exited with 1: dns update failed'],
+  },
+  {
     type: 'failover-resumed',
     at: AT,
     plan: 'switchover',

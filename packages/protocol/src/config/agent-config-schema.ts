@@ -42,6 +42,59 @@ export const ValidatorClientSchema = Type.Union(
   },
 );
 
+/** A hook's time limit when the config gives none. */
+export const DEFAULT_HOOK_TIMEOUT = '30s';
+
+const hookCommand = (): ReturnType<typeof Type.String> =>
+  Type.String({
+    minLength: 1,
+    description:
+      'Shell command (run with `bash -c`, placeholders as in the other command templates). The change is described in its environment (`FAILOVER_HOOK`, `FAILOVER_ROLE_FROM`, `FAILOVER_ROLE_TO`, `FAILOVER_NODE`, `FAILOVER_IDENTITY`, `FAILOVER_ORIGIN`, `FAILOVER_REASON`, `FAILOVER_TERM`), never in its command line.',
+  });
+
+const hookTimeout = (): ReturnType<typeof Duration> =>
+  Duration(
+    "The hook's time limit; past it its process group is killed and the hook counts as failed.",
+    DEFAULT_HOOK_TIMEOUT,
+  );
+
+/** `hooks.pre_promote`: runs before a promotion, and may veto it. */
+export const VetoHookSchema = Type.Object(
+  {
+    command: hookCommand(),
+    must_succeed: Type.Optional(
+      Type.Boolean({
+        description:
+          'A failure or timeout ends the promotion before anything changed; without it the failure is reported and the promotion goes on.',
+        default: false,
+      }),
+    ),
+    timeout: Type.Optional(hookTimeout()),
+  },
+  { additionalProperties: false },
+);
+
+/** `hooks.post_promote`, `hooks.pre_demote`, `hooks.post_demote`: their failure is reported, and never stops or undoes a change. */
+export const HookSchema = Type.Object(
+  { command: hookCommand(), timeout: Type.Optional(hookTimeout()) },
+  { additionalProperties: false },
+);
+
+/** `hooks`: the operator's commands around the agent's role changes. */
+export const AgentHooksSchema = Type.Object(
+  {
+    pre_promote: Type.Optional(VetoHookSchema),
+    post_promote: Type.Optional(HookSchema),
+    pre_demote: Type.Optional(HookSchema),
+    post_demote: Type.Optional(HookSchema),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Commands run around the agent's role changes: `pre_promote` and `post_promote` around `become_active`, `pre_demote` and `post_demote` around `become_passive`. Only `pre_promote` can stop a change (`must_succeed`): a demotion is the safe direction and may be the manager's fence of a second voter, so nothing vetoes it. A pre hook runs only before a change a manager asked for; a demotion the agent starts itself (a stray staked identity, isolation, a fenced backup, the watchdog) is never held up by a hook. A post hook runs once the change is done and never undoes it.",
+  },
+);
+
 /** An http(s) URL without spaces; used only on new keys, never on keys the Go tool had. */
 export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
 
@@ -240,6 +293,7 @@ export const AgentConfigSchema = Type.Object(
         description: 'The unstaked identity keypair file this validator falls back to (see `staked_keypair_path`).',
       }),
     ),
+    hooks: Type.Optional(AgentHooksSchema),
   },
   { additionalProperties: false, title: 'failover agent config (validator-config.json)' },
 );

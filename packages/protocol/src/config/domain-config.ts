@@ -3,7 +3,7 @@
  * groups present only when complete, choices as discriminated unions. Produced once at
  * start-up by the loader (`toAgentConfig`, `toManagerConfig`) and frozen.
  */
-import type { ConsensusPhaseSetting } from '@failover/core';
+import type { ConsensusPhaseSetting, HookName, RoleHook } from '@failover/core';
 
 import type { ValidatorClient } from './client-profiles';
 
@@ -79,6 +79,15 @@ export interface AgentCommands {
   readonly gossipCheck?: string;
 }
 
+/** One hook of `hooks`: its command template, and what the role machine needs to know of it. */
+export interface AgentHookConfig extends RoleHook {
+  /** The command template, run like the other command templates. */
+  readonly command: string;
+}
+
+/** `hooks`, by hook point; a point without a hook is absent. */
+export type AgentHookConfigs = Readonly<Partial<Record<HookName, AgentHookConfig>>>;
+
 /** The agent's configuration (from `validator-config.json`, env and flags). */
 export interface AgentConfig {
   readonly listenAddr: string;
@@ -126,6 +135,8 @@ export interface AgentConfig {
   readonly identitySymlinkPath?: string;
   /** `node_name` as configured; absent, the agent generates one at first start and keeps it in its state directory. */
   readonly nodeName?: string;
+  /** `hooks`: the operator's commands around role changes. @default {} */
+  readonly hooks: AgentHookConfigs;
 }
 
 /** One validator as the manager knows it. */
@@ -146,6 +157,8 @@ export interface TelegramConfig {
   readonly botToken: string;
   readonly chatId: string;
   readonly apiRoot: string;
+  /** `telegram_commands`: answer `/status` and `/history` from `chatId`. @default true */
+  readonly commands: boolean;
 }
 
 /** Secure identity mode: the staked keypair stays on the manager and is pushed over SSH. */

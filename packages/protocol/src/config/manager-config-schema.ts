@@ -242,6 +242,13 @@ export const ManagerConfigSchema = Type.Object(
         default: 'https://api.telegram.org',
       }),
     ),
+    telegram_commands: Type.Optional(
+      Type.Boolean({
+        description:
+          'Answer the read-only commands `/status` and `/history` sent to the bot from `telegram_chat_id` (long polling); messages from any other chat are ignored. Only with `telegram_bot_token` and `telegram_chat_id`; with highly available managers only the leader answers. Turn it off when another program polls the same bot.',
+        default: true,
+      }),
+    ),
     status_report_interval: Type.Optional(Duration('How often a status report is sent to Telegram.', '4h')),
     failover_cooldown: Type.Optional(
       Duration(

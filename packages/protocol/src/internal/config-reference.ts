@@ -4,7 +4,7 @@
  * copies, so the docs cannot drift from the code; `npm run generate` rewrites them.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { AgentConfigSchema } from '../config/agent-config-schema';
+import { AgentConfigSchema, HookSchema, VetoHookSchema } from '../config/agent-config-schema';
 import { isDurationSchema } from '../config/duration';
 import { ManagerConfigSchema, ValidatorEndpointSchema } from '../config/manager-config-schema';
 import { AGENT_ENV, AGENT_FLAGS, MANAGER_ENV, MANAGER_FLAGS } from '../config/overrides';
@@ -95,6 +95,16 @@ export function renderConfigReference(): string {
     '',
     header,
     ...table(AgentConfigSchema as Node),
+    '',
+    '### hooks.pre_promote',
+    '',
+    header,
+    ...table(VetoHookSchema as Node),
+    '',
+    '### hooks.post_promote / hooks.pre_demote / hooks.post_demote',
+    '',
+    header,
+    ...table(HookSchema as Node),
     '',
     ...overrides('env', AGENT_ENV),
     '',

@@ -224,6 +224,12 @@ export type FailoverRequest = Static<typeof FailoverRequestSchema>;
 export const FailoverResponseSchema = Type.Object({
   success: Type.Boolean(),
   message: Type.String(),
+  warnings: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        'A completed role change: what failed without stopping it (a post hook, a hook that need not succeed, a step continued past), also in `message`.',
+    }),
+  ),
   dry_run: Type.Boolean(),
   timestamp: UnixSecondsSchema,
 });
