@@ -6,6 +6,7 @@ import {
   systemClock,
   type Secret,
   type TowerStaleDetails,
+  type VoteHistoryStaleDetails,
 } from '@failover/protocol';
 import { signedJsonPlugin } from '@failover/protocol/server';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -235,6 +236,13 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         { reason, term },
       );
       if (answer.result === 'busy') return reply.sendError('FAILOVER_BUSY', answer.message);
+      if (answer.result === 'tower-stale' && answer.file === 'vote-history') {
+        const details: VoteHistoryStaleDetails = {
+          min_vote_history_slot: answer.minTowerSlot,
+          vote_history_newest_slot: answer.towerLastVoteSlot,
+        };
+        return reply.sendError('FAILOVER_VOTE_HISTORY_STALE', answer.message, details);
+      }
       if (answer.result === 'tower-stale') {
         const details: TowerStaleDetails = {
           min_tower_slot: answer.minTowerSlot,

@@ -96,6 +96,7 @@ export type RestoreReport =
       readonly lastVotedSlot: number | null;
       readonly detail: string;
     }
+  /** `towerStale` when the file ends below its floor: the answer is then a 422, not a failed step. */
   | { readonly ok: false; readonly code: string; readonly error: string; readonly towerStale?: TowerStale };
 
 /** What `/status` shows about the tower (and the vote history beside it). */
@@ -358,8 +359,11 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
         const error = `the newest ${label} for ${identity} (${keepDisk ? towerFile : `backup from ${meta.source}`}) ends at slot ${newest ?? 'none'}, below ${floor} ${minSlot}; refusing to take the identity`;
         await putBack(disk);
         logger.error({ code: codes.stale, [floor]: minSlot, slot: newest }, error);
-        if (file.kind === 'vote-history') return { ok: false, code: codes.stale, error };
-        const towerStale: TowerStale = { minTowerSlot: minSlot, towerLastVoteSlot: newest };
+        const towerStale: TowerStale = {
+          ...(file.kind === 'vote-history' ? { file: 'vote-history' as const } : {}),
+          minTowerSlot: minSlot,
+          towerLastVoteSlot: newest,
+        };
         return { ok: false, code: codes.stale, error, towerStale };
       }
       if (keepDisk && disk) {

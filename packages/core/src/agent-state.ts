@@ -174,7 +174,7 @@ export type AgentEvent =
       readonly type: 'step-result';
       readonly token: number;
       readonly result: StepResult;
-      /** Set by `restore-tower` when it refused a tower that ends below `minTowerSlot`. */
+      /** Set by `restore-tower` when it refused a tower (or vote history) that ends below its floor. */
       readonly towerStale?: TowerStale;
       readonly at: number;
     }
@@ -224,11 +224,16 @@ export interface RequestContext {
 /** The validator's identity as the app read it: `unknown` when it did not answer. */
 export type ObservedIdentity = 'staked' | 'unstaked' | 'unknown';
 
-/** The slots of a `FAILOVER_TOWER_STALE` refusal. */
+/** The slots of a `FAILOVER_TOWER_STALE` (or, for the vote history, `FAILOVER_VOTE_HISTORY_STALE`) refusal. */
 export interface TowerStale {
+  /**
+   * Which file ended below its floor: the tower against `min_tower_slot`, or the Alpenglow
+   * vote history against `min_vote_history_slot`. @default 'tower'
+   */
+  readonly file?: 'tower' | 'vote-history';
   /** The floor the request asked for. */
   readonly minTowerSlot: number;
-  /** Last voted slot of the newest tower found; null when it holds no vote. */
+  /** The newest slot of the newest file found (a tower's last voted slot); null when it holds no vote. */
   readonly towerLastVoteSlot: number | null;
 }
 
@@ -250,7 +255,7 @@ export type AgentResponse =
       readonly step: AgentAction['kind'];
       readonly detail: string;
     }
-  /** `become_active` refused before anything changed: the tower ends below `min_tower_slot` (S2). */
+  /** `become_active` refused before the identity was taken: the tower or the vote history ends below its floor (S2). */
   | ({ readonly result: 'tower-stale'; readonly role: Role; readonly message: string } & TowerStale);
 
 /** What the agent app does. */

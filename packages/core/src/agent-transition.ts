@@ -142,23 +142,30 @@ export function continueTransition(
 }
 
 /**
- * Ends `become_active` on a `FAILOVER_TOWER_STALE` refusal. The tower is checked by the first
- * step, before anything changed, so the change simply ends passive; a refusal reported by any
- * other step is an ordinary failure.
+ * Ends `become_active` on a `FAILOVER_TOWER_STALE` (or `FAILOVER_VOTE_HISTORY_STALE`) refusal.
+ * Both files are checked by the first step, before the identity is set, so the change simply
+ * ends passive; a refusal reported by any other step is an ordinary failure.
  */
 export function onTowerStale(state: AgentState, token: number, stale: TowerStale, at: number): AgentStep {
-  const detail = `tower ends at slot ${stale.towerLastVoteSlot ?? 'none'}, below min_tower_slot ${stale.minTowerSlot}`;
+  const history = stale.file === 'vote-history';
+  const code = history ? 'FAILOVER_VOTE_HISTORY_STALE' : 'FAILOVER_TOWER_STALE';
+  const detail = history
+    ? `vote history ends at slot ${stale.towerLastVoteSlot ?? 'none'}, below min_vote_history_slot ${stale.minTowerSlot}`
+    : `tower ends at slot ${stale.towerLastVoteSlot ?? 'none'}, below min_tower_slot ${stale.minTowerSlot}`;
   if (
     state.status !== 'activating' ||
     token !== state.transition.token ||
     state.transition.run.current.action.kind !== 'restore-tower' ||
     state.transition.run.completed.some((step) => step.action.kind !== 'hook')
   ) {
-    return onStepResult(state, token, { ok: false, detail: `FAILOVER_TOWER_STALE: ${detail}` }, at);
+    return onStepResult(state, token, { ok: false, detail: `${code}: ${detail}` }, at);
   }
   const { transition } = state;
   const { transition: _ended, ...common } = state;
-  const message = `refused to become active: the ${detail}; nothing was changed, still passive`;
+  // The vote history is checked after the tower was installed beside it: the identity was not
+  // taken, but the ledger holds the restored tower.
+  const outcome = history ? 'the identity was not taken' : 'nothing was changed';
+  const message = `refused to become active: the ${detail}; ${outcome}, still passive`;
   const effects: AgentEffect[] = [
     { kind: 'log', level: 'error', message, fields: { requestId: transition.requestId } },
   ];

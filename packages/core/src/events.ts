@@ -41,12 +41,14 @@ export type BlockCause =
   | { readonly kind: 'no-vote-proof'; readonly node: NodeId; readonly detail: string }
   /**
    * `node`'s agent refused to take the identity: the newest tower it can restore ends at
-   * `towerSlot` (null: no vote in it), before the vote account's `lastVote` (S2). Retried
-   * every heartbeat, since a later backup may arrive.
+   * `towerSlot` (null: no vote in it), before the vote account's `lastVote` (S2); with `file`
+   * `vote-history`, the newest Alpenglow vote history does. Retried every heartbeat, since a
+   * later backup may arrive.
    */
   | {
       readonly kind: 'stale-tower';
       readonly node: NodeId;
+      readonly file?: 'tower' | 'vote-history';
       readonly towerSlot: number | null;
       readonly lastVote: number;
     }

@@ -491,7 +491,13 @@ function onStepResult(
     };
     const cause: BlockCause =
       refusal.kind === 'stale-tower'
-        ? { kind: 'stale-tower', node: action.node, towerSlot: refusal.towerSlot, lastVote: refusal.lastVote }
+        ? {
+            kind: 'stale-tower',
+            node: action.node,
+            ...(refusal.file === undefined ? {} : { file: refusal.file }),
+            towerSlot: refusal.towerSlot,
+            lastVote: refusal.lastVote,
+          }
         : { kind: 'no-tower-floor', node: action.node, detail: refusal.detail };
     return holdFailover(state, failover, cause, result.detail, [...failover.timings, timing], at, effects, [finished]);
   }

@@ -151,13 +151,15 @@ export type ManagerEvent =
     };
 
 /**
- * A promotion the agent refused before changing anything: the newest tower it can restore
- * ends at `towerSlot` (null: no vote in it), before the vote account's `lastVote` (S2). The
- * executor reports it beside the failed step result.
+ * A promotion the agent refused before taking the identity: the newest tower it can restore
+ * ends at `towerSlot` (null: no vote in it), before the vote account's `lastVote` (S2); under
+ * Alpenglow, the newest vote history. The executor reports it beside the failed step result.
  */
 export interface StaleTowerRefusal {
   /** The refusal's kind. */
   readonly kind: 'stale-tower';
+  /** The file that ended below the floor. @default 'tower' */
+  readonly file?: 'tower' | 'vote-history';
   /** Last voted slot of the newest tower the agent found. */
   readonly towerSlot: number | null;
   /** The vote account's `lastVote` the manager asked the tower to reach. */

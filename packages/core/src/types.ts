@@ -37,6 +37,16 @@ export interface TowerInfo {
   readonly backedUpAt: number;
 }
 
+/** The agent's last Alpenglow vote-history backup, as reported in its status. */
+export interface VoteHistoryInfo {
+  /** The newest slot the backed-up vote history records a vote in. */
+  readonly newestSlot: number;
+  /** Hex sha256 of the file bytes. */
+  readonly sha256: string;
+  /** When the backup was written. */
+  readonly backedUpAt: number;
+}
+
 /** The agent's `/status` answer (camelCase twin of the wire body). */
 export interface NodeStatus {
   /** A process with the configured name is running. */
@@ -70,6 +80,8 @@ export interface NodeStatus {
   readonly role?: Role;
   /** The last tower backup. */
   readonly tower?: TowerInfo;
+  /** The last vote-history backup; absent while none was taken (a TowerBFT cluster has none). */
+  readonly voteHistory?: VoteHistoryInfo;
   /**
    * The Alpenglow genesis the validator's own RPC answers `getAgGenesisCert` with: null when
    * it has not migrated (or its RPC predates Alpenglow); absent when the agent could not tell

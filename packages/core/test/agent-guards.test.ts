@@ -282,6 +282,34 @@ describe('min_tower_slot (S2)', () => {
       },
     ]);
   });
+
+  it('refuses a vote history below min_vote_history_slot the same way, naming the vote history', () => {
+    const d = new AgentDriver('passive');
+    d.apply({ type: 'become-active', requestId: 'r1', skipIdentity: false, minVoteHistorySlot: 5_000, at: 0 });
+    if (d.state.status !== 'activating') throw new Error('not activating');
+    expect(d.state.transition.run.current.action).toEqual({ kind: 'restore-tower', minVoteHistorySlot: 5_000 });
+    d.apply({
+      type: 'step-result',
+      token: d.state.transition.token,
+      result: { ok: false, detail: 'stale' },
+      towerStale: { file: 'vote-history', minTowerSlot: 5_000, towerLastVoteSlot: 4_992 },
+      at: 100,
+    });
+    expect(d.state.status).toBe('passive');
+    expect(d.steps()).toEqual(['restore-tower']);
+    expect(d.responses()).toEqual([
+      {
+        result: 'tower-stale',
+        role: 'passive',
+        file: 'vote-history',
+        minTowerSlot: 5_000,
+        towerLastVoteSlot: 4_992,
+        message: expect.stringMatching(
+          /vote history ends at slot 4992, below min_vote_history_slot 5000; the identity was not taken/,
+        ),
+      },
+    ]);
+  });
 });
 
 describe('judgeUnstaked', () => {

@@ -9,13 +9,14 @@ import type { Clock, NodeId } from '@failover/core';
 import {
   StaleTermDetailsSchema,
   TowerStaleDetailsSchema,
+  VoteHistoryStaleDetailsSchema,
   createAgentClient,
   toNodeStatus,
   toUnreachableReason,
 } from '@failover/protocol';
 import type { AgentCallError, AgentClient, Secret, StatusResponse } from '@failover/protocol';
 import { Value } from '@sinclair/typebox/value';
-import type { AgentPort, FailoverRefusal } from './failover-executor';
+import type { AgentPort, FailoverCall, FailoverRefusal } from './failover-executor';
 import type { FenceReport, ManagerFence } from './manager-fence';
 
 /** Options of {@link createAgentPort}. */
@@ -69,15 +70,21 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
       // A manager that stood down, or cannot tell the two agents apart, sends nothing at all.
       const blocked = fence.blocked(node);
       if (blocked !== null) return { ok: false, detail: `not sent: ${blocked}`, refusal: null };
-      const { action, reason, skipIdentity, minTowerSlot } = request;
+      const { action, reason, skipIdentity, minTowerSlot, minVoteHistorySlot } = request;
       const answer = await client.failover(
-        { action, reason, skipIdentity, ...(minTowerSlot === undefined ? {} : { minTowerSlot }) },
+        {
+          action,
+          reason,
+          skipIdentity,
+          ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
+          ...(minVoteHistorySlot === undefined ? {} : { minVoteHistorySlot }),
+        },
         { timeoutMs },
       );
       if (!answer.ok) {
         const stale = staleTermOf(answer.error);
         if (stale !== null) fence.refused(node, stale);
-        return { ok: false, detail: describeCallError(answer.error), refusal: refusalOf(answer.error, minTowerSlot) };
+        return { ok: false, detail: describeCallError(answer.error), refusal: refusalOf(answer.error, request) };
       }
       return {
         ok: true,
@@ -111,18 +118,27 @@ function staleTermOf(error: AgentCallError): { term: number; sender: string } | 
 
 /**
  * The refusals the executor acts on: busy (a role change in progress, wait for it) and a
- * stale tower (hold the promotion). Details that do not match the schema still count as a
- * stale tower, at the slot the manager asked for.
+ * stale tower or vote history (hold the promotion). Details that do not match the schema
+ * still count as stale, at the slot the manager asked for.
  */
-function refusalOf(error: AgentCallError, minTowerSlot: number | undefined): FailoverRefusal | null {
+function refusalOf(error: AgentCallError, request: FailoverCall): FailoverRefusal | null {
   if (error.kind !== 'rejected') return null;
   if (error.code === 'FAILOVER_BUSY') return { kind: 'busy' };
+  if (error.code === 'FAILOVER_VOTE_HISTORY_STALE') {
+    const details = Value.Check(VoteHistoryStaleDetailsSchema, error.details) ? error.details : undefined;
+    return {
+      kind: 'stale-tower',
+      file: 'vote-history',
+      towerSlot: details?.vote_history_newest_slot ?? null,
+      lastVote: details?.min_vote_history_slot ?? request.minVoteHistorySlot ?? 0,
+    };
+  }
   if (error.code !== 'FAILOVER_TOWER_STALE') return null;
   const details = Value.Check(TowerStaleDetailsSchema, error.details) ? error.details : undefined;
   return {
     kind: 'stale-tower',
     towerSlot: details?.tower_last_vote_slot ?? null,
-    lastVote: details?.min_tower_slot ?? minTowerSlot ?? 0,
+    lastVote: details?.min_tower_slot ?? request.minTowerSlot ?? 0,
   };
 }
 

@@ -6,6 +6,7 @@
 import { mayHoldIdentity, proveStoppedVoting } from '@failover/core';
 import type {
   Clock,
+  ConsensusPhase,
   FailoverAction,
   FailoverEvent,
   Logger,
@@ -27,7 +28,10 @@ import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';
 export type FailoverRefusal =
   /** `409 FAILOVER_BUSY`: the agent is in the middle of a role change. */
   | { readonly kind: 'busy' }
-  /** `422 FAILOVER_TOWER_STALE`: no tower reaching `min_tower_slot`; nothing was changed. */
+  /**
+   * `422 FAILOVER_TOWER_STALE`: no tower reaching `min_tower_slot`, nothing was changed; or
+   * `422 FAILOVER_VOTE_HISTORY_STALE`: no vote history reaching `min_vote_history_slot`.
+   */
   | StaleTowerRefusal;
 
 /** The answer of an agent to `POST /failover`. */
@@ -49,6 +53,8 @@ export interface FailoverCall {
   readonly skipIdentity: boolean;
   /** `become_active`: the vote account's `lastVote`, which the restored tower must reach (S2). */
   readonly minTowerSlot?: number;
+  /** `become_active` under Alpenglow: the vote account's `lastVote`, which the restored vote history must reach. */
+  readonly minVoteHistorySlot?: number;
 }
 
 /** What the manager needs from one agent; built over protocol's typed client. */
@@ -143,7 +149,7 @@ export async function executeAction(
         return await callFailover(
           ctx,
           action.node,
-          { action: 'become_active', reason: memory.reason, skipIdentity: true, minTowerSlot: floor.slot },
+          { action: 'become_active', reason: memory.reason, skipIdentity: true, ...promotionFloors(ctx, floor.slot) },
           deadline,
         );
       }
@@ -237,6 +243,58 @@ async function readTowerFloor(
   }
 }
 
+/** The cluster's consensus phase as of the monitor's latest observation; TowerBFT when none is read. */
+function phaseOf(ctx: ExecutorContext): ConsensusPhase {
+  return ctx.lastObservation()?.consensus?.phase ?? 'tower';
+}
+
+/** The newest slot of a vote history either agent reported backing up; null when none did. */
+function reportedVoteHistorySlot(ctx: ExecutorContext): number | null {
+  const observation = ctx.lastObservation();
+  if (observation === null) return null;
+  const slots = Object.values(observation.nodes).flatMap((n) =>
+    n.reachable && n.status.voteHistory !== undefined ? [n.status.voteHistory.newestSlot] : [],
+  );
+  return slots.length === 0 ? null : Math.max(...slots);
+}
+
+/**
+ * The floors of a `become_active`, both the vote account's `lastVote`, by consensus phase.
+ * TowerBFT: the tower's. Alpenglow: the vote history's alone, since the tower stopped
+ * recording votes at the switch and would never reach a later `lastVote`; `lastVote` trails
+ * the votes (a reward certificate lands about 8 slots after the vote), and the vote history
+ * records every vote cast, so its newest slot is at least `lastVote`. Migrating or unknown:
+ * the tower's, since `lastVote` stalls at the last tower vote, and the vote history's too
+ * once an agent reports one, since a validator that cast Alpenglow votes cannot vote safely
+ * without the record of them.
+ */
+function promotionFloors(
+  ctx: ExecutorContext,
+  lastVote: number,
+): { readonly minTowerSlot?: number; readonly minVoteHistorySlot?: number } {
+  switch (phaseOf(ctx)) {
+    case 'tower':
+      return { minTowerSlot: lastVote };
+    case 'alpenglow':
+      return { minVoteHistorySlot: lastVote };
+    case 'migrating':
+    case 'unknown':
+      return reportedVoteHistorySlot(ctx) === null
+        ? { minTowerSlot: lastVote }
+        : { minTowerSlot: lastVote, minVoteHistorySlot: lastVote };
+  }
+}
+
+/**
+ * What `lastVote` must pass for the new active to be seen voting. Under Alpenglow `lastVote`
+ * trails the votes, so the old holder's last votes may still land after the promotion: the
+ * mark is also the newest slot of the vote history it backed up, which records them.
+ */
+function newVoteMark(ctx: ExecutorContext, lastVote: number): number {
+  const recorded = phaseOf(ctx) === 'alpenglow' ? reportedVoteHistorySlot(ctx) : null;
+  return recorded === null ? lastVote : Math.max(lastVote, recorded);
+}
+
 async function promote(
   ctx: ExecutorContext,
   memory: RunMemory,
@@ -251,15 +309,16 @@ async function promote(
   if (via === 'agent') {
     const floor = await readTowerFloor(ctx, deadline);
     if (!floor.ok) return floor;
-    memory.lastVoteBeforePromotion = floor.slot;
+    memory.lastVoteBeforePromotion = newVoteMark(ctx, floor.slot);
     promoted = await callFailover(
       ctx,
       node,
-      { action: 'become_active', reason: memory.reason, skipIdentity: false, minTowerSlot: floor.slot },
+      { action: 'become_active', reason: memory.reason, skipIdentity: false, ...promotionFloors(ctx, floor.slot) },
       deadline,
     );
   } else {
-    memory.lastVoteBeforePromotion = await currentLastVote(ctx);
+    const lastVote = await currentLastVote(ctx);
+    memory.lastVoteBeforePromotion = lastVote === undefined ? undefined : newVoteMark(ctx, lastVote);
     const target = ctx.pushTargets?.[node];
     if (ctx.pusher === undefined || target === undefined) {
       return { ok: false, detail: `secure identity mode is not configured for ${node}` };
@@ -362,7 +421,8 @@ async function proveStopped(ctx: ExecutorContext, node: NodeId): Promise<StepRes
  * The tower store holds the node's last vote. The agent backs the tower up after the
  * identity is removed and skips the upload when the file is unchanged (the store already
  * has it), so the backup's time says little; what matters is that the backed-up tower
- * reaches at least the vote account's last landed vote, read now. Without a vote account or
+ * (under Alpenglow, the vote history) reaches at least the vote account's last landed vote,
+ * read now. Without a vote account or
  * tower details (a Go agent), the backup must at least be from after the demotion; agent
  * timestamps have one-second resolution, hence the allowance.
  */
@@ -371,6 +431,16 @@ async function checkFinalBackup(ctx: ExecutorContext, memory: RunMemory, node: N
   if (!observation.reachable) return { ok: false, detail: `${node} did not answer: ${observation.detail}` };
   const status = observation.status;
   const landed = await currentLastVote(ctx);
+  // Under Alpenglow the tower stopped at the switch: the vote history holds the last vote.
+  if (phaseOf(ctx) === 'alpenglow' && status.tower !== undefined && landed !== undefined) {
+    const newest = status.voteHistory?.newestSlot;
+    return newest !== undefined && newest >= landed
+      ? { ok: true }
+      : {
+          ok: false,
+          detail: `${node}'s backed-up vote history ${newest === undefined ? 'is missing' : `ends at slot ${newest}`}, before the last landed vote ${landed}${status.error ? ` (${status.error})` : ''}`,
+        };
+  }
   if (status.tower !== undefined && landed !== undefined) {
     return status.tower.lastVoteSlot >= landed
       ? { ok: true }

@@ -1,7 +1,8 @@
-import type { NodeObservation, NodeStatus } from '@failover/core';
+import { DEFAULT_CONSENSUS_RULES, initialConsensusView } from '@failover/core';
+import type { ConsensusPhase, NodeObservation, NodeStatus, Observation } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
 import type { EvidenceReader } from '../src/cluster-evidence';
-import { executeAction, type ExecutorContext, type RunMemory } from '../src/failover-executor';
+import { executeAction, type ExecutorContext, type FailoverCall, type RunMemory } from '../src/failover-executor';
 
 const STAKED = 'Stake11111111111111111111111111111111111111';
 
@@ -73,5 +74,75 @@ describe('verify steps of the failover executor', () => {
   ] as const)('a demotion that lands after the answer %s', async (_name, releasedAt, options, expected) => {
     const result = await verifyDemotionPolls(releasedAt, options);
     expect(result).toEqual({ ok: true, polledAt: expected });
+  });
+});
+
+describe('the floors of a promotion, by consensus phase', () => {
+  const LAST_VOTE = 5_000;
+  const withHistory: NodeStatus = {
+    ...status(false),
+    voteHistory: { newestSlot: 5_007, sha256: 'a'.repeat(64), backedUpAt: 0 },
+  };
+
+  /** Runs `promote` of validator2 (its `become_active`) and returns the request it sent. */
+  async function promotionRequest(phase: ConsensusPhase | null, history: boolean): Promise<FailoverCall> {
+    const clock = new SimulatedClock(0);
+    const sent: FailoverCall[] = [];
+    const agent = {
+      status: async (): Promise<NodeObservation> => ({ reachable: true, status: status(true), latencyMs: 1 }),
+      failover: async (request: FailoverCall) => {
+        sent.push(request);
+        return { ok: true as const, success: true, message: '', dryRun: false };
+      },
+    };
+    const observation: Observation = {
+      at: 0,
+      nodes: {
+        validator1: { reachable: true, status: history ? withHistory : status(false), latencyMs: 1 },
+        validator2: { reachable: true, status: status(false), latencyMs: 1 },
+      },
+      clusterSlot: null,
+      vote: null,
+      gossip: null,
+      ...(phase === null ? {} : { consensus: { ...initialConsensusView(DEFAULT_CONSENSUS_RULES), phase } }),
+    };
+    const evidence = { clusterSlot: null, vote: null, floor: LAST_VOTE, shortfall: null };
+    const ctx: ExecutorContext = {
+      agents: { validator1: agent, validator2: agent },
+      evidence: { endpoints: 1, read: async () => evidence },
+      clock,
+      gossip: undefined,
+      stakedIdentityPubkey: STAKED,
+      voteAccountPubkey: 'Vote111111111111111111111111111111111111111',
+      voteProof: {} as ExecutorContext['voteProof'],
+      lastObservation: () => observation,
+      pusher: undefined,
+      pushTargets: undefined,
+    };
+    const memory: RunMemory = { reason: 'test', demotedAt: {} };
+    await executeAction(ctx, memory, { kind: 'promote', node: 'validator2', via: 'agent' }, 5_000);
+    return sent[0]!;
+  }
+
+  it.each<[string, ConsensusPhase | null, boolean, Pick<FailoverCall, 'minTowerSlot' | 'minVoteHistorySlot'>]>([
+    ['no phase read (a TowerBFT cluster)', null, false, { minTowerSlot: LAST_VOTE }],
+    ['tower', 'tower', false, { minTowerSlot: LAST_VOTE }],
+    [
+      'alpenglow: the vote history alone, the tower stopped at the switch',
+      'alpenglow',
+      true,
+      { minVoteHistorySlot: LAST_VOTE },
+    ],
+    ['migrating, no vote history reported', 'migrating', false, { minTowerSlot: LAST_VOTE }],
+    [
+      'migrating, a vote history reported',
+      'migrating',
+      true,
+      { minTowerSlot: LAST_VOTE, minVoteHistorySlot: LAST_VOTE },
+    ],
+    ['unknown, a vote history reported', 'unknown', true, { minTowerSlot: LAST_VOTE, minVoteHistorySlot: LAST_VOTE }],
+  ])('%s', async (_name, phase, history, floors) => {
+    const request = await promotionRequest(phase, history);
+    expect(request).toEqual({ action: 'become_active', reason: 'test', skipIdentity: false, ...floors });
   });
 });

@@ -355,6 +355,8 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
       return cap(`${name(cause.node)} is unreachable and there is no proof it stopped voting: ${cause.detail}`);
     case 'stale-tower':
       // Numbers and capped names only, so the operator's way out is never cut off.
+      if (cause.file === 'vote-history')
+        return `the newest vote history backup ends at ${cause.towerSlot === null ? 'no vote at all' : `slot ${cause.towerSlot}`} but the vote account voted at slot ${cause.lastVote}; refusing to promote ${name(cause.node)}, which could vote again in slots the identity already voted in (Alpenglow). Retrying every heartbeat: a later backup may arrive. To go on, bring the old active back so its vote history is backed up, or copy its vote history file to the tower store.`;
       return `the newest tower backup ends at ${cause.towerSlot === null ? 'no vote at all' : `slot ${cause.towerSlot}`} but the vote account voted at slot ${cause.lastVote}; refusing to promote ${name(cause.node)}, which could vote against its lockouts. Retrying every heartbeat: a later backup may arrive. To go on, bring the old active back so its tower is backed up, or copy its tower file to the tower store.`;
     case 'no-tower-floor':
       // The detail alone is capped, so the operator's way out is never cut off.

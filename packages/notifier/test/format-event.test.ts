@@ -115,6 +115,20 @@ describe('formatEvent', () => {
     expect(text).toContain('copy its tower file to the tower store');
   });
 
+  it('says what a stale vote history holds back under Alpenglow, with both slots and what the operator can do', () => {
+    const event: FailoverEvent = {
+      type: 'blocked',
+      at: AT,
+      cause: { kind: 'stale-tower', node: 'validator2', file: 'vote-history', towerSlot: 4980, lastVote: 5000 },
+    };
+    const text = renderPlain(formatEvent(event));
+    expect(text).toContain(
+      'the newest vote history backup ends at slot 4980 but the vote account voted at slot 5000; refusing to promote validator2',
+    );
+    expect(text).toContain('Retrying every heartbeat');
+    expect(text).toContain('copy its vote history file to the tower store');
+  });
+
   it('says a promotion is refused without a tower floor, why, and what the operator can do', () => {
     const event: FailoverEvent = {
       type: 'blocked',

@@ -381,6 +381,16 @@ export function toNodeStatus(wire: StatusResponse): NodeStatus {
           },
     ),
     ...optional(
+      'voteHistory',
+      wire.vote_history === undefined
+        ? undefined
+        : {
+            newestSlot: wire.vote_history.newest_slot,
+            sha256: wire.vote_history.sha256,
+            backedUpAt: secondsToMs(wire.vote_history.backed_up_at),
+          },
+    ),
+    ...optional(
       'alpenglowGenesis',
       wire.ag_genesis_cert === undefined
         ? undefined

@@ -1,10 +1,11 @@
 /**
  * The command line of `npm run chaos`: `--trials N`, `--base-seed S`, `--seed S` (replay one
  * trial), `--slot-ms MS`, `--json FILE`, `--keep-logs DIR`, `--faults a,b` (restrict the
- * classes; `fencing` and `guard` name the scripted classes of each kind), `--window-ms MS`, `--request-timeout-ms MS`. Parsing is pure and names the bad argument.
+ * classes; `fencing`, `guard` and `alpenglow` name the scripted classes of each kind), `--window-ms MS`, `--request-timeout-ms MS`. Parsing is pure and names the bad argument.
  */
 import { MAX_SEED } from './prng';
 import { FENCING_KINDS } from './fencing-plans';
+import { ALPENGLOW_KINDS } from './alpenglow-plans';
 import { GUARD_KINDS } from './guard-plans';
 import { CHAOS_CLASSES, DEFAULT_WINDOW_MS, FAULT_KINDS, type ChaosClass } from './schedule';
 
@@ -40,12 +41,20 @@ export function usage(): string {
     '  --keep-logs DIR   where the logs of failed trials go (default /tmp/failover-chaos)',
     `  --faults LIST     comma-separated classes (default every fault class: ${FAULT_KINDS.join(',')});`,
     `                    the fencing classes (${FENCING_KINDS.join(',')}) only when named, 'fencing' for all five;`,
-    `                    the classes of issue 11 (${GUARD_KINDS.join(',')}) only when named, 'guard' for all five`,
+    `                    the classes of issue 11 (${GUARD_KINDS.join(',')}) only when named, 'guard' for all five;`,
+    `                    the Alpenglow classes (${ALPENGLOW_KINDS.join(',')}) only when named, 'alpenglow' for all four`,
     '  --window-ms MS    fault window per trial (default 12000)',
     "  --request-timeout-ms MS  the manager's request_timeout (default 2500, see docs/chaos.md)",
     '',
   ].join('\n');
 }
+
+/** The names of the scripted groups, each standing for its classes. */
+const GROUPS: Readonly<Record<string, readonly string[]>> = {
+  fencing: FENCING_KINDS,
+  guard: GUARD_KINDS,
+  alpenglow: ALPENGLOW_KINDS,
+};
 
 const integer = (name: string, value: string | undefined, min: number, max: number): number | string => {
   const n = Number(value);
@@ -109,12 +118,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         const list = (value ?? '')
           .split(',')
           .filter((k) => k !== '')
-          .flatMap((k) => (k === 'fencing' ? FENCING_KINDS : k === 'guard' ? GUARD_KINDS : [k]));
+          .flatMap((k) => GROUPS[k] ?? [k]);
         const unknown = list.find((k) => !(CHAOS_CLASSES as readonly string[]).includes(k));
         if (list.length === 0 || unknown !== undefined)
           return {
             kind: 'error',
-            message: `--faults: unknown fault class '${unknown ?? ''}' (have ${CHAOS_CLASSES.join(', ')}, fencing, guard)`,
+            message: `--faults: unknown fault class '${unknown ?? ''}' (have ${CHAOS_CLASSES.join(', ')}, fencing, guard, alpenglow)`,
           };
         kinds = [...new Set(list)] as ChaosClass[];
         break;

@@ -5,6 +5,13 @@
  * the fault is injected, because which machine is active depends on the faults before it.
  */
 import { FENCING_KINDS, describeScenario, planFencing, type FencingKind, type FencingScenario } from './fencing-plans';
+import {
+  ALPENGLOW_KINDS,
+  describeAlpenglow,
+  planAlpenglow,
+  type AlpenglowKind,
+  type AlpenglowScenario,
+} from './alpenglow-plans';
 import { GUARD_KINDS, describeGuard, planGuard, type GuardKind, type GuardScenario } from './guard-plans';
 import { createRng } from './prng';
 
@@ -55,17 +62,22 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 
 /**
  * Every class a run can draw from: the faults above, injected at random times, and the
- * scripted classes — the fencing classes (`fencing-plans.ts`) and those of issue 11
- * (`guard-plans.ts`) — each a trial of its own. A new class is a name in one of the lists and
+ * scripted classes — the fencing classes (`fencing-plans.ts`), those of issue 11
+ * (`guard-plans.ts`) and the Alpenglow ones (`alpenglow-plans.ts`) — each a trial of its own. A new class is a name in one of the lists and
  * its case where that list is handled.
  */
-export type ChaosClass = FaultKind | FencingKind | GuardKind;
+export type ChaosClass = FaultKind | FencingKind | GuardKind | AlpenglowKind;
 
 /** Every class, faults first. */
-export const CHAOS_CLASSES: readonly ChaosClass[] = [...FAULT_KINDS, ...FENCING_KINDS, ...GUARD_KINDS];
+export const CHAOS_CLASSES: readonly ChaosClass[] = [
+  ...FAULT_KINDS,
+  ...FENCING_KINDS,
+  ...GUARD_KINDS,
+  ...ALPENGLOW_KINDS,
+];
 
 /** A scripted class's script and parameters. */
-export type Scenario = FencingScenario | GuardScenario;
+export type Scenario = FencingScenario | GuardScenario | AlpenglowScenario;
 
 /** Whether `kind` is a scripted fencing class. */
 export function isFencingKind(kind: string): kind is FencingKind {
@@ -75,6 +87,16 @@ export function isFencingKind(kind: string): kind is FencingKind {
 /** Whether `kind` is a scripted class of issue 11. */
 export function isGuardKind(kind: string): kind is GuardKind {
   return (GUARD_KINDS as readonly string[]).includes(kind);
+}
+
+/** Whether `kind` is a scripted Alpenglow class. */
+export function isAlpenglowKind(kind: string): kind is AlpenglowKind {
+  return (ALPENGLOW_KINDS as readonly string[]).includes(kind);
+}
+
+/** Whether `scenario` is a script of the Alpenglow classes. */
+export function isAlpenglowScenario(scenario: Scenario): scenario is AlpenglowScenario {
+  return isAlpenglowKind(scenario.kind);
 }
 
 /** Whether `scenario` is a script of issue 11's classes. */
@@ -128,12 +150,13 @@ export function planSchedule(seed: number, options: ScheduleOptions = {}): Sched
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const all = options.kinds ?? FAULT_KINDS;
   if (all.length === 0) throw new RangeError('the campaign needs at least one fault class');
-  const kinds = all.filter((k): k is FaultKind => !isFencingKind(k) && !isGuardKind(k));
+  const kinds = all.filter((k): k is FaultKind => !isFencingKind(k) && !isGuardKind(k) && !isAlpenglowKind(k));
   if (kinds.length < all.length) {
     const rng = createRng(seed);
     const picked = rng.pick(all);
     if (isFencingKind(picked)) return { seed, faults: [], windowMs, scenario: planFencing(picked, rng) };
     if (isGuardKind(picked)) return { seed, faults: [], windowMs, scenario: planGuard(picked, rng) };
+    if (isAlpenglowKind(picked)) return { seed, faults: [], windowMs, scenario: planAlpenglow(picked, rng) };
   }
   const rng = createRng(seed);
   const count = rng.int(1, Math.max(1, options.maxFaults ?? 3));
@@ -178,7 +201,14 @@ export function describeFault(fault: Fault): string {
 /** The schedule as lines, e.g. `+1200ms validator-kill(active) healed +5400ms`. */
 export function describeSchedule(schedule: Schedule): string[] {
   const scenario = schedule.scenario;
-  if (scenario !== undefined) return [isGuardScenario(scenario) ? describeGuard(scenario) : describeScenario(scenario)];
+  if (scenario !== undefined)
+    return [
+      isGuardScenario(scenario)
+        ? describeGuard(scenario)
+        : isAlpenglowScenario(scenario)
+          ? describeAlpenglow(scenario)
+          : describeScenario(scenario),
+    ];
   return schedule.faults.map(
     (s) => `+${s.atMs}ms ${describeFault(s.fault)}${s.healAtMs === null ? ' (instant)' : ` healed +${s.healAtMs}ms`}`,
   );

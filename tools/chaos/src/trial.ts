@@ -9,6 +9,8 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startStack, type ManagerLog, type Stack, type StackOptions } from '@failover/e2e';
+import { TRIAL_MIGRATION_SLOTS } from './alpenglow-plans';
+import { runAlpenglow } from './alpenglow-runs';
 import { lowerTermsObeyed, termExchanges, timeToVoter } from './fencing-checks';
 import { runFencing } from './fencing-runs';
 import { gapWindows } from './gap-windows';
@@ -16,7 +18,7 @@ import { CONTROL_KINDS } from './guard-plans';
 import { guardStackOptions, runGuard } from './guard-runs';
 import { inject, type Injected } from './inject';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy';
-import { describeFault, describeSchedule, isGuardScenario, type Schedule } from './schedule';
+import { describeFault, describeSchedule, isAlpenglowScenario, isGuardScenario, type Schedule } from './schedule';
 import type { ScriptContext } from './script-kit';
 import { budgetOf, type CampaignSettings } from './settings';
 import { judgeTrial, type FaultSpan, type TrialVerdict } from './verdict';
@@ -100,6 +102,10 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
       agentManagerTimeoutMs: s.agentManagerTimeoutMs,
       editAgentConfig: (config) => ({ ...config, command_timeout: `${s.commandTimeoutMs}ms` }),
       ...(own.hostGuard !== undefined ? { hostGuard: own.hostGuard } : {}),
+      // An Alpenglow trial's cluster starts on TowerBFT, ready to switch when its script says.
+      ...(scenario !== undefined && isAlpenglowScenario(scenario)
+        ? { alpenglowMigrationSlots: TRIAL_MIGRATION_SLOTS }
+        : {}),
       editManagerConfig: (config) => {
         const edited = own.editManagerConfig?.(config) ?? config;
         return recorders.size > 0 ? throughRecorders(edited, recorders) : edited;
@@ -205,7 +211,11 @@ async function observe(
     } else {
       const windowStart = Date.now();
       const scenario = schedule.scenario;
-      const run = isGuardScenario(scenario) ? await runGuard(scenario, context) : await runFencing(scenario, context);
+      const run = isGuardScenario(scenario)
+        ? await runGuard(scenario, context)
+        : isAlpenglowScenario(scenario)
+          ? await runAlpenglow(scenario, context)
+          : await runFencing(scenario, context);
       for (const label of run.injected) log(`  ${label}`);
       const terms = termExchanges([...context.recorders.values()].flatMap((r) => r.exchanges));
       window = { windowStart, ...run, failures: [...run.failures, ...lowerTermsObeyed(terms)] };

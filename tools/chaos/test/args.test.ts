@@ -1,5 +1,6 @@
 import { parseArgs } from '../src/args';
 import { FENCING_KINDS } from '../src/fencing-plans';
+import { ALPENGLOW_KINDS } from '../src/alpenglow-plans';
 import { GUARD_KINDS } from '../src/guard-plans';
 import { replayArgs } from '../src/report';
 import { DEFAULT_WINDOW_MS, FAULT_KINDS } from '../src/schedule';
@@ -54,6 +55,15 @@ describe('the chaos command line', () => {
       args: { kinds: ['zombie', 'rpc-disagree'] },
     });
     expect(parseArgs(['--faults', 'guard'])).toMatchObject({ kind: 'run', args: { kinds: [...GUARD_KINDS] } });
+  });
+
+  it("takes the Alpenglow classes by name, and 'alpenglow' for all of them", () => {
+    expect(parseArgs(['--faults', 'standstill,lost-vote-history'])).toMatchObject({
+      kind: 'run',
+      args: { kinds: ['standstill', 'lost-vote-history'] },
+    });
+    expect(parseArgs(['--faults', 'alpenglow'])).toMatchObject({ kind: 'run', args: { kinds: [...ALPENGLOW_KINDS] } });
+    expect(ALPENGLOW_KINDS).toEqual(['standstill', 'vat-exclusion', 'migration-window', 'lost-vote-history']);
   });
 
   it.each([

@@ -1,7 +1,9 @@
 /**
- * The demo's command line: `npm run demo -- [--etcd] [--slot-ms N] [--keep] [--help]`.
- * Parsing is pure so the table of accepted and refused command lines is tested directly.
+ * The demo's command line: `npm run demo -- [--etcd] [--alpenglow] [--client NAME] [--slot-ms N]
+ * [--keep] [--help]`. Parsing is pure so the table of accepted and refused command lines is
+ * tested directly.
  */
+import { VALIDATOR_CLIENTS, type ValidatorClient } from '@failover/protocol';
 
 /** What the demo was asked to do. */
 export interface DemoOptions {
@@ -11,6 +13,10 @@ export interface DemoOptions {
   readonly slotMs: number;
   /** Keep the working directory (configs and logs) after a successful run. */
   readonly keep: boolean;
+  /** Switch the cluster to Alpenglow before the crash: the vote history moves, not only the tower. */
+  readonly alpenglow: boolean;
+  /** The validator client whose profile the agents run (its commands, on the simulator's shims). */
+  readonly client: ValidatorClient;
 }
 
 /** The parsed command line: run with options, print help, or refuse with a message. */
@@ -37,6 +43,10 @@ export function demoUsage(): string {
     'Options:',
     '  --etcd         keep tower backups in a real etcd (needs /usr/bin/etcd, Debian etcd-server)',
     '                 instead of the embedded directory store',
+    '  --alpenglow    switch the cluster from TowerBFT to Alpenglow (feature activation, a short',
+    '                 migration window) before the crash, so the vote history moves with the identity',
+    `  --client NAME  the validator client of both nodes: ${VALIDATOR_CLIENTS.join(', ')} (default agave);`,
+    "                 the agents run that client's profile commands (fdctl, firedancer shims)",
     '  --slot-ms N    slot duration in ms (default 400, as on mainnet; at least 20)',
     '  --keep         keep the working directory with the config files and logs',
     '  -h, --help     show this help',
@@ -49,6 +59,8 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   let towerStore: DemoOptions['towerStore'] = 'directory';
   let slotMs = 400;
   let keep = false;
+  let alpenglow = false;
+  let client: ValidatorClient = 'agave';
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? '';
     const [name, inline] =
@@ -65,6 +77,20 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
       case '--keep':
         keep = true;
         break;
+      case '--alpenglow':
+        alpenglow = true;
+        break;
+      case '--client': {
+        const value = inline ?? argv[++i];
+        const known = VALIDATOR_CLIENTS.find((c) => c === value);
+        if (value === undefined)
+          return { kind: 'error', message: `--client needs a value: ${VALIDATOR_CLIENTS.join(', ')}` };
+        if (known === undefined) {
+          return { kind: 'error', message: `--client ${value}: must be one of ${VALIDATOR_CLIENTS.join(', ')}` };
+        }
+        client = known;
+        break;
+      }
       case '--slot-ms': {
         const value = inline ?? argv[++i];
         if (value === undefined) return { kind: 'error', message: '--slot-ms needs a value in ms, e.g. --slot-ms 400' };
@@ -81,5 +107,5 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
         return { kind: 'error', message: `unknown argument '${arg}' (see --help)` };
     }
   }
-  return { kind: 'run', options: { towerStore, slotMs, keep } };
+  return { kind: 'run', options: { towerStore, slotMs, keep, alpenglow, client } };
 }

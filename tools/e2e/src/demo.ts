@@ -2,10 +2,13 @@
  * `npm run demo`: the main job on embedded defaults. Starts the stack (simulated cluster,
  * two agents, the manager), shows both nodes every second, waits until the active votes
  * steadily, kills it with `kill -9`, shows the manager's failover with its step timings, waits
- * for the new active to vote, and prints the simulator judge's verdict. Exit code 0 on a clean
- * failover, 1 on a violation or when voting did not resume in time, 2 on a bad command line.
+ * for the new active to vote, and prints the simulator judge's verdict. With `--alpenglow` the
+ * cluster switches to Alpenglow before the crash; with `--client` the agents run a Frankendancer
+ * or Firedancer profile. Exit code 0 on a clean failover, 1 on a violation or when voting did
+ * not resume in time, 2 on a bad command line.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { decodeVoteHistory } from '@failover/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ControlStatus } from '@failover/protocol';
 import type { SimValidator, ValidatorStatus } from '@failover/solana-sim';
@@ -13,6 +16,7 @@ import { demoUsage, parseDemoArgs, type DemoOptions } from './demo-args';
 import { decideVerdict, renderFailover, renderNodeLine, renderVerdict, stamp, type NodeSample } from './demo-view';
 import { toFailoverReport, type ManagerLogLine } from './manager-log';
 import { startStack, type Stack } from './stack';
+import { clientProfileConfig } from './stack-config';
 import { Screen } from './screen';
 
 /** Where the demo writes; the process's own streams by default. */
@@ -22,6 +26,8 @@ export interface DemoIo {
 }
 
 const ETCD_BINARY = '/usr/bin/etcd';
+/** `--alpenglow`: slots from the feature's activation to the switch; mainnet's 5000 would take half an hour. */
+const MIGRATION_SLOTS = 20;
 /** Missed heartbeats before the manager fails over: detection takes about this many heartbeats. */
 const MISSES = 3;
 /** One heartbeat per slot, but not faster than 100 ms: the agents answer within tens of ms. */
@@ -63,17 +69,20 @@ export async function runDemo(argv: readonly string[], io: DemoIo = process): Pr
   const say = (text: string): void => screen.line(`${stamp(Date.now() - started)}  ${text}`);
 
   say(
-    `starting a simulated cluster (2 validators, ${options.slotMs} ms slots), 2 agents and the manager; ` +
-      `towers in ${options.towerStore === 'etcd' ? 'a real etcd' : 'the embedded directory store'}`,
+    `starting a simulated cluster (2 ${options.client} validators, ${options.slotMs} ms slots${options.alpenglow ? ', Alpenglow-ready' : ''}), ` +
+      `2 agents and the manager; towers in ${options.towerStore === 'etcd' ? 'a real etcd' : 'the embedded directory store'}`,
   );
   let stack: Stack;
   try {
+    const { client } = options;
     stack = await startStack({
       slotMs: options.slotMs,
       towerStore: options.towerStore,
       heartbeatMs: heartbeatOf(options),
       misses: MISSES,
       keepDir: true,
+      ...(client === 'agave' ? {} : { editAgentConfig: clientProfileConfig(client) }),
+      ...(options.alpenglow ? { alpenglowMigrationSlots: MIGRATION_SLOTS } : {}),
     });
   } catch (error) {
     screen.line(`demo: the stack did not start: ${(error as Error).message}`);
@@ -137,6 +146,7 @@ async function runScenario(
       say('the active validator did not vote steadily within 30 s; see the logs');
       return false;
     }
+    if (options.alpenglow && !(await switchToAlpenglow(stack, say, slotMs, steadyMs))) return false;
     const crashSlot = await cluster.slot();
     const crashAt = Date.now();
     say(
@@ -159,6 +169,7 @@ async function runScenario(
       say(
         `${passive.name} voted with the staked identity at slot ${firstVote.slot}, ${firstVote.timeMs - crashAt} ms after the crash`,
       );
+      if (options.alpenglow) say(describeVoteHistory(stack));
       // Keep watching a while: the restarted old active must stay unstaked, and votes keep landing.
       await sleep(Math.max(3000, 25 * slotMs));
     } else {
@@ -181,6 +192,51 @@ async function runScenario(
   } finally {
     view.stop();
     unsubscribe();
+  }
+}
+
+/**
+ * Activates the Alpenglow feature and waits for the switch: the manager reads the phase
+ * `alpenglow` with no veto (the cluster finalizes), and the active has voted steadily under it,
+ * so its vote history is written and backed up. False when that does not happen in time.
+ */
+async function switchToAlpenglow(
+  stack: Stack,
+  say: (text: string) => void,
+  slotMs: number,
+  steadyMs: number,
+): Promise<boolean> {
+  const activatedAt = await stack.cluster.activateAlpenglow();
+  say(`Alpenglow feature activated at slot ${activatedAt}; the cluster switches ${MIGRATION_SLOTS} slots later`);
+  const limitMs = 30_000 + MIGRATION_SLOTS * slotMs;
+  let since: number | undefined;
+  const switched = await until(limitMs, Math.max(100, slotMs), async () => {
+    const status = await stack.manager.status().catch(() => null);
+    const ready =
+      status?.consensus?.phase === 'alpenglow' && status.consensus.veto === null && status.active === 'validator1';
+    since = ready ? (since ?? Date.now()) : undefined;
+    return since !== undefined && Date.now() - since >= steadyMs ? true : undefined;
+  });
+  if (!switched) {
+    say(`the manager did not see the cluster finalize under Alpenglow within ${limitMs} ms; see the logs`);
+    return false;
+  }
+  say('the cluster runs Alpenglow: votes go to the vote history, which the active backs up like its tower');
+  return true;
+}
+
+/** What the new active's ledger holds: the vote history it was given, verified, and voted on since. */
+function describeVoteHistory(stack: Stack): string {
+  const { cluster } = stack;
+  const passive = stack.agents[1];
+  try {
+    const bytes = readFileSync(passive.validator.voteHistoryPath(cluster.stakedPubkey));
+    const decoded = decodeVoteHistory(bytes, cluster.stakedPubkey);
+    return decoded.ok
+      ? `${passive.name}'s vote history verifies for the staked identity; newest slot ${decoded.newestSlot}`
+      : `${passive.name}'s vote history does not verify: ${decoded.error.message}`;
+  } catch (error) {
+    return `${passive.name} has no vote history: ${(error as Error).message}`;
   }
 }
 

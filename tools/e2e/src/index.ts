@@ -1,7 +1,7 @@
 export * from './run';
 export { AGENT_BIN, MANAGER_BIN, guardBoundFor, guardStopTimeoutMs, startStack } from './stack';
 export type { Stack, StackAgent, StackHostGuard, StackManager, StackOptions } from './stack';
-export { agentConfig, managerConfig, shellQuote } from './stack-config';
+export { agentConfig, clientProfileConfig, managerConfig, shellQuote } from './stack-config';
 export type {
   AgentConfigInput,
   ManagedNode,

@@ -4,6 +4,7 @@
  * `manager-config.json` pointed at both agents. Pure builders, so a test can read exactly what
  * the programs were given.
  */
+import type { ValidatorClient } from '@failover/protocol';
 import type { SimValidator } from '@failover/solana-sim';
 
 /** Where the tower backups go: the embedded directory store or a real etcd. */
@@ -42,6 +43,29 @@ export interface AgentConfigInput {
   readonly isolationTimeoutMs?: number;
   /** `guard_kill_after`, for the host guard; absent: the agent's 10s. */
   readonly guardKillAfterMs?: number;
+}
+
+/**
+ * The last word on an agent's config for a Frankendancer or Firedancer pair: the Agave
+ * commands taken out, so the client's profile supplies its own from the keypair paths and the
+ * validator's config TOML (docs/clients.md). The stack's process names stay: two stacks on one
+ * host must not share them.
+ */
+export function clientProfileConfig(
+  client: Exclude<ValidatorClient, 'agave'>,
+): (
+  config: Record<string, unknown>,
+  v: Pick<SimValidator, 'fdConfigPath' | 'stakedKeypairPath' | 'unstakedKeypairPath'>,
+) => Record<string, unknown> {
+  return (config, v) => ({
+    ...Object.fromEntries(
+      Object.entries(config).filter(([key]) => key !== 'identity_change_command' && key !== 'identity_remove_command'),
+    ),
+    validator_client: client,
+    fd_config: v.fdConfigPath,
+    staked_keypair_path: v.stakedKeypairPath,
+    unstaked_keypair_path: v.unstakedKeypairPath,
+  });
 }
 
 /** Quotes a path for bash: the templates run through `bash -c`, and temp dirs are not ours to trust. */

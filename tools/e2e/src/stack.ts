@@ -103,6 +103,12 @@ export interface StackOptions {
   /** Keep the working directory (configs, logs) after stop(); @default false */
   readonly keepDir?: boolean;
   /**
+   * A cluster that can switch to Alpenglow: agave 4.3 with a migration window of this many
+   * slots, matched by the manager's `alpenglow_migration_slots`. It runs TowerBFT until
+   * `cluster.activateAlpenglow()`. @default none (a cluster from before Alpenglow)
+   */
+  readonly alpenglowMigrationSlots?: number;
+  /**
    * Process names of v1 and v2 (at most 15 characters, the kernel's limit). Stacks that run at
    * the same time on one host need distinct names, or each agent finds the other stack's
    * validator. @default ['agave-TAG-v1', 'agave-TAG-v2'] with TAG 6 hex digits drawn per stack
@@ -216,6 +222,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         { name: 'v2', processName: options.processNames?.[1] ?? `agave-${tag}-v2` },
       ],
       slotMs,
+      ...(options.alpenglowMigrationSlots === undefined
+        ? {}
+        : { version: '4.3.0', migrationSlots: options.alpenglowMigrationSlots }),
     });
     cleanups.push(() => cluster.stop());
     let etcd: EtcdCluster | undefined;
@@ -357,7 +366,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(secure ? { secure: secure.config } : {}),
     });
     const managerConfigPath = path.join(dir, 'manager-config.json');
-    writeJson(managerConfigPath, options.editManagerConfig ? options.editManagerConfig(config) : config);
+    const phased =
+      options.alpenglowMigrationSlots === undefined
+        ? config
+        : { ...config, alpenglow_migration_slots: options.alpenglowMigrationSlots };
+    writeJson(managerConfigPath, options.editManagerConfig ? options.editManagerConfig(phased) : phased);
     const log = new ManagerLog();
     const managerProcess = new ManagedProcess({
       name: 'manager',

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { ValidatorClient } from '@failover/protocol';
-import type { SimValidator } from '@failover/solana-sim';
 import { startStack, type Stack } from '../src/stack';
+import { clientProfileConfig } from '../src/stack-config';
 
-// The stack of stack.test.ts on a Frankendancer or Firedancer pair: the agents' agave commands
-// taken out, the client's profile supplying its own from the keypair paths and the validator's
-// config TOML. The stack's process names stay: two stacks on one host must not share them.
+// The stack of stack.test.ts on a Frankendancer or Firedancer pair (clientProfileConfig).
 jest.setTimeout(120_000);
 
 let stack: Stack | undefined;
@@ -14,23 +11,11 @@ afterEach(async () => {
   stack = undefined;
 });
 
-function onClient(client: ValidatorClient) {
-  return (config: Record<string, unknown>, v: SimValidator): Record<string, unknown> => ({
-    ...Object.fromEntries(
-      Object.entries(config).filter(([key]) => key !== 'identity_change_command' && key !== 'identity_remove_command'),
-    ),
-    validator_client: client,
-    fd_config: v.fdConfigPath,
-    staked_keypair_path: v.stakedKeypairPath,
-    unstaked_keypair_path: v.unstakedKeypairPath,
-  });
-}
-
 describe('validator client profiles', () => {
   it.each(['frankendancer', 'firedancer'] as const)(
     'a %s pair fails over on a crash with its own commands, and the judge finds no double vote',
     async (client) => {
-      stack = await startStack({ slotMs: 50, editAgentConfig: onClient(client) });
+      stack = await startStack({ slotMs: 50, editAgentConfig: clientProfileConfig(client) });
       const { cluster, manager, agents } = stack;
       const [v1, v2] = cluster.validators;
       const config = JSON.parse(readFileSync(agents[1].configPath, 'utf8')) as Record<string, unknown>;

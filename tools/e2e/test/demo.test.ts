@@ -16,6 +16,7 @@ describe('npm run demo', () => {
   it.each([
     ['the embedded directory tower store', []],
     ['towers in a real etcd', ['--etcd']],
+    ['a cluster that switches to Alpenglow before the crash', ['--alpenglow']],
   ])(
     'fails over a crashed active validator with no double vote, no lockout violation and a finite gap, with %s',
     async (_name, extra) => {

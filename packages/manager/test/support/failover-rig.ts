@@ -96,7 +96,16 @@ export interface RigOptions {
   readonly agentDryRun?: boolean;
   /** Members of the rig's etcd (towers, and the managers' election when a test configures one). @default 1 */
   readonly etcdMembers?: 1 | 3;
+  /**
+   * A cluster that can switch to Alpenglow (agave 4.3, a migration window of
+   * {@link RIG_MIGRATION_SLOTS} slots, matched by the manager's config); it starts on TowerBFT
+   * until `cluster.activateAlpenglow()`. @default false
+   */
+  readonly alpenglow?: boolean;
 }
+
+/** The migration window of an `alpenglow` rig: short, so that tests reach the switch in seconds. */
+export const RIG_MIGRATION_SLOTS = 20;
 
 /** Starts the rig; on any start-up failure everything already started is stopped. */
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
@@ -133,6 +142,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
         { name: 'v2', identity: 'unstaked', processName: 'agave-rig-v2' },
       ],
       slotMs: options.slotMs ?? 100,
+      ...(options.alpenglow === true ? { version: '4.3.0', migrationSlots: RIG_MIGRATION_SLOTS } : {}),
     });
     stops.push(() => cluster.stop());
     const etcd = await startEtcd({ members: options.etcdMembers ?? 1 });
@@ -271,6 +281,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       telegram_api_root: telegram.apiRoot,
       control_listen: `127.0.0.1:${controlPort}`,
       state_dir: stateDir,
+      ...(options.alpenglow === true ? { alpenglow_migration_slots: RIG_MIGRATION_SLOTS } : {}),
       ...overrides,
     });
     const resolveConfig = (overrides: Record<string, unknown> = {}) => {

@@ -210,7 +210,7 @@ export const FailoverRequestSchema = Type.Object({
     Type.Integer({
       minimum: 0,
       description:
-        '`become_active` only, on an Alpenglow cluster: the agent must take the identity only with a vote history (`vote_history-<identity>.bin`) whose newest slot is at least this; otherwise the restore step fails with `FAILOVER_VOTE_HISTORY_STALE` before the identity is set. Absent: no floor, and a ledger without a vote history carries none (TowerBFT).',
+        '`become_active` only, on an Alpenglow cluster: the agent must take the identity only with a vote history (`vote_history-<identity>.bin`) whose newest slot is at least this; otherwise it refuses with 422 `FAILOVER_VOTE_HISTORY_STALE` before the identity is set. Absent: no floor, and a ledger without a vote history carries none (TowerBFT).',
     }),
   ),
   timestamp: UnixSecondsSchema,
@@ -301,6 +301,20 @@ export const TowerStaleDetailsSchema = Type.Object({
 });
 /** `details` of a `FAILOVER_TOWER_STALE` answer. */
 export type TowerStaleDetails = Static<typeof TowerStaleDetailsSchema>;
+
+/**
+ * `details` of a 422 `FAILOVER_VOTE_HISTORY_STALE` answer to `become_active`: the newest vote
+ * history the agent could restore ends below the requested `min_vote_history_slot`, so it
+ * refused to take the identity.
+ */
+export const VoteHistoryStaleDetailsSchema = Type.Object({
+  min_vote_history_slot: Type.Integer({ minimum: 0, description: 'The floor the request asked for.' }),
+  vote_history_newest_slot: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: 'Newest slot of the newest vote history found (backup or file on disk); null when it records no vote.',
+  }),
+});
+/** `details` of a `FAILOVER_VOTE_HISTORY_STALE` answer. */
+export type VoteHistoryStaleDetails = Static<typeof VoteHistoryStaleDetailsSchema>;
 
 /**
  * `details` of a 409 `FAILOVER_STALE_TERM` answer: the request's term is below the highest
