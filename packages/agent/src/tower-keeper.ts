@@ -117,6 +117,12 @@ export interface TowerState {
   readonly store: string;
   /** The vote history's own state, when the keeper carries one beside the tower. */
   readonly voteHistory?: TowerState;
+  /** What the last step-down kept aside, until a restore succeeds here. */
+  readonly keptAside?: {
+    readonly files: readonly string[];
+    readonly reason: TowerSetAsideReason;
+    readonly at: number;
+  } | null;
 }
 
 /** Keeps one file (a tower or a vote history): backups while active, restore before activation, removal after. */
@@ -474,7 +480,8 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
  * the ledger has nothing to back up ('no-tower' from its keeper), which is every TowerBFT
  * cluster: the answers are then the tower's alone, as before vote histories existed.
  */
-export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper): TowerKeeper {
+export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock: Clock): TowerKeeper {
+  let keptAside: TowerState['keptAside'] = null;
   const both = async (run: (keeper: FileKeeper) => Promise<BackupReport>): Promise<BackupReport> => {
     const [towerReport, historyReport] = await Promise.all([run(tower), run(voteHistory)]);
     if (towerReport.status !== 'failed' && historyReport.status === 'failed') return historyReport;
@@ -495,6 +502,7 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper): Towe
         const undone = await tower.undoRestore();
         return undone.ok ? historyReport : { ...historyReport, error: `${historyReport.error}; ${undone.error}` };
       }
+      keptAside = null;
       if (historyReport.action === 'none') return towerReport;
       return { ...towerReport, detail: `${towerReport.detail}; ${historyReport.detail}` };
     },
@@ -509,10 +517,11 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper): Towe
       const reports = await Promise.all([tower.setAsideTowerFile(reason), voteHistory.setAsideTowerFile(reason)]);
       const keptAs = reports.flatMap((r) => r.keptAs);
       const errors = reports.flatMap((r) => (r.ok ? [] : [r.error]));
+      if (keptAs.length > 0) keptAside = { files: keptAs, reason, at: clock.now() };
       return errors.length === 0 ? { ok: true, keptAs } : { ok: false, error: errors.join('; '), keptAs };
     },
 
-    state: () => ({ ...tower.state(), voteHistory: voteHistory.state() }),
+    state: () => ({ ...tower.state(), voteHistory: voteHistory.state(), keptAside }),
   };
 }
 

@@ -347,7 +347,7 @@ export function causeText(cause: BlockCause, name: (node: NodeId) => string = (n
       return cap(`${name(cause.node)} is unreachable and there is no proof it stopped voting: ${cause.detail}`);
     case 'stale-tower':
       // Numbers and capped names only, so the operator's way out is never cut off.
-      return `the newest tower backup ends at ${cause.towerSlot === null ? 'no vote at all' : `slot ${cause.towerSlot}`} but the vote account voted at slot ${cause.lastVote}; refusing to promote ${name(cause.node)}, which could vote against its lockouts. Retrying every heartbeat: a later backup may arrive. To go on, bring the old active back so its tower is backed up, or copy its tower file to the tower store.`;
+      return `the newest tower backup ends at ${cause.towerSlot === null ? 'no vote at all' : `slot ${cause.towerSlot}`} but the vote account voted at slot ${cause.lastVote}; refusing to promote ${name(cause.node)}, which could vote against its lockouts. Retrying every heartbeat: a later backup may arrive. To go on, bring the old active back so its tower is backed up, or copy its tower file to the tower store. A node that stepped down on a fenced backup kept its tower aside, suffixed .fenced-TIME beside its tower file (its /status names it): rename it back while that node is passive and promote it.`;
     case 'no-tower-floor':
       // The detail alone is capped, so the operator's way out is never cut off.
       return `refusing to promote ${name(cause.node)}: no tower floor (${cap(cause.detail, 200)}). Without the vote account's last vote an older signed tower could be restored and vote against its lockouts. Re-checked every heartbeat; set vote_account_pubkey, or make the cluster RPC endpoints answer getVoteAccounts.`;

@@ -112,6 +112,7 @@ describe('formatEvent', () => {
     );
     expect(text).toContain('Retrying every heartbeat');
     expect(text).toContain('copy its tower file to the tower store');
+    expect(text).toContain('stepped down on a fenced backup kept its tower aside, suffixed .fenced-TIME');
   });
 
   it('says a promotion is refused without a tower floor, why, and what the operator can do', () => {

@@ -141,7 +141,11 @@ describe('native etcd tower store', () => {
       etcd.close();
     }
 
-    await statusUntil(a, 'the fenced step-down', (s) => s.ok && s.value.role === 'passive' && s.value);
+    const steppedDown = await statusUntil(
+      a,
+      'the fenced step-down',
+      (s) => s.ok && s.value.role === 'passive' && s.value.error?.includes('kept the tower aside') && s.value,
+    );
     expect(a.log()).toContain('fenced backup');
     expect(existsSync(towerFile)).toBe(false);
     const ledger = path.dirname(towerFile);
@@ -153,6 +157,7 @@ describe('native etcd tower store', () => {
     const keptSlot = decoded.lastVotedSlot ?? -1;
     expect(keptSlot).toBeGreaterThan(staleSlot);
     expect(a.log()).toContain(keptFile);
+    expect(steppedDown.error).toContain(`kept the tower aside as ${keptFile}`);
 
     // The kept tower is no restore's base: only the store's older one is found, below the floor.
     await expect(
@@ -169,5 +174,7 @@ describe('native etcd tower store', () => {
     ).resolves.toMatchObject({ ok: true, value: { success: true } });
     await c.waitFor('a to vote again', async () => (await c.validator('a').status()).voting);
     expect(await c.judge.violations()).toEqual([]);
+    const promoted = await statusUntil(a, 'the active status', (s) => s.ok && s.value.role === 'active' && s.value);
+    expect(promoted.error ?? '').not.toContain('kept the tower aside');
   });
 });
