@@ -6,6 +6,7 @@ import {
   type Logger,
   type PlanStep,
   type StepResult,
+  type TowerSetAsideReason,
 } from '@failover/core';
 import { sleep, type AgentCommands, type AgentHookConfigs, type RpcResult } from '@failover/protocol';
 import type { CommandResult, CommandRunner } from './command-runner';
@@ -204,6 +205,22 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
     return { ok: true };
   };
 
+  // A step-down of a node that is not the holder: its tower may hold votes that no backup has
+  // (the store may hold an older tower another writer put there), so it is renamed aside, out
+  // of every restore's reach, and the operator is told where it is and how to put it back.
+  const setAside = async (reason: TowerSetAsideReason): Promise<StepResult> => {
+    const report = await keeper.setAsideTowerFile(reason);
+    if (report.keptAs.length > 0) {
+      logger.warn(
+        { kept_as: report.keptAs },
+        `stepped down (${reason}): the tower is kept aside as ${report.keptAs.join(' and ')}; no restore takes it. ` +
+          'When it holds votes the tower store lacks, rename it back (without the suffix) while this node is passive and promote this node: ' +
+          'its restore keeps a tower on disk that is newer than the backup and reaches the vote account floor (docs/safety.md)',
+      );
+    }
+    return report.ok ? { ok: true } : { ok: false, detail: report.error };
+  };
+
   return async (step: PlanStep<AgentAction>, attempt: number): Promise<StepOutcome> => {
     const t = step.timeoutMs;
     switch (step.action.kind) {
@@ -241,6 +258,7 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
         finalBackupFailed = null;
         if (failed !== null) return keepTowerFile(failed);
         options.finalBackupRetry?.cancel();
+        if (step.action.keepAside !== undefined) return setAside(step.action.keepAside);
         const removed = await keeper.removeTowerFile();
         return removed.ok ? { ok: true } : { ok: false, detail: removed.error ?? 'cannot remove the tower file' };
       }

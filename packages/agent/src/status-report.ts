@@ -52,6 +52,13 @@ export function buildStatus(sources: StatusSources): StatusResponse {
   const pendingFinal = sources.pendingFinalBackup?.() ?? null;
   if (pendingFinal !== null) problems.push(pendingFinal);
   else if (tower.lastError) problems.push(`tower backup failed: ${tower.lastError.message}`);
+  if (tower.keptAside) {
+    const { files, reason, at } = tower.keptAside;
+    problems.push(
+      `the step-down (${reason}) at ${new Date(at).toISOString()} kept the tower aside as ${files.join(' and ')}; ` +
+        'to restore it, rename it back without the suffix while this node is passive and promote this node (docs/safety.md)',
+    );
+  }
   const history = tower.voteHistory;
   if (history?.lastError) problems.push(`vote history backup failed: ${history.lastError.message}`);
   const role = sources.role();

@@ -1,5 +1,13 @@
-import { decodeTower, decodeVoteHistory, type Clock, type Logger, type TowerStale } from '@failover/core';
-import { readFile, rm } from 'node:fs/promises';
+import {
+  decodeTower,
+  decodeVoteHistory,
+  TOWER_SET_ASIDE_REASONS,
+  type Clock,
+  type Logger,
+  type TowerSetAsideReason,
+  type TowerStale,
+} from '@failover/core';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '@failover/protocol';
 import { sha256Hex, type BackupFailure, type TowerBackupMeta, type TowerStore } from './tower-store';
@@ -110,6 +118,12 @@ export interface TowerState {
   readonly store: string;
   /** The vote history's own state, when the keeper carries one beside the tower. */
   readonly voteHistory?: TowerState;
+  /** What the last step-down kept aside, until a restore succeeds here. */
+  readonly keptAside?: {
+    readonly files: readonly string[];
+    readonly reason: TowerSetAsideReason;
+    readonly at: number;
+  } | null;
 }
 
 /** Keeps one file (a tower or a vote history): backups while active, restore before activation, removal after. */
@@ -137,8 +151,22 @@ export interface FileKeeper {
   undoRestore(): Promise<{ readonly ok: boolean; readonly error?: string }>;
   /** Deletes the tower file so a stale tower can never be picked up later. */
   removeTowerFile(): Promise<{ readonly ok: boolean; readonly error?: string }>;
+  /**
+   * Renames the file to `<file>.<reason>-<UTC time>` beside it, where no restore looks, and
+   * keeps the newest {@link KEPT_ASIDE_LIMIT} of those; the rename is made durable (the
+   * directory is fsynced). Nothing to do when there is no file.
+   */
+  setAsideTowerFile(reason: TowerSetAsideReason): Promise<SetAsideReport>;
   state(): TowerState;
 }
+
+/** What {@link FileKeeper.setAsideTowerFile} did: `keptAs` names every file renamed aside. */
+export type SetAsideReport =
+  | { readonly ok: true; readonly keptAs: readonly string[] }
+  | { readonly ok: false; readonly error: string; readonly keptAs: readonly string[] };
+
+/** How many files set aside a keeper keeps per kind; older ones are deleted when another is set aside. */
+export const KEPT_ASIDE_LIMIT = 5;
 
 /** Keeps what a promotion needs from the ledger: the tower, and the vote history when there is one. */
 export interface TowerKeeper extends Omit<FileKeeper, 'undoRestore'> {
@@ -408,6 +436,31 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       return { ok: true };
     },
 
+    async setAsideTowerFile(reason): Promise<SetAsideReport> {
+      const keptAs = `${towerFile}.${reason}-${new Date(clock.now()).toISOString().replace(/[-:.]/g, '')}`;
+      if (options.dryRun) {
+        logger.info({ dry_run: true }, `would rename ${towerFile} to ${keptAs}`);
+        return { ok: true, keptAs: [] };
+      }
+      try {
+        await rename(towerFile, keptAs);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, keptAs: [] };
+        return { ok: false, error: `cannot rename ${towerFile} to ${keptAs}: ${(error as Error).message}`, keptAs: [] };
+      }
+      try {
+        await syncDirectory(path.dirname(towerFile));
+        await pruneKeptAside(towerFile);
+      } catch (error) {
+        return {
+          ok: false,
+          error: `kept ${towerFile} as ${keptAs}, but ${(error as Error).message}`,
+          keptAs: [keptAs],
+        };
+      }
+      return { ok: true, keptAs: [keptAs] };
+    },
+
     async removeTowerFile() {
       if (options.dryRun) {
         logger.info({ dry_run: true }, `would remove ${towerFile}`);
@@ -427,11 +480,12 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
 
 /**
  * The tower and the vote history kept as one: every backup covers both, a restore installs both
- * or neither (the tower first, taken back when the vote history is refused), and a demotion removes both. A vote history that is not in
+ * or neither (the tower first, taken back when the vote history is refused), and a demotion removes both or sets both aside. A vote history that is not in
  * the ledger has nothing to back up ('no-tower' from its keeper), which is every TowerBFT
  * cluster: the answers are then the tower's alone, as before vote histories existed.
  */
-export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper): TowerKeeper {
+export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock: Clock): TowerKeeper {
+  let keptAside: TowerState['keptAside'] = null;
   const both = async (run: (keeper: FileKeeper) => Promise<BackupReport>): Promise<BackupReport> => {
     const [towerReport, historyReport] = await Promise.all([run(tower), run(voteHistory)]);
     if (towerReport.status !== 'failed' && historyReport.status === 'failed') return historyReport;
@@ -452,6 +506,7 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper): Towe
         const undone = await tower.undoRestore();
         return undone.ok ? historyReport : { ...historyReport, error: `${historyReport.error}; ${undone.error}` };
       }
+      keptAside = null;
       if (historyReport.action === 'none') return towerReport;
       return { ...towerReport, detail: `${towerReport.detail}; ${historyReport.detail}` };
     },
@@ -462,6 +517,39 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper): Towe
       return errors.length === 0 ? { ok: true } : { ok: false, error: errors.join('; ') };
     },
 
-    state: () => ({ ...tower.state(), voteHistory: voteHistory.state() }),
+    async setAsideTowerFile(reason): Promise<SetAsideReport> {
+      const reports = await Promise.all([tower.setAsideTowerFile(reason), voteHistory.setAsideTowerFile(reason)]);
+      const keptAs = reports.flatMap((r) => r.keptAs);
+      const errors = reports.flatMap((r) => (r.ok ? [] : [r.error]));
+      if (keptAs.length > 0) keptAside = { files: keptAs, reason, at: clock.now() };
+      return errors.length === 0 ? { ok: true, keptAs } : { ok: false, error: errors.join('; '), keptAs };
+    },
+
+    state: () => ({ ...tower.state(), voteHistory: voteHistory.state(), keptAside }),
   };
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Deletes all but the newest {@link KEPT_ASIDE_LIMIT} files set aside from `file`, ordered by the time in their names. */
+async function pruneKeptAside(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  const stamped = (await readdir(dir)).flatMap((name) => {
+    const suffix = name.startsWith(`${base}.`) ? name.slice(base.length + 1) : '';
+    const match = /^([a-z-]+)-(\d{8}T\d{9}Z)$/.exec(suffix);
+    const kept = match !== null && (TOWER_SET_ASIDE_REASONS as readonly string[]).includes(match[1] as string);
+    return kept ? [{ name, at: match[2] as string }] : [];
+  });
+  const old = stamped.sort((x, y) => y.at.localeCompare(x.at)).slice(KEPT_ASIDE_LIMIT);
+  if (old.length === 0) return;
+  await Promise.all(old.map(({ name }) => rm(path.join(dir, name), { force: true })));
+  await syncDirectory(dir);
 }

@@ -74,7 +74,7 @@ export function createTowerParts(options: TowerPartsOptions): TowerParts {
       onFenced: (detail) => roleLink.towerFenced(detail),
     });
   const voteHistoryKeeper = keeperOf(voteHistoryStore, VOTE_HISTORY_FILE, config.voteHistoryFilePath);
-  const keeper = combineKeepers(keeperOf(store, TOWER_FILE, config.towerFilePath), voteHistoryKeeper);
+  const keeper = combineKeepers(keeperOf(store, TOWER_FILE, config.towerFilePath), voteHistoryKeeper, clock);
   const finalBackupRetry = createFinalBackupRetry({ keeper, role: () => roleLink.role(), clock, logger });
   return { store, voteHistoryStore, keeper, voteHistoryKeeper, finalBackupRetry };
 }

@@ -1,6 +1,7 @@
 import {
   advanceSequence,
   becomePassiveSteps,
+  demoteStrayIdentitySteps,
   startSequence,
   type AgentAction,
   type PlanStep,
@@ -40,7 +41,7 @@ interface ExecutorOptions {
 
 function executor(options: ExecutorOptions) {
   const ran: Array<[string, string]> = [];
-  const tower = { exists: true, retries: [] as string[], cancels: 0 };
+  const tower = { exists: true, keptAside: [] as string[], retries: [] as string[], cancels: 0 };
   const finalBackupRetry = {
     begin: (reason: string) => tower.retries.push(reason),
     cancel: () => (tower.cancels += 1),
@@ -67,8 +68,14 @@ function executor(options: ExecutorOptions) {
       tower.exists = false;
       return { ok: true };
     },
+    setAsideTowerFile: async (reason: string) => {
+      tower.exists = false;
+      tower.keptAside.push(reason);
+      return { ok: true, keptAs: [`/ledger/tower.bin.${reason}-20261203T000000000Z`] };
+    },
     restore: options.restore ?? (async () => ({ ok: false as const, code: 'FAILOVER_TOWER_NO_BACKUP', error: 'none' })),
   } as unknown as TowerKeeper;
+  const logger = recordingLogger();
   const run = createStepExecutor({
     commands: options.commands ?? {
       identityChange: 'set-identity staked',
@@ -91,10 +98,10 @@ function executor(options: ExecutorOptions) {
     finalBackupRetry,
     dryRun: options.dryRun ?? false,
     clock: new SimulatedClock(),
-    logger: recordingLogger(),
+    logger,
     confirmBackoffMs: 0,
   });
-  return { run, ran, tower };
+  return { run, ran, tower, logger };
 }
 
 async function demote(run: ReturnType<typeof executor>['run']): Promise<SequenceOutcome<AgentAction>> {
@@ -266,16 +273,19 @@ describe('role-change steps', () => {
     },
   );
 
-  it('a stray-identity demotion after a failed one removes the tower file and drops the pending retry', async () => {
-    const { run, tower } = executor({
+  it('a stray-identity demotion after a failed one sets the tower file aside and drops the pending retry', async () => {
+    const { run, tower, logger } = executor({
       finalBackups: [failed('unavailable'), failed('unavailable')],
       identity: UNSTAKED,
     });
     await demote(run);
     const cancelsBefore = tower.cancels;
-    await expect(run(step('remove-tower-file'), 1)).resolves.toEqual({ ok: true });
+    const keepAside = demoteStrayIdentitySteps('stray-identity').at(-1)!;
+    await expect(run(keepAside, 1)).resolves.toEqual({ ok: true });
     expect(tower.exists).toBe(false);
+    expect(tower.keptAside).toEqual(['stray-identity']);
     expect(tower.cancels).toBe(cancelsBefore + 1);
+    expect(logger.text()).toContain('/ledger/tower.bin.stray-identity-20261203T000000000Z');
   });
 });
 

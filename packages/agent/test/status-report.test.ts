@@ -167,4 +167,14 @@ describe('status answer', () => {
     });
     expect(status.error).toBe('final tower backup pending: etcd unavailable');
   });
+
+  it('names the tower a step-down kept aside, and how to put it back', () => {
+    const files = ['/ledger/tower-1_9-X.bin.fenced-20231114T221310000Z'];
+    const status = buildStatus(sources(fresh(sample(healthy)), { keptAside: { files, reason: 'fenced', at: NOW } }));
+    expect(status.error).toBe(
+      `the step-down (fenced) at ${new Date(NOW).toISOString()} kept the tower aside as ${files[0]}; ` +
+        'to restore it, rename it back without the suffix while this node is passive and promote this node (docs/safety.md)',
+    );
+    expect(status.is_healthy).toBe(true);
+  });
 });

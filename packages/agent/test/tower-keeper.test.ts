@@ -1,8 +1,10 @@
+import { decodeTower } from '@failover/core';
+import { SimulatedClock } from '@failover/core/testing';
 import { systemClock } from '@failover/protocol';
 import { tempDir, type TempDir } from '@failover/testkit';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createTowerKeeper, type TowerKeeper } from '../src/tower-keeper';
+import { createTowerKeeper, KEPT_ASIDE_LIMIT, type TowerKeeper } from '../src/tower-keeper';
 import { createCommandRunner } from '../src/command-runner';
 import {
   createCommandTowerStore,
@@ -288,5 +290,75 @@ describe('restore', () => {
     expect(existsSync(towerFile)).toBe(true);
     await expect(keeper(directoryStore()).removeTowerFile()).resolves.toEqual({ ok: true });
     expect(existsSync(towerFile)).toBe(false);
+  });
+});
+
+describe('setting the tower aside', () => {
+  const clock = new SimulatedClock(Date.parse('2026-12-03T18:29:59.123Z'));
+  const keeperAt = (store: TowerStore, dryRun = false): TowerKeeper =>
+    createTowerKeeper({
+      towerFile,
+      identity: staked.pubkey,
+      store,
+      source: 'test-agent',
+      dryRun,
+      logger: recordingLogger(),
+      clock,
+    });
+  const keptAside = (): string[] =>
+    readdirSync(dir.path)
+      .filter((name) => name.startsWith(`${path.basename(towerFile)}.`))
+      .sort();
+
+  // Regression: the step-down on a fenced backup deleted the only copy of the newest votes.
+  it('renames the tower beside itself, named by why and when, where no restore looks', async () => {
+    const store = directoryStore();
+    const older = towerBytes(staked, 100);
+    await store.backup(older, metaFor(older, 100));
+    const newest = towerBytes(staked, 250);
+    writeFileSync(towerFile, newest);
+
+    const k = keeperAt(store);
+    const kept = `${towerFile}.fenced-20261203T182959123Z`;
+    await expect(k.setAsideTowerFile('fenced')).resolves.toEqual({ ok: true, keptAs: [kept] });
+    expect(existsSync(towerFile)).toBe(false);
+    expect(readFileSync(kept)).toEqual(newest);
+
+    await expect(k.restore(250)).resolves.toMatchObject({
+      ok: false,
+      code: 'FAILOVER_TOWER_STALE',
+      towerStale: { minTowerSlot: 250, towerLastVoteSlot: 100 },
+    });
+    expect(existsSync(towerFile)).toBe(false);
+  });
+
+  it(`keeps the newest ${KEPT_ASIDE_LIMIT} set aside and deletes older ones, leaving other files alone`, async () => {
+    const unrelated = `${towerFile}.operator-copy`;
+    writeFileSync(unrelated, 'x');
+    const k = keeperAt(directoryStore());
+    for (let slot = 1; slot <= KEPT_ASIDE_LIMIT + 2; slot += 1) {
+      writeFileSync(towerFile, towerBytes(staked, slot));
+      await expect(k.setAsideTowerFile(slot % 2 === 0 ? 'fenced' : 'stray-identity')).resolves.toMatchObject({
+        ok: true,
+      });
+      clock.advance(1_000);
+    }
+    const kept = keptAside().filter((name) => name !== path.basename(unrelated));
+    expect(kept).toHaveLength(KEPT_ASIDE_LIMIT);
+    const slots = kept.map((name) => decodeTower(readFileSync(path.join(dir.path, name)), staked.pubkey));
+    const newest = Array.from({ length: KEPT_ASIDE_LIMIT }, (_, i) => i + 3);
+    expect(slots.map((d) => (d.ok ? d.lastVotedSlot : null))).toEqual(expect.arrayContaining(newest));
+    expect(existsSync(unrelated)).toBe(true);
+  });
+
+  it('does nothing without a tower file, and in dry-run leaves the file where it is', async () => {
+    await expect(keeperAt(directoryStore()).setAsideTowerFile('fenced')).resolves.toEqual({ ok: true, keptAs: [] });
+    writeFileSync(towerFile, towerBytes(staked, 1));
+    await expect(keeperAt(directoryStore(), true).setAsideTowerFile('fenced')).resolves.toEqual({
+      ok: true,
+      keptAs: [],
+    });
+    expect(existsSync(towerFile)).toBe(true);
+    expect(keptAside()).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { resolveAgentConfigFile, systemClock, type AgentConfig } from '@failover/protocol';
 import { startEtcd, tempDir, type EtcdCluster, type TempDir } from '@failover/testkit';
 import { Etcd3 } from 'etcd3';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { configPlaceholders, createCommandRunner } from '../src/command-runner';
 import { createRoleLink } from '../src/role-link';
@@ -79,6 +79,40 @@ describe('a TowerBFT ledger (no vote history)', () => {
 });
 
 describe('an Alpenglow ledger, directory store', () => {
+  // Regression: a fenced step-down deleted both files, the only copy of votes the store lacked.
+  it('sets both files aside on a fenced step-down, reports them until a restore succeeds, and restores neither', async () => {
+    const a = parts();
+    writeFileSync(towerFile, towerBytes(staked, 100));
+    writeFileSync(historyFile, voteHistoryBytes(staked, 140));
+    await expect(a.keeper.backupIfChanged()).resolves.toMatchObject({ status: 'stored' });
+    const tower = towerBytes(staked, 200);
+    const history = voteHistoryBytes(staked, 240);
+    writeFileSync(towerFile, tower);
+    writeFileSync(historyFile, history);
+
+    const report = await a.keeper.setAsideTowerFile('fenced');
+    expect(report.ok).toBe(true);
+    const [keptTower, keptHistory] = report.keptAs as [string, string];
+    expect(keptTower.slice(towerFile.length)).toMatch(/^\.fenced-\d{8}T\d{9}Z$/);
+    expect(keptHistory.slice(historyFile.length)).toMatch(/^\.fenced-\d{8}T\d{9}Z$/);
+    expect(readFileSync(keptTower)).toEqual(tower);
+    expect(readFileSync(keptHistory)).toEqual(history);
+    expect(existsSync(towerFile) || existsSync(historyFile)).toBe(false);
+    expect(a.keeper.state().keptAside).toMatchObject({ files: [keptTower, keptHistory], reason: 'fenced' });
+
+    await expect(a.keeper.restore(200, 240)).resolves.toMatchObject({ ok: false, code: 'FAILOVER_TOWER_STALE' });
+    expect(existsSync(towerFile) || existsSync(historyFile)).toBe(false);
+
+    renameSync(keptTower, towerFile);
+    renameSync(keptHistory, historyFile);
+    await expect(a.keeper.restore(200, 240)).resolves.toMatchObject({
+      ok: true,
+      action: 'kept-disk',
+      lastVotedSlot: 200,
+    });
+    expect(a.keeper.state().keptAside).toBeNull();
+  });
+
   it('backs up both files, restores and verifies both, and installs the vote history with mode 0600', async () => {
     const a = parts();
     writeFileSync(towerFile, towerBytes(staked, 100));

@@ -67,7 +67,7 @@ export function onIdentityObserved(
   const message = 'the validator ran the staked identity while this node was passive (S3)';
   return beginTransition(
     { ...answered, strayGuard: 'fired', alert: { message, at: event.at } },
-    demoteStrayIdentitySteps(state.config.stepTimeouts),
+    demoteStrayIdentitySteps('stray-identity', state.config.stepTimeouts),
     { requestId: null, origin: 'stray-identity', status: 'deactivating' },
     event.at,
     `${message}; demoting it`,
@@ -175,7 +175,7 @@ export function onTowerFenced(state: AgentState, event: Extract<AgentEvent, { ty
     'the tower store shows another holder of the staked identity (fenced backup); stepping down so two machines never vote';
   return beginTransition(
     { ...state, reachabilityProbe: null, alert: { message, at: event.at } },
-    demoteStrayIdentitySteps(state.config.stepTimeouts),
+    demoteStrayIdentitySteps('fenced', state.config.stepTimeouts),
     { requestId: null, origin: 'fenced', status: 'deactivating' },
     event.at,
     `${message}: ${event.detail}`,

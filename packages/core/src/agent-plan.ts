@@ -21,8 +21,13 @@ export type AgentAction =
   | { readonly kind: 'confirm-unstaked' }
   /** Back the tower up once more, now that it can no longer change. */
   | { readonly kind: 'final-tower-backup' }
-  /** Delete the local tower file so a later promotion cannot start from it. */
-  | { readonly kind: 'remove-tower-file' }
+  /**
+   * Take the local tower file (and vote history) away from where a later promotion reads it.
+   * Deleted once the final backup holds its votes; with `keepAside`, renamed beside it with the
+   * reason and the time in its name instead: the step-down of a node that is not the holder,
+   * whose file may hold the only copy of votes the store lacks.
+   */
+  | { readonly kind: 'remove-tower-file'; readonly keepAside?: TowerSetAsideReason }
   /**
    * Fetch the tower, verify sha256, pubkey and signature, refuse an older one, write it
    * atomically. With `minTowerSlot`, refuse before writing anything unless the tower to be
@@ -44,6 +49,12 @@ export type AgentAction =
 export function stepName(action: AgentAction): string {
   return action.kind === 'hook' ? action.hook : action.kind;
 }
+
+/** Why a step-down keeps the tower aside: a fenced backup, or a staked validator found behind a passive agent (S3). */
+export type TowerSetAsideReason = (typeof TOWER_SET_ASIDE_REASONS)[number];
+
+/** Every {@link TowerSetAsideReason}, as they appear in the names of the files kept aside. */
+export const TOWER_SET_ASIDE_REASONS = ['fenced', 'stray-identity'] as const;
 
 /** Per-step time limits of the agent's role changes. */
 export interface AgentStepTimeouts {
@@ -207,12 +218,26 @@ function confirmUnstakedStep(t: AgentStepTimeouts): PlanStep<AgentAction> {
  * this node is a settled passive (S3: a restart on a stale symlink, or set-identity run by
  * hand), or active while the tower store shows another holder (a fenced backup). Like
  * `becomePassiveSteps`, but the tower is not backed up: this node is not the holder, and its
- * tower must never replace the holder's backup. Its tower file is removed so a later
- * promotion here cannot start from it.
+ * tower must never replace the holder's backup. Its tower file is renamed aside so a later
+ * promotion here cannot start from it; not deleted, since nothing else may hold its votes: a
+ * fenced backup may have been refused by an older tower another writer put into the store.
  */
-export function demoteStrayIdentitySteps(timeouts: Partial<AgentStepTimeouts> = {}): PlanStep<AgentAction>[] {
-  const [symlink, remove, confirm, , removeTower] = becomePassiveSteps(timeouts);
-  return [symlink, remove, confirm, removeTower].filter((step): step is PlanStep<AgentAction> => step !== undefined);
+export function demoteStrayIdentitySteps(
+  reason: TowerSetAsideReason,
+  timeouts: Partial<AgentStepTimeouts> = {},
+): PlanStep<AgentAction>[] {
+  const [symlink, remove, confirm] = becomePassiveSteps(timeouts);
+  const t = { ...DEFAULT_AGENT_STEP_TIMEOUTS, ...timeouts };
+  const keepAside: PlanStep<AgentAction> = {
+    action: { kind: 'remove-tower-file', keepAside: reason },
+    attempts: 2,
+    timeoutMs: t.commandMs,
+    onFailure: 'continue',
+    why:
+      'A tower left in place must never be the base of a later promotion here, and it must not be lost either: it may hold votes no backup has (S2). ' +
+      'Renamed beside it, named by the reason and the time, for an operator to put back.',
+  };
+  return [symlink, remove, confirm, keepAside].filter((step): step is PlanStep<AgentAction> => step !== undefined);
 }
 
 /** Overall time limits of the agent's role changes, beside each step's own limit. */

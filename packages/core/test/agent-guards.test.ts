@@ -27,6 +27,8 @@ describe('stray staked identity on a passive node (S3)', () => {
     expect(d.state.status).toBe('deactivating');
     d.runAll();
     expect(d.steps()).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'remove-tower-file']);
+    const last = d.effects.flatMap((e) => (e.kind === 'run-step' ? [e.step.action] : [])).at(-1);
+    expect(last).toEqual({ kind: 'remove-tower-file', keepAside: 'stray-identity' });
     expect(d.state.status).toBe('passive');
     expect(d.logs('error')).toEqual([
       expect.stringContaining('the validator ran the staked identity while this node was passive'),
@@ -104,7 +106,7 @@ describe('stray staked identity on a passive node (S3)', () => {
   });
 
   it('keeps the tower out of it: the plan has no backup step', () => {
-    expect(demoteStrayIdentitySteps().map((s) => s.action.kind)).not.toContain('final-tower-backup');
+    expect(demoteStrayIdentitySteps('stray-identity').map((s) => s.action.kind)).not.toContain('final-tower-backup');
   });
 });
 

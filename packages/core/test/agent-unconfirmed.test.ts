@@ -112,6 +112,8 @@ describe('a tower backup refused as fenced (F1)', () => {
     expect(d.state.status).toBe('deactivating');
     d.runAll();
     expect(d.steps()).toEqual(['passive-symlink', 'remove-identity', 'confirm-unstaked', 'remove-tower-file']);
+    const last = d.effects.flatMap((e) => (e.kind === 'run-step' ? [e.step.action] : [])).at(-1);
+    expect(last).toEqual({ kind: 'remove-tower-file', keepAside: 'fenced' });
     expect(d.state.status).toBe('passive');
     expect(d.logs('error')[0]).toMatch(
       /another holder of the staked identity \(fenced backup\); stepping down.*slot key written by someone else/,

@@ -113,6 +113,7 @@ describe('formatEvent', () => {
     );
     expect(text).toContain('Retrying every heartbeat');
     expect(text).toContain('copy its tower file to the tower store');
+    expect(text).toContain('stepped down on a fenced backup kept its tower aside, suffixed .fenced-TIME');
   });
 
   it('says what a stale vote history holds back under Alpenglow, with both slots and what the operator can do', () => {
