@@ -17,18 +17,16 @@ import type { FencingScenario } from './fencing-plans';
 import { jsonBody, replay, type Exchange } from './recording-proxy';
 import {
   FAILOVER_ENDS,
-  RunRecord,
   STEP_TIMEOUT_MS,
   holderOf,
-  holderOrFirst,
   injectWhen,
   nodeId,
+  openSwitchover,
   other,
-  stepStarted,
-  switchover,
   switchoverAccepted,
   type ScriptContext,
   type ScriptRun,
+  type SwitchoverResult,
 } from './script-kit';
 
 /** A manager started beside the stack's, on the same config; see {@link startSecondManager}. */
@@ -59,14 +57,10 @@ async function replayOtherNode(
   s: Extract<FencingScenario, { kind: 'replay-other-node' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const from = await holderOrFirst(ctx.stack);
-  const to = other(from);
+  const { run, from, to, started, answer } = await openSwitchover(ctx, s.kind);
   // become_active goes to the new active and is replayed at the old one; become_passive the other way.
   const capturedAt = s.request === 'become_active' ? to : from;
   const replayedAt = other(capturedAt);
-  const started = Date.now();
-  const answer = switchover(ctx.stack.manager.control, to, 'chaos: replay-other-node');
   const replayed = await injectWhen(run, capture(ctx, capturedAt, s.request, started), s.delayMs, (captured, at) => {
     run.instant(`replay(${s.request} for ${capturedAt} → ${replayedAt})`, at);
     return replay(captured, ctx.stack.agent(replayedAt).url).then(
@@ -89,12 +83,7 @@ async function replayAfterRestart(
   s: Extract<FencingScenario, { kind: 'replay-after-restart' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const first = await holderOrFirst(ctx.stack);
-  const second = other(first);
-  const control = ctx.stack.manager.control;
-  const started = Date.now();
-  const there = switchover(control, second, 'chaos: replay-after-restart, there');
+  const { run, manager, from: first, to: second, started, answer: there } = await openSwitchover(ctx, s.kind);
   const captured = await capture(ctx, second, 'become_active', started);
   const outcome = await there;
   run.switchover(`switchover to ${second}`, outcome);
@@ -103,7 +92,10 @@ async function replayAfterRestart(
     return run.done(started);
   }
   // Back again: the captured promotion would now make a second voter of the passive.
-  run.switchover(`switchover back to ${first}`, await switchoverAccepted(control, first, 'chaos: back', 20_000));
+  run.switchover(
+    `switchover back to ${first}`,
+    await switchoverAccepted(manager.control, first, 'chaos: back', 20_000),
+  );
   const agent = ctx.stack.agent(second);
   const restarted = async (): Promise<Exchange> => {
     const downAt = Date.now();
@@ -140,14 +132,8 @@ async function managerKilledAtStep(
   s: Extract<FencingScenario, { kind: 'manager-killed-at-step' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const manager = ctx.stack.manager;
-  const from = await holderOrFirst(ctx.stack);
-  const to = other(from);
-  const started = Date.now();
-  const answer = switchover(manager.control, to, 'chaos: manager-killed-at-step');
-  const reached = stepStarted(manager.log, s.step, from, to, started, run, answer);
-  const killed = await injectWhen(run, reached, s.offsetMs, () => manager.process.kill());
+  const { run, manager, started, answer, reached } = await openSwitchover(ctx, s.kind);
+  const killed = await injectWhen(run, reached(s.step), s.offsetMs, () => manager.process.kill());
   if (killed === undefined) return run.done(started);
   await answer;
   await sleep(s.downMs);
@@ -171,36 +157,19 @@ async function twoManagersRacing(
   s: Extract<FencingScenario, { kind: 'two-managers-racing' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const manager = ctx.stack.manager;
-  const from = await holderOrFirst(ctx.stack);
-  const to = other(from);
-  const passive = ctx.stack.cluster.validator(to);
   // The promotion fails once: set-identity fails until the manager tries the promotion again.
-  await passive.failSetIdentity(true);
-  const started = Date.now();
-  const answer = switchover(manager.control, to, 'chaos: two-managers-racing');
-  const healed = Promise.race([
-    manager.log.waitFor(
-      (l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !/attempt 1 of/.test(l.msg),
-      STEP_TIMEOUT_MS,
-    ),
-    answer,
-  ])
-    .then(() => passive.failSetIdentity(false))
-    .catch(() => undefined);
+  const { run, manager, to, started, answer, reached } = await openSwitchover(ctx, s.kind, (_from, target) =>
+    ctx.stack.cluster.validator(target).failSetIdentity(true),
+  );
+  const healed = promotionFailsOnce(ctx, manager.log, to, started, answer);
   try {
-    const reached = stepStarted(manager.log, s.step, from, to, started, run, answer);
-    const started2 = await injectWhen(run, reached, s.offsetMs, () => startSecondManager(ctx));
+    const started2 = await injectWhen(run, reached(s.step), s.offsetMs, () => startSecondManager(ctx));
     if (started2 === undefined) return run.done(started);
     const second = started2.value;
     run.manager(second.log);
     run.instant(`second-manager(term ${second.term}, at ${s.step}+${s.offsetMs}ms)`, started2.atMs);
     run.switchover('first manager', await answer);
-    const promotions = manager.log
-      .all()
-      .filter((l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !l.msg.includes('undoing'));
-    run.note(`the first manager tried the promotion of ${to} ${promotions.length} time(s)`);
+    run.note(`the first manager tried the promotion of ${to} ${promotionsOf(manager.log, to, started)} time(s)`);
     if (s.secondSwitches) {
       const holder = await holderOf(ctx.stack);
       const target = holder === undefined ? to : other(holder);
@@ -209,7 +178,7 @@ async function twoManagersRacing(
         await switchoverAccepted(second.control, target, 'chaos: second manager', 30_000),
       );
     }
-    run.span('two-managers-racing', started, Date.now(), false);
+    run.span(s.kind, started, Date.now(), false);
   } finally {
     await healed;
   }
@@ -220,15 +189,9 @@ async function managerFrozen(
   s: Extract<FencingScenario, { kind: 'manager-frozen' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const manager = ctx.stack.manager;
-  const from = await holderOrFirst(ctx.stack);
-  const to = other(from);
-  const started = Date.now();
   // Its answer comes only after SIGCONT.
-  const answer = switchover(manager.control, to, 'chaos: manager-frozen');
-  const reached = stepStarted(manager.log, s.step, from, to, started, run, answer);
-  const frozen = await injectWhen(run, reached, s.offsetMs, async () => manager.process.signal('SIGSTOP'));
+  const { run, manager, to, started, reached } = await openSwitchover(ctx, s.kind);
+  const frozen = await injectWhen(run, reached(s.step), s.offsetMs, async () => manager.process.signal('SIGSTOP'));
   if (frozen === undefined) return run.done(started);
   const frozenAt = frozen.atMs;
   let contAt = frozenAt;
@@ -265,6 +228,36 @@ async function managerFrozen(
       : `the continued manager's late role changes: ${lateFromFirst.map((e) => `${e.agent} ${e.status ?? 'no answer'} ${e.code ?? ''}`.trim()).join(', ')}`,
   );
   return run.done(started);
+}
+
+/**
+ * Makes the promotion of `to` fail once: its validator's set-identity fails until `log` shows
+ * the manager trying the promotion again, or the switchover ends. Resolves once healed.
+ */
+export function promotionFailsOnce(
+  ctx: ScriptContext,
+  log: ManagerLog,
+  to: string,
+  started: number,
+  answer: Promise<SwitchoverResult>,
+): Promise<void> {
+  return Promise.race([
+    log.waitFor(
+      (l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !/attempt 1 of/.test(l.msg),
+      STEP_TIMEOUT_MS,
+    ),
+    answer,
+  ])
+    .then(() => ctx.stack.cluster.validator(to).failSetIdentity(false))
+    .catch(() => undefined);
+}
+
+/** How many promotions of `to` (not undoing) `log` shows since `started`. */
+export function promotionsOf(log: ManagerLog, to: string, started: number): number {
+  return log
+    .all()
+    .filter((l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !l.msg.includes('undoing'))
+    .length;
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
- * What the scripted classes (`fencing-runs.ts`, `guard-runs.ts`) share: the context a script
- * runs in, the record it keeps, the switchover it asks for, and {@link injectWhen} — the shape of
+ * What the scripted classes (`fencing-runs.ts`, `guard-runs.ts`) share: the
+ * context a script runs in, the record it keeps, the switchover it asks for
+ * ({@link openSwitchover}), and {@link injectWhen} — the shape of
  * every script: wait for a moment (a step in the manager's log, a request on the wire, a state
  * of the cluster), then inject the fault.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ManagerLog, ManagerLogLine, Stack } from '@failover/e2e';
+import type { ManagerLog, ManagerLogLine, Stack, StackManager } from '@failover/e2e';
 import { requestSwitchover, type ControlTarget } from '@failover/manager';
 import type { SwitchoverStep } from './fencing-plans';
 import type { RecordingProxy } from './recording-proxy';
@@ -114,6 +115,47 @@ export async function stepStarted(
   if ('accepted' in line && !log.all().some(matches))
     run.note(`the switchover ended (${describeResult(line)}) before '${prefix}'`);
   return true;
+}
+
+/**
+ * The opening every switchover script shares: the holder gives the identity to the other node
+ * through the stack manager's control API. A script reads as its fault on top of this.
+ */
+export interface Opening {
+  readonly run: RunRecord;
+  readonly manager: StackManager;
+  /** The node that holds the identity when the switchover is asked (`v1` when none does). */
+  readonly from: string;
+  readonly to: string;
+  readonly started: number;
+  /** The switchover's answer, read to its end. */
+  readonly answer: Promise<SwitchoverResult>;
+  /** Resolves once the manager starts `step` of this switchover: {@link stepStarted}. */
+  reached(step: SwitchoverStep): Promise<true | undefined>;
+}
+
+/** Asks the switchover of {@link Opening}; `prepare` runs first, once both nodes are known. */
+export async function openSwitchover(
+  ctx: ScriptContext,
+  label: string,
+  prepare?: (from: string, to: string) => Promise<void>,
+): Promise<Opening> {
+  const run = new RunRecord();
+  const manager = ctx.stack.manager;
+  const from = await holderOrFirst(ctx.stack);
+  const to = other(from);
+  await prepare?.(from, to);
+  const started = Date.now();
+  const answer = switchover(manager.control, to, `chaos: ${label}`);
+  return {
+    run,
+    manager,
+    from,
+    to,
+    started,
+    answer,
+    reached: (step) => stepStarted(manager.log, step, from, to, started, run, answer),
+  };
 }
 
 /** Asks for a switchover to `to` and reads the answer to its end; never throws. */
