@@ -3,7 +3,8 @@
  * it was signed (method, path, headers, body bytes) and the agent's answer — so a trial can
  * replay a captured request elsewhere, as anyone on the path could, and check from the wire
  * which term each agent obeyed. It forwards byte for byte and adds nothing; a request whose
- * sender went away after sending it is still delivered, as the network would.
+ * sender went away after sending it is still delivered, as the network would. It can hold one
+ * request back and deliver it later, as a network that delays a packet would.
  */
 import { request as httpRequest, createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,7 +34,17 @@ export interface RecordingProxy {
   /** Where requests go, `http://host:port`; set before the first request arrives. */
   target: string | undefined;
   readonly exchanges: readonly Exchange[];
+  /** Holds back the next request `matches` accepts: recorded when it arrives, forwarded only at `release()`. */
+  hold(matches: (exchange: Exchange) => boolean): HeldRequest;
   stop(): Promise<void>;
+}
+
+/** A request held back by {@link RecordingProxy.hold}. */
+export interface HeldRequest {
+  /** Resolves with the request once it has arrived, and is held. */
+  readonly arrived: Promise<Exchange>;
+  /** Forwards it (its answer goes back to the sender, as any); before it arrived, ends the hold instead. */
+  release(): void;
 }
 
 /** What a replayed request was answered. */
@@ -46,6 +57,8 @@ export interface ReplayAnswer {
 export async function startRecordingProxy(agent: string): Promise<RecordingProxy> {
   const exchanges: Exchange[] = [];
   const state: { target: string | undefined } = { target: undefined };
+  const holds: Array<{ matches: (exchange: Exchange) => boolean; held: (forward: () => void, e: Exchange) => void }> =
+    [];
   const server = createServer((req, res) => {
     void readBody(req).then(
       (body) => {
@@ -61,28 +74,34 @@ export async function startRecordingProxy(agent: string): Promise<RecordingProxy
           code: undefined,
         };
         exchanges.push(exchange);
-        if (state.target === undefined) {
+        const target = state.target;
+        if (target === undefined) {
           res.destroy();
           return;
         }
-        const upstream = httpRequest(
-          new URL(exchange.path, state.target),
-          { method: exchange.method, headers: req.headers },
-          (answer) => {
-            void readBody(answer).then(
-              (answerBody) => {
-                exchange.answeredMs = Date.now();
-                exchange.status = answer.statusCode;
-                exchange.code = errorCode(answerBody);
-                res.writeHead(answer.statusCode ?? 502, answer.headers);
-                res.end(answerBody);
-              },
-              () => res.destroy(),
-            );
-          },
-        );
-        upstream.on('error', () => res.destroy());
-        upstream.end(body);
+        const forward = (): void => {
+          const upstream = httpRequest(
+            new URL(exchange.path, target),
+            { method: exchange.method, headers: req.headers },
+            (answer) => {
+              void readBody(answer).then(
+                (answerBody) => {
+                  exchange.answeredMs = Date.now();
+                  exchange.status = answer.statusCode;
+                  exchange.code = errorCode(answerBody);
+                  res.writeHead(answer.statusCode ?? 502, answer.headers);
+                  res.end(answerBody);
+                },
+                () => res.destroy(),
+              );
+            },
+          );
+          upstream.on('error', () => res.destroy());
+          upstream.end(body);
+        };
+        const hold = holds.findIndex((h) => h.matches(exchange));
+        if (hold < 0) forward();
+        else holds.splice(hold, 1)[0]!.held(forward, exchange);
       },
       () => res.destroy(),
     );
@@ -102,6 +121,29 @@ export async function startRecordingProxy(agent: string): Promise<RecordingProxy
       state.target = value;
     },
     exchanges,
+    hold(matches) {
+      let forward: (() => void) | undefined;
+      let released = false;
+      let arrive: (exchange: Exchange) => void = () => undefined;
+      const arrived = new Promise<Exchange>((resolve) => (arrive = resolve));
+      const entry = {
+        matches,
+        held: (send: () => void, exchange: Exchange): void => {
+          forward = send;
+          arrive(exchange);
+        },
+      };
+      holds.push(entry);
+      return {
+        arrived,
+        release: () => {
+          if (released) return;
+          released = true;
+          if (forward === undefined) holds.splice(holds.indexOf(entry), 1);
+          else forward();
+        },
+      };
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
