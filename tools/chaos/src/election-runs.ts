@@ -147,9 +147,11 @@ export async function etcdLeaderLost(
   const etcd = ctx.stack.etcd;
   if (etcd === undefined) throw new Error(`${s.kind} needs the stack's etcd`);
   const { second, term } = await twoOnTheElection(ctx);
-  // A slow promotion: the failover is still in flight when the leader dies at any step.
+  // A slow promotion: the failover is still in flight when the leader dies at any step. Well
+  // below the agents' 2 s command_timeout: a set-identity that outlasts it, on a loaded machine,
+  // is the finding of seed 1624459150 (docs/chaos.md), not this class.
   const { run, manager, to, started, reached } = await openSwitchover(ctx, s.kind, (_from, target) =>
-    ctx.stack.cluster.validator(target).setIdentityDelay(1_500),
+    ctx.stack.cluster.validator(target).setIdentityDelay(800),
   );
   run.manager(second.log);
   try {
