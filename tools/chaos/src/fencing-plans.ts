@@ -12,6 +12,10 @@ export const FENCING_KINDS = [
   'manager-killed-at-step',
   'two-managers-racing',
   'manager-frozen',
+  'two-managers-election',
+  'etcd-leader-lost',
+  'manager-killed-at-verify-voting',
+  'late-request-stale-term',
 ] as const;
 
 /** The name of a fencing class. */
@@ -28,6 +32,18 @@ export const SWITCHOVER_STEPS = [
 
 /** One step of a switchover. */
 export type SwitchoverStep = (typeof SWITCHOVER_STEPS)[number];
+
+/**
+ * The steps the election classes change the leader in: the failover is surely still in flight
+ * `offsetMs` into each (their promotion fails once, or is slow), where `verify voting` may
+ * have ended within a slot.
+ */
+export const IN_FLIGHT_STEPS = [
+  'demote',
+  'verify-demotion',
+  'final-tower-backup',
+  'promote',
+] as const satisfies readonly SwitchoverStep[];
 
 /** A fencing trial's script and its drawn parameters. Durations in ms. */
 export type FencingScenario =
@@ -69,7 +85,43 @@ export type FencingScenario =
       readonly step: SwitchoverStep;
       readonly offsetMs: number;
       readonly frozenMs: number;
-    };
+    }
+  /**
+   * Two managers on the election (a 3-member etcd); the leader's switchover, whose promotion
+   * fails once, loses the leader's lease `offsetMs` into `step` (revoked in etcd, as its expiry
+   * would): the follower is elected and takes the failover up while the deposed leader may
+   * still be sending. With `secondSwitches`, the follower is asked for a switchover of its own
+   * at that moment too.
+   */
+  | {
+      readonly kind: 'two-managers-election';
+      readonly step: SwitchoverStep;
+      readonly offsetMs: number;
+      readonly secondSwitches: boolean;
+    }
+  /**
+   * Two managers on the election; the leader SIGKILLed `offsetMs` into `step` of a switchover,
+   * and `etcdAfterMs` later — before its lease can expire, so while the follower waits to
+   * campaign — the member leading the etcd cluster SIGKILLed, restarted `downMs` later.
+   */
+  | {
+      readonly kind: 'etcd-leader-lost';
+      readonly step: SwitchoverStep;
+      readonly offsetMs: number;
+      readonly etcdAfterMs: number;
+      readonly downMs: number;
+    }
+  /**
+   * The new active's votes are cast but do not land, so `verify voting` cannot end by itself;
+   * the manager SIGKILLed `offsetMs` into it, started again `downMs` later, when the votes land again.
+   */
+  | { readonly kind: 'manager-killed-at-verify-voting'; readonly offsetMs: number; readonly downMs: number }
+  /**
+   * The manager's become_active is held on the wire and the manager SIGSTOPped `offsetMs` after it
+   * was sent; a second manager at a higher term hands the identity on (`back` to the demoted node,
+   * or `on` to the one being promoted); the held request is then delivered, late; then SIGCONT.
+   */
+  | { readonly kind: 'late-request-stale-term'; readonly offsetMs: number; readonly target: 'back' | 'on' };
 
 /** Draws the parameters of a fencing class from the trial's generator. */
 export function planFencing(kind: FencingKind, rng: Rng): FencingScenario {
@@ -88,6 +140,20 @@ export function planFencing(kind: FencingKind, rng: Rng): FencingScenario {
       return { kind, step: rng.pick(SWITCHOVER_STEPS), offsetMs: rng.int(0, 8) * 50, secondSwitches: rng.chance(0.5) };
     case 'manager-frozen':
       return { kind, step: rng.pick(SWITCHOVER_STEPS), offsetMs: rng.int(0, 8) * 50, frozenMs: rng.int(60, 100) * 100 };
+    case 'two-managers-election':
+      return { kind, step: rng.pick(IN_FLIGHT_STEPS), offsetMs: rng.int(0, 8) * 50, secondSwitches: rng.chance(0.5) };
+    case 'etcd-leader-lost':
+      return {
+        kind,
+        step: rng.pick(IN_FLIGHT_STEPS),
+        offsetMs: rng.int(0, 8) * 50,
+        etcdAfterMs: rng.int(0, 15) * 100,
+        downMs: rng.int(20, 60) * 100,
+      };
+    case 'manager-killed-at-verify-voting':
+      return { kind, offsetMs: rng.int(0, 8) * 50, downMs: rng.int(5, 40) * 100 };
+    case 'late-request-stale-term':
+      return { kind, offsetMs: rng.int(0, 4) * 50, target: rng.chance(0.5) ? 'back' : 'on' };
   }
 }
 
@@ -104,5 +170,18 @@ export function describeScenario(s: FencingScenario): string {
       return `${s.kind}(${s.step}+${s.offsetMs}ms${s.secondSwitches ? ', second switches' : ''})`;
     case 'manager-frozen':
       return `${s.kind}(${s.step}+${s.offsetMs}ms, frozen ${s.frozenMs}ms)`;
+    case 'two-managers-election':
+      return `${s.kind}(lease lost at ${s.step}+${s.offsetMs}ms${s.secondSwitches ? ', follower switches' : ''})`;
+    case 'etcd-leader-lost':
+      return `${s.kind}(leader killed at ${s.step}+${s.offsetMs}ms, etcd leader +${s.etcdAfterMs}ms, down ${s.downMs}ms)`;
+    case 'manager-killed-at-verify-voting':
+      return `${s.kind}(+${s.offsetMs}ms, down ${s.downMs}ms)`;
+    case 'late-request-stale-term':
+      return `${s.kind}(frozen +${s.offsetMs}ms, hands ${s.target === 'back' ? 'back' : 'on'})`;
   }
+}
+
+/** Whether the managers of `scenario` run on the election (a leader elected through etcd). */
+export function needsElection(scenario: FencingScenario): boolean {
+  return scenario.kind === 'two-managers-election' || scenario.kind === 'etcd-leader-lost';
 }

@@ -6,38 +6,34 @@
  * — double votes, lockout violations, whether voting came back — is the simulator's; the
  * scripts add what only the wire shows (the code a replay was refused with).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MANAGER_BIN, ManagedProcess, ManagerLog, type Stack } from '@failover/e2e';
-import { fetchControlStatus, type ControlTarget } from '@failover/manager';
-import { freePort, waitFor } from '@failover/testkit';
+import { promisify } from 'node:util';
+import { MANAGER_BIN } from '@failover/e2e';
+import { fetchControlStatus } from '@failover/manager';
+import { waitFor } from '@failover/testkit';
 import type { FencingScenario } from './fencing-plans';
-import { jsonBody, replay, type Exchange } from './recording-proxy';
+import { etcdLeaderLost, twoManagersElection } from './election-runs';
+import { jsonBody, replay, type Exchange, type HeldRequest, type RecordingProxy } from './recording-proxy';
 import {
   FAILOVER_ENDS,
-  RunRecord,
+  type RunRecord,
   STEP_TIMEOUT_MS,
+  describeResult,
   holderOf,
-  holderOrFirst,
   injectWhen,
   nodeId,
+  openSwitchover,
   other,
-  stepStarted,
-  switchover,
+  promotionFailsOnce,
+  promotionsOf,
   switchoverAccepted,
   type ScriptContext,
   type ScriptRun,
 } from './script-kit';
+import { firstSender, startSecondManager } from './second-manager';
 
-/** A manager started beside the stack's, on the same config; see {@link startSecondManager}. */
-export interface SecondManager {
-  readonly process: ManagedProcess;
-  readonly log: ManagerLog;
-  readonly control: ControlTarget;
-  readonly term: number;
-}
+const execFileAsync = promisify(execFile);
 
 /** Runs the script of `scenario`; see the file comment. */
 export async function runFencing(scenario: FencingScenario, ctx: ScriptContext): Promise<ScriptRun> {
@@ -52,6 +48,14 @@ export async function runFencing(scenario: FencingScenario, ctx: ScriptContext):
       return twoManagersRacing(scenario, ctx);
     case 'manager-frozen':
       return managerFrozen(scenario, ctx);
+    case 'two-managers-election':
+      return twoManagersElection(scenario, ctx);
+    case 'etcd-leader-lost':
+      return etcdLeaderLost(scenario, ctx);
+    case 'manager-killed-at-verify-voting':
+      return managerKilledAtVerifyVoting(scenario, ctx);
+    case 'late-request-stale-term':
+      return lateRequestStaleTerm(scenario, ctx);
   }
 }
 
@@ -59,14 +63,10 @@ async function replayOtherNode(
   s: Extract<FencingScenario, { kind: 'replay-other-node' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const from = await holderOrFirst(ctx.stack);
-  const to = other(from);
+  const { run, from, to, started, answer } = await openSwitchover(ctx, s.kind);
   // become_active goes to the new active and is replayed at the old one; become_passive the other way.
   const capturedAt = s.request === 'become_active' ? to : from;
   const replayedAt = other(capturedAt);
-  const started = Date.now();
-  const answer = switchover(ctx.stack.manager.control, to, 'chaos: replay-other-node');
   const replayed = await injectWhen(run, capture(ctx, capturedAt, s.request, started), s.delayMs, (captured, at) => {
     run.instant(`replay(${s.request} for ${capturedAt} → ${replayedAt})`, at);
     return replay(captured, ctx.stack.agent(replayedAt).url).then(
@@ -89,12 +89,7 @@ async function replayAfterRestart(
   s: Extract<FencingScenario, { kind: 'replay-after-restart' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const first = await holderOrFirst(ctx.stack);
-  const second = other(first);
-  const control = ctx.stack.manager.control;
-  const started = Date.now();
-  const there = switchover(control, second, 'chaos: replay-after-restart, there');
+  const { run, manager, from: first, to: second, started, answer: there } = await openSwitchover(ctx, s.kind);
   const captured = await capture(ctx, second, 'become_active', started);
   const outcome = await there;
   run.switchover(`switchover to ${second}`, outcome);
@@ -103,7 +98,10 @@ async function replayAfterRestart(
     return run.done(started);
   }
   // Back again: the captured promotion would now make a second voter of the passive.
-  run.switchover(`switchover back to ${first}`, await switchoverAccepted(control, first, 'chaos: back', 20_000));
+  run.switchover(
+    `switchover back to ${first}`,
+    await switchoverAccepted(manager.control, first, 'chaos: back', 20_000),
+  );
   const agent = ctx.stack.agent(second);
   const restarted = async (): Promise<Exchange> => {
     const downAt = Date.now();
@@ -140,14 +138,8 @@ async function managerKilledAtStep(
   s: Extract<FencingScenario, { kind: 'manager-killed-at-step' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const manager = ctx.stack.manager;
-  const from = await holderOrFirst(ctx.stack);
-  const to = other(from);
-  const started = Date.now();
-  const answer = switchover(manager.control, to, 'chaos: manager-killed-at-step');
-  const reached = stepStarted(manager.log, s.step, from, to, started, run, answer);
-  const killed = await injectWhen(run, reached, s.offsetMs, () => manager.process.kill());
+  const { run, manager, started, answer, reached } = await openSwitchover(ctx, s.kind);
+  const killed = await injectWhen(run, reached(s.step), s.offsetMs, () => manager.process.kill());
   if (killed === undefined) return run.done(started);
   await answer;
   await sleep(s.downMs);
@@ -171,36 +163,19 @@ async function twoManagersRacing(
   s: Extract<FencingScenario, { kind: 'two-managers-racing' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const manager = ctx.stack.manager;
-  const from = await holderOrFirst(ctx.stack);
-  const to = other(from);
-  const passive = ctx.stack.cluster.validator(to);
   // The promotion fails once: set-identity fails until the manager tries the promotion again.
-  await passive.failSetIdentity(true);
-  const started = Date.now();
-  const answer = switchover(manager.control, to, 'chaos: two-managers-racing');
-  const healed = Promise.race([
-    manager.log.waitFor(
-      (l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !/attempt 1 of/.test(l.msg),
-      STEP_TIMEOUT_MS,
-    ),
-    answer,
-  ])
-    .then(() => passive.failSetIdentity(false))
-    .catch(() => undefined);
+  const { run, manager, to, started, answer, reached } = await openSwitchover(ctx, s.kind, (_from, target) =>
+    ctx.stack.cluster.validator(target).failSetIdentity(true),
+  );
+  const healed = promotionFailsOnce(ctx, [manager.log], to, started, answer);
   try {
-    const reached = stepStarted(manager.log, s.step, from, to, started, run, answer);
-    const started2 = await injectWhen(run, reached, s.offsetMs, () => startSecondManager(ctx));
+    const started2 = await injectWhen(run, reached(s.step), s.offsetMs, () => startSecondManager(ctx));
     if (started2 === undefined) return run.done(started);
     const second = started2.value;
     run.manager(second.log);
     run.instant(`second-manager(term ${second.term}, at ${s.step}+${s.offsetMs}ms)`, started2.atMs);
     run.switchover('first manager', await answer);
-    const promotions = manager.log
-      .all()
-      .filter((l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !l.msg.includes('undoing'));
-    run.note(`the first manager tried the promotion of ${to} ${promotions.length} time(s)`);
+    run.note(`the first manager tried the promotion of ${to} ${promotionsOf(manager.log, to, started)} time(s)`);
     if (s.secondSwitches) {
       const holder = await holderOf(ctx.stack);
       const target = holder === undefined ? to : other(holder);
@@ -209,7 +184,7 @@ async function twoManagersRacing(
         await switchoverAccepted(second.control, target, 'chaos: second manager', 30_000),
       );
     }
-    run.span('two-managers-racing', started, Date.now(), false);
+    run.span(s.kind, started, Date.now(), false);
   } finally {
     await healed;
   }
@@ -220,15 +195,9 @@ async function managerFrozen(
   s: Extract<FencingScenario, { kind: 'manager-frozen' }>,
   ctx: ScriptContext,
 ): Promise<ScriptRun> {
-  const run = new RunRecord();
-  const manager = ctx.stack.manager;
-  const from = await holderOrFirst(ctx.stack);
-  const to = other(from);
-  const started = Date.now();
   // Its answer comes only after SIGCONT.
-  const answer = switchover(manager.control, to, 'chaos: manager-frozen');
-  const reached = stepStarted(manager.log, s.step, from, to, started, run, answer);
-  const frozen = await injectWhen(run, reached, s.offsetMs, async () => manager.process.signal('SIGSTOP'));
+  const { run, manager, to, started, reached } = await openSwitchover(ctx, s.kind);
+  const frozen = await injectWhen(run, reached(s.step), s.offsetMs, async () => manager.process.signal('SIGSTOP'));
   if (frozen === undefined) return run.done(started);
   const frozenAt = frozen.atMs;
   let contAt = frozenAt;
@@ -267,60 +236,158 @@ async function managerFrozen(
   return run.done(started);
 }
 
+async function managerKilledAtVerifyVoting(
+  s: Extract<FencingScenario, { kind: 'manager-killed-at-verify-voting' }>,
+  ctx: ScriptContext,
+): Promise<ScriptRun> {
+  // The new active's votes are cast but do not land, so `verify voting` waits for them.
+  const { run, manager, to, started, answer, reached } = await openSwitchover(ctx, s.kind, (_from, target) =>
+    ctx.stack.cluster.validator(target).cutVotes(true),
+  );
+  const votes = ctx.stack.cluster.validator(to);
+  let votesBackAt: number | undefined;
+  try {
+    const killed = await injectWhen(run, reached('verify-voting'), s.offsetMs, () => manager.process.kill());
+    if (killed === undefined) return run.done(started);
+    await answer;
+    await sleep(s.downMs);
+    await votes.cutVotes(false);
+    votesBackAt = Date.now();
+    await manager.start();
+    const restartedAt = Date.now();
+    run.span(
+      `manager-kill(at verify-voting+${s.offsetMs}ms, down ${restartedAt - killed.atMs}ms)`,
+      killed.atMs,
+      restartedAt,
+      true,
+    );
+    const end = await manager.log.waitFor((l) => l.time >= started && FAILOVER_ENDS.has(l.event ?? ''), 90_000);
+    if (end === undefined) run.fail(`the failover did not end within 90 s of the manager's restart`);
+    else if (end.time < killed.atMs)
+      run.fail(`the failover had ended (${end.event}) before the kill: the kill did not land in verify voting`);
+    else if (end.event === 'failover-failed') run.fail(`after the restart the failover ended failed: ${end.msg}`);
+    else {
+      run.note(`after the restart: ${end.event} ${String(end.fields['from'])}→${String(end.fields['to'])}`);
+      await expectJournalHolder(ctx, run);
+    }
+  } finally {
+    if (votesBackAt === undefined) {
+      await votes.cutVotes(false);
+      votesBackAt = Date.now();
+    }
+    run.span(`votes-cut(${to})`, started, votesBackAt, false);
+  }
+  return run.done(started);
+}
+
+async function lateRequestStaleTerm(
+  s: Extract<FencingScenario, { kind: 'late-request-stale-term' }>,
+  ctx: ScriptContext,
+): Promise<ScriptRun> {
+  // The promotion's request is held on the wire before the switchover is asked.
+  const holds = new Map<string, HeldRequest>();
+  const { run, manager, from, to, started, answer } = await openSwitchover(ctx, s.kind, async (_from, target) => {
+    holds.set(
+      target,
+      recorderOf(ctx, target).holdNext((e) => e.path === '/failover' && jsonBody(e)?.['action'] === 'become_active'),
+    );
+  });
+  const hold = holds.get(to)!;
+  const request = await Promise.race([hold.arrived, answer.then(() => undefined)]);
+  if (request === undefined) {
+    hold.release();
+    run.fail(
+      `the switchover ended (${describeResult(await answer)}) without a become_active to ${to}: nothing to deliver late`,
+    );
+    return run.done(started);
+  }
+  const lateTerm = Number(jsonBody(request)?.['term']);
+  const frozen = await injectWhen(run, Promise.resolve(request), s.offsetMs, async () =>
+    manager.process.signal('SIGSTOP'),
+  );
+  const frozenAt = frozen!.atMs;
+  let contAt: number;
+  try {
+    const second = await startSecondManager(ctx);
+    run.manager(second.log);
+    const target = s.target === 'back' ? from : to;
+    const acted = await switchoverAccepted(second.control, target, 'chaos: a newer manager acts', 20_000);
+    run.switchover(`second manager (term ${second.term}) switchover to ${target}`, acted);
+    if (acted.outcome !== 'completed')
+      run.fail(
+        `the second manager did not act before the late request: switchover to ${target} ${describeResult(acted)}`,
+      );
+    const newer = recorderOf(ctx, to).exchanges.find((e) => {
+      const term = jsonBody(e)?.['term'];
+      return typeof term === 'number' && term > lateTerm && e.status !== undefined && e.status >= 200 && e.status < 300;
+    });
+    if (newer === undefined) run.fail(`agent ${to} had obeyed no term above ${lateTerm} before the late request`);
+    const lateAt = Date.now();
+    const heldMs = lateAt - request.sentMs;
+    run.instant(`late(become_active of term ${lateTerm} for ${to}, held ${heldMs}ms)`, lateAt);
+    if (heldMs >= 30_000) run.fail(`the request was held ${heldMs} ms, past the 30 s signature window`);
+    hold.release();
+    const answered = await waitFor(() => request.answeredMs ?? undefined, {
+      description: `agent ${to} to answer the late become_active`,
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    }).catch(() => undefined);
+    if (answered === undefined) run.fail(`agent ${to} did not answer the late become_active within 10 s`);
+    else
+      run.expectRefusal(
+        `the late become_active of term ${lateTerm} at ${to}`,
+        { status: request.status ?? 0, code: request.code },
+        409,
+        'FAILOVER_STALE_TERM',
+      );
+  } finally {
+    hold.release();
+    manager.process.signal('SIGCONT');
+    contAt = Date.now();
+  }
+  run.span(`manager-stop(${contAt - frozenAt}ms, its become_active held)`, frozenAt, contAt, true);
+  const deposed = await waitFor(
+    async () => (await fetchControlStatus({ ...manager.control, timeoutMs: 1_000 })).deposed ?? undefined,
+    {
+      description: 'the continued manager to stand down',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    },
+  ).catch(() => undefined);
+  run.note(
+    deposed === undefined
+      ? 'the continued manager did not stand down within 10 s'
+      : `the continued manager stood down: ${deposed}`,
+  );
+  return run.done(started);
+}
+
 /**
- * Starts a second `failover-manager` on the stack manager's config — the same agents, through
- * the same recorders, the same secret — with its own state directory and control port, as a
- * second host would have. Its term file holds the first manager's current term, so it starts
- * one above it.
+ * Fails the run unless the journal, read as an operator would (`failover-manager history
+ * --json`), names the node holding the identity in the cluster's view as the holder.
  */
-export async function startSecondManager(ctx: ScriptContext): Promise<SecondManager> {
-  const stack = ctx.stack;
-  const config = JSON.parse(readFileSync(stack.manager.configPath, 'utf8')) as Record<string, unknown>;
-  const firstTerm = readTerm(stack);
-  const stateDir = path.join(stack.dir, 'state', 'manager-b');
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  writeFileSync(
-    path.join(stateDir, 'manager-term.json'),
-    `${JSON.stringify({ term: firstTerm.term, sender: `manager-${randomBytes(8).toString('hex')}` })}\n`,
-    { mode: 0o600 },
-  );
-  const port = await freePort('127.0.0.1');
-  const configPath = path.join(stack.dir, 'manager-b-config.json');
-  writeFileSync(
-    configPath,
-    `${JSON.stringify({ ...config, state_dir: stateDir, control_listen: `127.0.0.1:${port}` }, null, 2)}\n`,
-    { mode: 0o600 },
-  );
-  const log = new ManagerLog();
-  const process2 = new ManagedProcess({
-    name: 'second manager',
-    script: MANAGER_BIN,
-    args: ['--config', configPath],
-    env: { ...process.env, ...stack.cluster.env },
-    logPath: path.join(stack.logDir, 'manager-b.log'),
-    onLine: (line) => log.push(line),
-  });
-  ctx.defer(() => process2.stop());
-  process2.start();
-  const control: ControlTarget = { ...stack.manager.control, port };
-  await waitFor(async () => (await fetchControlStatus(control)).term ?? undefined, {
-    description: `the second manager's control API on 127.0.0.1:${port}`,
-    timeoutMs: 15_000,
-    intervalMs: 50,
-  });
-  return { process: process2, log, control, term: firstTerm.term + 1 };
-}
-
-function readTerm(stack: Stack): { term: number; sender: string } {
-  const config = JSON.parse(readFileSync(stack.manager.configPath, 'utf8')) as { state_dir: string };
-  return JSON.parse(readFileSync(path.join(config.state_dir, 'manager-term.json'), 'utf8')) as {
-    term: number;
-    sender: string;
-  };
-}
-
-function firstSender(stack: Stack): string {
-  return readTerm(stack).sender;
+async function expectJournalHolder(ctx: ScriptContext, run: RunRecord): Promise<void> {
+  const holder = await holderOf(ctx.stack);
+  const expected = holder === undefined ? null : nodeId(holder);
+  let recorded: string | null = null;
+  const agreed = await waitFor(
+    async () => {
+      const { stdout } = await execFileAsync(process.execPath, [
+        MANAGER_BIN,
+        'history',
+        '--json',
+        '--last',
+        '1',
+        '--config',
+        ctx.stack.manager.configPath,
+      ]);
+      recorded = (JSON.parse(stdout) as { holder?: { node?: string } | null }).holder?.node ?? null;
+      return recorded === expected || undefined;
+    },
+    { description: 'the journal to name the holder', timeoutMs: 5_000, intervalMs: 200 },
+  ).catch(() => undefined);
+  if (agreed === undefined) run.fail(`the journal names ${recorded ?? 'no holder'}, the cluster ${expected ?? 'none'}`);
+  else run.note(`history: the journal names ${expected ?? 'no holder'} as the holder`);
 }
 
 /** The first request `action` to `agent` seen on the wire since `sinceMs`. */
@@ -330,8 +397,7 @@ async function capture(
   action: string,
   sinceMs: number,
 ): Promise<Exchange | undefined> {
-  const recorder = ctx.recorders.get(agent);
-  if (recorder === undefined) throw new Error(`no recorder in front of agent ${agent}`);
+  const recorder = recorderOf(ctx, agent);
   return waitFor(
     () =>
       recorder.exchanges.find(
@@ -339,4 +405,10 @@ async function capture(
       ),
     { description: `a ${action} to ${agent} on the wire`, timeoutMs: STEP_TIMEOUT_MS, intervalMs: 10 },
   ).catch(() => undefined);
+}
+
+function recorderOf(ctx: ScriptContext, agent: string): RecordingProxy {
+  const recorder = ctx.recorders.get(agent);
+  if (recorder === undefined) throw new Error(`no recorder in front of agent ${agent}`);
+  return recorder;
 }

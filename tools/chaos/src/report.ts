@@ -105,10 +105,10 @@ export function formatClassTable(trials: readonly TrialResult[]): string {
   const seconds = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
   const rows = classNumbers(trials).map(
     (n) =>
-      `${(n.control ? `${n.class} (control)` : n.class).padEnd(28)}${String(n.trials).padEnd(8)}${String(n.passed).padEnd(8)}${String(n.doubleVotes).padEnd(8)}${String(n.lockoutViolations).padEnd(10)}${seconds(n.voterMedianMs).padEnd(10)}${seconds(n.voterMaxMs).padEnd(10)}${n.noVoter}`,
+      `${(n.control ? `${n.class} (control)` : n.class).padEnd(34)}${String(n.trials).padEnd(8)}${String(n.passed).padEnd(8)}${String(n.doubleVotes).padEnd(8)}${String(n.lockoutViolations).padEnd(10)}${seconds(n.voterMedianMs).padEnd(10)}${seconds(n.voterMaxMs).padEnd(10)}${n.noVoter}`,
   );
   return [
-    `${'class'.padEnd(28)}${'trials'.padEnd(8)}${'passed'.padEnd(8)}${'double'.padEnd(8)}${'lockout'.padEnd(10)}${'voter p50'.padEnd(10)}${'voter max'.padEnd(10)}no voter`,
+    `${'class'.padEnd(34)}${'trials'.padEnd(8)}${'passed'.padEnd(8)}${'double'.padEnd(8)}${'lockout'.padEnd(10)}${'voter p50'.padEnd(10)}${'voter max'.padEnd(10)}no voter`,
     ...rows,
   ].join('\n');
 }

@@ -1,12 +1,14 @@
 /**
- * What the scripted classes (`fencing-runs.ts`, `guard-runs.ts`) share: the context a script
- * runs in, the record it keeps, the switchover it asks for, and {@link injectWhen} — the shape of
+ * What the scripted classes (`fencing-runs.ts`, `guard-runs.ts`) share: the
+ * context a script runs in, the record it keeps, the switchover it asks for
+ * ({@link openSwitchover}), and {@link injectWhen} — the shape of
  * every script: wait for a moment (a step in the manager's log, a request on the wire, a state
  * of the cluster), then inject the fault.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ManagerLog, ManagerLogLine, Stack } from '@failover/e2e';
-import { requestSwitchover, type ControlTarget } from '@failover/manager';
+import type { ManagerLog, ManagerLogLine, Stack, StackManager } from '@failover/e2e';
+import { fetchControlStatus, requestSwitchover, type ControlTarget } from '@failover/manager';
+import { waitFor } from '@failover/testkit';
 import type { SwitchoverStep } from './fencing-plans';
 import type { RecordingProxy } from './recording-proxy';
 import type { FaultSpan } from './verdict';
@@ -116,6 +118,79 @@ export async function stepStarted(
   return true;
 }
 
+/**
+ * The opening every switchover script shares: the holder gives the identity to the other node
+ * through the stack manager's control API. A script reads as its fault on top of this.
+ */
+export interface Opening {
+  readonly run: RunRecord;
+  readonly manager: StackManager;
+  /** The node that holds the identity when the switchover is asked (`v1` when none does). */
+  readonly from: string;
+  readonly to: string;
+  readonly started: number;
+  /** The switchover's answer, read to its end. */
+  readonly answer: Promise<SwitchoverResult>;
+  /** Resolves once the manager starts `step` of this switchover: {@link stepStarted}. */
+  reached(step: SwitchoverStep): Promise<true | undefined>;
+}
+
+/**
+ * Waits until the manager at `control` commands (leads, with the election) and watches both
+ * nodes reachable and healthy, one of them active. When nobody holds the identity — an agent
+ * that stepped down while the stack started, before any manager reached it — it first activates
+ * `v1`, as an operator would. Throws, a harness error, when the manager is not ready in 30 s.
+ */
+export async function managerReady(ctx: ScriptContext, control: ControlTarget): Promise<void> {
+  const ready = (timeoutMs: number): Promise<boolean> =>
+    waitFor(
+      async () => {
+        const status = await fetchControlStatus({ ...control, timeoutMs: 1_000 }).catch(() => undefined);
+        return (
+          (status !== undefined &&
+            status.active !== null &&
+            (status.election === undefined || status.election.role === 'leader') &&
+            status.nodes.every((n) => n.reachable && n.healthy)) ||
+          undefined
+        );
+      },
+      { description: 'the manager to watch both nodes, one active', timeoutMs, intervalMs: 100 },
+    ).then(
+      () => true,
+      () => false,
+    );
+  if (await ready(15_000)) return;
+  if ((await holderOf(ctx.stack)) === undefined)
+    await switchoverAccepted(control, 'v1', 'chaos: nobody holds the identity; activate v1', 15_000);
+  if (!(await ready(15_000)))
+    throw new Error(`the manager on port ${control.port} did not watch both nodes, one active, within 30 s`);
+}
+
+/** Asks the switchover of {@link Opening}; `prepare` runs first, once both nodes are known. */
+export async function openSwitchover(
+  ctx: ScriptContext,
+  label: string,
+  prepare?: (from: string, to: string) => Promise<void>,
+): Promise<Opening> {
+  const run = new RunRecord();
+  const manager = ctx.stack.manager;
+  await managerReady(ctx, manager.control);
+  const from = await holderOrFirst(ctx.stack);
+  const to = other(from);
+  await prepare?.(from, to);
+  const started = Date.now();
+  const answer = switchover(manager.control, to, `chaos: ${label}`);
+  return {
+    run,
+    manager,
+    from,
+    to,
+    started,
+    answer,
+    reached: (step) => stepStarted(manager.log, step, from, to, started, run, answer),
+  };
+}
+
 /** Asks for a switchover to `to` and reads the answer to its end; never throws. */
 export async function switchover(control: ControlTarget, to: string, reason: string): Promise<SwitchoverResult> {
   let accepted = false;
@@ -208,5 +283,47 @@ export class RunRecord {
       sinceMs: this.sinceMs ?? startedMs,
       otherManagers: this.managers,
     };
+  }
+}
+
+/**
+ * Makes the promotion of `to` fail once: its validator's set-identity fails until one of `logs`
+ * shows a manager trying the promotion again, or the switchover ends. Resolves once healed.
+ */
+export function promotionFailsOnce(
+  ctx: ScriptContext,
+  logs: readonly ManagerLog[],
+  to: string,
+  started: number,
+  answer: Promise<SwitchoverResult>,
+): Promise<void> {
+  return Promise.race([
+    ...logs.map((log) =>
+      log.waitFor(
+        (l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !/attempt 1 of/.test(l.msg),
+        STEP_TIMEOUT_MS,
+      ),
+    ),
+    answer,
+  ])
+    .then(() => ctx.stack.cluster.validator(to).failSetIdentity(false))
+    .catch(() => undefined);
+}
+
+/** How many promotions of `to` (not undoing) `log` shows since `started`. */
+export function promotionsOf(log: ManagerLog, to: string, started: number): number {
+  return log
+    .all()
+    .filter((l) => l.time >= started && l.msg.startsWith(`step promote ${nodeId(to)}`) && !l.msg.includes('undoing'))
+    .length;
+}
+
+/** `promise`'s value, or undefined when it takes longer than `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  const abort = new AbortController();
+  try {
+    return await Promise.race([promise, sleep(ms, undefined, { signal: abort.signal })]);
+  } finally {
+    abort.abort();
   }
 }

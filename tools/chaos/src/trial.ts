@@ -11,7 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startStack, type ManagerLog, type Stack, type StackOptions } from '@failover/e2e';
 import { TRIAL_MIGRATION_SLOTS } from './alpenglow-plans';
 import { runAlpenglow } from './alpenglow-runs';
+import { startEtcd, type EtcdCluster } from '@failover/testkit';
+import { withElection } from './election-kit';
 import { lowerTermsObeyed, termExchanges, timeToVoter } from './fencing-checks';
+import { needsElection } from './fencing-plans';
 import { runFencing } from './fencing-runs';
 import { gapWindows } from './gap-windows';
 import { CONTROL_KINDS } from './guard-plans';
@@ -76,7 +79,10 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
   const scenario = schedule.scenario;
   const own: Pick<StackOptions, 'hostGuard' | 'editManagerConfig'> =
     scenario !== undefined && isGuardScenario(scenario) ? guardStackOptions(scenario) : {};
+  const election = scenario !== undefined && !isGuardScenario(scenario) && needsElection(scenario);
   let stack: Stack | undefined;
+  // The election classes' managers run on the stack's etcd, so the trial starts it and knows its endpoints.
+  let electionEtcd: EtcdCluster | undefined;
   const deferred: Array<() => Promise<void>> = [];
   // A fencing trial puts a recorder on the manager's path to each agent.
   const recorders = new Map<string, RecordingProxy>();
@@ -87,10 +93,13 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
         recorders.set(agent, recorder);
         deferred.push(() => recorder.stop());
       }
+    if (election) electionEtcd = await startEtcd({ members: 3 });
+    const etcd = electionEtcd;
     stack = await startStack({
       slotMs: s.slotMs,
       towerStore: 'etcd',
       etcdMembers: 3,
+      ...(etcd !== undefined ? { etcd } : {}),
       links: true,
       telegram: true,
       heartbeatMs: s.heartbeatMs,
@@ -107,7 +116,8 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
         ? { alpenglowMigrationSlots: TRIAL_MIGRATION_SLOTS }
         : {}),
       editManagerConfig: (config) => {
-        const edited = own.editManagerConfig?.(config) ?? config;
+        const classEdited = own.editManagerConfig?.(config) ?? config;
+        const edited = etcd === undefined ? classEdited : withElection(classEdited, etcd.endpoints);
         return recorders.size > 0 ? throughRecorders(edited, recorders) : edited;
       },
     });
@@ -146,6 +156,7 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
   } finally {
     for (const cleanup of deferred.reverse()) await cleanup().catch(() => undefined);
     await stack?.stop();
+    await electionEtcd?.stop();
   }
 }
 

@@ -1,8 +1,7 @@
 /**
- * The campaign's CI batch: 20 seeded trials of random faults and one trial of each scripted
+ * The campaign's CI batch: 16 seeded trials of random faults and one trial of each scripted
  * class (fencing, and issue 11's) against the whole system (real agent and manager processes, simulated cluster, 3-member
- * etcd, fake Telegram, cuttable links). About 20 s per trial on the 2-core CI machine, so about
- * 9 minutes. Each trial must show no double vote, no lockout violation, no failed check of its
+ * etcd, fake Telegram, cuttable links): 30 trials of 20–40 s each on the 2-core CI machine. Each trial must show no double vote, no lockout violation, no failed check of its
  * class, and voting restored within the budget (or held, reported, and restored after the
  * heal). The control class `zombie-unguarded` must instead show the double vote the host guard
  * prevents. A failure prints the seed; `npm run chaos -w @failover/chaos -- --seed S` (with
@@ -19,6 +18,10 @@ import { runTrial } from '../src/trial';
 const settings = settingsFor(100);
 const budget = budgetOf(settings);
 const BASE_SEED = 20_240_601;
+// 16 random trials draw each of the 16 fault classes about twice (1 to 3 faults a trial); the
+// four fencing classes of the election, the verify-voting kill and the late request took the
+// time of the four trials the batch had beyond that, so it keeps its length.
+const RANDOM_TRIALS = 16;
 // Every class is drawn: F1 (`isolate-active`) and F3 (`set-identity-fail`), which excluded
 // their classes, are fixed and their seeds pass (docs/chaos.md). A class excluded again is
 // named here with the finding that excludes it.
@@ -36,13 +39,13 @@ async function expectPass(index: number, seed: number, kinds: readonly ChaosClas
 }
 
 describe('the fault campaign (CI batch)', () => {
-  it.each(seedsOf({ trials: 20, baseSeed: BASE_SEED }).map((seed, index) => [index + 1, seed]))(
+  it.each(seedsOf({ trials: RANDOM_TRIALS, baseSeed: BASE_SEED }).map((seed, index) => [index + 1, seed]))(
     'trial %i (seed %i) ends with no double vote, no lockout violation, and voting restored in budget',
     (index, seed) => expectPass(index, seed, KINDS),
     60_000 + 2 * budget.totalMs,
   );
 
-  // One trial per fencing class, about as many per class as the 20 above give each fault class.
+  // One trial per fencing class, about half what the trials above give each fault class.
   it.each(
     FENCING_KINDS.map((kind, index) => [
       kind,
@@ -50,7 +53,7 @@ describe('the fault campaign (CI batch)', () => {
     ]),
   )(
     '%s (seed %i) ends with no double vote, no lockout violation, its checks passed, and voting restored',
-    (kind, seed) => expectPass(21 + FENCING_KINDS.indexOf(kind), seed, [kind]),
+    (kind, seed) => expectPass(RANDOM_TRIALS + 1 + FENCING_KINDS.indexOf(kind), seed, [kind]),
     120_000 + 2 * budget.totalMs,
   );
 
@@ -59,7 +62,7 @@ describe('the fault campaign (CI batch)', () => {
     GUARD_KINDS.map((kind, index) => [kind, seedsOf({ trials: GUARD_KINDS.length, baseSeed: BASE_SEED + 2 })[index]!]),
   )(
     '%s (seed %i) ends as its class expects, judged by the simulator',
-    (kind, seed) => expectPass(21 + FENCING_KINDS.length + GUARD_KINDS.indexOf(kind), seed, [kind]),
+    (kind, seed) => expectPass(RANDOM_TRIALS + 1 + FENCING_KINDS.length + GUARD_KINDS.indexOf(kind), seed, [kind]),
     240_000 + 2 * budget.totalMs,
   );
 });
