@@ -79,7 +79,8 @@ export async function runTrial(schedule: Schedule, options: TrialOptions): Promi
   const scenario = schedule.scenario;
   const own: Pick<StackOptions, 'hostGuard' | 'editManagerConfig'> =
     scenario !== undefined && isGuardScenario(scenario) ? guardStackOptions(scenario) : {};
-  const election = scenario !== undefined && !isGuardScenario(scenario) && needsElection(scenario);
+  const election =
+    scenario !== undefined && !isGuardScenario(scenario) && !isAlpenglowScenario(scenario) && needsElection(scenario);
   let stack: Stack | undefined;
   // The election classes' managers run on the stack's etcd, so the trial starts it and knows its endpoints.
   let electionEtcd: EtcdCluster | undefined;
