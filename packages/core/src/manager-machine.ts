@@ -42,7 +42,7 @@ import { decideRecovery, trackNobodyVoting } from './manager-recovery';
 import { expirePause, pausedCause, requestPause, requestResume } from './manager-pause';
 import { resumeInterrupted } from './manager-restore';
 import type { RoleResolution } from './manager-roles';
-import { mayHoldIdentity, proveStoppedVoting, resolveRoles } from './manager-roles';
+import { isChangingRole, mayHoldIdentity, proveStoppedVoting, resolveRoles } from './manager-roles';
 import { alpenglowVeto, promotionEligibility } from './phase-evidence';
 import type {
   FailoverRun,
@@ -182,9 +182,14 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
 
   const roles = rolesOf(state, observation);
   const records: JournalRecord[] = [];
+  // A heartbeat read while a promotion ran shows the target mid-change, and may reach the
+  // machine after that promotion was refused: the node never took the identity. Until the
+  // change settles, nobody is announced, no hold ends and no failover starts.
+  const seen = roles.kind === 'resolved' ? observation.nodes[roles.active] : null;
+  const changing = seen?.reachable === true && isChangingRole(seen.status, state.config.stakedIdentityPubkey);
   // Only a holder seen claiming the identity is news; an unreachable one is active by
   // elimination and may not hold it at all.
-  if (roles.kind === 'resolved' && observation.nodes[roles.active].reachable) {
+  if (roles.kind === 'resolved' && seen?.reachable === true && !changing) {
     // Journaled, so that a manager started after this holder stepped down still knows a
     // holder existed and may recover a voter (`manager-recovery`).
     if (state.lastHolder !== roles.active)
@@ -201,6 +206,15 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
   if (state.status === 'cooldown' && at >= state.until) {
     effects.push({ kind: 'log', level: 'info', message: 'cooldown over; automatic failover armed again' });
     state = { ...state, status: 'monitoring' };
+  }
+
+  if (changing && roles.kind === 'resolved') {
+    effects.push({
+      kind: 'log',
+      level: 'debug',
+      message: `${roles.active} is changing its role; waiting for it to settle`,
+    });
+    return { state, effects };
   }
 
   const decision = whilePaused(state, decide(state, observation, roles));

@@ -50,6 +50,17 @@ export function mayHoldIdentity(status: NodeStatus, stakedIdentityPubkey: string
 }
 
 /**
+ * A node whose agent is in the middle of a role change and whose validator does not run the
+ * staked identity: it has neither taken the identity nor given it up yet. It still counts as a
+ * possible holder ({@link mayHoldIdentity}), but not as news about who holds it. The agent's
+ * `is_active` says nothing here: it is true in every role but `passive`.
+ */
+export function isChangingRole(status: NodeStatus, stakedIdentityPubkey: string | null): boolean {
+  if (status.role !== 'activating' && status.role !== 'deactivating') return false;
+  return stakedIdentityPubkey === null || status.identityPubkey !== stakedIdentityPubkey;
+}
+
+/**
  * Decides which node is active. Two holders, or gossip placing the identity on a machine
  * that is neither node, is a conflict that must block any promotion. Two reachable
  * non-holders is `no-active`: nobody votes (`manager-recovery` decides whether the manager

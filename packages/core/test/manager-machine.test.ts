@@ -450,6 +450,20 @@ describe('manager machine: a stale tower past an unreachable old active (S2)', (
     expect(d.state).toMatchObject({ active: 'validator2', holder: 'validator2', hold: null });
   });
 
+  // Regression: a heartbeat read while the refused promotion ran showed validator2 `activating`;
+  // it was announced as the new active, cleared the hold, and the next retry was a new failover.
+  it('takes a node seen mid-promotion for neither the new active nor the end of the hold', () => {
+    const d = refusedOnce();
+    d.tick({ v1: down(), ...voteStale, v2: up(status({ validatorSlot: 1200, role: 'activating', isActive: true })) });
+    expect(d.notified('activated')).toEqual([]);
+    expect(d.notified('unblocked')).toEqual([]);
+    expect(d.state).toMatchObject({ status: 'monitoring', active: 'validator1', hold: { kind: 'stale-tower' } });
+    d.tick({ v1: down(), ...voteStale });
+    expect(d.failovers()).toHaveLength(2);
+    expect(d.notified('failover-started')).toHaveLength(1);
+    expect(d.notified('blocked')).toHaveLength(1);
+  });
+
   it('answers a switchover refused for a stale tower with an aborted failover, so the caller hears the end', () => {
     const d = started();
     d.tick({ v1: down(), ...voteStale });

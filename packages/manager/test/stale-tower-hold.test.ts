@@ -1,0 +1,125 @@
+import { startRig, type Rig } from './support/failover-rig';
+
+// Real agents, simulator, etcd and fake Bot API: generous set-up budget on a 2-core machine.
+jest.setTimeout(120_000);
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.stop();
+  rig = undefined;
+});
+
+interface EtcdKv {
+  readonly key: string;
+  readonly value: string;
+}
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+
+/** The staked identity's tower backup in etcd, read and put back as the agents' tower store keeps it. */
+function towerKeys(endpoint: string, stakedPubkey: string) {
+  const prefix = `/failover/tower/${stakedPubkey}/`;
+  const call = async (what: 'range' | 'txn', body: unknown): Promise<unknown> => {
+    const response = await fetch(`${endpoint}/v3/kv/${what}`, { method: 'POST', body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`etcd ${what} on ${endpoint}: HTTP ${response.status}`);
+    return response.json();
+  };
+  const read = async (): Promise<EtcdKv[]> => {
+    const end = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
+    const body = (await call('range', { key: b64(prefix), range_end: b64(end) })) as { kvs?: EtcdKv[] };
+    return (body.kvs ?? []).map(({ key, value }) => ({ key, value }));
+  };
+  return {
+    read,
+    /** The tower's last voted slot, from its `slot` key (the last voted slot + 1). */
+    async slot(): Promise<number | undefined> {
+      const kv = (await read()).find((k) => Buffer.from(k.key, 'base64').toString().endsWith('/slot'));
+      return kv === undefined ? undefined : Number(Buffer.from(kv.value, 'base64').toString()) - 1;
+    },
+    /** Puts `kvs` back in one transaction, so no restore reads half of them. */
+    async write(kvs: readonly EtcdKv[]): Promise<void> {
+      await call('txn', { success: kvs.map((kv) => ({ request_put: { key: kv.key, value: kv.value } })) });
+    },
+  };
+}
+
+describe('a promotion refused for a stale tower past an unreachable active', () => {
+  it('never names the refused node active and notifies the hold once while it lasts', async () => {
+    rig = await startRig({ proxyActive: true });
+    const { cluster, telegram, etcd, proxy } = rig;
+    const manager = await rig.startManager();
+    const [v1, v2] = cluster.validators;
+    const towers = towerKeys(etcd.endpoints[0]!, cluster.stakedPubkey);
+    await cluster.waitFor(
+      'the manager to see v1 active',
+      async () => manager.monitor.snapshot().state.active === 'validator1' || undefined,
+      { timeoutMs: 15_000 },
+    );
+    const old = await cluster.waitFor(
+      'a first tower backup',
+      async () => {
+        const kvs = await towers.read();
+        return kvs.length > 0 ? kvs : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
+    const oldSlot = (await towers.slot())!;
+    await cluster.waitFor(
+      'v1 to vote past the saved tower',
+      async () => ((await v1!.status()).lastVote ?? 0) > oldSlot + 5 || undefined,
+      {
+        timeoutMs: 15_000,
+      },
+    );
+
+    // The old active is gone with its agent, and the tower store holds a backup older than its last vote.
+    // Its agent no longer answers at all: each heartbeat waits out request_timeout for it, and
+    // reads validator2 while the previous heartbeat's promotion still runs.
+    await proxy!.cut('blackhole');
+    rig.agents[0].process.kill('SIGKILL');
+    await v1!.crash();
+    await towers.write(old);
+    expect(await towers.slot()).toBe(oldSlot);
+
+    const staleHold = (t: string): boolean => t.includes('Failover blocked') && t.includes('newest tower backup');
+    await cluster.waitFor(
+      'the stale-tower hold',
+      async () => telegram.messages.some((m) => staleHold(m.text)) || undefined,
+      {
+        timeoutMs: 40_000,
+        intervalMs: 100,
+      },
+    );
+    // A retry whose restore waits on the tower store until a heartbeat has read validator2 in the
+    // middle of it: that heartbeat reaches the manager after the refusal.
+    const member = etcd.members[0]!;
+    await member.pause();
+    try {
+      await cluster.waitFor(
+        'a heartbeat to read validator2 mid-promotion',
+        async () => {
+          const seen = manager.monitor.snapshot().observation?.nodes.validator2;
+          return (seen?.reachable === true && seen.status.role === 'activating') || undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 20 },
+      );
+    } finally {
+      member.resume();
+    }
+    // Several more refused promotions under the same hold.
+    const promotions = (): number => rig!.managerLog.filter((l) => l.includes('step promote validator2')).length;
+    const atHold = promotions();
+    await cluster.waitFor('five more refused promotions', async () => promotions() >= atHold + 5 || undefined, {
+      timeoutMs: 40_000,
+      intervalMs: 100,
+    });
+
+    const texts = telegram.messages.map((m) => m.text);
+    expect(texts.filter((t) => t.includes('is now active'))).toEqual([]);
+    const sinceHold = texts.slice(texts.findIndex(staleHold));
+    expect(sinceHold.filter(staleHold)).toHaveLength(1);
+    expect(sinceHold.filter((t) => t.includes('No longer blocked') || t.includes('Failover started'))).toEqual([]);
+    expect(await v2!.identity()).not.toBe(cluster.stakedPubkey);
+    expect(await cluster.judge.violations()).toEqual([]);
+  });
+});
