@@ -15,7 +15,7 @@ import {
 } from '@failover/protocol';
 import type { AgentCallError, AgentClient, Secret, StatusResponse } from '@failover/protocol';
 import { Value } from '@sinclair/typebox/value';
-import type { AgentPort, FailoverRefusal } from './failover-executor';
+import type { AgentPort, FailoverCall, FailoverRefusal } from './failover-executor';
 import type { FenceReport, ManagerFence } from './manager-fence';
 
 /** Options of {@link createAgentPort}. */
@@ -69,15 +69,25 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
       // A manager that stood down, or cannot tell the two agents apart, sends nothing at all.
       const blocked = fence.blocked(node);
       if (blocked !== null) return { ok: false, detail: `not sent: ${blocked}`, refusal: null };
-      const { action, reason, skipIdentity, minTowerSlot } = request;
+      const { action, reason, skipIdentity, minTowerSlot, prePromoteChecked } = request;
       const answer = await client.failover(
-        { action, reason, skipIdentity, ...(minTowerSlot === undefined ? {} : { minTowerSlot }) },
+        {
+          action,
+          reason,
+          skipIdentity,
+          ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
+          ...(prePromoteChecked === undefined ? {} : { prePromoteChecked }),
+        },
         { timeoutMs },
       );
       if (!answer.ok) {
         const stale = staleTermOf(answer.error);
         if (stale !== null) fence.refused(node, stale);
-        return { ok: false, detail: describeCallError(answer.error), refusal: refusalOf(answer.error, minTowerSlot) };
+        return {
+          ok: false,
+          detail: describeCallError(answer.error),
+          refusal: refusalOf(answer.error, action, minTowerSlot),
+        };
       }
       return {
         ok: true,
@@ -110,13 +120,20 @@ function staleTermOf(error: AgentCallError): { term: number; sender: string } | 
 }
 
 /**
- * The refusals the executor acts on: busy (a role change in progress, wait for it) and a
- * stale tower (hold the promotion). Details that do not match the schema still count as a
- * stale tower, at the slot the manager asked for.
+ * The refusals the executor acts on: busy (a role change in progress, wait for it), a hook's
+ * veto (not retried), a `check_promote` the agent does not know (a bad request to an older
+ * agent), and a stale tower (hold the promotion). Details that do not match the schema still
+ * count as a stale tower, at the slot the manager asked for.
  */
-function refusalOf(error: AgentCallError, minTowerSlot: number | undefined): FailoverRefusal | null {
+function refusalOf(
+  error: AgentCallError,
+  action: FailoverCall['action'],
+  minTowerSlot: number | undefined,
+): FailoverRefusal | null {
   if (error.kind !== 'rejected') return null;
   if (error.code === 'FAILOVER_BUSY') return { kind: 'busy' };
+  if (error.code === 'FAILOVER_HOOK_REFUSED') return { kind: 'hook-refused' };
+  if (action === 'check_promote' && error.status === 400) return { kind: 'unsupported' };
   if (error.code !== 'FAILOVER_TOWER_STALE') return null;
   const details = Value.Check(TowerStaleDetailsSchema, error.details) ? error.details : undefined;
   return {

@@ -40,6 +40,7 @@ export {
   RoleCheckResponseSchema,
   MetricsResponseSchema,
   TowerStaleDetailsSchema,
+  HookRefusedDetailsSchema,
 } from './wire/agent-api';
 export type {
   StatusRequest,
@@ -57,6 +58,7 @@ export type {
   HealthResponse,
   RoleCheckResponse,
   TowerStaleDetails,
+  HookRefusedDetails,
   StaleTermDetails,
   WrongNodeDetails,
   WireSenderSighting,
