@@ -424,9 +424,11 @@ async function untilReady(
   description: string,
   ready: () => Promise<boolean>,
 ): Promise<void> {
+  // A bound on start-up, not a speed claim: on a loaded host a cold Node.js start of a bin and
+  // its first probe of the validator take well over 15 s.
   const outcome = await waitFor(async () => (!child.isRunning() ? 'exited' : (await ready()) || undefined), {
     description,
-    timeoutMs: 15_000,
+    timeoutMs: 60_000,
     intervalMs: 50,
   });
   if (outcome === 'exited')
