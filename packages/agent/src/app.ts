@@ -4,6 +4,7 @@ import {
   AGENT_ROUTES,
   ErrorEnvelopeSchema,
   systemClock,
+  type HookRefusedDetails,
   type Secret,
   type TowerStaleDetails,
   type VoteHistoryStaleDetails,
@@ -12,6 +13,7 @@ import { signedJsonPlugin } from '@failover/protocol/server';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AgentFence } from './agent-fence';
 import type { CommandResult } from './command-runner';
+import type { PrePromoteCheck } from './pre-promote-check';
 import { holdsIdentity, type RoleRunner } from './role-runner';
 import { createAgentMetrics } from './metrics';
 import { buildStatus, type StatusSources } from './status-report';
@@ -26,6 +28,8 @@ export type AppAuth = { readonly mode: 'secret'; readonly secret: Secret } | { r
 /** Everything the agent's HTTP API serves from; built by `createAgent` or by a test. */
 export interface AgentAppOptions {
   readonly role: RoleRunner;
+  /** `check_promote`: runs the `pre_promote` hook and changes nothing. */
+  readonly checkPromote: (request: { readonly reason: string; readonly term: number }) => Promise<PrePromoteCheck>;
   readonly keeper: TowerKeeper;
   /** The background probe of the validator that `/status` and `/peer-status` answer from. */
   readonly sampler: ValidatorSampler;
@@ -210,6 +214,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         skip_identity: skipIdentity,
         min_tower_slot: minTowerSlot,
         min_vote_history_slot: minVoteHistorySlot,
+        pre_promote_checked: prePromoteChecked,
         term,
         sender,
       } = request.body;
@@ -220,12 +225,25 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
           skip_identity: skipIdentity ?? false,
           min_tower_slot: minTowerSlot,
           min_vote_history_slot: minVoteHistorySlot,
+          pre_promote_checked: prePromoteChecked,
           term,
           sender,
         },
         'failover requested',
       );
       if (!(await admit(request, reply, request.body))) return reply;
+      if (action === 'check_promote') {
+        const checked = await options.checkPromote({ reason, term });
+        if (checked.result === 'busy') return reply.sendError('FAILOVER_BUSY', checked.message);
+        if (checked.result === 'refused') return refuseForHook(reply, checked.message, checked.detail);
+        return {
+          success: true,
+          message: [checked.message, ...checked.warnings.map((w) => `warning: ${w}`)].join('; '),
+          ...(checked.warnings.length > 0 ? { warnings: [...checked.warnings] } : {}),
+          dry_run: options.dryRun,
+          timestamp: seconds(),
+        };
+      }
       // The floors are for taking the identity; a demotion has nothing to restore.
       const promoting = action === 'become_active';
       const answer = await options.role.request(
@@ -233,7 +251,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         skipIdentity ?? false,
         promoting ? minTowerSlot : undefined,
         promoting ? minVoteHistorySlot : undefined,
-        { reason, term },
+        { reason, term, prePromoteChecked: promoting && prePromoteChecked === true },
       );
       if (answer.result === 'busy') return reply.sendError('FAILOVER_BUSY', answer.message);
       if (answer.result === 'tower-stale' && answer.file === 'vote-history') {
@@ -243,6 +261,9 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         };
         return reply.sendError('FAILOVER_VOTE_HISTORY_STALE', answer.message, details);
       }
+      // Only a pre_promote that must succeed stops a change at a hook: a veto, not a failure.
+      if (answer.result === 'failed' && answer.step === 'hook')
+        return refuseForHook(reply, answer.message, answer.detail);
       if (answer.result === 'tower-stale') {
         const details: TowerStaleDetails = {
           min_tower_slot: answer.minTowerSlot,
@@ -267,6 +288,11 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       };
     },
   );
+
+  const refuseForHook = (reply: FastifyReply, message: string, reason: string): FastifyReply => {
+    const details: HookRefusedDetails = { hook: 'pre_promote', reason };
+    return reply.sendError('FAILOVER_HOOK_REFUSED', `${message}: ${reason}`, details);
+  };
 
   app.post(
     AGENT_ROUTES.shutdown.path,

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { warnAboutAuth, type AgentAuth } from './agent-auth';
 import { openAgentFence, type AgentFence } from './agent-fence';
 import { buildApp } from './app';
+import { createPrePromoteCheck } from './pre-promote-check';
 import { configPlaceholders, createCommandRunner, type CommandRunner } from './command-runner';
 import { AgentIdentityError } from './errors';
 import { identityReader } from './identity-reader';
@@ -204,6 +205,12 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const stopTemplate = config.commands.agentStop;
   const app = await buildApp({
     role,
+    checkPromote: createPrePromoteCheck({
+      hooks: config.hooks,
+      runner,
+      subject: { node: node.name, identity: wiring.identity },
+      role: role.role,
+    }),
     keeper: tower.keeper,
     sampler,
     pendingFinalBackup: () => tower.finalBackupRetry.pending(),

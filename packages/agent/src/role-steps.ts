@@ -286,7 +286,8 @@ function fromCommand(label: string, result: CommandResult): StepResult {
   return result.ok ? { ok: true } : { ok: false, detail: commandFailure(label, result) };
 }
 
-function commandFailure(label: string, result: CommandResult): string {
+/** One line about a failed command: its label, exit status or time limit, and the end of its stderr. */
+export function commandFailure(label: string, result: CommandResult): string {
   const why = result.timedOut
     ? `timed out after ${result.durationMs} ms`
     : `exited with ${result.exitCode ?? 'a signal'}`;

@@ -219,6 +219,8 @@ export interface RequestContext {
   readonly reason: string;
   /** The term of the manager that asked; null when the request carried none. */
   readonly term: number | null;
+  /** `become_active`: the `pre_promote` hook already passed this switchover's `check_promote`, so it does not run again. */
+  readonly prePromoteChecked?: boolean;
 }
 
 /** The validator's identity as the app read it: `unknown` when it did not answer. */

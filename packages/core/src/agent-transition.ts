@@ -56,7 +56,7 @@ export function beginTransition(
       reason: cause.request?.reason ?? null,
       term: cause.request?.term ?? null,
     },
-    { pre: origin === 'request', post: cause.skipIdentity !== true },
+    { pre: origin === 'request' && cause.request?.prePromoteChecked !== true, post: cause.skipIdentity !== true },
   );
   const started = startSequence(hooked);
   const level = origin === 'stray-identity' || origin === 'isolation' || origin === 'fenced' ? 'error' : 'info';

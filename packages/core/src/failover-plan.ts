@@ -9,6 +9,8 @@ import { otherNode } from './types';
 
 /** One thing the manager's executor does. */
 export type FailoverAction =
+  /** `POST /failover {action: check_promote}`: the node's agent runs its `pre_promote` hook and changes nothing. */
+  | { readonly kind: 'check-promote'; readonly node: NodeId }
   /** `POST /failover {action: become_passive}` to the node's agent. */
   | { readonly kind: 'demote'; readonly node: NodeId }
   /** The node's agent reports passive and a non-staked identity, and gossip no longer places the staked identity at its IP. */
@@ -70,6 +72,12 @@ export interface PlanTimeouts {
    */
   readonly restoreTowerMs: number;
   /**
+   * The agent's `check_promote`: its `pre_promote` hook alone. It must outlast the hook's own
+   * limit (`hooks.pre_promote.timeout`, 30s by default).
+   * @default 90000
+   */
+  readonly checkPromoteMs: number;
+  /**
    * One attempt of the agent's `become_active` (or the SSH push). It must outlast the agent's
    * worst case ({@link becomeActiveSteps} with its undo: 10 command time limits + restore +
    * checks, 11m25s with agent defaults), so no rollback starts while the agent may still
@@ -91,6 +99,7 @@ export const DEFAULT_PLAN_TIMEOUTS: PlanTimeouts = {
   proveStoppedVotingMs: 10_000,
   finalTowerBackupMs: 15_000,
   restoreTowerMs: 90_000,
+  checkPromoteMs: 90_000,
   promoteMs: 720_000,
   verifyVotingMs: 60_000,
 };
@@ -177,6 +186,13 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
 
   const leaving: PlanStep<FailoverAction>[] = fromReachable
     ? [
+        step(
+          { kind: 'check-promote', node: to },
+          2,
+          t.checkPromoteMs,
+          'stop',
+          "Ask the new node's pre_promote hook before anything changes: its refusal ends the switchover while the old active still votes.",
+        ),
         step(
           { kind: 'demote', node: from },
           2,

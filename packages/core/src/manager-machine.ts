@@ -492,6 +492,7 @@ function onStepResult(
   if (
     !result.ok &&
     refusal !== undefined &&
+    refusal.kind !== 'hook-refused' &&
     (!plan.fromReachable || plan.kind === 'recovery' || refusal.kind === 'no-tower-floor') &&
     !run.compensating &&
     (action.kind === 'promote' || action.kind === 'restore-tower')
@@ -518,7 +519,10 @@ function onStepResult(
   // An unknown guard is refused: a compensation nobody can vouch for is not run.
   const allows = (guard: string): boolean =>
     guard === OLD_ACTIVE_HEALTHY && state.nodes[plan.from].health?.healthy === true;
-  const next = advanceSequence(run, result, allows);
+  // A hook's veto is the operator's answer, not a transient failure: asking again would run the
+  // hook again for the same answer.
+  const vetoed = !result.ok && refusal?.kind === 'hook-refused';
+  const next = advanceSequence(vetoed ? { ...run, attempt: run.current.attempts } : run, result, allows);
   const retrying = next.kind === 'run' && next.run.current === run.current && next.run.attempt === run.attempt + 1;
   const timings = retrying
     ? failover.timings

@@ -177,8 +177,20 @@ export interface NoTowerFloorRefusal {
   readonly detail: string;
 }
 
-/** A promotion refused before anything changed, which holds the run instead of failing it. */
-export type StepRefusal = StaleTowerRefusal | NoTowerFloorRefusal;
+/**
+ * The node's `pre_promote` hook, which must succeed, refused the promotion or its check
+ * (`check_promote`); nothing was changed. A veto is not transient: the step is not retried.
+ */
+export interface HookRefusal {
+  /** The refusal's kind. */
+  readonly kind: 'hook-refused';
+}
+
+/**
+ * A step refused before anything changed: a stale tower or a missing floor holds the run
+ * instead of failing it; a hook's refusal ends the step without a retry.
+ */
+export type StepRefusal = StaleTowerRefusal | NoTowerFloorRefusal | HookRefusal;
 
 /** Why a switchover request was refused. */
 export type SwitchoverRefusal =

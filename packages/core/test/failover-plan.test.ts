@@ -17,6 +17,7 @@ describe('createFailoverPlan', () => {
       'reachable old active, agent mode',
       { from: 'validator1', to: 'validator2', fromReachable: true },
       [
+        'check promote validator2',
         'demote validator1',
         'verify demotion validator1',
         'final tower backup validator1',
@@ -28,6 +29,7 @@ describe('createFailoverPlan', () => {
       'reachable old active, secure mode restores the tower before pushing the identity',
       { from: 'validator1', to: 'validator2', fromReachable: true, secureMode: true },
       [
+        'check promote validator2',
         'demote validator1',
         'verify demotion validator1',
         'final tower backup validator1',
@@ -46,6 +48,13 @@ describe('createFailoverPlan', () => {
     expect(labels(createFailoverPlan(input))).toEqual(expected);
   });
 
+  it("asks the new node's pre_promote hook first, with nothing to undo, so a veto ends the switchover before the demotion", () => {
+    const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true });
+    expect(plan.steps[0]).toMatchObject({ action: { kind: 'check-promote', node: 'validator2' }, onFailure: 'stop' });
+    expect(plan.steps[0]?.undo).toBeUndefined();
+    expect(plan.steps[1]?.action).toEqual({ kind: 'demote', node: 'validator1' });
+  });
+
   it('stops, never continues, on any failure: every step is safety-relevant', () => {
     const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true });
     expect(plan.steps.every((s) => s.onFailure === 'stop')).toBe(true);
@@ -59,7 +68,7 @@ describe('createFailoverPlan', () => {
       'demote validator2',
       'verify demotion validator2',
     ]);
-    const demote = plan.steps[0];
+    const demote = plan.steps[1];
     expect(demote?.undo?.map((s) => [describeAction(s.action), s.guard])).toEqual([
       ['promote validator1 (via agent)', OLD_ACTIVE_HEALTHY],
       ['verify voting validator1', undefined],
@@ -69,7 +78,7 @@ describe('createFailoverPlan', () => {
   // Regression: the SSH rollback handed the identity back with no tower file on the old active.
   it("in secure mode restores the old active's tower before handing the identity back over SSH", () => {
     const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, secureMode: true });
-    expect(plan.steps[0]?.undo?.map((s) => [describeAction(s.action), s.guard])).toEqual([
+    expect(plan.steps[1]?.undo?.map((s) => [describeAction(s.action), s.guard])).toEqual([
       ['restore tower validator1', OLD_ACTIVE_HEALTHY],
       ['promote validator1 (identity over SSH)', OLD_ACTIVE_HEALTHY],
       ['verify voting validator1', undefined],
@@ -83,8 +92,8 @@ describe('createFailoverPlan', () => {
       fromReachable: true,
       timeouts: { demoteMs: 5 },
     });
-    expect(plan.steps[0]?.timeoutMs).toBe(5);
-    expect(plan.steps[1]?.timeoutMs).toBe(30_000);
+    expect(plan.steps[1]?.timeoutMs).toBe(5);
+    expect(plan.steps[2]?.timeoutMs).toBe(30_000);
   });
 });
 
@@ -141,10 +150,13 @@ describe('describePlan', () => {
     const lines = describePlan(createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true }));
     expect(lines[0]).toBe('Switchover validator1 → validator2:');
     expect(lines[1]).toBe(
-      '1. demote validator1 — 2 attempt(s), 660s each; on failure: stop and undo the completed steps.',
+      '1. check promote validator2 — 2 attempt(s), 90s each; on failure: stop and undo the completed steps.',
     );
-    expect(lines[2]).toMatch(/^ {3}Why: Stop the old active voting first \(S1\)/);
-    expect(lines[3]).toBe('   Undo: promote validator1 (via agent) if old-active-healthy; verify voting validator1');
-    expect(lines.filter((l) => /^\d+\./.test(l))).toHaveLength(5);
+    expect(lines[3]).toBe(
+      '2. demote validator1 — 2 attempt(s), 660s each; on failure: stop and undo the completed steps.',
+    );
+    expect(lines[4]).toMatch(/^ {3}Why: Stop the old active voting first \(S1\)/);
+    expect(lines[5]).toBe('   Undo: promote validator1 (via agent) if old-active-healthy; verify voting validator1');
+    expect(lines.filter((l) => /^\d+\./.test(l))).toHaveLength(6);
   });
 });

@@ -143,6 +143,7 @@ describe('manager machine: running a failover', () => {
     const d = failingOver();
     d.completeAll();
     expect(d.stepsRun()).toEqual([
+      'check promote validator2',
       'demote validator1',
       'verify demotion validator1',
       'final tower backup validator1',
@@ -150,8 +151,9 @@ describe('manager machine: running a failover', () => {
       'verify voting validator2',
     ]);
     const [complete] = d.notified('failover-complete');
-    expect(complete).toMatchObject({ from: 'validator1', to: 'validator2', totalMs: 5_000 });
+    expect(complete).toMatchObject({ from: 'validator1', to: 'validator2', totalMs: 6_000 });
     expect(complete?.steps.map((s) => [s.step, s.ms, s.attempts, s.ok])).toEqual([
+      ['check promote validator2', 1_000, 1, true],
       ['demote validator1', 1_000, 1, true],
       ['verify demotion validator1', 1_000, 1, true],
       ['final tower backup validator1', 1_000, 1, true],
@@ -163,9 +165,10 @@ describe('manager machine: running a failover', () => {
 
   it('times a retried step from its first attempt and counts the attempts', () => {
     const d = failingOver();
+    d.answer({ ok: true });
     d.answer({ ok: false, detail: 'agent busy' });
     d.completeAll();
-    expect(d.notified('failover-complete')[0]?.steps[0]).toMatchObject({
+    expect(d.notified('failover-complete')[0]?.steps[1]).toMatchObject({
       step: 'demote validator1',
       ms: 2_000,
       attempts: 2,
@@ -187,9 +190,10 @@ describe('manager machine: running a failover', () => {
 
   it('aborts on a failed demotion, keeps the old active and says so', () => {
     const d = failingOver();
+    d.answer({ ok: true });
     d.answer({ ok: false, detail: 'identity could not be removed' });
     d.answer({ ok: false, detail: 'identity could not be removed' });
-    expect(d.stepsRun()).toEqual(['demote validator1', 'demote validator1']);
+    expect(d.stepsRun()).toEqual(['check promote validator2', 'demote validator1', 'demote validator1']);
     expect(d.notified('failover-failed')).toEqual([
       expect.objectContaining({ outcome: 'aborted', failedStep: 'demote validator1' }),
     ]);
@@ -198,11 +202,9 @@ describe('manager machine: running a failover', () => {
 
   it('after a failed promotion with an unhealthy old active, leaves the new node alone and alerts loudly', () => {
     const d = failingOver();
-    d.answer({ ok: true });
-    d.answer({ ok: true });
-    d.answer({ ok: true });
+    for (let i = 0; i < 4; i++) d.answer({ ok: true });
     for (let i = 0; i < 3; i++) d.answer({ ok: false, detail: 'set-identity failed' });
-    expect(d.stepsRun().slice(3)).toEqual([
+    expect(d.stepsRun().slice(4)).toEqual([
       'promote validator2 (via agent)',
       'promote validator2 (via agent)',
       'promote validator2 (via agent)',
@@ -250,10 +252,10 @@ describe('manager machine: planned switchover', () => {
   it('rolls back to the healthy old active when the promotion fails', () => {
     const d = started();
     d.switchover();
-    for (let i = 0; i < 3; i++) d.answer({ ok: true });
+    for (let i = 0; i < 4; i++) d.answer({ ok: true });
     for (let i = 0; i < 3; i++) d.answer({ ok: false, detail: 'tower refused' });
     d.completeAll();
-    expect(d.stepsRun().slice(6)).toEqual([
+    expect(d.stepsRun().slice(7)).toEqual([
       'undo:demote validator2',
       'undo:verify demotion validator2',
       'undo:promote validator1 (via agent)',
@@ -406,6 +408,55 @@ describe('manager machine: a returning old active (S1)', () => {
   });
 });
 
+describe("manager machine: the new node's pre_promote hook vetoes", () => {
+  const veto = { kind: 'hook-refused' } as const;
+  function refuse(d: ManagerDriver, detail: string): void {
+    d.now += 1_000;
+    d.apply({
+      type: 'step-result',
+      token: d.runningStep()!.token,
+      result: { ok: false, detail },
+      at: d.now,
+      refusal: veto,
+    });
+  }
+
+  it('a planned switchover before anything changed: aborted with the reason, the old active never demoted, no retry', () => {
+    const d = started();
+    d.switchover();
+    expect(d.runningStep()?.step.action).toEqual({ kind: 'check-promote', node: 'validator2' });
+    refuse(d, 'FAILOVER_HOOK_REFUSED: pre_promote exited with 7: not in the window');
+    expect(d.stepsRun()).toEqual(['check promote validator2']);
+    expect(d.notified('failover-failed')).toEqual([
+      expect.objectContaining({
+        outcome: 'aborted',
+        failedStep: 'check promote validator2',
+        detail: expect.stringContaining('not in the window'),
+      }),
+    ]);
+    expect(d.state).toMatchObject({ active: 'validator1', hold: null });
+    expect(d.records()).toContainEqual(
+      expect.objectContaining({
+        kind: 'step-finished',
+        ok: false,
+        detail: expect.stringContaining('not in the window'),
+      }),
+    );
+  });
+
+  it('a promotion past an unreachable old active: not retried, and no hold', () => {
+    const d = started();
+    for (let i = 0; i < 3; i++) d.tick({ v1: down(), ...voteStale });
+    d.answer({ ok: true });
+    expect(d.runningStep()?.step.action).toEqual({ kind: 'promote', node: 'validator2', via: 'agent' });
+    refuse(d, 'FAILOVER_HOOK_REFUSED: pre_promote exited with 7');
+    d.completeAll();
+    expect(d.stepsRun().filter((step) => step === 'promote validator2 (via agent)')).toHaveLength(1);
+    expect(d.notified('blocked')).toEqual([]);
+    expect(d.state.hold).toBeNull();
+  });
+});
+
 describe('manager machine: a stale tower past an unreachable old active (S2)', () => {
   const refusal = { kind: 'stale-tower', towerSlot: 990, lastVote: 999 } as const;
   function refusedOnce(options = FAST): ManagerDriver {
@@ -530,9 +581,7 @@ describe('manager machine: the tower floor is mandatory outside dry run (S2)', (
   it('holds a planned switchover whose promotion found no floor instead of rolling back without one', () => {
     const d = started();
     d.switchover();
-    d.answer({ ok: true });
-    d.answer({ ok: true });
-    d.answer({ ok: true });
+    for (let i = 0; i < 4; i++) d.answer({ ok: true });
     const step = d.runningStep();
     expect(step?.step.action).toEqual({ kind: 'promote', node: 'validator2', via: 'agent' });
     d.now += 1_000;

@@ -85,7 +85,11 @@ describe('the manager writes before it acts', () => {
       kind: 'journal',
       records: [
         expect.objectContaining({ kind: 'run-started', run: 1, plan: expect.objectContaining({ kind: 'switchover' }) }),
-        expect.objectContaining({ kind: 'step-started', run: 1, action: { kind: 'demote', node: 'validator1' } }),
+        expect.objectContaining({
+          kind: 'step-started',
+          run: 1,
+          action: { kind: 'check-promote', node: 'validator2' },
+        }),
       ],
     });
     const last = d.effects[d.effects.length - 1];
@@ -141,6 +145,7 @@ describe('a restarted manager takes up the plan it stopped in', () => {
     after.completeAll();
     const complete = after.notified('failover-complete')[0];
     expect(complete?.steps.map((s) => s.step)).toEqual([
+      'check promote validator2',
       'demote validator1',
       'verify demotion validator1',
       'final tower backup validator1',
@@ -238,7 +243,7 @@ describe('a restarted manager takes up the plan it stopped in', () => {
     const journal = before.journal();
     const run = journal.runs[0]!;
     const steps = run.steps.map((s, i) =>
-      i === 1 ? { ...s, action: { kind: 'verify-voting', node: 'validator1' } as const } : s,
+      i === 2 ? { ...s, action: { kind: 'verify-voting', node: 'validator1' } as const } : s,
     );
     const after = new ManagerDriver(OPTIONS, before.now + 5_000, {
       term: 1,

@@ -70,7 +70,7 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
       // A manager that stood down, or cannot tell the two agents apart, sends nothing at all.
       const blocked = fence.blocked(node);
       if (blocked !== null) return { ok: false, detail: `not sent: ${blocked}`, refusal: null };
-      const { action, reason, skipIdentity, minTowerSlot, minVoteHistorySlot } = request;
+      const { action, reason, skipIdentity, minTowerSlot, minVoteHistorySlot, prePromoteChecked } = request;
       const answer = await client.failover(
         {
           action,
@@ -78,6 +78,7 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
           skipIdentity,
           ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
           ...(minVoteHistorySlot === undefined ? {} : { minVoteHistorySlot }),
+          ...(prePromoteChecked === undefined ? {} : { prePromoteChecked }),
         },
         { timeoutMs },
       );
@@ -117,13 +118,16 @@ function staleTermOf(error: AgentCallError): { term: number; sender: string } | 
 }
 
 /**
- * The refusals the executor acts on: busy (a role change in progress, wait for it) and a
- * stale tower or vote history (hold the promotion). Details that do not match the schema
- * still count as stale, at the slot the manager asked for.
+ * The refusals the executor acts on: busy (a role change in progress, wait for it), a hook's
+ * veto (not retried), a `check_promote` the agent does not know (a bad request to an older
+ * agent), and a stale tower or vote history (hold the promotion). Details that do not match
+ * the schema still count as stale, at the slot the manager asked for.
  */
 function refusalOf(error: AgentCallError, request: FailoverCall): FailoverRefusal | null {
   if (error.kind !== 'rejected') return null;
   if (error.code === 'FAILOVER_BUSY') return { kind: 'busy' };
+  if (error.code === 'FAILOVER_HOOK_REFUSED') return { kind: 'hook-refused' };
+  if (request.action === 'check_promote' && error.status === 400) return { kind: 'unsupported' };
   if (error.code === 'FAILOVER_VOTE_HISTORY_STALE') {
     const details = Value.Check(VoteHistoryStaleDetailsSchema, error.details) ? error.details : undefined;
     return {

@@ -9,6 +9,7 @@ import type {
   ConsensusPhase,
   FailoverAction,
   FailoverEvent,
+  HookRefusal,
   Logger,
   NodeId,
   NodeObservation,
@@ -32,7 +33,11 @@ export type FailoverRefusal =
    * `422 FAILOVER_TOWER_STALE`: no tower reaching `min_tower_slot`, nothing was changed; or
    * `422 FAILOVER_VOTE_HISTORY_STALE`: no vote history reaching `min_vote_history_slot`.
    */
-  | StaleTowerRefusal;
+  | StaleTowerRefusal
+  /** `422 FAILOVER_HOOK_REFUSED`: the `pre_promote` hook, which must succeed, refused; nothing was changed. */
+  | HookRefusal
+  /** A `check_promote` refused as a bad request: the agent predates the check (a Go agent, say). */
+  | { readonly kind: 'unsupported' };
 
 /** The answer of an agent to `POST /failover`. */
 export type FailoverCallResult =
@@ -48,13 +53,15 @@ export type FailoverCallResult =
 
 /** A `POST /failover` request in domain terms. */
 export interface FailoverCall {
-  readonly action: 'become_active' | 'become_passive';
+  readonly action: 'become_active' | 'become_passive' | 'check_promote';
   readonly reason: string;
   readonly skipIdentity: boolean;
   /** `become_active`: the vote account's `lastVote`, which the restored tower must reach (S2). */
   readonly minTowerSlot?: number;
   /** `become_active` under Alpenglow: the vote account's `lastVote`, which the restored vote history must reach. */
   readonly minVoteHistorySlot?: number;
+  /** `become_active`: the `pre_promote` hook passed this switchover's `check_promote`; the agent does not run it again. */
+  readonly prePromoteChecked?: boolean;
 }
 
 /** What the manager needs from one agent; built over protocol's typed client. */
@@ -111,6 +118,8 @@ export interface RunMemory {
   readonly demotedAt: Partial<Record<NodeId, number>>;
   /** The vote account's `lastVote` before the promotion, to see it advance. */
   lastVoteBeforePromotion?: number;
+  /** The node whose `pre_promote` hook passed this run's `check_promote`. */
+  prePromoteChecked?: NodeId;
 }
 
 /** Runs one action; never throws, and returns within `timeoutMs` (plus one request's deadline). */
@@ -123,6 +132,8 @@ export async function executeAction(
   const deadline = ctx.clock.now() + timeoutMs;
   try {
     switch (action.kind) {
+      case 'check-promote':
+        return await checkPromote(ctx, memory, action.node, deadline);
       case 'demote':
         memory.demotedAt[action.node] = ctx.clock.now();
         return await callFailover(
@@ -173,7 +184,7 @@ export async function executeAction(
 async function callFailover(
   ctx: ExecutorContext,
   node: NodeId,
-  request: FailoverCall,
+  request: FailoverCall & { readonly action: 'become_active' | 'become_passive' },
   deadline: number,
 ): Promise<ExecutedStep> {
   const { action } = request;
@@ -189,11 +200,50 @@ async function callFailover(
     }
     if (answer.ok) return { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
     const detail = `${action} to ${node}: ${answer.detail}`;
-    if (answer.refusal?.kind === 'stale-tower') return { ok: false, detail, refusal: answer.refusal };
+    if (answer.refusal?.kind === 'stale-tower' || answer.refusal?.kind === 'hook-refused')
+      return { ok: false, detail, refusal: answer.refusal };
     if (answer.refusal?.kind !== 'busy') return { ok: false, detail };
     const settled = await pollUntil(ctx, deadline, () => checkSettled(ctx, node));
     if (!settled.ok) return { ok: false, detail: `${detail}; ${settled.detail}` };
   }
+}
+
+/**
+ * Asks the node's agent to run its `pre_promote` hook before anything changes. An agent
+ * without the hook answers at once; one that predates the check refuses it as a bad request,
+ * and its hook, if it has one, runs at the promotion as before. A busy agent is not waited
+ * for: a node in the middle of a role change is no target to demote the active for.
+ */
+async function checkPromote(
+  ctx: ExecutorContext,
+  memory: RunMemory,
+  node: NodeId,
+  deadline: number,
+): Promise<ExecutedStep> {
+  const answer = await ctx.agents[node].failover(
+    { action: 'check_promote', reason: memory.reason, skipIdentity: false },
+    Math.max(1, deadline - ctx.clock.now()),
+  );
+  if (answer.ok && answer.success) {
+    memory.prePromoteChecked = node;
+    // A pre_promote that need not succeed failed: nothing changed, so there is no role change
+    // to report; the promotion goes on, and the line says why the hook will not run again.
+    if ((answer.warnings ?? []).length > 0)
+      ctx.progress?.log.warn({ node, warnings: answer.warnings }, `${node}'s pre_promote failed; it need not succeed`);
+    return { ok: true };
+  }
+  if (answer.ok) return { ok: false, detail: `check_promote on ${node} failed: ${answer.message}` };
+  if (answer.refusal?.kind === 'unsupported') {
+    ctx.progress?.log.info(
+      { detail: answer.detail },
+      `${node}'s agent predates check_promote; its pre_promote hook runs at the promotion`,
+    );
+    return { ok: true };
+  }
+  const detail = `check_promote to ${node}: ${answer.detail}`;
+  return answer.refusal?.kind === 'hook-refused'
+    ? { ok: false, detail, refusal: answer.refusal }
+    : { ok: false, detail };
 }
 
 /**
@@ -204,7 +254,7 @@ async function callFailover(
 function reportWarnings(
   ctx: ExecutorContext,
   node: NodeId,
-  action: FailoverCall['action'],
+  action: 'become_active' | 'become_passive',
   warnings: readonly string[],
 ): void {
   if (warnings.length === 0 || ctx.progress === undefined) return;
@@ -313,7 +363,13 @@ async function promote(
     promoted = await callFailover(
       ctx,
       node,
-      { action: 'become_active', reason: memory.reason, skipIdentity: false, ...promotionFloors(ctx, floor.slot) },
+      {
+        action: 'become_active',
+        reason: memory.reason,
+        skipIdentity: false,
+        ...promotionFloors(ctx, floor.slot),
+        ...(memory.prePromoteChecked === node ? { prePromoteChecked: true } : {}),
+      },
       deadline,
     );
   } else {

@@ -183,6 +183,7 @@ describe('the control API', () => {
     const window = lines[1] as Extract<SwitchoverLine, { type: 'window' }>;
     expect(lines[2]).toMatchObject({ type: 'accepted', from: 'validator1', to: 'validator2' });
     expect(lines.filter((l) => l.type === 'step-finished').map((l) => (l as { step: string }).step)).toEqual([
+      'check promote validator2',
       'demote validator1',
       'verify demotion validator1',
       'final tower backup validator1',

@@ -149,6 +149,7 @@ describe('the monitor', () => {
     expect(complete).toMatchObject({ from: 'validator1', to: 'validator2' });
     if (complete?.type === 'failover-complete') {
       expect(complete.steps.map((s) => s.step)).toEqual([
+        'check promote validator2',
         'demote validator1',
         'verify demotion validator1',
         'final tower backup validator1',
@@ -157,7 +158,7 @@ describe('the monitor', () => {
       ]);
       expect(complete.steps.every((s) => s.ok && s.ms >= 0)).toBe(true);
     }
-    expect(h.progress.filter((p) => p.type === 'step-finished')).toHaveLength(5);
+    expect(h.progress.filter((p) => p.type === 'step-finished')).toHaveLength(6);
   });
 
   it('tells the agents why, in the words of the failover notification', async () => {
@@ -400,6 +401,7 @@ describe('the monitor and its journal', () => {
     expect(failoverCalls(h.world)).toEqual(['validator1:become_passive', 'validator2:become_active']);
     const started = h.journal.state.runs[0]?.steps.map((s) => `${s.action.kind} ${s.action.node}`);
     expect(started).toEqual([
+      'check-promote validator2',
       'demote validator1',
       'verify-demotion validator1',
       'final-tower-backup validator1',

@@ -165,6 +165,7 @@ describe('a manager killed in the middle of a failover and started again', () =>
     expect(
       json.runs[0]?.steps.map((s) => [`${s.action.kind} ${s.action.node}`, s.term, s.finished?.ok ?? null]),
     ).toEqual([
+      ['check-promote validator2', 1, true],
       ['demote validator1', 1, true],
       ['verify-demotion validator1', 1, true],
       ['final-tower-backup validator1', 1, true],

@@ -41,6 +41,7 @@ export {
   MetricsResponseSchema,
   TowerStaleDetailsSchema,
   VoteHistoryStaleDetailsSchema,
+  HookRefusedDetailsSchema,
 } from './wire/agent-api';
 export type {
   StatusRequest,
@@ -59,6 +60,7 @@ export type {
   RoleCheckResponse,
   TowerStaleDetails,
   VoteHistoryStaleDetails,
+  HookRefusedDetails,
   StaleTermDetails,
   WrongNodeDetails,
   WireSenderSighting,

@@ -29,13 +29,13 @@ describe('docs/failover-plan.md', () => {
     expect(renderFailoverPlanDoc()).toContain(describePlan(plan).join('\n'));
   });
 
-  it('documents five distinct plans, each starting with what stops the old active voting or checks that nobody holds the identity', () => {
+  it("documents five distinct plans, each starting with the new node's pre_promote check, what stops the old active voting or checks that nobody holds the identity", () => {
     const plans = documentedPlans().map(({ plan }) => plan);
     expect(new Set(plans.map((plan) => describePlan(plan).join('\n'))).size).toBe(5);
     expect(plans.map((plan) => plan.steps[0]?.action.kind)).toEqual([
-      'demote',
+      'check-promote',
       'prove-stopped-voting',
-      'demote',
+      'check-promote',
       'demote',
       'verify-demotion',
     ]);

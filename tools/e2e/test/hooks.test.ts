@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { requestSwitchover } from '@failover/manager';
 import type { SwitchoverLine } from '@failover/protocol';
 import { startStack, type Stack } from '../src/stack';
@@ -6,10 +9,19 @@ import { startStack, type Stack } from '../src/stack';
 // as the judge of who voted.
 jest.setTimeout(120_000);
 
+/**
+ * The widest hole allowed between two consecutive votes of a voter that was never demoted: a
+ * validator votes each slot it sees, and a starved process may skip a few. A demotion and its
+ * rollback take seconds, hundreds of 50 ms slots.
+ */
+const MAX_VOTE_GAP_SLOTS = 20;
+
 let stack: Stack | undefined;
+const dirs: string[] = [];
 afterEach(async () => {
   await stack?.stop();
   stack = undefined;
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 /** Starts the stack with `hooks` on v2's agent and waits for v1 to be active with a tower backup. */
@@ -41,28 +53,48 @@ async function switchover(s: Stack): Promise<SwitchoverLine[]> {
 }
 
 describe('agent hooks in a planned switchover', () => {
-  it('never lets v2 vote when its must_succeed pre_promote fails: the identity goes back to v1, no double vote', async () => {
+  it("refuses a planned switchover before any role change when v2's must_succeed pre_promote fails: v1 never stops voting, v2 never votes", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hooks-e2e-'));
+    dirs.push(dir);
+    const runs = join(dir, 'pre_promote.runs');
     const s = await startWithHooksOnV2({
-      pre_promote: { command: 'echo "not in the window" >&2; exit 7', must_succeed: true },
+      pre_promote: { command: `echo run >> ${runs}; echo "not in the window" >&2; exit 7`, must_succeed: true },
     });
     const [v1, v2] = s.cluster.validators;
+    const lastVoteOfV1 = async (): Promise<number> =>
+      (await s.cluster.judge.votes()).filter((vote) => vote.validator === v1!.name).at(-1)?.slot ?? 0;
+    const before = await lastVoteOfV1();
 
     const lines = await switchover(s);
-    expect(lines.find((l) => l.type === 'done')).toMatchObject({ outcome: 'rolled-back' });
-    const promotions = lines.filter((l) => l.type === 'step-finished' && l.step.startsWith('promote validator2'));
-    expect(promotions.length).toBeGreaterThan(0);
-    for (const promotion of promotions)
-      expect(promotion).toMatchObject({
+    expect(lines.find((l) => l.type === 'done')).toMatchObject({ outcome: 'aborted' });
+    const steps = lines.filter((l) => l.type === 'step-finished');
+    expect(steps).toEqual([
+      expect.objectContaining({
+        step: 'check promote validator2',
         ok: false,
-        detail: expect.stringContaining('pre_promote failed and must succeed'),
-      });
+        detail: expect.stringContaining('not in the window'),
+      }),
+    ]);
+    expect((await readFile(runs, 'utf8')).trim().split('\n')).toEqual(['run']);
 
-    await s.cluster.waitFor('v1 to vote again', async () => (await v1!.status()).voting || undefined, {
-      timeoutMs: 15_000,
-    });
-    expect((await s.cluster.judge.votes()).filter((vote) => vote.validator === v2!.name)).toEqual([]);
+    // v1 keeps voting through the refused switchover: from before it to a few slots past its
+    // end, its votes run on without a hole; a demotion, even one rolled back, stops it for many.
+    const lastSlot = await lastVoteOfV1();
+    await s.cluster.waitFor(
+      'v1 to vote past the refused switchover',
+      async () =>
+        (await s.cluster.judge.votes()).some((vote) => vote.validator === v1!.name && vote.slot > lastSlot + 10) ||
+        undefined,
+      { timeoutMs: 15_000 },
+    );
+    const votes = await s.cluster.judge.votes();
+    const v1Slots = votes.filter((vote) => vote.validator === v1!.name && vote.slot >= before).map((vote) => vote.slot);
+    const gaps = v1Slots.slice(1).map((slot, i) => slot - v1Slots[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(MAX_VOTE_GAP_SLOTS);
+    expect(votes.filter((vote) => vote.validator === v2!.name)).toEqual([]);
     expect(await s.cluster.judge.violations()).toEqual([]);
     expect((await s.manager.status()).active).toBe('validator1');
+    expect(await v1!.status()).toMatchObject({ voting: true });
   });
 
   it('completes the switchover when post_promote fails, and the manager reports the failure', async () => {

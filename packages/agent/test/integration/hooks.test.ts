@@ -46,13 +46,14 @@ describe('hooks around role changes, on the real agent and simulated validators'
 
     const promoted = await b.client.failover({ action: 'become_active', reason: 'planned switchover' });
     expect(promoted).toMatchObject({
-      ok: true,
-      value: {
-        success: false,
+      ok: false,
+      error: {
+        status: 422,
+        code: 'FAILOVER_HOOK_REFUSED',
         message: expect.stringContaining('pre_promote failed and must succeed; nothing was changed, still passive'),
+        details: { hook: 'pre_promote', reason: expect.stringContaining('not in the window') },
       },
     });
-    expect(promoted.ok && promoted.value.message).toContain('not in the window');
     expect(existsSync(marker)).toBe(true);
     expect(await vb.identity()).toBe(vb.unstakedPubkey);
     // Nothing was restored either: the change stopped before its first step.
@@ -66,6 +67,59 @@ describe('hooks around role changes, on the real agent and simulated validators'
     });
     expect((await c.judge.votes()).some((v) => v.validator === 'b')).toBe(false);
     expect(await c.judge.violations()).toEqual([]);
+  });
+
+  it("check_promote runs a refusing pre_promote and changes nothing: 422 with the hook's reason, the holder keeps voting", async () => {
+    const c = bed.cluster;
+    const runs = path.join(bed.dir.path, 'pre-promote-runs');
+    const [a, b] = await startWithHooks({
+      pre_promote: { command: `echo run >> ${runs}; echo "not in the window" >&2; exit 3`, must_succeed: true },
+    });
+    const vb = c.validator('b');
+
+    const checked = await b.client.failover({ action: 'check_promote', reason: 'planned switchover' });
+    expect(checked).toMatchObject({
+      ok: false,
+      error: {
+        status: 422,
+        code: 'FAILOVER_HOOK_REFUSED',
+        details: { hook: 'pre_promote', reason: expect.stringContaining('not in the window') },
+      },
+    });
+    expect(readFileSync(runs, 'utf8')).toBe('run\n');
+    expect(await vb.identity()).toBe(vb.unstakedPubkey);
+    expect(existsSync(vb.towerPath(c.stakedPubkey))).toBe(false);
+    await expect(b.client.status()).resolves.toMatchObject({ ok: true, value: { role: 'passive' } });
+    await expect(a.client.status()).resolves.toMatchObject({ ok: true, value: { role: 'active' } });
+    expect(await c.judge.violations()).toEqual([]);
+  });
+
+  it('runs pre_promote once when check_promote passed and become_active says so', async () => {
+    const c = bed.cluster;
+    const runs = path.join(bed.dir.path, 'pre-promote-runs');
+    const [a, b] = await startWithHooks({ pre_promote: { command: `echo run >> ${runs}`, must_succeed: true } });
+
+    const checked = await b.client.failover({ action: 'check_promote', reason: 'planned switchover' });
+    expect(checked).toMatchObject({ ok: true, value: { success: true, message: 'pre_promote passed' } });
+    await a.client.failover({ action: 'become_passive', reason: 'planned switchover' });
+    const promoted = await b.client.failover({
+      action: 'become_active',
+      reason: 'planned switchover',
+      prePromoteChecked: true,
+    });
+    expect(promoted).toMatchObject({ ok: true, value: { success: true } });
+    expect(readFileSync(runs, 'utf8')).toBe('run\n');
+    await waitFor(async () => (await c.judge.votes()).some((v) => v.validator === 'b'), {
+      description: 'b to vote with the staked identity',
+      timeoutMs: 15_000,
+    });
+    expect(await c.judge.violations()).toEqual([]);
+  });
+
+  it('answers check_promote at once without a pre_promote hook', async () => {
+    const [, b] = await startWithHooks({ post_promote: { command: 'true' } });
+    const checked = await b.client.failover({ action: 'check_promote', reason: 'planned switchover' });
+    expect(checked).toMatchObject({ ok: true, value: { success: true, message: 'no pre_promote hook configured' } });
   });
 
   it('keeps the promotion when post_promote fails, and reports the failure in the answer', async () => {
@@ -123,10 +177,10 @@ describe('hooks around role changes, on the real agent and simulated validators'
 
     const promoted = await b.client.failover({ action: 'become_active', reason: 'planned switchover' });
     expect(promoted).toMatchObject({
-      ok: true,
-      value: { success: false, message: expect.stringContaining('pre_promote failed and must succeed') },
+      ok: false,
+      error: { code: 'FAILOVER_HOOK_REFUSED', message: expect.stringContaining('pre_promote failed and must succeed') },
     });
-    expect(promoted.ok && promoted.value.message).toMatch(/timed out/);
+    expect(!promoted.ok && promoted.error.message).toMatch(/timed out/);
     const sleeper = Number(readFileSync(pidFile, 'utf8').trim());
     await waitFor(async () => !isRunning(sleeper), { description: "the hook's sleep to be killed", timeoutMs: 10_000 });
     expect(await vb.identity()).toBe(vb.unstakedPubkey);

@@ -160,6 +160,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const fence = await openAgentFence({ stateDir, clock: systemClock, logger: recordingLogger() });
   const app = await buildApp({
     role,
+    // The harness's agent has no hooks; the hooks integration test runs check_promote for real.
+    checkPromote: async () => ({ result: 'ok', message: 'no pre_promote hook configured', warnings: [] }),
     keeper,
     sampler,
     currentIdentity: localRpc.getIdentity,

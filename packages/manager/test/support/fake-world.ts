@@ -116,6 +116,11 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
         };
       },
       async failover({ action, reason, skipIdentity, minTowerSlot }): Promise<FailoverCallResult> {
+        // The fake agents have no pre_promote hook: a reachable one passes the check at once.
+        if (action === 'check_promote')
+          return n.reachable
+            ? { ok: true, success: true, message: 'no pre_promote hook configured', dryRun: false }
+            : { ok: false, detail: 'timeout', refusal: null };
         n.calls.push({
           action,
           reason,

@@ -107,6 +107,7 @@ export interface AgentClient {
       skipIdentity?: boolean;
       minTowerSlot?: number;
       minVoteHistorySlot?: number;
+      prePromoteChecked?: boolean;
     },
     options?: CallOptions,
   ): Promise<AgentCallResult<Response<'failover'>>>;
@@ -365,6 +366,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           ...(request.skipIdentity === undefined ? {} : { skip_identity: request.skipIdentity }),
           ...(request.minTowerSlot === undefined ? {} : { min_tower_slot: request.minTowerSlot }),
           ...(request.minVoteHistorySlot === undefined ? {} : { min_vote_history_slot: request.minVoteHistorySlot }),
+          ...(request.prePromoteChecked === undefined ? {} : { pre_promote_checked: request.prePromoteChecked }),
           timestamp: seconds(),
           ...term(),
         },

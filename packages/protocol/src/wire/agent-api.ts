@@ -185,9 +185,18 @@ export const PeerStatusResponseSchema = Type.Object({
 /** Response of `/peer-status`. */
 export type PeerStatusResponse = Static<typeof PeerStatusResponseSchema>;
 
-/** The two failover actions. */
-export const FailoverActionSchema = Type.Union([Type.Literal('become_active'), Type.Literal('become_passive')]);
-/** The two failover actions. */
+/**
+ * The failover actions: the Go tool's two role changes, and `check_promote`, which runs the
+ * agent's `pre_promote` hook and changes nothing (a manager asks it before a switchover
+ * demotes anyone). An agent without the hook answers it with success at once; one that
+ * predates it refuses it as a bad request (400).
+ */
+export const FailoverActionSchema = Type.Union([
+  Type.Literal('become_active'),
+  Type.Literal('become_passive'),
+  Type.Literal('check_promote'),
+]);
+/** The failover actions. */
 export type FailoverAction = Static<typeof FailoverActionSchema>;
 
 /** Body of `POST /failover`. */
@@ -213,6 +222,12 @@ export const FailoverRequestSchema = Type.Object({
         '`become_active` only, on an Alpenglow cluster: the agent must take the identity only with a vote history (`vote_history-<identity>.bin`) whose newest slot is at least this; otherwise it refuses with 422 `FAILOVER_VOTE_HISTORY_STALE` before the identity is set. Absent: no floor, and a ledger without a vote history carries none (TowerBFT).',
     }),
   ),
+  pre_promote_checked: Type.Optional(
+    Type.Boolean({
+      description:
+        '`become_active` only: the `pre_promote` hook already passed a `check_promote` of this switchover, so the agent does not run it again. Absent: the hook runs as part of the promotion.',
+    }),
+  ),
   timestamp: UnixSecondsSchema,
   term: TermSchema,
   sender: SenderSchema,
@@ -235,6 +250,19 @@ export const FailoverResponseSchema = Type.Object({
 });
 /** Response of `/failover`. */
 export type FailoverResponse = Static<typeof FailoverResponseSchema>;
+
+/**
+ * `details` of a 422 `FAILOVER_HOOK_REFUSED` answer to `check_promote` or `become_active`: the
+ * `pre_promote` hook, which must succeed, failed or timed out; nothing was changed.
+ */
+export const HookRefusedDetailsSchema = Type.Object({
+  hook: Type.Literal('pre_promote'),
+  reason: Type.String({
+    description: "Why: the hook's exit status or time limit and the end of its stderr, with secrets redacted.",
+  }),
+});
+/** `details` of a `FAILOVER_HOOK_REFUSED` answer. */
+export type HookRefusedDetails = Static<typeof HookRefusedDetailsSchema>;
 
 /** Body of `POST /shutdown`. */
 export const ShutdownRequestSchema = Type.Object({

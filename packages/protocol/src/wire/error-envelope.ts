@@ -61,6 +61,11 @@ export const WIRE_ERROR_CODES = {
     meaning:
       "become_active refused: the newest Alpenglow vote history ends below the request's min_vote_history_slot (the vote account voted later); the identity was not taken.",
   },
+  FAILOVER_HOOK_REFUSED: {
+    status: 422,
+    meaning:
+      'check_promote or become_active refused: the pre_promote hook, which must succeed, failed or timed out; nothing was changed. Not worth retrying: the hook is the operator asking for no promotion now.',
+  },
   FAILOVER_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body exceeds the size limit.' },
   FAILOVER_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },
   FAILOVER_INTERNAL: { status: 500, meaning: 'An unexpected server error; the server log has the details.' },

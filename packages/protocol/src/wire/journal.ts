@@ -28,6 +28,7 @@ const term = Type.Integer({ minimum: 0, description: 'The term of the manager th
 export const JournalActionSchema = Type.Union([
   Type.Object({
     kind: Type.Union([
+      Type.Literal('check-promote'),
       Type.Literal('demote'),
       Type.Literal('verify-demotion'),
       Type.Literal('prove-stopped-voting'),
