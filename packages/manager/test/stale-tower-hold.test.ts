@@ -33,14 +33,19 @@ function towerKeys(endpoint: string, stakedPubkey: string) {
     read,
     /** The tower's last voted slot, from its `slot` key (the last voted slot + 1). */
     async slot(): Promise<number | undefined> {
-      const kv = (await read()).find((k) => Buffer.from(k.key, 'base64').toString().endsWith('/slot'));
-      return kv === undefined ? undefined : Number(Buffer.from(kv.value, 'base64').toString()) - 1;
+      return slotOf(await read());
     },
     /** Puts `kvs` back in one transaction, so no restore reads half of them. */
     async write(kvs: readonly EtcdKv[]): Promise<void> {
       await call('txn', { success: kvs.map((kv) => ({ request_put: { key: kv.key, value: kv.value } })) });
     },
   };
+}
+
+/** The last voted slot of the tower in `kvs`, from its `slot` key (the last voted slot + 1). */
+function slotOf(kvs: readonly EtcdKv[]): number | undefined {
+  const kv = kvs.find((k) => Buffer.from(k.key, 'base64').toString().endsWith('/slot'));
+  return kv === undefined ? undefined : Number(Buffer.from(kv.value, 'base64').toString()) - 1;
 }
 
 describe('a promotion refused for a stale tower past an unreachable active', () => {
@@ -63,7 +68,8 @@ describe('a promotion refused for a stale tower past an unreachable active', () 
       },
       { timeoutMs: 15_000 },
     );
-    const oldSlot = (await towers.slot())!;
+    // From the keys saved, not read again: the active may have backed up a newer tower since.
+    const oldSlot = slotOf(old)!;
     await cluster.waitFor(
       'v1 to vote past the saved tower',
       async () => ((await v1!.status()).lastVote ?? 0) > oldSlot + 5 || undefined,
