@@ -9,6 +9,7 @@
  * promoted. Each refusal is a {@link ConsensusVeto}, a hold the notifier words.
  */
 import { sameGenesis } from './consensus-phase';
+import type { ConsensusPhase } from './consensus-phase';
 import type { BlockCause } from './events';
 import type { NodeId, Observation } from './types';
 
@@ -84,4 +85,58 @@ export function promotionEligibility(observation: Observation, node: NodeId): Co
       `${node}'s validator is on another Alpenglow genesis (slot ${local.slot}, block ${local.blockId}; the cluster's is slot ${cluster.slot}, block ${cluster.blockId})`,
     );
   return null;
+}
+
+/** The cluster's consensus phase as `observation` read it; TowerBFT when no phase was read (a Go config). */
+export function observedPhase(observation: Observation | null): ConsensusPhase {
+  return observation?.consensus?.phase ?? 'tower';
+}
+
+/** The newest slot of a vote history either agent reported backing up in `observation`; null when none did. */
+export function reportedVoteHistorySlot(observation: Observation | null): number | null {
+  if (observation === null) return null;
+  const slots = Object.values(observation.nodes).flatMap((n) =>
+    n.reachable && n.status.voteHistory !== undefined ? [n.status.voteHistory.newestSlot] : [],
+  );
+  return slots.length === 0 ? null : Math.max(...slots);
+}
+
+/** What a `become_active` must restore at least: the tower's last vote, the vote history's newest slot. */
+export interface PromotionFloors {
+  readonly minTowerSlot?: number;
+  readonly minVoteHistorySlot?: number;
+}
+
+/**
+ * The floors of a `become_active`, both the vote account's `lastVote`, by consensus phase.
+ * TowerBFT: the tower's. Alpenglow: the vote history's alone, since the tower stopped
+ * recording votes at the switch and would never reach a later `lastVote`; `lastVote` trails
+ * the votes (a reward certificate lands about 8 slots after the vote), and the vote history
+ * records every vote cast, so its newest slot is at least `lastVote`. Migrating or unknown:
+ * the tower's, since `lastVote` stalls at the last tower vote, and the vote history's too
+ * once an agent reports one, since a validator that cast Alpenglow votes cannot vote safely
+ * without the record of them.
+ */
+export function promotionFloors(observation: Observation | null, lastVote: number): PromotionFloors {
+  switch (observedPhase(observation)) {
+    case 'tower':
+      return { minTowerSlot: lastVote };
+    case 'alpenglow':
+      return { minVoteHistorySlot: lastVote };
+    case 'migrating':
+    case 'unknown':
+      return reportedVoteHistorySlot(observation) === null
+        ? { minTowerSlot: lastVote }
+        : { minTowerSlot: lastVote, minVoteHistorySlot: lastVote };
+  }
+}
+
+/**
+ * What `lastVote` must pass for the new active to be seen voting. Under Alpenglow `lastVote`
+ * trails the votes, so the old holder's last votes may still land after the promotion: the
+ * mark is also the newest slot of the vote history it backed up, which records them.
+ */
+export function newVoteMark(observation: Observation | null, lastVote: number): number {
+  const recorded = observedPhase(observation) === 'alpenglow' ? reportedVoteHistorySlot(observation) : null;
+  return recorded === null ? lastVote : Math.max(lastVote, recorded);
 }

@@ -1,5 +1,12 @@
 import type { AlpenglowGenesis, ConsensusView, NodeObservation } from '@failover/core';
-import { alpenglowGenesisOf, proveStoppedVoting, DEFAULT_VOTE_PROOF_RULES } from '@failover/core';
+import {
+  alpenglowGenesisOf,
+  newVoteMark,
+  promotionFloors,
+  proveStoppedVoting,
+  reportedVoteHistorySlot,
+  DEFAULT_VOTE_PROOF_RULES,
+} from '@failover/core';
 import { activeStatus, down, observe, status, up } from './support/observations';
 import { FAST, ManagerDriver } from './support/manager-driver';
 
@@ -133,5 +140,38 @@ describe('proveStoppedVoting', () => {
       proven: false,
       cause: { kind: 'migrating', phase: 'migrating' },
     });
+  });
+});
+
+describe('the floors and the voting mark of a promotion', () => {
+  const history = (newestSlot: number): NodeObservation =>
+    up(activeStatus({ voteHistory: { newestSlot, sha256: 'a'.repeat(64), backedUpAt: 0 } }));
+
+  it('raises the mark to the newest vote history backed up under Alpenglow, where lastVote trails the votes', () => {
+    const observation = observe({ at: 0, consensus: view('alpenglow'), v1: history(1007) });
+    expect(newVoteMark(observation, 999)).toBe(1007);
+    expect(newVoteMark(observation, 1010)).toBe(1010);
+  });
+
+  it('keeps lastVote as the mark under TowerBFT, whatever vote history an agent reports', () => {
+    expect(newVoteMark(observe({ at: 0, consensus: view('tower'), v1: history(1007) }), 999)).toBe(999);
+    expect(newVoteMark(null, 999)).toBe(999);
+  });
+
+  it('reads no vote history from a node that did not answer', () => {
+    const observation = observe({ at: 0, consensus: view('migrating'), v1: down() });
+    expect(reportedVoteHistorySlot(observation)).toBeNull();
+    expect(promotionFloors(observation, 999)).toEqual({ minTowerSlot: 999 });
+  });
+
+  it('asks both floors while migrating once a vote history is reported, the vote history alone under Alpenglow', () => {
+    expect(promotionFloors(observe({ at: 0, consensus: view('migrating'), v1: history(1007) }), 999)).toEqual({
+      minTowerSlot: 999,
+      minVoteHistorySlot: 999,
+    });
+    expect(promotionFloors(observe({ at: 0, consensus: view('alpenglow'), v1: history(1007) }), 999)).toEqual({
+      minVoteHistorySlot: 999,
+    });
+    expect(promotionFloors(null, 999)).toEqual({ minTowerSlot: 999 });
   });
 });

@@ -3,10 +3,9 @@
  * `StepResult`. Which step runs next, retries and rollbacks are decided by core; this file
  * only does the I/O and judges the evidence, each action within its time limit.
  */
-import { mayHoldIdentity, proveStoppedVoting } from '@failover/core';
+import { mayHoldIdentity, newVoteMark, observedPhase, promotionFloors, proveStoppedVoting } from '@failover/core';
 import type {
   Clock,
-  ConsensusPhase,
   FailoverAction,
   FailoverEvent,
   HookRefusal,
@@ -160,7 +159,12 @@ export async function executeAction(
         return await callFailover(
           ctx,
           action.node,
-          { action: 'become_active', reason: memory.reason, skipIdentity: true, ...promotionFloors(ctx, floor.slot) },
+          {
+            action: 'become_active',
+            reason: memory.reason,
+            skipIdentity: true,
+            ...promotionFloors(ctx.lastObservation(), floor.slot),
+          },
           deadline,
         );
       }
@@ -293,58 +297,6 @@ async function readTowerFloor(
   }
 }
 
-/** The cluster's consensus phase as of the monitor's latest observation; TowerBFT when none is read. */
-function phaseOf(ctx: ExecutorContext): ConsensusPhase {
-  return ctx.lastObservation()?.consensus?.phase ?? 'tower';
-}
-
-/** The newest slot of a vote history either agent reported backing up; null when none did. */
-function reportedVoteHistorySlot(ctx: ExecutorContext): number | null {
-  const observation = ctx.lastObservation();
-  if (observation === null) return null;
-  const slots = Object.values(observation.nodes).flatMap((n) =>
-    n.reachable && n.status.voteHistory !== undefined ? [n.status.voteHistory.newestSlot] : [],
-  );
-  return slots.length === 0 ? null : Math.max(...slots);
-}
-
-/**
- * The floors of a `become_active`, both the vote account's `lastVote`, by consensus phase.
- * TowerBFT: the tower's. Alpenglow: the vote history's alone, since the tower stopped
- * recording votes at the switch and would never reach a later `lastVote`; `lastVote` trails
- * the votes (a reward certificate lands about 8 slots after the vote), and the vote history
- * records every vote cast, so its newest slot is at least `lastVote`. Migrating or unknown:
- * the tower's, since `lastVote` stalls at the last tower vote, and the vote history's too
- * once an agent reports one, since a validator that cast Alpenglow votes cannot vote safely
- * without the record of them.
- */
-function promotionFloors(
-  ctx: ExecutorContext,
-  lastVote: number,
-): { readonly minTowerSlot?: number; readonly minVoteHistorySlot?: number } {
-  switch (phaseOf(ctx)) {
-    case 'tower':
-      return { minTowerSlot: lastVote };
-    case 'alpenglow':
-      return { minVoteHistorySlot: lastVote };
-    case 'migrating':
-    case 'unknown':
-      return reportedVoteHistorySlot(ctx) === null
-        ? { minTowerSlot: lastVote }
-        : { minTowerSlot: lastVote, minVoteHistorySlot: lastVote };
-  }
-}
-
-/**
- * What `lastVote` must pass for the new active to be seen voting. Under Alpenglow `lastVote`
- * trails the votes, so the old holder's last votes may still land after the promotion: the
- * mark is also the newest slot of the vote history it backed up, which records them.
- */
-function newVoteMark(ctx: ExecutorContext, lastVote: number): number {
-  const recorded = phaseOf(ctx) === 'alpenglow' ? reportedVoteHistorySlot(ctx) : null;
-  return recorded === null ? lastVote : Math.max(lastVote, recorded);
-}
-
 async function promote(
   ctx: ExecutorContext,
   memory: RunMemory,
@@ -359,7 +311,7 @@ async function promote(
   if (via === 'agent') {
     const floor = await readTowerFloor(ctx, deadline);
     if (!floor.ok) return floor;
-    memory.lastVoteBeforePromotion = newVoteMark(ctx, floor.slot);
+    memory.lastVoteBeforePromotion = newVoteMark(ctx.lastObservation(), floor.slot);
     promoted = await callFailover(
       ctx,
       node,
@@ -367,14 +319,14 @@ async function promote(
         action: 'become_active',
         reason: memory.reason,
         skipIdentity: false,
-        ...promotionFloors(ctx, floor.slot),
+        ...promotionFloors(ctx.lastObservation(), floor.slot),
         ...(memory.prePromoteChecked === node ? { prePromoteChecked: true } : {}),
       },
       deadline,
     );
   } else {
     const lastVote = await currentLastVote(ctx);
-    memory.lastVoteBeforePromotion = lastVote === undefined ? undefined : newVoteMark(ctx, lastVote);
+    memory.lastVoteBeforePromotion = lastVote === undefined ? undefined : newVoteMark(ctx.lastObservation(), lastVote);
     const target = ctx.pushTargets?.[node];
     if (ctx.pusher === undefined || target === undefined) {
       return { ok: false, detail: `secure identity mode is not configured for ${node}` };
@@ -488,7 +440,7 @@ async function checkFinalBackup(ctx: ExecutorContext, memory: RunMemory, node: N
   const status = observation.status;
   const landed = await currentLastVote(ctx);
   // Under Alpenglow the tower stopped at the switch: the vote history holds the last vote.
-  if (phaseOf(ctx) === 'alpenglow' && status.tower !== undefined && landed !== undefined) {
+  if (observedPhase(ctx.lastObservation()) === 'alpenglow' && status.tower !== undefined && landed !== undefined) {
     const newest = status.voteHistory?.newestSlot;
     return newest !== undefined && newest >= landed
       ? { ok: true }
