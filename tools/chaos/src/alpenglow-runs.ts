@@ -11,7 +11,15 @@ import type { ControlStatus } from '@failover/protocol';
 import { waitFor } from '@failover/testkit';
 import type { AlpenglowScenario } from './alpenglow-plans';
 import { inject } from './inject';
-import { RunRecord, holderOrFirst, injectWhen, type ScriptContext, type ScriptRun } from './script-kit';
+import {
+  RunRecord,
+  healInjected,
+  holderOrFirst,
+  injectWhen,
+  restartAgent,
+  type ScriptContext,
+  type ScriptRun,
+} from './script-kit';
 
 /** How long the switch to Alpenglow may take once the feature is activated. */
 const SWITCH_TIMEOUT_MS = 60_000;
@@ -99,11 +107,7 @@ async function vetoedCrash(
   else run.note(`no failover during the ${s.kind}`);
   await veto(false);
   run.span(`${s.kind}`, vetoedAt, Date.now(), false);
-  if (killed !== undefined) {
-    const problem = await killed.value.heal();
-    if (problem !== undefined) run.note(problem);
-    run.span(killed.value.label, killed.atMs, Date.now(), false);
-  }
+  if (killed !== undefined) await healInjected(run, killed);
   return run.done(started);
 }
 
@@ -140,9 +144,7 @@ async function migrationWindow(
   const promoted = completedBetween(stack, cut.atMs, switchedAt);
   if (promoted.length > 0) run.fail(`the manager promoted while migrating: ${promoted.join(', ')}`);
   else run.note('no promotion while migrating');
-  const problem = await cut.value.heal();
-  if (problem !== undefined) run.note(problem);
-  run.span(cut.value.label, cut.atMs, Date.now(), true);
+  await healInjected(run, cut);
   return run.done(started);
 }
 
@@ -169,12 +171,9 @@ async function lostVoteHistory(
   else run.note('nobody was promoted without the vote history');
   // The host comes back: the validator on whatever its identity.json names, then its agent.
   await validator.start();
-  agent.process.start();
-  await waitFor(async () => (await agent.client.health()).ok || undefined, {
-    description: `agent ${from} to answer /health after its restart`,
-    timeoutMs: 20_000,
-    intervalMs: 100,
-  }).catch(() => run.note(`agent ${from} did not answer /health within 20 s of its restart`));
+  await restartAgent(stack, from, 20_000).catch(() =>
+    run.note(`agent ${from} did not answer /health within 20 s of its restart`),
+  );
   run.span(`host-lost(${from}, vote history backups deleted)`, lost.atMs, Date.now(), false);
   return run.done(started);
 }

@@ -27,6 +27,7 @@ import {
   other,
   promotionFailsOnce,
   promotionsOf,
+  restartAgent,
   switchoverAccepted,
   type ScriptContext,
   type ScriptRun,
@@ -107,12 +108,7 @@ async function replayAfterRestart(
     const downAt = Date.now();
     if (s.signal === 'SIGKILL') await agent.process.kill();
     else await agent.process.stop();
-    agent.process.start();
-    await waitFor(async () => (await agent.client.health()).ok || undefined, {
-      description: `agent ${second} to answer /health after its restart`,
-      timeoutMs: 15_000,
-      intervalMs: 50,
-    });
+    await restartAgent(ctx.stack, second, 15_000);
     run.span(`agent-restart(${second},${s.signal})`, downAt, Date.now(), false);
     return captured;
   };

@@ -17,6 +17,7 @@ import {
   holderOrFirst,
   injectWhen,
   other,
+  restartAgent,
   stepStarted,
   switchover,
   type ScriptContext,
@@ -116,12 +117,9 @@ async function zombie(
     );
   } else await sleep(3_000);
   // The unit brings the agent back.
-  agent.process.start();
-  await waitFor(async () => (await agent.client.health()).ok || undefined, {
-    description: `agent ${from} to answer /health after its restart`,
-    timeoutMs: 20_000,
-    intervalMs: 100,
-  }).catch(() => run.note(`agent ${from} did not answer /health within 20 s of its restart`));
+  await restartAgent(stack, from, 20_000).catch(() =>
+    run.note(`agent ${from} did not answer /health within 20 s of its restart`),
+  );
   run.span(`agent-down(${from})`, killed?.atMs ?? thawedAt, Date.now(), false);
   return run.done(started);
 }

@@ -11,6 +11,7 @@ import { fetchControlStatus, requestSwitchover, type ControlTarget } from '@fail
 import { waitFor } from '@failover/testkit';
 import type { SwitchoverStep } from './fencing-plans';
 import type { RecordingProxy } from './recording-proxy';
+import type { Injected } from './inject';
 import type { FaultSpan } from './verdict';
 
 /** What a script is given. */
@@ -86,6 +87,27 @@ export async function injectWhen<T, R>(
   const atMs = Date.now();
   run.since(atMs);
   return { value: await inject(found, atMs), atMs };
+}
+
+/** Heals a fault {@link injectWhen} injected, notes a heal that failed, and records the fault's span until now. */
+export async function healInjected(
+  run: RunRecord,
+  injected: { readonly value: Injected; readonly atMs: number },
+): Promise<void> {
+  const problem = await injected.value.heal();
+  if (problem !== undefined) run.note(problem);
+  run.span(injected.value.label, injected.atMs, Date.now(), injected.value.silencesManager);
+}
+
+/** Starts `node`'s agent again, as its unit would, and resolves once it answers `/health`; rejects after `timeoutMs`. */
+export async function restartAgent(stack: Stack, node: string, timeoutMs: number): Promise<void> {
+  const agent = stack.agent(node);
+  agent.process.start();
+  await waitFor(async () => (await agent.client.health()).ok || undefined, {
+    description: `agent ${node} to answer /health after its restart`,
+    timeoutMs,
+    intervalMs: 50,
+  });
 }
 
 /**
