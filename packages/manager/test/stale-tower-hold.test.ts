@@ -1,3 +1,4 @@
+import { etcdKeys, type EtcdKv } from '@failover/testkit';
 import { startRig, type Rig } from './support/failover-rig';
 
 // Real agents, simulator, etcd and fake Bot API: generous set-up budget on a 2-core machine.
@@ -8,39 +9,6 @@ afterEach(async () => {
   await rig?.stop();
   rig = undefined;
 });
-
-interface EtcdKv {
-  readonly key: string;
-  readonly value: string;
-}
-
-const b64 = (text: string): string => Buffer.from(text).toString('base64');
-
-/** The staked identity's tower backup in etcd, read and put back as the agents' tower store keeps it. */
-function towerKeys(endpoint: string, stakedPubkey: string) {
-  const prefix = `/failover/tower/${stakedPubkey}/`;
-  const call = async (what: 'range' | 'txn', body: unknown): Promise<unknown> => {
-    const response = await fetch(`${endpoint}/v3/kv/${what}`, { method: 'POST', body: JSON.stringify(body) });
-    if (!response.ok) throw new Error(`etcd ${what} on ${endpoint}: HTTP ${response.status}`);
-    return response.json();
-  };
-  const read = async (): Promise<EtcdKv[]> => {
-    const end = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
-    const body = (await call('range', { key: b64(prefix), range_end: b64(end) })) as { kvs?: EtcdKv[] };
-    return (body.kvs ?? []).map(({ key, value }) => ({ key, value }));
-  };
-  return {
-    read,
-    /** The tower's last voted slot, from its `slot` key (the last voted slot + 1). */
-    async slot(): Promise<number | undefined> {
-      return slotOf(await read());
-    },
-    /** Puts `kvs` back in one transaction, so no restore reads half of them. */
-    async write(kvs: readonly EtcdKv[]): Promise<void> {
-      await call('txn', { success: kvs.map((kv) => ({ request_put: { key: kv.key, value: kv.value } })) });
-    },
-  };
-}
 
 /** The last voted slot of the tower in `kvs`, from its `slot` key (the last voted slot + 1). */
 function slotOf(kvs: readonly EtcdKv[]): number | undefined {
@@ -54,7 +22,7 @@ describe('a promotion refused for a stale tower past an unreachable active', () 
     const { cluster, telegram, etcd, proxy } = rig;
     const manager = await rig.startManager();
     const [v1, v2] = cluster.validators;
-    const towers = towerKeys(etcd.endpoints[0]!, cluster.stakedPubkey);
+    const towers = etcdKeys(etcd.endpoints[0]!, `/failover/tower/${cluster.stakedPubkey}/`);
     await cluster.waitFor(
       'the manager to see v1 active',
       async () => manager.monitor.snapshot().state.active === 'validator1' || undefined,
@@ -85,7 +53,7 @@ describe('a promotion refused for a stale tower past an unreachable active', () 
     rig.agents[0].process.kill('SIGKILL');
     await v1!.crash();
     await towers.write(old);
-    expect(await towers.slot()).toBe(oldSlot);
+    expect(slotOf(await towers.read())).toBe(oldSlot);
 
     const staleHold = (t: string): boolean => t.includes('Failover blocked') && t.includes('newest tower backup');
     await cluster.waitFor(

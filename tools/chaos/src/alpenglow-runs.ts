@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Stack } from '@failover/e2e';
 import type { ControlStatus } from '@failover/protocol';
-import { waitFor } from '@failover/testkit';
+import { etcdKeys, waitFor } from '@failover/testkit';
 import type { AlpenglowScenario } from './alpenglow-plans';
 import { inject } from './inject';
 import {
@@ -180,17 +180,10 @@ async function lostVoteHistory(
 
 /**
  * Deletes the staked identity's vote-history keys (`<prefix>/vote-history/<identity>/`,
- * etcd-tower-store.ts) through etcd's JSON gateway, as anyone who reaches etcd could.
+ * etcd-tower-store.ts), as anyone who reaches etcd could.
  */
 async function deleteVoteHistoryBackups(stack: Stack): Promise<void> {
   const endpoint = stack.etcd?.endpoints[0];
   if (endpoint === undefined) throw new Error('lost-vote-history needs the stack’s etcd');
-  const prefix = `/failover/tower/vote-history/${stack.cluster.stakedPubkey}/`;
-  const end = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
-  const b64 = (text: string): string => Buffer.from(text).toString('base64');
-  const response = await fetch(`${endpoint}/v3/kv/deleterange`, {
-    method: 'POST',
-    body: JSON.stringify({ key: b64(prefix), range_end: b64(end) }),
-  });
-  if (!response.ok) throw new Error(`etcd deleterange on ${endpoint}: HTTP ${response.status}`);
+  await etcdKeys(endpoint, `/failover/tower/vote-history/${stack.cluster.stakedPubkey}/`).remove();
 }

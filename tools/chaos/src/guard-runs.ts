@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Stack, StackHostGuard, StackOptions } from '@failover/e2e';
-import { waitFor } from '@failover/testkit';
+import { etcdKeys, waitFor, type EtcdKeys, type EtcdKv } from '@failover/testkit';
 import type { GuardScenario } from './guard-plans';
 import { inject, type Injected } from './inject';
 import { jsonBody, type Exchange } from './recording-proxy';
@@ -144,7 +144,7 @@ async function staleTowerInEtcd(
   const to = other(from);
   const recorder = ctx.recorders.get(to);
   if (recorder === undefined) throw new Error(`stale-tower-in-etcd needs a recorder in front of agent ${to}`);
-  const towers = new EtcdTowerKeys(stack);
+  const towers = towerKeys(stack);
   const old = await towers.read();
   if (old.length === 0) {
     run.fail('no tower in etcd to make stale');
@@ -267,45 +267,15 @@ async function etcdOutageSwitchover(
   return run.done(started);
 }
 
-/** One key of the tower store, as etcd's JSON gateway gives it (base64). */
-interface EtcdKv {
-  readonly key: string;
-  readonly value: string;
-}
-
 /**
  * The staked identity's tower keys in the stack's etcd (`<prefix>/<identity>/bytes`, `meta`,
- * `slot`), read and written through etcd's JSON gateway as anyone who reaches etcd could:
- * it has no auth.
+ * `slot`), read and written as anyone who reaches etcd could: it has no auth.
  */
-class EtcdTowerKeys {
-  private readonly prefix: string;
-
-  constructor(private readonly stack: Stack) {
-    this.prefix = `/failover/tower/${stack.cluster.stakedPubkey}/`;
-  }
-
-  async read(): Promise<EtcdKv[]> {
-    const end = `${this.prefix.slice(0, -1)}${String.fromCharCode(this.prefix.charCodeAt(this.prefix.length - 1) + 1)}`;
-    const body = (await this.call('range', { key: b64(this.prefix), range_end: b64(end) })) as { kvs?: EtcdKv[] };
-    return (body.kvs ?? []).map(({ key, value }) => ({ key, value }));
-  }
-
-  /** Puts `kvs` back in one transaction, so no restore reads half of them. */
-  async write(kvs: readonly EtcdKv[]): Promise<void> {
-    await this.call('txn', { success: kvs.map((kv) => ({ request_put: { key: kv.key, value: kv.value } })) });
-  }
-
-  private async call(what: 'range' | 'txn', body: unknown): Promise<unknown> {
-    const endpoint = this.stack.etcd?.endpoints[0];
-    if (endpoint === undefined) throw new Error('the stack has no etcd');
-    const response = await fetch(`${endpoint}/v3/kv/${what}`, { method: 'POST', body: JSON.stringify(body) });
-    if (!response.ok) throw new Error(`etcd ${what} on ${endpoint}: HTTP ${response.status}`);
-    return response.json();
-  }
+function towerKeys(stack: Stack): EtcdKeys {
+  const endpoint = stack.etcd?.endpoints[0];
+  if (endpoint === undefined) throw new Error('the stack has no etcd');
+  return etcdKeys(endpoint, `/failover/tower/${stack.cluster.stakedPubkey}/`);
 }
-
-const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
 /** The slot the `slot` key records: the last voted slot + 1, zero-padded (etcd-tower-store.ts). */
 function towerSlot(kvs: readonly EtcdKv[]): number | undefined {

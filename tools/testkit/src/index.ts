@@ -7,6 +7,8 @@ export { startEtcd } from './etcd';
 export { makeTestCertificates } from './test-ca';
 export type { TestCertificates } from './test-ca';
 export type { EtcdCluster, EtcdMember, StartEtcdOptions } from './etcd';
+export { etcdKeys } from './etcd-keys';
+export type { EtcdKeys, EtcdKv } from './etcd-keys';
 export { startSshd } from './sshd';
 export type { SshdHandle, StartSshdOptions } from './sshd';
 export { startFakeTelegram } from './fake-telegram';
