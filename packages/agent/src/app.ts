@@ -57,7 +57,8 @@ export interface AgentAppOptions {
   readonly processMetrics?: boolean;
 }
 
-// Well under the shortest request_timeout a manager is tuned to (1 s) with the role change itself.
+// Well under the shortest request_timeout a manager is tuned to (1 s), with the role change or
+// the /status answer it is added to.
 const FRESH_SAMPLE_WAIT_MS = 200;
 
 /**
@@ -175,6 +176,11 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     options.role.heartbeat();
     // Backup on each manager ping while active, in the background: /status answers at once.
     if (holdsIdentity(options.role.role())) void options.keeper.backupIfChanged();
+    // An unhealthy reading is confirmed by a fresh probe before it is reported: a manager that
+    // polls faster than the probe interval would count one reading as several misses. Not while
+    // a probe is overdue: that one waits on a validator that does not answer.
+    const { sample, overdue } = options.sampler.view();
+    if (sample !== null && overdue === null && !sample.health.ok) await options.sampler.refresh(FRESH_SAMPLE_WAIT_MS);
     return buildStatus(statusSources);
   };
   const metrics = createAgentMetrics(statusSources, { processMetrics: options.processMetrics ?? false });

@@ -461,6 +461,28 @@ describe('/status', () => {
     expect(res.json().probe_age_ms).toBeGreaterThan(SAMPLE_DEADLINE_MS);
   });
 
+  // Regression: one unhealthy reading was reported until the next probe, 400 ms later, and a
+  // manager polling faster counted it as that many misses: at 100 ms heartbeats the instant of
+  // Alpenglow's switch (getHealth unhealthy until the validator has seen a finalization) failed
+  // over a healthy active.
+  it('confirms an unhealthy reading with a fresh probe before it reports it', async () => {
+    const unhealthy = {
+      ok: false,
+      reason: 'rpc_error',
+      code: -32005,
+      message: `getHealth on ${RPC}: Node is unhealthy`,
+      endpoint: RPC,
+    } as const;
+    // One probe at the start, the next a minute later: only a fresh probe can change the answer.
+    h = await startHarness({ health: unhealthy, sampleIntervalMs: 60_000 });
+    expect((await h.signed('GET', '/status')).json()).toMatchObject({
+      is_healthy: false,
+      error: expect.stringContaining('Node is unhealthy'),
+    });
+    h.rpc.health = { ok: true, value: true, endpoint: RPC };
+    expect((await h.signed('GET', '/status')).json()).toMatchObject({ is_healthy: true });
+  });
+
   it('says dry_run: true in every answer in dry-run, also as a header', async () => {
     h = await startHarness({ dryRun: true });
     const status = await h.signed('POST', '/status', { timestamp: now() });

@@ -81,6 +81,10 @@ export interface HarnessOptions {
   readonly stateDir?: string;
   /** Deadline of each validator probe; {@link SAMPLE_DEADLINE_MS} for tests about overdue probes. @default 60 s */
   readonly sampleDeadlineMs?: number;
+  /** From one background probe to the next. @default {@link SAMPLE_INTERVAL_MS} */
+  readonly sampleIntervalMs?: number;
+  /** What the validator's getHealth answers from the start, before the first probe. @default healthy */
+  readonly health?: RpcResult<true>;
 }
 
 /** The real app and role runner, with the validator's side (steps, RPC, /proc) stubbed as data. */
@@ -95,7 +99,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     stopCommands: 0,
     dir,
     rpc: {
-      health: { ok: true, value: true, endpoint: RPC },
+      health: options.health ?? { ok: true, value: true, endpoint: RPC },
       slot: { ok: true, value: 1234, endpoint: RPC },
       identity: { ok: true, value: STAKED, endpoint: RPC },
       hang: false,
@@ -151,7 +155,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     probe: { probe: async () => running },
     localRpc,
     clock: systemClock,
-    intervalMs: SAMPLE_INTERVAL_MS,
+    intervalMs: options.sampleIntervalMs ?? SAMPLE_INTERVAL_MS,
     deadlineMs: options.sampleDeadlineMs ?? RELAXED_DEADLINE_MS,
   });
   await sampler.start();
