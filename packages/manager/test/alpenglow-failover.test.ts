@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { decodeVoteHistory } from '@failover/core';
+import { etcdKeys } from '@failover/testkit';
 import { fetchControlStatus } from '../src/control-client';
 import type { ManagerHandle } from '../src/start-manager';
 import { startRig, type Rig } from './support/failover-rig';
@@ -112,6 +113,52 @@ describe('the manager on an Alpenglow cluster', () => {
     const floor = Number(/ min_vote_history_slot=(\d+)/.exec(request!)![1]);
     const history = decodeVoteHistory(readFileSync(v2!.voteHistoryPath(cluster.stakedPubkey)), cluster.stakedPubkey);
     expect(history.ok && history.newestSlot > floor).toBe(true);
+    expect(await cluster.judge.violations()).toEqual([]);
+  });
+
+  it('fails over when the active host is lost, the vote history restored from etcd and verified against the vote account, and the judge finds no double vote', async () => {
+    rig = await startRig({ alpenglow: true, proxyActive: true });
+    const { cluster, etcd, proxy } = rig;
+    const manager = await rig.startManager();
+    await switchToAlpenglow(rig, manager);
+    const [v1, v2] = cluster.validators;
+    const backups = etcdKeys(etcd.endpoints[0]!, `/failover/tower/vote-history/${cluster.stakedPubkey}/`);
+
+    // The host goes: the manager loses it, its validator dies, and its agent, once it has backed
+    // up the validator's last vote history (as it does each change), dies too.
+    await proxy!.cut('blackhole');
+    await v1!.crash();
+    const onDisk = decodeVoteHistory(readFileSync(v1!.voteHistoryPath(cluster.stakedPubkey)), cluster.stakedPubkey);
+    if (!onDisk.ok) throw new Error(`v1's vote history does not decode: ${onDisk.error.message}`);
+    await cluster.waitFor(
+      "v1's agent to back up its validator's last vote history",
+      async () => {
+        const slot = (await backups.read()).find((kv) => Buffer.from(kv.key, 'base64').toString().endsWith('/slot'));
+        // The slot key holds the newest slot + 1.
+        return (
+          (slot !== undefined && Number(Buffer.from(slot.value, 'base64').toString()) - 1 >= onDisk.newestSlot) ||
+          undefined
+        );
+      },
+      { timeoutMs: 5_000 },
+    );
+    rig.agents[0].process.kill('SIGKILL');
+
+    const complete = await told(rig, 'Failover complete');
+    expect(complete).toMatch(/prove stopped voting validator1/);
+    expect(complete).toMatch(/verify voting validator2/);
+    await cluster.waitFor('v2 to vote', async () => (await v2!.status()).voting || undefined, { timeoutMs: 10_000 });
+    expect(await v2!.identity()).toBe(cluster.stakedPubkey);
+    const output = rig.agents[1].output.split('\n');
+    const request = output.find((line) => line.includes('failover requested') && line.includes('action=become_active'));
+    const floor = Number(/ min_vote_history_slot=(\d+)/.exec(request ?? '')?.[1]);
+    expect(floor).toBeGreaterThan(0);
+    // What v2 installed came from the store, not from a final backup of the lost host.
+    expect(output.some((line) => line.includes(`restored ${v2!.voteHistoryPath(cluster.stakedPubkey)} from`))).toBe(
+      true,
+    );
+    const history = decodeVoteHistory(readFileSync(v2!.voteHistoryPath(cluster.stakedPubkey)), cluster.stakedPubkey);
+    expect(history.ok && history.newestSlot > Math.max(floor, onDisk.newestSlot)).toBe(true);
     expect(await cluster.judge.violations()).toEqual([]);
   });
 
