@@ -62,7 +62,10 @@ export function commandRuns(lines: readonly AgentLogLine[], since: number): Comm
 export interface PromotionTimes {
   /** The request reached the role machine (`activating: …`). */
   readonly startedAt: number;
-  /** Activation start → tower restored on disk (read from the store, verified, written). */
+  /**
+   * Activation start → tower restored on disk (read from the store, verified, written); on
+   * Alpenglow, the tower and then the vote history, both installed.
+   */
   readonly towerRestoreMs: number;
   /** Duration of `identity_change_command` (set-identity --require-tower), by the agent's clock. */
   readonly setIdentityMs: number;
@@ -78,9 +81,13 @@ export function promotionSince(lines: readonly AgentLogLine[], since: number): P
   if (start === -1) return undefined;
   const after = lines.slice(start);
   const startedAt = after[0]!.time;
-  const restored = after.find((l) => l.msg.startsWith('restored ') || l.msg.startsWith('kept '));
   const setIdentity = commandRuns(after, startedAt).find((r) => r.command === 'identity_change_command' && r.ok);
-  if (restored === undefined || setIdentity === undefined) return undefined;
+  if (setIdentity === undefined) return undefined;
+  // The last file installed before set-identity ran: the tower, then the vote history when there is one.
+  const restored = after
+    .filter((l) => l.time <= setIdentity.endedAt - setIdentity.durationMs)
+    .findLast((l) => l.msg.startsWith('restored ') || l.msg.startsWith('kept '));
+  if (restored === undefined) return undefined;
   const change = after.find((l) => l.msg === 'role change took' && typeof l.fields['ms'] === 'number');
   return {
     startedAt,

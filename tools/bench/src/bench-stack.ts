@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ManagerConfigSchema, parseDuration } from '@failover/protocol';
-import { shellQuote, startStack, type Stack, type StackAgent } from '@failover/e2e';
+import { shellQuote, startStack, switchedToAlpenglow, type Stack, type StackAgent } from '@failover/e2e';
 import { readAgentLog, type AgentLogLine } from './agent-log';
 
 /** The manager keys that decide how fast a failure is detected. */
@@ -122,7 +122,17 @@ export interface BenchStackOptions {
    * @default 'directory'
    */
   readonly towerStore?: BenchTowerStore;
+  /**
+   * Run on Alpenglow: the cluster starts on TowerBFT with a short migration window
+   * ({@link ALPENGLOW_MIGRATION_SLOTS}), and the stack is handed over only once it has switched
+   * and the active has backed up a vote history, so every measured failover carries one.
+   * @default false
+   */
+  readonly alpenglow?: boolean;
 }
+
+/** Slots from the Alpenglow feature's activation to the switch: mainnet's 5000 would take half an hour. */
+export const ALPENGLOW_MIGRATION_SLOTS = 20;
 
 /** The tower stores an agent can be configured with. */
 export const BENCH_TOWER_STORES = ['directory', 'etcd', 'command'] as const;
@@ -152,9 +162,10 @@ export async function startBenchStack(profile: TimingProfile, options: BenchStac
   // Names of our own: an agent that found another stack's validator (the demo, the fault
   // campaign, a second benchmark) would see a crashed validator still running.
   const tag = randomBytes(2).toString('hex');
-  return startStack({
+  const slotMs = options.slotMs ?? 400;
+  const stack = await startStack({
     processNames: [`bench-${tag}-v1`, `bench-${tag}-v2`],
-    slotMs: options.slotMs ?? 400,
+    slotMs,
     heartbeatMs: profile.heartbeatMs,
     misses: profile.misses,
     requestTimeoutMs: profile.requestTimeoutMs,
@@ -163,6 +174,7 @@ export async function startBenchStack(profile: TimingProfile, options: BenchStac
     // The agent's own default (30 s), so its watchdog never steps in during a measured run.
     agentManagerTimeoutMs: 30_000,
     towerStore: options.towerStore === 'etcd' ? 'etcd' : 'directory',
+    ...(options.alpenglow === true ? { alpenglowMigrationSlots: ALPENGLOW_MIGRATION_SLOTS } : {}),
     editAgentConfig: (config) => {
       const json = { ...config, log_format: 'json' };
       return options.towerStore === 'command' ? commandTowerStoreConfig(json) : json;
@@ -172,6 +184,18 @@ export async function startBenchStack(profile: TimingProfile, options: BenchStac
       return Object.fromEntries(Object.entries(config).filter(([key]) => !TIMING_KEYS.includes(key)));
     },
   });
+  if (options.alpenglow !== true) return stack;
+  try {
+    await waitUntilSteady(stack, 0, 120_000);
+    await stack.cluster.activateAlpenglow();
+    const limitMs = 30_000 + ALPENGLOW_MIGRATION_SLOTS * slotMs;
+    if (!(await switchedToAlpenglow(stack, stack.agents[0], limitMs)))
+      throw new Error(`the manager did not read a finalizing Alpenglow cluster within ${limitMs} ms of the activation`);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
 }
 
 /** The manager's name for the stack's i-th node. */
@@ -180,9 +204,9 @@ export function nodeId(index: 0 | 1): 'validator1' | 'validator2' {
 }
 
 /**
- * Waits until the manager monitors with nothing held back, `active` (0 or 1) is the active
- * node and votes, both nodes are healthy, and the active has a tower backup: the state an
- * operator's pair is in before a fault. Throws after `timeoutMs`.
+ * Waits until the manager monitors with nothing held back and no consensus veto, `active` (0 or
+ * 1) is the active node and votes, both nodes are healthy, and the active has a tower backup:
+ * the state an operator's pair is in before a fault. Throws after `timeoutMs`.
  */
 export async function waitUntilSteady(stack: Stack, active: 0 | 1, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -197,10 +221,12 @@ export async function waitUntilSteady(stack: Stack, active: 0 | 1, timeoutMs: nu
         (s) => s.voting,
         () => false,
       );
-      last = `state ${status.state}, hold ${status.hold ?? 'none'}, active ${status.active ?? 'unknown'}, healthy ${status.nodes.map((n) => `${n.node}=${n.healthy}`).join(' ')}, voting ${voting}`;
+      const veto = status.consensus?.veto ?? null;
+      last = `state ${status.state}, hold ${status.hold ?? 'none'}, veto ${veto ?? 'none'}, active ${status.active ?? 'unknown'}, healthy ${status.nodes.map((n) => `${n.node}=${n.healthy}`).join(' ')}, voting ${voting}`;
       const ready =
         status.state === 'monitoring' &&
         status.hold === null &&
+        veto === null &&
         status.active === nodeId(active) &&
         status.nodes.every((n) => n.reachable === true && n.healthy === true) &&
         activeNode?.last_tower_backup != null &&

@@ -6,7 +6,10 @@
  * on the old active, set-identity --require-tower on the new), which are the validator's work,
  * not the manager's.
  *
- * Usage: npm run bench:switchover -w @failover/bench [-- --runs 20 --profile default --slot-ms 400]
+ * Usage: npm run bench:switchover -w @failover/bench [-- --runs 20 --profile default --slot-ms 400 --alpenglow]
+ *
+ * With `--alpenglow` the stack switches to Alpenglow first, and every switchover carries the
+ * vote history.
  */
 import { parseArgs } from 'node:util';
 import { requestSwitchover } from '@failover/manager';
@@ -102,8 +105,9 @@ export async function benchPlannedSwitchover(
   profile: TimingProfile,
   runs: number,
   slotMs: number,
+  alpenglow = false,
 ): Promise<SwitchoverSample[]> {
-  const stack = await startBenchStack(profile, { slotMs });
+  const stack = await startBenchStack(profile, { slotMs, alpenglow });
   const samples: SwitchoverSample[] = [];
   try {
     let active: 0 | 1 = 0;
@@ -165,7 +169,7 @@ export function switchoverTable(samples: readonly SwitchoverSample[], slotMs: nu
         samples.map((s) => s.agentPromoteMs),
       ),
       row(
-        '  new active, by its agent: tower restore',
+        '  new active, by its agent: tower (and vote history) restore',
         samples.map((s) => s.towerRestoreMs),
       ),
       row(
@@ -193,8 +197,14 @@ export function switchoverTable(samples: readonly SwitchoverSample[], slotMs: nu
 export async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { runs: { type: 'string' }, profile: { type: 'string' }, 'slot-ms': { type: 'string' } },
+    options: {
+      runs: { type: 'string' },
+      profile: { type: 'string' },
+      'slot-ms': { type: 'string' },
+      alpenglow: { type: 'boolean' },
+    },
   });
+  const alpenglow = values.alpenglow === true;
   const runs = Number(values.runs ?? 20);
   const slotMs = Number(values['slot-ms'] ?? 400);
   const name = values.profile ?? 'default';
@@ -204,8 +214,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (name !== 'default' && name !== 'go' && name !== 'fast')
     throw new Error(`--profile: unknown profile '${name}' (default, go, fast)`);
   const profile = timingProfile(name);
-  printHeader('Planned switchover', `${profile.label}; ${runs} runs; ${slotMs} ms slots; wait_for_leader_gap_slots 0`);
-  const samples = await benchPlannedSwitchover(profile, runs, slotMs);
+  printHeader(
+    `Planned switchover${alpenglow ? ', Alpenglow' : ''}`,
+    `${profile.label}; ${runs} runs; ${slotMs} ms slots; wait_for_leader_gap_slots 0`,
+  );
+  const samples = await benchPlannedSwitchover(profile, runs, slotMs, alpenglow);
   process.stdout.write(`\n${switchoverTable(samples, slotMs)}\n`);
   printFooter();
 }

@@ -5,7 +5,10 @@
  * RUNS_PER_STACK). Each crash lands at a random point of the heartbeat cycle, as a real one
  * does.
  *
- * Usage: npm run bench:failover -w @failover/bench [-- --runs 20 --profile default,fast --slot-ms 400]
+ * Usage: npm run bench:failover -w @failover/bench [-- --runs 20 --profile default,fast --slot-ms 400 --alpenglow]
+ *
+ * With `--alpenglow` each stack switches to Alpenglow before its first crash, and every
+ * failover carries the vote history (restored with the tower, verified against the vote account).
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -123,11 +126,12 @@ export async function benchUnplannedFailover(
   profile: TimingProfile,
   runs: number,
   slotMs: number,
+  alpenglow = false,
 ): Promise<FailoverSample[]> {
   const samples: FailoverSample[] = [];
   let violations = 0;
   for (let first = 1; first <= runs; first += RUNS_PER_STACK) {
-    const stack = await startBenchStack(profile, { slotMs });
+    const stack = await startBenchStack(profile, { slotMs, alpenglow });
     try {
       let active: 0 | 1 = 0;
       for (let run = first; run < first + RUNS_PER_STACK && run <= runs; run++) {
@@ -166,7 +170,7 @@ export function failoverTable(profile: TimingProfile, samples: readonly Failover
       row('demotion (demote, verify, final tower backup)', (s) => s.demotionMs),
       row('  of which failed set-identity on the dead validator', (s) => s.demoteIdentityMs),
       row('  of which restart fallback', (s) => s.demoteRestartMs),
-      row('tower restore on the new active', (s) => s.towerRestoreMs),
+      row('tower (and vote history) restore on the new active', (s) => s.towerRestoreMs),
       row('set-identity --require-tower', (s) => s.setIdentityMs),
       row('set-identity done → first landed vote', (s) => s.firstVoteMs),
       row('**crash → first vote**', (s) => s.totalMs),
@@ -205,19 +209,25 @@ export function failoverProfiles(requested: string | undefined): TimingProfile[]
 export async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { runs: { type: 'string' }, profile: { type: 'string' }, 'slot-ms': { type: 'string' } },
+    options: {
+      runs: { type: 'string' },
+      profile: { type: 'string' },
+      'slot-ms': { type: 'string' },
+      alpenglow: { type: 'boolean' },
+    },
   });
   const runs = Number(values.runs ?? 20);
   const slotMs = Number(values['slot-ms'] ?? 400);
+  const alpenglow = values.alpenglow === true;
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got '${values.runs}'`);
   if (!Number.isInteger(slotMs) || slotMs < 20)
     throw new Error(`--slot-ms: expected an integer ≥ 20, got '${values['slot-ms']}'`);
   for (const profile of failoverProfiles(values.profile)) {
     printHeader(
-      `Unplanned failover — ${profile.name}`,
+      `Unplanned failover — ${profile.name}${alpenglow ? ', Alpenglow' : ''}`,
       `${profile.label}; ${runs} runs; ${slotMs} ms slots; the Go tool's defaults are 5000 ms × 5, request timeout 5000 ms (${defaultsMatchGoTool() ? "the same as this project's" : "different from this project's"})`,
     );
-    const samples = await benchUnplannedFailover(profile, runs, slotMs);
+    const samples = await benchUnplannedFailover(profile, runs, slotMs, alpenglow);
     process.stdout.write(`\n${failoverTable(profile, samples)}\n`);
     printFooter();
   }

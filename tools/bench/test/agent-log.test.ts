@@ -35,12 +35,22 @@ const newActive = [
   line('11.982', 'role change took', { ms: 374 }),
 ].join('\n');
 
+// The same promotion on Alpenglow: the vote history is installed after the tower, before set-identity.
+const newActiveAlpenglow = [
+  line('11.608', 'activating: become-active requested'),
+  line('11.614', 'restored /ledger/tower-1_9-X.bin from vm 127.0.0.2 (last voted slot 819213)'),
+  line('11.621', 'restored /ledger/vote_history-X.bin from vm 127.0.0.2 (newest slot 819260)'),
+  command('11.979', 'identity_change_command', 358, 0),
+  line('11.982', 'role change took', { ms: 374 }),
+].join('\n');
+
 describe('the agent log reader', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'bench-agent-log-'));
     writeFileSync(path.join(dir, 'old.log'), oldActive);
     writeFileSync(path.join(dir, 'new.log'), newActive);
+    writeFileSync(path.join(dir, 'new-alpenglow.log'), newActiveAlpenglow);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const since = Date.parse('2026-01-01T00:00:10.000Z');
@@ -65,6 +75,11 @@ describe('the agent log reader', () => {
       setIdentityEndedAt: Date.parse('2026-01-01T00:00:11.972Z'),
       roleChangeMs: 374,
     });
+  });
+
+  it('counts the restore of an Alpenglow promotion up to the vote history, the last file installed before set-identity', () => {
+    const promotion = promotionSince(readAgentLog(path.join(dir, 'new-alpenglow.log')), since);
+    expect(promotion?.towerRestoreMs).toBe(13);
   });
 
   it('finds nothing that began before the given time', () => {

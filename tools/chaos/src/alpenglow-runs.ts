@@ -6,7 +6,7 @@
  * decides the rest.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Stack } from '@failover/e2e';
+import { switchedToAlpenglow, type Stack } from '@failover/e2e';
 import type { ControlStatus } from '@failover/protocol';
 import { etcdKeys, waitFor } from '@failover/testkit';
 import type { AlpenglowScenario } from './alpenglow-plans';
@@ -50,24 +50,12 @@ async function managerStatus(stack: Stack): Promise<ControlStatus | null> {
 async function switchToAlpenglow(stack: Stack, run: RunRecord): Promise<boolean> {
   const activatedAt = await stack.cluster.activateAlpenglow();
   run.note(`Alpenglow feature activated at slot ${activatedAt}`);
-  const from = await holderOrFirst(stack);
-  return waitFor(
-    async () => {
-      const status = await managerStatus(stack);
-      if (status?.consensus?.phase !== 'alpenglow' || status.consensus.veto !== null) return undefined;
-      const agent = await stack.agent(from).client.status();
-      return (agent.ok && agent.value.vote_history !== undefined) || undefined;
-    },
-    { description: 'the switch to Alpenglow', timeoutMs: SWITCH_TIMEOUT_MS, intervalMs: 200 },
-  ).then(
-    () => true,
-    () => {
-      run.fail(
-        `the manager did not read a finalizing Alpenglow cluster within ${SWITCH_TIMEOUT_MS} ms of the activation`,
-      );
-      return false;
-    },
-  );
+  const switched = await switchedToAlpenglow(stack, stack.agent(await holderOrFirst(stack)), SWITCH_TIMEOUT_MS);
+  if (!switched)
+    run.fail(
+      `the manager did not read a finalizing Alpenglow cluster within ${SWITCH_TIMEOUT_MS} ms of the activation`,
+    );
+  return switched;
 }
 
 /** Failovers the stack's manager completed since `sinceMs` (and before `untilMs`). */

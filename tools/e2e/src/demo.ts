@@ -15,6 +15,7 @@ import type { SimValidator, ValidatorStatus } from '@failover/solana-sim';
 import { demoUsage, parseDemoArgs, type DemoOptions } from './demo-args';
 import { decideVerdict, renderFailover, renderNodeLine, renderVerdict, stamp, type NodeSample } from './demo-view';
 import { toFailoverReport, type ManagerLogLine } from './manager-log';
+import { switchedToAlpenglow } from './alpenglow-switch';
 import { startStack, type Stack } from './stack';
 import { clientProfileConfig } from './stack-config';
 import { Screen } from './screen';
@@ -146,7 +147,7 @@ async function runScenario(
       say('the active validator did not vote steadily within 30 s; see the logs');
       return false;
     }
-    if (options.alpenglow && !(await switchToAlpenglow(stack, say, slotMs, steadyMs))) return false;
+    if (options.alpenglow && !(await switchToAlpenglow(stack, say, slotMs))) return false;
     const crashSlot = await cluster.slot();
     const crashAt = Date.now();
     say(
@@ -196,28 +197,15 @@ async function runScenario(
 }
 
 /**
- * Activates the Alpenglow feature and waits for the switch: the manager reads the phase
- * `alpenglow` with no veto (the cluster finalizes), and the active has voted steadily under it,
- * so its vote history is written and backed up. False when that does not happen in time.
+ * Activates the Alpenglow feature and waits for the switch (see {@link switchedToAlpenglow}):
+ * the manager reads a finalizing Alpenglow cluster and the active has backed up its vote
+ * history. False when that does not happen in time.
  */
-async function switchToAlpenglow(
-  stack: Stack,
-  say: (text: string) => void,
-  slotMs: number,
-  steadyMs: number,
-): Promise<boolean> {
+async function switchToAlpenglow(stack: Stack, say: (text: string) => void, slotMs: number): Promise<boolean> {
   const activatedAt = await stack.cluster.activateAlpenglow();
   say(`Alpenglow feature activated at slot ${activatedAt}; the cluster switches ${MIGRATION_SLOTS} slots later`);
   const limitMs = 30_000 + MIGRATION_SLOTS * slotMs;
-  let since: number | undefined;
-  const switched = await until(limitMs, Math.max(100, slotMs), async () => {
-    const status = await stack.manager.status().catch(() => null);
-    const ready =
-      status?.consensus?.phase === 'alpenglow' && status.consensus.veto === null && status.active === 'validator1';
-    since = ready ? (since ?? Date.now()) : undefined;
-    return since !== undefined && Date.now() - since >= steadyMs ? true : undefined;
-  });
-  if (!switched) {
+  if (!(await switchedToAlpenglow(stack, stack.agents[0], limitMs))) {
     say(`the manager did not see the cluster finalize under Alpenglow within ${limitMs} ms; see the logs`);
     return false;
   }

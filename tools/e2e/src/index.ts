@@ -22,3 +22,4 @@ export { startRestartService } from './restart-service';
 export type { RestartService } from './restart-service';
 export { startStackLinks } from './stack-links';
 export type { AgentLinks, StackLinks, StackLinksInput } from './stack-links';
+export { switchedToAlpenglow } from './alpenglow-switch';
