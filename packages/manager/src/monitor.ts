@@ -164,6 +164,13 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let vote: VoteObservation | null = null;
   let gossip: Observation['gossip'] = null;
   let lastClusterReadAt = -Infinity;
+  // A promotion takes its tower floor only from a vote account reading younger than the proof's
+  // maximum age (15 s): read at least twice within it, however long slot_check_interval is
+  // (the Go tool's default, 30 s, would leave every other failover without a floor).
+  const clusterReadIntervalMs =
+    options.voteAccountPubkey === undefined
+      ? options.slotCheckIntervalMs
+      : Math.min(options.slotCheckIntervalMs, state.config.voteProof.maxAgeMs / 2);
   let clusterSlotFailing = false;
   let memory: RunMemory | undefined;
   const pendingAnswers = new Map<string, (answer: SwitchoverAnswer) => void>();
@@ -328,8 +335,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   async function observeCluster(now: number, needProof: boolean): Promise<void> {
     // A proof for an unreachable active needs a fresh slot and vote read together; otherwise
-    // the cluster is read every slot_check_interval.
-    if (!needProof && now - lastClusterReadAt < options.slotCheckIntervalMs) return;
+    // the cluster is read every clusterReadIntervalMs.
+    if (!needProof && now - lastClusterReadAt < clusterReadIntervalMs) return;
     lastClusterReadAt = now;
     const [round, gossipReading] = await Promise.all([evidence.read(), options.gossip?.read()]);
     if (round.clusterSlot !== null) {

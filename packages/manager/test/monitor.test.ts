@@ -28,7 +28,7 @@ interface Setting {
   readonly term: number;
 }
 
-function harness(machine: ManagerMachineOptions = {}, setting?: Setting): Harness {
+function harness(machine: ManagerMachineOptions = {}, setting?: Setting, slotCheckIntervalMs = HEARTBEAT_MS): Harness {
   const clock = setting?.clock ?? new SimulatedClock(1_000_000 * SLOT_MS);
   const world = setting?.world ?? createFakeWorld(clock);
   const journal = setting?.journal ?? createMemoryJournal();
@@ -51,7 +51,7 @@ function harness(machine: ManagerMachineOptions = {}, setting?: Setting): Harnes
     gossip: undefined,
     voteAccountPubkey: VOTE,
     heartbeatIntervalMs: HEARTBEAT_MS,
-    slotCheckIntervalMs: HEARTBEAT_MS,
+    slotCheckIntervalMs,
     executor: { stakedIdentityPubkey: STAKED, pusher: undefined, pushTargets: undefined, pollMs: 100 },
     journal,
     restore: { term: setting?.term ?? 1, journal: journal.state },
@@ -159,6 +159,19 @@ describe('the monitor', () => {
       expect(complete.steps.every((s) => s.ok && s.ms >= 0)).toBe(true);
     }
     expect(h.progress.filter((p) => p.type === 'step-finished')).toHaveLength(6);
+  });
+
+  // Regression: with the default slot_check_interval (30 s) the vote account was read every
+  // 30 s, but a promotion takes a tower floor only from a reading under 15 s old: a crash in
+  // the second half of the interval was held for "no tower floor", and a switchover refused.
+  it('reads the vote account often enough for a tower floor, whatever slot_check_interval says', async () => {
+    const h = harness({}, undefined, 30_000);
+    await h.beats(20);
+    h.world.nodes.validator1.processRunning = false;
+    await h.beats(4);
+    expect(h.events.filter((e) => e.type === 'blocked')).toEqual([]);
+    expect(failoverCalls(h.world)).toEqual(['validator1:become_passive', 'validator2:become_active']);
+    expect(h.world.nodes.validator2.active).toBe(true);
   });
 
   it('tells the agents why, in the words of the failover notification', async () => {

@@ -78,7 +78,10 @@ export const ManagerConfigSchema = Type.Object(
       }),
     ),
     slot_check_interval: Type.Optional(
-      Duration('How often the network slot and the vote account are read from `cluster_rpc`.', '30s'),
+      Duration(
+        'How often the network slot and the vote account are read from `cluster_rpc`; with `vote_account_pubkey` set, at least every 7.5 s (a promotion takes its tower floor only from a reading under 15 s old).',
+        '30s',
+      ),
     ),
     heartbeat_interval: Type.Optional(Duration('How often both agents are asked for their status.', '5s')),
     misses_before_failover: Type.Optional(
