@@ -208,13 +208,15 @@ export type FailoverEvent =
   /**
    * `node`'s agent completed a role change of a failover, but something failed along the way
    * without stopping it: a post hook, a hook that need not succeed, a step it continued past.
-   * The change stands; `warnings` are the agent's own words.
+   * The change stands; `warnings` are the agent's own words. With `check_promote` nothing
+   * changed yet: a switchover's `pre_promote` hook failed without having to succeed, and the
+   * switchover goes on without running it again.
    */
   | {
       readonly type: 'role-change-warning';
       readonly at: number;
       readonly node: NodeId;
-      readonly action: 'become_active' | 'become_passive';
+      readonly action: 'become_active' | 'become_passive' | 'check_promote';
       readonly warnings: readonly string[];
     }
   /** A setting that makes failover unsafe or unreliable, found at start-up; `key` is its name in the config file. */

@@ -230,10 +230,9 @@ async function checkPromote(
   );
   if (answer.ok && answer.success) {
     memory.prePromoteChecked = node;
-    // A pre_promote that need not succeed failed: nothing changed, so there is no role change
-    // to report; the promotion goes on, and the line says why the hook will not run again.
-    if ((answer.warnings ?? []).length > 0)
-      ctx.progress?.log.warn({ node, warnings: answer.warnings }, `${node}'s pre_promote failed; it need not succeed`);
+    // A pre_promote that need not succeed failed: nothing changed yet, the switchover goes on,
+    // and the operator is told before the demotion, since the hook will not run again.
+    reportWarnings(ctx, node, 'check_promote', answer.warnings ?? []);
     return { ok: true };
   }
   if (answer.ok) return { ok: false, detail: `check_promote on ${node} failed: ${answer.message}` };
@@ -252,13 +251,13 @@ async function checkPromote(
 
 /**
  * A role change that completed with warnings stands, but what failed along the way (a
- * `post_promote` hook, a final backup retried in the background) is notified, and so logged,
- * never lost in the agent's answer.
+ * `post_promote` hook, a final backup retried in the background, a `pre_promote` at the check
+ * that need not succeed) is notified, and so logged, never lost in the agent's answer.
  */
 function reportWarnings(
   ctx: ExecutorContext,
   node: NodeId,
-  action: 'become_active' | 'become_passive',
+  action: 'become_active' | 'become_passive' | 'check_promote',
   warnings: readonly string[],
 ): void {
   if (warnings.length === 0 || ctx.progress === undefined) return;

@@ -268,6 +268,38 @@ describe('the monitor', () => {
     expect(h.world.nodes.validator2.active).toBe(false);
   });
 
+  it('goes on with a switchover whose pre_promote failed without having to succeed, and notifies it before the demotion', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator2.checkPromote = { warnings: ['pre_promote: pre_promote exited with 1: dns not ready'] };
+    expect((await h.monitor.requestSwitchover('kernel upgrade', null)).accepted).toBe(true);
+    await h.beats(3);
+    const warning = h.events.findIndex((e) => e.type === 'role-change-warning');
+    expect(h.events[warning]).toMatchObject({
+      node: 'validator2',
+      action: 'check_promote',
+      warnings: ['pre_promote: pre_promote exited with 1: dns not ready'],
+    });
+    expect(warning).toBeLessThan(h.events.findIndex((e) => e.type === 'failover-complete'));
+    expect(failoverCalls(h.world)).toEqual(['validator1:become_passive', 'validator2:become_active']);
+  });
+
+  it('goes on with a switchover to an agent that predates check_promote (400), and says its hook runs at the promotion', async () => {
+    const h = harness();
+    await h.beats(2);
+    h.world.nodes.validator2.checkPromote = 'unsupported';
+    expect((await h.monitor.requestSwitchover('kernel upgrade', null)).accepted).toBe(true);
+    await h.beats(3);
+    expect(h.events.find((e) => e.type === 'failover-complete')).toMatchObject({
+      from: 'validator1',
+      to: 'validator2',
+    });
+    expect(h.logs.map((l) => l.message)).toContain(
+      "validator2's agent predates check_promote; its pre_promote hook runs at the promotion",
+    );
+    expect(h.world.nodes.validator2.active).toBe(true);
+  });
+
   it('alerts loudly when the promotion fails and the old active cannot take the identity back', async () => {
     const h = harness();
     await h.beats(2);

@@ -149,6 +149,15 @@ function describe(event: FailoverEvent, name: (node: NodeId) => string): Message
         ],
       };
     case 'role-change-warning':
+      if (event.action === 'check_promote')
+        return {
+          icon: '⚠️',
+          title: [`${name(event.node)}: pre_promote failed before the switchover`],
+          lines: [
+            ...event.warnings.slice(0, 5).map((warning) => [cap(warning)]),
+            ['It need not succeed: the switchover goes on, and the hook does not run again at the promotion.'],
+          ],
+        };
       return {
         icon: '⚠️',
         title: [

@@ -75,6 +75,24 @@ describe('formatEvent', () => {
     );
   });
 
+  it('says a pre_promote failed at the check before anything changed, and that the switchover goes on without it', () => {
+    const event: FailoverEvent = {
+      type: 'role-change-warning',
+      at: AT,
+      node: 'validator2',
+      action: 'check_promote',
+      warnings: ['pre_promote: pre_promote exited with 1: dns not ready'],
+    };
+    expect(renderHtml(formatEvent(event, { nodeNames: { validator1: 'fra-1', validator2: 'ams-1' } }))).toBe(
+      [
+        '⚠️ <b>ams-1: pre_promote failed before the switchover</b>',
+        'pre_promote: pre_promote exited with 1: dns not ready',
+        'It need not succeed: the switchover goes on, and the hook does not run again at the promotion.',
+      ].join('\n'),
+    );
+    expect(isCritical(event)).toBe(true);
+  });
+
   it('says what a pause holds back, what still runs, and how to end it', () => {
     const event = everyEvent.find((e) => e.type === 'paused')!;
     expect(renderPlain(formatEvent(event))).toBe(

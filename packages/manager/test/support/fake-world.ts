@@ -32,6 +32,8 @@ export interface FakeNode {
   unconfirmed: boolean;
   /** Holds the staked identity but its votes never land (cut off from the cluster). */
   mute: boolean;
+  /** What `check_promote` answers: its `pre_promote` passed, or failed without having to succeed (warnings), or the agent predates the check (HTTP 400). @default passed */
+  checkPromote: 'passed' | { readonly warnings: readonly string[] } | 'unsupported';
   calls: { action: string; reason: string; skipIdentity: boolean; minTowerSlot?: number; at: number }[];
 }
 
@@ -59,6 +61,7 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
     claimsWithoutIdentity: false,
     unconfirmed: false,
     mute: false,
+    checkPromote: 'passed',
     calls: [],
   });
   const nodes: Record<NodeId, FakeNode> = { validator1: node(true), validator2: node(false) };
@@ -116,11 +119,24 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
         };
       },
       async failover({ action, reason, skipIdentity, minTowerSlot }): Promise<FailoverCallResult> {
-        // The fake agents have no pre_promote hook: a reachable one passes the check at once.
-        if (action === 'check_promote')
-          return n.reachable
-            ? { ok: true, success: true, message: 'no pre_promote hook configured', dryRun: false }
-            : { ok: false, detail: 'timeout', refusal: null };
+        if (action === 'check_promote') {
+          if (!n.reachable) return { ok: false, detail: 'timeout', refusal: null };
+          if (n.checkPromote === 'unsupported')
+            return {
+              ok: false,
+              detail: 'HTTP 400: body/action must be equal to one of the allowed values',
+              refusal: { kind: 'unsupported' },
+            };
+          if (n.checkPromote === 'passed')
+            return { ok: true, success: true, message: 'no pre_promote hook configured', dryRun: false };
+          return {
+            ok: true,
+            success: true,
+            message: 'pre_promote ran',
+            warnings: n.checkPromote.warnings,
+            dryRun: false,
+          };
+        }
         n.calls.push({
           action,
           reason,
