@@ -1,5 +1,5 @@
 import type { Observation, RoleResolution, VoteProof } from '@failover/core';
-import { DEFAULT_VOTE_PROOF_RULES, proveStoppedVoting, resolveRoles } from '@failover/core';
+import { DEFAULT_VOTE_PROOF_RULES, isChangingRole, proveStoppedVoting, resolveRoles } from '@failover/core';
 import { STAKED, activeStatus, down, observe, status, up } from './support/observations';
 
 function roles(observation: Observation, lastKnownActive: 'validator1' | 'validator2' | null = null): RoleResolution {
@@ -65,6 +65,21 @@ describe('resolveRoles', () => {
       active: 'validator2',
       passive: 'validator1',
     });
+  });
+});
+
+describe('isChangingRole', () => {
+  // A node mid-change is no news about the holder until its validator runs the staked identity.
+  it.each([
+    ['activating, validator still unstaked', status({ role: 'activating' }), true],
+    ['deactivating, validator already unstaked', status({ role: 'deactivating' }), true],
+    ['activating, validator already staked', status({ role: 'activating', identityPubkey: STAKED }), false],
+    ['deactivating, validator still staked', status({ role: 'deactivating', identityPubkey: STAKED }), false],
+    ['active', activeStatus(), false],
+    ['passive', status(), false],
+    ['unconfirmed', status({ role: 'unconfirmed' }), false],
+  ])('%s', (_name, nodeStatus, changing) => {
+    expect(isChangingRole(nodeStatus, STAKED)).toBe(changing);
   });
 });
 
