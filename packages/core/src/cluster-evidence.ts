@@ -125,3 +125,14 @@ export function towerFloorGate(
     return { kind: 'no-tower-floor', node, detail: `the vote account reading is ${at - vote.observedAt} ms old` };
   return null;
 }
+
+/**
+ * How often the manager reads the cluster (slot, vote account) when no proof is needed: every
+ * `slot_check_interval`, and, with a vote account configured, at least twice within the age a
+ * reading may have to give a promotion its tower floor ({@link towerFloorGate}). The Go tool's
+ * default interval, 30 s, would otherwise leave every other failover without a floor.
+ */
+export function clusterReadIntervalMs(config: ManagerMachineConfig, slotCheckIntervalMs: number): number {
+  if (!config.voteAccountConfigured) return slotCheckIntervalMs;
+  return Math.min(slotCheckIntervalMs, config.voteProof.maxAgeMs / 2);
+}

@@ -1,5 +1,11 @@
 import type { ClusterSample } from '@failover/core';
-import { combineClusterSamples, DEFAULT_MANAGER_MACHINE_CONFIG, requiredSamples, towerFloorGate } from '@failover/core';
+import {
+  clusterReadIntervalMs,
+  combineClusterSamples,
+  DEFAULT_MANAGER_MACHINE_CONFIG,
+  requiredSamples,
+  towerFloorGate,
+} from '@failover/core';
 import { observe } from './support/observations';
 
 function sample(endpoint: string, slot: number, lastVote: number, at = 100): ClusterSample {
@@ -64,6 +70,13 @@ describe('the tower floor gate', () => {
       node: 'validator2',
       detail: 'vote_account_pubkey is not set (docs/safety.md, "The tower floor")',
     });
+  });
+
+  it('is never left without a reading young enough: the cluster is read at least twice within the age it accepts', () => {
+    const maxAge = live.voteProof.maxAgeMs;
+    expect(clusterReadIntervalMs(live, 30_000)).toBe(maxAge / 2);
+    expect(clusterReadIntervalMs(live, 1_000)).toBe(1_000);
+    expect(clusterReadIntervalMs({ ...live, voteAccountConfigured: false }, 30_000)).toBe(30_000);
   });
 
   it('refuses without a reading, or with one older than the proof accepts', () => {

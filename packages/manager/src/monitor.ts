@@ -6,7 +6,14 @@
  * and every event goes through `dispatch`, one at a time. A journal write is awaited before the
  * next effect: a step is executed only once its start is durable.
  */
-import { createManagerState, describeAction, NODE_IDS, restoreManagerState, stepManager } from '@failover/core';
+import {
+  clusterReadIntervalMs,
+  createManagerState,
+  describeAction,
+  NODE_IDS,
+  restoreManagerState,
+  stepManager,
+} from '@failover/core';
 import { reasonText } from '@failover/notifier';
 import type {
   Clock,
@@ -164,13 +171,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let vote: VoteObservation | null = null;
   let gossip: Observation['gossip'] = null;
   let lastClusterReadAt = -Infinity;
-  // A promotion takes its tower floor only from a vote account reading younger than the proof's
-  // maximum age (15 s): read at least twice within it, however long slot_check_interval is
-  // (the Go tool's default, 30 s, would leave every other failover without a floor).
-  const clusterReadIntervalMs =
-    options.voteAccountPubkey === undefined
-      ? options.slotCheckIntervalMs
-      : Math.min(options.slotCheckIntervalMs, state.config.voteProof.maxAgeMs / 2);
+  const clusterReadEveryMs = clusterReadIntervalMs(state.config, options.slotCheckIntervalMs);
   let clusterSlotFailing = false;
   let memory: RunMemory | undefined;
   const pendingAnswers = new Map<string, (answer: SwitchoverAnswer) => void>();
@@ -335,8 +336,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   async function observeCluster(now: number, needProof: boolean): Promise<void> {
     // A proof for an unreachable active needs a fresh slot and vote read together; otherwise
-    // the cluster is read every clusterReadIntervalMs.
-    if (!needProof && now - lastClusterReadAt < clusterReadIntervalMs) return;
+    // the cluster is read every slot_check_interval, or more often for a tower floor (core).
+    if (!needProof && now - lastClusterReadAt < clusterReadEveryMs) return;
     lastClusterReadAt = now;
     const [round, gossipReading] = await Promise.all([evidence.read(), options.gossip?.read()]);
     if (round.clusterSlot !== null) {
