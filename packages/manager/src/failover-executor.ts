@@ -257,7 +257,7 @@ async function checkPromote(
 function reportWarnings(
   ctx: ExecutorContext,
   node: NodeId,
-  action: 'become_active' | 'become_passive' | 'check_promote',
+  action: Extract<FailoverEvent, { type: 'role-change-warning' }>['action'],
   warnings: readonly string[],
 ): void {
   if (warnings.length === 0 || ctx.progress === undefined) return;

@@ -37,6 +37,9 @@ const titles: Array<[FailoverEvent['type'], string, boolean]> = [
   ['resumed', '▶️ <b>Maintenance pause expired</b>', true],
 ];
 
+/** The nodes under the names an operator gave them. */
+const NAMED = { nodeNames: { validator1: 'fra-1', validator2: 'ams-1' } } as const;
+
 describe('formatEvent', () => {
   it.each(titles)('titles a %s event "%s" (critical: %s)', (type, title, critical) => {
     const event = everyEvent.find((e) => e.type === type)!;
@@ -46,7 +49,7 @@ describe('formatEvent', () => {
 
   it('reports a completed failover with its reason, route, step timings and total', () => {
     const event = everyEvent.find((e) => e.type === 'failover-complete')!;
-    expect(renderHtml(formatEvent(event, { nodeNames: { validator1: 'fra-1', validator2: 'ams-1' } }))).toBe(
+    expect(renderHtml(formatEvent(event, NAMED))).toBe(
       [
         '🔄 <b>Failover complete</b>',
         'Reason: fra-1 unhealthy after 3 missed checks: validator process not running',
@@ -68,7 +71,7 @@ describe('formatEvent', () => {
       to: 'validator2',
       reason: { kind: 'no-voter', node: 'validator1', since: AT - 600, ticks: 3 },
     };
-    const text = renderPlain(formatEvent(event, { nodeNames: { validator1: 'fra-1', validator2: 'ams-1' } }));
+    const text = renderPlain(formatEvent(event, NAMED));
     expect(text).toContain('fra-1 → ams-1');
     expect(text).toContain(
       `nobody was voting: fra-1 stepped down on its own; both nodes passive since ${new Date(AT - 600).toISOString()} (3 checks)`,
@@ -83,7 +86,7 @@ describe('formatEvent', () => {
       action: 'check_promote',
       warnings: ['pre_promote: pre_promote exited with 1: dns not ready'],
     };
-    expect(renderHtml(formatEvent(event, { nodeNames: { validator1: 'fra-1', validator2: 'ams-1' } }))).toBe(
+    expect(renderHtml(formatEvent(event, NAMED))).toBe(
       [
         '⚠️ <b>ams-1: pre_promote failed before the switchover</b>',
         'pre_promote: pre_promote exited with 1: dns not ready',
