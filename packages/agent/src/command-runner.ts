@@ -1,19 +1,8 @@
-import { spawn } from 'node:child_process';
 import type { Logger } from '@failover/core';
-import type { AgentConfig } from '@failover/protocol';
-import { redactSecrets } from './internal/redact';
+import { redactSecrets, runShellCommand, type AgentConfig, type ShellCommandResult } from '@failover/protocol';
 
-/** The outcome of one configured command; a failure is a value, never an exception. */
-export interface CommandResult {
-  /** True when the command exited 0 (always true in dry-run). */
-  readonly ok: boolean;
-  /** Exit code, or null when a signal ended it. */
-  readonly exitCode: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly durationMs: number;
-  /** True when the per-command timeout killed it. */
-  readonly timedOut: boolean;
+/** The outcome of one configured command (`ok` is always true in dry-run); a failure is a value, never an exception. */
+export interface CommandResult extends ShellCommandResult {
   /** True when nothing ran because the agent is in dry-run. */
   readonly dryRun: boolean;
   /** The command line after placeholders, redacted, as it was logged. */
@@ -66,11 +55,6 @@ export interface CommandRunnerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-// Output beyond this is dropped: a chatty command must not grow the agent's memory.
-const MAX_CAPTURE_BYTES = 64 * 1024;
-// Time between SIGTERM and SIGKILL for a command that outlived its timeout.
-const KILL_GRACE_MS = 2_000;
-
 /**
  * Replaces `{name}` for each known placeholder and leaves every other brace alone, so bash's
  * own `{a,b}` and `${VAR}` in a template keep working.
@@ -120,7 +104,7 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
         };
       }
       logger.info({ command: label }, `executing: ${shown}`);
-      const raw = await execute(shell, resolved, limit, { ...(options.env ?? process.env), ...runOptions.env });
+      const raw = await runShellCommand(shell, resolved, limit, { ...(options.env ?? process.env), ...runOptions.env });
       const result: CommandResult = {
         ...raw,
         stdout: redactSecrets(raw.stdout, secrets),
@@ -140,80 +124,5 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
       else logger.error(fields, `${label} failed${result.timedOut ? ` after ${limit} ms timeout` : ''}`);
       return result;
     },
-  };
-}
-
-type RawResult = Omit<CommandResult, 'dryRun' | 'command'>;
-
-function execute(
-  shell: string,
-  commandLine: string,
-  timeoutMs: number,
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<RawResult> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    // detached: the command gets its own process group, so a timeout can kill what it spawned
-    // (an `agave-validator` CLI under `sudo`, a pipeline) and not only bash.
-    const child = spawn(shell, ['-c', commandLine], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...env },
-    });
-    const stdout = capture();
-    const stderr = capture();
-    child.stdout.on('data', stdout.add);
-    child.stderr.on('data', stderr.add);
-    let timedOut = false;
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const finish = (exitCode: number | null, spawnError?: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      const err = spawnError ? `${stderr.text()}${spawnError.message}` : stderr.text();
-      resolve({
-        ok: exitCode === 0 && !timedOut,
-        exitCode,
-        stdout: stdout.text(),
-        stderr: err,
-        durationMs: Math.round(performance.now() - started),
-        timedOut,
-      });
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      signalGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => {
-        signalGroup(child.pid, 'SIGKILL');
-        // A grandchild that left the group can hold the pipes open; do not wait for it.
-        finish(null);
-      }, KILL_GRACE_MS);
-    }, timeoutMs);
-    child.once('error', (error) => finish(null, error));
-    child.once('close', (code) => finish(code));
-  });
-}
-
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
-  }
-}
-
-function capture(): { add: (chunk: Buffer) => void; text: () => string } {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  return {
-    add: (chunk: Buffer) => {
-      if (size >= MAX_CAPTURE_BYTES) return;
-      chunks.push(chunk.subarray(0, MAX_CAPTURE_BYTES - size));
-      size += chunk.length;
-    },
-    text: () => Buffer.concat(chunks).toString('utf8'),
   };
 }

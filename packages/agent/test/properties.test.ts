@@ -2,7 +2,7 @@ import type { StepResult } from '@failover/core';
 import { SimulatedClock, silentLogger } from '@failover/core/testing';
 import fc from 'fast-check';
 import { resolvePlaceholders } from '../src/command-runner';
-import { redactSecrets } from '../src/internal/redact';
+import { redactSecrets } from '@failover/protocol';
 import { createRoleRunner } from '../src/role-runner';
 
 const flush = async (): Promise<void> => {

@@ -242,3 +242,6 @@ export { defaultStateDir, prepareStateDir } from './state/state-dir';
 export type { StateApp, StateDirContext } from './state/state-dir';
 export { durableJsonFile } from './state/durable-json-file';
 export type { DurableJsonFile } from './state/durable-json-file';
+
+export { runShellCommand, redactSecrets } from './process/shell-command';
+export type { ShellCommandResult } from './process/shell-command';
