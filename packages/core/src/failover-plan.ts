@@ -24,7 +24,26 @@ export type FailoverAction =
   /** Give the node the staked identity: through its agent, or over SSH in secure mode. */
   | { readonly kind: 'promote'; readonly node: NodeId; readonly via: 'agent' | 'ssh' }
   /** The node answers `getIdentity` with the staked identity and the vote account's `lastVote` advances. */
-  | { readonly kind: 'verify-voting'; readonly node: NodeId };
+  | { readonly kind: 'verify-voting'; readonly node: NodeId }
+  /** One of the operator's hooks on the manager's host (`hooks.pre_failover`, `hooks.post_failover`); `node` takes the identity. */
+  | { readonly kind: 'hook'; readonly hook: ManagerHookName; readonly node: NodeId };
+
+/** The manager's hook points around a whole plan. */
+export type ManagerHookName = 'pre_failover' | 'post_failover';
+
+/** Which of the manager's hooks a plan runs. A fence runs none: nothing may delay taking a second voter's identity off (S1). */
+export interface PlanHooks {
+  /**
+   * `hooks.pre_failover`: run once, before the first step that changes anything. `must-succeed`
+   * ends the plan as aborted when it fails; `may-fail` reports its failure and goes on.
+   */
+  readonly preFailover: 'must-succeed' | 'may-fail' | null;
+  /** `hooks.post_failover`: run once the new holder is seen voting; its failure is reported and never undoes the change. */
+  readonly postFailover: boolean;
+}
+
+/** A plan without hooks. */
+export const NO_PLAN_HOOKS: PlanHooks = { preFailover: null, postFailover: false };
 
 /**
  * A plan: the steps to move the staked identity `from` → `to` (`switchover`), to take it
@@ -42,6 +61,8 @@ export interface FailoverPlan {
   readonly fromReachable: boolean;
   /** Whether the identity is pushed over SSH (secure identity mode). */
   readonly secureMode: boolean;
+  /** The manager's hooks the plan runs, journaled with it so a resumed plan has the same steps. */
+  readonly hooks: PlanHooks;
   /** The forward steps; compensations hang off each step's `undo`. */
   readonly steps: readonly PlanStep<FailoverAction>[];
 }
@@ -90,6 +111,13 @@ export interface PlanTimeouts {
    * @default 60000
    */
   readonly verifyVotingMs: number;
+  /**
+   * `hooks.pre_failover`: it must outlast the hook's own limit, after which its process group is killed.
+   * @default 45000
+   */
+  readonly preFailoverMs: number;
+  /** `hooks.post_failover`, as {@link PlanTimeouts.preFailoverMs}. @default 45000 */
+  readonly postFailoverMs: number;
 }
 
 /** The defaults of {@link PlanTimeouts}. */
@@ -102,6 +130,8 @@ export const DEFAULT_PLAN_TIMEOUTS: PlanTimeouts = {
   checkPromoteMs: 90_000,
   promoteMs: 720_000,
   verifyVotingMs: 60_000,
+  preFailoverMs: 45_000,
+  postFailoverMs: 45_000,
 };
 
 /**
@@ -123,12 +153,15 @@ export interface PlanInput {
   readonly secureMode?: boolean;
   /** Step time limits. @default DEFAULT_PLAN_TIMEOUTS */
   readonly timeouts?: Partial<PlanTimeouts>;
+  /** The manager's hooks. @default NO_PLAN_HOOKS */
+  readonly hooks?: PlanHooks;
 }
 
 /** Builds the steps of a switchover. */
 export function createFailoverPlan(input: PlanInput): FailoverPlan {
   const { from, to, fromReachable } = input;
   const secureMode = input.secureMode ?? false;
+  const hooks = input.hooks ?? NO_PLAN_HOOKS;
   const t = { ...DEFAULT_PLAN_TIMEOUTS, ...input.timeouts };
 
   // In secure mode the identity goes back over SSH, which carries no tower, while the demotion
@@ -193,6 +226,7 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
           'stop',
           "Ask the new node's pre_promote hook before anything changes: its refusal ends the switchover while the old active still votes.",
         ),
+        ...preFailoverStep(to, hooks, t),
         step(
           { kind: 'demote', node: from },
           2,
@@ -219,6 +253,7 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
         ),
       ]
     : [
+        ...preFailoverStep(to, hooks, t),
         step(
           { kind: 'prove-stopped-voting', node: from },
           1,
@@ -234,8 +269,45 @@ export function createFailoverPlan(input: PlanInput): FailoverPlan {
     to,
     fromReachable,
     secureMode,
-    steps: [...leaving, ...arrivingSteps(to, secureMode, t, undoPromotion), verifyVotingStep(to, t)],
+    hooks,
+    steps: [
+      ...leaving,
+      ...arrivingSteps(to, secureMode, t, undoPromotion),
+      verifyVotingStep(to, t),
+      ...postFailoverStep(to, hooks, t),
+    ],
   };
+}
+
+/** `hooks.pre_failover`, when configured: once, before the first step that changes anything. */
+function preFailoverStep(to: NodeId, hooks: PlanHooks, t: PlanTimeouts): PlanStep<FailoverAction>[] {
+  if (hooks.preFailover === null) return [];
+  const mustSucceed = hooks.preFailover === 'must-succeed';
+  return [
+    step(
+      { kind: 'hook', hook: 'pre_failover', node: to },
+      1,
+      t.preFailoverMs,
+      mustSucceed ? 'stop' : 'continue',
+      mustSucceed
+        ? "The operator's pre_failover hook must succeed: its failure ends the plan before anything changed."
+        : "The operator's pre_failover hook runs before anything changes; its failure is reported and the plan goes on.",
+    ),
+  ];
+}
+
+/** `hooks.post_failover`, when configured: once the new holder votes; a failure never undoes the change. */
+function postFailoverStep(to: NodeId, hooks: PlanHooks, t: PlanTimeouts): PlanStep<FailoverAction>[] {
+  if (!hooks.postFailover) return [];
+  return [
+    step(
+      { kind: 'hook', hook: 'post_failover', node: to },
+      1,
+      t.postFailoverMs,
+      'continue',
+      "The operator's post_failover hook runs once the new holder votes; its failure is reported and never undoes the change.",
+    ),
+  ];
 }
 
 /** The steps that give `to` the identity; `undo` runs when the promotion fails or a later step stops. */
@@ -298,6 +370,8 @@ export interface RecoveryPlanInput {
   readonly secureMode?: boolean;
   /** Step time limits. @default DEFAULT_PLAN_TIMEOUTS */
   readonly timeouts?: Partial<PlanTimeouts>;
+  /** The manager's hooks. @default NO_PLAN_HOOKS */
+  readonly hooks?: PlanHooks;
 }
 
 /**
@@ -312,6 +386,7 @@ export function createRecoveryPlan(input: RecoveryPlanInput): FailoverPlan {
   const t = { ...DEFAULT_PLAN_TIMEOUTS, ...input.timeouts };
   const { node, lastHolder } = input;
   const secureMode = input.secureMode ?? false;
+  const hooks = input.hooks ?? NO_PLAN_HOOKS;
   const idle = otherNode(node);
   const undo: PlanStep<FailoverAction>[] = [
     step(
@@ -335,6 +410,7 @@ export function createRecoveryPlan(input: RecoveryPlanInput): FailoverPlan {
     to: node,
     fromReachable: true,
     secureMode,
+    hooks,
     steps: [
       step(
         { kind: 'verify-demotion', node: idle },
@@ -343,8 +419,10 @@ export function createRecoveryPlan(input: RecoveryPlanInput): FailoverPlan {
         'stop',
         `Read afresh that ${idle} holds no identity, by its agent and gossip, before anyone takes it (S1).`,
       ),
+      ...preFailoverStep(node, hooks, t),
       ...arrivingSteps(node, secureMode, t, undo),
       verifyVotingStep(node, t),
+      ...postFailoverStep(node, hooks, t),
     ],
   };
 }
@@ -374,6 +452,7 @@ export function createFencePlan(input: FencePlanInput): FailoverPlan {
     to: holder,
     fromReachable: true,
     secureMode: false,
+    hooks: NO_PLAN_HOOKS,
     steps: [
       step(
         { kind: 'demote', node },
@@ -409,6 +488,8 @@ export function describeAction(action: FailoverAction): string {
   switch (action.kind) {
     case 'promote':
       return `promote ${action.node} (${action.via === 'ssh' ? 'identity over SSH' : 'via agent'})`;
+    case 'hook':
+      return `${action.hook} hook (to ${action.node})`;
     default:
       return `${action.kind.replace(/-/g, ' ')} ${action.node}`;
   }

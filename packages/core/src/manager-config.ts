@@ -2,7 +2,8 @@
  * Settings of the manager machine, in domain units (milliseconds, slots). The protocol
  * package maps `manager-config.json` onto this shape.
  */
-import type { PlanTimeouts } from './failover-plan';
+import type { PlanHooks, PlanTimeouts } from './failover-plan';
+import { NO_PLAN_HOOKS } from './failover-plan';
 import type { HealthThresholds } from './health';
 import { DEFAULT_HEALTH_THRESHOLDS } from './health';
 import type { VoteProofRules } from './manager-roles';
@@ -71,6 +72,8 @@ export interface ManagerMachineConfig {
   readonly voteProof: VoteProofRules;
   /** Failover step time limits. @default DEFAULT_PLAN_TIMEOUTS */
   readonly planTimeouts: Partial<PlanTimeouts>;
+  /** The manager's own hooks around a switchover or recovery (`hooks`). @default NO_PLAN_HOOKS */
+  readonly hooks: PlanHooks;
 }
 
 /** The defaults of {@link ManagerMachineConfig}. */
@@ -88,6 +91,7 @@ export const DEFAULT_MANAGER_MACHINE_CONFIG: ManagerMachineConfig = {
   health: DEFAULT_HEALTH_THRESHOLDS,
   voteProof: DEFAULT_VOTE_PROOF_RULES,
   planTimeouts: {},
+  hooks: NO_PLAN_HOOKS,
 };
 
 /** Settings with some keys given; nested groups may be given in part. */

@@ -11,7 +11,7 @@ import type { FailoverAction, FailoverPlan } from './failover-plan';
 import type { NodeId } from './types';
 
 /** The inputs a plan is built from; the steps are rebuilt from them (`manager-restore`). */
-export type JournaledPlan = Pick<FailoverPlan, 'kind' | 'from' | 'to' | 'fromReachable' | 'secureMode'>;
+export type JournaledPlan = Pick<FailoverPlan, 'kind' | 'from' | 'to' | 'fromReachable' | 'secureMode' | 'hooks'>;
 
 /** How a journaled run ended. `held`: a refused stale tower held it before anything changed hands. */
 export type RunOutcome = 'completed' | 'rolled-back' | 'aborted' | 'failed' | 'held';

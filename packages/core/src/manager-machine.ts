@@ -240,9 +240,15 @@ function onTick(previous: ManagerState, observation: Observation): ManagerStep {
           node: decision.node,
           lastHolder: decision.reason.node,
           secureMode: state.config.secureMode,
+          hooks: state.config.hooks,
           timeouts: state.config.planTimeouts,
         })
-      : createFailoverPlan({ ...decision, secureMode: state.config.secureMode, timeouts: state.config.planTimeouts });
+      : createFailoverPlan({
+          ...decision,
+          secureMode: state.config.secureMode,
+          hooks: state.config.hooks,
+          timeouts: state.config.planTimeouts,
+        });
   const started = beginFailover(held.state, plan, decision.reason, at, retrying);
   return withRecords({ state: started.state, effects: [...effects, ...held.effects, ...started.effects] }, records);
 }
@@ -413,8 +419,8 @@ function beginFailover(
             { kind: 'log', level: 'warn', message: startedMessage(plan, reason), fields: { reason } },
             notify({ type: 'failover-started', at, from: plan.from, to: plan.to, reason }),
           ];
-  head.push({ kind: 'failover', plan, reason });
   const id = state.runs + 1;
+  head.push({ kind: 'failover', plan, reason, run: id, term: state.term });
   const info: RunInfo = {
     id,
     plan,
@@ -601,12 +607,14 @@ function onSwitchover(
           to,
           fromReachable: observation.nodes[from].reachable,
           secureMode: state.config.secureMode,
+          hooks: state.config.hooks,
           timeouts: state.config.planTimeouts,
         })
       : createRecoveryPlan({
           node: to,
           lastHolder: state.lastHolder ?? from,
           secureMode: state.config.secureMode,
+          hooks: state.config.hooks,
           timeouts: state.config.planTimeouts,
         });
   const held = setHold(state, null, event.at);

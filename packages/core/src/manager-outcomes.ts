@@ -282,6 +282,7 @@ export function journaledPlan(plan: FailoverPlan): JournaledPlan {
     to: plan.to,
     fromReachable: plan.fromReachable,
     secureMode: plan.secureMode,
+    hooks: plan.hooks,
   };
 }
 

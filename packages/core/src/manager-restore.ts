@@ -13,7 +13,8 @@
  *    agent answers a role it already has at once, and a busy one is waited out).
  * 3. A step that would give a node the identity is not taken up while the other node is seen
  *    claiming it: that step counts as finally failed and the plan compensates as on any failure
- *    (the promotion is taken off again, the old active handed back only if it is healthy).
+ *    (the promotion is taken off again, the old active handed back only if it is healthy). A
+ *    switchover's steps before its first change are taken up while the old active still holds it.
  * 4. A compensation whose guard no longer holds ends the plan as failed, as the sequencer does.
  * 5. The plan is closed without acting — failed when a step of it was executed, else aborted —
  *    when the journal does not replay against it, when dry run is on, or when it was taken up
@@ -231,7 +232,7 @@ function takeUp(
         startedAt: info.startedAt,
         term,
       }),
-      { kind: 'failover', plan, reason, demotedAt: taken.demotedAt },
+      { kind: 'failover', plan, reason, run: info.id, term: state.term, demotedAt: taken.demotedAt },
       ...startStep(state, info.id, token, run, at, records),
     ],
   };
@@ -265,14 +266,20 @@ function closeUnresumed(
 /** A step known only from the journal, named in a notification. */
 const AS_JOURNALED = { attempts: 1, timeoutMs: 0, onFailure: 'stop', why: 'as journaled' } as const;
 
-/** The plan built from its journaled inputs, with the time limits in force now. */
+/** The plan built from its journaled inputs (its hooks among them), with the time limits in force now. */
 export function rebuildPlan(plan: JournaledPlan, config: ManagerMachineConfig): FailoverPlan {
   const timeouts = config.planTimeouts;
   switch (plan.kind) {
     case 'fence':
       return createFencePlan({ node: plan.from, holder: plan.to, timeouts });
     case 'recovery':
-      return createRecoveryPlan({ node: plan.to, lastHolder: plan.from, secureMode: plan.secureMode, timeouts });
+      return createRecoveryPlan({
+        node: plan.to,
+        lastHolder: plan.from,
+        secureMode: plan.secureMode,
+        hooks: plan.hooks,
+        timeouts,
+      });
     case 'switchover':
       return createFailoverPlan({ ...plan, timeouts });
   }
@@ -343,11 +350,21 @@ function conflictingClaimant(
   } else {
     const other = otherNode(plan.to);
     const takesItOff = (action.kind === 'demote' || action.kind === 'verify-demotion') && action.node === other;
-    rival = takesItOff ? null : other;
+    rival = takesItOff || beforeAnyChange(plan, action) ? null : other;
   }
   if (rival === null) return null;
   const seen = observation.nodes[rival];
   return seen.reachable && mayHoldIdentity(seen.status, stakedIdentityPubkey) ? rival : null;
+}
+
+/**
+ * A switchover's steps before its first change (the new node's `check_promote`, the manager's
+ * `pre_failover` hook): the old active still holds the identity there by design, and the steps
+ * after them take it off (the demotion) or prove it stopped (the proof), so they are taken up.
+ */
+function beforeAnyChange(plan: FailoverPlan, action: FailoverAction): boolean {
+  if (plan.kind !== 'switchover') return false;
+  return action.kind === 'check-promote' || (action.kind === 'hook' && action.hook === 'pre_failover');
 }
 
 /** The records that end the current attempt: it was in flight, or it is taken up and ended at once. */

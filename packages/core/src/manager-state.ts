@@ -224,12 +224,15 @@ export type PauseAnswer =
 export type ManagerEffect =
   /**
    * A failover begins, or is taken up after a restart; informational, the steps follow as
-   * `run-step`. `demotedAt`: for a plan taken up, when its demotions were sent, from the journal.
+   * `run-step`. `run`: its id in the journal; `term`: the term running it now. `demotedAt`: for a
+   * plan taken up, when its demotions were sent, from the journal.
    */
   | {
       readonly kind: 'failover';
       readonly plan: FailoverPlan;
       readonly reason: FailoverReason;
+      readonly run: number;
+      readonly term: number;
       readonly demotedAt?: Readonly<Partial<Record<NodeId, number>>>;
     }
   | {

@@ -1,10 +1,13 @@
-import type { FailoverPlan, PlanInput, RecoveryPlanInput } from '@failover/core';
+import type { FailoverAction, FailoverPlan, PlanInput, RecoveryPlanInput, SequenceNext } from '@failover/core';
 import {
   OLD_ACTIVE_HEALTHY,
+  advanceSequence,
   createFailoverPlan,
+  createFencePlan,
   createRecoveryPlan,
   describeAction,
   describePlan,
+  startSequence,
 } from '@failover/core';
 
 function labels(plan: FailoverPlan): string[] {
@@ -94,6 +97,113 @@ describe('createFailoverPlan', () => {
     });
     expect(plan.steps[1]?.timeoutMs).toBe(5);
     expect(plan.steps[2]?.timeoutMs).toBe(30_000);
+  });
+});
+
+/** Runs `plan` with every step succeeding but the one `failing` names, and returns how it ended and what ran. */
+function runFailing(plan: FailoverPlan, failing: string): { outcome: string; ran: string[]; warnings: string[] } {
+  const ran: string[] = [];
+  let next: SequenceNext<FailoverAction> = startSequence(plan.steps);
+  while (next.kind === 'run') {
+    const label = describeAction(next.run.current.action);
+    ran.push(label);
+    next = advanceSequence(next.run, label === failing ? { ok: false, detail: 'exit 1' } : { ok: true });
+  }
+  return {
+    outcome: next.result.outcome,
+    ran,
+    warnings: next.result.warnings.map((w) => describeAction(w.step.action)),
+  };
+}
+
+describe("the manager's hooks in a plan", () => {
+  const hooks = { preFailover: 'must-succeed', postFailover: true } as const;
+
+  it.each<[string, FailoverPlan, string[]]>([
+    [
+      'a switchover runs pre_failover after the check and before the demotion, post_failover once the new node votes',
+      createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, hooks }),
+      [
+        'check promote validator2',
+        'pre_failover hook (to validator2)',
+        'demote validator1',
+        'verify demotion validator1',
+        'final tower backup validator1',
+        'promote validator2 (via agent)',
+        'verify voting validator2',
+        'post_failover hook (to validator2)',
+      ],
+    ],
+    [
+      'past an unreachable old active, pre_failover runs before the proof, which may power it off',
+      createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: false, hooks }),
+      [
+        'pre_failover hook (to validator2)',
+        'prove stopped voting validator1',
+        'promote validator2 (via agent)',
+        'verify voting validator2',
+        'post_failover hook (to validator2)',
+      ],
+    ],
+    [
+      'a recovery runs them around the promotion, after the read-only check of the other node',
+      createRecoveryPlan({ node: 'validator2', lastHolder: 'validator1', hooks }),
+      [
+        'verify demotion validator1',
+        'pre_failover hook (to validator2)',
+        'promote validator2 (via agent)',
+        'verify voting validator2',
+        'post_failover hook (to validator2)',
+      ],
+    ],
+  ])('%s', (_name, plan, expected) => {
+    expect(labels(plan)).toEqual(expected);
+    expect(plan.hooks).toEqual(hooks);
+  });
+
+  it('a fence of a second voter runs no hook: nothing may delay it', () => {
+    const plan = createFencePlan({ node: 'validator1', holder: 'validator2' });
+    expect(plan.steps.map((s) => s.action.kind)).toEqual(['demote', 'verify-demotion']);
+  });
+
+  it('a failing pre_failover that must succeed aborts before anything changed', () => {
+    const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, hooks });
+    expect(runFailing(plan, 'pre_failover hook (to validator2)')).toEqual({
+      outcome: 'aborted',
+      ran: ['check promote validator2', 'pre_failover hook (to validator2)'],
+      warnings: [],
+    });
+  });
+
+  it('a failing pre_failover that may fail is a warning, and the switchover goes on to the end', () => {
+    const plan = createFailoverPlan({
+      from: 'validator1',
+      to: 'validator2',
+      fromReachable: true,
+      hooks: { preFailover: 'may-fail', postFailover: false },
+    });
+    const run = runFailing(plan, 'pre_failover hook (to validator2)');
+    expect(run).toMatchObject({ outcome: 'completed', warnings: ['pre_failover hook (to validator2)'] });
+    expect(run.ran.at(-1)).toBe('verify voting validator2');
+  });
+
+  it('a failing post_failover is a warning and never undoes the change', () => {
+    const plan = createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, hooks });
+    const run = runFailing(plan, 'post_failover hook (to validator2)');
+    expect(run).toMatchObject({ outcome: 'completed', warnings: ['post_failover hook (to validator2)'] });
+    expect(run.ran.filter((label) => label.startsWith('demote'))).toEqual(['demote validator1']);
+  });
+
+  it('gives each hook step its own time limit', () => {
+    const plan = createFailoverPlan({
+      from: 'validator1',
+      to: 'validator2',
+      fromReachable: true,
+      hooks,
+      timeouts: { preFailoverMs: 7_000, postFailoverMs: 9_000 },
+    });
+    expect(plan.steps[1]).toMatchObject({ attempts: 1, timeoutMs: 7_000 });
+    expect(plan.steps.at(-1)).toMatchObject({ attempts: 1, timeoutMs: 9_000 });
   });
 });
 

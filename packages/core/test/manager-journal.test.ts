@@ -1,5 +1,12 @@
 import type { JournalRecord, ManagerJournalState } from '@failover/core';
-import { EMPTY_JOURNAL, JOURNAL_KEEP_RUNS, applyJournalRecords, nextRunId, openRun } from '@failover/core';
+import {
+  EMPTY_JOURNAL,
+  JOURNAL_KEEP_RUNS,
+  NO_PLAN_HOOKS,
+  applyJournalRecords,
+  nextRunId,
+  openRun,
+} from '@failover/core';
 
 const plan = {
   kind: 'switchover',
@@ -7,6 +14,7 @@ const plan = {
   to: 'validator2',
   fromReachable: true,
   secureMode: false,
+  hooks: NO_PLAN_HOOKS,
 } as const;
 const reason = { kind: 'switchover', text: 'upgrade' } as const;
 

@@ -10,8 +10,8 @@ const active = up(activeStatus());
 const bothPassive = { v1: up(status({ validatorSlot: 1200 })), v2: up(status({ validatorSlot: 1200 })), slot: 1200 };
 
 /** A switchover validator1 → validator2, answered ok up to (not including) the step named `stopAt`, or to its end. */
-function switchoverUntil(stopAt?: string): ManagerDriver {
-  const d = new ManagerDriver(OPTIONS);
+function switchoverUntil(stopAt?: string, options: ManagerMachineOptions = OPTIONS): ManagerDriver {
+  const d = new ManagerDriver(options);
   d.tick();
   d.tick();
   d.switchover('validator2');
@@ -156,6 +156,26 @@ describe('a restarted manager takes up the plan it stopped in', () => {
     const run = after.journal().runs[0];
     expect(run).toMatchObject({ id: 1, term: 0, resumes: [{ term: 1 }], end: { outcome: 'completed', term: 1 } });
     expect(after.journal().holder).toMatchObject({ node: 'validator2', term: 1 });
+  });
+
+  it("runs an interrupted pre_failover hook again while the old active still votes, with the hooks the journal gave the plan, not the config's now", () => {
+    const hooks = { preFailover: 'must-succeed', postFailover: true } as const;
+    const before = switchoverUntil('pre_failover hook (to validator2)', { ...OPTIONS, hooks });
+    const after = before.restart({ ...FAST, stakedIdentityPubkey: STAKED });
+    after.tick({ v1: active, v2: passive });
+    expect(describeAction(after.runningStep()!.step.action)).toBe('pre_failover hook (to validator2)');
+    after.completeAll();
+    expect(after.notified('failover-complete')[0]?.steps.map((s) => s.step)).toEqual([
+      'check promote validator2',
+      'pre_failover hook (to validator2)',
+      'demote validator1',
+      'verify demotion validator1',
+      'final tower backup validator1',
+      'promote validator2 (via agent)',
+      'verify voting validator2',
+      'post_failover hook (to validator2)',
+    ]);
+    expect(after.journal().runs[0]).toMatchObject({ plan: { hooks }, end: { outcome: 'completed' } });
   });
 
   it('does not promote while the node it demoted claims the identity again, and compensates', () => {

@@ -8,8 +8,10 @@ import type {
   Clock,
   FailoverAction,
   FailoverEvent,
+  FailoverPlan,
   HookRefusal,
   Logger,
+  ManagerHookName,
   NodeId,
   NodeObservation,
   Observation,
@@ -22,6 +24,7 @@ import { sleep } from '@failover/protocol';
 import type { EvidenceReader } from './cluster-evidence';
 import type { GossipReader } from './gossip-source';
 import { proveHostFenced, type HostFence } from './host-fence';
+import type { ManagerHookRunner } from './manager-hooks';
 import type { IdentityPusher, PushTarget } from './ssh-identity-pusher';
 
 /** A refusal of `POST /failover` the executor acts on rather than just reports. */
@@ -90,6 +93,8 @@ export interface ExecutorContext {
   readonly lastObservation: () => Observation | null;
   /** `guard_bound` and `fence_command`: what fences an unreachable old active besides the vote proof. */
   readonly hostFence?: HostFence;
+  /** The operator's `hooks.pre_failover` and `hooks.post_failover`; none configured when undefined. */
+  readonly hooks?: ManagerHookRunner | undefined;
   /** Secure identity mode: the pusher and where each node is reached over SSH. */
   readonly pusher: IdentityPusher | undefined;
   readonly pushTargets: Readonly<Record<NodeId, PushTarget>> | undefined;
@@ -113,6 +118,8 @@ export interface ExecutorContext {
 export interface RunMemory {
   /** Why the failover happens; sent to the agents. */
   readonly reason: string;
+  /** The plan, its journal id and the term running it, as the manager's hooks are told. */
+  readonly failover?: { readonly plan: FailoverPlan; readonly run: number; readonly term: number };
   /** When each node's demotion was sent, by the manager's clock. */
   readonly demotedAt: Partial<Record<NodeId, number>>;
   /** The vote account's `lastVote` before the promotion, to see it advance. */
@@ -172,10 +179,22 @@ export async function executeAction(
         return await promote(ctx, memory, action.node, action.via, deadline);
       case 'verify-voting':
         return await verifyVoting(ctx, memory, action.node, deadline);
+      case 'hook':
+        return await runHook(ctx, memory, action.hook);
     }
   } catch (error) {
     return { ok: false, detail: `unexpected error: ${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+/** Runs one of the manager's hooks; a plan that carries a hook no longer configured skips it. */
+async function runHook(ctx: ExecutorContext, memory: RunMemory, hook: ManagerHookName): Promise<ExecutedStep> {
+  if (memory.failover === undefined) return { ok: false, detail: `${hook}: the failover it belongs to is not known` };
+  if (ctx.hooks === undefined) {
+    ctx.progress?.log.warn({ hook }, `${hook} is in the plan but no longer configured; skipped`);
+    return { ok: true };
+  }
+  return ctx.hooks.run(hook, { ...memory.failover, reason: memory.reason });
 }
 
 /**

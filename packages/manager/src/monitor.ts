@@ -66,6 +66,7 @@ export interface MonitorOptions {
   readonly executor: Pick<
     ExecutorContext,
     | 'stakedIdentityPubkey'
+    | 'hooks'
     | 'pusher'
     | 'pushTargets'
     | 'pollMs'
@@ -258,7 +259,11 @@ export function createMonitor(options: MonitorOptions): Monitor {
         if (FINAL_EVENTS.has(effect.event.type)) memory = undefined;
         return;
       case 'failover':
-        memory = { reason: reasonText(effect.reason), demotedAt: { ...effect.demotedAt } };
+        memory = {
+          reason: reasonText(effect.reason),
+          demotedAt: { ...effect.demotedAt },
+          failover: { plan: effect.plan, run: effect.run, term: effect.term },
+        };
         return;
       case 'switchover-answer': {
         const resolve = pendingAnswers.get(effect.requestId);

@@ -16,6 +16,7 @@ import {
   loadEtcdAccess,
   prepareStateDir,
   secretOf,
+  secretsToRedact,
   systemClock,
   toManagerMachineOptions,
 } from '@failover/protocol';
@@ -30,6 +31,7 @@ import { createHaCoordinator, type LeaderRun } from './ha-coordinator';
 import { createFileJournal, type ManagerJournal } from './journal';
 import { createManagerFence, type ManagerFence } from './manager-fence';
 import type { HostFence } from './host-fence';
+import { createManagerHookRunner, type ManagerHookRunner } from './manager-hooks';
 import { loadManagerTerm } from './manager-term';
 import { createMonitor, type Monitor } from './monitor';
 import { createConsensusReader } from './consensus-reader';
@@ -174,6 +176,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
       slotCheckIntervalMs: config.slotCheckIntervalMs,
       hostFence: hostFenceOf(config),
       executor: {
+        hooks: hookRunnerOf(config, options.auth, log, (node) => agents[node].client.node()),
         stakedIdentityPubkey: config.stakedIdentityPubkey,
         pusher: secure === undefined ? undefined : fencedPusher(secure.pusher, fence),
         pushTargets: secure?.targets,
@@ -458,6 +461,30 @@ function fencedPusher(pusher: IdentityPusher, fence: ManagerFence): IdentityPush
       return pusher.pushIdentity(target);
     },
   };
+}
+
+/** The runner of `hooks.pre_failover` and `hooks.post_failover`; undefined when neither is configured. */
+function hookRunnerOf(
+  config: ManagerConfig,
+  auth: LoadedAuth,
+  log: Logger,
+  nameOf: (node: NodeId) => string | undefined,
+): ManagerHookRunner | undefined {
+  const { preFailover, postFailover } = config.hooks;
+  if (preFailover === undefined && postFailover === undefined) return undefined;
+  return createManagerHookRunner({
+    hooks: {
+      ...(preFailover === undefined ? {} : { pre_failover: preFailover }),
+      ...(postFailover === undefined ? {} : { post_failover: postFailover }),
+    },
+    nodes: (node) => ({
+      name: nameOf(node) ?? '',
+      ip: nodeIpOf(config.validators[node === 'validator1' ? 0 : 1]) ?? '',
+    }),
+    identity: config.stakedIdentityPubkey ?? '',
+    secrets: [...(config.telegram === undefined ? [] : [config.telegram.botToken]), ...secretsToRedact(auth)],
+    log,
+  });
 }
 
 /** `guard_bound` and, when configured, `fence_command` with each node's placeholders. */

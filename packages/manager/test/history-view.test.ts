@@ -1,5 +1,5 @@
 import type { JournalRecord } from '@failover/core';
-import { EMPTY_JOURNAL, applyJournalRecords } from '@failover/core';
+import { EMPTY_JOURNAL, NO_PLAN_HOOKS, applyJournalRecords } from '@failover/core';
 import { historyDocument, renderHistory } from '../src/history-view';
 
 const AT = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -9,7 +9,14 @@ const run = (id: number, at: number, term: number): JournalRecord[] => [
     run: id,
     at,
     term,
-    plan: { kind: 'switchover', from: 'validator1', to: 'validator2', fromReachable: true, secureMode: false },
+    plan: {
+      kind: 'switchover',
+      from: 'validator1',
+      to: 'validator2',
+      fromReachable: true,
+      secureMode: false,
+      hooks: NO_PLAN_HOOKS,
+    },
     reason: { kind: 'switchover', text: 'kernel upgrade' },
   },
   {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { JournalRecord } from '@failover/core';
-import { EMPTY_JOURNAL } from '@failover/core';
+import { EMPTY_JOURNAL, NO_PLAN_HOOKS } from '@failover/core';
 import { createFileJournal, readJournalFile } from '../src/journal';
 import { loadManagerTerm } from '../src/manager-term';
 
@@ -19,7 +19,14 @@ const started: JournalRecord = {
   run: 1,
   at: 1_000,
   term: 1,
-  plan: { kind: 'switchover', from: 'validator1', to: 'validator2', fromReachable: true, secureMode: false },
+  plan: {
+    kind: 'switchover',
+    from: 'validator1',
+    to: 'validator2',
+    fromReachable: true,
+    secureMode: false,
+    hooks: NO_PLAN_HOOKS,
+  },
   reason: { kind: 'switchover', text: 'upgrade' },
 };
 

@@ -14,6 +14,7 @@ import type {
   AgentConfig,
   AgentHookConfig,
   AgentHookConfigs,
+  ManagerHookConfigs,
   AuthSetting,
   EtcdAccess,
   ManagerConfig,
@@ -341,10 +342,36 @@ export function toManagerConfig(input: ManagerConfigFile): ManagerConfig {
     guardBoundMs: ms(file.guard_bound),
     ...optional('fenceCommand', file.fence_command),
     fenceTimeoutMs: ms(file.fence_timeout),
+    hooks: managerHooks(file.hooks),
     consensusPhase: file.consensus_phase,
     alpenglowMigrationSlots: file.alpenglow_migration_slots,
   };
 }
+
+/** The manager's `hooks`, each with its time limit. */
+function managerHooks(file: ManagerFile['hooks']): ManagerHookConfigs {
+  const pre = file?.pre_failover;
+  const post = file?.post_failover;
+  return {
+    ...optional(
+      'preFailover',
+      pre === undefined
+        ? undefined
+        : {
+            command: pre.command,
+            mustSucceed: pre.must_succeed === true,
+            timeoutMs: ms(pre.timeout ?? DEFAULT_HOOK_TIMEOUT),
+          },
+    ),
+    ...optional(
+      'postFailover',
+      post === undefined ? undefined : { command: post.command, timeoutMs: ms(post.timeout ?? DEFAULT_HOOK_TIMEOUT) },
+    ),
+  };
+}
+
+// Beyond a hook's own limit: the kill's grace and the process group's end.
+const HOOK_STEP_ALLOWANCE_MS = 15_000;
 
 /** Wire seconds to domain milliseconds. */
 function secondsToMs(seconds: number): number {
@@ -443,6 +470,27 @@ export function toManagerMachineOptions(config: ManagerConfig): ManagerMachineOp
       promoteMs: config.promoteTimeoutMs,
       // The proof may run the fence command, then wait out the guard's bound (manager host-fence).
       proveStoppedVotingMs: config.fenceTimeoutMs + config.guardBoundMs + PROOF_READ_ALLOWANCE_MS,
+      ...optional(
+        'preFailoverMs',
+        config.hooks.preFailover === undefined
+          ? undefined
+          : config.hooks.preFailover.timeoutMs + HOOK_STEP_ALLOWANCE_MS,
+      ),
+      ...optional(
+        'postFailoverMs',
+        config.hooks.postFailover === undefined
+          ? undefined
+          : config.hooks.postFailover.timeoutMs + HOOK_STEP_ALLOWANCE_MS,
+      ),
+    },
+    hooks: {
+      preFailover:
+        config.hooks.preFailover === undefined
+          ? null
+          : config.hooks.preFailover.mustSucceed
+            ? 'must-succeed'
+            : 'may-fail',
+      postFailover: config.hooks.postFailover !== undefined,
     },
   };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { FailoverReason, ManagerJournalState } from '@failover/core';
-import { EMPTY_JOURNAL, applyJournalRecords } from '@failover/core';
+import { EMPTY_JOURNAL, NO_PLAN_HOOKS, applyJournalRecords } from '@failover/core';
 import {
   JOURNAL_FILE_NAME,
   ManagerJournalFileSchema,
@@ -18,12 +18,23 @@ const plan = {
   to: 'validator2',
   fromReachable: false,
   secureMode: true,
+  hooks: { preFailover: 'must-succeed', postFailover: true },
 } as const;
 
 function journalWith(reason: FailoverReason): ManagerJournalState {
   return applyJournalRecords(EMPTY_JOURNAL, [
     { kind: 'holder-seen', at: 1, term: 3, node: 'validator1' },
     { kind: 'run-started', run: 7, at: 10, term: 3, plan, reason },
+    {
+      kind: 'step-started',
+      run: 7,
+      at: 10,
+      term: 3,
+      action: { kind: 'hook', hook: 'pre_failover', node: 'validator2' },
+      attempt: 1,
+      compensating: false,
+    },
+    { kind: 'step-finished', run: 7, at: 10, term: 3, ok: true, detail: null },
     {
       kind: 'step-started',
       run: 7,
@@ -92,6 +103,16 @@ describe('the journal file', () => {
     const { pause: _pause, ...older } = file;
     expect(Value.Check(ManagerJournalFileSchema, older)).toBe(true);
     expect(toJournalState(older).pause).toBeNull();
+  });
+
+  it('keeps the hooks a plan runs, and reads a plan written before the manager had hooks as running none', () => {
+    const file = toJournalFile(journalWith({ kind: 'switchover', text: 'x' }));
+    expect(file.runs[0]?.plan.hooks).toEqual({ pre_failover: 'must-succeed', post_failover: true });
+    const [run] = file.runs;
+    const { hooks: _hooks, ...olderPlan } = run!.plan;
+    const older = { ...file, runs: [{ ...run!, plan: olderPlan }] };
+    expect(Value.Check(ManagerJournalFileSchema, older)).toBe(true);
+    expect(toJournalState(older).runs[0]?.plan.hooks).toEqual(NO_PLAN_HOOKS);
   });
 
   it('is written whole and read back, and a file of another shape is refused, not read as empty', async () => {

@@ -127,6 +127,46 @@ describe('toManagerMachineOptions', () => {
     });
   });
 
+  it("maps the manager's hooks to the plan's hook points, each step outlasting its hook's own limit", () => {
+    const load = (hooks: unknown): ReturnType<typeof toManagerMachineOptions> => {
+      const result = resolveManagerConfigFile({
+        raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' }, hooks },
+        env: {},
+      });
+      if (!result.ok) throw new Error(JSON.stringify(result.problems));
+      return toManagerMachineOptions(result.config);
+    };
+    const both = load({
+      pre_failover: { command: '/usr/local/bin/page.sh', must_succeed: true, timeout: '10s' },
+      post_failover: { command: 'logger done' },
+    });
+    expect(both.hooks).toEqual({ preFailover: 'must-succeed', postFailover: true });
+    expect(both.planTimeouts).toMatchObject({ preFailoverMs: 25_000, postFailoverMs: 45_000 });
+    expect(load({ pre_failover: { command: 'x' } }).hooks).toEqual({ preFailover: 'may-fail', postFailover: false });
+    const none = load(undefined);
+    expect(none.hooks).toEqual({ preFailover: null, postFailover: false });
+    expect(none.planTimeouts).not.toHaveProperty('preFailoverMs');
+  });
+
+  it.each([
+    ['an agent hook', { pre_promote: { command: 'x' } }, '/hooks/pre_promote', 'unknown key "pre_promote"'],
+    [
+      'must_succeed on post_failover',
+      { post_failover: { command: 'x', must_succeed: true } },
+      '/hooks/post_failover/must_succeed',
+      'unknown key "must_succeed"',
+    ],
+    ['a hook without its command', { pre_failover: { must_succeed: true } }, '/hooks/pre_failover/command', ''],
+  ])("refuses %s among the manager's hooks, with its path", (_case, hooks, path, message) => {
+    const result = resolveManagerConfigFile({
+      raw: { validator1: { endpoint: 'http://a' }, validator2: { endpoint: 'http://b' }, hooks },
+      env: {},
+    });
+    expect(result.ok ? [] : result.problems).toEqual([
+      expect.objectContaining({ path, message: expect.stringContaining(message) }),
+    ]);
+  });
+
   it('maps demote_timeout and promote_timeout to the plan step limits', () => {
     const result = resolveManagerConfigFile({
       raw: {

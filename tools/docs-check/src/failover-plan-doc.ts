@@ -48,6 +48,19 @@ export function documentedPlans(): { readonly title: string; readonly when: stri
       plan: createFailoverPlan({ from: 'validator1', to: 'validator2', fromReachable: true, secureMode: true }),
     },
     {
+      title: "With the manager's hooks",
+      when:
+        'With `hooks.pre_failover` (here with `must_succeed: true`) and `hooks.post_failover` in `manager-config.json`: the ' +
+        'pre hook runs once before the first step that changes anything, the post hook once the new active votes. A fence ' +
+        'runs neither (see [manager.md](manager.md#manager-hooks)).',
+      plan: createFailoverPlan({
+        from: 'validator1',
+        to: 'validator2',
+        fromReachable: true,
+        hooks: { preFailover: 'must-succeed', postFailover: true },
+      }),
+    },
+    {
       title: 'Fence: a second claimant',
       when:
         'After the manager gave the identity to `validator2`, `validator1` answers again and claims it (a host that was paused ' +

@@ -29,12 +29,13 @@ describe('docs/failover-plan.md', () => {
     expect(renderFailoverPlanDoc()).toContain(describePlan(plan).join('\n'));
   });
 
-  it("documents five distinct plans, each starting with the new node's pre_promote check, what stops the old active voting or checks that nobody holds the identity", () => {
+  it("documents six distinct plans, each starting with the new node's pre_promote check, what stops the old active voting or checks that nobody holds the identity", () => {
     const plans = documentedPlans().map(({ plan }) => plan);
-    expect(new Set(plans.map((plan) => describePlan(plan).join('\n'))).size).toBe(5);
+    expect(new Set(plans.map((plan) => describePlan(plan).join('\n'))).size).toBe(6);
     expect(plans.map((plan) => plan.steps[0]?.action.kind)).toEqual([
       'check-promote',
       'prove-stopped-voting',
+      'check-promote',
       'check-promote',
       'demote',
       'verify-demotion',

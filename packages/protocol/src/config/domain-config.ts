@@ -85,6 +85,18 @@ export interface AgentHookConfig extends RoleHook {
   readonly command: string;
 }
 
+/** One of the manager's `hooks`: its shell command and time limit. */
+export interface ManagerHookConfig {
+  readonly command: string;
+  readonly timeoutMs: number;
+}
+
+/** The manager's `hooks`; a point without a hook is absent. */
+export interface ManagerHookConfigs {
+  readonly preFailover?: ManagerHookConfig & { readonly mustSucceed: boolean };
+  readonly postFailover?: ManagerHookConfig;
+}
+
 /** `hooks`, by hook point; a point without a hook is absent. */
 export type AgentHookConfigs = Readonly<Partial<Record<HookName, AgentHookConfig>>>;
 
@@ -213,6 +225,8 @@ export interface ManagerConfig {
   readonly fenceCommand?: readonly string[];
   /** `fence_timeout`: the fence command's time limit. */
   readonly fenceTimeoutMs: number;
+  /** `hooks`: the operator's commands around a whole failover. @default {} */
+  readonly hooks: ManagerHookConfigs;
   /** `consensus_phase`: read the consensus phase from the cluster (`auto`) or take it as given. */
   readonly consensusPhase: ConsensusPhaseSetting;
   /** `alpenglow_migration_slots`: the migration window's length after the feature's activation. */

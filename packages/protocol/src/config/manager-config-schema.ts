@@ -9,7 +9,7 @@ import type { Static } from '@sinclair/typebox';
 import { NODE_NAME_PATTERN } from '../wire/agent-api';
 import { Duration } from './duration';
 import { EtcdAccessKeys } from './etcd-access-schema';
-import { LogFormatSchema, SchemaKeySchema } from './agent-config-schema';
+import { DEFAULT_HOOK_TIMEOUT, LogFormatSchema, SchemaKeySchema } from './agent-config-schema';
 
 /** One validator as the manager sees it (`validator1`, `validator2`). */
 export const ValidatorEndpointSchema = Type.Object(
@@ -36,6 +36,52 @@ export const ValidatorEndpointSchema = Type.Object(
     ),
   },
   { additionalProperties: false },
+);
+
+const managerHookCommand = (): ReturnType<typeof Type.String> =>
+  Type.String({
+    minLength: 1,
+    description:
+      "Shell command, run with `bash -c` on the manager's host. The failover is described in its environment (`FAILOVER_HOOK`, `FAILOVER_PLAN`, `FAILOVER_FROM`, `FAILOVER_TO`, `FAILOVER_FROM_NAME`, `FAILOVER_TO_NAME`, `FAILOVER_FROM_IP`, `FAILOVER_TO_IP`, `FAILOVER_REASON`, `FAILOVER_RUN`, `FAILOVER_TERM`, `FAILOVER_IDENTITY`), never in its command line. A hook interrupted by a manager restart runs again when the plan is taken up: make it safe to repeat.",
+  });
+
+const managerHookTimeout = (): ReturnType<typeof Duration> =>
+  Duration(
+    "The hook's time limit; past it its process group is killed and the hook counts as failed.",
+    DEFAULT_HOOK_TIMEOUT,
+  );
+
+/** `hooks`: the operator's commands around a whole failover, on the manager's host. */
+export const ManagerHooksSchema = Type.Object(
+  {
+    pre_failover: Type.Optional(
+      Type.Object(
+        {
+          command: managerHookCommand(),
+          must_succeed: Type.Optional(
+            Type.Boolean({
+              description:
+                "A failure or timeout ends the failover before anything changed; without it the failure is reported and the failover goes on. With it, an automatic failover it aborts is tried again after `failover_cooldown`, like one the new node's `pre_promote` refused.",
+              default: false,
+            }),
+          ),
+          timeout: Type.Optional(managerHookTimeout()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    post_failover: Type.Optional(
+      Type.Object(
+        { command: managerHookCommand(), timeout: Type.Optional(managerHookTimeout()) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Commands the manager runs around a whole switchover, failover or recovery (a fence of a second voter runs none). `pre_failover` runs once before the first step that changes anything (after the new node's `check_promote`); `post_failover` once the new holder is seen voting, and its failure never undoes the change. The agents' own `hooks` run around each node's role change.",
+  },
 );
 
 /** Schema of `manager-config.json`. */
@@ -212,6 +258,7 @@ export const ManagerConfigSchema = Type.Object(
       }),
     ),
     fence_timeout: Type.Optional(Duration('Time limit of `fence_command`; it is killed after it.', '60s')),
+    hooks: Type.Optional(ManagerHooksSchema),
     auth_secret_file: Type.Optional(
       Type.String({
         minLength: 1,

@@ -14,6 +14,7 @@ import type {
   JournaledStep,
   ManagerJournalState,
 } from '@failover/core';
+import { NO_PLAN_HOOKS } from '@failover/core';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 
@@ -43,7 +44,18 @@ export const JournalActionSchema = Type.Union([
     node: NodeIdSchema,
     via: Type.Union([Type.Literal('agent'), Type.Literal('ssh')]),
   }),
+  Type.Object({
+    kind: Type.Literal('hook'),
+    hook: Type.Union([Type.Literal('pre_failover'), Type.Literal('post_failover')]),
+    node: NodeIdSchema,
+  }),
 ]);
+
+/** The manager's hooks a plan runs; absent in a journal written before the manager had hooks. */
+const PlanHooksSchema = Type.Object({
+  pre_failover: Type.Union([Type.Literal('must-succeed'), Type.Literal('may-fail'), Type.Null()]),
+  post_failover: Type.Boolean(),
+});
 
 const HealthReasonSchema = Type.Union([
   Type.Object({
@@ -99,6 +111,7 @@ export const JournalRunSchema = Type.Object({
     to: NodeIdSchema,
     from_reachable: Type.Boolean(),
     secure_mode: Type.Boolean(),
+    hooks: Type.Optional(PlanHooksSchema),
   }),
   reason: JournalReasonSchema,
   started_at: at,
@@ -166,6 +179,10 @@ export function toJournalState(file: ManagerJournalFile): ManagerJournalState {
         to: run.plan.to,
         fromReachable: run.plan.from_reachable,
         secureMode: run.plan.secure_mode,
+        hooks:
+          run.plan.hooks === undefined
+            ? NO_PLAN_HOOKS
+            : { preFailover: run.plan.hooks.pre_failover, postFailover: run.plan.hooks.post_failover },
       },
       reason: toReason(run.reason),
       startedAt: run.started_at,
@@ -201,6 +218,7 @@ export function toJournalFile(state: ManagerJournalState): ManagerJournalFile {
         to: run.plan.to,
         from_reachable: run.plan.fromReachable,
         secure_mode: run.plan.secureMode,
+        hooks: { pre_failover: run.plan.hooks.preFailover, post_failover: run.plan.hooks.postFailover },
       },
       reason: fromReason(run.reason),
       started_at: run.startedAt,
