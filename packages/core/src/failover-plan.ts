@@ -483,6 +483,35 @@ function step(
   return { action, attempts, timeoutMs, onFailure, why, ...extra };
 }
 
+/**
+ * Every label {@link describeAction} can give a step of any plan, compensations and fallbacks
+ * included, in both directions, in either identity mode and with the manager's hooks: the
+ * values a per-step metric can take, so each can exist before its first observation.
+ */
+export function everyStepLabel(): string[] {
+  const hooks: PlanHooks = { preFailover: 'may-fail', postFailover: true };
+  const plans: FailoverPlan[] = [];
+  for (const to of ['validator1', 'validator2'] as const) {
+    const from = otherNode(to);
+    for (const secureMode of [false, true]) {
+      for (const fromReachable of [false, true])
+        plans.push(createFailoverPlan({ from, to, fromReachable, secureMode, hooks }));
+      plans.push(createRecoveryPlan({ node: to, lastHolder: from, secureMode, hooks }));
+    }
+    plans.push(createFencePlan({ node: from, holder: to }));
+  }
+  const labels = new Set<string>();
+  const visit = (steps: readonly PlanStep<FailoverAction>[]): void => {
+    for (const s of steps) {
+      labels.add(describeAction(s.action));
+      if (s.fallback !== undefined) visit([s.fallback]);
+      visit(s.undo ?? []);
+    }
+  };
+  for (const plan of plans) visit(plan.steps);
+  return [...labels].sort();
+}
+
 /** A short human label for an action, e.g. `demote validator1`. */
 export function describeAction(action: FailoverAction): string {
   switch (action.kind) {

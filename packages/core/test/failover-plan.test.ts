@@ -7,6 +7,7 @@ import {
   createRecoveryPlan,
   describeAction,
   describePlan,
+  everyStepLabel,
   startSequence,
 } from '@failover/core';
 
@@ -204,6 +205,28 @@ describe("the manager's hooks in a plan", () => {
     });
     expect(plan.steps[1]).toMatchObject({ attempts: 1, timeoutMs: 7_000 });
     expect(plan.steps.at(-1)).toMatchObject({ attempts: 1, timeoutMs: 9_000 });
+  });
+});
+
+describe('everyStepLabel', () => {
+  it('names each step any plan can run, compensations and both identity modes included, once each', () => {
+    const labels = everyStepLabel();
+    expect(new Set(labels).size).toBe(labels.length);
+    const secureSwitchover = createFailoverPlan({
+      from: 'validator2',
+      to: 'validator1',
+      fromReachable: true,
+      secureMode: true,
+    });
+    const undo = secureSwitchover.steps.flatMap((s) => s.undo ?? []);
+    for (const step of [...secureSwitchover.steps, ...undo]) expect(labels).toContain(describeAction(step.action));
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        'prove stopped voting validator1',
+        'pre_failover hook (to validator2)',
+        'post_failover hook (to validator1)',
+      ]),
+    );
   });
 });
 

@@ -1,5 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CONSENSUS_VETO_KINDS, NODE_IDS, isConsensusVeto, type FailoverEvent, type Observation } from '@failover/core';
+import {
+  CONSENSUS_VETO_KINDS,
+  NODE_IDS,
+  everyStepLabel,
+  isConsensusVeto,
+  type BlockCause,
+  type FailoverEvent,
+  type FailoverReason,
+  type Observation,
+  type UnreachableReason,
+} from '@failover/core';
 import type { SinkReport } from '@failover/notifier';
 import type { MonitorSnapshot } from './monitor';
 import { MANAGER_VERSION } from './version';
@@ -38,6 +48,45 @@ export interface ManagerMetrics {
 }
 
 const STATES = ['monitoring', 'failing-over', 'cooldown'] as const;
+
+// Every label value the counters below can take, each listed once: a record, so a new kind in
+// core does not compile until it is added here, and its series exists at 0 from the start. A
+// series that first appears at 1 shows no increase() or rate() in Prometheus, and a dashboard
+// or an alert on it would miss the first failover, hold or unreachable agent.
+const FAILOVER_REASONS: Readonly<Record<FailoverReason['kind'], true>> = {
+  unhealthy: true,
+  switchover: true,
+  fence: true,
+  'no-voter': true,
+};
+const FAILOVER_OUTCOMES = ['complete', 'rolled-back', 'aborted', 'failed'] as const;
+const BLOCK_CAUSES: Readonly<Record<BlockCause['kind'], true>> = {
+  'startup-grace': true,
+  cooldown: true,
+  'passive-unreachable': true,
+  'passive-unhealthy': true,
+  'old-active-still-voting': true,
+  'no-vote-proof': true,
+  'stale-tower': true,
+  'no-tower-floor': true,
+  'votes-without-holder': true,
+  migrating: true,
+  standstill: true,
+  'vote-account-excluded': true,
+  'local-not-migrated': true,
+  'both-active': true,
+  'no-active': true,
+  'identity-elsewhere': true,
+  'dry-run': true,
+  'journal-unwritable': true,
+  paused: true,
+};
+const UNREACHABLE_REASONS: Readonly<Record<UnreachableReason, true>> = {
+  timeout: true,
+  refused: true,
+  rejected: true,
+  error: true,
+};
 const PHASES = ['tower', 'migrating', 'alpenglow', 'unknown'] as const;
 
 /**
@@ -62,6 +111,8 @@ export function createManagerMetrics(options: ManagerMetricsOptions = {}): Manag
     labelNames: ['reason', 'outcome'],
     registers,
   });
+  for (const reason of Object.keys(FAILOVER_REASONS))
+    for (const outcome of FAILOVER_OUTCOMES) failovers.inc({ reason, outcome }, 0);
   const failoverSeconds = new Histogram({
     name: 'failover_manager_failover_duration_seconds',
     help: 'Time from the start of a completed failover to the new holder confirmed.',
@@ -75,12 +126,14 @@ export function createManagerMetrics(options: ManagerMetricsOptions = {}): Manag
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
     registers,
   });
+  for (const step of everyStepLabel()) for (const ok of ['true', 'false']) stepSeconds.zero({ step, ok });
   const blocks = new Counter({
     name: 'failover_manager_blocks_total',
     help: 'Failovers held back, by cause (each hold counted once, when it began).',
     labelNames: ['cause'],
     registers,
   });
+  for (const cause of Object.keys(BLOCK_CAUSES)) blocks.inc({ cause }, 0);
   const vetoes = new Counter({
     name: 'failover_manager_consensus_vetoes_total',
     help: 'Failovers held back by the consensus phase (migrating, standstill, vote-account-excluded, local-not-migrated), by cause; each veto counted once, when it began.',
@@ -95,6 +148,8 @@ export function createManagerMetrics(options: ManagerMetricsOptions = {}): Manag
     labelNames: ['node', 'reason'],
     registers,
   });
+  for (const node of NODE_IDS)
+    for (const reason of Object.keys(UNREACHABLE_REASONS)) unreachable.inc({ node, reason }, 0);
   const heartbeat = new Histogram({
     name: 'failover_manager_heartbeat_seconds',
     help: "Round trip of the manager's /status request to each agent that answered.",

@@ -107,6 +107,29 @@ describe('the manager metrics', () => {
     }
   });
 
+  // Regression: a counter or histogram series that first appears at 1 shows no increase() or
+  // rate() in Prometheus, so the dashboard's failover, hold, unreachable and step panels missed
+  // the first of each (seen in the dashboard picture's run).
+  it('have every failover, hold, unreachable and step series at 0 before anything happened', async () => {
+    const lines = await samples([]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'failover_manager_failovers_total{reason="unhealthy",outcome="complete"} 0',
+        'failover_manager_failovers_total{reason="switchover",outcome="aborted"} 0',
+        'failover_manager_failovers_total{reason="no-voter",outcome="failed"} 0',
+        'failover_manager_failovers_total{reason="fence",outcome="rolled-back"} 0',
+        'failover_manager_blocks_total{cause="old-active-still-voting"} 0',
+        'failover_manager_blocks_total{cause="paused"} 0',
+        'failover_manager_unreachable_total{node="validator1",reason="timeout"} 0',
+        'failover_manager_unreachable_total{node="validator2",reason="rejected"} 0',
+        'failover_manager_step_duration_seconds_count{step="demote validator1",ok="true"} 0',
+        'failover_manager_step_duration_seconds_count{step="promote validator2 (identity over SSH)",ok="false"} 0',
+        'failover_manager_step_duration_seconds_count{step="prove stopped voting validator2",ok="true"} 0',
+        'failover_manager_step_duration_seconds_count{step="pre_failover hook (to validator1)",ok="false"} 0',
+      ]),
+    );
+  });
+
   it('count consensus vetoes by cause, every cause present from the start', async () => {
     const lines = await samples([
       { type: 'blocked', at: 1, cause: { kind: 'standstill', detail: 'finalized slot 900 stopped' } },
