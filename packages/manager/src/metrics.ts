@@ -53,13 +53,13 @@ const STATES = ['monitoring', 'failing-over', 'cooldown'] as const;
 // core does not compile until it is added here, and its series exists at 0 from the start. A
 // series that first appears at 1 shows no increase() or rate() in Prometheus, and a dashboard
 // or an alert on it would miss the first failover, hold or unreachable agent.
-const FAILOVER_REASONS: Readonly<Record<FailoverReason['kind'], true>> = {
+const REASON_KINDS: Readonly<Record<FailoverReason['kind'], true>> = {
   unhealthy: true,
   switchover: true,
   fence: true,
   'no-voter': true,
 };
-const FAILOVER_OUTCOMES = ['complete', 'rolled-back', 'aborted', 'failed'] as const;
+const ENDINGS = ['complete', 'rolled-back', 'aborted', 'failed'] as const;
 const BLOCK_CAUSES: Readonly<Record<BlockCause['kind'], true>> = {
   'startup-grace': true,
   cooldown: true,
@@ -111,8 +111,8 @@ export function createManagerMetrics(options: ManagerMetricsOptions = {}): Manag
     labelNames: ['reason', 'outcome'],
     registers,
   });
-  for (const reason of Object.keys(FAILOVER_REASONS))
-    for (const outcome of FAILOVER_OUTCOMES) failovers.inc({ reason, outcome }, 0);
+  for (const reason of Object.keys(REASON_KINDS))
+    for (const outcome of ENDINGS) failovers.inc({ reason, outcome }, 0);
   const failoverSeconds = new Histogram({
     name: 'failover_manager_failover_duration_seconds',
     help: 'Time from the start of a completed failover to the new holder confirmed.',
