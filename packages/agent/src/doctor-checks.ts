@@ -4,11 +4,16 @@
  * throws for what it finds.
  */
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { decodeTower, FailoverError, parseKeypairJson } from '@failover/core';
-import { doctorRow, loadSecretFile, type AgentConfig, type AuthSetting, type DoctorRow } from '@failover/protocol';
+import {
+  doctorRow,
+  findCommandBinary,
+  loadSecretFile,
+  type AgentConfig,
+  type AuthSetting,
+  type DoctorRow,
+} from '@failover/protocol';
 import { resolvePlaceholders } from './command-runner';
 
 /** The secret file's mode and content, as the agent's start would judge them. */
@@ -171,34 +176,6 @@ export function unknownPlaceholders(template: string, placeholders: Readonly<Rec
   return [...new Set(names.filter((name) => !Object.prototype.hasOwnProperty.call(placeholders, name)))];
 }
 
-/** The binary a command line starts: its first word after `VAR=value` assignments; undefined when it is shell syntax. */
-export function binaryOf(commandLine: string): string | undefined {
-  const words = commandLine.trim().split(/\s+/);
-  const first = words.find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
-  return first !== undefined && /^[A-Za-z0-9_./+-]+$/.test(first) ? first : undefined;
-}
-
-async function findOnPath(
-  binary: string,
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<string | undefined> {
-  const candidates = binary.includes('/')
-    ? [binary]
-    : (env.PATH ?? '')
-        .split(path.delimiter)
-        .filter((dir) => dir !== '')
-        .map((dir) => path.join(dir, binary));
-  for (const candidate of candidates) {
-    try {
-      await access(candidate, constants.X_OK);
-      if ((await stat(candidate)).isFile()) return candidate;
-    } catch {
-      // Not here; the next directory of PATH.
-    }
-  }
-  return undefined;
-}
-
 type VersionAnswer = { readonly ok: true; readonly line: string } | { readonly ok: false; readonly why: string };
 
 function askVersion(
@@ -257,15 +234,9 @@ export async function checkCommand(
       `unknown placeholder ${unknown.map((n) => `{${n}}`).join(', ')}; the agent fills ${known}`,
     );
   }
-  const binary = binaryOf(resolvePlaceholders(template, placeholders));
-  if (binary === undefined) return doctorRow(key, 'warn', 'starts with shell syntax; its binary is not checked');
-  const file = await findOnPath(binary, env);
-  if (file === undefined)
-    return doctorRow(
-      key,
-      'fail',
-      binary.includes('/') ? `${binary} is not an executable file` : `${binary} is not on PATH`,
-    );
+  const found = await findCommandBinary(resolvePlaceholders(template, placeholders), env);
+  if (!found.ok) return doctorRow(key, found.shellSyntax ? 'warn' : 'fail', found.why);
+  const { file } = found;
   if (!askForVersion) return doctorRow(key, 'pass', `${file} found (not run)`);
   const answer = await askVersion(file, env, timeoutMs);
   if (!answer.ok) return doctorRow(key, 'fail', `${file} ${answer.why}`);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { binaryOf, checkCommand, jsonPathsOf, unknownPlaceholders } from '../src/doctor-checks';
+import { checkCommand, jsonPathsOf, unknownPlaceholders } from '../src/doctor-checks';
 import { checkHostGuard, checkPeerClock } from '../src/doctor-probes';
 
 let dir: TempDir;
@@ -13,15 +13,6 @@ beforeEach(() => {
 afterEach(() => dir.remove());
 
 describe('command templates', () => {
-  it.each([
-    ['agave-validator -l /ledger set-identity /keys/staked.json', 'agave-validator'],
-    ['RUST_LOG=warn /opt/solana/bin/agave-validator exit', '/opt/solana/bin/agave-validator'],
-    ['$(which solana) gossip', undefined],
-    ['  ln -sf a b', 'ln'],
-  ])('finds the binary of %j', (command, binary) => {
-    expect(binaryOf(command)).toBe(binary);
-  });
-
   it('names placeholders the agent does not fill, and leaves bash expansions alone', () => {
     const filled = { validator_identity: 'X', local_rpc: 'http://127.0.0.1:8899' };
     expect(unknownPlaceholders('grep {validator_identity} ${home} {a,b} {ledger} {ledger}', filled)).toEqual([

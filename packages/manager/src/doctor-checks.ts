@@ -9,6 +9,8 @@ import {
   createAgentClient,
   createSolanaRpc,
   doctorRow,
+  findCommandBinary,
+  findProgram,
   systemClock,
   type DoctorRow,
   type ElectionConfig,
@@ -313,4 +315,33 @@ export async function checkElection(election: ElectionConfig, timeoutMs = SERVIC
     clearTimeout(timer);
     client.close();
   }
+}
+
+/**
+ * The operator's commands the manager runs (`hooks.pre_failover`, `hooks.post_failover`,
+ * `fence_command`): each one's program exists and may be executed. None is run: a hook may act
+ * whatever its arguments, and `fence_command` powers a host off.
+ */
+export async function checkOperatorCommands(
+  config: ManagerConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<DoctorRow[]> {
+  const commands: [key: string, commandLine: string | undefined][] = [
+    ['hooks.pre_failover', config.hooks.preFailover?.command],
+    ['hooks.post_failover', config.hooks.postFailover?.command],
+    // Run without a shell: its first element is the program, whatever it contains.
+    ['fence_command', config.fenceCommand?.[0]],
+  ];
+  const rows: DoctorRow[] = [];
+  for (const [key, commandLine] of commands) {
+    if (commandLine === undefined) continue;
+    const found =
+      key === 'fence_command' ? await findProgram(commandLine, env) : await findCommandBinary(commandLine, env);
+    rows.push(
+      found.ok
+        ? doctorRow(key, 'pass', `${found.file} found (not run)`)
+        : doctorRow(key, found.shellSyntax ? 'warn' : 'fail', found.why),
+    );
+  }
+  return rows;
 }

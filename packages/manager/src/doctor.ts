@@ -12,7 +12,14 @@ import {
   type LoadedAuth,
   type ManagerFlags,
 } from '@failover/protocol';
-import { checkAgents, checkClusterEndpoints, checkElection, checkSecureMode, checkTelegram } from './doctor-checks';
+import {
+  checkAgents,
+  checkClusterEndpoints,
+  checkElection,
+  checkOperatorCommands,
+  checkSecureMode,
+  checkTelegram,
+} from './doctor-checks';
 import { loadManagerAuth } from './start-manager';
 
 /** What {@link runManagerDoctor} checks. */
@@ -55,6 +62,7 @@ export async function runManagerDoctor(options: ManagerDoctorOptions): Promise<D
   rows.push(...(await checkClusterEndpoints(config)));
   if (config.secureIdentity !== undefined)
     rows.push(...(await checkSecureMode(config.secureIdentity, config.stakedIdentityPubkey, config.validators)));
+  rows.push(...(await checkOperatorCommands(config, options.env)));
   rows.push(await checkTelegram(config.telegram));
   if (config.election !== undefined) rows.push(await checkElection(config.election));
   return rows;

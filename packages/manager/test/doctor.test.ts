@@ -1,7 +1,7 @@
 import type { DoctorReport, DoctorRow } from '@failover/protocol';
 import { freePort, startCuttableProxy, startSshd, type CuttableProxy, type SshdHandle } from '@failover/testkit';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runManagerCli } from '../src/cli';
@@ -155,6 +155,16 @@ describe('failover-manager doctor', () => {
       /has mode 0644/,
     ],
     [
+      'hooks and a fence_command whose programs are missing',
+      () => ({
+        ...healthy,
+        hooks: { post_failover: { command: `${join(rig.dir, 'no-such-hook')} x` } },
+        fence_command: ['ipmitool-not-installed', 'power', 'off'],
+      }),
+      ['hooks.post_failover', 'fence_command'],
+      /no-such-hook is not an executable file/,
+    ],
+    [
       'a validator whose host key is not pinned',
       () => {
         const file = join(rig.dir, 'one-known-host');
@@ -165,6 +175,24 @@ describe('failover-manager doctor', () => {
       /not pinned/,
     ],
   ];
+
+  it('finds the programs of the hooks and fence_command without running them', async () => {
+    const marker = join(rig.dir, 'hook-ran');
+    const script = join(rig.dir, 'page-oncall.sh');
+    writeFileSync(script, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    const { code, rows } = await doctor({
+      ...healthy,
+      hooks: { pre_failover: { command: `${script} --now`, must_succeed: true }, post_failover: { command: script } },
+      fence_command: [script, '{node}'],
+    });
+    expect(rows.filter((r) => /^hooks\.|^fence_command/.test(r.check))).toEqual([
+      { check: 'hooks.pre_failover', verdict: 'pass', detail: `${script} found (not run)` },
+      { check: 'hooks.post_failover', verdict: 'pass', detail: `${script} found (not run)` },
+      { check: 'fence_command', verdict: 'pass', detail: `${script} found (not run)` },
+    ]);
+    expect(existsSync(marker)).toBe(false);
+    expect(code).toBe(0);
+  });
 
   it.each(cases)('fails the rows of %s, and exits 1', async (_name, broken, checks, detail) => {
     const { code, rows } = await doctor(await broken());

@@ -245,3 +245,5 @@ export type { DurableJsonFile } from './state/durable-json-file';
 
 export { runShellCommand, redactSecrets } from './process/shell-command';
 export type { ShellCommandResult } from './process/shell-command';
+export { binaryOf, findCommandBinary, findProgram } from './process/command-binary';
+export type { CommandBinary } from './process/command-binary';
