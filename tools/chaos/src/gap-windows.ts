@@ -49,3 +49,15 @@ export function gapWindows(votes: readonly VoteRecord[], options: GapWindowOptio
   }
   return gaps;
 }
+
+/**
+ * How much longer to watch before judging, when observation would end inside a gap: until the
+ * open gap has outlasted `budgetMs` by `marginMs` (0 when no gap is open). A voter lost after
+ * voting had resumed (a late fence, a rollback) must be judged as the gap it becomes, not pass
+ * because observation stopped before the gap grew past the budget.
+ */
+export function openGapWaitMs(gaps: readonly GapWindow[], budgetMs: number, nowMs: number, marginMs = 1000): number {
+  const last = gaps[gaps.length - 1];
+  if (last === undefined || !last.open) return 0;
+  return Math.max(0, last.startMs + budgetMs + marginMs - nowMs);
+}

@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startStack, type ManagerLog, type Stack, type StackOptions } from '@failover/e2e';
+import type { Violation, VoteRecord } from '@failover/solana-sim';
 import { TRIAL_MIGRATION_SLOTS } from './alpenglow-plans';
 import { runAlpenglow } from './alpenglow-runs';
 import { startEtcd, type EtcdCluster } from '@failover/testkit';
@@ -16,7 +17,7 @@ import { withElection } from './election-kit';
 import { lowerTermsObeyed, termExchanges, timeToVoter } from './fencing-checks';
 import { needsElection } from './fencing-plans';
 import { runFencing } from './fencing-runs';
-import { gapWindows } from './gap-windows';
+import { gapWindows, openGapWaitMs, type GapWindowOptions } from './gap-windows';
 import { CONTROL_KINDS } from './guard-plans';
 import { guardStackOptions, runGuard } from './guard-runs';
 import { inject, type Injected } from './inject';
@@ -248,12 +249,28 @@ async function observe(
   while (telegram !== undefined && telegramMs.length < telegram.messages.length) telegramMs.push(Date.now());
   const settleNotes = resumed ? [] : [`no landed vote within ${budget.totalMs} ms of the final heal`];
 
-  const [violations, votes, slot] = await Promise.all([
-    cluster.judge.violations(),
-    cluster.judge.votes(),
-    cluster.slot(),
-  ]);
-  const now = { slot, timeMs: Date.now() };
+  const read = async (): Promise<{ violations: Violation[]; votes: VoteRecord[]; now: GapWindowOptions['now'] }> => {
+    const [violations, votes, slot] = await Promise.all([
+      cluster.judge.violations(),
+      cluster.judge.votes(),
+      cluster.slot(),
+    ]);
+    return { violations, votes, now: { slot, timeMs: Date.now() } };
+  };
+  let observed = await read();
+  // Observation does not end inside a gap: an open one is watched until a vote ends it or it
+  // has outlasted the budget, so the verdict judges the whole gap.
+  const openWait = openGapWaitMs(
+    gapWindows(observed.votes, { sinceMs: windowStart, now: observed.now }),
+    budget.totalMs,
+    observed.now.timeMs,
+  );
+  if (openWait > 0) {
+    const since = observed.now.timeMs;
+    await waitUntil(async () => (await cluster.judge.votes()).some((v) => v.landed && v.timeMs > since), openWait);
+    observed = await read();
+  }
+  const { violations, votes, now } = observed;
   const gaps = gapWindows(votes, { sinceMs: windowStart, now });
   const managerLogs = [stack.manager.log, ...window.otherManagers];
   const reports = managerLogs.flatMap((l) => l.events().map((line) => ({ atMs: line.time, event: line.event ?? '' })));
