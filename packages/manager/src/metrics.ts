@@ -111,8 +111,7 @@ export function createManagerMetrics(options: ManagerMetricsOptions = {}): Manag
     labelNames: ['reason', 'outcome'],
     registers,
   });
-  for (const reason of Object.keys(REASON_KINDS))
-    for (const outcome of ENDINGS) failovers.inc({ reason, outcome }, 0);
+  for (const reason of Object.keys(REASON_KINDS)) for (const outcome of ENDINGS) failovers.inc({ reason, outcome }, 0);
   const failoverSeconds = new Histogram({
     name: 'failover_manager_failover_duration_seconds',
     help: 'Time from the start of a completed failover to the new holder confirmed.',
