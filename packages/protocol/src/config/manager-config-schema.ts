@@ -51,31 +51,33 @@ const managerHookTimeout = (): ReturnType<typeof Duration> =>
     DEFAULT_HOOK_TIMEOUT,
   );
 
+/** `hooks.pre_failover`: runs before the first step of a failover that changes anything, and may veto it. */
+export const PreFailoverHookSchema = Type.Object(
+  {
+    command: managerHookCommand(),
+    must_succeed: Type.Optional(
+      Type.Boolean({
+        description:
+          "A failure or timeout ends the failover before anything changed; without it the failure is reported and the failover goes on. With it, an automatic failover it aborts is tried again after `failover_cooldown`, like one the new node's `pre_promote` refused.",
+        default: false,
+      }),
+    ),
+    timeout: Type.Optional(managerHookTimeout()),
+  },
+  { additionalProperties: false },
+);
+
+/** `hooks.post_failover`: runs once the new holder votes; its failure is reported and never undoes the change. */
+export const PostFailoverHookSchema = Type.Object(
+  { command: managerHookCommand(), timeout: Type.Optional(managerHookTimeout()) },
+  { additionalProperties: false },
+);
+
 /** `hooks`: the operator's commands around a whole failover, on the manager's host. */
 export const ManagerHooksSchema = Type.Object(
   {
-    pre_failover: Type.Optional(
-      Type.Object(
-        {
-          command: managerHookCommand(),
-          must_succeed: Type.Optional(
-            Type.Boolean({
-              description:
-                "A failure or timeout ends the failover before anything changed; without it the failure is reported and the failover goes on. With it, an automatic failover it aborts is tried again after `failover_cooldown`, like one the new node's `pre_promote` refused.",
-              default: false,
-            }),
-          ),
-          timeout: Type.Optional(managerHookTimeout()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    post_failover: Type.Optional(
-      Type.Object(
-        { command: managerHookCommand(), timeout: Type.Optional(managerHookTimeout()) },
-        { additionalProperties: false },
-      ),
-    ),
+    pre_failover: Type.Optional(PreFailoverHookSchema),
+    post_failover: Type.Optional(PostFailoverHookSchema),
   },
   {
     additionalProperties: false,

@@ -6,7 +6,12 @@
 import type { TSchema } from '@sinclair/typebox';
 import { AgentConfigSchema, HookSchema, VetoHookSchema } from '../config/agent-config-schema';
 import { isDurationSchema } from '../config/duration';
-import { ManagerConfigSchema, ValidatorEndpointSchema } from '../config/manager-config-schema';
+import {
+  ManagerConfigSchema,
+  PostFailoverHookSchema,
+  PreFailoverHookSchema,
+  ValidatorEndpointSchema,
+} from '../config/manager-config-schema';
 import { AGENT_ENV, AGENT_FLAGS, MANAGER_ENV, MANAGER_FLAGS } from '../config/overrides';
 import type { OverrideSpec } from '../config/overrides';
 
@@ -119,6 +124,16 @@ export function renderConfigReference(): string {
     '',
     header,
     ...table(ValidatorEndpointSchema as Node),
+    '',
+    '### hooks.pre_failover',
+    '',
+    header,
+    ...table(PreFailoverHookSchema as Node),
+    '',
+    '### hooks.post_failover',
+    '',
+    header,
+    ...table(PostFailoverHookSchema as Node),
     '',
     ...overrides('env', MANAGER_ENV),
     '',
