@@ -1,15 +1,10 @@
 import type { HookAction } from '@failover/core';
+import { printableLine } from '@failover/protocol';
 
 /** Who runs the hook: this agent's node name and the staked identity it guards. */
 export interface HookSubject {
   readonly node: string;
   readonly identity: string;
-}
-
-// Control characters (a NUL above all, which the kernel cannot pass in an environment) are
-// replaced, so any reason a manager sends reaches the hook as one printable line.
-function printable(text: string): string {
-  return Array.from(text, (c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c)).join('');
 }
 
 /**
@@ -26,7 +21,7 @@ export function hookEnvironment(action: HookAction, subject: HookSubject): Recor
     FAILOVER_NODE: subject.node,
     FAILOVER_IDENTITY: subject.identity,
     FAILOVER_ORIGIN: context.origin,
-    FAILOVER_REASON: printable(context.reason ?? ''),
+    FAILOVER_REASON: printableLine(context.reason ?? ''),
     FAILOVER_TERM: context.term === null ? '' : String(context.term),
   };
 }

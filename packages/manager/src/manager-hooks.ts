@@ -5,7 +5,7 @@
  * the command line, and what the hook prints is logged with the manager's secrets taken out.
  */
 import type { FailoverPlan, Logger, ManagerHookName, NodeId, StepResult } from '@failover/core';
-import { redactSecrets, runShellCommand } from '@failover/protocol';
+import { printableLine, redactSecrets, runShellCommand } from '@failover/protocol';
 
 /** One configured hook. */
 export interface ManagerHookCommand {
@@ -66,17 +66,11 @@ export function managerHookEnvironment(
     FAILOVER_TO_NAME: to.name,
     FAILOVER_FROM_IP: from.ip,
     FAILOVER_TO_IP: to.ip,
-    FAILOVER_REASON: printable(failover.reason),
+    FAILOVER_REASON: printableLine(failover.reason),
     FAILOVER_RUN: String(failover.run),
     FAILOVER_TERM: String(failover.term),
     FAILOVER_IDENTITY: settings.identity,
   };
-}
-
-// Control characters (a NUL above all, which the kernel cannot pass in an environment) are
-// replaced, so an operator's reason reaches the hook as one printable line.
-function printable(text: string): string {
-  return Array.from(text, (c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c)).join('');
 }
 
 /** Creates the runner. A hook in a plan taken up after a restart may no longer be configured: it is skipped. */

@@ -243,7 +243,7 @@ export type { StateApp, StateDirContext } from './state/state-dir';
 export { durableJsonFile } from './state/durable-json-file';
 export type { DurableJsonFile } from './state/durable-json-file';
 
-export { runShellCommand, redactSecrets } from './process/shell-command';
+export { printableLine, runShellCommand, redactSecrets } from './process/shell-command';
 export type { ShellCommandResult } from './process/shell-command';
 export { binaryOf, findCommandBinary, findProgram } from './process/command-binary';
 export type { CommandBinary } from './process/command-binary';

@@ -25,6 +25,14 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return out;
 }
 
+/**
+ * `text` as one printable line: control characters (a NUL above all, which the kernel cannot
+ * pass in an environment) become spaces. For values handed to a command in its environment.
+ */
+export function printableLine(text: string): string {
+  return Array.from(text, (c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c)).join('');
+}
+
 /** How one shell command ended; a failure is a value, never an exception. */
 export interface ShellCommandResult {
   /** True when the command exited 0 within its time limit. */
