@@ -49,6 +49,36 @@ function startWithManagerHooks(hooks: Record<string, unknown>): Promise<Stack> {
   return startReady({ editManagerConfig: (config) => ({ ...config, hooks }) });
 }
 
+/** v1's last vote so far, by the simulator's judge. */
+async function lastVoteOfV1(s: Stack): Promise<number> {
+  const v1 = s.cluster.validators[0]!;
+  return (await s.cluster.judge.votes()).filter((vote) => vote.validator === v1.name).at(-1)?.slot ?? 0;
+}
+
+/**
+ * v1 kept voting through a refused switchover: from `before` to a few slots past its end its
+ * votes run on without a hole (a demotion, even one rolled back, stops it for many), v2 never
+ * voted, and the judge saw no violation.
+ */
+async function expectV1VotedThrough(s: Stack, before: number): Promise<void> {
+  const [v1, v2] = s.cluster.validators;
+  const lastSlot = await lastVoteOfV1(s);
+  await s.cluster.waitFor(
+    'v1 to vote past the refused switchover',
+    async () =>
+      (await s.cluster.judge.votes()).some((vote) => vote.validator === v1!.name && vote.slot > lastSlot + 10) ||
+      undefined,
+    { timeoutMs: 15_000 },
+  );
+  const votes = await s.cluster.judge.votes();
+  const v1Slots = votes.filter((vote) => vote.validator === v1!.name && vote.slot >= before).map((vote) => vote.slot);
+  const gaps = v1Slots.slice(1).map((slot, i) => slot - v1Slots[i]!);
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(MAX_VOTE_GAP_SLOTS);
+  expect(votes.filter((vote) => vote.validator === v2!.name)).toEqual([]);
+  expect(await s.cluster.judge.violations()).toEqual([]);
+  expect(await v1!.status()).toMatchObject({ voting: true });
+}
+
 async function switchover(s: Stack): Promise<SwitchoverLine[]> {
   const lines: SwitchoverLine[] = [];
   for await (const line of requestSwitchover(s.manager.control, {
@@ -67,10 +97,7 @@ describe('agent hooks in a planned switchover', () => {
     const s = await startWithHooksOnV2({
       pre_promote: { command: `echo run >> ${runs}; echo "not in the window" >&2; exit 7`, must_succeed: true },
     });
-    const [v1, v2] = s.cluster.validators;
-    const lastVoteOfV1 = async (): Promise<number> =>
-      (await s.cluster.judge.votes()).filter((vote) => vote.validator === v1!.name).at(-1)?.slot ?? 0;
-    const before = await lastVoteOfV1();
+    const before = await lastVoteOfV1(s);
 
     const lines = await switchover(s);
     expect(lines.find((l) => l.type === 'done')).toMatchObject({ outcome: 'aborted' });
@@ -84,24 +111,8 @@ describe('agent hooks in a planned switchover', () => {
     ]);
     expect((await readFile(runs, 'utf8')).trim().split('\n')).toEqual(['run']);
 
-    // v1 keeps voting through the refused switchover: from before it to a few slots past its
-    // end, its votes run on without a hole; a demotion, even one rolled back, stops it for many.
-    const lastSlot = await lastVoteOfV1();
-    await s.cluster.waitFor(
-      'v1 to vote past the refused switchover',
-      async () =>
-        (await s.cluster.judge.votes()).some((vote) => vote.validator === v1!.name && vote.slot > lastSlot + 10) ||
-        undefined,
-      { timeoutMs: 15_000 },
-    );
-    const votes = await s.cluster.judge.votes();
-    const v1Slots = votes.filter((vote) => vote.validator === v1!.name && vote.slot >= before).map((vote) => vote.slot);
-    const gaps = v1Slots.slice(1).map((slot, i) => slot - v1Slots[i]!);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(MAX_VOTE_GAP_SLOTS);
-    expect(votes.filter((vote) => vote.validator === v2!.name)).toEqual([]);
-    expect(await s.cluster.judge.violations()).toEqual([]);
+    await expectV1VotedThrough(s, before);
     expect((await s.manager.status()).active).toBe('validator1');
-    expect(await v1!.status()).toMatchObject({ voting: true });
   });
 
   it('completes the switchover when post_promote fails, and the manager reports the failure', async () => {
@@ -130,7 +141,7 @@ describe("the manager's hooks around a planned switchover", () => {
     const s = await startWithManagerHooks({
       pre_failover: { command: 'echo "change freeze in force" >&2; exit 9', must_succeed: true },
     });
-    const [v1, v2] = s.cluster.validators;
+    const before = await lastVoteOfV1(s);
     const lines = await switchover(s);
     expect(lines.find((l) => l.type === 'done')).toMatchObject({ outcome: 'aborted' });
     expect(lines.filter((l) => l.type === 'step-finished')).toEqual([
@@ -142,17 +153,8 @@ describe("the manager's hooks around a planned switchover", () => {
       }),
     ]);
 
-    const lastSlot = (await s.cluster.judge.votes()).filter((vote) => vote.validator === v1!.name).at(-1)?.slot ?? 0;
-    await s.cluster.waitFor(
-      'v1 to vote past the refused switchover',
-      async () =>
-        (await s.cluster.judge.votes()).some((vote) => vote.validator === v1!.name && vote.slot > lastSlot + 10) ||
-        undefined,
-      { timeoutMs: 15_000 },
-    );
-    expect((await s.cluster.judge.votes()).filter((vote) => vote.validator === v2!.name)).toEqual([]);
-    expect(await s.cluster.judge.violations()).toEqual([]);
-    expect(await v1!.status()).toMatchObject({ voting: true });
+    await expectV1VotedThrough(s, before);
+    expect((await s.manager.status()).active).toBe('validator1');
   });
 
   it('runs pre_failover before the demotion and post_failover once v2 votes; a failing post_failover is reported and undoes nothing', async () => {
