@@ -177,11 +177,7 @@ export async function runDashboardShot(argv: readonly string[]): Promise<number>
     const empty: string[] = [];
     for (const panel of dashboard.panels) {
       if (panel.type === 'row') continue;
-      const results = await Promise.all(
-        (panel.targets ?? []).map((t) =>
-          queryRange(started.url, t.expr.replace(/\$\{?datasource\}?/g, ''), start, end),
-        ),
-      );
+      const results = await Promise.all((panel.targets ?? []).map((t) => queryRange(started.url, t.expr, start, end)));
       data.set(panel.id, results);
       if (results.every((r) => r.length === 0)) empty.push(panel.title);
     }
