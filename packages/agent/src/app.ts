@@ -1,9 +1,13 @@
 import type { Clock } from '@failover/core';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  AGENT_BODY_LIMIT,
   AGENT_ROUTES,
+  CARRIED_FILE_MAX_BYTES,
   ErrorEnvelopeSchema,
   systemClock,
+  type CarriedTower,
+  type FinalTower,
   type HookRefusedDetails,
   type Secret,
   type TowerStaleDetails,
@@ -17,7 +21,7 @@ import type { PrePromoteCheck } from './pre-promote-check';
 import { holdsIdentity, type RoleRunner } from './role-runner';
 import { createAgentMetrics } from './metrics';
 import { buildStatus, type StatusSources } from './status-report';
-import type { TowerKeeper } from './tower-keeper';
+import type { CarriedFiles, FinalFiles, TowerKeeper } from './tower-keeper';
 import type { RpcResult } from '@failover/protocol';
 import type { ValidatorSampler } from './validator-sampler';
 import { AGENT_VERSION } from './version';
@@ -86,6 +90,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       .flatMap((route) => route.methods.map((method) => ({ method, path: route.path }))),
     allowedIps: options.allowedIps,
     serverName: 'agent',
+    bodyLimit: AGENT_BODY_LIMIT,
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -221,6 +226,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         min_tower_slot: minTowerSlot,
         min_vote_history_slot: minVoteHistorySlot,
         pre_promote_checked: prePromoteChecked,
+        carried_tower: carriedTower,
         term,
         sender,
       } = request.body;
@@ -232,6 +238,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
           min_tower_slot: minTowerSlot,
           min_vote_history_slot: minVoteHistorySlot,
           pre_promote_checked: prePromoteChecked,
+          ...(carriedTower === undefined ? {} : { carried_tower_from: carriedTower.from }),
           term,
           sender,
         },
@@ -252,12 +259,15 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       }
       // The floors are for taking the identity; a demotion has nothing to restore.
       const promoting = action === 'become_active';
+      // Only this demotion's own final backup is carried; an older one may lack later votes.
+      const finalBefore = options.keeper.finalTower();
       const answer = await options.role.request(
         action,
         skipIdentity ?? false,
         promoting ? minTowerSlot : undefined,
         promoting ? minVoteHistorySlot : undefined,
         { reason, term, prePromoteChecked: promoting && prePromoteChecked === true },
+        promoting && carriedTower !== undefined ? carriedFiles(carriedTower) : undefined,
       );
       if (answer.result === 'busy') return reply.sendError('FAILOVER_BUSY', answer.message);
       if (answer.result === 'tower-stale' && answer.file === 'vote-history') {
@@ -285,10 +295,16 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
         answer.result === 'ok'
           ? [answer.message, ...answer.warnings.map((w) => `warning: ${w}`)].join('; ')
           : `${answer.message}: ${answer.detail}`;
+      const finalFiles = options.keeper.finalTower();
+      const finalTower =
+        action === 'become_passive' && answer.result === 'ok' && finalFiles !== null && finalFiles !== finalBefore
+          ? finalTowerOf(finalFiles, (detail) => request.log.warn({}, detail))
+          : null;
       return {
         success: answer.result === 'ok',
         message,
         ...(answer.result === 'ok' && answer.warnings.length > 0 ? { warnings: [...answer.warnings] } : {}),
+        ...(finalTower === null ? {} : { final_tower: finalTower }),
         dry_run: options.dryRun,
         timestamp: seconds(),
       };
@@ -333,4 +349,35 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
 
   await app.ready();
   return app;
+}
+
+/** A `carried_tower` as the restore weighs it. */
+function carriedFiles(carried: CarriedTower): CarriedFiles {
+  const { from } = carried;
+  return {
+    tower: { bytes: Buffer.from(carried.tower, 'base64'), from },
+    ...(carried.vote_history === undefined
+      ? {}
+      : { voteHistory: { bytes: Buffer.from(carried.vote_history, 'base64'), from } }),
+  };
+}
+
+/**
+ * The `final_tower` of a demotion's answer: what its final backup stored, for the manager to
+ * carry to the next holder. None when a file is larger than a request may carry; the next holder
+ * then restores from the store alone.
+ */
+function finalTowerOf(files: FinalFiles, tooLarge: (detail: string) => void): FinalTower | null {
+  const { tower, voteHistory } = files;
+  const largest = Math.max(tower.length, voteHistory?.length ?? 0);
+  if (largest > CARRIED_FILE_MAX_BYTES) {
+    tooLarge(
+      `the final backup holds a file of ${largest} bytes, more than the ${CARRIED_FILE_MAX_BYTES} a promotion may carry; the next holder restores from the tower store alone`,
+    );
+    return null;
+  }
+  return {
+    tower: tower.toString('base64'),
+    ...(voteHistory === null ? {} : { vote_history: voteHistory.toString('base64') }),
+  };
 }

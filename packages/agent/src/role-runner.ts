@@ -19,12 +19,20 @@ import {
   type TimerHandle,
   type TowerStale,
 } from '@failover/core';
+import type { CarriedFiles } from './tower-keeper';
 
 /** A step's outcome; `towerStale` when `restore-tower` refused a tower below `min_tower_slot`. */
 export type StepOutcome = StepResult & { readonly towerStale?: TowerStale };
 
-/** Runs one step of a role change; a failure is a value. */
-export type StepExecutor = (step: PlanStep<AgentAction>, attempt: number) => Promise<StepOutcome>;
+/**
+ * Runs one step of a role change; a failure is a value. `carried` is what the request that
+ * started the change brought for its restore.
+ */
+export type StepExecutor = (
+  step: PlanStep<AgentAction>,
+  attempt: number,
+  carried?: CarriedFiles,
+) => Promise<StepOutcome>;
 
 /** Asks the peer agent whether it is active. */
 export type PeerAsker = () => Promise<{ readonly answer: PeerAnswer; readonly detail: string | null }>;
@@ -54,13 +62,17 @@ export interface RoleRunnerOptions {
 /** The agent's role, driven by the core machine; this only executes what the machine decides. */
 export interface RoleRunner {
   role(): Role;
-  /** Submits a `/failover` request; resolves with the machine's answer (at once when busy). */
+  /**
+   * Submits a `/failover` request; resolves with the machine's answer (at once when busy).
+   * `carried` goes to the restore of the promotion this request starts, and to no other.
+   */
   request(
     action: 'become_active' | 'become_passive',
     skipIdentity: boolean,
     minTowerSlot?: number,
     minVoteHistorySlot?: number,
     context?: RequestContext,
+    carried?: CarriedFiles,
   ): Promise<AgentResponse>;
   /** What a guard did lately (stray staked identity, isolation), for `/status`; null when nothing. */
   alert(): string | null;
@@ -91,6 +103,8 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
   let running = false;
   let idle: Promise<void> = Promise.resolve();
   let markIdle: () => void = () => undefined;
+  // What the request that started the change under way brought for its restore.
+  let changeCarried: CarriedFiles | undefined;
 
   const dispatch = (event: AgentEvent): void => {
     const wasChanging = isChanging(state);
@@ -170,7 +184,7 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
         step.timeoutMs,
       );
     });
-    const execution = options.executeStep(step, attempt).catch((error: unknown): StepOutcome => ({
+    const execution = options.executeStep(step, attempt, changeCarried).catch((error: unknown): StepOutcome => ({
       ok: false,
       detail: `${stepName(step.action)} threw: ${(error as Error).message}`,
     }));
@@ -196,11 +210,15 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
 
   return {
     role: () => state.status,
-    request(action, skipIdentity, minTowerSlot, minVoteHistorySlot, context) {
+    request(action, skipIdentity, minTowerSlot, minVoteHistorySlot, context, carried) {
       const requestId = String(++nextRequestId);
       const answered = new Promise<AgentResponse>((resolve) => waiting.set(requestId, resolve));
       const at = clock.now();
       const told = context === undefined ? {} : { context };
+      // Set before the event, since the change's first step may start within it; put back when
+      // the request started nothing (busy, or the role it asks for is already held).
+      const before = { carried: changeCarried, changing: isChanging(state) };
+      changeCarried = carried;
       dispatch(
         action === 'become_active'
           ? {
@@ -214,6 +232,7 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
             }
           : { type: 'become-passive', requestId, ...told, at },
       );
+      if (before.changing || !isChanging(state)) changeCarried = before.carried;
       return answered;
     },
     alert: () =>

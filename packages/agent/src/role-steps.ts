@@ -14,7 +14,7 @@ import type { FinalBackupRetry } from './final-backup-retry';
 import { hookEnvironment } from './hook-env';
 import type { ValidatorProbe } from './process-probe';
 import type { StepExecutor, StepOutcome } from './role-runner';
-import type { TowerKeeper } from './tower-keeper';
+import type { CarriedFiles, TowerKeeper } from './tower-keeper';
 
 /** Options of {@link createStepExecutor}. */
 export interface StepExecutorOptions {
@@ -221,7 +221,7 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
     return report.ok ? { ok: true } : { ok: false, detail: report.error };
   };
 
-  return async (step: PlanStep<AgentAction>, attempt: number): Promise<StepOutcome> => {
+  return async (step: PlanStep<AgentAction>, attempt: number, carried?: CarriedFiles): Promise<StepOutcome> => {
     const t = step.timeoutMs;
     switch (step.action.kind) {
       case 'passive-symlink':
@@ -270,7 +270,7 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
         return fromCommand(hook, await runner.run(hook, template, { timeoutMs: t, env }));
       }
       case 'restore-tower': {
-        const restored = await keeper.restore(step.action.minTowerSlot, step.action.minVoteHistorySlot);
+        const restored = await keeper.restore(step.action.minTowerSlot, step.action.minVoteHistorySlot, carried);
         if (restored.ok) return { ok: true };
         const detail = `${restored.code}: ${restored.error}`;
         return restored.towerStale ? { ok: false, detail, towerStale: restored.towerStale } : { ok: false, detail };

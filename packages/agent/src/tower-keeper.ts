@@ -143,7 +143,9 @@ export interface FileKeeper {
    * would install ends below that slot; and when the store cannot be read, keeps the tower on
    * disk if it verifies and reaches that slot (`FAILOVER_TOWER_STORE_UNAVAILABLE` otherwise).
    */
-  restore(minTowerSlot?: number): Promise<RestoreReport>;
+  restore(minTowerSlot?: number, carried?: CarriedFile): Promise<RestoreReport>;
+  /** The bytes of the last backup the store took (or already held); null before the first. */
+  lastBackedUp(): Buffer | null;
   /**
    * Puts the file back as the last restore found it, when that restore wrote it: what a restore
    * installed is taken back when the other file of the pair is refused.
@@ -165,13 +167,44 @@ export type SetAsideReport =
   | { readonly ok: true; readonly keptAs: readonly string[] }
   | { readonly ok: false; readonly error: string; readonly keptAs: readonly string[] };
 
+/**
+ * A file another node's demotion backed up, brought by the manager with the promotion: one more
+ * candidate for the restore, verified like a backup from the store.
+ */
+export interface CarriedFile {
+  readonly bytes: Buffer;
+  /** The node it came from, for the logs. */
+  readonly from: string;
+}
+
+/** The files of a demotion's final backup, as a promotion elsewhere may be given them. */
+export interface FinalFiles {
+  readonly tower: Buffer;
+  readonly voteHistory: Buffer | null;
+}
+
+/** What a promotion was brought from the demoted node: its final tower, and vote history when it had one. */
+export interface CarriedFiles {
+  readonly tower: CarriedFile;
+  readonly voteHistory?: CarriedFile;
+}
+
 /** How many files set aside a keeper keeps per kind; older ones are deleted when another is set aside. */
 export const KEPT_ASIDE_LIMIT = 5;
 
 /** Keeps what a promotion needs from the ledger: the tower, and the vote history when there is one. */
-export interface TowerKeeper extends Omit<FileKeeper, 'undoRestore'> {
-  /** Restores the tower, then the vote history (see {@link KeptFile}), each against its own floor. */
-  restore(minTowerSlot?: number, minVoteHistorySlot?: number): Promise<RestoreReport>;
+export interface TowerKeeper extends Omit<FileKeeper, 'undoRestore' | 'lastBackedUp' | 'restore'> {
+  /**
+   * Restores the tower, then the vote history (see {@link KeptFile}), each against its own
+   * floor, each weighing the file `carried` brings for it.
+   */
+  restore(minTowerSlot?: number, minVoteHistorySlot?: number, carried?: CarriedFiles): Promise<RestoreReport>;
+  /**
+   * What the last final backup stored, tower and vote history, while nothing was restored since:
+   * the last votes of this node's last time as the holder, which its demotion then removed from
+   * the ledger. Null when there is none (no final backup, or it failed and the file is kept).
+   */
+  finalTower(): FinalFiles | null;
 }
 
 /** Options of {@link createTowerKeeper}. */
@@ -196,6 +229,13 @@ export interface TowerKeeperOptions {
   readonly onFenced?: (detail: string) => void;
 }
 
+/** A carried file that verified, and its slot. */
+interface Brought {
+  readonly bytes: Buffer;
+  readonly slot: number | null;
+  readonly from: string;
+}
+
 interface DiskTower {
   readonly bytes: Buffer;
   readonly lastVotedSlot: number | null;
@@ -210,6 +250,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
   const { clock } = options;
   let inFlight: Promise<BackupReport> | undefined;
   let lastBackup: TowerBackupMeta | null = null;
+  let lastBackupBytes: Buffer | null = null;
   let lastBackupAt: number | null = null;
   let lastError: TowerState['lastError'] = null;
   /** The file as the last restore found it, while what that restore wrote is in place. */
@@ -256,6 +297,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       return { ...failed, reason: outcome.reason };
     }
     lastBackup = meta;
+    lastBackupBytes = disk.bytes;
     lastBackupAt = clock.now();
     if (lastError) logger.info({ store: store.describe() }, `${label} backups resumed`);
     lastError = null;
@@ -276,40 +318,87 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
     else await rm(towerFile, { force: true });
   };
 
+  /** A carried file that verifies for this identity, with its slot; undefined, and a warning, when it does not. */
+  const verifyCarried = (carried: CarriedFile | undefined): Brought | undefined => {
+    if (carried === undefined) return undefined;
+    const decoded = file.decode(carried.bytes, identity);
+    if (decoded.ok) return { bytes: carried.bytes, slot: decoded.slot, from: carried.from };
+    logger.warn(
+      { from: carried.from, code: decoded.code },
+      `the ${label} carried from ${carried.from} does not verify (${decoded.message}); not weighed`,
+    );
+    return undefined;
+  };
+
+  const refuse = async (disk: DiskTower | undefined, code: string, error: string): Promise<RestoreReport> => {
+    await putBack(disk);
+    logger.error({ code }, error);
+    return { ok: false, code, error };
+  };
+
+  /** Writes the carried file, the newest found: what the other node's demotion backed up last. */
+  const installCarried = async (brought: Brought, disk: DiskTower | undefined, why: string): Promise<RestoreReport> => {
+    const what = `the final ${label} carried from ${brought.from} (${slotName} ${brought.slot ?? 'none'})`;
+    if (options.dryRun) {
+      const detail = `would write ${towerFile} from ${what}: ${why}`;
+      logger.info({ dry_run: true }, detail);
+      return { ok: true, action: 'dry-run', lastVotedSlot: brought.slot, detail };
+    }
+    try {
+      await writeFileAtomic(towerFile, brought.bytes);
+    } catch (error) {
+      return refuse(disk, codes.write, `cannot write ${towerFile}: ${(error as Error).message}`);
+    }
+    replaced = { disk };
+    const detail = `restored ${towerFile} from ${what}: ${why}`;
+    logger.warn({ from: brought.from, slot: brought.slot }, detail);
+    return { ok: true, action: 'restored', lastVotedSlot: brought.slot, detail };
+  };
+
   /**
-   * The store cannot be read (or, for a vote history, holds none): the file on disk is taken
-   * when it verifies and reaches the floor. The vote account's last vote is then the proof that
-   * no backup can hold a later vote (the same proof a restored backup must meet), and a planned
-   * switchover that ran into an etcd outage hands the identity back to the old active, whose
-   * tower stayed on disk when its final backup failed, instead of leaving nobody voting.
-   * Without a floor nothing says how old the local file is, so the restore is refused. A vote
-   * history that neither the store nor the ledger holds, with no floor asking for one, is
-   * nothing to carry: a TowerBFT ledger.
+   * The store cannot be read (or, for a vote history, holds none): the newest of the file on
+   * disk and the file carried from the demoted node is taken when it verifies and reaches the
+   * floor. The vote account's last vote is then the proof that no backup can hold a later vote
+   * (the same proof a restored backup must meet). So a planned switchover that ran into an etcd
+   * outage completes with the tower the old active's demotion carried over, or hands the
+   * identity back to the old active, whose tower stayed on disk when its final backup failed,
+   * instead of leaving nobody voting. Without a floor nothing says how old either file is, so
+   * the restore is refused. A vote history that neither the store nor the ledger holds, with no
+   * floor asking for one, is nothing to carry: a TowerBFT ledger.
    */
   const restoreWithoutStore = async (
     disk: DiskTower | undefined,
+    brought: Brought | undefined,
     problem: string,
     refusal: string,
     minSlot: number | undefined,
   ): Promise<RestoreReport> => {
     await putBack(disk);
-    if (file.kind === 'vote-history' && !disk && minSlot === undefined) {
+    if (file.kind === 'vote-history' && !disk && !brought && minSlot === undefined) {
       return { ok: true, action: 'none', lastVotedSlot: null, detail: `${problem}, and there is no ${towerFile}` };
     }
     if (minSlot === undefined) {
       return { ok: false, code: refusal, error: `${problem}; no ${floor} to judge ${towerFile} by` };
     }
-    if (disk?.valid !== true || (disk.lastVotedSlot ?? -1) < minSlot) {
+    const diskSlot = disk?.valid === true ? (disk.lastVotedSlot ?? -1) : undefined;
+    if (brought !== undefined && (brought.slot ?? -1) >= minSlot && (brought.slot ?? -1) > (diskSlot ?? -1)) {
+      return installCarried(brought, disk, `at or above ${floor} ${minSlot}; ${problem}`);
+    }
+    if (diskSlot === undefined || diskSlot < minSlot) {
       const local = !disk
         ? `there is no ${towerFile}`
         : disk.valid
           ? `${towerFile} ends at slot ${disk.lastVotedSlot ?? 'none'}, below ${floor} ${minSlot}`
           : `${towerFile} does not verify for ${identity}`;
-      return { ok: false, code: refusal, error: `${problem}, and ${local}` };
+      const carriedToo =
+        brought === undefined
+          ? ''
+          : `, and the ${label} carried from ${brought.from} ends at slot ${brought.slot ?? 'none'}, below ${floor} ${minSlot}`;
+      return { ok: false, code: refusal, error: `${problem}, and ${local}${carriedToo}` };
     }
-    const detail = `kept ${towerFile} (${slotName} ${disk.lastVotedSlot}, at or above ${floor} ${minSlot}): ${problem}`;
-    logger.warn({ [floor]: minSlot, slot: disk.lastVotedSlot }, detail);
-    return { ok: true, action: 'kept-disk', lastVotedSlot: disk.lastVotedSlot, detail };
+    const detail = `kept ${towerFile} (${slotName} ${diskSlot}, at or above ${floor} ${minSlot}): ${problem}`;
+    logger.warn({ [floor]: minSlot, slot: diskSlot }, detail);
+    return { ok: true, action: 'kept-disk', lastVotedSlot: diskSlot, detail };
   };
 
   return {
@@ -332,25 +421,28 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       return runBackup(false, quiet);
     },
 
-    async restore(minSlot?: number): Promise<RestoreReport> {
+    lastBackedUp: () => lastBackupBytes,
+
+    async restore(minSlot?: number, carried?: CarriedFile): Promise<RestoreReport> {
       replaced = undefined;
       const disk = await readDisk();
+      const brought = verifyCarried(carried);
       const latest = await store.latest();
       if (!latest.ok) {
         const problem = `cannot read the ${label} backup from ${store.describe()}: ${latest.error}`;
-        return restoreWithoutStore(disk, problem, codes.storeUnavailable, minSlot);
+        return restoreWithoutStore(disk, brought, problem, codes.storeUnavailable, minSlot);
       }
       if (!latest.tower) {
-        if (options.dryRun)
+        if (options.dryRun && brought === undefined)
           return {
             ok: true,
             action: 'dry-run',
             lastVotedSlot: null,
             detail: `no ${label} backup in ${store.describe()} (dry-run: nothing restored)`,
           };
-        if (file.kind === 'vote-history') {
+        if (file.kind === 'vote-history' || brought !== undefined) {
           const problem = `no ${label} backup for ${identity} in ${store.describe()}`;
-          return restoreWithoutStore(disk, problem, codes.noBackup, minSlot);
+          return restoreWithoutStore(disk, brought, problem, codes.noBackup, minSlot);
         }
         await putBack(disk);
         return {
@@ -360,31 +452,37 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
         };
       }
       const { bytes, meta } = latest.tower;
-      const refuse = async (code: string, error: string): Promise<RestoreReport> => {
-        await putBack(disk);
-        logger.error({ code }, error);
-        return { ok: false, code, error };
-      };
       if (sha256Hex(bytes) !== meta.sha256) {
         return refuse(
+          disk,
           codes.checksum,
           `${label} backup for ${identity} does not match its sha256 ${meta.sha256}; refusing to restore`,
         );
       }
       const decoded = file.decode(bytes, identity);
-      if (!decoded.ok) return refuse(decoded.code, `${decoded.message}; refusing to restore`);
+      if (!decoded.ok) return refuse(disk, decoded.code, `${decoded.message}; refusing to restore`);
       if (meta.lastVotedSlot !== null && meta.lastVotedSlot !== decoded.slot) {
         return refuse(
+          disk,
           codes.metadata,
           `${label} backup says ${slotName} ${meta.lastVotedSlot} but the ${label} holds ${decoded.slot}; refusing to restore`,
         );
       }
-      const keepDisk = disk?.valid === true && (disk.lastVotedSlot ?? -1) > (decoded.slot ?? -1);
-      const newest = keepDisk ? (disk?.lastVotedSlot ?? null) : decoded.slot;
+      // The newest of the three wins; on a tie the one already in place, then the store's.
+      const backupSlot = decoded.slot ?? -1;
+      const diskSlot = disk?.valid === true ? (disk.lastVotedSlot ?? -1) : -1;
+      const keepDisk = disk?.valid === true && diskSlot > backupSlot;
+      const carriedWins = brought !== undefined && (brought.slot ?? -1) > Math.max(backupSlot, diskSlot);
+      const newest = carriedWins ? brought.slot : keepDisk ? (disk?.lastVotedSlot ?? null) : decoded.slot;
       if (minSlot !== undefined && (newest ?? -1) < minSlot) {
         // The identity voted after every copy we have: taking it from this one could vote
         // against what it already committed to (S2). Nothing is written.
-        const error = `the newest ${label} for ${identity} (${keepDisk ? towerFile : `backup from ${meta.source}`}) ends at slot ${newest ?? 'none'}, below ${floor} ${minSlot}; refusing to take the identity`;
+        const which = carriedWins
+          ? `the ${label} carried from ${brought.from}`
+          : keepDisk
+            ? towerFile
+            : `backup from ${meta.source}`;
+        const error = `the newest ${label} for ${identity} (${which}) ends at slot ${newest ?? 'none'}, below ${floor} ${minSlot}; refusing to take the identity`;
         await putBack(disk);
         logger.error({ code: codes.stale, [floor]: minSlot, slot: newest }, error);
         const towerStale: TowerStale = {
@@ -393,6 +491,9 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
           towerLastVoteSlot: newest,
         };
         return { ok: false, code: codes.stale, error, towerStale };
+      }
+      if (carriedWins) {
+        return installCarried(brought, disk, `newer than the backup from ${meta.source} (${slotName} ${decoded.slot})`);
       }
       if (keepDisk && disk) {
         // The file on disk already holds later votes: replacing it would forget them.
@@ -409,7 +510,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       try {
         await writeFileAtomic(towerFile, bytes);
       } catch (error) {
-        return refuse(codes.write, `cannot write ${towerFile}: ${(error as Error).message}`);
+        return refuse(disk, codes.write, `cannot write ${towerFile}: ${(error as Error).message}`);
       }
       replaced = { disk };
       const detail = `restored ${towerFile} from ${meta.source} (${slotName} ${decoded.slot}, taken ${meta.takenAt})`;
@@ -486,6 +587,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
  */
 export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock: Clock): TowerKeeper {
   let keptAside: TowerState['keptAside'] = null;
+  let finalTower: FinalFiles | null = null;
   const both = async (run: (keeper: FileKeeper) => Promise<BackupReport>): Promise<BackupReport> => {
     const [towerReport, historyReport] = await Promise.all([run(tower), run(voteHistory)]);
     if (towerReport.status !== 'failed' && historyReport.status === 'failed') return historyReport;
@@ -494,12 +596,31 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock
   return {
     backupIfChanged: () => both((keeper) => keeper.backupIfChanged()),
     backupNext: () => both((keeper) => keeper.backupNext()),
-    finalBackup: (quiet) => both((keeper) => keeper.finalBackup(quiet)),
+    async finalBackup(quiet) {
+      finalTower = null;
+      const [towerReport, historyReport] = await Promise.all([
+        tower.finalBackup(quiet),
+        voteHistory.finalBackup(quiet),
+      ]);
+      const towerBytes = tower.lastBackedUp();
+      if (LANDED.has(towerReport.status) && (LANDED.has(historyReport.status) || historyReport.status === 'no-tower')) {
+        if (towerBytes !== null) {
+          finalTower = {
+            tower: towerBytes,
+            voteHistory: historyReport.status === 'no-tower' ? null : voteHistory.lastBackedUp(),
+          };
+        }
+      }
+      return towerReport.status !== 'failed' && historyReport.status === 'failed' ? historyReport : towerReport;
+    },
 
-    async restore(minTowerSlot?: number, minVoteHistorySlot?: number): Promise<RestoreReport> {
-      const towerReport = await tower.restore(minTowerSlot);
+    finalTower: () => finalTower,
+
+    async restore(minTowerSlot, minVoteHistorySlot, carried): Promise<RestoreReport> {
+      finalTower = null;
+      const towerReport = await tower.restore(minTowerSlot, carried?.tower);
       if (!towerReport.ok) return towerReport;
-      const historyReport = await voteHistory.restore(minVoteHistorySlot);
+      const historyReport = await voteHistory.restore(minVoteHistorySlot, carried?.voteHistory);
       if (!historyReport.ok) {
         // The step fails before set-identity; the ledger is left as it was, not holding a tower
         // restored for a promotion that did not happen.
@@ -518,6 +639,7 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock
     },
 
     async setAsideTowerFile(reason): Promise<SetAsideReport> {
+      finalTower = null;
       const reports = await Promise.all([tower.setAsideTowerFile(reason), voteHistory.setAsideTowerFile(reason)]);
       const keptAs = reports.flatMap((r) => r.keptAs);
       const errors = reports.flatMap((r) => (r.ok ? [] : [r.error]));
@@ -528,6 +650,9 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock
     state: () => ({ ...tower.state(), voteHistory: voteHistory.state(), keptAside }),
   };
 }
+
+/** Backup outcomes after which the store holds exactly the file on disk. */
+const LANDED: ReadonlySet<BackupReport['status']> = new Set(['stored', 'unchanged']);
 
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

@@ -1,5 +1,4 @@
-import { AUTH_HEADER, NODE_HEADER, signRequest } from '@failover/protocol';
-import { SIGNED_JSON_BODY_LIMIT } from '@failover/protocol/server';
+import { AGENT_BODY_LIMIT, AUTH_HEADER, CARRIED_FILE_MAX_BYTES, NODE_HEADER, signRequest } from '@failover/protocol';
 import { waitFor } from '@failover/testkit';
 import {
   gate,
@@ -344,6 +343,20 @@ describe('node names and terms', () => {
   });
 });
 
+describe('a promotion carrying the final tower', () => {
+  it('is taken with a tower and a vote history of the largest size a promotion may carry', async () => {
+    h = await startHarness({ initialRole: 'passive' });
+    const largest = Buffer.alloc(CARRIED_FILE_MAX_BYTES, 7).toString('base64');
+    const res = await h.signed(
+      'POST',
+      '/failover',
+      become('become_active', { carried_tower: { tower: largest, vote_history: largest, from: 'validator1' } }),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ success: true });
+  });
+});
+
 describe('malformed requests', () => {
   const bad: Array<[string, string, number, string, RegExp]> = [
     [
@@ -376,10 +389,28 @@ describe('malformed requests', () => {
     ],
     [
       'an oversize body',
-      JSON.stringify({ action: 'become_active', reason: 'x'.repeat(20_000), timestamp: 1 }),
+      JSON.stringify({ action: 'become_active', reason: 'x'.repeat(AGENT_BODY_LIMIT), timestamp: 1 }),
       413,
       'FAILOVER_PAYLOAD_TOO_LARGE',
-      new RegExp(`exceeds ${SIGNED_JSON_BODY_LIMIT} bytes`),
+      new RegExp(`exceeds ${AGENT_BODY_LIMIT} bytes`),
+    ],
+    [
+      'a carried tower larger than a promotion may carry',
+      JSON.stringify(
+        become('become_active', {
+          carried_tower: { tower: 'A'.repeat(4 * Math.ceil(CARRIED_FILE_MAX_BYTES / 3) + 4), from: 'validator1' },
+        }),
+      ),
+      400,
+      'FAILOVER_BAD_REQUEST',
+      /carried_tower\/tower must NOT have more than/,
+    ],
+    [
+      'a carried tower that is not base64',
+      JSON.stringify(become('become_active', { carried_tower: { tower: 'not base64!', from: 'validator1' } })),
+      400,
+      'FAILOVER_BAD_REQUEST',
+      /carried_tower\/tower must match pattern/,
     ],
   ];
   it.each(bad)(

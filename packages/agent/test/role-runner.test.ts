@@ -1,6 +1,7 @@
 import type { ObservedIdentity, PeerAnswer, StepResult } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
 import { createRoleRunner, type RoleRunner } from '../src/role-runner';
+import type { CarriedFiles } from '../src/tower-keeper';
 import { recordingLogger } from './support/recording-logger';
 
 const flush = async (): Promise<void> => {
@@ -20,7 +21,7 @@ interface Setup {
 function setup(
   initialRole: 'active' | 'passive',
   peer: PeerAnswer,
-  execute?: (kind: string, clock: SimulatedClock, timeoutMs: number) => Promise<StepResult>,
+  execute?: (kind: string, clock: SimulatedClock, timeoutMs: number, carried?: CarriedFiles) => Promise<StepResult>,
 ): Setup {
   const clock = new SimulatedClock(1_000_000);
   const steps: string[] = [];
@@ -33,9 +34,9 @@ function setup(
     initialRole,
     clock,
     machine: { managerTimeoutMs: 30_000, startupGraceMs: 60_000, peerCheckIntervalMs: 10_000 },
-    executeStep: async (step) => {
+    executeStep: async (step, _attempt, carried) => {
       steps.push(step.action.kind);
-      return execute ? execute(step.action.kind, clock, step.timeoutMs) : { ok: true };
+      return execute ? execute(step.action.kind, clock, step.timeoutMs, carried) : { ok: true };
     },
     askPeer: async () => {
       questions++;
@@ -167,6 +168,37 @@ describe('role changes', () => {
     await advance(s.clock, 80_000, 500);
     await expect(answer).resolves.toMatchObject({ result: 'ok', role: 'passive' });
     expect(started[1]! - started[0]!).toBeGreaterThanOrEqual(32_000);
+    await s.runner.stop();
+  });
+
+  it("gives a promotion's restore what its own request carried, never what a refused or later one did", async () => {
+    const carriedFrom = (from: string): CarriedFiles => ({ tower: { bytes: Buffer.from(from), from } });
+    const seen: Array<string | undefined> = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const s = setup('passive', 'unreachable', async (kind, _clock, _timeoutMs, carried) => {
+      if (kind !== 'restore-tower') return { ok: true };
+      seen.push(carried?.tower.from);
+      if (seen.length > 1) return { ok: true };
+      await gate;
+      return { ok: false, detail: 'store down' };
+    });
+    const first = s.runner.request('become_active', false, 100, undefined, undefined, carriedFrom('validator1'));
+    await flush();
+    await expect(
+      s.runner.request('become_active', false, 100, undefined, undefined, carriedFrom('elsewhere')),
+    ).resolves.toMatchObject({ result: 'busy' });
+    release();
+    await advance(s.clock, 10_000);
+    await expect(first).resolves.toMatchObject({ result: 'ok', role: 'active' });
+
+    const demoted = s.runner.request('become_passive', false);
+    await advance(s.clock, 10_000);
+    await expect(demoted).resolves.toMatchObject({ result: 'ok', role: 'passive' });
+    const second = s.runner.request('become_active', false, 100);
+    await advance(s.clock, 10_000);
+    await expect(second).resolves.toMatchObject({ result: 'ok', role: 'active' });
+    expect(seen).toEqual(['validator1', 'validator1', undefined]);
     await s.runner.stop();
   });
 

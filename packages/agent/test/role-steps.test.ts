@@ -201,8 +201,8 @@ describe('role-change steps', () => {
   it('passes min_vote_history_slot to the restore beside min_tower_slot', async () => {
     const floors: Array<Array<number | undefined>> = [];
     const { run } = executor({
-      restore: async (...floor) => {
-        floors.push(floor);
+      restore: async (minTowerSlot, minVoteHistorySlot) => {
+        floors.push([minTowerSlot, minVoteHistorySlot]);
         return { ok: false, code: 'FAILOVER_VOTE_HISTORY_STALE', error: 'ends at 140' };
       },
     });

@@ -4,7 +4,7 @@ import { systemClock } from '@failover/protocol';
 import { tempDir, type TempDir } from '@failover/testkit';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createTowerKeeper, KEPT_ASIDE_LIMIT, type TowerKeeper } from '../src/tower-keeper';
+import { createTowerKeeper, KEPT_ASIDE_LIMIT, type FileKeeper } from '../src/tower-keeper';
 import { createCommandRunner } from '../src/command-runner';
 import {
   createCommandTowerStore,
@@ -28,7 +28,7 @@ beforeEach(() => {
 });
 afterEach(() => dir.remove());
 
-function keeper(store: TowerStore, dryRun = false): TowerKeeper {
+function keeper(store: TowerStore, dryRun = false): FileKeeper {
   return createTowerKeeper({
     towerFile,
     identity: staked.pubkey,
@@ -256,6 +256,101 @@ describe('restore', () => {
     });
   });
 
+  describe('with the final tower the manager carried from the demoted node', () => {
+    const brokenStore = (): TowerStore => {
+      const notADirectory = path.join(dir.path, 'not-a-directory');
+      writeFileSync(notADirectory, '');
+      return createDirectoryTowerStore({ directory: notADirectory, identity: staked.pubkey });
+    };
+    const carried = (slot: number, signer = staked) => ({ bytes: towerBytes(signer, slot), from: 'validator1' });
+
+    // Regression: etcd died right after the old active's final backup landed and its tower file
+    // was removed; neither node could restore, so the switchover and its rollback both failed.
+    it('installs it when the store cannot be read and it reaches min_tower_slot', async () => {
+      const brought = carried(460);
+      const report = await keeper(brokenStore()).restore(450, brought);
+      expect(report).toMatchObject({
+        ok: true,
+        action: 'restored',
+        lastVotedSlot: 460,
+        detail: expect.stringContaining('carried from validator1'),
+      });
+      expect(readFileSync(towerFile)).toEqual(brought.bytes);
+      expect(statSync(towerFile).mode & 0o777).toBe(0o600);
+    });
+
+    it.each([
+      ['the carried tower when it is newer than the one on disk', 455, 460, 460],
+      ['the tower on disk when it is newer than the carried one', 470, 460, 470],
+      ['the tower on disk when both end at the same slot', 460, 460, 460],
+    ])('takes %s, with the store down', async (_case, diskSlot, carriedSlot, expected) => {
+      const disk = towerBytes(staked, diskSlot);
+      writeFileSync(towerFile, disk);
+      const brought = carried(carriedSlot);
+      const report = await keeper(brokenStore()).restore(450, brought);
+      expect(report).toMatchObject({ ok: true, lastVotedSlot: expected });
+      expect(readFileSync(towerFile)).toEqual(expected === diskSlot ? disk : brought.bytes);
+    });
+
+    it('refuses when it ends below min_tower_slot too, and says so', async () => {
+      const report = await keeper(brokenStore()).restore(450, carried(440));
+      expect(report).toMatchObject({ ok: false, code: 'FAILOVER_TOWER_STORE_UNAVAILABLE' });
+      expect(report.ok ? '' : report.error).toMatch(
+        /carried from validator1 ends at slot 440, below min_tower_slot 450/,
+      );
+      expect(existsSync(towerFile)).toBe(false);
+    });
+
+    it('does not weigh one that does not verify for the identity, and logs why', async () => {
+      const log = recordingLogger();
+      const k = createTowerKeeper({
+        towerFile,
+        identity: staked.pubkey,
+        store: brokenStore(),
+        source: 'test-agent',
+        dryRun: false,
+        logger: log,
+        clock: systemClock,
+      });
+      const report = await k.restore(450, carried(999, other));
+      expect(report).toMatchObject({ ok: false, code: 'FAILOVER_TOWER_STORE_UNAVAILABLE' });
+      expect(existsSync(towerFile)).toBe(false);
+      expect(log.text()).toMatch(/warn the tower carried from validator1 does not verify/);
+    });
+
+    it("is taken over the store's backup only when it is newer", async () => {
+      const store = directoryStore();
+      const backup = towerBytes(staked, 400);
+      await store.backup(backup, metaFor(backup, 400));
+      const brought = carried(460);
+      await expect(keeper(store).restore(450, brought)).resolves.toMatchObject({ ok: true, lastVotedSlot: 460 });
+      expect(readFileSync(towerFile)).toEqual(brought.bytes);
+
+      const newer = towerBytes(staked, 480);
+      await store.backup(newer, metaFor(newer, 480));
+      await expect(keeper(store).restore(450, carried(470))).resolves.toMatchObject({
+        ok: true,
+        action: 'restored',
+        lastVotedSlot: 480,
+      });
+      expect(readFileSync(towerFile)).toEqual(newer);
+    });
+
+    it('refuses as stale, naming it, when even the newest of the three ends below the floor', async () => {
+      const store = directoryStore();
+      const backup = towerBytes(staked, 400);
+      await store.backup(backup, metaFor(backup, 400));
+      const report = await keeper(store).restore(470, carried(460));
+      expect(report).toMatchObject({
+        ok: false,
+        code: 'FAILOVER_TOWER_STALE',
+        towerStale: { minTowerSlot: 470, towerLastVoteSlot: 460 },
+      });
+      expect(report.ok ? '' : report.error).toContain('the tower carried from validator1');
+      expect(existsSync(towerFile)).toBe(false);
+    });
+  });
+
   it('puts the previous file back when a command-restored tower is refused', async () => {
     const disk = towerBytes(staked, 450);
     writeFileSync(towerFile, disk);
@@ -295,7 +390,7 @@ describe('restore', () => {
 
 describe('setting the tower aside', () => {
   const clock = new SimulatedClock(Date.parse('2026-12-03T18:29:59.123Z'));
-  const keeperAt = (store: TowerStore, dryRun = false): TowerKeeper =>
+  const keeperAt = (store: TowerStore, dryRun = false): FileKeeper =>
     createTowerKeeper({
       towerFile,
       identity: staked.pubkey,

@@ -339,3 +339,67 @@ describe('an Alpenglow ledger, etcd store (real etcd)', () => {
     expect(readFileSync(historyFile)).toEqual(history);
   });
 });
+
+describe("a demotion's final tower, carried to the next holder", () => {
+  it('is what the final backup stored, both files, until a restore here; none when that backup failed', async () => {
+    const a = parts();
+    expect(a.keeper.finalTower()).toBeNull();
+    const tower = towerBytes(staked, 100);
+    const history = voteHistoryBytes(staked, 140);
+    writeFileSync(towerFile, tower);
+    writeFileSync(historyFile, history);
+    await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'stored' });
+    expect(a.keeper.finalTower()).toEqual({ tower, voteHistory: history });
+    // Unchanged since: the store already holds these very files.
+    await expect(a.keeper.finalBackup()).resolves.toEqual({ status: 'unchanged' });
+    expect(a.keeper.finalTower()).toEqual({ tower, voteHistory: history });
+
+    await a.keeper.restore(100, 140);
+    expect(a.keeper.finalTower()).toBeNull();
+
+    writeFileSync(towerFile, towerBytes(staked, 101));
+    renameSync(path.join(dir.path, 'store'), path.join(dir.path, 'store-gone'));
+    writeFileSync(path.join(dir.path, 'store'), '');
+    await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'failed' });
+    expect(a.keeper.finalTower()).toBeNull();
+  });
+
+  // Regression: etcd died right after the old active's final backup landed and its files were
+  // removed; the new active's restore could read neither the store nor a file on disk.
+  it('completes the restore on the other agent while etcd is down, both files installed (real etcd)', async () => {
+    const etcd = await startEtcd();
+    try {
+      const config = (): Record<string, unknown> => ({
+        tower_store: 'etcd',
+        etcd_endpoints: [...etcd.endpoints],
+        etcd_prefix: '/failover/carry',
+      });
+      const a = parts(config());
+      const tower = towerBytes(staked, 100);
+      const history = voteHistoryBytes(staked, 140);
+      writeFileSync(towerFile, tower);
+      writeFileSync(historyFile, history);
+      await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'stored' });
+      await a.keeper.removeTowerFile();
+      const final = a.keeper.finalTower();
+      await etcd.members[0]!.kill();
+
+      const b = parts(config(), 'agent-b');
+      await expect(b.keeper.restore(100, 140)).resolves.toMatchObject({
+        ok: false,
+        code: 'FAILOVER_TOWER_STORE_UNAVAILABLE',
+      });
+      const carried = {
+        tower: { bytes: final!.tower, from: 'agent-a' },
+        voteHistory: { bytes: final!.voteHistory!, from: 'agent-a' },
+      };
+      const report = await b.keeper.restore(100, 140, carried);
+      expect(report).toMatchObject({ ok: true, action: 'restored', lastVotedSlot: 100 });
+      expect(report.ok && report.detail).toContain('vote history carried from agent-a');
+      expect(readFileSync(towerFile)).toEqual(tower);
+      expect(readFileSync(historyFile)).toEqual(history);
+    } finally {
+      await etcd.stop();
+    }
+  });
+});

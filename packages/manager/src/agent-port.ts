@@ -70,7 +70,8 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
       // A manager that stood down, or cannot tell the two agents apart, sends nothing at all.
       const blocked = fence.blocked(node);
       if (blocked !== null) return { ok: false, detail: `not sent: ${blocked}`, refusal: null };
-      const { action, reason, skipIdentity, minTowerSlot, minVoteHistorySlot, prePromoteChecked } = request;
+      const { action, reason, skipIdentity, minTowerSlot, minVoteHistorySlot, prePromoteChecked, carriedTower } =
+        request;
       const answer = await client.failover(
         {
           action,
@@ -79,6 +80,7 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
           ...(minTowerSlot === undefined ? {} : { minTowerSlot }),
           ...(minVoteHistorySlot === undefined ? {} : { minVoteHistorySlot }),
           ...(prePromoteChecked === undefined ? {} : { prePromoteChecked }),
+          ...(carriedTower === undefined ? {} : { carriedTower }),
         },
         { timeoutMs },
       );
@@ -93,6 +95,7 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
         message: answer.value.message,
         dryRun: answer.value.dry_run,
         warnings: answer.value.warnings ?? [],
+        ...(answer.value.final_tower === undefined ? {} : { finalTower: answer.value.final_tower }),
       };
     },
   };

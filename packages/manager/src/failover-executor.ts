@@ -20,7 +20,7 @@ import type {
   StepResult,
   VoteProofRules,
 } from '@failover/core';
-import { sleep } from '@failover/protocol';
+import { sleep, type CarriedTower, type FinalTower } from '@failover/protocol';
 import type { EvidenceReader } from './cluster-evidence';
 import type { GossipReader } from './gossip-source';
 import { proveHostFenced, type HostFence } from './host-fence';
@@ -50,6 +50,8 @@ export type FailoverCallResult =
       readonly dryRun: boolean;
       /** What failed without stopping a completed change (a post hook, say); none when absent. */
       readonly warnings?: readonly string[];
+      /** `become_passive`: the files its final backup stored, to carry to the next holder. */
+      readonly finalTower?: FinalTower;
     }
   | { readonly ok: false; readonly detail: string; readonly refusal: FailoverRefusal | null };
 
@@ -64,6 +66,8 @@ export interface FailoverCall {
   readonly minVoteHistorySlot?: number;
   /** `become_active`: the `pre_promote` hook passed this switchover's `check_promote`; the agent does not run it again. */
   readonly prePromoteChecked?: boolean;
+  /** `become_active`: the demoted node's final tower, weighed by the restore beside the store's. */
+  readonly carriedTower?: CarriedTower;
 }
 
 /** What the manager needs from one agent; built over protocol's typed client. */
@@ -126,6 +130,12 @@ export interface RunMemory {
   lastVoteBeforePromotion?: number;
   /** The node whose `pre_promote` hook passed this run's `check_promote`. */
   prePromoteChecked?: NodeId;
+  /**
+   * The final tower a demotion in this run answered with, carried to every promotion after it
+   * (the rollback's too): a promotion then completes when the tower store cannot be read. Kept
+   * in memory only; a run taken up after a restart restores from the store, as before.
+   */
+  carriedTower?: CarriedTower;
 }
 
 /** Runs one action; never throws, and returns within `timeoutMs` (plus one request's deadline). */
@@ -140,14 +150,17 @@ export async function executeAction(
     switch (action.kind) {
       case 'check-promote':
         return await checkPromote(ctx, memory, action.node, deadline);
-      case 'demote':
+      case 'demote': {
         memory.demotedAt[action.node] = ctx.clock.now();
-        return await callFailover(
+        const demoted = await callFailover(
           ctx,
           action.node,
           { action: 'become_passive', reason: memory.reason, skipIdentity: false },
           deadline,
         );
+        if (demoted.finalTower !== undefined) memory.carriedTower = { ...demoted.finalTower, from: action.node };
+        return demoted.step;
+      }
       case 'verify-demotion':
         return await pollUntil(ctx, deadline, () => checkDemoted(ctx, action.node));
       case 'prove-stopped-voting':
@@ -163,7 +176,7 @@ export async function executeAction(
       case 'restore-tower': {
         const floor = await readTowerFloor(ctx, deadline);
         if (!floor.ok) return floor;
-        return await callFailover(
+        const restored = await callFailover(
           ctx,
           action.node,
           {
@@ -171,9 +184,11 @@ export async function executeAction(
             reason: memory.reason,
             skipIdentity: true,
             ...promotionFloors(ctx.lastObservation(), floor.slot),
+            ...(memory.carriedTower === undefined ? {} : { carriedTower: memory.carriedTower }),
           },
           deadline,
         );
+        return restored.step;
       }
       case 'promote':
         return await promote(ctx, memory, action.node, action.via, deadline);
@@ -209,25 +224,25 @@ async function callFailover(
   node: NodeId,
   request: FailoverCall & { readonly action: 'become_active' | 'become_passive' },
   deadline: number,
-): Promise<ExecutedStep> {
+): Promise<{ readonly step: ExecutedStep; readonly finalTower?: FinalTower }> {
   const { action } = request;
   for (;;) {
     const answer = await ctx.agents[node].failover(request, Math.max(1, deadline - ctx.clock.now()));
     // An agent in dry run answers success and changes nothing; taken as done, a demotion
     // would leave the old active voting beside the new one.
     if (answer.ok && answer.dryRun)
-      return { ok: false, detail: `${action} on ${node}: its agent runs in dry run and changed nothing` };
+      return { step: { ok: false, detail: `${action} on ${node}: its agent runs in dry run and changed nothing` } };
     if (answer.ok && answer.success) {
       reportWarnings(ctx, node, action, answer.warnings ?? []);
-      return { ok: true };
+      return { step: { ok: true }, ...(answer.finalTower === undefined ? {} : { finalTower: answer.finalTower }) };
     }
-    if (answer.ok) return { ok: false, detail: `${action} on ${node} failed: ${answer.message}` };
+    if (answer.ok) return { step: { ok: false, detail: `${action} on ${node} failed: ${answer.message}` } };
     const detail = `${action} to ${node}: ${answer.detail}`;
     if (answer.refusal?.kind === 'stale-tower' || answer.refusal?.kind === 'hook-refused')
-      return { ok: false, detail, refusal: answer.refusal };
-    if (answer.refusal?.kind !== 'busy') return { ok: false, detail };
+      return { step: { ok: false, detail, refusal: answer.refusal } };
+    if (answer.refusal?.kind !== 'busy') return { step: { ok: false, detail } };
     const settled = await pollUntil(ctx, deadline, () => checkSettled(ctx, node));
-    if (!settled.ok) return { ok: false, detail: `${detail}; ${settled.detail}` };
+    if (!settled.ok) return { step: { ok: false, detail: `${detail}; ${settled.detail}` } };
   }
 }
 
@@ -330,7 +345,7 @@ async function promote(
     const floor = await readTowerFloor(ctx, deadline);
     if (!floor.ok) return floor;
     memory.lastVoteBeforePromotion = newVoteMark(ctx.lastObservation(), floor.slot);
-    promoted = await callFailover(
+    const called = await callFailover(
       ctx,
       node,
       {
@@ -339,9 +354,11 @@ async function promote(
         skipIdentity: false,
         ...promotionFloors(ctx.lastObservation(), floor.slot),
         ...(memory.prePromoteChecked === node ? { prePromoteChecked: true } : {}),
+        ...(memory.carriedTower === undefined ? {} : { carriedTower: memory.carriedTower }),
       },
       deadline,
     );
+    promoted = called.step;
   } else {
     const lastVote = await currentLastVote(ctx);
     memory.lastVoteBeforePromotion = lastVote === undefined ? undefined : newVoteMark(ctx.lastObservation(), lastVote);

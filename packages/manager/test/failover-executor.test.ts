@@ -77,6 +77,27 @@ describe('verify steps of the failover executor', () => {
   });
 });
 
+/** Both nodes answered by `agent`, with a vote account whose every reading gives the tower floor `floor`. */
+function promotionContext(
+  agent: ExecutorContext['agents']['validator1'],
+  clock: SimulatedClock,
+  floor: number,
+  observation: Observation | null,
+): ExecutorContext {
+  return {
+    agents: { validator1: agent, validator2: agent },
+    evidence: { endpoints: 1, read: async () => ({ clusterSlot: null, vote: null, floor, shortfall: null }) },
+    clock,
+    gossip: undefined,
+    stakedIdentityPubkey: STAKED,
+    voteAccountPubkey: 'Vote111111111111111111111111111111111111111',
+    voteProof: {} as ExecutorContext['voteProof'],
+    lastObservation: () => observation,
+    pusher: undefined,
+    pushTargets: undefined,
+  };
+}
+
 describe('the floors of a promotion, by consensus phase', () => {
   const LAST_VOTE = 5_000;
   const withHistory: NodeStatus = {
@@ -106,19 +127,7 @@ describe('the floors of a promotion, by consensus phase', () => {
       gossip: null,
       ...(phase === null ? {} : { consensus: { ...initialConsensusView(DEFAULT_CONSENSUS_RULES), phase } }),
     };
-    const evidence = { clusterSlot: null, vote: null, floor: LAST_VOTE, shortfall: null };
-    const ctx: ExecutorContext = {
-      agents: { validator1: agent, validator2: agent },
-      evidence: { endpoints: 1, read: async () => evidence },
-      clock,
-      gossip: undefined,
-      stakedIdentityPubkey: STAKED,
-      voteAccountPubkey: 'Vote111111111111111111111111111111111111111',
-      voteProof: {} as ExecutorContext['voteProof'],
-      lastObservation: () => observation,
-      pusher: undefined,
-      pushTargets: undefined,
-    };
+    const ctx = promotionContext(agent, clock, LAST_VOTE, observation);
     const memory: RunMemory = { reason: 'test', demotedAt: {} };
     await executeAction(ctx, memory, { kind: 'promote', node: 'validator2', via: 'agent' }, 5_000);
     return sent[0]!;
@@ -144,5 +153,51 @@ describe('the floors of a promotion, by consensus phase', () => {
   ])('%s', async (_name, phase, history, floors) => {
     const request = await promotionRequest(phase, history);
     expect(request).toEqual({ action: 'become_active', reason: 'test', skipIdentity: false, ...floors });
+  });
+});
+
+describe("the demoted node's final tower, carried to the promotions of the run", () => {
+  const FINAL = { tower: 'dG93ZXI=', vote_history: 'aGlzdG9yeQ==' };
+
+  /** Runs `demote` of validator1 (answering `finalTower` when given), then each of `then`; returns every request sent. */
+  async function run(
+    finalTower: typeof FINAL | undefined,
+    then: Parameters<typeof executeAction>[2][],
+  ): Promise<FailoverCall[]> {
+    const sent: FailoverCall[] = [];
+    const agent = {
+      status: async (): Promise<NodeObservation> => ({ reachable: true, status: status(true), latencyMs: 1 }),
+      failover: async (request: FailoverCall) => {
+        sent.push(request);
+        const answered = request.action === 'become_passive' && finalTower !== undefined ? { finalTower } : {};
+        return { ok: true as const, success: true, message: '', dryRun: false, ...answered };
+      },
+    };
+    const ctx = promotionContext(agent, new SimulatedClock(0), 5_000, null);
+    const memory: RunMemory = { reason: 'test', demotedAt: {} };
+    for (const action of [{ kind: 'demote' as const, node: 'validator1' as const }, ...then]) {
+      await executeAction(ctx, memory, action, 5_000);
+    }
+    return sent;
+  }
+
+  it('sends it with the promotion, the secure-mode restore and the rollback onto the old active', async () => {
+    const sent = await run(FINAL, [
+      { kind: 'promote', node: 'validator2', via: 'agent' },
+      { kind: 'restore-tower', node: 'validator2' },
+      { kind: 'promote', node: 'validator1', via: 'agent' },
+    ]);
+    const carried = { ...FINAL, from: 'validator1' };
+    expect(sent.map((r) => [r.action, r.carriedTower])).toEqual([
+      ['become_passive', undefined],
+      ['become_active', carried],
+      ['become_active', carried],
+      ['become_active', carried],
+    ]);
+  });
+
+  it('sends none when the demotion answered none (its final backup failed, or an older agent)', async () => {
+    const sent = await run(undefined, [{ kind: 'promote', node: 'validator2', via: 'agent' }]);
+    expect(sent[1]).not.toHaveProperty('carriedTower');
   });
 });

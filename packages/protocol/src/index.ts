@@ -42,6 +42,10 @@ export {
   TowerStaleDetailsSchema,
   VoteHistoryStaleDetailsSchema,
   HookRefusedDetailsSchema,
+  FinalTowerSchema,
+  CarriedTowerSchema,
+  CARRIED_FILE_MAX_BYTES,
+  AGENT_BODY_LIMIT,
 } from './wire/agent-api';
 export type {
   StatusRequest,
@@ -64,6 +68,8 @@ export type {
   StaleTermDetails,
   WrongNodeDetails,
   WireSenderSighting,
+  FinalTower,
+  CarriedTower,
 } from './wire/agent-api';
 export { ErrorEnvelopeSchema, WIRE_ERROR_CODES, errorEnvelope } from './wire/error-envelope';
 export type { ErrorEnvelope, WireErrorCode } from './wire/error-envelope';

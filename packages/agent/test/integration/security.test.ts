@@ -1,4 +1,4 @@
-import { AUTH_HEADER, NODE_HEADER, signRequest } from '@failover/protocol';
+import { AGENT_BODY_LIMIT, AUTH_HEADER, NODE_HEADER, signRequest } from '@failover/protocol';
 import { startCluster, type SimCluster } from '@failover/solana-sim';
 import { tempDir, type TempDir } from '@failover/testkit';
 import { SECRET, startAgents, type RunningAgent } from '../support/sim-agents';
@@ -69,7 +69,7 @@ describe('a running agent on a real socket', () => {
     [
       'an oversize body',
       () => {
-        const big = JSON.stringify({ action: 'become_passive', reason: 'x'.repeat(40_000), timestamp: 1 });
+        const big = JSON.stringify({ action: 'become_passive', reason: 'x'.repeat(AGENT_BODY_LIMIT), timestamp: 1 });
         return post('/failover', big, signed('/failover', big));
       },
       413,

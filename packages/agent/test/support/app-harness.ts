@@ -8,7 +8,15 @@ import { openAgentFence, type AgentFence } from '../../src/agent-fence';
 import { buildApp, type AgentAppOptions } from '../../src/app';
 import type { ProcessSnapshot } from '../../src/process-probe';
 import { createRoleRunner, type RoleRunner } from '../../src/role-runner';
-import { createTowerKeeper, type TowerKeeper } from '../../src/tower-keeper';
+import {
+  combineKeepers,
+  createTowerKeeper,
+  TOWER_FILE,
+  VOTE_HISTORY_FILE,
+  type FileKeeper,
+  type KeptFile,
+  type TowerKeeper,
+} from '../../src/tower-keeper';
 import { createDirectoryTowerStore } from '../../src/tower-store';
 import { createValidatorSampler } from '../../src/validator-sampler';
 import { recordingLogger } from './recording-logger';
@@ -120,15 +128,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     probeReachability: async () => ({ peer: false, clusterSlot: (clusterSlot += 1) }),
     logger: recordingLogger(),
   });
-  const keeper = createTowerKeeper({
-    towerFile: path.join(dir.path, `tower-1_9-${STAKED}.bin`),
-    identity: STAKED,
-    store: createDirectoryTowerStore({ directory: path.join(dir.path, 'store'), identity: STAKED }),
-    source: 'test',
-    dryRun: false,
-    logger: recordingLogger(),
-    clock: systemClock,
-  });
+  const keeperOf = (file: KeptFile, fileName: string): FileKeeper =>
+    createTowerKeeper({
+      towerFile: path.join(dir.path, fileName),
+      file,
+      identity: STAKED,
+      store: createDirectoryTowerStore({ directory: path.join(dir.path, 'store'), identity: STAKED, file: file.kind }),
+      source: 'test',
+      dryRun: false,
+      logger: recordingLogger(),
+      clock: systemClock,
+    });
+  const keeper = combineKeepers(
+    keeperOf(TOWER_FILE, `tower-1_9-${STAKED}.bin`),
+    keeperOf(VOTE_HISTORY_FILE, `vote_history-${STAKED}.bin`),
+    systemClock,
+  );
   const hung: Array<() => void> = [];
   const answer =
     <T>(pick: () => RpcResult<T>) =>

@@ -22,6 +22,7 @@ import { AgentClientOptionsError } from '../errors';
 import { readCappedText } from './read-body';
 import { systemClock } from '../system-clock';
 import { ErrorEnvelopeSchema } from '../wire/error-envelope';
+import type { CarriedTower } from '../wire/agent-api';
 import { AGENT_ROUTES } from '../wire/routes';
 import type { AgentRouteName } from '../wire/routes';
 import { NODE_NAME_PATTERN, type FailoverAction } from '../wire/agent-api';
@@ -108,6 +109,8 @@ export interface AgentClient {
       minTowerSlot?: number;
       minVoteHistorySlot?: number;
       prePromoteChecked?: boolean;
+      /** `become_active`: a demoted node's `final_tower`, sent as `carried_tower`. */
+      carriedTower?: CarriedTower;
     },
     options?: CallOptions,
   ): Promise<AgentCallResult<Response<'failover'>>>;
@@ -367,6 +370,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           ...(request.minTowerSlot === undefined ? {} : { min_tower_slot: request.minTowerSlot }),
           ...(request.minVoteHistorySlot === undefined ? {} : { min_vote_history_slot: request.minVoteHistorySlot }),
           ...(request.prePromoteChecked === undefined ? {} : { pre_promote_checked: request.prePromoteChecked }),
+          ...(request.carriedTower === undefined ? {} : { carried_tower: request.carriedTower }),
           timestamp: seconds(),
           ...term(),
         },

@@ -199,6 +199,49 @@ export const FailoverActionSchema = Type.Union([
 /** The failover actions. */
 export type FailoverAction = Static<typeof FailoverActionSchema>;
 
+/**
+ * The largest tower or vote history a `/failover` exchange carries, 64 KiB: an agave tower
+ * file is under 5 KiB. A larger file is not carried; the promotion then restores from the
+ * tower store alone.
+ */
+export const CARRIED_FILE_MAX_BYTES = 65_536;
+
+/** Base64 of at most {@link CARRIED_FILE_MAX_BYTES} bytes. */
+const CarriedFileSchema = (description: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength: 4 * Math.ceil(CARRIED_FILE_MAX_BYTES / 3),
+    pattern: '^[A-Za-z0-9+/]+={0,2}$',
+    description,
+  });
+
+/**
+ * The largest request body an agent accepts: room for a `become_active` that carries a tower
+ * and a vote history of {@link CARRIED_FILE_MAX_BYTES} each, in base64.
+ */
+export const AGENT_BODY_LIMIT = 196_608;
+
+const finalTowerProperties = {
+  tower: CarriedFileSchema('The tower file, base64.'),
+  vote_history: Type.Optional(CarriedFileSchema('The vote history file (Alpenglow), base64.')),
+};
+/**
+ * `final_tower` of a `become_passive` answer: the tower (and vote history) this node's last
+ * demotion backed up and then removed from its ledger, byte for byte as the store took it.
+ */
+export const FinalTowerSchema = Type.Object(finalTowerProperties);
+/** The files of a demotion's final backup, base64. */
+export type FinalTower = Static<typeof FinalTowerSchema>;
+
+const carriedTowerProperties = {
+  ...finalTowerProperties,
+  from: Type.String({ pattern: NODE_NAME_PATTERN, description: 'The node it was taken from, for the logs.' }),
+};
+/** `carried_tower` of a `become_active`: a demoted node's final tower, and which node it came from. */
+export const CarriedTowerSchema = Type.Object(carriedTowerProperties);
+/** The final tower a manager carries from the demoted node to the one it promotes. */
+export type CarriedTower = Static<typeof CarriedTowerSchema>;
+
 /** Body of `POST /failover`. */
 export const FailoverRequestSchema = Type.Object({
   action: FailoverActionSchema,
@@ -228,6 +271,12 @@ export const FailoverRequestSchema = Type.Object({
         '`become_active` only: the `pre_promote` hook already passed a `check_promote` of this switchover, so the agent does not run it again. Absent: the hook runs as part of the promotion.',
     }),
   ),
+  carried_tower: Type.Optional(
+    Type.Object(carriedTowerProperties, {
+      description:
+        "`become_active` only: the `final_tower` the demoted node answered with, carried by the manager. The restore weighs it beside the tower store's backup and the file on disk, and takes the newest that verifies for the staked identity and reaches `min_tower_slot`, so a switchover completes when the tower store cannot be read. Absent: the store and the disk only.",
+    }),
+  ),
   timestamp: UnixSecondsSchema,
   term: TermSchema,
   sender: SenderSchema,
@@ -243,6 +292,12 @@ export const FailoverResponseSchema = Type.Object({
     Type.Array(Type.String(), {
       description:
         'A completed role change: what failed without stopping it (a post hook, a hook that need not succeed, a step continued past), also in `message`.',
+    }),
+  ),
+  final_tower: Type.Optional(
+    Type.Object(finalTowerProperties, {
+      description:
+        '`become_passive`, succeeded: the files its final backup stored before the demotion removed them from the ledger, for the manager to carry to the next holder in `carried_tower`. Absent when that backup failed (the file is then kept on disk), when a file is larger than `CARRIED_FILE_MAX_BYTES`, or when this request demoted nothing (the node was already passive).',
     }),
   ),
   dry_run: Type.Boolean(),
