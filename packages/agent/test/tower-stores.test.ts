@@ -272,6 +272,36 @@ describe('etcd store (real etcd)', () => {
     );
   });
 
+  // Regression: a promotion restored from the carried tower while etcd was down; its agent still
+  // held what it read at its start (no keys), took the old holder's final backup for another
+  // holder's once etcd was back, and stepped down.
+  it("reads the keys again before the first write when its restore could not: the old holder's final backup is no fence", async () => {
+    const newHolder = open();
+    await expect(newHolder.readRevision()).resolves.toEqual({ ok: true });
+    const t20 = Buffer.from('t20');
+    await expect(open().backup(t20, metaFor(t20, 20, 'node-b'))).resolves.toMatchObject({ ok: true });
+    const member = etcd!.members[0]!;
+    await member.stop();
+    try {
+      await expect(newHolder.latest()).resolves.toMatchObject({ ok: false });
+    } finally {
+      await member.restart();
+    }
+    await etcd!.waitHealthy();
+    const t25 = Buffer.from('t25');
+    const refusals: string[] = [];
+    await waitFor(
+      async () => {
+        const outcome = await newHolder.backup(t25, metaFor(t25, 25, 'node-a'));
+        if (!outcome.ok) refusals.push(outcome.reason);
+        return outcome.ok || outcome.reason === 'fenced';
+      },
+      { description: 'a backup after etcd returned', timeoutMs: 20_000, intervalMs: 200 },
+    );
+    expect(refusals).not.toContain('fenced');
+    await expect(open().latest()).resolves.toMatchObject({ ok: true, tower: { bytes: t25 } });
+  });
+
   it('reports etcd down as unavailable within its deadline, and works again once etcd is back', async () => {
     const store = open();
     const a = Buffer.from('a');

@@ -54,5 +54,22 @@ it('completes a planned switchover when etcd dies just after the final tower bac
   // etcd stayed dead throughout: the tower v2 votes from did not come from the store.
   await expect(fetch(`${etcd.endpoints[0]!}/health`)).rejects.toThrow();
   expect(await s.agent('v2').client.status()).toMatchObject({ ok: true, value: { role: 'active' } });
+
+  // etcd back: v2's backups land over v1's final one, and v2 is not taken for a second holder.
+  const promotedAt = Math.floor(Date.now() / 1000);
+  await etcd.members[0]!.restart();
+  await s.cluster.waitFor(
+    "v2's tower backed up to etcd once it is back",
+    async () => {
+      const status = await s.agent('v2').client.status();
+      return (status.ok && (status.value.last_tower_backup ?? 0) > promotedAt) || undefined;
+    },
+    { timeoutMs: 20_000 },
+  );
+  const v2 = await s.agent('v2').client.status();
+  expect(v2).toMatchObject({ ok: true, value: { role: 'active' } });
+  await s.cluster.waitFor('v2 to vote on', async () => (await s.cluster.validator('v2').status()).voting || undefined, {
+    timeoutMs: 5_000,
+  });
   expect(await s.cluster.judge.violations()).toEqual([]);
 });

@@ -50,7 +50,7 @@ const padSlot = (slot: number | null): string => String((slot ?? -1) + 1).padSta
  * written. A backup never replaces one with a higher last voted slot. And an agent writes only
  * if nobody has written since it last read or wrote the keys (the `slot` key's mod revision):
  * it reads them at its start (`readRevision`), before a restore, and before its first write
- * when neither read could be made, so no write of an agent is ever blind. When a write is
+ * when neither read could be made or the restore's failed, so no write of an agent is ever blind. When a write is
  * refused, the stored `source` (the writer's node name) says why: another agent's tower,
  * written since or newer than ours, is another holder's, so the write is `fenced` and the
  * agent steps down; only a newer tower of our own makes it `stale`.
@@ -113,6 +113,11 @@ export function createEtcdTowerStore(options: EtcdTowerStoreOptions): TowerStore
         if (!meta) return { ok: false, error: `${keys.meta} does not hold tower metadata` };
         return { ok: true, tower: { bytes: Buffer.from(bytesKv.value), meta } };
       } catch (error) {
+        // What was read before this restore says nothing of the keys now: a promotion that
+        // restored without the store (the carried tower, the file on disk) would otherwise take
+        // the old holder's final backup, written since, for another holder's and step down.
+        // Unknown, the first write reads the keys again.
+        knownRevision = undefined;
         return { ok: false, error: `etcd ${options.endpoints.join(',')}: ${(error as Error).message}` };
       }
     },
