@@ -146,6 +146,8 @@ export interface FileKeeper {
   restore(minTowerSlot?: number, carried?: CarriedFile): Promise<RestoreReport>;
   /** The bytes of the last backup the store took (or already held); null before the first. */
   lastBackedUp(): Buffer | null;
+  /** The bytes of the last file a backup sent to the store, landed or not: one that verified. */
+  lastSent(): Buffer | null;
   /**
    * Puts the file back as the last restore found it, when that restore wrote it: what a restore
    * installed is taken back when the other file of the pair is refused.
@@ -193,16 +195,18 @@ export interface CarriedFiles {
 export const KEPT_ASIDE_LIMIT = 5;
 
 /** Keeps what a promotion needs from the ledger: the tower, and the vote history when there is one. */
-export interface TowerKeeper extends Omit<FileKeeper, 'undoRestore' | 'lastBackedUp' | 'restore'> {
+export interface TowerKeeper extends Omit<FileKeeper, 'undoRestore' | 'lastBackedUp' | 'lastSent' | 'restore'> {
   /**
    * Restores the tower, then the vote history (see {@link KeptFile}), each against its own
    * floor, each weighing the file `carried` brings for it.
    */
   restore(minTowerSlot?: number, minVoteHistorySlot?: number, carried?: CarriedFiles): Promise<RestoreReport>;
   /**
-   * What the last final backup stored, tower and vote history, while nothing was restored since:
-   * the last votes of this node's last time as the holder, which its demotion then removed from
-   * the ledger. Null when there is none (no final backup, or it failed and the file is kept).
+   * The files of the last final backup, tower and vote history, while nothing was restored
+   * since: the last votes of this node's last time as the holder. What the store took, or, when
+   * the store could not be reached, the files the backup sent, which the demotion then keeps on
+   * disk. Null when there is none: no final backup, a file that did not verify, or a store that
+   * refused it (fenced: another holder's tower is the newer one).
    */
   finalTower(): FinalFiles | null;
 }
@@ -251,6 +255,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
   let inFlight: Promise<BackupReport> | undefined;
   let lastBackup: TowerBackupMeta | null = null;
   let lastBackupBytes: Buffer | null = null;
+  let lastSentBytes: Buffer | null = null;
   let lastBackupAt: number | null = null;
   let lastError: TowerState['lastError'] = null;
   /** The file as the last restore found it, while what that restore wrote is in place. */
@@ -290,6 +295,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
       );
       return { status: 'dry-run' };
     }
+    lastSentBytes = disk.bytes;
     const outcome = await store.backup(disk.bytes, meta);
     if (!outcome.ok) {
       const failed = fail(`${label} backup to ${store.describe()} failed (${outcome.reason}): ${outcome.error}`, quiet);
@@ -422,6 +428,7 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
     },
 
     lastBackedUp: () => lastBackupBytes,
+    lastSent: () => lastSentBytes,
 
     async restore(minSlot?: number, carried?: CarriedFile): Promise<RestoreReport> {
       replaced = undefined;
@@ -602,14 +609,10 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock
         tower.finalBackup(quiet),
         voteHistory.finalBackup(quiet),
       ]);
-      const towerBytes = tower.lastBackedUp();
-      if (LANDED.has(towerReport.status) && (LANDED.has(historyReport.status) || historyReport.status === 'no-tower')) {
-        if (towerBytes !== null) {
-          finalTower = {
-            tower: towerBytes,
-            voteHistory: historyReport.status === 'no-tower' ? null : voteHistory.lastBackedUp(),
-          };
-        }
+      const towerBytes = carriable(tower, towerReport);
+      const historyBytes = historyReport.status === 'no-tower' ? null : carriable(voteHistory, historyReport);
+      if (towerBytes !== undefined && historyBytes !== undefined) {
+        finalTower = { tower: towerBytes, voteHistory: historyBytes };
       }
       return towerReport.status !== 'failed' && historyReport.status === 'failed' ? historyReport : towerReport;
     },
@@ -651,8 +654,18 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock
   };
 }
 
-/** Backup outcomes after which the store holds exactly the file on disk. */
-const LANDED: ReadonlySet<BackupReport['status']> = new Set(['stored', 'unchanged']);
+/**
+ * What of a final backup may be carried to the next holder: the file the store now holds, or
+ * the one it could not be sent (the store unreachable, or its command failing), which the
+ * demotion keeps on disk. Nothing when the file did not verify, or the store refused it as
+ * stale or fenced: a newer tower exists elsewhere.
+ */
+function carriable(keeper: FileKeeper, report: BackupReport): Buffer | undefined {
+  if (report.status === 'stored' || report.status === 'unchanged') return keeper.lastBackedUp() ?? undefined;
+  if (report.status === 'failed' && (report.reason === 'unavailable' || report.reason === 'failed'))
+    return keeper.lastSent() ?? undefined;
+  return undefined;
+}
 
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

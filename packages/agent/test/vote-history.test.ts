@@ -341,7 +341,7 @@ describe('an Alpenglow ledger, etcd store (real etcd)', () => {
 });
 
 describe("a demotion's final tower, carried to the next holder", () => {
-  it('is what the final backup stored, both files, until a restore here; none when that backup failed', async () => {
+  it('is what the final backup stored, both files, until a restore here', async () => {
     const a = parts();
     expect(a.keeper.finalTower()).toBeNull();
     const tower = towerBytes(staked, 100);
@@ -356,11 +356,31 @@ describe("a demotion's final tower, carried to the next holder", () => {
 
     await a.keeper.restore(100, 140);
     expect(a.keeper.finalTower()).toBeNull();
+  });
 
-    writeFileSync(towerFile, towerBytes(staked, 101));
+  it('is the files the demotion keeps when the store cannot be reached, and none when the store refuses them', async () => {
+    const a = parts();
+    const tower = towerBytes(staked, 100);
+    const history = voteHistoryBytes(staked, 140);
+    writeFileSync(towerFile, tower);
+    writeFileSync(historyFile, history);
+    await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'stored' });
+
+    const kept = towerBytes(staked, 101);
+    writeFileSync(towerFile, kept);
     renameSync(path.join(dir.path, 'store'), path.join(dir.path, 'store-gone'));
     writeFileSync(path.join(dir.path, 'store'), '');
-    await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'failed' });
+    await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'failed', reason: 'unavailable' });
+    expect(a.keeper.finalTower()).toEqual({ tower: kept, voteHistory: history });
+
+    // Back, but holding a newer tower of this agent's own: refused as stale, nothing to carry.
+    rmSync(path.join(dir.path, 'store'));
+    renameSync(path.join(dir.path, 'store-gone'), path.join(dir.path, 'store'));
+    const newer = towerBytes(staked, 105);
+    writeFileSync(towerFile, newer);
+    await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'stored' });
+    writeFileSync(towerFile, towerBytes(staked, 102));
+    await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'failed', reason: 'stale' });
     expect(a.keeper.finalTower()).toBeNull();
   });
 

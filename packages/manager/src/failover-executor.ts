@@ -3,7 +3,15 @@
  * `StepResult`. Which step runs next, retries and rollbacks are decided by core; this file
  * only does the I/O and judges the evidence, each action within its time limit.
  */
-import { mayHoldIdentity, newVoteMark, observedPhase, promotionFloors, proveStoppedVoting } from '@failover/core';
+import {
+  decodeTower,
+  decodeVoteHistory,
+  mayHoldIdentity,
+  newVoteMark,
+  observedPhase,
+  promotionFloors,
+  proveStoppedVoting,
+} from '@failover/core';
 import type {
   Clock,
   FailoverAction,
@@ -475,22 +483,23 @@ async function checkFinalBackup(ctx: ExecutorContext, memory: RunMemory, node: N
   const status = observation.status;
   const landed = await currentLastVote(ctx);
   // Under Alpenglow the tower stopped at the switch: the vote history holds the last vote.
-  if (observedPhase(ctx.lastObservation()) === 'alpenglow' && status.tower !== undefined && landed !== undefined) {
+  const alpenglow = observedPhase(ctx.lastObservation()) === 'alpenglow';
+  if (alpenglow && status.tower !== undefined && landed !== undefined) {
     const newest = status.voteHistory?.newestSlot;
-    return newest !== undefined && newest >= landed
-      ? { ok: true }
-      : {
-          ok: false,
-          detail: `${node}'s backed-up vote history ${newest === undefined ? 'is missing' : `ends at slot ${newest}`}, before the last landed vote ${landed}${status.error ? ` (${status.error})` : ''}`,
-        };
+    if (newest !== undefined && newest >= landed) return { ok: true };
+    if (carriedReaches(ctx, memory, node, landed, true)) return { ok: true };
+    return {
+      ok: false,
+      detail: `${node}'s backed-up vote history ${newest === undefined ? 'is missing' : `ends at slot ${newest}`}, before the last landed vote ${landed}${status.error ? ` (${status.error})` : ''}`,
+    };
   }
   if (status.tower !== undefined && landed !== undefined) {
-    return status.tower.lastVoteSlot >= landed
-      ? { ok: true }
-      : {
-          ok: false,
-          detail: `${node}'s backed-up tower ends at slot ${status.tower.lastVoteSlot}, before the last landed vote ${landed}${status.error ? ` (${status.error})` : ''}`,
-        };
+    if (status.tower.lastVoteSlot >= landed) return { ok: true };
+    if (carriedReaches(ctx, memory, node, landed, false)) return { ok: true };
+    return {
+      ok: false,
+      detail: `${node}'s backed-up tower ends at slot ${status.tower.lastVoteSlot}, before the last landed vote ${landed}${status.error ? ` (${status.error})` : ''}`,
+    };
   }
   const since = (memory.demotedAt[node] ?? ctx.clock.now()) - BACKUP_TIME_ALLOWANCE_MS;
   if (status.lastTowerBackup === null || status.lastTowerBackup < since) {
@@ -503,6 +512,43 @@ async function checkFinalBackup(ctx: ExecutorContext, memory: RunMemory, node: N
 }
 
 const BACKUP_TIME_ALLOWANCE_MS = 1000;
+
+/** The slot a verified file is ordered by; null when it did not verify or holds no vote. */
+function newestCarriedSlot(
+  decoded: ReturnType<typeof decodeTower> | ReturnType<typeof decodeVoteHistory>,
+): number | null {
+  if (!decoded.ok) return null;
+  return 'newestSlot' in decoded ? decoded.newestSlot : decoded.lastVotedSlot;
+}
+
+/**
+ * The store lacks the demoted node's last votes (it cannot be reached), but its demotion
+ * answered with the tower it kept (`final_tower`), and that tower — under Alpenglow, that vote
+ * history — verifies for the staked identity and reaches the last landed vote: the same
+ * evidence a backup must give, carried by the manager to the promotion instead. Without the
+ * staked identity to verify it by, nothing carried counts.
+ */
+function carriedReaches(
+  ctx: ExecutorContext,
+  memory: RunMemory,
+  node: NodeId,
+  landed: number,
+  alpenglow: boolean,
+): boolean {
+  const carried = memory.carriedTower;
+  const identity = ctx.stakedIdentityPubkey;
+  if (carried === undefined || carried.from !== node || identity === undefined) return false;
+  if (alpenglow && carried.vote_history === undefined) return false;
+  const newest = alpenglow
+    ? newestCarriedSlot(decodeVoteHistory(Buffer.from(carried.vote_history ?? '', 'base64'), identity))
+    : newestCarriedSlot(decodeTower(Buffer.from(carried.tower, 'base64'), identity));
+  if (newest === null || newest < landed) return false;
+  ctx.progress?.log.warn(
+    { node, slot: newest, landed },
+    `the tower store does not hold ${node}'s last votes; the ${alpenglow ? 'vote history' : 'tower'} its demotion kept (slot ${newest}) reaches the last landed vote ${landed} and is carried to the promotion`,
+  );
+  return true;
+}
 
 /** The node runs with the staked identity and the vote account's `lastVote` moved past its value before the promotion. */
 async function checkVoting(ctx: ExecutorContext, memory: RunMemory, node: NodeId): Promise<StepResult> {

@@ -1,6 +1,16 @@
-import { DEFAULT_CONSENSUS_RULES, initialConsensusView } from '@failover/core';
+import {
+  createTower,
+  DEFAULT_CONSENSUS_RULES,
+  encodeTower,
+  generateKeypair,
+  initialConsensusView,
+  recordVote,
+  type Keypair,
+} from '@failover/core';
 import type { ConsensusPhase, NodeObservation, NodeStatus, Observation } from '@failover/core';
+import type { Clock } from '@failover/core';
 import { SimulatedClock } from '@failover/core/testing';
+import { systemClock } from '@failover/protocol';
 import type { EvidenceReader } from '../src/cluster-evidence';
 import { executeAction, type ExecutorContext, type FailoverCall, type RunMemory } from '../src/failover-executor';
 
@@ -80,7 +90,7 @@ describe('verify steps of the failover executor', () => {
 /** Both nodes answered by `agent`, with a vote account whose every reading gives the tower floor `floor`. */
 function promotionContext(
   agent: ExecutorContext['agents']['validator1'],
-  clock: SimulatedClock,
+  clock: Clock,
   floor: number,
   observation: Observation | null,
 ): ExecutorContext {
@@ -196,8 +206,54 @@ describe("the demoted node's final tower, carried to the promotions of the run",
     ]);
   });
 
-  it('sends none when the demotion answered none (its final backup failed, or an older agent)', async () => {
+  it('sends none when the demotion answered none (an older agent, or a store that refused its final backup)', async () => {
     const sent = await run(undefined, [{ kind: 'promote', node: 'validator2', via: 'agent' }]);
     expect(sent[1]).not.toHaveProperty('carriedTower');
+  });
+});
+
+describe('the final tower backup step, when the store lacks the last votes', () => {
+  const holder = generateKeypair();
+  const other = generateKeypair();
+  const LANDED = 5_000;
+  const towerOf = (keypair: Keypair, lastSlot: number): string => {
+    let tower = createTower(keypair.pubkey);
+    for (let slot = lastSlot - 3; slot <= lastSlot; slot++) tower = recordVote(tower, slot, 1_700_000_000 + slot);
+    return Buffer.from(encodeTower(tower, keypair)).toString('base64');
+  };
+
+  /** `final-tower-backup` of validator1, whose store backup ends at 4 990, after a demotion that carried `carried`. */
+  async function finalBackupStep(carried: RunMemory['carriedTower']): Promise<boolean> {
+    const backedUp: NodeStatus = {
+      ...status(false),
+      identityPubkey: 'Other1111111111111111111111111111111111111',
+      tower: { lastVoteSlot: 4_990, sha256: 'a'.repeat(64), backedUpAt: 0 },
+      error: 'tower backup to etcd failed (unavailable)',
+    };
+    const agent = {
+      status: async (): Promise<NodeObservation> => ({ reachable: true, status: backedUp, latencyMs: 1 }),
+      failover: async () => ({ ok: true as const, success: true, message: '', dryRun: false }),
+    };
+    // A real clock: the step polls until its 300 ms limit when nothing passes it.
+    const ctx = {
+      ...promotionContext(agent, systemClock, LANDED, null),
+      stakedIdentityPubkey: holder.pubkey,
+    };
+    const memory: RunMemory = { reason: 'test', demotedAt: {}, ...(carried ? { carriedTower: carried } : {}) };
+    return (await executeAction(ctx, memory, { kind: 'final-tower-backup', node: 'validator1' }, 300)).ok;
+  }
+
+  it.each<[string, RunMemory['carriedTower'], boolean]>([
+    ['nothing carried: held', undefined, false],
+    [
+      'the tower its demotion kept reaches the landed vote: passed',
+      { tower: towerOf(holder, LANDED), from: 'validator1' },
+      true,
+    ],
+    ['it ends before the landed vote: held', { tower: towerOf(holder, LANDED - 1), from: 'validator1' }, false],
+    ["it is another identity's: held", { tower: towerOf(other, LANDED + 10), from: 'validator1' }, false],
+    ['it came from the other node: held', { tower: towerOf(holder, LANDED), from: 'validator2' }, false],
+  ])('%s', async (_case, carried, passed) => {
+    expect(await finalBackupStep(carried)).toBe(passed);
   });
 });

@@ -297,7 +297,7 @@ export const FailoverResponseSchema = Type.Object({
   final_tower: Type.Optional(
     Type.Object(finalTowerProperties, {
       description:
-        '`become_passive`, succeeded: the files its final backup stored before the demotion removed them from the ledger, for the manager to carry to the next holder in `carried_tower`. Absent when that backup failed (the file is then kept on disk), when a file is larger than `CARRIED_FILE_MAX_BYTES`, or when this request demoted nothing (the node was already passive).',
+        '`become_passive`, succeeded: the files of its final backup, for the manager to carry to the next holder in `carried_tower`: what the store took (the demotion then removed them from the ledger), or, when the store could not be reached, what it kept on disk. Absent when the files did not verify or the store refused them (stale, fenced), when a file is larger than `CARRIED_FILE_MAX_BYTES`, or when this request demoted nothing (the node was already passive).',
     }),
   ),
   dry_run: Type.Boolean(),
