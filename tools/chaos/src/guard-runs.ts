@@ -184,6 +184,15 @@ async function staleTowerInEtcd(
   const label = `stale-tower(slot ${staleSlot ?? 'none'} over the final backup's ${finalSlot ?? 'none'})`;
   if ((finalSlot ?? -1) <= (staleSlot ?? -1))
     run.fail(`etcd held no tower newer than the stale one (slot ${staleSlot ?? 'none'}) when the promotion came`);
+  if (exchange.status === 200 && jsonBody(exchange)?.['carried_tower'] !== undefined) {
+    // The promotion brought the old active's final tower (safety.md, "The final tower carried
+    // by the manager"). A restore takes nothing below the request's floor, which the stale tower
+    // is, so a 200 means it took the carried one: nothing to hold, and the store is left to the
+    // new holder's backups (an operator's copy of the final backup would fence them).
+    run.note(`the promotion of ${to} over the stale tower: 200, with the final tower carried from ${from}`);
+    run.span(label, written.atMs, Date.now(), false);
+    return run.done(started);
+  }
   run.expectRefusal(
     `the promotion of ${to} over the stale tower`,
     { status: exchange.status ?? 0, code: exchange.code },
