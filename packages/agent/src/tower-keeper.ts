@@ -138,10 +138,11 @@ export interface FileKeeper {
    */
   finalBackup(quiet?: boolean): Promise<BackupReport>;
   /**
-   * Fetches, verifies and installs the latest backup, or keeps the newer tower on disk. With
-   * `minTowerSlot`, refuses (`FAILOVER_TOWER_STALE`) before writing anything when the tower it
-   * would install ends below that slot; and when the store cannot be read, keeps the tower on
-   * disk if it verifies and reaches that slot (`FAILOVER_TOWER_STORE_UNAVAILABLE` otherwise).
+   * Fetches and verifies the latest backup, and `carried` when given, and installs the newest of
+   * them and the tower on disk (keeping the disk's when it is the newest). With `minTowerSlot`,
+   * refuses (`FAILOVER_TOWER_STALE`) before writing anything when that newest ends below the
+   * slot; and when the store cannot be read, takes the newer of the disk's and the carried tower
+   * if it verifies and reaches the slot (`FAILOVER_TOWER_STORE_UNAVAILABLE` otherwise).
    */
   restore(minTowerSlot?: number, carried?: CarriedFile): Promise<RestoreReport>;
   /** The bytes of the last backup the store took (or already held); null before the first. */
