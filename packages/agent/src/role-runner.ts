@@ -111,7 +111,10 @@ export function createRoleRunner(options: RoleRunnerOptions): RoleRunner {
     const step = stepAgent(state, event);
     state = step.state;
     if (!wasChanging && isChanging(state)) idle = new Promise((resolve) => (markIdle = resolve));
-    if (wasChanging && !isChanging(state)) markIdle();
+    if (wasChanging && !isChanging(state)) {
+      changeCarried = undefined;
+      markIdle();
+    }
     for (const effect of step.effects) execute(effect);
   };
 
