@@ -598,8 +598,7 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock
   let finalTower: FinalFiles | null = null;
   const both = async (run: (keeper: FileKeeper) => Promise<BackupReport>): Promise<BackupReport> => {
     const [towerReport, historyReport] = await Promise.all([run(tower), run(voteHistory)]);
-    if (towerReport.status !== 'failed' && historyReport.status === 'failed') return historyReport;
-    return towerReport;
+    return pairReport(towerReport, historyReport);
   };
   return {
     backupIfChanged: () => both((keeper) => keeper.backupIfChanged()),
@@ -615,7 +614,7 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock
       if (towerBytes !== undefined && historyBytes !== undefined) {
         finalTower = { tower: towerBytes, voteHistory: historyBytes };
       }
-      return towerReport.status !== 'failed' && historyReport.status === 'failed' ? historyReport : towerReport;
+      return pairReport(towerReport, historyReport);
     },
 
     finalTower: () => finalTower,
@@ -653,6 +652,11 @@ export function combineKeepers(tower: FileKeeper, voteHistory: FileKeeper, clock
 
     state: () => ({ ...tower.state(), voteHistory: voteHistory.state(), keptAside }),
   };
+}
+
+/** One report for a pair's backup: the tower's, unless only the vote history's failed. */
+function pairReport(towerReport: BackupReport, historyReport: BackupReport): BackupReport {
+  return towerReport.status !== 'failed' && historyReport.status === 'failed' ? historyReport : towerReport;
 }
 
 /**
