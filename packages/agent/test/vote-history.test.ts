@@ -350,9 +350,13 @@ describe("a demotion's final tower, carried to the next holder", () => {
     writeFileSync(historyFile, history);
     await expect(a.keeper.finalBackup()).resolves.toMatchObject({ status: 'stored' });
     expect(a.keeper.finalTower()).toEqual({ tower, voteHistory: history });
-    // Unchanged since: the store already holds these very files.
+    // Unchanged since: the store already holds these very files. Each final backup gives a new
+    // answer, which is how the agent tells a demotion's own final tower from an earlier one.
+    const first = a.keeper.finalTower();
+    expect(a.keeper.finalTower()).toBe(first);
     await expect(a.keeper.finalBackup()).resolves.toEqual({ status: 'unchanged' });
     expect(a.keeper.finalTower()).toEqual({ tower, voteHistory: history });
+    expect(a.keeper.finalTower()).not.toBe(first);
 
     await a.keeper.restore(100, 140);
     expect(a.keeper.finalTower()).toBeNull();
