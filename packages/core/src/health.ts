@@ -72,7 +72,11 @@ export function assessHealth(input: HealthInput): HealthAssessment {
   const reasons: HealthReason[] = [];
   const notes: HealthNote[] = [];
   if (!status.processRunning) {
-    reasons.push({ kind: 'process-down' });
+    reasons.push(
+      status.processExitedAt === undefined
+        ? { kind: 'process-down' }
+        : { kind: 'process-down', exitedAt: status.processExitedAt },
+    );
   }
   if (input.recentRestarts >= thresholds.crashLoopRestarts) {
     reasons.push({ kind: 'crash-loop', restarts: input.recentRestarts, windowMs: thresholds.crashLoopWindowMs });

@@ -54,7 +54,7 @@ import type {
   StepRefusal,
   SwitchoverRefusal,
 } from './manager-state';
-import { freshTrack, summarize, trackNodes } from './manager-tracking';
+import { freshTrack, summarize, trackNodes, type NodeTrack } from './manager-tracking';
 import type { StepResult } from './step-sequence';
 import { advanceSequence, startSequence } from './step-sequence';
 import type { NodeId, Observation } from './types';
@@ -346,7 +346,10 @@ function decide(state: ManagerState, observation: Observation, roles: RoleResolu
   // Without a vote account nothing is ever promoted: held from the first tick, so the alert
   // and the status say so before a failover is needed.
   const standing = state.config.voteAccountConfigured ? null : towerFloorGate(state.config, observation, passive);
-  if (track.misses < state.config.missesBeforeFailover)
+  // A validator exit its agent saw, confirmed by this check, needs no further misses: a process
+  // that is gone votes no more, and waiting for misses would only add detection time. A process
+  // that runs again by now (a restart) or an agent that does not report exits is counted as usual.
+  if (track.misses < state.config.missesBeforeFailover && !exitConfirmed(track))
     return standing === null ? { kind: 'none' } : { kind: 'hold', cause: standing, reason: null };
   const reason: FailoverReason = {
     kind: 'unhealthy',
@@ -365,6 +368,13 @@ function decide(state: ManagerState, observation: Observation, roles: RoleResolu
   if (gate !== null) return { kind: 'hold', cause: gate, reason };
   if (state.config.dryRun) return { kind: 'hold', cause: { kind: 'dry-run', from: active, to: passive }, reason };
   return { kind: 'failover', from: active, to: passive, fromReachable: observation.nodes[active].reachable, reason };
+}
+
+/** The last check found the validator process down, and its agent had seen it exit. */
+function exitConfirmed(track: NodeTrack): boolean {
+  return (
+    track.health?.reasons.some((reason) => reason.kind === 'process-down' && reason.exitedAt !== undefined) === true
+  );
 }
 
 /**

@@ -74,6 +74,12 @@ export interface NodeStatus {
   readonly isActive: boolean;
   /** When the last tower backup succeeded; null when never. */
   readonly lastTowerBackup: number | null;
+  /**
+   * When the agent saw its validator process exit (wire `process_exited_at`): present only
+   * while no validator process has run since, and only when the agent saw the process run and
+   * then stop (not when it was down from the agent's start). A Go tool agent never sends it.
+   */
+  readonly processExitedAt?: number;
   /** The identity the validator answers `getIdentity` with. */
   readonly identityPubkey?: string;
   /** The agent's role machine state. */
@@ -159,7 +165,8 @@ export interface Observation {
 /** Why a node is not healthy; one entry per broken rule. */
 export type HealthReason =
   | { readonly kind: 'unreachable'; readonly reason: UnreachableReason; readonly detail: string }
-  | { readonly kind: 'process-down' }
+  /** The validator process is not running; `exitedAt`: the agent saw it exit then. */
+  | { readonly kind: 'process-down'; readonly exitedAt?: number }
   | { readonly kind: 'crash-loop'; readonly restarts: number; readonly windowMs: number }
   /** The agent reports its validator process unhealthy (restarting in a loop) before the manager counted the restarts itself. */
   | { readonly kind: 'process-unhealthy' }

@@ -2,9 +2,8 @@ import type { NodeObservation } from '@failover/core';
 import { STAKED, activeStatus, down, status, up } from './support/observations';
 import { FAST, ManagerDriver } from './support/manager-driver';
 
-const crashed: NodeObservation = up(
-  activeStatus({ processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 }),
-);
+const crashedStatus = { processRunning: false, processHealthy: false, rpcHealthy: false, processUptimeSec: 0 };
+const crashed: NodeObservation = up(activeStatus(crashedStatus));
 const laggingPassive: NodeObservation = up(status({ validatorSlot: 500 }));
 /** The cluster (and the passive) moved 200 slots past the vote account's last vote: the old active stopped voting. */
 const voteStale = { slot: 1200, lastVote: 999, v2: up(status({ validatorSlot: 1200 })) };
@@ -33,6 +32,35 @@ describe('manager machine: deciding a failover', () => {
       reasons: [{ kind: 'process-down' }],
     });
     expect(d.state.status).toBe('failing-over');
+  });
+
+  it('fails over at the first check that confirms an exit the agent saw, whatever misses_before_failover says', () => {
+    const d = started({ ...FAST, missesBeforeFailover: 5 });
+    const exitedAt = d.now;
+    d.tick({ v1: up(activeStatus({ ...crashedStatus, processExitedAt: exitedAt })) });
+    expect(d.failovers()).toHaveLength(1);
+    expect(d.failovers()[0]?.reason).toMatchObject({
+      kind: 'unhealthy',
+      node: 'validator1',
+      misses: 1,
+      reasons: [{ kind: 'process-down', exitedAt }],
+    });
+  });
+
+  it('counts misses as usual when the validator runs again at the confirming check (a restart in progress)', () => {
+    const d = started({ ...FAST, missesBeforeFailover: 5 });
+    const restarting = up(activeStatus({ rpcHealthy: false, processUptimeSec: 0 }));
+    for (let i = 0; i < 4; i++) d.tick({ v1: restarting });
+    expect(d.failovers()).toHaveLength(0);
+    d.tick({ v1: restarting });
+    expect(d.failovers()).toHaveLength(1);
+  });
+
+  it('never takes an exit seen on the passive, nor on an active whose agent does not say it saw the exit, as the fast trigger', () => {
+    const d = started({ ...FAST, missesBeforeFailover: 5 });
+    d.tick({ v2: up(status({ ...crashedStatus, processExitedAt: d.now })) });
+    for (let i = 0; i < 4; i++) d.tick({ v1: crashed });
+    expect(d.failovers()).toHaveLength(0);
   });
 
   it('starts counting again after a healthy heartbeat', () => {

@@ -295,7 +295,8 @@ export function reasonText(reason: FailoverReason, name: (node: NodeId) => strin
       `nobody was voting: ${name(reason.node)} stepped down on its own; both nodes passive since ${new Date(reason.since).toISOString()} (${reason.ticks} checks)`,
     );
   const why = reason.reasons.map(healthText).join(', ');
-  return cap(`${name(reason.node)} unhealthy after ${reason.misses} missed checks${why === '' ? '' : `: ${why}`}`);
+  const checks = reason.misses === 1 ? '1 check' : `${reason.misses} missed checks`;
+  return cap(`${name(reason.node)} unhealthy after ${checks}${why === '' ? '' : `: ${why}`}`);
 }
 
 /**
@@ -327,7 +328,9 @@ export function healthText(reason: HealthReason): string {
     case 'unreachable':
       return `unreachable (${reason.reason}: ${reason.detail})`;
     case 'process-down':
-      return 'validator process not running';
+      return reason.exitedAt === undefined
+        ? 'validator process not running'
+        : `validator process exited (seen by its agent at ${new Date(reason.exitedAt).toISOString()})`;
     case 'crash-loop':
       return `crash loop (${reason.restarts} restarts in ${duration(reason.windowMs)})`;
     case 'process-unhealthy':

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
-import type { FailoverEvent } from '@failover/core';
+import type { FailoverEvent, FailoverReason } from '@failover/core';
 import {
   duration,
   escapeHtml,
+  reasonText,
   formatEvent,
   isCritical,
   refusalText,
@@ -60,6 +61,18 @@ describe('formatEvent', () => {
         '✓ promote validator2: <code>1.3 s</code>',
         'Total: <code>1.7 s</code>',
       ].join('\n'),
+    );
+  });
+
+  it('says that the agent saw the validator exit when one check confirmed it', () => {
+    const reason: FailoverReason = {
+      kind: 'unhealthy',
+      node: 'validator1',
+      misses: 1,
+      reasons: [{ kind: 'process-down', exitedAt: Date.UTC(2026, 0, 2, 3, 4, 5, 678) }],
+    };
+    expect(reasonText(reason)).toBe(
+      'validator1 unhealthy after 1 check: validator process exited (seen by its agent at 2026-01-02T03:04:05.678Z)',
     );
   });
 
