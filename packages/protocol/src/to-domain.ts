@@ -395,6 +395,7 @@ export function toNodeStatus(wire: StatusResponse): NodeStatus {
     rpcHealthy: wire.is_healthy,
     isActive: wire.is_active,
     lastTowerBackup: wire.last_tower_backup > 0 ? secondsToMs(wire.last_tower_backup) : null,
+    ...optional('processExitedAt', wire.process_exited_at),
     ...optional('identityPubkey', wire.identity_pubkey),
     ...optional('role', wire.role),
     ...optional(

@@ -64,6 +64,12 @@ describe('toNodeStatus', () => {
     expect(toNodeStatus({ ...wire, last_tower_backup: value }).lastTowerBackup).toBeNull();
   });
 
+  it('carries the instant the agent saw the validator exit, in milliseconds as sent, and nothing when not sent', () => {
+    const exited = { ...wire, process_running: false, process_exited_at: 1_700_000_000_123 };
+    expect(toNodeStatus(exited).processExitedAt).toBe(1_700_000_000_123);
+    expect('processExitedAt' in toNodeStatus(wire)).toBe(false);
+  });
+
   it("carries the validator's Alpenglow genesis, null when it has not migrated, absent when not reported", () => {
     const blockId = '4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi';
     expect(toNodeStatus({ ...wire, ag_genesis_cert: { slot: 7000, block_id: blockId } }).alpenglowGenesis).toEqual({

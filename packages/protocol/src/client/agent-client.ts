@@ -95,6 +95,15 @@ export interface AgentClient {
     request?: { lastReceivedTimestamp?: number },
     options?: CallOptions,
   ): Promise<AgentCallResult<Response<'status'>>>;
+  /**
+   * `POST /watch`: answers once the validator process is found running or not other than
+   * `processRunning` says, or after `waitMs`. The call's time limit is `waitMs` plus the
+   * client's `timeoutMs` unless `options.timeoutMs` says otherwise.
+   */
+  watch(
+    request: { processRunning: boolean; waitMs: number },
+    options?: CallOptions,
+  ): Promise<AgentCallResult<Response<'watch'>>>;
   /** `POST /peer-status`, from the other agent's watchdog. */
   peerStatus(
     request: { fromValidator: string },
@@ -357,6 +366,12 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           ...term(),
         },
         callOptions,
+      ),
+    watch: (request, callOptions) =>
+      call(
+        'watch',
+        { timestamp: seconds(), process_running: request.processRunning, wait_ms: request.waitMs },
+        { timeoutMs: request.waitMs + options.timeoutMs, ...callOptions },
       ),
     peerStatus: (request, callOptions) =>
       call('peerStatus', { from_validator: request.fromValidator, timestamp: seconds() }, callOptions),

@@ -108,6 +108,13 @@ export const SenderSightingSchema = Type.Object({
 /** One sender in `recent_senders`. */
 export type WireSenderSighting = Static<typeof SenderSightingSchema>;
 
+/** `process_exited_at` of `/status` and `/watch`. */
+export const ProcessExitedAtSchema = Type.Integer({
+  minimum: 0,
+  description:
+    "When the agent saw its validator process exit, Unix milliseconds. Present only while no validator process has run since, and only when the agent saw it run and then stop (not when it was down from the agent's start). The manager fails over at the first check that confirms it, without counting misses.",
+});
+
 /** Response of `/status`: the Go tool's fields, then new optional ones. */
 export const StatusResponseSchema = Type.Object({
   process_running: Type.Boolean(),
@@ -152,6 +159,7 @@ export const StatusResponseSchema = Type.Object({
         "Age of the agent's background probe of the validator (process and local RPC) this answer is built from; `/status` never waits on the validator.",
     }),
   ),
+  process_exited_at: Type.Optional(ProcessExitedAtSchema),
   node_name: Type.Optional(Type.String({ description: 'The node name this agent answers to (`node_name`).' })),
   highest_term: Type.Optional(
     Type.Integer({ minimum: 1, description: 'The highest term this agent has obeyed; absent before the first.' }),
@@ -337,6 +345,34 @@ export const ShutdownResponseSchema = Type.Object({
 });
 /** Response of `/shutdown`. */
 export type ShutdownResponse = Static<typeof ShutdownResponseSchema>;
+
+/** Longest a `/watch` request is held, in milliseconds. */
+export const WATCH_MAX_WAIT_MS = 60_000;
+
+/** Body of `POST /watch`: the manager's long poll of the validator process. */
+export const WatchRequestSchema = Type.Object({
+  timestamp: UnixSecondsSchema,
+  process_running: Type.Boolean({
+    description:
+      'Whether the validator process ran at the last answer the manager had; the agent answers as soon as the process is found otherwise.',
+  }),
+  wait_ms: Type.Integer({
+    minimum: 0,
+    maximum: WATCH_MAX_WAIT_MS,
+    description: 'How long to hold the request when nothing changes; then the answer says the same as before.',
+  }),
+});
+/** Body of `POST /watch`. */
+export type WatchRequest = Static<typeof WatchRequestSchema>;
+
+/** Response of `POST /watch`. */
+export const WatchResponseSchema = Type.Object({
+  process_running: Type.Boolean(),
+  process_exited_at: Type.Optional(ProcessExitedAtSchema),
+  timestamp: UnixSecondsSchema,
+});
+/** Response of `POST /watch`. */
+export type WatchResponse = Static<typeof WatchResponseSchema>;
 
 /** Response of `GET /identity`. */
 export const IdentityResponseSchema = Type.Object({

@@ -16,6 +16,8 @@ import {
   ShutdownResponseSchema,
   StatusRequestSchema,
   StatusResponseSchema,
+  WatchRequestSchema,
+  WatchResponseSchema,
 } from './agent-api';
 
 /** One route: methods (the first is the one clients use), path, schemas, and whether it is signed. */
@@ -36,6 +38,13 @@ export const AGENT_ROUTES = {
     path: '/status',
     body: StatusRequestSchema,
     response: StatusResponseSchema,
+    auth: true,
+  },
+  watch: {
+    methods: ['POST'],
+    path: '/watch',
+    body: WatchRequestSchema,
+    response: WatchResponseSchema,
     auth: true,
   },
   peerStatus: {
