@@ -24,6 +24,7 @@ import { buildStatus, type StatusSources } from './status-report';
 import type { CarriedFiles, FinalFiles, TowerKeeper } from './tower-keeper';
 import type { RpcResult } from '@failover/protocol';
 import type { ValidatorSampler } from './validator-sampler';
+import type { ProcessWatch } from './process-watch';
 import { AGENT_VERSION } from './version';
 
 /** How requests are authenticated. */
@@ -37,6 +38,8 @@ export interface AgentAppOptions {
   readonly keeper: TowerKeeper;
   /** The background probe of the validator that `/status` and `/peer-status` answer from. */
   readonly sampler: ValidatorSampler;
+  /** Sees the validator exit between probes; `POST /watch` waits on it. */
+  readonly processWatch: ProcessWatch;
   /** Why a demotion's final tower backup is still pending, for `/status`; null when none is. */
   readonly pendingFinalBackup?: () => string | null;
   /** The validator's current identity (local RPC or `identity_check_command`). */
@@ -159,6 +162,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
 
   const statusSources: StatusSources = {
     sampler: options.sampler,
+    exitedAt: () => options.processWatch.current().exitedAt,
     keeper: options.keeper,
     role: options.role.role,
     alert: options.role.alert,
@@ -199,6 +203,22 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
     status,
   );
   app.get(AGENT_ROUTES.status.path, { schema: { response: { 200: AGENT_ROUTES.status.response, ...errors } } }, status);
+
+  // The manager's long poll: answered the moment the validator process is found otherwise than
+  // the manager last heard, so that an exit reaches it without waiting for a heartbeat.
+  app.post(
+    AGENT_ROUTES.watch.path,
+    { schema: { body: AGENT_ROUTES.watch.body, response: { 200: AGENT_ROUTES.watch.response, ...errors } } },
+    async (request) => {
+      const seen = await options.processWatch.wait(request.body.process_running, request.body.wait_ms);
+      return {
+        // A probe that could not tell yet leaves the manager's belief as it was.
+        process_running: seen.running ?? request.body.process_running,
+        ...(seen.exitedAt === null ? {} : { process_exited_at: seen.exitedAt }),
+        timestamp: seconds(),
+      };
+    },
+  );
 
   app.post(
     AGENT_ROUTES.peerStatus.path,

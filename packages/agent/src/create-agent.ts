@@ -31,6 +31,7 @@ import {
   type RpcResult,
   type SolanaRpc,
 } from '@failover/protocol';
+import { createProcessWatch } from './process-watch';
 import { createValidatorSampler, type ValidatorSampler } from './validator-sampler';
 
 /** Options of {@link createAgent}. */
@@ -194,7 +195,14 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   ];
   // The probe answers /status within its own deadline, shorter than a command's.
   const probeRpc = rpc.local.withDeadline(options.statusProbeDeadlineMs ?? 1_000);
+  // An exit seen between probes is confirmed by a probe of its own, taken at once.
+  const processWatch = createProcessWatch({
+    clock,
+    confirm: () => sampler.refresh(EXIT_CONFIRM_WAIT_MS),
+    ...(options.procRoot ? { procRoot: options.procRoot } : {}),
+  });
   const sampler = createValidatorSampler({
+    onSample: (sample) => processWatch.observe(sample),
     probe,
     localRpc: probeRpc,
     genesisRpc: probeRpc,
@@ -213,6 +221,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     }),
     keeper: tower.keeper,
     sampler,
+    processWatch,
     pendingFinalBackup: () => tower.finalBackupRetry.pending(),
     currentIdentity,
     auth: options.auth,
@@ -239,6 +248,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     node: node.name,
     fence,
     start() {
+      processWatch.start();
       role.start();
       for (const watcher of watchers) watcher.start();
     },
@@ -247,6 +257,8 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       await role.stop();
       await tower.finalBackupRetry.stop();
       await sampler.stop();
+      // Held /watch requests are answered before the server waits for its requests to end.
+      await processWatch.stop();
       await app.close();
       await tower.store.close();
       await tower.voteHistoryStore.close();
@@ -254,6 +266,9 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     },
   };
 }
+
+/** Longest an exit seen between probes waits for the probe that confirms it (the probe's own deadline). */
+const EXIT_CONFIRM_WAIT_MS = 1_000;
 
 const NODE_NAME_SOURCES = {
   config: 'node_name',

@@ -7,6 +7,8 @@ import type { ValidatorSampler } from './validator-sampler';
 export interface StatusSources {
   /** The background probe of the validator; `/status` never waits on the validator itself. */
   readonly sampler: ValidatorSampler;
+  /** When the agent saw the validator exit, while it has not run since; null otherwise. @default never */
+  readonly exitedAt?: () => number | null;
   readonly keeper: TowerKeeper;
   readonly role: () => Role;
   /** What a guard did lately (stray staked identity, isolation); null when nothing. */
@@ -88,8 +90,14 @@ export function buildStatus(sources: StatusSources): StatusResponse {
     agent_version: sources.agentVersion,
     dry_run: sources.dryRun,
     ...(ageMs === null ? {} : { probe_age_ms: Math.max(0, Math.round(ageMs)) }),
+    ...exitField(validator.running, sources.exitedAt?.() ?? null),
     ...fencingFields(sources),
   };
+}
+
+/** `process_exited_at`, only beside a `process_running: false` of the same answer. */
+function exitField(running: boolean, exitedAt: number | null): Pick<StatusResponse, 'process_exited_at'> {
+  return running || exitedAt === null ? {} : { process_exited_at: exitedAt };
 }
 
 /** The vote history last backed up, beside the tower; absent while none was (TowerBFT). */

@@ -57,6 +57,8 @@ export interface ValidatorSamplerOptions {
   readonly intervalMs?: number;
   /** A sample's answers are due within this; later, its readings count as failed. @default 1000 */
   readonly deadlineMs?: number;
+  /** Hears each sample that becomes the latest (the process watch). @default nobody */
+  readonly onSample?: (sample: ValidatorSample) => void;
 }
 
 /**
@@ -96,7 +98,7 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
     );
     inFlightStarts.delete(startedAt);
     // A loop sample begun before a refresh may finish after it; it must not replace the newer view.
-    if (latest === null || startedAt >= latest.startedAt)
+    if (latest === null || startedAt >= latest.startedAt) {
       latest = {
         startedAt,
         finishedAt: clock.now(),
@@ -106,6 +108,8 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
         identity,
         ...(genesis === undefined ? {} : { genesis }),
       };
+      options.onSample?.(latest);
+    }
   };
 
   const loop = (): void => {

@@ -79,6 +79,20 @@ describe('status answer', () => {
     });
   });
 
+  it('says when the agent saw the validator exit, only beside a process that is not running', () => {
+    const down = sample({ running: false, pids: [], uptimeSeconds: 0, recentRestarts: 0, crashLoop: false });
+    const exitedAt = NOW - 40;
+    expect(buildStatus({ ...sources(fresh(down)), exitedAt: () => exitedAt })).toMatchObject({
+      process_running: false,
+      process_exited_at: exitedAt,
+    });
+    expect(buildStatus({ ...sources(fresh(down)), exitedAt: () => null })).not.toHaveProperty('process_exited_at');
+    // A probe that found it running again outranks an exit not yet cleared.
+    expect(buildStatus({ ...sources(fresh(sample(healthy))), exitedAt: () => exitedAt })).not.toHaveProperty(
+      'process_exited_at',
+    );
+  });
+
   it('reports a probe failure as not running, and still answers', () => {
     const status = buildStatus(sources(fresh(sample(new Error('EACCES /proc')))));
     expect(status).toMatchObject({

@@ -18,6 +18,7 @@ import {
   type TowerKeeper,
 } from '../../src/tower-keeper';
 import { createDirectoryTowerStore } from '../../src/tower-store';
+import { createProcessWatch } from '../../src/process-watch';
 import { createValidatorSampler } from '../../src/validator-sampler';
 import { recordingLogger } from './recording-logger';
 
@@ -166,7 +167,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     recentRestarts: 0,
     crashLoop: false,
   };
+  const processWatch = createProcessWatch({ clock: systemClock, confirm: () => sampler.refresh(1_000) });
   const sampler = createValidatorSampler({
+    onSample: (sample) => processWatch.observe(sample),
     probe: { probe: async () => running },
     localRpc,
     clock: systemClock,
@@ -183,6 +186,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     checkPromote: async () => ({ result: 'ok', message: 'no pre_promote hook configured', warnings: [] }),
     keeper,
     sampler,
+    processWatch,
     currentIdentity: localRpc.getIdentity,
     auth: options.auth ?? { mode: 'secret', secret: SECRET },
     node: NODE,
@@ -228,6 +232,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       harness.stepGate?.open();
       for (const release of hung.splice(0)) release();
       await sampler.stop();
+      await processWatch.stop();
       await role.stop();
       await app.close();
       dir.remove();
