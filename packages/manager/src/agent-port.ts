@@ -66,6 +66,14 @@ export function createAgentPort(options: AgentPortOptions): AgentLink {
       fence.heard(node, fenceReport(answer.value, client.node()));
       return { reachable: true, status: toNodeStatus(answer.value), latencyMs: options.clock.now() - started };
     },
+    async watch(processRunning, waitMs, signal) {
+      const answer = await client.watch({ processRunning, waitMs }, { signal });
+      if (answer.ok)
+        return { ok: true, running: answer.value.process_running, exitedAt: answer.value.process_exited_at ?? null };
+      const unsupported =
+        answer.error.kind === 'rejected' && (answer.error.status === 404 || answer.error.status === 405);
+      return { ok: false, unsupported, detail: describeCallError(answer.error) };
+    },
     async failover(request, timeoutMs) {
       // A manager that stood down, or cannot tell the two agents apart, sends nothing at all.
       const blocked = fence.blocked(node);

@@ -84,7 +84,18 @@ export interface AgentPort {
   status(): Promise<NodeObservation>;
   /** `POST /failover`; `timeoutMs` is the plan step's limit, since a demotion may restart the validator. */
   failover(request: FailoverCall, timeoutMs: number): Promise<FailoverCallResult>;
+  /**
+   * `POST /watch`: held by the agent until its validator process is found otherwise than
+   * `processRunning`, or for `waitMs`. Absent: the monitor learns of exits from heartbeats only.
+   */
+  watch?(processRunning: boolean, waitMs: number, signal: AbortSignal): Promise<WatchOutcome>;
 }
+
+/** What a `/watch` came back with. */
+export type WatchOutcome =
+  | { readonly ok: true; readonly running: boolean; readonly exitedAt: number | null }
+  /** `unsupported`: the agent has no `/watch` (a Go tool agent, an older one); asking again is pointless. */
+  | { readonly ok: false; readonly unsupported: boolean; readonly detail: string };
 
 /** A step's result, with the refusal that turns a failed promotion into a hold. */
 export type ExecutedStep = StepResult & { readonly refusal?: StepRefusal };

@@ -30,6 +30,7 @@ export type {
   FailoverCallResult,
   FailoverRefusal,
   RunMemory,
+  WatchOutcome,
 } from './failover-executor';
 export { createAgentPort, describeCallError } from './agent-port';
 export type { AgentLink, AgentPortOptions } from './agent-port';

@@ -95,6 +95,11 @@ export interface MonitorOptions {
   readonly consensus?: ConsensusReader;
   /** Hears every heartbeat's observation before it is decided on (the metrics' round trips). @default nobody */
   readonly onObservation?: (observation: Observation) => void;
+  /**
+   * How long each agent holds the monitor's `/watch` of its validator process. An exit it
+   * reports brings the next heartbeat forward, to now. @default 25000
+   */
+  readonly watchWaitMs?: number;
 }
 
 /** Progress of a failover, for the control API's switchover output. */
@@ -124,7 +129,7 @@ export interface MonitorSnapshot {
 
 /** The running monitor. */
 export interface Monitor {
-  /** Starts the heartbeat loop; the first tick runs at once. */
+  /** Starts the heartbeat loop, the first tick at once, and the watch of each agent's validator process. */
   start(): void;
   /** Stops the loop and waits for a tick or step in progress to finish. */
   stop(): Promise<void>;
@@ -146,6 +151,9 @@ export interface Monitor {
   onProgress(listener: (progress: FailoverProgress) => void): () => void;
 }
 
+/** How long an agent holds a `/watch` when nothing changes. */
+const DEFAULT_WATCH_WAIT_MS = 25_000;
+
 const FINAL_EVENTS = new Set<FailoverEvent['type']>([
   'failover-complete',
   'failover-failed',
@@ -164,6 +172,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let running = false;
   let timer: TimerHandle | undefined;
   let tickInFlight: Promise<void> | undefined;
+  /** A validator exit was reported during a tick: the next one runs as soon as it ends. */
+  let tickAgain = false;
+  let watching: { readonly abort: AbortController; readonly loops: Promise<void>[] } | undefined;
   let stepInFlight: Promise<void> | undefined;
   /** The end of the events dispatched so far, effects and journal writes included. */
   let queue: Promise<void> = Promise.resolve();
@@ -413,9 +424,86 @@ export function createMonitor(options: MonitorOptions): Monitor {
         )
         .finally(() => {
           tickInFlight = undefined;
-          schedule(Math.max(0, options.heartbeatIntervalMs - (clock.now() - startedAt)));
+          const again = tickAgain;
+          tickAgain = false;
+          schedule(again ? 0 : Math.max(0, options.heartbeatIntervalMs - (clock.now() - startedAt)));
         });
     }, delayMs);
+  }
+
+  /**
+   * Runs the next heartbeat now: its `/status` of both agents is the check that confirms an
+   * exit an agent reported, and core fails over on it without counting misses.
+   */
+  function heartbeatNow(): void {
+    if (!running) return;
+    if (tickInFlight !== undefined) {
+      tickAgain = true;
+      return;
+    }
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+    schedule(0);
+  }
+
+  /**
+   * Holds a `/watch` at the agent of `node` for as long as the monitor runs. The agent answers
+   * the moment its validator process is found otherwise than the last answer said; an exit it
+   * saw brings the heartbeat forward. An agent that cannot be asked is asked again after a
+   * heartbeat interval (its silence is the heartbeat's to judge); one without `/watch` is not
+   * asked again.
+   */
+  async function watchAgent(node: NodeId, port: AgentPort, signal: AbortSignal): Promise<void> {
+    const watch = port.watch?.bind(port);
+    if (watch === undefined) return;
+    const waitMs = options.watchWaitMs ?? DEFAULT_WATCH_WAIT_MS;
+    let believed = true;
+    let failing = false;
+    while (!signal.aborted) {
+      const asked = clock.now();
+      const outcome = await watch(believed, waitMs, signal);
+      if (signal.aborted) return;
+      if (!outcome.ok) {
+        if (outcome.unsupported) {
+          log.info(
+            { node },
+            `${node}: its agent has no /watch (${outcome.detail}); its validator's exits are seen by heartbeats only`,
+          );
+          return;
+        }
+        if (!failing)
+          log.debug({ node }, `${node}: /watch failed: ${outcome.detail}; asking again in a heartbeat interval`);
+        failing = true;
+        await pause(options.heartbeatIntervalMs, signal);
+        continue;
+      }
+      if (failing) log.debug({ node }, `${node}: /watch answers again`);
+      failing = false;
+      if (outcome.running === believed) {
+        // Nothing changed, yet the agent did not hold the request: it is closing. Not a busy loop.
+        if (clock.now() - asked < waitMs / 2) await pause(options.heartbeatIntervalMs, signal);
+        continue;
+      }
+      believed = outcome.running;
+      if (outcome.running || outcome.exitedAt === null) continue;
+      log.info(
+        { node, exited_at: new Date(outcome.exitedAt).toISOString() },
+        `${node}: its agent saw the validator process exit; checking both nodes now`,
+      );
+      heartbeatNow();
+    }
+  }
+
+  function pause(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const handle = clock.setTimeout(done, ms);
+      function done(): void {
+        clock.clearTimeout(handle);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   for (const effect of restored.effects) if (effect.kind !== 'journal') execute(effect);
@@ -425,11 +513,25 @@ export function createMonitor(options: MonitorOptions): Monitor {
       if (running) return;
       running = true;
       schedule(0);
+      const abort = new AbortController();
+      watching = {
+        abort,
+        loops: NODE_IDS.map((node) =>
+          watchAgent(node, options.agents[node], abort.signal).catch((error: unknown) =>
+            log.error({ node }, `watch of ${node} failed: ${error instanceof Error ? error.message : String(error)}`),
+          ),
+        ),
+      };
     },
     async stop() {
       running = false;
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
+      if (watching !== undefined) {
+        watching.abort.abort();
+        await Promise.all(watching.loops);
+        watching = undefined;
+      }
       await tickInFlight;
       await stepInFlight;
       await queue;

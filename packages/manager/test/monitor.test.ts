@@ -554,3 +554,59 @@ describe('the monitor and its journal', () => {
     });
   });
 });
+
+describe("the watch of each agent's validator process", () => {
+  /** Lets simulated time pass in small steps, the promises of each step settled. */
+  async function pass(h: Harness, ms: number): Promise<void> {
+    for (let done = 0; done < ms; done += 10) {
+      for (let i = 0; i < 20; i += 1) await Promise.resolve();
+      h.world.advance(10);
+    }
+  }
+
+  it('checks both nodes at once when an agent saw its validator exit, and fails over on that check', async () => {
+    const h = harness({ missesBeforeFailover: 5 });
+    h.monitor.start();
+    await pass(h, 200);
+    expect(h.monitor.snapshot().state.active).toBe('validator1');
+    const v1 = h.world.nodes.validator1;
+    v1.processRunning = false;
+    v1.exitedAt = h.clock.now();
+    // A fifth of one heartbeat interval, let alone five misses.
+    await pass(h, HEARTBEAT_MS / 5);
+    expect(types(h.events)).toContain('failover-started');
+    expect(h.events.find((e) => e.type === 'failover-started')).toMatchObject({
+      reason: { kind: 'unhealthy', misses: 1, reasons: [{ kind: 'process-down', exitedAt: v1.exitedAt }] },
+    });
+    await h.monitor.stop();
+  });
+
+  it('counts misses as before for an exit the agent did not see', async () => {
+    const h = harness({ missesBeforeFailover: 5 });
+    h.monitor.start();
+    await pass(h, 200);
+    h.world.nodes.validator1.processRunning = false;
+    await pass(h, 3 * HEARTBEAT_MS);
+    expect(types(h.events)).not.toContain('failover-started');
+    await h.monitor.stop();
+  });
+
+  it('asks an agent without /watch once and says so, and asks an unreachable one again only after a heartbeat interval', async () => {
+    const h = harness();
+    h.world.nodes.validator1.watch = 'unsupported';
+    h.world.nodes.validator2.reachable = false;
+    h.monitor.start();
+    await pass(h, HEARTBEAT_MS / 2);
+    expect(h.world.nodes.validator1.watches).toBe(1);
+    expect(h.world.nodes.validator2.watches).toBe(1);
+    expect(h.logs).toContainEqual({
+      level: 'info',
+      message: expect.stringContaining('validator1: its agent has no /watch (HTTP 404: Route POST:/watch not found)'),
+    });
+    await pass(h, 3 * HEARTBEAT_MS);
+    expect(h.world.nodes.validator1.watches).toBe(1);
+    expect(h.world.nodes.validator2.watches).toBeGreaterThanOrEqual(3);
+    expect(h.world.nodes.validator2.watches).toBeLessThanOrEqual(5);
+    await h.monitor.stop();
+  });
+});

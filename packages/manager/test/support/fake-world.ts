@@ -35,6 +35,12 @@ export interface FakeNode {
   /** What `check_promote` answers: its `pre_promote` passed, or failed without having to succeed (warnings), or the agent predates the check (HTTP 400). @default passed */
   checkPromote: 'passed' | { readonly warnings: readonly string[] } | 'unsupported';
   calls: { action: string; reason: string; skipIdentity: boolean; minTowerSlot?: number; at: number }[];
+  /** When the agent saw its validator exit (`processExitedAt` while not running); null: it did not see one. */
+  exitedAt: number | null;
+  /** What `/watch` does: answers as an agent does, or as one without the route (404). @default 'answers' */
+  watch: 'answers' | 'unsupported';
+  /** `/watch` requests received. */
+  watches: number;
 }
 
 export interface FakeWorld {
@@ -63,6 +69,9 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
     mute: false,
     checkPromote: 'passed',
     calls: [],
+    exitedAt: null,
+    watch: 'answers',
+    watches: 0,
   });
   const nodes: Record<NodeId, FakeNode> = { validator1: node(true), validator2: node(false) };
   const slot = (): number => Math.floor(clock.now() / SLOT_MS);
@@ -115,8 +124,37 @@ export function createFakeWorld(clock: SimulatedClock): FakeWorld {
             identityPubkey: n.active ? STAKED : `Unstaked${id}`,
             role: n.busy?.role ?? (n.active ? 'active' : n.unconfirmed ? 'unconfirmed' : 'passive'),
             timestamp: clock.now(),
+            ...(!n.processRunning && n.exitedAt !== null ? { processExitedAt: n.exitedAt } : {}),
           },
         };
+      },
+      // Held as the agent holds it: checked every 10 ms of simulated time until the process is
+      // otherwise than the manager believes, `waitMs` passes or the manager gives up.
+      watch(processRunning, waitMs, signal) {
+        n.watches += 1;
+        if (n.watch === 'unsupported')
+          return Promise.resolve({ ok: false, unsupported: true, detail: 'HTTP 404: Route POST:/watch not found' });
+        const deadline = clock.now() + waitMs;
+        return new Promise((resolve) => {
+          let timer = clock.setTimeout(check, 0);
+          const abort = (): void => {
+            clock.clearTimeout(timer);
+            resolve({ ok: false, unsupported: false, detail: 'aborted' });
+          };
+          signal.addEventListener('abort', abort, { once: true });
+          function check(): void {
+            if (!n.reachable) {
+              signal.removeEventListener('abort', abort);
+              return resolve({ ok: false, unsupported: false, detail: `no answer from ${id}` });
+            }
+            if (n.processRunning === processRunning && clock.now() < deadline) {
+              timer = clock.setTimeout(check, 10);
+              return;
+            }
+            signal.removeEventListener('abort', abort);
+            resolve({ ok: true, running: n.processRunning, exitedAt: n.processRunning ? null : n.exitedAt });
+          }
+        });
       },
       async failover({ action, reason, skipIdentity, minTowerSlot }): Promise<FailoverCallResult> {
         if (action === 'check_promote') {
