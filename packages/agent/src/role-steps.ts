@@ -1,4 +1,5 @@
 import {
+  DEFAULT_AGENT_STEP_TIMEOUTS,
   isValidPubkey,
   judgeUnstaked,
   type AgentAction,
@@ -40,6 +41,8 @@ export interface StepExecutorOptions {
   readonly finalBackupRetry?: FinalBackupRetry;
   /** Pause before re-checking the identity, times the attempt number. @default 250 */
   readonly confirmBackoffMs?: number;
+  /** Limit of a `validator_restart_command` run after a demotion, outside its steps. @default the plan's restart limit */
+  readonly restartTimeoutMs?: number;
 }
 
 /**
@@ -50,11 +53,15 @@ export interface StepExecutorOptions {
 export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
   const { commands, runner, keeper, logger } = options;
   const backoffMs = options.confirmBackoffMs ?? 250;
+  const restartTimeoutMs = options.restartTimeoutMs ?? DEFAULT_AGENT_STEP_TIMEOUTS.restartMs;
   // The last final-tower-backup attempt of the demotion under way, failed: the step after it
   // keeps the tower file instead of removing it (F4, S2). Steps run one at a time, so the
   // remove-tower-file step that reads it is always the one of the same demotion; a stray
   // demotion has no final backup and finds it cleared.
   let finalBackupFailed: { readonly error: string; readonly fenced: boolean } | null = null;
+  // The remove-identity step of the demotion under way found the validator stopped on an
+  // unstaked symlink: it is restarted once the demotion is confirmed, outside the steps.
+  let restartWhenConfirmed = false;
 
   const command = async (
     label: string,
@@ -156,13 +163,39 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
       options.stakedIdentity,
     );
     if (!verdict.confirmed) return { ok: false, detail: verdict.detail };
+    const restart = restartWhenConfirmed;
+    restartWhenConfirmed = false;
     if (verdict.how === 'down-on-unstaked-symlink') {
       logger.warn(
         { symlink_pubkey: symlinkPubkey },
         'the validator is not running and its identity symlink names an unstaked keypair; demotion confirmed without its answer',
       );
+      if (restart) void restartStopped();
     }
     return { ok: true };
+  };
+
+  // Started, not awaited: the demotion is confirmed without it, and the promotion elsewhere
+  // must not wait for a validator to boot. It can only come up on the unstaked keypair the
+  // symlink names, and the stray-identity guard (S3) demotes it should it come up staked.
+  const restartStopped = async (): Promise<void> => {
+    const label = 'validator_restart_command';
+    const snapshot = await options.probe.probe().catch(() => null);
+    if (snapshot?.running === true) {
+      logger.info({ command: label }, `the validator runs again on its own; ${label} not run`);
+      return;
+    }
+    if (commands.validatorRestart === undefined) {
+      logger.info(
+        { command: label },
+        `${label} is not configured; the validator stays down until its supervisor starts it, on the unstaked keypair`,
+      );
+      return;
+    }
+    logger.info({ command: label }, `the demotion is confirmed; restarting the stopped validator with ${label}`);
+    const result = await command(label, commands.validatorRestart, restartTimeoutMs, false);
+    if (result.ok) logger.info({ command: label }, `${label} done: the validator starts on the unstaked keypair`);
+    else logger.warn({ command: label }, `${result.detail}; the validator stays down until it is started`);
   };
 
   // set-identity talks to the validator's admin socket, which a stopped validator does not
@@ -179,6 +212,17 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
       () => null,
     );
     if (snapshot !== null && !snapshot.running) {
+      // Nothing runs the staked identity, and the symlink says what a start would run: the
+      // identity is removed as far as it can be, and the restart waits for the confirmation.
+      const symlinkPubkey = await options.symlinkPubkey();
+      if (symlinkPubkey !== null && symlinkPubkey !== options.stakedIdentity) {
+        restartWhenConfirmed = true;
+        logger.info(
+          { symlink_pubkey: symlinkPubkey },
+          'the validator process is not running and its identity symlink names an unstaked keypair; identity_remove_command not run, and the validator is restarted once the demotion is confirmed',
+        );
+        return { ok: true };
+      }
       return {
         ok: false,
         detail:
@@ -225,6 +269,8 @@ export function createStepExecutor(options: StepExecutorOptions): StepExecutor {
     const t = step.timeoutMs;
     switch (step.action.kind) {
       case 'passive-symlink':
+        // The first step of every demotion: what an earlier one left pending is not this one's.
+        restartWhenConfirmed = false;
         return command('passive_identity_symlink_command', commands.passiveIdentitySymlink, t, true);
       case 'active-symlink':
         return command('active_identity_symlink_command', commands.activeIdentitySymlink, t, true);

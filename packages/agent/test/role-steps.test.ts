@@ -37,6 +37,8 @@ interface ExecutorOptions {
   probe?: () => Promise<{ running: boolean }>;
   /** What each final backup attempt reports, in turn. @default no-tower */
   finalBackups?: BackupReport[];
+  /** `validator_restart_command` ends only when this settles. @default at once */
+  restartGate?: Promise<void>;
 }
 
 function executor(options: ExecutorOptions) {
@@ -49,6 +51,7 @@ function executor(options: ExecutorOptions) {
   const runner: CommandRunner = {
     run: async (label, template) => {
       ran.push([label, template]);
+      if (label === 'validator_restart_command') await options.restartGate;
       const exitCode = options.exitCode ?? 0;
       return {
         ok: exitCode === 0,
@@ -102,6 +105,10 @@ function executor(options: ExecutorOptions) {
     confirmBackoffMs: 0,
   });
   return { run, ran, tower, logger };
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
 async function demote(run: ReturnType<typeof executor>['run']): Promise<SequenceOutcome<AgentAction>> {
@@ -236,18 +243,55 @@ describe('role-change steps', () => {
   });
 
   // Benchmark finding: three set-identity CLI calls against a crashed validator's closed admin
-  // socket held every unplanned failover up by 0.3-0.9 s before the restart that works.
-  it('demotes a stopped validator with the passive symlink and the restart, never calling set-identity', async () => {
-    const { run, ran } = executor({
+  // socket held every unplanned failover up by 0.3-0.9 s before the restart that works. Then the
+  // restart itself held it: 0.1-0.4 s on the simulator, and on a real validator, whose RPC takes
+  // minutes to come up, a confirmation that could only fail while its process runs again.
+  it('demotes a stopped validator on its unstaked symlink without waiting for its restart, which follows the confirmation', async () => {
+    let release = (): void => undefined;
+    const restartGate = new Promise<void>((resolve) => (release = resolve));
+    const { run, ran, logger } = executor({
       running: false,
       identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC },
       symlinkPubkey: 'Other1111111111111111111111111111111111111',
+      restartGate,
     });
-    let next = startSequence(becomePassiveSteps());
-    while (next.kind === 'run') next = advanceSequence(next.run, await run(next.run.current, next.run.attempt));
-    const outcome: SequenceOutcome<AgentAction> = next.result;
+    const outcome = await demote(run);
+    expect(outcome.outcome).toBe('completed');
+    await settle();
+    expect(ran.map(([label]) => label)).toEqual(['passive_identity_symlink_command', 'validator_restart_command']);
+    release();
+    await settle();
+    expect(logger.text()).toContain('validator_restart_command done: the validator starts on the unstaked keypair');
+  });
+
+  it('restarts a stopped validator within the demotion when no identity symlink can tell what it would start on', async () => {
+    let restarted = false;
+    const { run, ran } = executor({
+      probe: async () => ({ running: restarted }),
+      identity: { ok: true, value: 'Other1111111111111111111111111111111111111', endpoint: RPC },
+      symlinkPubkey: null,
+    });
+    const runStep = (s: PlanStep<AgentAction>, attempt: number) =>
+      run(s, attempt).then((result) => {
+        if (s.action.kind === 'restart-validator') restarted = true;
+        return result;
+      });
+    const outcome = await demote(runStep);
     expect(outcome.outcome).toBe('completed');
     expect(ran.map(([label]) => label)).toEqual(['passive_identity_symlink_command', 'validator_restart_command']);
+  });
+
+  it('does not restart a stopped validator that came back on its own before the demotion let go of it', async () => {
+    let probes = 0;
+    const { run, ran } = executor({
+      // Down for the remove-identity step and the confirmation, running again after.
+      probe: async () => ({ running: ++probes > 2 }),
+      identity: { ok: false, reason: 'unreachable', message: 'ECONNREFUSED', endpoint: RPC },
+      symlinkPubkey: 'Other1111111111111111111111111111111111111',
+    });
+    expect((await demote(run)).outcome).toBe('completed');
+    await settle();
+    expect(ran.map(([label]) => label)).toEqual(['passive_identity_symlink_command']);
   });
 
   // Regression F4 (docs/chaos.md): a final backup lost to an etcd outage was followed by the

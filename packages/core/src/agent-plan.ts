@@ -100,7 +100,9 @@ export function becomePassiveSteps(timeouts: Partial<AgentStepTimeouts> = {}): P
       onFailure: 'stop',
       why:
         'Stop voting with the staked identity (S1). Not run while the validator process is not running (set-identity needs its admin socket): ' +
-        'the attempts fail at once, and a validator not running after the passive symlink step can only start on the unstaked keypair it names.',
+        'a validator not running after the passive symlink step can only start on the keypair the symlink names. When that is an unstaked one, the step passes ' +
+        'and the validator is restarted in the background once the demotion is confirmed, so the promotion elsewhere never waits for it to boot; ' +
+        'when the symlink cannot be read, the attempts fail at once and the restart fallback runs.',
       fallback: {
         action: { kind: 'restart-validator' },
         attempts: 1,
