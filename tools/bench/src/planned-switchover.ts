@@ -188,8 +188,9 @@ export function switchoverTable(samples: readonly SwitchoverSample[], slotMs: nu
   );
   return (
     `${table}\n\n` +
-    `target: voting gap ≤ 1 slot (${slotMs} ms): p95 ${gap.p95} slots, median ${gap.median}: ${gap.p95 <= 1 ? 'met' : 'missed'}\n` +
-    `target: orchestration overhead ≤ 50 ms: p95 ${formatMs(overhead.p95)} ms (critical path p95 ${formatMs(critical.p95)} ms): ${overhead.p95 <= 50 ? 'met' : 'missed'}`
+    `target: 0 slots without a vote (${slotMs} ms slots) at p99 over ${samples.length} runs (the target asks 50): p99 ${gap.p99} slots, median ${gap.median}: ${gap.p99 <= 0 ? 'met' : 'missed'}\n` +
+    `target: critical-path overhead ≤ 50 ms at p95: p95 ${formatMs(critical.p95)} ms: ${critical.p95 <= 50 ? 'met' : 'missed'} ` +
+    `(verify voting runs after set-identity, off the critical path; with it the orchestration overhead p95 is ${formatMs(overhead.p95)} ms)`
   );
 }
 
