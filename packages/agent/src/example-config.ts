@@ -15,6 +15,7 @@ const EXAMPLE: Record<string, unknown> = {
   identity_remove_command: 'agave-validator -l {ledger} set-identity /home/sol/unstaked-identity.json',
   active_identity_symlink_command: 'ln -sf /home/sol/staked-identity.json /home/sol/identity.json',
   passive_identity_symlink_command: 'ln -sf /home/sol/unstaked-identity.json /home/sol/identity.json',
+  identity_symlink_path: '/home/sol/identity.json',
   validator_restart_command: 'sudo systemctl restart solana',
   agent_stop_command: 'sudo systemctl stop failover-agent',
   tower_file_path: '/mnt/ledger/tower-1_9-{validator_identity}.bin',

@@ -184,7 +184,7 @@ async function runScenario(
     const failoverStarted = manager.log.events('failover-started')[0];
     const detectionMs = failoverStarted === undefined ? undefined : eventAt(failoverStarted) - crashAt;
     say(
-      `timings: detection ${detectionMs ?? '?'} ms (manager heartbeat ${heartbeatMs} ms, ${MISSES} misses), ` +
+      `timings: detection ${detectionMs ?? '?'} ms (the agent saw the exit; heartbeat ${heartbeatMs} ms × ${MISSES} misses for what it cannot see), ` +
         `failover ${report?.totalMs ?? '?'} ms, crash → first vote of ${passive.name} ${firstVote === undefined ? '?' : firstVote.timeMs - crashAt} ms`,
     );
     for (const line of renderVerdict(verdict, violations)) screen.line(line);

@@ -99,6 +99,9 @@ export function agentConfig(input: AgentConfigInput): Record<string, unknown> {
     identity_remove_command: `agave-validator -l ${ledger} set-identity ${unstaked}`,
     active_identity_symlink_command: `ln -sf ${staked} ${symlink}`,
     passive_identity_symlink_command: `ln -sf ${unstaked} ${symlink}`,
+    // Read back by the agent: a crashed validator's demotion is confirmed on it, and its restart
+    // waits until after the demotion.
+    identity_symlink_path: v.identitySymlink,
     validator_restart_command: input.restartCommand,
     tower_file_path: `${v.ledgerDir}/tower-1_9-{validator_identity}.bin`,
     validator_identity: input.stakedPubkey,

@@ -269,7 +269,7 @@ export const AgentConfigSchema = Type.Object(
       Type.String({
         minLength: 1,
         description:
-          'The identity symlink the validator starts from (e.g. `/home/solana/identity.json`). Lets a demotion be confirmed while the validator is down: not running, and the symlink names a keypair other than the staked one.',
+          'The identity symlink the validator starts from (e.g. `/home/solana/identity.json`). Lets a demotion be confirmed while the validator is down: not running, and the symlink names a keypair other than the staked one; a crashed validator is then restarted after its demotion, not during it.',
       }),
     ),
     validator_client: Type.Optional(ValidatorClientSchema),
