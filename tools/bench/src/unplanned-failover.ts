@@ -166,7 +166,7 @@ export function failoverTable(profile: TimingProfile, samples: readonly Failover
   const table = markdownTable(
     ['part (ms unless noted)', 'median', 'p95', 'min', 'max'],
     [
-      row('detection: crash → manager decides', (s) => s.detectionMs),
+      row('detection: crash → manager decides (agent saw the exit, one check)', (s) => s.detectionMs),
       row('demotion (demote, verify, final tower backup)', (s) => s.demotionMs),
       row('  of which failed set-identity on the dead validator', (s) => s.demoteIdentityMs),
       row('  of which restart fallback', (s) => s.demoteRestartMs),
@@ -180,9 +180,17 @@ export function failoverTable(profile: TimingProfile, samples: readonly Failover
       row('manager failover total (its steps)', (s) => s.managerTotalMs),
     ],
   );
-  const verdict = total.p95 <= budget + 500 ? 'met' : 'missed';
-  return `${table}\n\ntarget: crash → first vote ≤ detection budget (${profile.misses} × ${profile.heartbeatMs} ms = ${budget} ms) + 500 ms = ${budget + 500} ms; p95 ${formatMs(total.p95)} ms, median ${formatMs(total.median)} ms: ${verdict} (by p95)`;
+  // The agent reports the exit and the manager fails over on the check that confirms it, so
+  // the heartbeat's detection budget is the bound only for what it alone detects (host loss).
+  const verdict = total.p95 <= CRASH_TO_VOTE_TARGET_MS ? 'met' : 'missed';
+  return (
+    `${table}\n\ntarget: validator process crash → first vote ≤ ${CRASH_TO_VOTE_TARGET_MS} ms at p95, whatever the heartbeat ` +
+    `(its detection budget here: ${profile.misses} × ${profile.heartbeatMs} ms = ${budget} ms); p95 ${formatMs(total.p95)} ms, median ${formatMs(total.median)} ms: ${verdict}`
+  );
 }
+
+/** Validator process crash → the new active's first vote, at p95 (issue target, 400 ms slots). */
+const CRASH_TO_VOTE_TARGET_MS = 1_000;
 
 /** Polls `probe` every 100 ms until it yields a value; undefined after `timeoutMs`. */
 async function pollFor<T>(timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
