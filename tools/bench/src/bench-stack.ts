@@ -250,3 +250,60 @@ export async function waitUntilSteady(stack: Stack, active: 0 | 1, timeoutMs: nu
 export function agentLog(stack: Stack, agent: StackAgent): AgentLogLine[] {
   return readAgentLog(path.join(stack.logDir, `agent-${agent.name}.log`));
 }
+
+/** A manager log line, as `stack.manager.log` gives it. */
+type LogLine = Parameters<Parameters<Stack['manager']['log']['waitFor']>[0]>[0];
+
+/** Matches the manager's `event` notified at `since` or later (by the event's own `at`). */
+export function eventSince(event: string, since: number): (line: LogLine) => boolean {
+  return (line) =>
+    line.event === event && (typeof line.fields['at'] === 'number' ? line.fields['at'] : line.time) >= since;
+}
+
+/** The end of the first failover after `since`, if one ended within `boundMs`. */
+export async function failoverEnd(
+  stack: Stack,
+  since: number,
+  boundMs: number,
+  alsoEndsIt?: (line: LogLine) => boolean,
+): Promise<LogLine | undefined> {
+  const ends = ['failover-complete', 'failover-failed', 'rolled-back'].map((event) => eventSince(event, since));
+  return stack.manager.log.waitFor((line) => ends.some((end) => end(line)) || alsoEndsIt?.(line) === true, boundMs);
+}
+
+/**
+ * The new active's first landed vote after `since` (waited for up to 15 s) and the judge's
+ * handover from `from` to `to` past `sinceSlot`.
+ */
+export async function handoverAfter(
+  stack: Stack,
+  from: StackAgent,
+  to: StackAgent,
+  since: number,
+  sinceSlot: number,
+): Promise<{
+  readonly firstVoteMs: number;
+  readonly firstVoteSlot: number;
+  readonly gapSlots: number;
+  readonly gapMs: number;
+}> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const vote = (await stack.cluster.judge.votes()).find(
+      (v) => v.validator === to.name && v.landed && v.timeMs > since,
+    );
+    if (vote !== undefined) {
+      const handover = (await stack.cluster.judge.gaps()).handovers.find(
+        (g) => g.fromValidator === from.name && g.toValidator === to.name && (g.toSlot ?? 0) > sinceSlot,
+      );
+      return {
+        firstVoteMs: vote.timeMs,
+        firstVoteSlot: vote.tipSlot,
+        gapSlots: handover?.slots ?? Number.NaN,
+        gapMs: handover?.ms ?? Number.NaN,
+      };
+    }
+    if (Date.now() > deadline) throw new Error(`${to.name} did not vote within 15 s of the failover`);
+    await sleep(100);
+  }
+}

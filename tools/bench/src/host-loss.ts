@@ -12,7 +12,15 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Stack } from '@failover/e2e';
 import { toFailoverReport } from '@failover/e2e';
-import { detectionBudgetMs, startBenchStack, waitUntilSteady, type TimingProfile } from './bench-stack';
+import {
+  detectionBudgetMs,
+  eventSince,
+  failoverEnd,
+  handoverAfter,
+  startBenchStack,
+  waitUntilSteady,
+  type TimingProfile,
+} from './bench-stack';
 import { printFooter, printHeader } from './machine';
 import { formatMs, summarize } from './stats';
 import { markdownTable } from './table';
@@ -45,19 +53,10 @@ async function measureOne(stack: Stack, profile: TimingProfile): Promise<HostLos
   await Promise.all([lost.process.kill(), lost.validator.crash()]);
 
   const bound = detectionBudgetMs(profile) + profile.requestTimeoutMs + 120_000;
-  const after =
-    (event: string) => (line: { event: string | undefined; fields: Readonly<Record<string, unknown>>; time: number }) =>
-      line.event === event && (typeof line.fields['at'] === 'number' ? line.fields['at'] : line.time) >= lostAt;
-  const staleTower = (line: Parameters<ReturnType<typeof after>>[0]): boolean =>
-    after('blocked')(line) && (line.fields['cause'] as { kind?: unknown } | undefined)?.kind === 'stale-tower';
-  const ended = await stack.manager.log.waitFor(
-    (line) =>
-      after('failover-complete')(line) ||
-      after('failover-failed')(line) ||
-      after('rolled-back')(line) ||
-      staleTower(line),
-    bound,
-  );
+  const staleTower = (line: Parameters<ReturnType<typeof eventSince>>[0]): boolean =>
+    eventSince('blocked', lostAt)(line) &&
+    (line.fields['cause'] as { kind?: unknown } | undefined)?.kind === 'stale-tower';
+  const ended = await failoverEnd(stack, lostAt, bound, staleTower);
   if (ended !== undefined && staleTower(ended))
     return {
       heldBy: 'stale-tower',
@@ -71,22 +70,16 @@ async function measureOne(stack: Stack, profile: TimingProfile): Promise<HostLos
     throw new Error(
       `the failover after the loss of ${lost.name}'s host did not complete: ${report?.message ?? 'no outcome within the bound'}`,
     );
-  const started = stack.manager.log.all().find(after('failover-started'));
+  const started = stack.manager.log.all().find(eventSince('failover-started', lostAt));
   if (started === undefined) throw new Error('no failover-started event after the host loss');
   const startedAt = started.fields['at'] as number;
-  const firstVote = await pollFor(15_000, async () =>
-    (await stack.cluster.judge.votes()).find((v) => v.validator === next.name && v.landed && v.timeMs > lostAt),
-  );
-  if (firstVote === undefined) throw new Error(`${next.name} did not vote within 15 s of the failover`);
-  const handover = (await stack.cluster.judge.gaps()).handovers.find(
-    (g) => g.fromValidator === lost.name && g.toValidator === next.name && (g.toSlot ?? 0) > lostSlot,
-  );
+  const handover = await handoverAfter(stack, lost, next, lostAt, lostSlot);
   return {
     heldBy: null,
     detectionMs: startedAt - lostAt,
     failoverMs: report.at - startedAt,
-    totalMs: firstVote.timeMs - lostAt,
-    gapSlots: handover?.slots ?? Number.NaN,
+    totalMs: handover.firstVoteMs - lostAt,
+    gapSlots: handover.gapSlots,
   };
 }
 
@@ -132,7 +125,10 @@ export function hostLossTable(profile: TimingProfile, samples: readonly HostLoss
   const table = markdownTable(
     ['part (ms unless noted)', 'median', 'p95', 'min', 'max'],
     [
-      row('detection and proof: loss → manager decides (missed heartbeats, then the stopped-voting proof)', (s) => s.detectionMs),
+      row(
+        'detection and proof: loss → manager decides (missed heartbeats, then the stopped-voting proof)',
+        (s) => s.detectionMs,
+      ),
       row('failover: started → complete (proof, restore, promotion, verify voting)', (s) => s.failoverMs),
       row('**host loss → first vote**', (s) => s.totalMs),
       row('judge handover gap, slots', (s) => s.gapSlots),
@@ -141,17 +137,6 @@ export function hostLossTable(profile: TimingProfile, samples: readonly HostLoss
   const verdict = total.p95 <= budget + 500 ? 'met' : 'missed';
   const heldLine = `${completed.length} of ${samples.length} runs promoted; held: ${held.length} (${held.map((s) => s.heldBy).join(', ') || 'none'})`;
   return `${table}\n\n${heldLine}\ntarget: host loss → first vote ≤ detection budget (${profile.misses} × ${profile.heartbeatMs} ms = ${budget} ms) + 500 ms = ${budget + 500} ms at p95; p95 ${formatMs(total.p95)} ms, median ${formatMs(total.median)} ms: ${verdict}`;
-}
-
-/** Polls `probe` every 100 ms until it yields a value; undefined after `timeoutMs`. */
-async function pollFor<T>(timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(100);
-  }
-  return undefined;
 }
 
 /** Runs the benchmark from the command line. */

@@ -19,6 +19,9 @@ import {
   agentLog,
   defaultsMatchGoTool,
   detectionBudgetMs,
+  eventSince,
+  failoverEnd,
+  handoverAfter,
   startBenchStack,
   timingProfile,
   waitUntilSteady,
@@ -67,29 +70,17 @@ async function measureOne(stack: Stack, from: 0 | 1, profile: TimingProfile): Pr
   await oldActive.validator.crash();
 
   const bound = detectionBudgetMs(profile) + profile.requestTimeoutMs + 120_000;
-  const after =
-    (event: string) => (line: { event: string | undefined; fields: Readonly<Record<string, unknown>>; time: number }) =>
-      line.event === event && (typeof line.fields['at'] === 'number' ? line.fields['at'] : line.time) >= crashAt;
-  const ended = await stack.manager.log.waitFor(
-    (line) => after('failover-complete')(line) || after('failover-failed')(line) || after('rolled-back')(line),
-    bound,
-  );
+  const ended = await failoverEnd(stack, crashAt, bound);
   const report = ended === undefined ? undefined : toFailoverReport(ended);
   if (report?.outcome !== 'failover-complete')
     throw new Error(
       `the failover after the crash of ${oldActive.name} did not complete: ${report?.message ?? 'no outcome within the bound'}`,
     );
-  const started = stack.manager.log.all().find(after('failover-started'));
+  const started = stack.manager.log.all().find(eventSince('failover-started', crashAt));
   if (started === undefined) throw new Error('no failover-started event after the crash');
   const startedAt = started.fields['at'] as number;
 
-  const firstVote = await pollFor(15_000, async () =>
-    (await stack.cluster.judge.votes()).find((v) => v.validator === newActive.name && v.landed && v.timeMs > crashAt),
-  );
-  if (firstVote === undefined) throw new Error(`${newActive.name} did not vote within 15 s of the failover`);
-  const handover = (await stack.cluster.judge.gaps()).handovers.find(
-    (g) => g.fromValidator === oldActive.name && g.toValidator === newActive.name && (g.toSlot ?? 0) > crashSlot,
-  );
+  const handover = await handoverAfter(stack, oldActive, newActive, crashAt, crashSlot);
   const promotion = promotionSince(agentLog(stack, newActive), startedAt);
   const demotion = demotionSince(agentLog(stack, oldActive), startedAt);
   if (promotion === undefined || demotion === undefined)
@@ -105,11 +96,11 @@ async function measureOne(stack: Stack, from: 0 | 1, profile: TimingProfile): Pr
     demoteRestartMs: demotion.restartMs,
     towerRestoreMs: promotion.towerRestoreMs,
     setIdentityMs: promotion.setIdentityMs,
-    firstVoteMs: firstVote.timeMs - promotion.setIdentityEndedAt,
-    totalMs: firstVote.timeMs - crashAt,
-    totalSlots: firstVote.tipSlot - crashSlot,
-    gapSlots: handover?.slots ?? Number.NaN,
-    gapMs: handover?.ms ?? Number.NaN,
+    firstVoteMs: handover.firstVoteMs - promotion.setIdentityEndedAt,
+    totalMs: handover.firstVoteMs - crashAt,
+    totalSlots: handover.firstVoteSlot - crashSlot,
+    gapSlots: handover.gapSlots,
+    gapMs: handover.gapMs,
     managerTotalMs: report.totalMs ?? Number.NaN,
   };
 }
@@ -191,17 +182,6 @@ export function failoverTable(profile: TimingProfile, samples: readonly Failover
 
 /** Validator process crash → the new active's first vote, at p95 (issue target, 400 ms slots). */
 const CRASH_TO_VOTE_TARGET_MS = 1_000;
-
-/** Polls `probe` every 100 ms until it yields a value; undefined after `timeoutMs`. */
-async function pollFor<T>(timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(100);
-  }
-  return undefined;
-}
 
 /** The profiles to run: the project's defaults, the Go tool's only when they differ, and fast. */
 export function failoverProfiles(requested: string | undefined): TimingProfile[] {
