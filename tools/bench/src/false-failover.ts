@@ -33,11 +33,18 @@ export interface FalseFailoverReport {
 
 const between = (min: number, max: number): number => min + Math.random() * (max - min);
 
+/**
+ * A busy loop that ends itself when the benchmark is gone: a loop never yields to an event loop,
+ * so it checks its parent between bursts (a killed benchmark once left two loops on the cores).
+ */
+const BUSY_LOOP =
+  'const parent = process.ppid; for (;;) { for (let i = 0; i < 1e7; i++); if (process.ppid !== parent) process.exit(0); }';
+
 /** Busy loops on every core for `ms`. */
 async function contend(ms: number): Promise<void> {
   const loops: ChildProcess[] = [];
   for (let i = 0; i < availableParallelism(); i++)
-    loops.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    loops.push(spawn(process.execPath, ['-e', BUSY_LOOP], { stdio: 'ignore' }));
   await sleep(ms);
   await Promise.all(
     loops.map(
