@@ -35,7 +35,7 @@ import type {
   TimerHandle,
   VoteObservation,
 } from '@failover/core';
-import type { ClusterRpc } from '@failover/protocol';
+import { sleep, type ClusterRpc } from '@failover/protocol';
 import { createEvidenceReader } from './cluster-evidence';
 import type { ConsensusReader } from './consensus-reader';
 import { executeAction, type AgentPort, type ExecutorContext, type RunMemory } from './failover-executor';
@@ -474,14 +474,14 @@ export function createMonitor(options: MonitorOptions): Monitor {
         if (!failing)
           log.debug({ node }, `${node}: /watch failed: ${outcome.detail}; asking again in a heartbeat interval`);
         failing = true;
-        await pause(options.heartbeatIntervalMs, signal);
+        await sleep(clock, options.heartbeatIntervalMs, signal);
         continue;
       }
       if (failing) log.debug({ node }, `${node}: /watch answers again`);
       failing = false;
       if (outcome.running === believed) {
         // Nothing changed, yet the agent did not hold the request: it is closing. Not a busy loop.
-        if (clock.now() - asked < waitMs / 2) await pause(options.heartbeatIntervalMs, signal);
+        if (clock.now() - asked < waitMs / 2) await sleep(clock, options.heartbeatIntervalMs, signal);
         continue;
       }
       believed = outcome.running;
@@ -492,18 +492,6 @@ export function createMonitor(options: MonitorOptions): Monitor {
       );
       heartbeatNow();
     }
-  }
-
-  function pause(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const handle = clock.setTimeout(done, ms);
-      function done(): void {
-        clock.clearTimeout(handle);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   for (const effect of restored.effects) if (effect.kind !== 'journal') execute(effect);
