@@ -194,11 +194,13 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     }),
   ];
   // The probe answers /status within its own deadline, shorter than a command's.
-  const probeRpc = rpc.local.withDeadline(options.statusProbeDeadlineMs ?? 1_000);
+  const probeDeadlineMs = options.statusProbeDeadlineMs ?? 1_000;
+  const probeRpc = rpc.local.withDeadline(probeDeadlineMs);
   // An exit seen between probes is confirmed by a probe of its own, taken at once.
   const processWatch = createProcessWatch({
     clock,
-    confirm: () => sampler.refresh(EXIT_CONFIRM_WAIT_MS),
+    // Waits as long as a probe may take, its own deadline.
+    confirm: () => sampler.refresh(probeDeadlineMs),
     ...(options.procRoot ? { procRoot: options.procRoot } : {}),
   });
   const sampler = createValidatorSampler({
@@ -266,9 +268,6 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     },
   };
 }
-
-/** Longest an exit seen between probes waits for the probe that confirms it (the probe's own deadline). */
-const EXIT_CONFIRM_WAIT_MS = 1_000;
 
 const NODE_NAME_SOURCES = {
   config: 'node_name',
