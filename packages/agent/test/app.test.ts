@@ -159,6 +159,25 @@ describe('authentication', () => {
     expect(h.role.role()).toBe('passive');
   });
 
+  it('answers /watch only to a signed request for this node, and refuses a wait_ms over the limit', async () => {
+    h = await startHarness();
+    const body = { timestamp: Math.floor(Date.now() / 1000), process_running: true, wait_ms: 60_001 };
+    const unsigned = await h.app.inject({
+      method: 'POST',
+      url: '/watch',
+      payload: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', [NODE_HEADER]: NODE },
+    });
+    expect(unsigned.statusCode).toBe(401);
+    const tooLong = await h.signed('POST', '/watch', body);
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json()).toMatchObject({ error: { code: 'FAILOVER_BAD_REQUEST' } });
+    // Its validator runs, so a manager that believes it stopped is answered at once.
+    const answered = await h.signed('POST', '/watch', { ...body, process_running: false, wait_ms: 0 });
+    expect(answered.statusCode).toBe(200);
+    expect(answered.json()).toMatchObject({ process_running: true });
+  });
+
   it('refuses a replayed request', async () => {
     h = await startHarness();
     const payload = JSON.stringify({ timestamp: now() });
