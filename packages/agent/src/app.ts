@@ -38,6 +38,12 @@ export interface AgentAppOptions {
   readonly keeper: TowerKeeper;
   /** The background probe of the validator that `/status` and `/peer-status` answer from. */
   readonly sampler: ValidatorSampler;
+  /**
+   * A role change confirms the validator's identity through a sample of the sampler's, taken
+   * after the switch, so the latest sample already shows the change when it is answered.
+   * @default false: a second sample is taken before the answer
+   */
+  readonly changesConfirmedBySample?: boolean;
   /** Sees the validator exit between probes; `POST /watch` waits on it. */
   readonly processWatch: ProcessWatch;
   /** Why a demotion's final tower backup is still pending, for `/status`; null when none is. */
@@ -281,6 +287,7 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       const promoting = action === 'become_active';
       // Only this demotion's own final backup is carried; an older one may lack later votes.
       const finalBefore = options.keeper.finalTower();
+      const requestedAt = clock.now();
       const answer = await options.role.request(
         action,
         skipIdentity ?? false,
@@ -309,8 +316,17 @@ export async function buildApp(options: AgentAppOptions): Promise<FastifyInstanc
       }
       // The manager verifies a role change through /status right after this answer; without a
       // fresh sample it would see the validator as it was up to one probe interval ago and
-      // wait a poll for nothing. Bounded so a frozen validator cannot hold the answer back.
-      await options.sampler.refresh(FRESH_SAMPLE_WAIT_MS);
+      // wait a poll for nothing. A change that completed took one to confirm the identity,
+      // after the switch (the latest is that one or a later one); otherwise one is taken here,
+      // bounded so a frozen validator cannot hold the answer back.
+      const latest = options.sampler.view().sample;
+      const confirmedBySample =
+        options.changesConfirmedBySample === true &&
+        !options.dryRun &&
+        answer.result === 'ok' &&
+        latest !== null &&
+        latest.startedAt >= requestedAt;
+      if (!confirmedBySample) await options.sampler.refresh(FRESH_SAMPLE_WAIT_MS);
       const message =
         answer.result === 'ok'
           ? [answer.message, ...answer.warnings.map((w) => `warning: ${w}`)].join('; ')

@@ -164,12 +164,36 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
         fetch: wiring.http.fetch,
       })
     : noPeer;
+  // The probe answers /status within its own deadline, shorter than a command's.
+  const probeDeadlineMs = options.statusProbeDeadlineMs ?? 1_000;
+  const probeRpc = rpc.local.withDeadline(probeDeadlineMs);
+  // An exit seen between probes is confirmed by a probe of its own, taken at once.
+  const processWatch = createProcessWatch({
+    clock,
+    // Waits as long as a probe may take, its own deadline.
+    confirm: () => sampler.refresh(probeDeadlineMs),
+    ...(options.procRoot ? { procRoot: options.procRoot } : {}),
+  });
+  const sampler = createValidatorSampler({
+    onSample: (sample) => processWatch.observe(sample),
+    probe,
+    localRpc: probeRpc,
+    genesisRpc: probeRpc,
+    clock,
+    ...(options.statusProbeIntervalMs === undefined ? {} : { intervalMs: options.statusProbeIntervalMs }),
+    ...(options.statusProbeDeadlineMs === undefined ? {} : { deadlineMs: options.statusProbeDeadlineMs }),
+  });
+  // Without identity_check_command a role change confirms the identity through a sample of
+  // its own, taken after the switch: its answer then needs no second one (see the app).
+  const confirmIdentity =
+    config.commands.identityCheck === undefined ? () => sampler.sample().then((sample) => sample.identity) : undefined;
   const role = createRoleRunnerFor(wiring, options, {
     startRole,
     runner,
     tower,
     probe,
     currentIdentity,
+    confirmIdentity: confirmIdentity ?? currentIdentity,
     askPeer,
     rpc,
     node: node.name,
@@ -193,25 +217,6 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       logger: log,
     }),
   ];
-  // The probe answers /status within its own deadline, shorter than a command's.
-  const probeDeadlineMs = options.statusProbeDeadlineMs ?? 1_000;
-  const probeRpc = rpc.local.withDeadline(probeDeadlineMs);
-  // An exit seen between probes is confirmed by a probe of its own, taken at once.
-  const processWatch = createProcessWatch({
-    clock,
-    // Waits as long as a probe may take, its own deadline.
-    confirm: () => sampler.refresh(probeDeadlineMs),
-    ...(options.procRoot ? { procRoot: options.procRoot } : {}),
-  });
-  const sampler = createValidatorSampler({
-    onSample: (sample) => processWatch.observe(sample),
-    probe,
-    localRpc: probeRpc,
-    genesisRpc: probeRpc,
-    clock,
-    ...(options.statusProbeIntervalMs === undefined ? {} : { intervalMs: options.statusProbeIntervalMs }),
-    ...(options.statusProbeDeadlineMs === undefined ? {} : { deadlineMs: options.statusProbeDeadlineMs }),
-  });
   const stopTemplate = config.commands.agentStop;
   const app = await buildApp({
     role,
@@ -223,6 +228,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     }),
     keeper: tower.keeper,
     sampler,
+    changesConfirmedBySample: confirmIdentity !== undefined,
     processWatch,
     pendingFinalBackup: () => tower.finalBackupRetry.pending(),
     currentIdentity,
@@ -374,6 +380,8 @@ interface RoleParts {
   readonly tower: TowerParts;
   readonly probe: ValidatorProbe;
   readonly currentIdentity: () => Promise<RpcResult<string>>;
+  /** What the role steps confirm a switch with: the validator's identity, read afresh. */
+  readonly confirmIdentity: () => Promise<RpcResult<string>>;
   readonly askPeer: PeerAsker;
   readonly rpc: RpcClients;
   /** This agent's node name, told to the hooks. */
@@ -406,7 +414,7 @@ function createRoleRunnerFor(wiring: Wiring, options: CreateAgentOptions, parts:
       runner: parts.runner,
       keeper: parts.tower.keeper,
       stakedIdentity: wiring.identity,
-      currentIdentity,
+      currentIdentity: parts.confirmIdentity,
       probe: parts.probe,
       symlinkPubkey: createSymlinkReader(config.identitySymlinkPath),
       finalBackupRetry: parts.tower.finalBackupRetry,

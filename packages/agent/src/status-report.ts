@@ -6,7 +6,7 @@ import type { ValidatorSampler } from './validator-sampler';
 /** What a status answer is built from. */
 export interface StatusSources {
   /** The background probe of the validator; `/status` never waits on the validator itself. */
-  readonly sampler: ValidatorSampler;
+  readonly sampler: Pick<ValidatorSampler, 'view'>;
   /** When the agent saw the validator exit, while it has not run since; null otherwise. @default never */
   readonly exitedAt?: () => number | null;
   readonly keeper: TowerKeeper;

@@ -38,6 +38,11 @@ export interface ValidatorSampler {
    * done); resolves when it finished or after `maxWaitMs`, whichever comes first.
    */
   refresh(maxWaitMs: number): Promise<void>;
+  /**
+   * Takes a sample now, beside the loop, and resolves with it once each of its calls answered
+   * or reached the deadline. It becomes the latest unless one started later already did.
+   */
+  sample(): Promise<ValidatorSample>;
   /** Stops the loop and waits for a sample in flight. */
   stop(): Promise<void>;
 }
@@ -75,13 +80,13 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
   const intervalMs = options.intervalMs ?? 400;
   const deadlineMs = options.deadlineMs ?? 1_000;
   let latest: ValidatorSample | null = null;
-  let inFlight: Promise<void> | undefined;
+  let inFlight: Promise<unknown> | undefined;
   // Start times of the samples in flight: the loop's, and any refresh beside it.
   const inFlightStarts = new Set<number>();
   let timer: TimerHandle | undefined;
   let running = false;
 
-  const sampleOnce = async (): Promise<void> => {
+  const sampleOnce = async (): Promise<ValidatorSample> => {
     const startedAt = clock.now();
     inFlightStarts.add(startedAt);
     const [health, slot, identity, genesis] = await Promise.all([
@@ -97,19 +102,21 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
       (error: unknown) => ({ ok: false as const, error: `process probe failed: ${(error as Error).message}` }),
     );
     inFlightStarts.delete(startedAt);
+    const sample: ValidatorSample = {
+      startedAt,
+      finishedAt: clock.now(),
+      process,
+      health,
+      slot,
+      identity,
+      ...(genesis === undefined ? {} : { genesis }),
+    };
     // A loop sample begun before a refresh may finish after it; it must not replace the newer view.
     if (latest === null || startedAt >= latest.startedAt) {
-      latest = {
-        startedAt,
-        finishedAt: clock.now(),
-        process,
-        health,
-        slot,
-        identity,
-        ...(genesis === undefined ? {} : { genesis }),
-      };
-      options.onSample?.(latest);
+      latest = sample;
+      options.onSample?.(sample);
     }
+    return sample;
   };
 
   const loop = (): void => {
@@ -148,6 +155,7 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
       ]);
       if (timeout !== undefined) clock.clearTimeout(timeout);
     },
+    sample: sampleOnce,
     async stop(): Promise<void> {
       running = false;
       if (timer !== undefined) clock.clearTimeout(timer);

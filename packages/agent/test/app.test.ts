@@ -579,6 +579,39 @@ describe('/failover', () => {
     expect(h.role.role()).toBe('passive');
   });
 
+  // The manager reads /status right after the answer: it must show the switched identity.
+  describe.each([
+    ['confirm through a sample of their own', true, 1],
+    ['confirm without the sampler', false, 1],
+  ])('when the steps %s', (_how, confirmBySample, samplesAfterConfirm) => {
+    it('answers a demotion with a sample taken after the switch, and takes no second one', async () => {
+      const unstaked = 'Unstaked111111111111111111111111111111111111';
+      h = await startHarness({
+        initialRole: 'active',
+        confirmBySample,
+        switches: { 'remove-identity': unstaked },
+        // No loop sample during the request: only the change's and the answer's own.
+        sampleIntervalMs: 60_000,
+      });
+      const before = h.identityCalls();
+      const res = await h.signed('POST', '/failover', become('become_passive'));
+      expect(res.json()).toMatchObject({ success: true, message: 'now passive' });
+      expect(h.identityCalls() - before).toBe(samplesAfterConfirm);
+      expect((await h.signed('GET', '/status')).json()).toMatchObject({
+        identity_pubkey: unstaked,
+      });
+    });
+  });
+
+  it('takes a fresh sample before answering a change that ran no step, however recent the latest', async () => {
+    h = await startHarness({ initialRole: 'active', confirmBySample: true, sampleIntervalMs: 60_000 });
+    const before = h.identityCalls();
+    expect((await h.signed('POST', '/failover', become('become_active'))).json()).toMatchObject({
+      message: 'already active',
+    });
+    expect(h.identityCalls() - before).toBe(1);
+  });
+
   it('reports a failed step and does not claim the new role', async () => {
     h = await startHarness({ failStep: 'restore-tower' });
     const res = await h.signed('POST', '/failover', become('become_active'));

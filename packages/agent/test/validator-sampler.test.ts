@@ -172,6 +172,33 @@ describe('background validator probe', () => {
     await sampler.stop();
   });
 
+  it('sample() answers with the sample it took, which a loop sample begun earlier does not replace', async () => {
+    const clock = new SimulatedClock(0);
+    const validator = heldIdentityRpc();
+    const sampler = createValidatorSampler({
+      probe: { probe: async () => running },
+      localRpc: validator.rpc,
+      clock,
+      intervalMs: 400,
+      deadlineMs: 1_000,
+    });
+    const started = sampler.start();
+    await settle();
+    validator.answer(0, 'Staked');
+    await started;
+    clock.advance(400);
+    await settle();
+    clock.advance(10);
+    const taken = sampler.sample();
+    await settle();
+    validator.answer(2, 'Unstaked');
+    expect(await taken).toMatchObject({ startedAt: 410, identity: { ok: true, value: 'Unstaked' } });
+    validator.answer(1, 'Staked');
+    await settle();
+    expect(sampler.view().sample).toMatchObject({ startedAt: 410, identity: { ok: true, value: 'Unstaked' } });
+    await sampler.stop();
+  });
+
   it('refresh() gives up after its wait when the validator does not answer', async () => {
     const clock = new SimulatedClock(0);
     const validator = scriptedRpc();

@@ -67,6 +67,8 @@ export interface Harness {
   rpc: { health: RpcResult<true>; slot: RpcResult<number>; identity: RpcResult<string>; hang: boolean };
   /** Calls to the validator's RPC that `hang` holds unanswered right now. */
   hungCalls(): number;
+  /** Calls to the validator's getIdentity so far: one per sample, or per identity read. */
+  identityCalls(): number;
   stepGate: Gate | undefined;
   /** Sends a signed request for {@link NODE}. */
   signed(
@@ -94,6 +96,13 @@ export interface HarnessOptions {
   readonly sampleIntervalMs?: number;
   /** What the validator's getHealth answers from the start, before the first probe. @default healthy */
   readonly health?: RpcResult<true>;
+  /**
+   * The confirm steps read the identity through a sample of the sampler's, as the agent's own
+   * steps do without identity_check_command, and the app is told so. @default false
+   */
+  readonly confirmBySample?: boolean;
+  /** What the validator's identity becomes when a step of this kind runs (a switch). */
+  readonly switches?: Readonly<Record<string, string>>;
 }
 
 /** The real app and role runner, with the validator's side (steps, RPC, /proc) stubbed as data. */
@@ -122,6 +131,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     executeStep: async (step): Promise<StepResult> => {
       if (harness.stepGate) await harness.stepGate.opened;
       steps.push(step.action.kind);
+      const switched = options.switches?.[step.action.kind];
+      if (switched !== undefined) harness.rpc.identity = { ok: true, value: switched, endpoint: RPC };
+      const confirming = step.action.kind === 'confirm-unstaked' || step.action.kind === 'confirm-identity';
+      if (confirming && options.confirmBySample === true) await sampler.sample();
       return step.action.kind === options.failStep ? { ok: false, detail: `${step.action.kind} broke` } : { ok: true };
     },
     askPeer: async () => ({ answer: 'unreachable', detail: null }),
@@ -146,6 +159,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     systemClock,
   );
   const hung: Array<() => void> = [];
+  let identityCalls = 0;
   const answer =
     <T>(pick: () => RpcResult<T>) =>
     (): Promise<RpcResult<T>> =>
@@ -157,7 +171,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const localRpc: LocalRpc = {
     getHealth: answer(() => harness.rpc.health),
     getSlot: answer(() => harness.rpc.slot),
-    getIdentity: answer(() => harness.rpc.identity),
+    getIdentity: () => {
+      identityCalls++;
+      return answer(() => harness.rpc.identity)();
+    },
     getVersion: answer(() => ({ ok: true, value: '2.3.0', endpoint: RPC })),
   };
   const running: ProcessSnapshot = {
@@ -186,6 +203,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     checkPromote: async () => ({ result: 'ok', message: 'no pre_promote hook configured', warnings: [] }),
     keeper,
     sampler,
+    changesConfirmedBySample: options.confirmBySample === true,
     processWatch,
     currentIdentity: localRpc.getIdentity,
     auth: options.auth ?? { mode: 'secret', secret: SECRET },
@@ -228,6 +246,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return app.inject({ method, url, headers, ...(body === undefined ? {} : { payload }), ...extra });
     },
     hungCalls: () => hung.length,
+    identityCalls: () => identityCalls,
     async close() {
       harness.stepGate?.open();
       for (const release of hung.splice(0)) release();
