@@ -422,7 +422,8 @@ async function checkConfirmedActive(ctx: ExecutorContext, node: NodeId): Promise
 
 /** The agent and gossip both agree the node no longer holds the staked identity. */
 async function checkDemoted(ctx: ExecutorContext, node: NodeId): Promise<StepResult> {
-  const observation = await ctx.agents[node].status();
+  // Both are read at once: the step is on the switchover's critical path.
+  const [observation, gossip] = await Promise.all([ctx.agents[node].status(), ctx.gossip?.read()]);
   if (!observation.reachable) return { ok: false, detail: `${node} did not answer: ${observation.detail}` };
   const status = observation.status;
   if (mayHoldIdentity(status, ctx.stakedIdentityPubkey ?? null)) {
@@ -431,8 +432,7 @@ async function checkDemoted(ctx: ExecutorContext, node: NodeId): Promise<StepRes
       detail: `${node} may still hold the staked identity (role ${status.role ?? (status.isActive ? 'active' : 'passive')}, identity ${status.identityPubkey ?? 'not reported'})`,
     };
   }
-  if (ctx.gossip !== undefined) {
-    const gossip = await ctx.gossip.read();
+  if (gossip !== undefined) {
     // Unread gossip is no evidence the identity moved: the step polls until it can be read.
     if (!gossip.ok)
       return { ok: false, detail: `gossip could not be read to confirm ${node} let go: ${gossip.detail}` };
@@ -489,10 +489,11 @@ async function proveStopped(ctx: ExecutorContext, node: NodeId): Promise<StepRes
  * timestamps have one-second resolution, hence the allowance.
  */
 async function checkFinalBackup(ctx: ExecutorContext, memory: RunMemory, node: NodeId): Promise<StepResult> {
-  const observation = await ctx.agents[node].status();
+  // Read at once: the node no longer holds the identity (verify demotion), so no vote can
+  // land later that its final backup lacks, whichever of the two answers first.
+  const [observation, landed] = await Promise.all([ctx.agents[node].status(), currentLastVote(ctx)]);
   if (!observation.reachable) return { ok: false, detail: `${node} did not answer: ${observation.detail}` };
   const status = observation.status;
-  const landed = await currentLastVote(ctx);
   // Under Alpenglow the tower stopped at the switch: the vote history holds the last vote.
   const alpenglow = observedPhase(ctx.lastObservation()) === 'alpenglow';
   if (alpenglow && status.tower !== undefined && landed !== undefined) {
