@@ -512,6 +512,16 @@ export function everyStepLabel(): string[] {
   return [...labels].sort();
 }
 
+/**
+ * The actions that only read (the agent's status, gossip, the vote account) and change nothing
+ * anywhere: the executor may start one while the journal write that records its start is still
+ * under way, and take its result only once that write is done. A step that calls a hook, a
+ * fence or a role change is never among them.
+ */
+export function readsOnly(action: FailoverAction): boolean {
+  return action.kind === 'verify-demotion' || action.kind === 'final-tower-backup';
+}
+
 /** A short human label for an action, e.g. `demote validator1`. */
 export function describeAction(action: FailoverAction): string {
   switch (action.kind) {

@@ -10,6 +10,7 @@ import {
   clusterReadIntervalMs,
   createManagerState,
   describeAction,
+  readsOnly,
   NODE_IDS,
   restoreManagerState,
   stepManager,
@@ -229,14 +230,28 @@ export function createMonitor(options: MonitorOptions): Monitor {
   }
 
   async function executeAll(effects: readonly ManagerEffect[]): Promise<void> {
-    for (const effect of effects) {
+    for (let index = 0; index < effects.length; index += 1) {
+      const effect = effects[index] as ManagerEffect;
       if (effect.kind !== 'journal') {
         execute(effect);
         continue;
       }
-      const failure = await write(effect.records);
+      const writing = write(effect.records);
+      // A step that only reads runs beside the write that records its start, which is then
+      // off the switchover's critical path. Its result is folded in after the write: it is
+      // dispatched behind this event, which ends with the write, and dropped when that failed.
+      const next = effects[index + 1];
+      if (next?.kind === 'run-step' && readsOnly(next.step.action)) {
+        runStep(
+          next,
+          writing.then((failure) => failure === null),
+        );
+        index += 1;
+      }
+      const failure = await writing;
       if (failure === null) continue;
-      // Whatever came after the write (the step it was to license) is not executed.
+      // Whatever came after the write (the step it was to license) is not executed; a step
+      // that only read and already ran has its result dropped.
       const failed = stepManager(state, {
         type: 'journal-failed',
         detail: failure,
@@ -311,7 +326,11 @@ export function createMonitor(options: MonitorOptions): Monitor {
     });
   }
 
-  function runStep(effect: Extract<ManagerEffect, { kind: 'run-step' }>): void {
+  /** Runs a step; its result is dispatched once `licensed` holds, and dropped when it does not. */
+  function runStep(
+    effect: Extract<ManagerEffect, { kind: 'run-step' }>,
+    licensed: Promise<boolean> = Promise.resolve(true),
+  ): void {
     const label = describeAction(effect.step.action);
     const started = clock.now();
     const runMemory = memory ?? { reason: 'failover', demotedAt: {} };
@@ -329,6 +348,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
     stepInFlight = executeAction(executorContext, runMemory, effect.step.action, effect.step.timeoutMs).then(
       async (executed) => {
         const at = clock.now();
+        if (!(await licensed)) {
+          stepInFlight = undefined;
+          return;
+        }
         const { refusal, ...result } = executed;
         emit({
           type: 'step-finished',

@@ -459,6 +459,42 @@ describe('the monitor and its journal', () => {
     });
   });
 
+  it('runs a step that only reads beside the write of its start, and takes its result once that write is done', async () => {
+    const h = harness();
+    await h.beats(2);
+    let release: () => void = () => undefined;
+    h.monitor.onProgress((p) => {
+      if (p.type === 'step-finished' && p.step === 'demote validator1')
+        h.journal.gate = new Promise<void>((resolve) => (release = resolve));
+    });
+    h.world.nodes.validator1.processRunning = false;
+    await h.beats(2);
+    const ticking = h.monitor.tick();
+    const started = (): string[] => h.progress.flatMap((p) => (p.type === 'step-started' ? [p.step] : []));
+    for (let i = 0; i < 200 && !started().includes('verify demotion validator1'); i += 1) {
+      await Promise.resolve();
+      h.world.advance(10);
+    }
+    // verify demotion ran while the write of its start was held; nothing after it was started.
+    expect(started().at(-1)).toBe('verify demotion validator1');
+    expect(h.journal.state.runs[0]?.steps.map((s) => s.action.kind).at(-1)).toBe('demote');
+    for (let i = 0; i < 50; i += 1) await Promise.resolve();
+    expect(started()).not.toContain('final tower backup validator1');
+    h.journal.gate = undefined;
+    release();
+    await ticking;
+    await h.beats(3);
+    expect(h.journal.state.runs[0]?.steps.map((s) => s.action.kind)).toEqual([
+      'check-promote',
+      'demote',
+      'verify-demotion',
+      'final-tower-backup',
+      'promote',
+      'verify-voting',
+    ]);
+    expect(h.journal.state).toMatchObject({ runs: [{ end: { outcome: 'completed' } }] });
+  });
+
   it.each([
     ['before the first step', undefined, [], 'aborted'],
     ['after the demotion', 'demote validator1', ['validator1:become_passive'], 'failed'],
@@ -475,6 +511,9 @@ describe('the monitor and its journal', () => {
       h.world.nodes.validator1.processRunning = false;
       await h.beats(8);
       expect(failoverCalls(h.world)).toEqual(calls);
+      // The step after the demotion only reads and ran beside the failed write; its result is dropped, not taken.
+      expect(h.progress.filter((p) => p.type === 'step-finished' && p.step.startsWith('verify demotion'))).toEqual([]);
+      expect(h.logs.filter((l) => l.message.startsWith('ignored a step result'))).toEqual([]);
       expect(h.events.filter((e) => e.type === 'failover-failed')).toMatchObject([
         { outcome, detail: expect.stringContaining('memory: ENOSPC: no space left on device') },
       ]);
