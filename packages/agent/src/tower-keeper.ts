@@ -262,22 +262,30 @@ export function createTowerKeeper(options: TowerKeeperOptions): FileKeeper {
   /** The file as the last restore found it, while what that restore wrote is in place. */
   let replaced: { readonly disk: DiskTower | undefined } | undefined;
 
-  const readDisk = async (): Promise<DiskTower | undefined> => {
-    let bytes: Buffer;
+  const readBytes = async (): Promise<Buffer | undefined> => {
     try {
-      bytes = await readFile(towerFile);
+      return await readFile(towerFile);
     } catch {
       return undefined;
     }
+  };
+  const decodeDisk = (bytes: Buffer): DiskTower => {
     const decoded = file.decode(bytes, identity);
     return { bytes, valid: decoded.ok, lastVotedSlot: decoded.ok ? decoded.slot : null };
   };
+  const readDisk = async (): Promise<DiskTower | undefined> => {
+    const bytes = await readBytes();
+    return bytes === undefined ? undefined : decodeDisk(bytes);
+  };
 
   const runBackup = async (force: boolean, quiet = false): Promise<BackupReport> => {
-    const disk = await readDisk();
-    if (!disk) return { status: 'no-tower' };
-    const sha256 = sha256Hex(disk.bytes);
+    const bytes = await readBytes();
+    if (!bytes) return { status: 'no-tower' };
+    const sha256 = sha256Hex(bytes);
+    // The manager's every /status asks for a backup: an unchanged file, verified when it was
+    // backed up, is not verified again.
     if (!force && lastBackup?.sha256 === sha256) return { status: 'unchanged' };
+    const disk = decodeDisk(bytes);
     if (!disk.valid) {
       // agave renames a complete file into place, so a bad file is not a torn read: never ship it.
       return fail(`${towerFile} does not verify for ${identity}; not backing it up`, quiet);

@@ -37,8 +37,19 @@ function privateKeyObject(seed: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
+// Parsing the key is a third of a signature check, and the agent checks its own tower for one
+// identity at every backup. Few keys are ever checked; the cache is emptied when it fills.
+const publicKeys = new Map<string, KeyObject>();
+const PUBLIC_KEYS_CACHED = 16;
+
 function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  const id = Buffer.from(publicKey).toString('base64');
+  const cached = publicKeys.get(id);
+  if (cached !== undefined) return cached;
+  const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  if (publicKeys.size >= PUBLIC_KEYS_CACHED) publicKeys.clear();
+  publicKeys.set(id, key);
+  return key;
 }
 
 function publicKeyOfSeed(seed: Uint8Array): Uint8Array {

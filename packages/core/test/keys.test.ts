@@ -113,6 +113,18 @@ describe('keys', () => {
     expect(message).not.toContain(numbers.slice(0, 3).join(','));
   });
 
+  it('verifies each key for its own signatures only, over more keys than it keeps parsed', () => {
+    const message = Buffer.from('tower');
+    const keypairs = Array.from({ length: 40 }, () => generateKeypair());
+    const signatures = keypairs.map((k) => signMessage(message, k));
+    for (let round = 0; round < 2; round++) {
+      keypairs.forEach((keypair, i) => {
+        expect(verifySignature(message, signatures[i]!, keypair.pubkey)).toBe(true);
+        expect(verifySignature(message, signatures[(i + 1) % keypairs.length]!, keypair.pubkey)).toBe(false);
+      });
+    }
+  });
+
   it('refuses a seed that is not 32 bytes', () => {
     expect(() => keypairFromSeed(new Uint8Array(31))).toThrow('FAILOVER_KEYPAIR_FORMAT');
   });
