@@ -13,7 +13,9 @@ import {
   type Harness,
 } from './support/app-harness';
 import { AGENT_VERSION } from '../src/version';
+import { createLogger } from '@failover/notifier';
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import path from 'node:path';
 
 let h: Harness | undefined;
@@ -617,6 +619,40 @@ describe('/failover', () => {
     const res = await h.signed('POST', '/failover', become('become_active'));
     expect(res.json()).toMatchObject({ success: false, message: expect.stringContaining('restore-tower broke') });
     expect(h.role.role()).toBe('passive');
+  });
+});
+
+describe('the request log', () => {
+  it('logs the polled routes only when it refuses them, and every role change', async () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString('utf8'));
+        callback();
+      },
+    });
+    const logger = createLogger({ format: 'json', level: 'info', stream });
+    h = await startHarness({ initialRole: 'active', logger });
+    await h.signed('GET', '/status');
+    await h.signed('POST', '/status', { timestamp: now() });
+    await h.signed('POST', '/peer-status', { from_validator: ':8080', timestamp: now() });
+    await h.signed('POST', '/watch', { timestamp: now(), process_running: false, wait_ms: 1 });
+    await h.app.inject({ method: 'GET', url: '/health' });
+    await h.app.inject({ method: 'GET', url: '/active' });
+    await h.app.inject({ method: 'GET', url: '/metrics' });
+    expect((await h.app.inject({ method: 'GET', url: '/status' })).statusCode).toBe(401);
+    await h.signed('POST', '/failover', become('become_passive'));
+    await logger.close();
+    const records = chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { level: string; msg: string; req?: { url: string }; path?: string });
+    const requests = records.filter((r) => r.msg === 'incoming request').map((r) => r.req?.url);
+    expect(requests).toEqual(['/failover']);
+    expect(records).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'refused an unauthenticated request', path: '/status' }),
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import type { StepResult } from '@failover/core';
 import { AUTH_HEADER, NODE_HEADER, signRequest, systemClock, type LocalRpc, type RpcResult } from '@failover/protocol';
 import { tempDir, type TempDir } from '@failover/testkit';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, InjectOptions } from 'fastify';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { openAgentFence, type AgentFence } from '../../src/agent-fence';
@@ -101,6 +101,8 @@ export interface HarnessOptions {
    * steps do without identity_check_command, and the app is told so. @default false
    */
   readonly confirmBySample?: boolean;
+  /** fastify's logger, for tests of the request log. @default none */
+  readonly logger?: FastifyBaseLogger;
   /** What the validator's identity becomes when a step of this kind runs (a switch). */
   readonly switches?: Readonly<Record<string, string>>;
 }
@@ -213,6 +215,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     dryRun: options.dryRun ?? false,
     exit: (reason) => harness.exits.push(reason),
     clock: systemClock,
+    ...(options.logger ? { loggerInstance: options.logger } : {}),
     ...(options.stopCommand
       ? {
           stopCommand: async () => {
