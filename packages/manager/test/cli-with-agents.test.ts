@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { createAgentClient } from '@failover/protocol';
 import { runManagerCli, type ManagerCliIo } from '../src/cli';
 import { startRig, type Rig } from './support/failover-rig';
 
@@ -69,17 +70,36 @@ describe('failover-manager with real agents', () => {
     const cli = io(new Promise<string>((resolve) => (stop = resolve)));
     const PATH = `${r.cluster.binDir}:${process.env.PATH ?? ''}`;
     const running = runManagerCli(['--config', path, '--interval', '200ms'], { ...cli.io, env: { PATH } });
-    await r.cluster.waitFor(
-      'the started message',
-      async () => r.telegram.messages.find((m) => m.text.includes('started')),
-      { timeoutMs: 15_000, intervalMs: 100 },
-    );
-    await r.cluster.waitFor(
-      'heartbeats at both agents',
-      async () => r.agents.every((a) => (a.output.match(/url":"\/status/g) ?? []).length >= 3) || undefined,
-      { timeoutMs: 15_000 },
-    );
-    stop('test');
+    try {
+      await r.cluster.waitFor(
+        'the started message',
+        async () => r.telegram.messages.find((m) => m.text.includes('started')),
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
+      // Each agent names this manager among the senders of its last minute, and sees it again a
+      // second later: it is heartbeating both, not only started.
+      const secret = Buffer.from(readFileSync(r.secretPath, 'utf8').trim());
+      const clients = r.agents.map((a) => createAgentClient({ baseUrl: a.url, secret, timeoutMs: 5_000 }));
+      const lastSeen = async (): Promise<number[] | undefined> => {
+        const seen: number[] = [];
+        for (const client of clients) {
+          const status = await client.status();
+          const sighting = status.ok ? status.value.recent_senders?.[0] : undefined;
+          if (sighting === undefined) return undefined;
+          seen.push(sighting.last_seen);
+        }
+        return seen;
+      };
+      const first = await r.cluster.waitFor('heartbeats at both agents', lastSeen, { timeoutMs: 15_000 });
+      await r.cluster.waitFor(
+        'later heartbeats at both agents',
+        async () => (await lastSeen())?.every((at, i) => at > first[i]!) || undefined,
+        { timeoutMs: 15_000 },
+      );
+    } finally {
+      // A manager left running would keep jest from exiting after a failure here.
+      stop('test');
+    }
     await expect(running).resolves.toBe(0);
     expect(readFileSync(join(r.dir, 'manager.log'), 'utf8')).toContain('monitoring');
     expect(r.telegram.messages.some((m) => m.text.includes('stopped'))).toBe(true);
