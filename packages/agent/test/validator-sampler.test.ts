@@ -1,7 +1,7 @@
 import { SimulatedClock } from '@failover/core/testing';
 import type { LocalRpc, RpcResult } from '@failover/protocol';
 import type { ProcessSnapshot } from '../src/process-probe';
-import { createValidatorSampler } from '../src/validator-sampler';
+import { createValidatorSampler, type ValidatorSampler } from '../src/validator-sampler';
 
 const RPC = 'http://127.0.0.1:8899';
 const running: ProcessSnapshot = { running: true, pids: [7], uptimeSeconds: 60, recentRestarts: 0, crashLoop: false };
@@ -143,61 +143,43 @@ describe('background validator probe', () => {
     return { rpc, answer: (index: number, identity: string) => held[index]?.(identity), calls: () => held.length };
   }
 
-  it('refresh() samples at once, and a loop sample begun earlier that answers later does not replace it', async () => {
-    const clock = new SimulatedClock(0);
-    const validator = heldIdentityRpc();
-    const sampler = createValidatorSampler({
-      probe: { probe: async () => running },
-      localRpc: validator.rpc,
-      clock,
-      intervalMs: 400,
-      deadlineMs: 1_000,
-    });
-    const started = sampler.start();
-    await settle();
-    validator.answer(0, 'Staked');
-    await started;
-    clock.advance(400);
-    await settle();
-    expect(validator.calls()).toBe(2);
-    clock.advance(10);
-    const refreshed = sampler.refresh(200);
-    await settle();
-    validator.answer(2, 'Unstaked');
-    await refreshed;
-    expect(sampler.view().sample).toMatchObject({ startedAt: 410, identity: { ok: true, value: 'Unstaked' } });
-    validator.answer(1, 'Staked');
-    await settle();
-    expect(sampler.view().sample).toMatchObject({ startedAt: 410, identity: { ok: true, value: 'Unstaked' } });
-    await sampler.stop();
-  });
-
-  it('sample() answers with the sample it took, which a loop sample begun earlier does not replace', async () => {
-    const clock = new SimulatedClock(0);
-    const validator = heldIdentityRpc();
-    const sampler = createValidatorSampler({
-      probe: { probe: async () => running },
-      localRpc: validator.rpc,
-      clock,
-      intervalMs: 400,
-      deadlineMs: 1_000,
-    });
-    const started = sampler.start();
-    await settle();
-    validator.answer(0, 'Staked');
-    await started;
-    clock.advance(400);
-    await settle();
-    clock.advance(10);
-    const taken = sampler.sample();
-    await settle();
-    validator.answer(2, 'Unstaked');
-    expect(await taken).toMatchObject({ startedAt: 410, identity: { ok: true, value: 'Unstaked' } });
-    validator.answer(1, 'Staked');
-    await settle();
-    expect(sampler.view().sample).toMatchObject({ startedAt: 410, identity: { ok: true, value: 'Unstaked' } });
-    await sampler.stop();
-  });
+  it.each([
+    ['refresh()', (sampler: ValidatorSampler) => sampler.refresh(200)],
+    ['sample()', (sampler: ValidatorSampler) => sampler.sample()],
+  ])(
+    '%s samples at once, and a loop sample begun earlier that answers later does not replace it',
+    async (_name, take) => {
+      const clock = new SimulatedClock(0);
+      const validator = heldIdentityRpc();
+      const sampler = createValidatorSampler({
+        probe: { probe: async () => running },
+        localRpc: validator.rpc,
+        clock,
+        intervalMs: 400,
+        deadlineMs: 1_000,
+      });
+      const started = sampler.start();
+      await settle();
+      validator.answer(0, 'Staked');
+      await started;
+      clock.advance(400);
+      await settle();
+      expect(validator.calls()).toBe(2);
+      clock.advance(10);
+      const taken = take(sampler);
+      await settle();
+      validator.answer(2, 'Unstaked');
+      const fresh = { startedAt: 410, identity: { ok: true, value: 'Unstaked' } };
+      // sample() answers with the sample it took; refresh() with nothing.
+      const answered = await taken;
+      if (answered !== undefined) expect(answered).toMatchObject(fresh);
+      expect(sampler.view().sample).toMatchObject(fresh);
+      validator.answer(1, 'Staked');
+      await settle();
+      expect(sampler.view().sample).toMatchObject(fresh);
+      await sampler.stop();
+    },
+  );
 
   it('refresh() gives up after its wait when the validator does not answer', async () => {
     const clock = new SimulatedClock(0);
