@@ -37,6 +37,17 @@ function scriptedRpc() {
   };
 }
 
+/** A sampler of a running validator whose RPC is `rpc`: every 400 ms, each sample due within 1 s. */
+function samplerOf(rpc: LocalRpc, clock: SimulatedClock): ValidatorSampler {
+  return createValidatorSampler({
+    probe: { probe: async () => running },
+    localRpc: rpc,
+    clock,
+    intervalMs: 400,
+    deadlineMs: 1_000,
+  });
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 }
@@ -65,13 +76,7 @@ describe('background validator probe', () => {
   it('has the first sample in when start() resolves, and refreshes every interval', async () => {
     const clock = new SimulatedClock(1_000);
     const validator = scriptedRpc();
-    const sampler = createValidatorSampler({
-      probe: { probe: async () => running },
-      localRpc: validator.rpc,
-      clock,
-      intervalMs: 400,
-      deadlineMs: 1_000,
-    });
+    const sampler = samplerOf(validator.rpc, clock);
     await sampler.start();
     expect(sampler.view()).toMatchObject({
       sample: { startedAt: 1_000, health: { ok: true }, slot: { ok: true, value: 500 } },
@@ -87,13 +92,7 @@ describe('background validator probe', () => {
   it('reports the RPC overdue once a probe has waited longer than its deadline, without waiting itself', async () => {
     const clock = new SimulatedClock(0);
     const validator = scriptedRpc();
-    const sampler = createValidatorSampler({
-      probe: { probe: async () => running },
-      localRpc: validator.rpc,
-      clock,
-      intervalMs: 400,
-      deadlineMs: 1_000,
-    });
+    const sampler = samplerOf(validator.rpc, clock);
     await sampler.start();
     validator.freeze();
     clock.advance(400);
@@ -144,20 +143,14 @@ describe('background validator probe', () => {
   }
 
   it.each([
-    ['refresh()', (sampler: ValidatorSampler) => sampler.refresh(200)],
+    ['refresh()', (sampler: ValidatorSampler) => sampler.refresh(200).then(() => sampler.view().sample)],
     ['sample()', (sampler: ValidatorSampler) => sampler.sample()],
   ])(
     '%s samples at once, and a loop sample begun earlier that answers later does not replace it',
     async (_name, take) => {
       const clock = new SimulatedClock(0);
       const validator = heldIdentityRpc();
-      const sampler = createValidatorSampler({
-        probe: { probe: async () => running },
-        localRpc: validator.rpc,
-        clock,
-        intervalMs: 400,
-        deadlineMs: 1_000,
-      });
+      const sampler = samplerOf(validator.rpc, clock);
       const started = sampler.start();
       await settle();
       validator.answer(0, 'Staked');
@@ -170,9 +163,8 @@ describe('background validator probe', () => {
       await settle();
       validator.answer(2, 'Unstaked');
       const fresh = { startedAt: 410, identity: { ok: true, value: 'Unstaked' } };
-      // sample() answers with the sample it took; refresh() with nothing.
-      const answered = await taken;
-      if (answered !== undefined) expect(answered).toMatchObject(fresh);
+      // sample() answers with the sample it took; after refresh(), the latest is that one.
+      expect(await taken).toMatchObject(fresh);
       expect(sampler.view().sample).toMatchObject(fresh);
       validator.answer(1, 'Staked');
       await settle();
@@ -184,13 +176,7 @@ describe('background validator probe', () => {
   it('refresh() gives up after its wait when the validator does not answer', async () => {
     const clock = new SimulatedClock(0);
     const validator = scriptedRpc();
-    const sampler = createValidatorSampler({
-      probe: { probe: async () => running },
-      localRpc: validator.rpc,
-      clock,
-      intervalMs: 400,
-      deadlineMs: 1_000,
-    });
+    const sampler = samplerOf(validator.rpc, clock);
     await sampler.start();
     validator.freeze();
     let done = false;
