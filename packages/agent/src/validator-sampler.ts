@@ -81,14 +81,16 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
   const deadlineMs = options.deadlineMs ?? 1_000;
   let latest: ValidatorSample | null = null;
   let inFlight: Promise<unknown> | undefined;
-  // Start times of the samples in flight: the loop's, and any refresh beside it.
-  const inFlightStarts = new Set<number>();
+  // The samples in flight, the loop's and any taken beside it, each its own entry: two begun in
+  // the same millisecond are two, and the one that answers does not take the other's off.
+  const inFlightStarts = new Set<{ readonly startedAt: number }>();
   let timer: TimerHandle | undefined;
   let running = false;
 
   const sampleOnce = async (): Promise<ValidatorSample> => {
     const startedAt = clock.now();
-    inFlightStarts.add(startedAt);
+    const pending = { startedAt };
+    inFlightStarts.add(pending);
     const [health, slot, identity, genesis] = await Promise.all([
       localRpc.getHealth(),
       localRpc.getSlot(),
@@ -101,7 +103,7 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
       (snapshot) => ({ ok: true as const, snapshot }),
       (error: unknown) => ({ ok: false as const, error: `process probe failed: ${(error as Error).message}` }),
     );
-    inFlightStarts.delete(startedAt);
+    inFlightStarts.delete(pending);
     const sample: ValidatorSample = {
       startedAt,
       finishedAt: clock.now(),
@@ -133,7 +135,7 @@ export function createValidatorSampler(options: ValidatorSamplerOptions): Valida
       const now = clock.now();
       if (latest === null) return { sample: null, ageMs: null, overdue: 'no probe of the validator has finished yet' };
       const ageMs = now - latest.finishedAt;
-      const waitingMs = inFlightStarts.size === 0 ? 0 : now - Math.min(...inFlightStarts);
+      const waitingMs = inFlightStarts.size === 0 ? 0 : now - Math.min(...[...inFlightStarts].map((p) => p.startedAt));
       const overdue =
         waitingMs > deadlineMs || ageMs > intervalMs + deadlineMs
           ? `local RPC did not answer within ${Math.max(waitingMs, ageMs - intervalMs)} ms`

@@ -173,6 +173,30 @@ describe('background validator probe', () => {
     },
   );
 
+  it('still reports a hung sample overdue when another begun in the same millisecond has answered', async () => {
+    const clock = new SimulatedClock(0);
+    const validator = heldIdentityRpc();
+    const sampler = samplerOf(validator.rpc, clock);
+    const started = sampler.start();
+    await settle();
+    validator.answer(0, 'Staked');
+    await started;
+    clock.advance(400);
+    await settle();
+    // The loop's sample (call 1) and one taken beside it (call 2) begin at 400.
+    const taken = sampler.sample();
+    await settle();
+    expect(validator.calls()).toBe(3);
+    validator.answer(2, 'Staked');
+    await taken;
+    clock.advance(1_001);
+    expect(sampler.view().overdue).toBe('local RPC did not answer within 1001 ms');
+    validator.answer(1, 'Staked');
+    await settle();
+    expect(sampler.view().overdue).toBeNull();
+    await sampler.stop();
+  });
+
   it('refresh() gives up after its wait when the validator does not answer', async () => {
     const clock = new SimulatedClock(0);
     const validator = scriptedRpc();
