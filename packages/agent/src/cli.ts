@@ -172,7 +172,8 @@ async function guard(config: AgentConfig, io: AgentCliIo): Promise<number> {
     const outcome = await runHostGuard({
       config,
       runner,
-      probe: createProcessProbe({ processName: config.processName, clock: systemClock }),
+      // Every probe a whole scan: the guard kills every process of the name, not the ones it followed.
+      probe: createProcessProbe({ processName: config.processName, fullScanMs: 0, clock: systemClock }),
       currentIdentity: identityReader(
         config,
         runner,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SimulatedClock } from '@failover/core/testing';
@@ -126,7 +126,7 @@ describe('process probe', () => {
   it('lists several matching PIDs, oldest first', async () => {
     const name = uniqueName('fo-');
     const first = spawnNamed(name);
-    const probe = createProcessProbe({ processName: name, clock: systemClock });
+    const probe = createProcessProbe({ processName: name, fullScanMs: 0, clock: systemClock });
     await probeUntil(probe, (s) => s.running);
     const second = spawnNamed(name);
     const snapshot = await probeUntil(probe, (s) => s.pids.length === 2);
@@ -151,6 +151,82 @@ describe('process probe', () => {
     }
     clock.advance(61_000);
     expect(await probe.probe()).toMatchObject({ running: true, recentRestarts: 0, crashLoop: false });
+  });
+});
+
+/** A /proc of files: one directory per process with its `comm` and `stat`, and `uptime`. */
+function fakeProc() {
+  const root = mkdtempSync(path.join(tmpdir(), 'failover-proc-'));
+  writeFileSync(path.join(root, 'uptime'), '5000.00 9000.00\n');
+  return {
+    root,
+    /** Writes process `pid` as running `name` since `startTicks`, in state `state`. */
+    set(pid: number, name: string, startTicks: number, state = 'S'): void {
+      mkdirSync(path.join(root, String(pid)), { recursive: true });
+      writeFileSync(path.join(root, String(pid), 'comm'), `${name}\n`);
+      writeFileSync(
+        path.join(root, String(pid), 'stat'),
+        `${pid} (${name}) ${state} 1 ${pid} ${pid} 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 40 0 ${startTicks} 1000 10 0\n`,
+      );
+    },
+    remove: (pid: number): void => rmSync(path.join(root, String(pid)), { recursive: true, force: true }),
+    cleanUp: (): void => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+describe('process probe between full scans of /proc', () => {
+  let proc: ReturnType<typeof fakeProc>;
+  let clock: SimulatedClock;
+  let probe: ValidatorProbe;
+  beforeEach(() => {
+    proc = fakeProc();
+    clock = new SimulatedClock(0);
+    proc.set(100, 'agave-validator', 1_000);
+    proc.set(101, 'bash', 900);
+    probe = createProcessProbe({ processName: 'agave-validator', procRoot: proc.root, clock });
+  });
+  afterEach(() => proc.cleanUp());
+
+  it('follows the running validator by its PID, and finds one started beside it at the next scan', async () => {
+    expect(await probe.probe()).toMatchObject({ running: true, pids: [100], uptimeSeconds: 4_990 });
+    proc.set(200, 'agave-validator', 2_000);
+    clock.advance(1_999);
+    expect(await probe.probe()).toMatchObject({ running: true, pids: [100] });
+    clock.advance(1);
+    expect(await probe.probe()).toMatchObject({ running: true, pids: [100, 200], recentRestarts: 0 });
+  });
+
+  it.each([
+    ['exited', () => proc.remove(100), [200]],
+    ['a zombie', () => proc.set(100, 'agave-validator', 1_000, 'Z'), [200]],
+    ['another program (exec)', () => proc.set(100, 'bash', 1_000), [200]],
+    ['reused by a newer validator', () => proc.set(100, 'agave-validator', 3_000), [200, 100]],
+  ])(
+    'scans at once when the followed PID is %s, so a restart is seen by the next probe',
+    async (_case, change, pids) => {
+      await probe.probe();
+      proc.set(200, 'agave-validator', 2_000);
+      change();
+      clock.advance(400);
+      expect(await probe.probe()).toMatchObject({ running: true, pids, recentRestarts: 1 });
+    },
+  );
+
+  it('scans every probe while the validator is down, and every probe with fullScanMs 0', async () => {
+    proc.remove(100);
+    expect((await probe.probe()).running).toBe(false);
+    proc.set(100, 'agave-validator', 1_000);
+    expect((await probe.probe()).pids).toEqual([100]);
+
+    const scanning = createProcessProbe({
+      processName: 'agave-validator',
+      procRoot: proc.root,
+      fullScanMs: 0,
+      clock,
+    });
+    await scanning.probe();
+    proc.set(200, 'agave-validator', 2_000);
+    expect((await scanning.probe()).pids).toEqual([100, 200]);
   });
 });
 
