@@ -142,22 +142,28 @@ describe('background validator probe', () => {
     return { rpc, answer: (index: number, identity: string) => held[index]?.(identity), calls: () => held.length };
   }
 
+  /** A started sampler whose first sample answered, at 400 with the loop's second (call 1) held. */
+  async function withLoopSampleHeld() {
+    const clock = new SimulatedClock(0);
+    const validator = heldIdentityRpc();
+    const sampler = samplerOf(validator.rpc, clock);
+    const started = sampler.start();
+    await settle();
+    validator.answer(0, 'Staked');
+    await started;
+    clock.advance(400);
+    await settle();
+    expect(validator.calls()).toBe(2);
+    return { clock, validator, sampler };
+  }
+
   it.each([
     ['refresh()', (sampler: ValidatorSampler) => sampler.refresh(200).then(() => sampler.view().sample)],
     ['sample()', (sampler: ValidatorSampler) => sampler.sample()],
   ])(
     '%s samples at once, and a loop sample begun earlier that answers later does not replace it',
     async (_name, take) => {
-      const clock = new SimulatedClock(0);
-      const validator = heldIdentityRpc();
-      const sampler = samplerOf(validator.rpc, clock);
-      const started = sampler.start();
-      await settle();
-      validator.answer(0, 'Staked');
-      await started;
-      clock.advance(400);
-      await settle();
-      expect(validator.calls()).toBe(2);
+      const { clock, validator, sampler } = await withLoopSampleHeld();
       clock.advance(10);
       const taken = take(sampler);
       await settle();
@@ -174,15 +180,7 @@ describe('background validator probe', () => {
   );
 
   it('still reports a hung sample overdue when another begun in the same millisecond has answered', async () => {
-    const clock = new SimulatedClock(0);
-    const validator = heldIdentityRpc();
-    const sampler = samplerOf(validator.rpc, clock);
-    const started = sampler.start();
-    await settle();
-    validator.answer(0, 'Staked');
-    await started;
-    clock.advance(400);
-    await settle();
+    const { clock, validator, sampler } = await withLoopSampleHeld();
     // The loop's sample (call 1) and one taken beside it (call 2) begin at 400.
     const taken = sampler.sample();
     await settle();

@@ -19,13 +19,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { mb } from './agent-soak';
-import {
-  BENCH_TOWER_STORES,
-  startBenchStack,
-  timingProfile,
-  waitUntilSteady,
-  type BenchTowerStore,
-} from './bench-stack';
+import { startBenchStack, timingProfile, waitUntilSteady, type BenchTowerStore } from './bench-stack';
+import { numberOption, towerStoreOption } from './cli-options';
 import { printFooter, printHeader } from './machine';
 import { readProc } from './proc-stats';
 import { markdownTable } from './table';
@@ -49,19 +44,11 @@ export function parseHeapArgs(argv: readonly string[]): HeapSettings {
       'slot-ms': { type: 'string' },
     },
   });
-  const minutes = Number(values.minutes ?? 20);
-  if (!(minutes > 0)) throw new Error(`--minutes: expected a number above 0, got '${values.minutes}'`);
-  const warmupSeconds = Number(values['warmup-seconds'] ?? 60);
-  if (!(warmupSeconds >= 0)) {
-    throw new Error(`--warmup-seconds: expected a number ≥ 0, got '${values['warmup-seconds']}'`);
-  }
-  const slotMs = Number(values['slot-ms'] ?? 400);
-  if (!(slotMs >= 50)) throw new Error(`--slot-ms: expected a number ≥ 50, got '${values['slot-ms']}'`);
-  const store = values.store ?? 'etcd';
-  if (!(BENCH_TOWER_STORES as readonly string[]).includes(store)) {
-    throw new Error(`--store: '${store}' is not one of ${BENCH_TOWER_STORES.join(', ')}`);
-  }
-  return { minutes, store: store as BenchTowerStore, warmupSeconds, slotMs };
+  const minutes = numberOption('--minutes', values.minutes, 20, { min: 0, inclusive: false });
+  const warmupSeconds = numberOption('--warmup-seconds', values['warmup-seconds'], 60, { min: 0, inclusive: true });
+  const slotMs = numberOption('--slot-ms', values['slot-ms'], 400, { min: 50, inclusive: true });
+  const store = towerStoreOption('--store', values.store ?? 'etcd');
+  return { minutes, store, warmupSeconds, slotMs };
 }
 
 /** The part of V8's `.heapsnapshot` JSON read here. */

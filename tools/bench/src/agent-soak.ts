@@ -16,6 +16,7 @@ import {
   waitUntilSteady,
   type BenchTowerStore,
 } from './bench-stack';
+import { numberOption, towerStoreOption } from './cli-options';
 import { printFooter, printHeader } from './machine';
 import type { ProcSample } from './proc-stats';
 import { sampleUsage, type ProgramUsage } from './resource-usage';
@@ -44,21 +45,13 @@ export function parseSoakArgs(argv: readonly string[]): SoakSettings {
       'slot-ms': { type: 'string' },
     },
   });
-  const minutes = Number(values.minutes ?? 10);
-  if (!(minutes > 0)) throw new Error(`--minutes: expected a number above 0, got '${values.minutes}'`);
-  const sampleSeconds = Number(values['sample-seconds'] ?? 2);
-  if (!(sampleSeconds >= 0.5)) {
-    throw new Error(`--sample-seconds: expected a number ≥ 0.5, got '${values['sample-seconds']}'`);
-  }
-  const slotMs = Number(values['slot-ms'] ?? 400);
-  if (!(slotMs >= 50)) throw new Error(`--slot-ms: expected a number ≥ 50, got '${values['slot-ms']}'`);
-  const stores = (values.stores ?? BENCH_TOWER_STORES.join(',')).split(',').map((s) => s.trim());
-  for (const store of stores) {
-    if (!(BENCH_TOWER_STORES as readonly string[]).includes(store)) {
-      throw new Error(`--stores: '${store}' is not one of ${BENCH_TOWER_STORES.join(', ')}`);
-    }
-  }
-  return { minutes, stores: stores as BenchTowerStore[], sampleSeconds, slotMs };
+  const minutes = numberOption('--minutes', values.minutes, 10, { min: 0, inclusive: false });
+  const sampleSeconds = numberOption('--sample-seconds', values['sample-seconds'], 2, { min: 0.5, inclusive: true });
+  const slotMs = numberOption('--slot-ms', values['slot-ms'], 400, { min: 50, inclusive: true });
+  const stores = (values.stores ?? BENCH_TOWER_STORES.join(','))
+    .split(',')
+    .map((store) => towerStoreOption('--stores', store.trim()));
+  return { minutes, stores, sampleSeconds, slotMs };
 }
 
 /** What one agent's RSS did over a soak. */
