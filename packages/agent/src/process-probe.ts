@@ -82,7 +82,10 @@ export function createProcessProbe(options: ProcessProbeOptions): ValidatorProbe
   return {
     async probe(): Promise<ProcessSnapshot> {
       const at = clock.now();
-      let found = at - scannedAt < fullScanMs ? await recheck(procRoot, options.processName, followed) : undefined;
+      // A wall clock stepped back (NTP) must not stretch the time between scans.
+      const sinceScan = at - scannedAt;
+      let found =
+        sinceScan >= 0 && sinceScan < fullScanMs ? await recheck(procRoot, options.processName, followed) : undefined;
       if (found === undefined) {
         found = await findProcesses(procRoot, options.processName);
         scannedAt = at;

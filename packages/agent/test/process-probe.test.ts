@@ -212,6 +212,16 @@ describe('process probe between full scans of /proc', () => {
     },
   );
 
+  it('scans at once when the clock steps back, rather than follow the PID until it catches up', async () => {
+    let now = 10_000;
+    const stepping = { now: () => now, setTimeout: () => ({}), clearTimeout: () => undefined };
+    const following = createProcessProbe({ processName: 'agave-validator', procRoot: proc.root, clock: stepping });
+    await following.probe();
+    proc.set(200, 'agave-validator', 2_000);
+    now = 0;
+    expect((await following.probe()).pids).toEqual([100, 200]);
+  });
+
   it('scans every probe while the validator is down, and every probe with fullScanMs 0', async () => {
     proc.remove(100);
     expect((await probe.probe()).running).toBe(false);
